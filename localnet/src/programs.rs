@@ -1,6 +1,7 @@
 //! Our Anchor programs, registered as builtins at their declared program IDs.
 
 use litesvm::LiteSVM;
+use solana_account::Account;
 use solana_address::Address;
 use solana_program_runtime::declare_process_instruction;
 
@@ -31,7 +32,24 @@ pub fn deployed() -> [(&'static str, Address); 2] {
 }
 
 pub fn register(svm: &mut LiteSVM) {
-    let [(_, mt), (_, meter)] = deployed();
+    let [(mt_name, mt), (meter_name, meter)] = deployed();
     svm.add_builtin(mt, MtTreasuryBuiltin::vm);
     svm.add_builtin(meter, InferenceMeterBuiltin::vm);
+    // LiteSVM 0.11's add_builtin leaves a BPF-loader-owned program account,
+    // which the runtime then hands to the BPF loader (UnsupportedProgramId).
+    // A builtin's account is owned by the native loader, as the system
+    // program's is.
+    for (name, id) in [(mt_name, mt), (meter_name, meter)] {
+        svm.set_account(id, native_program_account(name)).expect("register builtin account");
+    }
+}
+
+fn native_program_account(name: &str) -> Account {
+    Account {
+        lamports: 1,
+        data: name.as_bytes().to_vec(),
+        owner: solana_sdk_ids::native_loader::ID,
+        executable: true,
+        rent_epoch: 0,
+    }
 }

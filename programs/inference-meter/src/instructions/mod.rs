@@ -1,0 +1,3 @@
+pub mod init_meter;
+
+pub use init_meter::*;

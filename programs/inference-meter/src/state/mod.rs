@@ -1,0 +1,4 @@
+pub mod meter_config;
+pub mod seeds;
+
+pub use meter_config::*;

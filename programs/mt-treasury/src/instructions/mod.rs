@@ -1,0 +1,3 @@
+pub mod init_protocol;
+
+pub use init_protocol::*;

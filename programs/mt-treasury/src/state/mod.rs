@@ -1,0 +1,4 @@
+pub mod protocol;
+pub mod seeds;
+
+pub use protocol::*;
