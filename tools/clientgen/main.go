@@ -79,9 +79,9 @@ func generateProgram(idlPath, outDir, tmp string) error {
 	cmd := exec.Command("go", "tool", "anchor-go",
 		"-idl", preparedPath, "-output", target, "-name", name,
 		"-mod-path", modulePath+"/"+filepath.ToSlash(target), "-no-go-mod")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("anchor-go: %w", err)
+	// anchor-go logs every file it writes; show its output only when it fails.
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("anchor-go: %w\n%s", err, out)
 	}
 	return writeProgramErrors(idl, name, filepath.Base(idlPath), filepath.Join(target, "program_errors.go"))
 }

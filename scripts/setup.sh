@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs everything the demo and the tests need, pinned, from the package
+# registries. Idempotent: a second run only checks and returns.
+source "$(dirname "$0")/lib.sh"
+
+step "Checking base tools"
+command -v go >/dev/null || die "Go is not installed (need go >= 1.25)"
+command -v rustup >/dev/null || die "rustup is not installed"
+command -v cc >/dev/null || die "no C compiler (install build-essential)"
+command -v python3 >/dev/null || die "python3 is not installed"
+go_version="$(go env GOVERSION)"
+note "go: $go_version"
+case "$go_version" in
+  go1.2[5-9]*|go1.[3-9]*) ;;
+  *) die "go >= 1.25 is required (found $go_version)" ;;
+esac
+
+step "Rust toolchain (rust-toolchain.toml)"
+channel="$(sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)"
+if ! rustup run "$channel" rustc --version >/dev/null 2>&1; then
+  note "installing Rust $channel"
+  rustup toolchain install "$channel" --profile minimal --component rustfmt --component clippy
+fi
+note "$(rustc --version)"
+
+step "Rust crates (Cargo.lock)"
+cargo fetch --locked
+
+step "Go modules (go.sum)"
+go mod download
+
+step "Building the local chain (cargo build -p localnet; the first build takes a few minutes)"
+cargo build --locked -p localnet
+mkdir -p bin
+install -m 0755 "$CARGO_TARGET_DIR/debug/localnet" bin/localnet
+note "bin/localnet ready"
+
+step "Setup complete"
