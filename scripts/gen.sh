@@ -2,13 +2,17 @@
 # Regenerates idl/*.json from the program sources and clients/* from the
 # IDLs. With --check, fails if anything generated differs from what is
 # committed (CI runs it that way).
+#
+#   ./scripts/gen.sh [--check] [program-dir...]   (default: every program)
 source "$(dirname "$0")/lib.sh"
 
 check=0
-[ "${1:-}" = "--check" ] && check=1
+if [ "${1:-}" = "--check" ]; then check=1; shift; fi
+programs=("$@")
+[ ${#programs[@]} -gt 0 ] || programs=(programs/mt-treasury programs/inference-meter)
 
 step "IDLs from program sources (tools/idlgen)"
-cargo run --locked -q -p idlgen -- programs/mt-treasury programs/inference-meter --out idl
+cargo run --locked -q -p idlgen -- "${programs[@]}" --out idl
 
 step "Go clients from IDLs (tools/clientgen: anchor-go + error tables)"
 go run ./tools/clientgen

@@ -15,6 +15,13 @@ func ParseAnyAccount(accountData []byte) (any, error) {
 		return nil, fmt.Errorf("failed to peek account discriminator: %w", err)
 	}
 	switch discriminator {
+	case Account_Model:
+		value := new(Model)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal account as Model: %w", err)
+		}
+		return value, nil
 	case Account_Protocol:
 		value := new(Protocol)
 		err := value.UnmarshalWithDecoder(decoder)
@@ -25,6 +32,23 @@ func ParseAnyAccount(accountData []byte) (any, error) {
 	default:
 		return nil, fmt.Errorf("unknown discriminator: %s", binary.FormatDiscriminator(discriminator))
 	}
+}
+
+func ParseAccount_Model(accountData []byte) (*Model, error) {
+	decoder := binary.NewBorshDecoder(accountData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Account_Model {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Account_Model, binary.FormatDiscriminator(discriminator))
+	}
+	acc := new(Model)
+	err = acc.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal account of type Model: %w", err)
+	}
+	return acc, nil
 }
 
 func ParseAccount_Protocol(accountData []byte) (*Protocol, error) {

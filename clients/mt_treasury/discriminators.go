@@ -5,15 +5,18 @@ package mt_treasury
 
 // Account discriminators
 var (
+	Account_Model    = [8]byte{152, 221, 247, 122, 185, 125, 223, 151}
 	Account_Protocol = [8]byte{45, 39, 101, 43, 115, 72, 131, 40}
 )
 
 // Event discriminators
 var (
 	Event_ProtocolInitialized = [8]byte{173, 122, 168, 254, 9, 118, 76, 132}
+	Event_RevenueDeposited    = [8]byte{97, 189, 62, 159, 189, 208, 43, 181}
 )
 
 // Instruction discriminators
 var (
-	Instruction_InitProtocol = [8]byte{3, 188, 141, 237, 225, 226, 232, 210}
+	Instruction_DepositRevenue = [8]byte{224, 212, 82, 100, 60, 240, 220, 29}
+	Instruction_InitProtocol   = [8]byte{3, 188, 141, 237, 225, 226, 232, 210}
 )

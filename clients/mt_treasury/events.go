@@ -22,6 +22,13 @@ func ParseAnyEvent(eventData []byte) (any, error) {
 			return nil, fmt.Errorf("failed to unmarshal event as ProtocolInitialized: %w", err)
 		}
 		return value, nil
+	case Event_RevenueDeposited:
+		value := new(RevenueDeposited)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as RevenueDeposited: %w", err)
+		}
+		return value, nil
 	default:
 		return nil, fmt.Errorf("unknown discriminator: %s", binary.FormatDiscriminator(discriminator))
 	}
@@ -40,6 +47,23 @@ func ParseEvent_ProtocolInitialized(eventData []byte) (*ProtocolInitialized, err
 	err = event.UnmarshalWithDecoder(decoder)
 	if err != nil {
 		return nil, fmt.Errorf("failed to unmarshal event of type ProtocolInitialized: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_RevenueDeposited(eventData []byte) (*RevenueDeposited, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_RevenueDeposited {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_RevenueDeposited, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(RevenueDeposited)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type RevenueDeposited: %w", err)
 	}
 	return event, nil
 }

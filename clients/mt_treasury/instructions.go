@@ -11,6 +11,74 @@ import (
 	solanago "github.com/gagliardetto/solana-go"
 )
 
+// Builds a "deposit_revenue" instruction.
+// Pays native tokens into a model's revenue: the depositors' share to the // reward accumulator, the rest to the model treasury.
+func NewDepositRevenueInstruction(
+	// Params:
+	amountParam uint64,
+
+	// Accounts:
+	payerAccount solanago.PublicKey,
+	protocolAccount solanago.PublicKey,
+	modelAccount solanago.PublicKey,
+	sourceAccount solanago.PublicKey,
+	revenueVaultAccount solanago.PublicKey,
+	treasuryVaultAccount solanago.PublicKey,
+	nativeMintAccount solanago.PublicKey,
+	tokenProgramAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	buf__ := new(bytes.Buffer)
+	enc__ := binary.NewBorshEncoder(buf__)
+
+	// Encode the instruction discriminator.
+	err := enc__.WriteBytes(Instruction_DepositRevenue[:], false)
+	if err != nil {
+		return nil, fmt.Errorf("failed to write instruction discriminator: %w", err)
+	}
+	{
+		// Serialize `amountParam`:
+		err = enc__.Encode(amountParam)
+		if err != nil {
+			return nil, errors.NewField("amountParam", err)
+		}
+	}
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "payer": Read-only, Signer, Required
+		// Owner (or delegate) of `source`.
+		accounts__.Append(solanago.NewAccountMeta(payerAccount, false, true))
+		// Account 1 "protocol": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(protocolAccount, false, false))
+		// Account 2 "model": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(modelAccount, true, false))
+		// Account 3 "source": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(sourceAccount, true, false))
+		// Account 4 "revenue_vault": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(revenueVaultAccount, true, false))
+		// Account 5 "treasury_vault": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(treasuryVaultAccount, true, false))
+		// Account 6 "native_mint": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nativeMintAccount, false, false))
+		// Account 7 "token_program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(tokenProgramAccount, false, false))
+		// Account 8 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 9 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		buf__.Bytes(),
+	), nil
+}
+
 // Builds a "init_protocol" instruction.
 // Creates the protocol: native token, fees and the fee vault. Once.
 func NewInitProtocolInstruction(

@@ -14,6 +14,10 @@ var (
 	ErrUnsupportedMintExtension = &programerr.Error{Program: "mt_treasury", Code: 6002, Name: "UnsupportedMintExtension", Msg: "The native token mint has a Token-2022 extension that could change amounts in transit (transfer fee, hook, …); use a plain mint."}
 	// ErrMathOverflow (6003): Arithmetic overflow.
 	ErrMathOverflow = &programerr.Error{Program: "mt_treasury", Code: 6003, Name: "MathOverflow", Msg: "Arithmetic overflow."}
+	// ErrZeroAmount (6004): The amount must be greater than zero.
+	ErrZeroAmount = &programerr.Error{Program: "mt_treasury", Code: 6004, Name: "ZeroAmount", Msg: "The amount must be greater than zero."}
+	// ErrModelNotActive (6005): The model is not active: its raise has not succeeded.
+	ErrModelNotActive = &programerr.Error{Program: "mt_treasury", Code: 6005, Name: "ModelNotActive", Msg: "The model is not active: its raise has not succeeded."}
 )
 
 // Errors maps the program's error codes to its errors.
@@ -22,4 +26,6 @@ var Errors = programerr.Table{
 	6001: ErrPeriodTooShort,
 	6002: ErrUnsupportedMintExtension,
 	6003: ErrMathOverflow,
+	6004: ErrZeroAmount,
+	6005: ErrModelNotActive,
 }

@@ -11,6 +11,287 @@ import (
 	solanago "github.com/gagliardetto/solana-go"
 )
 
+// The crowdfund's terms and progress. Amounts in native base units unless noted.
+type Crowdfund struct {
+	// Native base units per whole MT (10^MT_DECIMALS base units).
+	Price   uint64 `json:"price"`
+	SoftCap uint64 `json:"softCap"`
+	HardCap uint64 `json:"hardCap"`
+
+	// Contributions are accepted from `start` (inclusive) to `end` (exclusive).
+	Start        int64  `json:"start"`
+	End          int64  `json:"end"`
+	PerWalletCap uint64 `json:"perWalletCap"`
+
+	// Share of the raise that seeds the market's native side at finalisation.
+	LiquidityBps uint16 `json:"liquidityBps"`
+
+	// Merkle root of allowed contributors; all zero when anyone may contribute.
+	AllowlistRoot [32]uint8 `json:"allowlistRoot"`
+	Raised        uint64    `json:"raised"`
+
+	// MT base units sold so far.
+	Sold         uint64 `json:"sold"`
+	Contributors uint32 `json:"contributors"`
+	FinalizedAt  int64  `json:"finalizedAt"`
+}
+
+func (obj Crowdfund) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Price`:
+	err = encoder.Encode(obj.Price)
+	if err != nil {
+		return errors.NewField("Price", err)
+	}
+	// Serialize `SoftCap`:
+	err = encoder.Encode(obj.SoftCap)
+	if err != nil {
+		return errors.NewField("SoftCap", err)
+	}
+	// Serialize `HardCap`:
+	err = encoder.Encode(obj.HardCap)
+	if err != nil {
+		return errors.NewField("HardCap", err)
+	}
+	// Serialize `Start`:
+	err = encoder.Encode(obj.Start)
+	if err != nil {
+		return errors.NewField("Start", err)
+	}
+	// Serialize `End`:
+	err = encoder.Encode(obj.End)
+	if err != nil {
+		return errors.NewField("End", err)
+	}
+	// Serialize `PerWalletCap`:
+	err = encoder.Encode(obj.PerWalletCap)
+	if err != nil {
+		return errors.NewField("PerWalletCap", err)
+	}
+	// Serialize `LiquidityBps`:
+	err = encoder.Encode(obj.LiquidityBps)
+	if err != nil {
+		return errors.NewField("LiquidityBps", err)
+	}
+	// Serialize `AllowlistRoot`:
+	err = encoder.Encode(obj.AllowlistRoot)
+	if err != nil {
+		return errors.NewField("AllowlistRoot", err)
+	}
+	// Serialize `Raised`:
+	err = encoder.Encode(obj.Raised)
+	if err != nil {
+		return errors.NewField("Raised", err)
+	}
+	// Serialize `Sold`:
+	err = encoder.Encode(obj.Sold)
+	if err != nil {
+		return errors.NewField("Sold", err)
+	}
+	// Serialize `Contributors`:
+	err = encoder.Encode(obj.Contributors)
+	if err != nil {
+		return errors.NewField("Contributors", err)
+	}
+	// Serialize `FinalizedAt`:
+	err = encoder.Encode(obj.FinalizedAt)
+	if err != nil {
+		return errors.NewField("FinalizedAt", err)
+	}
+	return nil
+}
+
+func (obj Crowdfund) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding Crowdfund: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *Crowdfund) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Price`:
+	err = decoder.Decode(&obj.Price)
+	if err != nil {
+		return errors.NewField("Price", err)
+	}
+	// Deserialize `SoftCap`:
+	err = decoder.Decode(&obj.SoftCap)
+	if err != nil {
+		return errors.NewField("SoftCap", err)
+	}
+	// Deserialize `HardCap`:
+	err = decoder.Decode(&obj.HardCap)
+	if err != nil {
+		return errors.NewField("HardCap", err)
+	}
+	// Deserialize `Start`:
+	err = decoder.Decode(&obj.Start)
+	if err != nil {
+		return errors.NewField("Start", err)
+	}
+	// Deserialize `End`:
+	err = decoder.Decode(&obj.End)
+	if err != nil {
+		return errors.NewField("End", err)
+	}
+	// Deserialize `PerWalletCap`:
+	err = decoder.Decode(&obj.PerWalletCap)
+	if err != nil {
+		return errors.NewField("PerWalletCap", err)
+	}
+	// Deserialize `LiquidityBps`:
+	err = decoder.Decode(&obj.LiquidityBps)
+	if err != nil {
+		return errors.NewField("LiquidityBps", err)
+	}
+	// Deserialize `AllowlistRoot`:
+	err = decoder.Decode(&obj.AllowlistRoot)
+	if err != nil {
+		return errors.NewField("AllowlistRoot", err)
+	}
+	// Deserialize `Raised`:
+	err = decoder.Decode(&obj.Raised)
+	if err != nil {
+		return errors.NewField("Raised", err)
+	}
+	// Deserialize `Sold`:
+	err = decoder.Decode(&obj.Sold)
+	if err != nil {
+		return errors.NewField("Sold", err)
+	}
+	// Deserialize `Contributors`:
+	err = decoder.Decode(&obj.Contributors)
+	if err != nil {
+		return errors.NewField("Contributors", err)
+	}
+	// Deserialize `FinalizedAt`:
+	err = decoder.Decode(&obj.FinalizedAt)
+	if err != nil {
+		return errors.NewField("FinalizedAt", err)
+	}
+	return nil
+}
+
+func (obj *Crowdfund) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling Crowdfund: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalCrowdfund(buf []byte) (*Crowdfund, error) {
+	obj := new(Crowdfund)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// Governance rules; changeable by governance within the protocol's bounds.
+type GovernanceRules struct {
+	// Turnout (yes + no + abstain) needed, as a share of circulating supply.
+	QuorumBps uint16 `json:"quorumBps"`
+
+	// Yes needed, as a share of yes + no.
+	ThresholdBps     uint16 `json:"thresholdBps"`
+	VotingPeriodSecs int64  `json:"votingPeriodSecs"`
+
+	// Delay between a proposal passing and its execution.
+	HoldUpSecs int64 `json:"holdUpSecs"`
+
+	// MT (base units) a proposer must have deposited.
+	MinProposeMt uint64 `json:"minProposeMt"`
+}
+
+func (obj GovernanceRules) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `QuorumBps`:
+	err = encoder.Encode(obj.QuorumBps)
+	if err != nil {
+		return errors.NewField("QuorumBps", err)
+	}
+	// Serialize `ThresholdBps`:
+	err = encoder.Encode(obj.ThresholdBps)
+	if err != nil {
+		return errors.NewField("ThresholdBps", err)
+	}
+	// Serialize `VotingPeriodSecs`:
+	err = encoder.Encode(obj.VotingPeriodSecs)
+	if err != nil {
+		return errors.NewField("VotingPeriodSecs", err)
+	}
+	// Serialize `HoldUpSecs`:
+	err = encoder.Encode(obj.HoldUpSecs)
+	if err != nil {
+		return errors.NewField("HoldUpSecs", err)
+	}
+	// Serialize `MinProposeMt`:
+	err = encoder.Encode(obj.MinProposeMt)
+	if err != nil {
+		return errors.NewField("MinProposeMt", err)
+	}
+	return nil
+}
+
+func (obj GovernanceRules) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding GovernanceRules: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *GovernanceRules) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `QuorumBps`:
+	err = decoder.Decode(&obj.QuorumBps)
+	if err != nil {
+		return errors.NewField("QuorumBps", err)
+	}
+	// Deserialize `ThresholdBps`:
+	err = decoder.Decode(&obj.ThresholdBps)
+	if err != nil {
+		return errors.NewField("ThresholdBps", err)
+	}
+	// Deserialize `VotingPeriodSecs`:
+	err = decoder.Decode(&obj.VotingPeriodSecs)
+	if err != nil {
+		return errors.NewField("VotingPeriodSecs", err)
+	}
+	// Deserialize `HoldUpSecs`:
+	err = decoder.Decode(&obj.HoldUpSecs)
+	if err != nil {
+		return errors.NewField("HoldUpSecs", err)
+	}
+	// Deserialize `MinProposeMt`:
+	err = decoder.Decode(&obj.MinProposeMt)
+	if err != nil {
+		return errors.NewField("MinProposeMt", err)
+	}
+	return nil
+}
+
+func (obj *GovernanceRules) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling GovernanceRules: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalGovernanceRules(buf []byte) (*GovernanceRules, error) {
+	obj := new(GovernanceRules)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
 type InitProtocolArgs struct {
 	SetupFee             uint64 `json:"setupFee"`
 	ProtocolFeeBps       uint16 `json:"protocolFeeBps"`
@@ -97,6 +378,188 @@ func (obj *InitProtocolArgs) Unmarshal(buf []byte) error {
 
 func UnmarshalInitProtocolArgs(buf []byte) (*InitProtocolArgs, error) {
 	obj := new(InitProtocolArgs)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// A community-owned model, at [`seeds::MODEL`](super::seeds::MODEL) + id.
+type Model struct {
+	Id            uint64             `json:"id"`
+	Creator       solanago.PublicKey `json:"creator"`
+	MtMint        solanago.PublicKey `json:"mtMint"`
+	Stage         Stage              `json:"stage"`
+	Supply        SupplySplit        `json:"supply"`
+	Vesting       Vesting            `json:"vesting"`
+	Crowdfund     Crowdfund          `json:"crowdfund"`
+	Governance    GovernanceRules    `json:"governance"`
+	Pricing       QueryPricing       `json:"pricing"`
+	Revenue       RevenueState       `json:"revenue"`
+	ProposalCount uint64             `json:"proposalCount"`
+	Bump          uint8              `json:"bump"`
+	MintBump      uint8              `json:"mintBump"`
+}
+
+func (obj Model) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Id`:
+	err = encoder.Encode(obj.Id)
+	if err != nil {
+		return errors.NewField("Id", err)
+	}
+	// Serialize `Creator`:
+	err = encoder.Encode(obj.Creator)
+	if err != nil {
+		return errors.NewField("Creator", err)
+	}
+	// Serialize `MtMint`:
+	err = encoder.Encode(obj.MtMint)
+	if err != nil {
+		return errors.NewField("MtMint", err)
+	}
+	// Serialize `Stage`:
+	err = encoder.Encode(obj.Stage)
+	if err != nil {
+		return errors.NewField("Stage", err)
+	}
+	// Serialize `Supply`:
+	err = encoder.Encode(obj.Supply)
+	if err != nil {
+		return errors.NewField("Supply", err)
+	}
+	// Serialize `Vesting`:
+	err = encoder.Encode(obj.Vesting)
+	if err != nil {
+		return errors.NewField("Vesting", err)
+	}
+	// Serialize `Crowdfund`:
+	err = encoder.Encode(obj.Crowdfund)
+	if err != nil {
+		return errors.NewField("Crowdfund", err)
+	}
+	// Serialize `Governance`:
+	err = encoder.Encode(obj.Governance)
+	if err != nil {
+		return errors.NewField("Governance", err)
+	}
+	// Serialize `Pricing`:
+	err = encoder.Encode(obj.Pricing)
+	if err != nil {
+		return errors.NewField("Pricing", err)
+	}
+	// Serialize `Revenue`:
+	err = encoder.Encode(obj.Revenue)
+	if err != nil {
+		return errors.NewField("Revenue", err)
+	}
+	// Serialize `ProposalCount`:
+	err = encoder.Encode(obj.ProposalCount)
+	if err != nil {
+		return errors.NewField("ProposalCount", err)
+	}
+	// Serialize `Bump`:
+	err = encoder.Encode(obj.Bump)
+	if err != nil {
+		return errors.NewField("Bump", err)
+	}
+	// Serialize `MintBump`:
+	err = encoder.Encode(obj.MintBump)
+	if err != nil {
+		return errors.NewField("MintBump", err)
+	}
+	return nil
+}
+
+func (obj Model) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding Model: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *Model) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Id`:
+	err = decoder.Decode(&obj.Id)
+	if err != nil {
+		return errors.NewField("Id", err)
+	}
+	// Deserialize `Creator`:
+	err = decoder.Decode(&obj.Creator)
+	if err != nil {
+		return errors.NewField("Creator", err)
+	}
+	// Deserialize `MtMint`:
+	err = decoder.Decode(&obj.MtMint)
+	if err != nil {
+		return errors.NewField("MtMint", err)
+	}
+	// Deserialize `Stage`:
+	err = decoder.Decode(&obj.Stage)
+	if err != nil {
+		return errors.NewField("Stage", err)
+	}
+	// Deserialize `Supply`:
+	err = decoder.Decode(&obj.Supply)
+	if err != nil {
+		return errors.NewField("Supply", err)
+	}
+	// Deserialize `Vesting`:
+	err = decoder.Decode(&obj.Vesting)
+	if err != nil {
+		return errors.NewField("Vesting", err)
+	}
+	// Deserialize `Crowdfund`:
+	err = decoder.Decode(&obj.Crowdfund)
+	if err != nil {
+		return errors.NewField("Crowdfund", err)
+	}
+	// Deserialize `Governance`:
+	err = decoder.Decode(&obj.Governance)
+	if err != nil {
+		return errors.NewField("Governance", err)
+	}
+	// Deserialize `Pricing`:
+	err = decoder.Decode(&obj.Pricing)
+	if err != nil {
+		return errors.NewField("Pricing", err)
+	}
+	// Deserialize `Revenue`:
+	err = decoder.Decode(&obj.Revenue)
+	if err != nil {
+		return errors.NewField("Revenue", err)
+	}
+	// Deserialize `ProposalCount`:
+	err = decoder.Decode(&obj.ProposalCount)
+	if err != nil {
+		return errors.NewField("ProposalCount", err)
+	}
+	// Deserialize `Bump`:
+	err = decoder.Decode(&obj.Bump)
+	if err != nil {
+		return errors.NewField("Bump", err)
+	}
+	// Deserialize `MintBump`:
+	err = decoder.Decode(&obj.MintBump)
+	if err != nil {
+		return errors.NewField("MintBump", err)
+	}
+	return nil
+}
+
+func (obj *Model) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling Model: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalModel(buf []byte) (*Model, error) {
+	obj := new(Model)
 	err := obj.Unmarshal(buf)
 	if err != nil {
 		return nil, err
@@ -428,6 +891,507 @@ func (obj *ProtocolInitialized) Unmarshal(buf []byte) error {
 
 func UnmarshalProtocolInitialized(buf []byte) (*ProtocolInitialized, error) {
 	obj := new(ProtocolInitialized)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// Per-query price in native base units, per 1 000 tokens. A change takes
+// effect at `effective_at`; runs served before it pay the previous price.
+type QueryPricing struct {
+	InputPer1k          uint64 `json:"inputPer1k"`
+	OutputPer1k         uint64 `json:"outputPer1k"`
+	PreviousInputPer1k  uint64 `json:"previousInputPer1k"`
+	PreviousOutputPer1k uint64 `json:"previousOutputPer1k"`
+	EffectiveAt         int64  `json:"effectiveAt"`
+}
+
+func (obj QueryPricing) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `InputPer1k`:
+	err = encoder.Encode(obj.InputPer1k)
+	if err != nil {
+		return errors.NewField("InputPer1k", err)
+	}
+	// Serialize `OutputPer1k`:
+	err = encoder.Encode(obj.OutputPer1k)
+	if err != nil {
+		return errors.NewField("OutputPer1k", err)
+	}
+	// Serialize `PreviousInputPer1k`:
+	err = encoder.Encode(obj.PreviousInputPer1k)
+	if err != nil {
+		return errors.NewField("PreviousInputPer1k", err)
+	}
+	// Serialize `PreviousOutputPer1k`:
+	err = encoder.Encode(obj.PreviousOutputPer1k)
+	if err != nil {
+		return errors.NewField("PreviousOutputPer1k", err)
+	}
+	// Serialize `EffectiveAt`:
+	err = encoder.Encode(obj.EffectiveAt)
+	if err != nil {
+		return errors.NewField("EffectiveAt", err)
+	}
+	return nil
+}
+
+func (obj QueryPricing) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding QueryPricing: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *QueryPricing) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `InputPer1k`:
+	err = decoder.Decode(&obj.InputPer1k)
+	if err != nil {
+		return errors.NewField("InputPer1k", err)
+	}
+	// Deserialize `OutputPer1k`:
+	err = decoder.Decode(&obj.OutputPer1k)
+	if err != nil {
+		return errors.NewField("OutputPer1k", err)
+	}
+	// Deserialize `PreviousInputPer1k`:
+	err = decoder.Decode(&obj.PreviousInputPer1k)
+	if err != nil {
+		return errors.NewField("PreviousInputPer1k", err)
+	}
+	// Deserialize `PreviousOutputPer1k`:
+	err = decoder.Decode(&obj.PreviousOutputPer1k)
+	if err != nil {
+		return errors.NewField("PreviousOutputPer1k", err)
+	}
+	// Deserialize `EffectiveAt`:
+	err = decoder.Decode(&obj.EffectiveAt)
+	if err != nil {
+		return errors.NewField("EffectiveAt", err)
+	}
+	return nil
+}
+
+func (obj *QueryPricing) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling QueryPricing: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalQueryPricing(buf []byte) (*QueryPricing, error) {
+	obj := new(QueryPricing)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+type RevenueDeposited struct {
+	Model        solanago.PublicKey `json:"model"`
+	Payer        solanago.PublicKey `json:"payer"`
+	Amount       uint64             `json:"amount"`
+	ToDepositors uint64             `json:"toDepositors"`
+	ToTreasury   uint64             `json:"toTreasury"`
+	AccPerShare  binary.Uint128     `json:"accPerShare"`
+}
+
+func (obj RevenueDeposited) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Model`:
+	err = encoder.Encode(obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Serialize `Payer`:
+	err = encoder.Encode(obj.Payer)
+	if err != nil {
+		return errors.NewField("Payer", err)
+	}
+	// Serialize `Amount`:
+	err = encoder.Encode(obj.Amount)
+	if err != nil {
+		return errors.NewField("Amount", err)
+	}
+	// Serialize `ToDepositors`:
+	err = encoder.Encode(obj.ToDepositors)
+	if err != nil {
+		return errors.NewField("ToDepositors", err)
+	}
+	// Serialize `ToTreasury`:
+	err = encoder.Encode(obj.ToTreasury)
+	if err != nil {
+		return errors.NewField("ToTreasury", err)
+	}
+	// Serialize `AccPerShare`:
+	err = encoder.Encode(obj.AccPerShare)
+	if err != nil {
+		return errors.NewField("AccPerShare", err)
+	}
+	return nil
+}
+
+func (obj RevenueDeposited) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding RevenueDeposited: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *RevenueDeposited) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Model`:
+	err = decoder.Decode(&obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Deserialize `Payer`:
+	err = decoder.Decode(&obj.Payer)
+	if err != nil {
+		return errors.NewField("Payer", err)
+	}
+	// Deserialize `Amount`:
+	err = decoder.Decode(&obj.Amount)
+	if err != nil {
+		return errors.NewField("Amount", err)
+	}
+	// Deserialize `ToDepositors`:
+	err = decoder.Decode(&obj.ToDepositors)
+	if err != nil {
+		return errors.NewField("ToDepositors", err)
+	}
+	// Deserialize `ToTreasury`:
+	err = decoder.Decode(&obj.ToTreasury)
+	if err != nil {
+		return errors.NewField("ToTreasury", err)
+	}
+	// Deserialize `AccPerShare`:
+	err = decoder.Decode(&obj.AccPerShare)
+	if err != nil {
+		return errors.NewField("AccPerShare", err)
+	}
+	return nil
+}
+
+func (obj *RevenueDeposited) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling RevenueDeposited: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalRevenueDeposited(buf []byte) (*RevenueDeposited, error) {
+	obj := new(RevenueDeposited)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// Revenue sharing state: a reward-per-share accumulator over deposited MT.
+type RevenueState struct {
+	// Share of every revenue deposit that goes to MT depositors; the rest
+	// goes to the model treasury.
+	DepositorShareBps uint16 `json:"depositorShareBps"`
+
+	// Native base units per deposited MT base unit, scaled by [`ACC_SCALE`].
+	AccPerShare binary.Uint128 `json:"accPerShare"`
+
+	// MT base units deposited in voter records.
+	TotalDeposited uint64 `json:"totalDeposited"`
+
+	// Lifetime revenue received, and the part routed to the treasury.
+	TotalRevenue    uint64 `json:"totalRevenue"`
+	TreasuryRevenue uint64 `json:"treasuryRevenue"`
+}
+
+func (obj RevenueState) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `DepositorShareBps`:
+	err = encoder.Encode(obj.DepositorShareBps)
+	if err != nil {
+		return errors.NewField("DepositorShareBps", err)
+	}
+	// Serialize `AccPerShare`:
+	err = encoder.Encode(obj.AccPerShare)
+	if err != nil {
+		return errors.NewField("AccPerShare", err)
+	}
+	// Serialize `TotalDeposited`:
+	err = encoder.Encode(obj.TotalDeposited)
+	if err != nil {
+		return errors.NewField("TotalDeposited", err)
+	}
+	// Serialize `TotalRevenue`:
+	err = encoder.Encode(obj.TotalRevenue)
+	if err != nil {
+		return errors.NewField("TotalRevenue", err)
+	}
+	// Serialize `TreasuryRevenue`:
+	err = encoder.Encode(obj.TreasuryRevenue)
+	if err != nil {
+		return errors.NewField("TreasuryRevenue", err)
+	}
+	return nil
+}
+
+func (obj RevenueState) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding RevenueState: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *RevenueState) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `DepositorShareBps`:
+	err = decoder.Decode(&obj.DepositorShareBps)
+	if err != nil {
+		return errors.NewField("DepositorShareBps", err)
+	}
+	// Deserialize `AccPerShare`:
+	err = decoder.Decode(&obj.AccPerShare)
+	if err != nil {
+		return errors.NewField("AccPerShare", err)
+	}
+	// Deserialize `TotalDeposited`:
+	err = decoder.Decode(&obj.TotalDeposited)
+	if err != nil {
+		return errors.NewField("TotalDeposited", err)
+	}
+	// Deserialize `TotalRevenue`:
+	err = decoder.Decode(&obj.TotalRevenue)
+	if err != nil {
+		return errors.NewField("TotalRevenue", err)
+	}
+	// Deserialize `TreasuryRevenue`:
+	err = decoder.Decode(&obj.TreasuryRevenue)
+	if err != nil {
+		return errors.NewField("TreasuryRevenue", err)
+	}
+	return nil
+}
+
+func (obj *RevenueState) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling RevenueState: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalRevenueState(buf []byte) (*RevenueState, error) {
+	obj := new(RevenueState)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// Lifecycle of a model.
+type Stage binary.BorshEnum
+
+const (
+	Stage_Funding Stage = iota
+	Stage_Active
+	Stage_Failed
+)
+
+func (value Stage) String() string {
+	switch value {
+	case Stage_Funding:
+		return "Funding"
+	case Stage_Active:
+		return "Active"
+	case Stage_Failed:
+		return "Failed"
+	default:
+		return ""
+	}
+}
+
+// How the hard supply is split. The four parts sum exactly to `hard_supply`.
+type SupplySplit struct {
+	HardSupply         uint64 `json:"hardSupply"`
+	Creator            uint64 `json:"creator"`
+	Crowdfund          uint64 `json:"crowdfund"`
+	Liquidity          uint64 `json:"liquidity"`
+	ContributorRewards uint64 `json:"contributorRewards"`
+}
+
+func (obj SupplySplit) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `HardSupply`:
+	err = encoder.Encode(obj.HardSupply)
+	if err != nil {
+		return errors.NewField("HardSupply", err)
+	}
+	// Serialize `Creator`:
+	err = encoder.Encode(obj.Creator)
+	if err != nil {
+		return errors.NewField("Creator", err)
+	}
+	// Serialize `Crowdfund`:
+	err = encoder.Encode(obj.Crowdfund)
+	if err != nil {
+		return errors.NewField("Crowdfund", err)
+	}
+	// Serialize `Liquidity`:
+	err = encoder.Encode(obj.Liquidity)
+	if err != nil {
+		return errors.NewField("Liquidity", err)
+	}
+	// Serialize `ContributorRewards`:
+	err = encoder.Encode(obj.ContributorRewards)
+	if err != nil {
+		return errors.NewField("ContributorRewards", err)
+	}
+	return nil
+}
+
+func (obj SupplySplit) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding SupplySplit: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *SupplySplit) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `HardSupply`:
+	err = decoder.Decode(&obj.HardSupply)
+	if err != nil {
+		return errors.NewField("HardSupply", err)
+	}
+	// Deserialize `Creator`:
+	err = decoder.Decode(&obj.Creator)
+	if err != nil {
+		return errors.NewField("Creator", err)
+	}
+	// Deserialize `Crowdfund`:
+	err = decoder.Decode(&obj.Crowdfund)
+	if err != nil {
+		return errors.NewField("Crowdfund", err)
+	}
+	// Deserialize `Liquidity`:
+	err = decoder.Decode(&obj.Liquidity)
+	if err != nil {
+		return errors.NewField("Liquidity", err)
+	}
+	// Deserialize `ContributorRewards`:
+	err = decoder.Decode(&obj.ContributorRewards)
+	if err != nil {
+		return errors.NewField("ContributorRewards", err)
+	}
+	return nil
+}
+
+func (obj *SupplySplit) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling SupplySplit: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalSupplySplit(buf []byte) (*SupplySplit, error) {
+	obj := new(SupplySplit)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// Creator allocation vesting: nothing before `start + cliff_secs`, then
+// linear until `start + duration_secs`. `start` is the finalisation time.
+type Vesting struct {
+	Start        int64  `json:"start"`
+	CliffSecs    int64  `json:"cliffSecs"`
+	DurationSecs int64  `json:"durationSecs"`
+	Claimed      uint64 `json:"claimed"`
+}
+
+func (obj Vesting) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Start`:
+	err = encoder.Encode(obj.Start)
+	if err != nil {
+		return errors.NewField("Start", err)
+	}
+	// Serialize `CliffSecs`:
+	err = encoder.Encode(obj.CliffSecs)
+	if err != nil {
+		return errors.NewField("CliffSecs", err)
+	}
+	// Serialize `DurationSecs`:
+	err = encoder.Encode(obj.DurationSecs)
+	if err != nil {
+		return errors.NewField("DurationSecs", err)
+	}
+	// Serialize `Claimed`:
+	err = encoder.Encode(obj.Claimed)
+	if err != nil {
+		return errors.NewField("Claimed", err)
+	}
+	return nil
+}
+
+func (obj Vesting) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding Vesting: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *Vesting) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Start`:
+	err = decoder.Decode(&obj.Start)
+	if err != nil {
+		return errors.NewField("Start", err)
+	}
+	// Deserialize `CliffSecs`:
+	err = decoder.Decode(&obj.CliffSecs)
+	if err != nil {
+		return errors.NewField("CliffSecs", err)
+	}
+	// Deserialize `DurationSecs`:
+	err = decoder.Decode(&obj.DurationSecs)
+	if err != nil {
+		return errors.NewField("DurationSecs", err)
+	}
+	// Deserialize `Claimed`:
+	err = decoder.Decode(&obj.Claimed)
+	if err != nil {
+		return errors.NewField("Claimed", err)
+	}
+	return nil
+}
+
+func (obj *Vesting) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling Vesting: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalVesting(buf []byte) (*Vesting, error) {
+	obj := new(Vesting)
 	err := obj.Unmarshal(buf)
 	if err != nil {
 		return nil, err

@@ -12,12 +12,6 @@ var (
 	AnchorInstructionDidNotDeserialize = &Error{Program: "anchor", Code: 102, Name: "InstructionDidNotDeserialize", Msg: "The program could not deserialize the given instruction"}
 	// AnchorInstructionDidNotSerialize (103): The program could not serialize the given instruction
 	AnchorInstructionDidNotSerialize = &Error{Program: "anchor", Code: 103, Name: "InstructionDidNotSerialize", Msg: "The program could not serialize the given instruction"}
-	// AnchorIdlInstructionStub (1000): The program was compiled without idl instructions
-	AnchorIdlInstructionStub = &Error{Program: "anchor", Code: 1000, Name: "IdlInstructionStub", Msg: "The program was compiled without idl instructions"}
-	// AnchorIdlInstructionInvalidProgram (1001): Invalid program given to the IDL instruction
-	AnchorIdlInstructionInvalidProgram = &Error{Program: "anchor", Code: 1001, Name: "IdlInstructionInvalidProgram", Msg: "Invalid program given to the IDL instruction"}
-	// AnchorIdlAccountNotEmpty (1002): IDL account must be empty in order to resize, try closing first
-	AnchorIdlAccountNotEmpty = &Error{Program: "anchor", Code: 1002, Name: "IdlAccountNotEmpty", Msg: "IDL account must be empty in order to resize, try closing first"}
 	// AnchorEventInstructionStub (1500): The program was compiled without `event-cpi` feature
 	AnchorEventInstructionStub = &Error{Program: "anchor", Code: 1500, Name: "EventInstructionStub", Msg: "The program was compiled without `event-cpi` feature"}
 	// AnchorConstraintMut (2000): A mut constraint was violated
@@ -106,10 +100,6 @@ var (
 	AnchorAccountAlreadyMigrated = &Error{Program: "anchor", Code: 2041, Name: "AccountAlreadyMigrated", Msg: "Account is already migrated"}
 	// AnchorAccountNotMigrated (2042): Account must be migrated before exiting
 	AnchorAccountNotMigrated = &Error{Program: "anchor", Code: 2042, Name: "AccountNotMigrated", Msg: "Account must be migrated before exiting"}
-	// AnchorConstraintMintPausableExtension (2043): A pausable extension constraint was violated
-	AnchorConstraintMintPausableExtension = &Error{Program: "anchor", Code: 2043, Name: "ConstraintMintPausableExtension", Msg: "A pausable extension constraint was violated"}
-	// AnchorConstraintMintPausableAuthority (2044): A pausable extension authority constraint was violated
-	AnchorConstraintMintPausableAuthority = &Error{Program: "anchor", Code: 2044, Name: "ConstraintMintPausableAuthority", Msg: "A pausable extension authority constraint was violated"}
 	// AnchorRequireViolated (2500): A require expression was violated
 	AnchorRequireViolated = &Error{Program: "anchor", Code: 2500, Name: "RequireViolated", Msg: "A require expression was violated"}
 	// AnchorRequireEqViolated (2501): A require_eq expression was violated
@@ -176,9 +166,6 @@ var AnchorErrors = Table{
 	101:  AnchorInstructionFallbackNotFound,
 	102:  AnchorInstructionDidNotDeserialize,
 	103:  AnchorInstructionDidNotSerialize,
-	1000: AnchorIdlInstructionStub,
-	1001: AnchorIdlInstructionInvalidProgram,
-	1002: AnchorIdlAccountNotEmpty,
 	1500: AnchorEventInstructionStub,
 	2000: AnchorConstraintMut,
 	2001: AnchorConstraintHasOne,
@@ -223,8 +210,6 @@ var AnchorErrors = Table{
 	2040: AnchorConstraintDuplicateMutableAccount,
 	2041: AnchorAccountAlreadyMigrated,
 	2042: AnchorAccountNotMigrated,
-	2043: AnchorConstraintMintPausableExtension,
-	2044: AnchorConstraintMintPausableAuthority,
 	2500: AnchorRequireViolated,
 	2501: AnchorRequireEqViolated,
 	2502: AnchorRequireKeysEqViolated,

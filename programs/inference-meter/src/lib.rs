@@ -7,6 +7,8 @@
 #![deny(arithmetic_overflow)]
 #![deny(unused_must_use)]
 #![allow(unexpected_cfgs)]
+// Anchor 1.0.2's #[event_cpi] expands to a plain AccountInfo, which its own lint flags.
+#![allow(deprecated)]
 
 use anchor_lang::prelude::*;
 
@@ -26,6 +28,6 @@ pub mod inference_meter {
 
     /// Creates the meter's configuration and vaults, linked to the protocol. Once, by the protocol admin.
     pub fn init_meter(ctx: Context<InitMeter>, args: InitMeterArgs) -> Result<()> {
-        instructions::init_meter::handler(ctx, args)
+        InitMeter::init_meter(ctx, args)
     }
 }

@@ -11,4 +11,8 @@ pub enum TreasuryError {
     UnsupportedMintExtension,
     #[msg("Arithmetic overflow.")]
     MathOverflow,
+    #[msg("The amount must be greater than zero.")]
+    ZeroAmount,
+    #[msg("The model is not active: its raise has not succeeded.")]
+    ModelNotActive,
 }

@@ -12,3 +12,13 @@ pub struct ProtocolInitialized {
     pub swap_protocol_share_bps: u16,
     pub min_period_secs: i64,
 }
+
+#[event]
+pub struct RevenueDeposited {
+    pub model: Pubkey,
+    pub payer: Pubkey,
+    pub amount: u64,
+    pub to_depositors: u64,
+    pub to_treasury: u64,
+    pub acc_per_share: u128,
+}

@@ -8,6 +8,8 @@
 #![deny(arithmetic_overflow)]
 #![deny(unused_must_use)]
 #![allow(unexpected_cfgs)]
+// Anchor 1.0.2's #[event_cpi] expands to a plain AccountInfo, which its own lint flags.
+#![allow(deprecated)]
 
 use anchor_lang::prelude::*;
 
@@ -27,6 +29,12 @@ pub mod mt_treasury {
 
     /// Creates the protocol: native token, fees and the fee vault. Once.
     pub fn init_protocol(ctx: Context<InitProtocol>, args: InitProtocolArgs) -> Result<()> {
-        instructions::init_protocol::handler(ctx, args)
+        InitProtocol::init_protocol(ctx, args)
+    }
+
+    /// Pays native tokens into a model's revenue: the depositors' share to the
+    /// reward accumulator, the rest to the model treasury.
+    pub fn deposit_revenue(ctx: Context<DepositRevenue>, amount: u64) -> Result<()> {
+        DepositRevenue::deposit_revenue(ctx, amount)
     }
 }

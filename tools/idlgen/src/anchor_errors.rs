@@ -1,5 +1,5 @@
 //! Reads Anchor's framework `ErrorCode` enum from the source of the
-//! `anchor-lang-error` crate this workspace is locked to. The enum has no
+//! anchor-lang crate this workspace is locked to (`src/error.rs`). The enum has no
 //! reverse mapping from code to name, and the IDL carries only a program's
 //! own errors, so the source is the one place the table exists.
 
@@ -9,12 +9,12 @@ use anyhow::{anyhow, bail, Context, Result};
 use serde_json::{json, Value};
 
 pub fn extract() -> Result<Vec<Value>> {
-    let source = std::fs::read_to_string(locate()?).context("read anchor-lang-error source")?;
+    let source = std::fs::read_to_string(locate()?).context("read anchor-lang error source")?;
     let body = source
         .split("pub enum ErrorCode {")
         .nth(1)
         .and_then(|rest| rest.split("\n}").next())
-        .ok_or_else(|| anyhow!("ErrorCode enum not found in anchor-lang-error"))?;
+        .ok_or_else(|| anyhow!("ErrorCode enum not found in anchor-lang's src/error.rs"))?;
     let mut errors = Vec::new();
     let mut message: Option<String> = None;
     let mut next_code: u32 = 0;
@@ -55,8 +55,8 @@ fn locate() -> Result<String> {
     let packages = metadata["packages"].as_array().ok_or_else(|| anyhow!("no packages in cargo metadata"))?;
     let package = packages
         .iter()
-        .find(|p| p["name"] == "anchor-lang-error")
-        .ok_or_else(|| anyhow!("anchor-lang-error is not in the dependency graph"))?;
+        .find(|p| p["name"] == "anchor-lang")
+        .ok_or_else(|| anyhow!("anchor-lang is not in the dependency graph"))?;
     let manifest = package["manifest_path"].as_str().ok_or_else(|| anyhow!("no manifest path"))?;
-    Ok(manifest.trim_end_matches("Cargo.toml").to_owned() + "src/lib.rs")
+    Ok(manifest.trim_end_matches("Cargo.toml").to_owned() + "src/error.rs")
 }

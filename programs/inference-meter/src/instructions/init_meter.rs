@@ -84,30 +84,32 @@ impl InitMeter<'_> {
     }
 }
 
-#[access_control(ctx.accounts.validate(&args))]
-pub fn handler(ctx: Context<InitMeter>, args: InitMeterArgs) -> Result<()> {
-    ctx.accounts.meter.set_inner(MeterConfig {
-        protocol: ctx.accounts.protocol.key(),
-        native_mint: ctx.accounts.native_mint.key(),
-        native_token_program: ctx.accounts.token_program.key(),
-        escrow_vault: ctx.accounts.escrow_vault.key(),
-        stake_vault: ctx.accounts.stake_vault.key(),
-        settlement_fee_bps: args.settlement_fee_bps,
-        operator_share_bps: args.operator_share_bps,
-        min_node_stake: args.min_node_stake,
-        unbonding_secs: args.unbonding_secs,
-        withdrawal_notice_secs: args.withdrawal_notice_secs,
-        bump: ctx.bumps.meter,
-        escrow_vault_bump: ctx.bumps.escrow_vault,
-        stake_vault_bump: ctx.bumps.stake_vault,
-    });
-    emit_cpi!(MeterInitialized {
-        admin: ctx.accounts.admin.key(),
-        settlement_fee_bps: args.settlement_fee_bps,
-        operator_share_bps: args.operator_share_bps,
-        min_node_stake: args.min_node_stake,
-        unbonding_secs: args.unbonding_secs,
-        withdrawal_notice_secs: args.withdrawal_notice_secs,
-    });
-    Ok(())
+impl InitMeter<'_> {
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn init_meter(ctx: Context<Self>, args: InitMeterArgs) -> Result<()> {
+        ctx.accounts.meter.set_inner(MeterConfig {
+            protocol: ctx.accounts.protocol.key(),
+            native_mint: ctx.accounts.native_mint.key(),
+            native_token_program: ctx.accounts.token_program.key(),
+            escrow_vault: ctx.accounts.escrow_vault.key(),
+            stake_vault: ctx.accounts.stake_vault.key(),
+            settlement_fee_bps: args.settlement_fee_bps,
+            operator_share_bps: args.operator_share_bps,
+            min_node_stake: args.min_node_stake,
+            unbonding_secs: args.unbonding_secs,
+            withdrawal_notice_secs: args.withdrawal_notice_secs,
+            bump: ctx.bumps.meter,
+            escrow_vault_bump: ctx.bumps.escrow_vault,
+            stake_vault_bump: ctx.bumps.stake_vault,
+        });
+        emit_cpi!(MeterInitialized {
+            admin: ctx.accounts.admin.key(),
+            settlement_fee_bps: args.settlement_fee_bps,
+            operator_share_bps: args.operator_share_bps,
+            min_node_stake: args.min_node_stake,
+            unbonding_secs: args.unbonding_secs,
+            withdrawal_notice_secs: args.withdrawal_notice_secs,
+        });
+        Ok(())
+    }
 }

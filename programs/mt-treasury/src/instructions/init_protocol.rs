@@ -87,33 +87,35 @@ pub fn require_plain_mint(mint: &AccountInfo) -> Result<()> {
     Ok(())
 }
 
-#[access_control(ctx.accounts.validate(&args))]
-pub fn handler(ctx: Context<InitProtocol>, args: InitProtocolArgs) -> Result<()> {
-    let protocol = &mut ctx.accounts.protocol;
-    protocol.set_inner(Protocol {
-        admin: ctx.accounts.admin.key(),
-        native_mint: ctx.accounts.native_mint.key(),
-        native_token_program: ctx.accounts.token_program.key(),
-        fee_vault: ctx.accounts.fee_vault.key(),
-        setup_fee: args.setup_fee,
-        protocol_fee_bps: args.protocol_fee_bps,
-        swap_fee_bps: args.swap_fee_bps,
-        swap_protocol_share_bps: args.swap_protocol_share_bps,
-        min_period_secs: args.min_period_secs,
-        paused: false,
-        model_count: 0,
-        bump: ctx.bumps.protocol,
-        fee_vault_bump: ctx.bumps.fee_vault,
-    });
-    emit_cpi!(ProtocolInitialized {
-        admin: protocol.admin,
-        native_mint: protocol.native_mint,
-        fee_vault: protocol.fee_vault,
-        setup_fee: args.setup_fee,
-        protocol_fee_bps: args.protocol_fee_bps,
-        swap_fee_bps: args.swap_fee_bps,
-        swap_protocol_share_bps: args.swap_protocol_share_bps,
-        min_period_secs: args.min_period_secs,
-    });
-    Ok(())
+impl InitProtocol<'_> {
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn init_protocol(ctx: Context<Self>, args: InitProtocolArgs) -> Result<()> {
+        let protocol = &mut ctx.accounts.protocol;
+        protocol.set_inner(Protocol {
+            admin: ctx.accounts.admin.key(),
+            native_mint: ctx.accounts.native_mint.key(),
+            native_token_program: ctx.accounts.token_program.key(),
+            fee_vault: ctx.accounts.fee_vault.key(),
+            setup_fee: args.setup_fee,
+            protocol_fee_bps: args.protocol_fee_bps,
+            swap_fee_bps: args.swap_fee_bps,
+            swap_protocol_share_bps: args.swap_protocol_share_bps,
+            min_period_secs: args.min_period_secs,
+            paused: false,
+            model_count: 0,
+            bump: ctx.bumps.protocol,
+            fee_vault_bump: ctx.bumps.fee_vault,
+        });
+        emit_cpi!(ProtocolInitialized {
+            admin: protocol.admin,
+            native_mint: protocol.native_mint,
+            fee_vault: protocol.fee_vault,
+            setup_fee: args.setup_fee,
+            protocol_fee_bps: args.protocol_fee_bps,
+            swap_fee_bps: args.swap_fee_bps,
+            swap_protocol_share_bps: args.swap_protocol_share_bps,
+            min_period_secs: args.min_period_secs,
+        });
+        Ok(())
+    }
 }

@@ -1,3 +1,29 @@
 //! PDA seed prefixes. The Go side (`clients/pda`) mirrors these names.
+//!
+//! Singletons: [PROTOCOL], [FEE_VAULT].
+//! Per model (second seed: the model id as u64 little-endian for MODEL, the
+//! model's address for everything else): MODEL, MT_MINT and the vaults.
+//! Per model and wallet: CONTRIBUTION, VOTER. Per proposal and voter: VOTE.
 pub const PROTOCOL: &[u8] = b"protocol";
 pub const FEE_VAULT: &[u8] = b"fee_vault";
+
+pub const MODEL: &[u8] = b"model";
+pub const MT_MINT: &[u8] = b"mt_mint";
+/// Native tokens paid by contributors, held until the raise finalises.
+pub const RAISE_VAULT: &[u8] = b"raise_vault";
+/// The model's native-token treasury, spent only by governance.
+pub const TREASURY_VAULT: &[u8] = b"treasury_vault";
+/// Native-token revenue owed to MT depositors, paid out by `claim_rewards`.
+pub const REVENUE_VAULT: &[u8] = b"revenue_vault";
+/// MT allocations, minted at finalisation.
+pub const SALE_VAULT: &[u8] = b"sale_vault";
+pub const CREATOR_VAULT: &[u8] = b"creator_vault";
+pub const LIQUIDITY_VAULT: &[u8] = b"liquidity_vault";
+pub const REWARDS_VAULT: &[u8] = b"rewards_vault";
+/// MT deposited by voters.
+pub const DEPOSIT_VAULT: &[u8] = b"deposit_vault";
+
+pub const CONTRIBUTION: &[u8] = b"contribution";
+pub const VOTER: &[u8] = b"voter";
+pub const PROPOSAL: &[u8] = b"proposal";
+pub const VOTE: &[u8] = b"vote";
