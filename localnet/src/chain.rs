@@ -210,6 +210,12 @@ impl Chain {
         self.svm.get_account(address).filter(|a| a.lamports() > 0 || a.executable())
     }
 
+    /// Writes an account directly, bypassing transactions. For tests that
+    /// need state no instruction can create yet; the RPC does not expose it.
+    pub fn set_account(&mut self, address: Address, account: Account) {
+        self.svm.set_account(address, account).expect("set account");
+    }
+
     /// Every account owned by `program`, for `getProgramAccounts`.
     pub fn accounts_owned_by(&self, program: &Address) -> Vec<(Address, Account)> {
         self.svm
