@@ -1,0 +1,46 @@
+// Package journal is the keeper's durable record of chargeable runs: a
+// bbolt file of signed receipts and the settlement batches they move
+// through.
+//
+// # Guarantees
+//
+// Record returns only after the receipt is on stable storage (the bbolt
+// transaction that holds it has been committed and fsynced). The gateway
+// calls Record before it writes the last byte of a response, so a response
+// a client received completely is never lost by a crash, SIGKILL or power
+// failure. Concurrent Record calls share one transaction and one sync
+// (group commit): the committer takes everything queued while the previous
+// commit was syncing, so the batch size grows with load and nothing waits
+// for a timer. A receipt is recorded at most once: a second Record of the
+// same run id fails with ErrDuplicate.
+//
+// # States
+//
+// A receipt is Recorded, then Batched into a numbered settlement batch,
+// then Settled (the batch's transaction landed) or, if it can never be
+// settled, Failed (written off, with a reason). A batch is Assigned, then
+// Sent (with the signatures of every transaction sent for it), then
+// Settled or Failed. A failed batch returns its receipts to Recorded and
+// its sequence number may be assigned again; a batch that is not failed is
+// never renumbered or changed. Every transition is one bbolt transaction.
+//
+// What a settler needs: Unbatched (recorded receipts grouped by escrow,
+// model set and applied prices — the price epoch), AssignBatch (atomic, with
+// the batch's Merkle root), MarkSent, MarkSettled, MarkFailed, Batch and
+// LastBatch, and UnsettledSpend per escrow for the gateway's admission.
+//
+// # Retention and compaction
+//
+// Nothing is deleted until it is settled and its batch settled longer ago
+// than Config.Retention; written-off receipts are kept. Prune deletes what
+// is past retention. bbolt never shrinks its file, so Compact copies the
+// live data into a new file, syncs it and atomically renames it over the
+// old one (a crash leaves either the old or the new file, never a mix);
+// Run does both periodically.
+//
+// # Not guaranteed
+//
+// The journal holds one process's file lock: a second process opening the
+// same file fails with ErrLocked. It does not talk to the chain; whether a
+// sent batch landed is the settler's question.
+package journal

@@ -1,0 +1,985 @@
+package journal
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/modelcommons/modelcommons/keepers/receipts"
+)
+
+// Sentinel errors callers branch on.
+var (
+	ErrClosed      = errors.New("journal closed")
+	ErrLocked      = errors.New("journal file is locked by another process (is a keeper already running on it?)")
+	ErrDuplicate   = errors.New("run already recorded")
+	ErrNotFound    = errors.New("not found")
+	ErrSeqInUse    = errors.New("batch sequence already assigned to a batch that has not failed")
+	ErrWrongState  = errors.New("wrong state for this transition")
+	ErrEmptyBatch  = errors.New("batch has no receipts")
+	ErrUnsupported = errors.New("journal file has an unsupported schema version")
+	ErrBroken      = errors.New("journal file could not be reopened after compaction; restart the keeper")
+)
+
+const schemaVersion = 1
+
+var (
+	bucketMeta      = []byte("meta")
+	bucketReceipts  = []byte("receipts")  // run id -> record
+	bucketUnbatched = []byte("unbatched") // run id -> nil, recorded receipts
+	bucketByEscrow  = []byte("by_escrow") // escrow || run id -> nil
+	bucketSpend     = []byte("spend")     // escrow -> u64 unsettled cost
+	bucketBatches   = []byte("batches")   // seq (u64 BE) -> JSON Batch
+
+	keySchema      = []byte("schema")
+	keyPruneCursor = []byte("prune_cursor")
+)
+
+// State of a receipt.
+type State uint8
+
+const (
+	StateRecorded State = 1 + iota
+	StateBatched
+	StateSettled
+	StateFailed
+)
+
+func (s State) String() string {
+	switch s {
+	case StateRecorded:
+		return "recorded"
+	case StateBatched:
+		return "batched"
+	case StateSettled:
+		return "settled"
+	case StateFailed:
+		return "failed"
+	}
+	return fmt.Sprintf("state(%d)", uint8(s))
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (s State) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// Config configures Open.
+type Config struct {
+	// Path of the bbolt file; its directory is created if missing.
+	Path string
+	// Retention is how long settled receipts are kept after their batch
+	// settled. Default 30 days.
+	Retention time.Duration
+	// MaxCommitRecords caps how many receipts one group commit takes.
+	// Default 8192.
+	MaxCommitRecords int
+	// CompactMinBytes: Run compacts when the file is larger than this and
+	// more than half of it is free pages. Default 64 MiB.
+	CompactMinBytes int64
+	// MaintenanceInterval is how often Run prunes and considers compaction.
+	// Default 10 minutes.
+	MaintenanceInterval time.Duration
+	Logger              *slog.Logger
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+// Journal is an open journal file. Its methods are safe for concurrent use.
+type Journal struct {
+	cfg  Config
+	log  *slog.Logger
+	path string
+
+	// dbMu: every operation holds it for reading; Compact holds it for
+	// writing while it swaps the file.
+	dbMu sync.RWMutex
+	db   *bolt.DB
+
+	reqs    chan *recordReq
+	closing chan struct{}
+	done    chan struct{}
+	closed  atomic.Bool
+
+	spendMu sync.RWMutex
+	spend   map[[32]byte]uint64
+
+	records atomic.Uint64 // receipts made durable by Record
+	commits atomic.Uint64 // group commits (each one sync)
+	maxRun  atomic.Uint64 // largest group commit so far
+}
+
+type recordReq struct {
+	id     receipts.RunID
+	escrow [32]byte
+	cost   uint64
+	value  []byte
+	done   chan error
+}
+
+// Open opens or creates the journal file.
+func Open(cfg Config) (*Journal, error) {
+	if cfg.Path == "" {
+		return nil, errors.New("journal: no path")
+	}
+	if cfg.Retention <= 0 {
+		cfg.Retention = 30 * 24 * time.Hour
+	}
+	if cfg.MaxCommitRecords <= 0 {
+		cfg.MaxCommitRecords = 8192
+	}
+	if cfg.CompactMinBytes <= 0 {
+		cfg.CompactMinBytes = 64 << 20
+	}
+	if cfg.MaintenanceInterval <= 0 {
+		cfg.MaintenanceInterval = 10 * time.Minute
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if err := os.MkdirAll(filepath.Dir(cfg.Path), 0o700); err != nil {
+		return nil, fmt.Errorf("journal: create directory: %w", err)
+	}
+	// A compaction interrupted before its rename leaves a partial copy.
+	if err := os.Remove(compactPath(cfg.Path)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("journal: remove stale compaction file: %w", err)
+	}
+	j := &Journal{
+		cfg:     cfg,
+		log:     cfg.Logger,
+		path:    cfg.Path,
+		reqs:    make(chan *recordReq, 4*cfg.MaxCommitRecords),
+		closing: make(chan struct{}),
+		done:    make(chan struct{}),
+		spend:   make(map[[32]byte]uint64),
+	}
+	db, err := openDB(cfg.Path)
+	if err != nil {
+		return nil, err
+	}
+	j.db = db
+	if err := j.init(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	go j.commitLoop()
+	return j, nil
+}
+
+func openDB(path string) (*bolt.DB, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout:        time.Second,
+		NoFreelistSync: true,
+		FreelistType:   bolt.FreelistMapType,
+	})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("journal %s: %w", path, ErrLocked)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("journal %s: open: %w", path, err)
+	}
+	return db, nil
+}
+
+func compactPath(path string) string { return path + ".compact" }
+
+func (j *Journal) init() error {
+	err := j.db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketMeta, bucketReceipts, bucketUnbatched, bucketByEscrow, bucketSpend, bucketBatches} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		meta := tx.Bucket(bucketMeta)
+		if v := meta.Get(keySchema); v == nil {
+			return meta.Put(keySchema, u64(schemaVersion))
+		} else if binary.BigEndian.Uint64(v) != schemaVersion {
+			return fmt.Errorf("%w: %d", ErrUnsupported, binary.BigEndian.Uint64(v))
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("journal: initialise: %w", err)
+	}
+	return j.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketSpend).ForEach(func(k, v []byte) error {
+			var e [32]byte
+			copy(e[:], k)
+			j.spend[e] = binary.BigEndian.Uint64(v)
+			return nil
+		})
+	})
+}
+
+// Close stops the committer (pending Records complete first) and closes
+// the file.
+func (j *Journal) Close() error {
+	if !j.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	close(j.closing)
+	<-j.done
+	j.dbMu.Lock()
+	defer j.dbMu.Unlock()
+	if j.db == nil {
+		return nil
+	}
+	return j.db.Close()
+}
+
+// Path is the journal file's path.
+func (j *Journal) Path() string { return j.path }
+
+// record value: state (1) | batch seq (8, BE) | signed receipt (64 + encoding).
+func encodeRecord(st State, seq uint64, signed []byte) []byte {
+	v := make([]byte, 9+len(signed))
+	v[0] = byte(st)
+	binary.BigEndian.PutUint64(v[1:9], seq)
+	copy(v[9:], signed)
+	return v
+}
+
+func u64(v uint64) []byte {
+	b := make([]byte, 8)
+	binary.BigEndian.PutUint64(b, v)
+	return b
+}
+
+// Record makes s durable. It returns once the receipt is synced to disk, or
+// with an error, in which case the run must not be treated as chargeable.
+func (j *Journal) Record(ctx context.Context, s receipts.Signed) error {
+	if j.closed.Load() {
+		return ErrClosed
+	}
+	req := &recordReq{
+		id:     s.Receipt.RunID,
+		escrow: s.Receipt.Escrow,
+		cost:   s.Receipt.Cost,
+		value:  encodeRecord(StateRecorded, 0, s.Marshal()),
+		done:   make(chan error, 1),
+	}
+	select {
+	case j.reqs <- req:
+	case <-j.closing:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// Once queued, the outcome is waited for even if ctx ends: the caller
+	// must know whether the run is on disk.
+	return <-req.done
+}
+
+func (j *Journal) commitLoop() {
+	defer close(j.done)
+	batch := make([]*recordReq, 0, j.cfg.MaxCommitRecords)
+	for {
+		var first *recordReq
+		select {
+		case first = <-j.reqs:
+		case <-j.closing:
+			// Commit what was queued before Close, then stop.
+			for {
+				batch = batch[:0]
+			rest:
+				for len(batch) < j.cfg.MaxCommitRecords {
+					select {
+					case r := <-j.reqs:
+						batch = append(batch, r)
+					default:
+						break rest
+					}
+				}
+				if len(batch) == 0 {
+					return
+				}
+				j.commit(batch)
+			}
+		}
+		batch = append(batch[:0], first)
+	drain:
+		for len(batch) < j.cfg.MaxCommitRecords {
+			select {
+			case r := <-j.reqs:
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		j.commit(batch)
+	}
+}
+
+// commit writes one group of receipts in one transaction (one sync).
+func (j *Journal) commit(batch []*recordReq) {
+	errs := make([]error, len(batch))
+	added := make(map[[32]byte]uint64)
+	j.dbMu.RLock()
+	db := j.db
+	if db == nil {
+		j.dbMu.RUnlock()
+		for _, r := range batch {
+			r.done <- ErrBroken
+		}
+		return
+	}
+	err := db.Update(func(tx *bolt.Tx) error {
+		rb, ub, eb, sb := tx.Bucket(bucketReceipts), tx.Bucket(bucketUnbatched), tx.Bucket(bucketByEscrow), tx.Bucket(bucketSpend)
+		clear(added)
+		seen := make(map[receipts.RunID]bool, len(batch))
+		for i, r := range batch {
+			errs[i] = nil
+			if seen[r.id] || rb.Get(r.id[:]) != nil {
+				errs[i] = fmt.Errorf("record run %s: %w", r.id, ErrDuplicate)
+				continue
+			}
+			seen[r.id] = true
+			if err := rb.Put(r.id[:], r.value); err != nil {
+				return err
+			}
+			if err := ub.Put(r.id[:], nil); err != nil {
+				return err
+			}
+			if err := eb.Put(escrowKey(r.escrow, r.id), nil); err != nil {
+				return err
+			}
+			added[r.escrow] += r.cost
+		}
+		for e, c := range added {
+			if err := addSpend(sb, e, int64(c)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	j.dbMu.RUnlock()
+	if err != nil {
+		j.log.Error("journal commit failed", "receipts", len(batch), "err", err)
+		for _, r := range batch {
+			r.done <- fmt.Errorf("journal commit: %w", err)
+		}
+		return
+	}
+	// The spend must include these receipts before any caller learns they
+	// are durable, or admission could briefly under-count.
+	j.applySpend(added, 1)
+	n := 0
+	for i, r := range batch {
+		if errs[i] == nil {
+			n++
+		}
+		r.done <- errs[i]
+	}
+	j.records.Add(uint64(n))
+	j.commits.Add(1)
+	for {
+		m := j.maxRun.Load()
+		if uint64(len(batch)) <= m || j.maxRun.CompareAndSwap(m, uint64(len(batch))) {
+			break
+		}
+	}
+}
+
+func escrowKey(e [32]byte, id receipts.RunID) []byte {
+	k := make([]byte, 48)
+	copy(k, e[:])
+	copy(k[32:], id[:])
+	return k
+}
+
+// addSpend adds delta to an escrow's unsettled spend in the spend bucket.
+func addSpend(sb *bolt.Bucket, e [32]byte, delta int64) error {
+	var cur uint64
+	if v := sb.Get(e[:]); v != nil {
+		cur = binary.BigEndian.Uint64(v)
+	}
+	next := int64(cur) + delta
+	if next < 0 {
+		return fmt.Errorf("unsettled spend of escrow %x would go negative", e[:4])
+	}
+	if next == 0 {
+		return sb.Delete(e[:])
+	}
+	return sb.Put(e[:], u64(uint64(next)))
+}
+
+func (j *Journal) applySpend(delta map[[32]byte]uint64, sign int) {
+	if len(delta) == 0 {
+		return
+	}
+	j.spendMu.Lock()
+	for e, c := range delta {
+		if sign > 0 {
+			j.spend[e] += c
+		} else if j.spend[e] <= c {
+			delete(j.spend, e)
+		} else {
+			j.spend[e] -= c
+		}
+	}
+	j.spendMu.Unlock()
+}
+
+// UnsettledSpend is the total cost of this keeper's receipts for escrow that
+// are recorded or batched but not yet settled (or written off).
+func (j *Journal) UnsettledSpend(escrow [32]byte) uint64 {
+	j.spendMu.RLock()
+	defer j.spendMu.RUnlock()
+	return j.spend[escrow]
+}
+
+// UnsettledTotal is UnsettledSpend summed over all escrows.
+func (j *Journal) UnsettledTotal() uint64 {
+	j.spendMu.RLock()
+	defer j.spendMu.RUnlock()
+	var t uint64
+	for _, v := range j.spend {
+		t += v
+	}
+	return t
+}
+
+// Entry is a stored receipt with its state.
+type Entry struct {
+	Signed   receipts.Signed
+	State    State
+	BatchSeq uint64
+}
+
+func decodeEntry(v []byte) (Entry, error) {
+	if len(v) < 9 {
+		return Entry{}, errors.New("journal: corrupt record")
+	}
+	s, err := receipts.UnmarshalSigned(v[9:])
+	if err != nil {
+		return Entry{}, fmt.Errorf("journal: stored receipt: %w", err)
+	}
+	return Entry{Signed: s, State: State(v[0]), BatchSeq: binary.BigEndian.Uint64(v[1:9])}, nil
+}
+
+func (j *Journal) view(fn func(tx *bolt.Tx) error) error {
+	j.dbMu.RLock()
+	defer j.dbMu.RUnlock()
+	if j.closed.Load() {
+		return ErrClosed
+	}
+	if j.db == nil {
+		return ErrBroken
+	}
+	return j.db.View(fn)
+}
+
+func (j *Journal) update(fn func(tx *bolt.Tx) error) error {
+	j.dbMu.RLock()
+	defer j.dbMu.RUnlock()
+	if j.closed.Load() {
+		return ErrClosed
+	}
+	if j.db == nil {
+		return ErrBroken
+	}
+	return j.db.Update(fn)
+}
+
+// Get returns one receipt.
+func (j *Journal) Get(id receipts.RunID) (Entry, error) {
+	var e Entry
+	err := j.view(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketReceipts).Get(id[:])
+		if v == nil {
+			return fmt.Errorf("run %s: %w", id, ErrNotFound)
+		}
+		var err error
+		e, err = decodeEntry(v)
+		return err
+	})
+	return e, err
+}
+
+// Receipts lists an escrow's receipts in run order, starting after the run
+// id after (zero for the beginning), at most limit.
+func (j *Journal) Receipts(escrow [32]byte, after receipts.RunID, limit int) ([]Entry, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	var out []Entry
+	err := j.view(func(tx *bolt.Tx) error {
+		rb := tx.Bucket(bucketReceipts)
+		c := tx.Bucket(bucketByEscrow).Cursor()
+		start := escrowKey(escrow, after)
+		for k, _ := c.Seek(start); k != nil && bytes.HasPrefix(k, escrow[:]) && len(out) < limit; k, _ = c.Next() {
+			if bytes.Equal(k, start) {
+				continue
+			}
+			v := rb.Get(k[32:])
+			if v == nil {
+				continue
+			}
+			e, err := decodeEntry(v)
+			if err != nil {
+				return err
+			}
+			out = append(out, e)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// GroupKey is what a settle entry aggregates over: one escrow, one model
+// set with weights, at one set of applied prices (the price epoch).
+type GroupKey struct {
+	Escrow [32]byte
+	Models []receipts.ModelShare
+}
+
+func (k GroupKey) id() string {
+	var b bytes.Buffer
+	b.Write(k.Escrow[:])
+	for _, m := range k.Models {
+		_ = binary.Write(&b, binary.BigEndian, m)
+	}
+	return b.String()
+}
+
+// Group is a set of recorded receipts with one GroupKey, with totals.
+type Group struct {
+	Key             GroupKey
+	RunIDs          []receipts.RunID
+	InputTokens     uint64
+	OutputTokens    uint64
+	Cost            uint64
+	FirstServedAtMs int64
+	LastServedAtMs  int64
+}
+
+// Unbatched returns recorded receipts that are in no batch, oldest first,
+// at most limit receipts, grouped by GroupKey. Groups are ordered by their
+// oldest receipt.
+func (j *Journal) Unbatched(limit int) ([]Group, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	var groups []*Group
+	index := map[string]*Group{}
+	err := j.view(func(tx *bolt.Tx) error {
+		rb := tx.Bucket(bucketReceipts)
+		c := tx.Bucket(bucketUnbatched).Cursor()
+		n := 0
+		for k, _ := c.First(); k != nil && n < limit; k, _ = c.Next() {
+			v := rb.Get(k)
+			if v == nil {
+				return fmt.Errorf("journal: unbatched index names missing run %x", k)
+			}
+			e, err := decodeEntry(v)
+			if err != nil {
+				return err
+			}
+			r := e.Signed.Receipt
+			key := GroupKey{Escrow: r.Escrow, Models: r.Models}
+			g := index[key.id()]
+			if g == nil {
+				g = &Group{Key: key, FirstServedAtMs: r.ServedAtMs}
+				index[key.id()] = g
+				groups = append(groups, g)
+			}
+			g.RunIDs = append(g.RunIDs, r.RunID)
+			g.InputTokens += r.InputTokens
+			g.OutputTokens += r.OutputTokens
+			g.Cost += r.Cost
+			g.FirstServedAtMs = min(g.FirstServedAtMs, r.ServedAtMs)
+			g.LastServedAtMs = max(g.LastServedAtMs, r.ServedAtMs)
+			n++
+		}
+		return nil
+	})
+	out := make([]Group, len(groups))
+	for i, g := range groups {
+		out[i] = *g
+	}
+	return out, err
+}
+
+// UnbatchedCount is the number of recorded receipts in no batch.
+func (j *Journal) UnbatchedCount() (int, error) {
+	var n int
+	err := j.view(func(tx *bolt.Tx) error {
+		n = tx.Bucket(bucketUnbatched).Stats().KeyN
+		return nil
+	})
+	return n, err
+}
+
+// BatchState is the state of a settlement batch.
+type BatchState string
+
+const (
+	BatchAssigned BatchState = "assigned"
+	BatchSent     BatchState = "sent"
+	BatchSettled  BatchState = "settled"
+	BatchFailed   BatchState = "failed"
+)
+
+// Batch is a numbered settlement batch.
+type Batch struct {
+	Seq    uint64           `json:"seq"`
+	State  BatchState       `json:"state"`
+	RunIDs []receipts.RunID `json:"run_ids,omitempty"`
+	Root   receipts.Hash    `json:"root"`
+	Runs   uint64           `json:"runs"`
+	Cost   uint64           `json:"cost"`
+	// TxSignatures of every transaction sent for this batch, oldest first;
+	// any of them may land.
+	TxSignatures []string `json:"tx_signatures,omitempty"`
+	// LastValidBlockHeight of the most recent send.
+	LastValidBlockHeight uint64    `json:"last_valid_block_height,omitempty"`
+	SettledSignature     string    `json:"settled_signature,omitempty"`
+	SettledSlot          uint64    `json:"settled_slot,omitempty"`
+	FailReason           string    `json:"fail_reason,omitempty"`
+	CreatedAt            time.Time `json:"created_at"`
+	SentAt               time.Time `json:"sent_at,omitzero"`
+	SettledAt            time.Time `json:"settled_at,omitzero"`
+	// Pruned is set once the batch's receipts were deleted after retention;
+	// RunIDs is then empty.
+	Pruned bool `json:"pruned,omitempty"`
+}
+
+func getBatch(tx *bolt.Tx, seq uint64) (*Batch, error) {
+	v := tx.Bucket(bucketBatches).Get(u64(seq))
+	if v == nil {
+		return nil, fmt.Errorf("batch %d: %w", seq, ErrNotFound)
+	}
+	var b Batch
+	if err := json.Unmarshal(v, &b); err != nil {
+		return nil, fmt.Errorf("batch %d: corrupt: %w", seq, err)
+	}
+	return &b, nil
+}
+
+func putBatch(tx *bolt.Tx, b *Batch) error {
+	v, err := json.Marshal(b)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketBatches).Put(u64(b.Seq), v)
+}
+
+// AssignBatch atomically puts the given recorded receipts, in this order,
+// into batch seq and returns it with its Merkle root. seq must be unused,
+// or name a failed batch (which it replaces). Every receipt must be in
+// state Recorded.
+func (j *Journal) AssignBatch(seq uint64, ids []receipts.RunID) (Batch, error) {
+	if len(ids) == 0 {
+		return Batch{}, ErrEmptyBatch
+	}
+	var out Batch
+	err := j.update(func(tx *bolt.Tx) error {
+		if old, err := getBatch(tx, seq); err == nil && old.State != BatchFailed {
+			return fmt.Errorf("assign batch %d: %w (state %s)", seq, ErrSeqInUse, old.State)
+		} else if err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		rb, ub := tx.Bucket(bucketReceipts), tx.Bucket(bucketUnbatched)
+		b := &Batch{Seq: seq, State: BatchAssigned, RunIDs: ids, CreatedAt: j.cfg.Now().UTC()}
+		leaves := make([]receipts.Hash, len(ids))
+		seen := make(map[receipts.RunID]bool, len(ids))
+		for i, id := range ids {
+			if seen[id] {
+				return fmt.Errorf("assign batch %d: run %s listed twice: %w", seq, id, ErrWrongState)
+			}
+			seen[id] = true
+			v := rb.Get(id[:])
+			if v == nil {
+				return fmt.Errorf("assign batch %d: run %s: %w", seq, id, ErrNotFound)
+			}
+			if State(v[0]) != StateRecorded {
+				return fmt.Errorf("assign batch %d: run %s is %s: %w", seq, id, State(v[0]), ErrWrongState)
+			}
+			e, err := decodeEntry(v)
+			if err != nil {
+				return err
+			}
+			leaves[i] = receipts.LeafHash(e.Signed.Encoded)
+			b.Runs++
+			b.Cost += e.Signed.Receipt.Cost
+			if err := rb.Put(id[:], encodeRecord(StateBatched, seq, v[9:])); err != nil {
+				return err
+			}
+			if err := ub.Delete(id[:]); err != nil {
+				return err
+			}
+		}
+		b.Root = receipts.Root(leaves)
+		out = *b
+		return putBatch(tx, b)
+	})
+	return out, err
+}
+
+// MarkSent records that a transaction with signature sig was sent for
+// batch seq (assigned or already sent; a re-send adds a signature).
+func (j *Journal) MarkSent(seq uint64, sig string, lastValidBlockHeight uint64) error {
+	return j.update(func(tx *bolt.Tx) error {
+		b, err := getBatch(tx, seq)
+		if err != nil {
+			return err
+		}
+		if b.State != BatchAssigned && b.State != BatchSent {
+			return fmt.Errorf("mark batch %d sent: it is %s: %w", seq, b.State, ErrWrongState)
+		}
+		b.State = BatchSent
+		b.TxSignatures = append(b.TxSignatures, sig)
+		b.LastValidBlockHeight = lastValidBlockHeight
+		b.SentAt = j.cfg.Now().UTC()
+		return putBatch(tx, b)
+	})
+}
+
+// MarkSettled records that batch seq landed in transaction sig at slot:
+// its receipts become settled and leave the unsettled spend. Marking a
+// settled batch settled again is a no-op.
+func (j *Journal) MarkSettled(seq uint64, sig string, slot uint64) error {
+	delta := map[[32]byte]uint64{}
+	err := j.update(func(tx *bolt.Tx) error {
+		clear(delta)
+		b, err := getBatch(tx, seq)
+		if err != nil {
+			return err
+		}
+		if b.State == BatchSettled {
+			return nil
+		}
+		if b.State == BatchFailed {
+			return fmt.Errorf("mark batch %d settled: it failed: %w", seq, ErrWrongState)
+		}
+		rb, sb := tx.Bucket(bucketReceipts), tx.Bucket(bucketSpend)
+		for _, id := range b.RunIDs {
+			v := rb.Get(id[:])
+			if v == nil {
+				return fmt.Errorf("batch %d: run %s missing", seq, id)
+			}
+			e, err := decodeEntry(v)
+			if err != nil {
+				return err
+			}
+			delta[e.Signed.Receipt.Escrow] += e.Signed.Receipt.Cost
+			if err := rb.Put(id[:], encodeRecord(StateSettled, seq, v[9:])); err != nil {
+				return err
+			}
+		}
+		for e, c := range delta {
+			if err := addSpend(sb, e, -int64(c)); err != nil {
+				return err
+			}
+		}
+		b.State = BatchSettled
+		b.SettledSignature = sig
+		b.SettledSlot = slot
+		b.SettledAt = j.cfg.Now().UTC()
+		return putBatch(tx, b)
+	})
+	if err == nil {
+		j.applySpend(delta, -1)
+	}
+	return err
+}
+
+// MarkFailed records that batch seq is known not to have landed and never
+// will: its receipts return to Recorded (to be batched again) and the
+// sequence number may be assigned again.
+func (j *Journal) MarkFailed(seq uint64, reason string) error {
+	return j.update(func(tx *bolt.Tx) error {
+		b, err := getBatch(tx, seq)
+		if err != nil {
+			return err
+		}
+		if b.State != BatchAssigned && b.State != BatchSent {
+			return fmt.Errorf("mark batch %d failed: it is %s: %w", seq, b.State, ErrWrongState)
+		}
+		rb, ub := tx.Bucket(bucketReceipts), tx.Bucket(bucketUnbatched)
+		for _, id := range b.RunIDs {
+			v := rb.Get(id[:])
+			if v == nil {
+				return fmt.Errorf("batch %d: run %s missing", seq, id)
+			}
+			if err := rb.Put(id[:], encodeRecord(StateRecorded, 0, v[9:])); err != nil {
+				return err
+			}
+			if err := ub.Put(id[:], nil); err != nil {
+				return err
+			}
+		}
+		b.State = BatchFailed
+		b.FailReason = reason
+		b.RunIDs = nil
+		return putBatch(tx, b)
+	})
+}
+
+// WriteOff marks recorded receipts as failed: they will never be settled
+// (for example, their escrow was closed). They leave the unsettled spend
+// and stay in the journal as evidence.
+func (j *Journal) WriteOff(ids []receipts.RunID, reason string) error {
+	delta := map[[32]byte]uint64{}
+	err := j.update(func(tx *bolt.Tx) error {
+		clear(delta)
+		rb, ub, sb := tx.Bucket(bucketReceipts), tx.Bucket(bucketUnbatched), tx.Bucket(bucketSpend)
+		for _, id := range ids {
+			v := rb.Get(id[:])
+			if v == nil {
+				return fmt.Errorf("write off run %s: %w", id, ErrNotFound)
+			}
+			if State(v[0]) != StateRecorded {
+				return fmt.Errorf("write off run %s: it is %s: %w", id, State(v[0]), ErrWrongState)
+			}
+			e, err := decodeEntry(v)
+			if err != nil {
+				return err
+			}
+			delta[e.Signed.Receipt.Escrow] += e.Signed.Receipt.Cost
+			if err := rb.Put(id[:], encodeRecord(StateFailed, 0, v[9:])); err != nil {
+				return err
+			}
+			if err := ub.Delete(id[:]); err != nil {
+				return err
+			}
+		}
+		for e, c := range delta {
+			if err := addSpend(sb, e, -int64(c)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		j.applySpend(delta, -1)
+		j.log.Warn("receipts written off", "runs", len(ids), "reason", reason)
+	}
+	return err
+}
+
+// Batch returns batch seq.
+func (j *Journal) Batch(seq uint64) (Batch, error) {
+	var out Batch
+	err := j.view(func(tx *bolt.Tx) error {
+		b, err := getBatch(tx, seq)
+		if err == nil {
+			out = *b
+		}
+		return err
+	})
+	return out, err
+}
+
+// LastBatch returns the batch with the highest sequence number; ok is false
+// when there is none.
+func (j *Journal) LastBatch() (b Batch, ok bool, err error) {
+	err = j.view(func(tx *bolt.Tx) error {
+		k, v := tx.Bucket(bucketBatches).Cursor().Last()
+		if k == nil {
+			return nil
+		}
+		ok = true
+		return json.Unmarshal(v, &b)
+	})
+	return b, ok, err
+}
+
+// PendingBatches returns the batches that are assigned or sent, by seq.
+func (j *Journal) PendingBatches() ([]Batch, error) {
+	var out []Batch
+	err := j.view(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketBatches).ForEach(func(k, v []byte) error {
+			var b Batch
+			if err := json.Unmarshal(v, &b); err != nil {
+				return err
+			}
+			if b.State == BatchAssigned || b.State == BatchSent {
+				out = append(out, b)
+			}
+			return nil
+		})
+	})
+	sort.Slice(out, func(a, b int) bool { return out[a].Seq < out[b].Seq })
+	return out, err
+}
+
+// Proof returns the Merkle proof of a batched or settled receipt against
+// its batch's root.
+func (j *Journal) Proof(id receipts.RunID) (receipts.Proof, Batch, error) {
+	var proof receipts.Proof
+	var batch Batch
+	err := j.view(func(tx *bolt.Tx) error {
+		rb := tx.Bucket(bucketReceipts)
+		v := rb.Get(id[:])
+		if v == nil {
+			return fmt.Errorf("run %s: %w", id, ErrNotFound)
+		}
+		st := State(v[0])
+		if st != StateBatched && st != StateSettled {
+			return fmt.Errorf("run %s is %s, in no batch: %w", id, st, ErrWrongState)
+		}
+		b, err := getBatch(tx, binary.BigEndian.Uint64(v[1:9]))
+		if err != nil {
+			return err
+		}
+		batch = *b
+		leaves := make([]receipts.Hash, len(b.RunIDs))
+		index := -1
+		for i, rid := range b.RunIDs {
+			rv := rb.Get(rid[:])
+			if rv == nil {
+				return fmt.Errorf("batch %d: run %s missing", b.Seq, rid)
+			}
+			e, err := decodeEntry(rv)
+			if err != nil {
+				return err
+			}
+			leaves[i] = receipts.LeafHash(e.Signed.Encoded)
+			if rid == id {
+				index = i
+			}
+		}
+		if index < 0 {
+			return fmt.Errorf("batch %d does not list run %s", b.Seq, id)
+		}
+		proof, err = receipts.Prove(leaves, index)
+		return err
+	})
+	return proof, batch, err
+}
+
+// Stats describes the journal.
+type Stats struct {
+	// Records is the number of receipts made durable since Open, Commits
+	// the number of group commits (syncs) that took them, MaxGroup the
+	// largest group.
+	Records, Commits, MaxGroup uint64
+	Unbatched                  int
+	UnsettledValue             uint64
+	FileBytes                  int64
+}
+
+// Stats returns counters and sizes.
+func (j *Journal) Stats() Stats {
+	s := Stats{Records: j.records.Load(), Commits: j.commits.Load(), MaxGroup: j.maxRun.Load(), UnsettledValue: j.UnsettledTotal()}
+	s.Unbatched, _ = j.UnbatchedCount()
+	if fi, err := os.Stat(j.path); err == nil {
+		s.FileBytes = fi.Size()
+	}
+	return s
+}
