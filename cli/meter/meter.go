@@ -1,0 +1,216 @@
+// Package meter is the `mt meter` command group: the protocol admin
+// initialises inference_meter (settlement fee, operator share, minimum node
+// stake, unbonding and escrow withdrawal notice periods); anyone shows it.
+package meter
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/gagliardetto/solana-go"
+	"github.com/urfave/cli/v2"
+
+	"github.com/modelcommons/modelcommons/cli/accounts"
+	"github.com/modelcommons/modelcommons/cli/amount"
+	"github.com/modelcommons/modelcommons/cli/duration"
+	"github.com/modelcommons/modelcommons/cli/explain"
+	"github.com/modelcommons/modelcommons/cli/output"
+	"github.com/modelcommons/modelcommons/cli/session"
+	im "github.com/modelcommons/modelcommons/clients/inference_meter"
+	"github.com/modelcommons/modelcommons/clients/pda"
+)
+
+// Command is `mt meter`.
+func Command() *cli.Command {
+	return &cli.Command{
+		Name:        "meter",
+		Usage:       "the inference meter's configuration: settlement fee, node stake, notice periods (admin)",
+		Subcommands: []*cli.Command{initCommand(), showCommand()},
+	}
+}
+
+// View is the meter as `meter show` prints it.
+type View struct {
+	Address              solana.PublicKey `json:"address"`
+	Protocol             solana.PublicKey `json:"protocol"`
+	NativeMint           solana.PublicKey `json:"native_mint"`
+	EscrowVault          solana.PublicKey `json:"escrow_vault"`
+	EscrowVaultBalance   amount.Tokens    `json:"escrow_vault_balance"`
+	StakeVault           solana.PublicKey `json:"stake_vault"`
+	StakeVaultBalance    amount.Tokens    `json:"stake_vault_balance"`
+	SettlementFeeBps     uint16           `json:"settlement_fee_bps"`
+	OperatorShareBps     uint16           `json:"operator_share_bps"`
+	MinNodeStake         amount.Tokens    `json:"min_node_stake"`
+	UnbondingSecs        int64            `json:"unbonding_secs"`
+	WithdrawalNoticeSecs int64            `json:"withdrawal_notice_secs"`
+	Signature            string           `json:"signature,omitempty"`
+}
+
+// Text renders the view.
+func (v View) Text() string {
+	fs := output.Fields{
+		{Label: "Meter", Value: v.Address},
+		{Label: "Protocol", Value: v.Protocol},
+		{Label: "Native mint", Value: v.NativeMint},
+		{Label: "Escrow vault", Value: fmt.Sprintf("%s (holds %s)", v.EscrowVault, v.EscrowVaultBalance)},
+		{Label: "Stake vault", Value: fmt.Sprintf("%s (holds %s)", v.StakeVault, v.StakeVaultBalance)},
+		{Label: "Settlement fee", Value: fmt.Sprintf("%d bps to the protocol", v.SettlementFeeBps)},
+		{Label: "Operator share", Value: fmt.Sprintf("%d bps to the node operator", v.OperatorShareBps)},
+		{Label: "Min node stake", Value: v.MinNodeStake},
+		{Label: "Unbonding", Value: duration.Format(v.UnbondingSecs)},
+		{Label: "Withdrawal notice", Value: duration.Format(v.WithdrawalNoticeSecs)},
+	}
+	if v.Signature != "" {
+		fs = append(fs, output.Field{Label: "Signature", Value: v.Signature})
+	}
+	return fs.Text()
+}
+
+// Load reads the meter configuration and its vault balances.
+func Load(ctx context.Context, r accounts.Reader) (View, error) {
+	m, err := r.Meter(ctx)
+	if err != nil {
+		return View{}, err
+	}
+	mint, err := r.Mint(ctx, m.NativeMint)
+	if err != nil {
+		return View{}, err
+	}
+	d := mint.Decimals
+	escrow, err := r.TokenBalance(ctx, m.EscrowVault)
+	if err != nil {
+		return View{}, err
+	}
+	stake, err := r.TokenBalance(ctx, m.StakeVault)
+	if err != nil {
+		return View{}, err
+	}
+	return View{
+		Address: pda.Meter(), Protocol: m.Protocol, NativeMint: m.NativeMint,
+		EscrowVault: m.EscrowVault, EscrowVaultBalance: amount.Of(escrow, d),
+		StakeVault: m.StakeVault, StakeVaultBalance: amount.Of(stake, d),
+		SettlementFeeBps: m.SettlementFeeBps, OperatorShareBps: m.OperatorShareBps,
+		MinNodeStake: amount.Of(m.MinNodeStake, d), UnbondingSecs: m.UnbondingSecs, WithdrawalNoticeSecs: m.WithdrawalNoticeSecs,
+	}, nil
+}
+
+func reader(s *session.Session) accounts.Reader {
+	return accounts.Reader{RPC: s.RPC, Commitment: s.Config.Commitment}
+}
+
+func showCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "show",
+		Usage: "print the meter's configuration",
+		Flags: session.ReadFlags(),
+		Action: func(c *cli.Context) error {
+			s, err := session.FromContext(c)
+			if err != nil {
+				return err
+			}
+			if _, err := session.Args(c); err != nil {
+				return err
+			}
+			v, err := Load(c.Context, reader(s))
+			if err != nil {
+				return err
+			}
+			return s.Out.Print(v)
+		},
+	}
+}
+
+func initCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "init",
+		Usage: "create the meter's configuration and vaults (once, by the protocol admin)",
+		Flags: session.WriteFlags(
+			&cli.Uint64Flag{Name: "settlement-fee-bps", Value: 100, Usage: "protocol's cut of every settled run, in basis points"},
+			&cli.Uint64Flag{Name: "operator-share-bps", Value: 2000, Usage: "node operator's cut of every settled run, in basis points"},
+			&cli.StringFlag{Name: "min-node-stake", Value: "100", Usage: "native tokens a node must stake to register"},
+			&cli.StringFlag{Name: "unbonding", Value: "7d", Usage: "wait between unbonding and withdrawing stake (" + duration.Hint + ")"},
+			&cli.StringFlag{Name: "withdrawal-notice", Value: "1d", Usage: "wait between requesting and withdrawing an escrow (" + duration.Hint + ")"},
+		),
+		Action: runInit,
+	}
+}
+
+func runInit(c *cli.Context) error {
+	s, err := session.FromContext(c)
+	if err != nil {
+		return err
+	}
+	if _, err := session.Args(c); err != nil {
+		return err
+	}
+	ctx := c.Context
+	r := reader(s)
+	admin, err := s.Signer()
+	if err != nil {
+		return err
+	}
+	p, err := r.Protocol(ctx)
+	if err != nil {
+		return err
+	}
+	if ok, err := r.Exists(ctx, pda.Meter()); err != nil {
+		return err
+	} else if ok {
+		return explain.New("the meter is already initialised on this cluster", "see it with `mt meter show`")
+	}
+	mint, err := r.Mint(ctx, p.NativeMint)
+	if err != nil {
+		return err
+	}
+
+	var args im.InitMeterArgs
+	var problems []string
+	if !p.Admin.Equals(admin.PublicKey()) {
+		problems = append(problems, fmt.Sprintf("only the protocol admin %s may initialise the meter; your keypair is %s (pass --keypair)", p.Admin, admin.PublicKey()))
+	}
+	if args.SettlementFeeBps, err = session.ParseBps("settlement-fee-bps", c.Uint64("settlement-fee-bps")); err != nil {
+		problems = append(problems, err.Error())
+	}
+	if args.OperatorShareBps, err = session.ParseBps("operator-share-bps", c.Uint64("operator-share-bps")); err != nil {
+		problems = append(problems, err.Error())
+	}
+	if c.Uint64("settlement-fee-bps")+c.Uint64("operator-share-bps") > 10_000 {
+		problems = append(problems, "--settlement-fee-bps plus --operator-share-bps exceed 10000 (100%): the model's share would be negative")
+	}
+	if args.MinNodeStake, err = session.ParseAmount("--min-node-stake", c.String("min-node-stake"), mint.Decimals, "native tokens"); err != nil {
+		problems = append(problems, err.Error())
+	}
+	min := p.MinPeriodSecs
+	for _, d := range []struct {
+		flag string
+		dst  *int64
+	}{{"unbonding", &args.UnbondingSecs}, {"withdrawal-notice", &args.WithdrawalNoticeSecs}} {
+		v, err := duration.ParseSeconds(c.String(d.flag))
+		switch {
+		case err != nil:
+			problems = append(problems, fmt.Sprintf("--%s: %v", d.flag, err))
+		case v < min:
+			problems = append(problems, fmt.Sprintf("--%s %s is shorter than the protocol's minimum period %s", d.flag, duration.Format(v), duration.Format(min)))
+		}
+		*d.dst = v
+	}
+	if len(problems) > 0 {
+		return explain.List(problems)
+	}
+
+	ix, err := im.NewInitMeterInstruction(args, admin.PublicKey(), pda.Protocol(), pda.Meter(), p.NativeMint,
+		pda.EscrowVault(), pda.StakeVault(), p.NativeTokenProgram, solana.SystemProgramID, pda.EventAuthority(im.ProgramID), im.ProgramID)
+	if err != nil {
+		return fmt.Errorf("build init_meter: %w", err)
+	}
+	labels := map[solana.PublicKey]string{
+		pda.Protocol(): "protocol", pda.Meter(): "meter (new)", p.NativeMint: "native mint",
+		pda.EscrowVault(): "escrow vault (new)", pda.StakeVault(): "stake vault (new)",
+	}
+	return s.Submit(ctx, session.Tx{What: "initialise the inference meter", Instructions: []solana.Instruction{ix}, Labels: labels},
+		func(sig solana.Signature) (any, error) {
+			v, err := Load(ctx, r)
+			v.Signature = sig.String()
+			return v, err
+		})
+}

@@ -1,0 +1,256 @@
+// Package protocol is the `mt protocol` command group: the protocol admin
+// initialises mt_treasury (optionally creating a fresh native token mint for
+// a local chain or a demo), anyone shows it, and the mint authority of such
+// a demo mint hands native tokens out.
+package protocol
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/gagliardetto/solana-go"
+	"github.com/gagliardetto/solana-go/rpc"
+	"github.com/urfave/cli/v2"
+
+	"github.com/modelcommons/modelcommons/cli/accounts"
+	"github.com/modelcommons/modelcommons/cli/amount"
+	"github.com/modelcommons/modelcommons/cli/config"
+	"github.com/modelcommons/modelcommons/cli/duration"
+	"github.com/modelcommons/modelcommons/cli/explain"
+	"github.com/modelcommons/modelcommons/cli/output"
+	"github.com/modelcommons/modelcommons/cli/session"
+	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
+	"github.com/modelcommons/modelcommons/clients/pda"
+	"github.com/modelcommons/modelcommons/clients/tokens"
+)
+
+// Command is `mt protocol`.
+func Command() *cli.Command {
+	return &cli.Command{
+		Name:  "protocol",
+		Usage: "the protocol's configuration: native token, fees, fee vault (admin)",
+		Subcommands: []*cli.Command{
+			initCommand(),
+			showCommand(),
+			mintNativeCommand(),
+		},
+	}
+}
+
+func reader(s *session.Session) accounts.Reader {
+	return accounts.Reader{RPC: s.RPC, Commitment: s.Config.Commitment}
+}
+
+// View is the protocol as `protocol show` prints it.
+type View struct {
+	Address              solana.PublicKey `json:"address"`
+	Admin                solana.PublicKey `json:"admin"`
+	NativeMint           solana.PublicKey `json:"native_mint"`
+	NativeTokenProgram   solana.PublicKey `json:"native_token_program"`
+	NativeDecimals       uint8            `json:"native_decimals"`
+	FeeVault             solana.PublicKey `json:"fee_vault"`
+	FeeVaultBalance      amount.Tokens    `json:"fee_vault_balance"`
+	SetupFee             amount.Tokens    `json:"setup_fee"`
+	ProtocolFeeBps       uint16           `json:"protocol_fee_bps"`
+	SwapFeeBps           uint16           `json:"swap_fee_bps"`
+	SwapProtocolShareBps uint16           `json:"swap_protocol_share_bps"`
+	MinPeriodSecs        int64            `json:"min_period_secs"`
+	Paused               bool             `json:"paused"`
+	ModelCount           uint64           `json:"model_count"`
+	Signature            string           `json:"signature,omitempty"`
+}
+
+// Text renders the view.
+func (v View) Text() string {
+	fs := output.Fields{
+		{Label: "Protocol", Value: v.Address},
+		{Label: "Admin", Value: v.Admin},
+		{Label: "Native mint", Value: fmt.Sprintf("%s (%d decimals)", v.NativeMint, v.NativeDecimals)},
+		{Label: "Fee vault", Value: fmt.Sprintf("%s (holds %s)", v.FeeVault, v.FeeVaultBalance)},
+		{Label: "Set-up fee", Value: v.SetupFee},
+		{Label: "Protocol fee", Value: bps(v.ProtocolFeeBps) + " of raise proceeds"},
+		{Label: "Swap fee", Value: fmt.Sprintf("%s, of which %s to the protocol", bps(v.SwapFeeBps), bps(v.SwapProtocolShareBps))},
+		{Label: "Minimum period", Value: duration.Format(v.MinPeriodSecs)},
+		{Label: "Paused", Value: v.Paused},
+		{Label: "Models launched", Value: v.ModelCount},
+	}
+	if v.Signature != "" {
+		fs = append(fs, output.Field{Label: "Signature", Value: v.Signature})
+	}
+	return fs.Text()
+}
+
+func bps(b uint16) string {
+	return fmt.Sprintf("%d bps (%s%%)", b, amount.Format(uint64(b), 2))
+}
+
+// Load reads the protocol and its native mint.
+func Load(ctx context.Context, r accounts.Reader) (View, error) {
+	p, err := r.Protocol(ctx)
+	if err != nil {
+		return View{}, err
+	}
+	mint, err := r.Mint(ctx, p.NativeMint)
+	if err != nil {
+		return View{}, fmt.Errorf("read native mint: %w", err)
+	}
+	bal, err := r.TokenBalance(ctx, p.FeeVault)
+	if err != nil {
+		return View{}, err
+	}
+	d := mint.Decimals
+	return View{
+		Address: pda.Protocol(), Admin: p.Admin, NativeMint: p.NativeMint, NativeTokenProgram: p.NativeTokenProgram,
+		NativeDecimals: d, FeeVault: p.FeeVault, FeeVaultBalance: amount.Of(bal, d),
+		SetupFee: amount.Of(p.SetupFee, d), ProtocolFeeBps: p.ProtocolFeeBps, SwapFeeBps: p.SwapFeeBps,
+		SwapProtocolShareBps: p.SwapProtocolShareBps, MinPeriodSecs: p.MinPeriodSecs, Paused: p.Paused, ModelCount: p.ModelCount,
+	}, nil
+}
+
+func showCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "show",
+		Usage: "print the protocol's configuration",
+		Flags: session.ReadFlags(),
+		Action: func(c *cli.Context) error {
+			s, err := session.FromContext(c)
+			if err != nil {
+				return err
+			}
+			if _, err := session.Args(c); err != nil {
+				return err
+			}
+			v, err := Load(c.Context, reader(s))
+			if err != nil {
+				return err
+			}
+			return s.Out.Print(v)
+		},
+	}
+}
+
+func initCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "init",
+		Usage: "create the protocol (once): native token, fees, fee vault; your keypair becomes the admin",
+		Flags: session.WriteFlags(
+			&cli.StringFlag{Name: "native-mint", Usage: "the native token's mint (SPL Token or plain Token-2022)"},
+			&cli.BoolFlag{Name: "create-native-mint", Usage: "create a fresh native token mint, with your keypair as its mint authority (local chain, demos)"},
+			&cli.UintFlag{Name: "decimals", Value: 6, Usage: "decimals of the mint --create-native-mint creates"},
+			&cli.StringFlag{Name: "mint-keypair", Usage: "keypair file for the mint --create-native-mint creates (default: a new random one)"},
+			&cli.StringFlag{Name: "setup-fee", Value: "0", Usage: "what a creator pays to launch a model, in native tokens (e.g. 5 or 0.5)"},
+			&cli.Uint64Flag{Name: "protocol-fee-bps", Value: 250, Usage: "protocol cut of a successful raise, in basis points"},
+			&cli.Uint64Flag{Name: "swap-fee-bps", Value: 30, Usage: "fee on every swap, in basis points of the native side"},
+			&cli.Uint64Flag{Name: "swap-protocol-share-bps", Value: 5000, Usage: "part of the swap fee that goes to the protocol, in basis points"},
+			&cli.StringFlag{Name: "min-period", Value: "1h", Usage: "shortest raise window, voting period, hold-up or notice period a model may choose (" + duration.Hint + ")"},
+		),
+		Action: runInit,
+	}
+}
+
+func runInit(c *cli.Context) error {
+	s, err := session.FromContext(c)
+	if err != nil {
+		return err
+	}
+	if _, err := session.Args(c); err != nil {
+		return err
+	}
+	ctx := c.Context
+	r := reader(s)
+	admin, err := s.Signer()
+	if err != nil {
+		return err
+	}
+	if ok, err := r.Exists(ctx, pda.Protocol()); err != nil {
+		return err
+	} else if ok {
+		return explain.New("the protocol is already initialised on this cluster", "see it with `mt protocol show`")
+	}
+
+	// Validate every flag before touching the chain further.
+	var args mt.InitProtocolArgs
+	var problems []string
+	for _, b := range []struct {
+		name string
+		dst  *uint16
+	}{{"protocol-fee-bps", &args.ProtocolFeeBps}, {"swap-fee-bps", &args.SwapFeeBps}, {"swap-protocol-share-bps", &args.SwapProtocolShareBps}} {
+		v, err := session.ParseBps(b.name, c.Uint64(b.name))
+		if err != nil {
+			problems = append(problems, err.Error())
+		}
+		*b.dst = v
+	}
+	if args.MinPeriodSecs, err = duration.ParseSeconds(c.String("min-period")); err != nil {
+		problems = append(problems, fmt.Sprintf("--min-period: %v", err))
+	} else if args.MinPeriodSecs <= 0 {
+		problems = append(problems, "--min-period must be longer than 0s")
+	}
+	create := c.Bool("create-native-mint")
+	if create == c.IsSet("native-mint") {
+		problems = append(problems, "give exactly one of --native-mint <mint> or --create-native-mint")
+	}
+	if c.Uint("decimals") > 18 {
+		problems = append(problems, "--decimals must be at most 18")
+	}
+
+	var ixs []solana.Instruction
+	var signers []solana.PrivateKey
+	var mintKey solana.PublicKey
+	var tokenProgram = solana.TokenProgramID
+	var decimals uint8
+	labels := map[solana.PublicKey]string{pda.Protocol(): "protocol (new)", pda.FeeVault(): "fee vault (new)"}
+	if create && len(problems) == 0 {
+		decimals = uint8(c.Uint("decimals"))
+		mint := solana.NewWallet().PrivateKey
+		if path := c.String("mint-keypair"); path != "" {
+			if mint, err = config.LoadKeypair(path); err != nil {
+				return err
+			}
+		}
+		if ok, err := r.Exists(ctx, mint.PublicKey()); err != nil {
+			return err
+		} else if ok {
+			return explain.Newf("pass --native-mint instead, or another --mint-keypair", "an account already exists at the mint keypair's address %s", mint.PublicKey())
+		}
+		rent, err := s.RPC.GetMinimumBalanceForRentExemption(ctx, tokens.MintSize, rpc.CommitmentConfirmed)
+		if err != nil {
+			return fmt.Errorf("rent for a mint: %w", err)
+		}
+		mintKey = mint.PublicKey()
+		ixs = append(ixs, tokens.CreateMint(admin.PublicKey(), mintKey, admin.PublicKey(), decimals, tokenProgram, rent)...)
+		signers = append(signers, mint)
+		labels[mintKey] = "native mint (new)"
+	} else if len(problems) == 0 {
+		if mintKey, err = session.ParsePubkey("--native-mint", c.String("native-mint")); err != nil {
+			return err
+		}
+		m, err := r.Mint(ctx, mintKey)
+		if err != nil {
+			return err
+		}
+		decimals, tokenProgram = m.Decimals, m.TokenProgram
+		labels[mintKey] = "native mint"
+	}
+	if len(problems) == 0 {
+		if args.SetupFee, err = amount.Parse(c.String("setup-fee"), decimals); err != nil {
+			problems = append(problems, fmt.Sprintf("--setup-fee: %v", err))
+		}
+	}
+	if len(problems) > 0 {
+		return explain.List(problems)
+	}
+
+	ix, err := mt.NewInitProtocolInstruction(args, admin.PublicKey(), pda.Protocol(), mintKey, pda.FeeVault(),
+		tokenProgram, solana.SystemProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+	if err != nil {
+		return fmt.Errorf("build init_protocol: %w", err)
+	}
+	ixs = append(ixs, ix)
+	return s.Submit(ctx, session.Tx{What: "initialise the protocol", Instructions: ixs, Signers: signers, Labels: labels},
+		func(sig solana.Signature) (any, error) {
+			v, err := Load(ctx, r)
+			v.Signature = sig.String()
+			return v, err
+		})
+}

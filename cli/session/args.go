@@ -1,0 +1,68 @@
+package session
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/gagliardetto/solana-go"
+	"github.com/urfave/cli/v2"
+
+	"github.com/modelcommons/modelcommons/cli/amount"
+	"github.com/modelcommons/modelcommons/cli/explain"
+)
+
+// Args returns the command's positional arguments, exactly one per name, or
+// a Problem showing the usage.
+func Args(c *cli.Context, names ...string) ([]string, error) {
+	got := c.Args().Slice()
+	if len(got) == len(names) {
+		return got, nil
+	}
+	usage := c.Command.HelpName
+	for _, n := range names {
+		usage += " <" + n + ">"
+	}
+	what := fmt.Sprintf("expected %d argument(s) (%s), got %d", len(names), strings.Join(names, ", "), len(got))
+	if len(names) == 0 {
+		what = fmt.Sprintf("unexpected argument(s) %q", got)
+	}
+	return nil, explain.New(what, "usage: "+usage+" [flags]; see --help")
+}
+
+// ParseU64 reads a non-negative integer argument or flag value.
+func ParseU64(name, s string) (uint64, error) {
+	v, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
+	if err != nil {
+		return 0, explain.Newf("give a whole number, e.g. 3", "%s %q is not a whole number", name, s)
+	}
+	return v, nil
+}
+
+// ParsePubkey reads a base58 address.
+func ParsePubkey(name, s string) (solana.PublicKey, error) {
+	k, err := solana.PublicKeyFromBase58(strings.TrimSpace(s))
+	if err != nil {
+		return solana.PublicKey{}, explain.Newf("give a base58 address, e.g. from `solana address`", "%s %q is not an address", name, s)
+	}
+	return k, nil
+}
+
+// ParseBps reads a basis-point value (0 to 10000).
+func ParseBps(name string, v uint64) (uint16, error) {
+	if v > 10_000 {
+		return 0, explain.Newf("basis points go from 0 to 10000 (100% = 10000)", "--%s %d is above 10000", name, v)
+	}
+	return uint16(v), nil
+}
+
+// ParseAmount reads a human amount of a token with the given decimals
+// ("12.5"); what names the token in the message ("native tokens", "MT").
+func ParseAmount(name, s string, decimals uint8, what string) (uint64, error) {
+	v, err := amount.Parse(s, decimals)
+	if err != nil {
+		return 0, explain.Wrap(err, fmt.Sprintf("%s: %v", name, err),
+			fmt.Sprintf("write it as a decimal number of %s with at most %d decimal places, e.g. 12.5", what, decimals))
+	}
+	return v, nil
+}

@@ -1,0 +1,46 @@
+// Command mt is the Model Commons CLI for the protocol admin, model
+// creators, contributors, MT holders, API users and node operators.
+// Run `mt --help`; the commands live in the packages under cli/.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/modelcommons/modelcommons/cli/argv"
+	"github.com/modelcommons/modelcommons/cli/explain"
+	"github.com/modelcommons/modelcommons/cli/meter"
+	"github.com/modelcommons/modelcommons/cli/protocol"
+	"github.com/modelcommons/modelcommons/cli/session"
+)
+
+func main() {
+	app := &cli.App{
+		Name:  "mt",
+		Usage: "community-owned small models on Solana: launch, fund, govern, earn, pay for inference",
+		Description: "Flags may come before or after a command's arguments. Amounts are typed as people type them (12.5),\n" +
+			"durations as 90s, 15m, 7d or 2w, times as RFC 3339 or a span from now. Every command that prints\n" +
+			"accepts --output json; every command that sends a transaction accepts --dry-run.",
+		Flags: session.CommonFlags(),
+		Commands: []*cli.Command{
+			protocol.Command(),
+			meter.Command(),
+		},
+		EnableBashCompletion: true,
+		// Errors are explained below, not printed by the framework.
+		ExitErrHandler: func(*cli.Context, error) {},
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := app.RunContext(ctx, argv.Reorder(app, os.Args))
+	stop()
+	if err != nil {
+		exctx, asJSON := session.Explain(app)
+		explain.Print(os.Stderr, err, exctx, asJSON)
+		os.Exit(1)
+	}
+}
+
