@@ -15,6 +15,13 @@ func ParseAnyAccount(accountData []byte) (any, error) {
 		return nil, fmt.Errorf("failed to peek account discriminator: %w", err)
 	}
 	switch discriminator {
+	case Account_Escrow:
+		value := new(Escrow)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal account as Escrow: %w", err)
+		}
+		return value, nil
 	case Account_MeterConfig:
 		value := new(MeterConfig)
 		err := value.UnmarshalWithDecoder(decoder)
@@ -22,9 +29,33 @@ func ParseAnyAccount(accountData []byte) (any, error) {
 			return nil, fmt.Errorf("failed to unmarshal account as MeterConfig: %w", err)
 		}
 		return value, nil
+	case Account_Node:
+		value := new(Node)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal account as Node: %w", err)
+		}
+		return value, nil
 	default:
 		return nil, fmt.Errorf("unknown discriminator: %s", binary.FormatDiscriminator(discriminator))
 	}
+}
+
+func ParseAccount_Escrow(accountData []byte) (*Escrow, error) {
+	decoder := binary.NewBorshDecoder(accountData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Account_Escrow {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Account_Escrow, binary.FormatDiscriminator(discriminator))
+	}
+	acc := new(Escrow)
+	err = acc.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal account of type Escrow: %w", err)
+	}
+	return acc, nil
 }
 
 func ParseAccount_MeterConfig(accountData []byte) (*MeterConfig, error) {
@@ -40,6 +71,23 @@ func ParseAccount_MeterConfig(accountData []byte) (*MeterConfig, error) {
 	err = acc.UnmarshalWithDecoder(decoder)
 	if err != nil {
 		return nil, fmt.Errorf("failed to unmarshal account of type MeterConfig: %w", err)
+	}
+	return acc, nil
+}
+
+func ParseAccount_Node(accountData []byte) (*Node, error) {
+	decoder := binary.NewBorshDecoder(accountData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Account_Node {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Account_Node, binary.FormatDiscriminator(discriminator))
+	}
+	acc := new(Node)
+	err = acc.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal account of type Node: %w", err)
 	}
 	return acc, nil
 }

@@ -5,15 +5,51 @@ package inference_meter
 
 // Account discriminators
 var (
+	Account_Escrow      = [8]byte{31, 213, 123, 187, 186, 22, 218, 155}
 	Account_MeterConfig = [8]byte{40, 125, 53, 69, 109, 120, 95, 1}
+	Account_Node        = [8]byte{208, 53, 1, 3, 49, 122, 180, 49}
 )
 
 // Event discriminators
 var (
-	Event_MeterInitialized = [8]byte{133, 4, 4, 18, 25, 103, 26, 7}
+	Event_BatchSettled        = [8]byte{238, 14, 187, 192, 127, 95, 104, 9}
+	Event_EndpointSet         = [8]byte{140, 40, 170, 250, 35, 181, 93, 153}
+	Event_EscrowClosed        = [8]byte{109, 20, 57, 51, 217, 118, 3, 173}
+	Event_EscrowDeposited     = [8]byte{28, 193, 105, 27, 40, 101, 65, 211}
+	Event_EscrowOpened        = [8]byte{201, 42, 96, 8, 123, 9, 212, 164}
+	Event_EscrowWithdrawn     = [8]byte{43, 206, 174, 47, 105, 219, 216, 239}
+	Event_KeeperKeySet        = [8]byte{115, 8, 242, 131, 94, 157, 112, 180}
+	Event_KeyRotated          = [8]byte{174, 37, 18, 104, 198, 30, 33, 95}
+	Event_MeterInitialized    = [8]byte{133, 4, 4, 18, 25, 103, 26, 7}
+	Event_MeterUpdated        = [8]byte{158, 18, 107, 182, 237, 169, 93, 26}
+	Event_NodeActivated       = [8]byte{49, 205, 30, 15, 116, 179, 99, 66}
+	Event_NodeDeactivated     = [8]byte{74, 15, 22, 250, 74, 89, 202, 244}
+	Event_NodeRegistered      = [8]byte{15, 57, 183, 59, 93, 55, 157, 195}
+	Event_NodeSlashed         = [8]byte{195, 114, 214, 16, 173, 73, 177, 87}
+	Event_StakeAdded          = [8]byte{139, 170, 134, 90, 22, 96, 23, 193}
+	Event_StakeWithdrawn      = [8]byte{33, 120, 159, 58, 140, 255, 174, 79}
+	Event_UnbondingBegun      = [8]byte{235, 108, 131, 17, 183, 0, 161, 95}
+	Event_WithdrawalRequested = [8]byte{75, 207, 21, 12, 160, 102, 150, 55}
 )
 
 // Instruction discriminators
 var (
-	Instruction_InitMeter = [8]byte{234, 52, 85, 18, 129, 176, 229, 214}
+	Instruction_ActivateNode      = [8]byte{82, 132, 214, 216, 231, 212, 232, 250}
+	Instruction_AddStake          = [8]byte{58, 135, 189, 105, 160, 120, 165, 224}
+	Instruction_BeginUnbonding    = [8]byte{187, 111, 29, 242, 233, 132, 154, 126}
+	Instruction_CloseEscrow       = [8]byte{139, 171, 94, 146, 191, 91, 144, 50}
+	Instruction_DeactivateNode    = [8]byte{242, 185, 114, 146, 22, 248, 23, 157}
+	Instruction_DepositEscrow     = [8]byte{226, 112, 158, 176, 178, 118, 153, 128}
+	Instruction_InitMeter         = [8]byte{234, 52, 85, 18, 129, 176, 229, 214}
+	Instruction_OpenEscrow        = [8]byte{82, 178, 155, 253, 74, 41, 161, 219}
+	Instruction_RegisterNode      = [8]byte{102, 85, 117, 114, 194, 188, 211, 168}
+	Instruction_RequestWithdrawal = [8]byte{251, 85, 121, 205, 56, 201, 12, 177}
+	Instruction_RotateKey         = [8]byte{86, 240, 194, 116, 31, 3, 172, 200}
+	Instruction_SetEndpoint       = [8]byte{252, 205, 107, 118, 45, 124, 107, 62}
+	Instruction_SetKeeperKey      = [8]byte{82, 17, 116, 84, 238, 53, 16, 166}
+	Instruction_Settle            = [8]byte{175, 42, 185, 87, 144, 131, 102, 212}
+	Instruction_SlashNode         = [8]byte{165, 178, 153, 22, 241, 166, 114, 236}
+	Instruction_UpdateMeter       = [8]byte{22, 111, 197, 42, 105, 158, 152, 189}
+	Instruction_WithdrawEscrow    = [8]byte{81, 84, 226, 128, 245, 47, 96, 104}
+	Instruction_WithdrawStake     = [8]byte{153, 8, 22, 138, 105, 176, 87, 66}
 )

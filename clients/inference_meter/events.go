@@ -15,6 +15,62 @@ func ParseAnyEvent(eventData []byte) (any, error) {
 		return nil, fmt.Errorf("failed to peek event discriminator: %w", err)
 	}
 	switch discriminator {
+	case Event_BatchSettled:
+		value := new(BatchSettled)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as BatchSettled: %w", err)
+		}
+		return value, nil
+	case Event_EndpointSet:
+		value := new(EndpointSet)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as EndpointSet: %w", err)
+		}
+		return value, nil
+	case Event_EscrowClosed:
+		value := new(EscrowClosed)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as EscrowClosed: %w", err)
+		}
+		return value, nil
+	case Event_EscrowDeposited:
+		value := new(EscrowDeposited)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as EscrowDeposited: %w", err)
+		}
+		return value, nil
+	case Event_EscrowOpened:
+		value := new(EscrowOpened)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as EscrowOpened: %w", err)
+		}
+		return value, nil
+	case Event_EscrowWithdrawn:
+		value := new(EscrowWithdrawn)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as EscrowWithdrawn: %w", err)
+		}
+		return value, nil
+	case Event_KeeperKeySet:
+		value := new(KeeperKeySet)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as KeeperKeySet: %w", err)
+		}
+		return value, nil
+	case Event_KeyRotated:
+		value := new(KeyRotated)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as KeyRotated: %w", err)
+		}
+		return value, nil
 	case Event_MeterInitialized:
 		value := new(MeterInitialized)
 		err := value.UnmarshalWithDecoder(decoder)
@@ -22,9 +78,208 @@ func ParseAnyEvent(eventData []byte) (any, error) {
 			return nil, fmt.Errorf("failed to unmarshal event as MeterInitialized: %w", err)
 		}
 		return value, nil
+	case Event_MeterUpdated:
+		value := new(MeterUpdated)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as MeterUpdated: %w", err)
+		}
+		return value, nil
+	case Event_NodeActivated:
+		value := new(NodeActivated)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as NodeActivated: %w", err)
+		}
+		return value, nil
+	case Event_NodeDeactivated:
+		value := new(NodeDeactivated)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as NodeDeactivated: %w", err)
+		}
+		return value, nil
+	case Event_NodeRegistered:
+		value := new(NodeRegistered)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as NodeRegistered: %w", err)
+		}
+		return value, nil
+	case Event_NodeSlashed:
+		value := new(NodeSlashed)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as NodeSlashed: %w", err)
+		}
+		return value, nil
+	case Event_StakeAdded:
+		value := new(StakeAdded)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as StakeAdded: %w", err)
+		}
+		return value, nil
+	case Event_StakeWithdrawn:
+		value := new(StakeWithdrawn)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as StakeWithdrawn: %w", err)
+		}
+		return value, nil
+	case Event_UnbondingBegun:
+		value := new(UnbondingBegun)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as UnbondingBegun: %w", err)
+		}
+		return value, nil
+	case Event_WithdrawalRequested:
+		value := new(WithdrawalRequested)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as WithdrawalRequested: %w", err)
+		}
+		return value, nil
 	default:
 		return nil, fmt.Errorf("unknown discriminator: %s", binary.FormatDiscriminator(discriminator))
 	}
+}
+
+func ParseEvent_BatchSettled(eventData []byte) (*BatchSettled, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_BatchSettled {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_BatchSettled, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(BatchSettled)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type BatchSettled: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_EndpointSet(eventData []byte) (*EndpointSet, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_EndpointSet {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_EndpointSet, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(EndpointSet)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type EndpointSet: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_EscrowClosed(eventData []byte) (*EscrowClosed, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_EscrowClosed {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_EscrowClosed, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(EscrowClosed)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type EscrowClosed: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_EscrowDeposited(eventData []byte) (*EscrowDeposited, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_EscrowDeposited {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_EscrowDeposited, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(EscrowDeposited)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type EscrowDeposited: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_EscrowOpened(eventData []byte) (*EscrowOpened, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_EscrowOpened {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_EscrowOpened, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(EscrowOpened)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type EscrowOpened: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_EscrowWithdrawn(eventData []byte) (*EscrowWithdrawn, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_EscrowWithdrawn {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_EscrowWithdrawn, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(EscrowWithdrawn)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type EscrowWithdrawn: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_KeeperKeySet(eventData []byte) (*KeeperKeySet, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_KeeperKeySet {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_KeeperKeySet, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(KeeperKeySet)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type KeeperKeySet: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_KeyRotated(eventData []byte) (*KeyRotated, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_KeyRotated {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_KeyRotated, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(KeyRotated)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type KeyRotated: %w", err)
+	}
+	return event, nil
 }
 
 func ParseEvent_MeterInitialized(eventData []byte) (*MeterInitialized, error) {
@@ -40,6 +295,159 @@ func ParseEvent_MeterInitialized(eventData []byte) (*MeterInitialized, error) {
 	err = event.UnmarshalWithDecoder(decoder)
 	if err != nil {
 		return nil, fmt.Errorf("failed to unmarshal event of type MeterInitialized: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_MeterUpdated(eventData []byte) (*MeterUpdated, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_MeterUpdated {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_MeterUpdated, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(MeterUpdated)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type MeterUpdated: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_NodeActivated(eventData []byte) (*NodeActivated, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_NodeActivated {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_NodeActivated, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(NodeActivated)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type NodeActivated: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_NodeDeactivated(eventData []byte) (*NodeDeactivated, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_NodeDeactivated {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_NodeDeactivated, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(NodeDeactivated)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type NodeDeactivated: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_NodeRegistered(eventData []byte) (*NodeRegistered, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_NodeRegistered {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_NodeRegistered, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(NodeRegistered)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type NodeRegistered: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_NodeSlashed(eventData []byte) (*NodeSlashed, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_NodeSlashed {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_NodeSlashed, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(NodeSlashed)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type NodeSlashed: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_StakeAdded(eventData []byte) (*StakeAdded, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_StakeAdded {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_StakeAdded, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(StakeAdded)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type StakeAdded: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_StakeWithdrawn(eventData []byte) (*StakeWithdrawn, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_StakeWithdrawn {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_StakeWithdrawn, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(StakeWithdrawn)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type StakeWithdrawn: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_UnbondingBegun(eventData []byte) (*UnbondingBegun, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_UnbondingBegun {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_UnbondingBegun, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(UnbondingBegun)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type UnbondingBegun: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_WithdrawalRequested(eventData []byte) (*WithdrawalRequested, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_WithdrawalRequested {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_WithdrawalRequested, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(WithdrawalRequested)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type WithdrawalRequested: %w", err)
 	}
 	return event, nil
 }

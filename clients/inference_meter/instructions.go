@@ -11,6 +11,271 @@ import (
 	solanago "github.com/gagliardetto/solana-go"
 )
 
+// Builds a "activate_node" instruction.
+// Lets an inactive node with enough stake settle again.
+func NewActivateNodeInstruction(
+	operatorAccount solanago.PublicKey,
+	nodeAccount solanago.PublicKey,
+	meterAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "operator": Read-only, Signer, Required
+		accounts__.Append(solanago.NewAccountMeta(operatorAccount, false, true))
+		// Account 1 "node": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nodeAccount, true, false))
+		// Account 2 "meter": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(meterAccount, false, false))
+		// Account 3 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 4 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		nil,
+	), nil
+}
+
+// Builds a "add_stake" instruction.
+// Adds stake to the caller's node.
+func NewAddStakeInstruction(
+	// Params:
+	amountParam uint64,
+
+	// Accounts:
+	operatorAccount solanago.PublicKey,
+	nodeAccount solanago.PublicKey,
+	meterAccount solanago.PublicKey,
+	stakeVaultAccount solanago.PublicKey,
+	sourceAccount solanago.PublicKey,
+	nativeMintAccount solanago.PublicKey,
+	tokenProgramAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	buf__ := new(bytes.Buffer)
+	enc__ := binary.NewBorshEncoder(buf__)
+
+	// Encode the instruction discriminator.
+	err := enc__.WriteBytes(Instruction_AddStake[:], false)
+	if err != nil {
+		return nil, fmt.Errorf("failed to write instruction discriminator: %w", err)
+	}
+	{
+		// Serialize `amountParam`:
+		err = enc__.Encode(amountParam)
+		if err != nil {
+			return nil, errors.NewField("amountParam", err)
+		}
+	}
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "operator": Read-only, Signer, Required
+		accounts__.Append(solanago.NewAccountMeta(operatorAccount, false, true))
+		// Account 1 "node": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nodeAccount, true, false))
+		// Account 2 "meter": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(meterAccount, false, false))
+		// Account 3 "stake_vault": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(stakeVaultAccount, true, false))
+		// Account 4 "source": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(sourceAccount, true, false))
+		// Account 5 "native_mint": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nativeMintAccount, false, false))
+		// Account 6 "token_program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(tokenProgramAccount, false, false))
+		// Account 7 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 8 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		buf__.Bytes(),
+	), nil
+}
+
+// Builds a "begin_unbonding" instruction.
+// Stops the node and starts the unbonding period of its stake.
+func NewBeginUnbondingInstruction(
+	operatorAccount solanago.PublicKey,
+	nodeAccount solanago.PublicKey,
+	meterAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "operator": Read-only, Signer, Required
+		accounts__.Append(solanago.NewAccountMeta(operatorAccount, false, true))
+		// Account 1 "node": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nodeAccount, true, false))
+		// Account 2 "meter": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(meterAccount, false, false))
+		// Account 3 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 4 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		nil,
+	), nil
+}
+
+// Builds a "close_escrow" instruction.
+// Closes an empty escrow and returns its rent to the owner.
+func NewCloseEscrowInstruction(
+	ownerAccount solanago.PublicKey,
+	escrowAccount solanago.PublicKey,
+	meterAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "owner": Writable, Signer, Required
+		// Receives the escrow's rent.
+		accounts__.Append(solanago.NewAccountMeta(ownerAccount, true, true))
+		// Account 1 "escrow": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(escrowAccount, true, false))
+		// Account 2 "meter": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(meterAccount, false, false))
+		// Account 3 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 4 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		nil,
+	), nil
+}
+
+// Builds a "deactivate_node" instruction.
+// Stops the node from settling, keeping its stake.
+func NewDeactivateNodeInstruction(
+	operatorAccount solanago.PublicKey,
+	nodeAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "operator": Read-only, Signer, Required
+		accounts__.Append(solanago.NewAccountMeta(operatorAccount, false, true))
+		// Account 1 "node": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nodeAccount, true, false))
+		// Account 2 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 3 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		nil,
+	), nil
+}
+
+// Builds a "deposit_escrow" instruction.
+// Funds an escrow, provided it belongs to the owner the depositor expects.
+func NewDepositEscrowInstruction(
+	// Params:
+	amountParam uint64,
+	expectedOwnerParam solanago.PublicKey,
+
+	// Accounts:
+	depositorAccount solanago.PublicKey,
+	escrowAccount solanago.PublicKey,
+	meterAccount solanago.PublicKey,
+	escrowVaultAccount solanago.PublicKey,
+	sourceAccount solanago.PublicKey,
+	nativeMintAccount solanago.PublicKey,
+	tokenProgramAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	buf__ := new(bytes.Buffer)
+	enc__ := binary.NewBorshEncoder(buf__)
+
+	// Encode the instruction discriminator.
+	err := enc__.WriteBytes(Instruction_DepositEscrow[:], false)
+	if err != nil {
+		return nil, fmt.Errorf("failed to write instruction discriminator: %w", err)
+	}
+	{
+		// Serialize `amountParam`:
+		err = enc__.Encode(amountParam)
+		if err != nil {
+			return nil, errors.NewField("amountParam", err)
+		}
+		// Serialize `expectedOwnerParam`:
+		err = enc__.Encode(expectedOwnerParam)
+		if err != nil {
+			return nil, errors.NewField("expectedOwnerParam", err)
+		}
+	}
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "depositor": Read-only, Signer, Required
+		// Anyone may fund an escrow; the tokens leave this signer's account.
+		accounts__.Append(solanago.NewAccountMeta(depositorAccount, false, true))
+		// Account 1 "escrow": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(escrowAccount, true, false))
+		// Account 2 "meter": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(meterAccount, false, false))
+		// Account 3 "escrow_vault": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(escrowVaultAccount, true, false))
+		// Account 4 "source": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(sourceAccount, true, false))
+		// Account 5 "native_mint": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nativeMintAccount, false, false))
+		// Account 6 "token_program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(tokenProgramAccount, false, false))
+		// Account 7 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 8 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		buf__.Bytes(),
+	), nil
+}
+
 // Builds a "init_meter" instruction.
 // Creates the meter's configuration and vaults, linked to the protocol. Once, by the protocol admin.
 func NewInitMeterInstruction(
@@ -75,5 +340,630 @@ func NewInitMeterInstruction(
 		ProgramID,
 		accounts__,
 		buf__.Bytes(),
+	), nil
+}
+
+// Builds a "open_escrow" instruction.
+// Opens an escrow for an API key (by its sha256), with optional allowed models and spend limit.
+func NewOpenEscrowInstruction(
+	// Params:
+	argsParam OpenEscrowArgs,
+
+	// Accounts:
+	ownerAccount solanago.PublicKey,
+	escrowAccount solanago.PublicKey,
+	systemProgramAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	buf__ := new(bytes.Buffer)
+	enc__ := binary.NewBorshEncoder(buf__)
+
+	// Encode the instruction discriminator.
+	err := enc__.WriteBytes(Instruction_OpenEscrow[:], false)
+	if err != nil {
+		return nil, fmt.Errorf("failed to write instruction discriminator: %w", err)
+	}
+	{
+		// Serialize `argsParam`:
+		err = enc__.Encode(argsParam)
+		if err != nil {
+			return nil, errors.NewField("argsParam", err)
+		}
+	}
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "owner": Writable, Signer, Required
+		// Becomes the escrow's owner; pays its rent.
+		accounts__.Append(solanago.NewAccountMeta(ownerAccount, true, true))
+		// Account 1 "escrow": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(escrowAccount, true, false))
+		// Account 2 "system_program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(systemProgramAccount, false, false))
+		// Account 3 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 4 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		buf__.Bytes(),
+	), nil
+}
+
+// Builds a "register_node" instruction.
+// Registers the caller's node with stake, a keeper hot key and an endpoint.
+func NewRegisterNodeInstruction(
+	// Params:
+	argsParam RegisterNodeArgs,
+
+	// Accounts:
+	operatorAccount solanago.PublicKey,
+	meterAccount solanago.PublicKey,
+	nodeAccount solanago.PublicKey,
+	stakeVaultAccount solanago.PublicKey,
+	sourceAccount solanago.PublicKey,
+	nativeMintAccount solanago.PublicKey,
+	tokenProgramAccount solanago.PublicKey,
+	systemProgramAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	buf__ := new(bytes.Buffer)
+	enc__ := binary.NewBorshEncoder(buf__)
+
+	// Encode the instruction discriminator.
+	err := enc__.WriteBytes(Instruction_RegisterNode[:], false)
+	if err != nil {
+		return nil, fmt.Errorf("failed to write instruction discriminator: %w", err)
+	}
+	{
+		// Serialize `argsParam`:
+		err = enc__.Encode(argsParam)
+		if err != nil {
+			return nil, errors.NewField("argsParam", err)
+		}
+	}
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "operator": Writable, Signer, Required
+		// Owns the node and its stake; pays the node account's rent.
+		accounts__.Append(solanago.NewAccountMeta(operatorAccount, true, true))
+		// Account 1 "meter": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(meterAccount, false, false))
+		// Account 2 "node": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nodeAccount, true, false))
+		// Account 3 "stake_vault": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(stakeVaultAccount, true, false))
+		// Account 4 "source": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(sourceAccount, true, false))
+		// Account 5 "native_mint": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nativeMintAccount, false, false))
+		// Account 6 "token_program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(tokenProgramAccount, false, false))
+		// Account 7 "system_program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(systemProgramAccount, false, false))
+		// Account 8 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 9 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		buf__.Bytes(),
+	), nil
+}
+
+// Builds a "request_withdrawal" instruction.
+// Announces a withdrawal; it can be taken after the notice period.
+func NewRequestWithdrawalInstruction(
+	// Params:
+	amountParam uint64,
+
+	// Accounts:
+	ownerAccount solanago.PublicKey,
+	escrowAccount solanago.PublicKey,
+	meterAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	buf__ := new(bytes.Buffer)
+	enc__ := binary.NewBorshEncoder(buf__)
+
+	// Encode the instruction discriminator.
+	err := enc__.WriteBytes(Instruction_RequestWithdrawal[:], false)
+	if err != nil {
+		return nil, fmt.Errorf("failed to write instruction discriminator: %w", err)
+	}
+	{
+		// Serialize `amountParam`:
+		err = enc__.Encode(amountParam)
+		if err != nil {
+			return nil, errors.NewField("amountParam", err)
+		}
+	}
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "owner": Read-only, Signer, Required
+		accounts__.Append(solanago.NewAccountMeta(ownerAccount, false, true))
+		// Account 1 "escrow": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(escrowAccount, true, false))
+		// Account 2 "meter": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(meterAccount, false, false))
+		// Account 3 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 4 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		buf__.Bytes(),
+	), nil
+}
+
+// Builds a "rotate_key" instruction.
+// Moves an escrow's balance and rules to a new API key.
+func NewRotateKeyInstruction(
+	// Params:
+	newKeyHashParam [32]uint8,
+
+	// Accounts:
+	ownerAccount solanago.PublicKey,
+	escrowAccount solanago.PublicKey,
+	newEscrowAccount solanago.PublicKey,
+	systemProgramAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	buf__ := new(bytes.Buffer)
+	enc__ := binary.NewBorshEncoder(buf__)
+
+	// Encode the instruction discriminator.
+	err := enc__.WriteBytes(Instruction_RotateKey[:], false)
+	if err != nil {
+		return nil, fmt.Errorf("failed to write instruction discriminator: %w", err)
+	}
+	{
+		// Serialize `newKeyHashParam`:
+		err = enc__.Encode(newKeyHashParam)
+		if err != nil {
+			return nil, errors.NewField("newKeyHashParam", err)
+		}
+	}
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "owner": Writable, Signer, Required
+		// Pays the new escrow's rent.
+		accounts__.Append(solanago.NewAccountMeta(ownerAccount, true, true))
+		// Account 1 "escrow": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(escrowAccount, true, false))
+		// Account 2 "new_escrow": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(newEscrowAccount, true, false))
+		// Account 3 "system_program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(systemProgramAccount, false, false))
+		// Account 4 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 5 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		buf__.Bytes(),
+	), nil
+}
+
+// Builds a "set_endpoint" instruction.
+// Publishes a new endpoint for the node.
+func NewSetEndpointInstruction(
+	// Params:
+	endpointParam string,
+
+	// Accounts:
+	operatorAccount solanago.PublicKey,
+	nodeAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	buf__ := new(bytes.Buffer)
+	enc__ := binary.NewBorshEncoder(buf__)
+
+	// Encode the instruction discriminator.
+	err := enc__.WriteBytes(Instruction_SetEndpoint[:], false)
+	if err != nil {
+		return nil, fmt.Errorf("failed to write instruction discriminator: %w", err)
+	}
+	{
+		// Serialize `endpointParam`:
+		err = enc__.Encode(endpointParam)
+		if err != nil {
+			return nil, errors.NewField("endpointParam", err)
+		}
+	}
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "operator": Read-only, Signer, Required
+		accounts__.Append(solanago.NewAccountMeta(operatorAccount, false, true))
+		// Account 1 "node": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nodeAccount, true, false))
+		// Account 2 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 3 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		buf__.Bytes(),
+	), nil
+}
+
+// Builds a "set_keeper_key" instruction.
+// Replaces the node's keeper hot key.
+func NewSetKeeperKeyInstruction(
+	// Params:
+	newKeeperParam solanago.PublicKey,
+
+	// Accounts:
+	operatorAccount solanago.PublicKey,
+	nodeAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	buf__ := new(bytes.Buffer)
+	enc__ := binary.NewBorshEncoder(buf__)
+
+	// Encode the instruction discriminator.
+	err := enc__.WriteBytes(Instruction_SetKeeperKey[:], false)
+	if err != nil {
+		return nil, fmt.Errorf("failed to write instruction discriminator: %w", err)
+	}
+	{
+		// Serialize `newKeeperParam`:
+		err = enc__.Encode(newKeeperParam)
+		if err != nil {
+			return nil, errors.NewField("newKeeperParam", err)
+		}
+	}
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "operator": Read-only, Signer, Required
+		accounts__.Append(solanago.NewAccountMeta(operatorAccount, false, true))
+		// Account 1 "node": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nodeAccount, true, false))
+		// Account 2 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 3 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		buf__.Bytes(),
+	), nil
+}
+
+// Builds a "settle" instruction.
+// Settles a node's next batch of metered runs, exactly once. Keeper key only.
+func NewSettleInstruction(
+	// Params:
+	argsParam SettleArgs,
+
+	// Accounts:
+	keeperAccount solanago.PublicKey,
+	nodeAccount solanago.PublicKey,
+	meterAccount solanago.PublicKey,
+	protocolAccount solanago.PublicKey,
+	escrowVaultAccount solanago.PublicKey,
+	feeVaultAccount solanago.PublicKey,
+	operatorAccountAccount solanago.PublicKey,
+	nativeMintAccount solanago.PublicKey,
+	tokenProgramAccount solanago.PublicKey,
+	treasuryProgramAccount solanago.PublicKey,
+	treasuryEventAuthorityAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	buf__ := new(bytes.Buffer)
+	enc__ := binary.NewBorshEncoder(buf__)
+
+	// Encode the instruction discriminator.
+	err := enc__.WriteBytes(Instruction_Settle[:], false)
+	if err != nil {
+		return nil, fmt.Errorf("failed to write instruction discriminator: %w", err)
+	}
+	{
+		// Serialize `argsParam`:
+		err = enc__.Encode(argsParam)
+		if err != nil {
+			return nil, errors.NewField("argsParam", err)
+		}
+	}
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "keeper": Read-only, Signer, Required
+		// The node's keeper hot key.
+		accounts__.Append(solanago.NewAccountMeta(keeperAccount, false, true))
+		// Account 1 "node": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nodeAccount, true, false))
+		// Account 2 "meter": Read-only, Non-signer, Required
+		// Authority of the escrow vault; signs the payments out of it.
+		accounts__.Append(solanago.NewAccountMeta(meterAccount, false, false))
+		// Account 3 "protocol": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(protocolAccount, false, false))
+		// Account 4 "escrow_vault": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(escrowVaultAccount, true, false))
+		// Account 5 "fee_vault": Writable, Non-signer, Required
+		// The protocol's fee vault receives the settlement fee.
+		accounts__.Append(solanago.NewAccountMeta(feeVaultAccount, true, false))
+		// Account 6 "operator_account": Writable, Non-signer, Required
+		// Receives the operator share: any native-token account of the node's operator.
+		accounts__.Append(solanago.NewAccountMeta(operatorAccountAccount, true, false))
+		// Account 7 "native_mint": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nativeMintAccount, false, false))
+		// Account 8 "token_program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(tokenProgramAccount, false, false))
+		// Account 9 "treasury_program": Read-only, Non-signer, Required, Address: 6ehw9YdXPyTwGMH8Ubyq9D2NeZCKoAy5WQMXsWKp1zfB
+		accounts__.Append(solanago.NewAccountMeta(treasuryProgramAccount, false, false))
+		// Account 10 "treasury_event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(treasuryEventAuthorityAccount, false, false))
+		// Account 11 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 12 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		buf__.Bytes(),
+	), nil
+}
+
+// Builds a "slash_node" instruction.
+// Takes part of a node's stake to the protocol fee vault, with a reason code. Protocol admin only.
+func NewSlashNodeInstruction(
+	// Params:
+	amountParam uint64,
+	reasonParam uint16,
+
+	// Accounts:
+	adminAccount solanago.PublicKey,
+	protocolAccount solanago.PublicKey,
+	meterAccount solanago.PublicKey,
+	nodeAccount solanago.PublicKey,
+	stakeVaultAccount solanago.PublicKey,
+	feeVaultAccount solanago.PublicKey,
+	nativeMintAccount solanago.PublicKey,
+	tokenProgramAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	buf__ := new(bytes.Buffer)
+	enc__ := binary.NewBorshEncoder(buf__)
+
+	// Encode the instruction discriminator.
+	err := enc__.WriteBytes(Instruction_SlashNode[:], false)
+	if err != nil {
+		return nil, fmt.Errorf("failed to write instruction discriminator: %w", err)
+	}
+	{
+		// Serialize `amountParam`:
+		err = enc__.Encode(amountParam)
+		if err != nil {
+			return nil, errors.NewField("amountParam", err)
+		}
+		// Serialize `reasonParam`:
+		err = enc__.Encode(reasonParam)
+		if err != nil {
+			return nil, errors.NewField("reasonParam", err)
+		}
+	}
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "admin": Read-only, Signer, Required
+		accounts__.Append(solanago.NewAccountMeta(adminAccount, false, true))
+		// Account 1 "protocol": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(protocolAccount, false, false))
+		// Account 2 "meter": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(meterAccount, false, false))
+		// Account 3 "node": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nodeAccount, true, false))
+		// Account 4 "stake_vault": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(stakeVaultAccount, true, false))
+		// Account 5 "fee_vault": Writable, Non-signer, Required
+		// The protocol's fee vault receives slashed stake.
+		accounts__.Append(solanago.NewAccountMeta(feeVaultAccount, true, false))
+		// Account 6 "native_mint": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nativeMintAccount, false, false))
+		// Account 7 "token_program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(tokenProgramAccount, false, false))
+		// Account 8 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 9 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		buf__.Bytes(),
+	), nil
+}
+
+// Builds a "update_meter" instruction.
+// Replaces the meter's fees, minimum stake and periods. Protocol admin only.
+func NewUpdateMeterInstruction(
+	// Params:
+	argsParam InitMeterArgs,
+
+	// Accounts:
+	adminAccount solanago.PublicKey,
+	protocolAccount solanago.PublicKey,
+	meterAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	buf__ := new(bytes.Buffer)
+	enc__ := binary.NewBorshEncoder(buf__)
+
+	// Encode the instruction discriminator.
+	err := enc__.WriteBytes(Instruction_UpdateMeter[:], false)
+	if err != nil {
+		return nil, fmt.Errorf("failed to write instruction discriminator: %w", err)
+	}
+	{
+		// Serialize `argsParam`:
+		err = enc__.Encode(argsParam)
+		if err != nil {
+			return nil, errors.NewField("argsParam", err)
+		}
+	}
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "admin": Read-only, Signer, Required
+		accounts__.Append(solanago.NewAccountMeta(adminAccount, false, true))
+		// Account 1 "protocol": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(protocolAccount, false, false))
+		// Account 2 "meter": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(meterAccount, true, false))
+		// Account 3 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 4 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		buf__.Bytes(),
+	), nil
+}
+
+// Builds a "withdraw_escrow" instruction.
+// Pays out a requested withdrawal once the notice period has passed.
+func NewWithdrawEscrowInstruction(
+	ownerAccount solanago.PublicKey,
+	escrowAccount solanago.PublicKey,
+	meterAccount solanago.PublicKey,
+	escrowVaultAccount solanago.PublicKey,
+	destinationAccount solanago.PublicKey,
+	nativeMintAccount solanago.PublicKey,
+	tokenProgramAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "owner": Read-only, Signer, Required
+		accounts__.Append(solanago.NewAccountMeta(ownerAccount, false, true))
+		// Account 1 "escrow": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(escrowAccount, true, false))
+		// Account 2 "meter": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(meterAccount, false, false))
+		// Account 3 "escrow_vault": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(escrowVaultAccount, true, false))
+		// Account 4 "destination": Writable, Non-signer, Required
+		// The owner's token account that receives the withdrawal.
+		accounts__.Append(solanago.NewAccountMeta(destinationAccount, true, false))
+		// Account 5 "native_mint": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nativeMintAccount, false, false))
+		// Account 6 "token_program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(tokenProgramAccount, false, false))
+		// Account 7 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 8 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		nil,
+	), nil
+}
+
+// Builds a "withdraw_stake" instruction.
+// Pays the node's stake back to its operator after the unbonding period.
+func NewWithdrawStakeInstruction(
+	operatorAccount solanago.PublicKey,
+	nodeAccount solanago.PublicKey,
+	meterAccount solanago.PublicKey,
+	stakeVaultAccount solanago.PublicKey,
+	destinationAccount solanago.PublicKey,
+	nativeMintAccount solanago.PublicKey,
+	tokenProgramAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "operator": Read-only, Signer, Required
+		accounts__.Append(solanago.NewAccountMeta(operatorAccount, false, true))
+		// Account 1 "node": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nodeAccount, true, false))
+		// Account 2 "meter": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(meterAccount, false, false))
+		// Account 3 "stake_vault": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(stakeVaultAccount, true, false))
+		// Account 4 "destination": Writable, Non-signer, Required
+		// The operator's token account that receives the stake.
+		accounts__.Append(solanago.NewAccountMeta(destinationAccount, true, false))
+		// Account 5 "native_mint": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nativeMintAccount, false, false))
+		// Account 6 "token_program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(tokenProgramAccount, false, false))
+		// Account 7 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 8 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		nil,
 	), nil
 }

@@ -10,8 +10,78 @@ var (
 	ErrInvalidBps = &programerr.Error{Program: "inference_meter", Code: 6000, Name: "InvalidBps", Msg: "A basis-point value is above 10000 (100%), or the settlement fee and operator share together exceed 100%."}
 	// ErrPeriodTooShort (6001): A time period is shorter than the protocol's minimum or not positive.
 	ErrPeriodTooShort = &programerr.Error{Program: "inference_meter", Code: 6001, Name: "PeriodTooShort", Msg: "A time period is shorter than the protocol's minimum or not positive."}
-	// ErrMathOverflow (6002): Arithmetic overflow.
-	ErrMathOverflow = &programerr.Error{Program: "inference_meter", Code: 6002, Name: "MathOverflow", Msg: "Arithmetic overflow."}
+	// ErrMathOverflow (6002): Arithmetic overflow: an amount is too large.
+	ErrMathOverflow = &programerr.Error{Program: "inference_meter", Code: 6002, Name: "MathOverflow", Msg: "Arithmetic overflow: an amount is too large."}
+	// ErrZeroAmount (6003): The amount must be greater than zero.
+	ErrZeroAmount = &programerr.Error{Program: "inference_meter", Code: 6003, Name: "ZeroAmount", Msg: "The amount must be greater than zero."}
+	// ErrEscrowOwnerMismatch (6004): This escrow belongs to a different owner than the one you expected. Do not deposit: someone may have opened an escrow at your key's hash first; open one with a new API key.
+	ErrEscrowOwnerMismatch = &programerr.Error{Program: "inference_meter", Code: 6004, Name: "EscrowOwnerMismatch", Msg: "This escrow belongs to a different owner than the one you expected. Do not deposit: someone may have opened an escrow at your key's hash first; open one with a new API key."}
+	// ErrTooManyAllowedModels (6005): Too many allowed models: an escrow can be restricted to at most 8.
+	ErrTooManyAllowedModels = &programerr.Error{Program: "inference_meter", Code: 6005, Name: "TooManyAllowedModels", Msg: "Too many allowed models: an escrow can be restricted to at most 8."}
+	// ErrEmptyAllowedModels (6006): The allowed-models list is empty, so no run could ever be paid; leave it out to allow every model.
+	ErrEmptyAllowedModels = &programerr.Error{Program: "inference_meter", Code: 6006, Name: "EmptyAllowedModels", Msg: "The allowed-models list is empty, so no run could ever be paid; leave it out to allow every model."}
+	// ErrEscrowRotated (6007): This escrow's key was rotated; its balance moved to the new key's escrow. Use that one.
+	ErrEscrowRotated = &programerr.Error{Program: "inference_meter", Code: 6007, Name: "EscrowRotated", Msg: "This escrow's key was rotated; its balance moved to the new key's escrow. Use that one."}
+	// ErrNoWithdrawalRequested (6008): No withdrawal is pending on this escrow; request one first.
+	ErrNoWithdrawalRequested = &programerr.Error{Program: "inference_meter", Code: 6008, Name: "NoWithdrawalRequested", Msg: "No withdrawal is pending on this escrow; request one first."}
+	// ErrWithdrawalNoticeNotElapsed (6009): The withdrawal notice period has not passed yet (runs already served may still settle); try again after it ends.
+	ErrWithdrawalNoticeNotElapsed = &programerr.Error{Program: "inference_meter", Code: 6009, Name: "WithdrawalNoticeNotElapsed", Msg: "The withdrawal notice period has not passed yet (runs already served may still settle); try again after it ends."}
+	// ErrEscrowNotEmpty (6010): The escrow still holds a balance; withdraw it before closing.
+	ErrEscrowNotEmpty = &programerr.Error{Program: "inference_meter", Code: 6010, Name: "EscrowNotEmpty", Msg: "The escrow still holds a balance; withdraw it before closing."}
+	// ErrRotationNoticeNotElapsed (6011): The key was rotated less than a notice period ago; keepers may still need this escrow to find the new one. Close it later.
+	ErrRotationNoticeNotElapsed = &programerr.Error{Program: "inference_meter", Code: 6011, Name: "RotationNoticeNotElapsed", Msg: "The key was rotated less than a notice period ago; keepers may still need this escrow to find the new one. Close it later."}
+	// ErrInsufficientStake (6012): The stake is below the meter's minimum node stake.
+	ErrInsufficientStake = &programerr.Error{Program: "inference_meter", Code: 6012, Name: "InsufficientStake", Msg: "The stake is below the meter's minimum node stake."}
+	// ErrInvalidEndpoint (6013): The endpoint must be 1 to 128 bytes of printable ASCII.
+	ErrInvalidEndpoint = &programerr.Error{Program: "inference_meter", Code: 6013, Name: "InvalidEndpoint", Msg: "The endpoint must be 1 to 128 bytes of printable ASCII."}
+	// ErrInvalidKeeperKey (6014): The keeper key must be a real public key (not the default all-zero key).
+	ErrInvalidKeeperKey = &programerr.Error{Program: "inference_meter", Code: 6014, Name: "InvalidKeeperKey", Msg: "The keeper key must be a real public key (not the default all-zero key)."}
+	// ErrNodeInactive (6015): The node is inactive: its operator deactivated it.
+	ErrNodeInactive = &programerr.Error{Program: "inference_meter", Code: 6015, Name: "NodeInactive", Msg: "The node is inactive: its operator deactivated it."}
+	// ErrNodeUnbonding (6016): The node is unbonding: it can no longer settle or take more stake.
+	ErrNodeUnbonding = &programerr.Error{Program: "inference_meter", Code: 6016, Name: "NodeUnbonding", Msg: "The node is unbonding: it can no longer settle or take more stake."}
+	// ErrNodeAlreadyActive (6017): The node is already active.
+	ErrNodeAlreadyActive = &programerr.Error{Program: "inference_meter", Code: 6017, Name: "NodeAlreadyActive", Msg: "The node is already active."}
+	// ErrNotUnbonding (6018): The node is not unbonding; call begin_unbonding first.
+	ErrNotUnbonding = &programerr.Error{Program: "inference_meter", Code: 6018, Name: "NotUnbonding", Msg: "The node is not unbonding; call begin_unbonding first."}
+	// ErrUnbondingNotElapsed (6019): The unbonding period has not passed yet; try again after it ends.
+	ErrUnbondingNotElapsed = &programerr.Error{Program: "inference_meter", Code: 6019, Name: "UnbondingNotElapsed", Msg: "The unbonding period has not passed yet; try again after it ends."}
+	// ErrSlashExceedsStake (6020): The slash amount is larger than the node's stake.
+	ErrSlashExceedsStake = &programerr.Error{Program: "inference_meter", Code: 6020, Name: "SlashExceedsStake", Msg: "The slash amount is larger than the node's stake."}
+	// ErrNotNodeKeeper (6021): This key is not the node's keeper key (it may have been rotated); only the current keeper key can settle.
+	ErrNotNodeKeeper = &programerr.Error{Program: "inference_meter", Code: 6021, Name: "NotNodeKeeper", Msg: "This key is not the node's keeper key (it may have been rotated); only the current keeper key can settle."}
+	// ErrBatchAlreadySettled (6022): This batch sequence number was already settled: the batch landed before (or is a replay).
+	ErrBatchAlreadySettled = &programerr.Error{Program: "inference_meter", Code: 6022, Name: "BatchAlreadySettled", Msg: "This batch sequence number was already settled: the batch landed before (or is a replay)."}
+	// ErrBatchSeqGap (6023): This batch sequence number skips ahead: the next batch must be exactly the node's last settled sequence + 1.
+	ErrBatchSeqGap = &programerr.Error{Program: "inference_meter", Code: 6023, Name: "BatchSeqGap", Msg: "This batch sequence number skips ahead: the next batch must be exactly the node's last settled sequence + 1."}
+	// ErrEmptyBatch (6024): The batch has no entries.
+	ErrEmptyBatch = &programerr.Error{Program: "inference_meter", Code: 6024, Name: "EmptyBatch", Msg: "The batch has no entries."}
+	// ErrInvalidEntryEncoding (6025): The batch's entries are malformed (truncated or non-canonical encoding).
+	ErrInvalidEntryEncoding = &programerr.Error{Program: "inference_meter", Code: 6025, Name: "InvalidEntryEncoding", Msg: "The batch's entries are malformed (truncated or non-canonical encoding)."}
+	// ErrUnknownAccountIndex (6026): An entry refers to an escrow or model index that is not among the accounts passed.
+	ErrUnknownAccountIndex = &programerr.Error{Program: "inference_meter", Code: 6026, Name: "UnknownAccountIndex", Msg: "An entry refers to an escrow or model index that is not among the accounts passed."}
+	// ErrTooManyModels (6027): Too many models: at most 8 per entry and 16 per batch.
+	ErrTooManyModels = &programerr.Error{Program: "inference_meter", Code: 6027, Name: "TooManyModels", Msg: "Too many models: at most 8 per entry and 16 per batch."}
+	// ErrInvalidWeights (6028): An entry lists a model twice or gives a model zero weight.
+	ErrInvalidWeights = &programerr.Error{Program: "inference_meter", Code: 6028, Name: "InvalidWeights", Msg: "An entry lists a model twice or gives a model zero weight."}
+	// ErrWeightsDoNotSum (6029): An entry's model weights do not sum to 10000 bps.
+	ErrWeightsDoNotSum = &programerr.Error{Program: "inference_meter", Code: 6029, Name: "WeightsDoNotSum", Msg: "An entry's model weights do not sum to 10000 bps."}
+	// ErrZeroRuns (6030): An entry has zero runs.
+	ErrZeroRuns = &programerr.Error{Program: "inference_meter", Code: 6030, Name: "ZeroRuns", Msg: "An entry has zero runs."}
+	// ErrServedInFuture (6031): An entry says its runs were served after the current chain time.
+	ErrServedInFuture = &programerr.Error{Program: "inference_meter", Code: 6031, Name: "ServedInFuture", Msg: "An entry says its runs were served after the current chain time."}
+	// ErrServedBeforeRegistration (6032): An entry says its runs were served before the node was registered.
+	ErrServedBeforeRegistration = &programerr.Error{Program: "inference_meter", Code: 6032, Name: "ServedBeforeRegistration", Msg: "An entry says its runs were served before the node was registered."}
+	// ErrModelNotAllowed (6033): The escrow does not allow one of the entry's models.
+	ErrModelNotAllowed = &programerr.Error{Program: "inference_meter", Code: 6033, Name: "ModelNotAllowed", Msg: "The escrow does not allow one of the entry's models."}
+	// ErrModelNotActive (6034): The model is not active (its raise has not succeeded), so it cannot earn revenue.
+	ErrModelNotActive = &programerr.Error{Program: "inference_meter", Code: 6034, Name: "ModelNotActive", Msg: "The model is not active (its raise has not succeeded), so it cannot earn revenue."}
+	// ErrDuplicateOrUnsortedAccounts (6035): Models and escrows must each be passed once, in ascending address order.
+	ErrDuplicateOrUnsortedAccounts = &programerr.Error{Program: "inference_meter", Code: 6035, Name: "DuplicateOrUnsortedAccounts", Msg: "Models and escrows must each be passed once, in ascending address order."}
+	// ErrMissingAccounts (6036): The settle instruction is missing accounts: 3 per model (model, revenue vault, treasury vault) then at least one escrow.
+	ErrMissingAccounts = &programerr.Error{Program: "inference_meter", Code: 6036, Name: "MissingAccounts", Msg: "The settle instruction is missing accounts: 3 per model (model, revenue vault, treasury vault) then at least one escrow."}
+	// ErrAccountNotWritable (6037): An escrow or model account was passed read-only; settlement writes to it.
+	ErrAccountNotWritable = &programerr.Error{Program: "inference_meter", Code: 6037, Name: "AccountNotWritable", Msg: "An escrow or model account was passed read-only; settlement writes to it."}
 )
 
 // Errors maps the program's error codes to its errors.
@@ -19,4 +89,39 @@ var Errors = programerr.Table{
 	6000: ErrInvalidBps,
 	6001: ErrPeriodTooShort,
 	6002: ErrMathOverflow,
+	6003: ErrZeroAmount,
+	6004: ErrEscrowOwnerMismatch,
+	6005: ErrTooManyAllowedModels,
+	6006: ErrEmptyAllowedModels,
+	6007: ErrEscrowRotated,
+	6008: ErrNoWithdrawalRequested,
+	6009: ErrWithdrawalNoticeNotElapsed,
+	6010: ErrEscrowNotEmpty,
+	6011: ErrRotationNoticeNotElapsed,
+	6012: ErrInsufficientStake,
+	6013: ErrInvalidEndpoint,
+	6014: ErrInvalidKeeperKey,
+	6015: ErrNodeInactive,
+	6016: ErrNodeUnbonding,
+	6017: ErrNodeAlreadyActive,
+	6018: ErrNotUnbonding,
+	6019: ErrUnbondingNotElapsed,
+	6020: ErrSlashExceedsStake,
+	6021: ErrNotNodeKeeper,
+	6022: ErrBatchAlreadySettled,
+	6023: ErrBatchSeqGap,
+	6024: ErrEmptyBatch,
+	6025: ErrInvalidEntryEncoding,
+	6026: ErrUnknownAccountIndex,
+	6027: ErrTooManyModels,
+	6028: ErrInvalidWeights,
+	6029: ErrWeightsDoNotSum,
+	6030: ErrZeroRuns,
+	6031: ErrServedInFuture,
+	6032: ErrServedBeforeRegistration,
+	6033: ErrModelNotAllowed,
+	6034: ErrModelNotActive,
+	6035: ErrDuplicateOrUnsortedAccounts,
+	6036: ErrMissingAccounts,
+	6037: ErrAccountNotWritable,
 }

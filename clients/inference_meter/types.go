@@ -11,6 +11,1034 @@ import (
 	solanago "github.com/gagliardetto/solana-go"
 )
 
+// One per settled batch. `receipts_root` is the Merkle root of the run
+// receipts the keeper signed, so any receipt can later be proven part of it.
+type BatchSettled struct {
+	Node         solanago.PublicKey `json:"node"`
+	Keeper       solanago.PublicKey `json:"keeper"`
+	BatchSeq     uint64             `json:"batchSeq"`
+	ReceiptsRoot [32]uint8          `json:"receiptsRoot"`
+	Entries      uint16             `json:"entries"`
+	Runs         uint64             `json:"runs"`
+	InputTokens  uint64             `json:"inputTokens"`
+	OutputTokens uint64             `json:"outputTokens"`
+
+	// Full price of the batch's runs.
+	Cost uint64 `json:"cost"`
+
+	// Debited from escrows: `to_protocol + to_operator + to_models`.
+	Charged    uint64 `json:"charged"`
+	ToProtocol uint64 `json:"toProtocol"`
+	ToOperator uint64 `json:"toOperator"`
+	ToModels   uint64 `json:"toModels"`
+
+	// `cost - charged`: what escrows could not pay.
+	Shortfall  uint64           `json:"shortfall"`
+	Escrows    []EscrowDebit    `json:"escrows"`
+	Models     []ModelCredit    `json:"models"`
+	Shortfalls []EntryShortfall `json:"shortfalls"`
+}
+
+func (obj BatchSettled) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Node`:
+	err = encoder.Encode(obj.Node)
+	if err != nil {
+		return errors.NewField("Node", err)
+	}
+	// Serialize `Keeper`:
+	err = encoder.Encode(obj.Keeper)
+	if err != nil {
+		return errors.NewField("Keeper", err)
+	}
+	// Serialize `BatchSeq`:
+	err = encoder.Encode(obj.BatchSeq)
+	if err != nil {
+		return errors.NewField("BatchSeq", err)
+	}
+	// Serialize `ReceiptsRoot`:
+	err = encoder.Encode(obj.ReceiptsRoot)
+	if err != nil {
+		return errors.NewField("ReceiptsRoot", err)
+	}
+	// Serialize `Entries`:
+	err = encoder.Encode(obj.Entries)
+	if err != nil {
+		return errors.NewField("Entries", err)
+	}
+	// Serialize `Runs`:
+	err = encoder.Encode(obj.Runs)
+	if err != nil {
+		return errors.NewField("Runs", err)
+	}
+	// Serialize `InputTokens`:
+	err = encoder.Encode(obj.InputTokens)
+	if err != nil {
+		return errors.NewField("InputTokens", err)
+	}
+	// Serialize `OutputTokens`:
+	err = encoder.Encode(obj.OutputTokens)
+	if err != nil {
+		return errors.NewField("OutputTokens", err)
+	}
+	// Serialize `Cost`:
+	err = encoder.Encode(obj.Cost)
+	if err != nil {
+		return errors.NewField("Cost", err)
+	}
+	// Serialize `Charged`:
+	err = encoder.Encode(obj.Charged)
+	if err != nil {
+		return errors.NewField("Charged", err)
+	}
+	// Serialize `ToProtocol`:
+	err = encoder.Encode(obj.ToProtocol)
+	if err != nil {
+		return errors.NewField("ToProtocol", err)
+	}
+	// Serialize `ToOperator`:
+	err = encoder.Encode(obj.ToOperator)
+	if err != nil {
+		return errors.NewField("ToOperator", err)
+	}
+	// Serialize `ToModels`:
+	err = encoder.Encode(obj.ToModels)
+	if err != nil {
+		return errors.NewField("ToModels", err)
+	}
+	// Serialize `Shortfall`:
+	err = encoder.Encode(obj.Shortfall)
+	if err != nil {
+		return errors.NewField("Shortfall", err)
+	}
+	// Serialize `Escrows`:
+	err = encoder.Encode(obj.Escrows)
+	if err != nil {
+		return errors.NewField("Escrows", err)
+	}
+	// Serialize `Models`:
+	err = encoder.Encode(obj.Models)
+	if err != nil {
+		return errors.NewField("Models", err)
+	}
+	// Serialize `Shortfalls`:
+	err = encoder.Encode(obj.Shortfalls)
+	if err != nil {
+		return errors.NewField("Shortfalls", err)
+	}
+	return nil
+}
+
+func (obj BatchSettled) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding BatchSettled: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *BatchSettled) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Node`:
+	err = decoder.Decode(&obj.Node)
+	if err != nil {
+		return errors.NewField("Node", err)
+	}
+	// Deserialize `Keeper`:
+	err = decoder.Decode(&obj.Keeper)
+	if err != nil {
+		return errors.NewField("Keeper", err)
+	}
+	// Deserialize `BatchSeq`:
+	err = decoder.Decode(&obj.BatchSeq)
+	if err != nil {
+		return errors.NewField("BatchSeq", err)
+	}
+	// Deserialize `ReceiptsRoot`:
+	err = decoder.Decode(&obj.ReceiptsRoot)
+	if err != nil {
+		return errors.NewField("ReceiptsRoot", err)
+	}
+	// Deserialize `Entries`:
+	err = decoder.Decode(&obj.Entries)
+	if err != nil {
+		return errors.NewField("Entries", err)
+	}
+	// Deserialize `Runs`:
+	err = decoder.Decode(&obj.Runs)
+	if err != nil {
+		return errors.NewField("Runs", err)
+	}
+	// Deserialize `InputTokens`:
+	err = decoder.Decode(&obj.InputTokens)
+	if err != nil {
+		return errors.NewField("InputTokens", err)
+	}
+	// Deserialize `OutputTokens`:
+	err = decoder.Decode(&obj.OutputTokens)
+	if err != nil {
+		return errors.NewField("OutputTokens", err)
+	}
+	// Deserialize `Cost`:
+	err = decoder.Decode(&obj.Cost)
+	if err != nil {
+		return errors.NewField("Cost", err)
+	}
+	// Deserialize `Charged`:
+	err = decoder.Decode(&obj.Charged)
+	if err != nil {
+		return errors.NewField("Charged", err)
+	}
+	// Deserialize `ToProtocol`:
+	err = decoder.Decode(&obj.ToProtocol)
+	if err != nil {
+		return errors.NewField("ToProtocol", err)
+	}
+	// Deserialize `ToOperator`:
+	err = decoder.Decode(&obj.ToOperator)
+	if err != nil {
+		return errors.NewField("ToOperator", err)
+	}
+	// Deserialize `ToModels`:
+	err = decoder.Decode(&obj.ToModels)
+	if err != nil {
+		return errors.NewField("ToModels", err)
+	}
+	// Deserialize `Shortfall`:
+	err = decoder.Decode(&obj.Shortfall)
+	if err != nil {
+		return errors.NewField("Shortfall", err)
+	}
+	// Deserialize `Escrows`:
+	err = decoder.Decode(&obj.Escrows)
+	if err != nil {
+		return errors.NewField("Escrows", err)
+	}
+	// Deserialize `Models`:
+	err = decoder.Decode(&obj.Models)
+	if err != nil {
+		return errors.NewField("Models", err)
+	}
+	// Deserialize `Shortfalls`:
+	err = decoder.Decode(&obj.Shortfalls)
+	if err != nil {
+		return errors.NewField("Shortfalls", err)
+	}
+	return nil
+}
+
+func (obj *BatchSettled) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling BatchSettled: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalBatchSettled(buf []byte) (*BatchSettled, error) {
+	obj := new(BatchSettled)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+type EndpointSet struct {
+	Node     solanago.PublicKey `json:"node"`
+	Endpoint string             `json:"endpoint"`
+}
+
+func (obj EndpointSet) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Node`:
+	err = encoder.Encode(obj.Node)
+	if err != nil {
+		return errors.NewField("Node", err)
+	}
+	// Serialize `Endpoint`:
+	err = encoder.Encode(obj.Endpoint)
+	if err != nil {
+		return errors.NewField("Endpoint", err)
+	}
+	return nil
+}
+
+func (obj EndpointSet) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding EndpointSet: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *EndpointSet) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Node`:
+	err = decoder.Decode(&obj.Node)
+	if err != nil {
+		return errors.NewField("Node", err)
+	}
+	// Deserialize `Endpoint`:
+	err = decoder.Decode(&obj.Endpoint)
+	if err != nil {
+		return errors.NewField("Endpoint", err)
+	}
+	return nil
+}
+
+func (obj *EndpointSet) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling EndpointSet: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalEndpointSet(buf []byte) (*EndpointSet, error) {
+	obj := new(EndpointSet)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// An entry the escrow could not pay in full.
+type EntryShortfall struct {
+	// Position of the entry in the batch.
+	Entry   uint16             `json:"entry"`
+	Escrow  solanago.PublicKey `json:"escrow"`
+	Cost    uint64             `json:"cost"`
+	Charged uint64             `json:"charged"`
+}
+
+func (obj EntryShortfall) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Entry`:
+	err = encoder.Encode(obj.Entry)
+	if err != nil {
+		return errors.NewField("Entry", err)
+	}
+	// Serialize `Escrow`:
+	err = encoder.Encode(obj.Escrow)
+	if err != nil {
+		return errors.NewField("Escrow", err)
+	}
+	// Serialize `Cost`:
+	err = encoder.Encode(obj.Cost)
+	if err != nil {
+		return errors.NewField("Cost", err)
+	}
+	// Serialize `Charged`:
+	err = encoder.Encode(obj.Charged)
+	if err != nil {
+		return errors.NewField("Charged", err)
+	}
+	return nil
+}
+
+func (obj EntryShortfall) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding EntryShortfall: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *EntryShortfall) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Entry`:
+	err = decoder.Decode(&obj.Entry)
+	if err != nil {
+		return errors.NewField("Entry", err)
+	}
+	// Deserialize `Escrow`:
+	err = decoder.Decode(&obj.Escrow)
+	if err != nil {
+		return errors.NewField("Escrow", err)
+	}
+	// Deserialize `Cost`:
+	err = decoder.Decode(&obj.Cost)
+	if err != nil {
+		return errors.NewField("Cost", err)
+	}
+	// Deserialize `Charged`:
+	err = decoder.Decode(&obj.Charged)
+	if err != nil {
+		return errors.NewField("Charged", err)
+	}
+	return nil
+}
+
+func (obj *EntryShortfall) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling EntryShortfall: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalEntryShortfall(buf []byte) (*EntryShortfall, error) {
+	obj := new(EntryShortfall)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// Purpose-bound money behind one API key, at
+// [`seeds::ESCROW`](super::seeds::ESCROW) + sha256(API key). The tokens sit
+// in the meter's escrow vault; `balance` is this escrow's share of it.
+//
+// The rules (`allowed_models`, `spend_limit`) are fixed when the escrow is
+// opened and carried over by `rotate_key`: a keeper that served a run under
+// the rules it saw can always settle it.
+type Escrow struct {
+	// May deposit, withdraw, rotate the key and close.
+	Owner solanago.PublicKey `json:"owner"`
+
+	// sha256 of the API key; the PDA's second seed.
+	KeyHash [32]uint8 `json:"keyHash"`
+
+	// Native base units available to settle runs.
+	Balance uint64 `json:"balance"`
+
+	// Lifetime amount settled from this escrow (and the escrows it was rotated from).
+	Spent uint64 `json:"spent"`
+
+	// Lifetime cost of runs that could not be paid (balance or spend limit exhausted).
+	Unpaid uint64 `json:"unpaid"`
+
+	// Cap on `spent`; `None` for no cap.
+	SpendLimit *uint64 `bin:"optional" json:"spendLimit,omitempty"`
+
+	// Model ids this key may pay for; empty for any model.
+	AllowedModels []uint64 `json:"allowedModels"`
+
+	// Amount requested for withdrawal (capped by the balance when withdrawn).
+	WithdrawalAmount uint64 `json:"withdrawalAmount"`
+
+	// When the pending withdrawal was requested; 0 when none is pending.
+	WithdrawalRequestedAt int64 `json:"withdrawalRequestedAt"`
+
+	// Set by `rotate_key`: the escrow of the new key, which now holds the
+	// balance. Keepers settle runs of the old key against it.
+	RotatedTo *solanago.PublicKey `bin:"optional" json:"rotatedTo,omitempty"`
+	RotatedAt int64               `json:"rotatedAt"`
+	OpenedAt  int64               `json:"openedAt"`
+	Bump      uint8               `json:"bump"`
+}
+
+func (obj Escrow) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Owner`:
+	err = encoder.Encode(obj.Owner)
+	if err != nil {
+		return errors.NewField("Owner", err)
+	}
+	// Serialize `KeyHash`:
+	err = encoder.Encode(obj.KeyHash)
+	if err != nil {
+		return errors.NewField("KeyHash", err)
+	}
+	// Serialize `Balance`:
+	err = encoder.Encode(obj.Balance)
+	if err != nil {
+		return errors.NewField("Balance", err)
+	}
+	// Serialize `Spent`:
+	err = encoder.Encode(obj.Spent)
+	if err != nil {
+		return errors.NewField("Spent", err)
+	}
+	// Serialize `Unpaid`:
+	err = encoder.Encode(obj.Unpaid)
+	if err != nil {
+		return errors.NewField("Unpaid", err)
+	}
+	// Serialize `SpendLimit` (optional):
+	{
+		if obj.SpendLimit == nil {
+			err = encoder.WriteOption(false)
+			if err != nil {
+				return errors.NewOption("SpendLimit", fmt.Errorf("error while encoding optionality: %w", err))
+			}
+		} else {
+			err = encoder.WriteOption(true)
+			if err != nil {
+				return errors.NewOption("SpendLimit", fmt.Errorf("error while encoding optionality: %w", err))
+			}
+			err = encoder.Encode(obj.SpendLimit)
+			if err != nil {
+				return errors.NewField("SpendLimit", err)
+			}
+		}
+	}
+	// Serialize `AllowedModels`:
+	err = encoder.Encode(obj.AllowedModels)
+	if err != nil {
+		return errors.NewField("AllowedModels", err)
+	}
+	// Serialize `WithdrawalAmount`:
+	err = encoder.Encode(obj.WithdrawalAmount)
+	if err != nil {
+		return errors.NewField("WithdrawalAmount", err)
+	}
+	// Serialize `WithdrawalRequestedAt`:
+	err = encoder.Encode(obj.WithdrawalRequestedAt)
+	if err != nil {
+		return errors.NewField("WithdrawalRequestedAt", err)
+	}
+	// Serialize `RotatedTo` (optional):
+	{
+		if obj.RotatedTo == nil {
+			err = encoder.WriteOption(false)
+			if err != nil {
+				return errors.NewOption("RotatedTo", fmt.Errorf("error while encoding optionality: %w", err))
+			}
+		} else {
+			err = encoder.WriteOption(true)
+			if err != nil {
+				return errors.NewOption("RotatedTo", fmt.Errorf("error while encoding optionality: %w", err))
+			}
+			err = encoder.Encode(obj.RotatedTo)
+			if err != nil {
+				return errors.NewField("RotatedTo", err)
+			}
+		}
+	}
+	// Serialize `RotatedAt`:
+	err = encoder.Encode(obj.RotatedAt)
+	if err != nil {
+		return errors.NewField("RotatedAt", err)
+	}
+	// Serialize `OpenedAt`:
+	err = encoder.Encode(obj.OpenedAt)
+	if err != nil {
+		return errors.NewField("OpenedAt", err)
+	}
+	// Serialize `Bump`:
+	err = encoder.Encode(obj.Bump)
+	if err != nil {
+		return errors.NewField("Bump", err)
+	}
+	return nil
+}
+
+func (obj Escrow) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding Escrow: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *Escrow) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Owner`:
+	err = decoder.Decode(&obj.Owner)
+	if err != nil {
+		return errors.NewField("Owner", err)
+	}
+	// Deserialize `KeyHash`:
+	err = decoder.Decode(&obj.KeyHash)
+	if err != nil {
+		return errors.NewField("KeyHash", err)
+	}
+	// Deserialize `Balance`:
+	err = decoder.Decode(&obj.Balance)
+	if err != nil {
+		return errors.NewField("Balance", err)
+	}
+	// Deserialize `Spent`:
+	err = decoder.Decode(&obj.Spent)
+	if err != nil {
+		return errors.NewField("Spent", err)
+	}
+	// Deserialize `Unpaid`:
+	err = decoder.Decode(&obj.Unpaid)
+	if err != nil {
+		return errors.NewField("Unpaid", err)
+	}
+	// Deserialize `SpendLimit` (optional):
+	{
+		ok, err := decoder.ReadOption()
+		if err != nil {
+			return errors.NewOption("SpendLimit", fmt.Errorf("error while reading optionality: %w", err))
+		}
+		if ok {
+			err = decoder.Decode(&obj.SpendLimit)
+			if err != nil {
+				return errors.NewField("SpendLimit", err)
+			}
+		}
+	}
+	// Deserialize `AllowedModels`:
+	err = decoder.Decode(&obj.AllowedModels)
+	if err != nil {
+		return errors.NewField("AllowedModels", err)
+	}
+	// Deserialize `WithdrawalAmount`:
+	err = decoder.Decode(&obj.WithdrawalAmount)
+	if err != nil {
+		return errors.NewField("WithdrawalAmount", err)
+	}
+	// Deserialize `WithdrawalRequestedAt`:
+	err = decoder.Decode(&obj.WithdrawalRequestedAt)
+	if err != nil {
+		return errors.NewField("WithdrawalRequestedAt", err)
+	}
+	// Deserialize `RotatedTo` (optional):
+	{
+		ok, err := decoder.ReadOption()
+		if err != nil {
+			return errors.NewOption("RotatedTo", fmt.Errorf("error while reading optionality: %w", err))
+		}
+		if ok {
+			err = decoder.Decode(&obj.RotatedTo)
+			if err != nil {
+				return errors.NewField("RotatedTo", err)
+			}
+		}
+	}
+	// Deserialize `RotatedAt`:
+	err = decoder.Decode(&obj.RotatedAt)
+	if err != nil {
+		return errors.NewField("RotatedAt", err)
+	}
+	// Deserialize `OpenedAt`:
+	err = decoder.Decode(&obj.OpenedAt)
+	if err != nil {
+		return errors.NewField("OpenedAt", err)
+	}
+	// Deserialize `Bump`:
+	err = decoder.Decode(&obj.Bump)
+	if err != nil {
+		return errors.NewField("Bump", err)
+	}
+	return nil
+}
+
+func (obj *Escrow) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling Escrow: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalEscrow(buf []byte) (*Escrow, error) {
+	obj := new(Escrow)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+type EscrowClosed struct {
+	Escrow solanago.PublicKey `json:"escrow"`
+	Owner  solanago.PublicKey `json:"owner"`
+}
+
+func (obj EscrowClosed) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Escrow`:
+	err = encoder.Encode(obj.Escrow)
+	if err != nil {
+		return errors.NewField("Escrow", err)
+	}
+	// Serialize `Owner`:
+	err = encoder.Encode(obj.Owner)
+	if err != nil {
+		return errors.NewField("Owner", err)
+	}
+	return nil
+}
+
+func (obj EscrowClosed) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding EscrowClosed: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *EscrowClosed) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Escrow`:
+	err = decoder.Decode(&obj.Escrow)
+	if err != nil {
+		return errors.NewField("Escrow", err)
+	}
+	// Deserialize `Owner`:
+	err = decoder.Decode(&obj.Owner)
+	if err != nil {
+		return errors.NewField("Owner", err)
+	}
+	return nil
+}
+
+func (obj *EscrowClosed) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling EscrowClosed: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalEscrowClosed(buf []byte) (*EscrowClosed, error) {
+	obj := new(EscrowClosed)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// What one escrow paid in a batch.
+type EscrowDebit struct {
+	Escrow  solanago.PublicKey `json:"escrow"`
+	Charged uint64             `json:"charged"`
+
+	// Cost of this batch's runs that the escrow could not pay.
+	Shortfall uint64 `json:"shortfall"`
+}
+
+func (obj EscrowDebit) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Escrow`:
+	err = encoder.Encode(obj.Escrow)
+	if err != nil {
+		return errors.NewField("Escrow", err)
+	}
+	// Serialize `Charged`:
+	err = encoder.Encode(obj.Charged)
+	if err != nil {
+		return errors.NewField("Charged", err)
+	}
+	// Serialize `Shortfall`:
+	err = encoder.Encode(obj.Shortfall)
+	if err != nil {
+		return errors.NewField("Shortfall", err)
+	}
+	return nil
+}
+
+func (obj EscrowDebit) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding EscrowDebit: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *EscrowDebit) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Escrow`:
+	err = decoder.Decode(&obj.Escrow)
+	if err != nil {
+		return errors.NewField("Escrow", err)
+	}
+	// Deserialize `Charged`:
+	err = decoder.Decode(&obj.Charged)
+	if err != nil {
+		return errors.NewField("Charged", err)
+	}
+	// Deserialize `Shortfall`:
+	err = decoder.Decode(&obj.Shortfall)
+	if err != nil {
+		return errors.NewField("Shortfall", err)
+	}
+	return nil
+}
+
+func (obj *EscrowDebit) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling EscrowDebit: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalEscrowDebit(buf []byte) (*EscrowDebit, error) {
+	obj := new(EscrowDebit)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+type EscrowDeposited struct {
+	Escrow    solanago.PublicKey `json:"escrow"`
+	Depositor solanago.PublicKey `json:"depositor"`
+	Amount    uint64             `json:"amount"`
+	Balance   uint64             `json:"balance"`
+}
+
+func (obj EscrowDeposited) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Escrow`:
+	err = encoder.Encode(obj.Escrow)
+	if err != nil {
+		return errors.NewField("Escrow", err)
+	}
+	// Serialize `Depositor`:
+	err = encoder.Encode(obj.Depositor)
+	if err != nil {
+		return errors.NewField("Depositor", err)
+	}
+	// Serialize `Amount`:
+	err = encoder.Encode(obj.Amount)
+	if err != nil {
+		return errors.NewField("Amount", err)
+	}
+	// Serialize `Balance`:
+	err = encoder.Encode(obj.Balance)
+	if err != nil {
+		return errors.NewField("Balance", err)
+	}
+	return nil
+}
+
+func (obj EscrowDeposited) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding EscrowDeposited: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *EscrowDeposited) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Escrow`:
+	err = decoder.Decode(&obj.Escrow)
+	if err != nil {
+		return errors.NewField("Escrow", err)
+	}
+	// Deserialize `Depositor`:
+	err = decoder.Decode(&obj.Depositor)
+	if err != nil {
+		return errors.NewField("Depositor", err)
+	}
+	// Deserialize `Amount`:
+	err = decoder.Decode(&obj.Amount)
+	if err != nil {
+		return errors.NewField("Amount", err)
+	}
+	// Deserialize `Balance`:
+	err = decoder.Decode(&obj.Balance)
+	if err != nil {
+		return errors.NewField("Balance", err)
+	}
+	return nil
+}
+
+func (obj *EscrowDeposited) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling EscrowDeposited: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalEscrowDeposited(buf []byte) (*EscrowDeposited, error) {
+	obj := new(EscrowDeposited)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+type EscrowOpened struct {
+	Escrow        solanago.PublicKey `json:"escrow"`
+	Owner         solanago.PublicKey `json:"owner"`
+	KeyHash       [32]uint8          `json:"keyHash"`
+	AllowedModels []uint64           `json:"allowedModels"`
+	SpendLimit    *uint64            `bin:"optional" json:"spendLimit,omitempty"`
+}
+
+func (obj EscrowOpened) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Escrow`:
+	err = encoder.Encode(obj.Escrow)
+	if err != nil {
+		return errors.NewField("Escrow", err)
+	}
+	// Serialize `Owner`:
+	err = encoder.Encode(obj.Owner)
+	if err != nil {
+		return errors.NewField("Owner", err)
+	}
+	// Serialize `KeyHash`:
+	err = encoder.Encode(obj.KeyHash)
+	if err != nil {
+		return errors.NewField("KeyHash", err)
+	}
+	// Serialize `AllowedModels`:
+	err = encoder.Encode(obj.AllowedModels)
+	if err != nil {
+		return errors.NewField("AllowedModels", err)
+	}
+	// Serialize `SpendLimit` (optional):
+	{
+		if obj.SpendLimit == nil {
+			err = encoder.WriteOption(false)
+			if err != nil {
+				return errors.NewOption("SpendLimit", fmt.Errorf("error while encoding optionality: %w", err))
+			}
+		} else {
+			err = encoder.WriteOption(true)
+			if err != nil {
+				return errors.NewOption("SpendLimit", fmt.Errorf("error while encoding optionality: %w", err))
+			}
+			err = encoder.Encode(obj.SpendLimit)
+			if err != nil {
+				return errors.NewField("SpendLimit", err)
+			}
+		}
+	}
+	return nil
+}
+
+func (obj EscrowOpened) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding EscrowOpened: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *EscrowOpened) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Escrow`:
+	err = decoder.Decode(&obj.Escrow)
+	if err != nil {
+		return errors.NewField("Escrow", err)
+	}
+	// Deserialize `Owner`:
+	err = decoder.Decode(&obj.Owner)
+	if err != nil {
+		return errors.NewField("Owner", err)
+	}
+	// Deserialize `KeyHash`:
+	err = decoder.Decode(&obj.KeyHash)
+	if err != nil {
+		return errors.NewField("KeyHash", err)
+	}
+	// Deserialize `AllowedModels`:
+	err = decoder.Decode(&obj.AllowedModels)
+	if err != nil {
+		return errors.NewField("AllowedModels", err)
+	}
+	// Deserialize `SpendLimit` (optional):
+	{
+		ok, err := decoder.ReadOption()
+		if err != nil {
+			return errors.NewOption("SpendLimit", fmt.Errorf("error while reading optionality: %w", err))
+		}
+		if ok {
+			err = decoder.Decode(&obj.SpendLimit)
+			if err != nil {
+				return errors.NewField("SpendLimit", err)
+			}
+		}
+	}
+	return nil
+}
+
+func (obj *EscrowOpened) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling EscrowOpened: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalEscrowOpened(buf []byte) (*EscrowOpened, error) {
+	obj := new(EscrowOpened)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+type EscrowWithdrawn struct {
+	Escrow  solanago.PublicKey `json:"escrow"`
+	Amount  uint64             `json:"amount"`
+	Balance uint64             `json:"balance"`
+}
+
+func (obj EscrowWithdrawn) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Escrow`:
+	err = encoder.Encode(obj.Escrow)
+	if err != nil {
+		return errors.NewField("Escrow", err)
+	}
+	// Serialize `Amount`:
+	err = encoder.Encode(obj.Amount)
+	if err != nil {
+		return errors.NewField("Amount", err)
+	}
+	// Serialize `Balance`:
+	err = encoder.Encode(obj.Balance)
+	if err != nil {
+		return errors.NewField("Balance", err)
+	}
+	return nil
+}
+
+func (obj EscrowWithdrawn) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding EscrowWithdrawn: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *EscrowWithdrawn) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Escrow`:
+	err = decoder.Decode(&obj.Escrow)
+	if err != nil {
+		return errors.NewField("Escrow", err)
+	}
+	// Deserialize `Amount`:
+	err = decoder.Decode(&obj.Amount)
+	if err != nil {
+		return errors.NewField("Amount", err)
+	}
+	// Deserialize `Balance`:
+	err = decoder.Decode(&obj.Balance)
+	if err != nil {
+		return errors.NewField("Balance", err)
+	}
+	return nil
+}
+
+func (obj *EscrowWithdrawn) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling EscrowWithdrawn: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalEscrowWithdrawn(buf []byte) (*EscrowWithdrawn, error) {
+	obj := new(EscrowWithdrawn)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
 type InitMeterArgs struct {
 	SettlementFeeBps     uint16 `json:"settlementFeeBps"`
 	OperatorShareBps     uint16 `json:"operatorShareBps"`
@@ -97,6 +1125,148 @@ func (obj *InitMeterArgs) Unmarshal(buf []byte) error {
 
 func UnmarshalInitMeterArgs(buf []byte) (*InitMeterArgs, error) {
 	obj := new(InitMeterArgs)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+type KeeperKeySet struct {
+	Node      solanago.PublicKey `json:"node"`
+	OldKeeper solanago.PublicKey `json:"oldKeeper"`
+	NewKeeper solanago.PublicKey `json:"newKeeper"`
+}
+
+func (obj KeeperKeySet) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Node`:
+	err = encoder.Encode(obj.Node)
+	if err != nil {
+		return errors.NewField("Node", err)
+	}
+	// Serialize `OldKeeper`:
+	err = encoder.Encode(obj.OldKeeper)
+	if err != nil {
+		return errors.NewField("OldKeeper", err)
+	}
+	// Serialize `NewKeeper`:
+	err = encoder.Encode(obj.NewKeeper)
+	if err != nil {
+		return errors.NewField("NewKeeper", err)
+	}
+	return nil
+}
+
+func (obj KeeperKeySet) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding KeeperKeySet: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *KeeperKeySet) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Node`:
+	err = decoder.Decode(&obj.Node)
+	if err != nil {
+		return errors.NewField("Node", err)
+	}
+	// Deserialize `OldKeeper`:
+	err = decoder.Decode(&obj.OldKeeper)
+	if err != nil {
+		return errors.NewField("OldKeeper", err)
+	}
+	// Deserialize `NewKeeper`:
+	err = decoder.Decode(&obj.NewKeeper)
+	if err != nil {
+		return errors.NewField("NewKeeper", err)
+	}
+	return nil
+}
+
+func (obj *KeeperKeySet) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling KeeperKeySet: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalKeeperKeySet(buf []byte) (*KeeperKeySet, error) {
+	obj := new(KeeperKeySet)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+type KeyRotated struct {
+	From    solanago.PublicKey `json:"from"`
+	To      solanago.PublicKey `json:"to"`
+	Balance uint64             `json:"balance"`
+}
+
+func (obj KeyRotated) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `From`:
+	err = encoder.Encode(obj.From)
+	if err != nil {
+		return errors.NewField("From", err)
+	}
+	// Serialize `To`:
+	err = encoder.Encode(obj.To)
+	if err != nil {
+		return errors.NewField("To", err)
+	}
+	// Serialize `Balance`:
+	err = encoder.Encode(obj.Balance)
+	if err != nil {
+		return errors.NewField("Balance", err)
+	}
+	return nil
+}
+
+func (obj KeyRotated) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding KeyRotated: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *KeyRotated) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `From`:
+	err = decoder.Decode(&obj.From)
+	if err != nil {
+		return errors.NewField("From", err)
+	}
+	// Deserialize `To`:
+	err = decoder.Decode(&obj.To)
+	if err != nil {
+		return errors.NewField("To", err)
+	}
+	// Deserialize `Balance`:
+	err = decoder.Decode(&obj.Balance)
+	if err != nil {
+		return errors.NewField("Balance", err)
+	}
+	return nil
+}
+
+func (obj *KeyRotated) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling KeyRotated: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalKeyRotated(buf []byte) (*KeyRotated, error) {
+	obj := new(KeyRotated)
 	err := obj.Unmarshal(buf)
 	if err != nil {
 		return nil, err
@@ -402,6 +1572,923 @@ func UnmarshalMeterInitialized(buf []byte) (*MeterInitialized, error) {
 	return obj, nil
 }
 
+type MeterUpdated struct {
+	Admin                solanago.PublicKey `json:"admin"`
+	SettlementFeeBps     uint16             `json:"settlementFeeBps"`
+	OperatorShareBps     uint16             `json:"operatorShareBps"`
+	MinNodeStake         uint64             `json:"minNodeStake"`
+	UnbondingSecs        int64              `json:"unbondingSecs"`
+	WithdrawalNoticeSecs int64              `json:"withdrawalNoticeSecs"`
+}
+
+func (obj MeterUpdated) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Admin`:
+	err = encoder.Encode(obj.Admin)
+	if err != nil {
+		return errors.NewField("Admin", err)
+	}
+	// Serialize `SettlementFeeBps`:
+	err = encoder.Encode(obj.SettlementFeeBps)
+	if err != nil {
+		return errors.NewField("SettlementFeeBps", err)
+	}
+	// Serialize `OperatorShareBps`:
+	err = encoder.Encode(obj.OperatorShareBps)
+	if err != nil {
+		return errors.NewField("OperatorShareBps", err)
+	}
+	// Serialize `MinNodeStake`:
+	err = encoder.Encode(obj.MinNodeStake)
+	if err != nil {
+		return errors.NewField("MinNodeStake", err)
+	}
+	// Serialize `UnbondingSecs`:
+	err = encoder.Encode(obj.UnbondingSecs)
+	if err != nil {
+		return errors.NewField("UnbondingSecs", err)
+	}
+	// Serialize `WithdrawalNoticeSecs`:
+	err = encoder.Encode(obj.WithdrawalNoticeSecs)
+	if err != nil {
+		return errors.NewField("WithdrawalNoticeSecs", err)
+	}
+	return nil
+}
+
+func (obj MeterUpdated) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding MeterUpdated: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *MeterUpdated) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Admin`:
+	err = decoder.Decode(&obj.Admin)
+	if err != nil {
+		return errors.NewField("Admin", err)
+	}
+	// Deserialize `SettlementFeeBps`:
+	err = decoder.Decode(&obj.SettlementFeeBps)
+	if err != nil {
+		return errors.NewField("SettlementFeeBps", err)
+	}
+	// Deserialize `OperatorShareBps`:
+	err = decoder.Decode(&obj.OperatorShareBps)
+	if err != nil {
+		return errors.NewField("OperatorShareBps", err)
+	}
+	// Deserialize `MinNodeStake`:
+	err = decoder.Decode(&obj.MinNodeStake)
+	if err != nil {
+		return errors.NewField("MinNodeStake", err)
+	}
+	// Deserialize `UnbondingSecs`:
+	err = decoder.Decode(&obj.UnbondingSecs)
+	if err != nil {
+		return errors.NewField("UnbondingSecs", err)
+	}
+	// Deserialize `WithdrawalNoticeSecs`:
+	err = decoder.Decode(&obj.WithdrawalNoticeSecs)
+	if err != nil {
+		return errors.NewField("WithdrawalNoticeSecs", err)
+	}
+	return nil
+}
+
+func (obj *MeterUpdated) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling MeterUpdated: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalMeterUpdated(buf []byte) (*MeterUpdated, error) {
+	obj := new(MeterUpdated)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// What one model earned in a batch: the part of escrow money charged for
+// it, and the revenue it received after the protocol fee and operator share.
+type ModelCredit struct {
+	Model   solanago.PublicKey `json:"model"`
+	Charged uint64             `json:"charged"`
+	Revenue uint64             `json:"revenue"`
+}
+
+func (obj ModelCredit) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Model`:
+	err = encoder.Encode(obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Serialize `Charged`:
+	err = encoder.Encode(obj.Charged)
+	if err != nil {
+		return errors.NewField("Charged", err)
+	}
+	// Serialize `Revenue`:
+	err = encoder.Encode(obj.Revenue)
+	if err != nil {
+		return errors.NewField("Revenue", err)
+	}
+	return nil
+}
+
+func (obj ModelCredit) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding ModelCredit: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *ModelCredit) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Model`:
+	err = decoder.Decode(&obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Deserialize `Charged`:
+	err = decoder.Decode(&obj.Charged)
+	if err != nil {
+		return errors.NewField("Charged", err)
+	}
+	// Deserialize `Revenue`:
+	err = decoder.Decode(&obj.Revenue)
+	if err != nil {
+		return errors.NewField("Revenue", err)
+	}
+	return nil
+}
+
+func (obj *ModelCredit) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling ModelCredit: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalModelCredit(buf []byte) (*ModelCredit, error) {
+	obj := new(ModelCredit)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// A node operator's registration, at [`seeds::NODE`](super::seeds::NODE) + operator.
+type Node struct {
+	// Owns the stake and receives the operator share; manages the node.
+	Operator solanago.PublicKey `json:"operator"`
+
+	// Hot key of the keeper daemon. It can sign `settle` and nothing else.
+	Keeper solanago.PublicKey `json:"keeper"`
+	Status NodeStatus         `json:"status"`
+
+	// Native base units staked in the meter's stake vault.
+	Stake uint64 `json:"stake"`
+
+	// When `begin_unbonding` was called (status `Unbonding`).
+	UnbondingStartedAt int64 `json:"unbondingStartedAt"`
+
+	// Where the keeper serves requests (e.g. `https://node.example/v1`).
+	Endpoint string `json:"endpoint"`
+
+	// Sequence number of the last settled batch; the next must be exactly one more.
+	LastBatchSeq  uint64 `json:"lastBatchSeq"`
+	RegisteredAt  int64  `json:"registeredAt"`
+	LastSettledAt int64  `json:"lastSettledAt"`
+
+	// Reason code of the most recent slash (0 if never slashed).
+	LastSlashReason uint16       `json:"lastSlashReason"`
+	Counters        NodeCounters `json:"counters"`
+	Bump            uint8        `json:"bump"`
+}
+
+func (obj Node) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Operator`:
+	err = encoder.Encode(obj.Operator)
+	if err != nil {
+		return errors.NewField("Operator", err)
+	}
+	// Serialize `Keeper`:
+	err = encoder.Encode(obj.Keeper)
+	if err != nil {
+		return errors.NewField("Keeper", err)
+	}
+	// Serialize `Status`:
+	err = encoder.Encode(obj.Status)
+	if err != nil {
+		return errors.NewField("Status", err)
+	}
+	// Serialize `Stake`:
+	err = encoder.Encode(obj.Stake)
+	if err != nil {
+		return errors.NewField("Stake", err)
+	}
+	// Serialize `UnbondingStartedAt`:
+	err = encoder.Encode(obj.UnbondingStartedAt)
+	if err != nil {
+		return errors.NewField("UnbondingStartedAt", err)
+	}
+	// Serialize `Endpoint`:
+	err = encoder.Encode(obj.Endpoint)
+	if err != nil {
+		return errors.NewField("Endpoint", err)
+	}
+	// Serialize `LastBatchSeq`:
+	err = encoder.Encode(obj.LastBatchSeq)
+	if err != nil {
+		return errors.NewField("LastBatchSeq", err)
+	}
+	// Serialize `RegisteredAt`:
+	err = encoder.Encode(obj.RegisteredAt)
+	if err != nil {
+		return errors.NewField("RegisteredAt", err)
+	}
+	// Serialize `LastSettledAt`:
+	err = encoder.Encode(obj.LastSettledAt)
+	if err != nil {
+		return errors.NewField("LastSettledAt", err)
+	}
+	// Serialize `LastSlashReason`:
+	err = encoder.Encode(obj.LastSlashReason)
+	if err != nil {
+		return errors.NewField("LastSlashReason", err)
+	}
+	// Serialize `Counters`:
+	err = encoder.Encode(obj.Counters)
+	if err != nil {
+		return errors.NewField("Counters", err)
+	}
+	// Serialize `Bump`:
+	err = encoder.Encode(obj.Bump)
+	if err != nil {
+		return errors.NewField("Bump", err)
+	}
+	return nil
+}
+
+func (obj Node) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding Node: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *Node) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Operator`:
+	err = decoder.Decode(&obj.Operator)
+	if err != nil {
+		return errors.NewField("Operator", err)
+	}
+	// Deserialize `Keeper`:
+	err = decoder.Decode(&obj.Keeper)
+	if err != nil {
+		return errors.NewField("Keeper", err)
+	}
+	// Deserialize `Status`:
+	err = decoder.Decode(&obj.Status)
+	if err != nil {
+		return errors.NewField("Status", err)
+	}
+	// Deserialize `Stake`:
+	err = decoder.Decode(&obj.Stake)
+	if err != nil {
+		return errors.NewField("Stake", err)
+	}
+	// Deserialize `UnbondingStartedAt`:
+	err = decoder.Decode(&obj.UnbondingStartedAt)
+	if err != nil {
+		return errors.NewField("UnbondingStartedAt", err)
+	}
+	// Deserialize `Endpoint`:
+	err = decoder.Decode(&obj.Endpoint)
+	if err != nil {
+		return errors.NewField("Endpoint", err)
+	}
+	// Deserialize `LastBatchSeq`:
+	err = decoder.Decode(&obj.LastBatchSeq)
+	if err != nil {
+		return errors.NewField("LastBatchSeq", err)
+	}
+	// Deserialize `RegisteredAt`:
+	err = decoder.Decode(&obj.RegisteredAt)
+	if err != nil {
+		return errors.NewField("RegisteredAt", err)
+	}
+	// Deserialize `LastSettledAt`:
+	err = decoder.Decode(&obj.LastSettledAt)
+	if err != nil {
+		return errors.NewField("LastSettledAt", err)
+	}
+	// Deserialize `LastSlashReason`:
+	err = decoder.Decode(&obj.LastSlashReason)
+	if err != nil {
+		return errors.NewField("LastSlashReason", err)
+	}
+	// Deserialize `Counters`:
+	err = decoder.Decode(&obj.Counters)
+	if err != nil {
+		return errors.NewField("Counters", err)
+	}
+	// Deserialize `Bump`:
+	err = decoder.Decode(&obj.Bump)
+	if err != nil {
+		return errors.NewField("Bump", err)
+	}
+	return nil
+}
+
+func (obj *Node) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling Node: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalNode(buf []byte) (*Node, error) {
+	obj := new(Node)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+type NodeActivated struct {
+	Node solanago.PublicKey `json:"node"`
+}
+
+func (obj NodeActivated) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Node`:
+	err = encoder.Encode(obj.Node)
+	if err != nil {
+		return errors.NewField("Node", err)
+	}
+	return nil
+}
+
+func (obj NodeActivated) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding NodeActivated: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *NodeActivated) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Node`:
+	err = decoder.Decode(&obj.Node)
+	if err != nil {
+		return errors.NewField("Node", err)
+	}
+	return nil
+}
+
+func (obj *NodeActivated) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling NodeActivated: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalNodeActivated(buf []byte) (*NodeActivated, error) {
+	obj := new(NodeActivated)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// What a node has settled and suffered over its lifetime.
+type NodeCounters struct {
+	Batches      uint64 `json:"batches"`
+	Entries      uint64 `json:"entries"`
+	Runs         uint64 `json:"runs"`
+	InputTokens  uint64 `json:"inputTokens"`
+	OutputTokens uint64 `json:"outputTokens"`
+
+	// Native base units debited from escrows.
+	SettledValue uint64 `json:"settledValue"`
+
+	// Cost of runs the escrows could not pay.
+	ShortfallValue uint64 `json:"shortfallValue"`
+
+	// Slashes recorded against the node.
+	Disputes uint64 `json:"disputes"`
+	Slashed  uint64 `json:"slashed"`
+}
+
+func (obj NodeCounters) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Batches`:
+	err = encoder.Encode(obj.Batches)
+	if err != nil {
+		return errors.NewField("Batches", err)
+	}
+	// Serialize `Entries`:
+	err = encoder.Encode(obj.Entries)
+	if err != nil {
+		return errors.NewField("Entries", err)
+	}
+	// Serialize `Runs`:
+	err = encoder.Encode(obj.Runs)
+	if err != nil {
+		return errors.NewField("Runs", err)
+	}
+	// Serialize `InputTokens`:
+	err = encoder.Encode(obj.InputTokens)
+	if err != nil {
+		return errors.NewField("InputTokens", err)
+	}
+	// Serialize `OutputTokens`:
+	err = encoder.Encode(obj.OutputTokens)
+	if err != nil {
+		return errors.NewField("OutputTokens", err)
+	}
+	// Serialize `SettledValue`:
+	err = encoder.Encode(obj.SettledValue)
+	if err != nil {
+		return errors.NewField("SettledValue", err)
+	}
+	// Serialize `ShortfallValue`:
+	err = encoder.Encode(obj.ShortfallValue)
+	if err != nil {
+		return errors.NewField("ShortfallValue", err)
+	}
+	// Serialize `Disputes`:
+	err = encoder.Encode(obj.Disputes)
+	if err != nil {
+		return errors.NewField("Disputes", err)
+	}
+	// Serialize `Slashed`:
+	err = encoder.Encode(obj.Slashed)
+	if err != nil {
+		return errors.NewField("Slashed", err)
+	}
+	return nil
+}
+
+func (obj NodeCounters) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding NodeCounters: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *NodeCounters) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Batches`:
+	err = decoder.Decode(&obj.Batches)
+	if err != nil {
+		return errors.NewField("Batches", err)
+	}
+	// Deserialize `Entries`:
+	err = decoder.Decode(&obj.Entries)
+	if err != nil {
+		return errors.NewField("Entries", err)
+	}
+	// Deserialize `Runs`:
+	err = decoder.Decode(&obj.Runs)
+	if err != nil {
+		return errors.NewField("Runs", err)
+	}
+	// Deserialize `InputTokens`:
+	err = decoder.Decode(&obj.InputTokens)
+	if err != nil {
+		return errors.NewField("InputTokens", err)
+	}
+	// Deserialize `OutputTokens`:
+	err = decoder.Decode(&obj.OutputTokens)
+	if err != nil {
+		return errors.NewField("OutputTokens", err)
+	}
+	// Deserialize `SettledValue`:
+	err = decoder.Decode(&obj.SettledValue)
+	if err != nil {
+		return errors.NewField("SettledValue", err)
+	}
+	// Deserialize `ShortfallValue`:
+	err = decoder.Decode(&obj.ShortfallValue)
+	if err != nil {
+		return errors.NewField("ShortfallValue", err)
+	}
+	// Deserialize `Disputes`:
+	err = decoder.Decode(&obj.Disputes)
+	if err != nil {
+		return errors.NewField("Disputes", err)
+	}
+	// Deserialize `Slashed`:
+	err = decoder.Decode(&obj.Slashed)
+	if err != nil {
+		return errors.NewField("Slashed", err)
+	}
+	return nil
+}
+
+func (obj *NodeCounters) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling NodeCounters: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalNodeCounters(buf []byte) (*NodeCounters, error) {
+	obj := new(NodeCounters)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+type NodeDeactivated struct {
+	Node solanago.PublicKey `json:"node"`
+}
+
+func (obj NodeDeactivated) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Node`:
+	err = encoder.Encode(obj.Node)
+	if err != nil {
+		return errors.NewField("Node", err)
+	}
+	return nil
+}
+
+func (obj NodeDeactivated) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding NodeDeactivated: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *NodeDeactivated) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Node`:
+	err = decoder.Decode(&obj.Node)
+	if err != nil {
+		return errors.NewField("Node", err)
+	}
+	return nil
+}
+
+func (obj *NodeDeactivated) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling NodeDeactivated: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalNodeDeactivated(buf []byte) (*NodeDeactivated, error) {
+	obj := new(NodeDeactivated)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+type NodeRegistered struct {
+	Node     solanago.PublicKey `json:"node"`
+	Operator solanago.PublicKey `json:"operator"`
+	Keeper   solanago.PublicKey `json:"keeper"`
+	Stake    uint64             `json:"stake"`
+	Endpoint string             `json:"endpoint"`
+}
+
+func (obj NodeRegistered) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Node`:
+	err = encoder.Encode(obj.Node)
+	if err != nil {
+		return errors.NewField("Node", err)
+	}
+	// Serialize `Operator`:
+	err = encoder.Encode(obj.Operator)
+	if err != nil {
+		return errors.NewField("Operator", err)
+	}
+	// Serialize `Keeper`:
+	err = encoder.Encode(obj.Keeper)
+	if err != nil {
+		return errors.NewField("Keeper", err)
+	}
+	// Serialize `Stake`:
+	err = encoder.Encode(obj.Stake)
+	if err != nil {
+		return errors.NewField("Stake", err)
+	}
+	// Serialize `Endpoint`:
+	err = encoder.Encode(obj.Endpoint)
+	if err != nil {
+		return errors.NewField("Endpoint", err)
+	}
+	return nil
+}
+
+func (obj NodeRegistered) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding NodeRegistered: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *NodeRegistered) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Node`:
+	err = decoder.Decode(&obj.Node)
+	if err != nil {
+		return errors.NewField("Node", err)
+	}
+	// Deserialize `Operator`:
+	err = decoder.Decode(&obj.Operator)
+	if err != nil {
+		return errors.NewField("Operator", err)
+	}
+	// Deserialize `Keeper`:
+	err = decoder.Decode(&obj.Keeper)
+	if err != nil {
+		return errors.NewField("Keeper", err)
+	}
+	// Deserialize `Stake`:
+	err = decoder.Decode(&obj.Stake)
+	if err != nil {
+		return errors.NewField("Stake", err)
+	}
+	// Deserialize `Endpoint`:
+	err = decoder.Decode(&obj.Endpoint)
+	if err != nil {
+		return errors.NewField("Endpoint", err)
+	}
+	return nil
+}
+
+func (obj *NodeRegistered) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling NodeRegistered: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalNodeRegistered(buf []byte) (*NodeRegistered, error) {
+	obj := new(NodeRegistered)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+type NodeSlashed struct {
+	Node   solanago.PublicKey `json:"node"`
+	Amount uint64             `json:"amount"`
+	Reason uint16             `json:"reason"`
+	Stake  uint64             `json:"stake"`
+}
+
+func (obj NodeSlashed) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Node`:
+	err = encoder.Encode(obj.Node)
+	if err != nil {
+		return errors.NewField("Node", err)
+	}
+	// Serialize `Amount`:
+	err = encoder.Encode(obj.Amount)
+	if err != nil {
+		return errors.NewField("Amount", err)
+	}
+	// Serialize `Reason`:
+	err = encoder.Encode(obj.Reason)
+	if err != nil {
+		return errors.NewField("Reason", err)
+	}
+	// Serialize `Stake`:
+	err = encoder.Encode(obj.Stake)
+	if err != nil {
+		return errors.NewField("Stake", err)
+	}
+	return nil
+}
+
+func (obj NodeSlashed) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding NodeSlashed: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *NodeSlashed) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Node`:
+	err = decoder.Decode(&obj.Node)
+	if err != nil {
+		return errors.NewField("Node", err)
+	}
+	// Deserialize `Amount`:
+	err = decoder.Decode(&obj.Amount)
+	if err != nil {
+		return errors.NewField("Amount", err)
+	}
+	// Deserialize `Reason`:
+	err = decoder.Decode(&obj.Reason)
+	if err != nil {
+		return errors.NewField("Reason", err)
+	}
+	// Deserialize `Stake`:
+	err = decoder.Decode(&obj.Stake)
+	if err != nil {
+		return errors.NewField("Stake", err)
+	}
+	return nil
+}
+
+func (obj *NodeSlashed) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling NodeSlashed: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalNodeSlashed(buf []byte) (*NodeSlashed, error) {
+	obj := new(NodeSlashed)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+type NodeStatus binary.BorshEnum
+
+const (
+	NodeStatus_Active NodeStatus = iota
+	NodeStatus_Inactive
+	NodeStatus_Unbonding
+)
+
+func (value NodeStatus) String() string {
+	switch value {
+	case NodeStatus_Active:
+		return "Active"
+	case NodeStatus_Inactive:
+		return "Inactive"
+	case NodeStatus_Unbonding:
+		return "Unbonding"
+	default:
+		return ""
+	}
+}
+
+type OpenEscrowArgs struct {
+	// sha256 of the API key. The key itself never goes on chain.
+	KeyHash [32]uint8 `json:"keyHash"`
+
+	// Model ids this key may pay for (at most 8); `None` for any model.
+	AllowedModels *[]uint64 `bin:"optional" json:"allowedModels,omitempty"`
+
+	// Most this escrow may ever be charged in total; `None` for no cap.
+	SpendLimit *uint64 `bin:"optional" json:"spendLimit,omitempty"`
+}
+
+func (obj OpenEscrowArgs) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `KeyHash`:
+	err = encoder.Encode(obj.KeyHash)
+	if err != nil {
+		return errors.NewField("KeyHash", err)
+	}
+	// Serialize `AllowedModels` (optional):
+	{
+		if obj.AllowedModels == nil {
+			err = encoder.WriteOption(false)
+			if err != nil {
+				return errors.NewOption("AllowedModels", fmt.Errorf("error while encoding optionality: %w", err))
+			}
+		} else {
+			err = encoder.WriteOption(true)
+			if err != nil {
+				return errors.NewOption("AllowedModels", fmt.Errorf("error while encoding optionality: %w", err))
+			}
+			err = encoder.Encode(obj.AllowedModels)
+			if err != nil {
+				return errors.NewField("AllowedModels", err)
+			}
+		}
+	}
+	// Serialize `SpendLimit` (optional):
+	{
+		if obj.SpendLimit == nil {
+			err = encoder.WriteOption(false)
+			if err != nil {
+				return errors.NewOption("SpendLimit", fmt.Errorf("error while encoding optionality: %w", err))
+			}
+		} else {
+			err = encoder.WriteOption(true)
+			if err != nil {
+				return errors.NewOption("SpendLimit", fmt.Errorf("error while encoding optionality: %w", err))
+			}
+			err = encoder.Encode(obj.SpendLimit)
+			if err != nil {
+				return errors.NewField("SpendLimit", err)
+			}
+		}
+	}
+	return nil
+}
+
+func (obj OpenEscrowArgs) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding OpenEscrowArgs: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *OpenEscrowArgs) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `KeyHash`:
+	err = decoder.Decode(&obj.KeyHash)
+	if err != nil {
+		return errors.NewField("KeyHash", err)
+	}
+	// Deserialize `AllowedModels` (optional):
+	{
+		ok, err := decoder.ReadOption()
+		if err != nil {
+			return errors.NewOption("AllowedModels", fmt.Errorf("error while reading optionality: %w", err))
+		}
+		if ok {
+			err = decoder.Decode(&obj.AllowedModels)
+			if err != nil {
+				return errors.NewField("AllowedModels", err)
+			}
+		}
+	}
+	// Deserialize `SpendLimit` (optional):
+	{
+		ok, err := decoder.ReadOption()
+		if err != nil {
+			return errors.NewOption("SpendLimit", fmt.Errorf("error while reading optionality: %w", err))
+		}
+		if ok {
+			err = decoder.Decode(&obj.SpendLimit)
+			if err != nil {
+				return errors.NewField("SpendLimit", err)
+			}
+		}
+	}
+	return nil
+}
+
+func (obj *OpenEscrowArgs) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling OpenEscrowArgs: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalOpenEscrowArgs(buf []byte) (*OpenEscrowArgs, error) {
+	obj := new(OpenEscrowArgs)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
 // The protocol's configuration. One per deployment, at [`seeds::PROTOCOL`](super::seeds::PROTOCOL).
 type Protocol struct {
 	// May update this account and pause the protocol.
@@ -600,6 +2687,459 @@ func (obj *Protocol) Unmarshal(buf []byte) error {
 
 func UnmarshalProtocol(buf []byte) (*Protocol, error) {
 	obj := new(Protocol)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+type RegisterNodeArgs struct {
+	// The keeper daemon's hot key; it can only settle.
+	Keeper   solanago.PublicKey `json:"keeper"`
+	Endpoint string             `json:"endpoint"`
+
+	// Native base units to stake; at least the meter's minimum.
+	Stake uint64 `json:"stake"`
+}
+
+func (obj RegisterNodeArgs) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Keeper`:
+	err = encoder.Encode(obj.Keeper)
+	if err != nil {
+		return errors.NewField("Keeper", err)
+	}
+	// Serialize `Endpoint`:
+	err = encoder.Encode(obj.Endpoint)
+	if err != nil {
+		return errors.NewField("Endpoint", err)
+	}
+	// Serialize `Stake`:
+	err = encoder.Encode(obj.Stake)
+	if err != nil {
+		return errors.NewField("Stake", err)
+	}
+	return nil
+}
+
+func (obj RegisterNodeArgs) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding RegisterNodeArgs: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *RegisterNodeArgs) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Keeper`:
+	err = decoder.Decode(&obj.Keeper)
+	if err != nil {
+		return errors.NewField("Keeper", err)
+	}
+	// Deserialize `Endpoint`:
+	err = decoder.Decode(&obj.Endpoint)
+	if err != nil {
+		return errors.NewField("Endpoint", err)
+	}
+	// Deserialize `Stake`:
+	err = decoder.Decode(&obj.Stake)
+	if err != nil {
+		return errors.NewField("Stake", err)
+	}
+	return nil
+}
+
+func (obj *RegisterNodeArgs) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling RegisterNodeArgs: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalRegisterNodeArgs(buf []byte) (*RegisterNodeArgs, error) {
+	obj := new(RegisterNodeArgs)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+type SettleArgs struct {
+	// Must be exactly the node's `last_batch_seq + 1`.
+	BatchSeq uint64 `json:"batchSeq"`
+
+	// Merkle root of the run receipts the keeper signed for this batch.
+	ReceiptsRoot [32]uint8 `json:"receiptsRoot"`
+
+	// Entries' `served_at` is this plus their offset (unix seconds).
+	ServedBase int64 `json:"servedBase"`
+
+	// Number of model groups at the head of the remaining accounts.
+	ModelCount uint8 `json:"modelCount"`
+
+	// Entries in the compact encoding of [`crate::entries`].
+	Entries []byte `json:"entries"`
+}
+
+func (obj SettleArgs) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `BatchSeq`:
+	err = encoder.Encode(obj.BatchSeq)
+	if err != nil {
+		return errors.NewField("BatchSeq", err)
+	}
+	// Serialize `ReceiptsRoot`:
+	err = encoder.Encode(obj.ReceiptsRoot)
+	if err != nil {
+		return errors.NewField("ReceiptsRoot", err)
+	}
+	// Serialize `ServedBase`:
+	err = encoder.Encode(obj.ServedBase)
+	if err != nil {
+		return errors.NewField("ServedBase", err)
+	}
+	// Serialize `ModelCount`:
+	err = encoder.Encode(obj.ModelCount)
+	if err != nil {
+		return errors.NewField("ModelCount", err)
+	}
+	// Serialize `Entries`:
+	err = encoder.Encode(obj.Entries)
+	if err != nil {
+		return errors.NewField("Entries", err)
+	}
+	return nil
+}
+
+func (obj SettleArgs) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding SettleArgs: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *SettleArgs) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `BatchSeq`:
+	err = decoder.Decode(&obj.BatchSeq)
+	if err != nil {
+		return errors.NewField("BatchSeq", err)
+	}
+	// Deserialize `ReceiptsRoot`:
+	err = decoder.Decode(&obj.ReceiptsRoot)
+	if err != nil {
+		return errors.NewField("ReceiptsRoot", err)
+	}
+	// Deserialize `ServedBase`:
+	err = decoder.Decode(&obj.ServedBase)
+	if err != nil {
+		return errors.NewField("ServedBase", err)
+	}
+	// Deserialize `ModelCount`:
+	err = decoder.Decode(&obj.ModelCount)
+	if err != nil {
+		return errors.NewField("ModelCount", err)
+	}
+	// Deserialize `Entries`:
+	err = decoder.Decode(&obj.Entries)
+	if err != nil {
+		return errors.NewField("Entries", err)
+	}
+	return nil
+}
+
+func (obj *SettleArgs) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling SettleArgs: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalSettleArgs(buf []byte) (*SettleArgs, error) {
+	obj := new(SettleArgs)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+type StakeAdded struct {
+	Node   solanago.PublicKey `json:"node"`
+	Amount uint64             `json:"amount"`
+	Stake  uint64             `json:"stake"`
+}
+
+func (obj StakeAdded) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Node`:
+	err = encoder.Encode(obj.Node)
+	if err != nil {
+		return errors.NewField("Node", err)
+	}
+	// Serialize `Amount`:
+	err = encoder.Encode(obj.Amount)
+	if err != nil {
+		return errors.NewField("Amount", err)
+	}
+	// Serialize `Stake`:
+	err = encoder.Encode(obj.Stake)
+	if err != nil {
+		return errors.NewField("Stake", err)
+	}
+	return nil
+}
+
+func (obj StakeAdded) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding StakeAdded: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *StakeAdded) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Node`:
+	err = decoder.Decode(&obj.Node)
+	if err != nil {
+		return errors.NewField("Node", err)
+	}
+	// Deserialize `Amount`:
+	err = decoder.Decode(&obj.Amount)
+	if err != nil {
+		return errors.NewField("Amount", err)
+	}
+	// Deserialize `Stake`:
+	err = decoder.Decode(&obj.Stake)
+	if err != nil {
+		return errors.NewField("Stake", err)
+	}
+	return nil
+}
+
+func (obj *StakeAdded) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling StakeAdded: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalStakeAdded(buf []byte) (*StakeAdded, error) {
+	obj := new(StakeAdded)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+type StakeWithdrawn struct {
+	Node   solanago.PublicKey `json:"node"`
+	Amount uint64             `json:"amount"`
+}
+
+func (obj StakeWithdrawn) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Node`:
+	err = encoder.Encode(obj.Node)
+	if err != nil {
+		return errors.NewField("Node", err)
+	}
+	// Serialize `Amount`:
+	err = encoder.Encode(obj.Amount)
+	if err != nil {
+		return errors.NewField("Amount", err)
+	}
+	return nil
+}
+
+func (obj StakeWithdrawn) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding StakeWithdrawn: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *StakeWithdrawn) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Node`:
+	err = decoder.Decode(&obj.Node)
+	if err != nil {
+		return errors.NewField("Node", err)
+	}
+	// Deserialize `Amount`:
+	err = decoder.Decode(&obj.Amount)
+	if err != nil {
+		return errors.NewField("Amount", err)
+	}
+	return nil
+}
+
+func (obj *StakeWithdrawn) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling StakeWithdrawn: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalStakeWithdrawn(buf []byte) (*StakeWithdrawn, error) {
+	obj := new(StakeWithdrawn)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+type UnbondingBegun struct {
+	Node  solanago.PublicKey `json:"node"`
+	Stake uint64             `json:"stake"`
+
+	// First moment `withdraw_stake` succeeds.
+	WithdrawableAt int64 `json:"withdrawableAt"`
+}
+
+func (obj UnbondingBegun) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Node`:
+	err = encoder.Encode(obj.Node)
+	if err != nil {
+		return errors.NewField("Node", err)
+	}
+	// Serialize `Stake`:
+	err = encoder.Encode(obj.Stake)
+	if err != nil {
+		return errors.NewField("Stake", err)
+	}
+	// Serialize `WithdrawableAt`:
+	err = encoder.Encode(obj.WithdrawableAt)
+	if err != nil {
+		return errors.NewField("WithdrawableAt", err)
+	}
+	return nil
+}
+
+func (obj UnbondingBegun) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding UnbondingBegun: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *UnbondingBegun) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Node`:
+	err = decoder.Decode(&obj.Node)
+	if err != nil {
+		return errors.NewField("Node", err)
+	}
+	// Deserialize `Stake`:
+	err = decoder.Decode(&obj.Stake)
+	if err != nil {
+		return errors.NewField("Stake", err)
+	}
+	// Deserialize `WithdrawableAt`:
+	err = decoder.Decode(&obj.WithdrawableAt)
+	if err != nil {
+		return errors.NewField("WithdrawableAt", err)
+	}
+	return nil
+}
+
+func (obj *UnbondingBegun) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling UnbondingBegun: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalUnbondingBegun(buf []byte) (*UnbondingBegun, error) {
+	obj := new(UnbondingBegun)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+type WithdrawalRequested struct {
+	Escrow solanago.PublicKey `json:"escrow"`
+	Amount uint64             `json:"amount"`
+
+	// First moment `withdraw_escrow` succeeds.
+	WithdrawableAt int64 `json:"withdrawableAt"`
+}
+
+func (obj WithdrawalRequested) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Escrow`:
+	err = encoder.Encode(obj.Escrow)
+	if err != nil {
+		return errors.NewField("Escrow", err)
+	}
+	// Serialize `Amount`:
+	err = encoder.Encode(obj.Amount)
+	if err != nil {
+		return errors.NewField("Amount", err)
+	}
+	// Serialize `WithdrawableAt`:
+	err = encoder.Encode(obj.WithdrawableAt)
+	if err != nil {
+		return errors.NewField("WithdrawableAt", err)
+	}
+	return nil
+}
+
+func (obj WithdrawalRequested) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding WithdrawalRequested: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *WithdrawalRequested) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Escrow`:
+	err = decoder.Decode(&obj.Escrow)
+	if err != nil {
+		return errors.NewField("Escrow", err)
+	}
+	// Deserialize `Amount`:
+	err = decoder.Decode(&obj.Amount)
+	if err != nil {
+		return errors.NewField("Amount", err)
+	}
+	// Deserialize `WithdrawableAt`:
+	err = decoder.Decode(&obj.WithdrawableAt)
+	if err != nil {
+		return errors.NewField("WithdrawableAt", err)
+	}
+	return nil
+}
+
+func (obj *WithdrawalRequested) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling WithdrawalRequested: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalWithdrawalRequested(buf []byte) (*WithdrawalRequested, error) {
+	obj := new(WithdrawalRequested)
 	err := obj.Unmarshal(buf)
 	if err != nil {
 		return nil, err

@@ -1,4 +1,5 @@
 //! Every way an instruction can refuse, worded for the person who sees it in the CLI.
+//! New variants go at the end: the numeric codes are part of the interface.
 use anchor_lang::prelude::*;
 
 #[error_code]
@@ -7,6 +8,82 @@ pub enum MeterError {
     InvalidBps,
     #[msg("A time period is shorter than the protocol's minimum or not positive.")]
     PeriodTooShort,
-    #[msg("Arithmetic overflow.")]
+    #[msg("Arithmetic overflow: an amount is too large.")]
     MathOverflow,
+    #[msg("The amount must be greater than zero.")]
+    ZeroAmount,
+
+    // Escrows.
+    #[msg("This escrow belongs to a different owner than the one you expected. Do not deposit: someone may have opened an escrow at your key's hash first; open one with a new API key.")]
+    EscrowOwnerMismatch,
+    #[msg("Too many allowed models: an escrow can be restricted to at most 8.")]
+    TooManyAllowedModels,
+    #[msg("The allowed-models list is empty, so no run could ever be paid; leave it out to allow every model.")]
+    EmptyAllowedModels,
+    #[msg("This escrow's key was rotated; its balance moved to the new key's escrow. Use that one.")]
+    EscrowRotated,
+    #[msg("No withdrawal is pending on this escrow; request one first.")]
+    NoWithdrawalRequested,
+    #[msg("The withdrawal notice period has not passed yet (runs already served may still settle); try again after it ends.")]
+    WithdrawalNoticeNotElapsed,
+    #[msg("The escrow still holds a balance; withdraw it before closing.")]
+    EscrowNotEmpty,
+    #[msg("The key was rotated less than a notice period ago; keepers may still need this escrow to find the new one. Close it later.")]
+    RotationNoticeNotElapsed,
+
+    // Nodes.
+    #[msg("The stake is below the meter's minimum node stake.")]
+    InsufficientStake,
+    #[msg("The endpoint must be 1 to 128 bytes of printable ASCII.")]
+    InvalidEndpoint,
+    #[msg("The keeper key must be a real public key (not the default all-zero key).")]
+    InvalidKeeperKey,
+    #[msg("The node is inactive: its operator deactivated it.")]
+    NodeInactive,
+    #[msg("The node is unbonding: it can no longer settle or take more stake.")]
+    NodeUnbonding,
+    #[msg("The node is already active.")]
+    NodeAlreadyActive,
+    #[msg("The node is not unbonding; call begin_unbonding first.")]
+    NotUnbonding,
+    #[msg("The unbonding period has not passed yet; try again after it ends.")]
+    UnbondingNotElapsed,
+    #[msg("The slash amount is larger than the node's stake.")]
+    SlashExceedsStake,
+
+    // Settlement.
+    #[msg("This key is not the node's keeper key (it may have been rotated); only the current keeper key can settle.")]
+    NotNodeKeeper,
+    #[msg("This batch sequence number was already settled: the batch landed before (or is a replay).")]
+    BatchAlreadySettled,
+    #[msg("This batch sequence number skips ahead: the next batch must be exactly the node's last settled sequence + 1.")]
+    BatchSeqGap,
+    #[msg("The batch has no entries.")]
+    EmptyBatch,
+    #[msg("The batch's entries are malformed (truncated or non-canonical encoding).")]
+    InvalidEntryEncoding,
+    #[msg("An entry refers to an escrow or model index that is not among the accounts passed.")]
+    UnknownAccountIndex,
+    #[msg("Too many models: at most 8 per entry and 16 per batch.")]
+    TooManyModels,
+    #[msg("An entry lists a model twice or gives a model zero weight.")]
+    InvalidWeights,
+    #[msg("An entry's model weights do not sum to 10000 bps.")]
+    WeightsDoNotSum,
+    #[msg("An entry has zero runs.")]
+    ZeroRuns,
+    #[msg("An entry says its runs were served after the current chain time.")]
+    ServedInFuture,
+    #[msg("An entry says its runs were served before the node was registered.")]
+    ServedBeforeRegistration,
+    #[msg("The escrow does not allow one of the entry's models.")]
+    ModelNotAllowed,
+    #[msg("The model is not active (its raise has not succeeded), so it cannot earn revenue.")]
+    ModelNotActive,
+    #[msg("Models and escrows must each be passed once, in ascending address order.")]
+    DuplicateOrUnsortedAccounts,
+    #[msg("The settle instruction is missing accounts: 3 per model (model, revenue vault, treasury vault) then at least one escrow.")]
+    MissingAccounts,
+    #[msg("An escrow or model account was passed read-only; settlement writes to it.")]
+    AccountNotWritable,
 }

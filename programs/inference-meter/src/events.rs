@@ -10,3 +10,173 @@ pub struct MeterInitialized {
     pub unbonding_secs: i64,
     pub withdrawal_notice_secs: i64,
 }
+
+#[event]
+pub struct MeterUpdated {
+    pub admin: Pubkey,
+    pub settlement_fee_bps: u16,
+    pub operator_share_bps: u16,
+    pub min_node_stake: u64,
+    pub unbonding_secs: i64,
+    pub withdrawal_notice_secs: i64,
+}
+
+#[event]
+pub struct EscrowOpened {
+    pub escrow: Pubkey,
+    pub owner: Pubkey,
+    pub key_hash: [u8; 32],
+    pub allowed_models: Vec<u64>,
+    pub spend_limit: Option<u64>,
+}
+
+#[event]
+pub struct EscrowDeposited {
+    pub escrow: Pubkey,
+    pub depositor: Pubkey,
+    pub amount: u64,
+    pub balance: u64,
+}
+
+#[event]
+pub struct WithdrawalRequested {
+    pub escrow: Pubkey,
+    pub amount: u64,
+    /// First moment `withdraw_escrow` succeeds.
+    pub withdrawable_at: i64,
+}
+
+#[event]
+pub struct EscrowWithdrawn {
+    pub escrow: Pubkey,
+    pub amount: u64,
+    pub balance: u64,
+}
+
+#[event]
+pub struct KeyRotated {
+    pub from: Pubkey,
+    pub to: Pubkey,
+    pub balance: u64,
+}
+
+#[event]
+pub struct EscrowClosed {
+    pub escrow: Pubkey,
+    pub owner: Pubkey,
+}
+
+#[event]
+pub struct NodeRegistered {
+    pub node: Pubkey,
+    pub operator: Pubkey,
+    pub keeper: Pubkey,
+    pub stake: u64,
+    pub endpoint: String,
+}
+
+#[event]
+pub struct StakeAdded {
+    pub node: Pubkey,
+    pub amount: u64,
+    pub stake: u64,
+}
+
+#[event]
+pub struct UnbondingBegun {
+    pub node: Pubkey,
+    pub stake: u64,
+    /// First moment `withdraw_stake` succeeds.
+    pub withdrawable_at: i64,
+}
+
+#[event]
+pub struct StakeWithdrawn {
+    pub node: Pubkey,
+    pub amount: u64,
+}
+
+#[event]
+pub struct KeeperKeySet {
+    pub node: Pubkey,
+    pub old_keeper: Pubkey,
+    pub new_keeper: Pubkey,
+}
+
+#[event]
+pub struct EndpointSet {
+    pub node: Pubkey,
+    pub endpoint: String,
+}
+
+#[event]
+pub struct NodeDeactivated {
+    pub node: Pubkey,
+}
+
+#[event]
+pub struct NodeActivated {
+    pub node: Pubkey,
+}
+
+#[event]
+pub struct NodeSlashed {
+    pub node: Pubkey,
+    pub amount: u64,
+    pub reason: u16,
+    pub stake: u64,
+}
+
+/// What one escrow paid in a batch.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, PartialEq, Eq, Debug)]
+pub struct EscrowDebit {
+    pub escrow: Pubkey,
+    pub charged: u64,
+    /// Cost of this batch's runs that the escrow could not pay.
+    pub shortfall: u64,
+}
+
+/// What one model earned in a batch: the part of escrow money charged for
+/// it, and the revenue it received after the protocol fee and operator share.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, PartialEq, Eq, Debug)]
+pub struct ModelCredit {
+    pub model: Pubkey,
+    pub charged: u64,
+    pub revenue: u64,
+}
+
+/// An entry the escrow could not pay in full.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, PartialEq, Eq, Debug)]
+pub struct EntryShortfall {
+    /// Position of the entry in the batch.
+    pub entry: u16,
+    pub escrow: Pubkey,
+    pub cost: u64,
+    pub charged: u64,
+}
+
+/// One per settled batch. `receipts_root` is the Merkle root of the run
+/// receipts the keeper signed, so any receipt can later be proven part of it.
+#[event]
+pub struct BatchSettled {
+    pub node: Pubkey,
+    pub keeper: Pubkey,
+    pub batch_seq: u64,
+    pub receipts_root: [u8; 32],
+    pub entries: u16,
+    pub runs: u64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    /// Full price of the batch's runs.
+    pub cost: u64,
+    /// Debited from escrows: `to_protocol + to_operator + to_models`.
+    pub charged: u64,
+    pub to_protocol: u64,
+    pub to_operator: u64,
+    pub to_models: u64,
+    /// `cost - charged`: what escrows could not pay.
+    pub shortfall: u64,
+    pub escrows: Vec<EscrowDebit>,
+    pub models: Vec<ModelCredit>,
+    pub shortfalls: Vec<EntryShortfall>,
+}

@@ -12,11 +12,13 @@
 
 use anchor_lang::prelude::*;
 
+pub mod entries;
 pub mod errors;
 pub mod events;
 pub mod instructions;
 pub mod math;
 pub mod state;
+pub mod vault;
 
 pub use instructions::*;
 
@@ -29,5 +31,90 @@ pub mod inference_meter {
     /// Creates the meter's configuration and vaults, linked to the protocol. Once, by the protocol admin.
     pub fn init_meter(ctx: Context<InitMeter>, args: InitMeterArgs) -> Result<()> {
         InitMeter::init_meter(ctx, args)
+    }
+
+    /// Replaces the meter's fees, minimum stake and periods. Protocol admin only.
+    pub fn update_meter(ctx: Context<UpdateMeter>, args: InitMeterArgs) -> Result<()> {
+        UpdateMeter::update_meter(ctx, args)
+    }
+
+    /// Opens an escrow for an API key (by its sha256), with optional allowed models and spend limit.
+    pub fn open_escrow(ctx: Context<OpenEscrow>, args: OpenEscrowArgs) -> Result<()> {
+        OpenEscrow::open_escrow(ctx, args)
+    }
+
+    /// Funds an escrow, provided it belongs to the owner the depositor expects.
+    pub fn deposit_escrow(ctx: Context<DepositEscrow>, amount: u64, expected_owner: Pubkey) -> Result<()> {
+        DepositEscrow::deposit_escrow(ctx, amount, expected_owner)
+    }
+
+    /// Announces a withdrawal; it can be taken after the notice period.
+    pub fn request_withdrawal(ctx: Context<RequestWithdrawal>, amount: u64) -> Result<()> {
+        RequestWithdrawal::request_withdrawal(ctx, amount)
+    }
+
+    /// Pays out a requested withdrawal once the notice period has passed.
+    pub fn withdraw_escrow(ctx: Context<WithdrawEscrow>) -> Result<()> {
+        WithdrawEscrow::withdraw_escrow(ctx)
+    }
+
+    /// Moves an escrow's balance and rules to a new API key.
+    pub fn rotate_key(ctx: Context<RotateKey>, new_key_hash: [u8; 32]) -> Result<()> {
+        RotateKey::rotate_key(ctx, new_key_hash)
+    }
+
+    /// Closes an empty escrow and returns its rent to the owner.
+    pub fn close_escrow(ctx: Context<CloseEscrow>) -> Result<()> {
+        CloseEscrow::close_escrow(ctx)
+    }
+
+    /// Registers the caller's node with stake, a keeper hot key and an endpoint.
+    pub fn register_node(ctx: Context<RegisterNode>, args: RegisterNodeArgs) -> Result<()> {
+        RegisterNode::register_node(ctx, args)
+    }
+
+    /// Adds stake to the caller's node.
+    pub fn add_stake(ctx: Context<AddStake>, amount: u64) -> Result<()> {
+        AddStake::add_stake(ctx, amount)
+    }
+
+    /// Stops the node and starts the unbonding period of its stake.
+    pub fn begin_unbonding(ctx: Context<BeginUnbonding>) -> Result<()> {
+        BeginUnbonding::begin_unbonding(ctx)
+    }
+
+    /// Pays the node's stake back to its operator after the unbonding period.
+    pub fn withdraw_stake(ctx: Context<WithdrawStake>) -> Result<()> {
+        WithdrawStake::withdraw_stake(ctx)
+    }
+
+    /// Replaces the node's keeper hot key.
+    pub fn set_keeper_key(ctx: Context<SetKeeperKey>, new_keeper: Pubkey) -> Result<()> {
+        SetKeeperKey::set_keeper_key(ctx, new_keeper)
+    }
+
+    /// Publishes a new endpoint for the node.
+    pub fn set_endpoint(ctx: Context<SetEndpoint>, endpoint: String) -> Result<()> {
+        SetEndpoint::set_endpoint(ctx, endpoint)
+    }
+
+    /// Stops the node from settling, keeping its stake.
+    pub fn deactivate_node(ctx: Context<DeactivateNode>) -> Result<()> {
+        DeactivateNode::deactivate_node(ctx)
+    }
+
+    /// Lets an inactive node with enough stake settle again.
+    pub fn activate_node(ctx: Context<ActivateNode>) -> Result<()> {
+        ActivateNode::activate_node(ctx)
+    }
+
+    /// Takes part of a node's stake to the protocol fee vault, with a reason code. Protocol admin only.
+    pub fn slash_node(ctx: Context<SlashNode>, amount: u64, reason: u16) -> Result<()> {
+        SlashNode::slash_node(ctx, amount, reason)
+    }
+
+    /// Settles a node's next batch of metered runs, exactly once. Keeper key only.
+    pub fn settle<'info>(ctx: Context<'info, Settle<'info>>, args: SettleArgs) -> Result<()> {
+        Settle::settle(ctx, args)
     }
 }

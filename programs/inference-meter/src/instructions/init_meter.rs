@@ -72,16 +72,24 @@ pub struct InitMeter<'info> {
 
 impl InitMeter<'_> {
     fn validate(&self, args: &InitMeterArgs) -> Result<()> {
-        check_bps(args.settlement_fee_bps)?;
-        check_bps(args.operator_share_bps)?;
-        require!(
-            args.settlement_fee_bps as u64 + args.operator_share_bps as u64 <= BPS_DENOMINATOR,
-            MeterError::InvalidBps
-        );
-        let min = self.protocol.min_period_secs;
-        require!(args.unbonding_secs >= min && args.withdrawal_notice_secs >= min, MeterError::PeriodTooShort);
-        Ok(())
+        check_params(args, self.protocol.min_period_secs)
     }
+}
+
+/// The meter's parameter rules, shared with `update_meter`: each bps value
+/// and their sum at most 100%, periods at least the protocol's minimum.
+pub fn check_params(args: &InitMeterArgs, min_period_secs: i64) -> Result<()> {
+    check_bps(args.settlement_fee_bps)?;
+    check_bps(args.operator_share_bps)?;
+    require!(
+        args.settlement_fee_bps as u64 + args.operator_share_bps as u64 <= BPS_DENOMINATOR,
+        MeterError::InvalidBps
+    );
+    require!(
+        args.unbonding_secs >= min_period_secs && args.withdrawal_notice_secs >= min_period_secs,
+        MeterError::PeriodTooShort
+    );
+    Ok(())
 }
 
 impl InitMeter<'_> {
