@@ -15,6 +15,13 @@ func ParseAnyAccount(accountData []byte) (any, error) {
 		return nil, fmt.Errorf("failed to peek account discriminator: %w", err)
 	}
 	switch discriminator {
+	case Account_Contribution:
+		value := new(Contribution)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal account as Contribution: %w", err)
+		}
+		return value, nil
 	case Account_Model:
 		value := new(Model)
 		err := value.UnmarshalWithDecoder(decoder)
@@ -32,6 +39,23 @@ func ParseAnyAccount(accountData []byte) (any, error) {
 	default:
 		return nil, fmt.Errorf("unknown discriminator: %s", binary.FormatDiscriminator(discriminator))
 	}
+}
+
+func ParseAccount_Contribution(accountData []byte) (*Contribution, error) {
+	decoder := binary.NewBorshDecoder(accountData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Account_Contribution {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Account_Contribution, binary.FormatDiscriminator(discriminator))
+	}
+	acc := new(Contribution)
+	err = acc.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal account of type Contribution: %w", err)
+	}
+	return acc, nil
 }
 
 func ParseAccount_Model(accountData []byte) (*Model, error) {

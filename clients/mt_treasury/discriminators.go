@@ -5,18 +5,37 @@ package mt_treasury
 
 // Account discriminators
 var (
-	Account_Model    = [8]byte{152, 221, 247, 122, 185, 125, 223, 151}
-	Account_Protocol = [8]byte{45, 39, 101, 43, 115, 72, 131, 40}
+	Account_Contribution = [8]byte{182, 187, 14, 111, 72, 167, 242, 212}
+	Account_Model        = [8]byte{152, 221, 247, 122, 185, 125, 223, 151}
+	Account_Protocol     = [8]byte{45, 39, 101, 43, 115, 72, 131, 40}
 )
 
 // Event discriminators
 var (
+	Event_Contributed         = [8]byte{196, 199, 157, 136, 180, 222, 100, 118}
+	Event_ModelLaunched       = [8]byte{138, 132, 175, 2, 125, 7, 124, 61}
+	Event_ModelTokenCreated   = [8]byte{223, 71, 160, 235, 64, 45, 174, 10}
+	Event_ModelVaultsOpened   = [8]byte{135, 132, 175, 236, 232, 18, 115, 31}
+	Event_MtClaimed           = [8]byte{59, 183, 198, 177, 217, 229, 222, 37}
 	Event_ProtocolInitialized = [8]byte{173, 122, 168, 254, 9, 118, 76, 132}
+	Event_ProtocolUpdated     = [8]byte{52, 35, 157, 26, 20, 117, 63, 218}
+	Event_RaiseFinalized      = [8]byte{58, 94, 153, 234, 121, 124, 153, 161}
+	Event_Refunded            = [8]byte{35, 103, 149, 246, 196, 123, 221, 99}
 	Event_RevenueDeposited    = [8]byte{97, 189, 62, 159, 189, 208, 43, 181}
+	Event_VestedClaimed       = [8]byte{90, 39, 80, 199, 242, 108, 89, 46}
 )
 
 // Instruction discriminators
 var (
-	Instruction_DepositRevenue = [8]byte{224, 212, 82, 100, 60, 240, 220, 29}
-	Instruction_InitProtocol   = [8]byte{3, 188, 141, 237, 225, 226, 232, 210}
+	Instruction_ClaimMt          = [8]byte{232, 157, 242, 145, 47, 68, 235, 219}
+	Instruction_ClaimVested      = [8]byte{208, 190, 166, 114, 203, 225, 140, 208}
+	Instruction_Contribute       = [8]byte{82, 33, 68, 131, 32, 0, 205, 95}
+	Instruction_CreateModelToken = [8]byte{56, 31, 249, 186, 48, 141, 66, 171}
+	Instruction_DepositRevenue   = [8]byte{224, 212, 82, 100, 60, 240, 220, 29}
+	Instruction_FinalizeRaise    = [8]byte{207, 230, 200, 181, 254, 7, 85, 209}
+	Instruction_InitProtocol     = [8]byte{3, 188, 141, 237, 225, 226, 232, 210}
+	Instruction_LaunchModel      = [8]byte{114, 222, 109, 72, 152, 149, 14, 210}
+	Instruction_OpenModelVaults  = [8]byte{34, 251, 188, 65, 144, 24, 51, 165}
+	Instruction_Refund           = [8]byte{2, 96, 183, 251, 63, 208, 46, 46}
+	Instruction_UpdateProtocol   = [8]byte{206, 25, 218, 114, 109, 41, 74, 173}
 )

@@ -15,11 +15,67 @@ func ParseAnyEvent(eventData []byte) (any, error) {
 		return nil, fmt.Errorf("failed to peek event discriminator: %w", err)
 	}
 	switch discriminator {
+	case Event_Contributed:
+		value := new(Contributed)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as Contributed: %w", err)
+		}
+		return value, nil
+	case Event_ModelLaunched:
+		value := new(ModelLaunched)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as ModelLaunched: %w", err)
+		}
+		return value, nil
+	case Event_ModelTokenCreated:
+		value := new(ModelTokenCreated)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as ModelTokenCreated: %w", err)
+		}
+		return value, nil
+	case Event_ModelVaultsOpened:
+		value := new(ModelVaultsOpened)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as ModelVaultsOpened: %w", err)
+		}
+		return value, nil
+	case Event_MtClaimed:
+		value := new(MtClaimed)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as MtClaimed: %w", err)
+		}
+		return value, nil
 	case Event_ProtocolInitialized:
 		value := new(ProtocolInitialized)
 		err := value.UnmarshalWithDecoder(decoder)
 		if err != nil {
 			return nil, fmt.Errorf("failed to unmarshal event as ProtocolInitialized: %w", err)
+		}
+		return value, nil
+	case Event_ProtocolUpdated:
+		value := new(ProtocolUpdated)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as ProtocolUpdated: %w", err)
+		}
+		return value, nil
+	case Event_RaiseFinalized:
+		value := new(RaiseFinalized)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as RaiseFinalized: %w", err)
+		}
+		return value, nil
+	case Event_Refunded:
+		value := new(Refunded)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as Refunded: %w", err)
 		}
 		return value, nil
 	case Event_RevenueDeposited:
@@ -29,9 +85,101 @@ func ParseAnyEvent(eventData []byte) (any, error) {
 			return nil, fmt.Errorf("failed to unmarshal event as RevenueDeposited: %w", err)
 		}
 		return value, nil
+	case Event_VestedClaimed:
+		value := new(VestedClaimed)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as VestedClaimed: %w", err)
+		}
+		return value, nil
 	default:
 		return nil, fmt.Errorf("unknown discriminator: %s", binary.FormatDiscriminator(discriminator))
 	}
+}
+
+func ParseEvent_Contributed(eventData []byte) (*Contributed, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_Contributed {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_Contributed, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(Contributed)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type Contributed: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_ModelLaunched(eventData []byte) (*ModelLaunched, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_ModelLaunched {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_ModelLaunched, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(ModelLaunched)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type ModelLaunched: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_ModelTokenCreated(eventData []byte) (*ModelTokenCreated, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_ModelTokenCreated {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_ModelTokenCreated, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(ModelTokenCreated)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type ModelTokenCreated: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_ModelVaultsOpened(eventData []byte) (*ModelVaultsOpened, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_ModelVaultsOpened {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_ModelVaultsOpened, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(ModelVaultsOpened)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type ModelVaultsOpened: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_MtClaimed(eventData []byte) (*MtClaimed, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_MtClaimed {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_MtClaimed, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(MtClaimed)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type MtClaimed: %w", err)
+	}
+	return event, nil
 }
 
 func ParseEvent_ProtocolInitialized(eventData []byte) (*ProtocolInitialized, error) {
@@ -51,6 +199,57 @@ func ParseEvent_ProtocolInitialized(eventData []byte) (*ProtocolInitialized, err
 	return event, nil
 }
 
+func ParseEvent_ProtocolUpdated(eventData []byte) (*ProtocolUpdated, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_ProtocolUpdated {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_ProtocolUpdated, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(ProtocolUpdated)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type ProtocolUpdated: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_RaiseFinalized(eventData []byte) (*RaiseFinalized, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_RaiseFinalized {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_RaiseFinalized, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(RaiseFinalized)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type RaiseFinalized: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_Refunded(eventData []byte) (*Refunded, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_Refunded {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_Refunded, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(Refunded)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type Refunded: %w", err)
+	}
+	return event, nil
+}
+
 func ParseEvent_RevenueDeposited(eventData []byte) (*RevenueDeposited, error) {
 	decoder := binary.NewBorshDecoder(eventData)
 	discriminator, err := decoder.ReadDiscriminator()
@@ -64,6 +263,23 @@ func ParseEvent_RevenueDeposited(eventData []byte) (*RevenueDeposited, error) {
 	err = event.UnmarshalWithDecoder(decoder)
 	if err != nil {
 		return nil, fmt.Errorf("failed to unmarshal event of type RevenueDeposited: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_VestedClaimed(eventData []byte) (*VestedClaimed, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_VestedClaimed {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_VestedClaimed, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(VestedClaimed)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type VestedClaimed: %w", err)
 	}
 	return event, nil
 }

@@ -11,6 +11,227 @@ import (
 	solanago "github.com/gagliardetto/solana-go"
 )
 
+// Builds a "claim_mt" instruction.
+// Sends a contributor the MT they bought, once, after a successful raise.
+func NewClaimMtInstruction(
+	contributorAccount solanago.PublicKey,
+	modelAccount solanago.PublicKey,
+	contributionAccount solanago.PublicKey,
+	saleVaultAccount solanago.PublicKey,
+	destinationAccount solanago.PublicKey,
+	mtMintAccount solanago.PublicKey,
+	mtTokenProgramAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "contributor": Read-only, Signer, Required
+		accounts__.Append(solanago.NewAccountMeta(contributorAccount, false, true))
+		// Account 1 "model": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(modelAccount, false, false))
+		// Account 2 "contribution": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(contributionAccount, true, false))
+		// Account 3 "sale_vault": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(saleVaultAccount, true, false))
+		// Account 4 "destination": Writable, Non-signer, Required
+		// Any MT account; the contributor chooses where their MT goes.
+		accounts__.Append(solanago.NewAccountMeta(destinationAccount, true, false))
+		// Account 5 "mt_mint": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(mtMintAccount, false, false))
+		// Account 6 "mt_token_program": Read-only, Non-signer, Required, Address: TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb
+		accounts__.Append(solanago.NewAccountMeta(mtTokenProgramAccount, false, false))
+		// Account 7 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 8 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		nil,
+	), nil
+}
+
+// Builds a "claim_vested" instruction.
+// Sends the creator their vested, unclaimed MT.
+func NewClaimVestedInstruction(
+	creatorAccount solanago.PublicKey,
+	modelAccount solanago.PublicKey,
+	creatorVaultAccount solanago.PublicKey,
+	destinationAccount solanago.PublicKey,
+	mtMintAccount solanago.PublicKey,
+	mtTokenProgramAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "creator": Read-only, Signer, Required
+		accounts__.Append(solanago.NewAccountMeta(creatorAccount, false, true))
+		// Account 1 "model": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(modelAccount, true, false))
+		// Account 2 "creator_vault": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(creatorVaultAccount, true, false))
+		// Account 3 "destination": Writable, Non-signer, Required
+		// Any MT account; the creator chooses where their MT goes.
+		accounts__.Append(solanago.NewAccountMeta(destinationAccount, true, false))
+		// Account 4 "mt_mint": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(mtMintAccount, false, false))
+		// Account 5 "mt_token_program": Read-only, Non-signer, Required, Address: TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb
+		accounts__.Append(solanago.NewAccountMeta(mtTokenProgramAccount, false, false))
+		// Account 6 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 7 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		nil,
+	), nil
+}
+
+// Builds a "contribute" instruction.
+// Buys MT in an open crowdfund (partial fill at the hard cap); MT is claimable once the raise succeeds.
+func NewContributeInstruction(
+	// Params:
+	argsParam ContributeArgs,
+
+	// Accounts:
+	contributorAccount solanago.PublicKey,
+	protocolAccount solanago.PublicKey,
+	modelAccount solanago.PublicKey,
+	contributionAccount solanago.PublicKey,
+	sourceAccount solanago.PublicKey,
+	raiseVaultAccount solanago.PublicKey,
+	nativeMintAccount solanago.PublicKey,
+	nativeTokenProgramAccount solanago.PublicKey,
+	systemProgramAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	buf__ := new(bytes.Buffer)
+	enc__ := binary.NewBorshEncoder(buf__)
+
+	// Encode the instruction discriminator.
+	err := enc__.WriteBytes(Instruction_Contribute[:], false)
+	if err != nil {
+		return nil, fmt.Errorf("failed to write instruction discriminator: %w", err)
+	}
+	{
+		// Serialize `argsParam`:
+		err = enc__.Encode(argsParam)
+		if err != nil {
+			return nil, errors.NewField("argsParam", err)
+		}
+	}
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "contributor": Writable, Signer, Required
+		accounts__.Append(solanago.NewAccountMeta(contributorAccount, true, true))
+		// Account 1 "protocol": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(protocolAccount, false, false))
+		// Account 2 "model": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(modelAccount, true, false))
+		// Account 3 "contribution": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(contributionAccount, true, false))
+		// Account 4 "source": Writable, Non-signer, Required
+		// The contributor's native-token account paying for the MT.
+		accounts__.Append(solanago.NewAccountMeta(sourceAccount, true, false))
+		// Account 5 "raise_vault": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(raiseVaultAccount, true, false))
+		// Account 6 "native_mint": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nativeMintAccount, false, false))
+		// Account 7 "native_token_program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nativeTokenProgramAccount, false, false))
+		// Account 8 "system_program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(systemProgramAccount, false, false))
+		// Account 9 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 10 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		buf__.Bytes(),
+	), nil
+}
+
+// Builds a "create_model_token" instruction.
+// Launch step 2/3: creates the model's MT mint (Token-2022) with its name, symbol and URI on the mint.
+func NewCreateModelTokenInstruction(
+	// Params:
+	argsParam CreateModelTokenArgs,
+
+	// Accounts:
+	creatorAccount solanago.PublicKey,
+	protocolAccount solanago.PublicKey,
+	modelAccount solanago.PublicKey,
+	mtMintAccount solanago.PublicKey,
+	mtTokenProgramAccount solanago.PublicKey,
+	systemProgramAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	buf__ := new(bytes.Buffer)
+	enc__ := binary.NewBorshEncoder(buf__)
+
+	// Encode the instruction discriminator.
+	err := enc__.WriteBytes(Instruction_CreateModelToken[:], false)
+	if err != nil {
+		return nil, fmt.Errorf("failed to write instruction discriminator: %w", err)
+	}
+	{
+		// Serialize `argsParam`:
+		err = enc__.Encode(argsParam)
+		if err != nil {
+			return nil, errors.NewField("argsParam", err)
+		}
+	}
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "creator": Writable, Signer, Required
+		accounts__.Append(solanago.NewAccountMeta(creatorAccount, true, true))
+		// Account 1 "protocol": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(protocolAccount, false, false))
+		// Account 2 "model": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(modelAccount, true, false))
+		// Account 3 "mt_mint": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(mtMintAccount, true, false))
+		// Account 4 "mt_token_program": Read-only, Non-signer, Required, Address: TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb
+		accounts__.Append(solanago.NewAccountMeta(mtTokenProgramAccount, false, false))
+		// Account 5 "system_program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(systemProgramAccount, false, false))
+		// Account 6 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 7 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		buf__.Bytes(),
+	), nil
+}
+
 // Builds a "deposit_revenue" instruction.
 // Pays native tokens into a model's revenue: the depositors' share to the // reward accumulator, the rest to the model treasury.
 func NewDepositRevenueInstruction(
@@ -79,6 +300,72 @@ func NewDepositRevenueInstruction(
 	), nil
 }
 
+// Builds a "finalize_raise" instruction.
+// Closes a due raise, by anyone, once: success mints the fixed supply and // pays out the proceeds; failure opens refunds.
+func NewFinalizeRaiseInstruction(
+	protocolAccount solanago.PublicKey,
+	modelAccount solanago.PublicKey,
+	mtMintAccount solanago.PublicKey,
+	nativeMintAccount solanago.PublicKey,
+	raiseVaultAccount solanago.PublicKey,
+	feeVaultAccount solanago.PublicKey,
+	treasuryVaultAccount solanago.PublicKey,
+	liquidityNativeVaultAccount solanago.PublicKey,
+	saleVaultAccount solanago.PublicKey,
+	creatorVaultAccount solanago.PublicKey,
+	liquidityVaultAccount solanago.PublicKey,
+	rewardsVaultAccount solanago.PublicKey,
+	nativeTokenProgramAccount solanago.PublicKey,
+	mtTokenProgramAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "protocol": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(protocolAccount, false, false))
+		// Account 1 "model": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(modelAccount, true, false))
+		// Account 2 "mt_mint": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(mtMintAccount, true, false))
+		// Account 3 "native_mint": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nativeMintAccount, false, false))
+		// Account 4 "raise_vault": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(raiseVaultAccount, true, false))
+		// Account 5 "fee_vault": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(feeVaultAccount, true, false))
+		// Account 6 "treasury_vault": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(treasuryVaultAccount, true, false))
+		// Account 7 "liquidity_native_vault": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(liquidityNativeVaultAccount, true, false))
+		// Account 8 "sale_vault": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(saleVaultAccount, true, false))
+		// Account 9 "creator_vault": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(creatorVaultAccount, true, false))
+		// Account 10 "liquidity_vault": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(liquidityVaultAccount, true, false))
+		// Account 11 "rewards_vault": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(rewardsVaultAccount, true, false))
+		// Account 12 "native_token_program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nativeTokenProgramAccount, false, false))
+		// Account 13 "mt_token_program": Read-only, Non-signer, Required, Address: TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb
+		accounts__.Append(solanago.NewAccountMeta(mtTokenProgramAccount, false, false))
+		// Account 14 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 15 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		nil,
+	), nil
+}
+
 // Builds a "init_protocol" instruction.
 // Creates the protocol: native token, fees and the fee vault. Once.
 func NewInitProtocolInstruction(
@@ -129,6 +416,244 @@ func NewInitProtocolInstruction(
 		// Account 6 "event_authority": Read-only, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
 		// Account 7 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		buf__.Bytes(),
+	), nil
+}
+
+// Builds a "launch_model" instruction.
+// Launch step 1/3: fixes a new model's supply split, vesting, crowdfund // terms, governance, revenue and query-price rules; charges the set-up fee.
+func NewLaunchModelInstruction(
+	// Params:
+	argsParam LaunchModelArgs,
+
+	// Accounts:
+	creatorAccount solanago.PublicKey,
+	protocolAccount solanago.PublicKey,
+	modelAccount solanago.PublicKey,
+	feeSourceAccount solanago.PublicKey,
+	feeVaultAccount solanago.PublicKey,
+	nativeMintAccount solanago.PublicKey,
+	nativeTokenProgramAccount solanago.PublicKey,
+	systemProgramAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	buf__ := new(bytes.Buffer)
+	enc__ := binary.NewBorshEncoder(buf__)
+
+	// Encode the instruction discriminator.
+	err := enc__.WriteBytes(Instruction_LaunchModel[:], false)
+	if err != nil {
+		return nil, fmt.Errorf("failed to write instruction discriminator: %w", err)
+	}
+	{
+		// Serialize `argsParam`:
+		err = enc__.Encode(argsParam)
+		if err != nil {
+			return nil, errors.NewField("argsParam", err)
+		}
+	}
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "creator": Writable, Signer, Required
+		accounts__.Append(solanago.NewAccountMeta(creatorAccount, true, true))
+		// Account 1 "protocol": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(protocolAccount, true, false))
+		// Account 2 "model": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(modelAccount, true, false))
+		// Account 3 "fee_source": Writable, Non-signer, Required
+		// The creator's native-token account the set-up fee is paid from.
+		accounts__.Append(solanago.NewAccountMeta(feeSourceAccount, true, false))
+		// Account 4 "fee_vault": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(feeVaultAccount, true, false))
+		// Account 5 "native_mint": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nativeMintAccount, false, false))
+		// Account 6 "native_token_program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nativeTokenProgramAccount, false, false))
+		// Account 7 "system_program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(systemProgramAccount, false, false))
+		// Account 8 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 9 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		buf__.Bytes(),
+	), nil
+}
+
+// Builds a "open_model_vaults" instruction.
+// Launch step 3/3: creates the model's vaults and opens its crowdfund.
+func NewOpenModelVaultsInstruction(
+	creatorAccount solanago.PublicKey,
+	protocolAccount solanago.PublicKey,
+	modelAccount solanago.PublicKey,
+	nativeMintAccount solanago.PublicKey,
+	mtMintAccount solanago.PublicKey,
+	raiseVaultAccount solanago.PublicKey,
+	treasuryVaultAccount solanago.PublicKey,
+	revenueVaultAccount solanago.PublicKey,
+	liquidityNativeVaultAccount solanago.PublicKey,
+	saleVaultAccount solanago.PublicKey,
+	creatorVaultAccount solanago.PublicKey,
+	liquidityVaultAccount solanago.PublicKey,
+	rewardsVaultAccount solanago.PublicKey,
+	nativeTokenProgramAccount solanago.PublicKey,
+	mtTokenProgramAccount solanago.PublicKey,
+	systemProgramAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "creator": Writable, Signer, Required
+		accounts__.Append(solanago.NewAccountMeta(creatorAccount, true, true))
+		// Account 1 "protocol": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(protocolAccount, false, false))
+		// Account 2 "model": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(modelAccount, true, false))
+		// Account 3 "native_mint": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nativeMintAccount, false, false))
+		// Account 4 "mt_mint": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(mtMintAccount, false, false))
+		// Account 5 "raise_vault": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(raiseVaultAccount, true, false))
+		// Account 6 "treasury_vault": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(treasuryVaultAccount, true, false))
+		// Account 7 "revenue_vault": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(revenueVaultAccount, true, false))
+		// Account 8 "liquidity_native_vault": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(liquidityNativeVaultAccount, true, false))
+		// Account 9 "sale_vault": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(saleVaultAccount, true, false))
+		// Account 10 "creator_vault": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(creatorVaultAccount, true, false))
+		// Account 11 "liquidity_vault": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(liquidityVaultAccount, true, false))
+		// Account 12 "rewards_vault": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(rewardsVaultAccount, true, false))
+		// Account 13 "native_token_program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nativeTokenProgramAccount, false, false))
+		// Account 14 "mt_token_program": Read-only, Non-signer, Required, Address: TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb
+		accounts__.Append(solanago.NewAccountMeta(mtTokenProgramAccount, false, false))
+		// Account 15 "system_program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(systemProgramAccount, false, false))
+		// Account 16 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 17 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		nil,
+	), nil
+}
+
+// Builds a "refund" instruction.
+// Returns a contributor's payment, once, after a failed raise.
+func NewRefundInstruction(
+	contributorAccount solanago.PublicKey,
+	protocolAccount solanago.PublicKey,
+	modelAccount solanago.PublicKey,
+	contributionAccount solanago.PublicKey,
+	raiseVaultAccount solanago.PublicKey,
+	destinationAccount solanago.PublicKey,
+	nativeMintAccount solanago.PublicKey,
+	nativeTokenProgramAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "contributor": Read-only, Signer, Required
+		accounts__.Append(solanago.NewAccountMeta(contributorAccount, false, true))
+		// Account 1 "protocol": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(protocolAccount, false, false))
+		// Account 2 "model": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(modelAccount, false, false))
+		// Account 3 "contribution": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(contributionAccount, true, false))
+		// Account 4 "raise_vault": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(raiseVaultAccount, true, false))
+		// Account 5 "destination": Writable, Non-signer, Required
+		// Any native-token account; the contributor chooses where the refund goes.
+		accounts__.Append(solanago.NewAccountMeta(destinationAccount, true, false))
+		// Account 6 "native_mint": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nativeMintAccount, false, false))
+		// Account 7 "native_token_program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nativeTokenProgramAccount, false, false))
+		// Account 8 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 9 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		nil,
+	), nil
+}
+
+// Builds a "update_protocol" instruction.
+// Changes fees, minimum periods, the pause switch or the admin. Admin only.
+func NewUpdateProtocolInstruction(
+	// Params:
+	argsParam UpdateProtocolArgs,
+
+	// Accounts:
+	adminAccount solanago.PublicKey,
+	protocolAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	buf__ := new(bytes.Buffer)
+	enc__ := binary.NewBorshEncoder(buf__)
+
+	// Encode the instruction discriminator.
+	err := enc__.WriteBytes(Instruction_UpdateProtocol[:], false)
+	if err != nil {
+		return nil, fmt.Errorf("failed to write instruction discriminator: %w", err)
+	}
+	{
+		// Serialize `argsParam`:
+		err = enc__.Encode(argsParam)
+		if err != nil {
+			return nil, errors.NewField("argsParam", err)
+		}
+	}
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "admin": Read-only, Signer, Required
+		accounts__.Append(solanago.NewAccountMeta(adminAccount, false, true))
+		// Account 1 "protocol": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(protocolAccount, true, false))
+		// Account 2 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 3 "program": Read-only, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
 	}
 

@@ -18,6 +18,88 @@ var (
 	ErrZeroAmount = &programerr.Error{Program: "mt_treasury", Code: 6004, Name: "ZeroAmount", Msg: "The amount must be greater than zero."}
 	// ErrModelNotActive (6005): The model is not active: its raise has not succeeded.
 	ErrModelNotActive = &programerr.Error{Program: "mt_treasury", Code: 6005, Name: "ModelNotActive", Msg: "The model is not active: its raise has not succeeded."}
+	// ErrNotAdmin (6006): Only the protocol admin may do this.
+	ErrNotAdmin = &programerr.Error{Program: "mt_treasury", Code: 6006, Name: "NotAdmin", Msg: "Only the protocol admin may do this."}
+	// ErrProtocolPaused (6007): The protocol is paused: launches and contributions are stopped (claims, refunds and finalisation still work).
+	ErrProtocolPaused = &programerr.Error{Program: "mt_treasury", Code: 6007, Name: "ProtocolPaused", Msg: "The protocol is paused: launches and contributions are stopped (claims, refunds and finalisation still work)."}
+	// ErrNothingToUpdate (6008): Nothing to change: pass at least one setting.
+	ErrNothingToUpdate = &programerr.Error{Program: "mt_treasury", Code: 6008, Name: "NothingToUpdate", Msg: "Nothing to change: pass at least one setting."}
+	// ErrZeroSupply (6009): The hard supply must be greater than zero.
+	ErrZeroSupply = &programerr.Error{Program: "mt_treasury", Code: 6009, Name: "ZeroSupply", Msg: "The hard supply must be greater than zero."}
+	// ErrSupplySplitMismatch (6010): The supply split (creator + crowdfund + liquidity + contributor rewards) must add up exactly to the hard supply.
+	ErrSupplySplitMismatch = &programerr.Error{Program: "mt_treasury", Code: 6010, Name: "SupplySplitMismatch", Msg: "The supply split (creator + crowdfund + liquidity + contributor rewards) must add up exactly to the hard supply."}
+	// ErrZeroSaleAllocation (6011): The crowdfund allocation must be greater than zero.
+	ErrZeroSaleAllocation = &programerr.Error{Program: "mt_treasury", Code: 6011, Name: "ZeroSaleAllocation", Msg: "The crowdfund allocation must be greater than zero."}
+	// ErrZeroPrice (6012): The price must be greater than zero.
+	ErrZeroPrice = &programerr.Error{Program: "mt_treasury", Code: 6012, Name: "ZeroPrice", Msg: "The price must be greater than zero."}
+	// ErrPriceTooHigh (6013): A per-query price is too high (above 18446744073709 native base units per 1k tokens).
+	ErrPriceTooHigh = &programerr.Error{Program: "mt_treasury", Code: 6013, Name: "PriceTooHigh", Msg: "A per-query price is too high (above 18446744073709 native base units per 1k tokens)."}
+	// ErrZeroSoftCap (6014): The soft cap must be greater than zero.
+	ErrZeroSoftCap = &programerr.Error{Program: "mt_treasury", Code: 6014, Name: "ZeroSoftCap", Msg: "The soft cap must be greater than zero."}
+	// ErrSoftCapAboveHardCap (6015): The soft cap is above the hard cap.
+	ErrSoftCapAboveHardCap = &programerr.Error{Program: "mt_treasury", Code: 6015, Name: "SoftCapAboveHardCap", Msg: "The soft cap is above the hard cap."}
+	// ErrHardCapExceedsSale (6016): The hard cap buys more MT than the crowdfund allocation holds; lower the hard cap or raise the price.
+	ErrHardCapExceedsSale = &programerr.Error{Program: "mt_treasury", Code: 6016, Name: "HardCapExceedsSale", Msg: "The hard cap buys more MT than the crowdfund allocation holds; lower the hard cap or raise the price."}
+	// ErrHardCapTooSmall (6017): The hard cap buys no MT at this price; raise the hard cap or lower the price.
+	ErrHardCapTooSmall = &programerr.Error{Program: "mt_treasury", Code: 6017, Name: "HardCapTooSmall", Msg: "The hard cap buys no MT at this price; raise the hard cap or lower the price."}
+	// ErrWalletCapTooSmall (6018): The per-wallet cap buys no MT at this price; raise it (it must be greater than zero).
+	ErrWalletCapTooSmall = &programerr.Error{Program: "mt_treasury", Code: 6018, Name: "WalletCapTooSmall", Msg: "The per-wallet cap buys no MT at this price; raise it (it must be greater than zero)."}
+	// ErrEndBeforeStart (6019): The crowdfund must end after it starts.
+	ErrEndBeforeStart = &programerr.Error{Program: "mt_treasury", Code: 6019, Name: "EndBeforeStart", Msg: "The crowdfund must end after it starts."}
+	// ErrEndTooSoon (6020): The crowdfund ends too soon: it must stay open at least the protocol's minimum period from now.
+	ErrEndTooSoon = &programerr.Error{Program: "mt_treasury", Code: 6020, Name: "EndTooSoon", Msg: "The crowdfund ends too soon: it must stay open at least the protocol's minimum period from now."}
+	// ErrInvalidVesting (6021): Invalid vesting: the cliff and duration must not be negative and the cliff must not exceed the duration.
+	ErrInvalidVesting = &programerr.Error{Program: "mt_treasury", Code: 6021, Name: "InvalidVesting", Msg: "Invalid vesting: the cliff and duration must not be negative and the cliff must not exceed the duration."}
+	// ErrZeroGovernanceBps (6022): Governance quorum and approval threshold must be greater than zero.
+	ErrZeroGovernanceBps = &programerr.Error{Program: "mt_treasury", Code: 6022, Name: "ZeroGovernanceBps", Msg: "Governance quorum and approval threshold must be greater than zero."}
+	// ErrProposeThresholdAboveSupply (6023): The minimum MT to propose is above the hard supply.
+	ErrProposeThresholdAboveSupply = &programerr.Error{Program: "mt_treasury", Code: 6023, Name: "ProposeThresholdAboveSupply", Msg: "The minimum MT to propose is above the hard supply."}
+	// ErrInvalidName (6024): The name must be 1 to 32 bytes.
+	ErrInvalidName = &programerr.Error{Program: "mt_treasury", Code: 6024, Name: "InvalidName", Msg: "The name must be 1 to 32 bytes."}
+	// ErrInvalidSymbol (6025): The symbol must be 1 to 10 bytes.
+	ErrInvalidSymbol = &programerr.Error{Program: "mt_treasury", Code: 6025, Name: "InvalidSymbol", Msg: "The symbol must be 1 to 10 bytes."}
+	// ErrUriTooLong (6026): The metadata URI must be at most 200 bytes.
+	ErrUriTooLong = &programerr.Error{Program: "mt_treasury", Code: 6026, Name: "UriTooLong", Msg: "The metadata URI must be at most 200 bytes."}
+	// ErrZeroAllowlistRoot (6027): An allowlist root of all zeros is not a valid Merkle root; omit it for an open crowdfund.
+	ErrZeroAllowlistRoot = &programerr.Error{Program: "mt_treasury", Code: 6027, Name: "ZeroAllowlistRoot", Msg: "An allowlist root of all zeros is not a valid Merkle root; omit it for an open crowdfund."}
+	// ErrNotLaunching (6028): The model is not being launched (its MT and vaults already exist).
+	ErrNotLaunching = &programerr.Error{Program: "mt_treasury", Code: 6028, Name: "NotLaunching", Msg: "The model is not being launched (its MT and vaults already exist)."}
+	// ErrNotCreator (6029): Only the model's creator may do this.
+	ErrNotCreator = &programerr.Error{Program: "mt_treasury", Code: 6029, Name: "NotCreator", Msg: "Only the model's creator may do this."}
+	// ErrNotFunding (6030): The model is not raising funds.
+	ErrNotFunding = &programerr.Error{Program: "mt_treasury", Code: 6030, Name: "NotFunding", Msg: "The model is not raising funds."}
+	// ErrRaiseNotStarted (6031): The crowdfund has not started yet.
+	ErrRaiseNotStarted = &programerr.Error{Program: "mt_treasury", Code: 6031, Name: "RaiseNotStarted", Msg: "The crowdfund has not started yet."}
+	// ErrRaiseEnded (6032): The crowdfund has ended; finalise it, then claim MT or a refund.
+	ErrRaiseEnded = &programerr.Error{Program: "mt_treasury", Code: 6032, Name: "RaiseEnded", Msg: "The crowdfund has ended; finalise it, then claim MT or a refund."}
+	// ErrHardCapReached (6033): The hard cap has been reached: nothing is left to buy.
+	ErrHardCapReached = &programerr.Error{Program: "mt_treasury", Code: 6033, Name: "HardCapReached", Msg: "The hard cap has been reached: nothing is left to buy."}
+	// ErrContributionTooSmall (6034): The amount is too small to buy one MT base unit at this price.
+	ErrContributionTooSmall = &programerr.Error{Program: "mt_treasury", Code: 6034, Name: "ContributionTooSmall", Msg: "The amount is too small to buy one MT base unit at this price."}
+	// ErrWalletCapExceeded (6035): This contribution would take the wallet past the crowdfund's per-wallet cap.
+	ErrWalletCapExceeded = &programerr.Error{Program: "mt_treasury", Code: 6035, Name: "WalletCapExceeded", Msg: "This contribution would take the wallet past the crowdfund's per-wallet cap."}
+	// ErrFillBelowMinimum (6036): The fill is below the minimum MT you accepted (the hard cap is nearly reached).
+	ErrFillBelowMinimum = &programerr.Error{Program: "mt_treasury", Code: 6036, Name: "FillBelowMinimum", Msg: "The fill is below the minimum MT you accepted (the hard cap is nearly reached)."}
+	// ErrNotOnAllowlist (6037): This wallet is not on the crowdfund's allowlist (or the proof is wrong).
+	ErrNotOnAllowlist = &programerr.Error{Program: "mt_treasury", Code: 6037, Name: "NotOnAllowlist", Msg: "This wallet is not on the crowdfund's allowlist (or the proof is wrong)."}
+	// ErrProofTooLong (6038): The allowlist proof is longer than 20 hashes.
+	ErrProofTooLong = &programerr.Error{Program: "mt_treasury", Code: 6038, Name: "ProofTooLong", Msg: "The allowlist proof is longer than 20 hashes."}
+	// ErrRaiseNotOver (6039): The raise cannot be finalised yet: it is still open and not sold out.
+	ErrRaiseNotOver = &programerr.Error{Program: "mt_treasury", Code: 6039, Name: "RaiseNotOver", Msg: "The raise cannot be finalised yet: it is still open and not sold out."}
+	// ErrAlreadyClaimed (6040): This contribution's MT has already been claimed.
+	ErrAlreadyClaimed = &programerr.Error{Program: "mt_treasury", Code: 6040, Name: "AlreadyClaimed", Msg: "This contribution's MT has already been claimed."}
+	// ErrAlreadyRefunded (6041): This contribution has already been refunded.
+	ErrAlreadyRefunded = &programerr.Error{Program: "mt_treasury", Code: 6041, Name: "AlreadyRefunded", Msg: "This contribution has already been refunded."}
+	// ErrRaiseNotFailed (6042): Refunds are only for failed raises; this raise did not fail.
+	ErrRaiseNotFailed = &programerr.Error{Program: "mt_treasury", Code: 6042, Name: "RaiseNotFailed", Msg: "Refunds are only for failed raises; this raise did not fail."}
+	// ErrNothingVested (6043): Nothing has vested since the last claim.
+	ErrNothingVested = &programerr.Error{Program: "mt_treasury", Code: 6043, Name: "NothingVested", Msg: "Nothing has vested since the last claim."}
+	// ErrSupplyCapExceeded (6044): Minting would exceed the model's hard supply.
+	ErrSupplyCapExceeded = &programerr.Error{Program: "mt_treasury", Code: 6044, Name: "SupplyCapExceeded", Msg: "Minting would exceed the model's hard supply."}
+	// ErrWrongNativeMint (6045): That is not the protocol's native token mint.
+	ErrWrongNativeMint = &programerr.Error{Program: "mt_treasury", Code: 6045, Name: "WrongNativeMint", Msg: "That is not the protocol's native token mint."}
+	// ErrWrongMtMint (6046): That is not this model's MT mint.
+	ErrWrongMtMint = &programerr.Error{Program: "mt_treasury", Code: 6046, Name: "WrongMtMint", Msg: "That is not this model's MT mint."}
 )
 
 // Errors maps the program's error codes to its errors.
@@ -28,4 +110,45 @@ var Errors = programerr.Table{
 	6003: ErrMathOverflow,
 	6004: ErrZeroAmount,
 	6005: ErrModelNotActive,
+	6006: ErrNotAdmin,
+	6007: ErrProtocolPaused,
+	6008: ErrNothingToUpdate,
+	6009: ErrZeroSupply,
+	6010: ErrSupplySplitMismatch,
+	6011: ErrZeroSaleAllocation,
+	6012: ErrZeroPrice,
+	6013: ErrPriceTooHigh,
+	6014: ErrZeroSoftCap,
+	6015: ErrSoftCapAboveHardCap,
+	6016: ErrHardCapExceedsSale,
+	6017: ErrHardCapTooSmall,
+	6018: ErrWalletCapTooSmall,
+	6019: ErrEndBeforeStart,
+	6020: ErrEndTooSoon,
+	6021: ErrInvalidVesting,
+	6022: ErrZeroGovernanceBps,
+	6023: ErrProposeThresholdAboveSupply,
+	6024: ErrInvalidName,
+	6025: ErrInvalidSymbol,
+	6026: ErrUriTooLong,
+	6027: ErrZeroAllowlistRoot,
+	6028: ErrNotLaunching,
+	6029: ErrNotCreator,
+	6030: ErrNotFunding,
+	6031: ErrRaiseNotStarted,
+	6032: ErrRaiseEnded,
+	6033: ErrHardCapReached,
+	6034: ErrContributionTooSmall,
+	6035: ErrWalletCapExceeded,
+	6036: ErrFillBelowMinimum,
+	6037: ErrNotOnAllowlist,
+	6038: ErrProofTooLong,
+	6039: ErrRaiseNotOver,
+	6040: ErrAlreadyClaimed,
+	6041: ErrAlreadyRefunded,
+	6042: ErrRaiseNotFailed,
+	6043: ErrNothingVested,
+	6044: ErrSupplyCapExceeded,
+	6045: ErrWrongNativeMint,
+	6046: ErrWrongMtMint,
 }

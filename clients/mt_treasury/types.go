@@ -11,6 +11,469 @@ import (
 	solanago "github.com/gagliardetto/solana-go"
 )
 
+type ContributeArgs struct {
+	// Most native base units to pay. Near the hard cap the fill is partial
+	// and only what is bought is charged.
+	Amount uint64 `json:"amount"`
+
+	// Fewest MT base units to accept (0: any partial fill).
+	MinMt uint64 `json:"minMt"`
+
+	// Merkle proof of the contributor's wallet when the crowdfund has an allowlist; empty otherwise.
+	Proof [][32]uint8 `json:"proof"`
+}
+
+func (obj ContributeArgs) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Amount`:
+	err = encoder.Encode(obj.Amount)
+	if err != nil {
+		return errors.NewField("Amount", err)
+	}
+	// Serialize `MinMt`:
+	err = encoder.Encode(obj.MinMt)
+	if err != nil {
+		return errors.NewField("MinMt", err)
+	}
+	// Serialize `Proof`:
+	err = encoder.Encode(obj.Proof)
+	if err != nil {
+		return errors.NewField("Proof", err)
+	}
+	return nil
+}
+
+func (obj ContributeArgs) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding ContributeArgs: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *ContributeArgs) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Amount`:
+	err = decoder.Decode(&obj.Amount)
+	if err != nil {
+		return errors.NewField("Amount", err)
+	}
+	// Deserialize `MinMt`:
+	err = decoder.Decode(&obj.MinMt)
+	if err != nil {
+		return errors.NewField("MinMt", err)
+	}
+	// Deserialize `Proof`:
+	err = decoder.Decode(&obj.Proof)
+	if err != nil {
+		return errors.NewField("Proof", err)
+	}
+	return nil
+}
+
+func (obj *ContributeArgs) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling ContributeArgs: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalContributeArgs(buf []byte) (*ContributeArgs, error) {
+	obj := new(ContributeArgs)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// A contribution landed. Totals are after it.
+type Contributed struct {
+	Model       solanago.PublicKey `json:"model"`
+	Contributor solanago.PublicKey `json:"contributor"`
+
+	// Native base units paid and MT base units bought by this call.
+	Paid uint64 `json:"paid"`
+	Mt   uint64 `json:"mt"`
+
+	// What the contributor offered; more than `paid` on a partial fill.
+	Offered      uint64 `json:"offered"`
+	WalletPaid   uint64 `json:"walletPaid"`
+	WalletMt     uint64 `json:"walletMt"`
+	Raised       uint64 `json:"raised"`
+	Sold         uint64 `json:"sold"`
+	SoftCap      uint64 `json:"softCap"`
+	HardCap      uint64 `json:"hardCap"`
+	Contributors uint32 `json:"contributors"`
+
+	// Nothing more can be bought: the raise can be finalised now.
+	SoldOut bool `json:"soldOut"`
+}
+
+func (obj Contributed) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Model`:
+	err = encoder.Encode(obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Serialize `Contributor`:
+	err = encoder.Encode(obj.Contributor)
+	if err != nil {
+		return errors.NewField("Contributor", err)
+	}
+	// Serialize `Paid`:
+	err = encoder.Encode(obj.Paid)
+	if err != nil {
+		return errors.NewField("Paid", err)
+	}
+	// Serialize `Mt`:
+	err = encoder.Encode(obj.Mt)
+	if err != nil {
+		return errors.NewField("Mt", err)
+	}
+	// Serialize `Offered`:
+	err = encoder.Encode(obj.Offered)
+	if err != nil {
+		return errors.NewField("Offered", err)
+	}
+	// Serialize `WalletPaid`:
+	err = encoder.Encode(obj.WalletPaid)
+	if err != nil {
+		return errors.NewField("WalletPaid", err)
+	}
+	// Serialize `WalletMt`:
+	err = encoder.Encode(obj.WalletMt)
+	if err != nil {
+		return errors.NewField("WalletMt", err)
+	}
+	// Serialize `Raised`:
+	err = encoder.Encode(obj.Raised)
+	if err != nil {
+		return errors.NewField("Raised", err)
+	}
+	// Serialize `Sold`:
+	err = encoder.Encode(obj.Sold)
+	if err != nil {
+		return errors.NewField("Sold", err)
+	}
+	// Serialize `SoftCap`:
+	err = encoder.Encode(obj.SoftCap)
+	if err != nil {
+		return errors.NewField("SoftCap", err)
+	}
+	// Serialize `HardCap`:
+	err = encoder.Encode(obj.HardCap)
+	if err != nil {
+		return errors.NewField("HardCap", err)
+	}
+	// Serialize `Contributors`:
+	err = encoder.Encode(obj.Contributors)
+	if err != nil {
+		return errors.NewField("Contributors", err)
+	}
+	// Serialize `SoldOut`:
+	err = encoder.Encode(obj.SoldOut)
+	if err != nil {
+		return errors.NewField("SoldOut", err)
+	}
+	return nil
+}
+
+func (obj Contributed) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding Contributed: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *Contributed) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Model`:
+	err = decoder.Decode(&obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Deserialize `Contributor`:
+	err = decoder.Decode(&obj.Contributor)
+	if err != nil {
+		return errors.NewField("Contributor", err)
+	}
+	// Deserialize `Paid`:
+	err = decoder.Decode(&obj.Paid)
+	if err != nil {
+		return errors.NewField("Paid", err)
+	}
+	// Deserialize `Mt`:
+	err = decoder.Decode(&obj.Mt)
+	if err != nil {
+		return errors.NewField("Mt", err)
+	}
+	// Deserialize `Offered`:
+	err = decoder.Decode(&obj.Offered)
+	if err != nil {
+		return errors.NewField("Offered", err)
+	}
+	// Deserialize `WalletPaid`:
+	err = decoder.Decode(&obj.WalletPaid)
+	if err != nil {
+		return errors.NewField("WalletPaid", err)
+	}
+	// Deserialize `WalletMt`:
+	err = decoder.Decode(&obj.WalletMt)
+	if err != nil {
+		return errors.NewField("WalletMt", err)
+	}
+	// Deserialize `Raised`:
+	err = decoder.Decode(&obj.Raised)
+	if err != nil {
+		return errors.NewField("Raised", err)
+	}
+	// Deserialize `Sold`:
+	err = decoder.Decode(&obj.Sold)
+	if err != nil {
+		return errors.NewField("Sold", err)
+	}
+	// Deserialize `SoftCap`:
+	err = decoder.Decode(&obj.SoftCap)
+	if err != nil {
+		return errors.NewField("SoftCap", err)
+	}
+	// Deserialize `HardCap`:
+	err = decoder.Decode(&obj.HardCap)
+	if err != nil {
+		return errors.NewField("HardCap", err)
+	}
+	// Deserialize `Contributors`:
+	err = decoder.Decode(&obj.Contributors)
+	if err != nil {
+		return errors.NewField("Contributors", err)
+	}
+	// Deserialize `SoldOut`:
+	err = decoder.Decode(&obj.SoldOut)
+	if err != nil {
+		return errors.NewField("SoldOut", err)
+	}
+	return nil
+}
+
+func (obj *Contributed) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling Contributed: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalContributed(buf []byte) (*Contributed, error) {
+	obj := new(Contributed)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// One wallet's stake in one model's crowdfund, at
+// [`seeds::CONTRIBUTION`](super::seeds::CONTRIBUTION) + model + contributor.
+// Kept after claim or refund as the contributor's receipt: the flags make
+// both one-shot, and because the account is never closed it cannot be
+// re-created with fresh flags.
+type Contribution struct {
+	Model       solanago.PublicKey `json:"model"`
+	Contributor solanago.PublicKey `json:"contributor"`
+
+	// Native base units paid, in total.
+	Paid uint64 `json:"paid"`
+
+	// MT base units bought, in total.
+	Mt       uint64 `json:"mt"`
+	Claimed  bool   `json:"claimed"`
+	Refunded bool   `json:"refunded"`
+	Bump     uint8  `json:"bump"`
+}
+
+func (obj Contribution) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Model`:
+	err = encoder.Encode(obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Serialize `Contributor`:
+	err = encoder.Encode(obj.Contributor)
+	if err != nil {
+		return errors.NewField("Contributor", err)
+	}
+	// Serialize `Paid`:
+	err = encoder.Encode(obj.Paid)
+	if err != nil {
+		return errors.NewField("Paid", err)
+	}
+	// Serialize `Mt`:
+	err = encoder.Encode(obj.Mt)
+	if err != nil {
+		return errors.NewField("Mt", err)
+	}
+	// Serialize `Claimed`:
+	err = encoder.Encode(obj.Claimed)
+	if err != nil {
+		return errors.NewField("Claimed", err)
+	}
+	// Serialize `Refunded`:
+	err = encoder.Encode(obj.Refunded)
+	if err != nil {
+		return errors.NewField("Refunded", err)
+	}
+	// Serialize `Bump`:
+	err = encoder.Encode(obj.Bump)
+	if err != nil {
+		return errors.NewField("Bump", err)
+	}
+	return nil
+}
+
+func (obj Contribution) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding Contribution: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *Contribution) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Model`:
+	err = decoder.Decode(&obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Deserialize `Contributor`:
+	err = decoder.Decode(&obj.Contributor)
+	if err != nil {
+		return errors.NewField("Contributor", err)
+	}
+	// Deserialize `Paid`:
+	err = decoder.Decode(&obj.Paid)
+	if err != nil {
+		return errors.NewField("Paid", err)
+	}
+	// Deserialize `Mt`:
+	err = decoder.Decode(&obj.Mt)
+	if err != nil {
+		return errors.NewField("Mt", err)
+	}
+	// Deserialize `Claimed`:
+	err = decoder.Decode(&obj.Claimed)
+	if err != nil {
+		return errors.NewField("Claimed", err)
+	}
+	// Deserialize `Refunded`:
+	err = decoder.Decode(&obj.Refunded)
+	if err != nil {
+		return errors.NewField("Refunded", err)
+	}
+	// Deserialize `Bump`:
+	err = decoder.Decode(&obj.Bump)
+	if err != nil {
+		return errors.NewField("Bump", err)
+	}
+	return nil
+}
+
+func (obj *Contribution) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling Contribution: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalContribution(buf []byte) (*Contribution, error) {
+	obj := new(Contribution)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// What wallets display for the Model Token, stored on the mint itself.
+type CreateModelTokenArgs struct {
+	Name   string `json:"name"`
+	Symbol string `json:"symbol"`
+
+	// Off-chain JSON metadata (image, description), e.g. an Arweave or IPFS URL.
+	Uri string `json:"uri"`
+}
+
+func (obj CreateModelTokenArgs) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Name`:
+	err = encoder.Encode(obj.Name)
+	if err != nil {
+		return errors.NewField("Name", err)
+	}
+	// Serialize `Symbol`:
+	err = encoder.Encode(obj.Symbol)
+	if err != nil {
+		return errors.NewField("Symbol", err)
+	}
+	// Serialize `Uri`:
+	err = encoder.Encode(obj.Uri)
+	if err != nil {
+		return errors.NewField("Uri", err)
+	}
+	return nil
+}
+
+func (obj CreateModelTokenArgs) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding CreateModelTokenArgs: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *CreateModelTokenArgs) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Name`:
+	err = decoder.Decode(&obj.Name)
+	if err != nil {
+		return errors.NewField("Name", err)
+	}
+	// Deserialize `Symbol`:
+	err = decoder.Decode(&obj.Symbol)
+	if err != nil {
+		return errors.NewField("Symbol", err)
+	}
+	// Deserialize `Uri`:
+	err = decoder.Decode(&obj.Uri)
+	if err != nil {
+		return errors.NewField("Uri", err)
+	}
+	return nil
+}
+
+func (obj *CreateModelTokenArgs) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling CreateModelTokenArgs: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalCreateModelTokenArgs(buf []byte) (*CreateModelTokenArgs, error) {
+	obj := new(CreateModelTokenArgs)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
 // The crowdfund's terms and progress. Amounts in native base units unless noted.
 type Crowdfund struct {
 	// Native base units per whole MT (10^MT_DECIMALS base units).
@@ -34,6 +497,11 @@ type Crowdfund struct {
 	Sold         uint64 `json:"sold"`
 	Contributors uint32 `json:"contributors"`
 	FinalizedAt  int64  `json:"finalizedAt"`
+
+	// Set at a successful finalisation: the protocol's fee on the raise, and
+	// the native tokens moved to the liquidity-native vault for the market.
+	ProtocolFee     uint64 `json:"protocolFee"`
+	LiquidityNative uint64 `json:"liquidityNative"`
 }
 
 func (obj Crowdfund) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
@@ -96,6 +564,16 @@ func (obj Crowdfund) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
 	err = encoder.Encode(obj.FinalizedAt)
 	if err != nil {
 		return errors.NewField("FinalizedAt", err)
+	}
+	// Serialize `ProtocolFee`:
+	err = encoder.Encode(obj.ProtocolFee)
+	if err != nil {
+		return errors.NewField("ProtocolFee", err)
+	}
+	// Serialize `LiquidityNative`:
+	err = encoder.Encode(obj.LiquidityNative)
+	if err != nil {
+		return errors.NewField("LiquidityNative", err)
 	}
 	return nil
 }
@@ -171,6 +649,16 @@ func (obj *Crowdfund) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) 
 	if err != nil {
 		return errors.NewField("FinalizedAt", err)
 	}
+	// Deserialize `ProtocolFee`:
+	err = decoder.Decode(&obj.ProtocolFee)
+	if err != nil {
+		return errors.NewField("ProtocolFee", err)
+	}
+	// Deserialize `LiquidityNative`:
+	err = decoder.Decode(&obj.LiquidityNative)
+	if err != nil {
+		return errors.NewField("LiquidityNative", err)
+	}
 	return nil
 }
 
@@ -184,6 +672,161 @@ func (obj *Crowdfund) Unmarshal(buf []byte) error {
 
 func UnmarshalCrowdfund(buf []byte) (*Crowdfund, error) {
 	obj := new(Crowdfund)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// The crowdfund's terms. Amounts in native base units.
+type CrowdfundTerms struct {
+	// Native base units per whole MT (10^6 MT base units).
+	Price   uint64 `json:"price"`
+	SoftCap uint64 `json:"softCap"`
+	HardCap uint64 `json:"hardCap"`
+
+	// Contributions are accepted from `start` (inclusive) to `end` (exclusive), unix seconds.
+	Start        int64  `json:"start"`
+	End          int64  `json:"end"`
+	PerWalletCap uint64 `json:"perWalletCap"`
+
+	// Share of the net raise kept for the market's native side.
+	LiquidityBps uint16 `json:"liquidityBps"`
+
+	// Merkle root of the allowed wallets (see `allowlist`); None for an open crowdfund.
+	AllowlistRoot *[32]uint8 `bin:"optional" json:"allowlistRoot,omitempty"`
+}
+
+func (obj CrowdfundTerms) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Price`:
+	err = encoder.Encode(obj.Price)
+	if err != nil {
+		return errors.NewField("Price", err)
+	}
+	// Serialize `SoftCap`:
+	err = encoder.Encode(obj.SoftCap)
+	if err != nil {
+		return errors.NewField("SoftCap", err)
+	}
+	// Serialize `HardCap`:
+	err = encoder.Encode(obj.HardCap)
+	if err != nil {
+		return errors.NewField("HardCap", err)
+	}
+	// Serialize `Start`:
+	err = encoder.Encode(obj.Start)
+	if err != nil {
+		return errors.NewField("Start", err)
+	}
+	// Serialize `End`:
+	err = encoder.Encode(obj.End)
+	if err != nil {
+		return errors.NewField("End", err)
+	}
+	// Serialize `PerWalletCap`:
+	err = encoder.Encode(obj.PerWalletCap)
+	if err != nil {
+		return errors.NewField("PerWalletCap", err)
+	}
+	// Serialize `LiquidityBps`:
+	err = encoder.Encode(obj.LiquidityBps)
+	if err != nil {
+		return errors.NewField("LiquidityBps", err)
+	}
+	// Serialize `AllowlistRoot` (optional):
+	{
+		if obj.AllowlistRoot == nil {
+			err = encoder.WriteOption(false)
+			if err != nil {
+				return errors.NewOption("AllowlistRoot", fmt.Errorf("error while encoding optionality: %w", err))
+			}
+		} else {
+			err = encoder.WriteOption(true)
+			if err != nil {
+				return errors.NewOption("AllowlistRoot", fmt.Errorf("error while encoding optionality: %w", err))
+			}
+			err = encoder.Encode(obj.AllowlistRoot)
+			if err != nil {
+				return errors.NewField("AllowlistRoot", err)
+			}
+		}
+	}
+	return nil
+}
+
+func (obj CrowdfundTerms) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding CrowdfundTerms: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *CrowdfundTerms) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Price`:
+	err = decoder.Decode(&obj.Price)
+	if err != nil {
+		return errors.NewField("Price", err)
+	}
+	// Deserialize `SoftCap`:
+	err = decoder.Decode(&obj.SoftCap)
+	if err != nil {
+		return errors.NewField("SoftCap", err)
+	}
+	// Deserialize `HardCap`:
+	err = decoder.Decode(&obj.HardCap)
+	if err != nil {
+		return errors.NewField("HardCap", err)
+	}
+	// Deserialize `Start`:
+	err = decoder.Decode(&obj.Start)
+	if err != nil {
+		return errors.NewField("Start", err)
+	}
+	// Deserialize `End`:
+	err = decoder.Decode(&obj.End)
+	if err != nil {
+		return errors.NewField("End", err)
+	}
+	// Deserialize `PerWalletCap`:
+	err = decoder.Decode(&obj.PerWalletCap)
+	if err != nil {
+		return errors.NewField("PerWalletCap", err)
+	}
+	// Deserialize `LiquidityBps`:
+	err = decoder.Decode(&obj.LiquidityBps)
+	if err != nil {
+		return errors.NewField("LiquidityBps", err)
+	}
+	// Deserialize `AllowlistRoot` (optional):
+	{
+		ok, err := decoder.ReadOption()
+		if err != nil {
+			return errors.NewOption("AllowlistRoot", fmt.Errorf("error while reading optionality: %w", err))
+		}
+		if ok {
+			err = decoder.Decode(&obj.AllowlistRoot)
+			if err != nil {
+				return errors.NewField("AllowlistRoot", err)
+			}
+		}
+	}
+	return nil
+}
+
+func (obj *CrowdfundTerms) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling CrowdfundTerms: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalCrowdfundTerms(buf []byte) (*CrowdfundTerms, error) {
+	obj := new(CrowdfundTerms)
 	err := obj.Unmarshal(buf)
 	if err != nil {
 		return nil, err
@@ -385,6 +1028,112 @@ func UnmarshalInitProtocolArgs(buf []byte) (*InitProtocolArgs, error) {
 	return obj, nil
 }
 
+type LaunchModelArgs struct {
+	Supply     SupplySplit     `json:"supply"`
+	Vesting    VestingTerms    `json:"vesting"`
+	Crowdfund  CrowdfundTerms  `json:"crowdfund"`
+	Governance GovernanceRules `json:"governance"`
+
+	// Share of every revenue deposit paid to MT depositors; the rest goes to the model treasury.
+	DepositorShareBps uint16     `json:"depositorShareBps"`
+	Price             QueryPrice `json:"price"`
+}
+
+func (obj LaunchModelArgs) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Supply`:
+	err = encoder.Encode(obj.Supply)
+	if err != nil {
+		return errors.NewField("Supply", err)
+	}
+	// Serialize `Vesting`:
+	err = encoder.Encode(obj.Vesting)
+	if err != nil {
+		return errors.NewField("Vesting", err)
+	}
+	// Serialize `Crowdfund`:
+	err = encoder.Encode(obj.Crowdfund)
+	if err != nil {
+		return errors.NewField("Crowdfund", err)
+	}
+	// Serialize `Governance`:
+	err = encoder.Encode(obj.Governance)
+	if err != nil {
+		return errors.NewField("Governance", err)
+	}
+	// Serialize `DepositorShareBps`:
+	err = encoder.Encode(obj.DepositorShareBps)
+	if err != nil {
+		return errors.NewField("DepositorShareBps", err)
+	}
+	// Serialize `Price`:
+	err = encoder.Encode(obj.Price)
+	if err != nil {
+		return errors.NewField("Price", err)
+	}
+	return nil
+}
+
+func (obj LaunchModelArgs) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding LaunchModelArgs: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *LaunchModelArgs) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Supply`:
+	err = decoder.Decode(&obj.Supply)
+	if err != nil {
+		return errors.NewField("Supply", err)
+	}
+	// Deserialize `Vesting`:
+	err = decoder.Decode(&obj.Vesting)
+	if err != nil {
+		return errors.NewField("Vesting", err)
+	}
+	// Deserialize `Crowdfund`:
+	err = decoder.Decode(&obj.Crowdfund)
+	if err != nil {
+		return errors.NewField("Crowdfund", err)
+	}
+	// Deserialize `Governance`:
+	err = decoder.Decode(&obj.Governance)
+	if err != nil {
+		return errors.NewField("Governance", err)
+	}
+	// Deserialize `DepositorShareBps`:
+	err = decoder.Decode(&obj.DepositorShareBps)
+	if err != nil {
+		return errors.NewField("DepositorShareBps", err)
+	}
+	// Deserialize `Price`:
+	err = decoder.Decode(&obj.Price)
+	if err != nil {
+		return errors.NewField("Price", err)
+	}
+	return nil
+}
+
+func (obj *LaunchModelArgs) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling LaunchModelArgs: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalLaunchModelArgs(buf []byte) (*LaunchModelArgs, error) {
+	obj := new(LaunchModelArgs)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
 // A community-owned model, at [`seeds::MODEL`](super::seeds::MODEL) + id.
 type Model struct {
 	Id            uint64             `json:"id"`
@@ -400,6 +1149,7 @@ type Model struct {
 	ProposalCount uint64             `json:"proposalCount"`
 	Bump          uint8              `json:"bump"`
 	MintBump      uint8              `json:"mintBump"`
+	VaultBumps    VaultBumps         `json:"vaultBumps"`
 }
 
 func (obj Model) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
@@ -467,6 +1217,11 @@ func (obj Model) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
 	err = encoder.Encode(obj.MintBump)
 	if err != nil {
 		return errors.NewField("MintBump", err)
+	}
+	// Serialize `VaultBumps`:
+	err = encoder.Encode(obj.VaultBumps)
+	if err != nil {
+		return errors.NewField("VaultBumps", err)
 	}
 	return nil
 }
@@ -547,6 +1302,11 @@ func (obj *Model) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
 	if err != nil {
 		return errors.NewField("MintBump", err)
 	}
+	// Deserialize `VaultBumps`:
+	err = decoder.Decode(&obj.VaultBumps)
+	if err != nil {
+		return errors.NewField("VaultBumps", err)
+	}
 	return nil
 }
 
@@ -560,6 +1320,526 @@ func (obj *Model) Unmarshal(buf []byte) error {
 
 func UnmarshalModel(buf []byte) (*Model, error) {
 	obj := new(Model)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// A model's terms are fixed and its set-up fee paid (stage `Launching`).
+type ModelLaunched struct {
+	Model               solanago.PublicKey `json:"model"`
+	Id                  uint64             `json:"id"`
+	Creator             solanago.PublicKey `json:"creator"`
+	SetupFeePaid        uint64             `json:"setupFeePaid"`
+	Supply              SupplySplit        `json:"supply"`
+	VestingCliffSecs    int64              `json:"vestingCliffSecs"`
+	VestingDurationSecs int64              `json:"vestingDurationSecs"`
+	Price               uint64             `json:"price"`
+	SoftCap             uint64             `json:"softCap"`
+	HardCap             uint64             `json:"hardCap"`
+	Start               int64              `json:"start"`
+	End                 int64              `json:"end"`
+	PerWalletCap        uint64             `json:"perWalletCap"`
+	LiquidityBps        uint16             `json:"liquidityBps"`
+
+	// All zero for an open crowdfund.
+	AllowlistRoot     [32]uint8       `json:"allowlistRoot"`
+	Governance        GovernanceRules `json:"governance"`
+	DepositorShareBps uint16          `json:"depositorShareBps"`
+	InputPricePer1k   uint64          `json:"inputPricePer1k"`
+	OutputPricePer1k  uint64          `json:"outputPricePer1k"`
+}
+
+func (obj ModelLaunched) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Model`:
+	err = encoder.Encode(obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Serialize `Id`:
+	err = encoder.Encode(obj.Id)
+	if err != nil {
+		return errors.NewField("Id", err)
+	}
+	// Serialize `Creator`:
+	err = encoder.Encode(obj.Creator)
+	if err != nil {
+		return errors.NewField("Creator", err)
+	}
+	// Serialize `SetupFeePaid`:
+	err = encoder.Encode(obj.SetupFeePaid)
+	if err != nil {
+		return errors.NewField("SetupFeePaid", err)
+	}
+	// Serialize `Supply`:
+	err = encoder.Encode(obj.Supply)
+	if err != nil {
+		return errors.NewField("Supply", err)
+	}
+	// Serialize `VestingCliffSecs`:
+	err = encoder.Encode(obj.VestingCliffSecs)
+	if err != nil {
+		return errors.NewField("VestingCliffSecs", err)
+	}
+	// Serialize `VestingDurationSecs`:
+	err = encoder.Encode(obj.VestingDurationSecs)
+	if err != nil {
+		return errors.NewField("VestingDurationSecs", err)
+	}
+	// Serialize `Price`:
+	err = encoder.Encode(obj.Price)
+	if err != nil {
+		return errors.NewField("Price", err)
+	}
+	// Serialize `SoftCap`:
+	err = encoder.Encode(obj.SoftCap)
+	if err != nil {
+		return errors.NewField("SoftCap", err)
+	}
+	// Serialize `HardCap`:
+	err = encoder.Encode(obj.HardCap)
+	if err != nil {
+		return errors.NewField("HardCap", err)
+	}
+	// Serialize `Start`:
+	err = encoder.Encode(obj.Start)
+	if err != nil {
+		return errors.NewField("Start", err)
+	}
+	// Serialize `End`:
+	err = encoder.Encode(obj.End)
+	if err != nil {
+		return errors.NewField("End", err)
+	}
+	// Serialize `PerWalletCap`:
+	err = encoder.Encode(obj.PerWalletCap)
+	if err != nil {
+		return errors.NewField("PerWalletCap", err)
+	}
+	// Serialize `LiquidityBps`:
+	err = encoder.Encode(obj.LiquidityBps)
+	if err != nil {
+		return errors.NewField("LiquidityBps", err)
+	}
+	// Serialize `AllowlistRoot`:
+	err = encoder.Encode(obj.AllowlistRoot)
+	if err != nil {
+		return errors.NewField("AllowlistRoot", err)
+	}
+	// Serialize `Governance`:
+	err = encoder.Encode(obj.Governance)
+	if err != nil {
+		return errors.NewField("Governance", err)
+	}
+	// Serialize `DepositorShareBps`:
+	err = encoder.Encode(obj.DepositorShareBps)
+	if err != nil {
+		return errors.NewField("DepositorShareBps", err)
+	}
+	// Serialize `InputPricePer1k`:
+	err = encoder.Encode(obj.InputPricePer1k)
+	if err != nil {
+		return errors.NewField("InputPricePer1k", err)
+	}
+	// Serialize `OutputPricePer1k`:
+	err = encoder.Encode(obj.OutputPricePer1k)
+	if err != nil {
+		return errors.NewField("OutputPricePer1k", err)
+	}
+	return nil
+}
+
+func (obj ModelLaunched) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding ModelLaunched: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *ModelLaunched) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Model`:
+	err = decoder.Decode(&obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Deserialize `Id`:
+	err = decoder.Decode(&obj.Id)
+	if err != nil {
+		return errors.NewField("Id", err)
+	}
+	// Deserialize `Creator`:
+	err = decoder.Decode(&obj.Creator)
+	if err != nil {
+		return errors.NewField("Creator", err)
+	}
+	// Deserialize `SetupFeePaid`:
+	err = decoder.Decode(&obj.SetupFeePaid)
+	if err != nil {
+		return errors.NewField("SetupFeePaid", err)
+	}
+	// Deserialize `Supply`:
+	err = decoder.Decode(&obj.Supply)
+	if err != nil {
+		return errors.NewField("Supply", err)
+	}
+	// Deserialize `VestingCliffSecs`:
+	err = decoder.Decode(&obj.VestingCliffSecs)
+	if err != nil {
+		return errors.NewField("VestingCliffSecs", err)
+	}
+	// Deserialize `VestingDurationSecs`:
+	err = decoder.Decode(&obj.VestingDurationSecs)
+	if err != nil {
+		return errors.NewField("VestingDurationSecs", err)
+	}
+	// Deserialize `Price`:
+	err = decoder.Decode(&obj.Price)
+	if err != nil {
+		return errors.NewField("Price", err)
+	}
+	// Deserialize `SoftCap`:
+	err = decoder.Decode(&obj.SoftCap)
+	if err != nil {
+		return errors.NewField("SoftCap", err)
+	}
+	// Deserialize `HardCap`:
+	err = decoder.Decode(&obj.HardCap)
+	if err != nil {
+		return errors.NewField("HardCap", err)
+	}
+	// Deserialize `Start`:
+	err = decoder.Decode(&obj.Start)
+	if err != nil {
+		return errors.NewField("Start", err)
+	}
+	// Deserialize `End`:
+	err = decoder.Decode(&obj.End)
+	if err != nil {
+		return errors.NewField("End", err)
+	}
+	// Deserialize `PerWalletCap`:
+	err = decoder.Decode(&obj.PerWalletCap)
+	if err != nil {
+		return errors.NewField("PerWalletCap", err)
+	}
+	// Deserialize `LiquidityBps`:
+	err = decoder.Decode(&obj.LiquidityBps)
+	if err != nil {
+		return errors.NewField("LiquidityBps", err)
+	}
+	// Deserialize `AllowlistRoot`:
+	err = decoder.Decode(&obj.AllowlistRoot)
+	if err != nil {
+		return errors.NewField("AllowlistRoot", err)
+	}
+	// Deserialize `Governance`:
+	err = decoder.Decode(&obj.Governance)
+	if err != nil {
+		return errors.NewField("Governance", err)
+	}
+	// Deserialize `DepositorShareBps`:
+	err = decoder.Decode(&obj.DepositorShareBps)
+	if err != nil {
+		return errors.NewField("DepositorShareBps", err)
+	}
+	// Deserialize `InputPricePer1k`:
+	err = decoder.Decode(&obj.InputPricePer1k)
+	if err != nil {
+		return errors.NewField("InputPricePer1k", err)
+	}
+	// Deserialize `OutputPricePer1k`:
+	err = decoder.Decode(&obj.OutputPricePer1k)
+	if err != nil {
+		return errors.NewField("OutputPricePer1k", err)
+	}
+	return nil
+}
+
+func (obj *ModelLaunched) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling ModelLaunched: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalModelLaunched(buf []byte) (*ModelLaunched, error) {
+	obj := new(ModelLaunched)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// The model's MT mint exists, with its on-mint metadata.
+type ModelTokenCreated struct {
+	Model    solanago.PublicKey `json:"model"`
+	MtMint   solanago.PublicKey `json:"mtMint"`
+	Decimals uint8              `json:"decimals"`
+	Name     string             `json:"name"`
+	Symbol   string             `json:"symbol"`
+	Uri      string             `json:"uri"`
+}
+
+func (obj ModelTokenCreated) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Model`:
+	err = encoder.Encode(obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Serialize `MtMint`:
+	err = encoder.Encode(obj.MtMint)
+	if err != nil {
+		return errors.NewField("MtMint", err)
+	}
+	// Serialize `Decimals`:
+	err = encoder.Encode(obj.Decimals)
+	if err != nil {
+		return errors.NewField("Decimals", err)
+	}
+	// Serialize `Name`:
+	err = encoder.Encode(obj.Name)
+	if err != nil {
+		return errors.NewField("Name", err)
+	}
+	// Serialize `Symbol`:
+	err = encoder.Encode(obj.Symbol)
+	if err != nil {
+		return errors.NewField("Symbol", err)
+	}
+	// Serialize `Uri`:
+	err = encoder.Encode(obj.Uri)
+	if err != nil {
+		return errors.NewField("Uri", err)
+	}
+	return nil
+}
+
+func (obj ModelTokenCreated) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding ModelTokenCreated: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *ModelTokenCreated) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Model`:
+	err = decoder.Decode(&obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Deserialize `MtMint`:
+	err = decoder.Decode(&obj.MtMint)
+	if err != nil {
+		return errors.NewField("MtMint", err)
+	}
+	// Deserialize `Decimals`:
+	err = decoder.Decode(&obj.Decimals)
+	if err != nil {
+		return errors.NewField("Decimals", err)
+	}
+	// Deserialize `Name`:
+	err = decoder.Decode(&obj.Name)
+	if err != nil {
+		return errors.NewField("Name", err)
+	}
+	// Deserialize `Symbol`:
+	err = decoder.Decode(&obj.Symbol)
+	if err != nil {
+		return errors.NewField("Symbol", err)
+	}
+	// Deserialize `Uri`:
+	err = decoder.Decode(&obj.Uri)
+	if err != nil {
+		return errors.NewField("Uri", err)
+	}
+	return nil
+}
+
+func (obj *ModelTokenCreated) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling ModelTokenCreated: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalModelTokenCreated(buf []byte) (*ModelTokenCreated, error) {
+	obj := new(ModelTokenCreated)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// The model's vaults exist; its crowdfund accepts contributions from `start`.
+type ModelVaultsOpened struct {
+	Model      solanago.PublicKey `json:"model"`
+	RaiseVault solanago.PublicKey `json:"raiseVault"`
+	Start      int64              `json:"start"`
+	End        int64              `json:"end"`
+}
+
+func (obj ModelVaultsOpened) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Model`:
+	err = encoder.Encode(obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Serialize `RaiseVault`:
+	err = encoder.Encode(obj.RaiseVault)
+	if err != nil {
+		return errors.NewField("RaiseVault", err)
+	}
+	// Serialize `Start`:
+	err = encoder.Encode(obj.Start)
+	if err != nil {
+		return errors.NewField("Start", err)
+	}
+	// Serialize `End`:
+	err = encoder.Encode(obj.End)
+	if err != nil {
+		return errors.NewField("End", err)
+	}
+	return nil
+}
+
+func (obj ModelVaultsOpened) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding ModelVaultsOpened: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *ModelVaultsOpened) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Model`:
+	err = decoder.Decode(&obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Deserialize `RaiseVault`:
+	err = decoder.Decode(&obj.RaiseVault)
+	if err != nil {
+		return errors.NewField("RaiseVault", err)
+	}
+	// Deserialize `Start`:
+	err = decoder.Decode(&obj.Start)
+	if err != nil {
+		return errors.NewField("Start", err)
+	}
+	// Deserialize `End`:
+	err = decoder.Decode(&obj.End)
+	if err != nil {
+		return errors.NewField("End", err)
+	}
+	return nil
+}
+
+func (obj *ModelVaultsOpened) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling ModelVaultsOpened: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalModelVaultsOpened(buf []byte) (*ModelVaultsOpened, error) {
+	obj := new(ModelVaultsOpened)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+type MtClaimed struct {
+	Model       solanago.PublicKey `json:"model"`
+	Contributor solanago.PublicKey `json:"contributor"`
+	Destination solanago.PublicKey `json:"destination"`
+	Mt          uint64             `json:"mt"`
+}
+
+func (obj MtClaimed) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Model`:
+	err = encoder.Encode(obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Serialize `Contributor`:
+	err = encoder.Encode(obj.Contributor)
+	if err != nil {
+		return errors.NewField("Contributor", err)
+	}
+	// Serialize `Destination`:
+	err = encoder.Encode(obj.Destination)
+	if err != nil {
+		return errors.NewField("Destination", err)
+	}
+	// Serialize `Mt`:
+	err = encoder.Encode(obj.Mt)
+	if err != nil {
+		return errors.NewField("Mt", err)
+	}
+	return nil
+}
+
+func (obj MtClaimed) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding MtClaimed: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *MtClaimed) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Model`:
+	err = decoder.Decode(&obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Deserialize `Contributor`:
+	err = decoder.Decode(&obj.Contributor)
+	if err != nil {
+		return errors.NewField("Contributor", err)
+	}
+	// Deserialize `Destination`:
+	err = decoder.Decode(&obj.Destination)
+	if err != nil {
+		return errors.NewField("Destination", err)
+	}
+	// Deserialize `Mt`:
+	err = decoder.Decode(&obj.Mt)
+	if err != nil {
+		return errors.NewField("Mt", err)
+	}
+	return nil
+}
+
+func (obj *MtClaimed) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling MtClaimed: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalMtClaimed(buf []byte) (*MtClaimed, error) {
+	obj := new(MtClaimed)
 	err := obj.Unmarshal(buf)
 	if err != nil {
 		return nil, err
@@ -898,6 +2178,183 @@ func UnmarshalProtocolInitialized(buf []byte) (*ProtocolInitialized, error) {
 	return obj, nil
 }
 
+// The protocol's settings after an `update_protocol`.
+type ProtocolUpdated struct {
+	Admin                solanago.PublicKey `json:"admin"`
+	SetupFee             uint64             `json:"setupFee"`
+	ProtocolFeeBps       uint16             `json:"protocolFeeBps"`
+	SwapFeeBps           uint16             `json:"swapFeeBps"`
+	SwapProtocolShareBps uint16             `json:"swapProtocolShareBps"`
+	MinPeriodSecs        int64              `json:"minPeriodSecs"`
+	Paused               bool               `json:"paused"`
+}
+
+func (obj ProtocolUpdated) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Admin`:
+	err = encoder.Encode(obj.Admin)
+	if err != nil {
+		return errors.NewField("Admin", err)
+	}
+	// Serialize `SetupFee`:
+	err = encoder.Encode(obj.SetupFee)
+	if err != nil {
+		return errors.NewField("SetupFee", err)
+	}
+	// Serialize `ProtocolFeeBps`:
+	err = encoder.Encode(obj.ProtocolFeeBps)
+	if err != nil {
+		return errors.NewField("ProtocolFeeBps", err)
+	}
+	// Serialize `SwapFeeBps`:
+	err = encoder.Encode(obj.SwapFeeBps)
+	if err != nil {
+		return errors.NewField("SwapFeeBps", err)
+	}
+	// Serialize `SwapProtocolShareBps`:
+	err = encoder.Encode(obj.SwapProtocolShareBps)
+	if err != nil {
+		return errors.NewField("SwapProtocolShareBps", err)
+	}
+	// Serialize `MinPeriodSecs`:
+	err = encoder.Encode(obj.MinPeriodSecs)
+	if err != nil {
+		return errors.NewField("MinPeriodSecs", err)
+	}
+	// Serialize `Paused`:
+	err = encoder.Encode(obj.Paused)
+	if err != nil {
+		return errors.NewField("Paused", err)
+	}
+	return nil
+}
+
+func (obj ProtocolUpdated) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding ProtocolUpdated: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *ProtocolUpdated) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Admin`:
+	err = decoder.Decode(&obj.Admin)
+	if err != nil {
+		return errors.NewField("Admin", err)
+	}
+	// Deserialize `SetupFee`:
+	err = decoder.Decode(&obj.SetupFee)
+	if err != nil {
+		return errors.NewField("SetupFee", err)
+	}
+	// Deserialize `ProtocolFeeBps`:
+	err = decoder.Decode(&obj.ProtocolFeeBps)
+	if err != nil {
+		return errors.NewField("ProtocolFeeBps", err)
+	}
+	// Deserialize `SwapFeeBps`:
+	err = decoder.Decode(&obj.SwapFeeBps)
+	if err != nil {
+		return errors.NewField("SwapFeeBps", err)
+	}
+	// Deserialize `SwapProtocolShareBps`:
+	err = decoder.Decode(&obj.SwapProtocolShareBps)
+	if err != nil {
+		return errors.NewField("SwapProtocolShareBps", err)
+	}
+	// Deserialize `MinPeriodSecs`:
+	err = decoder.Decode(&obj.MinPeriodSecs)
+	if err != nil {
+		return errors.NewField("MinPeriodSecs", err)
+	}
+	// Deserialize `Paused`:
+	err = decoder.Decode(&obj.Paused)
+	if err != nil {
+		return errors.NewField("Paused", err)
+	}
+	return nil
+}
+
+func (obj *ProtocolUpdated) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling ProtocolUpdated: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalProtocolUpdated(buf []byte) (*ProtocolUpdated, error) {
+	obj := new(ProtocolUpdated)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// Per-query price in native base units per 1 000 tokens.
+type QueryPrice struct {
+	InputPer1k  uint64 `json:"inputPer1k"`
+	OutputPer1k uint64 `json:"outputPer1k"`
+}
+
+func (obj QueryPrice) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `InputPer1k`:
+	err = encoder.Encode(obj.InputPer1k)
+	if err != nil {
+		return errors.NewField("InputPer1k", err)
+	}
+	// Serialize `OutputPer1k`:
+	err = encoder.Encode(obj.OutputPer1k)
+	if err != nil {
+		return errors.NewField("OutputPer1k", err)
+	}
+	return nil
+}
+
+func (obj QueryPrice) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding QueryPrice: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *QueryPrice) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `InputPer1k`:
+	err = decoder.Decode(&obj.InputPer1k)
+	if err != nil {
+		return errors.NewField("InputPer1k", err)
+	}
+	// Deserialize `OutputPer1k`:
+	err = decoder.Decode(&obj.OutputPer1k)
+	if err != nil {
+		return errors.NewField("OutputPer1k", err)
+	}
+	return nil
+}
+
+func (obj *QueryPrice) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling QueryPrice: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalQueryPrice(buf []byte) (*QueryPrice, error) {
+	obj := new(QueryPrice)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
 // Per-query price in native base units, per 1 000 tokens. A change takes
 // effect at `effective_at`; runs served before it pay the previous price.
 type QueryPricing struct {
@@ -986,6 +2443,309 @@ func (obj *QueryPricing) Unmarshal(buf []byte) error {
 
 func UnmarshalQueryPricing(buf []byte) (*QueryPricing, error) {
 	obj := new(QueryPricing)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// A raise finalised: `stage` is `Active` or `Failed`.
+type RaiseFinalized struct {
+	Model        solanago.PublicKey `json:"model"`
+	Stage        Stage              `json:"stage"`
+	Raised       uint64             `json:"raised"`
+	Sold         uint64             `json:"sold"`
+	SoftCap      uint64             `json:"softCap"`
+	HardCap      uint64             `json:"hardCap"`
+	Contributors uint32             `json:"contributors"`
+
+	// Native base units; zero on failure (everything stays for refunds).
+	ProtocolFee uint64 `json:"protocolFee"`
+	ToTreasury  uint64 `json:"toTreasury"`
+	ToLiquidity uint64 `json:"toLiquidity"`
+
+	// MT base units minted into each vault; zero on failure.
+	MtSale      uint64 `json:"mtSale"`
+	MtCreator   uint64 `json:"mtCreator"`
+	MtLiquidity uint64 `json:"mtLiquidity"`
+	MtRewards   uint64 `json:"mtRewards"`
+
+	// MT base units in existence, now fixed.
+	MtSupply    uint64 `json:"mtSupply"`
+	FinalizedAt int64  `json:"finalizedAt"`
+}
+
+func (obj RaiseFinalized) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Model`:
+	err = encoder.Encode(obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Serialize `Stage`:
+	err = encoder.Encode(obj.Stage)
+	if err != nil {
+		return errors.NewField("Stage", err)
+	}
+	// Serialize `Raised`:
+	err = encoder.Encode(obj.Raised)
+	if err != nil {
+		return errors.NewField("Raised", err)
+	}
+	// Serialize `Sold`:
+	err = encoder.Encode(obj.Sold)
+	if err != nil {
+		return errors.NewField("Sold", err)
+	}
+	// Serialize `SoftCap`:
+	err = encoder.Encode(obj.SoftCap)
+	if err != nil {
+		return errors.NewField("SoftCap", err)
+	}
+	// Serialize `HardCap`:
+	err = encoder.Encode(obj.HardCap)
+	if err != nil {
+		return errors.NewField("HardCap", err)
+	}
+	// Serialize `Contributors`:
+	err = encoder.Encode(obj.Contributors)
+	if err != nil {
+		return errors.NewField("Contributors", err)
+	}
+	// Serialize `ProtocolFee`:
+	err = encoder.Encode(obj.ProtocolFee)
+	if err != nil {
+		return errors.NewField("ProtocolFee", err)
+	}
+	// Serialize `ToTreasury`:
+	err = encoder.Encode(obj.ToTreasury)
+	if err != nil {
+		return errors.NewField("ToTreasury", err)
+	}
+	// Serialize `ToLiquidity`:
+	err = encoder.Encode(obj.ToLiquidity)
+	if err != nil {
+		return errors.NewField("ToLiquidity", err)
+	}
+	// Serialize `MtSale`:
+	err = encoder.Encode(obj.MtSale)
+	if err != nil {
+		return errors.NewField("MtSale", err)
+	}
+	// Serialize `MtCreator`:
+	err = encoder.Encode(obj.MtCreator)
+	if err != nil {
+		return errors.NewField("MtCreator", err)
+	}
+	// Serialize `MtLiquidity`:
+	err = encoder.Encode(obj.MtLiquidity)
+	if err != nil {
+		return errors.NewField("MtLiquidity", err)
+	}
+	// Serialize `MtRewards`:
+	err = encoder.Encode(obj.MtRewards)
+	if err != nil {
+		return errors.NewField("MtRewards", err)
+	}
+	// Serialize `MtSupply`:
+	err = encoder.Encode(obj.MtSupply)
+	if err != nil {
+		return errors.NewField("MtSupply", err)
+	}
+	// Serialize `FinalizedAt`:
+	err = encoder.Encode(obj.FinalizedAt)
+	if err != nil {
+		return errors.NewField("FinalizedAt", err)
+	}
+	return nil
+}
+
+func (obj RaiseFinalized) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding RaiseFinalized: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *RaiseFinalized) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Model`:
+	err = decoder.Decode(&obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Deserialize `Stage`:
+	err = decoder.Decode(&obj.Stage)
+	if err != nil {
+		return errors.NewField("Stage", err)
+	}
+	// Deserialize `Raised`:
+	err = decoder.Decode(&obj.Raised)
+	if err != nil {
+		return errors.NewField("Raised", err)
+	}
+	// Deserialize `Sold`:
+	err = decoder.Decode(&obj.Sold)
+	if err != nil {
+		return errors.NewField("Sold", err)
+	}
+	// Deserialize `SoftCap`:
+	err = decoder.Decode(&obj.SoftCap)
+	if err != nil {
+		return errors.NewField("SoftCap", err)
+	}
+	// Deserialize `HardCap`:
+	err = decoder.Decode(&obj.HardCap)
+	if err != nil {
+		return errors.NewField("HardCap", err)
+	}
+	// Deserialize `Contributors`:
+	err = decoder.Decode(&obj.Contributors)
+	if err != nil {
+		return errors.NewField("Contributors", err)
+	}
+	// Deserialize `ProtocolFee`:
+	err = decoder.Decode(&obj.ProtocolFee)
+	if err != nil {
+		return errors.NewField("ProtocolFee", err)
+	}
+	// Deserialize `ToTreasury`:
+	err = decoder.Decode(&obj.ToTreasury)
+	if err != nil {
+		return errors.NewField("ToTreasury", err)
+	}
+	// Deserialize `ToLiquidity`:
+	err = decoder.Decode(&obj.ToLiquidity)
+	if err != nil {
+		return errors.NewField("ToLiquidity", err)
+	}
+	// Deserialize `MtSale`:
+	err = decoder.Decode(&obj.MtSale)
+	if err != nil {
+		return errors.NewField("MtSale", err)
+	}
+	// Deserialize `MtCreator`:
+	err = decoder.Decode(&obj.MtCreator)
+	if err != nil {
+		return errors.NewField("MtCreator", err)
+	}
+	// Deserialize `MtLiquidity`:
+	err = decoder.Decode(&obj.MtLiquidity)
+	if err != nil {
+		return errors.NewField("MtLiquidity", err)
+	}
+	// Deserialize `MtRewards`:
+	err = decoder.Decode(&obj.MtRewards)
+	if err != nil {
+		return errors.NewField("MtRewards", err)
+	}
+	// Deserialize `MtSupply`:
+	err = decoder.Decode(&obj.MtSupply)
+	if err != nil {
+		return errors.NewField("MtSupply", err)
+	}
+	// Deserialize `FinalizedAt`:
+	err = decoder.Decode(&obj.FinalizedAt)
+	if err != nil {
+		return errors.NewField("FinalizedAt", err)
+	}
+	return nil
+}
+
+func (obj *RaiseFinalized) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling RaiseFinalized: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalRaiseFinalized(buf []byte) (*RaiseFinalized, error) {
+	obj := new(RaiseFinalized)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+type Refunded struct {
+	Model       solanago.PublicKey `json:"model"`
+	Contributor solanago.PublicKey `json:"contributor"`
+	Destination solanago.PublicKey `json:"destination"`
+	Amount      uint64             `json:"amount"`
+}
+
+func (obj Refunded) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Model`:
+	err = encoder.Encode(obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Serialize `Contributor`:
+	err = encoder.Encode(obj.Contributor)
+	if err != nil {
+		return errors.NewField("Contributor", err)
+	}
+	// Serialize `Destination`:
+	err = encoder.Encode(obj.Destination)
+	if err != nil {
+		return errors.NewField("Destination", err)
+	}
+	// Serialize `Amount`:
+	err = encoder.Encode(obj.Amount)
+	if err != nil {
+		return errors.NewField("Amount", err)
+	}
+	return nil
+}
+
+func (obj Refunded) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding Refunded: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *Refunded) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Model`:
+	err = decoder.Decode(&obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Deserialize `Contributor`:
+	err = decoder.Decode(&obj.Contributor)
+	if err != nil {
+		return errors.NewField("Contributor", err)
+	}
+	// Deserialize `Destination`:
+	err = decoder.Decode(&obj.Destination)
+	if err != nil {
+		return errors.NewField("Destination", err)
+	}
+	// Deserialize `Amount`:
+	err = decoder.Decode(&obj.Amount)
+	if err != nil {
+		return errors.NewField("Amount", err)
+	}
+	return nil
+}
+
+func (obj *Refunded) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling Refunded: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalRefunded(buf []byte) (*Refunded, error) {
+	obj := new(Refunded)
 	err := obj.Unmarshal(buf)
 	if err != nil {
 		return nil, err
@@ -1203,13 +2963,16 @@ func UnmarshalRevenueState(buf []byte) (*RevenueState, error) {
 type Stage binary.BorshEnum
 
 const (
-	Stage_Funding Stage = iota
+	Stage_Launching Stage = iota
+	Stage_Funding
 	Stage_Active
 	Stage_Failed
 )
 
 func (value Stage) String() string {
 	switch value {
+	case Stage_Launching:
+		return "Launching"
 	case Stage_Funding:
 		return "Funding"
 	case Stage_Active:
@@ -1315,6 +3078,507 @@ func UnmarshalSupplySplit(buf []byte) (*SupplySplit, error) {
 	return obj, nil
 }
 
+// Settings to change; `None` keeps the current value. The native mint and
+// the fee vault never change: every model's vaults are built on them.
+type UpdateProtocolArgs struct {
+	SetupFee             *uint64 `bin:"optional" json:"setupFee,omitempty"`
+	ProtocolFeeBps       *uint16 `bin:"optional" json:"protocolFeeBps,omitempty"`
+	SwapFeeBps           *uint16 `bin:"optional" json:"swapFeeBps,omitempty"`
+	SwapProtocolShareBps *uint16 `bin:"optional" json:"swapProtocolShareBps,omitempty"`
+	MinPeriodSecs        *int64  `bin:"optional" json:"minPeriodSecs,omitempty"`
+
+	// Pause (true) or resume (false) launches and contributions.
+	Paused *bool `bin:"optional" json:"paused,omitempty"`
+
+	// Hand the protocol to a new admin.
+	NewAdmin *solanago.PublicKey `bin:"optional" json:"newAdmin,omitempty"`
+}
+
+func (obj UpdateProtocolArgs) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `SetupFee` (optional):
+	{
+		if obj.SetupFee == nil {
+			err = encoder.WriteOption(false)
+			if err != nil {
+				return errors.NewOption("SetupFee", fmt.Errorf("error while encoding optionality: %w", err))
+			}
+		} else {
+			err = encoder.WriteOption(true)
+			if err != nil {
+				return errors.NewOption("SetupFee", fmt.Errorf("error while encoding optionality: %w", err))
+			}
+			err = encoder.Encode(obj.SetupFee)
+			if err != nil {
+				return errors.NewField("SetupFee", err)
+			}
+		}
+	}
+	// Serialize `ProtocolFeeBps` (optional):
+	{
+		if obj.ProtocolFeeBps == nil {
+			err = encoder.WriteOption(false)
+			if err != nil {
+				return errors.NewOption("ProtocolFeeBps", fmt.Errorf("error while encoding optionality: %w", err))
+			}
+		} else {
+			err = encoder.WriteOption(true)
+			if err != nil {
+				return errors.NewOption("ProtocolFeeBps", fmt.Errorf("error while encoding optionality: %w", err))
+			}
+			err = encoder.Encode(obj.ProtocolFeeBps)
+			if err != nil {
+				return errors.NewField("ProtocolFeeBps", err)
+			}
+		}
+	}
+	// Serialize `SwapFeeBps` (optional):
+	{
+		if obj.SwapFeeBps == nil {
+			err = encoder.WriteOption(false)
+			if err != nil {
+				return errors.NewOption("SwapFeeBps", fmt.Errorf("error while encoding optionality: %w", err))
+			}
+		} else {
+			err = encoder.WriteOption(true)
+			if err != nil {
+				return errors.NewOption("SwapFeeBps", fmt.Errorf("error while encoding optionality: %w", err))
+			}
+			err = encoder.Encode(obj.SwapFeeBps)
+			if err != nil {
+				return errors.NewField("SwapFeeBps", err)
+			}
+		}
+	}
+	// Serialize `SwapProtocolShareBps` (optional):
+	{
+		if obj.SwapProtocolShareBps == nil {
+			err = encoder.WriteOption(false)
+			if err != nil {
+				return errors.NewOption("SwapProtocolShareBps", fmt.Errorf("error while encoding optionality: %w", err))
+			}
+		} else {
+			err = encoder.WriteOption(true)
+			if err != nil {
+				return errors.NewOption("SwapProtocolShareBps", fmt.Errorf("error while encoding optionality: %w", err))
+			}
+			err = encoder.Encode(obj.SwapProtocolShareBps)
+			if err != nil {
+				return errors.NewField("SwapProtocolShareBps", err)
+			}
+		}
+	}
+	// Serialize `MinPeriodSecs` (optional):
+	{
+		if obj.MinPeriodSecs == nil {
+			err = encoder.WriteOption(false)
+			if err != nil {
+				return errors.NewOption("MinPeriodSecs", fmt.Errorf("error while encoding optionality: %w", err))
+			}
+		} else {
+			err = encoder.WriteOption(true)
+			if err != nil {
+				return errors.NewOption("MinPeriodSecs", fmt.Errorf("error while encoding optionality: %w", err))
+			}
+			err = encoder.Encode(obj.MinPeriodSecs)
+			if err != nil {
+				return errors.NewField("MinPeriodSecs", err)
+			}
+		}
+	}
+	// Serialize `Paused` (optional):
+	{
+		if obj.Paused == nil {
+			err = encoder.WriteOption(false)
+			if err != nil {
+				return errors.NewOption("Paused", fmt.Errorf("error while encoding optionality: %w", err))
+			}
+		} else {
+			err = encoder.WriteOption(true)
+			if err != nil {
+				return errors.NewOption("Paused", fmt.Errorf("error while encoding optionality: %w", err))
+			}
+			err = encoder.Encode(obj.Paused)
+			if err != nil {
+				return errors.NewField("Paused", err)
+			}
+		}
+	}
+	// Serialize `NewAdmin` (optional):
+	{
+		if obj.NewAdmin == nil {
+			err = encoder.WriteOption(false)
+			if err != nil {
+				return errors.NewOption("NewAdmin", fmt.Errorf("error while encoding optionality: %w", err))
+			}
+		} else {
+			err = encoder.WriteOption(true)
+			if err != nil {
+				return errors.NewOption("NewAdmin", fmt.Errorf("error while encoding optionality: %w", err))
+			}
+			err = encoder.Encode(obj.NewAdmin)
+			if err != nil {
+				return errors.NewField("NewAdmin", err)
+			}
+		}
+	}
+	return nil
+}
+
+func (obj UpdateProtocolArgs) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding UpdateProtocolArgs: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *UpdateProtocolArgs) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `SetupFee` (optional):
+	{
+		ok, err := decoder.ReadOption()
+		if err != nil {
+			return errors.NewOption("SetupFee", fmt.Errorf("error while reading optionality: %w", err))
+		}
+		if ok {
+			err = decoder.Decode(&obj.SetupFee)
+			if err != nil {
+				return errors.NewField("SetupFee", err)
+			}
+		}
+	}
+	// Deserialize `ProtocolFeeBps` (optional):
+	{
+		ok, err := decoder.ReadOption()
+		if err != nil {
+			return errors.NewOption("ProtocolFeeBps", fmt.Errorf("error while reading optionality: %w", err))
+		}
+		if ok {
+			err = decoder.Decode(&obj.ProtocolFeeBps)
+			if err != nil {
+				return errors.NewField("ProtocolFeeBps", err)
+			}
+		}
+	}
+	// Deserialize `SwapFeeBps` (optional):
+	{
+		ok, err := decoder.ReadOption()
+		if err != nil {
+			return errors.NewOption("SwapFeeBps", fmt.Errorf("error while reading optionality: %w", err))
+		}
+		if ok {
+			err = decoder.Decode(&obj.SwapFeeBps)
+			if err != nil {
+				return errors.NewField("SwapFeeBps", err)
+			}
+		}
+	}
+	// Deserialize `SwapProtocolShareBps` (optional):
+	{
+		ok, err := decoder.ReadOption()
+		if err != nil {
+			return errors.NewOption("SwapProtocolShareBps", fmt.Errorf("error while reading optionality: %w", err))
+		}
+		if ok {
+			err = decoder.Decode(&obj.SwapProtocolShareBps)
+			if err != nil {
+				return errors.NewField("SwapProtocolShareBps", err)
+			}
+		}
+	}
+	// Deserialize `MinPeriodSecs` (optional):
+	{
+		ok, err := decoder.ReadOption()
+		if err != nil {
+			return errors.NewOption("MinPeriodSecs", fmt.Errorf("error while reading optionality: %w", err))
+		}
+		if ok {
+			err = decoder.Decode(&obj.MinPeriodSecs)
+			if err != nil {
+				return errors.NewField("MinPeriodSecs", err)
+			}
+		}
+	}
+	// Deserialize `Paused` (optional):
+	{
+		ok, err := decoder.ReadOption()
+		if err != nil {
+			return errors.NewOption("Paused", fmt.Errorf("error while reading optionality: %w", err))
+		}
+		if ok {
+			err = decoder.Decode(&obj.Paused)
+			if err != nil {
+				return errors.NewField("Paused", err)
+			}
+		}
+	}
+	// Deserialize `NewAdmin` (optional):
+	{
+		ok, err := decoder.ReadOption()
+		if err != nil {
+			return errors.NewOption("NewAdmin", fmt.Errorf("error while reading optionality: %w", err))
+		}
+		if ok {
+			err = decoder.Decode(&obj.NewAdmin)
+			if err != nil {
+				return errors.NewField("NewAdmin", err)
+			}
+		}
+	}
+	return nil
+}
+
+func (obj *UpdateProtocolArgs) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling UpdateProtocolArgs: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalUpdateProtocolArgs(buf []byte) (*UpdateProtocolArgs, error) {
+	obj := new(UpdateProtocolArgs)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// Canonical bumps of the model's vaults, stored when they are opened.
+type VaultBumps struct {
+	Raise           uint8 `json:"raise"`
+	Treasury        uint8 `json:"treasury"`
+	Revenue         uint8 `json:"revenue"`
+	LiquidityNative uint8 `json:"liquidityNative"`
+	Sale            uint8 `json:"sale"`
+	Creator         uint8 `json:"creator"`
+	Liquidity       uint8 `json:"liquidity"`
+	Rewards         uint8 `json:"rewards"`
+}
+
+func (obj VaultBumps) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Raise`:
+	err = encoder.Encode(obj.Raise)
+	if err != nil {
+		return errors.NewField("Raise", err)
+	}
+	// Serialize `Treasury`:
+	err = encoder.Encode(obj.Treasury)
+	if err != nil {
+		return errors.NewField("Treasury", err)
+	}
+	// Serialize `Revenue`:
+	err = encoder.Encode(obj.Revenue)
+	if err != nil {
+		return errors.NewField("Revenue", err)
+	}
+	// Serialize `LiquidityNative`:
+	err = encoder.Encode(obj.LiquidityNative)
+	if err != nil {
+		return errors.NewField("LiquidityNative", err)
+	}
+	// Serialize `Sale`:
+	err = encoder.Encode(obj.Sale)
+	if err != nil {
+		return errors.NewField("Sale", err)
+	}
+	// Serialize `Creator`:
+	err = encoder.Encode(obj.Creator)
+	if err != nil {
+		return errors.NewField("Creator", err)
+	}
+	// Serialize `Liquidity`:
+	err = encoder.Encode(obj.Liquidity)
+	if err != nil {
+		return errors.NewField("Liquidity", err)
+	}
+	// Serialize `Rewards`:
+	err = encoder.Encode(obj.Rewards)
+	if err != nil {
+		return errors.NewField("Rewards", err)
+	}
+	return nil
+}
+
+func (obj VaultBumps) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding VaultBumps: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *VaultBumps) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Raise`:
+	err = decoder.Decode(&obj.Raise)
+	if err != nil {
+		return errors.NewField("Raise", err)
+	}
+	// Deserialize `Treasury`:
+	err = decoder.Decode(&obj.Treasury)
+	if err != nil {
+		return errors.NewField("Treasury", err)
+	}
+	// Deserialize `Revenue`:
+	err = decoder.Decode(&obj.Revenue)
+	if err != nil {
+		return errors.NewField("Revenue", err)
+	}
+	// Deserialize `LiquidityNative`:
+	err = decoder.Decode(&obj.LiquidityNative)
+	if err != nil {
+		return errors.NewField("LiquidityNative", err)
+	}
+	// Deserialize `Sale`:
+	err = decoder.Decode(&obj.Sale)
+	if err != nil {
+		return errors.NewField("Sale", err)
+	}
+	// Deserialize `Creator`:
+	err = decoder.Decode(&obj.Creator)
+	if err != nil {
+		return errors.NewField("Creator", err)
+	}
+	// Deserialize `Liquidity`:
+	err = decoder.Decode(&obj.Liquidity)
+	if err != nil {
+		return errors.NewField("Liquidity", err)
+	}
+	// Deserialize `Rewards`:
+	err = decoder.Decode(&obj.Rewards)
+	if err != nil {
+		return errors.NewField("Rewards", err)
+	}
+	return nil
+}
+
+func (obj *VaultBumps) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling VaultBumps: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalVaultBumps(buf []byte) (*VaultBumps, error) {
+	obj := new(VaultBumps)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+type VestedClaimed struct {
+	Model       solanago.PublicKey `json:"model"`
+	Creator     solanago.PublicKey `json:"creator"`
+	Destination solanago.PublicKey `json:"destination"`
+	Amount      uint64             `json:"amount"`
+
+	// Claimed so far, including this claim, and the creator's whole allocation.
+	ClaimedTotal uint64 `json:"claimedTotal"`
+	Allocation   uint64 `json:"allocation"`
+}
+
+func (obj VestedClaimed) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Model`:
+	err = encoder.Encode(obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Serialize `Creator`:
+	err = encoder.Encode(obj.Creator)
+	if err != nil {
+		return errors.NewField("Creator", err)
+	}
+	// Serialize `Destination`:
+	err = encoder.Encode(obj.Destination)
+	if err != nil {
+		return errors.NewField("Destination", err)
+	}
+	// Serialize `Amount`:
+	err = encoder.Encode(obj.Amount)
+	if err != nil {
+		return errors.NewField("Amount", err)
+	}
+	// Serialize `ClaimedTotal`:
+	err = encoder.Encode(obj.ClaimedTotal)
+	if err != nil {
+		return errors.NewField("ClaimedTotal", err)
+	}
+	// Serialize `Allocation`:
+	err = encoder.Encode(obj.Allocation)
+	if err != nil {
+		return errors.NewField("Allocation", err)
+	}
+	return nil
+}
+
+func (obj VestedClaimed) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding VestedClaimed: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *VestedClaimed) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Model`:
+	err = decoder.Decode(&obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Deserialize `Creator`:
+	err = decoder.Decode(&obj.Creator)
+	if err != nil {
+		return errors.NewField("Creator", err)
+	}
+	// Deserialize `Destination`:
+	err = decoder.Decode(&obj.Destination)
+	if err != nil {
+		return errors.NewField("Destination", err)
+	}
+	// Deserialize `Amount`:
+	err = decoder.Decode(&obj.Amount)
+	if err != nil {
+		return errors.NewField("Amount", err)
+	}
+	// Deserialize `ClaimedTotal`:
+	err = decoder.Decode(&obj.ClaimedTotal)
+	if err != nil {
+		return errors.NewField("ClaimedTotal", err)
+	}
+	// Deserialize `Allocation`:
+	err = decoder.Decode(&obj.Allocation)
+	if err != nil {
+		return errors.NewField("Allocation", err)
+	}
+	return nil
+}
+
+func (obj *VestedClaimed) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling VestedClaimed: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalVestedClaimed(buf []byte) (*VestedClaimed, error) {
+	obj := new(VestedClaimed)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
 // Creator allocation vesting: nothing before `start + cliff_secs`, then
 // linear until `start + duration_secs`. `start` is the finalisation time.
 type Vesting struct {
@@ -1392,6 +3656,67 @@ func (obj *Vesting) Unmarshal(buf []byte) error {
 
 func UnmarshalVesting(buf []byte) (*Vesting, error) {
 	obj := new(Vesting)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// The creator allocation's vesting, counted from finalisation.
+type VestingTerms struct {
+	CliffSecs    int64 `json:"cliffSecs"`
+	DurationSecs int64 `json:"durationSecs"`
+}
+
+func (obj VestingTerms) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `CliffSecs`:
+	err = encoder.Encode(obj.CliffSecs)
+	if err != nil {
+		return errors.NewField("CliffSecs", err)
+	}
+	// Serialize `DurationSecs`:
+	err = encoder.Encode(obj.DurationSecs)
+	if err != nil {
+		return errors.NewField("DurationSecs", err)
+	}
+	return nil
+}
+
+func (obj VestingTerms) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding VestingTerms: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *VestingTerms) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `CliffSecs`:
+	err = decoder.Decode(&obj.CliffSecs)
+	if err != nil {
+		return errors.NewField("CliffSecs", err)
+	}
+	// Deserialize `DurationSecs`:
+	err = decoder.Decode(&obj.DurationSecs)
+	if err != nil {
+		return errors.NewField("DurationSecs", err)
+	}
+	return nil
+}
+
+func (obj *VestingTerms) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling VestingTerms: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalVestingTerms(buf []byte) (*VestingTerms, error) {
+	obj := new(VestingTerms)
 	err := obj.Unmarshal(buf)
 	if err != nil {
 		return nil, err

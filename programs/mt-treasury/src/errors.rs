@@ -1,4 +1,5 @@
 //! Every way an instruction can refuse, worded for the person who sees it in the CLI.
+//! New variants go at the end: the numeric codes are part of the interface.
 use anchor_lang::prelude::*;
 
 #[error_code]
@@ -15,4 +16,96 @@ pub enum TreasuryError {
     ZeroAmount,
     #[msg("The model is not active: its raise has not succeeded.")]
     ModelNotActive,
+
+    // Protocol administration.
+    #[msg("Only the protocol admin may do this.")]
+    NotAdmin,
+    #[msg("The protocol is paused: launches and contributions are stopped (claims, refunds and finalisation still work).")]
+    ProtocolPaused,
+    #[msg("Nothing to change: pass at least one setting.")]
+    NothingToUpdate,
+
+    // Launch parameters.
+    #[msg("The hard supply must be greater than zero.")]
+    ZeroSupply,
+    #[msg("The supply split (creator + crowdfund + liquidity + contributor rewards) must add up exactly to the hard supply.")]
+    SupplySplitMismatch,
+    #[msg("The crowdfund allocation must be greater than zero.")]
+    ZeroSaleAllocation,
+    #[msg("The price must be greater than zero.")]
+    ZeroPrice,
+    #[msg("A per-query price is too high (above 18446744073709 native base units per 1k tokens).")]
+    PriceTooHigh,
+    #[msg("The soft cap must be greater than zero.")]
+    ZeroSoftCap,
+    #[msg("The soft cap is above the hard cap.")]
+    SoftCapAboveHardCap,
+    #[msg("The hard cap buys more MT than the crowdfund allocation holds; lower the hard cap or raise the price.")]
+    HardCapExceedsSale,
+    #[msg("The hard cap buys no MT at this price; raise the hard cap or lower the price.")]
+    HardCapTooSmall,
+    #[msg("The per-wallet cap buys no MT at this price; raise it (it must be greater than zero).")]
+    WalletCapTooSmall,
+    #[msg("The crowdfund must end after it starts.")]
+    EndBeforeStart,
+    #[msg("The crowdfund ends too soon: it must stay open at least the protocol's minimum period from now.")]
+    EndTooSoon,
+    #[msg("Invalid vesting: the cliff and duration must not be negative and the cliff must not exceed the duration.")]
+    InvalidVesting,
+    #[msg("Governance quorum and approval threshold must be greater than zero.")]
+    ZeroGovernanceBps,
+    #[msg("The minimum MT to propose is above the hard supply.")]
+    ProposeThresholdAboveSupply,
+    #[msg("The name must be 1 to 32 bytes.")]
+    InvalidName,
+    #[msg("The symbol must be 1 to 10 bytes.")]
+    InvalidSymbol,
+    #[msg("The metadata URI must be at most 200 bytes.")]
+    UriTooLong,
+    #[msg("An allowlist root of all zeros is not a valid Merkle root; omit it for an open crowdfund.")]
+    ZeroAllowlistRoot,
+
+    // Launch sequence and stages.
+    #[msg("The model is not being launched (its MT and vaults already exist).")]
+    NotLaunching,
+    #[msg("Only the model's creator may do this.")]
+    NotCreator,
+    #[msg("The model is not raising funds.")]
+    NotFunding,
+
+    // Crowdfund.
+    #[msg("The crowdfund has not started yet.")]
+    RaiseNotStarted,
+    #[msg("The crowdfund has ended; finalise it, then claim MT or a refund.")]
+    RaiseEnded,
+    #[msg("The hard cap has been reached: nothing is left to buy.")]
+    HardCapReached,
+    #[msg("The amount is too small to buy one MT base unit at this price.")]
+    ContributionTooSmall,
+    #[msg("This contribution would take the wallet past the crowdfund's per-wallet cap.")]
+    WalletCapExceeded,
+    #[msg("The fill is below the minimum MT you accepted (the hard cap is nearly reached).")]
+    FillBelowMinimum,
+    #[msg("This wallet is not on the crowdfund's allowlist (or the proof is wrong).")]
+    NotOnAllowlist,
+    #[msg("The allowlist proof is longer than 20 hashes.")]
+    ProofTooLong,
+    #[msg("The raise cannot be finalised yet: it is still open and not sold out.")]
+    RaiseNotOver,
+
+    // Claims and refunds.
+    #[msg("This contribution's MT has already been claimed.")]
+    AlreadyClaimed,
+    #[msg("This contribution has already been refunded.")]
+    AlreadyRefunded,
+    #[msg("Refunds are only for failed raises; this raise did not fail.")]
+    RaiseNotFailed,
+    #[msg("Nothing has vested since the last claim.")]
+    NothingVested,
+    #[msg("Minting would exceed the model's hard supply.")]
+    SupplyCapExceeded,
+    #[msg("That is not the protocol's native token mint.")]
+    WrongNativeMint,
+    #[msg("That is not this model's MT mint.")]
+    WrongMtMint,
 }

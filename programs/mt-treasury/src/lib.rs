@@ -13,6 +13,7 @@
 
 use anchor_lang::prelude::*;
 
+pub mod allowlist;
 pub mod errors;
 pub mod events;
 pub mod instructions;
@@ -30,6 +31,53 @@ pub mod mt_treasury {
     /// Creates the protocol: native token, fees and the fee vault. Once.
     pub fn init_protocol(ctx: Context<InitProtocol>, args: InitProtocolArgs) -> Result<()> {
         InitProtocol::init_protocol(ctx, args)
+    }
+
+    /// Changes fees, minimum periods, the pause switch or the admin. Admin only.
+    pub fn update_protocol(ctx: Context<UpdateProtocol>, args: UpdateProtocolArgs) -> Result<()> {
+        UpdateProtocol::update_protocol(ctx, args)
+    }
+
+    /// Launch step 1/3: fixes a new model's supply split, vesting, crowdfund
+    /// terms, governance, revenue and query-price rules; charges the set-up fee.
+    pub fn launch_model(ctx: Context<LaunchModel>, args: LaunchModelArgs) -> Result<()> {
+        LaunchModel::launch_model(ctx, args)
+    }
+
+    /// Launch step 2/3: creates the model's MT mint (Token-2022) with its name, symbol and URI on the mint.
+    pub fn create_model_token(ctx: Context<CreateModelToken>, args: CreateModelTokenArgs) -> Result<()> {
+        CreateModelToken::create_model_token(ctx, args)
+    }
+
+    /// Launch step 3/3: creates the model's vaults and opens its crowdfund.
+    pub fn open_model_vaults(ctx: Context<OpenModelVaults>) -> Result<()> {
+        OpenModelVaults::open_model_vaults(ctx)
+    }
+
+    /// Buys MT in an open crowdfund (partial fill at the hard cap); MT is claimable once the raise succeeds.
+    pub fn contribute(ctx: Context<Contribute>, args: ContributeArgs) -> Result<()> {
+        Contribute::contribute(ctx, args)
+    }
+
+    /// Closes a due raise, by anyone, once: success mints the fixed supply and
+    /// pays out the proceeds; failure opens refunds.
+    pub fn finalize_raise(ctx: Context<FinalizeRaise>) -> Result<()> {
+        FinalizeRaise::finalize_raise(ctx)
+    }
+
+    /// Sends a contributor the MT they bought, once, after a successful raise.
+    pub fn claim_mt(ctx: Context<ClaimMt>) -> Result<()> {
+        ClaimMt::claim_mt(ctx)
+    }
+
+    /// Returns a contributor's payment, once, after a failed raise.
+    pub fn refund(ctx: Context<Refund>) -> Result<()> {
+        Refund::refund(ctx)
+    }
+
+    /// Sends the creator their vested, unclaimed MT.
+    pub fn claim_vested(ctx: Context<ClaimVested>) -> Result<()> {
+        ClaimVested::claim_vested(ctx)
     }
 
     /// Pays native tokens into a model's revenue: the depositors' share to the

@@ -213,3 +213,34 @@ pub fn assert_instruction_error(result: &TxResult, expected: InstructionError) {
         },
     }
 }
+
+/// Every `emit_cpi!` event of type `T` in a landed transaction, in order
+/// (inner instructions whose data is Anchor's event tag, `T`'s discriminator
+/// and its Borsh body).
+pub fn events<T: anchor_lang::Event + anchor_lang::AnchorDeserialize>(meta: &TransactionMetadata) -> Vec<T> {
+    const TAG: [u8; 8] = [0xe4, 0x45, 0xa5, 0x2e, 0x51, 0xcb, 0x9a, 0x1d];
+    meta.inner_instructions
+        .iter()
+        .flatten()
+        .filter_map(|inner| {
+            let data = &inner.instruction.data;
+            let rest = data.strip_prefix(&TAG[..])?.strip_prefix(T::DISCRIMINATOR)?;
+            T::try_from_slice(rest).ok()
+        })
+        .collect()
+}
+
+/// The single event of type `T` in a landed transaction; panics if there is not exactly one.
+#[track_caller]
+pub fn event<T: anchor_lang::Event + anchor_lang::AnchorDeserialize>(meta: &TransactionMetadata) -> T {
+    let mut all = events::<T>(meta);
+    assert_eq!(all.len(), 1, "expected exactly one {} event", std::any::type_name::<T>());
+    all.remove(0)
+}
+
+/// The mint authority of an SPL Token or Token-2022 mint (None once removed).
+pub fn mint_authority(h: &Harness, mint: &Pubkey) -> Option<Pubkey> {
+    let a = h.chain.account(mint).expect("mint exists");
+    let data = a.data();
+    (data[0..4] == [1, 0, 0, 0]).then(|| Pubkey::new_from_array(data[4..36].try_into().unwrap()))
+}

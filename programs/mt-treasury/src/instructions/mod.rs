@@ -1,5 +1,23 @@
+pub mod claim_mt;
+pub mod claim_vested;
+pub mod contribute;
+pub mod create_model_token;
 pub mod deposit_revenue;
+pub mod finalize_raise;
 pub mod init_protocol;
+pub mod launch_model;
+pub mod open_model_vaults;
+pub mod refund;
+pub mod update_protocol;
 
+pub use claim_mt::*;
+pub use claim_vested::*;
+pub use contribute::*;
+pub use create_model_token::*;
 pub use deposit_revenue::*;
+pub use finalize_raise::*;
 pub use init_protocol::*;
+pub use launch_model::*;
+pub use open_model_vaults::*;
+pub use refund::*;
+pub use update_protocol::*;

@@ -1,5 +1,8 @@
 use anchor_lang::prelude::*;
 
+use crate::errors::TreasuryError;
+use crate::math::{mul_div_ceil, mul_div_floor};
+
 /// Decimals of every Model Token.
 pub const MT_DECIMALS: u8 = 6;
 /// One whole MT in base units.
@@ -8,6 +11,9 @@ pub const MT_UNIT: u64 = 1_000_000;
 /// Lifecycle of a model.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, PartialEq, Eq, Debug, InitSpace)]
 pub enum Stage {
+    /// Terms fixed and set-up fee paid; the MT mint and the vaults are still
+    /// being created (`create_model_token`, `open_model_vaults`).
+    Launching,
     /// Crowdfund open or awaiting finalisation.
     Funding,
     /// Raise succeeded: supply minted and fixed, DAO running.
@@ -26,6 +32,45 @@ pub struct SupplySplit {
     pub contributor_rewards: u64,
 }
 
+/// Where the hard supply goes when a raise succeeds, in MT base units.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct MtAllocation {
+    /// MT sold, held for contributors' `claim_mt`.
+    pub sale: u64,
+    pub creator: u64,
+    pub liquidity: u64,
+    /// The contributor-rewards pool plus the unsold part of the sale allocation.
+    pub rewards: u64,
+}
+
+impl MtAllocation {
+    pub fn total(&self) -> Option<u64> {
+        self.sale.checked_add(self.creator)?.checked_add(self.liquidity)?.checked_add(self.rewards)
+    }
+}
+
+impl SupplySplit {
+    /// Sum of the four parts, or None on overflow.
+    pub fn parts_total(&self) -> Option<u64> {
+        self.creator.checked_add(self.crowdfund)?.checked_add(self.liquidity)?.checked_add(self.contributor_rewards)
+    }
+
+    /// The vault allocations at a successful finalisation with `sold` MT
+    /// sold. Unsold sale MT joins the contributor-rewards pool, so the whole
+    /// hard supply is minted and the supply is fixed.
+    pub fn allocation(&self, sold: u64) -> Result<MtAllocation> {
+        let unsold = self.crowdfund.checked_sub(sold).ok_or(TreasuryError::MathOverflow)?;
+        let allocation = MtAllocation {
+            sale: sold,
+            creator: self.creator,
+            liquidity: self.liquidity,
+            rewards: self.contributor_rewards.checked_add(unsold).ok_or(TreasuryError::MathOverflow)?,
+        };
+        require!(allocation.total() == Some(self.hard_supply), TreasuryError::SupplySplitMismatch);
+        Ok(allocation)
+    }
+}
+
 /// Creator allocation vesting: nothing before `start + cliff_secs`, then
 /// linear until `start + duration_secs`. `start` is the finalisation time.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, PartialEq, Eq, Debug, InitSpace)]
@@ -34,6 +79,27 @@ pub struct Vesting {
     pub cliff_secs: i64,
     pub duration_secs: i64,
     pub claimed: u64,
+}
+
+impl Vesting {
+    /// MT vested by `now` out of `total`: none before the cliff, all from
+    /// `start + duration_secs`, linear in between (rounded down).
+    pub fn vested(&self, total: u64, now: i64) -> Result<u64> {
+        let elapsed = now.checked_sub(self.start).ok_or(TreasuryError::MathOverflow)?;
+        if elapsed < self.cliff_secs || elapsed < 0 {
+            return Ok(0);
+        }
+        if elapsed >= self.duration_secs {
+            return Ok(total);
+        }
+        // 0 <= elapsed < duration_secs here, so both casts are exact.
+        mul_div_floor(total, elapsed as u64, self.duration_secs as u64)
+    }
+
+    /// Vested and not yet claimed.
+    pub fn claimable(&self, total: u64, now: i64) -> Result<u64> {
+        self.vested(total, now)?.checked_sub(self.claimed).ok_or_else(|| error!(TreasuryError::MathOverflow))
+    }
 }
 
 /// The crowdfund's terms and progress. Amounts in native base units unless noted.
@@ -56,6 +122,92 @@ pub struct Crowdfund {
     pub sold: u64,
     pub contributors: u32,
     pub finalized_at: i64,
+    /// Set at a successful finalisation: the protocol's fee on the raise, and
+    /// the native tokens moved to the liquidity-native vault for the market.
+    pub protocol_fee: u64,
+    pub liquidity_native: u64,
+}
+
+/// What a contribution buys: `mt` base units for `cost` native base units.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Fill {
+    pub mt: u64,
+    pub cost: u64,
+}
+
+/// How a successful raise's proceeds are split, in native base units.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Proceeds {
+    pub protocol_fee: u64,
+    pub liquidity: u64,
+    pub treasury: u64,
+}
+
+impl Crowdfund {
+    /// The contribution window, defined once: from `start` inclusive to `end` exclusive.
+    pub fn is_open(&self, now: i64) -> bool {
+        self.start <= now && now < self.end
+    }
+
+    /// The window has closed (`now >= end`).
+    pub fn has_ended(&self, now: i64) -> bool {
+        now >= self.end
+    }
+
+    /// MT base units that `native` buys, rounded down (the buyer gets no fraction).
+    pub fn mt_for(&self, native: u64) -> Result<u64> {
+        mul_div_floor(native, MT_UNIT, self.price)
+    }
+
+    /// Native base units that `mt` base units cost, rounded up (the buyer pays every fraction).
+    pub fn cost_of(&self, mt: u64) -> Result<u64> {
+        mul_div_ceil(mt, self.price, MT_UNIT)
+    }
+
+    /// No further MT can be bought: what is left under the hard cap buys
+    /// nothing, or the sale allocation is gone.
+    pub fn sold_out(&self, sale_allocation: u64) -> Result<bool> {
+        let room = self.hard_cap.checked_sub(self.raised).ok_or(TreasuryError::MathOverflow)?;
+        Ok(self.sold >= sale_allocation || self.mt_for(room)? == 0)
+    }
+
+    /// What offering `offered` native base units buys now, for a wallet that
+    /// has paid `wallet_paid` so far. First come, first served: near the hard
+    /// cap the fill is partial and costs only what it buys. Never sells past
+    /// the hard cap or the sale allocation; never takes a wallet past its cap.
+    pub fn fill(&self, sale_allocation: u64, wallet_paid: u64, offered: u64) -> Result<Fill> {
+        require!(offered > 0, TreasuryError::ZeroAmount);
+        require!(!self.sold_out(sale_allocation)?, TreasuryError::HardCapReached);
+        let room = self.hard_cap.checked_sub(self.raised).ok_or(TreasuryError::MathOverflow)?;
+        let unsold = sale_allocation.checked_sub(self.sold).ok_or(TreasuryError::MathOverflow)?;
+        let mt = self.mt_for(offered.min(room))?.min(unsold);
+        require!(mt > 0, TreasuryError::ContributionTooSmall);
+        let cost = self.cost_of(mt)?;
+        let wallet_total = wallet_paid.checked_add(cost).ok_or(TreasuryError::MathOverflow)?;
+        require!(wallet_total <= self.per_wallet_cap, TreasuryError::WalletCapExceeded);
+        Ok(Fill { mt, cost })
+    }
+
+    /// The raise met its soft cap.
+    pub fn succeeded(&self) -> bool {
+        self.raised >= self.soft_cap
+    }
+
+    /// Finalisation is due: the window has closed or nothing more can be bought.
+    pub fn can_finalize(&self, now: i64, sale_allocation: u64) -> Result<bool> {
+        Ok(self.has_ended(now) || self.sold_out(sale_allocation)?)
+    }
+
+    /// Splits a successful raise: the protocol fee (rounded up) first, then
+    /// `liquidity_bps` of the rest (rounded down) for the market, the
+    /// remainder to the model treasury. The three parts sum to `raised`.
+    pub fn proceeds(&self, protocol_fee_bps: u16) -> Result<Proceeds> {
+        let protocol_fee = crate::math::bps_ceil(self.raised, protocol_fee_bps)?;
+        let net = self.raised.checked_sub(protocol_fee).ok_or(TreasuryError::MathOverflow)?;
+        let liquidity = crate::math::bps_floor(net, self.liquidity_bps)?;
+        let treasury = net.checked_sub(liquidity).ok_or(TreasuryError::MathOverflow)?;
+        Ok(Proceeds { protocol_fee, liquidity, treasury })
+    }
 }
 
 /// Governance rules; changeable by governance within the protocol's bounds.
@@ -129,4 +281,22 @@ pub struct Model {
     pub proposal_count: u64,
     pub bump: u8,
     pub mint_bump: u8,
+    pub vault_bumps: VaultBumps,
+}
+
+/// Canonical bumps of the model's vaults, stored when they are opened.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, PartialEq, Eq, Debug, Default, InitSpace)]
+pub struct VaultBumps {
+    pub raise: u8,
+    pub treasury: u8,
+    pub revenue: u8,
+    pub liquidity_native: u8,
+    pub sale: u8,
+    pub creator: u8,
+    pub liquidity: u8,
+    pub rewards: u8,
+}
+
+impl Model {
+    pub const SPACE: usize = 8 + Self::INIT_SPACE;
 }

@@ -15,6 +15,9 @@ pub const RAISE_VAULT: &[u8] = b"raise_vault";
 pub const TREASURY_VAULT: &[u8] = b"treasury_vault";
 /// Native-token revenue owed to MT depositors, paid out by `claim_rewards`.
 pub const REVENUE_VAULT: &[u8] = b"revenue_vault";
+/// Native tokens earmarked at finalisation (the model's `liquidity_bps` of
+/// the net raise) for the native side of the model's market.
+pub const LIQUIDITY_NATIVE_VAULT: &[u8] = b"liquidity_native_vault";
 /// MT allocations, minted at finalisation.
 pub const SALE_VAULT: &[u8] = b"sale_vault";
 pub const CREATOR_VAULT: &[u8] = b"creator_vault";
