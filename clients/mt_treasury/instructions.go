@@ -109,11 +109,11 @@ func NewContributeInstruction(
 	// Accounts:
 	contributorAccount solanago.PublicKey,
 	protocolAccount solanago.PublicKey,
+	nativeMintAccount solanago.PublicKey,
 	modelAccount solanago.PublicKey,
 	contributionAccount solanago.PublicKey,
 	sourceAccount solanago.PublicKey,
 	raiseVaultAccount solanago.PublicKey,
-	nativeMintAccount solanago.PublicKey,
 	nativeTokenProgramAccount solanago.PublicKey,
 	systemProgramAccount solanago.PublicKey,
 	eventAuthorityAccount solanago.PublicKey,
@@ -142,17 +142,17 @@ func NewContributeInstruction(
 		accounts__.Append(solanago.NewAccountMeta(contributorAccount, true, true))
 		// Account 1 "protocol": Read-only, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(protocolAccount, false, false))
-		// Account 2 "model": Writable, Non-signer, Required
+		// Account 2 "native_mint": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nativeMintAccount, false, false))
+		// Account 3 "model": Writable, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(modelAccount, true, false))
-		// Account 3 "contribution": Writable, Non-signer, Required
+		// Account 4 "contribution": Writable, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(contributionAccount, true, false))
-		// Account 4 "source": Writable, Non-signer, Required
+		// Account 5 "source": Writable, Non-signer, Required
 		// The contributor's native-token account paying for the MT.
 		accounts__.Append(solanago.NewAccountMeta(sourceAccount, true, false))
-		// Account 5 "raise_vault": Writable, Non-signer, Required
+		// Account 6 "raise_vault": Writable, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(raiseVaultAccount, true, false))
-		// Account 6 "native_mint": Read-only, Non-signer, Required
-		accounts__.Append(solanago.NewAccountMeta(nativeMintAccount, false, false))
 		// Account 7 "native_token_program": Read-only, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(nativeTokenProgramAccount, false, false))
 		// Account 8 "system_program": Read-only, Non-signer, Required
@@ -304,9 +304,9 @@ func NewDepositRevenueInstruction(
 // Closes a due raise, by anyone, once: success mints the fixed supply and // pays out the proceeds; failure opens refunds.
 func NewFinalizeRaiseInstruction(
 	protocolAccount solanago.PublicKey,
+	nativeMintAccount solanago.PublicKey,
 	modelAccount solanago.PublicKey,
 	mtMintAccount solanago.PublicKey,
-	nativeMintAccount solanago.PublicKey,
 	raiseVaultAccount solanago.PublicKey,
 	feeVaultAccount solanago.PublicKey,
 	treasuryVaultAccount solanago.PublicKey,
@@ -326,12 +326,12 @@ func NewFinalizeRaiseInstruction(
 	{
 		// Account 0 "protocol": Read-only, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(protocolAccount, false, false))
-		// Account 1 "model": Writable, Non-signer, Required
-		accounts__.Append(solanago.NewAccountMeta(modelAccount, true, false))
-		// Account 2 "mt_mint": Writable, Non-signer, Required
-		accounts__.Append(solanago.NewAccountMeta(mtMintAccount, true, false))
-		// Account 3 "native_mint": Read-only, Non-signer, Required
+		// Account 1 "native_mint": Read-only, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(nativeMintAccount, false, false))
+		// Account 2 "model": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(modelAccount, true, false))
+		// Account 3 "mt_mint": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(mtMintAccount, true, false))
 		// Account 4 "raise_vault": Writable, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(raiseVaultAccount, true, false))
 		// Account 5 "fee_vault": Writable, Non-signer, Required
@@ -436,10 +436,10 @@ func NewLaunchModelInstruction(
 	// Accounts:
 	creatorAccount solanago.PublicKey,
 	protocolAccount solanago.PublicKey,
+	nativeMintAccount solanago.PublicKey,
 	modelAccount solanago.PublicKey,
 	feeSourceAccount solanago.PublicKey,
 	feeVaultAccount solanago.PublicKey,
-	nativeMintAccount solanago.PublicKey,
 	nativeTokenProgramAccount solanago.PublicKey,
 	systemProgramAccount solanago.PublicKey,
 	eventAuthorityAccount solanago.PublicKey,
@@ -468,15 +468,15 @@ func NewLaunchModelInstruction(
 		accounts__.Append(solanago.NewAccountMeta(creatorAccount, true, true))
 		// Account 1 "protocol": Writable, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(protocolAccount, true, false))
-		// Account 2 "model": Writable, Non-signer, Required
+		// Account 2 "native_mint": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nativeMintAccount, false, false))
+		// Account 3 "model": Writable, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(modelAccount, true, false))
-		// Account 3 "fee_source": Writable, Non-signer, Required
+		// Account 4 "fee_source": Writable, Non-signer, Required
 		// The creator's native-token account the set-up fee is paid from.
 		accounts__.Append(solanago.NewAccountMeta(feeSourceAccount, true, false))
-		// Account 4 "fee_vault": Writable, Non-signer, Required
+		// Account 5 "fee_vault": Writable, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(feeVaultAccount, true, false))
-		// Account 5 "native_mint": Read-only, Non-signer, Required
-		accounts__.Append(solanago.NewAccountMeta(nativeMintAccount, false, false))
 		// Account 6 "native_token_program": Read-only, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(nativeTokenProgramAccount, false, false))
 		// Account 7 "system_program": Read-only, Non-signer, Required
@@ -572,11 +572,11 @@ func NewOpenModelVaultsInstruction(
 func NewRefundInstruction(
 	contributorAccount solanago.PublicKey,
 	protocolAccount solanago.PublicKey,
+	nativeMintAccount solanago.PublicKey,
 	modelAccount solanago.PublicKey,
 	contributionAccount solanago.PublicKey,
 	raiseVaultAccount solanago.PublicKey,
 	destinationAccount solanago.PublicKey,
-	nativeMintAccount solanago.PublicKey,
 	nativeTokenProgramAccount solanago.PublicKey,
 	eventAuthorityAccount solanago.PublicKey,
 	programAccount solanago.PublicKey,
@@ -589,17 +589,17 @@ func NewRefundInstruction(
 		accounts__.Append(solanago.NewAccountMeta(contributorAccount, false, true))
 		// Account 1 "protocol": Read-only, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(protocolAccount, false, false))
-		// Account 2 "model": Read-only, Non-signer, Required
+		// Account 2 "native_mint": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nativeMintAccount, false, false))
+		// Account 3 "model": Read-only, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(modelAccount, false, false))
-		// Account 3 "contribution": Writable, Non-signer, Required
+		// Account 4 "contribution": Writable, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(contributionAccount, true, false))
-		// Account 4 "raise_vault": Writable, Non-signer, Required
+		// Account 5 "raise_vault": Writable, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(raiseVaultAccount, true, false))
-		// Account 5 "destination": Writable, Non-signer, Required
+		// Account 6 "destination": Writable, Non-signer, Required
 		// Any native-token account; the contributor chooses where the refund goes.
 		accounts__.Append(solanago.NewAccountMeta(destinationAccount, true, false))
-		// Account 6 "native_mint": Read-only, Non-signer, Required
-		accounts__.Append(solanago.NewAccountMeta(nativeMintAccount, false, false))
 		// Account 7 "native_token_program": Read-only, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(nativeTokenProgramAccount, false, false))
 		// Account 8 "event_authority": Read-only, Non-signer, Required

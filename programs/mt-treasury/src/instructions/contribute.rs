@@ -29,6 +29,9 @@ pub struct Contribute<'info> {
     #[account(seeds = [seeds::PROTOCOL], bump = protocol.bump)]
     pub protocol: Box<Account<'info, Protocol>>,
 
+    #[account(address = protocol.native_mint @ TreasuryError::WrongNativeMint)]
+    pub native_mint: Box<InterfaceAccount<'info, Mint>>,
+
     #[account(mut, seeds = [seeds::MODEL, &model.id.to_le_bytes()], bump = model.bump)]
     pub model: Box<Account<'info, Model>>,
 
@@ -54,9 +57,6 @@ pub struct Contribute<'info> {
         token::token_program = native_token_program,
     )]
     pub raise_vault: Box<InterfaceAccount<'info, TokenAccount>>,
-
-    #[account(address = protocol.native_mint @ TreasuryError::WrongNativeMint)]
-    pub native_mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(address = protocol.native_token_program)]
     pub native_token_program: Interface<'info, TokenInterface>,
     pub system_program: Program<'info, System>,

@@ -22,14 +22,13 @@ use crate::state::*;
 pub struct FinalizeRaise<'info> {
     #[account(seeds = [seeds::PROTOCOL], bump = protocol.bump, has_one = fee_vault)]
     pub protocol: Box<Account<'info, Protocol>>,
+    #[account(address = protocol.native_mint @ TreasuryError::WrongNativeMint)]
+    pub native_mint: Box<InterfaceAccount<'info, Mint>>,
 
     #[account(mut, seeds = [seeds::MODEL, &model.id.to_le_bytes()], bump = model.bump)]
     pub model: Box<Account<'info, Model>>,
-
     #[account(mut, address = model.mt_mint @ TreasuryError::WrongMtMint)]
     pub mt_mint: Box<InterfaceAccount<'info, Mint>>,
-    #[account(address = protocol.native_mint @ TreasuryError::WrongNativeMint)]
-    pub native_mint: Box<InterfaceAccount<'info, Mint>>,
 
     #[account(mut, seeds = [seeds::RAISE_VAULT, model.key().as_ref()], bump = model.vault_bumps.raise)]
     pub raise_vault: Box<InterfaceAccount<'info, TokenAccount>>,

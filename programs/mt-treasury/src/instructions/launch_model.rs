@@ -70,6 +70,9 @@ pub struct LaunchModel<'info> {
     )]
     pub protocol: Box<Account<'info, Protocol>>,
 
+    #[account(address = protocol.native_mint @ TreasuryError::WrongNativeMint)]
+    pub native_mint: Box<InterfaceAccount<'info, Mint>>,
+
     #[account(
         init,
         payer = creator,
@@ -85,9 +88,6 @@ pub struct LaunchModel<'info> {
 
     #[account(mut)]
     pub fee_vault: Box<InterfaceAccount<'info, TokenAccount>>,
-
-    #[account(address = protocol.native_mint @ TreasuryError::WrongNativeMint)]
-    pub native_mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(address = protocol.native_token_program)]
     pub native_token_program: Interface<'info, TokenInterface>,
     pub system_program: Program<'info, System>,

@@ -14,6 +14,9 @@ pub struct Refund<'info> {
     #[account(seeds = [seeds::PROTOCOL], bump = protocol.bump)]
     pub protocol: Box<Account<'info, Protocol>>,
 
+    #[account(address = protocol.native_mint @ TreasuryError::WrongNativeMint)]
+    pub native_mint: Box<InterfaceAccount<'info, Mint>>,
+
     #[account(seeds = [seeds::MODEL, &model.id.to_le_bytes()], bump = model.bump)]
     pub model: Box<Account<'info, Model>>,
 
@@ -32,9 +35,6 @@ pub struct Refund<'info> {
     /// Any native-token account; the contributor chooses where the refund goes.
     #[account(mut, token::mint = native_mint, token::token_program = native_token_program)]
     pub destination: Box<InterfaceAccount<'info, TokenAccount>>,
-
-    #[account(address = protocol.native_mint @ TreasuryError::WrongNativeMint)]
-    pub native_mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(address = protocol.native_token_program)]
     pub native_token_program: Interface<'info, TokenInterface>,
 }

@@ -453,3 +453,26 @@ impl Fixture {
         self.h.warp_to(end);
     }
 }
+
+/// `ix` with `key` no longer marked as a signer, so the transaction can be
+/// signed by someone else (the "missing signer" attack).
+pub fn without_signer(mut ix: Instruction, key: &Pubkey) -> Instruction {
+    for meta in ix.accounts.iter_mut().filter(|m| m.pubkey == *key) {
+        meta.is_signer = false;
+    }
+    ix
+}
+
+/// A second model's keys with a freshly launched model, for substitution attacks.
+pub fn other_model(f: &mut Fixture) -> ModelKeys {
+    f.launch().1
+}
+
+/// A plain mint of the same program as the native mint, with `owner` holding `amount` of it.
+pub fn look_alike_native(f: &mut Fixture, owner: &Pubkey, amount: u64) -> (Pubkey, Pubkey) {
+    let admin = f.admin.insecure_clone();
+    let program = f.native_program;
+    let mint = f.h.create_mint(&admin, 6, program);
+    let ata = f.h.mint_to(&admin, &mint, owner, amount, program);
+    (mint, ata)
+}
