@@ -6,8 +6,10 @@ package accounts
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"sort"
 
 	"github.com/gagliardetto/solana-go"
 	"github.com/gagliardetto/solana-go/rpc"
@@ -100,4 +102,121 @@ func (r Reader) Mint(ctx context.Context, addr solana.PublicKey) (*tokens.Mint, 
 // TokenBalance is the amount in a token account, 0 when it does not exist.
 func (r Reader) TokenBalance(ctx context.Context, addr solana.PublicKey) (uint64, error) {
 	return tokens.Balance(ctx, r.RPC, addr)
+}
+
+// Model reads the model with the given id.
+func (r Reader) Model(ctx context.Context, id uint64) (*mt.Model, error) {
+	return decode(ctx, r, pda.Model(id), mt.ProgramID, "model", mt.ParseAccount_Model, &explain.Problem{
+		What: fmt.Sprintf("there is no model %d on this cluster", id),
+		Fix:  "list the models with `mt model list` (or check --url)",
+	})
+}
+
+// Contribution reads wallet's contribution to model; ok is false when the
+// wallet has not contributed.
+func (r Reader) Contribution(ctx context.Context, model, wallet solana.PublicKey) (c *mt.Contribution, ok bool, err error) {
+	c, err = decode(ctx, r, pda.Contribution(model, wallet), mt.ProgramID, "contribution", mt.ParseAccount_Contribution, &explain.Problem{})
+	if errors.Is(err, ErrMissing) {
+		return nil, false, nil
+	}
+	return c, err == nil, err
+}
+
+// Escrow reads the escrow at addr.
+func (r Reader) Escrow(ctx context.Context, addr solana.PublicKey) (*meter.Escrow, error) {
+	return decode(ctx, r, addr, meter.ProgramID, "escrow", meter.ParseAccount_Escrow, &explain.Problem{
+		What: "there is no escrow at " + addr.String() + " on this cluster",
+		Fix:  "check the API key (or --escrow address) and --url; open one with `mt escrow open`",
+	})
+}
+
+// Node reads operator's node.
+func (r Reader) Node(ctx context.Context, operator solana.PublicKey) (*meter.Node, error) {
+	return decode(ctx, r, pda.Node(operator), meter.ProgramID, "node", meter.ParseAccount_Node, &explain.Problem{
+		What: "no node is registered for operator " + operator.String() + " on this cluster",
+		Fix:  "register one with `mt node register` (or check --keypair/--operator and --url)",
+	})
+}
+
+// Models reads every model, in id order.
+func (r Reader) Models(ctx context.Context) ([]*mt.Model, error) {
+	res, err := r.RPC.GetProgramAccountsWithOpts(ctx, mt.ProgramID, &rpc.GetProgramAccountsOpts{
+		Encoding:   solana.EncodingBase64,
+		Commitment: r.Commitment,
+		Filters:    []rpc.RPCFilter{{Memcmp: &rpc.RPCFilterMemcmp{Offset: 0, Bytes: mt.Account_Model[:]}}},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list models: %w", err)
+	}
+	out := make([]*mt.Model, 0, len(res))
+	for _, a := range res {
+		m, err := mt.ParseAccount_Model(a.Account.Data.GetBinary())
+		if err != nil {
+			return nil, fmt.Errorf("decode model %s: %w", a.Pubkey, err)
+		}
+		out = append(out, m)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Id < out[j].Id })
+	return out, nil
+}
+
+// TokenMetadata is the name, symbol and URI stored on a Token-2022 mint.
+type TokenMetadata struct {
+	Name   string `json:"name"`
+	Symbol string `json:"symbol"`
+	URI    string `json:"uri"`
+}
+
+// Metadata reads a Token-2022 mint's on-mint metadata (the TokenMetadata
+// extension); ok is false when the mint has none.
+func (r Reader) Metadata(ctx context.Context, mint solana.PublicKey) (TokenMetadata, bool, error) {
+	data, _, exists, err := r.Raw(ctx, mint)
+	if err != nil || !exists {
+		return TokenMetadata{}, false, err
+	}
+	md, ok := ParseMetadata(data)
+	return md, ok, nil
+}
+
+// ParseMetadata finds the TokenMetadata extension (type 19) in a Token-2022
+// mint's TLV area: after the 82-byte base mint, padding to 165 bytes and the
+// account-type byte come (type u16, length u16, value) entries. The value
+// is update authority (32), mint (32), then name, symbol and uri as
+// u32-length-prefixed strings.
+func ParseMetadata(data []byte) (TokenMetadata, bool) {
+	const tlvStart = 166
+	const typeTokenMetadata = 19
+	if len(data) <= tlvStart {
+		return TokenMetadata{}, false
+	}
+	for p := tlvStart; p+4 <= len(data); {
+		typ := binary.LittleEndian.Uint16(data[p:])
+		n := int(binary.LittleEndian.Uint16(data[p+2:]))
+		p += 4
+		if typ == 0 || p+n > len(data) {
+			return TokenMetadata{}, false
+		}
+		if typ != typeTokenMetadata {
+			p += n
+			continue
+		}
+		v := data[p : p+n]
+		if len(v) < 64 {
+			return TokenMetadata{}, false
+		}
+		v = v[64:]
+		var fields [3]string
+		for i := range fields {
+			if len(v) < 4 {
+				return TokenMetadata{}, false
+			}
+			l := int(binary.LittleEndian.Uint32(v))
+			if len(v) < 4+l {
+				return TokenMetadata{}, false
+			}
+			fields[i], v = string(v[4:4+l]), v[4+l:]
+		}
+		return TokenMetadata{Name: fields[0], Symbol: fields[1], URI: fields[2]}, true
+	}
+	return TokenMetadata{}, false
 }

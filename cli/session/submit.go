@@ -103,23 +103,10 @@ func lamports(n uint64) string {
 // the simulation and sends nothing. A simulation that fails is reported
 // exactly as a failed send would be.
 func (s *Session) Submit(ctx context.Context, tx Tx, result func(solana.Signature) (any, error)) error {
-	payer, err := s.Signer()
-	if err != nil {
-		return err
-	}
-	sendTx := txsend.Tx{
-		Instructions: tx.Instructions,
-		Payer:        payer.PublicKey(),
-		Signers:      append([]solana.PrivateKey{payer}, tx.Signers...),
-	}
 	if s.DryRun {
-		sim, err := s.Sender().Simulate(ctx, sendTx)
-		if err != nil {
-			return err
-		}
-		return s.Out.Print(describe(tx, sim, payer.PublicKey()))
+		return s.DryRunTx(ctx, tx)
 	}
-	sig, err := s.Sender().Send(ctx, sendTx)
+	sig, err := s.Send(ctx, tx)
 	if err != nil {
 		return err
 	}
@@ -129,6 +116,41 @@ func (s *Session) Submit(ctx context.Context, tx Tx, result func(solana.Signatur
 			"the transaction succeeded; check the result with the matching `show` command")
 	}
 	return s.Out.Print(v)
+}
+
+func (s *Session) txsend(tx Tx) (txsend.Tx, error) {
+	payer, err := s.Signer()
+	if err != nil {
+		return txsend.Tx{}, err
+	}
+	return txsend.Tx{
+		Instructions: tx.Instructions,
+		Payer:        payer.PublicKey(),
+		Signers:      append([]solana.PrivateKey{payer}, tx.Signers...),
+	}, nil
+}
+
+// Send sends tx and waits for the session's commitment, printing nothing.
+// Commands that send several transactions use it and print once at the end.
+func (s *Session) Send(ctx context.Context, tx Tx) (solana.Signature, error) {
+	stx, err := s.txsend(tx)
+	if err != nil {
+		return solana.Signature{}, err
+	}
+	return s.Sender().Send(ctx, stx)
+}
+
+// DryRunTx simulates tx and prints what it would do.
+func (s *Session) DryRunTx(ctx context.Context, tx Tx) error {
+	stx, err := s.txsend(tx)
+	if err != nil {
+		return err
+	}
+	sim, err := s.Sender().Simulate(ctx, stx)
+	if err != nil {
+		return err
+	}
+	return s.Out.Print(describe(tx, sim, stx.Payer))
 }
 
 func describe(tx Tx, sim *txsend.Simulation, payer solana.PublicKey) DryRun {

@@ -12,8 +12,10 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/modelcommons/modelcommons/cli/argv"
+	"github.com/modelcommons/modelcommons/cli/crowdfund"
 	"github.com/modelcommons/modelcommons/cli/explain"
 	"github.com/modelcommons/modelcommons/cli/meter"
+	"github.com/modelcommons/modelcommons/cli/model"
 	"github.com/modelcommons/modelcommons/cli/protocol"
 	"github.com/modelcommons/modelcommons/cli/session"
 )
@@ -29,6 +31,8 @@ func main() {
 		Commands: []*cli.Command{
 			protocol.Command(),
 			meter.Command(),
+			model.Command(),
+			crowdfund.Command(),
 		},
 		EnableBashCompletion: true,
 		// Errors are explained below, not printed by the framework.
@@ -43,4 +47,3 @@ func main() {
 		os.Exit(1)
 	}
 }
-
