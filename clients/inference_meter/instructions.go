@@ -40,7 +40,7 @@ func NewActivateNodeInstruction(
 	return solanago.NewInstruction(
 		ProgramID,
 		accounts__,
-		nil,
+		Instruction_ActivateNode[:],
 	), nil
 }
 
@@ -137,7 +137,7 @@ func NewBeginUnbondingInstruction(
 	return solanago.NewInstruction(
 		ProgramID,
 		accounts__,
-		nil,
+		Instruction_BeginUnbonding[:],
 	), nil
 }
 
@@ -171,7 +171,7 @@ func NewCloseEscrowInstruction(
 	return solanago.NewInstruction(
 		ProgramID,
 		accounts__,
-		nil,
+		Instruction_CloseEscrow[:],
 	), nil
 }
 
@@ -201,7 +201,7 @@ func NewDeactivateNodeInstruction(
 	return solanago.NewInstruction(
 		ProgramID,
 		accounts__,
-		nil,
+		Instruction_DeactivateNode[:],
 	), nil
 }
 
@@ -918,7 +918,7 @@ func NewWithdrawEscrowInstruction(
 	return solanago.NewInstruction(
 		ProgramID,
 		accounts__,
-		nil,
+		Instruction_WithdrawEscrow[:],
 	), nil
 }
 
@@ -964,6 +964,6 @@ func NewWithdrawStakeInstruction(
 	return solanago.NewInstruction(
 		ProgramID,
 		accounts__,
-		nil,
+		Instruction_WithdrawStake[:],
 	), nil
 }

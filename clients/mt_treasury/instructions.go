@@ -53,7 +53,7 @@ func NewClaimMtInstruction(
 	return solanago.NewInstruction(
 		ProgramID,
 		accounts__,
-		nil,
+		Instruction_ClaimMt[:],
 	), nil
 }
 
@@ -96,7 +96,7 @@ func NewClaimVestedInstruction(
 	return solanago.NewInstruction(
 		ProgramID,
 		accounts__,
-		nil,
+		Instruction_ClaimVested[:],
 	), nil
 }
 
@@ -362,7 +362,7 @@ func NewFinalizeRaiseInstruction(
 	return solanago.NewInstruction(
 		ProgramID,
 		accounts__,
-		nil,
+		Instruction_FinalizeRaise[:],
 	), nil
 }
 
@@ -563,7 +563,7 @@ func NewOpenModelVaultsInstruction(
 	return solanago.NewInstruction(
 		ProgramID,
 		accounts__,
-		nil,
+		Instruction_OpenModelVaults[:],
 	), nil
 }
 
@@ -612,7 +612,7 @@ func NewRefundInstruction(
 	return solanago.NewInstruction(
 		ProgramID,
 		accounts__,
-		nil,
+		Instruction_Refund[:],
 	), nil
 }
 

@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -83,7 +84,42 @@ func generateProgram(idlPath, outDir, tmp string) error {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("anchor-go: %w\n%s", err, out)
 	}
+	if err := fixArglessDiscriminators(filepath.Join(target, "instructions.go")); err != nil {
+		return err
+	}
 	return writeProgramErrors(idl, name, filepath.Base(idlPath), filepath.Join(target, "program_errors.go"))
+}
+
+// anchor-go v1.0.0 builds instructions that take no arguments with nil data,
+// leaving out the 8-byte Anchor discriminator, so the program rejects them
+// (InstructionFallbackNotFound). Every builder it generates ends in
+// `solanago.NewInstruction(ProgramID, accounts__, <data>)`; for the argless
+// ones <data> is nil, and the discriminator constant Instruction_<Name>
+// exists in discriminators.go. This rewrites exactly those returns.
+var (
+	builderName = regexp.MustCompile(`^New(\w+)Instruction\(`)
+	nilData     = regexp.MustCompile(`(return solanago\.NewInstruction\(\s*ProgramID,\s*accounts__,\s*)nil,`)
+)
+
+func fixArglessDiscriminators(path string) error {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	// One chunk per top-level function, so a fix never crosses builders.
+	chunks := strings.Split(string(src), "\nfunc ")
+	for i, chunk := range chunks {
+		m := builderName.FindStringSubmatch(chunk)
+		if m == nil {
+			continue
+		}
+		chunks[i] = nilData.ReplaceAllString(chunk, "${1}Instruction_"+m[1]+"[:],")
+	}
+	fixed := strings.Join(chunks, "\nfunc ")
+	if nilData.MatchString(fixed) {
+		return fmt.Errorf("%s: an instruction builder still sends nil data", path)
+	}
+	return os.WriteFile(path, []byte(fixed), 0o644)
 }
 
 type idlError struct {
