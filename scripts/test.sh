@@ -17,4 +17,16 @@ go vet ./...
 step "Go tests (unit + localnet integration)"
 go test -count=1 -timeout 30m ./...
 
+# --- mt CLI fuzz targets (issue 6): each Fuzz* target under cli/ runs briefly
+# (FUZZTIME, default 10s) on top of its seed corpus, which `go test` above
+# already ran as unit tests.
+step "Go fuzz targets (cli/, ${FUZZTIME:-10s} each)"
+while read -r file; do
+  for target in $(grep -o '^func Fuzz[A-Za-z0-9_]*' "$file" | sed 's/^func //'); do
+    note "$(dirname "$file") $target"
+    go test -run '^$' -fuzz "^${target}\$" -fuzztime "${FUZZTIME:-10s}" "./$(dirname "$file")"
+  done
+done < <(grep -rl --include='*_test.go' '^func Fuzz' cli | sort)
+# --- end of mt CLI fuzz targets
+
 step "All tests passed"
