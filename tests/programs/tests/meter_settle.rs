@@ -2,6 +2,8 @@
 //! node operator and the models exactly once, to the base unit.
 
 mod meter_common;
+#[path = "treasury_common/mod.rs"]
+mod treasury_common;
 
 use std::collections::BTreeMap;
 
@@ -12,9 +14,13 @@ use mt_treasury::state::QueryPricing;
 use program_tests::*;
 use solana_signer::Signer;
 
-/// A: 10 / 30 per 1k, no depositors (all revenue to its treasury).
-/// B: 4 / 12 per 1k from `switch`, 2 / 6 before.
-/// C: 5 / 5 per 1k, 70% to depositors (some MT deposited).
+/// A: 10 / 30 per 1k, launched and raised for real; no MT deposited yet,
+///    so all its revenue goes to its treasury.
+/// B: launched and raised for real at 2 / 6 per 1k; a switch to 4 / 12 at
+///    `switch` is then scheduled by rewriting its pricing (governance, which
+///    will do this on chain, is not built yet).
+/// C: a fixture Model at 5 / 5 per 1k, 70% to depositors, with MT deposited
+///    (deposits are not built yet either).
 struct World {
     f: MeterFixture,
     a: ModelKeys,
@@ -24,15 +30,36 @@ struct World {
     node: NodeKeys,
 }
 
+/// Launches a model with `price` and raises its soft cap: launch, token,
+/// vaults, two contributions, finalisation at the end of the window.
+fn launch_active(tf: &mut treasury_common::Fixture, price: mt_treasury::instructions::QueryPrice) -> ModelKeys {
+    let creator = tf.creator();
+    let mut terms = treasury_common::default_terms(tf.now());
+    terms.price = price;
+    let keys = tf.launch_with(&creator, terms);
+    tf.warp_to_start(&keys);
+    for amount in [30_000 * treasury_common::NATIVE, 10_000 * treasury_common::NATIVE] {
+        let backer = tf.wallet(amount);
+        tf.contribute(&backer, &keys, amount).expect("contribute");
+    }
+    tf.warp_to_end(&keys);
+    let payer = tf.wallet(0);
+    tf.finalize(&payer, &keys).expect("finalize_raise");
+    assert_eq!(tf.model(&keys).stage, mt_treasury::state::Stage::Active);
+    ModelKeys { id: keys.id, model: keys.model, revenue: keys.revenue, treasury: keys.treasury }
+}
+
 fn world() -> World {
-    let mut f = MeterFixture::new();
+    use mt_treasury::instructions::QueryPrice;
+    let mut tf = treasury_common::Fixture::new();
+    let a = launch_active(&mut tf, QueryPrice { input_per_1k: 10, output_per_1k: 30 });
+    let b = launch_active(&mut tf, QueryPrice { input_per_1k: 2, output_per_1k: 6 });
+    let treasury_common::Fixture { h, admin, native_mint, native_program } = tf;
+    let mut f = MeterFixture::on(h, admin, native_mint, native_program);
     let switch = f.now() + 1_000;
-    let a = f.fixture_model(flat_price(10, 30), 7_000, 0);
-    let b = f.fixture_model(
-        QueryPricing { input_per_1k: 4, output_per_1k: 12, previous_input_per_1k: 2, previous_output_per_1k: 6, effective_at: switch },
-        7_000,
-        0,
-    );
+    f.update_model(&b, |m| {
+        m.pricing = QueryPricing { input_per_1k: 4, output_per_1k: 12, previous_input_per_1k: 2, previous_output_per_1k: 6, effective_at: switch }
+    });
     let c = f.fixture_model(flat_price(5, 5), 7_000, 1_000_000);
     let node = f.register_node();
     World { f, a, b, c, switch, node }
@@ -62,6 +89,8 @@ fn settles_batches_across_models_and_escrows_exactly_then_the_owner_withdraws_af
     assert_eq!(w.f.escrow(&alice_escrow).balance, 100 * NATIVE);
 
     let (a, b, c) = (w.a.model, w.b.model, w.c.model);
+    // The fee vault already holds launch fees and raise fees.
+    let fee_vault_start = w.f.balance(&fee_vault());
     let watched = [w.node.operator_account, w.a.revenue, w.a.treasury, w.b.revenue, w.b.treasury, w.c.revenue, w.c.treasury];
 
     // Batch 1, worked by hand.
@@ -91,6 +120,7 @@ fn settles_batches_across_models_and_escrows_exactly_then_the_owner_withdraws_af
     assert_eq!(w.f.escrow(&bob_escrow).balance, 10 * NATIVE - 3);
     assert_eq!(w.f.escrow(&dave_escrow).balance, NATIVE - 10);
     assert_eq!(w.f.model(&w.a).revenue.total_revenue, 52);
+    assert_eq!(w.f.model(&w.a).revenue.treasury_revenue, 52);
 
     // Batches 2 and 3, checked against the reference arithmetic: runs on both
     // sides of B's price switch, large token counts, bob reaching his spend
@@ -156,7 +186,7 @@ fn settles_batches_across_models_and_escrows_exactly_then_the_owner_withdraws_af
     assert_eq!(node.counters.runs, 11 + 47 + 22 + 7);
     assert_eq!(node.counters.settled_value, total_fee + total_operator + total_models);
     assert_eq!(node.counters.shortfall_value, w.f.escrow(&carol_escrow).unpaid + w.f.escrow(&bob_escrow).unpaid);
-    assert_eq!(w.f.balance(&fee_vault()), total_fee);
+    assert_eq!(w.f.balance(&fee_vault()), fee_vault_start + total_fee);
     assert_eq!(w.f.balance(&w.node.operator_account), total_operator);
 
     // The vault holds exactly the escrows' balances.

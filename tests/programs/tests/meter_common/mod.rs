@@ -200,9 +200,22 @@ impl MeterFixture {
         );
         let admin = f.admin.insecure_clone();
         f.h.execute(&[init_protocol], &[&admin]).expect("init_protocol");
-        let init_meter = f.init_meter_ix(&admin.pubkey(), Self::params());
-        f.h.execute(&[init_meter], &[&admin]).expect("init_meter");
+        f.init_meter();
         f
+    }
+
+    /// A meter on a chain whose protocol already exists (e.g. built by the
+    /// mt_treasury test fixture, with real model launches).
+    pub fn on(h: Harness, admin: Keypair, mint: Pubkey, token_program: Pubkey) -> Self {
+        let mut f = MeterFixture { h, admin, mint, token_program, next_model_id: 1_000 };
+        f.init_meter();
+        f
+    }
+
+    fn init_meter(&mut self) {
+        let admin = self.admin.insecure_clone();
+        let ix = self.init_meter_ix(&admin.pubkey(), Self::params());
+        self.h.execute(&[ix], &[&admin]).expect("init_meter");
     }
 
     pub fn params() -> InitMeterArgs {
@@ -271,6 +284,8 @@ impl MeterFixture {
         model.revenue.depositor_share_bps = depositor_share_bps;
         model.revenue.total_deposited = total_deposited;
         model.bump = bump;
+        model.vault_bumps.revenue = Pubkey::find_program_address(&[tseeds::REVENUE_VAULT, keys.model.as_ref()], &TREASURY).1;
+        model.vault_bumps.treasury = Pubkey::find_program_address(&[tseeds::TREASURY_VAULT, keys.model.as_ref()], &TREASURY).1;
         self.write_model(&keys.model, &model, TREASURY);
         for vault in [keys.revenue, keys.treasury] {
             self.write_token_account(vault, &keys.model, 0);
