@@ -201,6 +201,35 @@ mod tests {
         assert!(EntryReader::new(&[0x80]).varint().is_err());
     }
 
+    /// The same vector is checked by clients/settlement (Go): both sides write
+    /// and read identical bytes.
+    #[test]
+    fn cross_language_vector() {
+        let entry = |escrow: u8, shares: &[(u8, u16)], runs: u64, input: u64, output: u64, offset: u64| {
+            let mut e = Entry { escrow, share_count: shares.len() as u8, runs, input_tokens: input, output_tokens: output, served_offset: offset, ..Default::default() };
+            for (slot, (model, weight)) in e.shares.iter_mut().zip(shares) {
+                *slot = Share { model: *model, weight_bps: *weight };
+            }
+            e
+        };
+        let entries = [
+            entry(3, &[(1, 10_000)], 12, 9_000, 4_000, 30),
+            entry(0, &[(2, 3_333), (0, 6_667)], 1, 0, 300, 0),
+            entry(255, &[(15, 10_000)], u64::MAX, 0, 0, 1),
+        ];
+        let mut out = Vec::new();
+        for e in &entries {
+            encode_entry(&mut out, e);
+        }
+        let hex: String = out.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex, "0301010ca846a01f1e00020200851a8b340100ac0200ff010fffffffffffffffffff01000001");
+        let mut r = EntryReader::new(&out);
+        for e in &entries {
+            assert_eq!(r.next_entry().unwrap().as_ref(), Some(e));
+        }
+        assert!(r.is_empty());
+    }
+
     #[test]
     fn truncated_entry_is_rejected() {
         let mut e = Entry { escrow: 0, share_count: 2, runs: 1, ..Default::default() };

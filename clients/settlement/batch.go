@@ -1,0 +1,247 @@
+package settlement
+
+import (
+	"fmt"
+	"math"
+	"math/bits"
+
+	"github.com/gagliardetto/solana-go"
+
+	meter "github.com/modelcommons/modelcommons/clients/inference_meter"
+)
+
+// Model is what settlement reads from an mt_treasury Model account.
+type Model struct {
+	ID      uint64
+	Active  bool
+	Pricing Pricing
+}
+
+// Escrow is what settlement reads from and writes to an escrow.
+type Escrow struct {
+	Balance uint64
+	Spent   uint64
+	Unpaid  uint64
+	// SpendLimit caps Spent; nil for no cap.
+	SpendLimit *uint64
+	// AllowedModels are model ids; empty for any model.
+	AllowedModels []uint64
+}
+
+// EscrowOf reads a decoded escrow account.
+func EscrowOf(e *meter.Escrow) Escrow {
+	return Escrow{Balance: e.Balance, Spent: e.Spent, Unpaid: e.Unpaid, SpendLimit: e.SpendLimit, AllowedModels: e.AllowedModels}
+}
+
+// Available is what settlement may still take: the balance, within the spend limit.
+func (e Escrow) Available() uint64 {
+	if e.SpendLimit == nil {
+		return e.Balance
+	}
+	left := uint64(0)
+	if *e.SpendLimit > e.Spent {
+		left = *e.SpendLimit - e.Spent
+	}
+	return min(e.Balance, left)
+}
+
+// Allows reports whether the escrow may pay for model id.
+func (e Escrow) Allows(id uint64) bool {
+	if len(e.AllowedModels) == 0 {
+		return true
+	}
+	for _, m := range e.AllowedModels {
+		if m == id {
+			return true
+		}
+	}
+	return false
+}
+
+// State is the chain state a batch settles against.
+type State struct {
+	SettlementFeeBps, OperatorShareBps uint16
+	Models                             map[solana.PublicKey]Model
+	Escrows                            map[solana.PublicKey]Escrow
+	// Now is the chain clock; RegisteredAt the node's registration time.
+	Now, RegisteredAt int64
+}
+
+// EscrowDebit, ModelCredit and EntryShortfall are the BatchSettled event's parts.
+type EscrowDebit struct {
+	Escrow             solana.PublicKey
+	Charged, Shortfall uint64
+}
+
+type ModelCredit struct {
+	Model            solana.PublicKey
+	Charged, Revenue uint64
+}
+
+type EntryShortfall struct {
+	Entry         uint16
+	Escrow        solana.PublicKey
+	Cost, Charged uint64
+}
+
+// Outcome is what settling a batch does: the totals of its BatchSettled
+// event, and the escrows afterwards.
+type Outcome struct {
+	Entries                          uint16
+	Runs, InputTokens, OutputTokens  uint64
+	Cost, Charged, Shortfall         uint64
+	ToProtocol, ToOperator, ToModels uint64
+	// Escrows that paid or fell short, by address; Models by address.
+	Escrows    []EscrowDebit
+	Models     []ModelCredit
+	Shortfalls []EntryShortfall
+	// After holds every escrow of the batch as settlement leaves it.
+	After map[solana.PublicKey]Escrow
+}
+
+// Settle computes what the program's settle does with layout l against
+// state s, entry by entry in the same order with the same checks, or the
+// named error it fails with. It does not check the node (sequence number,
+// status, stake, keeper key): those are the caller's to read.
+func Settle(s State, l *Layout) (*Outcome, error) {
+	out := &Outcome{After: map[solana.PublicKey]Escrow{}}
+	models := make([]Model, len(l.Models))
+	for i, k := range l.Models {
+		m, ok := s.Models[k]
+		if !ok {
+			return nil, fmt.Errorf("model %s: not in the state given", k)
+		}
+		if !m.Active {
+			return nil, fmt.Errorf("model %s: %w", k, meter.ErrModelNotActive)
+		}
+		models[i] = m
+	}
+	escrows := make([]Escrow, len(l.Escrows))
+	for i, k := range l.Escrows {
+		e, ok := s.Escrows[k]
+		if !ok {
+			return nil, fmt.Errorf("escrow %s: not in the state given", k)
+		}
+		e.AllowedModels = append([]uint64(nil), e.AllowedModels...)
+		escrows[i] = e
+	}
+	debits := make([]EscrowDebit, len(escrows))
+	modelCharged := make([]uint64, len(models))
+	add := func(a *uint64, b uint64) error {
+		var carry uint64
+		*a, carry = bits.Add64(*a, b, 0)
+		if carry != 0 {
+			return overflow("batch total")
+		}
+		return nil
+	}
+
+	r := reader{data: l.Args.Entries}
+	for n := 0; r.pos < len(r.data); n++ {
+		e, err := r.entry()
+		if err != nil {
+			return nil, fmt.Errorf("entry %d: %w", n, err)
+		}
+		if err := e.check(); err != nil {
+			return nil, fmt.Errorf("entry %d: %w", n, err)
+		}
+		if int(e.Escrow) >= len(escrows) {
+			return nil, fmt.Errorf("entry %d: %w", n, meter.ErrUnknownAccountIndex)
+		}
+		if e.ServedOffset > math.MaxInt64 || l.Args.ServedBase > math.MaxInt64-int64(e.ServedOffset) {
+			return nil, fmt.Errorf("entry %d: served at: %w", n, meter.ErrMathOverflow)
+		}
+		servedAt := l.Args.ServedBase + int64(e.ServedOffset)
+		if servedAt > s.Now {
+			return nil, fmt.Errorf("entry %d: %w", n, meter.ErrServedInFuture)
+		}
+		if servedAt < s.RegisteredAt {
+			return nil, fmt.Errorf("entry %d: %w", n, meter.ErrServedBeforeRegistration)
+		}
+		escrow := &escrows[e.Escrow]
+		costs := make([]uint64, len(e.Shares))
+		var cost uint64
+		for i, sh := range e.Shares {
+			if int(sh.Model) >= len(models) {
+				return nil, fmt.Errorf("entry %d: %w", n, meter.ErrUnknownAccountIndex)
+			}
+			m := models[sh.Model]
+			if !escrow.Allows(m.ID) {
+				return nil, fmt.Errorf("entry %d, model %d: %w", n, m.ID, meter.ErrModelNotAllowed)
+			}
+			in, outp := m.Pricing.At(servedAt)
+			if costs[i], err = ShareCost(e.InputTokens, e.OutputTokens, in, outp, sh.WeightBps); err != nil {
+				return nil, fmt.Errorf("entry %d: %w", n, err)
+			}
+			if err := add(&cost, costs[i]); err != nil {
+				return nil, err
+			}
+		}
+		charged := min(cost, escrow.Available())
+		parts, err := Distribute(costs, charged)
+		if err != nil {
+			return nil, err
+		}
+		for i, sh := range e.Shares {
+			if err := add(&modelCharged[sh.Model], parts[i]); err != nil {
+				return nil, err
+			}
+		}
+		shortfall := cost - charged
+		escrow.Balance -= charged
+		if err := add(&escrow.Spent, charged); err != nil {
+			return nil, err
+		}
+		if err := add(&escrow.Unpaid, shortfall); err != nil {
+			return nil, err
+		}
+		if err := add(&debits[e.Escrow].Charged, charged); err != nil {
+			return nil, err
+		}
+		if err := add(&debits[e.Escrow].Shortfall, shortfall); err != nil {
+			return nil, err
+		}
+		if shortfall > 0 {
+			out.Shortfalls = append(out.Shortfalls, EntryShortfall{Entry: out.Entries, Escrow: l.Escrows[e.Escrow], Cost: cost, Charged: charged})
+		}
+		if out.Entries == 0xffff {
+			return nil, overflow("entry count")
+		}
+		out.Entries++
+		for _, f := range []struct {
+			total *uint64
+			v     uint64
+		}{{&out.Runs, e.Runs}, {&out.InputTokens, e.InputTokens}, {&out.OutputTokens, e.OutputTokens}, {&out.Cost, cost}, {&out.Charged, charged}} {
+			if err := add(f.total, f.v); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if out.Entries == 0 {
+		return nil, meter.ErrEmptyBatch
+	}
+	for i, k := range l.Models {
+		sp, err := SplitCharged(modelCharged[i], s.SettlementFeeBps, s.OperatorShareBps)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range []struct {
+			total *uint64
+			v     uint64
+		}{{&out.ToProtocol, sp.ToProtocol}, {&out.ToOperator, sp.ToOperator}, {&out.ToModels, sp.ToModel}} {
+			if err := add(f.total, f.v); err != nil {
+				return nil, err
+			}
+		}
+		out.Models = append(out.Models, ModelCredit{Model: k, Charged: modelCharged[i], Revenue: sp.ToModel})
+	}
+	out.Shortfall = out.Cost - out.Charged
+	for i, k := range l.Escrows {
+		debits[i].Escrow = k
+		if debits[i].Charged > 0 || debits[i].Shortfall > 0 {
+			out.Escrows = append(out.Escrows, debits[i])
+		}
+		out.After[k] = escrows[i]
+	}
+	return out, nil
+}

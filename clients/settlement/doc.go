@@ -1,0 +1,19 @@
+// Package settlement is the keeper's half of inference_meter's settle
+// instruction: the cost of a run exactly as the program computes it, the
+// outcome of a whole batch, and the compact entry encoding with the account
+// layout its indexes refer to.
+//
+// Cost, Split and Settle mirror programs/inference-meter/src/math.rs and
+// instructions/settle.rs operation for operation (128-bit intermediates, the
+// same roundings in the same order), so a keeper quotes and admits requests
+// with the number settlement will charge and can predict a batch's outcome,
+// shortfalls included, before sending it. Build lays a batch out (models and
+// escrows deduplicated and sorted by address, entries indexing them) and
+// refuses whatever the program would refuse without looking at chain state
+// (weights not summing, too many models, zero runs, overflow); the
+// program's named errors (clients/inference_meter) are returned, so
+// errors.Is works the same on a local refusal and an on-chain one.
+//
+// Nothing here talks to a chain: callers pass the models' prices and the
+// escrows' state they read.
+package settlement

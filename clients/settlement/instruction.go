@@ -1,0 +1,60 @@
+package settlement
+
+import (
+	"fmt"
+
+	"github.com/gagliardetto/solana-go"
+
+	meter "github.com/modelcommons/modelcommons/clients/inference_meter"
+	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
+	"github.com/modelcommons/modelcommons/clients/pda"
+)
+
+// Node names the settling node and where its money goes.
+type Node struct {
+	// Keeper is the node's keeper hot key: the signer (and usually the fee payer).
+	Keeper solana.PublicKey
+	// Operator registered the node; OperatorAccount is one of its native-token
+	// accounts, which receives the operator share.
+	Operator, OperatorAccount solana.PublicKey
+	NativeMint, TokenProgram  solana.PublicKey
+}
+
+// ModelVaults derives a model's revenue and treasury vaults.
+func ModelVaults(model solana.PublicKey) (revenue, treasury solana.PublicKey) {
+	return pda.RevenueVault(model), pda.TreasuryVault(model)
+}
+
+// Instruction is the settle instruction for l, by node n.
+func Instruction(n Node, l *Layout) (solana.Instruction, error) {
+	ix, err := meter.NewSettleInstruction(l.Args,
+		n.Keeper, pda.Node(n.Operator), pda.Meter(), pda.Protocol(), pda.EscrowVault(), pda.FeeVault(),
+		n.OperatorAccount, n.NativeMint, n.TokenProgram, mt.ProgramID, pda.EventAuthority(mt.ProgramID),
+		pda.EventAuthority(meter.ProgramID), meter.ProgramID)
+	if err != nil {
+		return nil, fmt.Errorf("settle batch %d: %w", l.Args.BatchSeq, err)
+	}
+	accounts := append(ix.Accounts(), l.RemainingAccounts(ModelVaults)...)
+	data, err := ix.Data()
+	if err != nil {
+		return nil, fmt.Errorf("settle batch %d: %w", l.Args.BatchSeq, err)
+	}
+	return solana.NewInstruction(meter.ProgramID, accounts, data), nil
+}
+
+// FixedTableAddresses are the settle accounts every batch of node n uses,
+// other than the keeper (a signer) and the meter program (the invoked
+// program): put them in an address lookup table once.
+func FixedTableAddresses(n Node) []solana.PublicKey {
+	return []solana.PublicKey{
+		pda.Node(n.Operator), pda.Meter(), pda.Protocol(), pda.EscrowVault(), pda.FeeVault(),
+		n.OperatorAccount, n.NativeMint, n.TokenProgram, mt.ProgramID, pda.EventAuthority(mt.ProgramID),
+		pda.EventAuthority(meter.ProgramID),
+	}
+}
+
+// ModelTableAddresses are a model's three settle accounts, for a lookup table.
+func ModelTableAddresses(model solana.PublicKey) []solana.PublicKey {
+	revenue, treasury := ModelVaults(model)
+	return []solana.PublicKey{model, revenue, treasury}
+}
