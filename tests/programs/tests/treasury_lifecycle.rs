@@ -295,3 +295,46 @@ fn paused_protocol_still_lets_raises_finalise_and_pay_out() {
     f.h.warp_to(f.now() + 10_000);
     f.claim_vested(&creator, &ok).expect("vesting claim while paused");
 }
+
+/// Stage 3's entry point works on what stages 1–2 build: the revenue and
+/// treasury vaults opened at launch, the model active after its raise.
+#[test]
+fn revenue_can_be_deposited_once_the_model_is_active() {
+    let mut f = Fixture::new();
+    let (_creator, keys, _) = f.launch();
+    let sponsor = f.wallet(1_000 * NATIVE);
+    let deposit = |f: &Fixture, amount: u64| {
+        Harness::ix(
+            PROGRAM,
+            mt_treasury::accounts::DepositRevenue {
+                payer: sponsor.pubkey(),
+                protocol: protocol_pda(),
+                model: keys.model,
+                source: f.native_ata(&sponsor.pubkey()),
+                revenue_vault: keys.revenue,
+                treasury_vault: keys.treasury,
+                native_mint: f.native_mint,
+                token_program: f.native_program,
+                event_authority: event_authority(&PROGRAM),
+                program: PROGRAM,
+            },
+            mt_treasury::instruction::DepositRevenue { amount },
+        )
+    };
+    let ix = deposit(&f, 10 * NATIVE);
+    assert_error(&f.h.execute(&[ix], &[&sponsor]), TreasuryError::ModelNotActive);
+
+    f.warp_to_start(&keys);
+    let a = f.wallet(60_000 * NATIVE);
+    f.contribute(&a, &keys, 30_000 * NATIVE).unwrap();
+    let b = f.wallet(60_000 * NATIVE);
+    f.contribute(&b, &keys, 30_000 * NATIVE).unwrap();
+    f.warp_to_end(&keys);
+    f.finalize(&a, &keys).unwrap();
+    let treasury_before = f.h.token_balance(&keys.treasury);
+    let ix = deposit(&f, 10 * NATIVE);
+    let ev: RevenueDeposited = event(&f.h.execute(&[ix], &[&sponsor]).unwrap());
+    // Nothing deposited by voters yet: all of it goes to the treasury.
+    assert_eq!((ev.to_depositors, ev.to_treasury), (0, 10 * NATIVE));
+    assert_eq!(f.h.token_balance(&keys.treasury), treasury_before + 10 * NATIVE);
+}
