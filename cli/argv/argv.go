@@ -21,7 +21,7 @@ func Reorder(app *cli.App, args []string) []string {
 		return args
 	}
 	out := []string{args[0]}
-	flags, commands := app.Flags, app.Commands
+	flags, commands := app.Flags, userCommands(app.Commands)
 	i := 1
 	// Walk the command path: flags before each command name stay where they are.
 	for i < len(args) {
@@ -43,7 +43,7 @@ func Reorder(app *cli.App, args []string) []string {
 			break
 		}
 		out = append(out, tok)
-		flags, commands = cmd.Flags, cmd.Subcommands
+		flags, commands = cmd.Flags, userCommands(cmd.Subcommands)
 		i++
 		if len(commands) == 0 {
 			break
@@ -117,4 +117,16 @@ func find(commands []*cli.Command, name string) *cli.Command {
 		}
 	}
 	return nil
+}
+
+// userCommands drops the "help" command urfave/cli adds to every command once an
+// app has run, so a leaf stays a leaf.
+func userCommands(commands []*cli.Command) []*cli.Command {
+	var out []*cli.Command
+	for _, c := range commands {
+		if c.Name != "help" {
+			out = append(out, c)
+		}
+	}
+	return out
 }

@@ -241,7 +241,7 @@ func contributeCommand() *cli.Command {
 					"this costs %s native tokens but your native token account %s holds %s", e.native(fill.Cost), source, e.native(bal))
 			}
 			if fill.Cost < offered {
-				fmt.Fprintf(e.s.Err, "note: near the hard cap only %s MT is left; you pay %s, not %s\n",
+				e.s.Note("note: near the hard cap only %s MT is left; you pay %s, not %s",
 					amount.Format(fill.MT, raise.MTDecimals), e.native(fill.Cost), e.native(offered))
 			}
 			vs := pda.Vaults(e.addr)

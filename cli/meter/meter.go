@@ -25,7 +25,7 @@ func Command() *cli.Command {
 	return &cli.Command{
 		Name:        "meter",
 		Usage:       "the inference meter's configuration: settlement fee, node stake, notice periods (admin)",
-		Subcommands: []*cli.Command{initCommand(), showCommand()},
+		Subcommands: []*cli.Command{initCommand(), showCommand(), updateCommand()},
 	}
 }
 

@@ -214,7 +214,7 @@ func runLaunch(c *cli.Context) error {
 		if s.DryRun {
 			// Later steps need the earlier ones on chain; only the first pending one can be simulated.
 			if i < len(steps)-1 {
-				fmt.Fprintf(s.Err, "note: %d more transaction(s) follow this one; each is simulated once the previous has landed\n", len(steps)-1-i)
+				s.Note("note: %d more transaction(s) follow this one; each is simulated once the previous has landed", len(steps)-1-i)
 			}
 			return s.DryRunTx(ctx, tx)
 		}
@@ -226,7 +226,7 @@ func runLaunch(c *cli.Context) error {
 			return err
 		}
 		sigs = append(sigs, sig.String())
-		fmt.Fprintf(s.Err, "%s: %s\n", step.what, sig)
+		s.Note("%s: %s", step.what, sig)
 	}
 	v, err := Load(ctx, r, id, now)
 	if err != nil {

@@ -32,6 +32,7 @@ func Command() *cli.Command {
 		Subcommands: []*cli.Command{
 			initCommand(),
 			showCommand(),
+			updateCommand(),
 			mintNativeCommand(),
 		},
 	}

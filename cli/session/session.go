@@ -147,3 +147,13 @@ func (s *Session) Now(ctx context.Context) (time.Time, error) {
 		uint64(data[36])<<32 | uint64(data[37])<<40 | uint64(data[38])<<48 | uint64(data[39])<<56)
 	return time.Unix(unix, 0).UTC(), nil
 }
+
+// Note prints a progress note or warning for people on stderr. Under
+// --output json nothing is printed, so that stderr holds at most the one
+// JSON error object (the results carry the same facts).
+func (s *Session) Note(format string, args ...any) {
+	if s.Out.JSON() {
+		return
+	}
+	fmt.Fprintf(s.Err, format+"\n", args...)
+}

@@ -13,9 +13,11 @@ import (
 
 	"github.com/modelcommons/modelcommons/cli/argv"
 	"github.com/modelcommons/modelcommons/cli/crowdfund"
+	"github.com/modelcommons/modelcommons/cli/escrow"
 	"github.com/modelcommons/modelcommons/cli/explain"
 	"github.com/modelcommons/modelcommons/cli/meter"
 	"github.com/modelcommons/modelcommons/cli/model"
+	"github.com/modelcommons/modelcommons/cli/node"
 	"github.com/modelcommons/modelcommons/cli/protocol"
 	"github.com/modelcommons/modelcommons/cli/session"
 )
@@ -33,6 +35,8 @@ func main() {
 			meter.Command(),
 			model.Command(),
 			crowdfund.Command(),
+			escrow.Command(),
+			node.Command(),
 		},
 		EnableBashCompletion: true,
 		// Errors are explained below, not printed by the framework.

@@ -1,0 +1,121 @@
+package protocol
+
+import (
+	"fmt"
+
+	"github.com/gagliardetto/solana-go"
+	"github.com/urfave/cli/v2"
+
+	"github.com/modelcommons/modelcommons/cli/duration"
+	"github.com/modelcommons/modelcommons/cli/explain"
+	"github.com/modelcommons/modelcommons/cli/session"
+	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
+	"github.com/modelcommons/modelcommons/clients/pda"
+)
+
+func updateCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "update",
+		Usage: "change the protocol's fees, minimum period or admin, or pause/resume launches and contributions (admin)",
+		Flags: session.WriteFlags(
+			&cli.StringFlag{Name: "setup-fee", Usage: "new set-up fee, in native tokens"},
+			&cli.Uint64Flag{Name: "protocol-fee-bps", Usage: "new protocol cut of raise proceeds, in basis points"},
+			&cli.Uint64Flag{Name: "swap-fee-bps", Usage: "new swap fee, in basis points"},
+			&cli.Uint64Flag{Name: "swap-protocol-share-bps", Usage: "new protocol share of the swap fee, in basis points"},
+			&cli.StringFlag{Name: "min-period", Usage: "new minimum period (" + duration.Hint + ")"},
+			&cli.BoolFlag{Name: "pause", Usage: "stop launches and contributions (claims, refunds and finalisation keep working)"},
+			&cli.BoolFlag{Name: "resume", Usage: "allow launches and contributions again"},
+			&cli.StringFlag{Name: "new-admin", Usage: "hand the protocol to this address (irreversible from your side)"},
+		),
+		Action: func(c *cli.Context) error {
+			s, err := session.FromContext(c)
+			if err != nil {
+				return err
+			}
+			if _, err := session.Args(c); err != nil {
+				return err
+			}
+			ctx := c.Context
+			r := reader(s)
+			admin, err := s.Signer()
+			if err != nil {
+				return err
+			}
+			p, err := r.Protocol(ctx)
+			if err != nil {
+				return err
+			}
+			mint, err := r.Mint(ctx, p.NativeMint)
+			if err != nil {
+				return err
+			}
+			var args mt.UpdateProtocolArgs
+			var problems []string
+			if !p.Admin.Equals(admin.PublicKey()) {
+				problems = append(problems, fmt.Sprintf("only the protocol admin %s may update it; your keypair is %s (pass --keypair)", p.Admin, admin.PublicKey()))
+			}
+			if c.IsSet("setup-fee") {
+				v, err := session.ParseAmount("--setup-fee", c.String("setup-fee"), mint.Decimals, "native tokens")
+				if err != nil {
+					problems = append(problems, err.Error())
+				}
+				args.SetupFee = &v
+			}
+			for _, b := range []struct {
+				name string
+				dst  **uint16
+			}{{"protocol-fee-bps", &args.ProtocolFeeBps}, {"swap-fee-bps", &args.SwapFeeBps}, {"swap-protocol-share-bps", &args.SwapProtocolShareBps}} {
+				if !c.IsSet(b.name) {
+					continue
+				}
+				v, err := session.ParseBps(b.name, c.Uint64(b.name))
+				if err != nil {
+					problems = append(problems, err.Error())
+				}
+				*b.dst = &v
+			}
+			if c.IsSet("min-period") {
+				v, err := duration.ParseSeconds(c.String("min-period"))
+				if err != nil {
+					problems = append(problems, fmt.Sprintf("--min-period: %v", err))
+				} else if v <= 0 {
+					problems = append(problems, "--min-period must be longer than 0s")
+				}
+				args.MinPeriodSecs = &v
+			}
+			switch {
+			case c.Bool("pause") && c.Bool("resume"):
+				problems = append(problems, "give --pause or --resume, not both")
+			case c.Bool("pause"):
+				t := true
+				args.Paused = &t
+			case c.Bool("resume"):
+				f := false
+				args.Paused = &f
+			}
+			if c.IsSet("new-admin") {
+				k, err := session.ParsePubkey("--new-admin", c.String("new-admin"))
+				if err != nil {
+					problems = append(problems, err.Error())
+				}
+				args.NewAdmin = &k
+			}
+			if args == (mt.UpdateProtocolArgs{}) && len(problems) == 0 {
+				problems = append(problems, "nothing to change: pass at least one setting (see --help)")
+			}
+			if len(problems) > 0 {
+				return explain.List(problems)
+			}
+			ix, err := mt.NewUpdateProtocolInstruction(args, admin.PublicKey(), pda.Protocol(), pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+			if err != nil {
+				return fmt.Errorf("build update_protocol: %w", err)
+			}
+			return s.Submit(ctx, session.Tx{What: "update the protocol", Instructions: []solana.Instruction{ix}, Labels: map[solana.PublicKey]string{pda.Protocol(): "protocol"}},
+				func(sig solana.Signature) (any, error) {
+					v, err := Load(ctx, r)
+					v.Signature = sig.String()
+					return v, err
+				})
+		},
+	}
+}
