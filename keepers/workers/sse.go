@@ -50,6 +50,10 @@ func NewSSEReader(r io.Reader, maxEvent int) *SSEReader {
 
 var doneMarker = []byte("[DONE]")
 
+// Buffered is how many bytes are read from the body but not yet returned:
+// a relay flushes its client only when this is zero.
+func (s *SSEReader) Buffered() int { return s.r.Buffered() }
+
 // Next returns the next event. The returned slices are valid until the next
 // call. At a clean end of stream (between events) it returns io.EOF; if the
 // body ends inside an event it returns ErrTruncated.

@@ -264,11 +264,13 @@ func (s *StreamScanner) Observe(ev Event) (usageOnly bool, err error) {
 	return len(w.Choices) == 0 && w.Usage != nil, nil
 }
 
-// Complete reports whether the stream ended properly: [DONE] was seen, or
-// every choice that appeared has a finish reason.
+// Complete reports whether the stream ended properly: [DONE] was seen
+// after at least one chunk, or every choice that appeared has a finish
+// reason.
 func (s *StreamScanner) Complete() bool {
 	if s.done {
-		return true
+		// [DONE] alone, with no chunk before it, is not an answer.
+		return s.chunks > 0
 	}
 	if len(s.choices) == 0 {
 		return false

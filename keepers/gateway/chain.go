@@ -1,0 +1,392 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gagliardetto/solana-go"
+	"github.com/gagliardetto/solana-go/rpc"
+	"golang.org/x/time/rate"
+
+	"github.com/modelcommons/modelcommons/clients/inference_meter"
+	"github.com/modelcommons/modelcommons/clients/mt_treasury"
+	"github.com/modelcommons/modelcommons/clients/pda"
+)
+
+// AccountFetcher is the one RPC method the chain sources use
+// (*rpc.Client implements it).
+type AccountFetcher interface {
+	GetMultipleAccountsWithOpts(ctx context.Context, accounts []solana.PublicKey, opts *rpc.GetMultipleAccountsOpts) (*rpc.GetMultipleAccountsResult, error)
+}
+
+// maxAccountsPerCall is getMultipleAccounts' limit.
+const maxAccountsPerCall = 100
+
+// ChainConfig configures the chain-backed sources.
+type ChainConfig struct {
+	RPC        AccountFetcher
+	Commitment rpc.CommitmentType
+	// Refresh is the polling interval (default 2s for escrows, 10s for
+	// prices).
+	Refresh time.Duration
+	// MaxEscrows bounds the escrow cache (default 100 000); escrows unused
+	// for IdleEvict (default 15 min) leave it.
+	MaxEscrows int
+	IdleEvict  time.Duration
+	// NegativeTTL is how long "no such escrow" is remembered (default 10s).
+	NegativeTTL time.Duration
+	// MissRate bounds RPC lookups of escrows not in the cache, per second
+	// (default 50, burst 100): unknown keys cannot drive RPC load.
+	MissRate float64
+	// Stale: the source reports unhealthy when no refresh succeeded for
+	// this long (default 1 min).
+	Stale  time.Duration
+	Logger *slog.Logger
+}
+
+func (c *ChainConfig) defaults(refresh time.Duration) {
+	if c.Commitment == "" {
+		c.Commitment = rpc.CommitmentConfirmed
+	}
+	if c.Refresh <= 0 {
+		c.Refresh = refresh
+	}
+	if c.MaxEscrows <= 0 {
+		c.MaxEscrows = 100_000
+	}
+	if c.IdleEvict <= 0 {
+		c.IdleEvict = 15 * time.Minute
+	}
+	if c.NegativeTTL <= 0 {
+		c.NegativeTTL = 10 * time.Second
+	}
+	if c.MissRate <= 0 {
+		c.MissRate = 50
+	}
+	if c.Stale <= 0 {
+		c.Stale = time.Minute
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// ErrSourceBusy: too many lookups of unknown escrows right now.
+var ErrSourceBusy = errors.New("too many lookups of unknown API keys; try again shortly")
+
+// ErrUnavailable: the chain could not be asked.
+var ErrUnavailable = errors.New("chain RPC unavailable")
+
+// ChainEscrows is an EscrowSource over inference_meter Escrow accounts:
+// a first lookup reads the account; Run then refreshes every cached escrow
+// with getMultipleAccounts every Refresh.
+type ChainEscrows struct {
+	cfg    ChainConfig
+	miss   *rate.Limiter
+	mu     sync.Mutex
+	cache  map[solana.PublicKey]*escrowEntry
+	flight map[solana.PublicKey]*lookup
+	lastOK atomic.Int64 // unix nanos of the last successful RPC answer
+}
+
+type escrowEntry struct {
+	state     EscrowState
+	exists    bool
+	fetchedAt time.Time
+	usedAt    time.Time
+}
+
+type lookup struct {
+	done  chan struct{}
+	entry *escrowEntry
+	err   error
+}
+
+// NewChainEscrows returns the source; call Run to keep it fresh.
+func NewChainEscrows(cfg ChainConfig) *ChainEscrows {
+	cfg.defaults(2 * time.Second)
+	c := &ChainEscrows{
+		cfg:    cfg,
+		miss:   rate.NewLimiter(rate.Limit(cfg.MissRate), int(2*cfg.MissRate)),
+		cache:  map[solana.PublicKey]*escrowEntry{},
+		flight: map[solana.PublicKey]*lookup{},
+	}
+	c.lastOK.Store(time.Now().UnixNano())
+	return c
+}
+
+// Escrow implements EscrowSource.
+func (c *ChainEscrows) Escrow(ctx context.Context, addr solana.PublicKey) (EscrowState, error) {
+	now := time.Now()
+	c.mu.Lock()
+	if e, ok := c.cache[addr]; ok && (e.exists || now.Sub(e.fetchedAt) < c.cfg.NegativeTTL) {
+		e.usedAt = now
+		c.mu.Unlock()
+		if !e.exists {
+			return EscrowState{}, ErrNoEscrow
+		}
+		return e.state, nil
+	}
+	l, inFlight := c.flight[addr]
+	if !inFlight {
+		if !c.miss.Allow() {
+			c.mu.Unlock()
+			return EscrowState{}, ErrSourceBusy
+		}
+		l = &lookup{done: make(chan struct{})}
+		c.flight[addr] = l
+	}
+	c.mu.Unlock()
+	if !inFlight {
+		go c.resolve(addr, l)
+	}
+	select {
+	case <-l.done:
+	case <-ctx.Done():
+		return EscrowState{}, ctx.Err()
+	}
+	if l.err != nil {
+		return EscrowState{}, l.err
+	}
+	if !l.entry.exists {
+		return EscrowState{}, ErrNoEscrow
+	}
+	return l.entry.state, nil
+}
+
+func (c *ChainEscrows) resolve(addr solana.PublicKey, l *lookup) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	states, err := c.fetch(ctx, []solana.PublicKey{addr})
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.flight, addr)
+	if err != nil {
+		l.err = err
+		close(l.done)
+		return
+	}
+	e := states[0]
+	e.usedAt = time.Now()
+	if len(c.cache) >= c.cfg.MaxEscrows {
+		c.evictLocked(time.Now(), true)
+	}
+	c.cache[addr] = e
+	l.entry = e
+	close(l.done)
+}
+
+// fetch reads escrow accounts (at most maxAccountsPerCall).
+func (c *ChainEscrows) fetch(ctx context.Context, addrs []solana.PublicKey) ([]*escrowEntry, error) {
+	res, err := c.cfg.RPC.GetMultipleAccountsWithOpts(ctx, addrs, &rpc.GetMultipleAccountsOpts{Encoding: solana.EncodingBase64, Commitment: c.cfg.Commitment})
+	if err != nil {
+		return nil, fmt.Errorf("%w: getMultipleAccounts: %v", ErrUnavailable, err)
+	}
+	if len(res.Value) != len(addrs) {
+		return nil, fmt.Errorf("%w: getMultipleAccounts returned %d accounts for %d", ErrUnavailable, len(res.Value), len(addrs))
+	}
+	c.lastOK.Store(time.Now().UnixNano())
+	now := time.Now()
+	out := make([]*escrowEntry, len(addrs))
+	for i, acc := range res.Value {
+		e := &escrowEntry{fetchedAt: now}
+		out[i] = e
+		if acc == nil || acc.Data == nil {
+			continue
+		}
+		if acc.Owner != inference_meter.ProgramID {
+			c.cfg.Logger.Warn("escrow address owned by another program", "escrow", addrs[i], "owner", acc.Owner)
+			continue
+		}
+		esc, err := inference_meter.ParseAccount_Escrow(acc.Data.GetBinary())
+		if err != nil {
+			c.cfg.Logger.Warn("undecodable escrow account", "escrow", addrs[i], "err", err)
+			continue
+		}
+		e.exists = true
+		e.state = EscrowState{
+			Address: addrs[i], Owner: esc.Owner, KeyHash: esc.KeyHash, Balance: esc.Balance, Spent: esc.Spent,
+			SpendLimit: esc.SpendLimit, AllowedModels: esc.AllowedModels, WithdrawalAmount: esc.WithdrawalAmount,
+			WithdrawalRequestedAt: esc.WithdrawalRequestedAt, RotatedTo: esc.RotatedTo,
+		}
+	}
+	return out, nil
+}
+
+// evictLocked drops idle entries (and, if force, the least recently used
+// tenth when nothing is idle).
+func (c *ChainEscrows) evictLocked(now time.Time, force bool) {
+	for a, e := range c.cache {
+		if now.Sub(e.usedAt) > c.cfg.IdleEvict || (!e.exists && now.Sub(e.fetchedAt) > c.cfg.NegativeTTL) {
+			delete(c.cache, a)
+		}
+	}
+	if !force || len(c.cache) < c.cfg.MaxEscrows {
+		return
+	}
+	oldest := now
+	for _, e := range c.cache {
+		if e.usedAt.Before(oldest) {
+			oldest = e.usedAt
+		}
+	}
+	cut := oldest.Add(now.Sub(oldest) / 10)
+	for a, e := range c.cache {
+		if !e.usedAt.After(cut) {
+			delete(c.cache, a)
+		}
+	}
+}
+
+// Refresh re-reads every cached escrow once.
+func (c *ChainEscrows) Refresh(ctx context.Context) error {
+	c.mu.Lock()
+	c.evictLocked(time.Now(), false)
+	addrs := make([]solana.PublicKey, 0, len(c.cache))
+	for a, e := range c.cache {
+		if e.exists {
+			addrs = append(addrs, a)
+		}
+	}
+	c.mu.Unlock()
+	var errs []error
+	for i := 0; i < len(addrs); i += maxAccountsPerCall {
+		chunk := addrs[i:min(i+maxAccountsPerCall, len(addrs))]
+		states, err := c.fetch(ctx, chunk)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		c.mu.Lock()
+		for j, a := range chunk {
+			if old, ok := c.cache[a]; ok {
+				states[j].usedAt = old.usedAt
+				c.cache[a] = states[j]
+			}
+		}
+		c.mu.Unlock()
+	}
+	return errors.Join(errs...)
+}
+
+// Run refreshes until ctx ends.
+func (c *ChainEscrows) Run(ctx context.Context) error {
+	t := time.NewTicker(c.cfg.Refresh)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			if err := c.Refresh(ctx); err != nil && ctx.Err() == nil {
+				c.cfg.Logger.Warn("escrow refresh failed", "err", err)
+			}
+		}
+	}
+}
+
+// Healthy reports whether the RPC answered within ChainConfig.Stale.
+func (c *ChainEscrows) Healthy() bool {
+	return time.Since(time.Unix(0, c.lastOK.Load())) < c.cfg.Stale
+}
+
+// ChainPrices is a PriceBook over mt_treasury Model accounts, refreshed by
+// polling.
+type ChainPrices struct {
+	cfg    ChainConfig
+	ids    []uint64
+	addrs  []solana.PublicKey
+	mu     sync.RWMutex
+	models map[uint64]mt_treasury.Model
+	lastOK atomic.Int64
+}
+
+// ErrModelInactive: the model exists but is not Active (settlement would
+// refuse its runs).
+var ErrModelInactive = errors.New("model is not active on chain")
+
+// NewChainPrices watches the given model ids. Call Refresh once before
+// serving, then Run.
+func NewChainPrices(cfg ChainConfig, ids []uint64) *ChainPrices {
+	cfg.defaults(10 * time.Second)
+	p := &ChainPrices{cfg: cfg, ids: ids, models: map[uint64]mt_treasury.Model{}}
+	for _, id := range ids {
+		p.addrs = append(p.addrs, pda.Model(id))
+	}
+	return p
+}
+
+// Refresh re-reads every watched model.
+func (p *ChainPrices) Refresh(ctx context.Context) error {
+	for i := 0; i < len(p.addrs); i += maxAccountsPerCall {
+		chunk := p.addrs[i:min(i+maxAccountsPerCall, len(p.addrs))]
+		res, err := p.cfg.RPC.GetMultipleAccountsWithOpts(ctx, chunk, &rpc.GetMultipleAccountsOpts{Encoding: solana.EncodingBase64, Commitment: p.cfg.Commitment})
+		if err != nil {
+			return fmt.Errorf("%w: read models: %v", ErrUnavailable, err)
+		}
+		if len(res.Value) != len(chunk) {
+			return fmt.Errorf("%w: getMultipleAccounts returned %d accounts for %d", ErrUnavailable, len(res.Value), len(chunk))
+		}
+		p.mu.Lock()
+		for j, acc := range res.Value {
+			id := p.ids[i+j]
+			if acc == nil || acc.Data == nil || acc.Owner != mt_treasury.ProgramID {
+				delete(p.models, id)
+				continue
+			}
+			m, err := mt_treasury.ParseAccount_Model(acc.Data.GetBinary())
+			if err != nil || m.Id != id {
+				delete(p.models, id)
+				continue
+			}
+			p.models[id] = *m
+		}
+		p.mu.Unlock()
+	}
+	p.lastOK.Store(time.Now().UnixNano())
+	return nil
+}
+
+// Price implements PriceBook.
+func (p *ChainPrices) Price(_ context.Context, id uint64, at time.Time) (Price, error) {
+	p.mu.RLock()
+	m, ok := p.models[id]
+	p.mu.RUnlock()
+	if !ok {
+		return Price{}, fmt.Errorf("model %d: %w", id, ErrNoModel)
+	}
+	if m.Stage != mt_treasury.Stage_Active {
+		return Price{}, fmt.Errorf("model %d: %w", id, ErrModelInactive)
+	}
+	q := m.Pricing
+	if at.Unix() >= q.EffectiveAt {
+		return Price{q.InputPer1k, q.OutputPer1k}, nil
+	}
+	return Price{q.PreviousInputPer1k, q.PreviousOutputPer1k}, nil
+}
+
+// Run refreshes until ctx ends.
+func (p *ChainPrices) Run(ctx context.Context) error {
+	t := time.NewTicker(p.cfg.Refresh)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			if err := p.Refresh(ctx); err != nil && ctx.Err() == nil {
+				p.cfg.Logger.Warn("price refresh failed", "err", err)
+			}
+		}
+	}
+}
+
+// Healthy reports whether a refresh succeeded within ChainConfig.Stale.
+func (p *ChainPrices) Healthy() bool {
+	return time.Since(time.Unix(0, p.lastOK.Load())) < p.cfg.Stale
+}

@@ -1,0 +1,63 @@
+// Package gateway is the keeper's OpenAI-compatible HTTP front. It
+// authenticates a request by its API key, admits it against the key's
+// on-chain escrow, routes it to a worker, relays the worker's answer (SSE
+// streams event by event, as produced) and, for every run that completed,
+// signs a receipt and makes it durable in the journal before the last byte
+// of the response goes out.
+//
+// # API
+//
+// POST /v1/chat/completions, /v1/completions, /v1/embeddings and GET
+// /v1/models, as OpenAI defines them; any OpenAI SDK works against it
+// unchanged. Streams always ask the worker for stream_options.include_usage;
+// the usage-only chunk reaches the client only if it asked for it too.
+// GET /v1/receipts returns the caller's signed receipts (the escrow comes
+// from the API key). Operational endpoints: /healthz (process alive),
+// /readyz (a worker is healthy and the escrow source answers), /metrics
+// (Prometheus). Every response carries an X-Request-Id.
+//
+// # Authentication and admission
+//
+// Authorization: Bearer <API key>. The escrow is the inference_meter PDA
+// at seeds ["escrow", sha256(key)]; its state comes from an EscrowSource
+// (cached, refreshed by polling). The key itself is never logged or
+// stored. A request is admitted when the model is one the escrow allows
+// and
+//
+//	available − unsettled − in flight ≥ worst-case cost
+//
+// where available is what settlement may still take (the balance, within
+// the spend limit, less a pending withdrawal), unsettled is this keeper's
+// recorded but unsettled spend for the escrow (from the journal), in
+// flight the worst-case cost reserved by the escrow's running requests,
+// and worst-case cost is the settlement cost of the prompt estimate
+// (fallback tokenizer, plus 25%) as input and max_tokens × n as output. A
+// request without max_tokens gets Config.DefaultMaxTokens sent upstream, so
+// its cost stays bounded. Otherwise HTTP 402.
+//
+// # Mixtures
+//
+// model "mix:<a>+<b>[+<c>...]" asks several models together (at most 8,
+// chat completions only). Weights in basis points may follow each name,
+// "mix:a@7000+b@3000"; they must then be given for every member and sum
+// to 10 000. Without weights the split is equal (the remainder of
+// 10 000 / n goes one point each to the first members). The first model
+// aggregates: every other member answers the conversation first (in
+// parallel, not streamed), then the first model answers it with those
+// proposals given in a system message, and its answer (streamed if asked)
+// is the response. The receipt names every member with its weight; the
+// tokens of all calls are summed, and settlement charges each model its
+// weight's share of them at its own price. The usage in the response is the
+// total over all calls.
+//
+// # Failures
+//
+// Errors are OpenAI-style bodies {"error":{"message","type","param","code"}}:
+// 400 invalid request (malformed JSON, absurd max_tokens or n, unknown
+// fields of the wrong type), 401 missing or unknown key, 402 insufficient
+// escrow funds, 403 model not allowed by the escrow, 404 unknown model,
+// 413 body too large, 429 rate limited, 503 no healthy worker. A worker
+// that fails before anything reached the client is retried on another; a
+// failure after that ends a stream with an error event and no [DONE]. A run
+// that fails is never journaled: no receipt, no charge.
+package gateway

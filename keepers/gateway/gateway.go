@@ -1,0 +1,687 @@
+package gateway
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gagliardetto/solana-go"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/time/rate"
+
+	"github.com/modelcommons/modelcommons/clients/pda"
+	"github.com/modelcommons/modelcommons/keepers/journal"
+	"github.com/modelcommons/modelcommons/keepers/receipts"
+	"github.com/modelcommons/modelcommons/keepers/workers"
+)
+
+// ModelConfig maps a public model name (what clients send and workers are
+// configured with) to its mt_treasury model id.
+type ModelConfig struct {
+	Name string
+	ID   uint64
+}
+
+// Config configures a Gateway.
+type Config struct {
+	Models  []ModelConfig
+	Pool    *workers.Pool
+	Escrows EscrowSource
+	Prices  PriceBook
+	Journal Journal
+	// Key signs receipts: the node's keeper hot key.
+	Key ed25519.PrivateKey
+	// Registry receives the metrics (default: a fresh registry, served on
+	// /metrics).
+	Registry *prometheus.Registry
+	// Unsettled reports the journal's unsettled total for the metrics.
+	Unsettled func() uint64
+	// Ready is an extra readiness condition (e.g. chain sources fresh).
+	Ready  func() bool
+	Logger *slog.Logger
+
+	MaxBodyBytes     int64 // default 4 MiB
+	MaxResponseBytes int64 // non-streaming worker bodies, default 16 MiB
+	DefaultMaxTokens int   // sent upstream when a request has none; default 1024
+	MaxTokensLimit   int   // larger max_tokens are rejected; default 32768
+	MaxN             int   // default 4
+	PromptMarginPct  int   // added to the prompt estimate for admission; default 25
+	MaxAttempts      int   // workers tried per request; default 3
+	// RateLimit per escrow (requests/s) and burst; 0 disables.
+	RateLimit float64
+	RateBurst int
+	// MaxInFlight generation requests (0: unlimited); over it: 429.
+	MaxInFlight int
+	// WriteTimeout bounds each write to a client (slow readers are cut
+	// off); default 30s.
+	WriteTimeout time.Duration
+	Now          func() time.Time
+}
+
+// Gateway serves the API. Create with New; use Handler.
+type Gateway struct {
+	cfg     Config
+	log     *slog.Logger
+	ids     map[string]uint64
+	names   map[uint64]string
+	pool    *workers.Pool
+	metrics *Metrics
+	reg     *prometheus.Registry
+	handler http.Handler
+	pub     solana.PublicKey
+
+	admitMu  sync.Mutex
+	reserved map[solana.PublicKey]uint64
+
+	limMu    sync.Mutex
+	limiters map[solana.PublicKey]*limiterEntry
+	inflight atomic.Int64
+
+	pdaMu    sync.RWMutex
+	pdaCache map[[32]byte]solana.PublicKey
+}
+
+type limiterEntry struct {
+	lim  *rate.Limiter
+	used time.Time
+}
+
+// New validates the configuration and builds the gateway.
+func New(cfg Config) (*Gateway, error) {
+	if cfg.Pool == nil || cfg.Escrows == nil || cfg.Prices == nil || cfg.Journal == nil {
+		return nil, errors.New("gateway: pool, escrows, prices and journal are required")
+	}
+	if len(cfg.Key) != ed25519.PrivateKeySize {
+		return nil, errors.New("gateway: keeper signing key missing")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 4 << 20
+	}
+	if cfg.MaxResponseBytes <= 0 {
+		cfg.MaxResponseBytes = 16 << 20
+	}
+	if cfg.DefaultMaxTokens <= 0 {
+		cfg.DefaultMaxTokens = 1024
+	}
+	if cfg.MaxTokensLimit <= 0 {
+		cfg.MaxTokensLimit = 32768
+	}
+	if cfg.DefaultMaxTokens > cfg.MaxTokensLimit {
+		return nil, errors.New("gateway: default max_tokens exceeds the limit")
+	}
+	if cfg.MaxN <= 0 {
+		cfg.MaxN = 4
+	}
+	if cfg.PromptMarginPct < 0 {
+		cfg.PromptMarginPct = 0
+	} else if cfg.PromptMarginPct == 0 {
+		cfg.PromptMarginPct = 25
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = 3
+	}
+	if cfg.RateLimit > 0 && cfg.RateBurst <= 0 {
+		cfg.RateBurst = max(1, int(cfg.RateLimit))
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = 30 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Registry == nil {
+		cfg.Registry = prometheus.NewRegistry()
+	}
+	g := &Gateway{
+		cfg: cfg, log: cfg.Logger, pool: cfg.Pool, reg: cfg.Registry,
+		ids: map[string]uint64{}, names: map[uint64]string{},
+		reserved: map[solana.PublicKey]uint64{}, limiters: map[solana.PublicKey]*limiterEntry{},
+		pdaCache: map[[32]byte]solana.PublicKey{},
+		pub:      solana.PublicKeyFromBytes(cfg.Key.Public().(ed25519.PublicKey)),
+	}
+	for _, m := range cfg.Models {
+		if m.Name == "" || strings.HasPrefix(m.Name, MixPrefix) || strings.ContainsAny(m.Name, "+@") {
+			return nil, fmt.Errorf("gateway: bad model name %q (must be non-empty, not start with %q, no '+' or '@')", m.Name, MixPrefix)
+		}
+		if _, dup := g.ids[m.Name]; dup {
+			return nil, fmt.Errorf("gateway: model %q configured twice", m.Name)
+		}
+		if other, dup := g.names[m.ID]; dup {
+			return nil, fmt.Errorf("gateway: models %q and %q share on-chain id %d", other, m.Name, m.ID)
+		}
+		g.ids[m.Name] = m.ID
+		g.names[m.ID] = m.Name
+	}
+	for _, name := range cfg.Pool.Models() {
+		if _, ok := g.ids[name]; !ok {
+			return nil, fmt.Errorf("gateway: workers serve %q but no on-chain model id is configured for it", name)
+		}
+	}
+	g.metrics = NewMetrics(cfg.Registry, cfg.Pool, cfg.Unsettled)
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/chat/completions", g.serveGen(workers.ChatCompletions, "chat"))
+	mux.HandleFunc("POST /v1/completions", g.serveGen(workers.Completions, "completions"))
+	mux.HandleFunc("POST /v1/embeddings", g.serveGen(workers.Embeddings, "embeddings"))
+	mux.HandleFunc("GET /v1/models", g.serveModels)
+	mux.HandleFunc("GET /v1/models/{model}", g.serveModel)
+	mux.HandleFunc("GET /v1/receipts", g.serveReceipts)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /readyz", g.serveReady)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{Registry: cfg.Registry}))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { errNotFound.write(w) })
+	g.handler = withRequestID(mux)
+	return g, nil
+}
+
+// Handler is the gateway's HTTP handler.
+func (g *Gateway) Handler() http.Handler { return g.handler }
+
+// Metrics returns the gateway's metrics (the settler sets SettlementLag).
+func (g *Gateway) Metrics() *Metrics { return g.metrics }
+
+// KeeperKey is the public key receipts are signed with.
+func (g *Gateway) KeeperKey() solana.PublicKey { return g.pub }
+
+// Ready reports whether the gateway can serve: a worker is healthy and
+// the extra readiness condition holds.
+func (g *Gateway) Ready() bool {
+	return g.pool.Ready() && (g.cfg.Ready == nil || g.cfg.Ready())
+}
+
+func (g *Gateway) serveReady(w http.ResponseWriter, r *http.Request) {
+	if !g.Ready() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = io.WriteString(w, "not ready\n")
+		return
+	}
+	_, _ = io.WriteString(w, "ready\n")
+}
+
+type ctxKey int
+
+const requestIDKey ctxKey = 0
+
+func withRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b [12]byte
+		_, _ = rand.Read(b[:])
+		id := "req_" + hex.EncodeToString(b[:])
+		w.Header().Set("X-Request-Id", id)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey, id)))
+	})
+}
+
+func requestID(ctx context.Context) string {
+	s, _ := ctx.Value(requestIDKey).(string)
+	return s
+}
+
+// statusWriter records the status code; Unwrap keeps Flush and deadlines
+// reachable through http.ResponseController.
+type statusWriter struct {
+	http.ResponseWriter
+	code    int
+	written bool
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if !s.written {
+		s.code, s.written = code, true
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	if !s.written {
+		s.code, s.written = http.StatusOK, true
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// --- authentication ---
+
+// authenticate resolves the bearer key to its escrow. The key is hashed
+// at once and never kept, logged or compared in variable time.
+func (g *Gateway) authenticate(r *http.Request) (EscrowState, *apiError) {
+	h := r.Header.Get("Authorization")
+	scheme, key, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return EscrowState{}, errNoKey
+	}
+	key = strings.TrimSpace(key)
+	if key == "" || len(key) > 512 {
+		return EscrowState{}, errBadKey
+	}
+	hash := sha256.Sum256([]byte(key))
+	addr := g.escrowAddress(hash)
+	st, err := g.cfg.Escrows.Escrow(r.Context(), addr)
+	switch {
+	case errors.Is(err, ErrNoEscrow):
+		return EscrowState{}, errBadKey
+	case errors.Is(err, ErrSourceBusy):
+		return EscrowState{}, errRateLimited(err.Error(), 1)
+	case err != nil:
+		g.log.Warn("escrow lookup failed", "escrow", addr, "err", err, "request_id", requestID(r.Context()))
+		return EscrowState{}, &apiError{status: http.StatusServiceUnavailable, typ: "server_error", code: "escrow_unavailable",
+			message: "The keeper cannot read escrows from the chain right now; try again shortly.", retryAfter: 2}
+	}
+	// The PDA derivation already binds the account to the hash; checking
+	// the stored hash too costs nothing and is constant-time.
+	if st.KeyHash != ([32]byte{}) && subtle.ConstantTimeCompare(st.KeyHash[:], hash[:]) != 1 {
+		return EscrowState{}, errBadKey
+	}
+	if st.RotatedTo != nil {
+		return EscrowState{}, errRotatedKey
+	}
+	return st, nil
+}
+
+// escrowAddress derives (and caches) the escrow PDA of a key hash.
+func (g *Gateway) escrowAddress(hash [32]byte) solana.PublicKey {
+	g.pdaMu.RLock()
+	a, ok := g.pdaCache[hash]
+	g.pdaMu.RUnlock()
+	if ok {
+		return a
+	}
+	a = pda.Escrow(hash)
+	g.pdaMu.Lock()
+	if len(g.pdaCache) >= 100_000 {
+		clear(g.pdaCache)
+	}
+	g.pdaCache[hash] = a
+	g.pdaMu.Unlock()
+	return a
+}
+
+// EscrowAddress is the escrow PDA of an API key.
+func EscrowAddress(apiKey string) solana.PublicKey {
+	return pda.Escrow(sha256.Sum256([]byte(apiKey)))
+}
+
+func (g *Gateway) allow(escrow solana.PublicKey) bool {
+	if g.cfg.RateLimit <= 0 {
+		return true
+	}
+	now := g.cfg.Now()
+	g.limMu.Lock()
+	defer g.limMu.Unlock()
+	e, ok := g.limiters[escrow]
+	if !ok {
+		if len(g.limiters) > 50_000 {
+			for k, v := range g.limiters {
+				if now.Sub(v.used) > time.Minute {
+					delete(g.limiters, k)
+				}
+			}
+		}
+		e = &limiterEntry{lim: rate.NewLimiter(rate.Limit(g.cfg.RateLimit), g.cfg.RateBurst)}
+		g.limiters[escrow] = e
+	}
+	e.used = now
+	return e.lim.AllowN(now, 1)
+}
+
+// --- admission ---
+
+// reserve admits a request whose worst-case cost is worst, holding it as
+// in flight until release.
+func (g *Gateway) reserve(st EscrowState, worst uint64) (release func(), ok bool) {
+	g.admitMu.Lock()
+	defer g.admitMu.Unlock()
+	unsettled := g.cfg.Journal.UnsettledSpend(st.Address)
+	held := g.reserved[st.Address]
+	avail := st.Available()
+	if unsettled > avail || held > avail-unsettled || worst > avail-unsettled-held {
+		return nil, false
+	}
+	g.reserved[st.Address] = held + worst
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			g.admitMu.Lock()
+			defer g.admitMu.Unlock()
+			if v := g.reserved[st.Address] - worst; v == 0 {
+				delete(g.reserved, st.Address)
+			} else {
+				g.reserved[st.Address] = v
+			}
+		})
+	}, true
+}
+
+// --- generation endpoints ---
+
+// run is one admitted request on its way through.
+type run struct {
+	id       receipts.RunID
+	req      *genRequest
+	escrow   EscrowState
+	members  []member
+	shares   []receipts.ModelShare // ascending model id, prices applied
+	servedAt time.Time
+	endpoint string
+	kind     receipts.Kind
+}
+
+func (g *Gateway) serveGen(ep workers.Endpoint, label string) http.HandlerFunc {
+	kind := map[workers.Endpoint]receipts.Kind{workers.ChatCompletions: receipts.KindChat, workers.Completions: receipts.KindCompletion, workers.Embeddings: receipts.KindEmbedding}[ep]
+	return func(rw http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		w := &statusWriter{ResponseWriter: rw}
+		stream := false
+		defer func() {
+			code := w.code
+			if !w.written {
+				code = 499 // client went away before any response
+			}
+			g.metrics.Requests.WithLabelValues(label, strconv.Itoa(code)).Inc()
+			g.metrics.Duration.WithLabelValues(label, strconv.FormatBool(stream)).Observe(time.Since(start).Seconds())
+		}()
+		if g.cfg.MaxInFlight > 0 {
+			if n := g.inflight.Add(1); n > int64(g.cfg.MaxInFlight) {
+				g.inflight.Add(-1)
+				errRateLimited("The keeper is at capacity; retry shortly.", 1).write(w)
+				return
+			}
+			defer g.inflight.Add(-1)
+		}
+		g.metrics.InFlight.Inc()
+		defer g.metrics.InFlight.Dec()
+
+		st, aerr := g.authenticate(r)
+		if aerr != nil {
+			aerr.write(w)
+			return
+		}
+		if !g.allow(st.Address) {
+			errRateLimited("Rate limit reached for this API key.", 1).write(w)
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, g.cfg.MaxBodyBytes))
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				errTooLarge.write(w)
+				return
+			}
+			errInvalid("", "Could not read the request body.").write(w)
+			return
+		}
+		req, aerr := g.parseRequest(ep, body)
+		if aerr != nil {
+			aerr.write(w)
+			return
+		}
+		stream = req.stream
+		members, aerr := parseModel(req.model, g.ids)
+		if aerr != nil {
+			aerr.write(w)
+			return
+		}
+		if len(members) > 1 && ep != workers.ChatCompletions {
+			errInvalid("model", "Mixtures are served for chat completions only.").write(w)
+			return
+		}
+		for _, m := range members {
+			if !g.pool.Serves(m.name) {
+				errModelNotFound(m.name).write(w)
+				return
+			}
+			if !st.Allows(m.id) {
+				errModelNotAllowed(m.name).write(w)
+				return
+			}
+		}
+		ru := &run{id: receipts.NewRunID(), req: req, escrow: st, members: members, servedAt: g.cfg.Now(), endpoint: label, kind: kind}
+		for _, m := range members {
+			p, err := g.cfg.Prices.Price(r.Context(), m.id, ru.servedAt)
+			if err != nil {
+				g.log.Warn("no price for model", "model", m.name, "id", m.id, "err", err)
+				errModelNotFound(m.name).write(w)
+				return
+			}
+			ru.shares = append(ru.shares, receipts.ModelShare{ModelID: m.id, WeightBps: m.weight, InputPer1k: p.InputPer1k, OutputPer1k: p.OutputPer1k})
+		}
+		sortShares(ru.shares)
+		worstIn, worstOut := req.promptTokens, req.maxTokens*req.choices
+		if ep == workers.Embeddings {
+			worstOut = 0
+		}
+		if len(members) > 1 {
+			// Every proposer reads the prompt and writes up to max_tokens;
+			// the aggregator reads the prompt plus all proposals.
+			p := len(members) - 1
+			worstIn = (p+1)*req.promptTokens + p*req.maxTokens + mixOverheadTokens
+			worstOut = (p + 1) * req.maxTokens
+		}
+		worst, err := g.worstCase(ru.shares, worstIn, worstOut)
+		if err != nil {
+			errInvalid("max_tokens", "The request's worst-case cost does not fit in a u64; lower max_tokens.").write(w)
+			return
+		}
+		release, ok := g.reserve(st, worst)
+		if !ok {
+			errFunds(fmt.Sprintf("Insufficient escrow funds: this request may cost up to %d base units; available after this keeper's unsettled and in-flight runs: %d. Deposit to the escrow or lower max_tokens.",
+				worst, g.availableFor(st))).write(w)
+			return
+		}
+		defer release()
+		if len(members) > 1 {
+			g.runMixture(w, r, ru)
+			return
+		}
+		g.runSingle(w, r, ru)
+	}
+}
+
+// availableFor is what admission could still grant, for error messages.
+func (g *Gateway) availableFor(st EscrowState) uint64 {
+	g.admitMu.Lock()
+	defer g.admitMu.Unlock()
+	used := g.cfg.Journal.UnsettledSpend(st.Address) + g.reserved[st.Address]
+	if a := st.Available(); a > used {
+		return a - used
+	}
+	return 0
+}
+
+func sortShares(s []receipts.ModelShare) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j].ModelID < s[j-1].ModelID; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}
+
+// record signs and journals a completed run. It must return nil before the
+// last byte of the response is written.
+func (g *Gateway) record(ru *run, u workers.Usage, worker string) (receipts.Signed, error) {
+	maxOut := uint64(ru.req.maxTokens) * uint64(max(ru.req.choices, 1))
+	if len(ru.members) > 1 {
+		maxOut *= uint64(len(ru.members))
+	}
+	if ru.req.ep != workers.Embeddings && u.CompletionTokens > maxOut {
+		g.log.Warn("worker reported more output tokens than allowed; clamped", "worker", worker, "reported", u.CompletionTokens, "max", maxOut)
+		u.CompletionTokens = maxOut
+	}
+	cost, err := Cost(ru.shares, u.PromptTokens, u.CompletionTokens)
+	if err != nil {
+		return receipts.Signed{}, err
+	}
+	if len(worker) > receipts.MaxWorkerName {
+		worker = worker[:receipts.MaxWorkerName]
+	}
+	done := g.cfg.Now()
+	rc := receipts.Receipt{
+		Version: receipts.Version, RunID: ru.id, Escrow: ru.escrow.Address, Models: ru.shares, Kind: ru.kind,
+		InputTokens: u.PromptTokens, OutputTokens: u.CompletionTokens, Cost: cost,
+		ServedAtMs: ru.servedAt.UnixMilli(), CompletedAtMs: max(done.UnixMilli(), ru.servedAt.UnixMilli()),
+		Estimated: u.Estimated, Worker: worker,
+	}
+	signed, err := receipts.Sign(rc, g.cfg.Key)
+	if err != nil {
+		return receipts.Signed{}, err
+	}
+	// Once the response is complete the run must be on disk; the client
+	// going away now does not cancel the write.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := g.cfg.Journal.Record(ctx, signed); err != nil {
+		g.metrics.RunFailures.WithLabelValues("journal").Inc()
+		return receipts.Signed{}, err
+	}
+	g.metrics.Runs.WithLabelValues(ru.endpoint, strconv.FormatBool(u.Estimated)).Inc()
+	g.metrics.ChargedValue.Add(float64(cost))
+	model := ru.members[0].name
+	if len(ru.members) > 1 {
+		model = "mixture"
+	}
+	g.metrics.Tokens.WithLabelValues(model, "input").Add(float64(u.PromptTokens))
+	g.metrics.Tokens.WithLabelValues(model, "output").Add(float64(u.CompletionTokens))
+	return signed, nil
+}
+
+// --- models and receipts ---
+
+type modelObject struct {
+	ID      string `json:"id"`
+	Object  string `json:"object"`
+	Created int64  `json:"created"`
+	OwnedBy string `json:"owned_by"`
+	// ModelID is the mt_treasury model id (an extension).
+	ModelID uint64 `json:"model_id"`
+	// Available: a healthy worker serves it now (an extension).
+	Available bool `json:"available"`
+}
+
+func (g *Gateway) modelObject(name string) modelObject {
+	return modelObject{ID: name, Object: "model", Created: 0, OwnedBy: "modelcommons", ModelID: g.ids[name], Available: g.pool.Available(name)}
+}
+
+func (g *Gateway) serveModels(w http.ResponseWriter, r *http.Request) {
+	list := struct {
+		Object string        `json:"object"`
+		Data   []modelObject `json:"data"`
+	}{Object: "list", Data: []modelObject{}}
+	for _, name := range g.pool.Models() {
+		list.Data = append(list.Data, g.modelObject(name))
+	}
+	writeJSON(w, http.StatusOK, list)
+}
+
+func (g *Gateway) serveModel(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("model")
+	if !g.pool.Serves(name) {
+		errModelNotFound(name).write(w)
+		return
+	}
+	writeJSON(w, http.StatusOK, g.modelObject(name))
+}
+
+// ReceiptView is one receipt as GET /v1/receipts returns it.
+type ReceiptView struct {
+	RunID    string           `json:"run_id"`
+	State    string           `json:"state"`
+	BatchSeq uint64           `json:"batch_seq,omitempty"`
+	Escrow   string           `json:"escrow"`
+	Keeper   string           `json:"keeper"`
+	Receipt  receipts.Receipt `json:"receipt"`
+	// Encoded is the canonical Borsh receipt, Signature the keeper's
+	// ed25519 signature over it (base64): verify these, not the JSON.
+	Encoded   string `json:"encoded"`
+	Signature string `json:"signature"`
+}
+
+// ReceiptPage is the body of GET /v1/receipts.
+type ReceiptPage struct {
+	Object  string        `json:"object"`
+	Keeper  string        `json:"keeper"`
+	Escrow  string        `json:"escrow"`
+	Data    []ReceiptView `json:"data"`
+	HasMore bool          `json:"has_more"`
+}
+
+// NewReceiptView renders a journal entry.
+func NewReceiptView(e journal.Entry) ReceiptView {
+	s := e.Signed
+	return ReceiptView{
+		RunID: s.Receipt.RunID.String(), State: e.State.String(), BatchSeq: e.BatchSeq,
+		Escrow: solana.PublicKeyFromBytes(s.Receipt.Escrow[:]).String(), Keeper: solana.PublicKeyFromBytes(s.Receipt.Keeper[:]).String(),
+		Receipt: s.Receipt, Encoded: base64.StdEncoding.EncodeToString(s.Encoded), Signature: base64.StdEncoding.EncodeToString(s.Signature[:]),
+	}
+}
+
+func (g *Gateway) serveReceipts(w http.ResponseWriter, r *http.Request) {
+	st, aerr := g.authenticate(r)
+	if aerr != nil {
+		aerr.write(w)
+		return
+	}
+	q := r.URL.Query()
+	var after receipts.RunID
+	if a := q.Get("after"); a != "" {
+		id, err := receipts.ParseRunID(a)
+		if err != nil {
+			errInvalid("after", err.Error()).write(w)
+			return
+		}
+		after = id
+	}
+	limit := 100
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 1000 {
+			errInvalid("limit", "'limit' must be 1..1000.").write(w)
+			return
+		}
+		limit = n
+	}
+	entries, err := g.cfg.Journal.Receipts(st.Address, after, limit+1)
+	if err != nil {
+		g.log.Error("list receipts", "err", err)
+		errInternal("Could not read the journal.").write(w)
+		return
+	}
+	page := ReceiptPage{Object: "list", Keeper: g.pub.String(), Escrow: st.Address.String(), Data: []ReceiptView{}}
+	if len(entries) > limit {
+		entries, page.HasMore = entries[:limit], true
+	}
+	for _, e := range entries {
+		page.Data = append(page.Data, NewReceiptView(e))
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		errInternal("encoding failed").write(w)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_, _ = w.Write(b)
+}

@@ -1,0 +1,198 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/bits"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/gagliardetto/solana-go"
+
+	"github.com/modelcommons/modelcommons/keepers/journal"
+	"github.com/modelcommons/modelcommons/keepers/receipts"
+)
+
+// EscrowState is what admission needs of an inference_meter Escrow.
+type EscrowState struct {
+	Address solana.PublicKey
+	Owner   solana.PublicKey
+	// KeyHash is sha256 of the API key (the PDA seed).
+	KeyHash [32]byte
+	Balance uint64
+	Spent   uint64
+	// SpendLimit caps Spent; nil for no cap.
+	SpendLimit *uint64
+	// AllowedModels the escrow may pay for; empty for any.
+	AllowedModels         []uint64
+	WithdrawalAmount      uint64
+	WithdrawalRequestedAt int64
+	// RotatedTo is set once the key was rotated; the old key is dead.
+	RotatedTo *solana.PublicKey
+}
+
+// Available is what settlement may still take from the escrow (the
+// balance within the spend limit, as the program computes it) less any
+// pending withdrawal, which may leave before this keeper settles.
+func (e EscrowState) Available() uint64 {
+	a := e.Balance
+	if e.SpendLimit != nil {
+		left := uint64(0)
+		if *e.SpendLimit > e.Spent {
+			left = *e.SpendLimit - e.Spent
+		}
+		a = min(a, left)
+	}
+	if e.WithdrawalRequestedAt != 0 {
+		if e.WithdrawalAmount >= a {
+			return 0
+		}
+		a -= e.WithdrawalAmount
+	}
+	return a
+}
+
+// Allows reports whether the escrow may pay for model id.
+func (e EscrowState) Allows(id uint64) bool {
+	return len(e.AllowedModels) == 0 || slices.Contains(e.AllowedModels, id)
+}
+
+// ErrNoEscrow: no escrow account exists at the address.
+var ErrNoEscrow = errors.New("escrow not found")
+
+// EscrowSource returns escrow states. Implementations cache; Escrow may
+// block on a first lookup.
+type EscrowSource interface {
+	Escrow(ctx context.Context, addr solana.PublicKey) (EscrowState, error)
+}
+
+// Price is a model's price per 1 000 tokens in native base units.
+type Price struct {
+	InputPer1k, OutputPer1k uint64
+}
+
+// ErrNoModel: the price book has no such model.
+var ErrNoModel = errors.New("model not found on chain")
+
+// PriceBook returns the price of a model in effect at a time, as
+// settlement will charge it (mt_treasury QueryPricing: the previous price
+// before EffectiveAt, the current one from it on).
+type PriceBook interface {
+	Price(ctx context.Context, modelID uint64, at time.Time) (Price, error)
+}
+
+// Journal is what the gateway needs of the receipt journal.
+type Journal interface {
+	Record(ctx context.Context, s receipts.Signed) error
+	UnsettledSpend(escrow [32]byte) uint64
+	Receipts(escrow [32]byte, after receipts.RunID, limit int) ([]journal.Entry, error)
+}
+
+// ErrCostOverflow: a cost does not fit in a u64.
+var ErrCostOverflow = errors.New("cost overflows u64")
+
+// Cost is what settlement charges for a run's tokens over its model shares:
+// per share, ceil(weight_bps × (input × input_per_1k + output ×
+// output_per_1k) / (10 000 × 1 000)), summed. It mirrors
+// programs/inference-meter/src/math.rs share_cost exactly (settlement
+// applies it per entry; the keeper quotes it per run, which never
+// undercharges the sum).
+func Cost(shares []receipts.ModelShare, input, output uint64) (uint64, error) {
+	var total uint64
+	for _, s := range shares {
+		c, err := shareCost(input, output, s.InputPer1k, s.OutputPer1k, s.WeightBps)
+		if err != nil {
+			return 0, err
+		}
+		var carry uint64
+		total, carry = bits.Add64(total, c, 0)
+		if carry != 0 {
+			return 0, ErrCostOverflow
+		}
+	}
+	return total, nil
+}
+
+// shareCost computes ceil(w × (in×pi + out×po) / 10^7) with 192-bit
+// intermediates (the program uses u128 and fails on overflow, as here).
+func shareCost(in, out, pin, pout uint64, weight uint16) (uint64, error) {
+	h1, l1 := bits.Mul64(in, pin)
+	h2, l2 := bits.Mul64(out, pout)
+	lo, c := bits.Add64(l1, l2, 0)
+	hi, c2 := bits.Add64(h1, h2, c)
+	if c2 != 0 {
+		return 0, ErrCostOverflow // over u128, as checked_add fails on chain
+	}
+	// × weight: 128 × 16 bits.
+	wh1, wl := bits.Mul64(lo, uint64(weight))
+	wh2, wm := bits.Mul64(hi, uint64(weight))
+	wm, c = bits.Add64(wm, wh1, 0)
+	if wh2 != 0 || c != 0 {
+		return 0, ErrCostOverflow // over u128
+	}
+	const denom = 10_000 * 1_000
+	// (wm:wl) / denom, rounded up.
+	if wm >= denom {
+		return 0, ErrCostOverflow // quotient over u64
+	}
+	q, r := bits.Div64(wm, wl, denom)
+	if r != 0 {
+		if q == ^uint64(0) {
+			return 0, ErrCostOverflow
+		}
+		q++
+	}
+	return q, nil
+}
+
+// MemoryEscrows is an EscrowSource held in memory: for tests, benchmarks
+// and a keeper run without a chain.
+type MemoryEscrows struct {
+	mu sync.RWMutex
+	m  map[solana.PublicKey]EscrowState
+}
+
+// NewMemoryEscrows returns an empty source.
+func NewMemoryEscrows() *MemoryEscrows {
+	return &MemoryEscrows{m: map[solana.PublicKey]EscrowState{}}
+}
+
+// Put sets an escrow's state.
+func (m *MemoryEscrows) Put(s EscrowState) {
+	m.mu.Lock()
+	m.m[s.Address] = s
+	m.mu.Unlock()
+}
+
+// Delete removes an escrow (as if closed).
+func (m *MemoryEscrows) Delete(addr solana.PublicKey) {
+	m.mu.Lock()
+	delete(m.m, addr)
+	m.mu.Unlock()
+}
+
+// Escrow implements EscrowSource.
+func (m *MemoryEscrows) Escrow(_ context.Context, addr solana.PublicKey) (EscrowState, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	s, ok := m.m[addr]
+	if !ok {
+		return EscrowState{}, ErrNoEscrow
+	}
+	return s, nil
+}
+
+// StaticPrices is a PriceBook with fixed prices: for tests, benchmarks and
+// a keeper run without a chain.
+type StaticPrices map[uint64]Price
+
+// Price implements PriceBook.
+func (s StaticPrices) Price(_ context.Context, id uint64, _ time.Time) (Price, error) {
+	p, ok := s[id]
+	if !ok {
+		return Price{}, fmt.Errorf("model %d: %w", id, ErrNoModel)
+	}
+	return p, nil
+}
