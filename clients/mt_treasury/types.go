@@ -489,6 +489,10 @@ type Crowdfund struct {
 	// Share of the raise that seeds the market's native side at finalisation.
 	LiquidityBps uint16 `json:"liquidityBps"`
 
+	// The protocol's fee on a successful raise, fixed at launch so a later
+	// `update_protocol` cannot change the terms contributors bought under.
+	ProtocolFeeBps uint16 `json:"protocolFeeBps"`
+
 	// Merkle root of allowed contributors; all zero when anyone may contribute.
 	AllowlistRoot [32]uint8 `json:"allowlistRoot"`
 	Raised        uint64    `json:"raised"`
@@ -539,6 +543,11 @@ func (obj Crowdfund) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
 	err = encoder.Encode(obj.LiquidityBps)
 	if err != nil {
 		return errors.NewField("LiquidityBps", err)
+	}
+	// Serialize `ProtocolFeeBps`:
+	err = encoder.Encode(obj.ProtocolFeeBps)
+	if err != nil {
+		return errors.NewField("ProtocolFeeBps", err)
 	}
 	// Serialize `AllowlistRoot`:
 	err = encoder.Encode(obj.AllowlistRoot)
@@ -623,6 +632,11 @@ func (obj *Crowdfund) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) 
 	err = decoder.Decode(&obj.LiquidityBps)
 	if err != nil {
 		return errors.NewField("LiquidityBps", err)
+	}
+	// Deserialize `ProtocolFeeBps`:
+	err = decoder.Decode(&obj.ProtocolFeeBps)
+	if err != nil {
+		return errors.NewField("ProtocolFeeBps", err)
 	}
 	// Deserialize `AllowlistRoot`:
 	err = decoder.Decode(&obj.AllowlistRoot)
@@ -1344,6 +1358,9 @@ type ModelLaunched struct {
 	PerWalletCap        uint64             `json:"perWalletCap"`
 	LiquidityBps        uint16             `json:"liquidityBps"`
 
+	// The protocol's fee on the raise, fixed for this model.
+	ProtocolFeeBps uint16 `json:"protocolFeeBps"`
+
 	// All zero for an open crowdfund.
 	AllowlistRoot     [32]uint8       `json:"allowlistRoot"`
 	Governance        GovernanceRules `json:"governance"`
@@ -1422,6 +1439,11 @@ func (obj ModelLaunched) MarshalWithEncoder(encoder *binary.Encoder) (err error)
 	err = encoder.Encode(obj.LiquidityBps)
 	if err != nil {
 		return errors.NewField("LiquidityBps", err)
+	}
+	// Serialize `ProtocolFeeBps`:
+	err = encoder.Encode(obj.ProtocolFeeBps)
+	if err != nil {
+		return errors.NewField("ProtocolFeeBps", err)
 	}
 	// Serialize `AllowlistRoot`:
 	err = encoder.Encode(obj.AllowlistRoot)
@@ -1531,6 +1553,11 @@ func (obj *ModelLaunched) UnmarshalWithDecoder(decoder *binary.Decoder) (err err
 	err = decoder.Decode(&obj.LiquidityBps)
 	if err != nil {
 		return errors.NewField("LiquidityBps", err)
+	}
+	// Deserialize `ProtocolFeeBps`:
+	err = decoder.Decode(&obj.ProtocolFeeBps)
+	if err != nil {
+		return errors.NewField("ProtocolFeeBps", err)
 	}
 	// Deserialize `AllowlistRoot`:
 	err = decoder.Decode(&obj.AllowlistRoot)

@@ -54,6 +54,8 @@ pub struct ModelLaunched {
     pub end: i64,
     pub per_wallet_cap: u64,
     pub liquidity_bps: u16,
+    /// The protocol's fee on the raise, fixed for this model.
+    pub protocol_fee_bps: u16,
     /// All zero for an open crowdfund.
     pub allowlist_root: [u8; 32],
     pub governance: GovernanceRules,

@@ -338,3 +338,26 @@ fn revenue_can_be_deposited_once_the_model_is_active() {
     assert_eq!((ev.to_depositors, ev.to_treasury), (0, 10 * NATIVE));
     assert_eq!(f.h.token_balance(&keys.treasury), treasury_before + 10 * NATIVE);
 }
+
+/// The protocol fee on a raise is the one in force at launch: the admin
+/// cannot change the terms contributors bought under.
+#[test]
+fn protocol_fee_is_fixed_at_launch() {
+    let mut f = Fixture::new();
+    let (_creator, keys, _) = f.launch();
+    assert_eq!(f.model(&keys).crowdfund.protocol_fee_bps, PROTOCOL_FEE_BPS);
+    let admin = f.admin.insecure_clone();
+    let ix = f.update_protocol_ix(&admin.pubkey(), mt_treasury::instructions::UpdateProtocolArgs { protocol_fee_bps: Some(10_000), ..Default::default() });
+    f.h.execute(&[ix], &[&admin]).unwrap();
+    f.warp_to_start(&keys);
+    let a = f.wallet(60_000 * NATIVE);
+    let b = f.wallet(60_000 * NATIVE);
+    f.contribute(&a, &keys, 30_000 * NATIVE).unwrap();
+    f.contribute(&b, &keys, 10_000 * NATIVE).unwrap();
+    f.warp_to_end(&keys);
+    let fin: RaiseFinalized = event(&f.finalize(&a, &keys).unwrap());
+    assert_eq!(fin.protocol_fee, 1_000 * NATIVE, "2.5% of 40 000, not 100%");
+    // A model launched after the change carries the new fee.
+    let (_c, later, _) = f.launch();
+    assert_eq!(f.model(&later).crowdfund.protocol_fee_bps, 10_000);
+}

@@ -24,6 +24,7 @@ fn crowdfund(price: u64, soft_cap: u64, hard_cap: u64, per_wallet_cap: u64, liqu
         end: 1,
         per_wallet_cap,
         liquidity_bps,
+        protocol_fee_bps: 0,
         allowlist_root: [0; 32],
         raised: 0,
         sold: 0,
@@ -140,7 +141,8 @@ proptest! {
             let a = supply.allocation(cf.sold).unwrap();
             prop_assert_eq!(a.total(), Some(supply.hard_supply));
             prop_assert_eq!(a.sale, bought.iter().sum::<u64>(), "claims empty the sale vault exactly");
-            let p = cf.proceeds(fee_bps).unwrap();
+            cf.protocol_fee_bps = fee_bps;
+            let p = cf.proceeds().unwrap();
             prop_assert_eq!(p.protocol_fee + p.liquidity + p.treasury, cf.raised);
             prop_assert!(p.protocol_fee as u128 * 10_000 >= cf.raised as u128 * fee_bps as u128, "fee rounds up");
         } else {

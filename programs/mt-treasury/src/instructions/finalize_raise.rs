@@ -128,7 +128,7 @@ impl<'info> FinalizeRaise<'info> {
         let mut allocation = MtAllocation { sale: 0, creator: 0, liquidity: 0, rewards: 0 };
         let mut minted = accounts.mt_mint.supply;
         if succeeded {
-            proceeds = cf.proceeds(accounts.protocol.protocol_fee_bps)?;
+            proceeds = cf.proceeds()?;
             accounts.pay_out(accounts.fee_vault.to_account_info(), proceeds.protocol_fee, signer)?;
             accounts.pay_out(accounts.liquidity_native_vault.to_account_info(), proceeds.liquidity, signer)?;
             accounts.pay_out(accounts.treasury_vault.to_account_info(), proceeds.treasury, signer)?;

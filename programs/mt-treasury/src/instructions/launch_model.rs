@@ -121,6 +121,7 @@ impl LaunchModel<'_> {
 
         let protocol = &mut ctx.accounts.protocol;
         let id = protocol.model_count;
+        let protocol_fee_bps = protocol.protocol_fee_bps;
         protocol.model_count = id.checked_add(1).ok_or(TreasuryError::MathOverflow)?;
 
         let terms = args.crowdfund;
@@ -147,6 +148,7 @@ impl LaunchModel<'_> {
                 end: terms.end,
                 per_wallet_cap: terms.per_wallet_cap,
                 liquidity_bps: terms.liquidity_bps,
+                protocol_fee_bps,
                 allowlist_root: terms.allowlist_root.unwrap_or_default(),
                 raised: 0,
                 sold: 0,
@@ -185,6 +187,7 @@ impl LaunchModel<'_> {
             end: terms.end,
             per_wallet_cap: terms.per_wallet_cap,
             liquidity_bps: terms.liquidity_bps,
+            protocol_fee_bps: model.crowdfund.protocol_fee_bps,
             allowlist_root: model.crowdfund.allowlist_root,
             governance: args.governance,
             depositor_share_bps: args.depositor_share_bps,
@@ -227,6 +230,7 @@ pub fn validate_terms(args: &LaunchModelArgs, min_period_secs: i64, now: i64) ->
         end: c.end,
         per_wallet_cap: c.per_wallet_cap,
         liquidity_bps: c.liquidity_bps,
+        protocol_fee_bps: 0,
         allowlist_root: [0; 32],
         raised: 0,
         sold: 0,

@@ -115,6 +115,9 @@ pub struct Crowdfund {
     pub per_wallet_cap: u64,
     /// Share of the raise that seeds the market's native side at finalisation.
     pub liquidity_bps: u16,
+    /// The protocol's fee on a successful raise, fixed at launch so a later
+    /// `update_protocol` cannot change the terms contributors bought under.
+    pub protocol_fee_bps: u16,
     /// Merkle root of allowed contributors; all zero when anyone may contribute.
     pub allowlist_root: [u8; 32],
     pub raised: u64,
@@ -198,11 +201,11 @@ impl Crowdfund {
         Ok(self.has_ended(now) || self.sold_out(sale_allocation)?)
     }
 
-    /// Splits a successful raise: the protocol fee (rounded up) first, then
+    /// Splits a successful raise: the protocol fee fixed at launch (rounded up) first, then
     /// `liquidity_bps` of the rest (rounded down) for the market, the
     /// remainder to the model treasury. The three parts sum to `raised`.
-    pub fn proceeds(&self, protocol_fee_bps: u16) -> Result<Proceeds> {
-        let protocol_fee = crate::math::bps_ceil(self.raised, protocol_fee_bps)?;
+    pub fn proceeds(&self) -> Result<Proceeds> {
+        let protocol_fee = crate::math::bps_ceil(self.raised, self.protocol_fee_bps)?;
         let net = self.raised.checked_sub(protocol_fee).ok_or(TreasuryError::MathOverflow)?;
         let liquidity = crate::math::bps_floor(net, self.liquidity_bps)?;
         let treasury = net.checked_sub(liquidity).ok_or(TreasuryError::MathOverflow)?;
