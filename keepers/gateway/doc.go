@@ -14,7 +14,8 @@
 // GET /v1/receipts returns the caller's signed receipts (the escrow comes
 // from the API key). Operational endpoints: /healthz (process alive),
 // /readyz (a worker is healthy and the escrow source answers), /metrics
-// (Prometheus). Every response carries an X-Request-Id.
+// (Prometheus; see Config.HideMetrics). Every response carries an
+// X-Request-Id; a served run also an X-Run-Id, the id of its receipt.
 //
 // # Authentication and admission
 //

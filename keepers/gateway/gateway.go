@@ -53,7 +53,10 @@ type Config struct {
 	// Unsettled reports the journal's unsettled total for the metrics.
 	Unsettled func() uint64
 	// Ready is an extra readiness condition (e.g. chain sources fresh).
-	Ready  func() bool
+	Ready func() bool
+	// HideMetrics keeps /metrics off the API handler (serve
+	// MetricsHandler on an operator-only listener instead).
+	HideMetrics bool
 	Logger *slog.Logger
 
 	MaxBodyBytes     int64 // default 4 MiB
@@ -187,7 +190,9 @@ func New(cfg Config) (*Gateway, error) {
 	mux.HandleFunc("GET /v1/receipts", g.serveReceipts)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", g.serveReady)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{Registry: cfg.Registry}))
+	if !cfg.HideMetrics {
+		mux.Handle("GET /metrics", g.MetricsHandler())
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { errNotFound.write(w) })
 	g.handler = withRequestID(mux)
 	return g, nil
@@ -195,6 +200,11 @@ func New(cfg Config) (*Gateway, error) {
 
 // Handler is the gateway's HTTP handler.
 func (g *Gateway) Handler() http.Handler { return g.handler }
+
+// MetricsHandler serves the Prometheus registry.
+func (g *Gateway) MetricsHandler() http.Handler {
+	return promhttp.HandlerFor(g.reg, promhttp.HandlerOpts{Registry: g.reg})
+}
 
 // Metrics returns the gateway's metrics (the settler sets SettlementLag).
 func (g *Gateway) Metrics() *Metrics { return g.metrics }

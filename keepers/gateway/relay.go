@@ -228,6 +228,7 @@ func (g *Gateway) relayStream(w *statusWriter, r *http.Request, ru *run, lease *
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no")
+	h.Set("X-Run-Id", ru.id.String())
 	w.WriteHeader(http.StatusOK)
 	cw := &clientWriter{w: w, rc: http.NewResponseController(w), timeout: g.cfg.WriteTimeout}
 	var chunkID string
@@ -350,6 +351,7 @@ func (g *Gateway) relayBody(w *statusWriter, r *http.Request, ru *run, lease *wo
 	}
 	lease.Release(workers.Success)
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Run-Id", ru.id.String())
 	w.WriteHeader(http.StatusOK)
 	cw := &clientWriter{w: w, rc: http.NewResponseController(w), timeout: g.cfg.WriteTimeout}
 	_ = cw.write(b, false)
