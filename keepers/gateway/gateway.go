@@ -57,7 +57,7 @@ type Config struct {
 	// HideMetrics keeps /metrics off the API handler (serve
 	// MetricsHandler on an operator-only listener instead).
 	HideMetrics bool
-	Logger *slog.Logger
+	Logger      *slog.Logger
 
 	MaxBodyBytes     int64 // default 4 MiB
 	MaxResponseBytes int64 // non-streaming worker bodies, default 16 MiB
