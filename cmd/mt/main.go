@@ -19,6 +19,7 @@ import (
 	"github.com/modelcommons/modelcommons/cli/model"
 	"github.com/modelcommons/modelcommons/cli/node"
 	"github.com/modelcommons/modelcommons/cli/protocol"
+	"github.com/modelcommons/modelcommons/cli/rewards"
 	"github.com/modelcommons/modelcommons/cli/session"
 )
 
@@ -35,6 +36,7 @@ func main() {
 			meter.Command(),
 			model.Command(),
 			crowdfund.Command(),
+			rewards.Command(),
 			escrow.Command(),
 			node.Command(),
 		},

@@ -313,6 +313,22 @@ func TestModelLifecycle(t *testing.T) {
 		t.Errorf("claim without contributing: %+v", ce)
 	}
 
+	// Revenue: with no MT deposited for voting yet, all of it goes to the treasury.
+	var rev struct {
+		Paid         tokens `json:"paid"`
+		ToTreasury   tokens `json:"to_treasury"`
+		ToDepositors tokens `json:"to_depositors"`
+		TotalRevenue tokens `json:"total_revenue"`
+	}
+	e.ok(&rev, &carol, "rewards", "deposit-revenue", "0", "10")
+	if rev.Paid.BaseUnits != 10_000_000 || rev.ToTreasury.BaseUnits != 10_000_000 || rev.ToDepositors.BaseUnits != 0 || rev.TotalRevenue.BaseUnits != 10_000_000 {
+		t.Errorf("deposit-revenue: %+v", rev)
+	}
+	e.ok(&m, nil, "model", "show", "0")
+	if m.vault(t, "treasury (native)") != raised-fee-seed+10_000_000 {
+		t.Errorf("treasury after revenue = %d", m.vault(t, "treasury (native)"))
+	}
+
 	// The creator's vesting: nothing before the 1h cliff, all after 10h.
 	if ce := e.fails(&creator, "model", "claim-vested", "0"); !strings.Contains(ce.Error, "nothing has vested") {
 		t.Errorf("claim-vested before the cliff: %+v", ce)
@@ -384,6 +400,9 @@ func TestFailedRaiseRefunds(t *testing.T) {
 	}
 	if ce := e.fails(&alice, "crowdfund", "claim", "0"); !strings.Contains(ce.Error, "failed") || !strings.Contains(ce.Fix, "refund") {
 		t.Errorf("claim after failure: %+v", ce)
+	}
+	if ce := e.fails(&alice, "rewards", "deposit-revenue", "0", "1"); !strings.Contains(ce.Error, "not active") {
+		t.Errorf("revenue into a failed model: %+v", ce)
 	}
 	e.ok(&m, nil, "model", "show", "0")
 	if m.vault(t, "raise (native)") != 0 {

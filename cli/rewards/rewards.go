@@ -1,0 +1,137 @@
+// Package rewards is the `mt rewards` command group: anyone pays native
+// tokens into a model's revenue (the depositors' share goes to MT
+// depositors through the reward accumulator, the rest to the model
+// treasury; with nothing deposited, all goes to the treasury).
+package rewards
+
+import (
+	"fmt"
+
+	"github.com/gagliardetto/solana-go"
+	"github.com/urfave/cli/v2"
+
+	"github.com/modelcommons/modelcommons/cli/amount"
+	"github.com/modelcommons/modelcommons/cli/explain"
+	"github.com/modelcommons/modelcommons/cli/model"
+	"github.com/modelcommons/modelcommons/cli/output"
+	"github.com/modelcommons/modelcommons/cli/session"
+	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
+	"github.com/modelcommons/modelcommons/clients/pda"
+	"github.com/modelcommons/modelcommons/clients/tokens"
+)
+
+// Command is `mt rewards`.
+func Command() *cli.Command {
+	return &cli.Command{
+		Name:        "rewards",
+		Usage:       "a model's revenue: pay into it; MT depositors share it",
+		Subcommands: []*cli.Command{depositRevenueCommand()},
+	}
+}
+
+// Revenue is what `rewards deposit-revenue` prints.
+type Revenue struct {
+	Model             uint64        `json:"model"`
+	Paid              amount.Tokens `json:"paid"`
+	ToDepositors      amount.Tokens `json:"to_depositors"`
+	ToTreasury        amount.Tokens `json:"to_treasury"`
+	TotalRevenue      amount.Tokens `json:"total_revenue"`
+	TreasuryRevenue   amount.Tokens `json:"treasury_revenue"`
+	DepositorShareBps uint16        `json:"depositor_share_bps"`
+	Signature         string        `json:"signature"`
+}
+
+// Text renders the payment.
+func (r Revenue) Text() string {
+	return output.Fields{
+		{Label: "Paid", Value: fmt.Sprintf("%s native tokens into model %d's revenue", r.Paid, r.Model)},
+		{Label: "To MT depositors", Value: r.ToDepositors},
+		{Label: "To the treasury", Value: r.ToTreasury},
+		{Label: "Model revenue", Value: fmt.Sprintf("%s in total, %s of it to the treasury", r.TotalRevenue, r.TreasuryRevenue)},
+		{Label: "Signature", Value: r.Signature},
+	}.Text()
+}
+
+func depositRevenueCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "deposit-revenue",
+		Usage:     "pay native tokens into an active model's revenue (keepers do this when they settle; anyone may)",
+		ArgsUsage: "<model-id> <amount>",
+		Flags:     session.WriteFlags(),
+		Action: func(c *cli.Context) error {
+			s, err := session.FromContext(c)
+			if err != nil {
+				return err
+			}
+			args, err := session.Args(c, "model-id", "amount")
+			if err != nil {
+				return err
+			}
+			id, err := model.ParseID(args[0])
+			if err != nil {
+				return err
+			}
+			ctx := c.Context
+			r := model.Reader(s)
+			m, err := r.Model(ctx, id)
+			if err != nil {
+				return err
+			}
+			p, err := r.Protocol(ctx)
+			if err != nil {
+				return err
+			}
+			nm, err := r.Mint(ctx, p.NativeMint)
+			if err != nil {
+				return err
+			}
+			if m.Stage != mt.Stage_Active {
+				return explain.Newf(fmt.Sprintf("see `mt model show %d`", id), "model %d is not active (%s): only a model whose raise succeeded earns revenue", id, model.StageName(m.Stage))
+			}
+			units, err := session.ParseAmount("amount", args[1], nm.Decimals, "native tokens")
+			if err != nil {
+				return err
+			}
+			if units == 0 {
+				return explain.New("the amount must be greater than zero", "give the native tokens to pay, e.g. 10")
+			}
+			payer, err := s.Signer()
+			if err != nil {
+				return err
+			}
+			source := tokens.ATA(payer.PublicKey(), p.NativeMint, p.NativeTokenProgram)
+			bal, err := r.TokenBalance(ctx, source)
+			if err != nil {
+				return err
+			}
+			if bal < units {
+				return explain.Newf("get native tokens into that account first, or pay less",
+					"paying %s needs them in your native token account %s, which holds %s", amount.Format(units, nm.Decimals), source, amount.Format(bal, nm.Decimals))
+			}
+			addr := pda.Model(id)
+			vs := pda.Vaults(addr)
+			ix, err := mt.NewDepositRevenueInstruction(units, payer.PublicKey(), pda.Protocol(), addr, source, vs.Revenue, vs.Treasury,
+				p.NativeMint, p.NativeTokenProgram, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+			if err != nil {
+				return fmt.Errorf("build deposit_revenue: %w", err)
+			}
+			labels := map[solana.PublicKey]string{pda.Protocol(): "protocol", addr: "model", source: "your native token account",
+				vs.Revenue: "revenue vault", vs.Treasury: "treasury vault", p.NativeMint: "native mint"}
+			before := m.Revenue
+			return s.Submit(ctx, session.Tx{What: fmt.Sprintf("pay %s into model %d's revenue", amount.Format(units, nm.Decimals), id), Instructions: []solana.Instruction{ix}, Labels: labels},
+				func(sig solana.Signature) (any, error) {
+					after, err := r.Model(ctx, id)
+					if err != nil {
+						return nil, err
+					}
+					n := func(v uint64) amount.Tokens { return amount.Of(v, nm.Decimals) }
+					toTreasury := after.Revenue.TreasuryRevenue - before.TreasuryRevenue
+					return Revenue{
+						Model: id, Paid: n(units), ToTreasury: n(toTreasury), ToDepositors: n(units - toTreasury),
+						TotalRevenue: n(after.Revenue.TotalRevenue), TreasuryRevenue: n(after.Revenue.TreasuryRevenue),
+						DepositorShareBps: after.Revenue.DepositorShareBps, Signature: sig.String(),
+					}, nil
+				})
+		},
+	}
+}
