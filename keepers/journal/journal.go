@@ -32,6 +32,7 @@ var (
 	ErrEmptyBatch  = errors.New("batch has no receipts")
 	ErrUnsupported = errors.New("journal file has an unsupported schema version")
 	ErrBroken      = errors.New("journal file could not be reopened after compaction; restart the keeper")
+	ErrReadOnly    = errors.New("journal opened read-only")
 )
 
 const schemaVersion = 1
@@ -94,6 +95,10 @@ type Config struct {
 	Logger              *slog.Logger
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// ReadOnly opens an existing journal for reading only (for status and
+	// receipt lookups while no keeper runs on it; a running keeper holds
+	// the file lock and the open fails with ErrLocked).
+	ReadOnly bool
 }
 
 // Journal is an open journal file. Its methods are safe for concurrent use.
@@ -155,7 +160,11 @@ func Open(cfg Config) (*Journal, error) {
 		return nil, fmt.Errorf("journal: create directory: %w", err)
 	}
 	// A compaction interrupted before its rename leaves a partial copy.
-	if err := os.Remove(compactPath(cfg.Path)); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if cfg.ReadOnly {
+		if _, err := os.Stat(cfg.Path); err != nil {
+			return nil, fmt.Errorf("journal %s: %w", cfg.Path, err)
+		}
+	} else if err := os.Remove(compactPath(cfg.Path)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("journal: remove stale compaction file: %w", err)
 	}
 	j := &Journal{
@@ -167,7 +176,7 @@ func Open(cfg Config) (*Journal, error) {
 		done:    make(chan struct{}),
 		spend:   make(map[[32]byte]uint64),
 	}
-	db, err := openDB(cfg.Path)
+	db, err := openDB(cfg.Path, cfg.ReadOnly)
 	if err != nil {
 		return nil, err
 	}
@@ -176,15 +185,20 @@ func Open(cfg Config) (*Journal, error) {
 		db.Close()
 		return nil, err
 	}
+	if cfg.ReadOnly {
+		close(j.done)
+		return j, nil
+	}
 	go j.commitLoop()
 	return j, nil
 }
 
-func openDB(path string) (*bolt.DB, error) {
+func openDB(path string, readOnly bool) (*bolt.DB, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{
 		Timeout:        time.Second,
 		NoFreelistSync: true,
 		FreelistType:   bolt.FreelistMapType,
+		ReadOnly:       readOnly,
 	})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("journal %s: %w", path, ErrLocked)
@@ -198,6 +212,22 @@ func openDB(path string) (*bolt.DB, error) {
 func compactPath(path string) string { return path + ".compact" }
 
 func (j *Journal) init() error {
+	if j.cfg.ReadOnly {
+		err := j.db.View(func(tx *bolt.Tx) error {
+			meta := tx.Bucket(bucketMeta)
+			if meta == nil {
+				return errors.New("not a keeper journal (no meta bucket)")
+			}
+			if v := meta.Get(keySchema); v == nil || binary.BigEndian.Uint64(v) != schemaVersion {
+				return ErrUnsupported
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("journal: %w", err)
+		}
+		return j.loadSpend()
+	}
 	err := j.db.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bucketMeta, bucketReceipts, bucketUnbatched, bucketByEscrow, bucketSpend, bucketBatches} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
@@ -215,6 +245,10 @@ func (j *Journal) init() error {
 	if err != nil {
 		return fmt.Errorf("journal: initialise: %w", err)
 	}
+	return j.loadSpend()
+}
+
+func (j *Journal) loadSpend() error {
 	return j.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketSpend).ForEach(func(k, v []byte) error {
 			var e [32]byte
@@ -264,6 +298,9 @@ func u64(v uint64) []byte {
 func (j *Journal) Record(ctx context.Context, s receipts.Signed) error {
 	if j.closed.Load() {
 		return ErrClosed
+	}
+	if j.cfg.ReadOnly {
+		return ErrReadOnly
 	}
 	req := &recordReq{
 		id:     s.Receipt.RunID,
@@ -484,6 +521,9 @@ func (j *Journal) view(fn func(tx *bolt.Tx) error) error {
 }
 
 func (j *Journal) update(fn func(tx *bolt.Tx) error) error {
+	if j.cfg.ReadOnly {
+		return ErrReadOnly
+	}
 	j.dbMu.RLock()
 	defer j.dbMu.RUnlock()
 	if j.closed.Load() {

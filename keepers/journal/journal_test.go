@@ -355,9 +355,34 @@ func TestPruneAndCompactKeepTheFileBounded(t *testing.T) {
 func TestSecondProcessIsLockedOut(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "j.db")
 	j := open(t, path)
-	defer j.Close()
+	s := signed(t, escrow(1), modelA, 4)
+	recordAll(t, j, s)
 	if _, err := Open(Config{Path: path}); !errors.Is(err, ErrLocked) {
 		t.Fatalf("second open: want ErrLocked, got %v", err)
+	}
+	if _, err := Open(Config{Path: path, ReadOnly: true}); !errors.Is(err, ErrLocked) {
+		t.Fatalf("read-only open while a writer holds it: want ErrLocked, got %v", err)
+	}
+	j.Close()
+	ro, err := Open(Config{Path: path, ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if ro.UnsettledSpend(escrow(1)) != 4 {
+		t.Fatal("read-only journal lost the spend")
+	}
+	if _, err := ro.Get(s.Receipt.RunID); err != nil {
+		t.Fatal(err)
+	}
+	if err := ro.Record(context.Background(), signed(t, escrow(1), modelA, 1)); !errors.Is(err, ErrReadOnly) {
+		t.Fatalf("record on a read-only journal: %v", err)
+	}
+	if _, err := ro.AssignBatch(1, []receipts.RunID{s.Receipt.RunID}); !errors.Is(err, ErrReadOnly) {
+		t.Fatalf("assign on a read-only journal: %v", err)
+	}
+	if _, err := Open(Config{Path: filepath.Join(t.TempDir(), "missing.db"), ReadOnly: true}); err == nil {
+		t.Fatal("read-only open of a missing file succeeded")
 	}
 }
 

@@ -93,6 +93,9 @@ func (j *Journal) pruneSome(cutoff time.Time, maxBatches int) (deleted int, more
 // wait while it runs. A crash at any point leaves a complete journal: the
 // new file is synced before the rename and the directory after it.
 func (j *Journal) Compact() error {
+	if j.cfg.ReadOnly {
+		return ErrReadOnly
+	}
 	j.dbMu.Lock()
 	defer j.dbMu.Unlock()
 	if j.closed.Load() {
@@ -129,7 +132,7 @@ func (j *Journal) Compact() error {
 	}
 	// Whatever happened, reopen what is at the path: the old file if the
 	// rename failed, the compacted one otherwise.
-	db, err := openDB(j.path)
+	db, err := openDB(j.path, false)
 	if err != nil {
 		return fmt.Errorf("compact: reopen (journal is unusable until restart): %w", errors.Join(renameErr, err))
 	}
