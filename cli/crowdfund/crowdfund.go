@@ -16,10 +16,12 @@ import (
 	"github.com/modelcommons/modelcommons/cli/accounts"
 	"github.com/modelcommons/modelcommons/cli/amount"
 	"github.com/modelcommons/modelcommons/cli/explain"
+	"github.com/modelcommons/modelcommons/cli/launchspec"
 	"github.com/modelcommons/modelcommons/cli/model"
 	"github.com/modelcommons/modelcommons/cli/output"
 	"github.com/modelcommons/modelcommons/cli/raise"
 	"github.com/modelcommons/modelcommons/cli/session"
+	"github.com/modelcommons/modelcommons/clients/allowlist"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
 	"github.com/modelcommons/modelcommons/clients/tokens"
@@ -157,6 +159,7 @@ func contributeCommand() *cli.Command {
 		ArgsUsage: "<model-id> <amount>",
 		Flags: session.WriteFlags(
 			&cli.StringFlag{Name: "min-mt", Usage: "fewest MT to accept; a smaller partial fill fails instead (default: any fill)"},
+			&cli.StringFlag{Name: "allowlist", Usage: "the crowdfund's allowlist file (one wallet per line), for a crowdfund restricted to an allowlist"},
 		),
 		Action: func(c *cli.Context) error {
 			e, args, err := load(c, "amount")
@@ -201,9 +204,11 @@ func contributeCommand() *cli.Command {
 				}
 				return explain.Newf(outcome, "model %d's raise ended at %s", e.id, at(cf.End))
 			}
+			proof := [][32]uint8{}
 			if cf.AllowlistRoot != [32]byte{} {
-				return explain.Newf("this version of mt cannot build allowlist proofs; contribute from a tool that can",
-					"model %d's crowdfund is restricted to an allowlist", e.id)
+				if proof, err = allowlistProof(c.String("allowlist"), cf.AllowlistRoot, wallet.PublicKey(), e.id); err != nil {
+					return err
+				}
 			}
 			var paid uint64
 			if contrib, ok, err := e.r.Contribution(ctx, e.addr, wallet.PublicKey()); err != nil {
@@ -245,7 +250,7 @@ func contributeCommand() *cli.Command {
 					amount.Format(fill.MT, raise.MTDecimals), e.native(fill.Cost), e.native(offered))
 			}
 			vs := pda.Vaults(e.addr)
-			ix, err := mt.NewContributeInstruction(mt.ContributeArgs{Amount: offered, MinMt: minMT, Proof: [][32]uint8{}},
+			ix, err := mt.NewContributeInstruction(mt.ContributeArgs{Amount: offered, MinMt: minMT, Proof: proof},
 				wallet.PublicKey(), pda.Protocol(), e.p.NativeMint, e.addr, pda.Contribution(e.addr, wallet.PublicKey()), source,
 				vs.Raise, e.p.NativeTokenProgram, solana.SystemProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
 			if err != nil {
@@ -435,4 +440,33 @@ func (e *env) requireStage(want mt.Stage) error {
 		return explain.Newf(fmt.Sprintf("take your refund instead: `mt crowdfund refund %d`", e.id), "model %d's raise failed: there is no MT to claim", e.id)
 	}
 	return explain.Newf("", "model %d is in an unknown stage", e.id)
+}
+
+// allowlistProof proves wallet is on the crowdfund's allowlist, from the
+// list file the creator published.
+func allowlistProof(path string, root [32]byte, wallet solana.PublicKey, id uint64) ([][32]uint8, error) {
+	if path == "" {
+		return nil, explain.Newf("pass the allowlist file the creator published: --allowlist <file>",
+			"model %d's crowdfund is restricted to an allowlist", id)
+	}
+	wallets, err := launchspec.ReadWallets(path)
+	if err != nil {
+		return nil, explain.Wrap(err, fmt.Sprintf("cannot use the allowlist: %v", err), "check --allowlist")
+	}
+	tree, err := allowlist.New(wallets)
+	if err != nil {
+		return nil, explain.Wrap(err, err.Error(), "check --allowlist")
+	}
+	if tree.Root() != allowlist.Hash(root) {
+		return nil, explain.Newf("get the exact list the creator launched with",
+			"the allowlist file does not match model %d's allowlist (different Merkle root)", id)
+	}
+	proof, err := tree.ProofBytes(wallet)
+	if errors.Is(err, allowlist.ErrNotListed) {
+		return nil, explain.Newf("contribute from an allowed wallet (--keypair)", "wallet %s is not on model %d's allowlist", wallet, id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return proof, nil
 }

@@ -74,7 +74,8 @@ var Fields = []Field{
 	{Key: "crowdfund.end", Flag: "end", Kind: Instant, Required: true, Usage: "when contributions close (exclusive)"},
 	{Key: "crowdfund.per_wallet_cap", Flag: "per-wallet-cap", Kind: Native, Usage: "most native tokens one wallet may pay (default: the hard cap)"},
 	{Key: "crowdfund.liquidity_bps", Flag: "liquidity-bps", Kind: Bps, Default: "0", Usage: "share of the net raise that seeds the market's native side"},
-	{Key: "crowdfund.allowlist_root", Flag: "allowlist-root", Kind: Hash32, Usage: "Merkle root of the allowed wallets (hex or base58); omit for an open crowdfund"},
+	{Key: "crowdfund.allowlist", Flag: "allowlist", Kind: Text, Usage: "file of the wallets allowed to contribute, one address per line (its Merkle root goes on chain); omit for an open crowdfund"},
+	{Key: "crowdfund.allowlist_root", Flag: "allowlist-root", Kind: Hash32, Usage: "Merkle root of the allowed wallets (hex or base58), instead of --allowlist"},
 
 	{Key: "governance.quorum_bps", Flag: "quorum-bps", Kind: Bps, Required: true, Usage: "turnout needed, as a share of circulating MT"},
 	{Key: "governance.threshold_bps", Flag: "threshold-bps", Kind: Bps, Required: true, Usage: "yes votes needed, as a share of yes + no"},

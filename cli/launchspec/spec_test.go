@@ -199,3 +199,28 @@ func TestFieldsHaveUniqueFlags(t *testing.T) {
 		seen[f.Flag] = true
 	}
 }
+
+func TestAllowlistFile(t *testing.T) {
+	dir := t.TempDir()
+	list := dir + "/wallets.txt"
+	os.WriteFile(list, []byte("# allowed\n4nhLKgVL8bunSAbBnvRN6Sqx9t9mKsCPEcANtWZ2UoVx\n\nDLyR4nZxxPwzLmYQHiF8ZzjLYLuWxGqTQoDiQVkwKRpw  # bob\n"), 0o600)
+	raw := load(t, "testdata/model.toml")
+	raw["crowdfund.allowlist"] = list
+	terms, issues := Resolve(raw, env())
+	if len(issues) > 0 || terms.AllowlistRoot == nil {
+		t.Fatalf("allowlist file: %v, root %v", issues, terms.AllowlistRoot)
+	}
+	root, n, err := AllowlistRoot(list)
+	if err != nil || n != 2 || root != *terms.AllowlistRoot {
+		t.Fatalf("AllowlistRoot = %x, %d, %v", root, n, err)
+	}
+	raw["crowdfund.allowlist_root"] = strings.Repeat("ab", 32)
+	if _, issues := Resolve(raw, env()); len(issues) != 1 || issues[0].Key != "crowdfund.allowlist" {
+		t.Errorf("file and root together: %v", issues)
+	}
+	os.WriteFile(list, []byte("not-a-wallet\n"), 0o600)
+	delete(raw, "crowdfund.allowlist_root")
+	if _, issues := Resolve(raw, env()); len(issues) != 1 || !strings.Contains(issues[0].Message, "line 1") {
+		t.Errorf("malformed list: %v", issues)
+	}
+}

@@ -93,6 +93,15 @@ func Resolve(raw Raw, env Env) (Terms, Issues) {
 	}
 	t.LiquidityBps = r.bps("crowdfund.liquidity_bps")
 	t.AllowlistRoot = r.hash("crowdfund.allowlist_root")
+	if path := r.text("crowdfund.allowlist"); path != "" {
+		if t.AllowlistRoot != nil || r.bad["crowdfund.allowlist_root"] {
+			r.fail("crowdfund.allowlist", "give an allowlist file or an allowlist root, not both", "")
+		} else if root, _, err := AllowlistRoot(path); err != nil {
+			r.fail("crowdfund.allowlist", err.Error(), "")
+		} else {
+			t.AllowlistRoot = &root
+		}
+	}
 
 	t.QuorumBps = r.bps("governance.quorum_bps")
 	t.ThresholdBps = r.bps("governance.threshold_bps")

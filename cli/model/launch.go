@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 
 	"github.com/gagliardetto/solana-go"
@@ -56,6 +57,10 @@ func Spec(c *cli.Context) (launchspec.Raw, launchspec.Issues, error) {
 		raw, issues = launchspec.Parse(data, f)
 		if raw == nil {
 			raw = launchspec.Raw{}
+		}
+		// A relative allowlist path in a spec file is relative to the file.
+		if p, ok := raw["crowdfund.allowlist"].(string); ok && p != "" && !filepath.IsAbs(p) {
+			raw["crowdfund.allowlist"] = filepath.Join(filepath.Dir(path), p)
 		}
 	}
 	for _, f := range launchspec.Fields {

@@ -409,3 +409,35 @@ func TestFailedRaiseRefunds(t *testing.T) {
 		t.Errorf("raise vault not empty after all refunds: %+v", m.Vaults)
 	}
 }
+
+// A crowdfund restricted to an allowlist: the spec names the wallet list
+// (relative to the spec file); contributors prove membership from the list.
+func TestAllowlistedCrowdfund(t *testing.T) {
+	e := newEnv(t)
+	creator, alice, bob := e.wallet("creator", 5), e.wallet("alice", 5), e.wallet("bob", 5)
+	e.setup(creator, alice, bob)
+	spec := writeSpec(t, e.dir, "50", "1000")
+	data, _ := os.ReadFile(spec)
+	os.WriteFile(spec, []byte(strings.Replace(string(data), "liquidity_bps = 2000", "liquidity_bps = 2000\nallowlist = \"wallets.txt\"", 1)), 0o600)
+	list := filepath.Join(e.dir, "wallets.txt")
+	os.WriteFile(list, []byte("# allowed contributors\n"+alice.Pub()+"\n"+creator.Pub()+"\n"), 0o600)
+
+	var m modelView
+	e.ok(&m, &creator, "model", "launch", "--spec", spec)
+	if ce := e.fails(&alice, "crowdfund", "contribute", "0", "5"); !strings.Contains(ce.Fix, "--allowlist") {
+		t.Errorf("contribute without the list: %+v", ce)
+	}
+	if ce := e.fails(&bob, "crowdfund", "contribute", "0", "5", "--allowlist", list); !strings.Contains(ce.Error, "not on model 0's allowlist") {
+		t.Errorf("contribute from a wallet not on the list: %+v", ce)
+	}
+	other := filepath.Join(e.dir, "other.txt")
+	os.WriteFile(other, []byte(alice.Pub()+"\n"), 0o600)
+	if ce := e.fails(&alice, "crowdfund", "contribute", "0", "5", "--allowlist", other); !strings.Contains(ce.Error, "does not match") {
+		t.Errorf("contribute with another list: %+v", ce)
+	}
+	var pos position
+	e.ok(&pos, &alice, "crowdfund", "contribute", "0", "5", "--allowlist", list)
+	if pos.Bought == nil || pos.Bought.BaseUnits != 500_000_000 {
+		t.Errorf("allowed contribution: %+v", pos)
+	}
+}
