@@ -50,43 +50,45 @@ type Field struct {
 	// Default is used when the spec and the flags leave it out.
 	Default string
 	Usage   string
+	// Example is a sensible value for the template ("" leaves the key out).
+	Example string
 }
 
 // Fields lists every launch parameter, in spec order.
 var Fields = []Field{
-	{Key: "token.name", Flag: "name", Kind: Text, Required: true, Usage: "the Model Token's name, 1–32 bytes"},
-	{Key: "token.symbol", Flag: "symbol", Kind: Text, Required: true, Usage: "the Model Token's symbol, 1–10 bytes"},
-	{Key: "token.uri", Flag: "uri", Kind: Text, Usage: "URL of the token's off-chain JSON metadata, up to 200 bytes"},
+	{Key: "token.name", Example: "Tiny Llama Commons", Flag: "name", Kind: Text, Required: true, Usage: "the Model Token's name, 1–32 bytes"},
+	{Key: "token.symbol", Example: "TLC", Flag: "symbol", Kind: Text, Required: true, Usage: "the Model Token's symbol, 1–10 bytes"},
+	{Key: "token.uri", Example: "https://example.org/tlc.json", Flag: "uri", Kind: Text, Usage: "URL of the token's off-chain JSON metadata, up to 200 bytes"},
 
-	{Key: "supply.hard", Flag: "hard-supply", Kind: MT, Required: true, Usage: "hard supply of MT, fixed forever"},
-	{Key: "supply.creator", Flag: "creator-allocation", Kind: MT, Default: "0", Usage: "MT for the creator, vested"},
-	{Key: "supply.crowdfund", Flag: "crowdfund-allocation", Kind: MT, Required: true, Usage: "MT for sale in the crowdfund"},
-	{Key: "supply.liquidity", Flag: "liquidity-allocation", Kind: MT, Default: "0", Usage: "MT that seeds the market"},
-	{Key: "supply.contributor_rewards", Flag: "rewards-allocation", Kind: MT, Default: "0", Usage: "MT for the contributor-rewards pool"},
+	{Key: "supply.hard", Example: "1000000", Flag: "hard-supply", Kind: MT, Required: true, Usage: "hard supply of MT, fixed forever"},
+	{Key: "supply.creator", Example: "200000", Flag: "creator-allocation", Kind: MT, Default: "0", Usage: "MT for the creator, vested"},
+	{Key: "supply.crowdfund", Example: "500000", Flag: "crowdfund-allocation", Kind: MT, Required: true, Usage: "MT for sale in the crowdfund"},
+	{Key: "supply.liquidity", Example: "200000", Flag: "liquidity-allocation", Kind: MT, Default: "0", Usage: "MT that seeds the market"},
+	{Key: "supply.contributor_rewards", Example: "100000", Flag: "rewards-allocation", Kind: MT, Default: "0", Usage: "MT for the contributor-rewards pool"},
 
-	{Key: "vesting.cliff", Flag: "vesting-cliff", Kind: Span, Default: "0s", Usage: "creator vesting: nothing before this long after finalisation"},
-	{Key: "vesting.duration", Flag: "vesting-duration", Kind: Span, Default: "0s", Usage: "creator vesting: everything by this long after finalisation (linear after the cliff)"},
+	{Key: "vesting.cliff", Example: "30d", Flag: "vesting-cliff", Kind: Span, Default: "0s", Usage: "creator vesting: nothing before this long after finalisation"},
+	{Key: "vesting.duration", Example: "365d", Flag: "vesting-duration", Kind: Span, Default: "0s", Usage: "creator vesting: everything by this long after finalisation (linear after the cliff)"},
 
-	{Key: "crowdfund.price", Flag: "price", Kind: Native, Required: true, Usage: "native tokens per whole MT"},
-	{Key: "crowdfund.soft_cap", Flag: "soft-cap", Kind: Native, Required: true, Usage: "native tokens the raise must reach to succeed"},
-	{Key: "crowdfund.hard_cap", Flag: "hard-cap", Kind: Native, Required: true, Usage: "most native tokens the raise accepts"},
-	{Key: "crowdfund.start", Flag: "start", Kind: Instant, Default: "now", Usage: "when contributions open"},
-	{Key: "crowdfund.end", Flag: "end", Kind: Instant, Required: true, Usage: "when contributions close (exclusive)"},
-	{Key: "crowdfund.per_wallet_cap", Flag: "per-wallet-cap", Kind: Native, Usage: "most native tokens one wallet may pay (default: the hard cap)"},
-	{Key: "crowdfund.liquidity_bps", Flag: "liquidity-bps", Kind: Bps, Default: "0", Usage: "share of the net raise that seeds the market's native side"},
-	{Key: "crowdfund.allowlist", Flag: "allowlist", Kind: Text, Usage: "file of the wallets allowed to contribute, one address per line (its Merkle root goes on chain); omit for an open crowdfund"},
-	{Key: "crowdfund.allowlist_root", Flag: "allowlist-root", Kind: Hash32, Usage: "Merkle root of the allowed wallets (hex or base58), instead of --allowlist"},
+	{Key: "crowdfund.price", Example: "0.5", Flag: "price", Kind: Native, Required: true, Usage: "native tokens per whole MT"},
+	{Key: "crowdfund.soft_cap", Example: "10000", Flag: "soft-cap", Kind: Native, Required: true, Usage: "native tokens the raise must reach to succeed"},
+	{Key: "crowdfund.hard_cap", Example: "250000", Flag: "hard-cap", Kind: Native, Required: true, Usage: "most native tokens the raise accepts"},
+	{Key: "crowdfund.start", Example: "now", Flag: "start", Kind: Instant, Default: "now", Usage: "when contributions open"},
+	{Key: "crowdfund.end", Example: "14d", Flag: "end", Kind: Instant, Required: true, Usage: "when contributions close (exclusive)"},
+	{Key: "crowdfund.per_wallet_cap", Example: "5000", Flag: "per-wallet-cap", Kind: Native, Usage: "most native tokens one wallet may pay (default: the hard cap)"},
+	{Key: "crowdfund.liquidity_bps", Example: "2000", Flag: "liquidity-bps", Kind: Bps, Default: "0", Usage: "share of the net raise that seeds the market's native side"},
+	{Key: "crowdfund.allowlist", Example: "", Flag: "allowlist", Kind: Text, Usage: "file of the wallets allowed to contribute, one address per line (its Merkle root goes on chain); omit for an open crowdfund"},
+	{Key: "crowdfund.allowlist_root", Example: "", Flag: "allowlist-root", Kind: Hash32, Usage: "Merkle root of the allowed wallets (hex or base58), instead of --allowlist"},
 
-	{Key: "governance.quorum_bps", Flag: "quorum-bps", Kind: Bps, Required: true, Usage: "turnout needed, as a share of circulating MT"},
-	{Key: "governance.threshold_bps", Flag: "threshold-bps", Kind: Bps, Required: true, Usage: "yes votes needed, as a share of yes + no"},
-	{Key: "governance.voting_period", Flag: "voting-period", Kind: Span, Required: true, Usage: "how long proposals are open for votes"},
-	{Key: "governance.hold_up", Flag: "hold-up", Kind: Span, Required: true, Usage: "delay between a proposal passing and its execution"},
-	{Key: "governance.min_propose", Flag: "min-propose", Kind: MT, Default: "0", Usage: "MT a proposer must have deposited"},
+	{Key: "governance.quorum_bps", Example: "2000", Flag: "quorum-bps", Kind: Bps, Required: true, Usage: "turnout needed, as a share of circulating MT"},
+	{Key: "governance.threshold_bps", Example: "5000", Flag: "threshold-bps", Kind: Bps, Required: true, Usage: "yes votes needed, as a share of yes + no"},
+	{Key: "governance.voting_period", Example: "3d", Flag: "voting-period", Kind: Span, Required: true, Usage: "how long proposals are open for votes"},
+	{Key: "governance.hold_up", Example: "1d", Flag: "hold-up", Kind: Span, Required: true, Usage: "delay between a proposal passing and its execution"},
+	{Key: "governance.min_propose", Example: "1000", Flag: "min-propose", Kind: MT, Default: "0", Usage: "MT a proposer must have deposited"},
 
-	{Key: "revenue.depositor_share_bps", Flag: "depositor-share-bps", Kind: Bps, Required: true, Usage: "share of revenue paid to MT depositors (the rest goes to the model treasury)"},
+	{Key: "revenue.depositor_share_bps", Example: "7000", Flag: "depositor-share-bps", Kind: Bps, Required: true, Usage: "share of revenue paid to MT depositors (the rest goes to the model treasury)"},
 
-	{Key: "price.input_per_1k", Flag: "input-price", Kind: Native, Required: true, Usage: "native tokens per 1 000 input tokens of a query"},
-	{Key: "price.output_per_1k", Flag: "output-price", Kind: Native, Required: true, Usage: "native tokens per 1 000 output tokens of a query"},
+	{Key: "price.input_per_1k", Example: "0.001", Flag: "input-price", Kind: Native, Required: true, Usage: "native tokens per 1 000 input tokens of a query"},
+	{Key: "price.output_per_1k", Example: "0.002", Flag: "output-price", Kind: Native, Required: true, Usage: "native tokens per 1 000 output tokens of a query"},
 }
 
 // Raw is a spec before validation: key → value as typed (string, or a

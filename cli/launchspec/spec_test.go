@@ -224,3 +224,20 @@ func TestAllowlistFile(t *testing.T) {
 		t.Errorf("malformed list: %v", issues)
 	}
 }
+
+// The template of every format parses back into a valid spec.
+func TestTemplateIsValid(t *testing.T) {
+	for _, f := range []Format{TOML, YAML, JSON} {
+		text, err := Template(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, issues := Parse([]byte(text), f)
+		if len(issues) > 0 {
+			t.Fatalf("%s template: %v\n%s", f, issues, text)
+		}
+		if _, issues := Resolve(raw, env()); len(issues) > 0 {
+			t.Errorf("%s template does not validate: %v", f, issues)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/gagliardetto/solana-go"
 	"github.com/urfave/cli/v2"
@@ -276,5 +277,24 @@ func LaunchArgs(t launchspec.Terms) mt.LaunchModelArgs {
 		},
 		DepositorShareBps: t.DepositorShareBps,
 		Price:             mt.QueryPrice{InputPer1k: t.InputPricePer1k, OutputPer1k: t.OutputPricePer1k},
+	}
+}
+
+func specTemplateCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "spec-template",
+		Usage: "print a complete launch spec to edit (every key with its meaning)",
+		Flags: []cli.Flag{&cli.StringFlag{Name: "format", Value: "toml", Usage: "toml, yaml or json"}},
+		Action: func(c *cli.Context) error {
+			if _, err := session.Args(c); err != nil {
+				return err
+			}
+			text, err := launchspec.Template(launchspec.Format(strings.ToLower(c.String("format"))))
+			if err != nil {
+				return explain.Wrap(err, err.Error(), "use --format toml, yaml or json")
+			}
+			_, err = fmt.Fprint(c.App.Writer, text)
+			return err
+		},
 	}
 }

@@ -30,6 +30,7 @@ func Command() *cli.Command {
 		Usage: "launch, inspect and finalise community-owned models",
 		Subcommands: []*cli.Command{
 			launchCommand(),
+			specTemplateCommand(),
 			showCommand(),
 			listCommand(),
 			finalizeCommand(),
