@@ -42,6 +42,7 @@ type suite struct {
 func suites() []suite {
 	return []suite{
 		{"mt_treasury", runTreasury},
+		{"inference_meter", runMeter},
 	}
 }
 

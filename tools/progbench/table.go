@@ -11,6 +11,7 @@ import (
 
 	"github.com/modelcommons/modelcommons/clients/txsend"
 	"github.com/modelcommons/modelcommons/tests/localnet"
+	"github.com/modelcommons/modelcommons/tests/treasury"
 )
 
 const (
@@ -23,6 +24,9 @@ type bench struct {
 	chain           *localnet.Chain
 	sender          *txsend.Sender
 	unitsMeaningful bool
+	// protocol is the environment the mt_treasury suite set up (its admin,
+	// native mint); later suites build on it.
+	protocol *treasury.Env
 }
 
 // created is an account a measured transaction brought into existence.

@@ -64,6 +64,7 @@ func (t *treasuryBench) run(ctx context.Context) error {
 		return err
 	}
 	t.e = e
+	t.b.protocol = e
 	if info, err := e.Chain.RPC.GetAccountInfo(ctx, pda.Protocol()); err == nil && info.Value != nil {
 		return fmt.Errorf("the protocol already exists at %s on %s: point MC_RPC_URL at a fresh validator", pda.Protocol(), e.Chain.URL)
 	}
