@@ -130,3 +130,31 @@ func userCommands(commands []*cli.Command) []*cli.Command {
 	}
 	return out
 }
+
+// FlagValue returns the value last given to a flag with one of names
+// ("--output json", "-o=json"), scanning the raw command line; for use
+// before (or without) parsing, e.g. to format an error from parsing itself.
+func FlagValue(args []string, names ...string) string {
+	value := ""
+	for i := 1; i < len(args); i++ {
+		tok := args[i]
+		if tok == "--" {
+			break
+		}
+		name, v, hasValue := strings.Cut(strings.TrimLeft(tok, "-"), "=")
+		if !isFlag(tok) {
+			continue
+		}
+		for _, n := range names {
+			if name != n {
+				continue
+			}
+			if hasValue {
+				value = v
+			} else if i+1 < len(args) {
+				value = args[i+1]
+			}
+		}
+	}
+	return value
+}

@@ -71,3 +71,17 @@ func TestReorderedArgsParse(t *testing.T) {
 		t.Fatalf("output=%q args=%q", gotOutput, gotArgs)
 	}
 }
+
+func TestFlagValue(t *testing.T) {
+	for line, want := range map[string]string{
+		"mt model show 3 -o json":               "json",
+		"mt --output=json-compact model show":   "json-compact",
+		"mt -o json model show --output text 3": "text",
+		"mt model show 3":                       "",
+		"mt model show -- -o json":              "",
+	} {
+		if got := FlagValue(strings.Fields(line), "output", "o"); got != want {
+			t.Errorf("FlagValue(%q) = %q, want %q", line, got, want)
+		}
+	}
+}

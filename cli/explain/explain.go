@@ -105,7 +105,21 @@ func Explain(err error, ctx Context) Explanation {
 			Fix:  "start the local chain (bin/localnet --port 8899) or point --url at a running cluster",
 		}
 	}
+	if usage(err) {
+		return Explanation{What: err.Error(), Fix: "see the usage with --help (e.g. `mt --help`, `mt model launch --help`)"}
+	}
 	return Explanation{What: err.Error()}
+}
+
+// usage reports the command-line mistakes urfave/cli reports.
+func usage(err error) bool {
+	s := err.Error()
+	for _, m := range []string{"flag provided but not defined", "No help topic for", "Required flag", "flag needs an argument", "invalid value"} {
+		if strings.Contains(s, m) {
+			return true
+		}
+	}
+	return false
 }
 
 func firstNonEmpty(a, b string) string {

@@ -208,9 +208,9 @@ func registerCommand() *cli.Command {
 		Name:  "register",
 		Usage: "register your node: stake (at least the meter's minimum), keeper hot key and endpoint",
 		Flags: session.WriteFlags(
-			&cli.StringFlag{Name: "keeper", Required: true, Usage: "the keeper daemon's hot key: an address or a keypair file (it can only settle)"},
-			&cli.StringFlag{Name: "endpoint", Required: true, Usage: "where the keeper serves requests, e.g. https://node.example/v1"},
-			&cli.StringFlag{Name: "stake", Required: true, Usage: "native tokens to stake"},
+			&cli.StringFlag{Name: "keeper", Usage: "the keeper daemon's hot key: an address or a keypair file (it can only settle)"},
+			&cli.StringFlag{Name: "endpoint", Usage: "where the keeper serves requests, e.g. https://node.example/v1"},
+			&cli.StringFlag{Name: "stake", Usage: "native tokens to stake"},
 		),
 		Action: func(c *cli.Context) error {
 			x, err := newCtx(c)
@@ -230,6 +230,14 @@ func registerCommand() *cli.Command {
 				return explain.New("your node is already registered", "see it with `mt node show`; change it with `mt node stake`, `set-keeper` or `set-endpoint`")
 			}
 			var problems []string
+			for _, f := range []string{"keeper", "endpoint", "stake"} {
+				if !c.IsSet(f) {
+					problems = append(problems, "--"+f+" is required")
+				}
+			}
+			if len(problems) > 0 {
+				return explain.List(problems)
+			}
 			keeper, err := keeperKey(c.String("keeper"))
 			if err != nil {
 				problems = append(problems, err.Error())

@@ -12,7 +12,9 @@ type thing struct {
 	B string `json:"b"`
 }
 
-func (t thing) Text() string { return Fields{{Label: "A", Value: t.A}, {Label: "Longer", Value: t.B}}.Text() }
+func (t thing) Text() string {
+	return Fields{{Label: "A", Value: t.A}, {Label: "Longer", Value: t.B}}.Text()
+}
 
 func TestPrint(t *testing.T) {
 	for _, tt := range []struct {

@@ -44,12 +44,30 @@ func main() {
 		// Errors are explained below, not printed by the framework.
 		ExitErrHandler: func(*cli.Context, error) {},
 	}
+	quietUsageErrors(app.Commands)
+	app.OnUsageError = usageError
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := app.RunContext(ctx, argv.Reorder(app, os.Args))
 	stop()
 	if err != nil {
 		exctx, asJSON := session.Explain(app)
+		if exctx.URL == "" {
+			// The command failed before its session was set up (e.g. a usage mistake).
+			f := argv.FlagValue(os.Args, session.FlagOutput, "o")
+			asJSON = f == "json" || f == "json-compact"
+		}
 		explain.Print(os.Stderr, err, exctx, asJSON)
 		os.Exit(1)
+	}
+}
+
+// usageError returns a usage mistake as an error (explained below) instead
+// of letting urfave/cli print the help text to stdout.
+func usageError(_ *cli.Context, err error, _ bool) error { return err }
+
+func quietUsageErrors(commands []*cli.Command) {
+	for _, c := range commands {
+		c.OnUsageError = usageError
+		quietUsageErrors(c.Subcommands)
 	}
 }
