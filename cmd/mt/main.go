@@ -24,6 +24,24 @@ import (
 )
 
 func main() {
+	app := newApp()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := app.RunContext(ctx, argv.Reorder(app, os.Args))
+	stop()
+	if err != nil {
+		exctx, asJSON := session.Explain(app)
+		if exctx.URL == "" {
+			// The command failed before its session was set up (e.g. a usage mistake).
+			f := argv.FlagValue(os.Args, session.FlagOutput, "o")
+			asJSON = f == "json" || f == "json-compact"
+		}
+		explain.Print(os.Stderr, err, exctx, asJSON)
+		os.Exit(1)
+	}
+}
+
+// newApp wires the command groups into the mt app.
+func newApp() *cli.App {
 	app := &cli.App{
 		Name:  "mt",
 		Usage: "community-owned small models on Solana: launch, fund, govern, earn, pay for inference",
@@ -46,19 +64,7 @@ func main() {
 	}
 	quietUsageErrors(app.Commands)
 	app.OnUsageError = usageError
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := app.RunContext(ctx, argv.Reorder(app, os.Args))
-	stop()
-	if err != nil {
-		exctx, asJSON := session.Explain(app)
-		if exctx.URL == "" {
-			// The command failed before its session was set up (e.g. a usage mistake).
-			f := argv.FlagValue(os.Args, session.FlagOutput, "o")
-			asJSON = f == "json" || f == "json-compact"
-		}
-		explain.Print(os.Stderr, err, exctx, asJSON)
-		os.Exit(1)
-	}
+	return app
 }
 
 // usageError returns a usage mistake as an error (explained below) instead
