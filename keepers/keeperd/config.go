@@ -1,0 +1,256 @@
+package keeperd
+
+import (
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/modelcommons/modelcommons/keepers/workers"
+)
+
+// Config is the keeper's configuration file (TOML); see Template.
+type Config struct {
+	// Listen is the API address; AdminListen the operator address for
+	// /metrics, /status and receipt lookups (empty: metrics on the API
+	// listener and no admin endpoints).
+	Listen      string `toml:"listen"`
+	AdminListen string `toml:"admin_listen"`
+	// Keypair is the keeper hot key (a solana-keygen JSON file, mode 0600).
+	Keypair string `toml:"keypair"`
+	// RPCURL is the cluster (localnet, devnet, mainnet-beta or a URL);
+	// empty runs offline on the [offline] escrows and the models' prices.
+	RPCURL     string `toml:"rpc_url"`
+	Commitment string `toml:"commitment"`
+	LogLevel   string `toml:"log_level"`
+	LogFormat  string `toml:"log_format"`
+
+	Journal JournalConfig  `toml:"journal"`
+	Gateway GatewayConfig  `toml:"gateway"`
+	Pool    PoolConfig     `toml:"pool"`
+	Models  []ModelEntry   `toml:"model"`
+	Workers []WorkerEntry  `toml:"worker"`
+	Offline *OfflineConfig `toml:"offline"`
+}
+
+// JournalConfig configures the receipt journal.
+type JournalConfig struct {
+	Path            string   `toml:"path"`
+	Retention       Duration `toml:"retention"`
+	CompactMinBytes int64    `toml:"compact_min_bytes"`
+}
+
+// GatewayConfig configures the API.
+type GatewayConfig struct {
+	MaxBodyBytes     int64    `toml:"max_body_bytes"`
+	MaxResponseBytes int64    `toml:"max_response_bytes"`
+	DefaultMaxTokens int      `toml:"default_max_tokens"`
+	MaxTokensLimit   int      `toml:"max_tokens_limit"`
+	MaxN             int      `toml:"max_n"`
+	PromptMarginPct  int      `toml:"prompt_margin_pct"`
+	MaxAttempts      int      `toml:"max_attempts"`
+	RateLimit        float64  `toml:"rate_limit"`
+	RateBurst        int      `toml:"rate_burst"`
+	MaxInFlight      int      `toml:"max_in_flight"`
+	WriteTimeout     Duration `toml:"write_timeout"`
+	ShutdownGrace    Duration `toml:"shutdown_grace"`
+}
+
+// PoolConfig configures the worker pool.
+type PoolConfig struct {
+	HealthInterval   Duration `toml:"health_interval"`
+	HealthTimeout    Duration `toml:"health_timeout"`
+	UnhealthyAfter   int      `toml:"unhealthy_after"`
+	BreakerThreshold int      `toml:"breaker_threshold"`
+	BreakerCooldown  Duration `toml:"breaker_cooldown"`
+	HeaderTimeout    Duration `toml:"header_timeout"`
+}
+
+// ModelEntry maps a public model name to its mt_treasury model id. The
+// prices are used only offline (on a cluster they come from the chain).
+type ModelEntry struct {
+	Name        string `toml:"name"`
+	ID          uint64 `toml:"id"`
+	InputPer1k  uint64 `toml:"input_per_1k"`
+	OutputPer1k uint64 `toml:"output_per_1k"`
+}
+
+// WorkerEntry is one GPU worker.
+type WorkerEntry struct {
+	Name   string   `toml:"name"`
+	URL    string   `toml:"url"`
+	Kind   string   `toml:"kind"`
+	Models []string `toml:"models"`
+	// APIKeyEnv names the environment variable holding the worker's API
+	// key (keys are not written in the file).
+	APIKeyEnv      string `toml:"api_key_env"`
+	MaxOutstanding int    `toml:"max_outstanding"`
+}
+
+// OfflineConfig serves without a chain: escrows are listed here by the
+// SHA-256 of their API key. For demos, tests and benchmarks.
+type OfflineConfig struct {
+	Escrows []OfflineEscrow `toml:"escrow"`
+}
+
+// OfflineEscrow is one escrow in offline mode.
+type OfflineEscrow struct {
+	KeySHA256     string   `toml:"key_sha256"`
+	Balance       uint64   `toml:"balance"`
+	AllowedModels []uint64 `toml:"allowed_models"`
+}
+
+// Duration is a time.Duration written as "5s", "10m", "720h".
+type Duration struct{ time.Duration }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// LoadConfig reads a TOML file; unknown keys are errors (a typo must not
+// silently fall back to a default).
+func LoadConfig(path string) (Config, error) {
+	var c Config
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return c, fmt.Errorf("read config: %w", err)
+	}
+	md, err := toml.NewDecoder(bytes.NewReader(b)).Decode(&c)
+	if err != nil {
+		return c, fmt.Errorf("config %s: %w", path, err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		var keys []string
+		for _, k := range und {
+			keys = append(keys, k.String())
+		}
+		return c, fmt.Errorf("config %s: unknown keys: %s", path, strings.Join(keys, ", "))
+	}
+	return c, nil
+}
+
+// Validate checks the configuration and fills defaults.
+func (c *Config) Validate() error {
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:8080"
+	}
+	if c.Journal.Path == "" {
+		return errors.New("config: journal.path is required")
+	}
+	if c.Keypair == "" {
+		return errors.New("config: keypair is required (the keeper hot key that signs receipts)")
+	}
+	if len(c.Workers) == 0 {
+		return errors.New("config: at least one [[worker]] is required")
+	}
+	if len(c.Models) == 0 {
+		return errors.New("config: at least one [[model]] is required (public name -> mt_treasury model id)")
+	}
+	for _, w := range c.Workers {
+		if _, err := workers.ParseKind(w.Kind); err != nil {
+			return fmt.Errorf("config: worker %q: %w", w.Name, err)
+		}
+		if w.APIKeyEnv != "" && os.Getenv(w.APIKeyEnv) == "" {
+			return fmt.Errorf("config: worker %q: environment variable %s (api_key_env) is empty", w.Name, w.APIKeyEnv)
+		}
+	}
+	if c.RPCURL == "" && c.Offline == nil {
+		return errors.New("config: set rpc_url (a cluster) or an [offline] section")
+	}
+	if c.RPCURL != "" && c.Offline != nil {
+		return errors.New("config: rpc_url and [offline] are exclusive")
+	}
+	if c.Offline != nil {
+		for _, e := range c.Offline.Escrows {
+			if b, err := hex.DecodeString(e.KeySHA256); err != nil || len(b) != 32 {
+				return fmt.Errorf("config: offline escrow key_sha256 %q: want 64 hex digits", e.KeySHA256)
+			}
+		}
+	}
+	return nil
+}
+
+// Template is what `keeper init-config` writes.
+const Template = `# Keeper configuration. Every setting can also be given as a flag or an
+# environment variable (KEEPER_LISTEN, KEEPER_RPC_URL, KEEPER_KEYPAIR,
+# KEEPER_JOURNAL, ...); flags win over the environment, which wins over this file.
+
+# OpenAI-compatible API for your users.
+listen = "0.0.0.0:8080"
+# Operator endpoints (/metrics, /status, receipt lookups). Keep it private.
+admin_listen = "127.0.0.1:9090"
+
+# The node's keeper hot key (solana-keygen JSON). It may only settle.
+# The file must not be readable by group or others (chmod 600).
+keypair = "~/.config/modelcommons/keeper-keypair.json"
+
+# Cluster: localnet, devnet, mainnet-beta or an RPC URL.
+rpc_url = "localnet"
+commitment = "confirmed"
+
+log_level = "info"   # debug, info, warn, error
+log_format = "text"  # text or json
+
+[journal]
+# Every served run is a signed receipt here, durable before its response ends.
+path = "~/.local/share/modelcommons/keeper/journal.db"
+retention = "720h"          # settled receipts are kept this long
+compact_min_bytes = 67108864 # compaction considered above this file size
+
+[gateway]
+max_body_bytes = 4194304
+default_max_tokens = 1024   # sent upstream when a request has no max_tokens
+max_tokens_limit = 32768    # larger max_tokens are rejected (400)
+max_n = 4
+prompt_margin_pct = 25      # admission adds this to the prompt estimate
+max_attempts = 3            # workers tried before the first byte reaches the client
+rate_limit = 0              # requests/s per API key (0: off)
+rate_burst = 0
+max_in_flight = 0           # concurrent requests (0: unlimited)
+write_timeout = "30s"       # per write to a client; slow readers are cut off
+shutdown_grace = "30s"
+
+[pool]
+health_interval = "5s"
+health_timeout = "2s"
+unhealthy_after = 2
+breaker_threshold = 5
+breaker_cooldown = "10s"
+header_timeout = "120s"     # time to first token of a queued request
+
+# Public model names and their mt_treasury model ids. Prices come from the chain.
+[[model]]
+name = "tiny-chat"
+id = 1
+
+# GPU workers: kind is vllm, llamacpp, ollama or openai. A model the worker knows
+# under another name is written "public=upstream".
+[[worker]]
+name = "gpu-0"
+url = "http://127.0.0.1:8000"
+kind = "vllm"
+models = ["tiny-chat"]
+# api_key_env = "GPU0_API_KEY"   # if the worker requires a key
+# max_outstanding = 64
+
+# Without a chain (demo, benchmarks): remove rpc_url above and list escrows here by
+# the SHA-256 of their API key, and give each [[model]] input_per_1k / output_per_1k.
+# [offline]
+# [[offline.escrow]]
+# key_sha256 = "..."
+# balance = 1000000000
+`

@@ -1,0 +1,417 @@
+// Package keeperd wires the keeper daemon: the journal, the worker pool,
+// the chain (or offline) escrow and price sources and the gateway, behind
+// an API listener and an operator listener, run until the context ends.
+//
+// Shutdown is graceful (listeners stop accepting, in-flight requests get
+// Config.Gateway.ShutdownGrace, then the journal closes), but nothing relies
+// on it: every receipt is durable before its response ends, so a SIGKILL
+// loses no served run.
+package keeperd
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gagliardetto/solana-go"
+	"github.com/gagliardetto/solana-go/rpc"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/modelcommons/modelcommons/cli/config"
+	"github.com/modelcommons/modelcommons/clients/pda"
+	"github.com/modelcommons/modelcommons/keepers/gateway"
+	"github.com/modelcommons/modelcommons/keepers/journal"
+	"github.com/modelcommons/modelcommons/keepers/receipts"
+	"github.com/modelcommons/modelcommons/keepers/workers"
+)
+
+// ErrKeyPermissions: the keypair file is readable by group or others.
+var ErrKeyPermissions = errors.New("keypair file is accessible to group or others")
+
+// LoadKey reads the keeper hot key after checking that only its owner can
+// read it.
+func LoadKey(path string) (ed25519.PrivateKey, error) {
+	path = expandHome(path)
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("keeper keypair: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("keeper keypair %s: not a regular file", path)
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return nil, fmt.Errorf("%w: %s has mode %04o; run `chmod 600 %s`", ErrKeyPermissions, path, perm, path)
+	}
+	k, err := config.LoadKeypair(path)
+	if err != nil {
+		return nil, err
+	}
+	return ed25519.PrivateKey(k), nil
+}
+
+func expandHome(p string) string {
+	if rest, ok := strings.CutPrefix(p, "~/"); ok {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, rest)
+		}
+	}
+	return p
+}
+
+// Daemon is a configured keeper.
+type Daemon struct {
+	cfg     Config
+	log     *slog.Logger
+	key     ed25519.PrivateKey
+	journal *journal.Journal
+	pool    *workers.Pool
+	gw      *gateway.Gateway
+	reg     *prometheus.Registry
+	runners []func(context.Context) error
+	started time.Time
+
+	apiLn, adminLn net.Listener
+	mu             sync.Mutex
+}
+
+// New opens the journal and builds every part; Run serves.
+func New(cfg Config, log *slog.Logger) (*Daemon, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	key, err := LoadKey(cfg.Keypair)
+	if err != nil {
+		return nil, err
+	}
+	d := &Daemon{cfg: cfg, log: log, key: key, reg: prometheus.NewRegistry(), started: time.Now()}
+	d.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	var wcs []workers.WorkerConfig
+	for _, w := range cfg.Workers {
+		kind, _ := workers.ParseKind(w.Kind)
+		wc := workers.WorkerConfig{Name: w.Name, URL: w.URL, Kind: kind, Models: w.Models, MaxOutstanding: w.MaxOutstanding}
+		if w.APIKeyEnv != "" {
+			wc.APIKey = os.Getenv(w.APIKeyEnv)
+		}
+		wcs = append(wcs, wc)
+	}
+	p := cfg.Pool
+	d.pool, err = workers.New(workers.Config{
+		Workers: wcs, HealthInterval: p.HealthInterval.Duration, HealthTimeout: p.HealthTimeout.Duration,
+		UnhealthyAfter: p.UnhealthyAfter, BreakerThreshold: p.BreakerThreshold, BreakerCooldown: p.BreakerCooldown.Duration,
+		HeaderTimeout: p.HeaderTimeout.Duration, Logger: log.With("component", "workers"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	d.runners = append(d.runners, d.pool.Run)
+
+	var models []gateway.ModelConfig
+	var ids []uint64
+	for _, m := range cfg.Models {
+		models = append(models, gateway.ModelConfig{Name: m.Name, ID: m.ID})
+		ids = append(ids, m.ID)
+	}
+
+	var escrows gateway.EscrowSource
+	var prices gateway.PriceBook
+	ready := func() bool { return true }
+	if cfg.Offline != nil {
+		mem := gateway.NewMemoryEscrows()
+		for _, e := range cfg.Offline.Escrows {
+			b, _ := hex.DecodeString(e.KeySHA256)
+			var h [32]byte
+			copy(h[:], b)
+			mem.Put(gateway.EscrowState{Address: pda.Escrow(h), KeyHash: h, Balance: e.Balance, AllowedModels: e.AllowedModels})
+		}
+		sp := gateway.StaticPrices{}
+		for _, m := range cfg.Models {
+			sp[m.ID] = gateway.Price{InputPer1k: m.InputPer1k, OutputPer1k: m.OutputPer1k}
+		}
+		escrows, prices = mem, sp
+		log.Warn("running offline: escrows and prices come from the config file, nothing settles")
+	} else {
+		url, err := config.ResolveURL(cfg.RPCURL)
+		if err != nil {
+			return nil, err
+		}
+		commitment, err := config.ParseCommitment(cfg.Commitment)
+		if err != nil {
+			return nil, err
+		}
+		client := rpc.New(url)
+		cc := gateway.ChainConfig{RPC: client, Commitment: commitment, Logger: log.With("component", "chain")}
+		ce := gateway.NewChainEscrows(cc)
+		cp := gateway.NewChainPrices(cc, ids)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		err = cp.Refresh(ctx)
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("read model prices from %s: %w", url, err)
+		}
+		for _, m := range cfg.Models {
+			if _, err := cp.Price(context.Background(), m.ID, time.Now()); err != nil {
+				log.Warn("model not servable yet", "model", m.Name, "id", m.ID, "err", err)
+			}
+		}
+		escrows, prices = ce, cp
+		ready = func() bool { return ce.Healthy() && cp.Healthy() }
+		d.runners = append(d.runners, ce.Run, cp.Run)
+	}
+
+	d.journal, err = journal.Open(journal.Config{
+		Path: expandHome(cfg.Journal.Path), Retention: cfg.Journal.Retention.Duration,
+		CompactMinBytes: cfg.Journal.CompactMinBytes, Logger: log.With("component", "journal"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	d.runners = append(d.runners, d.journal.Run)
+	d.registerJournalMetrics()
+
+	g := cfg.Gateway
+	d.gw, err = gateway.New(gateway.Config{
+		Models: models, Pool: d.pool, Escrows: escrows, Prices: prices, Journal: d.journal, Key: key,
+		Registry: d.reg, Unsettled: d.journal.UnsettledTotal, Ready: ready, HideMetrics: cfg.AdminListen != "",
+		Logger:       log.With("component", "gateway"),
+		MaxBodyBytes: g.MaxBodyBytes, MaxResponseBytes: g.MaxResponseBytes, DefaultMaxTokens: g.DefaultMaxTokens,
+		MaxTokensLimit: g.MaxTokensLimit, MaxN: g.MaxN, PromptMarginPct: g.PromptMarginPct, MaxAttempts: g.MaxAttempts,
+		RateLimit: g.RateLimit, RateBurst: g.RateBurst, MaxInFlight: g.MaxInFlight, WriteTimeout: g.WriteTimeout.Duration,
+	})
+	if err != nil {
+		d.journal.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+func (d *Daemon) registerJournalMetrics() {
+	j := d.journal
+	d.reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "keeper_journal_records_total", Help: "Receipts made durable."},
+			func() float64 { return float64(j.Stats().Records) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "keeper_journal_commits_total", Help: "Group commits (one sync each)."},
+			func() float64 { return float64(j.Stats().Commits) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "keeper_journal_file_bytes", Help: "Size of the journal file."},
+			func() float64 { return float64(j.Stats().FileBytes) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "keeper_journal_unbatched_receipts", Help: "Recorded receipts in no settlement batch."},
+			func() float64 { n, _ := j.UnbatchedCount(); return float64(n) }),
+	)
+}
+
+// Gateway returns the gateway (for the settler to set its metrics).
+func (d *Daemon) Gateway() *gateway.Gateway { return d.gw }
+
+// Journal returns the journal (for the settler).
+func (d *Daemon) Journal() *journal.Journal { return d.journal }
+
+// Listen binds the listeners (Run does it if not done); it lets callers
+// learn the addresses when configured with port 0.
+func (d *Daemon) Listen() (api, admin string, err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.apiLn == nil {
+		if d.apiLn, err = net.Listen("tcp", d.cfg.Listen); err != nil {
+			return "", "", fmt.Errorf("listen %s: %w", d.cfg.Listen, err)
+		}
+	}
+	if d.cfg.AdminListen != "" && d.adminLn == nil {
+		if d.adminLn, err = net.Listen("tcp", d.cfg.AdminListen); err != nil {
+			return "", "", fmt.Errorf("listen %s: %w", d.cfg.AdminListen, err)
+		}
+	}
+	api = d.apiLn.Addr().String()
+	if d.adminLn != nil {
+		admin = d.adminLn.Addr().String()
+	}
+	return api, admin, nil
+}
+
+// Run serves until ctx ends, then shuts down and closes the journal.
+func (d *Daemon) Run(ctx context.Context) error {
+	api, admin, err := d.Listen()
+	if err != nil {
+		d.journal.Close()
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, r := range d.runners {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = r(ctx)
+		}()
+	}
+	servers := []*http.Server{{Handler: d.gw.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}}
+	lns := []net.Listener{d.apiLn}
+	if d.adminLn != nil {
+		servers = append(servers, &http.Server{Handler: d.AdminHandler(), ReadHeaderTimeout: 10 * time.Second})
+		lns = append(lns, d.adminLn)
+	}
+	errc := make(chan error, len(servers))
+	for i, s := range servers {
+		go func() {
+			if err := s.Serve(lns[i]); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- err
+			}
+		}()
+	}
+	d.log.Info("keeper serving", "api", api, "admin", admin, "keeper_key", d.gw.KeeperKey(), "journal", d.journal.Path())
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+	}
+	grace := d.cfg.Gateway.ShutdownGrace.Duration
+	if grace <= 0 {
+		grace = 30 * time.Second
+	}
+	sctx, scancel := context.WithTimeout(context.Background(), grace)
+	defer scancel()
+	for _, s := range servers {
+		_ = s.Shutdown(sctx)
+	}
+	cancel()
+	wg.Wait()
+	if err := d.journal.Close(); err != nil && runErr == nil {
+		runErr = err
+	}
+	d.log.Info("keeper stopped")
+	return runErr
+}
+
+// Status is what `keeper status` shows.
+type Status struct {
+	KeeperKey      string           `json:"keeper_key"`
+	Uptime         string           `json:"uptime,omitempty"`
+	Ready          bool             `json:"ready"`
+	Journal        string           `json:"journal"`
+	JournalBytes   int64            `json:"journal_bytes"`
+	Unbatched      int              `json:"unbatched_runs"`
+	UnsettledValue uint64           `json:"unsettled_value"`
+	PendingBatches int              `json:"pending_batches"`
+	LastBatch      *journal.Batch   `json:"last_batch,omitempty"`
+	Workers        []workers.Status `json:"workers,omitempty"`
+}
+
+// JournalStatus reports the journal part of Status.
+func JournalStatus(j *journal.Journal) (Status, error) {
+	st := j.Stats()
+	s := Status{Journal: j.Path(), JournalBytes: st.FileBytes, Unbatched: st.Unbatched, UnsettledValue: st.UnsettledValue}
+	pending, err := j.PendingBatches()
+	if err != nil {
+		return s, err
+	}
+	s.PendingBatches = len(pending)
+	last, ok, err := j.LastBatch()
+	if err != nil {
+		return s, err
+	}
+	if ok {
+		last.RunIDs = nil
+		s.LastBatch = &last
+	}
+	return s, nil
+}
+
+// Status reports the running keeper.
+func (d *Daemon) Status() (Status, error) {
+	s, err := JournalStatus(d.journal)
+	s.KeeperKey = d.gw.KeeperKey().String()
+	s.Uptime = time.Since(d.started).Round(time.Second).String()
+	s.Ready = d.gw.Ready()
+	s.Workers = d.pool.Snapshot()
+	return s, err
+}
+
+// AdminHandler serves /metrics, /status, /receipts?escrow=<address> and
+// the health endpoints for the operator.
+func (d *Daemon) AdminHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", d.gw.MetricsHandler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
+		s, err := d.Status()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		writeJSON(w, s)
+	})
+	mux.HandleFunc("GET /receipts", func(w http.ResponseWriter, r *http.Request) {
+		escrow, err := solana.PublicKeyFromBase58(r.URL.Query().Get("escrow"))
+		if err != nil {
+			http.Error(w, "escrow: want a base58 address", http.StatusBadRequest)
+			return
+		}
+		var after receipts.RunID
+		if a := r.URL.Query().Get("after"); a != "" {
+			if after, err = receipts.ParseRunID(a); err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+		}
+		limit := 100
+		if l := r.URL.Query().Get("limit"); l != "" {
+			if limit, err = strconv.Atoi(l); err != nil || limit < 1 || limit > 1000 {
+				http.Error(w, "limit: 1..1000", http.StatusBadRequest)
+				return
+			}
+		}
+		page, err := ReceiptsPage(d.journal, d.gw.KeeperKey(), escrow, after, limit)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		writeJSON(w, page)
+	})
+	return mux
+}
+
+// ReceiptsPage lists an escrow's receipts from a journal.
+func ReceiptsPage(j *journal.Journal, keeper, escrow solana.PublicKey, after receipts.RunID, limit int) (gateway.ReceiptPage, error) {
+	entries, err := j.Receipts(escrow, after, limit+1)
+	if err != nil {
+		return gateway.ReceiptPage{}, err
+	}
+	page := gateway.ReceiptPage{Object: "list", Keeper: keeper.String(), Escrow: escrow.String(), Data: []gateway.ReceiptView{}}
+	if len(entries) > limit {
+		entries, page.HasMore = entries[:limit], true
+	}
+	for _, e := range entries {
+		page.Data = append(page.Data, gateway.NewReceiptView(e))
+	}
+	return page, nil
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+// KeyHash is the SHA-256 of an API key, hex, as [offline] escrows list it.
+func KeyHash(apiKey string) string {
+	h := sha256.Sum256([]byte(apiKey))
+	return hex.EncodeToString(h[:])
+}
