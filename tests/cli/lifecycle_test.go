@@ -226,6 +226,19 @@ func TestModelLifecycle(t *testing.T) {
 	if e.nativeBalance(alice, p) != 1_000_000_000 {
 		t.Fatal("--dry-run sent the contribution")
 	}
+	// A priority fee is the unit price times the unit limit, on top of the signature fee.
+	var priced struct {
+		FeeLamports      uint64 `json:"fee_lamports"`
+		ComputeUnitLimit uint64 `json:"compute_unit_limit"`
+	}
+	e.ok(&priced, &alice, "crowdfund", "contribute", "0", "50", "--dry-run", "--with-compute-unit-price", "2000000")
+	if priced.FeeLamports != 5000+priced.ComputeUnitLimit*2 {
+		t.Errorf("priority fee: %+v", priced)
+	}
+	// The same for people.
+	if out := e.text(&alice, "crowdfund", "contribute", "0", "50", "--dry-run"); !strings.Contains(out, "Dry run: contribute 50 native tokens to model 0") || !strings.Contains(out, "raise vault") || !strings.Contains(out, "of 1232 bytes") {
+		t.Errorf("text dry run:\n%s", out)
+	}
 
 	// Three contributors. Price 0.01: 1 native buys 100 MT.
 	for _, c := range []struct {
@@ -348,6 +361,11 @@ func TestModelLifecycle(t *testing.T) {
 	e.ok(&vested, &creator, "model", "claim-vested", "0")
 	if vested.Claimed.BaseUnits != 200_000*1_000_000 || vested.Balance.BaseUnits != 200_000*1_000_000 {
 		t.Errorf("claim-vested: %+v", vested)
+	}
+
+	// For people: the model in text.
+	if out := e.text(nil, "model", "show", "0"); !strings.Contains(out, "Tiny Llama Commons (TLC)") || !strings.Contains(out, "active") || !strings.Contains(out, "(fixed: no mint authority)") {
+		t.Errorf("text model show:\n%s", out)
 	}
 
 	// The list shows it.

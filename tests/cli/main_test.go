@@ -94,6 +94,23 @@ type result struct {
 	Err            error
 }
 
+// text runs mt with --url (and --keypair) but no --output, requires
+// success and returns what it printed for people.
+func (e *env) text(signer *wallet, args ...string) string {
+	e.t.Helper()
+	full := append(append([]string{}, args...), "--url", e.chain.URL)
+	if signer != nil {
+		full = append(full, "--keypair", signer.Path)
+	}
+	cmd := exec.CommandContext(e.ctx, mtBin, full...)
+	cmd.Env = append(os.Environ(), "HOME="+e.dir)
+	out, err := cmd.Output()
+	if err != nil {
+		e.t.Fatalf("mt %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
 // run runs mt with --url and --output json added (and --keypair when
 // signer is set), in a clean HOME so no user config leaks in.
 func (e *env) run(signer *wallet, args ...string) result {
