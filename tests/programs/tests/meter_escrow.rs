@@ -143,6 +143,25 @@ fn deposits_from_a_wrong_source_or_into_a_wrong_vault_are_rejected() {
 }
 
 #[test]
+fn a_vault_passed_twice_is_refused() {
+    let mut f = MeterFixture::new();
+    let (owner, escrow) = funded_escrow(&mut f, NATIVE);
+    // Deposit from the escrow vault into itself.
+    let mut accounts = f.deposit_accounts(&owner.pubkey(), &escrow);
+    accounts.source = escrow_vault();
+    let res = f.h.execute(&[f.deposit_ix(accounts, 1, owner.pubkey())], &[&owner]);
+    assert_error(&res, AnchorError::ConstraintDuplicateMutableAccount);
+    // Withdraw from the escrow vault into itself.
+    f.h.execute(&[f.request_withdrawal_ix(&owner.pubkey(), &escrow, 1)], &[&owner]).expect("request");
+    f.h.warp_to(f.now() + NOTICE);
+    let mut accounts = f.withdraw_accounts(&owner.pubkey(), &escrow);
+    accounts.destination = escrow_vault();
+    let res = f.h.execute(&[f.withdraw_ix(accounts)], &[&owner]);
+    assert_error(&res, AnchorError::ConstraintDuplicateMutableAccount);
+    assert_eq!((f.escrow(&escrow).balance, f.balance(&escrow_vault())), (NATIVE, NATIVE));
+}
+
+#[test]
 fn an_escrow_owned_by_another_program_is_not_an_escrow() {
     let mut f = MeterFixture::new();
     let (owner, escrow) = funded_escrow(&mut f, 0);

@@ -2,6 +2,8 @@
 //! unbonding, the keeper key's narrow power, slashing, meter parameters.
 
 mod meter_common;
+#[path = "treasury_common/mod.rs"]
+mod treasury_common;
 
 use anchor_lang::error::ErrorCode as AnchorError;
 use inference_meter::errors::MeterError;
@@ -278,11 +280,38 @@ fn a_raised_minimum_stake_stops_under_staked_nodes_from_settling() {
 }
 
 #[test]
-fn the_meter_is_initialised_once() {
+fn the_meter_is_initialised_once_by_the_protocol_admin() {
     let mut f = MeterFixture::new();
     let admin = f.admin.insecure_clone();
     let ix = f.init_meter_ix(&admin.pubkey(), MeterFixture::params());
     assert_instruction_error(&f.h.execute(&[ix], &[&admin]), InstructionError::Custom(0));
+    // On a chain whose meter does not exist yet, only the protocol admin may create it.
+    let tf = treasury_common::Fixture::new();
+    let treasury_common::Fixture { h, admin, native_mint, native_program } = tf;
+    let mut fresh = MeterFixture::without_meter(h, admin, native_mint, native_program);
+    let stranger = fresh.h.funded(1);
+    let ix = fresh.init_meter_ix(&stranger.pubkey(), MeterFixture::params());
+    assert_error(&fresh.h.execute(&[ix], &[&stranger]), AnchorError::ConstraintHasOne);
+}
+
+#[test]
+fn stake_and_fee_vaults_passed_twice_are_refused() {
+    let mut f = MeterFixture::new();
+    let n = f.register_node();
+    let admin = f.admin.insecure_clone();
+    let mut accounts = f.slash_accounts(&admin.pubkey(), &n.node);
+    accounts.fee_vault = stake_vault();
+    assert_error(&f.h.execute(&[f.slash_ix(accounts, 1, 1)], &[&admin]), AnchorError::ConstraintDuplicateMutableAccount);
+    let op = n.operator.insecure_clone();
+    f.h.execute(&[f.begin_unbonding_ix(&op.pubkey(), &n.node)], &[&op]).expect("unbond");
+    f.h.warp_to(f.now() + UNBONDING);
+    let mut accounts = f.withdraw_stake_accounts(&op.pubkey());
+    accounts.destination = stake_vault();
+    assert_error(&f.h.execute(&[f.withdraw_stake_ix(accounts)], &[&op]), AnchorError::ConstraintDuplicateMutableAccount);
+    let mut accounts = f.add_stake_accounts(&op.pubkey());
+    accounts.source = stake_vault();
+    assert_error(&f.h.execute(&[f.add_stake_ix(accounts, 1)], &[&op]), AnchorError::ConstraintDuplicateMutableAccount);
+    assert_eq!(f.balance(&stake_vault()), MIN_STAKE);
 }
 
 #[test]

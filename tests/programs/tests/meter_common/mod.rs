@@ -207,9 +207,14 @@ impl MeterFixture {
     /// A meter on a chain whose protocol already exists (e.g. built by the
     /// mt_treasury test fixture, with real model launches).
     pub fn on(h: Harness, admin: Keypair, mint: Pubkey, token_program: Pubkey) -> Self {
-        let mut f = MeterFixture { h, admin, mint, token_program, next_model_id: 1_000 };
+        let mut f = Self::without_meter(h, admin, mint, token_program);
         f.init_meter();
         f
+    }
+
+    /// A fixture on an existing protocol whose meter is not created yet.
+    pub fn without_meter(h: Harness, admin: Keypair, mint: Pubkey, token_program: Pubkey) -> Self {
+        MeterFixture { h, admin, mint, token_program, next_model_id: 1_000 }
     }
 
     fn init_meter(&mut self) {
