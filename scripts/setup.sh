@@ -35,4 +35,20 @@ mkdir -p bin
 install -m 0755 "$CARGO_TARGET_DIR/debug/localnet" bin/localnet
 note "bin/localnet ready"
 
+# --- keeper: Python openai client for the gateway tests (keepers/gateway) ---
+# .venv (gitignored) holds the official openai package, pinned with every
+# dependency in keepers/gateway/testdata/requirements.txt. Reinstalled only
+# when that file changes.
+step "Python venv with the openai client (.venv)"
+keeper_req="keepers/gateway/testdata/requirements.txt"
+keeper_stamp=".venv/.requirements.sha256"
+keeper_want="$(sha256sum "$keeper_req" | cut -d' ' -f1)"
+if [ ! -x .venv/bin/python ] || [ "$(cat "$keeper_stamp" 2>/dev/null)" != "$keeper_want" ]; then
+  python3 -m venv .venv || die "python3 -m venv failed (install python3-venv)"
+  .venv/bin/pip install --quiet --disable-pip-version-check --no-input -r "$keeper_req"
+  printf '%s\n' "$keeper_want" > "$keeper_stamp"
+fi
+note "openai $(.venv/bin/python -c 'import openai; print(openai.__version__)')"
+# --- end keeper section ---
+
 step "Setup complete"
