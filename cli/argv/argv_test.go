@@ -85,3 +85,35 @@ func TestFlagValue(t *testing.T) {
 		}
 	}
 }
+
+// FuzzReorder checks Reorder never panics and never drops, adds (other
+// than one "--") or changes a token.
+func FuzzReorder(f *testing.F) {
+	for _, s := range []string{"mt model show 3 --output json", "mt -u x model launch -5 --dry-run", "mt model show -- -o", "mt", "mt --output"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		args := append([]string{"mt"}, strings.Fields(line)...)
+		got := Reorder(testApp(), args)
+		count := map[string]int{}
+		for _, a := range args {
+			count[a]++
+		}
+		for _, g := range got {
+			count[g]--
+		}
+		extra := 0
+		for tok, n := range count {
+			if tok == "--" && n == -1 {
+				extra++
+				continue
+			}
+			if n != 0 {
+				t.Fatalf("Reorder(%q) = %q: token %q off by %d", args, got, tok, n)
+			}
+		}
+		if len(got) != len(args)+extra {
+			t.Fatalf("Reorder(%q) = %q", args, got)
+		}
+	})
+}

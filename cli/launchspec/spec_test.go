@@ -241,3 +241,27 @@ func TestTemplateIsValid(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParse checks that no spec file, however malformed, panics the parser
+// or the validation, and that a spec reported clean resolves to terms.
+func FuzzParse(f *testing.F) {
+	for _, p := range []string{"testdata/model.toml", "testdata/model.yaml", "testdata/model.json", "testdata/broken.toml"} {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data, uint8(0))
+	}
+	f.Add([]byte("[crowdfund]\nprice = 1e400\n"), uint8(0))
+	f.Fuzz(func(t *testing.T, data []byte, which uint8) {
+		format := []Format{TOML, YAML, JSON}[int(which)%3]
+		raw, issues := Parse(data, format)
+		if raw == nil && len(issues) == 0 {
+			t.Fatal("no spec and no issue")
+		}
+		if raw != nil {
+			delete(raw, "crowdfund.allowlist") // a file path: not something to open at random
+			Resolve(raw, env())
+		}
+	})
+}
