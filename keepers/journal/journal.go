@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -40,9 +41,7 @@ const schemaVersion = 1
 var (
 	bucketMeta      = []byte("meta")
 	bucketReceipts  = []byte("receipts")  // run id -> record
-	bucketUnbatched = []byte("unbatched") // run id -> nil, recorded receipts
 	bucketByEscrow  = []byte("by_escrow") // escrow || run id -> nil
-	bucketSpend     = []byte("spend")     // escrow -> u64 unsettled cost
 	bucketBatches   = []byte("batches")   // seq (u64 BE) -> JSON Batch
 
 	keySchema      = []byte("schema")
@@ -117,8 +116,13 @@ type Journal struct {
 	done    chan struct{}
 	closed  atomic.Bool
 
-	spendMu sync.RWMutex
-	spend   map[[32]byte]uint64
+	// The unbatched set and the unsettled spend per escrow are indexes of
+	// the receipts bucket kept in memory (rebuilt from it on open), so
+	// that a group commit writes two buckets, not four. They change only
+	// after the transaction that changes the receipts committed.
+	spendMu   sync.RWMutex
+	spend     map[[32]byte]uint64
+	unbatched map[receipts.RunID]struct{}
 
 	records atomic.Uint64 // receipts made durable by Record
 	commits atomic.Uint64 // group commits (each one sync)
@@ -174,7 +178,8 @@ func Open(cfg Config) (*Journal, error) {
 		reqs:    make(chan *recordReq, 4*cfg.MaxCommitRecords),
 		closing: make(chan struct{}),
 		done:    make(chan struct{}),
-		spend:   make(map[[32]byte]uint64),
+		spend:     make(map[[32]byte]uint64),
+		unbatched: make(map[receipts.RunID]struct{}),
 	}
 	db, err := openDB(cfg.Path, cfg.ReadOnly)
 	if err != nil {
@@ -226,10 +231,10 @@ func (j *Journal) init() error {
 		if err != nil {
 			return fmt.Errorf("journal: %w", err)
 		}
-		return j.loadSpend()
+		return j.loadIndexes()
 	}
 	err := j.db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketMeta, bucketReceipts, bucketUnbatched, bucketByEscrow, bucketSpend, bucketBatches} {
+		for _, b := range [][]byte{bucketMeta, bucketReceipts, bucketByEscrow, bucketBatches} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -245,15 +250,29 @@ func (j *Journal) init() error {
 	if err != nil {
 		return fmt.Errorf("journal: initialise: %w", err)
 	}
-	return j.loadSpend()
+	return j.loadIndexes()
 }
 
-func (j *Journal) loadSpend() error {
+// loadIndexes rebuilds the unbatched set and the unsettled spend from the
+// stored receipts' states.
+func (j *Journal) loadIndexes() error {
 	return j.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketSpend).ForEach(func(k, v []byte) error {
-			var e [32]byte
-			copy(e[:], k)
-			j.spend[e] = binary.BigEndian.Uint64(v)
+		return tx.Bucket(bucketReceipts).ForEach(func(k, v []byte) error {
+			if len(v) < 9+64 || len(k) != 16 {
+				return fmt.Errorf("journal: corrupt record %x", k)
+			}
+			st := State(v[0])
+			if st != StateRecorded && st != StateBatched {
+				return nil
+			}
+			esc, cost, err := receipts.Peek(v[9+64:])
+			if err != nil {
+				return fmt.Errorf("journal: record %x: %w", k, err)
+			}
+			j.spend[esc] += cost
+			if st == StateRecorded {
+				j.unbatched[receipts.RunID(k)] = struct{}{}
+			}
 			return nil
 		})
 	})
@@ -375,7 +394,7 @@ func (j *Journal) commit(batch []*recordReq) {
 		return
 	}
 	err := db.Update(func(tx *bolt.Tx) error {
-		rb, ub, eb, sb := tx.Bucket(bucketReceipts), tx.Bucket(bucketUnbatched), tx.Bucket(bucketByEscrow), tx.Bucket(bucketSpend)
+		rb, eb := tx.Bucket(bucketReceipts), tx.Bucket(bucketByEscrow)
 		clear(added)
 		seen := make(map[receipts.RunID]bool, len(batch))
 		for i, r := range batch {
@@ -388,18 +407,10 @@ func (j *Journal) commit(batch []*recordReq) {
 			if err := rb.Put(r.id[:], r.value); err != nil {
 				return err
 			}
-			if err := ub.Put(r.id[:], nil); err != nil {
-				return err
-			}
 			if err := eb.Put(escrowKey(r.escrow, r.id), nil); err != nil {
 				return err
 			}
 			added[r.escrow] += r.cost
-		}
-		for e, c := range added {
-			if err := addSpend(sb, e, int64(c)); err != nil {
-				return err
-			}
 		}
 		return nil
 	})
@@ -413,7 +424,13 @@ func (j *Journal) commit(batch []*recordReq) {
 	}
 	// The spend must include these receipts before any caller learns they
 	// are durable, or admission could briefly under-count.
-	j.applySpend(added, 1)
+	var ids []receipts.RunID
+	for i, r := range batch {
+		if errs[i] == nil {
+			ids = append(ids, r.id)
+		}
+	}
+	j.applyIndexes(added, 1, ids, true)
 	n := 0
 	for i, r := range batch {
 		if errs[i] == nil {
@@ -438,27 +455,12 @@ func escrowKey(e [32]byte, id receipts.RunID) []byte {
 	return k
 }
 
-// addSpend adds delta to an escrow's unsettled spend in the spend bucket.
-func addSpend(sb *bolt.Bucket, e [32]byte, delta int64) error {
-	var cur uint64
-	if v := sb.Get(e[:]); v != nil {
-		cur = binary.BigEndian.Uint64(v)
-	}
-	next := int64(cur) + delta
-	if next < 0 {
-		return fmt.Errorf("unsettled spend of escrow %x would go negative", e[:4])
-	}
-	if next == 0 {
-		return sb.Delete(e[:])
-	}
-	return sb.Put(e[:], u64(uint64(next)))
-}
-
-func (j *Journal) applySpend(delta map[[32]byte]uint64, sign int) {
-	if len(delta) == 0 {
-		return
-	}
+// applyIndexes applies a committed transaction to the in-memory indexes:
+// spend deltas (added if sign > 0, else subtracted) and run ids entering
+// (enter) or leaving the unbatched set.
+func (j *Journal) applyIndexes(delta map[[32]byte]uint64, sign int, ids []receipts.RunID, enter bool) {
 	j.spendMu.Lock()
+	defer j.spendMu.Unlock()
 	for e, c := range delta {
 		if sign > 0 {
 			j.spend[e] += c
@@ -468,7 +470,13 @@ func (j *Journal) applySpend(delta map[[32]byte]uint64, sign int) {
 			j.spend[e] -= c
 		}
 	}
-	j.spendMu.Unlock()
+	for _, id := range ids {
+		if enter {
+			j.unbatched[id] = struct{}{}
+		} else {
+			delete(j.unbatched, id)
+		}
+	}
 }
 
 // UnsettledSpend is the total cost of this keeper's receipts for escrow that
@@ -616,14 +624,23 @@ func (j *Journal) Unbatched(limit int) ([]Group, error) {
 	}
 	var groups []*Group
 	index := map[string]*Group{}
+	j.spendMu.RLock()
+	ids := make([]receipts.RunID, 0, len(j.unbatched))
+	for id := range j.unbatched {
+		ids = append(ids, id)
+	}
+	j.spendMu.RUnlock()
+	slices.SortFunc(ids, func(a, b receipts.RunID) int { return bytes.Compare(a[:], b[:]) })
 	err := j.view(func(tx *bolt.Tx) error {
 		rb := tx.Bucket(bucketReceipts)
-		c := tx.Bucket(bucketUnbatched).Cursor()
 		n := 0
-		for k, _ := c.First(); k != nil && n < limit; k, _ = c.Next() {
-			v := rb.Get(k)
-			if v == nil {
-				return fmt.Errorf("journal: unbatched index names missing run %x", k)
+		for _, id := range ids {
+			if n == limit {
+				break
+			}
+			v := rb.Get(id[:])
+			if v == nil || State(v[0]) != StateRecorded {
+				continue // batched or written off since the snapshot
 			}
 			e, err := decodeEntry(v)
 			if err != nil {
@@ -656,12 +673,12 @@ func (j *Journal) Unbatched(limit int) ([]Group, error) {
 
 // UnbatchedCount is the number of recorded receipts in no batch.
 func (j *Journal) UnbatchedCount() (int, error) {
-	var n int
-	err := j.view(func(tx *bolt.Tx) error {
-		n = tx.Bucket(bucketUnbatched).Stats().KeyN
-		return nil
-	})
-	return n, err
+	if j.closed.Load() {
+		return 0, ErrClosed
+	}
+	j.spendMu.RLock()
+	defer j.spendMu.RUnlock()
+	return len(j.unbatched), nil
 }
 
 // BatchState is the state of a settlement batch.
@@ -733,7 +750,7 @@ func (j *Journal) AssignBatch(seq uint64, ids []receipts.RunID) (Batch, error) {
 		} else if err != nil && !errors.Is(err, ErrNotFound) {
 			return err
 		}
-		rb, ub := tx.Bucket(bucketReceipts), tx.Bucket(bucketUnbatched)
+		rb := tx.Bucket(bucketReceipts)
 		b := &Batch{Seq: seq, State: BatchAssigned, RunIDs: ids, CreatedAt: j.cfg.Now().UTC()}
 		leaves := make([]receipts.Hash, len(ids))
 		seen := make(map[receipts.RunID]bool, len(ids))
@@ -759,14 +776,14 @@ func (j *Journal) AssignBatch(seq uint64, ids []receipts.RunID) (Batch, error) {
 			if err := rb.Put(id[:], encodeRecord(StateBatched, seq, v[9:])); err != nil {
 				return err
 			}
-			if err := ub.Delete(id[:]); err != nil {
-				return err
-			}
 		}
 		b.Root = receipts.Root(leaves)
 		out = *b
 		return putBatch(tx, b)
 	})
+	if err == nil {
+		j.applyIndexes(nil, 0, ids, false)
+	}
 	return out, err
 }
 
@@ -806,7 +823,7 @@ func (j *Journal) MarkSettled(seq uint64, sig string, slot uint64) error {
 		if b.State == BatchFailed {
 			return fmt.Errorf("mark batch %d settled: it failed: %w", seq, ErrWrongState)
 		}
-		rb, sb := tx.Bucket(bucketReceipts), tx.Bucket(bucketSpend)
+		rb := tx.Bucket(bucketReceipts)
 		for _, id := range b.RunIDs {
 			v := rb.Get(id[:])
 			if v == nil {
@@ -821,11 +838,6 @@ func (j *Journal) MarkSettled(seq uint64, sig string, slot uint64) error {
 				return err
 			}
 		}
-		for e, c := range delta {
-			if err := addSpend(sb, e, -int64(c)); err != nil {
-				return err
-			}
-		}
 		b.State = BatchSettled
 		b.SettledSignature = sig
 		b.SettledSlot = slot
@@ -833,7 +845,7 @@ func (j *Journal) MarkSettled(seq uint64, sig string, slot uint64) error {
 		return putBatch(tx, b)
 	})
 	if err == nil {
-		j.applySpend(delta, -1)
+		j.applyIndexes(delta, -1, nil, false)
 	}
 	return err
 }
@@ -842,7 +854,8 @@ func (j *Journal) MarkSettled(seq uint64, sig string, slot uint64) error {
 // will: its receipts return to Recorded (to be batched again) and the
 // sequence number may be assigned again.
 func (j *Journal) MarkFailed(seq uint64, reason string) error {
-	return j.update(func(tx *bolt.Tx) error {
+	var back []receipts.RunID
+	err := j.update(func(tx *bolt.Tx) error {
 		b, err := getBatch(tx, seq)
 		if err != nil {
 			return err
@@ -850,7 +863,7 @@ func (j *Journal) MarkFailed(seq uint64, reason string) error {
 		if b.State != BatchAssigned && b.State != BatchSent {
 			return fmt.Errorf("mark batch %d failed: it is %s: %w", seq, b.State, ErrWrongState)
 		}
-		rb, ub := tx.Bucket(bucketReceipts), tx.Bucket(bucketUnbatched)
+		rb := tx.Bucket(bucketReceipts)
 		for _, id := range b.RunIDs {
 			v := rb.Get(id[:])
 			if v == nil {
@@ -859,15 +872,17 @@ func (j *Journal) MarkFailed(seq uint64, reason string) error {
 			if err := rb.Put(id[:], encodeRecord(StateRecorded, 0, v[9:])); err != nil {
 				return err
 			}
-			if err := ub.Put(id[:], nil); err != nil {
-				return err
-			}
 		}
+		back = b.RunIDs
 		b.State = BatchFailed
 		b.FailReason = reason
 		b.RunIDs = nil
 		return putBatch(tx, b)
 	})
+	if err == nil {
+		j.applyIndexes(nil, 0, back, true)
+	}
+	return err
 }
 
 // WriteOff marks recorded receipts as failed: they will never be settled
@@ -877,7 +892,7 @@ func (j *Journal) WriteOff(ids []receipts.RunID, reason string) error {
 	delta := map[[32]byte]uint64{}
 	err := j.update(func(tx *bolt.Tx) error {
 		clear(delta)
-		rb, ub, sb := tx.Bucket(bucketReceipts), tx.Bucket(bucketUnbatched), tx.Bucket(bucketSpend)
+		rb := tx.Bucket(bucketReceipts)
 		for _, id := range ids {
 			v := rb.Get(id[:])
 			if v == nil {
@@ -894,19 +909,11 @@ func (j *Journal) WriteOff(ids []receipts.RunID, reason string) error {
 			if err := rb.Put(id[:], encodeRecord(StateFailed, 0, v[9:])); err != nil {
 				return err
 			}
-			if err := ub.Delete(id[:]); err != nil {
-				return err
-			}
-		}
-		for e, c := range delta {
-			if err := addSpend(sb, e, -int64(c)); err != nil {
-				return err
-			}
 		}
 		return nil
 	})
 	if err == nil {
-		j.applySpend(delta, -1)
+		j.applyIndexes(delta, -1, ids, false)
 		j.log.Warn("receipts written off", "runs", len(ids), "reason", reason)
 	}
 	return err

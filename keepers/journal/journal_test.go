@@ -170,8 +170,9 @@ func recordAll(t *testing.T, j *Journal, ss ...receipts.Signed) []receipts.RunID
 }
 
 func TestBatchLifecycle(t *testing.T) {
-	j := open(t, filepath.Join(t.TempDir(), "j.db"))
-	defer j.Close()
+	path := filepath.Join(t.TempDir(), "j.db")
+	j := open(t, path)
+	defer func() { j.Close() }()
 	a1, a2 := signed(t, escrow(1), modelA, 10), signed(t, escrow(1), modelA, 20)
 	a3 := signed(t, escrow(1), modelA2, 30) // same escrow and model, other price epoch
 	b1 := signed(t, escrow(1), mixtureB, 40)
@@ -287,6 +288,22 @@ func TestBatchLifecycle(t *testing.T) {
 	page, _ := j.Receipts(escrow(1), list[1].Signed.Receipt.RunID, 10)
 	if len(page) != 2 || page[0].Signed.Receipt.RunID != list[2].Signed.Receipt.RunID {
 		t.Fatalf("paging after a run id: %d", len(page))
+	}
+
+	// The in-memory indexes are rebuilt identically from the file.
+	groupsBefore, _ := j.Unbatched(0)
+	nBefore, _ := j.UnbatchedCount()
+	spend1, spend2 := j.UnsettledSpend(escrow(1)), j.UnsettledSpend(escrow(2))
+	j.Close()
+	j = open(t, path)
+	groupsAfter, _ := j.Unbatched(0)
+	nAfter, _ := j.UnbatchedCount()
+	if nAfter != nBefore || len(groupsAfter) != len(groupsBefore) || j.UnsettledSpend(escrow(1)) != spend1 || j.UnsettledSpend(escrow(2)) != spend2 {
+		t.Fatalf("after reopen: unbatched %d->%d, groups %d->%d, spend %d/%d -> %d/%d", nBefore, nAfter, len(groupsBefore), len(groupsAfter),
+			spend1, spend2, j.UnsettledSpend(escrow(1)), j.UnsettledSpend(escrow(2)))
+	}
+	if spend1 != 40 || nBefore != 0 {
+		t.Fatalf("final state: spend %d, unbatched %d", spend1, nBefore)
 	}
 }
 

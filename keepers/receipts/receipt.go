@@ -297,3 +297,23 @@ func UnmarshalSigned(b []byte) (Signed, error) {
 	}
 	return s, nil
 }
+
+// Peek reads the escrow and cost of an encoded receipt without decoding or
+// verifying it (for indexes rebuilt from stored receipts that were
+// verified when written). It fails on input too short for the layout.
+func Peek(encoded []byte) (escrow [32]byte, cost uint64, err error) {
+	const head = 1 + 16 + 32
+	if len(encoded) < head+32+4 {
+		return escrow, 0, fmt.Errorf("%w: truncated", ErrInvalid)
+	}
+	copy(escrow[:], encoded[head:head+32])
+	n := int(binary.LittleEndian.Uint32(encoded[head+32:]))
+	if n > MaxModels {
+		return escrow, 0, fmt.Errorf("%w: %d models", ErrInvalid, n)
+	}
+	off := head + 32 + 4 + n*26 + 1 + 16
+	if len(encoded) < off+8 {
+		return escrow, 0, fmt.Errorf("%w: truncated", ErrInvalid)
+	}
+	return escrow, binary.LittleEndian.Uint64(encoded[off:]), nil
+}

@@ -77,6 +77,22 @@ func TestEncodingLayoutIsPinned(t *testing.T) {
 	}
 }
 
+func TestPeek(t *testing.T) {
+	r := sample()
+	r.Cost = 123456789
+	b, err := r.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, c, err := Peek(b)
+	if err != nil || e != r.Escrow || c != 123456789 {
+		t.Fatalf("peek: %x %d %v", e[:2], c, err)
+	}
+	if _, _, err := Peek(b[:90]); err == nil {
+		t.Fatal("peek of a truncated receipt")
+	}
+}
+
 func TestValidateRejects(t *testing.T) {
 	cases := []struct {
 		name string

@@ -1,0 +1,414 @@
+// Command keeperbench measures the keeper on loopback, with its baseline in
+// the same run:
+//
+//	go run ./tools/keeperbench gateway   # latency added by the gateway vs. the worker alone
+//	go run ./tools/keeperbench journal   # durable receipts per second vs. one sync per receipt
+//
+// Both run for a bounded time on 127.0.0.1 and print a table. The journal
+// lives in --dir (default bench-out/, on the repository's disk: fsync
+// latency is part of what is measured).
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"text/tabwriter"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/modelcommons/modelcommons/keepers/gateway"
+	"github.com/modelcommons/modelcommons/keepers/journal"
+	"github.com/modelcommons/modelcommons/keepers/receipts"
+	"github.com/modelcommons/modelcommons/keepers/workers"
+	"github.com/modelcommons/modelcommons/keepers/workers/workersim"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: keeperbench gateway|journal [flags]")
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "gateway":
+		err = benchGateway(os.Args[2:])
+	case "journal":
+		err = benchJournal(os.Args[2:])
+	default:
+		err = fmt.Errorf("unknown benchmark %q (gateway or journal)", os.Args[1])
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
+	}
+}
+
+func benchKey() ed25519.PrivateKey {
+	seed := sha256.Sum256([]byte("keeperbench"))
+	return ed25519.NewKeyFromSeed(seed[:])
+}
+
+func parseInts(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || v <= 0 {
+			return nil, fmt.Errorf("bad list %q", s)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func pct(ds []time.Duration, p float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	slices.Sort(ds)
+	i := int(p * float64(len(ds)-1))
+	return ds[i]
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.3f", float64(d)/float64(time.Millisecond)) }
+
+// fsyncBaseline measures one 4 KiB write + fsync, the cost a journal
+// without group commit pays per receipt.
+func fsyncBaseline(dir string, dur time.Duration) (perSec float64, p50, p99 time.Duration, err error) {
+	f, err := os.CreateTemp(dir, "fsync-*")
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	buf := make([]byte, 4096)
+	var ds []time.Duration
+	start := time.Now()
+	for i := 0; time.Since(start) < dur; i++ {
+		t := time.Now()
+		if _, err := f.WriteAt(buf, int64(i%256)*4096); err != nil {
+			return 0, 0, 0, err
+		}
+		if err := f.Sync(); err != nil {
+			return 0, 0, 0, err
+		}
+		ds = append(ds, time.Since(t))
+	}
+	return float64(len(ds)) / time.Since(start).Seconds(), pct(ds, .5), pct(ds, .99), nil
+}
+
+// --- journal ---
+
+func benchJournal(args []string) error {
+	fs := flag.NewFlagSet("journal", flag.ExitOnError)
+	dir := fs.String("dir", "bench-out", "directory for the journal file")
+	levels := fs.String("writers", "1,64,1024,4096", "concurrent writers per step")
+	dur := fs.Duration("duration", 3*time.Second, "time per step")
+	_ = fs.Parse(args)
+	ws, err := parseInts(*levels)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*dir, 0o755); err != nil {
+		return err
+	}
+	path := filepath.Join(*dir, "bench-journal.db")
+	os.Remove(path)
+	defer os.Remove(path)
+
+	fmt.Printf("journal benchmark: %s, GOMAXPROCS=%d, %v per step\n", path, runtime.GOMAXPROCS(0), *dur)
+	base, b50, b99, err := fsyncBaseline(*dir, 2*time.Second)
+	if err != nil {
+		return err
+	}
+
+	// Receipts are signed before timing (the gateway signs on its request
+	// goroutines, in parallel); signing throughput is reported apart.
+	key := benchKey()
+	need := int(float64(150_000) * dur.Seconds() * float64(len(ws)))
+	pre := make([]receipts.Signed, need)
+	t0 := time.Now()
+	var wg sync.WaitGroup
+	per := (need + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0)
+	for p := 0; p < need; p += per {
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				var esc [32]byte
+				esc[0] = byte(i % 97)
+				now := time.Now().UnixMilli()
+				s, err := receipts.Sign(receipts.Receipt{
+					Version: receipts.Version, RunID: receipts.NewRunID(), Escrow: esc,
+					Models:      []receipts.ModelShare{{ModelID: 1, WeightBps: 10000, InputPer1k: 1000, OutputPer1k: 2000}},
+					InputTokens: 120, OutputTokens: 256, Cost: 600, ServedAtMs: now, CompletedAtMs: now + 40, Worker: "gpu-0",
+				}, key)
+				if err != nil {
+					panic(err)
+				}
+				pre[i] = s
+			}
+		}(p, min(p+per, need))
+	}
+	wg.Wait()
+	signRate := float64(need) / time.Since(t0).Seconds()
+
+	j, err := journal.Open(journal.Config{Path: path})
+	if err != nil {
+		return err
+	}
+	defer j.Close()
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "writers\treceipts/s\tsyncs/s\treceipts/commit\tRecord p50 ms\tRecord p99 ms\tx baseline\t")
+	next := atomic.Int64{}
+	for _, w := range ws {
+		st0 := j.Stats()
+		stop := time.Now().Add(*dur)
+		lat := make([][]time.Duration, w)
+		var done atomic.Int64
+		var exhausted atomic.Bool
+		start := time.Now()
+		for g := 0; g < w; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for time.Now().Before(stop) {
+					i := next.Add(1) - 1
+					if int(i) >= len(pre) {
+						exhausted.Store(true)
+						return
+					}
+					t := time.Now()
+					if err := j.Record(context.Background(), pre[i]); err != nil {
+						panic(err)
+					}
+					lat[g] = append(lat[g], time.Since(t))
+					done.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+		el := time.Since(start).Seconds()
+		st := j.Stats()
+		var all []time.Duration
+		for _, l := range lat {
+			all = append(all, l...)
+		}
+		commits := st.Commits - st0.Commits
+		rate := float64(done.Load()) / el
+		fmt.Fprintf(tw, "%d\t%.0f\t%.0f\t%.1f\t%s\t%s\t%.1f\t\n", w, rate, float64(commits)/el,
+			float64(done.Load())/float64(max(commits, 1)), ms(pct(all, .5)), ms(pct(all, .99)), rate/base)
+		if exhausted.Load() {
+			fmt.Fprintln(tw, "(pre-signed receipts ran out: the rate above is a lower bound)\t")
+		}
+	}
+	tw.Flush()
+	fmt.Printf("baseline, one 4 KiB write + fsync per receipt: %.0f/s (p50 %s ms, p99 %s ms)\n", base, ms(b50), ms(b99))
+	fmt.Printf("ed25519 receipt signing, %d goroutines: %.0f receipts/s (not in the table)\n", runtime.GOMAXPROCS(0), signRate)
+	return nil
+}
+
+// --- gateway ---
+
+const benchAPIKey = "sk-keeperbench-000000000001"
+
+func benchGateway(args []string) error {
+	fs := flag.NewFlagSet("gateway", flag.ExitOnError)
+	dir := fs.String("dir", "bench-out", "directory for the journal file")
+	rates := fs.String("rates", "250,500,1000,2000", "requests per second, one step each")
+	dur := fs.Duration("duration", 4*time.Second, "time per step and target")
+	stream := fs.Bool("stream", false, "streaming requests")
+	tokens := fs.Int("max-tokens", 16, "output tokens per request")
+	memJournal := fs.Bool("memory-journal", false, "diagnostic: an in-memory journal without durability, to separate the proxy's cost from the journal's (not a real configuration)")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the keeper steps here")
+	_ = fs.Parse(args)
+	rs, err := parseInts(*rates)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*dir, 0o755); err != nil {
+		return err
+	}
+	path := filepath.Join(*dir, "bench-gateway-journal.db")
+	os.Remove(path)
+	defer os.Remove(path)
+
+	// The worker: a workersim with no latency of its own.
+	simLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	simSrv := &http.Server{Handler: workersim.New(workersim.Config{Models: []string{"bench-model"}})}
+	go simSrv.Serve(simLn)
+	defer simSrv.Close()
+	simURL := "http://" + simLn.Addr().String()
+
+	pool, err := workers.New(workers.Config{Workers: []workers.WorkerConfig{{Name: "sim", URL: simURL, Kind: workers.KindVLLM, Models: []string{"bench-model"}}}})
+	if err != nil {
+		return err
+	}
+	pool.CheckNow(context.Background())
+	j, err := journal.Open(journal.Config{Path: path})
+	if err != nil {
+		return err
+	}
+	defer j.Close()
+	var jn gateway.Journal = j
+	if *memJournal {
+		jn = &memoryJournal{}
+	}
+	esc := gateway.NewMemoryEscrows()
+	h := sha256.Sum256([]byte(benchAPIKey))
+	esc.Put(gateway.EscrowState{Address: gateway.EscrowAddress(benchAPIKey), KeyHash: h, Balance: 1 << 62})
+	gw, err := gateway.New(gateway.Config{
+		Models: []gateway.ModelConfig{{Name: "bench-model", ID: 1}}, Pool: pool, Escrows: esc,
+		Prices: gateway.StaticPrices{1: {InputPer1k: 1000, OutputPer1k: 2000}}, Journal: jn, Key: benchKey(),
+		Registry: prometheus.NewRegistry(),
+	})
+	if err != nil {
+		return err
+	}
+	gwLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	gwSrv := &http.Server{Handler: gw.Handler()}
+	go gwSrv.Serve(gwLn)
+	defer gwSrv.Close()
+	gwURL := "http://" + gwLn.Addr().String()
+
+	client := &http.Client{Transport: &http.Transport{MaxIdleConns: 8192, MaxIdleConnsPerHost: 8192, DisableCompression: true, IdleConnTimeout: time.Minute}}
+	body := []byte(fmt.Sprintf(`{"model":"bench-model","messages":[{"role":"user","content":"Summarise the keeper's job in one line."}],"max_tokens":%d,"ignore_eos":true,"stream":%v}`, *tokens, *stream))
+
+	jdesc := path
+	if *memJournal {
+		jdesc = "IN MEMORY, NOT DURABLE (diagnostic)"
+	}
+	fmt.Printf("gateway benchmark: loopback, GOMAXPROCS=%d, streaming=%v, %d output tokens, %v per step and target; journal %s\n",
+		runtime.GOMAXPROCS(0), *stream, *tokens, *dur, jdesc)
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	fmt.Println("load generator, worker simulator and keeper share this machine's cores; latency is from the scheduled send time (open loop)")
+	_, f50, f99, err := fsyncBaseline(*dir, time.Second)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "req/s\tdirect p50\tdirect p99\tkeeper p50\tkeeper p99\tadded p50\tadded p99\terrors\treceipts/commit\t")
+	for _, rate := range rs {
+		// Warm both paths' connection pools at this rate.
+		runLoad(client, simURL, "", body, rate, 500*time.Millisecond)
+		runLoad(client, gwURL, benchAPIKey, body, rate, 500*time.Millisecond)
+		d := runLoad(client, simURL, "", body, rate, *dur)
+		st0 := j.Stats()
+		k := runLoad(client, gwURL, benchAPIKey, body, rate, *dur)
+		st := j.Stats()
+		rpc := float64(st.Records-st0.Records) / float64(max(st.Commits-st0.Commits, 1))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d/%d\t%.1f\t\n", rate, ms(d.p50), ms(d.p99), ms(k.p50), ms(k.p99),
+			ms(k.p50-d.p50), ms(k.p99-d.p99), d.errors+k.errors, d.n+k.n, rpc)
+	}
+	tw.Flush()
+	fmt.Printf("all times in ms. journal fsync on this disk: p50 %s ms, p99 %s ms (every keeper response waits for one group commit: two syncs)\n", ms(f50), ms(f99))
+	return nil
+}
+
+// memoryJournal keeps receipts in memory only: a diagnostic stand-in that
+// shows what the gateway costs without the journal's syncs.
+type memoryJournal struct {
+	mu    sync.Mutex
+	spend map[[32]byte]uint64
+}
+
+func (m *memoryJournal) Record(_ context.Context, s receipts.Signed) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.spend == nil {
+		m.spend = map[[32]byte]uint64{}
+	}
+	m.spend[s.Receipt.Escrow] += s.Receipt.Cost
+	return nil
+}
+
+func (m *memoryJournal) UnsettledSpend(e [32]byte) uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.spend[e]
+}
+
+func (m *memoryJournal) Receipts([32]byte, receipts.RunID, int) ([]journal.Entry, error) { return nil, nil }
+
+type loadResult struct {
+	p50, p99  time.Duration
+	n, errors int
+}
+
+// runLoad sends requests at a fixed rate for dur (open loop) and returns
+// latency percentiles measured from each request's scheduled time.
+func runLoad(client *http.Client, base, key string, body []byte, rate int, dur time.Duration) loadResult {
+	total := int(float64(rate) * dur.Seconds())
+	interval := time.Second / time.Duration(rate)
+	lat := make([]time.Duration, total)
+	var errs atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i := 0; i < total; i++ {
+		due := start.Add(time.Duration(i) * interval)
+		if d := time.Until(due); d > 0 {
+			time.Sleep(d)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest(http.MethodPost, base+"/v1/chat/completions", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			if key != "" {
+				req.Header.Set("Authorization", "Bearer "+key)
+			}
+			resp, err := client.Do(req)
+			if err != nil {
+				errs.Add(1)
+				lat[i] = -1
+				return
+			}
+			_, err = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if err != nil || resp.StatusCode != http.StatusOK {
+				errs.Add(1)
+			}
+			lat[i] = time.Since(due)
+		}()
+	}
+	wg.Wait()
+	ok := lat[:0:0]
+	for _, l := range lat {
+		if l >= 0 {
+			ok = append(ok, l)
+		}
+	}
+	return loadResult{p50: pct(ok, .5), p99: pct(ok, .99), n: total, errors: int(errs.Load())}
+}
