@@ -39,10 +39,10 @@ var (
 const schemaVersion = 1
 
 var (
-	bucketMeta      = []byte("meta")
-	bucketReceipts  = []byte("receipts")  // run id -> record
-	bucketByEscrow  = []byte("by_escrow") // escrow || run id -> nil
-	bucketBatches   = []byte("batches")   // seq (u64 BE) -> JSON Batch
+	bucketMeta     = []byte("meta")
+	bucketReceipts = []byte("receipts")  // run id -> record
+	bucketByEscrow = []byte("by_escrow") // escrow || run id -> nil
+	bucketBatches  = []byte("batches")   // seq (u64 BE) -> JSON Batch
 
 	keySchema      = []byte("schema")
 	keyPruneCursor = []byte("prune_cursor")
@@ -172,12 +172,12 @@ func Open(cfg Config) (*Journal, error) {
 		return nil, fmt.Errorf("journal: remove stale compaction file: %w", err)
 	}
 	j := &Journal{
-		cfg:     cfg,
-		log:     cfg.Logger,
-		path:    cfg.Path,
-		reqs:    make(chan *recordReq, 4*cfg.MaxCommitRecords),
-		closing: make(chan struct{}),
-		done:    make(chan struct{}),
+		cfg:       cfg,
+		log:       cfg.Logger,
+		path:      cfg.Path,
+		reqs:      make(chan *recordReq, 4*cfg.MaxCommitRecords),
+		closing:   make(chan struct{}),
+		done:      make(chan struct{}),
 		spend:     make(map[[32]byte]uint64),
 		unbatched: make(map[receipts.RunID]struct{}),
 	}

@@ -360,7 +360,9 @@ func (m *memoryJournal) UnsettledSpend(e [32]byte) uint64 {
 	return m.spend[e]
 }
 
-func (m *memoryJournal) Receipts([32]byte, receipts.RunID, int) ([]journal.Entry, error) { return nil, nil }
+func (m *memoryJournal) Receipts([32]byte, receipts.RunID, int) ([]journal.Entry, error) {
+	return nil, nil
+}
 
 type loadResult struct {
 	p50, p99  time.Duration
