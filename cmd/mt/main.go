@@ -57,6 +57,7 @@ func newApp() *cli.App {
 			rewards.Command(),
 			escrow.Command(),
 			node.Command(),
+			serveActionsCommand(),
 		},
 		EnableBashCompletion: true,
 		// Errors are explained below, not printed by the framework.

@@ -1,0 +1,57 @@
+package actions
+
+import (
+	"context"
+	"fmt"
+
+	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
+)
+
+// overview is GET /api/actions/models/{id}: the model, where it stands,
+// and one button (or form) for each action open to contributors now.
+func (s *Server) overview(ctx context.Context, c *call) (*Action, error) {
+	m := c.model
+	a := &Action{Icon: s.icon(m), Title: m.Title(), Label: "Open"}
+	var links []LinkedAction
+	var why string
+	switch m.Model.Stage {
+	case mt.Stage_Launching:
+		a.Description = fmt.Sprintf("%s is being launched; its crowdfund opens once the launch is finished.", m.Title())
+		why = contributeBlocked(m)
+	case mt.Stage_Funding:
+		cf := m.Model.Crowdfund
+		a.Description = fmt.Sprintf("%s is raising funds: %s at %s per %s, %s; open %s to %s.",
+			m.Title(), m.MT.Symbol, m.Native.Format(cf.Price), m.MT.Symbol, raiseSummary(m), when(cf.Start, m.Now), when(cf.End, m.Now))
+		if why = contributeBlocked(m); why == "" {
+			links = append(links, s.contributeLink(m))
+		}
+		if finalizeBlocked(m) == "" {
+			links = append(links, s.finalizeLink(m))
+			a.Description += " " + finalizeOutcome(m)
+			why = ""
+		}
+	case mt.Stage_Active:
+		a.Description = fmt.Sprintf("%s is community-owned: its raise succeeded (%s). Contributors claim their %s; holders deposit %s to vote on proposals and earn a share of the revenue of every paid query.",
+			m.Title(), raiseSummary(m), m.MT.Symbol, m.MT.Symbol)
+		links = append(links, s.claimLink(m))
+		more, err := s.activeLinks(ctx, m)
+		if err != nil {
+			return nil, err
+		}
+		links = append(links, more...)
+	case mt.Stage_Failed:
+		a.Description = fmt.Sprintf("The raise of %s failed (%s): contributors take back all they paid.", m.Title(), raiseSummary(m))
+		links = append(links, s.refundLink(m))
+	}
+	if len(links) > 0 {
+		a.Links = &ActionLinks{Actions: links}
+	}
+	disable(a, why)
+	return a, nil
+}
+
+// activeLinks are the actions of an active model beyond claiming MT:
+// governance, rewards and the market, as far as the program offers them.
+func (s *Server) activeLinks(ctx context.Context, m *modelState) ([]LinkedAction, error) {
+	return nil, nil
+}
