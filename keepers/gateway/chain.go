@@ -16,6 +16,7 @@ import (
 	"github.com/modelcommons/modelcommons/clients/inference_meter"
 	"github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
+	"github.com/modelcommons/modelcommons/clients/settlement"
 )
 
 // AccountFetcher is the one RPC method the chain sources use
@@ -363,11 +364,8 @@ func (p *ChainPrices) Price(_ context.Context, id uint64, at time.Time) (Price, 
 	if m.Stage != mt_treasury.Stage_Active {
 		return Price{}, fmt.Errorf("model %d: %w", id, ErrModelInactive)
 	}
-	q := m.Pricing
-	if at.Unix() >= q.EffectiveAt {
-		return Price{q.InputPer1k, q.OutputPer1k}, nil
-	}
-	return Price{q.PreviousInputPer1k, q.PreviousOutputPer1k}, nil
+	in, out := settlement.PricingOf(&m).At(at.Unix())
+	return Price{InputPer1k: in, OutputPer1k: out}, nil
 }
 
 // Run refreshes until ctx ends.

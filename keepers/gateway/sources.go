@@ -11,6 +11,7 @@ import (
 
 	"github.com/gagliardetto/solana-go"
 
+	"github.com/modelcommons/modelcommons/clients/settlement"
 	"github.com/modelcommons/modelcommons/keepers/journal"
 	"github.com/modelcommons/modelcommons/keepers/receipts"
 )
@@ -37,14 +38,7 @@ type EscrowState struct {
 // balance within the spend limit, as the program computes it) less any
 // pending withdrawal, which may leave before this keeper settles.
 func (e EscrowState) Available() uint64 {
-	a := e.Balance
-	if e.SpendLimit != nil {
-		left := uint64(0)
-		if *e.SpendLimit > e.Spent {
-			left = *e.SpendLimit - e.Spent
-		}
-		a = min(a, left)
-	}
+	a := settlement.Escrow{Balance: e.Balance, Spent: e.Spent, SpendLimit: e.SpendLimit}.Available()
 	if e.WithdrawalRequestedAt != 0 {
 		if e.WithdrawalAmount >= a {
 			return 0
@@ -90,61 +84,26 @@ type Journal interface {
 	Receipts(escrow [32]byte, after receipts.RunID, limit int) ([]journal.Entry, error)
 }
 
-// ErrCostOverflow: a cost does not fit in a u64.
-var ErrCostOverflow = errors.New("cost overflows u64")
-
-// Cost is what settlement charges for a run's tokens over its model shares:
-// per share, ceil(weight_bps × (input × input_per_1k + output ×
-// output_per_1k) / (10 000 × 1 000)), summed. It mirrors
-// programs/inference-meter/src/math.rs share_cost exactly (settlement
-// applies it per entry; the keeper quotes it per run, which never
-// undercharges the sum).
+// Cost is what settlement charges for a run's tokens over its model
+// shares: per share, ceil(weight_bps × (input × input_per_1k + output ×
+// output_per_1k) / (10 000 × 1 000)), summed — clients/settlement's
+// ShareCost, the program's own function mirrored. Settlement applies it per
+// entry (tokens aggregated over the entry's runs); the keeper quotes it per
+// run, which is never less than the run's part of the entry's charge.
 func Cost(shares []receipts.ModelShare, input, output uint64) (uint64, error) {
 	var total uint64
 	for _, s := range shares {
-		c, err := shareCost(input, output, s.InputPer1k, s.OutputPer1k, s.WeightBps)
+		c, err := settlement.ShareCost(input, output, s.InputPer1k, s.OutputPer1k, s.WeightBps)
 		if err != nil {
 			return 0, err
 		}
 		var carry uint64
 		total, carry = bits.Add64(total, c, 0)
 		if carry != 0 {
-			return 0, ErrCostOverflow
+			return 0, fmt.Errorf("cost of model shares overflows u64")
 		}
 	}
 	return total, nil
-}
-
-// shareCost computes ceil(w × (in×pi + out×po) / 10^7) with 192-bit
-// intermediates (the program uses u128 and fails on overflow, as here).
-func shareCost(in, out, pin, pout uint64, weight uint16) (uint64, error) {
-	h1, l1 := bits.Mul64(in, pin)
-	h2, l2 := bits.Mul64(out, pout)
-	lo, c := bits.Add64(l1, l2, 0)
-	hi, c2 := bits.Add64(h1, h2, c)
-	if c2 != 0 {
-		return 0, ErrCostOverflow // over u128, as checked_add fails on chain
-	}
-	// × weight: 128 × 16 bits.
-	wh1, wl := bits.Mul64(lo, uint64(weight))
-	wh2, wm := bits.Mul64(hi, uint64(weight))
-	wm, c = bits.Add64(wm, wh1, 0)
-	if wh2 != 0 || c != 0 {
-		return 0, ErrCostOverflow // over u128
-	}
-	const denom = 10_000 * 1_000
-	// (wm:wl) / denom, rounded up.
-	if wm >= denom {
-		return 0, ErrCostOverflow // quotient over u64
-	}
-	q, r := bits.Div64(wm, wl, denom)
-	if r != 0 {
-		if q == ^uint64(0) {
-			return 0, ErrCostOverflow
-		}
-		q++
-	}
-	return q, nil
 }
 
 // MemoryEscrows is an EscrowSource held in memory: for tests, benchmarks
