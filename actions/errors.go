@@ -113,6 +113,7 @@ func (f failure) explain() string {
 // the top-level instruction's program.
 func (f failure) custom(index int, code uint32) string {
 	var program solana.PublicKey
+	found := false // the system program's id is the zero key
 	for _, line := range f.Logs {
 		sub := failedLog.FindStringSubmatch(strings.TrimSpace(line))
 		if sub == nil {
@@ -123,11 +124,11 @@ func (f failure) custom(index int, code uint32) string {
 			continue
 		}
 		if id, err := solana.PublicKeyFromBase58(sub[1]); err == nil {
-			program = id
+			program, found = id, true
 			break
 		}
 	}
-	if program.IsZero() && index >= 0 && index < len(f.Programs) {
+	if !found && index >= 0 && index < len(f.Programs) {
 		program = f.Programs[index]
 	}
 	switch {

@@ -61,7 +61,7 @@ func (t token) Parse(param, s string) (uint64, error) {
 	case errors.Is(err, amount.ErrNegative):
 		return 0, badRequest("The %s cannot be negative.", param)
 	case errors.Is(err, amount.ErrTooPrecise):
-		return 0, badRequest("The %s %q has too many decimal places: %s has %d.", param, s, t.Symbol, t.Decimals)
+		return 0, badRequest("The %s %q has too many decimal places: %s has at most %d decimal places.", param, s, t.Symbol, t.Decimals)
 	case errors.Is(err, amount.ErrOverflow):
 		return 0, badRequest("The %s %q is too large.", param, s)
 	case errors.Is(err, amount.ErrExponent):
