@@ -191,4 +191,3 @@ func TestChainID(t *testing.T) {
 		}
 	}
 }
-
