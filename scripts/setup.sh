@@ -51,4 +51,22 @@ fi
 note "openai $(.venv/bin/python -c 'import openai; print(openai.__version__)')"
 # --- end keeper section ---
 
+# --- Solana Actions: Chromium for the browser test (tests/actions) ---
+# Debian's chromium package, at the version the distribution's (security)
+# repository pins; apt-get runs only when it is missing.
+step "Chromium (headless browser test of mt serve-actions)"
+if ! command -v chromium >/dev/null 2>&1; then
+  command -v apt-get >/dev/null 2>&1 || die "chromium is missing and apt-get is not available: install Debian's chromium package"
+  apt_get() {
+    if [ "$(id -u)" -eq 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get "$@"
+    elif command -v sudo >/dev/null 2>&1; then sudo DEBIAN_FRONTEND=noninteractive apt-get "$@"
+    else die "installing chromium needs root (or sudo)"; fi
+  }
+  note "installing Debian's chromium (apt-get)"
+  apt_get update -qq
+  apt_get install -y -qq chromium
+fi
+note "$(chromium --version 2>/dev/null | head -n 1)"
+# --- end Solana Actions section ---
+
 step "Setup complete"
