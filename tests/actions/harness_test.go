@@ -297,7 +297,7 @@ func (h *harness) transaction(url string, wallet solana.PublicKey, data map[stri
 
 // wantComputeBudget checks the two compute-budget instructions in front:
 // a unit limit below the maximum (taken from a simulation) and a price.
-func wantComputeBudget(t *testing.T, tx *solana.Transaction) {
+func wantComputeBudget(t *testing.T, tx *solana.Transaction) (unitLimit uint32, unitPrice uint64) {
 	t.Helper()
 	if len(tx.Message.Instructions) < 3 {
 		t.Fatalf("only %d instructions", len(tx.Message.Instructions))
@@ -315,17 +315,18 @@ func wantComputeBudget(t *testing.T, tx *solana.Transaction) {
 		}
 		switch ix := decoded.Impl.(type) {
 		case *computebudget.SetComputeUnitLimit:
-			limit = true
+			limit, unitLimit = true, ix.Units
 			if ix.Units == 0 || ix.Units >= 1_400_000 {
 				t.Errorf("unit limit %d is not taken from a simulation", ix.Units)
 			}
 		case *computebudget.SetComputeUnitPrice:
-			price = true
+			price, unitPrice = true, ix.MicroLamports
 		}
 	}
 	if !limit || !price {
 		t.Errorf("compute-budget instructions: limit %v, price %v", limit, price)
 	}
+	return unitLimit, unitPrice
 }
 
 // sign signs tx with the wallet's key, sends it and waits until it landed.
