@@ -7,8 +7,9 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// readOnly are the commands that never send a transaction.
-var readOnly = map[string]bool{"show": true, "list": true, "spec-template": true}
+// readOnly are the commands that never send a transaction (serve-actions
+// serves unsigned transactions for wallets to sign; it sends none itself).
+var readOnly = map[string]bool{"show": true, "list": true, "spec-template": true, "quote": true, "serve-actions": true}
 
 // Every command prints JSON on request; every command that sends a
 // transaction can be dry-run and given a priority fee.
