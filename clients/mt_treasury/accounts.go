@@ -29,11 +29,32 @@ func ParseAnyAccount(accountData []byte) (any, error) {
 			return nil, fmt.Errorf("failed to unmarshal account as Model: %w", err)
 		}
 		return value, nil
+	case Account_Proposal:
+		value := new(Proposal)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal account as Proposal: %w", err)
+		}
+		return value, nil
 	case Account_Protocol:
 		value := new(Protocol)
 		err := value.UnmarshalWithDecoder(decoder)
 		if err != nil {
 			return nil, fmt.Errorf("failed to unmarshal account as Protocol: %w", err)
+		}
+		return value, nil
+	case Account_VoteRecord:
+		value := new(VoteRecord)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal account as VoteRecord: %w", err)
+		}
+		return value, nil
+	case Account_Voter:
+		value := new(Voter)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal account as Voter: %w", err)
 		}
 		return value, nil
 	default:
@@ -75,6 +96,23 @@ func ParseAccount_Model(accountData []byte) (*Model, error) {
 	return acc, nil
 }
 
+func ParseAccount_Proposal(accountData []byte) (*Proposal, error) {
+	decoder := binary.NewBorshDecoder(accountData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Account_Proposal {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Account_Proposal, binary.FormatDiscriminator(discriminator))
+	}
+	acc := new(Proposal)
+	err = acc.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal account of type Proposal: %w", err)
+	}
+	return acc, nil
+}
+
 func ParseAccount_Protocol(accountData []byte) (*Protocol, error) {
 	decoder := binary.NewBorshDecoder(accountData)
 	discriminator, err := decoder.ReadDiscriminator()
@@ -88,6 +126,40 @@ func ParseAccount_Protocol(accountData []byte) (*Protocol, error) {
 	err = acc.UnmarshalWithDecoder(decoder)
 	if err != nil {
 		return nil, fmt.Errorf("failed to unmarshal account of type Protocol: %w", err)
+	}
+	return acc, nil
+}
+
+func ParseAccount_VoteRecord(accountData []byte) (*VoteRecord, error) {
+	decoder := binary.NewBorshDecoder(accountData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Account_VoteRecord {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Account_VoteRecord, binary.FormatDiscriminator(discriminator))
+	}
+	acc := new(VoteRecord)
+	err = acc.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal account of type VoteRecord: %w", err)
+	}
+	return acc, nil
+}
+
+func ParseAccount_Voter(accountData []byte) (*Voter, error) {
+	decoder := binary.NewBorshDecoder(accountData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Account_Voter {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Account_Voter, binary.FormatDiscriminator(discriminator))
+	}
+	acc := new(Voter)
+	err = acc.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal account of type Voter: %w", err)
 	}
 	return acc, nil
 }

@@ -7,35 +7,60 @@ package mt_treasury
 var (
 	Account_Contribution = [8]byte{182, 187, 14, 111, 72, 167, 242, 212}
 	Account_Model        = [8]byte{152, 221, 247, 122, 185, 125, 223, 151}
+	Account_Proposal     = [8]byte{26, 94, 189, 187, 116, 136, 53, 33}
 	Account_Protocol     = [8]byte{45, 39, 101, 43, 115, 72, 131, 40}
+	Account_VoteRecord   = [8]byte{112, 9, 123, 165, 234, 9, 157, 167}
+	Account_Voter        = [8]byte{241, 93, 35, 191, 254, 147, 17, 202}
 )
 
 // Event discriminators
 var (
 	Event_Contributed         = [8]byte{196, 199, 157, 136, 180, 222, 100, 118}
+	Event_MarketOpened        = [8]byte{98, 146, 98, 81, 117, 211, 121, 211}
 	Event_ModelLaunched       = [8]byte{138, 132, 175, 2, 125, 7, 124, 61}
 	Event_ModelTokenCreated   = [8]byte{223, 71, 160, 235, 64, 45, 174, 10}
 	Event_ModelVaultsOpened   = [8]byte{135, 132, 175, 236, 232, 18, 115, 31}
 	Event_MtClaimed           = [8]byte{59, 183, 198, 177, 217, 229, 222, 37}
+	Event_MtDeposited         = [8]byte{131, 94, 15, 82, 4, 232, 140, 157}
+	Event_MtWithdrawn         = [8]byte{254, 230, 101, 180, 79, 218, 253, 97}
+	Event_ProposalCancelled   = [8]byte{253, 59, 104, 46, 129, 78, 9, 14}
+	Event_ProposalCreated     = [8]byte{186, 8, 160, 108, 81, 13, 51, 206}
+	Event_ProposalExecuted    = [8]byte{92, 213, 189, 201, 101, 83, 111, 83}
+	Event_ProposalFinalized   = [8]byte{159, 104, 210, 220, 86, 209, 61, 51}
 	Event_ProtocolInitialized = [8]byte{173, 122, 168, 254, 9, 118, 76, 132}
 	Event_ProtocolUpdated     = [8]byte{52, 35, 157, 26, 20, 117, 63, 218}
 	Event_RaiseFinalized      = [8]byte{58, 94, 153, 234, 121, 124, 153, 161}
 	Event_Refunded            = [8]byte{35, 103, 149, 246, 196, 123, 221, 99}
 	Event_RevenueDeposited    = [8]byte{97, 189, 62, 159, 189, 208, 43, 181}
+	Event_RewardsClaimed      = [8]byte{75, 98, 88, 18, 219, 112, 88, 121}
+	Event_Swapped             = [8]byte{217, 52, 52, 83, 147, 135, 96, 109}
 	Event_VestedClaimed       = [8]byte{90, 39, 80, 199, 242, 108, 89, 46}
+	Event_VoteCast            = [8]byte{39, 53, 195, 104, 188, 17, 225, 213}
+	Event_VoterCheckpointed   = [8]byte{121, 235, 169, 112, 192, 207, 231, 163}
 )
 
 // Instruction discriminators
 var (
+	Instruction_CancelProposal   = [8]byte{106, 74, 128, 146, 19, 65, 39, 23}
+	Instruction_CastVote         = [8]byte{20, 212, 15, 189, 69, 180, 69, 151}
+	Instruction_CheckpointVoter  = [8]byte{208, 197, 56, 182, 95, 74, 168, 191}
 	Instruction_ClaimMt          = [8]byte{232, 157, 242, 145, 47, 68, 235, 219}
+	Instruction_ClaimRewards     = [8]byte{4, 144, 132, 71, 116, 23, 151, 80}
 	Instruction_ClaimVested      = [8]byte{208, 190, 166, 114, 203, 225, 140, 208}
 	Instruction_Contribute       = [8]byte{82, 33, 68, 131, 32, 0, 205, 95}
 	Instruction_CreateModelToken = [8]byte{56, 31, 249, 186, 48, 141, 66, 171}
+	Instruction_CreateProposal   = [8]byte{132, 116, 68, 174, 216, 160, 198, 22}
+	Instruction_DepositMt        = [8]byte{10, 145, 15, 252, 154, 70, 112, 54}
 	Instruction_DepositRevenue   = [8]byte{224, 212, 82, 100, 60, 240, 220, 29}
+	Instruction_ExecuteProposal  = [8]byte{186, 60, 116, 133, 108, 128, 111, 28}
+	Instruction_FinalizeProposal = [8]byte{23, 68, 51, 167, 109, 173, 187, 164}
 	Instruction_FinalizeRaise    = [8]byte{207, 230, 200, 181, 254, 7, 85, 209}
 	Instruction_InitProtocol     = [8]byte{3, 188, 141, 237, 225, 226, 232, 210}
 	Instruction_LaunchModel      = [8]byte{114, 222, 109, 72, 152, 149, 14, 210}
+	Instruction_OpenMarket       = [8]byte{116, 19, 123, 75, 217, 244, 69, 44}
 	Instruction_OpenModelVaults  = [8]byte{34, 251, 188, 65, 144, 24, 51, 165}
 	Instruction_Refund           = [8]byte{2, 96, 183, 251, 63, 208, 46, 46}
+	Instruction_Swap             = [8]byte{248, 198, 158, 145, 225, 117, 135, 200}
 	Instruction_UpdateProtocol   = [8]byte{206, 25, 218, 114, 109, 41, 74, 173}
+	Instruction_WithdrawMt       = [8]byte{199, 200, 177, 201, 101, 118, 44, 70}
 )

@@ -22,6 +22,13 @@ func ParseAnyEvent(eventData []byte) (any, error) {
 			return nil, fmt.Errorf("failed to unmarshal event as Contributed: %w", err)
 		}
 		return value, nil
+	case Event_MarketOpened:
+		value := new(MarketOpened)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as MarketOpened: %w", err)
+		}
+		return value, nil
 	case Event_ModelLaunched:
 		value := new(ModelLaunched)
 		err := value.UnmarshalWithDecoder(decoder)
@@ -48,6 +55,48 @@ func ParseAnyEvent(eventData []byte) (any, error) {
 		err := value.UnmarshalWithDecoder(decoder)
 		if err != nil {
 			return nil, fmt.Errorf("failed to unmarshal event as MtClaimed: %w", err)
+		}
+		return value, nil
+	case Event_MtDeposited:
+		value := new(MtDeposited)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as MtDeposited: %w", err)
+		}
+		return value, nil
+	case Event_MtWithdrawn:
+		value := new(MtWithdrawn)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as MtWithdrawn: %w", err)
+		}
+		return value, nil
+	case Event_ProposalCancelled:
+		value := new(ProposalCancelled)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as ProposalCancelled: %w", err)
+		}
+		return value, nil
+	case Event_ProposalCreated:
+		value := new(ProposalCreated)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as ProposalCreated: %w", err)
+		}
+		return value, nil
+	case Event_ProposalExecuted:
+		value := new(ProposalExecuted)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as ProposalExecuted: %w", err)
+		}
+		return value, nil
+	case Event_ProposalFinalized:
+		value := new(ProposalFinalized)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as ProposalFinalized: %w", err)
 		}
 		return value, nil
 	case Event_ProtocolInitialized:
@@ -85,11 +134,39 @@ func ParseAnyEvent(eventData []byte) (any, error) {
 			return nil, fmt.Errorf("failed to unmarshal event as RevenueDeposited: %w", err)
 		}
 		return value, nil
+	case Event_RewardsClaimed:
+		value := new(RewardsClaimed)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as RewardsClaimed: %w", err)
+		}
+		return value, nil
+	case Event_Swapped:
+		value := new(Swapped)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as Swapped: %w", err)
+		}
+		return value, nil
 	case Event_VestedClaimed:
 		value := new(VestedClaimed)
 		err := value.UnmarshalWithDecoder(decoder)
 		if err != nil {
 			return nil, fmt.Errorf("failed to unmarshal event as VestedClaimed: %w", err)
+		}
+		return value, nil
+	case Event_VoteCast:
+		value := new(VoteCast)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as VoteCast: %w", err)
+		}
+		return value, nil
+	case Event_VoterCheckpointed:
+		value := new(VoterCheckpointed)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as VoterCheckpointed: %w", err)
 		}
 		return value, nil
 	default:
@@ -110,6 +187,23 @@ func ParseEvent_Contributed(eventData []byte) (*Contributed, error) {
 	err = event.UnmarshalWithDecoder(decoder)
 	if err != nil {
 		return nil, fmt.Errorf("failed to unmarshal event of type Contributed: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_MarketOpened(eventData []byte) (*MarketOpened, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_MarketOpened {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_MarketOpened, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(MarketOpened)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type MarketOpened: %w", err)
 	}
 	return event, nil
 }
@@ -178,6 +272,108 @@ func ParseEvent_MtClaimed(eventData []byte) (*MtClaimed, error) {
 	err = event.UnmarshalWithDecoder(decoder)
 	if err != nil {
 		return nil, fmt.Errorf("failed to unmarshal event of type MtClaimed: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_MtDeposited(eventData []byte) (*MtDeposited, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_MtDeposited {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_MtDeposited, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(MtDeposited)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type MtDeposited: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_MtWithdrawn(eventData []byte) (*MtWithdrawn, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_MtWithdrawn {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_MtWithdrawn, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(MtWithdrawn)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type MtWithdrawn: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_ProposalCancelled(eventData []byte) (*ProposalCancelled, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_ProposalCancelled {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_ProposalCancelled, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(ProposalCancelled)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type ProposalCancelled: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_ProposalCreated(eventData []byte) (*ProposalCreated, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_ProposalCreated {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_ProposalCreated, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(ProposalCreated)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type ProposalCreated: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_ProposalExecuted(eventData []byte) (*ProposalExecuted, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_ProposalExecuted {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_ProposalExecuted, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(ProposalExecuted)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type ProposalExecuted: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_ProposalFinalized(eventData []byte) (*ProposalFinalized, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_ProposalFinalized {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_ProposalFinalized, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(ProposalFinalized)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type ProposalFinalized: %w", err)
 	}
 	return event, nil
 }
@@ -267,6 +463,40 @@ func ParseEvent_RevenueDeposited(eventData []byte) (*RevenueDeposited, error) {
 	return event, nil
 }
 
+func ParseEvent_RewardsClaimed(eventData []byte) (*RewardsClaimed, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_RewardsClaimed {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_RewardsClaimed, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(RewardsClaimed)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type RewardsClaimed: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_Swapped(eventData []byte) (*Swapped, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_Swapped {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_Swapped, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(Swapped)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type Swapped: %w", err)
+	}
+	return event, nil
+}
+
 func ParseEvent_VestedClaimed(eventData []byte) (*VestedClaimed, error) {
 	decoder := binary.NewBorshDecoder(eventData)
 	discriminator, err := decoder.ReadDiscriminator()
@@ -280,6 +510,40 @@ func ParseEvent_VestedClaimed(eventData []byte) (*VestedClaimed, error) {
 	err = event.UnmarshalWithDecoder(decoder)
 	if err != nil {
 		return nil, fmt.Errorf("failed to unmarshal event of type VestedClaimed: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_VoteCast(eventData []byte) (*VoteCast, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_VoteCast {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_VoteCast, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(VoteCast)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type VoteCast: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_VoterCheckpointed(eventData []byte) (*VoterCheckpointed, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_VoterCheckpointed {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_VoterCheckpointed, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(VoterCheckpointed)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type VoterCheckpointed: %w", err)
 	}
 	return event, nil
 }

@@ -11,6 +11,130 @@ import (
 	solanago "github.com/gagliardetto/solana-go"
 )
 
+// Builds a "cancel_proposal" instruction.
+// Withdraws a proposal nobody has voted on yet. Proposer only.
+func NewCancelProposalInstruction(
+	proposerAccount solanago.PublicKey,
+	modelAccount solanago.PublicKey,
+	proposalAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "proposer": Read-only, Signer, Required
+		accounts__.Append(solanago.NewAccountMeta(proposerAccount, false, true))
+		// Account 1 "model": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(modelAccount, false, false))
+		// Account 2 "proposal": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(proposalAccount, true, false))
+		// Account 3 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 4 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		Instruction_CancelProposal[:],
+	), nil
+}
+
+// Builds a "cast_vote" instruction.
+// Votes yes, no or abstain with all of the owner's deposited MT, once per proposal.
+func NewCastVoteInstruction(
+	// Params:
+	choiceParam VoteChoice,
+
+	// Accounts:
+	ownerAccount solanago.PublicKey,
+	modelAccount solanago.PublicKey,
+	proposalAccount solanago.PublicKey,
+	voterAccount solanago.PublicKey,
+	voteRecordAccount solanago.PublicKey,
+	systemProgramAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	buf__ := new(bytes.Buffer)
+	enc__ := binary.NewBorshEncoder(buf__)
+
+	// Encode the instruction discriminator.
+	err := enc__.WriteBytes(Instruction_CastVote[:], false)
+	if err != nil {
+		return nil, fmt.Errorf("failed to write instruction discriminator: %w", err)
+	}
+	{
+		// Serialize `choiceParam`:
+		err = enc__.Encode(choiceParam)
+		if err != nil {
+			return nil, errors.NewField("choiceParam", err)
+		}
+	}
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "owner": Writable, Signer, Required
+		accounts__.Append(solanago.NewAccountMeta(ownerAccount, true, true))
+		// Account 1 "model": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(modelAccount, false, false))
+		// Account 2 "proposal": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(proposalAccount, true, false))
+		// Account 3 "voter": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(voterAccount, true, false))
+		// Account 4 "vote_record": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(voteRecordAccount, true, false))
+		// Account 5 "system_program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(systemProgramAccount, false, false))
+		// Account 6 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 7 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		buf__.Bytes(),
+	), nil
+}
+
+// Builds a "checkpoint_voter" instruction.
+// Settles a voter record's rewards and starts its warmed-up MT earning; anyone may call it.
+func NewCheckpointVoterInstruction(
+	modelAccount solanago.PublicKey,
+	voterAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "model": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(modelAccount, true, false))
+		// Account 1 "voter": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(voterAccount, true, false))
+		// Account 2 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 3 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		Instruction_CheckpointVoter[:],
+	), nil
+}
+
 // Builds a "claim_mt" instruction.
 // Sends a contributor the MT they bought, once, after a successful raise.
 func NewClaimMtInstruction(
@@ -54,6 +178,55 @@ func NewClaimMtInstruction(
 		ProgramID,
 		accounts__,
 		Instruction_ClaimMt[:],
+	), nil
+}
+
+// Builds a "claim_rewards" instruction.
+// Pays the owner the revenue their deposited MT has earned.
+func NewClaimRewardsInstruction(
+	ownerAccount solanago.PublicKey,
+	protocolAccount solanago.PublicKey,
+	nativeMintAccount solanago.PublicKey,
+	modelAccount solanago.PublicKey,
+	voterAccount solanago.PublicKey,
+	revenueVaultAccount solanago.PublicKey,
+	destinationAccount solanago.PublicKey,
+	nativeTokenProgramAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "owner": Read-only, Signer, Required
+		accounts__.Append(solanago.NewAccountMeta(ownerAccount, false, true))
+		// Account 1 "protocol": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(protocolAccount, false, false))
+		// Account 2 "native_mint": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nativeMintAccount, false, false))
+		// Account 3 "model": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(modelAccount, true, false))
+		// Account 4 "voter": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(voterAccount, true, false))
+		// Account 5 "revenue_vault": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(revenueVaultAccount, true, false))
+		// Account 6 "destination": Writable, Non-signer, Required
+		// Any native-token account; the owner chooses where the rewards go.
+		accounts__.Append(solanago.NewAccountMeta(destinationAccount, true, false))
+		// Account 7 "native_token_program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nativeTokenProgramAccount, false, false))
+		// Account 8 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 9 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		Instruction_ClaimRewards[:],
 	), nil
 }
 
@@ -232,6 +405,153 @@ func NewCreateModelTokenInstruction(
 	), nil
 }
 
+// Builds a "create_proposal" instruction.
+// Opens a proposal (treasury transfer, rule or price change, or signal) for a vote.
+func NewCreateProposalInstruction(
+	// Params:
+	argsParam CreateProposalArgs,
+
+	// Accounts:
+	proposerAccount solanago.PublicKey,
+	protocolAccount solanago.PublicKey,
+	modelAccount solanago.PublicKey,
+	voterAccount solanago.PublicKey,
+	proposalAccount solanago.PublicKey,
+	saleVaultAccount solanago.PublicKey,
+	creatorVaultAccount solanago.PublicKey,
+	liquidityVaultAccount solanago.PublicKey,
+	rewardsVaultAccount solanago.PublicKey,
+	destinationAccount solanago.PublicKey,
+	systemProgramAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	buf__ := new(bytes.Buffer)
+	enc__ := binary.NewBorshEncoder(buf__)
+
+	// Encode the instruction discriminator.
+	err := enc__.WriteBytes(Instruction_CreateProposal[:], false)
+	if err != nil {
+		return nil, fmt.Errorf("failed to write instruction discriminator: %w", err)
+	}
+	{
+		// Serialize `argsParam`:
+		err = enc__.Encode(argsParam)
+		if err != nil {
+			return nil, errors.NewField("argsParam", err)
+		}
+	}
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "proposer": Writable, Signer, Required
+		accounts__.Append(solanago.NewAccountMeta(proposerAccount, true, true))
+		// Account 1 "protocol": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(protocolAccount, false, false))
+		// Account 2 "model": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(modelAccount, true, false))
+		// Account 3 "voter": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(voterAccount, true, false))
+		// Account 4 "proposal": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(proposalAccount, true, false))
+		// Account 5 "sale_vault": Read-only, Non-signer, Required
+		// The model's MT vaults whose balances are not circulating.
+		accounts__.Append(solanago.NewAccountMeta(saleVaultAccount, false, false))
+		// Account 6 "creator_vault": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(creatorVaultAccount, false, false))
+		// Account 7 "liquidity_vault": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(liquidityVaultAccount, false, false))
+		// Account 8 "rewards_vault": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(rewardsVaultAccount, false, false))
+		// Account 9 "destination": Read-only, Non-signer, Optional
+		// For a transfer: the token account it pays (native token for
+		// `TransferNative`, the model's MT for `TransferMt`). None otherwise.
+		accounts__.Append(solanago.NewAccountMeta(destinationAccount, false, false))
+		// Account 10 "system_program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(systemProgramAccount, false, false))
+		// Account 11 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 12 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		buf__.Bytes(),
+	), nil
+}
+
+// Builds a "deposit_mt" instruction.
+// Deposits MT into the owner's voter record: it votes at once and earns revenue after its warm-up.
+func NewDepositMtInstruction(
+	// Params:
+	amountParam uint64,
+
+	// Accounts:
+	ownerAccount solanago.PublicKey,
+	modelAccount solanago.PublicKey,
+	voterAccount solanago.PublicKey,
+	sourceAccount solanago.PublicKey,
+	depositVaultAccount solanago.PublicKey,
+	mtMintAccount solanago.PublicKey,
+	mtTokenProgramAccount solanago.PublicKey,
+	systemProgramAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	buf__ := new(bytes.Buffer)
+	enc__ := binary.NewBorshEncoder(buf__)
+
+	// Encode the instruction discriminator.
+	err := enc__.WriteBytes(Instruction_DepositMt[:], false)
+	if err != nil {
+		return nil, fmt.Errorf("failed to write instruction discriminator: %w", err)
+	}
+	{
+		// Serialize `amountParam`:
+		err = enc__.Encode(amountParam)
+		if err != nil {
+			return nil, errors.NewField("amountParam", err)
+		}
+	}
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "owner": Writable, Signer, Required
+		accounts__.Append(solanago.NewAccountMeta(ownerAccount, true, true))
+		// Account 1 "model": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(modelAccount, true, false))
+		// Account 2 "voter": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(voterAccount, true, false))
+		// Account 3 "source": Writable, Non-signer, Required
+		// The owner's MT account the deposit comes from.
+		accounts__.Append(solanago.NewAccountMeta(sourceAccount, true, false))
+		// Account 4 "deposit_vault": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(depositVaultAccount, true, false))
+		// Account 5 "mt_mint": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(mtMintAccount, false, false))
+		// Account 6 "mt_token_program": Read-only, Non-signer, Required, Address: TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb
+		accounts__.Append(solanago.NewAccountMeta(mtTokenProgramAccount, false, false))
+		// Account 7 "system_program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(systemProgramAccount, false, false))
+		// Account 8 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 9 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		buf__.Bytes(),
+	), nil
+}
+
 // Builds a "deposit_revenue" instruction.
 // Pays native tokens into a model's revenue: the depositors' share to the // reward accumulator, the rest to the model treasury.
 func NewDepositRevenueInstruction(
@@ -297,6 +617,91 @@ func NewDepositRevenueInstruction(
 		ProgramID,
 		accounts__,
 		buf__.Bytes(),
+	), nil
+}
+
+// Builds a "execute_proposal" instruction.
+// Carries out a passed proposal after its hold-up period, once. Anyone.
+func NewExecuteProposalInstruction(
+	protocolAccount solanago.PublicKey,
+	modelAccount solanago.PublicKey,
+	proposalAccount solanago.PublicKey,
+	treasuryVaultAccount solanago.PublicKey,
+	rewardsVaultAccount solanago.PublicKey,
+	destinationAccount solanago.PublicKey,
+	nativeMintAccount solanago.PublicKey,
+	mtMintAccount solanago.PublicKey,
+	nativeTokenProgramAccount solanago.PublicKey,
+	mtTokenProgramAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "protocol": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(protocolAccount, false, false))
+		// Account 1 "model": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(modelAccount, true, false))
+		// Account 2 "proposal": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(proposalAccount, true, false))
+		// Account 3 "treasury_vault": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(treasuryVaultAccount, true, false))
+		// Account 4 "rewards_vault": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(rewardsVaultAccount, true, false))
+		// Account 5 "destination": Writable, Non-signer, Optional
+		// For a transfer: the token account the proposal names. None otherwise.
+		accounts__.Append(solanago.NewAccountMeta(destinationAccount, true, false))
+		// Account 6 "native_mint": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nativeMintAccount, false, false))
+		// Account 7 "mt_mint": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(mtMintAccount, false, false))
+		// Account 8 "native_token_program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nativeTokenProgramAccount, false, false))
+		// Account 9 "mt_token_program": Read-only, Non-signer, Required, Address: TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb
+		accounts__.Append(solanago.NewAccountMeta(mtTokenProgramAccount, false, false))
+		// Account 10 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 11 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		Instruction_ExecuteProposal[:],
+	), nil
+}
+
+// Builds a "finalize_proposal" instruction.
+// Closes a proposal's voting (after its end, or once the outcome is certain): passed or failed. Anyone.
+func NewFinalizeProposalInstruction(
+	modelAccount solanago.PublicKey,
+	proposalAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "model": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(modelAccount, false, false))
+		// Account 1 "proposal": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(proposalAccount, true, false))
+		// Account 2 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 3 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		Instruction_FinalizeProposal[:],
 	), nil
 }
 
@@ -495,6 +900,42 @@ func NewLaunchModelInstruction(
 	), nil
 }
 
+// Builds a "open_market" instruction.
+// Seeds the model's constant-product market with its locked liquidity, once the raise succeeded. Anyone.
+func NewOpenMarketInstruction(
+	protocolAccount solanago.PublicKey,
+	modelAccount solanago.PublicKey,
+	liquidityVaultAccount solanago.PublicKey,
+	liquidityNativeVaultAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "protocol": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(protocolAccount, false, false))
+		// Account 1 "model": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(modelAccount, true, false))
+		// Account 2 "liquidity_vault": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(liquidityVaultAccount, false, false))
+		// Account 3 "liquidity_native_vault": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(liquidityNativeVaultAccount, false, false))
+		// Account 4 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 5 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		Instruction_OpenMarket[:],
+	), nil
+}
+
 // Builds a "open_model_vaults" instruction.
 // Launch step 3/3: creates the model's vaults and opens its crowdfund.
 func NewOpenModelVaultsInstruction(
@@ -616,6 +1057,93 @@ func NewRefundInstruction(
 	), nil
 }
 
+// Builds a "swap" instruction.
+// Buys MT with native tokens or sells MT for them, with a minimum to receive.
+func NewSwapInstruction(
+	// Params:
+	argsParam SwapArgs,
+
+	// Accounts:
+	traderAccount solanago.PublicKey,
+	protocolAccount solanago.PublicKey,
+	modelAccount solanago.PublicKey,
+	traderNativeAccount solanago.PublicKey,
+	traderMtAccount solanago.PublicKey,
+	liquidityVaultAccount solanago.PublicKey,
+	liquidityNativeVaultAccount solanago.PublicKey,
+	revenueVaultAccount solanago.PublicKey,
+	treasuryVaultAccount solanago.PublicKey,
+	feeVaultAccount solanago.PublicKey,
+	nativeMintAccount solanago.PublicKey,
+	mtMintAccount solanago.PublicKey,
+	nativeTokenProgramAccount solanago.PublicKey,
+	mtTokenProgramAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	buf__ := new(bytes.Buffer)
+	enc__ := binary.NewBorshEncoder(buf__)
+
+	// Encode the instruction discriminator.
+	err := enc__.WriteBytes(Instruction_Swap[:], false)
+	if err != nil {
+		return nil, fmt.Errorf("failed to write instruction discriminator: %w", err)
+	}
+	{
+		// Serialize `argsParam`:
+		err = enc__.Encode(argsParam)
+		if err != nil {
+			return nil, errors.NewField("argsParam", err)
+		}
+	}
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "trader": Read-only, Signer, Required
+		accounts__.Append(solanago.NewAccountMeta(traderAccount, false, true))
+		// Account 1 "protocol": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(protocolAccount, false, false))
+		// Account 2 "model": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(modelAccount, true, false))
+		// Account 3 "trader_native": Writable, Non-signer, Required
+		// The trader's native-token account: pays for a buy, receives a sale.
+		accounts__.Append(solanago.NewAccountMeta(traderNativeAccount, true, false))
+		// Account 4 "trader_mt": Writable, Non-signer, Required
+		// The trader's MT account: receives a buy, pays for a sale.
+		accounts__.Append(solanago.NewAccountMeta(traderMtAccount, true, false))
+		// Account 5 "liquidity_vault": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(liquidityVaultAccount, true, false))
+		// Account 6 "liquidity_native_vault": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(liquidityNativeVaultAccount, true, false))
+		// Account 7 "revenue_vault": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(revenueVaultAccount, true, false))
+		// Account 8 "treasury_vault": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(treasuryVaultAccount, true, false))
+		// Account 9 "fee_vault": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(feeVaultAccount, true, false))
+		// Account 10 "native_mint": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nativeMintAccount, false, false))
+		// Account 11 "mt_mint": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(mtMintAccount, false, false))
+		// Account 12 "native_token_program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nativeTokenProgramAccount, false, false))
+		// Account 13 "mt_token_program": Read-only, Non-signer, Required, Address: TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb
+		accounts__.Append(solanago.NewAccountMeta(mtTokenProgramAccount, false, false))
+		// Account 14 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 15 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		buf__.Bytes(),
+	), nil
+}
+
 // Builds a "update_protocol" instruction.
 // Changes fees, minimum periods, the pause switch or the admin. Admin only.
 func NewUpdateProtocolInstruction(
@@ -654,6 +1182,71 @@ func NewUpdateProtocolInstruction(
 		// Account 2 "event_authority": Read-only, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
 		// Account 3 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		buf__.Bytes(),
+	), nil
+}
+
+// Builds a "withdraw_mt" instruction.
+// Takes MT out of the owner's voter record, unless a vote or proposal still locks it.
+func NewWithdrawMtInstruction(
+	// Params:
+	amountParam uint64,
+
+	// Accounts:
+	ownerAccount solanago.PublicKey,
+	modelAccount solanago.PublicKey,
+	voterAccount solanago.PublicKey,
+	depositVaultAccount solanago.PublicKey,
+	destinationAccount solanago.PublicKey,
+	mtMintAccount solanago.PublicKey,
+	mtTokenProgramAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	buf__ := new(bytes.Buffer)
+	enc__ := binary.NewBorshEncoder(buf__)
+
+	// Encode the instruction discriminator.
+	err := enc__.WriteBytes(Instruction_WithdrawMt[:], false)
+	if err != nil {
+		return nil, fmt.Errorf("failed to write instruction discriminator: %w", err)
+	}
+	{
+		// Serialize `amountParam`:
+		err = enc__.Encode(amountParam)
+		if err != nil {
+			return nil, errors.NewField("amountParam", err)
+		}
+	}
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "owner": Read-only, Signer, Required
+		accounts__.Append(solanago.NewAccountMeta(ownerAccount, false, true))
+		// Account 1 "model": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(modelAccount, true, false))
+		// Account 2 "voter": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(voterAccount, true, false))
+		// Account 3 "deposit_vault": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(depositVaultAccount, true, false))
+		// Account 4 "destination": Writable, Non-signer, Required
+		// Any MT account; the owner chooses where the MT goes.
+		accounts__.Append(solanago.NewAccountMeta(destinationAccount, true, false))
+		// Account 5 "mt_mint": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(mtMintAccount, false, false))
+		// Account 6 "mt_token_program": Read-only, Non-signer, Required, Address: TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb
+		accounts__.Append(solanago.NewAccountMeta(mtTokenProgramAccount, false, false))
+		// Account 7 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 8 "program": Read-only, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
 	}
 

@@ -100,6 +100,60 @@ var (
 	ErrWrongNativeMint = &programerr.Error{Program: "mt_treasury", Code: 6045, Name: "WrongNativeMint", Msg: "That is not the protocol's native token mint."}
 	// ErrWrongMtMint (6046): That is not this model's MT mint.
 	ErrWrongMtMint = &programerr.Error{Program: "mt_treasury", Code: 6046, Name: "WrongMtMint", Msg: "That is not this model's MT mint."}
+	// ErrInsufficientDeposit (6047): The amount is more MT than this voter record holds.
+	ErrInsufficientDeposit = &programerr.Error{Program: "mt_treasury", Code: 6047, Name: "InsufficientDeposit", Msg: "The amount is more MT than this voter record holds."}
+	// ErrDepositLocked (6048): These MT are locked until the latest proposal this record voted on (or proposed) stops taking votes; withdraw after that.
+	ErrDepositLocked = &programerr.Error{Program: "mt_treasury", Code: 6048, Name: "DepositLocked", Msg: "These MT are locked until the latest proposal this record voted on (or proposed) stops taking votes; withdraw after that."}
+	// ErrBelowProposalThreshold (6049): Creating a proposal needs at least the model's minimum MT deposited in your voter record.
+	ErrBelowProposalThreshold = &programerr.Error{Program: "mt_treasury", Code: 6049, Name: "BelowProposalThreshold", Msg: "Creating a proposal needs at least the model's minimum MT deposited in your voter record."}
+	// ErrPeriodTooLong (6050): A time period is longer than governance may set (365 days).
+	ErrPeriodTooLong = &programerr.Error{Program: "mt_treasury", Code: 6050, Name: "PeriodTooLong", Msg: "A time period is longer than governance may set (365 days)."}
+	// ErrDestinationRequired (6051): A transfer proposal needs its destination token account, and only a transfer takes one.
+	ErrDestinationRequired = &programerr.Error{Program: "mt_treasury", Code: 6051, Name: "DestinationRequired", Msg: "A transfer proposal needs its destination token account, and only a transfer takes one."}
+	// ErrWrongDestination (6052): The destination account is not the one the proposal names.
+	ErrWrongDestination = &programerr.Error{Program: "mt_treasury", Code: 6052, Name: "WrongDestination", Msg: "The destination account is not the one the proposal names."}
+	// ErrWrongDestinationMint (6053): The destination account holds another token than the transfer sends.
+	ErrWrongDestinationMint = &programerr.Error{Program: "mt_treasury", Code: 6053, Name: "WrongDestinationMint", Msg: "The destination account holds another token than the transfer sends."}
+	// ErrMissingContent (6054): A signal proposal needs a content hash and a URI.
+	ErrMissingContent = &programerr.Error{Program: "mt_treasury", Code: 6054, Name: "MissingContent", Msg: "A signal proposal needs a content hash and a URI."}
+	// ErrProposalNotVoting (6055): The proposal is not open for votes (finalised, executed or cancelled).
+	ErrProposalNotVoting = &programerr.Error{Program: "mt_treasury", Code: 6055, Name: "ProposalNotVoting", Msg: "The proposal is not open for votes (finalised, executed or cancelled)."}
+	// ErrVotingEnded (6056): Voting on this proposal has ended; finalise it.
+	ErrVotingEnded = &programerr.Error{Program: "mt_treasury", Code: 6056, Name: "VotingEnded", Msg: "Voting on this proposal has ended; finalise it."}
+	// ErrVotingNotOver (6057): Voting is still open and the outcome can still change; finalise after the voting period.
+	ErrVotingNotOver = &programerr.Error{Program: "mt_treasury", Code: 6057, Name: "VotingNotOver", Msg: "Voting is still open and the outcome can still change; finalise after the voting period."}
+	// ErrAlreadyVoted (6058): This voter record has already voted on this proposal.
+	ErrAlreadyVoted = &programerr.Error{Program: "mt_treasury", Code: 6058, Name: "AlreadyVoted", Msg: "This voter record has already voted on this proposal."}
+	// ErrNoVotingPower (6059): This voter record holds no MT: deposit MT to vote.
+	ErrNoVotingPower = &programerr.Error{Program: "mt_treasury", Code: 6059, Name: "NoVotingPower", Msg: "This voter record holds no MT: deposit MT to vote."}
+	// ErrProposalNotPassed (6060): Only a passed proposal can be executed (this one failed, was cancelled or is still being voted on).
+	ErrProposalNotPassed = &programerr.Error{Program: "mt_treasury", Code: 6060, Name: "ProposalNotPassed", Msg: "Only a passed proposal can be executed (this one failed, was cancelled or is still being voted on)."}
+	// ErrProposalAlreadyExecuted (6061): This proposal has already been executed.
+	ErrProposalAlreadyExecuted = &programerr.Error{Program: "mt_treasury", Code: 6061, Name: "ProposalAlreadyExecuted", Msg: "This proposal has already been executed."}
+	// ErrHoldUpNotOver (6062): The proposal's hold-up period has not passed yet.
+	ErrHoldUpNotOver = &programerr.Error{Program: "mt_treasury", Code: 6062, Name: "HoldUpNotOver", Msg: "The proposal's hold-up period has not passed yet."}
+	// ErrNotProposer (6063): Only the proposer may cancel a proposal.
+	ErrNotProposer = &programerr.Error{Program: "mt_treasury", Code: 6063, Name: "NotProposer", Msg: "Only the proposer may cancel a proposal."}
+	// ErrProposalHasVotes (6064): The proposal already has votes and can no longer be cancelled.
+	ErrProposalHasVotes = &programerr.Error{Program: "mt_treasury", Code: 6064, Name: "ProposalHasVotes", Msg: "The proposal already has votes and can no longer be cancelled."}
+	// ErrTreasuryInsufficient (6065): The model's treasury does not hold enough for this transfer.
+	ErrTreasuryInsufficient = &programerr.Error{Program: "mt_treasury", Code: 6065, Name: "TreasuryInsufficient", Msg: "The model's treasury does not hold enough for this transfer."}
+	// ErrWrongProposalModel (6066): That proposal belongs to another model.
+	ErrWrongProposalModel = &programerr.Error{Program: "mt_treasury", Code: 6066, Name: "WrongProposalModel", Msg: "That proposal belongs to another model."}
+	// ErrNothingToClaim (6067): There are no rewards to claim yet.
+	ErrNothingToClaim = &programerr.Error{Program: "mt_treasury", Code: 6067, Name: "NothingToClaim", Msg: "There are no rewards to claim yet."}
+	// ErrMarketNotOpen (6068): The model's market is not open yet (open_market seeds it once the raise has succeeded).
+	ErrMarketNotOpen = &programerr.Error{Program: "mt_treasury", Code: 6068, Name: "MarketNotOpen", Msg: "The model's market is not open yet (open_market seeds it once the raise has succeeded)."}
+	// ErrMarketAlreadyOpen (6069): The model's market is already open.
+	ErrMarketAlreadyOpen = &programerr.Error{Program: "mt_treasury", Code: 6069, Name: "MarketAlreadyOpen", Msg: "The model's market is already open."}
+	// ErrNoLiquidity (6070): The model has no liquidity to seed a market with (its liquidity allocation or native share is zero).
+	ErrNoLiquidity = &programerr.Error{Program: "mt_treasury", Code: 6070, Name: "NoLiquidity", Msg: "The model has no liquidity to seed a market with (its liquidity allocation or native share is zero)."}
+	// ErrSlippageExceeded (6071): The swap would pay less than your minimum (the price moved); quote again.
+	ErrSlippageExceeded = &programerr.Error{Program: "mt_treasury", Code: 6071, Name: "SlippageExceeded", Msg: "The swap would pay less than your minimum (the price moved); quote again."}
+	// ErrSwapTooSmall (6072): The swap is too small: it would pay out nothing.
+	ErrSwapTooSmall = &programerr.Error{Program: "mt_treasury", Code: 6072, Name: "SwapTooSmall", Msg: "The swap is too small: it would pay out nothing."}
+	// ErrPoolInvariant (6073): The swap would decrease the pool's invariant.
+	ErrPoolInvariant = &programerr.Error{Program: "mt_treasury", Code: 6073, Name: "PoolInvariant", Msg: "The swap would decrease the pool's invariant."}
 )
 
 // Errors maps the program's error codes to its errors.
@@ -151,4 +205,31 @@ var Errors = programerr.Table{
 	6044: ErrSupplyCapExceeded,
 	6045: ErrWrongNativeMint,
 	6046: ErrWrongMtMint,
+	6047: ErrInsufficientDeposit,
+	6048: ErrDepositLocked,
+	6049: ErrBelowProposalThreshold,
+	6050: ErrPeriodTooLong,
+	6051: ErrDestinationRequired,
+	6052: ErrWrongDestination,
+	6053: ErrWrongDestinationMint,
+	6054: ErrMissingContent,
+	6055: ErrProposalNotVoting,
+	6056: ErrVotingEnded,
+	6057: ErrVotingNotOver,
+	6058: ErrAlreadyVoted,
+	6059: ErrNoVotingPower,
+	6060: ErrProposalNotPassed,
+	6061: ErrProposalAlreadyExecuted,
+	6062: ErrHoldUpNotOver,
+	6063: ErrNotProposer,
+	6064: ErrProposalHasVotes,
+	6065: ErrTreasuryInsufficient,
+	6066: ErrWrongProposalModel,
+	6067: ErrNothingToClaim,
+	6068: ErrMarketNotOpen,
+	6069: ErrMarketAlreadyOpen,
+	6070: ErrNoLiquidity,
+	6071: ErrSlippageExceeded,
+	6072: ErrSwapTooSmall,
+	6073: ErrPoolInvariant,
 }

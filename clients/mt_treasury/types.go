@@ -474,6 +474,86 @@ func UnmarshalCreateModelTokenArgs(buf []byte) (*CreateModelTokenArgs, error) {
 	return obj, nil
 }
 
+type CreateProposalArgs struct {
+	Action ProposalAction `json:"action"`
+
+	// Hash of the proposal's document; all zero for none (a signal needs one).
+	ContentHash [32]uint8 `json:"contentHash"`
+
+	// Where to read the document, at most 200 bytes; empty for none (a signal needs one).
+	Uri string `json:"uri"`
+}
+
+func (obj CreateProposalArgs) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Action`:
+	{
+		err := EncodeProposalAction(encoder, obj.Action)
+		if err != nil {
+			return errors.NewField("Action", err)
+		}
+	}
+	// Serialize `ContentHash`:
+	err = encoder.Encode(obj.ContentHash)
+	if err != nil {
+		return errors.NewField("ContentHash", err)
+	}
+	// Serialize `Uri`:
+	err = encoder.Encode(obj.Uri)
+	if err != nil {
+		return errors.NewField("Uri", err)
+	}
+	return nil
+}
+
+func (obj CreateProposalArgs) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding CreateProposalArgs: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *CreateProposalArgs) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Action`:
+	{
+		var err error
+		obj.Action, err = DecodeProposalAction(decoder)
+		if err != nil {
+			return err
+		}
+	}
+	// Deserialize `ContentHash`:
+	err = decoder.Decode(&obj.ContentHash)
+	if err != nil {
+		return errors.NewField("ContentHash", err)
+	}
+	// Deserialize `Uri`:
+	err = decoder.Decode(&obj.Uri)
+	if err != nil {
+		return errors.NewField("Uri", err)
+	}
+	return nil
+}
+
+func (obj *CreateProposalArgs) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling CreateProposalArgs: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalCreateProposalArgs(buf []byte) (*CreateProposalArgs, error) {
+	obj := new(CreateProposalArgs)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
 // The crowdfund's terms and progress. Amounts in native base units unless noted.
 type Crowdfund struct {
 	// Native base units per whole MT (10^MT_DECIMALS base units).
@@ -1148,6 +1228,189 @@ func UnmarshalLaunchModelArgs(buf []byte) (*LaunchModelArgs, error) {
 	return obj, nil
 }
 
+// A model's pool, inside its `Model` account.
+type Market struct {
+	// When `open_market` seeded the pool; 0 while it is not open.
+	OpenedAt int64 `json:"openedAt"`
+
+	// The pool's reserves in base units: MT in the liquidity vault and native
+	// tokens in the liquidity-native vault. Tokens sent to those vaults
+	// directly are not reserves (they cannot move the price).
+	ReserveMt     uint64 `json:"reserveMt"`
+	ReserveNative uint64 `json:"reserveNative"`
+
+	// Lifetime counters.
+	Swaps          uint64 `json:"swaps"`
+	FeesToModel    uint64 `json:"feesToModel"`
+	FeesToProtocol uint64 `json:"feesToProtocol"`
+}
+
+func (obj Market) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `OpenedAt`:
+	err = encoder.Encode(obj.OpenedAt)
+	if err != nil {
+		return errors.NewField("OpenedAt", err)
+	}
+	// Serialize `ReserveMt`:
+	err = encoder.Encode(obj.ReserveMt)
+	if err != nil {
+		return errors.NewField("ReserveMt", err)
+	}
+	// Serialize `ReserveNative`:
+	err = encoder.Encode(obj.ReserveNative)
+	if err != nil {
+		return errors.NewField("ReserveNative", err)
+	}
+	// Serialize `Swaps`:
+	err = encoder.Encode(obj.Swaps)
+	if err != nil {
+		return errors.NewField("Swaps", err)
+	}
+	// Serialize `FeesToModel`:
+	err = encoder.Encode(obj.FeesToModel)
+	if err != nil {
+		return errors.NewField("FeesToModel", err)
+	}
+	// Serialize `FeesToProtocol`:
+	err = encoder.Encode(obj.FeesToProtocol)
+	if err != nil {
+		return errors.NewField("FeesToProtocol", err)
+	}
+	return nil
+}
+
+func (obj Market) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding Market: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *Market) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `OpenedAt`:
+	err = decoder.Decode(&obj.OpenedAt)
+	if err != nil {
+		return errors.NewField("OpenedAt", err)
+	}
+	// Deserialize `ReserveMt`:
+	err = decoder.Decode(&obj.ReserveMt)
+	if err != nil {
+		return errors.NewField("ReserveMt", err)
+	}
+	// Deserialize `ReserveNative`:
+	err = decoder.Decode(&obj.ReserveNative)
+	if err != nil {
+		return errors.NewField("ReserveNative", err)
+	}
+	// Deserialize `Swaps`:
+	err = decoder.Decode(&obj.Swaps)
+	if err != nil {
+		return errors.NewField("Swaps", err)
+	}
+	// Deserialize `FeesToModel`:
+	err = decoder.Decode(&obj.FeesToModel)
+	if err != nil {
+		return errors.NewField("FeesToModel", err)
+	}
+	// Deserialize `FeesToProtocol`:
+	err = decoder.Decode(&obj.FeesToProtocol)
+	if err != nil {
+		return errors.NewField("FeesToProtocol", err)
+	}
+	return nil
+}
+
+func (obj *Market) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling Market: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalMarket(buf []byte) (*Market, error) {
+	obj := new(Market)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+type MarketOpened struct {
+	Model         solanago.PublicKey `json:"model"`
+	ReserveMt     uint64             `json:"reserveMt"`
+	ReserveNative uint64             `json:"reserveNative"`
+}
+
+func (obj MarketOpened) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Model`:
+	err = encoder.Encode(obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Serialize `ReserveMt`:
+	err = encoder.Encode(obj.ReserveMt)
+	if err != nil {
+		return errors.NewField("ReserveMt", err)
+	}
+	// Serialize `ReserveNative`:
+	err = encoder.Encode(obj.ReserveNative)
+	if err != nil {
+		return errors.NewField("ReserveNative", err)
+	}
+	return nil
+}
+
+func (obj MarketOpened) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding MarketOpened: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *MarketOpened) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Model`:
+	err = decoder.Decode(&obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Deserialize `ReserveMt`:
+	err = decoder.Decode(&obj.ReserveMt)
+	if err != nil {
+		return errors.NewField("ReserveMt", err)
+	}
+	// Deserialize `ReserveNative`:
+	err = decoder.Decode(&obj.ReserveNative)
+	if err != nil {
+		return errors.NewField("ReserveNative", err)
+	}
+	return nil
+}
+
+func (obj *MarketOpened) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling MarketOpened: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalMarketOpened(buf []byte) (*MarketOpened, error) {
+	obj := new(MarketOpened)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
 // A community-owned model, at [`seeds::MODEL`](super::seeds::MODEL) + id.
 type Model struct {
 	Id            uint64             `json:"id"`
@@ -1164,6 +1427,9 @@ type Model struct {
 	Bump          uint8              `json:"bump"`
 	MintBump      uint8              `json:"mintBump"`
 	VaultBumps    VaultBumps         `json:"vaultBumps"`
+
+	// The constant-product market, once `open_market` seeded it.
+	Market Market `json:"market"`
 }
 
 func (obj Model) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
@@ -1236,6 +1502,11 @@ func (obj Model) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
 	err = encoder.Encode(obj.VaultBumps)
 	if err != nil {
 		return errors.NewField("VaultBumps", err)
+	}
+	// Serialize `Market`:
+	err = encoder.Encode(obj.Market)
+	if err != nil {
+		return errors.NewField("Market", err)
 	}
 	return nil
 }
@@ -1320,6 +1591,11 @@ func (obj *Model) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
 	err = decoder.Decode(&obj.VaultBumps)
 	if err != nil {
 		return errors.NewField("VaultBumps", err)
+	}
+	// Deserialize `Market`:
+	err = decoder.Decode(&obj.Market)
+	if err != nil {
+		return errors.NewField("Market", err)
 	}
 	return nil
 }
@@ -1872,6 +2148,1440 @@ func UnmarshalMtClaimed(buf []byte) (*MtClaimed, error) {
 		return nil, err
 	}
 	return obj, nil
+}
+
+// MT went into a voter record. Amounts after the deposit.
+type MtDeposited struct {
+	Model     solanago.PublicKey `json:"model"`
+	Owner     solanago.PublicKey `json:"owner"`
+	Voter     solanago.PublicKey `json:"voter"`
+	Amount    uint64             `json:"amount"`
+	Deposited uint64             `json:"deposited"`
+	Warming   uint64             `json:"warming"`
+
+	// When the warming MT can start earning.
+	WarmAt int64 `json:"warmAt"`
+}
+
+func (obj MtDeposited) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Model`:
+	err = encoder.Encode(obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Serialize `Owner`:
+	err = encoder.Encode(obj.Owner)
+	if err != nil {
+		return errors.NewField("Owner", err)
+	}
+	// Serialize `Voter`:
+	err = encoder.Encode(obj.Voter)
+	if err != nil {
+		return errors.NewField("Voter", err)
+	}
+	// Serialize `Amount`:
+	err = encoder.Encode(obj.Amount)
+	if err != nil {
+		return errors.NewField("Amount", err)
+	}
+	// Serialize `Deposited`:
+	err = encoder.Encode(obj.Deposited)
+	if err != nil {
+		return errors.NewField("Deposited", err)
+	}
+	// Serialize `Warming`:
+	err = encoder.Encode(obj.Warming)
+	if err != nil {
+		return errors.NewField("Warming", err)
+	}
+	// Serialize `WarmAt`:
+	err = encoder.Encode(obj.WarmAt)
+	if err != nil {
+		return errors.NewField("WarmAt", err)
+	}
+	return nil
+}
+
+func (obj MtDeposited) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding MtDeposited: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *MtDeposited) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Model`:
+	err = decoder.Decode(&obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Deserialize `Owner`:
+	err = decoder.Decode(&obj.Owner)
+	if err != nil {
+		return errors.NewField("Owner", err)
+	}
+	// Deserialize `Voter`:
+	err = decoder.Decode(&obj.Voter)
+	if err != nil {
+		return errors.NewField("Voter", err)
+	}
+	// Deserialize `Amount`:
+	err = decoder.Decode(&obj.Amount)
+	if err != nil {
+		return errors.NewField("Amount", err)
+	}
+	// Deserialize `Deposited`:
+	err = decoder.Decode(&obj.Deposited)
+	if err != nil {
+		return errors.NewField("Deposited", err)
+	}
+	// Deserialize `Warming`:
+	err = decoder.Decode(&obj.Warming)
+	if err != nil {
+		return errors.NewField("Warming", err)
+	}
+	// Deserialize `WarmAt`:
+	err = decoder.Decode(&obj.WarmAt)
+	if err != nil {
+		return errors.NewField("WarmAt", err)
+	}
+	return nil
+}
+
+func (obj *MtDeposited) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling MtDeposited: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalMtDeposited(buf []byte) (*MtDeposited, error) {
+	obj := new(MtDeposited)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// MT came out of a voter record. Amounts after the withdrawal.
+type MtWithdrawn struct {
+	Model       solanago.PublicKey `json:"model"`
+	Owner       solanago.PublicKey `json:"owner"`
+	Voter       solanago.PublicKey `json:"voter"`
+	Destination solanago.PublicKey `json:"destination"`
+	Amount      uint64             `json:"amount"`
+	Deposited   uint64             `json:"deposited"`
+}
+
+func (obj MtWithdrawn) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Model`:
+	err = encoder.Encode(obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Serialize `Owner`:
+	err = encoder.Encode(obj.Owner)
+	if err != nil {
+		return errors.NewField("Owner", err)
+	}
+	// Serialize `Voter`:
+	err = encoder.Encode(obj.Voter)
+	if err != nil {
+		return errors.NewField("Voter", err)
+	}
+	// Serialize `Destination`:
+	err = encoder.Encode(obj.Destination)
+	if err != nil {
+		return errors.NewField("Destination", err)
+	}
+	// Serialize `Amount`:
+	err = encoder.Encode(obj.Amount)
+	if err != nil {
+		return errors.NewField("Amount", err)
+	}
+	// Serialize `Deposited`:
+	err = encoder.Encode(obj.Deposited)
+	if err != nil {
+		return errors.NewField("Deposited", err)
+	}
+	return nil
+}
+
+func (obj MtWithdrawn) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding MtWithdrawn: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *MtWithdrawn) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Model`:
+	err = decoder.Decode(&obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Deserialize `Owner`:
+	err = decoder.Decode(&obj.Owner)
+	if err != nil {
+		return errors.NewField("Owner", err)
+	}
+	// Deserialize `Voter`:
+	err = decoder.Decode(&obj.Voter)
+	if err != nil {
+		return errors.NewField("Voter", err)
+	}
+	// Deserialize `Destination`:
+	err = decoder.Decode(&obj.Destination)
+	if err != nil {
+		return errors.NewField("Destination", err)
+	}
+	// Deserialize `Amount`:
+	err = decoder.Decode(&obj.Amount)
+	if err != nil {
+		return errors.NewField("Amount", err)
+	}
+	// Deserialize `Deposited`:
+	err = decoder.Decode(&obj.Deposited)
+	if err != nil {
+		return errors.NewField("Deposited", err)
+	}
+	return nil
+}
+
+func (obj *MtWithdrawn) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling MtWithdrawn: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalMtWithdrawn(buf []byte) (*MtWithdrawn, error) {
+	obj := new(MtWithdrawn)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// A proposal of a model's mini-DAO, at [`seeds::PROPOSAL`](super::seeds::PROPOSAL)
+// + model + index (u64 LE). Never closed: it is the record of the decision.
+type Proposal struct {
+	Model    solanago.PublicKey `json:"model"`
+	Index    uint64             `json:"index"`
+	Proposer solanago.PublicKey `json:"proposer"`
+	Action   ProposalAction     `json:"action"`
+
+	// Hash of the proposal's document (its rationale; for a signal, the
+	// decision itself) and where to read it. Both may be empty except for a signal.
+	ContentHash [32]uint8     `json:"contentHash"`
+	Uri         string        `json:"uri"`
+	State       ProposalState `json:"state"`
+	CreatedAt   int64         `json:"createdAt"`
+
+	// Votes are accepted while `now < voting_ends`.
+	VotingEnds int64 `json:"votingEnds"`
+
+	// The model's rules when the proposal was created; they apply to it
+	// even if governance changes them meanwhile.
+	QuorumBps    uint16 `json:"quorumBps"`
+	ThresholdBps uint16 `json:"thresholdBps"`
+	HoldUpSecs   int64  `json:"holdUpSecs"`
+
+	// Circulating MT when the proposal was created (see [`circulating_supply`]).
+	CirculatingSupply uint64 `json:"circulatingSupply"`
+
+	// The model's hard supply: no more MT than this can ever vote.
+	MaxVoteWeight uint64 `json:"maxVoteWeight"`
+	Yes           uint64 `json:"yes"`
+	No            uint64 `json:"no"`
+	Abstain       uint64 `json:"abstain"`
+	Votes         uint32 `json:"votes"`
+	FinalizedAt   int64  `json:"finalizedAt"`
+
+	// A passed proposal executes at or after this.
+	ExecuteAfter int64 `json:"executeAfter"`
+	ExecutedAt   int64 `json:"executedAt"`
+	Bump         uint8 `json:"bump"`
+}
+
+func (obj Proposal) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Model`:
+	err = encoder.Encode(obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Serialize `Index`:
+	err = encoder.Encode(obj.Index)
+	if err != nil {
+		return errors.NewField("Index", err)
+	}
+	// Serialize `Proposer`:
+	err = encoder.Encode(obj.Proposer)
+	if err != nil {
+		return errors.NewField("Proposer", err)
+	}
+	// Serialize `Action`:
+	{
+		err := EncodeProposalAction(encoder, obj.Action)
+		if err != nil {
+			return errors.NewField("Action", err)
+		}
+	}
+	// Serialize `ContentHash`:
+	err = encoder.Encode(obj.ContentHash)
+	if err != nil {
+		return errors.NewField("ContentHash", err)
+	}
+	// Serialize `Uri`:
+	err = encoder.Encode(obj.Uri)
+	if err != nil {
+		return errors.NewField("Uri", err)
+	}
+	// Serialize `State`:
+	err = encoder.Encode(obj.State)
+	if err != nil {
+		return errors.NewField("State", err)
+	}
+	// Serialize `CreatedAt`:
+	err = encoder.Encode(obj.CreatedAt)
+	if err != nil {
+		return errors.NewField("CreatedAt", err)
+	}
+	// Serialize `VotingEnds`:
+	err = encoder.Encode(obj.VotingEnds)
+	if err != nil {
+		return errors.NewField("VotingEnds", err)
+	}
+	// Serialize `QuorumBps`:
+	err = encoder.Encode(obj.QuorumBps)
+	if err != nil {
+		return errors.NewField("QuorumBps", err)
+	}
+	// Serialize `ThresholdBps`:
+	err = encoder.Encode(obj.ThresholdBps)
+	if err != nil {
+		return errors.NewField("ThresholdBps", err)
+	}
+	// Serialize `HoldUpSecs`:
+	err = encoder.Encode(obj.HoldUpSecs)
+	if err != nil {
+		return errors.NewField("HoldUpSecs", err)
+	}
+	// Serialize `CirculatingSupply`:
+	err = encoder.Encode(obj.CirculatingSupply)
+	if err != nil {
+		return errors.NewField("CirculatingSupply", err)
+	}
+	// Serialize `MaxVoteWeight`:
+	err = encoder.Encode(obj.MaxVoteWeight)
+	if err != nil {
+		return errors.NewField("MaxVoteWeight", err)
+	}
+	// Serialize `Yes`:
+	err = encoder.Encode(obj.Yes)
+	if err != nil {
+		return errors.NewField("Yes", err)
+	}
+	// Serialize `No`:
+	err = encoder.Encode(obj.No)
+	if err != nil {
+		return errors.NewField("No", err)
+	}
+	// Serialize `Abstain`:
+	err = encoder.Encode(obj.Abstain)
+	if err != nil {
+		return errors.NewField("Abstain", err)
+	}
+	// Serialize `Votes`:
+	err = encoder.Encode(obj.Votes)
+	if err != nil {
+		return errors.NewField("Votes", err)
+	}
+	// Serialize `FinalizedAt`:
+	err = encoder.Encode(obj.FinalizedAt)
+	if err != nil {
+		return errors.NewField("FinalizedAt", err)
+	}
+	// Serialize `ExecuteAfter`:
+	err = encoder.Encode(obj.ExecuteAfter)
+	if err != nil {
+		return errors.NewField("ExecuteAfter", err)
+	}
+	// Serialize `ExecutedAt`:
+	err = encoder.Encode(obj.ExecutedAt)
+	if err != nil {
+		return errors.NewField("ExecutedAt", err)
+	}
+	// Serialize `Bump`:
+	err = encoder.Encode(obj.Bump)
+	if err != nil {
+		return errors.NewField("Bump", err)
+	}
+	return nil
+}
+
+func (obj Proposal) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding Proposal: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *Proposal) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Model`:
+	err = decoder.Decode(&obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Deserialize `Index`:
+	err = decoder.Decode(&obj.Index)
+	if err != nil {
+		return errors.NewField("Index", err)
+	}
+	// Deserialize `Proposer`:
+	err = decoder.Decode(&obj.Proposer)
+	if err != nil {
+		return errors.NewField("Proposer", err)
+	}
+	// Deserialize `Action`:
+	{
+		var err error
+		obj.Action, err = DecodeProposalAction(decoder)
+		if err != nil {
+			return err
+		}
+	}
+	// Deserialize `ContentHash`:
+	err = decoder.Decode(&obj.ContentHash)
+	if err != nil {
+		return errors.NewField("ContentHash", err)
+	}
+	// Deserialize `Uri`:
+	err = decoder.Decode(&obj.Uri)
+	if err != nil {
+		return errors.NewField("Uri", err)
+	}
+	// Deserialize `State`:
+	err = decoder.Decode(&obj.State)
+	if err != nil {
+		return errors.NewField("State", err)
+	}
+	// Deserialize `CreatedAt`:
+	err = decoder.Decode(&obj.CreatedAt)
+	if err != nil {
+		return errors.NewField("CreatedAt", err)
+	}
+	// Deserialize `VotingEnds`:
+	err = decoder.Decode(&obj.VotingEnds)
+	if err != nil {
+		return errors.NewField("VotingEnds", err)
+	}
+	// Deserialize `QuorumBps`:
+	err = decoder.Decode(&obj.QuorumBps)
+	if err != nil {
+		return errors.NewField("QuorumBps", err)
+	}
+	// Deserialize `ThresholdBps`:
+	err = decoder.Decode(&obj.ThresholdBps)
+	if err != nil {
+		return errors.NewField("ThresholdBps", err)
+	}
+	// Deserialize `HoldUpSecs`:
+	err = decoder.Decode(&obj.HoldUpSecs)
+	if err != nil {
+		return errors.NewField("HoldUpSecs", err)
+	}
+	// Deserialize `CirculatingSupply`:
+	err = decoder.Decode(&obj.CirculatingSupply)
+	if err != nil {
+		return errors.NewField("CirculatingSupply", err)
+	}
+	// Deserialize `MaxVoteWeight`:
+	err = decoder.Decode(&obj.MaxVoteWeight)
+	if err != nil {
+		return errors.NewField("MaxVoteWeight", err)
+	}
+	// Deserialize `Yes`:
+	err = decoder.Decode(&obj.Yes)
+	if err != nil {
+		return errors.NewField("Yes", err)
+	}
+	// Deserialize `No`:
+	err = decoder.Decode(&obj.No)
+	if err != nil {
+		return errors.NewField("No", err)
+	}
+	// Deserialize `Abstain`:
+	err = decoder.Decode(&obj.Abstain)
+	if err != nil {
+		return errors.NewField("Abstain", err)
+	}
+	// Deserialize `Votes`:
+	err = decoder.Decode(&obj.Votes)
+	if err != nil {
+		return errors.NewField("Votes", err)
+	}
+	// Deserialize `FinalizedAt`:
+	err = decoder.Decode(&obj.FinalizedAt)
+	if err != nil {
+		return errors.NewField("FinalizedAt", err)
+	}
+	// Deserialize `ExecuteAfter`:
+	err = decoder.Decode(&obj.ExecuteAfter)
+	if err != nil {
+		return errors.NewField("ExecuteAfter", err)
+	}
+	// Deserialize `ExecutedAt`:
+	err = decoder.Decode(&obj.ExecutedAt)
+	if err != nil {
+		return errors.NewField("ExecutedAt", err)
+	}
+	// Deserialize `Bump`:
+	err = decoder.Decode(&obj.Bump)
+	if err != nil {
+		return errors.NewField("Bump", err)
+	}
+	return nil
+}
+
+func (obj *Proposal) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling Proposal: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalProposal(buf []byte) (*Proposal, error) {
+	obj := new(Proposal)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// What a proposal does when executed.
+// The "isProposalAction" interface for the "ProposalAction" complex enum.
+type ProposalAction interface {
+	isProposalAction()
+}
+
+type proposalActionEnumContainer struct {
+	Enum            binary.BorshEnum `bin:"enum"`
+	TransferNative  ProposalAction_TransferNative
+	TransferMt      ProposalAction_TransferMt
+	SetGovernance   ProposalAction_SetGovernance
+	SetRevenueRules ProposalAction_SetRevenueRules
+	SetPrice        ProposalAction_SetPrice
+	Signal          ProposalAction_Signal
+}
+
+func DecodeProposalAction(decoder *binary.Decoder) (ProposalAction, error) {
+	{
+		tmp := new(proposalActionEnumContainer)
+		err := decoder.Decode(tmp)
+		if err != nil {
+			return nil, fmt.Errorf("failed parsing ProposalAction: %w", err)
+		}
+		switch tmp.Enum {
+		case 0:
+			return &tmp.TransferNative, nil
+		case 1:
+			return &tmp.TransferMt, nil
+		case 2:
+			return &tmp.SetGovernance, nil
+		case 3:
+			return &tmp.SetRevenueRules, nil
+		case 4:
+			return &tmp.SetPrice, nil
+		case 5:
+			return (*ProposalAction_Signal)(&tmp.Enum), nil
+		default:
+			return nil, fmt.Errorf("ProposalAction: unknown enum index: %v", tmp.Enum)
+		}
+	}
+}
+
+func EncodeProposalAction(encoder *binary.Encoder, value ProposalAction) error {
+	{
+		tmp := proposalActionEnumContainer{}
+		switch realvalue := value.(type) {
+		case *ProposalAction_TransferNative:
+			tmp.Enum = 0
+			tmp.TransferNative = *realvalue
+		case *ProposalAction_TransferMt:
+			tmp.Enum = 1
+			tmp.TransferMt = *realvalue
+		case *ProposalAction_SetGovernance:
+			tmp.Enum = 2
+			tmp.SetGovernance = *realvalue
+		case *ProposalAction_SetRevenueRules:
+			tmp.Enum = 3
+			tmp.SetRevenueRules = *realvalue
+		case *ProposalAction_SetPrice:
+			tmp.Enum = 4
+			tmp.SetPrice = *realvalue
+		case *ProposalAction_Signal:
+			tmp.Enum = 5
+			tmp.Signal = *realvalue
+		}
+		return encoder.Encode(tmp)
+	}
+}
+
+// Variant "TransferNative" of enum "ProposalAction"
+type ProposalAction_TransferNative struct {
+	Destination solanago.PublicKey `json:"destination"`
+	Amount      uint64             `json:"amount"`
+}
+
+func (obj ProposalAction_TransferNative) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Destination`:
+	err = encoder.Encode(obj.Destination)
+	if err != nil {
+		return errors.NewField("Destination", err)
+	}
+	// Serialize `Amount`:
+	err = encoder.Encode(obj.Amount)
+	if err != nil {
+		return errors.NewField("Amount", err)
+	}
+	return nil
+}
+
+func (obj ProposalAction_TransferNative) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding ProposalAction_TransferNative: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *ProposalAction_TransferNative) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Destination`:
+	err = decoder.Decode(&obj.Destination)
+	if err != nil {
+		return errors.NewField("Destination", err)
+	}
+	// Deserialize `Amount`:
+	err = decoder.Decode(&obj.Amount)
+	if err != nil {
+		return errors.NewField("Amount", err)
+	}
+	return nil
+}
+
+func (obj *ProposalAction_TransferNative) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling ProposalAction_TransferNative: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalProposalAction_TransferNative(buf []byte) (*ProposalAction_TransferNative, error) {
+	obj := new(ProposalAction_TransferNative)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+func (_ *ProposalAction_TransferNative) isProposalAction() {}
+
+// Variant "TransferMt" of enum "ProposalAction"
+type ProposalAction_TransferMt struct {
+	Destination solanago.PublicKey `json:"destination"`
+	Amount      uint64             `json:"amount"`
+}
+
+func (obj ProposalAction_TransferMt) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Destination`:
+	err = encoder.Encode(obj.Destination)
+	if err != nil {
+		return errors.NewField("Destination", err)
+	}
+	// Serialize `Amount`:
+	err = encoder.Encode(obj.Amount)
+	if err != nil {
+		return errors.NewField("Amount", err)
+	}
+	return nil
+}
+
+func (obj ProposalAction_TransferMt) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding ProposalAction_TransferMt: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *ProposalAction_TransferMt) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Destination`:
+	err = decoder.Decode(&obj.Destination)
+	if err != nil {
+		return errors.NewField("Destination", err)
+	}
+	// Deserialize `Amount`:
+	err = decoder.Decode(&obj.Amount)
+	if err != nil {
+		return errors.NewField("Amount", err)
+	}
+	return nil
+}
+
+func (obj *ProposalAction_TransferMt) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling ProposalAction_TransferMt: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalProposalAction_TransferMt(buf []byte) (*ProposalAction_TransferMt, error) {
+	obj := new(ProposalAction_TransferMt)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+func (_ *ProposalAction_TransferMt) isProposalAction() {}
+
+// Variant "SetGovernance" of enum "ProposalAction"
+type ProposalAction_SetGovernance struct {
+	Rules GovernanceRules `json:"rules"`
+}
+
+func (obj ProposalAction_SetGovernance) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Rules`:
+	err = encoder.Encode(obj.Rules)
+	if err != nil {
+		return errors.NewField("Rules", err)
+	}
+	return nil
+}
+
+func (obj ProposalAction_SetGovernance) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding ProposalAction_SetGovernance: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *ProposalAction_SetGovernance) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Rules`:
+	err = decoder.Decode(&obj.Rules)
+	if err != nil {
+		return errors.NewField("Rules", err)
+	}
+	return nil
+}
+
+func (obj *ProposalAction_SetGovernance) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling ProposalAction_SetGovernance: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalProposalAction_SetGovernance(buf []byte) (*ProposalAction_SetGovernance, error) {
+	obj := new(ProposalAction_SetGovernance)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+func (_ *ProposalAction_SetGovernance) isProposalAction() {}
+
+// Variant "SetRevenueRules" of enum "ProposalAction"
+type ProposalAction_SetRevenueRules struct {
+	DepositorShareBps uint16 `json:"depositorShareBps"`
+	WarmupSecs        int64  `json:"warmupSecs"`
+}
+
+func (obj ProposalAction_SetRevenueRules) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `DepositorShareBps`:
+	err = encoder.Encode(obj.DepositorShareBps)
+	if err != nil {
+		return errors.NewField("DepositorShareBps", err)
+	}
+	// Serialize `WarmupSecs`:
+	err = encoder.Encode(obj.WarmupSecs)
+	if err != nil {
+		return errors.NewField("WarmupSecs", err)
+	}
+	return nil
+}
+
+func (obj ProposalAction_SetRevenueRules) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding ProposalAction_SetRevenueRules: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *ProposalAction_SetRevenueRules) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `DepositorShareBps`:
+	err = decoder.Decode(&obj.DepositorShareBps)
+	if err != nil {
+		return errors.NewField("DepositorShareBps", err)
+	}
+	// Deserialize `WarmupSecs`:
+	err = decoder.Decode(&obj.WarmupSecs)
+	if err != nil {
+		return errors.NewField("WarmupSecs", err)
+	}
+	return nil
+}
+
+func (obj *ProposalAction_SetRevenueRules) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling ProposalAction_SetRevenueRules: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalProposalAction_SetRevenueRules(buf []byte) (*ProposalAction_SetRevenueRules, error) {
+	obj := new(ProposalAction_SetRevenueRules)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+func (_ *ProposalAction_SetRevenueRules) isProposalAction() {}
+
+// Variant "SetPrice" of enum "ProposalAction"
+type ProposalAction_SetPrice struct {
+	InputPer1k  uint64 `json:"inputPer1k"`
+	OutputPer1k uint64 `json:"outputPer1k"`
+}
+
+func (obj ProposalAction_SetPrice) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `InputPer1k`:
+	err = encoder.Encode(obj.InputPer1k)
+	if err != nil {
+		return errors.NewField("InputPer1k", err)
+	}
+	// Serialize `OutputPer1k`:
+	err = encoder.Encode(obj.OutputPer1k)
+	if err != nil {
+		return errors.NewField("OutputPer1k", err)
+	}
+	return nil
+}
+
+func (obj ProposalAction_SetPrice) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding ProposalAction_SetPrice: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *ProposalAction_SetPrice) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `InputPer1k`:
+	err = decoder.Decode(&obj.InputPer1k)
+	if err != nil {
+		return errors.NewField("InputPer1k", err)
+	}
+	// Deserialize `OutputPer1k`:
+	err = decoder.Decode(&obj.OutputPer1k)
+	if err != nil {
+		return errors.NewField("OutputPer1k", err)
+	}
+	return nil
+}
+
+func (obj *ProposalAction_SetPrice) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling ProposalAction_SetPrice: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalProposalAction_SetPrice(buf []byte) (*ProposalAction_SetPrice, error) {
+	obj := new(ProposalAction_SetPrice)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+func (_ *ProposalAction_SetPrice) isProposalAction() {}
+
+type ProposalAction_Signal uint8
+
+func (obj ProposalAction_Signal) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	return nil
+}
+
+func (obj *ProposalAction_Signal) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	return nil
+}
+
+func (_ *ProposalAction_Signal) isProposalAction() {}
+
+type ProposalCancelled struct {
+	Model    solanago.PublicKey `json:"model"`
+	Proposal solanago.PublicKey `json:"proposal"`
+	Proposer solanago.PublicKey `json:"proposer"`
+}
+
+func (obj ProposalCancelled) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Model`:
+	err = encoder.Encode(obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Serialize `Proposal`:
+	err = encoder.Encode(obj.Proposal)
+	if err != nil {
+		return errors.NewField("Proposal", err)
+	}
+	// Serialize `Proposer`:
+	err = encoder.Encode(obj.Proposer)
+	if err != nil {
+		return errors.NewField("Proposer", err)
+	}
+	return nil
+}
+
+func (obj ProposalCancelled) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding ProposalCancelled: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *ProposalCancelled) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Model`:
+	err = decoder.Decode(&obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Deserialize `Proposal`:
+	err = decoder.Decode(&obj.Proposal)
+	if err != nil {
+		return errors.NewField("Proposal", err)
+	}
+	// Deserialize `Proposer`:
+	err = decoder.Decode(&obj.Proposer)
+	if err != nil {
+		return errors.NewField("Proposer", err)
+	}
+	return nil
+}
+
+func (obj *ProposalCancelled) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling ProposalCancelled: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalProposalCancelled(buf []byte) (*ProposalCancelled, error) {
+	obj := new(ProposalCancelled)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+type ProposalCreated struct {
+	Model             solanago.PublicKey `json:"model"`
+	Proposal          solanago.PublicKey `json:"proposal"`
+	Index             uint64             `json:"index"`
+	Proposer          solanago.PublicKey `json:"proposer"`
+	Action            ProposalAction     `json:"action"`
+	ContentHash       [32]uint8          `json:"contentHash"`
+	Uri               string             `json:"uri"`
+	VotingEnds        int64              `json:"votingEnds"`
+	CirculatingSupply uint64             `json:"circulatingSupply"`
+	QuorumBps         uint16             `json:"quorumBps"`
+	ThresholdBps      uint16             `json:"thresholdBps"`
+}
+
+func (obj ProposalCreated) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Model`:
+	err = encoder.Encode(obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Serialize `Proposal`:
+	err = encoder.Encode(obj.Proposal)
+	if err != nil {
+		return errors.NewField("Proposal", err)
+	}
+	// Serialize `Index`:
+	err = encoder.Encode(obj.Index)
+	if err != nil {
+		return errors.NewField("Index", err)
+	}
+	// Serialize `Proposer`:
+	err = encoder.Encode(obj.Proposer)
+	if err != nil {
+		return errors.NewField("Proposer", err)
+	}
+	// Serialize `Action`:
+	{
+		err := EncodeProposalAction(encoder, obj.Action)
+		if err != nil {
+			return errors.NewField("Action", err)
+		}
+	}
+	// Serialize `ContentHash`:
+	err = encoder.Encode(obj.ContentHash)
+	if err != nil {
+		return errors.NewField("ContentHash", err)
+	}
+	// Serialize `Uri`:
+	err = encoder.Encode(obj.Uri)
+	if err != nil {
+		return errors.NewField("Uri", err)
+	}
+	// Serialize `VotingEnds`:
+	err = encoder.Encode(obj.VotingEnds)
+	if err != nil {
+		return errors.NewField("VotingEnds", err)
+	}
+	// Serialize `CirculatingSupply`:
+	err = encoder.Encode(obj.CirculatingSupply)
+	if err != nil {
+		return errors.NewField("CirculatingSupply", err)
+	}
+	// Serialize `QuorumBps`:
+	err = encoder.Encode(obj.QuorumBps)
+	if err != nil {
+		return errors.NewField("QuorumBps", err)
+	}
+	// Serialize `ThresholdBps`:
+	err = encoder.Encode(obj.ThresholdBps)
+	if err != nil {
+		return errors.NewField("ThresholdBps", err)
+	}
+	return nil
+}
+
+func (obj ProposalCreated) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding ProposalCreated: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *ProposalCreated) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Model`:
+	err = decoder.Decode(&obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Deserialize `Proposal`:
+	err = decoder.Decode(&obj.Proposal)
+	if err != nil {
+		return errors.NewField("Proposal", err)
+	}
+	// Deserialize `Index`:
+	err = decoder.Decode(&obj.Index)
+	if err != nil {
+		return errors.NewField("Index", err)
+	}
+	// Deserialize `Proposer`:
+	err = decoder.Decode(&obj.Proposer)
+	if err != nil {
+		return errors.NewField("Proposer", err)
+	}
+	// Deserialize `Action`:
+	{
+		var err error
+		obj.Action, err = DecodeProposalAction(decoder)
+		if err != nil {
+			return err
+		}
+	}
+	// Deserialize `ContentHash`:
+	err = decoder.Decode(&obj.ContentHash)
+	if err != nil {
+		return errors.NewField("ContentHash", err)
+	}
+	// Deserialize `Uri`:
+	err = decoder.Decode(&obj.Uri)
+	if err != nil {
+		return errors.NewField("Uri", err)
+	}
+	// Deserialize `VotingEnds`:
+	err = decoder.Decode(&obj.VotingEnds)
+	if err != nil {
+		return errors.NewField("VotingEnds", err)
+	}
+	// Deserialize `CirculatingSupply`:
+	err = decoder.Decode(&obj.CirculatingSupply)
+	if err != nil {
+		return errors.NewField("CirculatingSupply", err)
+	}
+	// Deserialize `QuorumBps`:
+	err = decoder.Decode(&obj.QuorumBps)
+	if err != nil {
+		return errors.NewField("QuorumBps", err)
+	}
+	// Deserialize `ThresholdBps`:
+	err = decoder.Decode(&obj.ThresholdBps)
+	if err != nil {
+		return errors.NewField("ThresholdBps", err)
+	}
+	return nil
+}
+
+func (obj *ProposalCreated) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling ProposalCreated: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalProposalCreated(buf []byte) (*ProposalCreated, error) {
+	obj := new(ProposalCreated)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+type ProposalExecuted struct {
+	Model      solanago.PublicKey `json:"model"`
+	Proposal   solanago.PublicKey `json:"proposal"`
+	Action     ProposalAction     `json:"action"`
+	ExecutedAt int64              `json:"executedAt"`
+
+	// For a price change: when the new price applies.
+	EffectiveAt int64 `json:"effectiveAt"`
+}
+
+func (obj ProposalExecuted) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Model`:
+	err = encoder.Encode(obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Serialize `Proposal`:
+	err = encoder.Encode(obj.Proposal)
+	if err != nil {
+		return errors.NewField("Proposal", err)
+	}
+	// Serialize `Action`:
+	{
+		err := EncodeProposalAction(encoder, obj.Action)
+		if err != nil {
+			return errors.NewField("Action", err)
+		}
+	}
+	// Serialize `ExecutedAt`:
+	err = encoder.Encode(obj.ExecutedAt)
+	if err != nil {
+		return errors.NewField("ExecutedAt", err)
+	}
+	// Serialize `EffectiveAt`:
+	err = encoder.Encode(obj.EffectiveAt)
+	if err != nil {
+		return errors.NewField("EffectiveAt", err)
+	}
+	return nil
+}
+
+func (obj ProposalExecuted) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding ProposalExecuted: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *ProposalExecuted) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Model`:
+	err = decoder.Decode(&obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Deserialize `Proposal`:
+	err = decoder.Decode(&obj.Proposal)
+	if err != nil {
+		return errors.NewField("Proposal", err)
+	}
+	// Deserialize `Action`:
+	{
+		var err error
+		obj.Action, err = DecodeProposalAction(decoder)
+		if err != nil {
+			return err
+		}
+	}
+	// Deserialize `ExecutedAt`:
+	err = decoder.Decode(&obj.ExecutedAt)
+	if err != nil {
+		return errors.NewField("ExecutedAt", err)
+	}
+	// Deserialize `EffectiveAt`:
+	err = decoder.Decode(&obj.EffectiveAt)
+	if err != nil {
+		return errors.NewField("EffectiveAt", err)
+	}
+	return nil
+}
+
+func (obj *ProposalExecuted) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling ProposalExecuted: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalProposalExecuted(buf []byte) (*ProposalExecuted, error) {
+	obj := new(ProposalExecuted)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// A proposal's voting closed: `state` is `Passed` or `Failed`.
+type ProposalFinalized struct {
+	Model        solanago.PublicKey `json:"model"`
+	Proposal     solanago.PublicKey `json:"proposal"`
+	State        ProposalState      `json:"state"`
+	QuorumMet    bool               `json:"quorumMet"`
+	ThresholdMet bool               `json:"thresholdMet"`
+
+	// Finalised before `voting_ends` because the outcome could no longer change.
+	Early             bool   `json:"early"`
+	Yes               uint64 `json:"yes"`
+	No                uint64 `json:"no"`
+	Abstain           uint64 `json:"abstain"`
+	CirculatingSupply uint64 `json:"circulatingSupply"`
+	ExecuteAfter      int64  `json:"executeAfter"`
+}
+
+func (obj ProposalFinalized) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Model`:
+	err = encoder.Encode(obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Serialize `Proposal`:
+	err = encoder.Encode(obj.Proposal)
+	if err != nil {
+		return errors.NewField("Proposal", err)
+	}
+	// Serialize `State`:
+	err = encoder.Encode(obj.State)
+	if err != nil {
+		return errors.NewField("State", err)
+	}
+	// Serialize `QuorumMet`:
+	err = encoder.Encode(obj.QuorumMet)
+	if err != nil {
+		return errors.NewField("QuorumMet", err)
+	}
+	// Serialize `ThresholdMet`:
+	err = encoder.Encode(obj.ThresholdMet)
+	if err != nil {
+		return errors.NewField("ThresholdMet", err)
+	}
+	// Serialize `Early`:
+	err = encoder.Encode(obj.Early)
+	if err != nil {
+		return errors.NewField("Early", err)
+	}
+	// Serialize `Yes`:
+	err = encoder.Encode(obj.Yes)
+	if err != nil {
+		return errors.NewField("Yes", err)
+	}
+	// Serialize `No`:
+	err = encoder.Encode(obj.No)
+	if err != nil {
+		return errors.NewField("No", err)
+	}
+	// Serialize `Abstain`:
+	err = encoder.Encode(obj.Abstain)
+	if err != nil {
+		return errors.NewField("Abstain", err)
+	}
+	// Serialize `CirculatingSupply`:
+	err = encoder.Encode(obj.CirculatingSupply)
+	if err != nil {
+		return errors.NewField("CirculatingSupply", err)
+	}
+	// Serialize `ExecuteAfter`:
+	err = encoder.Encode(obj.ExecuteAfter)
+	if err != nil {
+		return errors.NewField("ExecuteAfter", err)
+	}
+	return nil
+}
+
+func (obj ProposalFinalized) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding ProposalFinalized: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *ProposalFinalized) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Model`:
+	err = decoder.Decode(&obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Deserialize `Proposal`:
+	err = decoder.Decode(&obj.Proposal)
+	if err != nil {
+		return errors.NewField("Proposal", err)
+	}
+	// Deserialize `State`:
+	err = decoder.Decode(&obj.State)
+	if err != nil {
+		return errors.NewField("State", err)
+	}
+	// Deserialize `QuorumMet`:
+	err = decoder.Decode(&obj.QuorumMet)
+	if err != nil {
+		return errors.NewField("QuorumMet", err)
+	}
+	// Deserialize `ThresholdMet`:
+	err = decoder.Decode(&obj.ThresholdMet)
+	if err != nil {
+		return errors.NewField("ThresholdMet", err)
+	}
+	// Deserialize `Early`:
+	err = decoder.Decode(&obj.Early)
+	if err != nil {
+		return errors.NewField("Early", err)
+	}
+	// Deserialize `Yes`:
+	err = decoder.Decode(&obj.Yes)
+	if err != nil {
+		return errors.NewField("Yes", err)
+	}
+	// Deserialize `No`:
+	err = decoder.Decode(&obj.No)
+	if err != nil {
+		return errors.NewField("No", err)
+	}
+	// Deserialize `Abstain`:
+	err = decoder.Decode(&obj.Abstain)
+	if err != nil {
+		return errors.NewField("Abstain", err)
+	}
+	// Deserialize `CirculatingSupply`:
+	err = decoder.Decode(&obj.CirculatingSupply)
+	if err != nil {
+		return errors.NewField("CirculatingSupply", err)
+	}
+	// Deserialize `ExecuteAfter`:
+	err = decoder.Decode(&obj.ExecuteAfter)
+	if err != nil {
+		return errors.NewField("ExecuteAfter", err)
+	}
+	return nil
+}
+
+func (obj *ProposalFinalized) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling ProposalFinalized: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalProposalFinalized(buf []byte) (*ProposalFinalized, error) {
+	obj := new(ProposalFinalized)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// Where a proposal is in its life.
+type ProposalState binary.BorshEnum
+
+const (
+	ProposalState_Voting ProposalState = iota
+	ProposalState_Passed
+	ProposalState_Failed
+	ProposalState_Executed
+	ProposalState_Cancelled
+)
+
+func (value ProposalState) String() string {
+	switch value {
+	case ProposalState_Voting:
+		return "Voting"
+	case ProposalState_Passed:
+		return "Passed"
+	case ProposalState_Failed:
+		return "Failed"
+	case ProposalState_Executed:
+		return "Executed"
+	case ProposalState_Cancelled:
+		return "Cancelled"
+	default:
+		return ""
+	}
 }
 
 // The protocol's configuration. One per deployment, at [`seeds::PROTOCOL`](super::seeds::PROTOCOL).
@@ -2780,13 +4490,17 @@ func UnmarshalRefunded(buf []byte) (*Refunded, error) {
 	return obj, nil
 }
 
+// Revenue entered a model (`deposit_revenue`; swap fees report in `Swapped`).
 type RevenueDeposited struct {
 	Model        solanago.PublicKey `json:"model"`
 	Payer        solanago.PublicKey `json:"payer"`
 	Amount       uint64             `json:"amount"`
 	ToDepositors uint64             `json:"toDepositors"`
 	ToTreasury   uint64             `json:"toTreasury"`
-	AccPerShare  binary.Uint128     `json:"accPerShare"`
+
+	// The accumulator after the deposit, and the earning MT it was shared over.
+	AccPerShare binary.Uint128 `json:"accPerShare"`
+	EarningMt   uint64         `json:"earningMt"`
 }
 
 func (obj RevenueDeposited) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
@@ -2819,6 +4533,11 @@ func (obj RevenueDeposited) MarshalWithEncoder(encoder *binary.Encoder) (err err
 	err = encoder.Encode(obj.AccPerShare)
 	if err != nil {
 		return errors.NewField("AccPerShare", err)
+	}
+	// Serialize `EarningMt`:
+	err = encoder.Encode(obj.EarningMt)
+	if err != nil {
+		return errors.NewField("EarningMt", err)
 	}
 	return nil
 }
@@ -2864,6 +4583,11 @@ func (obj *RevenueDeposited) UnmarshalWithDecoder(decoder *binary.Decoder) (err 
 	if err != nil {
 		return errors.NewField("AccPerShare", err)
 	}
+	// Deserialize `EarningMt`:
+	err = decoder.Decode(&obj.EarningMt)
+	if err != nil {
+		return errors.NewField("EarningMt", err)
+	}
 	return nil
 }
 
@@ -2893,12 +4617,28 @@ type RevenueState struct {
 	// Native base units per deposited MT base unit, scaled by [`ACC_SCALE`].
 	AccPerShare binary.Uint128 `json:"accPerShare"`
 
-	// MT base units deposited in voter records.
+	// MT base units deposited in voter records that earn revenue (their
+	// warm-up is over): the accumulator's denominator. MT still warming is
+	// in `warming`; voting power counts both.
 	TotalDeposited uint64 `json:"totalDeposited"`
 
 	// Lifetime revenue received, and the part routed to the treasury.
 	TotalRevenue    uint64 `json:"totalRevenue"`
 	TreasuryRevenue uint64 `json:"treasuryRevenue"`
+
+	// MT base units deposited in voter records and still warming up.
+	Warming uint64 `json:"warming"`
+
+	// How long a deposit warms up before it earns (see `state::revenue`).
+	// Set to the voting period at launch; governance may change it.
+	WarmupSecs int64 `json:"warmupSecs"`
+
+	// Lifetime revenue credited to depositors (paid into the revenue vault).
+	DepositorsRevenue uint64 `json:"depositorsRevenue"`
+
+	// Lifetime rewards paid out of the revenue vault. The vault holds at
+	// least `depositors_revenue - rewards_claimed`.
+	RewardsClaimed uint64 `json:"rewardsClaimed"`
 }
 
 func (obj RevenueState) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
@@ -2926,6 +4666,26 @@ func (obj RevenueState) MarshalWithEncoder(encoder *binary.Encoder) (err error) 
 	err = encoder.Encode(obj.TreasuryRevenue)
 	if err != nil {
 		return errors.NewField("TreasuryRevenue", err)
+	}
+	// Serialize `Warming`:
+	err = encoder.Encode(obj.Warming)
+	if err != nil {
+		return errors.NewField("Warming", err)
+	}
+	// Serialize `WarmupSecs`:
+	err = encoder.Encode(obj.WarmupSecs)
+	if err != nil {
+		return errors.NewField("WarmupSecs", err)
+	}
+	// Serialize `DepositorsRevenue`:
+	err = encoder.Encode(obj.DepositorsRevenue)
+	if err != nil {
+		return errors.NewField("DepositorsRevenue", err)
+	}
+	// Serialize `RewardsClaimed`:
+	err = encoder.Encode(obj.RewardsClaimed)
+	if err != nil {
+		return errors.NewField("RewardsClaimed", err)
 	}
 	return nil
 }
@@ -2966,6 +4726,26 @@ func (obj *RevenueState) UnmarshalWithDecoder(decoder *binary.Decoder) (err erro
 	if err != nil {
 		return errors.NewField("TreasuryRevenue", err)
 	}
+	// Deserialize `Warming`:
+	err = decoder.Decode(&obj.Warming)
+	if err != nil {
+		return errors.NewField("Warming", err)
+	}
+	// Deserialize `WarmupSecs`:
+	err = decoder.Decode(&obj.WarmupSecs)
+	if err != nil {
+		return errors.NewField("WarmupSecs", err)
+	}
+	// Deserialize `DepositorsRevenue`:
+	err = decoder.Decode(&obj.DepositorsRevenue)
+	if err != nil {
+		return errors.NewField("DepositorsRevenue", err)
+	}
+	// Deserialize `RewardsClaimed`:
+	err = decoder.Decode(&obj.RewardsClaimed)
+	if err != nil {
+		return errors.NewField("RewardsClaimed", err)
+	}
 	return nil
 }
 
@@ -2979,6 +4759,110 @@ func (obj *RevenueState) Unmarshal(buf []byte) error {
 
 func UnmarshalRevenueState(buf []byte) (*RevenueState, error) {
 	obj := new(RevenueState)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+type RewardsClaimed struct {
+	Model        solanago.PublicKey `json:"model"`
+	Owner        solanago.PublicKey `json:"owner"`
+	Voter        solanago.PublicKey `json:"voter"`
+	Destination  solanago.PublicKey `json:"destination"`
+	Amount       uint64             `json:"amount"`
+	ClaimedTotal uint64             `json:"claimedTotal"`
+}
+
+func (obj RewardsClaimed) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Model`:
+	err = encoder.Encode(obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Serialize `Owner`:
+	err = encoder.Encode(obj.Owner)
+	if err != nil {
+		return errors.NewField("Owner", err)
+	}
+	// Serialize `Voter`:
+	err = encoder.Encode(obj.Voter)
+	if err != nil {
+		return errors.NewField("Voter", err)
+	}
+	// Serialize `Destination`:
+	err = encoder.Encode(obj.Destination)
+	if err != nil {
+		return errors.NewField("Destination", err)
+	}
+	// Serialize `Amount`:
+	err = encoder.Encode(obj.Amount)
+	if err != nil {
+		return errors.NewField("Amount", err)
+	}
+	// Serialize `ClaimedTotal`:
+	err = encoder.Encode(obj.ClaimedTotal)
+	if err != nil {
+		return errors.NewField("ClaimedTotal", err)
+	}
+	return nil
+}
+
+func (obj RewardsClaimed) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding RewardsClaimed: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *RewardsClaimed) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Model`:
+	err = decoder.Decode(&obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Deserialize `Owner`:
+	err = decoder.Decode(&obj.Owner)
+	if err != nil {
+		return errors.NewField("Owner", err)
+	}
+	// Deserialize `Voter`:
+	err = decoder.Decode(&obj.Voter)
+	if err != nil {
+		return errors.NewField("Voter", err)
+	}
+	// Deserialize `Destination`:
+	err = decoder.Decode(&obj.Destination)
+	if err != nil {
+		return errors.NewField("Destination", err)
+	}
+	// Deserialize `Amount`:
+	err = decoder.Decode(&obj.Amount)
+	if err != nil {
+		return errors.NewField("Amount", err)
+	}
+	// Deserialize `ClaimedTotal`:
+	err = decoder.Decode(&obj.ClaimedTotal)
+	if err != nil {
+		return errors.NewField("ClaimedTotal", err)
+	}
+	return nil
+}
+
+func (obj *RewardsClaimed) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling RewardsClaimed: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalRewardsClaimed(buf []byte) (*RewardsClaimed, error) {
+	obj := new(RewardsClaimed)
 	err := obj.Unmarshal(buf)
 	if err != nil {
 		return nil, err
@@ -3098,6 +4982,263 @@ func (obj *SupplySplit) Unmarshal(buf []byte) error {
 
 func UnmarshalSupplySplit(buf []byte) (*SupplySplit, error) {
 	obj := new(SupplySplit)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+type SwapArgs struct {
+	Side SwapSide `json:"side"`
+
+	// What the trader pays: native base units for a buy, MT base units for a sell.
+	AmountIn uint64 `json:"amountIn"`
+
+	// Fewest base units to receive (MT for a buy, native for a sell); the
+	// swap fails with `SlippageExceeded` below it.
+	MinOut uint64 `json:"minOut"`
+}
+
+func (obj SwapArgs) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Side`:
+	err = encoder.Encode(obj.Side)
+	if err != nil {
+		return errors.NewField("Side", err)
+	}
+	// Serialize `AmountIn`:
+	err = encoder.Encode(obj.AmountIn)
+	if err != nil {
+		return errors.NewField("AmountIn", err)
+	}
+	// Serialize `MinOut`:
+	err = encoder.Encode(obj.MinOut)
+	if err != nil {
+		return errors.NewField("MinOut", err)
+	}
+	return nil
+}
+
+func (obj SwapArgs) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding SwapArgs: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *SwapArgs) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Side`:
+	err = decoder.Decode(&obj.Side)
+	if err != nil {
+		return errors.NewField("Side", err)
+	}
+	// Deserialize `AmountIn`:
+	err = decoder.Decode(&obj.AmountIn)
+	if err != nil {
+		return errors.NewField("AmountIn", err)
+	}
+	// Deserialize `MinOut`:
+	err = decoder.Decode(&obj.MinOut)
+	if err != nil {
+		return errors.NewField("MinOut", err)
+	}
+	return nil
+}
+
+func (obj *SwapArgs) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling SwapArgs: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalSwapArgs(buf []byte) (*SwapArgs, error) {
+	obj := new(SwapArgs)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// Which way a swap goes.
+type SwapSide binary.BorshEnum
+
+const (
+	SwapSide_Buy SwapSide = iota
+	SwapSide_Sell
+)
+
+func (value SwapSide) String() string {
+	switch value {
+	case SwapSide_Buy:
+		return "Buy"
+	case SwapSide_Sell:
+		return "Sell"
+	default:
+		return ""
+	}
+}
+
+type Swapped struct {
+	Model     solanago.PublicKey `json:"model"`
+	Trader    solanago.PublicKey `json:"trader"`
+	Side      SwapSide           `json:"side"`
+	AmountIn  uint64             `json:"amountIn"`
+	AmountOut uint64             `json:"amountOut"`
+
+	// Native base units: the whole fee, the protocol's part, and the
+	// model's part split like revenue (to depositors / to the treasury).
+	Fee           uint64 `json:"fee"`
+	ProtocolFee   uint64 `json:"protocolFee"`
+	ToDepositors  uint64 `json:"toDepositors"`
+	ToTreasury    uint64 `json:"toTreasury"`
+	ReserveMt     uint64 `json:"reserveMt"`
+	ReserveNative uint64 `json:"reserveNative"`
+}
+
+func (obj Swapped) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Model`:
+	err = encoder.Encode(obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Serialize `Trader`:
+	err = encoder.Encode(obj.Trader)
+	if err != nil {
+		return errors.NewField("Trader", err)
+	}
+	// Serialize `Side`:
+	err = encoder.Encode(obj.Side)
+	if err != nil {
+		return errors.NewField("Side", err)
+	}
+	// Serialize `AmountIn`:
+	err = encoder.Encode(obj.AmountIn)
+	if err != nil {
+		return errors.NewField("AmountIn", err)
+	}
+	// Serialize `AmountOut`:
+	err = encoder.Encode(obj.AmountOut)
+	if err != nil {
+		return errors.NewField("AmountOut", err)
+	}
+	// Serialize `Fee`:
+	err = encoder.Encode(obj.Fee)
+	if err != nil {
+		return errors.NewField("Fee", err)
+	}
+	// Serialize `ProtocolFee`:
+	err = encoder.Encode(obj.ProtocolFee)
+	if err != nil {
+		return errors.NewField("ProtocolFee", err)
+	}
+	// Serialize `ToDepositors`:
+	err = encoder.Encode(obj.ToDepositors)
+	if err != nil {
+		return errors.NewField("ToDepositors", err)
+	}
+	// Serialize `ToTreasury`:
+	err = encoder.Encode(obj.ToTreasury)
+	if err != nil {
+		return errors.NewField("ToTreasury", err)
+	}
+	// Serialize `ReserveMt`:
+	err = encoder.Encode(obj.ReserveMt)
+	if err != nil {
+		return errors.NewField("ReserveMt", err)
+	}
+	// Serialize `ReserveNative`:
+	err = encoder.Encode(obj.ReserveNative)
+	if err != nil {
+		return errors.NewField("ReserveNative", err)
+	}
+	return nil
+}
+
+func (obj Swapped) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding Swapped: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *Swapped) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Model`:
+	err = decoder.Decode(&obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Deserialize `Trader`:
+	err = decoder.Decode(&obj.Trader)
+	if err != nil {
+		return errors.NewField("Trader", err)
+	}
+	// Deserialize `Side`:
+	err = decoder.Decode(&obj.Side)
+	if err != nil {
+		return errors.NewField("Side", err)
+	}
+	// Deserialize `AmountIn`:
+	err = decoder.Decode(&obj.AmountIn)
+	if err != nil {
+		return errors.NewField("AmountIn", err)
+	}
+	// Deserialize `AmountOut`:
+	err = decoder.Decode(&obj.AmountOut)
+	if err != nil {
+		return errors.NewField("AmountOut", err)
+	}
+	// Deserialize `Fee`:
+	err = decoder.Decode(&obj.Fee)
+	if err != nil {
+		return errors.NewField("Fee", err)
+	}
+	// Deserialize `ProtocolFee`:
+	err = decoder.Decode(&obj.ProtocolFee)
+	if err != nil {
+		return errors.NewField("ProtocolFee", err)
+	}
+	// Deserialize `ToDepositors`:
+	err = decoder.Decode(&obj.ToDepositors)
+	if err != nil {
+		return errors.NewField("ToDepositors", err)
+	}
+	// Deserialize `ToTreasury`:
+	err = decoder.Decode(&obj.ToTreasury)
+	if err != nil {
+		return errors.NewField("ToTreasury", err)
+	}
+	// Deserialize `ReserveMt`:
+	err = decoder.Decode(&obj.ReserveMt)
+	if err != nil {
+		return errors.NewField("ReserveMt", err)
+	}
+	// Deserialize `ReserveNative`:
+	err = decoder.Decode(&obj.ReserveNative)
+	if err != nil {
+		return errors.NewField("ReserveNative", err)
+	}
+	return nil
+}
+
+func (obj *Swapped) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling Swapped: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalSwapped(buf []byte) (*Swapped, error) {
+	obj := new(Swapped)
 	err := obj.Unmarshal(buf)
 	if err != nil {
 		return nil, err
@@ -3383,6 +5524,9 @@ type VaultBumps struct {
 	Creator         uint8 `json:"creator"`
 	Liquidity       uint8 `json:"liquidity"`
 	Rewards         uint8 `json:"rewards"`
+
+	// Set by the first `deposit_mt`, which creates the deposit vault.
+	Deposit uint8 `json:"deposit"`
 }
 
 func (obj VaultBumps) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
@@ -3425,6 +5569,11 @@ func (obj VaultBumps) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
 	err = encoder.Encode(obj.Rewards)
 	if err != nil {
 		return errors.NewField("Rewards", err)
+	}
+	// Serialize `Deposit`:
+	err = encoder.Encode(obj.Deposit)
+	if err != nil {
+		return errors.NewField("Deposit", err)
 	}
 	return nil
 }
@@ -3479,6 +5628,11 @@ func (obj *VaultBumps) UnmarshalWithDecoder(decoder *binary.Decoder) (err error)
 	err = decoder.Decode(&obj.Rewards)
 	if err != nil {
 		return errors.NewField("Rewards", err)
+	}
+	// Deserialize `Deposit`:
+	err = decoder.Decode(&obj.Deposit)
+	if err != nil {
+		return errors.NewField("Deposit", err)
 	}
 	return nil
 }
@@ -3744,6 +5898,555 @@ func (obj *VestingTerms) Unmarshal(buf []byte) error {
 
 func UnmarshalVestingTerms(buf []byte) (*VestingTerms, error) {
 	obj := new(VestingTerms)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+type VoteCast struct {
+	Model    solanago.PublicKey `json:"model"`
+	Proposal solanago.PublicKey `json:"proposal"`
+	Voter    solanago.PublicKey `json:"voter"`
+	Owner    solanago.PublicKey `json:"owner"`
+	Choice   VoteChoice         `json:"choice"`
+	Weight   uint64             `json:"weight"`
+	Yes      uint64             `json:"yes"`
+	No       uint64             `json:"no"`
+	Abstain  uint64             `json:"abstain"`
+}
+
+func (obj VoteCast) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Model`:
+	err = encoder.Encode(obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Serialize `Proposal`:
+	err = encoder.Encode(obj.Proposal)
+	if err != nil {
+		return errors.NewField("Proposal", err)
+	}
+	// Serialize `Voter`:
+	err = encoder.Encode(obj.Voter)
+	if err != nil {
+		return errors.NewField("Voter", err)
+	}
+	// Serialize `Owner`:
+	err = encoder.Encode(obj.Owner)
+	if err != nil {
+		return errors.NewField("Owner", err)
+	}
+	// Serialize `Choice`:
+	err = encoder.Encode(obj.Choice)
+	if err != nil {
+		return errors.NewField("Choice", err)
+	}
+	// Serialize `Weight`:
+	err = encoder.Encode(obj.Weight)
+	if err != nil {
+		return errors.NewField("Weight", err)
+	}
+	// Serialize `Yes`:
+	err = encoder.Encode(obj.Yes)
+	if err != nil {
+		return errors.NewField("Yes", err)
+	}
+	// Serialize `No`:
+	err = encoder.Encode(obj.No)
+	if err != nil {
+		return errors.NewField("No", err)
+	}
+	// Serialize `Abstain`:
+	err = encoder.Encode(obj.Abstain)
+	if err != nil {
+		return errors.NewField("Abstain", err)
+	}
+	return nil
+}
+
+func (obj VoteCast) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding VoteCast: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *VoteCast) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Model`:
+	err = decoder.Decode(&obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Deserialize `Proposal`:
+	err = decoder.Decode(&obj.Proposal)
+	if err != nil {
+		return errors.NewField("Proposal", err)
+	}
+	// Deserialize `Voter`:
+	err = decoder.Decode(&obj.Voter)
+	if err != nil {
+		return errors.NewField("Voter", err)
+	}
+	// Deserialize `Owner`:
+	err = decoder.Decode(&obj.Owner)
+	if err != nil {
+		return errors.NewField("Owner", err)
+	}
+	// Deserialize `Choice`:
+	err = decoder.Decode(&obj.Choice)
+	if err != nil {
+		return errors.NewField("Choice", err)
+	}
+	// Deserialize `Weight`:
+	err = decoder.Decode(&obj.Weight)
+	if err != nil {
+		return errors.NewField("Weight", err)
+	}
+	// Deserialize `Yes`:
+	err = decoder.Decode(&obj.Yes)
+	if err != nil {
+		return errors.NewField("Yes", err)
+	}
+	// Deserialize `No`:
+	err = decoder.Decode(&obj.No)
+	if err != nil {
+		return errors.NewField("No", err)
+	}
+	// Deserialize `Abstain`:
+	err = decoder.Decode(&obj.Abstain)
+	if err != nil {
+		return errors.NewField("Abstain", err)
+	}
+	return nil
+}
+
+func (obj *VoteCast) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling VoteCast: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalVoteCast(buf []byte) (*VoteCast, error) {
+	obj := new(VoteCast)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// How a voter voted.
+type VoteChoice binary.BorshEnum
+
+const (
+	VoteChoice_Yes VoteChoice = iota
+	VoteChoice_No
+	VoteChoice_Abstain
+)
+
+func (value VoteChoice) String() string {
+	switch value {
+	case VoteChoice_Yes:
+		return "Yes"
+	case VoteChoice_No:
+		return "No"
+	case VoteChoice_Abstain:
+		return "Abstain"
+	default:
+		return ""
+	}
+}
+
+// One voter's vote on one proposal, at [`seeds::VOTE`](super::seeds::VOTE) +
+// proposal + voter record. Its existence with `weight > 0` is what stops a
+// second vote; it is never closed.
+type VoteRecord struct {
+	Proposal solanago.PublicKey `json:"proposal"`
+
+	// The `Voter` record (not the wallet) that voted.
+	Voter  solanago.PublicKey `json:"voter"`
+	Choice VoteChoice         `json:"choice"`
+
+	// MT base units counted: the voter's whole deposit when voting.
+	Weight  uint64 `json:"weight"`
+	VotedAt int64  `json:"votedAt"`
+	Bump    uint8  `json:"bump"`
+}
+
+func (obj VoteRecord) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Proposal`:
+	err = encoder.Encode(obj.Proposal)
+	if err != nil {
+		return errors.NewField("Proposal", err)
+	}
+	// Serialize `Voter`:
+	err = encoder.Encode(obj.Voter)
+	if err != nil {
+		return errors.NewField("Voter", err)
+	}
+	// Serialize `Choice`:
+	err = encoder.Encode(obj.Choice)
+	if err != nil {
+		return errors.NewField("Choice", err)
+	}
+	// Serialize `Weight`:
+	err = encoder.Encode(obj.Weight)
+	if err != nil {
+		return errors.NewField("Weight", err)
+	}
+	// Serialize `VotedAt`:
+	err = encoder.Encode(obj.VotedAt)
+	if err != nil {
+		return errors.NewField("VotedAt", err)
+	}
+	// Serialize `Bump`:
+	err = encoder.Encode(obj.Bump)
+	if err != nil {
+		return errors.NewField("Bump", err)
+	}
+	return nil
+}
+
+func (obj VoteRecord) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding VoteRecord: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *VoteRecord) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Proposal`:
+	err = decoder.Decode(&obj.Proposal)
+	if err != nil {
+		return errors.NewField("Proposal", err)
+	}
+	// Deserialize `Voter`:
+	err = decoder.Decode(&obj.Voter)
+	if err != nil {
+		return errors.NewField("Voter", err)
+	}
+	// Deserialize `Choice`:
+	err = decoder.Decode(&obj.Choice)
+	if err != nil {
+		return errors.NewField("Choice", err)
+	}
+	// Deserialize `Weight`:
+	err = decoder.Decode(&obj.Weight)
+	if err != nil {
+		return errors.NewField("Weight", err)
+	}
+	// Deserialize `VotedAt`:
+	err = decoder.Decode(&obj.VotedAt)
+	if err != nil {
+		return errors.NewField("VotedAt", err)
+	}
+	// Deserialize `Bump`:
+	err = decoder.Decode(&obj.Bump)
+	if err != nil {
+		return errors.NewField("Bump", err)
+	}
+	return nil
+}
+
+func (obj *VoteRecord) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling VoteRecord: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalVoteRecord(buf []byte) (*VoteRecord, error) {
+	obj := new(VoteRecord)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// One wallet's MT deposit in one model, at
+// [`seeds::VOTER`](super::seeds::VOTER) + model + owner: its voting power,
+// its vote lock and its share of the model's revenue.
+//
+// Every MT in `deposited` votes. Revenue is earned only by the part that
+// has finished its warm-up (`deposited - warming`): a deposit warms up for
+// the model's `revenue.warmup_secs` and starts earning at the voter's first
+// checkpoint at or after `warm_at` (any deposit, withdrawal or claim of the
+// owner, or a `checkpoint_voter` by anyone). See [`RevenueState`](super::RevenueState).
+type Voter struct {
+	Model solanago.PublicKey `json:"model"`
+	Owner solanago.PublicKey `json:"owner"`
+
+	// MT base units deposited: the voting power.
+	Deposited uint64 `json:"deposited"`
+
+	// Part of `deposited` still warming up (earns nothing yet).
+	Warming uint64 `json:"warming"`
+
+	// When `warming` may start earning (inclusive).
+	WarmAt int64 `json:"warmAt"`
+
+	// No withdrawal before this: the end of the latest voting window this
+	// record voted or proposed in.
+	LockedUntil int64 `json:"lockedUntil"`
+
+	// The model's `acc_per_share` when this record's rewards were last settled.
+	RewardCheckpoint binary.Uint128 `json:"rewardCheckpoint"`
+
+	// Rewards settled and not yet claimed, native base units.
+	RewardsOwed uint64 `json:"rewardsOwed"`
+
+	// Rewards paid out so far, native base units.
+	RewardsClaimed uint64 `json:"rewardsClaimed"`
+	Bump           uint8  `json:"bump"`
+}
+
+func (obj Voter) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Model`:
+	err = encoder.Encode(obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Serialize `Owner`:
+	err = encoder.Encode(obj.Owner)
+	if err != nil {
+		return errors.NewField("Owner", err)
+	}
+	// Serialize `Deposited`:
+	err = encoder.Encode(obj.Deposited)
+	if err != nil {
+		return errors.NewField("Deposited", err)
+	}
+	// Serialize `Warming`:
+	err = encoder.Encode(obj.Warming)
+	if err != nil {
+		return errors.NewField("Warming", err)
+	}
+	// Serialize `WarmAt`:
+	err = encoder.Encode(obj.WarmAt)
+	if err != nil {
+		return errors.NewField("WarmAt", err)
+	}
+	// Serialize `LockedUntil`:
+	err = encoder.Encode(obj.LockedUntil)
+	if err != nil {
+		return errors.NewField("LockedUntil", err)
+	}
+	// Serialize `RewardCheckpoint`:
+	err = encoder.Encode(obj.RewardCheckpoint)
+	if err != nil {
+		return errors.NewField("RewardCheckpoint", err)
+	}
+	// Serialize `RewardsOwed`:
+	err = encoder.Encode(obj.RewardsOwed)
+	if err != nil {
+		return errors.NewField("RewardsOwed", err)
+	}
+	// Serialize `RewardsClaimed`:
+	err = encoder.Encode(obj.RewardsClaimed)
+	if err != nil {
+		return errors.NewField("RewardsClaimed", err)
+	}
+	// Serialize `Bump`:
+	err = encoder.Encode(obj.Bump)
+	if err != nil {
+		return errors.NewField("Bump", err)
+	}
+	return nil
+}
+
+func (obj Voter) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding Voter: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *Voter) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Model`:
+	err = decoder.Decode(&obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Deserialize `Owner`:
+	err = decoder.Decode(&obj.Owner)
+	if err != nil {
+		return errors.NewField("Owner", err)
+	}
+	// Deserialize `Deposited`:
+	err = decoder.Decode(&obj.Deposited)
+	if err != nil {
+		return errors.NewField("Deposited", err)
+	}
+	// Deserialize `Warming`:
+	err = decoder.Decode(&obj.Warming)
+	if err != nil {
+		return errors.NewField("Warming", err)
+	}
+	// Deserialize `WarmAt`:
+	err = decoder.Decode(&obj.WarmAt)
+	if err != nil {
+		return errors.NewField("WarmAt", err)
+	}
+	// Deserialize `LockedUntil`:
+	err = decoder.Decode(&obj.LockedUntil)
+	if err != nil {
+		return errors.NewField("LockedUntil", err)
+	}
+	// Deserialize `RewardCheckpoint`:
+	err = decoder.Decode(&obj.RewardCheckpoint)
+	if err != nil {
+		return errors.NewField("RewardCheckpoint", err)
+	}
+	// Deserialize `RewardsOwed`:
+	err = decoder.Decode(&obj.RewardsOwed)
+	if err != nil {
+		return errors.NewField("RewardsOwed", err)
+	}
+	// Deserialize `RewardsClaimed`:
+	err = decoder.Decode(&obj.RewardsClaimed)
+	if err != nil {
+		return errors.NewField("RewardsClaimed", err)
+	}
+	// Deserialize `Bump`:
+	err = decoder.Decode(&obj.Bump)
+	if err != nil {
+		return errors.NewField("Bump", err)
+	}
+	return nil
+}
+
+func (obj *Voter) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling Voter: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalVoter(buf []byte) (*Voter, error) {
+	obj := new(Voter)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// A voter record's rewards were settled (and warmed-up MT activated).
+type VoterCheckpointed struct {
+	Model solanago.PublicKey `json:"model"`
+	Voter solanago.PublicKey `json:"voter"`
+
+	// MT that started earning at this checkpoint.
+	Activated   uint64 `json:"activated"`
+	Earning     uint64 `json:"earning"`
+	Warming     uint64 `json:"warming"`
+	RewardsOwed uint64 `json:"rewardsOwed"`
+}
+
+func (obj VoterCheckpointed) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Model`:
+	err = encoder.Encode(obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Serialize `Voter`:
+	err = encoder.Encode(obj.Voter)
+	if err != nil {
+		return errors.NewField("Voter", err)
+	}
+	// Serialize `Activated`:
+	err = encoder.Encode(obj.Activated)
+	if err != nil {
+		return errors.NewField("Activated", err)
+	}
+	// Serialize `Earning`:
+	err = encoder.Encode(obj.Earning)
+	if err != nil {
+		return errors.NewField("Earning", err)
+	}
+	// Serialize `Warming`:
+	err = encoder.Encode(obj.Warming)
+	if err != nil {
+		return errors.NewField("Warming", err)
+	}
+	// Serialize `RewardsOwed`:
+	err = encoder.Encode(obj.RewardsOwed)
+	if err != nil {
+		return errors.NewField("RewardsOwed", err)
+	}
+	return nil
+}
+
+func (obj VoterCheckpointed) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding VoterCheckpointed: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *VoterCheckpointed) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Model`:
+	err = decoder.Decode(&obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Deserialize `Voter`:
+	err = decoder.Decode(&obj.Voter)
+	if err != nil {
+		return errors.NewField("Voter", err)
+	}
+	// Deserialize `Activated`:
+	err = decoder.Decode(&obj.Activated)
+	if err != nil {
+		return errors.NewField("Activated", err)
+	}
+	// Deserialize `Earning`:
+	err = decoder.Decode(&obj.Earning)
+	if err != nil {
+		return errors.NewField("Earning", err)
+	}
+	// Deserialize `Warming`:
+	err = decoder.Decode(&obj.Warming)
+	if err != nil {
+		return errors.NewField("Warming", err)
+	}
+	// Deserialize `RewardsOwed`:
+	err = decoder.Decode(&obj.RewardsOwed)
+	if err != nil {
+		return errors.NewField("RewardsOwed", err)
+	}
+	return nil
+}
+
+func (obj *VoterCheckpointed) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling VoterCheckpointed: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalVoterCheckpointed(buf []byte) (*VoterCheckpointed, error) {
+	obj := new(VoterCheckpointed)
 	err := obj.Unmarshal(buf)
 	if err != nil {
 		return nil, err

@@ -108,4 +108,66 @@ pub enum TreasuryError {
     WrongNativeMint,
     #[msg("That is not this model's MT mint.")]
     WrongMtMint,
+
+    // Governance: deposits.
+    #[msg("The amount is more MT than this voter record holds.")]
+    InsufficientDeposit,
+    #[msg("These MT are locked until the latest proposal this record voted on (or proposed) stops taking votes; withdraw after that.")]
+    DepositLocked,
+
+    // Governance: proposals.
+    #[msg("Creating a proposal needs at least the model's minimum MT deposited in your voter record.")]
+    BelowProposalThreshold,
+    #[msg("A time period is longer than governance may set (365 days).")]
+    PeriodTooLong,
+    #[msg("A transfer proposal needs its destination token account, and only a transfer takes one.")]
+    DestinationRequired,
+    #[msg("The destination account is not the one the proposal names.")]
+    WrongDestination,
+    #[msg("The destination account holds another token than the transfer sends.")]
+    WrongDestinationMint,
+    #[msg("A signal proposal needs a content hash and a URI.")]
+    MissingContent,
+    #[msg("The proposal is not open for votes (finalised, executed or cancelled).")]
+    ProposalNotVoting,
+    #[msg("Voting on this proposal has ended; finalise it.")]
+    VotingEnded,
+    #[msg("Voting is still open and the outcome can still change; finalise after the voting period.")]
+    VotingNotOver,
+    #[msg("This voter record has already voted on this proposal.")]
+    AlreadyVoted,
+    #[msg("This voter record holds no MT: deposit MT to vote.")]
+    NoVotingPower,
+    #[msg("Only a passed proposal can be executed (this one failed, was cancelled or is still being voted on).")]
+    ProposalNotPassed,
+    #[msg("This proposal has already been executed.")]
+    ProposalAlreadyExecuted,
+    #[msg("The proposal's hold-up period has not passed yet.")]
+    HoldUpNotOver,
+    #[msg("Only the proposer may cancel a proposal.")]
+    NotProposer,
+    #[msg("The proposal already has votes and can no longer be cancelled.")]
+    ProposalHasVotes,
+    #[msg("The model's treasury does not hold enough for this transfer.")]
+    TreasuryInsufficient,
+    #[msg("That proposal belongs to another model.")]
+    WrongProposalModel,
+
+    // Revenue.
+    #[msg("There are no rewards to claim yet.")]
+    NothingToClaim,
+
+    // Market.
+    #[msg("The model's market is not open yet (open_market seeds it once the raise has succeeded).")]
+    MarketNotOpen,
+    #[msg("The model's market is already open.")]
+    MarketAlreadyOpen,
+    #[msg("The model has no liquidity to seed a market with (its liquidity allocation or native share is zero).")]
+    NoLiquidity,
+    #[msg("The swap would pay less than your minimum (the price moved); quote again.")]
+    SlippageExceeded,
+    #[msg("The swap is too small: it would pay out nothing.")]
+    SwapTooSmall,
+    #[msg("The swap would decrease the pool's invariant.")]
+    PoolInvariant,
 }

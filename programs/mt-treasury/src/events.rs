@@ -1,7 +1,7 @@
 //! Events, emitted with `emit_cpi!` so they reach indexers as inner-instruction data.
 use anchor_lang::prelude::*;
 
-use crate::state::{GovernanceRules, Stage, SupplySplit};
+use crate::state::{GovernanceRules, ProposalAction, ProposalState, Stage, SupplySplit, SwapSide, VoteChoice};
 
 #[event]
 pub struct ProtocolInitialized {
@@ -15,6 +15,7 @@ pub struct ProtocolInitialized {
     pub min_period_secs: i64,
 }
 
+/// Revenue entered a model (`deposit_revenue`; swap fees report in `Swapped`).
 #[event]
 pub struct RevenueDeposited {
     pub model: Pubkey,
@@ -22,7 +23,9 @@ pub struct RevenueDeposited {
     pub amount: u64,
     pub to_depositors: u64,
     pub to_treasury: u64,
+    /// The accumulator after the deposit, and the earning MT it was shared over.
     pub acc_per_share: u128,
+    pub earning_mt: u64,
 }
 
 /// The protocol's settings after an `update_protocol`.
@@ -154,4 +157,136 @@ pub struct VestedClaimed {
     /// Claimed so far, including this claim, and the creator's whole allocation.
     pub claimed_total: u64,
     pub allocation: u64,
+}
+
+/// MT went into a voter record. Amounts after the deposit.
+#[event]
+pub struct MtDeposited {
+    pub model: Pubkey,
+    pub owner: Pubkey,
+    pub voter: Pubkey,
+    pub amount: u64,
+    pub deposited: u64,
+    pub warming: u64,
+    /// When the warming MT can start earning.
+    pub warm_at: i64,
+}
+
+/// MT came out of a voter record. Amounts after the withdrawal.
+#[event]
+pub struct MtWithdrawn {
+    pub model: Pubkey,
+    pub owner: Pubkey,
+    pub voter: Pubkey,
+    pub destination: Pubkey,
+    pub amount: u64,
+    pub deposited: u64,
+}
+
+/// A voter record's rewards were settled (and warmed-up MT activated).
+#[event]
+pub struct VoterCheckpointed {
+    pub model: Pubkey,
+    pub voter: Pubkey,
+    /// MT that started earning at this checkpoint.
+    pub activated: u64,
+    pub earning: u64,
+    pub warming: u64,
+    pub rewards_owed: u64,
+}
+
+#[event]
+pub struct RewardsClaimed {
+    pub model: Pubkey,
+    pub owner: Pubkey,
+    pub voter: Pubkey,
+    pub destination: Pubkey,
+    pub amount: u64,
+    pub claimed_total: u64,
+}
+
+#[event]
+pub struct ProposalCreated {
+    pub model: Pubkey,
+    pub proposal: Pubkey,
+    pub index: u64,
+    pub proposer: Pubkey,
+    pub action: ProposalAction,
+    pub content_hash: [u8; 32],
+    pub uri: String,
+    pub voting_ends: i64,
+    pub circulating_supply: u64,
+    pub quorum_bps: u16,
+    pub threshold_bps: u16,
+}
+
+#[event]
+pub struct VoteCast {
+    pub model: Pubkey,
+    pub proposal: Pubkey,
+    pub voter: Pubkey,
+    pub owner: Pubkey,
+    pub choice: VoteChoice,
+    pub weight: u64,
+    pub yes: u64,
+    pub no: u64,
+    pub abstain: u64,
+}
+
+/// A proposal's voting closed: `state` is `Passed` or `Failed`.
+#[event]
+pub struct ProposalFinalized {
+    pub model: Pubkey,
+    pub proposal: Pubkey,
+    pub state: ProposalState,
+    pub quorum_met: bool,
+    pub threshold_met: bool,
+    /// Finalised before `voting_ends` because the outcome could no longer change.
+    pub early: bool,
+    pub yes: u64,
+    pub no: u64,
+    pub abstain: u64,
+    pub circulating_supply: u64,
+    pub execute_after: i64,
+}
+
+#[event]
+pub struct ProposalExecuted {
+    pub model: Pubkey,
+    pub proposal: Pubkey,
+    pub action: ProposalAction,
+    pub executed_at: i64,
+    /// For a price change: when the new price applies.
+    pub effective_at: i64,
+}
+
+#[event]
+pub struct ProposalCancelled {
+    pub model: Pubkey,
+    pub proposal: Pubkey,
+    pub proposer: Pubkey,
+}
+
+#[event]
+pub struct MarketOpened {
+    pub model: Pubkey,
+    pub reserve_mt: u64,
+    pub reserve_native: u64,
+}
+
+#[event]
+pub struct Swapped {
+    pub model: Pubkey,
+    pub trader: Pubkey,
+    pub side: SwapSide,
+    pub amount_in: u64,
+    pub amount_out: u64,
+    /// Native base units: the whole fee, the protocol's part, and the
+    /// model's part split like revenue (to depositors / to the treasury).
+    pub fee: u64,
+    pub protocol_fee: u64,
+    pub to_depositors: u64,
+    pub to_treasury: u64,
+    pub reserve_mt: u64,
+    pub reserve_native: u64,
 }

@@ -19,8 +19,10 @@ pub mod events;
 pub mod instructions;
 pub mod math;
 pub mod state;
+pub mod vault;
 
 pub use instructions::*;
+use state::VoteChoice;
 
 declare_id!("6ehw9YdXPyTwGMH8Ubyq9D2NeZCKoAy5WQMXsWKp1zfB");
 
@@ -84,5 +86,60 @@ pub mod mt_treasury {
     /// reward accumulator, the rest to the model treasury.
     pub fn deposit_revenue(ctx: Context<DepositRevenue>, amount: u64) -> Result<()> {
         DepositRevenue::deposit_revenue(ctx, amount)
+    }
+
+    /// Deposits MT into the owner's voter record: it votes at once and earns revenue after its warm-up.
+    pub fn deposit_mt(ctx: Context<DepositMt>, amount: u64) -> Result<()> {
+        DepositMt::deposit_mt(ctx, amount)
+    }
+
+    /// Takes MT out of the owner's voter record, unless a vote or proposal still locks it.
+    pub fn withdraw_mt(ctx: Context<WithdrawMt>, amount: u64) -> Result<()> {
+        WithdrawMt::withdraw_mt(ctx, amount)
+    }
+
+    /// Settles a voter record's rewards and starts its warmed-up MT earning; anyone may call it.
+    pub fn checkpoint_voter(ctx: Context<CheckpointVoter>) -> Result<()> {
+        CheckpointVoter::checkpoint_voter(ctx)
+    }
+
+    /// Pays the owner the revenue their deposited MT has earned.
+    pub fn claim_rewards(ctx: Context<ClaimRewards>) -> Result<()> {
+        ClaimRewards::claim_rewards(ctx)
+    }
+
+    /// Opens a proposal (treasury transfer, rule or price change, or signal) for a vote.
+    pub fn create_proposal(ctx: Context<CreateProposal>, args: CreateProposalArgs) -> Result<()> {
+        CreateProposal::create_proposal(ctx, args)
+    }
+
+    /// Votes yes, no or abstain with all of the owner's deposited MT, once per proposal.
+    pub fn cast_vote(ctx: Context<CastVote>, choice: VoteChoice) -> Result<()> {
+        CastVote::cast_vote(ctx, choice)
+    }
+
+    /// Closes a proposal's voting (after its end, or once the outcome is certain): passed or failed. Anyone.
+    pub fn finalize_proposal(ctx: Context<FinalizeProposal>) -> Result<()> {
+        FinalizeProposal::finalize_proposal(ctx)
+    }
+
+    /// Carries out a passed proposal after its hold-up period, once. Anyone.
+    pub fn execute_proposal(ctx: Context<ExecuteProposal>) -> Result<()> {
+        ExecuteProposal::execute_proposal(ctx)
+    }
+
+    /// Withdraws a proposal nobody has voted on yet. Proposer only.
+    pub fn cancel_proposal(ctx: Context<CancelProposal>) -> Result<()> {
+        CancelProposal::cancel_proposal(ctx)
+    }
+
+    /// Seeds the model's constant-product market with its locked liquidity, once the raise succeeded. Anyone.
+    pub fn open_market(ctx: Context<OpenMarket>) -> Result<()> {
+        OpenMarket::open_market(ctx)
+    }
+
+    /// Buys MT with native tokens or sells MT for them, with a minimum to receive.
+    pub fn swap(ctx: Context<Swap>, args: SwapArgs) -> Result<()> {
+        Swap::swap(ctx, args)
     }
 }

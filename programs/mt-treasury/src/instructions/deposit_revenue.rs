@@ -1,15 +1,21 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{self, Mint, TokenAccount, TokenInterface, TransferChecked};
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use crate::errors::TreasuryError;
 use crate::events::RevenueDeposited;
-use crate::math::bps_floor;
-use crate::state::{seeds, Model, Protocol, Stage, ACC_SCALE};
+use crate::state::{seeds, Model, Protocol, Stage};
+use crate::vault::pay_from_signer;
 
-/// Revenue enters a model only through here: from anyone (a sponsor, a
-/// swap fee, or the inference meter by CPI). The depositors' share is
-/// credited to the reward-per-share accumulator; the rest goes to the
-/// model's treasury. With nothing deposited, all of it goes to the treasury.
+/// Revenue enters a model only through here: from anyone (a sponsor, or the
+/// inference meter by CPI) — swap fees take the same internal path
+/// (`RevenueState::credit`). The depositors' share (`depositor_share_bps`,
+/// rounded down) goes to the revenue vault and raises the reward-per-share
+/// accumulator over earning MT; the rest goes to the model's treasury. With
+/// no MT earning (nothing deposited, or all of it still warming up), all of
+/// it goes to the treasury. See `state::revenue`.
+///
+/// The inference meter calls this by CPI with exactly these arguments and
+/// accounts: they are part of its interface.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct DepositRevenue<'info> {
@@ -32,7 +38,7 @@ pub struct DepositRevenue<'info> {
     #[account(
         mut,
         seeds = [seeds::REVENUE_VAULT, model.key().as_ref()],
-        bump,
+        bump = model.vault_bumps.revenue,
         token::mint = native_mint,
         token::authority = model,
         token::token_program = token_program,
@@ -42,7 +48,7 @@ pub struct DepositRevenue<'info> {
     #[account(
         mut,
         seeds = [seeds::TREASURY_VAULT, model.key().as_ref()],
-        bump,
+        bump = model.vault_bumps.treasury,
         token::mint = native_mint,
         token::authority = model,
         token::token_program = token_program,
@@ -54,64 +60,36 @@ pub struct DepositRevenue<'info> {
     pub token_program: Interface<'info, TokenInterface>,
 }
 
-impl<'info> DepositRevenue<'info> {
+impl DepositRevenue<'_> {
     fn validate(&self, amount: u64) -> Result<()> {
         require!(amount > 0, TreasuryError::ZeroAmount);
         require!(self.model.stage == Stage::Active, TreasuryError::ModelNotActive);
         Ok(())
     }
 
-    fn transfer(&self, to: AccountInfo<'info>, amount: u64) -> Result<()> {
-        if amount == 0 {
-            return Ok(());
-        }
-        token_interface::transfer_checked(
-            CpiContext::new(
-                self.token_program.key(),
-                TransferChecked {
-                    from: self.source.to_account_info(),
-                    mint: self.native_mint.to_account_info(),
-                    to,
-                    authority: self.payer.to_account_info(),
-                },
-            ),
-            amount,
-            self.native_mint.decimals,
-        )
-    }
-}
-
-impl DepositRevenue<'_> {
     #[access_control(ctx.accounts.validate(amount))]
     pub fn deposit_revenue(ctx: Context<Self>, amount: u64) -> Result<()> {
-        let accounts = &ctx.accounts;
-        let revenue = accounts.model.revenue;
-        let to_depositors = if revenue.total_deposited == 0 { 0 } else { bps_floor(amount, revenue.depositor_share_bps)? };
-        let to_treasury = amount.checked_sub(to_depositors).ok_or(TreasuryError::MathOverflow)?;
-        accounts.transfer(accounts.revenue_vault.to_account_info(), to_depositors)?;
-        accounts.transfer(accounts.treasury_vault.to_account_info(), to_treasury)?;
+        let split = ctx.accounts.model.revenue.credit(amount)?;
+        let a = &ctx.accounts;
+        let (program, payer, source, mint, decimals) = (
+            a.token_program.to_account_info(),
+            a.payer.to_account_info(),
+            a.source.to_account_info(),
+            a.native_mint.to_account_info(),
+            a.native_mint.decimals,
+        );
+        pay_from_signer(&program, payer.clone(), source.clone(), mint.clone(), a.revenue_vault.to_account_info(), split.to_depositors, decimals)?;
+        pay_from_signer(&program, payer, source, mint, a.treasury_vault.to_account_info(), split.to_treasury, decimals)?;
 
-        let model = &mut ctx.accounts.model;
-        if to_depositors > 0 {
-            // Rounds down: the remainder stays in the vault as dust, never owed twice.
-            let increment = (to_depositors as u128)
-                .checked_mul(ACC_SCALE)
-                .ok_or(TreasuryError::MathOverflow)?
-                / model.revenue.total_deposited as u128;
-            model.revenue.acc_per_share = model.revenue.acc_per_share.checked_add(increment).ok_or(TreasuryError::MathOverflow)?;
-        }
-        model.revenue.total_revenue = model.revenue.total_revenue.checked_add(amount).ok_or(TreasuryError::MathOverflow)?;
-        model.revenue.treasury_revenue =
-            model.revenue.treasury_revenue.checked_add(to_treasury).ok_or(TreasuryError::MathOverflow)?;
-        let model_key = model.key();
-        let acc_per_share = model.revenue.acc_per_share;
+        let model = &ctx.accounts.model;
         emit_cpi!(RevenueDeposited {
-            model: model_key,
+            model: model.key(),
             payer: ctx.accounts.payer.key(),
             amount,
-            to_depositors,
-            to_treasury,
-            acc_per_share,
+            to_depositors: split.to_depositors,
+            to_treasury: split.to_treasury,
+            acc_per_share: model.revenue.acc_per_share,
+            earning_mt: model.revenue.total_deposited,
         });
         Ok(())
     }

@@ -165,11 +165,17 @@ impl LaunchModel<'_> {
                 total_deposited: 0,
                 total_revenue: 0,
                 treasury_revenue: 0,
+                warming: 0,
+                // Deposits warm up for one voting period (see `state::revenue`).
+                warmup_secs: args.governance.voting_period_secs,
+                depositors_revenue: 0,
+                rewards_claimed: 0,
             },
             proposal_count: 0,
             bump: ctx.bumps.model,
             mint_bump: 0,
             vault_bumps: VaultBumps::default(),
+            market: Market::default(),
         });
 
         emit_cpi!(ModelLaunched {

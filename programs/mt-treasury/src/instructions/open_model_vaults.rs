@@ -86,6 +86,7 @@ impl OpenModelVaults<'_> {
             creator: b.creator_vault,
             liquidity: b.liquidity_vault,
             rewards: b.rewards_vault,
+            deposit: 0,
         };
         let raise_vault = ctx.accounts.raise_vault.key();
         let model = &mut ctx.accounts.model;

@@ -1,5 +1,6 @@
 use anchor_lang::prelude::*;
 
+use super::Market;
 use crate::errors::TreasuryError;
 use crate::math::{mul_div_ceil, mul_div_floor};
 
@@ -239,6 +240,19 @@ pub struct QueryPricing {
 }
 
 impl QueryPricing {
+    /// Schedules a new price from `effective_at` (> `now`). The price in
+    /// force at `now` becomes the previous price, so every run served before
+    /// `effective_at` keeps paying what was in force when it was served; a
+    /// change still pending at `now` is replaced without ever taking effect.
+    pub fn schedule(&mut self, input_per_1k: u64, output_per_1k: u64, now: i64, effective_at: i64) {
+        let (in_force_input, in_force_output) = self.at(now);
+        self.previous_input_per_1k = in_force_input;
+        self.previous_output_per_1k = in_force_output;
+        self.input_per_1k = input_per_1k;
+        self.output_per_1k = output_per_1k;
+        self.effective_at = effective_at;
+    }
+
     /// The (input, output) price per 1 000 tokens for runs served at `served_at`.
     pub fn at(&self, served_at: i64) -> (u64, u64) {
         if served_at >= self.effective_at {
@@ -257,11 +271,23 @@ pub struct RevenueState {
     pub depositor_share_bps: u16,
     /// Native base units per deposited MT base unit, scaled by [`ACC_SCALE`].
     pub acc_per_share: u128,
-    /// MT base units deposited in voter records.
+    /// MT base units deposited in voter records that earn revenue (their
+    /// warm-up is over): the accumulator's denominator. MT still warming is
+    /// in `warming`; voting power counts both.
     pub total_deposited: u64,
     /// Lifetime revenue received, and the part routed to the treasury.
     pub total_revenue: u64,
     pub treasury_revenue: u64,
+    /// MT base units deposited in voter records and still warming up.
+    pub warming: u64,
+    /// How long a deposit warms up before it earns (see `state::revenue`).
+    /// Set to the voting period at launch; governance may change it.
+    pub warmup_secs: i64,
+    /// Lifetime revenue credited to depositors (paid into the revenue vault).
+    pub depositors_revenue: u64,
+    /// Lifetime rewards paid out of the revenue vault. The vault holds at
+    /// least `depositors_revenue - rewards_claimed`.
+    pub rewards_claimed: u64,
 }
 
 /// Scale of [`RevenueState::acc_per_share`].
@@ -285,6 +311,8 @@ pub struct Model {
     pub bump: u8,
     pub mint_bump: u8,
     pub vault_bumps: VaultBumps,
+    /// The constant-product market, once `open_market` seeded it.
+    pub market: Market,
 }
 
 /// Canonical bumps of the model's vaults, stored when they are opened.
@@ -298,6 +326,8 @@ pub struct VaultBumps {
     pub creator: u8,
     pub liquidity: u8,
     pub rewards: u8,
+    /// Set by the first `deposit_mt`, which creates the deposit vault.
+    pub deposit: u8,
 }
 
 impl Model {

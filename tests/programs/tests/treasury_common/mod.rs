@@ -52,6 +52,8 @@ pub struct ModelKeys {
     pub creator_vault: Pubkey,
     pub liquidity: Pubkey,
     pub rewards: Pubkey,
+    /// Voters' MT (stage 3; created by the first deposit_mt).
+    pub deposit: Pubkey,
 }
 
 impl ModelKeys {
@@ -69,6 +71,7 @@ impl ModelKeys {
             creator_vault: vault_pda(seeds::CREATOR_VAULT, &model),
             liquidity: vault_pda(seeds::LIQUIDITY_VAULT, &model),
             rewards: vault_pda(seeds::REWARDS_VAULT, &model),
+            deposit: vault_pda(seeds::DEPOSIT_VAULT, &model),
         }
     }
 }
@@ -475,4 +478,427 @@ pub fn look_alike_native(f: &mut Fixture, owner: &Pubkey, amount: u64) -> (Pubke
     let mint = f.h.create_mint(&admin, 6, program);
     let ata = f.h.mint_to(&admin, &mint, owner, amount, program);
     (mint, ata)
+}
+
+// ---------------------------------------------------------------- stage 3
+
+use mt_treasury::state::{Proposal, ProposalAction, SwapSide, VoteChoice, VoteRecord, Voter};
+
+pub fn voter_pda(model: &Pubkey, owner: &Pubkey) -> Pubkey {
+    pda(&[seeds::VOTER, model.as_ref(), owner.as_ref()])
+}
+pub fn proposal_pda(model: &Pubkey, index: u64) -> Pubkey {
+    pda(&[seeds::PROPOSAL, model.as_ref(), &index.to_le_bytes()])
+}
+pub fn vote_pda(proposal: &Pubkey, voter: &Pubkey) -> Pubkey {
+    pda(&[seeds::VOTE, proposal.as_ref(), voter.as_ref()])
+}
+
+/// An active model: its raise succeeded and every holder claimed their MT
+/// into their associated MT account.
+pub struct Active {
+    pub f: Fixture,
+    pub creator: Keypair,
+    pub keys: ModelKeys,
+    pub holders: Vec<Keypair>,
+}
+
+impl Active {
+    /// Default terms; holder i pays `contributions[i]` native base units
+    /// (2 native per MT) and claims; the raise finalises at its end.
+    /// With [30 000, 20 000, 10 000] NATIVE: 15 000, 10 000 and 5 000 MT,
+    /// 30 000 MT circulating (100 000 − creator 20 000 − liquidity 20 000 −
+    /// rewards 10 000 + 20 000 unsold).
+    pub fn new(contributions: &[u64]) -> Self {
+        let mut f = Fixture::new();
+        let (creator, keys, _) = f.launch();
+        f.warp_to_start(&keys);
+        let mut holders = Vec::new();
+        for &amount in contributions {
+            let w = f.wallet(amount + 1_000 * NATIVE);
+            f.contribute(&w, &keys, amount).expect("contribute");
+            holders.push(w);
+        }
+        f.warp_to_end(&keys);
+        let payer = holders[0].insecure_clone();
+        f.finalize(&payer, &keys).expect("finalize");
+        for w in &holders {
+            f.claim_mt(w, &keys).expect("claim_mt");
+        }
+        Active { f, creator, keys, holders }
+    }
+
+    /// Three holders with 15 000, 10 000 and 5 000 MT.
+    pub fn standard() -> Self {
+        Self::new(&[30_000 * NATIVE, 20_000 * NATIVE, 10_000 * NATIVE])
+    }
+
+    pub fn mt_ata(&self, owner: &Pubkey) -> Pubkey {
+        associated_token_address(owner, &self.keys.mt_mint, &TOKEN_2022)
+    }
+
+    pub fn native_ata(&self, owner: &Pubkey) -> Pubkey {
+        self.f.native_ata(owner)
+    }
+
+    pub fn model(&self) -> Model {
+        self.f.model(&self.keys)
+    }
+
+    pub fn voter(&self, owner: &Pubkey) -> Voter {
+        self.f.h.account(&voter_pda(&self.keys.model, owner))
+    }
+
+    pub fn proposal(&self, index: u64) -> Proposal {
+        self.f.h.account(&proposal_pda(&self.keys.model, index))
+    }
+
+    pub fn vote_record(&self, index: u64, owner: &Pubkey) -> VoteRecord {
+        let proposal = proposal_pda(&self.keys.model, index);
+        self.f.h.account(&vote_pda(&proposal, &voter_pda(&self.keys.model, owner)))
+    }
+
+    pub fn now(&self) -> i64 {
+        self.f.now()
+    }
+
+    pub fn warp(&mut self, to: i64) {
+        self.f.h.warp_to(to);
+    }
+
+    pub fn exec(&mut self, ix: Instruction, signers: &[&Keypair]) -> TxResult {
+        self.f.h.execute(&[ix], signers)
+    }
+
+    // ---- deposits and rewards ----
+
+    pub fn deposit_mt_accounts(&self, owner: &Pubkey) -> mt_treasury::accounts::DepositMt {
+        mt_treasury::accounts::DepositMt {
+            owner: *owner,
+            model: self.keys.model,
+            voter: voter_pda(&self.keys.model, owner),
+            source: self.mt_ata(owner),
+            deposit_vault: self.keys.deposit,
+            mt_mint: self.keys.mt_mint,
+            mt_token_program: TOKEN_2022,
+            system_program: anchor_lang::system_program::ID,
+            event_authority: event_authority(&PROGRAM),
+            program: PROGRAM,
+        }
+    }
+
+    pub fn deposit_mt_ix(&self, accounts: mt_treasury::accounts::DepositMt, amount: u64) -> Instruction {
+        Harness::ix(PROGRAM, accounts, mt_treasury::instruction::DepositMt { amount })
+    }
+
+    pub fn deposit_mt(&mut self, owner: &Keypair, amount: u64) -> TxResult {
+        let ix = self.deposit_mt_ix(self.deposit_mt_accounts(&owner.pubkey()), amount);
+        self.exec(ix, &[owner])
+    }
+
+    pub fn withdraw_mt_accounts(&self, owner: &Pubkey) -> mt_treasury::accounts::WithdrawMt {
+        mt_treasury::accounts::WithdrawMt {
+            owner: *owner,
+            model: self.keys.model,
+            voter: voter_pda(&self.keys.model, owner),
+            deposit_vault: self.keys.deposit,
+            destination: self.mt_ata(owner),
+            mt_mint: self.keys.mt_mint,
+            mt_token_program: TOKEN_2022,
+            event_authority: event_authority(&PROGRAM),
+            program: PROGRAM,
+        }
+    }
+
+    pub fn withdraw_mt_ix(&self, accounts: mt_treasury::accounts::WithdrawMt, amount: u64) -> Instruction {
+        Harness::ix(PROGRAM, accounts, mt_treasury::instruction::WithdrawMt { amount })
+    }
+
+    pub fn withdraw_mt(&mut self, owner: &Keypair, amount: u64) -> TxResult {
+        let ix = self.withdraw_mt_ix(self.withdraw_mt_accounts(&owner.pubkey()), amount);
+        self.exec(ix, &[owner])
+    }
+
+    pub fn checkpoint_accounts(&self, owner: &Pubkey) -> mt_treasury::accounts::CheckpointVoter {
+        mt_treasury::accounts::CheckpointVoter {
+            model: self.keys.model,
+            voter: voter_pda(&self.keys.model, owner),
+            event_authority: event_authority(&PROGRAM),
+            program: PROGRAM,
+        }
+    }
+
+    pub fn checkpoint_ix(&self, accounts: mt_treasury::accounts::CheckpointVoter) -> Instruction {
+        Harness::ix(PROGRAM, accounts, mt_treasury::instruction::CheckpointVoter {})
+    }
+
+    /// Checkpoints `owner`'s record, paid by `payer` (anyone may).
+    pub fn checkpoint(&mut self, payer: &Keypair, owner: &Pubkey) -> TxResult {
+        let ix = self.checkpoint_ix(self.checkpoint_accounts(owner));
+        self.exec(ix, &[payer])
+    }
+
+    pub fn claim_rewards_accounts(&self, owner: &Pubkey) -> mt_treasury::accounts::ClaimRewards {
+        mt_treasury::accounts::ClaimRewards {
+            owner: *owner,
+            protocol: protocol_pda(),
+            native_mint: self.f.native_mint,
+            model: self.keys.model,
+            voter: voter_pda(&self.keys.model, owner),
+            revenue_vault: self.keys.revenue,
+            destination: self.native_ata(owner),
+            native_token_program: self.f.native_program,
+            event_authority: event_authority(&PROGRAM),
+            program: PROGRAM,
+        }
+    }
+
+    pub fn claim_rewards_ix(&self, accounts: mt_treasury::accounts::ClaimRewards) -> Instruction {
+        Harness::ix(PROGRAM, accounts, mt_treasury::instruction::ClaimRewards {})
+    }
+
+    pub fn claim_rewards(&mut self, owner: &Keypair) -> TxResult {
+        let ix = self.claim_rewards_ix(self.claim_rewards_accounts(&owner.pubkey()));
+        self.exec(ix, &[owner])
+    }
+
+    pub fn deposit_revenue_accounts(&self, payer: &Pubkey) -> mt_treasury::accounts::DepositRevenue {
+        mt_treasury::accounts::DepositRevenue {
+            payer: *payer,
+            protocol: protocol_pda(),
+            model: self.keys.model,
+            source: self.native_ata(payer),
+            revenue_vault: self.keys.revenue,
+            treasury_vault: self.keys.treasury,
+            native_mint: self.f.native_mint,
+            token_program: self.f.native_program,
+            event_authority: event_authority(&PROGRAM),
+            program: PROGRAM,
+        }
+    }
+
+    pub fn deposit_revenue_ix(&self, accounts: mt_treasury::accounts::DepositRevenue, amount: u64) -> Instruction {
+        Harness::ix(PROGRAM, accounts, mt_treasury::instruction::DepositRevenue { amount })
+    }
+
+    pub fn deposit_revenue(&mut self, payer: &Keypair, amount: u64) -> TxResult {
+        let ix = self.deposit_revenue_ix(self.deposit_revenue_accounts(&payer.pubkey()), amount);
+        self.exec(ix, &[payer])
+    }
+
+    /// Moves the clock past the model's warm-up and checkpoints `owners`, so
+    /// their deposits earn.
+    pub fn warm_up(&mut self, owners: &[&Keypair]) {
+        let warmup = self.model().revenue.warmup_secs;
+        let to = self.now() + warmup;
+        self.warp(to);
+        for o in owners {
+            self.checkpoint(o, &o.pubkey()).expect("checkpoint");
+        }
+    }
+
+    // ---- proposals ----
+
+    pub fn create_proposal_accounts(&self, proposer: &Pubkey, destination: Option<Pubkey>) -> mt_treasury::accounts::CreateProposal {
+        let index = self.model().proposal_count;
+        mt_treasury::accounts::CreateProposal {
+            proposer: *proposer,
+            protocol: protocol_pda(),
+            model: self.keys.model,
+            voter: voter_pda(&self.keys.model, proposer),
+            proposal: proposal_pda(&self.keys.model, index),
+            sale_vault: self.keys.sale,
+            creator_vault: self.keys.creator_vault,
+            liquidity_vault: self.keys.liquidity,
+            rewards_vault: self.keys.rewards,
+            destination,
+            system_program: anchor_lang::system_program::ID,
+            event_authority: event_authority(&PROGRAM),
+            program: PROGRAM,
+        }
+    }
+
+    pub fn create_proposal_ix(&self, accounts: mt_treasury::accounts::CreateProposal, args: CreateProposalArgs) -> Instruction {
+        Harness::ix(PROGRAM, accounts, mt_treasury::instruction::CreateProposal { args })
+    }
+
+    /// Proposes `action` (its destination, if a transfer, is passed).
+    pub fn propose_tx(&mut self, proposer: &Keypair, action: ProposalAction) -> TxResult {
+        let ix = self.create_proposal_ix(self.create_proposal_accounts(&proposer.pubkey(), destination_of(&action)), args_for(action));
+        self.exec(ix, &[proposer])
+    }
+
+    /// Proposes `action`; returns the proposal's index.
+    pub fn propose(&mut self, proposer: &Keypair, action: ProposalAction) -> Result<u64, Failure> {
+        let index = self.model().proposal_count;
+        self.propose_tx(proposer, action).map(|_| index)
+    }
+
+    pub fn cast_vote_accounts(&self, owner: &Pubkey, index: u64) -> mt_treasury::accounts::CastVote {
+        let proposal = proposal_pda(&self.keys.model, index);
+        let voter = voter_pda(&self.keys.model, owner);
+        mt_treasury::accounts::CastVote {
+            owner: *owner,
+            model: self.keys.model,
+            proposal,
+            voter,
+            vote_record: vote_pda(&proposal, &voter),
+            system_program: anchor_lang::system_program::ID,
+            event_authority: event_authority(&PROGRAM),
+            program: PROGRAM,
+        }
+    }
+
+    pub fn cast_vote_ix(&self, accounts: mt_treasury::accounts::CastVote, choice: VoteChoice) -> Instruction {
+        Harness::ix(PROGRAM, accounts, mt_treasury::instruction::CastVote { choice })
+    }
+
+    pub fn vote(&mut self, owner: &Keypair, index: u64, choice: VoteChoice) -> TxResult {
+        let ix = self.cast_vote_ix(self.cast_vote_accounts(&owner.pubkey(), index), choice);
+        self.exec(ix, &[owner])
+    }
+
+    pub fn finalize_proposal_accounts(&self, index: u64) -> mt_treasury::accounts::FinalizeProposal {
+        mt_treasury::accounts::FinalizeProposal {
+            model: self.keys.model,
+            proposal: proposal_pda(&self.keys.model, index),
+            event_authority: event_authority(&PROGRAM),
+            program: PROGRAM,
+        }
+    }
+
+    pub fn finalize_proposal_ix(&self, accounts: mt_treasury::accounts::FinalizeProposal) -> Instruction {
+        Harness::ix(PROGRAM, accounts, mt_treasury::instruction::FinalizeProposal {})
+    }
+
+    pub fn finalize_proposal(&mut self, payer: &Keypair, index: u64) -> TxResult {
+        let ix = self.finalize_proposal_ix(self.finalize_proposal_accounts(index));
+        self.exec(ix, &[payer])
+    }
+
+    pub fn execute_proposal_accounts(&self, index: u64) -> mt_treasury::accounts::ExecuteProposal {
+        let proposal = proposal_pda(&self.keys.model, index);
+        let destination = self.f.h.chain.account(&proposal).and_then(|_| destination_of(&self.proposal(index).action));
+        mt_treasury::accounts::ExecuteProposal {
+            protocol: protocol_pda(),
+            model: self.keys.model,
+            proposal,
+            treasury_vault: self.keys.treasury,
+            rewards_vault: self.keys.rewards,
+            destination,
+            native_mint: self.f.native_mint,
+            mt_mint: self.keys.mt_mint,
+            native_token_program: self.f.native_program,
+            mt_token_program: TOKEN_2022,
+            event_authority: event_authority(&PROGRAM),
+            program: PROGRAM,
+        }
+    }
+
+    pub fn execute_proposal_ix(&self, accounts: mt_treasury::accounts::ExecuteProposal) -> Instruction {
+        Harness::ix(PROGRAM, accounts, mt_treasury::instruction::ExecuteProposal {})
+    }
+
+    pub fn execute_proposal(&mut self, payer: &Keypair, index: u64) -> TxResult {
+        let ix = self.execute_proposal_ix(self.execute_proposal_accounts(index));
+        self.exec(ix, &[payer])
+    }
+
+    pub fn cancel_proposal_accounts(&self, proposer: &Pubkey, index: u64) -> mt_treasury::accounts::CancelProposal {
+        mt_treasury::accounts::CancelProposal {
+            proposer: *proposer,
+            model: self.keys.model,
+            proposal: proposal_pda(&self.keys.model, index),
+            event_authority: event_authority(&PROGRAM),
+            program: PROGRAM,
+        }
+    }
+
+    pub fn cancel_proposal_ix(&self, accounts: mt_treasury::accounts::CancelProposal) -> Instruction {
+        Harness::ix(PROGRAM, accounts, mt_treasury::instruction::CancelProposal {})
+    }
+
+    pub fn cancel_proposal(&mut self, proposer: &Keypair, index: u64) -> TxResult {
+        let ix = self.cancel_proposal_ix(self.cancel_proposal_accounts(&proposer.pubkey(), index));
+        self.exec(ix, &[proposer])
+    }
+
+    /// Moves the clock to proposal `index`'s end of voting (exclusive: votes refused, finalisation due).
+    pub fn warp_to_voting_end(&mut self, index: u64) {
+        let end = self.proposal(index).voting_ends;
+        self.warp(end);
+    }
+
+    // ---- market ----
+
+    pub fn open_market_accounts(&self) -> mt_treasury::accounts::OpenMarket {
+        mt_treasury::accounts::OpenMarket {
+            protocol: protocol_pda(),
+            model: self.keys.model,
+            liquidity_vault: self.keys.liquidity,
+            liquidity_native_vault: self.keys.liquidity_native,
+            event_authority: event_authority(&PROGRAM),
+            program: PROGRAM,
+        }
+    }
+
+    pub fn open_market_ix(&self, accounts: mt_treasury::accounts::OpenMarket) -> Instruction {
+        Harness::ix(PROGRAM, accounts, mt_treasury::instruction::OpenMarket {})
+    }
+
+    pub fn open_market(&mut self, payer: &Keypair) -> TxResult {
+        let ix = self.open_market_ix(self.open_market_accounts());
+        self.exec(ix, &[payer])
+    }
+
+    pub fn swap_accounts(&self, trader: &Pubkey) -> mt_treasury::accounts::Swap {
+        mt_treasury::accounts::Swap {
+            trader: *trader,
+            protocol: protocol_pda(),
+            model: self.keys.model,
+            trader_native: self.native_ata(trader),
+            trader_mt: self.mt_ata(trader),
+            liquidity_vault: self.keys.liquidity,
+            liquidity_native_vault: self.keys.liquidity_native,
+            revenue_vault: self.keys.revenue,
+            treasury_vault: self.keys.treasury,
+            fee_vault: fee_vault_pda(),
+            native_mint: self.f.native_mint,
+            mt_mint: self.keys.mt_mint,
+            native_token_program: self.f.native_program,
+            mt_token_program: TOKEN_2022,
+            event_authority: event_authority(&PROGRAM),
+            program: PROGRAM,
+        }
+    }
+
+    pub fn swap_ix(&self, accounts: mt_treasury::accounts::Swap, side: SwapSide, amount_in: u64, min_out: u64) -> Instruction {
+        Harness::ix(PROGRAM, accounts, mt_treasury::instruction::Swap { args: SwapArgs { side, amount_in, min_out } })
+    }
+
+    pub fn swap(&mut self, trader: &Keypair, side: SwapSide, amount_in: u64, min_out: u64) -> TxResult {
+        let ix = self.swap_ix(self.swap_accounts(&trader.pubkey()), side, amount_in, min_out);
+        self.exec(ix, &[trader])
+    }
+
+    /// A trader with SOL, `native` native base units and an (empty) MT account.
+    pub fn trader(&mut self, native: u64) -> Keypair {
+        let w = self.f.wallet(native);
+        let keys = self.keys;
+        self.f.mt_ata(&w, &w.pubkey(), &keys);
+        w
+    }
+}
+
+/// The destination token account a transfer action names.
+pub fn destination_of(action: &ProposalAction) -> Option<Pubkey> {
+    match *action {
+        ProposalAction::TransferNative { destination, .. } | ProposalAction::TransferMt { destination, .. } => Some(destination),
+        _ => None,
+    }
+}
+
+/// Proposal arguments for `action`: a signal gets a document hash and URI.
+pub fn args_for(action: ProposalAction) -> CreateProposalArgs {
+    CreateProposalArgs { action, content_hash: [7; 32], uri: "https://example.org/proposals/1.md".into() }
 }
