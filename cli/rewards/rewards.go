@@ -25,7 +25,7 @@ func Command() *cli.Command {
 	return &cli.Command{
 		Name:        "rewards",
 		Usage:       "a model's revenue: pay into it; MT depositors share it",
-		Subcommands: []*cli.Command{depositRevenueCommand()},
+		Subcommands: []*cli.Command{depositRevenueCommand(), showCommand(), claimCommand()},
 	}
 }
 

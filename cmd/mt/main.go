@@ -13,8 +13,10 @@ import (
 
 	"github.com/modelcommons/modelcommons/cli/argv"
 	"github.com/modelcommons/modelcommons/cli/crowdfund"
+	"github.com/modelcommons/modelcommons/cli/dao"
 	"github.com/modelcommons/modelcommons/cli/escrow"
 	"github.com/modelcommons/modelcommons/cli/explain"
+	"github.com/modelcommons/modelcommons/cli/market"
 	"github.com/modelcommons/modelcommons/cli/meter"
 	"github.com/modelcommons/modelcommons/cli/model"
 	"github.com/modelcommons/modelcommons/cli/node"
@@ -54,7 +56,9 @@ func newApp() *cli.App {
 			meter.Command(),
 			model.Command(),
 			crowdfund.Command(),
+			dao.Command(),
 			rewards.Command(),
+			market.Command(),
 			escrow.Command(),
 			node.Command(),
 			serveActionsCommand(),

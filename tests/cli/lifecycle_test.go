@@ -349,6 +349,9 @@ func TestModelLifecycle(t *testing.T) {
 	if ce := e.fails(&alice, "model", "claim-vested", "0"); !strings.Contains(ce.Error, "creator") {
 		t.Errorf("claim-vested by a stranger: %+v", ce)
 	}
+
+	// The mini-DAO, revenue sharing and the market.
+	e.govern(t, p, alice, bob, carol)
 	now, err := e.chain.Now(e.ctx)
 	if err != nil {
 		t.Fatal(err)

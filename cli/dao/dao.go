@@ -1,0 +1,1075 @@
+// Package dao is the `mt dao` command group: MT holders deposit MT into
+// their voter record (voting power, and a share of revenue once warmed up),
+// withdraw it when no vote locks it, propose (treasury transfers, rule and
+// price changes, signals), vote, and anyone finalises and executes passed
+// proposals after the hold-up. Every step checks what the program checks
+// first and says when it will be possible.
+package dao
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gagliardetto/solana-go"
+	"github.com/urfave/cli/v2"
+
+	"github.com/modelcommons/modelcommons/cli/accounts"
+	"github.com/modelcommons/modelcommons/cli/amount"
+	"github.com/modelcommons/modelcommons/cli/duration"
+	"github.com/modelcommons/modelcommons/cli/explain"
+	"github.com/modelcommons/modelcommons/cli/model"
+	"github.com/modelcommons/modelcommons/cli/output"
+	"github.com/modelcommons/modelcommons/cli/raise"
+	"github.com/modelcommons/modelcommons/cli/session"
+	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
+	"github.com/modelcommons/modelcommons/clients/pda"
+	"github.com/modelcommons/modelcommons/clients/tokens"
+)
+
+// Limits mirrored from mt_treasury.
+const (
+	MaxProposalURILen       = 200
+	MaxGovernancePeriodSecs = 365 * 24 * 60 * 60
+	MaxQueryPricePer1k      = ^uint64(0) / 1_000_000
+)
+
+// Command is `mt dao`.
+func Command() *cli.Command {
+	return &cli.Command{
+		Name:  "dao",
+		Usage: "a model's mini-DAO: deposit MT to vote and earn, propose, vote, finalise, execute",
+		Subcommands: []*cli.Command{
+			depositCommand(), withdrawCommand(), checkpointCommand(), proposeCommand(), voteCommand(), finalizeCommand(), executeCommand(), cancelCommand(), showCommand(),
+		},
+	}
+}
+
+// env is what every dao command reads first.
+type env struct {
+	s        *session.Session
+	r        accounts.Reader
+	id       uint64
+	addr     solana.PublicKey
+	m        *mt.Model
+	p        *mt.Protocol
+	decimals uint8
+	now      time.Time
+}
+
+func load(c *cli.Context, names ...string) (*env, []string, error) {
+	s, err := session.FromContext(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	args, err := session.Args(c, append([]string{"model-id"}, names...)...)
+	if err != nil {
+		return nil, nil, err
+	}
+	id, err := model.ParseID(args[0])
+	if err != nil {
+		return nil, nil, err
+	}
+	r := model.Reader(s)
+	e := &env{s: s, r: r, id: id, addr: pda.Model(id)}
+	if e.m, err = r.Model(c.Context, id); err != nil {
+		return nil, nil, err
+	}
+	if e.p, err = r.Protocol(c.Context); err != nil {
+		return nil, nil, err
+	}
+	nm, err := r.Mint(c.Context, e.p.NativeMint)
+	if err != nil {
+		return nil, nil, err
+	}
+	e.decimals = nm.Decimals
+	if e.now, err = s.Now(c.Context); err != nil {
+		return nil, nil, err
+	}
+	return e, args[1:], nil
+}
+
+func (e *env) native(v uint64) amount.Tokens { return amount.Of(v, e.decimals) }
+func mtAmount(v uint64) amount.Tokens        { return amount.Of(v, raise.MTDecimals) }
+func at(unix int64) string                   { return time.Unix(unix, 0).UTC().Format(time.RFC3339) }
+
+func (e *env) requireActive() error {
+	if e.m.Stage == mt.Stage_Active {
+		return nil
+	}
+	return explain.Newf(fmt.Sprintf("see `mt model show %d`", e.id), "model %d is not active (%s): its DAO starts when its raise succeeds", e.id, model.StageName(e.m.Stage))
+}
+
+// voter reads owner's voter record; ok is false when there is none.
+func (e *env) voter(ctx context.Context, owner solana.PublicKey) (*mt.Voter, bool, error) {
+	data, programOwner, ok, err := e.r.Raw(ctx, pda.Voter(e.addr, owner))
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	if !programOwner.Equals(mt.ProgramID) {
+		return nil, false, fmt.Errorf("voter record %s is not owned by mt_treasury", pda.Voter(e.addr, owner))
+	}
+	v, err := mt.ParseAccount_Voter(data)
+	if err != nil {
+		return nil, false, fmt.Errorf("decode voter record: %w", err)
+	}
+	return v, true, nil
+}
+
+func (e *env) proposal(ctx context.Context, index uint64) (*mt.Proposal, error) {
+	addr := pda.Proposal(e.addr, index)
+	data, owner, ok, err := e.r.Raw(ctx, addr)
+	if err != nil {
+		return nil, err
+	}
+	if !ok || !owner.Equals(mt.ProgramID) {
+		return nil, explain.Newf(fmt.Sprintf("list them with `mt dao show %d`", e.id), "model %d has no proposal %d (it has %d)", e.id, index, e.m.ProposalCount)
+	}
+	p, err := mt.ParseAccount_Proposal(data)
+	if err != nil {
+		return nil, fmt.Errorf("decode proposal %s: %w", addr, err)
+	}
+	return p, nil
+}
+
+func parseIndex(s string) (uint64, error) {
+	v, err := strconv.ParseUint(strings.TrimPrefix(s, "#"), 10, 64)
+	if err != nil {
+		return 0, explain.Newf("give the proposal's number, e.g. 0 (see `mt dao show <model-id>`)", "proposal %q is not a number", s)
+	}
+	return v, nil
+}
+
+// VoterView is a holder's voter record as the commands print it.
+type VoterView struct {
+	Model          uint64           `json:"model"`
+	Owner          solana.PublicKey `json:"owner"`
+	Address        solana.PublicKey `json:"address"`
+	Deposited      amount.Tokens    `json:"deposited"`
+	Warming        amount.Tokens    `json:"warming"`
+	WarmAt         *time.Time       `json:"warm_at,omitempty"`
+	LockedUntil    *time.Time       `json:"locked_until,omitempty"`
+	RewardsOwed    amount.Tokens    `json:"rewards_owed"`
+	RewardsPending amount.Tokens    `json:"rewards_pending"`
+	RewardsClaimed amount.Tokens    `json:"rewards_claimed"`
+	Signature      string           `json:"signature,omitempty"`
+}
+
+// Text renders the voter record.
+func (v VoterView) Text() string {
+	fs := output.Fields{
+		{Label: "Model", Value: v.Model},
+		{Label: "Holder", Value: v.Owner},
+		{Label: "Deposited", Value: v.Deposited.String() + " MT (voting power)"},
+	}
+	if v.Warming.Base > 0 && v.WarmAt != nil {
+		fs = append(fs, output.Field{Label: "Warming up", Value: fmt.Sprintf("%s MT, earning from %s", v.Warming, v.WarmAt.Format(time.RFC3339))})
+	}
+	if v.LockedUntil != nil {
+		fs = append(fs, output.Field{Label: "Locked until", Value: v.LockedUntil.Format(time.RFC3339) + " (a vote or proposal of yours is open)"})
+	}
+	fs = append(fs,
+		output.Field{Label: "Rewards", Value: fmt.Sprintf("%s claimable, %s claimed (native tokens)", amount.Of(v.RewardsOwed.Base+v.RewardsPending.Base, v.RewardsOwed.Decimals), v.RewardsClaimed)},
+	)
+	if v.Signature != "" {
+		fs = append(fs, output.Field{Label: "Signature", Value: v.Signature})
+	}
+	return fs.Text()
+}
+
+// Pending mirrors RevenueState::pending: rewards earned since the voter's
+// last checkpoint, rounded down.
+func Pending(rev mt.RevenueState, v *mt.Voter) uint64 {
+	acc, cp := u128(rev.AccPerShare), u128(v.RewardCheckpoint)
+	if acc.Cmp(cp) < 0 {
+		return 0
+	}
+	earning := v.Deposited - min(v.Warming, v.Deposited)
+	owed := acc.Sub(acc, cp)
+	owed.Mul(owed, u(earning))
+	owed.Quo(owed, accScale)
+	if !owed.IsUint64() {
+		return ^uint64(0)
+	}
+	return owed.Uint64()
+}
+
+// VoterViewOf builds the view of owner's record (zero when none).
+func (e *env) VoterViewOf(ctx context.Context, owner solana.PublicKey) (VoterView, *mt.Voter, error) {
+	v := VoterView{Model: e.id, Owner: owner, Address: pda.Voter(e.addr, owner), Deposited: mtAmount(0), Warming: mtAmount(0),
+		RewardsOwed: e.native(0), RewardsPending: e.native(0), RewardsClaimed: e.native(0)}
+	m, err := e.r.Model(ctx, e.id)
+	if err != nil {
+		return v, nil, err
+	}
+	rec, ok, err := e.voter(ctx, owner)
+	if err != nil || !ok {
+		return v, nil, err
+	}
+	v.Deposited, v.Warming = mtAmount(rec.Deposited), mtAmount(rec.Warming)
+	if rec.Warming > 0 {
+		t := time.Unix(rec.WarmAt, 0).UTC()
+		v.WarmAt = &t
+	}
+	if rec.LockedUntil > e.now.Unix() {
+		t := time.Unix(rec.LockedUntil, 0).UTC()
+		v.LockedUntil = &t
+	}
+	v.RewardsOwed, v.RewardsClaimed = e.native(rec.RewardsOwed), e.native(rec.RewardsClaimed)
+	pending := Pending(m.Revenue, rec)
+	// MT that has finished warming up starts earning at its next checkpoint;
+	// until then it has earned nothing, exactly as on chain.
+	v.RewardsPending = e.native(pending)
+	return v, rec, nil
+}
+
+func (e *env) labels() map[solana.PublicKey]string {
+	vs := pda.Vaults(e.addr)
+	return map[solana.PublicKey]string{
+		pda.Protocol(): "protocol", e.addr: "model", e.m.MtMint: "MT mint", e.p.NativeMint: "native mint", pda.FeeVault(): "protocol fee vault",
+		vs.Deposit: "deposit vault (voters' MT)", vs.Treasury: "treasury vault", vs.Revenue: "revenue vault", vs.Rewards: "rewards vault (MT treasury)",
+		vs.Sale: "sale vault (MT)", vs.Creator: "creator vault (MT)", vs.Liquidity: "liquidity vault (MT)", vs.LiquidityNative: "market native vault",
+	}
+}
+
+func depositCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "deposit",
+		Usage:     "deposit MT into your voter record: voting power now, a share of revenue after the warm-up",
+		ArgsUsage: "<model-id> <amount>",
+		Flags:     session.WriteFlags(),
+		Action: func(c *cli.Context) error {
+			e, args, err := load(c, "amount")
+			if err != nil {
+				return err
+			}
+			if err := e.requireActive(); err != nil {
+				return err
+			}
+			owner, err := e.s.Signer()
+			if err != nil {
+				return err
+			}
+			units, err := session.ParseAmount("amount", args[0], raise.MTDecimals, "MT")
+			if err != nil {
+				return err
+			}
+			if units == 0 {
+				return explain.New("the amount must be greater than zero", "give the MT to deposit, e.g. 100")
+			}
+			source := tokens.ATA(owner.PublicKey(), e.m.MtMint, solana.Token2022ProgramID)
+			bal, err := e.r.TokenBalance(c.Context, source)
+			if err != nil {
+				return err
+			}
+			if bal < units {
+				return explain.Newf("claim or buy MT first (`mt crowdfund claim`, `mt market buy`), or deposit less",
+					"depositing %s MT needs them in your MT account %s, which holds %s", mtAmount(units), source, mtAmount(bal))
+			}
+			ix, err := mt.NewDepositMtInstruction(units, owner.PublicKey(), e.addr, pda.Voter(e.addr, owner.PublicKey()), source, pda.Vaults(e.addr).Deposit,
+				e.m.MtMint, solana.Token2022ProgramID, solana.SystemProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+			if err != nil {
+				return fmt.Errorf("build deposit_mt: %w", err)
+			}
+			labels := e.labels()
+			labels[source] = "your MT account"
+			labels[pda.Voter(e.addr, owner.PublicKey())] = "your voter record"
+			return e.s.Submit(c.Context, session.Tx{What: fmt.Sprintf("deposit %s MT into model %d's DAO", mtAmount(units), e.id), Instructions: []solana.Instruction{ix}, Labels: labels},
+				func(sig solana.Signature) (any, error) {
+					v, _, err := e.VoterViewOf(c.Context, owner.PublicKey())
+					v.Signature = sig.String()
+					return v, err
+				})
+		},
+	}
+}
+
+func withdrawCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "withdraw",
+		Usage:     "withdraw deposited MT (an amount, or all) once no open vote locks it",
+		ArgsUsage: "<model-id> <amount|all>",
+		Flags:     session.WriteFlags(),
+		Action: func(c *cli.Context) error {
+			e, args, err := load(c, "amount")
+			if err != nil {
+				return err
+			}
+			owner, err := e.s.Signer()
+			if err != nil {
+				return err
+			}
+			rec, ok, err := e.voter(c.Context, owner.PublicKey())
+			if err != nil {
+				return err
+			}
+			if !ok || rec.Deposited == 0 {
+				return explain.Newf(fmt.Sprintf("deposit first: `mt dao deposit %d <amount>`", e.id), "you have no MT deposited in model %d", e.id)
+			}
+			var units uint64
+			if strings.EqualFold(strings.TrimSpace(args[0]), "all") {
+				units = rec.Deposited
+			} else if units, err = session.ParseAmount("amount", args[0], raise.MTDecimals, "MT"); err != nil {
+				return err
+			}
+			if units == 0 || units > rec.Deposited {
+				return explain.Newf(fmt.Sprintf("withdraw at most %s (or `all`)", mtAmount(rec.Deposited)), "you have %s MT deposited; cannot withdraw %s", mtAmount(rec.Deposited), mtAmount(units))
+			}
+			if e.now.Unix() < rec.LockedUntil {
+				return explain.Newf("withdraw after that", "your deposit is locked until %s: a proposal you voted on or made is still open", at(rec.LockedUntil))
+			}
+			dest := tokens.ATA(owner.PublicKey(), e.m.MtMint, solana.Token2022ProgramID)
+			ix, err := mt.NewWithdrawMtInstruction(units, owner.PublicKey(), e.addr, pda.Voter(e.addr, owner.PublicKey()), pda.Vaults(e.addr).Deposit, dest,
+				e.m.MtMint, solana.Token2022ProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+			if err != nil {
+				return fmt.Errorf("build withdraw_mt: %w", err)
+			}
+			ixs := []solana.Instruction{tokens.CreateATAIdempotent(owner.PublicKey(), owner.PublicKey(), e.m.MtMint, solana.Token2022ProgramID), ix}
+			labels := e.labels()
+			labels[dest] = "your MT account"
+			labels[pda.Voter(e.addr, owner.PublicKey())] = "your voter record"
+			return e.s.Submit(c.Context, session.Tx{What: fmt.Sprintf("withdraw %s MT from model %d's DAO", mtAmount(units), e.id), Instructions: ixs, Labels: labels},
+				func(sig solana.Signature) (any, error) {
+					v, _, err := e.VoterViewOf(c.Context, owner.PublicKey())
+					v.Signature = sig.String()
+					return v, err
+				})
+		},
+	}
+}
+
+// ProposalView is a proposal as the commands print it.
+type ProposalView struct {
+	Model        uint64           `json:"model"`
+	Index        uint64           `json:"index"`
+	Address      solana.PublicKey `json:"address"`
+	Proposer     solana.PublicKey `json:"proposer"`
+	Action       string           `json:"action"`
+	ActionDetail any              `json:"action_detail"`
+	ContentHash  string           `json:"content_hash,omitempty"`
+	URI          string           `json:"uri,omitempty"`
+	State        string           `json:"state"`
+	VotingEnds   time.Time        `json:"voting_ends"`
+	ExecuteAfter *time.Time       `json:"execute_after,omitempty"`
+	Yes          amount.Tokens    `json:"yes"`
+	No           amount.Tokens    `json:"no"`
+	Abstain      amount.Tokens    `json:"abstain"`
+	Votes        uint32           `json:"votes"`
+	Circulating  amount.Tokens    `json:"circulating"`
+	QuorumBps    uint16           `json:"quorum_bps"`
+	ThresholdBps uint16           `json:"threshold_bps"`
+	QuorumMet    bool             `json:"quorum_met"`
+	ThresholdMet bool             `json:"threshold_met"`
+	// Next says what can be done with the proposal now.
+	Next      string `json:"next"`
+	Signature string `json:"signature,omitempty"`
+}
+
+// Text renders the proposal.
+func (v ProposalView) Text() string {
+	fs := output.Fields{
+		{Label: "Proposal", Value: fmt.Sprintf("%d of model %d (%s)", v.Index, v.Model, v.Address)},
+		{Label: "Proposer", Value: v.Proposer},
+		{Label: "Action", Value: v.Action},
+	}
+	if v.URI != "" || v.ContentHash != "" {
+		fs = append(fs, output.Field{Label: "Document", Value: strings.TrimSpace(v.URI + " " + v.ContentHash)})
+	}
+	fs = append(fs,
+		output.Field{Label: "State", Value: v.State},
+		output.Field{Label: "Votes", Value: fmt.Sprintf("yes %s, no %s, abstain %s MT (%d votes)", v.Yes, v.No, v.Abstain, v.Votes)},
+		output.Field{Label: "Quorum", Value: fmt.Sprintf("%d bps of %s circulating MT: %v", v.QuorumBps, v.Circulating, map[bool]string{true: "met", false: "not met"}[v.QuorumMet])},
+		output.Field{Label: "Threshold", Value: fmt.Sprintf("%d bps of yes+no: %v", v.ThresholdBps, map[bool]string{true: "met", false: "not met"}[v.ThresholdMet])},
+		output.Field{Label: "Voting ends", Value: v.VotingEnds.Format(time.RFC3339)},
+	)
+	if v.ExecuteAfter != nil {
+		fs = append(fs, output.Field{Label: "Executable from", Value: v.ExecuteAfter.Format(time.RFC3339)})
+	}
+	fs = append(fs, output.Field{Label: "Next", Value: v.Next})
+	if v.Signature != "" {
+		fs = append(fs, output.Field{Label: "Signature", Value: v.Signature})
+	}
+	return fs.Text()
+}
+
+func stateName(s mt.ProposalState) string { return strings.ToLower(s.String()) }
+
+// describeAction names an action for people and gives its fields for JSON.
+func (e *env) describeAction(a mt.ProposalAction) (string, any) {
+	switch x := a.(type) {
+	case *mt.ProposalAction_TransferNative:
+		return fmt.Sprintf("transfer %s native tokens from the treasury to %s", e.native(x.Amount), x.Destination), map[string]any{"kind": "transfer-native", "destination": x.Destination, "amount": e.native(x.Amount)}
+	case *mt.ProposalAction_TransferMt:
+		return fmt.Sprintf("transfer %s MT from the rewards vault to %s", mtAmount(x.Amount), x.Destination), map[string]any{"kind": "transfer-mt", "destination": x.Destination, "amount": mtAmount(x.Amount)}
+	case *mt.ProposalAction_SetGovernance:
+		r := x.Rules
+		return fmt.Sprintf("set governance: quorum %d bps, threshold %d bps, voting %s, hold-up %s, minimum to propose %s MT",
+				r.QuorumBps, r.ThresholdBps, duration.Format(r.VotingPeriodSecs), duration.Format(r.HoldUpSecs), mtAmount(r.MinProposeMt)),
+			map[string]any{"kind": "set-governance", "quorum_bps": r.QuorumBps, "threshold_bps": r.ThresholdBps, "voting_period_secs": r.VotingPeriodSecs, "hold_up_secs": r.HoldUpSecs, "min_propose": mtAmount(r.MinProposeMt)}
+	case *mt.ProposalAction_SetRevenueRules:
+		return fmt.Sprintf("set revenue rules: %d bps to depositors, warm-up %s", x.DepositorShareBps, duration.Format(x.WarmupSecs)),
+			map[string]any{"kind": "set-revenue-rules", "depositor_share_bps": x.DepositorShareBps, "warmup_secs": x.WarmupSecs}
+	case *mt.ProposalAction_SetPrice:
+		return fmt.Sprintf("set the query price: %s per 1k input tokens, %s per 1k output tokens", e.native(x.InputPer1k), e.native(x.OutputPer1k)),
+			map[string]any{"kind": "set-price", "input_per_1k": e.native(x.InputPer1k), "output_per_1k": e.native(x.OutputPer1k)}
+	}
+	return "signal (the document is the decision)", map[string]any{"kind": "signal"}
+}
+
+func (e *env) proposalView(ctx context.Context, index uint64) (ProposalView, *mt.Proposal, error) {
+	p, err := e.proposal(ctx, index)
+	if err != nil {
+		return ProposalView{}, nil, err
+	}
+	action, detail := e.describeAction(p.Action)
+	v := ProposalView{
+		Model: e.id, Index: index, Address: pda.Proposal(e.addr, index), Proposer: p.Proposer, Action: action, ActionDetail: detail,
+		URI: p.Uri, State: stateName(p.State), VotingEnds: time.Unix(p.VotingEnds, 0).UTC(),
+		Yes: mtAmount(p.Yes), No: mtAmount(p.No), Abstain: mtAmount(p.Abstain), Votes: p.Votes,
+		Circulating: mtAmount(p.CirculatingSupply), QuorumBps: p.QuorumBps, ThresholdBps: p.ThresholdBps,
+		QuorumMet: QuorumMet(p), ThresholdMet: ThresholdMet(p),
+	}
+	if p.ContentHash != [32]byte{} {
+		v.ContentHash = hex.EncodeToString(p.ContentHash[:])
+	}
+	if p.ExecuteAfter != 0 {
+		t := time.Unix(p.ExecuteAfter, 0).UTC()
+		v.ExecuteAfter = &t
+	}
+	now := e.now.Unix()
+	id, ix := e.id, index
+	switch p.State {
+	case mt.ProposalState_Voting:
+		switch {
+		case now < p.VotingEnds && Decided(p) == "":
+			v.Next = fmt.Sprintf("voting open until %s: `mt dao vote %d %d yes|no|abstain`", at(p.VotingEnds), id, ix)
+		default:
+			outcome := OutcomeNow(p)
+			if d := Decided(p); d != "" && now < p.VotingEnds {
+				outcome = d
+			}
+			v.Next = fmt.Sprintf("decided (%s): anyone may finalise it: `mt dao finalize %d %d`", outcome, id, ix)
+		}
+	case mt.ProposalState_Passed:
+		if now < p.ExecuteAfter {
+			v.Next = fmt.Sprintf("passed; executable from %s: `mt dao execute %d %d`", at(p.ExecuteAfter), id, ix)
+		} else {
+			v.Next = fmt.Sprintf("passed; anyone may execute it now: `mt dao execute %d %d`", id, ix)
+		}
+	case mt.ProposalState_Executed:
+		v.Next = "executed at " + at(p.ExecutedAt)
+	case mt.ProposalState_Failed:
+		v.Next = "failed: nothing to do"
+	case mt.ProposalState_Cancelled:
+		v.Next = "cancelled by its proposer"
+	}
+	return v, p, nil
+}
+
+func proposeCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "propose",
+		Usage:     "propose one action: --transfer-native, --transfer-mt, --set-governance, --set-revenue, --set-price or --signal",
+		ArgsUsage: "<model-id>",
+		Flags: session.WriteFlags(
+			&cli.StringFlag{Name: "transfer-native", Usage: "pay native tokens from the model treasury to this wallet (with --amount)"},
+			&cli.StringFlag{Name: "transfer-mt", Usage: "pay MT from the rewards vault to this wallet (with --amount)"},
+			&cli.StringFlag{Name: "amount", Usage: "amount to transfer"},
+			&cli.BoolFlag{Name: "set-governance", Usage: "change governance rules (with --quorum-bps, --threshold-bps, --voting-period, --hold-up, --min-propose; unset ones keep their value)"},
+			&cli.Uint64Flag{Name: "quorum-bps"},
+			&cli.Uint64Flag{Name: "threshold-bps"},
+			&cli.StringFlag{Name: "voting-period"},
+			&cli.StringFlag{Name: "hold-up"},
+			&cli.StringFlag{Name: "min-propose", Usage: "MT"},
+			&cli.BoolFlag{Name: "set-revenue", Usage: "change revenue rules (with --depositor-share-bps and/or --warmup)"},
+			&cli.Uint64Flag{Name: "depositor-share-bps"},
+			&cli.StringFlag{Name: "warmup", Usage: "how long new deposits wait before earning"},
+			&cli.BoolFlag{Name: "set-price", Usage: "change the per-query price (with --input-price and --output-price, native tokens per 1k tokens)"},
+			&cli.StringFlag{Name: "input-price"},
+			&cli.StringFlag{Name: "output-price"},
+			&cli.BoolFlag{Name: "signal", Usage: "a decision with no on-chain effect: its document (--uri and --content-file or --content-hash) is the decision"},
+			&cli.StringFlag{Name: "uri", Usage: "where the proposal's document is published (at most 200 bytes)"},
+			&cli.StringFlag{Name: "content-file", Usage: "the proposal's document; its SHA-256 goes on chain"},
+			&cli.StringFlag{Name: "content-hash", Usage: "SHA-256 of the proposal's document, in hex"},
+		),
+		Action: runPropose,
+	}
+}
+
+func runPropose(c *cli.Context) error {
+	e, _, err := load(c)
+	if err != nil {
+		return err
+	}
+	if err := e.requireActive(); err != nil {
+		return err
+	}
+	proposer, err := e.s.Signer()
+	if err != nil {
+		return err
+	}
+	var problems []string
+	kinds := 0
+	for _, k := range []string{"transfer-native", "transfer-mt", "set-governance", "set-revenue", "set-price", "signal"} {
+		if c.IsSet(k) {
+			kinds++
+		}
+	}
+	if kinds != 1 {
+		return explain.New("give exactly one action", "one of --transfer-native <wallet>, --transfer-mt <wallet>, --set-governance, --set-revenue, --set-price or --signal")
+	}
+	var args mt.CreateProposalArgs
+	args.Uri = c.String("uri")
+	if len(args.Uri) > MaxProposalURILen {
+		problems = append(problems, fmt.Sprintf("--uri is %d bytes; at most %d", len(args.Uri), MaxProposalURILen))
+	}
+	switch {
+	case c.IsSet("content-file"):
+		data, err := os.ReadFile(c.String("content-file"))
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("--content-file: %v", err))
+		}
+		args.ContentHash = sha256.Sum256(data)
+	case c.IsSet("content-hash"):
+		b, err := hex.DecodeString(strings.TrimPrefix(c.String("content-hash"), "0x"))
+		if err != nil || len(b) != 32 {
+			problems = append(problems, "--content-hash must be 32 bytes in hex (64 digits)")
+		}
+		copy(args.ContentHash[:], b)
+	}
+	min := e.p.MinPeriodSecs
+	span := func(flag string, current int64) int64 {
+		if !c.IsSet(flag) {
+			return current
+		}
+		v, err := duration.ParseSeconds(c.String(flag))
+		switch {
+		case err != nil:
+			problems = append(problems, fmt.Sprintf("--%s: %v", flag, err))
+		case v < min:
+			problems = append(problems, fmt.Sprintf("--%s %s is shorter than the protocol's minimum period %s", flag, duration.Format(v), duration.Format(min)))
+		case v > MaxGovernancePeriodSecs:
+			problems = append(problems, fmt.Sprintf("--%s %s is longer than governance may set (%s)", flag, duration.Format(v), duration.Format(MaxGovernancePeriodSecs)))
+		}
+		return v
+	}
+	bpsFlag := func(flag string, current uint16) uint16 {
+		if !c.IsSet(flag) {
+			return current
+		}
+		v, err := session.ParseBps(flag, c.Uint64(flag))
+		if err != nil {
+			problems = append(problems, err.Error())
+		}
+		return v
+	}
+	var dest solana.PublicKey // the token account a transfer pays into
+	var destWallet, destMint solana.PublicKey
+	var destProgram solana.PublicKey
+	switch {
+	case c.IsSet("transfer-native"), c.IsSet("transfer-mt"):
+		native := c.IsSet("transfer-native")
+		flag, unit, decimals := "transfer-mt", "MT", uint8(raise.MTDecimals)
+		destMint, destProgram = e.m.MtMint, solana.Token2022ProgramID
+		if native {
+			flag, unit, decimals = "transfer-native", "native tokens", e.decimals
+			destMint, destProgram = e.p.NativeMint, e.p.NativeTokenProgram
+		}
+		if destWallet, err = session.ParsePubkey("--"+flag, c.String(flag)); err != nil {
+			problems = append(problems, err.Error())
+		}
+		var units uint64
+		if !c.IsSet("amount") {
+			problems = append(problems, "--amount is required for a transfer")
+		} else if units, err = session.ParseAmount("--amount", c.String("amount"), decimals, unit); err != nil {
+			problems = append(problems, err.Error())
+		} else if units == 0 {
+			problems = append(problems, "--amount must be greater than zero")
+		}
+		dest = tokens.ATA(destWallet, destMint, destProgram)
+		if native {
+			args.Action = &mt.ProposalAction_TransferNative{Destination: dest, Amount: units}
+		} else {
+			args.Action = &mt.ProposalAction_TransferMt{Destination: dest, Amount: units}
+		}
+	case c.IsSet("set-governance"):
+		g := e.m.Governance
+		g.QuorumBps = bpsFlag("quorum-bps", g.QuorumBps)
+		g.ThresholdBps = bpsFlag("threshold-bps", g.ThresholdBps)
+		g.VotingPeriodSecs = span("voting-period", g.VotingPeriodSecs)
+		g.HoldUpSecs = span("hold-up", g.HoldUpSecs)
+		if c.IsSet("min-propose") {
+			if g.MinProposeMt, err = session.ParseAmount("--min-propose", c.String("min-propose"), raise.MTDecimals, "MT"); err != nil {
+				problems = append(problems, err.Error())
+			}
+		}
+		if g.QuorumBps == 0 || g.ThresholdBps == 0 {
+			problems = append(problems, "the quorum and the approval threshold must be greater than zero")
+		}
+		if g.MinProposeMt > e.m.Supply.HardSupply {
+			problems = append(problems, "--min-propose is above the hard supply")
+		}
+		if g == e.m.Governance {
+			problems = append(problems, "nothing to change: give at least one of --quorum-bps, --threshold-bps, --voting-period, --hold-up, --min-propose")
+		}
+		args.Action = &mt.ProposalAction_SetGovernance{Rules: g}
+	case c.IsSet("set-revenue"):
+		share := bpsFlag("depositor-share-bps", e.m.Revenue.DepositorShareBps)
+		warmup := span("warmup", e.m.Revenue.WarmupSecs)
+		if !c.IsSet("depositor-share-bps") && !c.IsSet("warmup") {
+			problems = append(problems, "nothing to change: give --depositor-share-bps and/or --warmup")
+		}
+		args.Action = &mt.ProposalAction_SetRevenueRules{DepositorShareBps: share, WarmupSecs: warmup}
+	case c.IsSet("set-price"):
+		var prices [2]uint64
+		for i, flag := range []string{"input-price", "output-price"} {
+			if !c.IsSet(flag) {
+				problems = append(problems, "--"+flag+" is required with --set-price")
+				continue
+			}
+			v, err := session.ParseAmount("--"+flag, c.String(flag), e.decimals, "native tokens")
+			switch {
+			case err != nil:
+				problems = append(problems, err.Error())
+			case v == 0:
+				problems = append(problems, "--"+flag+" must be greater than zero")
+			case v > MaxQueryPricePer1k:
+				problems = append(problems, "--"+flag+" is above the highest price "+e.native(MaxQueryPricePer1k).String())
+			}
+			prices[i] = v
+		}
+		args.Action = &mt.ProposalAction_SetPrice{InputPer1k: prices[0], OutputPer1k: prices[1]}
+	case c.IsSet("signal"):
+		sig := mt.ProposalAction_Signal(0)
+		args.Action = &sig
+		if args.ContentHash == [32]byte{} || args.Uri == "" {
+			problems = append(problems, "a signal needs its document: --uri and --content-file (or --content-hash)")
+		}
+	}
+
+	rec, ok, err := e.voter(c.Context, proposer.PublicKey())
+	if err != nil {
+		return err
+	}
+	deposited := uint64(0)
+	if ok {
+		deposited = rec.Deposited
+	}
+	if deposited == 0 || deposited < e.m.Governance.MinProposeMt {
+		problems = append(problems, fmt.Sprintf("proposing needs %s MT deposited (at least 1 base unit); you have %s: `mt dao deposit %d <amount>`",
+			mtAmount(e.m.Governance.MinProposeMt), mtAmount(deposited), e.id))
+	}
+	if len(problems) > 0 {
+		return explain.List(problems)
+	}
+
+	index := e.m.ProposalCount
+	proposal := pda.Proposal(e.addr, index)
+	vs := pda.Vaults(e.addr)
+	destAccount := mt.ProgramID // Anchor's "no account" for an optional one
+	var ixs []solana.Instruction
+	if !dest.IsZero() {
+		destAccount = dest
+		ixs = append(ixs, tokens.CreateATAIdempotent(proposer.PublicKey(), destWallet, destMint, destProgram))
+	}
+	ix, err := mt.NewCreateProposalInstruction(args, proposer.PublicKey(), pda.Protocol(), e.addr, pda.Voter(e.addr, proposer.PublicKey()), proposal,
+		vs.Sale, vs.Creator, vs.Liquidity, vs.Rewards, destAccount, solana.SystemProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+	if err != nil {
+		return fmt.Errorf("build create_proposal: %w", err)
+	}
+	ixs = append(ixs, ix)
+	labels := e.labels()
+	labels[proposal] = "proposal (new)"
+	labels[pda.Voter(e.addr, proposer.PublicKey())] = "your voter record"
+	if !dest.IsZero() {
+		labels[dest] = "transfer destination"
+	}
+	e.s.Note("note: proposing locks your deposit until voting ends (%s from now)", duration.Format(e.m.Governance.VotingPeriodSecs))
+	return e.s.Submit(c.Context, session.Tx{What: fmt.Sprintf("create proposal %d of model %d", index, e.id), Instructions: ixs, Labels: labels},
+		func(sig solana.Signature) (any, error) {
+			v, _, err := e.proposalView(c.Context, index)
+			v.Signature = sig.String()
+			return v, err
+		})
+}
+
+func voteCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "vote",
+		Usage:     "vote on a proposal with all your deposited MT (locked until voting ends)",
+		ArgsUsage: "<model-id> <proposal> <yes|no|abstain>",
+		Flags:     session.WriteFlags(),
+		Action: func(c *cli.Context) error {
+			e, args, err := load(c, "proposal", "yes|no|abstain")
+			if err != nil {
+				return err
+			}
+			index, err := parseIndex(args[0])
+			if err != nil {
+				return err
+			}
+			var choice mt.VoteChoice
+			switch strings.ToLower(args[1]) {
+			case "yes", "y":
+				choice = mt.VoteChoice_Yes
+			case "no", "n":
+				choice = mt.VoteChoice_No
+			case "abstain":
+				choice = mt.VoteChoice_Abstain
+			default:
+				return explain.Newf("vote yes, no or abstain", "%q is not a vote", args[1])
+			}
+			owner, err := e.s.Signer()
+			if err != nil {
+				return err
+			}
+			p, err := e.proposal(c.Context, index)
+			if err != nil {
+				return err
+			}
+			if p.State != mt.ProposalState_Voting {
+				return explain.Newf(fmt.Sprintf("see `mt dao show %d %d`", e.id, index), "proposal %d is no longer open for votes (%s)", index, stateName(p.State))
+			}
+			if e.now.Unix() >= p.VotingEnds {
+				return explain.Newf(fmt.Sprintf("anyone may finalise it: `mt dao finalize %d %d`", e.id, index), "voting on proposal %d ended at %s", index, at(p.VotingEnds))
+			}
+			voterAddr := pda.Voter(e.addr, owner.PublicKey())
+			rec, ok, err := e.voter(c.Context, owner.PublicKey())
+			if err != nil {
+				return err
+			}
+			if !ok || rec.Deposited == 0 {
+				return explain.Newf(fmt.Sprintf("deposit MT first: `mt dao deposit %d <amount>` (it must be deposited before you vote)", e.id), "you have no MT deposited in model %d, so no voting power", e.id)
+			}
+			record := pda.Vote(pda.Proposal(e.addr, index), voterAddr)
+			if exists, err := e.r.Exists(c.Context, record); err != nil {
+				return err
+			} else if exists {
+				return explain.Newf(fmt.Sprintf("see the tally with `mt dao show %d %d`", e.id, index), "you already voted on proposal %d", index)
+			}
+			ix, err := mt.NewCastVoteInstruction(choice, owner.PublicKey(), e.addr, pda.Proposal(e.addr, index), voterAddr, record,
+				solana.SystemProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+			if err != nil {
+				return fmt.Errorf("build cast_vote: %w", err)
+			}
+			labels := e.labels()
+			labels[pda.Proposal(e.addr, index)] = "proposal"
+			labels[voterAddr] = "your voter record"
+			labels[record] = "your vote record (new)"
+			e.s.Note("note: your %s MT stay locked until voting ends at %s", mtAmount(rec.Deposited), at(p.VotingEnds))
+			return e.s.Submit(c.Context, session.Tx{What: fmt.Sprintf("vote %s with %s MT on proposal %d of model %d", strings.ToLower(args[1]), mtAmount(rec.Deposited), index, e.id), Instructions: []solana.Instruction{ix}, Labels: labels},
+				func(sig solana.Signature) (any, error) {
+					v, _, err := e.proposalView(c.Context, index)
+					v.Signature = sig.String()
+					return v, err
+				})
+		},
+	}
+}
+
+func finalizeCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "finalize",
+		Usage:     "close a proposal's vote once it ended (or its outcome can no longer change); anyone may run it",
+		ArgsUsage: "<model-id> <proposal>",
+		Flags:     session.WriteFlags(),
+		Action: func(c *cli.Context) error {
+			e, args, err := load(c, "proposal")
+			if err != nil {
+				return err
+			}
+			index, err := parseIndex(args[0])
+			if err != nil {
+				return err
+			}
+			p, err := e.proposal(c.Context, index)
+			if err != nil {
+				return err
+			}
+			if p.State != mt.ProposalState_Voting {
+				return explain.Newf(fmt.Sprintf("see `mt dao show %d %d`", e.id, index), "proposal %d was already finalised (%s)", index, stateName(p.State))
+			}
+			if !CanFinalize(p, e.now.Unix()) {
+				return explain.Newf("wait until then, or until enough votes decide it", "voting on proposal %d is open until %s and its outcome can still change", index, at(p.VotingEnds))
+			}
+			ix, err := mt.NewFinalizeProposalInstruction(e.addr, pda.Proposal(e.addr, index), pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+			if err != nil {
+				return fmt.Errorf("build finalize_proposal: %w", err)
+			}
+			ix = session.WithDiscriminator(ix, mt.Instruction_FinalizeProposal)
+			return e.s.Submit(c.Context, session.Tx{What: fmt.Sprintf("finalise proposal %d of model %d", index, e.id), Instructions: []solana.Instruction{ix}, Labels: e.labels()},
+				func(sig solana.Signature) (any, error) {
+					v, _, err := e.proposalView(c.Context, index)
+					v.Signature = sig.String()
+					return v, err
+				})
+		},
+	}
+}
+
+func executeCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "execute",
+		Usage:     "carry out a passed proposal after its hold-up period; anyone may run it, once",
+		ArgsUsage: "<model-id> <proposal>",
+		Flags:     session.WriteFlags(),
+		Action: func(c *cli.Context) error {
+			e, args, err := load(c, "proposal")
+			if err != nil {
+				return err
+			}
+			index, err := parseIndex(args[0])
+			if err != nil {
+				return err
+			}
+			p, err := e.proposal(c.Context, index)
+			if err != nil {
+				return err
+			}
+			switch p.State {
+			case mt.ProposalState_Passed:
+			case mt.ProposalState_Executed:
+				return explain.Newf("nothing to do", "proposal %d was already executed at %s", index, at(p.ExecutedAt))
+			case mt.ProposalState_Voting:
+				return explain.Newf(fmt.Sprintf("finalise it first when voting ends: `mt dao finalize %d %d`", e.id, index), "proposal %d has not been finalised", index)
+			default:
+				return explain.Newf("nothing to do", "proposal %d did not pass (%s)", index, stateName(p.State))
+			}
+			if e.now.Unix() < p.ExecuteAfter {
+				return explain.Newf("run this again then", "proposal %d passed; its hold-up period ends at %s", index, at(p.ExecuteAfter))
+			}
+			vs := pda.Vaults(e.addr)
+			dest := mt.ProgramID
+			switch x := p.Action.(type) {
+			case *mt.ProposalAction_TransferNative:
+				dest = x.Destination
+				if bal, err := e.r.TokenBalance(c.Context, vs.Treasury); err == nil && bal < x.Amount {
+					return explain.Newf("wait for more revenue, or propose a smaller transfer", "the treasury holds %s, less than the %s this proposal pays", e.native(bal), e.native(x.Amount))
+				}
+			case *mt.ProposalAction_TransferMt:
+				dest = x.Destination
+				if bal, err := e.r.TokenBalance(c.Context, vs.Rewards); err == nil && bal < x.Amount {
+					return explain.Newf("propose a smaller transfer", "the rewards vault holds %s MT, less than the %s this proposal pays", mtAmount(bal), mtAmount(x.Amount))
+				}
+			}
+			ix, err := mt.NewExecuteProposalInstruction(pda.Protocol(), e.addr, pda.Proposal(e.addr, index), vs.Treasury, vs.Rewards, dest,
+				e.p.NativeMint, e.m.MtMint, e.p.NativeTokenProgram, solana.Token2022ProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+			if err != nil {
+				return fmt.Errorf("build execute_proposal: %w", err)
+			}
+			ix = session.WithDiscriminator(ix, mt.Instruction_ExecuteProposal)
+			labels := e.labels()
+			labels[pda.Proposal(e.addr, index)] = "proposal"
+			if !dest.Equals(mt.ProgramID) {
+				labels[dest] = "transfer destination"
+			}
+			return e.s.Submit(c.Context, session.Tx{What: fmt.Sprintf("execute proposal %d of model %d", index, e.id), Instructions: []solana.Instruction{ix}, Labels: labels},
+				func(sig solana.Signature) (any, error) {
+					v, _, err := e.proposalView(c.Context, index)
+					v.Signature = sig.String()
+					return v, err
+				})
+		},
+	}
+}
+
+func cancelCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "cancel",
+		Usage:     "withdraw your own proposal before anyone has voted",
+		ArgsUsage: "<model-id> <proposal>",
+		Flags:     session.WriteFlags(),
+		Action: func(c *cli.Context) error {
+			e, args, err := load(c, "proposal")
+			if err != nil {
+				return err
+			}
+			index, err := parseIndex(args[0])
+			if err != nil {
+				return err
+			}
+			proposer, err := e.s.Signer()
+			if err != nil {
+				return err
+			}
+			p, err := e.proposal(c.Context, index)
+			if err != nil {
+				return err
+			}
+			switch {
+			case !p.Proposer.Equals(proposer.PublicKey()):
+				return explain.Newf("sign with the proposer's keypair (--keypair)", "only proposal %d's proposer %s may cancel it", index, p.Proposer)
+			case p.State != mt.ProposalState_Voting:
+				return explain.Newf("nothing to cancel", "proposal %d is %s", index, stateName(p.State))
+			case p.Votes > 0:
+				return explain.Newf("it runs its course now", "proposal %d already has %d vote(s) and can no longer be cancelled", index, p.Votes)
+			}
+			ix, err := mt.NewCancelProposalInstruction(proposer.PublicKey(), e.addr, pda.Proposal(e.addr, index), pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+			if err != nil {
+				return fmt.Errorf("build cancel_proposal: %w", err)
+			}
+			ix = session.WithDiscriminator(ix, mt.Instruction_CancelProposal)
+			return e.s.Submit(c.Context, session.Tx{What: fmt.Sprintf("cancel proposal %d of model %d", index, e.id), Instructions: []solana.Instruction{ix}, Labels: e.labels()},
+				func(sig solana.Signature) (any, error) {
+					v, _, err := e.proposalView(c.Context, index)
+					v.Signature = sig.String()
+					return v, err
+				})
+		},
+	}
+}
+
+// Overview is `dao show <model>`: the rules, every proposal, your record.
+type Overview struct {
+	Model      uint64         `json:"model"`
+	Deposited  amount.Tokens  `json:"total_deposited"`
+	Warming    amount.Tokens  `json:"warming"`
+	Treasury   amount.Tokens  `json:"treasury"`
+	Proposals  []ProposalView `json:"proposals"`
+	You        *VoterView     `json:"you,omitempty"`
+	Governance string         `json:"governance"`
+}
+
+// Text renders the overview.
+func (o Overview) Text() string {
+	var b strings.Builder
+	b.WriteString(output.Fields{
+		{Label: "Model", Value: o.Model},
+		{Label: "Rules", Value: o.Governance},
+		{Label: "MT deposited", Value: fmt.Sprintf("%s (%s warming up)", o.Deposited, o.Warming)},
+		{Label: "Treasury", Value: o.Treasury.String() + " native tokens"},
+	}.Text())
+	if len(o.Proposals) == 0 {
+		b.WriteString("\nNo proposals yet: `mt dao propose " + strconv.FormatUint(o.Model, 10) + " ...`\n")
+	} else {
+		rows := make([][]string, len(o.Proposals))
+		for i, p := range o.Proposals {
+			rows[i] = []string{strconv.FormatUint(p.Index, 10), p.State, fmt.Sprintf("%s/%s/%s", p.Yes, p.No, p.Abstain), p.Action}
+		}
+		b.WriteString("\n" + output.Table([]string{"#", "STATE", "YES/NO/ABSTAIN MT", "ACTION"}, rows))
+	}
+	if o.You != nil {
+		b.WriteString("\nYou:\n" + o.You.Text())
+	}
+	return b.String()
+}
+
+func showCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "show",
+		Usage:     "a model's DAO (rules, proposals, your deposit) or one proposal",
+		ArgsUsage: "<model-id> [<proposal>]",
+		Flags:     session.ReadFlags(&cli.StringFlag{Name: "wallet", Usage: "whose deposit to show (default: your keypair's, if it exists)"}),
+		Action: func(c *cli.Context) error {
+			names := []string{}
+			if c.NArg() == 2 {
+				names = append(names, "proposal")
+			}
+			e, args, err := load(c, names...)
+			if err != nil {
+				return err
+			}
+			if len(args) == 1 {
+				index, err := parseIndex(args[0])
+				if err != nil {
+					return err
+				}
+				v, _, err := e.proposalView(c.Context, index)
+				if err != nil {
+					return err
+				}
+				return e.s.Out.Print(v)
+			}
+			g := e.m.Governance
+			o := Overview{
+				Model: e.id, Deposited: mtAmount(e.m.Revenue.TotalDeposited), Warming: mtAmount(e.m.Revenue.Warming), Proposals: []ProposalView{},
+				Governance: fmt.Sprintf("quorum %d bps of circulating MT, threshold %d bps of yes+no, voting %s, hold-up %s, %s MT to propose",
+					g.QuorumBps, g.ThresholdBps, duration.Format(g.VotingPeriodSecs), duration.Format(g.HoldUpSecs), mtAmount(g.MinProposeMt)),
+			}
+			if bal, err := e.r.TokenBalance(c.Context, pda.Vaults(e.addr).Treasury); err == nil {
+				o.Treasury = e.native(bal)
+			}
+			for i := uint64(0); i < e.m.ProposalCount; i++ {
+				v, _, err := e.proposalView(c.Context, i)
+				if err != nil {
+					return err
+				}
+				o.Proposals = append(o.Proposals, v)
+			}
+			var who solana.PublicKey
+			if c.IsSet("wallet") {
+				if who, err = session.ParsePubkey("--wallet", c.String("wallet")); err != nil {
+					return err
+				}
+			} else if k, err := e.s.Signer(); err == nil {
+				who = k.PublicKey()
+			}
+			if !who.IsZero() {
+				v, _, err := e.VoterViewOf(c.Context, who)
+				if err != nil {
+					return err
+				}
+				o.You = &v
+			}
+			return e.s.Out.Print(o)
+		},
+	}
+}
+
+func checkpointCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "checkpoint",
+		Usage:     "start a deposit earning once its warm-up has passed (anyone may run it for any holder)",
+		ArgsUsage: "<model-id>",
+		Flags:     session.WriteFlags(&cli.StringFlag{Name: "wallet", Usage: "whose deposit (default: your keypair's)"}),
+		Action: func(c *cli.Context) error {
+			e, _, err := load(c)
+			if err != nil {
+				return err
+			}
+			var who solana.PublicKey
+			if c.IsSet("wallet") {
+				if who, err = session.ParsePubkey("--wallet", c.String("wallet")); err != nil {
+					return err
+				}
+			} else {
+				k, err := e.s.Signer()
+				if err != nil {
+					return err
+				}
+				who = k.PublicKey()
+			}
+			rec, ok, err := e.voter(c.Context, who)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return explain.Newf(fmt.Sprintf("deposit first: `mt dao deposit %d <amount>`", e.id), "%s has no deposit in model %d", who, e.id)
+			}
+			if rec.Warming == 0 {
+				return explain.Newf("nothing to do", "all of %s's deposit in model %d is already earning", who, e.id)
+			}
+			if e.now.Unix() < rec.WarmAt {
+				return explain.Newf("run this again then", "%s MT are still warming up; they can start earning at %s", mtAmount(rec.Warming), at(rec.WarmAt))
+			}
+			ix, err := mt.NewCheckpointVoterInstruction(e.addr, pda.Voter(e.addr, who), pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+			if err != nil {
+				return fmt.Errorf("build checkpoint_voter: %w", err)
+			}
+			ix = session.WithDiscriminator(ix, mt.Instruction_CheckpointVoter)
+			labels := e.labels()
+			labels[pda.Voter(e.addr, who)] = "voter record"
+			return e.s.Submit(c.Context, session.Tx{What: fmt.Sprintf("start %s's deposit in model %d earning", who, e.id), Instructions: []solana.Instruction{ix}, Labels: labels},
+				func(sig solana.Signature) (any, error) {
+					v, _, err := e.VoterViewOf(c.Context, who)
+					v.Signature = sig.String()
+					return v, err
+				})
+		},
+	}
+}

@@ -1,0 +1,421 @@
+// Package market is the `mt market` command group: the constant-product
+// pool each active model gets (MT against native tokens, seeded from the
+// raise and locked forever). `quote` prints what a swap would give using
+// the program's own arithmetic; `buy` and `sell` swap with a slippage bound
+// (--slippage-bps off the quote, or an explicit --min-out); `open` seeds the
+// pool if nobody has yet (buy and sell do it on the way when needed).
+package market
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/bits"
+
+	"github.com/gagliardetto/solana-go"
+	"github.com/urfave/cli/v2"
+
+	"github.com/modelcommons/modelcommons/cli/accounts"
+	"github.com/modelcommons/modelcommons/cli/amount"
+	"github.com/modelcommons/modelcommons/cli/explain"
+	"github.com/modelcommons/modelcommons/cli/model"
+	"github.com/modelcommons/modelcommons/cli/output"
+	"github.com/modelcommons/modelcommons/cli/raise"
+	"github.com/modelcommons/modelcommons/cli/session"
+	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
+	"github.com/modelcommons/modelcommons/clients/pda"
+	"github.com/modelcommons/modelcommons/clients/tokens"
+)
+
+// Command is `mt market`.
+func Command() *cli.Command {
+	return &cli.Command{
+		Name:        "market",
+		Usage:       "trade a model's MT against native tokens in its pool",
+		Subcommands: []*cli.Command{quoteCommand(), buyCommand(), sellCommand(), openCommand()},
+	}
+}
+
+type env struct {
+	s        *session.Session
+	r        accounts.Reader
+	id       uint64
+	addr     solana.PublicKey
+	m        *mt.Model
+	p        *mt.Protocol
+	decimals uint8
+}
+
+func load(c *cli.Context, names ...string) (*env, []string, error) {
+	s, err := session.FromContext(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	args, err := session.Args(c, append([]string{"model-id"}, names...)...)
+	if err != nil {
+		return nil, nil, err
+	}
+	id, err := model.ParseID(args[0])
+	if err != nil {
+		return nil, nil, err
+	}
+	e := &env{s: s, r: model.Reader(s), id: id, addr: pda.Model(id)}
+	if e.m, err = e.r.Model(c.Context, id); err != nil {
+		return nil, nil, err
+	}
+	if e.p, err = e.r.Protocol(c.Context); err != nil {
+		return nil, nil, err
+	}
+	nm, err := e.r.Mint(c.Context, e.p.NativeMint)
+	if err != nil {
+		return nil, nil, err
+	}
+	e.decimals = nm.Decimals
+	if e.m.Stage != mt.Stage_Active {
+		return nil, nil, explain.Newf(fmt.Sprintf("see `mt model show %d`", id), "model %d has no market: it is not active (%s)", id, model.StageName(e.m.Stage))
+	}
+	return e, args[1:], nil
+}
+
+// QuoteView is a swap quote as the commands print it.
+type QuoteView struct {
+	Model         uint64        `json:"model"`
+	Side          string        `json:"side"`
+	Pay           amount.Tokens `json:"pay"`
+	Receive       amount.Tokens `json:"receive"`
+	MinReceive    amount.Tokens `json:"min_receive"`
+	Fee           amount.Tokens `json:"fee"`
+	ProtocolFee   amount.Tokens `json:"protocol_fee"`
+	ModelFee      amount.Tokens `json:"model_fee"`
+	PriceBefore   string        `json:"price_before"`
+	PriceAfter    string        `json:"price_after"`
+	ReserveMT     amount.Tokens `json:"reserve_mt"`
+	ReserveNative amount.Tokens `json:"reserve_native"`
+	// Set by buy and sell.
+	Received  *amount.Tokens `json:"received,omitempty"`
+	Signature string         `json:"signature,omitempty"`
+}
+
+// Text renders the quote.
+func (q QuoteView) Text() string {
+	payUnit, getUnit := "native tokens", "MT"
+	if q.Side == "sell" {
+		payUnit, getUnit = "MT", "native tokens"
+	}
+	fs := output.Fields{
+		{Label: "Model", Value: q.Model},
+		{Label: "You pay", Value: q.Pay.String() + " " + payUnit},
+		{Label: "You receive", Value: fmt.Sprintf("%s %s (at least %s)", q.Receive, getUnit, q.MinReceive)},
+		{Label: "Fee", Value: fmt.Sprintf("%s native tokens (%s to the protocol, %s to the model's revenue)", q.Fee, q.ProtocolFee, q.ModelFee)},
+		{Label: "Price", Value: fmt.Sprintf("%s → %s native tokens per MT", q.PriceBefore, q.PriceAfter)},
+	}
+	if q.Received != nil {
+		fs = append(fs, output.Field{Label: "Received", Value: q.Received.String() + " " + getUnit})
+	}
+	if q.Signature != "" {
+		fs = append(fs, output.Field{Label: "Signature", Value: q.Signature})
+	}
+	return fs.Text()
+}
+
+// price is native per whole MT at the given reserves, to the native decimals.
+func (e *env) price(reserveMT, reserveNative uint64) string {
+	if reserveMT == 0 {
+		return "-"
+	}
+	v, err := mulDivFloor(reserveNative, raise.MTUnit, reserveMT)
+	if err != nil {
+		return "-"
+	}
+	return amount.Format(v, e.decimals)
+}
+
+func mulDivFloor(a, b, c uint64) (uint64, error) {
+	if c == 0 {
+		return 0, ErrOverflow
+	}
+	hi, lo := bits.Mul64(a, b)
+	if hi >= c {
+		return 0, ErrOverflow
+	}
+	quo, _ := bits.Div64(hi, lo, c)
+	return quo, nil
+}
+
+// pool returns the market as it will be when the swap runs: if the pool is
+// not open yet it is opened first, from the vaults' balances.
+func (e *env) pool(ctx context.Context) (mt.Market, bool, error) {
+	if e.m.Market.OpenedAt != 0 {
+		return e.m.Market, false, nil
+	}
+	vs := pda.Vaults(e.addr)
+	mtBal, err := e.r.TokenBalance(ctx, vs.Liquidity)
+	if err != nil {
+		return mt.Market{}, false, err
+	}
+	nBal, err := e.r.TokenBalance(ctx, vs.LiquidityNative)
+	if err != nil {
+		return mt.Market{}, false, err
+	}
+	if mtBal == 0 || nBal == 0 {
+		return mt.Market{}, false, explain.Newf("the model was launched without a liquidity allocation or market share of the raise",
+			"model %d's market has no liquidity (%s MT, %s native tokens in its vaults)", e.id, amount.Format(mtBal, raise.MTDecimals), amount.Format(nBal, e.decimals))
+	}
+	return mt.Market{OpenedAt: 1, ReserveMt: mtBal, ReserveNative: nBal}, true, nil
+}
+
+func (e *env) quote(ctx context.Context, side mt.SwapSide, in uint64, slippageBps uint16) (QuoteView, Quote, bool, error) {
+	pool, opening, err := e.pool(ctx)
+	if err != nil {
+		return QuoteView{}, Quote{}, false, err
+	}
+	q, err := QuoteSwap(pool, side, in, e.p.SwapFeeBps, e.p.SwapProtocolShareBps)
+	switch {
+	case errors.Is(err, ErrTooSmall):
+		return QuoteView{}, Quote{}, false, explain.New("the swap is too small: it would pay out nothing after the fee", "swap more")
+	case errors.Is(err, ErrZeroAmount):
+		return QuoteView{}, Quote{}, false, explain.New("the amount must be greater than zero", "give what to pay, e.g. 10")
+	case err != nil:
+		return QuoteView{}, Quote{}, false, explain.Wrap(err, err.Error(), "swap a smaller amount")
+	}
+	n := func(v uint64) amount.Tokens { return amount.Of(v, e.decimals) }
+	m := func(v uint64) amount.Tokens { return amount.Of(v, raise.MTDecimals) }
+	v := QuoteView{
+		Model: e.id, Side: "buy", Pay: n(q.AmountIn), Receive: m(q.AmountOut), MinReceive: m(MinOut(q.AmountOut, slippageBps)),
+		Fee: n(q.Fee), ProtocolFee: n(q.ProtocolFee), ModelFee: n(q.ModelFee),
+		PriceBefore: e.price(pool.ReserveMt, pool.ReserveNative), PriceAfter: e.price(q.ReserveMT, q.ReserveNative),
+		ReserveMT: m(q.ReserveMT), ReserveNative: n(q.ReserveNative),
+	}
+	if side == mt.SwapSide_Sell {
+		v.Side, v.Pay, v.Receive, v.MinReceive = "sell", m(q.AmountIn), n(q.AmountOut), n(MinOut(q.AmountOut, slippageBps))
+	}
+	return v, q, opening, nil
+}
+
+func sideFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.Uint64Flag{Name: "slippage-bps", Value: 100, Usage: "accept at most this much less than the quote, in basis points"},
+		&cli.StringFlag{Name: "min-out", Usage: "the fewest units to receive (overrides --slippage-bps)"},
+	}
+}
+
+func quoteCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "quote",
+		Usage:     "what buying (pay native) or selling (pay MT) an amount would give now, fees included",
+		ArgsUsage: "<model-id> <buy|sell> <amount>",
+		Flags:     session.ReadFlags(&cli.Uint64Flag{Name: "slippage-bps", Value: 100, Usage: "for the minimum shown, in basis points"}),
+		Action: func(c *cli.Context) error {
+			e, args, err := load(c, "buy|sell", "amount")
+			if err != nil {
+				return err
+			}
+			var side mt.SwapSide
+			decimals, unit := e.decimals, "native tokens"
+			switch args[0] {
+			case "buy":
+				side = mt.SwapSide_Buy
+			case "sell":
+				side, decimals, unit = mt.SwapSide_Sell, raise.MTDecimals, "MT"
+			default:
+				return explain.Newf("say buy (pay native tokens) or sell (pay MT)", "%q is not a side", args[0])
+			}
+			in, err := session.ParseAmount("amount", args[1], decimals, unit)
+			if err != nil {
+				return err
+			}
+			slip, err := session.ParseBps("slippage-bps", c.Uint64("slippage-bps"))
+			if err != nil {
+				return err
+			}
+			v, _, _, err := e.quote(c.Context, side, in, slip)
+			if err != nil {
+				return err
+			}
+			return e.s.Out.Print(v)
+		},
+	}
+}
+
+func buyCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "buy",
+		Usage:     "buy MT, paying this many native tokens (fee included)",
+		ArgsUsage: "<model-id> <native amount>",
+		Flags:     session.WriteFlags(sideFlags()...),
+		Action:    func(c *cli.Context) error { return swap(c, mt.SwapSide_Buy) },
+	}
+}
+
+func sellCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "sell",
+		Usage:     "sell this many MT for native tokens (fee taken from what you receive)",
+		ArgsUsage: "<model-id> <MT amount>",
+		Flags:     session.WriteFlags(sideFlags()...),
+		Action:    func(c *cli.Context) error { return swap(c, mt.SwapSide_Sell) },
+	}
+}
+
+func (e *env) openIx() (solana.Instruction, error) {
+	vs := pda.Vaults(e.addr)
+	ix, err := mt.NewOpenMarketInstruction(pda.Protocol(), e.addr, vs.Liquidity, vs.LiquidityNative, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+	if err != nil {
+		return nil, fmt.Errorf("build open_market: %w", err)
+	}
+	return session.WithDiscriminator(ix, mt.Instruction_OpenMarket), nil
+}
+
+func (e *env) labels(trader solana.PublicKey) map[solana.PublicKey]string {
+	vs := pda.Vaults(e.addr)
+	return map[solana.PublicKey]string{
+		pda.Protocol(): "protocol", e.addr: "model", vs.Liquidity: "pool MT vault", vs.LiquidityNative: "pool native vault",
+		vs.Revenue: "revenue vault", vs.Treasury: "treasury vault", pda.FeeVault(): "protocol fee vault",
+		e.p.NativeMint: "native mint", e.m.MtMint: "MT mint",
+		tokens.ATA(trader, e.p.NativeMint, e.p.NativeTokenProgram): "your native token account",
+		tokens.ATA(trader, e.m.MtMint, solana.Token2022ProgramID):  "your MT account",
+	}
+}
+
+func swap(c *cli.Context, side mt.SwapSide) error {
+	e, args, err := load(c, "amount")
+	if err != nil {
+		return err
+	}
+	if e.p.Paused {
+		return explain.New("the protocol is paused: swaps are stopped", "wait until the protocol admin resumes it (`mt protocol show`)")
+	}
+	trader, err := e.s.Signer()
+	if err != nil {
+		return err
+	}
+	payDecimals, payUnit, getDecimals, getUnit := e.decimals, "native tokens", uint8(raise.MTDecimals), "MT"
+	if side == mt.SwapSide_Sell {
+		payDecimals, payUnit, getDecimals, getUnit = raise.MTDecimals, "MT", e.decimals, "native tokens"
+	}
+	in, err := session.ParseAmount("amount", args[0], payDecimals, payUnit)
+	if err != nil {
+		return err
+	}
+	slip, err := session.ParseBps("slippage-bps", c.Uint64("slippage-bps"))
+	if err != nil {
+		return err
+	}
+	v, q, opening, err := e.quote(c.Context, side, in, slip)
+	if err != nil {
+		return err
+	}
+	minOut := MinOut(q.AmountOut, slip)
+	if c.IsSet("min-out") {
+		if minOut, err = session.ParseAmount("--min-out", c.String("min-out"), getDecimals, getUnit); err != nil {
+			return err
+		}
+		if minOut > q.AmountOut {
+			return explain.Newf("lower --min-out, or wait for a better price",
+				"the pool gives %s %s for this now, less than --min-out %s", amount.Format(q.AmountOut, getDecimals), getUnit, amount.Format(minOut, getDecimals))
+		}
+		v.MinReceive = amount.Of(minOut, getDecimals)
+	}
+	nativeAcct := tokens.ATA(trader.PublicKey(), e.p.NativeMint, e.p.NativeTokenProgram)
+	mtAcct := tokens.ATA(trader.PublicKey(), e.m.MtMint, solana.Token2022ProgramID)
+	payAcct := nativeAcct
+	if side == mt.SwapSide_Sell {
+		payAcct = mtAcct
+	}
+	bal, err := e.r.TokenBalance(c.Context, payAcct)
+	if err != nil {
+		return err
+	}
+	if bal < in {
+		return explain.Newf("get them first, or swap less", "this pays %s %s but your account %s holds %s", amount.Format(in, payDecimals), payUnit, payAcct, amount.Format(bal, payDecimals))
+	}
+	var ixs []solana.Instruction
+	if opening {
+		ix, err := e.openIx()
+		if err != nil {
+			return err
+		}
+		ixs = append(ixs, ix)
+		e.s.Note("note: model %d's market is not open yet; this transaction opens it first", e.id)
+	}
+	ixs = append(ixs,
+		tokens.CreateATAIdempotent(trader.PublicKey(), trader.PublicKey(), e.p.NativeMint, e.p.NativeTokenProgram),
+		tokens.CreateATAIdempotent(trader.PublicKey(), trader.PublicKey(), e.m.MtMint, solana.Token2022ProgramID))
+	vs := pda.Vaults(e.addr)
+	ix, err := mt.NewSwapInstruction(mt.SwapArgs{Side: side, AmountIn: in, MinOut: minOut}, trader.PublicKey(), pda.Protocol(), e.addr,
+		nativeAcct, mtAcct, vs.Liquidity, vs.LiquidityNative, vs.Revenue, vs.Treasury, e.p.FeeVault, e.p.NativeMint, e.m.MtMint,
+		e.p.NativeTokenProgram, solana.Token2022ProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+	if err != nil {
+		return fmt.Errorf("build swap: %w", err)
+	}
+	ixs = append(ixs, ix)
+	getAcct := mtAcct
+	if side == mt.SwapSide_Sell {
+		getAcct = nativeAcct
+	}
+	before, err := e.r.TokenBalance(c.Context, getAcct)
+	if err != nil {
+		return err
+	}
+	return e.s.Submit(c.Context, session.Tx{What: fmt.Sprintf("%s on model %d's market: pay %s %s", v.Side, e.id, amount.Format(in, payDecimals), payUnit), Instructions: ixs, Labels: e.labels(trader.PublicKey())},
+		func(sig solana.Signature) (any, error) {
+			after, err := e.r.TokenBalance(c.Context, getAcct)
+			if err != nil {
+				return nil, err
+			}
+			got := amount.Of(after-before, getDecimals)
+			v.Received, v.Signature = &got, sig.String()
+			return v, nil
+		})
+}
+
+func openCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "open",
+		Usage:     "seed a model's pool from its liquidity vaults (once; anyone may; buy and sell do it when needed)",
+		ArgsUsage: "<model-id>",
+		Flags:     session.WriteFlags(),
+		Action: func(c *cli.Context) error {
+			e, _, err := load(c)
+			if err != nil {
+				return err
+			}
+			if e.m.Market.OpenedAt != 0 {
+				return explain.Newf(fmt.Sprintf("trade on it: `mt market quote %d buy <amount>`", e.id), "model %d's market is already open", e.id)
+			}
+			if _, _, err := e.pool(c.Context); err != nil {
+				return err
+			}
+			ix, err := e.openIx()
+			if err != nil {
+				return err
+			}
+			return e.s.Submit(c.Context, session.Tx{What: fmt.Sprintf("open model %d's market", e.id), Instructions: []solana.Instruction{ix}, Labels: e.labels(solana.PublicKey{})},
+				func(sig solana.Signature) (any, error) {
+					m, err := e.r.Model(c.Context, e.id)
+					if err != nil {
+						return nil, err
+					}
+					return opened{Model: e.id, ReserveMT: amount.Of(m.Market.ReserveMt, raise.MTDecimals), ReserveNative: amount.Of(m.Market.ReserveNative, e.decimals),
+						Price: e.price(m.Market.ReserveMt, m.Market.ReserveNative), Signature: sig.String()}, nil
+				})
+		},
+	}
+}
+
+type opened struct {
+	Model         uint64        `json:"model"`
+	ReserveMT     amount.Tokens `json:"reserve_mt"`
+	ReserveNative amount.Tokens `json:"reserve_native"`
+	Price         string        `json:"price"`
+	Signature     string        `json:"signature"`
+}
+
+func (o opened) Text() string {
+	return output.Fields{
+		{Label: "Market", Value: fmt.Sprintf("model %d, open", o.Model)},
+		{Label: "Reserves", Value: fmt.Sprintf("%s MT, %s native tokens", o.ReserveMT, o.ReserveNative)},
+		{Label: "Price", Value: o.Price + " native tokens per MT"},
+		{Label: "Signature", Value: o.Signature},
+	}.Text()
+}

@@ -1,0 +1,212 @@
+package rewards
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/gagliardetto/solana-go"
+	"github.com/urfave/cli/v2"
+
+	"github.com/modelcommons/modelcommons/cli/accounts"
+	"github.com/modelcommons/modelcommons/cli/amount"
+	"github.com/modelcommons/modelcommons/cli/dao"
+	"github.com/modelcommons/modelcommons/cli/explain"
+	"github.com/modelcommons/modelcommons/cli/model"
+	"github.com/modelcommons/modelcommons/cli/output"
+	"github.com/modelcommons/modelcommons/cli/raise"
+	"github.com/modelcommons/modelcommons/cli/session"
+	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
+	"github.com/modelcommons/modelcommons/clients/pda"
+	"github.com/modelcommons/modelcommons/clients/tokens"
+)
+
+// Position is a holder's share of a model's revenue.
+type Position struct {
+	Model     uint64           `json:"model"`
+	Holder    solana.PublicKey `json:"holder"`
+	Deposited amount.Tokens    `json:"deposited"`
+	Warming   amount.Tokens    `json:"warming"`
+	WarmAt    *time.Time       `json:"warm_at,omitempty"`
+	Claimable amount.Tokens    `json:"claimable"`
+	Claimed   amount.Tokens    `json:"claimed"`
+	// Set by claim.
+	Received  *amount.Tokens `json:"received,omitempty"`
+	Signature string         `json:"signature,omitempty"`
+}
+
+// Text renders the position.
+func (p Position) Text() string {
+	fs := output.Fields{}
+	if p.Received != nil {
+		fs = append(fs, output.Field{Label: "Received", Value: p.Received.String() + " native tokens"})
+	}
+	fs = append(fs,
+		output.Field{Label: "Model", Value: p.Model},
+		output.Field{Label: "Holder", Value: p.Holder},
+		output.Field{Label: "Deposited", Value: p.Deposited.String() + " MT"},
+	)
+	if p.WarmAt != nil {
+		fs = append(fs, output.Field{Label: "Warming up", Value: fmt.Sprintf("%s MT, earning from %s", p.Warming, p.WarmAt.Format(time.RFC3339))})
+	}
+	fs = append(fs,
+		output.Field{Label: "Claimable", Value: p.Claimable.String() + " native tokens"},
+		output.Field{Label: "Claimed so far", Value: p.Claimed.String() + " native tokens"},
+	)
+	if p.Signature != "" {
+		fs = append(fs, output.Field{Label: "Signature", Value: p.Signature})
+	}
+	return fs.Text()
+}
+
+type env struct {
+	s        *session.Session
+	r        accounts.Reader
+	id       uint64
+	addr     solana.PublicKey
+	m        *mt.Model
+	p        *mt.Protocol
+	decimals uint8
+}
+
+func load(c *cli.Context) (*env, error) {
+	s, err := session.FromContext(c)
+	if err != nil {
+		return nil, err
+	}
+	args, err := session.Args(c, "model-id")
+	if err != nil {
+		return nil, err
+	}
+	id, err := model.ParseID(args[0])
+	if err != nil {
+		return nil, err
+	}
+	e := &env{s: s, r: model.Reader(s), id: id, addr: pda.Model(id)}
+	if e.m, err = e.r.Model(c.Context, id); err != nil {
+		return nil, err
+	}
+	if e.p, err = e.r.Protocol(c.Context); err != nil {
+		return nil, err
+	}
+	nm, err := e.r.Mint(c.Context, e.p.NativeMint)
+	if err != nil {
+		return nil, err
+	}
+	e.decimals = nm.Decimals
+	return e, nil
+}
+
+func (e *env) position(ctx context.Context, holder solana.PublicKey) (Position, *mt.Voter, error) {
+	n := func(v uint64) amount.Tokens { return amount.Of(v, e.decimals) }
+	pos := Position{Model: e.id, Holder: holder, Deposited: amount.Of(0, raise.MTDecimals), Warming: amount.Of(0, raise.MTDecimals), Claimable: n(0), Claimed: n(0)}
+	m, err := e.r.Model(ctx, e.id)
+	if err != nil {
+		return pos, nil, err
+	}
+	data, owner, ok, err := e.r.Raw(ctx, pda.Voter(e.addr, holder))
+	if err != nil || !ok || !owner.Equals(mt.ProgramID) {
+		return pos, nil, err
+	}
+	v, err := mt.ParseAccount_Voter(data)
+	if err != nil {
+		return pos, nil, fmt.Errorf("decode voter record: %w", err)
+	}
+	pos.Deposited, pos.Warming = amount.Of(v.Deposited, raise.MTDecimals), amount.Of(v.Warming, raise.MTDecimals)
+	if v.Warming > 0 {
+		t := time.Unix(v.WarmAt, 0).UTC()
+		pos.WarmAt = &t
+	}
+	pos.Claimable = n(v.RewardsOwed + dao.Pending(m.Revenue, v))
+	pos.Claimed = n(v.RewardsClaimed)
+	return pos, v, nil
+}
+
+func showCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "show",
+		Usage:     "what a holder has earned from a model's revenue (default: your keypair)",
+		ArgsUsage: "<model-id>",
+		Flags:     session.ReadFlags(&cli.StringFlag{Name: "wallet", Usage: "whose rewards (default: your keypair's)"}),
+		Action: func(c *cli.Context) error {
+			e, err := load(c)
+			if err != nil {
+				return err
+			}
+			var who solana.PublicKey
+			if c.IsSet("wallet") {
+				if who, err = session.ParsePubkey("--wallet", c.String("wallet")); err != nil {
+					return err
+				}
+			} else {
+				k, err := e.s.Signer()
+				if err != nil {
+					return err
+				}
+				who = k.PublicKey()
+			}
+			pos, _, err := e.position(c.Context, who)
+			if err != nil {
+				return err
+			}
+			return e.s.Out.Print(pos)
+		},
+	}
+}
+
+func claimCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "claim",
+		Usage:     "take your share of a model's revenue, in native tokens",
+		ArgsUsage: "<model-id>",
+		Flags:     session.WriteFlags(),
+		Action: func(c *cli.Context) error {
+			e, err := load(c)
+			if err != nil {
+				return err
+			}
+			holder, err := e.s.Signer()
+			if err != nil {
+				return err
+			}
+			if e.m.Stage != mt.Stage_Active {
+				return explain.Newf(fmt.Sprintf("see `mt model show %d`", e.id), "model %d is not active (%s)", e.id, model.StageName(e.m.Stage))
+			}
+			pos, v, err := e.position(c.Context, holder.PublicKey())
+			if err != nil {
+				return err
+			}
+			if v == nil {
+				return explain.Newf(fmt.Sprintf("deposit MT to earn: `mt dao deposit %d <amount>`", e.id), "you have no voter record in model %d, so no rewards", e.id)
+			}
+			if pos.Claimable.Base == 0 {
+				fix := "rewards accrue as revenue arrives (`mt rewards show`)"
+				if pos.WarmAt != nil {
+					fix = fmt.Sprintf("your %s MT start earning at %s, from revenue that arrives after that", pos.Warming, pos.WarmAt.Format(time.RFC3339))
+				}
+				return explain.Newf(fix, "nothing to claim from model %d yet", e.id)
+			}
+			dest := tokens.ATA(holder.PublicKey(), e.p.NativeMint, e.p.NativeTokenProgram)
+			ix, err := mt.NewClaimRewardsInstruction(holder.PublicKey(), pda.Protocol(), e.p.NativeMint, e.addr, pda.Voter(e.addr, holder.PublicKey()),
+				pda.Vaults(e.addr).Revenue, dest, e.p.NativeTokenProgram, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+			if err != nil {
+				return fmt.Errorf("build claim_rewards: %w", err)
+			}
+			ix = session.WithDiscriminator(ix, mt.Instruction_ClaimRewards)
+			ixs := []solana.Instruction{tokens.CreateATAIdempotent(holder.PublicKey(), holder.PublicKey(), e.p.NativeMint, e.p.NativeTokenProgram), ix}
+			labels := map[solana.PublicKey]string{pda.Protocol(): "protocol", e.addr: "model", pda.Voter(e.addr, holder.PublicKey()): "your voter record",
+				pda.Vaults(e.addr).Revenue: "revenue vault", dest: "your native token account", e.p.NativeMint: "native mint"}
+			before := v.RewardsClaimed
+			return e.s.Submit(c.Context, session.Tx{What: fmt.Sprintf("claim rewards from model %d", e.id), Instructions: ixs, Labels: labels},
+				func(sig solana.Signature) (any, error) {
+					after, _, err := e.position(c.Context, holder.PublicKey())
+					if err != nil {
+						return nil, err
+					}
+					got := amount.Of(after.Claimed.Base-before, e.decimals)
+					after.Received, after.Signature = &got, sig.String()
+					return after, nil
+				})
+		},
+	}
+}
