@@ -35,7 +35,7 @@ pub struct DepositMt<'info> {
     pub voter: Box<Account<'info, Voter>>,
 
     /// The owner's MT account the deposit comes from.
-    #[account(mut, token::mint = mt_mint, token::token_program = mt_token_program)]
+    #[account(mut, token::mint = mt_mint, token::authority = owner, token::token_program = mt_token_program)]
     pub source: Box<InterfaceAccount<'info, TokenAccount>>,
 
     #[account(

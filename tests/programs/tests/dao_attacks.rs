@@ -1,0 +1,440 @@
+//! mt_treasury stage 3 adversarial matrix, governance instructions:
+//! deposit_mt, withdraw_mt, create_proposal, cast_vote, finalize_proposal,
+//! execute_proposal, cancel_proposal. Each case asserts the named error
+//! (SECURITY.md classes in brackets).
+
+mod treasury_common;
+
+use anchor_lang::error::ErrorCode as Anchor;
+use mt_treasury::errors::TreasuryError;
+use mt_treasury::state::{ProposalAction, ProposalState, VoteChoice, MT_UNIT};
+use program_tests::*;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+use treasury_common::*;
+
+const MT: u64 = MT_UNIT;
+
+/// The standard model with a and b deposited (15 000 and 10 000 MT), and a
+/// second active model whose accounts serve as substitutes.
+struct World {
+    d: Active,
+    a: Keypair,
+    b: Keypair,
+    c: Keypair,
+    other: ModelKeys,
+}
+
+fn world() -> World {
+    let mut d = Active::standard();
+    let [a, b, c] = [0, 1, 2].map(|i| d.holders[i].insecure_clone());
+    d.deposit_mt(&a, 15_000 * MT).unwrap();
+    d.deposit_mt(&b, 10_000 * MT).unwrap();
+    // A second model, active, with c holding its MT and a deposit of theirs.
+    let (_creator, other, _) = d.f.launch();
+    d.f.warp_to_start(&other);
+    let w = d.f.wallet(60_000 * NATIVE);
+    let (admin, mint, program) = (d.f.admin.insecure_clone(), d.f.native_mint, d.f.native_program);
+    d.f.h.mint_to(&admin, &mint, &c.pubkey(), 10_000 * NATIVE, program);
+    d.f.contribute(&w, &other, 30_000 * NATIVE).unwrap();
+    d.f.contribute(&c, &other, 10_000 * NATIVE).unwrap();
+    d.f.warp_to_end(&other);
+    d.f.finalize(&w, &other).unwrap();
+    d.f.claim_mt(&c, &other).unwrap();
+    World { d, a, b, c, other }
+}
+
+/// A proposal by a, open for votes: a signal.
+fn with_signal(w: &mut World) -> u64 {
+    let a = w.a.insecure_clone();
+    w.d.propose(&a, ProposalAction::Signal).unwrap()
+}
+
+/// A passed native transfer of 1 native to a, past its hold-up.
+fn passed_transfer(w: &mut World) -> u64 {
+    let a = w.a.insecure_clone();
+    let action = ProposalAction::TransferNative { destination: w.d.native_ata(&a.pubkey()), amount: NATIVE };
+    let index = w.d.propose(&a, action).unwrap();
+    w.d.vote(&a, index, VoteChoice::Yes).unwrap();
+    w.d.warp_to_voting_end(index);
+    w.d.finalize_proposal(&a, index).unwrap();
+    let at = w.d.proposal(index).execute_after;
+    w.d.warp(at);
+    index
+}
+
+/// c's deposit and proposal in the other model (so its records exist).
+fn other_model_records(w: &mut World) -> (Pubkey, Pubkey) {
+    let c = w.c.insecure_clone();
+    let other = w.other;
+    let mut accounts = w.d.deposit_mt_accounts(&c.pubkey());
+    accounts.model = other.model;
+    accounts.voter = voter_pda(&other.model, &c.pubkey());
+    accounts.source = associated_token_address(&c.pubkey(), &other.mt_mint, &TOKEN_2022);
+    accounts.deposit_vault = other.deposit;
+    accounts.mt_mint = other.mt_mint;
+    let ix = w.d.deposit_mt_ix(accounts, 5_000 * MT);
+    w.d.exec(ix, &[&c]).unwrap();
+    let mut accounts = w.d.create_proposal_accounts(&c.pubkey(), None);
+    accounts.model = other.model;
+    accounts.voter = voter_pda(&other.model, &c.pubkey());
+    accounts.proposal = proposal_pda(&other.model, 0);
+    accounts.sale_vault = other.sale;
+    accounts.creator_vault = other.creator_vault;
+    accounts.liquidity_vault = other.liquidity;
+    accounts.rewards_vault = other.rewards;
+    let ix = w.d.create_proposal_ix(accounts, args_for(ProposalAction::Signal));
+    w.d.exec(ix, &[&c]).unwrap();
+    (voter_pda(&other.model, &c.pubkey()), proposal_pda(&other.model, 0))
+}
+
+// ---------------------------------------------------------------- deposit_mt
+
+#[test]
+fn deposit_mt_attacks() {
+    let mut w = world();
+    let (a, b, c) = (w.a.insecure_clone(), w.b.insecure_clone(), w.c.insecure_clone());
+    let d = &mut w.d;
+
+    // [1] The owner must sign: b pays and signs, a's record and account are named.
+    let ix = without_signer(d.deposit_mt_ix(d.deposit_mt_accounts(&a.pubkey()), MT), &a.pubkey());
+    assert_error(&d.exec(ix, &[&b]), Anchor::AccountNotSigner);
+    // [1] b signs for their own record but pays from a's MT account.
+    let mut accounts = d.deposit_mt_accounts(&b.pubkey());
+    accounts.source = d.mt_ata(&a.pubkey());
+    assert_error(&d.exec(d.deposit_mt_ix(accounts, MT), &[&b]), Anchor::ConstraintTokenOwner);
+    // [3] b's record credited from b's signature… but a's record named.
+    let mut accounts = d.deposit_mt_accounts(&b.pubkey());
+    accounts.voter = voter_pda(&d.keys.model, &a.pubkey());
+    assert_error(&d.exec(d.deposit_mt_ix(accounts, MT), &[&b]), Anchor::ConstraintSeeds);
+    // [3] Another model's deposit vault, mint, model.
+    let mut accounts = d.deposit_mt_accounts(&b.pubkey());
+    accounts.deposit_vault = w.other.deposit;
+    assert_error(&d.exec(d.deposit_mt_ix(accounts, MT), &[&b]), Anchor::ConstraintSeeds);
+    // (The deposit vault exists, so its init_if_needed mint check runs first.)
+    let mut accounts = d.deposit_mt_accounts(&b.pubkey());
+    accounts.mt_mint = w.other.mt_mint;
+    assert_error(&d.exec(d.deposit_mt_ix(accounts, MT), &[&b]), Anchor::ConstraintTokenMint);
+    let mut accounts = d.deposit_mt_accounts(&c.pubkey());
+    accounts.model = w.other.model;
+    accounts.source = associated_token_address(&c.pubkey(), &w.other.mt_mint, &TOKEN_2022);
+    accounts.mt_mint = w.other.mt_mint;
+    // c's record of this model, the other model's MT: the record's seeds say otherwise.
+    assert_error(&d.exec(d.deposit_mt_ix(accounts, MT), &[&c]), Anchor::ConstraintSeeds);
+    // [4] The deposit vault as the source.
+    let mut accounts = d.deposit_mt_accounts(&b.pubkey());
+    accounts.source = d.keys.deposit;
+    assert_error(&d.exec(d.deposit_mt_ix(accounts, MT), &[&b]), Anchor::ConstraintDuplicateMutableAccount);
+    // [6] SPL Token in place of Token-2022; a fake system program.
+    let mut accounts = d.deposit_mt_accounts(&b.pubkey());
+    accounts.mt_token_program = TOKEN;
+    assert_error(&d.exec(d.deposit_mt_ix(accounts, MT), &[&b]), Anchor::InvalidProgramId);
+    let mut accounts = d.deposit_mt_accounts(&b.pubkey());
+    accounts.system_program = TOKEN;
+    assert_error(&d.exec(d.deposit_mt_ix(accounts, MT), &[&b]), Anchor::InvalidProgramId);
+    // [2] Another account type at the record's place: the protocol. (The
+    // record's address is derived, so only a record can ever be there.)
+    let mut accounts = d.deposit_mt_accounts(&b.pubkey());
+    accounts.voter = protocol_pda();
+    assert_error(&d.exec(d.deposit_mt_ix(accounts, MT), &[&b]), Anchor::ConstraintSeeds);
+    // [9] Nothing, and more than the account holds.
+    assert_error(&d.deposit_mt(&b, 0), TreasuryError::ZeroAmount);
+    let res = d.deposit_mt(&b, 1);
+    assert_instruction_error(&res, InstructionError::Custom(1)); // SPL TokenError::InsufficientFunds
+}
+
+#[test]
+fn deposit_mt_before_the_raise_succeeds_is_rejected() {
+    let mut f = Fixture::new();
+    let (_creator, keys, _) = f.launch();
+    f.warp_to_start(&keys);
+    let a = f.wallet(40_000 * NATIVE);
+    f.contribute(&a, &keys, 30_000 * NATIVE).unwrap();
+    let d = Active { f, creator: Keypair::new(), keys, holders: vec![] };
+    let mut d = d;
+    let ata = d.f.mt_ata(&a, &a.pubkey(), &keys);
+    assert_eq!(ata, d.mt_ata(&a.pubkey()));
+    assert_error(&d.deposit_mt(&a, 1), TreasuryError::ModelNotActive);
+}
+
+// ---------------------------------------------------------------- withdraw_mt
+
+#[test]
+fn withdraw_mt_attacks() {
+    let mut w = world();
+    let (a, b, c) = (w.a.insecure_clone(), w.b.insecure_clone(), w.c.insecure_clone());
+    let (other_voter, _) = other_model_records(&mut w);
+    let d = &mut w.d;
+
+    // [1] a's MT to b: b signs, a's record named.
+    let mut accounts = d.withdraw_mt_accounts(&b.pubkey());
+    accounts.voter = voter_pda(&d.keys.model, &a.pubkey());
+    assert_error(&d.exec(d.withdraw_mt_ix(accounts, MT), &[&b]), Anchor::ConstraintSeeds);
+    let ix = without_signer(d.withdraw_mt_ix(d.withdraw_mt_accounts(&a.pubkey()), MT), &a.pubkey());
+    assert_error(&d.exec(ix, &[&b]), Anchor::AccountNotSigner);
+    // [3] c's record in the other model, against this model.
+    let mut accounts = d.withdraw_mt_accounts(&c.pubkey());
+    accounts.voter = other_voter;
+    assert_error(&d.exec(d.withdraw_mt_ix(accounts, MT), &[&c]), Anchor::ConstraintSeeds);
+    // [3] Paid out of another model's deposit vault; another model's mint.
+    let mut accounts = d.withdraw_mt_accounts(&b.pubkey());
+    accounts.deposit_vault = w.other.deposit;
+    assert_error(&d.exec(d.withdraw_mt_ix(accounts, MT), &[&b]), Anchor::ConstraintSeeds);
+    let mut accounts = d.withdraw_mt_accounts(&b.pubkey());
+    accounts.mt_mint = w.other.mt_mint;
+    assert_error(&d.exec(d.withdraw_mt_ix(accounts, MT), &[&b]), TreasuryError::WrongMtMint);
+    // [3] A destination of another token.
+    let mut accounts = d.withdraw_mt_accounts(&b.pubkey());
+    accounts.destination = d.native_ata(&b.pubkey());
+    assert_error(&d.exec(d.withdraw_mt_ix(accounts, MT), &[&b]), Anchor::ConstraintTokenMint);
+    // [4] Into the deposit vault itself.
+    let mut accounts = d.withdraw_mt_accounts(&b.pubkey());
+    accounts.destination = d.keys.deposit;
+    assert_error(&d.exec(d.withdraw_mt_ix(accounts, MT), &[&b]), Anchor::ConstraintDuplicateMutableAccount);
+    // [6]
+    let mut accounts = d.withdraw_mt_accounts(&b.pubkey());
+    accounts.mt_token_program = TOKEN;
+    assert_error(&d.exec(d.withdraw_mt_ix(accounts, MT), &[&b]), Anchor::InvalidProgramId);
+    // [2] The model account as a voter record; a copy of b's record owned by another program.
+    let mut accounts = d.withdraw_mt_accounts(&b.pubkey());
+    accounts.voter = d.keys.model;
+    assert_error(&d.exec(d.withdraw_mt_ix(accounts, MT), &[&b]), Anchor::AccountDiscriminatorMismatch);
+    let record = voter_pda(&d.keys.model, &b.pubkey());
+    let mut copy = d.f.h.chain.account(&record).unwrap();
+    copy.owner = Keypair::new().pubkey();
+    let lookalike = Keypair::new().pubkey();
+    d.f.h.chain.set_account(lookalike, copy);
+    let mut accounts = d.withdraw_mt_accounts(&b.pubkey());
+    accounts.voter = lookalike;
+    assert_error(&d.exec(d.withdraw_mt_ix(accounts, MT), &[&b]), Anchor::AccountOwnedByWrongProgram);
+    // [9] More than deposited; zero; a replay of a full withdrawal.
+    assert_error(&d.withdraw_mt(&b, 10_000 * MT + 1), TreasuryError::InsufficientDeposit);
+    assert_error(&d.withdraw_mt(&b, 0), TreasuryError::ZeroAmount);
+    let ix = d.withdraw_mt_ix(d.withdraw_mt_accounts(&b.pubkey()), 10_000 * MT);
+    d.exec(ix.clone(), &[&b]).unwrap();
+    assert_error(&d.exec(ix, &[&b]), TreasuryError::InsufficientDeposit);
+    assert_eq!(d.f.h.token_balance(&d.mt_ata(&b.pubkey())), 10_000 * MT);
+    // Someone without a record.
+    assert_error(&d.withdraw_mt(&c, MT), Anchor::AccountNotInitialized);
+}
+
+// ---------------------------------------------------------------- create_proposal
+
+#[test]
+fn create_proposal_attacks() {
+    let mut w = world();
+    let (a, c) = (w.a.insecure_clone(), w.c.insecure_clone());
+    let (other_voter, _) = other_model_records(&mut w);
+    let d = &mut w.d;
+    let signal = || args_for(ProposalAction::Signal);
+
+    // [1] c (no deposit here) proposes on a's record.
+    let mut accounts = d.create_proposal_accounts(&c.pubkey(), None);
+    accounts.voter = voter_pda(&d.keys.model, &a.pubkey());
+    assert_error(&d.exec(d.create_proposal_ix(accounts, signal()), &[&c]), Anchor::ConstraintSeeds);
+    let ix = without_signer(d.create_proposal_ix(d.create_proposal_accounts(&a.pubkey(), None), signal()), &a.pubkey());
+    assert_error(&d.exec(ix, &[&c]), Anchor::AccountNotSigner);
+    // [3] c's record in the other model.
+    let mut accounts = d.create_proposal_accounts(&c.pubkey(), None);
+    accounts.voter = other_voter;
+    assert_error(&d.exec(d.create_proposal_ix(accounts, signal()), &[&c]), Anchor::ConstraintSeeds);
+    // [3] Another model's vaults, to shrink (or grow) the circulating supply.
+    for swap in 0..4 {
+        let mut accounts = d.create_proposal_accounts(&a.pubkey(), None);
+        match swap {
+            0 => accounts.sale_vault = w.other.sale,
+            1 => accounts.creator_vault = w.other.creator_vault,
+            2 => accounts.liquidity_vault = w.other.liquidity,
+            _ => accounts.rewards_vault = w.other.rewards,
+        }
+        assert_error(&d.exec(d.create_proposal_ix(accounts, signal()), &[&a]), Anchor::ConstraintSeeds);
+    }
+    // [3] A proposal address off the model's counter (an old index, a future one).
+    let mut accounts = d.create_proposal_accounts(&a.pubkey(), None);
+    accounts.proposal = proposal_pda(&d.keys.model, 5);
+    assert_error(&d.exec(d.create_proposal_ix(accounts, signal()), &[&a]), Anchor::ConstraintSeeds);
+    // [7] Replaying a creation: the counter moved, the old address is taken.
+    let ix = d.create_proposal_ix(d.create_proposal_accounts(&a.pubkey(), None), signal());
+    d.exec(ix.clone(), &[&a]).unwrap();
+    assert_error(&d.exec(ix, &[&a]), Anchor::ConstraintSeeds);
+    // [2] A proposal where the voter record should be.
+    let mut accounts = d.create_proposal_accounts(&a.pubkey(), None);
+    accounts.voter = proposal_pda(&d.keys.model, 0);
+    assert_error(&d.exec(d.create_proposal_ix(accounts, signal()), &[&a]), Anchor::AccountDiscriminatorMismatch);
+    // [6]
+    let mut accounts = d.create_proposal_accounts(&a.pubkey(), None);
+    accounts.system_program = TOKEN;
+    assert_error(&d.exec(d.create_proposal_ix(accounts, signal()), &[&a]), Anchor::InvalidProgramId);
+    // [3] The protocol: another account type in its place.
+    let mut accounts = d.create_proposal_accounts(&a.pubkey(), None);
+    accounts.protocol = d.keys.model;
+    assert_error(&d.exec(d.create_proposal_ix(accounts, signal()), &[&a]), Anchor::AccountDiscriminatorMismatch);
+}
+
+// ---------------------------------------------------------------- cast_vote
+
+#[test]
+fn cast_vote_attacks() {
+    let mut w = world();
+    let (a, b, c) = (w.a.insecure_clone(), w.b.insecure_clone(), w.c.insecure_clone());
+    let (other_voter, other_proposal) = other_model_records(&mut w);
+    let index = with_signal(&mut w);
+    let d = &mut w.d;
+    let proposal = proposal_pda(&d.keys.model, index);
+
+    // [1] b votes with a's record.
+    let mut accounts = d.cast_vote_accounts(&b.pubkey(), index);
+    accounts.voter = voter_pda(&d.keys.model, &a.pubkey());
+    accounts.vote_record = vote_pda(&proposal, &accounts.voter);
+    assert_error(&d.exec(d.cast_vote_ix(accounts, VoteChoice::No), &[&b]), Anchor::ConstraintSeeds);
+    let ix = without_signer(d.cast_vote_ix(d.cast_vote_accounts(&a.pubkey(), index), VoteChoice::No), &a.pubkey());
+    assert_error(&d.exec(ix, &[&b]), Anchor::AccountNotSigner);
+    // [3] c's 5 000 MT deposited in the other model vote here.
+    let mut accounts = d.cast_vote_accounts(&c.pubkey(), index);
+    accounts.voter = other_voter;
+    accounts.vote_record = vote_pda(&proposal, &other_voter);
+    assert_error(&d.exec(d.cast_vote_ix(accounts, VoteChoice::Yes), &[&c]), Anchor::ConstraintSeeds);
+    // [3] The other model's proposal under this model.
+    let mut accounts = d.cast_vote_accounts(&b.pubkey(), index);
+    accounts.proposal = other_proposal;
+    accounts.vote_record = vote_pda(&other_proposal, &accounts.voter);
+    assert_error(&d.exec(d.cast_vote_ix(accounts, VoteChoice::Yes), &[&b]), Anchor::ConstraintSeeds);
+    // [3] A vote record of another proposal (to vote again here after voting there).
+    let second = d.propose(&a, ProposalAction::Signal).unwrap();
+    d.vote(&b, index, VoteChoice::No).unwrap();
+    let mut accounts = d.cast_vote_accounts(&b.pubkey(), second);
+    accounts.vote_record = vote_pda(&proposal, &accounts.voter);
+    assert_error(&d.exec(d.cast_vote_ix(accounts, VoteChoice::Yes), &[&b]), Anchor::ConstraintSeeds);
+    // [2] A voter record where the proposal should be.
+    let mut accounts = d.cast_vote_accounts(&a.pubkey(), index);
+    accounts.proposal = voter_pda(&d.keys.model, &b.pubkey());
+    assert_error(&d.exec(d.cast_vote_ix(accounts, VoteChoice::Yes), &[&a]), Anchor::AccountDiscriminatorMismatch);
+    // [6]
+    let mut accounts = d.cast_vote_accounts(&a.pubkey(), index);
+    accounts.system_program = TOKEN;
+    assert_error(&d.exec(d.cast_vote_ix(accounts, VoteChoice::Yes), &[&a]), Anchor::InvalidProgramId);
+    // [13] No record, or a record with nothing in it, has no voice.
+    let empty = d.f.wallet(0);
+    assert_error(&d.vote(&empty, second, VoteChoice::Yes), Anchor::AccountNotInitialized);
+    let third = d.propose(&a, ProposalAction::Signal).unwrap();
+    let end = d.proposal(index).voting_ends.max(d.proposal(third).voting_ends);
+    d.warp(end);
+    let fourth = d.propose(&a, ProposalAction::Signal).unwrap();
+    d.withdraw_mt(&b, 10_000 * MT).unwrap();
+    assert_error(&d.vote(&b, fourth, VoteChoice::Yes), TreasuryError::NoVotingPower);
+    assert_eq!(d.proposal(fourth).state, ProposalState::Voting);
+}
+
+// ---------------------------------------------------------------- finalize / execute / cancel
+
+#[test]
+fn finalize_proposal_attacks() {
+    let mut w = world();
+    let a = w.a.insecure_clone();
+    let (_, other_proposal) = other_model_records(&mut w);
+    let index = with_signal(&mut w);
+    w.d.vote(&a, index, VoteChoice::Yes).unwrap();
+    w.d.warp_to_voting_end(index);
+    let d = &mut w.d;
+    // [3] The other model's proposal under this model, and this proposal under the other model.
+    let mut accounts = d.finalize_proposal_accounts(index);
+    accounts.proposal = other_proposal;
+    assert_error(&d.exec(d.finalize_proposal_ix(accounts), &[&a]), Anchor::ConstraintSeeds);
+    let mut accounts = d.finalize_proposal_accounts(index);
+    accounts.model = w.other.model;
+    assert_error(&d.exec(d.finalize_proposal_ix(accounts), &[&a]), Anchor::ConstraintSeeds);
+    // [2] A voter record posing as the proposal; a model posing as the model is the real check.
+    let mut accounts = d.finalize_proposal_accounts(index);
+    accounts.proposal = voter_pda(&d.keys.model, &a.pubkey());
+    assert_error(&d.exec(d.finalize_proposal_ix(accounts), &[&a]), Anchor::AccountDiscriminatorMismatch);
+    let mut accounts = d.finalize_proposal_accounts(index);
+    accounts.model = protocol_pda();
+    assert_error(&d.exec(d.finalize_proposal_ix(accounts), &[&a]), Anchor::AccountDiscriminatorMismatch);
+    // [7] Replay: once.
+    let ix = d.finalize_proposal_ix(d.finalize_proposal_accounts(index));
+    d.exec(ix.clone(), &[&a]).unwrap();
+    assert_error(&d.exec(ix, &[&a]), TreasuryError::ProposalNotVoting);
+}
+
+#[test]
+fn execute_proposal_attacks() {
+    let mut w = world();
+    let (a, b) = (w.a.insecure_clone(), w.b.insecure_clone());
+    let (_, other_proposal) = other_model_records(&mut w);
+    let index = passed_transfer(&mut w);
+    let d = &mut w.d;
+    let thief = d.native_ata(&b.pubkey());
+
+    // [3] The payment redirected to another account.
+    let mut accounts = d.execute_proposal_accounts(index);
+    accounts.destination = Some(thief);
+    assert_error(&d.exec(d.execute_proposal_ix(accounts), &[&b]), TreasuryError::WrongDestination);
+    let mut accounts = d.execute_proposal_accounts(index);
+    accounts.destination = None;
+    assert_error(&d.exec(d.execute_proposal_ix(accounts), &[&b]), TreasuryError::DestinationRequired);
+    // [3] Paid from another model's treasury / rewards vault.
+    let mut accounts = d.execute_proposal_accounts(index);
+    accounts.treasury_vault = w.other.treasury;
+    assert_error(&d.exec(d.execute_proposal_ix(accounts), &[&b]), Anchor::ConstraintSeeds);
+    let mut accounts = d.execute_proposal_accounts(index);
+    accounts.rewards_vault = w.other.rewards;
+    assert_error(&d.exec(d.execute_proposal_ix(accounts), &[&b]), Anchor::ConstraintSeeds);
+    // [3] The other model's proposal executed against this model's treasury.
+    let mut accounts = d.execute_proposal_accounts(index);
+    accounts.proposal = other_proposal;
+    assert_error(&d.exec(d.execute_proposal_ix(accounts), &[&b]), Anchor::ConstraintSeeds);
+    // [3] Mints.
+    let (fake, _) = look_alike_native(&mut d.f, &b.pubkey(), 0);
+    let mut accounts = d.execute_proposal_accounts(index);
+    accounts.native_mint = fake;
+    assert_error(&d.exec(d.execute_proposal_ix(accounts), &[&b]), TreasuryError::WrongNativeMint);
+    let mut accounts = d.execute_proposal_accounts(index);
+    accounts.mt_mint = w.other.mt_mint;
+    assert_error(&d.exec(d.execute_proposal_ix(accounts), &[&b]), TreasuryError::WrongMtMint);
+    // [6] Token programs.
+    let mut accounts = d.execute_proposal_accounts(index);
+    accounts.native_token_program = TOKEN_2022;
+    assert_error(&d.exec(d.execute_proposal_ix(accounts), &[&b]), Anchor::ConstraintAddress);
+    let mut accounts = d.execute_proposal_accounts(index);
+    accounts.mt_token_program = TOKEN;
+    assert_error(&d.exec(d.execute_proposal_ix(accounts), &[&b]), Anchor::InvalidProgramId);
+    // [4] The destination is also the treasury vault.
+    let mut accounts = d.execute_proposal_accounts(index);
+    accounts.destination = Some(d.keys.treasury);
+    assert_error(&d.exec(d.execute_proposal_ix(accounts), &[&b]), Anchor::ConstraintDuplicateMutableAccount);
+    // [2] The protocol: a model in its place.
+    let mut accounts = d.execute_proposal_accounts(index);
+    accounts.protocol = d.keys.model;
+    assert_error(&d.exec(d.execute_proposal_ix(accounts), &[&b]), Anchor::AccountDiscriminatorMismatch);
+    // [7] Replay.
+    let ix = d.execute_proposal_ix(d.execute_proposal_accounts(index));
+    d.exec(ix.clone(), &[&b]).expect("anyone may execute");
+    assert_error(&d.exec(ix, &[&b]), TreasuryError::ProposalAlreadyExecuted);
+    let _ = a;
+}
+
+#[test]
+fn cancel_proposal_attacks() {
+    let mut w = world();
+    let (a, b) = (w.a.insecure_clone(), w.b.insecure_clone());
+    let (_, other_proposal) = other_model_records(&mut w);
+    let index = with_signal(&mut w);
+    let d = &mut w.d;
+    // [1] Someone else; the proposer not signing.
+    assert_error(&d.cancel_proposal(&b, index), TreasuryError::NotProposer);
+    let ix = without_signer(d.cancel_proposal_ix(d.cancel_proposal_accounts(&a.pubkey(), index)), &a.pubkey());
+    assert_error(&d.exec(ix, &[&b]), Anchor::AccountNotSigner);
+    // [3] The other model's proposal (by c) through this model.
+    let mut accounts = d.cancel_proposal_accounts(&w.c.pubkey(), index);
+    accounts.proposal = other_proposal;
+    let c = w.c.insecure_clone();
+    assert_error(&d.exec(d.cancel_proposal_ix(accounts), &[&c]), Anchor::ConstraintSeeds);
+    // [2]
+    let mut accounts = d.cancel_proposal_accounts(&a.pubkey(), index);
+    accounts.proposal = voter_pda(&d.keys.model, &a.pubkey());
+    assert_error(&d.exec(d.cancel_proposal_ix(accounts), &[&a]), Anchor::AccountDiscriminatorMismatch);
+    // [7] Replay.
+    let ix = d.cancel_proposal_ix(d.cancel_proposal_accounts(&a.pubkey(), index));
+    d.exec(ix.clone(), &[&a]).unwrap();
+    assert_error(&d.exec(ix, &[&a]), TreasuryError::ProposalNotVoting);
+}
