@@ -9,6 +9,7 @@ package dao
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -682,6 +683,9 @@ func runPropose(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("build create_proposal: %w", err)
 	}
+	if _, signal := args.Action.(*mt.ProposalAction_Signal); signal {
+		ix = signalData(ix, args)
+	}
 	ixs = append(ixs, ix)
 	labels := e.labels()
 	labels[proposal] = "proposal (new)"
@@ -1072,4 +1076,18 @@ func checkpointCommand() *cli.Command {
 				})
 		},
 	}
+}
+
+// signalData re-encodes create_proposal's data for a Signal action.
+// anchor-go v1.0.0 encodes a unit enum variant with a stray byte after its
+// index (the variant's Go type is a uint8), which the program rejects
+// (InstructionDidNotDeserialize); Borsh encodes a unit variant as its index
+// alone: discriminator, 5, content hash, u32 uri length, uri.
+func signalData(ix solana.Instruction, args mt.CreateProposalArgs) solana.Instruction {
+	data := append([]byte{}, mt.Instruction_CreateProposal[:]...)
+	data = append(data, 5)
+	data = append(data, args.ContentHash[:]...)
+	data = binary.LittleEndian.AppendUint32(data, uint32(len(args.Uri)))
+	data = append(data, args.Uri...)
+	return solana.NewInstruction(ix.ProgramID(), ix.Accounts(), data)
 }

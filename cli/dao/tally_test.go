@@ -3,6 +3,8 @@ package dao
 import (
 	"testing"
 
+	"github.com/gagliardetto/solana-go"
+
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 )
 
@@ -37,5 +39,27 @@ func TestTally(t *testing.T) {
 	p.VotingEnds = 100
 	if CanFinalize(&p, 99) || !CanFinalize(&p, 100) {
 		t.Error("CanFinalize at the end of voting")
+	}
+}
+
+// The Signal variant is encoded as Borsh does: its index alone.
+func TestSignalData(t *testing.T) {
+	sig := mt.ProposalAction_Signal(0)
+	args := mt.CreateProposalArgs{Action: &sig, Uri: "x"}
+	args.ContentHash[0] = 0xab
+	ix, err := mt.NewCreateProposalInstruction(args, solana.PublicKey{}, solana.PublicKey{}, solana.PublicKey{}, solana.PublicKey{}, solana.PublicKey{},
+		solana.PublicKey{}, solana.PublicKey{}, solana.PublicKey{}, solana.PublicKey{}, solana.PublicKey{}, solana.PublicKey{}, solana.PublicKey{}, mt.ProgramID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := signalData(ix, args).Data()
+	want := append(append([]byte{}, mt.Instruction_CreateProposal[:]...), 5, 0xab)
+	want = append(want, make([]byte, 31)...)
+	want = append(want, 1, 0, 0, 0, 'x')
+	if string(data) != string(want) {
+		t.Fatalf("data = %x\nwant   %x", data, want)
+	}
+	if len(signalData(ix, args).Accounts()) != len(ix.Accounts()) {
+		t.Fatal("accounts changed")
 	}
 }

@@ -3,6 +3,7 @@ package model
 import (
 	"context"
 	"fmt"
+	"math/bits"
 	"strings"
 	"time"
 
@@ -84,10 +85,25 @@ type View struct {
 
 	Revenue struct {
 		DepositorShareBps uint16        `json:"depositor_share_bps"`
+		WarmupSecs        int64         `json:"warmup_secs"`
+		Warming           amount.Tokens `json:"warming_mt"`
+		DepositorsRevenue amount.Tokens `json:"depositors_revenue"`
+		RewardsClaimed    amount.Tokens `json:"rewards_claimed"`
 		TotalDeposited    amount.Tokens `json:"total_deposited_mt"`
 		TotalRevenue      amount.Tokens `json:"total_revenue"`
 		TreasuryRevenue   amount.Tokens `json:"treasury_revenue"`
 	} `json:"revenue"`
+
+	Market struct {
+		Open          bool          `json:"open"`
+		ReserveMT     amount.Tokens `json:"reserve_mt"`
+		ReserveNative amount.Tokens `json:"reserve_native"`
+		// Price is native tokens per whole MT at the current reserves.
+		Price          string        `json:"price"`
+		Swaps          uint64        `json:"swaps"`
+		FeesToModel    amount.Tokens `json:"fees_to_model"`
+		FeesToProtocol amount.Tokens `json:"fees_to_protocol"`
+	} `json:"market"`
 
 	Vaults []Vault `json:"vaults"`
 
@@ -139,8 +155,14 @@ func (v View) Text() string {
 		{Label: "  Voting / hold-up", Value: fmt.Sprintf("%s / %s", duration.Format(v.Governance.VotingPeriodSecs), duration.Format(v.Governance.HoldUpSecs))},
 		{Label: "  Min. to propose", Value: v.Governance.MinPropose.String() + " MT deposited"},
 		{Label: "Query price", Value: fmt.Sprintf("%s per 1k input tokens, %s per 1k output tokens", v.Pricing.InputPer1k, v.Pricing.OutputPer1k)},
-		{Label: "Revenue", Value: fmt.Sprintf("%d bps to MT depositors; %s received in total, %s to the treasury; %s MT deposited",
-			v.Revenue.DepositorShareBps, v.Revenue.TotalRevenue, v.Revenue.TreasuryRevenue, v.Revenue.TotalDeposited)},
+		{Label: "Revenue", Value: fmt.Sprintf("%d bps to MT depositors; %s received in total, %s to the treasury, %s to depositors (%s claimed)",
+			v.Revenue.DepositorShareBps, v.Revenue.TotalRevenue, v.Revenue.TreasuryRevenue, v.Revenue.DepositorsRevenue, v.Revenue.RewardsClaimed)},
+		{Label: "Deposited MT", Value: fmt.Sprintf("%s earning, %s warming up (warm-up %s)", v.Revenue.TotalDeposited, v.Revenue.Warming, duration.Format(v.Revenue.WarmupSecs))},
+	}
+	if v.Market.Open {
+		fs = append(fs, output.Field{Label: "Market", Value: fmt.Sprintf("%s MT / %s native: %s native per MT; %d swaps", v.Market.ReserveMT, v.Market.ReserveNative, v.Market.Price, v.Market.Swaps)})
+	} else if v.Stage == "active" {
+		fs = append(fs, output.Field{Label: "Market", Value: fmt.Sprintf("not open yet: `mt market open %d` (buying or selling opens it)", v.ID)})
 	}
 	if len(v.Vaults) > 0 {
 		fs = append(fs, output.Field{Label: "Vaults:"})
@@ -230,6 +252,20 @@ func Build(ctx context.Context, r accounts.Reader, m *mt.Model, nativeDecimals u
 	rv := m.Revenue
 	v.Revenue.DepositorShareBps = rv.DepositorShareBps
 	v.Revenue.TotalDeposited, v.Revenue.TotalRevenue, v.Revenue.TreasuryRevenue = mtok(rv.TotalDeposited), n(rv.TotalRevenue), n(rv.TreasuryRevenue)
+	v.Revenue.WarmupSecs, v.Revenue.Warming = rv.WarmupSecs, mtok(rv.Warming)
+	v.Revenue.DepositorsRevenue, v.Revenue.RewardsClaimed = n(rv.DepositorsRevenue), n(rv.RewardsClaimed)
+
+	mk := m.Market
+	v.Market.Open, v.Market.ReserveMT, v.Market.ReserveNative = mk.OpenedAt != 0, mtok(mk.ReserveMt), n(mk.ReserveNative)
+	v.Market.Swaps, v.Market.FeesToModel, v.Market.FeesToProtocol = mk.Swaps, n(mk.FeesToModel), n(mk.FeesToProtocol)
+	v.Market.Price = "-"
+	if mk.ReserveMt > 0 {
+		hi, lo := bits.Mul64(mk.ReserveNative, raise.MTUnit)
+		if hi < mk.ReserveMt {
+			q, _ := bits.Div64(hi, lo, mk.ReserveMt)
+			v.Market.Price = amount.Format(q, nativeDecimals)
+		}
+	}
 
 	v.Status = status(m, now)
 

@@ -161,9 +161,95 @@ func (e *env) govern(t *testing.T, p protocolView, alice, bob, carol wallet) {
 		t.Errorf("slippage bound: %+v", ce)
 	}
 
+	var m struct {
+		Market struct {
+			Open  bool   `json:"open"`
+			Swaps uint64 `json:"swaps"`
+		} `json:"market"`
+	}
+	e.ok(&m, nil, "model", "show", "0")
+	if !m.Market.Open || m.Market.Swaps != 2 {
+		t.Errorf("market after two swaps: %+v", m.Market)
+	}
+
 	// After voting ended the deposit is free again.
 	e.ok(&v, &bob, "dao", "withdraw", "0", "50")
 	if v.Deposited.BaseUnits != 3_000_000_000 {
 		t.Errorf("withdraw: %+v", v)
+	}
+}
+
+// activeModel launches model 0 and makes it active: alice and bob buy 300
+// and 200 MT-worth (3 and 2 native), the raise is finalised and both claim.
+func (e *env) activeModel(t *testing.T) (p protocolView, creator, alice, bob wallet) {
+	creator, alice, bob = e.wallet("creator", 5), e.wallet("alice", 5), e.wallet("bob", 5)
+	_, p = e.setup(creator, alice, bob)
+	var m modelView
+	e.ok(&m, &creator, "model", "launch", "--spec", writeSpec(t, e.dir, "1", "1000"))
+	e.ok(nil, &alice, "crowdfund", "contribute", "0", "3")
+	e.ok(nil, &bob, "crowdfund", "contribute", "0", "2")
+	e.travel(m.Crowdfund.End)
+	e.ok(&m, &bob, "model", "finalize", "0")
+	e.ok(nil, &alice, "crowdfund", "claim", "0")
+	e.ok(nil, &bob, "crowdfund", "claim", "0")
+	return p, creator, alice, bob
+}
+
+// Rule changes by governance: a price change executes and the model
+// charges the new price; a proposal without enough turnout fails; a
+// proposer cancels before any vote.
+func TestGovernanceChangesRules(t *testing.T) {
+	e := newEnv(t)
+	_, _, alice, bob := e.activeModel(t)
+	var v voterView
+	e.ok(&v, &alice, "dao", "deposit", "0", "300")
+	e.ok(nil, &bob, "dao", "deposit", "0", "100")
+
+	var prop proposalView
+	e.ok(&prop, &alice, "dao", "propose", "0", "--set-price", "--input-price", "0.005", "--output-price", "0.01")
+	e.ok(&prop, &alice, "dao", "vote", "0", "0", "yes")
+	// Bob's proposal gets no vote at all: under the 20% quorum.
+	e.ok(nil, &bob, "dao", "propose", "0", "--set-revenue", "--depositor-share-bps", "9000")
+	// A proposal cancelled by its proposer before any vote.
+	e.ok(&prop, &alice, "dao", "propose", "0", "--signal", "--uri", "https://example.org/s", "--content-hash", strings.Repeat("ab", 32))
+	e.ok(&prop, &alice, "dao", "cancel", "0", "2")
+	if prop.State != "cancelled" {
+		t.Errorf("cancel: %+v", prop)
+	}
+	if ce := e.fails(&bob, "dao", "cancel", "0", "0"); !strings.Contains(ce.Error, "proposer") {
+		t.Errorf("cancel by another: %+v", ce)
+	}
+
+	e.travel(prop.VotingEnds.Add(time.Second))
+	e.ok(&prop, &bob, "dao", "finalize", "0", "1")
+	if prop.State != "failed" || prop.QuorumMet {
+		t.Errorf("proposal under quorum: %+v", prop)
+	}
+	if ce := e.fails(&bob, "dao", "execute", "0", "1"); !strings.Contains(ce.Error, "did not pass") {
+		t.Errorf("execute a failed proposal: %+v", ce)
+	}
+	e.ok(&prop, &bob, "dao", "finalize", "0", "0")
+	e.travel(*prop.ExecuteAfter)
+	e.ok(&prop, &bob, "dao", "execute", "0", "0")
+	var m struct {
+		Pricing struct {
+			InputPer1k  tokens `json:"input_per_1k"`
+			OutputPer1k tokens `json:"output_per_1k"`
+		} `json:"pricing"`
+		Governance struct {
+			Proposals uint64 `json:"proposals"`
+		} `json:"governance"`
+	}
+	e.ok(&m, nil, "model", "show", "0")
+	if prop.State != "executed" || m.Pricing.InputPer1k.BaseUnits != 5_000 || m.Pricing.OutputPer1k.BaseUnits != 10_000 || m.Governance.Proposals != 3 {
+		t.Errorf("price change: %+v %+v", prop, m)
+	}
+	var list struct {
+		Proposals []proposalView `json:"proposals"`
+		You       *voterView     `json:"you"`
+	}
+	e.ok(&list, &alice, "dao", "show", "0")
+	if len(list.Proposals) != 3 || list.Proposals[2].State != "cancelled" || list.You == nil || list.You.Deposited.BaseUnits != 300_000_000 {
+		t.Errorf("dao show: %+v", list)
 	}
 }
