@@ -14,6 +14,11 @@
 // for a timer. A receipt is recorded at most once: a second Record of the
 // same run id fails with ErrDuplicate.
 //
+// The set of unbatched receipts and the unsettled spend per escrow are
+// indexes kept in memory and rebuilt from the stored receipts when the
+// file is opened (one scan), so a group commit writes only the receipts
+// and the per-escrow index.
+//
 // # States
 //
 // A receipt is Recorded, then Batched into a numbered settlement batch,
@@ -36,7 +41,9 @@
 // is past retention. bbolt never shrinks its file, so Compact copies the
 // live data into a new file, syncs it and atomically renames it over the
 // old one (a crash leaves either the old or the new file, never a mix);
-// Run does both periodically.
+// Run does both periodically. Compaction holds every other operation,
+// Record included, until the copy is done; it runs only when more than half
+// of a file above Config.CompactMinBytes is free.
 //
 // # Not guaranteed
 //

@@ -261,7 +261,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 			_ = r(ctx)
 		}()
 	}
-	servers := []*http.Server{{Handler: d.gw.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}}
+	// ReadTimeout bounds a client dribbling its request body; responses
+	// are bounded per write by the gateway (Config.Gateway.WriteTimeout).
+	servers := []*http.Server{{Handler: d.gw.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}}
 	lns := []net.Listener{d.apiLn}
 	if d.adminLn != nil {
 		servers = append(servers, &http.Server{Handler: d.AdminHandler(), ReadHeaderTimeout: 10 * time.Second})
