@@ -59,6 +59,12 @@ func unavailable(err error) *Error {
 	return &Error{Status: http.StatusBadGateway, Message: "The Solana cluster behind this action could not be reached; try again in a moment.", Err: err}
 }
 
+// versionMismatch: an account of ours that does not decode.
+func versionMismatch(err error) *Error {
+	return &Error{Status: http.StatusInternalServerError, Err: err,
+		Message: "This action server cannot read the program's accounts: it and the deployed program are different versions."}
+}
+
 // asError turns any error into the answer to send.
 func asError(err error) *Error {
 	var e *Error

@@ -53,5 +53,21 @@ func (s *Server) overview(ctx context.Context, c *call) (*Action, error) {
 // activeLinks are the actions of an active model beyond claiming MT:
 // governance, rewards and the market, as far as the program offers them.
 func (s *Server) activeLinks(ctx context.Context, m *modelState) ([]LinkedAction, error) {
-	return nil, nil
+	links := []LinkedAction{s.depositLink(m), s.withdrawLink(m)}
+	open, err := s.openProposals(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range open {
+		links = append(links, s.voteLink(m, p))
+	}
+	links = append(links, s.rewardsLink(m))
+	if marketBlocked(m) == "" {
+		links = append(links, s.swapLink(m, mt.SwapSide_Buy), s.swapLink(m, mt.SwapSide_Sell))
+	} else if why, err := s.openMarketBlocked(ctx, m); err != nil {
+		return nil, err
+	} else if why == "" {
+		links = append(links, s.openMarketLink(m))
+	}
+	return links, nil
 }

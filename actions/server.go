@@ -244,6 +244,8 @@ func (s *Server) routes() http.Handler {
 	for name, ep := range s.modelEndpoints() {
 		s.register(mux, models+"/"+name, ep)
 	}
+	s.register(mux, models+"/proposals/{index}", endpoint{get: s.proposalGet})
+	s.register(mux, models+"/proposals/{index}/{choice}", endpoint{get: s.proposalGet, post: s.votePost, done: s.voteDone})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, notFound("There is no action at %s.", r.URL.Path))
 	})
@@ -253,7 +255,7 @@ func (s *Server) routes() http.Handler {
 // modelEndpoints are the actions on one model, by path under the model.
 func (s *Server) modelEndpoints() map[string]endpoint {
 	eps := map[string]endpoint{}
-	for _, group := range []map[string]endpoint{s.crowdfundEndpoints()} {
+	for _, group := range []map[string]endpoint{s.crowdfundEndpoints(), s.governanceEndpoints(), s.rewardsEndpoints(), s.marketEndpoints()} {
 		for name, ep := range group {
 			eps[name] = ep
 		}

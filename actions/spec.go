@@ -72,6 +72,15 @@ type Parameter struct {
 	PatternDescription string   `json:"patternDescription,omitempty"`
 	Min                *float64 `json:"min,omitempty"`
 	Max                *float64 `json:"max,omitempty"`
+	// Options of a select, radio or checkbox parameter.
+	Options []Option `json:"options,omitempty"`
+}
+
+// Option is one choice of a selectable parameter.
+type Option struct {
+	Label    string `json:"label"`
+	Value    string `json:"value"`
+	Selected bool   `json:"selected,omitempty"`
 }
 
 // PostRequest is the POST body (ActionPostRequest). Data carries parameter

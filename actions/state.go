@@ -163,8 +163,7 @@ func (s *Server) readFailure(err error) error {
 	}
 	var p *explain.Problem
 	if errors.As(err, &p) {
-		return &Error{Status: 500, Err: err,
-			Message: "This action server cannot read the program's accounts: it and the deployed program are different versions."}
+		return versionMismatch(err)
 	}
 	return unavailable(err)
 }
@@ -242,6 +241,9 @@ func when(unix, now int64) string {
 	}
 	return t + " (now)"
 }
+
+// secs is a number of seconds as a duration.
+func secs(v int64) time.Duration { return time.Duration(v) * time.Second }
 
 // span is a duration in its largest two units: "2d 3h", "45m", "10s".
 func span(d time.Duration) string {
