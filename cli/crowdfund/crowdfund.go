@@ -314,7 +314,6 @@ func claimCommand() *cli.Command {
 			if err != nil {
 				return fmt.Errorf("build claim_mt: %w", err)
 			}
-			ix = session.WithDiscriminator(ix, mt.Instruction_ClaimMt)
 			ixs := []solana.Instruction{tokens.CreateATAIdempotent(wallet.PublicKey(), wallet.PublicKey(), e.m.MtMint, solana.Token2022ProgramID), ix}
 			labels := map[solana.PublicKey]string{e.addr: "model", vs.Sale: "sale vault (MT)", dest: "your MT account", e.m.MtMint: "MT mint",
 				pda.Contribution(e.addr, wallet.PublicKey()): "your contribution record"}
@@ -368,7 +367,6 @@ func refundCommand() *cli.Command {
 			if err != nil {
 				return fmt.Errorf("build refund: %w", err)
 			}
-			ix = session.WithDiscriminator(ix, mt.Instruction_Refund)
 			ixs := []solana.Instruction{tokens.CreateATAIdempotent(wallet.PublicKey(), wallet.PublicKey(), e.p.NativeMint, e.p.NativeTokenProgram), ix}
 			labels := map[solana.PublicKey]string{e.addr: "model", vs.Raise: "raise vault", dest: "your native token account", e.p.NativeMint: "native mint",
 				pda.Protocol(): "protocol", pda.Contribution(e.addr, wallet.PublicKey()): "your contribution record"}

@@ -805,7 +805,6 @@ func finalizeCommand() *cli.Command {
 			if err != nil {
 				return fmt.Errorf("build finalize_proposal: %w", err)
 			}
-			ix = session.WithDiscriminator(ix, mt.Instruction_FinalizeProposal)
 			return e.s.Submit(c.Context, session.Tx{What: fmt.Sprintf("finalise proposal %d of model %d", index, e.id), Instructions: []solana.Instruction{ix}, Labels: e.labels()},
 				func(sig solana.Signature) (any, error) {
 					v, _, err := e.proposalView(c.Context, index)
@@ -866,7 +865,6 @@ func executeCommand() *cli.Command {
 			if err != nil {
 				return fmt.Errorf("build execute_proposal: %w", err)
 			}
-			ix = session.WithDiscriminator(ix, mt.Instruction_ExecuteProposal)
 			labels := e.labels()
 			labels[pda.Proposal(e.addr, index)] = "proposal"
 			if !dest.Equals(mt.ProgramID) {
@@ -917,7 +915,6 @@ func cancelCommand() *cli.Command {
 			if err != nil {
 				return fmt.Errorf("build cancel_proposal: %w", err)
 			}
-			ix = session.WithDiscriminator(ix, mt.Instruction_CancelProposal)
 			return e.s.Submit(c.Context, session.Tx{What: fmt.Sprintf("cancel proposal %d of model %d", index, e.id), Instructions: []solana.Instruction{ix}, Labels: e.labels()},
 				func(sig solana.Signature) (any, error) {
 					v, _, err := e.proposalView(c.Context, index)
@@ -1065,7 +1062,6 @@ func checkpointCommand() *cli.Command {
 			if err != nil {
 				return fmt.Errorf("build checkpoint_voter: %w", err)
 			}
-			ix = session.WithDiscriminator(ix, mt.Instruction_CheckpointVoter)
 			labels := e.labels()
 			labels[pda.Voter(e.addr, who)] = "voter record"
 			return e.s.Submit(c.Context, session.Tx{What: fmt.Sprintf("start %s's deposit in model %d earning", who, e.id), Instructions: []solana.Instruction{ix}, Labels: labels},

@@ -578,7 +578,6 @@ func withdrawCommand() *cli.Command {
 			if err != nil {
 				return fmt.Errorf("build withdraw_escrow: %w", err)
 			}
-			ix = session.WithDiscriminator(ix, im.Instruction_WithdrawEscrow)
 			ixs := []solana.Instruction{tokens.CreateATAIdempotent(owner.PublicKey(), owner.PublicKey(), x.meter.NativeMint, x.meter.NativeTokenProgram), ix}
 			labels := x.labels(addr)
 			labels[dest] = "your native token account"
@@ -695,7 +694,6 @@ func closeCommand() *cli.Command {
 			if err != nil {
 				return fmt.Errorf("build close_escrow: %w", err)
 			}
-			ix = session.WithDiscriminator(ix, im.Instruction_CloseEscrow)
 			return x.s.Submit(c.Context, session.Tx{What: "close escrow " + addr.String(), Instructions: []solana.Instruction{ix}, Labels: x.labels(addr)},
 				func(sig solana.Signature) (any, error) {
 					return closed{Escrow: addr, Signature: sig.String()}, nil

@@ -263,7 +263,7 @@ func (e *env) openIx() (solana.Instruction, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build open_market: %w", err)
 	}
-	return session.WithDiscriminator(ix, mt.Instruction_OpenMarket), nil
+	return ix, nil
 }
 
 func (e *env) labels(trader solana.PublicKey) map[solana.PublicKey]string {

@@ -198,7 +198,7 @@ func runLaunch(c *cli.Context) error {
 				if err != nil {
 					return nil, err
 				}
-				return session.WithDiscriminator(ix, mt.Instruction_OpenModelVaults), nil
+				return ix, nil
 			},
 			done: func() (bool, error) { return false, nil },
 		},

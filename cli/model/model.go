@@ -218,7 +218,6 @@ func finalizeCommand() *cli.Command {
 			if err != nil {
 				return fmt.Errorf("build finalize_raise: %w", err)
 			}
-			ix = session.WithDiscriminator(ix, mt.Instruction_FinalizeRaise)
 			return s.Submit(ctx, session.Tx{What: fmt.Sprintf("finalise model %d's raise", id), Instructions: []solana.Instruction{ix}, Labels: modelLabels(addr, m.MtMint, p.NativeMint)},
 				func(sig solana.Signature) (any, error) {
 					v, err := Load(ctx, r, id, now)
@@ -303,7 +302,6 @@ func claimVestedCommand() *cli.Command {
 			if err != nil {
 				return fmt.Errorf("build claim_vested: %w", err)
 			}
-			ix = session.WithDiscriminator(ix, mt.Instruction_ClaimVested)
 			ixs := []solana.Instruction{tokens.CreateATAIdempotent(creator.PublicKey(), creator.PublicKey(), m.MtMint, solana.Token2022ProgramID), ix}
 			labels := modelLabels(addr, m.MtMint, solana.PublicKey{})
 			labels[dest] = "your MT account"

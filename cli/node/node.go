@@ -340,7 +340,6 @@ func unbondCommand() *cli.Command {
 			if err != nil {
 				return fmt.Errorf("build begin_unbonding: %w", err)
 			}
-			ix = session.WithDiscriminator(ix, im.Instruction_BeginUnbonding)
 			x.s.Note("note: the node stops settling now; its stake can be withdrawn after %s", duration.Format(x.meter.UnbondingSecs))
 			return x.submit(c, "begin unbonding", op.PublicKey(), []solana.Instruction{ix}, nil, nil)
 		},
@@ -381,7 +380,6 @@ func withdrawCommand() *cli.Command {
 			if err != nil {
 				return fmt.Errorf("build withdraw_stake: %w", err)
 			}
-			ix = session.WithDiscriminator(ix, im.Instruction_WithdrawStake)
 			ixs := []solana.Instruction{tokens.CreateATAIdempotent(op.PublicKey(), op.PublicKey(), x.meter.NativeMint, x.meter.NativeTokenProgram), ix}
 			stake := n.Stake
 			return x.submit(c, "withdraw the stake", op.PublicKey(), ixs, map[solana.PublicKey]string{dest: "your native token account"}, func(v *View) {
@@ -492,7 +490,6 @@ func activateCommand() *cli.Command {
 			if err != nil {
 				return fmt.Errorf("build activate_node: %w", err)
 			}
-			ix = session.WithDiscriminator(ix, im.Instruction_ActivateNode)
 			return x.submit(c, "activate the node", op.PublicKey(), []solana.Instruction{ix}, nil, nil)
 		},
 	}
@@ -522,7 +519,6 @@ func deactivateCommand() *cli.Command {
 			if err != nil {
 				return fmt.Errorf("build deactivate_node: %w", err)
 			}
-			ix = session.WithDiscriminator(ix, im.Instruction_DeactivateNode)
 			return x.submit(c, "deactivate the node", op.PublicKey(), []solana.Instruction{ix}, nil, nil)
 		},
 	}

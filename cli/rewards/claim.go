@@ -192,7 +192,6 @@ func claimCommand() *cli.Command {
 			if err != nil {
 				return fmt.Errorf("build claim_rewards: %w", err)
 			}
-			ix = session.WithDiscriminator(ix, mt.Instruction_ClaimRewards)
 			ixs := []solana.Instruction{tokens.CreateATAIdempotent(holder.PublicKey(), holder.PublicKey(), e.p.NativeMint, e.p.NativeTokenProgram), ix}
 			labels := map[solana.PublicKey]string{pda.Protocol(): "protocol", e.addr: "model", pda.Voter(e.addr, holder.PublicKey()): "your voter record",
 				pda.Vaults(e.addr).Revenue: "revenue vault", dest: "your native token account", e.p.NativeMint: "native mint"}
