@@ -33,7 +33,7 @@ func TestRefusalsAgainstChainState(t *testing.T) {
 		if !a.Disabled || a.Error == nil || !strings.Contains(a.Error.Message, "opens") {
 			t.Errorf("contribute before the start: disabled %v, error %+v", a.Disabled, a.Error)
 		}
-		wantContains(t, "POST", h.refused(h.url(path(id, "contribute"))+"?amount=1", alice.PublicKey(), nil, http.StatusConflict), "not opened yet", "in 1h")
+		wantContains(t, "POST", h.refused(h.url(path(id, "contribute"))+"?amount=1", alice.PublicKey(), nil, http.StatusConflict), "not opened yet", "(in ")
 		ov := h.getAction(path(id, ""))
 		if !ov.Disabled || ov.Links != nil {
 			t.Errorf("overview before the start offers actions: %+v", ov.Links)
