@@ -9,7 +9,6 @@ package dao
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -646,8 +645,7 @@ func runPropose(c *cli.Context) error {
 		}
 		args.Action = &mt.ProposalAction_SetPrice{InputPer1k: prices[0], OutputPer1k: prices[1]}
 	case c.IsSet("signal"):
-		sig := mt.ProposalAction_Signal(0)
-		args.Action = &sig
+		args.Action = &mt.ProposalAction_Signal{}
 		if args.ContentHash == [32]byte{} || args.Uri == "" {
 			problems = append(problems, "a signal needs its document: --uri and --content-file (or --content-hash)")
 		}
@@ -682,9 +680,6 @@ func runPropose(c *cli.Context) error {
 		vs.Sale, vs.Creator, vs.Liquidity, vs.Rewards, destAccount, solana.SystemProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
 	if err != nil {
 		return fmt.Errorf("build create_proposal: %w", err)
-	}
-	if _, signal := args.Action.(*mt.ProposalAction_Signal); signal {
-		ix = signalData(ix, args)
 	}
 	ixs = append(ixs, ix)
 	labels := e.labels()
@@ -1074,16 +1069,3 @@ func checkpointCommand() *cli.Command {
 	}
 }
 
-// signalData re-encodes create_proposal's data for a Signal action.
-// anchor-go v1.0.0 encodes a unit enum variant with a stray byte after its
-// index (the variant's Go type is a uint8), which the program rejects
-// (InstructionDidNotDeserialize); Borsh encodes a unit variant as its index
-// alone: discriminator, 5, content hash, u32 uri length, uri.
-func signalData(ix solana.Instruction, args mt.CreateProposalArgs) solana.Instruction {
-	data := append([]byte{}, mt.Instruction_CreateProposal[:]...)
-	data = append(data, 5)
-	data = append(data, args.ContentHash[:]...)
-	data = binary.LittleEndian.AppendUint32(data, uint32(len(args.Uri)))
-	data = append(data, args.Uri...)
-	return solana.NewInstruction(ix.ProgramID(), ix.Accounts(), data)
-}

@@ -2709,7 +2709,7 @@ func DecodeProposalAction(decoder *binary.Decoder) (ProposalAction, error) {
 		case 4:
 			return &tmp.SetPrice, nil
 		case 5:
-			return (*ProposalAction_Signal)(&tmp.Enum), nil
+			return &tmp.Signal, nil
 		default:
 			return nil, fmt.Errorf("ProposalAction: unknown enum index: %v", tmp.Enum)
 		}
@@ -3047,7 +3047,7 @@ func UnmarshalProposalAction_SetPrice(buf []byte) (*ProposalAction_SetPrice, err
 
 func (_ *ProposalAction_SetPrice) isProposalAction() {}
 
-type ProposalAction_Signal uint8
+type ProposalAction_Signal struct{}
 
 func (obj ProposalAction_Signal) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
 	return nil

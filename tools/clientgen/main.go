@@ -87,6 +87,9 @@ func generateProgram(idlPath, outDir, tmp string) error {
 	if err := fixArglessDiscriminators(filepath.Join(target, "instructions.go")); err != nil {
 		return err
 	}
+	if err := fixUnitEnumVariants(filepath.Join(target, "types.go")); err != nil {
+		return err
+	}
 	return writeProgramErrors(idl, name, filepath.Base(idlPath), filepath.Join(target, "program_errors.go"))
 }
 
@@ -187,4 +190,32 @@ func writeFormatted(path, src string) error {
 		return fmt.Errorf("gofmt %s: %v: %s", path, err, out)
 	}
 	return nil
+}
+
+// anchor-go v1.0.0 declares a unit variant of an enum that also has data
+// variants (e.g. `Signal` in `enum ProposalAction { SetPrice{..}, Signal }`)
+// as `type ProposalAction_Signal uint8`. gagliardetto/binary encodes the
+// selected variant of such an enum as a primitive when its kind is uint8, so
+// the variant goes on the wire as two bytes (tag + 0) and the program
+// rejects it; decoding likewise reads a byte too many. An empty struct
+// encodes as nothing, which is Borsh for a unit variant.
+var unitVariant = regexp.MustCompile(`type (\w+)_(\w+) uint8\n\nfunc \(obj \w+_\w+\) MarshalWithEncoder\(encoder \*binary\.Encoder\) \(err error\) \{\n\treturn nil\n\}`)
+
+func fixUnitEnumVariants(path string) error {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	out := string(src)
+	for _, m := range unitVariant.FindAllStringSubmatch(string(src), -1) {
+		enum, variant := m[1], m[2]
+		typ := enum + "_" + variant
+		out = strings.Replace(out, "type "+typ+" uint8\n", "type "+typ+" struct{}\n", 1)
+		cast := "return (*" + typ + ")(&tmp.Enum), nil"
+		if !strings.Contains(out, cast) {
+			return fmt.Errorf("%s: decoder of %s not found", path, typ)
+		}
+		out = strings.Replace(out, cast, "return &tmp."+variant+", nil", 1)
+	}
+	return os.WriteFile(path, []byte(out), 0o644)
 }
