@@ -122,8 +122,12 @@ func (s *Server) depositPost(ctx context.Context, c *call) (*plan, error) {
 		return nil, err
 	}
 	total := amount
+	restart := ""
 	if v != nil {
 		total += v.Deposited
+		if v.Warming > 0 && m.Now < v.WarmAt {
+			restart = fmt.Sprintf(" Adding to a deposit that is still warming up restarts the warm-up of its %s.", m.MT.Format(v.Warming))
+		}
 	}
 	ix, err := mt.NewDepositMtInstruction(amount, wallet, m.Addr, pda.Voter(m.Addr, wallet), source, pda.DepositVault(m.Addr),
 		m.MT.Mint, m.MT.Program, solana.SystemProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
@@ -132,8 +136,8 @@ func (s *Server) depositPost(ctx context.Context, c *call) (*plan, error) {
 	}
 	return &plan{
 		Instructions: []solana.Instruction{ix},
-		Message: fmt.Sprintf("Deposit %s in %s to vote and earn (your deposit becomes %s). It votes at once and starts earning revenue after its warm-up of %s.",
-			m.MT.Format(amount), m.Title(), m.MT.Format(total), span(secs(m.Model.Revenue.WarmupSecs))),
+		Message: fmt.Sprintf("Deposit %s in %s to vote and earn (your deposit becomes %s). It votes at once and starts earning revenue after its warm-up of %s.%s",
+			m.MT.Format(amount), m.Title(), m.MT.Format(total), span(secs(m.Model.Revenue.WarmupSecs)), restart),
 	}, nil
 }
 
@@ -380,7 +384,7 @@ func (s *Server) proposalDescription(m *modelState, p *mt.Proposal) string {
 	desc := fmt.Sprintf("%s Voting ends %s; a passed proposal executes after a hold-up of %s. You vote with all the %s you have deposited, which stays locked until voting ends.",
 		tallies(m, p), when(p.VotingEnds, m.Now), span(secs(p.HoldUpSecs)), m.MT.Symbol)
 	if p.Uri != "" {
-		desc += " Document: " + printable(p.Uri, "(unprintable)")
+		desc += " Document: " + printable(p.Uri, "(not printable)", 200)
 		if p.ContentHash != [32]byte{} {
 			desc += " (sha256 " + hex.EncodeToString(p.ContentHash[:]) + ")"
 		}

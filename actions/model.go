@@ -31,10 +31,22 @@ func (s *Server) overview(ctx context.Context, c *call) (*Action, error) {
 			why = ""
 		}
 	case mt.Stage_Active:
-		a.Description = fmt.Sprintf("%s is community-owned: its raise succeeded (%s). Contributors claim their %s; holders deposit %s to vote on proposals and earn a share of the revenue of every paid query.",
-			m.Title(), raiseSummary(m), m.MT.Symbol, m.MT.Symbol)
+		open, err := s.openProposals(ctx, m)
+		if err != nil {
+			return nil, err
+		}
+		a.Description = fmt.Sprintf("%s is community-owned: its raise succeeded (%s). Contributors claim their %s. %s %s",
+			m.Title(), raiseSummary(m), m.MT.Symbol, s.governanceSummary(m), s.marketSummary(m))
+		switch len(open) {
+		case 0:
+			a.Description += " No proposal is open for votes."
+		case 1:
+			a.Description += " 1 proposal is open for votes."
+		default:
+			a.Description += fmt.Sprintf(" %d proposals are open for votes.", len(open))
+		}
 		links = append(links, s.claimLink(m))
-		more, err := s.activeLinks(ctx, m)
+		more, err := s.activeLinks(ctx, m, open)
 		if err != nil {
 			return nil, err
 		}
@@ -52,12 +64,8 @@ func (s *Server) overview(ctx context.Context, c *call) (*Action, error) {
 
 // activeLinks are the actions of an active model beyond claiming MT:
 // governance, rewards and the market, as far as the program offers them.
-func (s *Server) activeLinks(ctx context.Context, m *modelState) ([]LinkedAction, error) {
+func (s *Server) activeLinks(ctx context.Context, m *modelState, open []*mt.Proposal) ([]LinkedAction, error) {
 	links := []LinkedAction{s.depositLink(m), s.withdrawLink(m)}
-	open, err := s.openProposals(ctx, m)
-	if err != nil {
-		return nil, err
-	}
 	for _, p := range open {
 		links = append(links, s.voteLink(m, p))
 	}

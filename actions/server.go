@@ -54,7 +54,9 @@ type Config struct {
 	MaxBodyBytes int64
 	// RequestTimeout bounds the chain reads of one request (default 20 s).
 	RequestTimeout time.Duration
-	Logger         *slog.Logger
+	// MaxInFlight bounds the requests served at once; more get a 503 (default 64).
+	MaxInFlight int
+	Logger      *slog.Logger
 }
 
 // Server answers Solana Actions requests. Safe for concurrent use.
@@ -65,6 +67,7 @@ type Server struct {
 	reader     accounts.Reader
 	allowlists map[uint64]*allowlist.Tree
 	handler    http.Handler
+	inFlight   chan struct{}
 
 	mu      sync.Mutex
 	natives map[solana.PublicKey]token
@@ -93,6 +96,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.RequestTimeout == 0 {
 		cfg.RequestTimeout = 20 * time.Second
 	}
+	if cfg.MaxInFlight == 0 {
+		cfg.MaxInFlight = 64
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -113,6 +119,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		reader:     accounts.Reader{RPC: cfg.RPC, Commitment: cfg.Commitment},
 		allowlists: map[uint64]*allowlist.Tree{},
 		natives:    map[solana.PublicKey]token{},
+		inFlight:   make(chan struct{}, cfg.MaxInFlight),
 	}
 	for id, wallets := range cfg.Allowlists {
 		tree, err := allowlist.New(wallets)
@@ -495,6 +502,14 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		if r.Method == http.MethodOptions {
 			h.Set("Access-Control-Max-Age", "86400")
 			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		select {
+		case s.inFlight <- struct{}{}:
+			defer func() { <-s.inFlight }()
+		default:
+			h.Set("Retry-After", "1")
+			s.fail(w, r, errorf(http.StatusServiceUnavailable, "The action server is busy; try again in a moment."))
 			return
 		}
 		start := time.Now()

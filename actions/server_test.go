@@ -23,6 +23,11 @@ import (
 // does not read the chain still works; everything that does is a 502.
 func offline(t *testing.T) http.Handler {
 	t.Helper()
+	return offlineServer(t, 0).Handler()
+}
+
+func offlineServer(t *testing.T, maxInFlight int) *Server {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -30,13 +35,31 @@ func offline(t *testing.T) http.Handler {
 	dead := "http://" + ln.Addr().String()
 	ln.Close()
 	s, err := New(context.Background(), Config{
-		RPC: rpc.New(dead), BaseURL: "https://actions.example.org", ChainID: "solana:test",
+		RPC: rpc.New(dead), BaseURL: "https://actions.example.org", ChainID: "solana:test", MaxInFlight: maxInFlight,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s.Handler()
+	return s
+}
+
+// Past MaxInFlight requests at once, the answer is a 503 in the spec's error shape.
+func TestBusy(t *testing.T) {
+	s := offlineServer(t, 1)
+	s.inFlight <- struct{}{} // one request is being served
+	rec := serve(s.Handler(), http.MethodGet, "/actions.json", nil, nil)
+	wantErrorBody(t, rec, http.StatusServiceUnavailable, "busy")
+	if rec.Header().Get("Retry-After") == "" {
+		t.Error("503 without Retry-After")
+	}
+	if rec := serve(s.Handler(), http.MethodOptions, "/actions.json", nil, nil); rec.Code != http.StatusNoContent {
+		t.Errorf("a preflight was refused while busy: %d", rec.Code)
+	}
+	<-s.inFlight
+	if rec := serve(s.Handler(), http.MethodGet, "/actions.json", nil, nil); rec.Code != http.StatusOK {
+		t.Errorf("not served once free: %d", rec.Code)
+	}
 }
 
 func serve(h http.Handler, method, path string, body []byte, header map[string]string) *httptest.ResponseRecorder {

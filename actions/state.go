@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gagliardetto/solana-go"
 	"github.com/gagliardetto/solana-go/rpc"
@@ -144,8 +145,8 @@ func (s *Server) loadModel(ctx context.Context, idText string) (*modelState, err
 			return nil, s.readFailure(err)
 		}
 		if ok {
-			ms.Name = printable(md.Name, ms.Name)
-			ms.MT.Symbol = printable(md.Symbol, "MT")
+			ms.Name = printable(md.Name, ms.Name, 32)
+			ms.MT.Symbol = printable(md.Symbol, "MT", 10)
 		}
 	}
 	if ms.Now, err = s.now(ctx); err != nil {
@@ -184,7 +185,7 @@ func (s *Server) nativeToken(ctx context.Context, p *mt.Protocol) (token, error)
 	if t.Symbol == "" {
 		t.Symbol = "native tokens"
 		if md, ok, err := s.reader.Metadata(ctx, p.NativeMint); err == nil && ok {
-			t.Symbol = printable(md.Symbol, t.Symbol)
+			t.Symbol = printable(md.Symbol, t.Symbol, 10)
 		}
 	}
 	s.mu.Lock()
@@ -193,10 +194,10 @@ func (s *Server) nativeToken(ctx context.Context, p *mt.Protocol) (token, error)
 	return t, nil
 }
 
-// printable keeps on-chain text that is safe and short enough to show, else fallback.
-func printable(s, fallback string) string {
+// printable keeps on-chain text that is safe to show and at most max bytes, else fallback.
+func printable(s, fallback string, max int) string {
 	s = strings.TrimSpace(s)
-	if s == "" || len(s) > 64 {
+	if s == "" || len(s) > max || !utf8.ValidString(s) {
 		return fallback
 	}
 	for _, r := range s {

@@ -46,10 +46,7 @@ type built struct {
 // checks off and the blockhash replaced, since the wallet has not signed
 // yet). A failing simulation is an *Error whose message names the cause.
 func (s *Server) build(ctx context.Context, payer solana.PublicKey, p plan) (*built, error) {
-	price, err := s.unitPrice(ctx, payer, p.Instructions)
-	if err != nil {
-		return nil, err
-	}
+	price := s.unitPrice(ctx, payer, p.Instructions)
 	latest, err := s.cfg.RPC.GetLatestBlockhash(ctx, s.cfg.Commitment)
 	if err != nil {
 		return nil, unavailable(fmt.Errorf("get latest blockhash: %w", err))
@@ -124,9 +121,9 @@ func assemble(payer solana.PublicKey, blockhash solana.Hash, limit uint32, price
 // unitPrice is the compute-unit price in micro-lamports: the configured
 // one, or the configured percentile of the fees recently paid for the
 // accounts the transaction writes, capped.
-func (s *Server) unitPrice(ctx context.Context, payer solana.PublicKey, ixs []solana.Instruction) (uint64, error) {
+func (s *Server) unitPrice(ctx context.Context, payer solana.PublicKey, ixs []solana.Instruction) uint64 {
 	if s.cfg.ComputeUnitPrice != nil {
-		return *s.cfg.ComputeUnitPrice, nil
+		return *s.cfg.ComputeUnitPrice
 	}
 	writable := solana.PublicKeySlice{payer}
 	for _, ix := range ixs {
@@ -141,9 +138,12 @@ func (s *Server) unitPrice(ctx context.Context, payer solana.PublicKey, ixs []so
 	}
 	fees, err := s.cfg.RPC.GetRecentPrioritizationFees(ctx, writable)
 	if err != nil {
-		return 0, unavailable(fmt.Errorf("get recent prioritization fees: %w", err))
+		// Not every RPC provider serves this method; a transaction without
+		// a priority fee still lands, only later when the cluster is busy.
+		s.cfg.Logger.Warn("recent prioritization fees unavailable; no priority fee", "err", err)
+		return 0
 	}
-	return min(feePercentile(fees, s.cfg.FeePercentile), s.cfg.MaxComputeUnitPrice), nil
+	return min(feePercentile(fees, s.cfg.FeePercentile), s.cfg.MaxComputeUnitPrice)
 }
 
 // feePercentile is the p-th percentile (nearest rank) of the observed fees; 0 when none.

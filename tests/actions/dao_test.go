@@ -2,7 +2,6 @@ package actions_test
 
 import (
 	"crypto/sha256"
-	"encoding/binary"
 	"net/http"
 	"strings"
 	"testing"
@@ -83,25 +82,17 @@ func (h *harness) propose(proposer solana.PrivateKey, modelAddr solana.PublicKey
 	}
 }
 
-// signal opens signal proposal number index by proposer. The data is
-// encoded by hand: anchor-go v1.0.0 writes a stray byte after a unit enum
-// variant (see cli/dao's signalData); Borsh writes the variant index alone.
+// signal opens signal proposal number index by proposer.
 func (h *harness) signal(proposer solana.PrivateKey, modelAddr solana.PublicKey, index uint64, uri string) {
 	h.t.Helper()
-	sum := sha256.Sum256([]byte(uri))
 	vs := pda.Vaults(modelAddr)
-	ix, err := mt.NewCreateProposalInstruction(mt.CreateProposalArgs{Action: new(mt.ProposalAction_Signal), ContentHash: sum, Uri: uri},
+	ix, err := mt.NewCreateProposalInstruction(mt.CreateProposalArgs{Action: &mt.ProposalAction_Signal{}, ContentHash: sha256.Sum256([]byte(uri)), Uri: uri},
 		proposer.PublicKey(), pda.Protocol(), modelAddr, pda.Voter(modelAddr, proposer.PublicKey()), pda.Proposal(modelAddr, index),
 		vs.Sale, vs.Creator, vs.Liquidity, vs.Rewards, mt.ProgramID, solana.SystemProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	data := append([]byte{}, mt.Instruction_CreateProposal[:]...)
-	data = append(data, 5)
-	data = append(data, sum[:]...)
-	data = binary.LittleEndian.AppendUint32(data, uint32(len(uri)))
-	data = append(data, uri...)
-	if _, err := h.env.Send(h.ctx, proposer, nil, solana.NewInstruction(ix.ProgramID(), ix.Accounts(), data)); err != nil {
+	if _, err := h.env.Send(h.ctx, proposer, nil, ix); err != nil {
 		h.t.Fatalf("create signal proposal: %v", err)
 	}
 }
