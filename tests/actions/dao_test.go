@@ -124,6 +124,18 @@ func TestGovernAndEarnFromWallets(t *testing.T) {
 	deposit := link(t, ov, "Deposit to vote")
 	link(t, ov, "Withdraw")
 	link(t, ov, "Claim rewards")
+	// Each action's own metadata: enabled, with its button (and amount form).
+	for action, label := range map[string]string{"deposit": "Deposit to vote", "withdraw": "Withdraw", "rewards": "Claim rewards"} {
+		a := h.getAction(path(id, action))
+		if a.Disabled {
+			t.Errorf("%s is disabled on an active model: %+v", action, a.Error)
+		}
+		l := link(t, a, label)
+		if action != "rewards" && (len(l.Parameters) != 1 || l.Parameters[0].Name != "amount" || !strings.Contains(l.Href, "{amount}")) {
+			t.Errorf("%s form: %+v", action, l)
+		}
+	}
+	wantContains(t, "deposit description", h.getAction(path(id, "deposit")).Description, "70% of the revenue", "warm-up of 1h")
 
 	// Deposits: alice 15 000 MT through the overview's form, bob 1 000 (enough to propose).
 	tr, sig := h.act(fill(deposit.Href, map[string]string{"amount": "15000"}), alice, nil)
@@ -250,6 +262,10 @@ func TestTradeFromWallets(t *testing.T) {
 	carol := h.wallet(1_000 * native)
 
 	buyURL := h.url(path(id, "buy"))
+	if a := h.getAction(path(id, "buy")); !a.Disabled || !strings.Contains(a.Error.Message, "not open yet") {
+		t.Errorf("buy before the market opens: %+v", a)
+	}
+	wantContains(t, "open-market description", h.getAction(path(id, "open-market")).Description, "seeded with 20,000 TLC")
 	wantContains(t, "buy before the market opens", h.refused(buyURL+"?amount=10", carol.PublicKey(), nil, http.StatusConflict), "not open yet")
 	ov := h.getAction(path(id, ""))
 	open := link(t, ov, "Open the market")
@@ -267,6 +283,13 @@ func TestTradeFromWallets(t *testing.T) {
 	}
 	meta := h.getAction(path(id, "buy"))
 	wantContains(t, "buy description", meta.Description, "The pool holds", "1 TLC ≈")
+	sell := link(t, h.getAction(path(id, "sell")), "Sell TLC")
+	if len(sell.Parameters) != 2 || !strings.Contains(sell.Href, "amount={amount}&slippage={slippage}") {
+		t.Errorf("sell form: %+v", sell)
+	}
+	if a := h.getAction(path(id, "open-market")); !a.Disabled {
+		t.Error("open-market is offered for an open market")
+	}
 
 	// Carol buys with 100 native tokens at 2% slippage.
 	tr, sig := h.act(fill(buy.Href, map[string]string{"amount": "100", "slippage": "2"}), carol, nil)
