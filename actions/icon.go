@@ -1,6 +1,7 @@
 package actions
 
 import (
+	"context"
 	"crypto/sha256"
 	"fmt"
 	"html"
@@ -31,7 +32,9 @@ func (s *Server) modelIcon(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, notFound("There is no model %q.", idText))
 		return
 	}
-	m, err := s.loadModel(r.Context(), idText)
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+	defer cancel()
+	m, err := s.loadModel(ctx, idText)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -242,7 +242,13 @@ func (s *Server) routes() http.Handler {
 		}
 		s.writeJSON(w, r, http.StatusOK, rules())
 	})
-	mux.HandleFunc("GET /icons/models/{id}", s.modelIcon)
+	mux.HandleFunc("/icons/models/{id}", func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			s.fail(w, r, methodNotAllowed(http.MethodGet))
+			return
+		}
+		s.modelIcon(w, r)
+	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		s.writeJSON(w, r, http.StatusOK, map[string]string{"status": "ok"})
 	})
