@@ -41,10 +41,10 @@ pub struct Swap<'info> {
     pub model: Box<Account<'info, Model>>,
 
     /// The trader's native-token account: pays for a buy, receives a sale.
-    #[account(mut, token::mint = native_mint, token::token_program = native_token_program)]
+    #[account(mut, token::mint = native_mint, token::authority = trader, token::token_program = native_token_program)]
     pub trader_native: Box<InterfaceAccount<'info, TokenAccount>>,
     /// The trader's MT account: receives a buy, pays for a sale.
-    #[account(mut, token::mint = mt_mint, token::token_program = mt_token_program)]
+    #[account(mut, token::mint = mt_mint, token::authority = trader, token::token_program = mt_token_program)]
     pub trader_mt: Box<InterfaceAccount<'info, TokenAccount>>,
 
     #[account(mut, seeds = [seeds::LIQUIDITY_VAULT, model.key().as_ref()], bump = model.vault_bumps.liquidity)]
