@@ -5,14 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
-	"strconv"
-	"strings"
 
 	"github.com/gagliardetto/solana-go"
 
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/programerr"
+	"github.com/modelcommons/modelcommons/clients/txsend"
 )
 
 // Error is an answer the wallet shows to its user: an HTTP status (4xx
@@ -83,8 +81,6 @@ type failure struct {
 	Programs []solana.PublicKey
 }
 
-var failedLog = regexp.MustCompile(`^Program (\w+) failed: custom program error: 0x([0-9a-fA-F]+)$`)
-
 // explain words a simulation failure for the wallet's user. Every named
 // program error keeps its program's own message; runtime and token-program
 // failures get a sentence that says what to do.
@@ -97,10 +93,9 @@ func (f failure) explain() string {
 		return fmt.Sprintf("The transaction would fail (%s).", compact(f.Raw))
 	}
 	if pair, ok := m["InstructionError"].([]any); ok && len(pair) == 2 {
-		index, _ := number(pair[0])
 		if inner, ok := pair[1].(map[string]any); ok {
 			if code, ok := number(inner["Custom"]); ok {
-				return f.custom(int(index), uint32(code))
+				return f.custom(uint32(code))
 			}
 			return fmt.Sprintf("The transaction would fail (%s).", compact(pair[1]))
 		}
@@ -114,29 +109,9 @@ func (f failure) explain() string {
 	return fmt.Sprintf("The transaction would fail (%s).", compact(f.Raw))
 }
 
-// custom names a custom error code: the failing program is the first
-// "failed" line in the logs (a CPI callee fails before its caller), else
-// the top-level instruction's program.
-func (f failure) custom(index int, code uint32) string {
-	var program solana.PublicKey
-	found := false // the system program's id is the zero key
-	for _, line := range f.Logs {
-		sub := failedLog.FindStringSubmatch(strings.TrimSpace(line))
-		if sub == nil {
-			continue
-		}
-		c, err := strconv.ParseUint(sub[2], 16, 32)
-		if err != nil || uint32(c) != code {
-			continue
-		}
-		if id, err := solana.PublicKeyFromBase58(sub[1]); err == nil {
-			program, found = id, true
-			break
-		}
-	}
-	if !found && index >= 0 && index < len(f.Programs) {
-		program = f.Programs[index]
-	}
+// custom names a custom error code from the program that returned it.
+func (f failure) custom(code uint32) string {
+	program, _, _ := txsend.FailingProgram(f.Raw, f.Programs, f.Logs)
 	switch {
 	case program.Equals(mt.ProgramID):
 		if e := programerr.Lookup(mt.Errors, code); e != nil {

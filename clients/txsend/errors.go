@@ -58,34 +58,49 @@ type Tables map[solana.PublicKey]programerr.Table
 var failedLog = regexp.MustCompile(`^Program (\w+) failed: custom program error: 0x([0-9a-fA-F]+)$`)
 
 // decode builds a TxError from the runtime error, the transaction's
-// top-level program IDs and its logs. The innermost failing program is the
-// first "failed" line in the logs (a CPI callee fails before its caller);
-// without logs, the top-level instruction's program is assumed.
+// top-level program IDs and its logs.
 func (t Tables) decode(sig solana.Signature, raw any, topLevel []solana.PublicKey, logs []string) *TxError {
 	e := &TxError{Signature: sig, Raw: raw, Logs: logs}
-	index, code, ok := customCode(raw)
+	program, code, ok := FailingProgram(raw, topLevel, logs)
 	if !ok {
 		return e
+	}
+	e.ProgramID = program
+	if table, ok := t[program]; ok {
+		e.Program = programerr.Lookup(table, code)
+	}
+	return e
+}
+
+// FailingProgram finds which program returned the custom error code in raw
+// ({"InstructionError":[index,{"Custom":code}]}): the first "failed" line
+// with that code in the logs, since a CPI callee fails before its caller;
+// without such a line, the top-level instruction's program. ok is false
+// when raw carries no custom code.
+func FailingProgram(raw any, topLevel []solana.PublicKey, logs []string) (program solana.PublicKey, code uint32, ok bool) {
+	index, code, ok := customCode(raw)
+	if !ok {
+		return solana.PublicKey{}, 0, false
 	}
 	for _, line := range logs {
 		m := failedLog.FindStringSubmatch(strings.TrimSpace(line))
 		if m == nil {
 			continue
 		}
+		c, err := strconv.ParseUint(m[2], 16, 32)
+		if err != nil || uint32(c) != code {
+			continue
+		}
+		// The system program's ID is the zero key, so finding it is tracked
+		// by returning here rather than by a zero check.
 		if id, err := solana.PublicKeyFromBase58(m[1]); err == nil {
-			if c, err := strconv.ParseUint(m[2], 16, 32); err == nil && uint32(c) == code {
-				e.ProgramID = id
-				break
-			}
+			return id, code, true
 		}
 	}
-	if e.ProgramID.IsZero() && index < len(topLevel) {
-		e.ProgramID = topLevel[index]
+	if index < len(topLevel) {
+		return topLevel[index], code, true
 	}
-	if table, ok := t[e.ProgramID]; ok {
-		e.Program = programerr.Lookup(table, code)
-	}
-	return e
+	return solana.PublicKey{}, code, true
 }
 
 // customCode extracts (instruction index, code) from
