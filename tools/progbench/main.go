@@ -42,6 +42,7 @@ type suite struct {
 func suites() []suite {
 	return []suite{
 		{"mt_treasury", runTreasury},
+		{"mt_treasury (stage 3)", runDao},
 		{"inference_meter", runMeter},
 	}
 }
