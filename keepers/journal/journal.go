@@ -204,6 +204,9 @@ func openDB(path string, readOnly bool) (*bolt.DB, error) {
 		NoFreelistSync: true,
 		FreelistType:   bolt.FreelistMapType,
 		ReadOnly:       readOnly,
+		// Address space only: a growing journal is not remapped (which
+		// stalls every transaction) until it passes 1 GiB.
+		InitialMmapSize: 1 << 30,
 	})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("journal %s: %w", path, ErrLocked)

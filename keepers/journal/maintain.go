@@ -162,7 +162,9 @@ func syncDir(dir string) error {
 	return d.Sync()
 }
 
-// needsCompaction: the file is over CompactMinBytes and over half free.
+// needsCompaction: the file is over CompactMinBytes and less than half of
+// it holds live pages (free pages and bbolt's preallocated tail count as
+// reclaimable).
 func (j *Journal) needsCompaction() bool {
 	j.dbMu.RLock()
 	defer j.dbMu.RUnlock()
@@ -173,9 +175,13 @@ func (j *Journal) needsCompaction() bool {
 	if size < j.cfg.CompactMinBytes {
 		return false
 	}
+	var highWater int64
+	if err := j.db.View(func(tx *bolt.Tx) error { highWater = tx.Size(); return nil }); err != nil {
+		return false
+	}
 	st := j.db.Stats()
-	free := int64(st.FreePageN+st.PendingPageN) * int64(j.db.Info().PageSize)
-	return free*2 > size
+	live := highWater - int64(st.FreePageN+st.PendingPageN)*int64(j.db.Info().PageSize)
+	return live*2 < size
 }
 
 // Maintain prunes and compacts if needed, once.
