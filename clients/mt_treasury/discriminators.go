@@ -36,7 +36,9 @@ var (
 	Event_Swapped             = [8]byte{217, 52, 52, 83, 147, 135, 96, 109}
 	Event_VestedClaimed       = [8]byte{90, 39, 80, 199, 242, 108, 89, 46}
 	Event_VoteCast            = [8]byte{39, 53, 195, 104, 188, 17, 225, 213}
+	Event_VoteRecordClosed    = [8]byte{23, 81, 233, 55, 234, 72, 177, 33}
 	Event_VoterCheckpointed   = [8]byte{121, 235, 169, 112, 192, 207, 231, 163}
+	Event_VoterClosed         = [8]byte{216, 186, 79, 181, 177, 108, 176, 138}
 )
 
 // Instruction discriminators
@@ -47,6 +49,8 @@ var (
 	Instruction_ClaimMt          = [8]byte{232, 157, 242, 145, 47, 68, 235, 219}
 	Instruction_ClaimRewards     = [8]byte{4, 144, 132, 71, 116, 23, 151, 80}
 	Instruction_ClaimVested      = [8]byte{208, 190, 166, 114, 203, 225, 140, 208}
+	Instruction_CloseVoteRecord  = [8]byte{41, 137, 198, 76, 80, 223, 157, 10}
+	Instruction_CloseVoter       = [8]byte{117, 35, 234, 247, 206, 131, 182, 149}
 	Instruction_Contribute       = [8]byte{82, 33, 68, 131, 32, 0, 205, 95}
 	Instruction_CreateModelToken = [8]byte{56, 31, 249, 186, 48, 141, 66, 171}
 	Instruction_CreateProposal   = [8]byte{132, 116, 68, 174, 216, 160, 198, 22}

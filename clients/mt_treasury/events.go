@@ -162,11 +162,25 @@ func ParseAnyEvent(eventData []byte) (any, error) {
 			return nil, fmt.Errorf("failed to unmarshal event as VoteCast: %w", err)
 		}
 		return value, nil
+	case Event_VoteRecordClosed:
+		value := new(VoteRecordClosed)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as VoteRecordClosed: %w", err)
+		}
+		return value, nil
 	case Event_VoterCheckpointed:
 		value := new(VoterCheckpointed)
 		err := value.UnmarshalWithDecoder(decoder)
 		if err != nil {
 			return nil, fmt.Errorf("failed to unmarshal event as VoterCheckpointed: %w", err)
+		}
+		return value, nil
+	case Event_VoterClosed:
+		value := new(VoterClosed)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as VoterClosed: %w", err)
 		}
 		return value, nil
 	default:
@@ -531,6 +545,23 @@ func ParseEvent_VoteCast(eventData []byte) (*VoteCast, error) {
 	return event, nil
 }
 
+func ParseEvent_VoteRecordClosed(eventData []byte) (*VoteRecordClosed, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_VoteRecordClosed {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_VoteRecordClosed, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(VoteRecordClosed)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type VoteRecordClosed: %w", err)
+	}
+	return event, nil
+}
+
 func ParseEvent_VoterCheckpointed(eventData []byte) (*VoterCheckpointed, error) {
 	decoder := binary.NewBorshDecoder(eventData)
 	discriminator, err := decoder.ReadDiscriminator()
@@ -544,6 +575,23 @@ func ParseEvent_VoterCheckpointed(eventData []byte) (*VoterCheckpointed, error) 
 	err = event.UnmarshalWithDecoder(decoder)
 	if err != nil {
 		return nil, fmt.Errorf("failed to unmarshal event of type VoterCheckpointed: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_VoterClosed(eventData []byte) (*VoterClosed, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_VoterClosed {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_VoterClosed, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(VoterClosed)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type VoterClosed: %w", err)
 	}
 	return event, nil
 }

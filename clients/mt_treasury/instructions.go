@@ -273,6 +273,78 @@ func NewClaimVestedInstruction(
 	), nil
 }
 
+// Builds a "close_vote_record" instruction.
+// Returns a vote record's rent to its voter once the proposal takes no more votes.
+func NewCloseVoteRecordInstruction(
+	ownerAccount solanago.PublicKey,
+	modelAccount solanago.PublicKey,
+	proposalAccount solanago.PublicKey,
+	voterAccount solanago.PublicKey,
+	voteRecordAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "owner": Writable, Signer, Required
+		accounts__.Append(solanago.NewAccountMeta(ownerAccount, true, true))
+		// Account 1 "model": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(modelAccount, false, false))
+		// Account 2 "proposal": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(proposalAccount, false, false))
+		// Account 3 "voter": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(voterAccount, false, false))
+		// Account 4 "vote_record": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(voteRecordAccount, true, false))
+		// Account 5 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 6 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		Instruction_CloseVoteRecord[:],
+	), nil
+}
+
+// Builds a "close_voter" instruction.
+// Returns an empty, unlocked voter record's rent to its owner.
+func NewCloseVoterInstruction(
+	ownerAccount solanago.PublicKey,
+	modelAccount solanago.PublicKey,
+	voterAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "owner": Writable, Signer, Required
+		accounts__.Append(solanago.NewAccountMeta(ownerAccount, true, true))
+		// Account 1 "model": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(modelAccount, false, false))
+		// Account 2 "voter": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(voterAccount, true, false))
+		// Account 3 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 4 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		Instruction_CloseVoter[:],
+	), nil
+}
+
 // Builds a "contribute" instruction.
 // Buys MT in an open crowdfund (partial fill at the hard cap); MT is claimable once the raise succeeds.
 func NewContributeInstruction(

@@ -154,6 +154,10 @@ var (
 	ErrSwapTooSmall = &programerr.Error{Program: "mt_treasury", Code: 6072, Name: "SwapTooSmall", Msg: "The swap is too small: it would pay out nothing."}
 	// ErrPoolInvariant (6073): The swap would decrease the pool's invariant.
 	ErrPoolInvariant = &programerr.Error{Program: "mt_treasury", Code: 6073, Name: "PoolInvariant", Msg: "The swap would decrease the pool's invariant."}
+	// ErrVotingStillOpen (6074): The proposal still takes votes: its vote records can be closed once voting ends.
+	ErrVotingStillOpen = &programerr.Error{Program: "mt_treasury", Code: 6074, Name: "VotingStillOpen", Msg: "The proposal still takes votes: its vote records can be closed once voting ends."}
+	// ErrVoterNotEmpty (6075): The voter record still holds MT or unclaimed rewards: withdraw and claim first.
+	ErrVoterNotEmpty = &programerr.Error{Program: "mt_treasury", Code: 6075, Name: "VoterNotEmpty", Msg: "The voter record still holds MT or unclaimed rewards: withdraw and claim first."}
 )
 
 // Errors maps the program's error codes to its errors.
@@ -232,4 +236,6 @@ var Errors = programerr.Table{
 	6071: ErrSlippageExceeded,
 	6072: ErrSwapTooSmall,
 	6073: ErrPoolInvariant,
+	6074: ErrVotingStillOpen,
+	6075: ErrVoterNotEmpty,
 }

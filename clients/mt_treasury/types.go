@@ -6175,6 +6175,78 @@ func UnmarshalVoteRecord(buf []byte) (*VoteRecord, error) {
 	return obj, nil
 }
 
+// A vote record's rent went back to its voter (the proposal takes no more votes).
+type VoteRecordClosed struct {
+	Proposal solanago.PublicKey `json:"proposal"`
+	Voter    solanago.PublicKey `json:"voter"`
+	Owner    solanago.PublicKey `json:"owner"`
+}
+
+func (obj VoteRecordClosed) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Proposal`:
+	err = encoder.Encode(obj.Proposal)
+	if err != nil {
+		return errors.NewField("Proposal", err)
+	}
+	// Serialize `Voter`:
+	err = encoder.Encode(obj.Voter)
+	if err != nil {
+		return errors.NewField("Voter", err)
+	}
+	// Serialize `Owner`:
+	err = encoder.Encode(obj.Owner)
+	if err != nil {
+		return errors.NewField("Owner", err)
+	}
+	return nil
+}
+
+func (obj VoteRecordClosed) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding VoteRecordClosed: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *VoteRecordClosed) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Proposal`:
+	err = decoder.Decode(&obj.Proposal)
+	if err != nil {
+		return errors.NewField("Proposal", err)
+	}
+	// Deserialize `Voter`:
+	err = decoder.Decode(&obj.Voter)
+	if err != nil {
+		return errors.NewField("Voter", err)
+	}
+	// Deserialize `Owner`:
+	err = decoder.Decode(&obj.Owner)
+	if err != nil {
+		return errors.NewField("Owner", err)
+	}
+	return nil
+}
+
+func (obj *VoteRecordClosed) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling VoteRecordClosed: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalVoteRecordClosed(buf []byte) (*VoteRecordClosed, error) {
+	obj := new(VoteRecordClosed)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
 // One wallet's MT deposit in one model, at
 // [`seeds::VOTER`](super::seeds::VOTER) + model + owner: its voting power,
 // its vote lock and its share of the model's revenue.
@@ -6447,6 +6519,78 @@ func (obj *VoterCheckpointed) Unmarshal(buf []byte) error {
 
 func UnmarshalVoterCheckpointed(buf []byte) (*VoterCheckpointed, error) {
 	obj := new(VoterCheckpointed)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// An empty voter record's rent went back to its owner.
+type VoterClosed struct {
+	Model solanago.PublicKey `json:"model"`
+	Voter solanago.PublicKey `json:"voter"`
+	Owner solanago.PublicKey `json:"owner"`
+}
+
+func (obj VoterClosed) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Model`:
+	err = encoder.Encode(obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Serialize `Voter`:
+	err = encoder.Encode(obj.Voter)
+	if err != nil {
+		return errors.NewField("Voter", err)
+	}
+	// Serialize `Owner`:
+	err = encoder.Encode(obj.Owner)
+	if err != nil {
+		return errors.NewField("Owner", err)
+	}
+	return nil
+}
+
+func (obj VoterClosed) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding VoterClosed: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *VoterClosed) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Model`:
+	err = decoder.Decode(&obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Deserialize `Voter`:
+	err = decoder.Decode(&obj.Voter)
+	if err != nil {
+		return errors.NewField("Voter", err)
+	}
+	// Deserialize `Owner`:
+	err = decoder.Decode(&obj.Owner)
+	if err != nil {
+		return errors.NewField("Owner", err)
+	}
+	return nil
+}
+
+func (obj *VoterClosed) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling VoterClosed: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalVoterClosed(buf []byte) (*VoterClosed, error) {
+	obj := new(VoterClosed)
 	err := obj.Unmarshal(buf)
 	if err != nil {
 		return nil, err

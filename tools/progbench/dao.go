@@ -231,6 +231,28 @@ func (d *daoBench) run(ctx context.Context) error {
 		}
 	}
 
+	// ---- rent back ----
+	firstVote := pda.Vote(pda.Proposal(model, first), pda.Voter(model, alice.PublicKey()))
+	if err := d.send(ctx, fmt.Sprintf("close_vote_record (returns %d lamports)", d.lamports(ctx, firstVote)), alice, nil, func() (solana.Instruction, error) {
+		return e.CloseVoteRecordIx(alice.PublicKey(), model, first)
+	}); err != nil {
+		return err
+	}
+	bv, err := e.Voter(ctx, model, bob.PublicKey())
+	if err != nil {
+		return err
+	}
+	if err := d.quiet(ctx, bob,
+		must(e.ClaimRewardsIx(bob.PublicKey(), model, e.NativeATA(bob.PublicKey()))),
+		must(e.WithdrawMtIx(bob.PublicKey(), model, treasury.MtATA(bob.PublicKey(), model), bv.Deposited))); err != nil {
+		return err
+	}
+	if err := d.send(ctx, fmt.Sprintf("close_voter (returns %d lamports)", d.lamports(ctx, pda.Voter(model, bob.PublicKey()))), bob, nil, func() (solana.Instruction, error) {
+		return e.CloseVoterIx(bob.PublicKey(), model)
+	}); err != nil {
+		return err
+	}
+
 	// ---- market ----
 	if err := d.send(ctx, "open_market", e.Admin, nil, func() (solana.Instruction, error) { return e.OpenMarketIx(model) }); err != nil {
 		return err
@@ -270,6 +292,15 @@ func (d *daoBench) run(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// lamports is what account holds (0 if it does not exist or cannot be read).
+func (d *daoBench) lamports(ctx context.Context, account solana.PublicKey) uint64 {
+	accs, err := d.b.accounts(ctx, []solana.PublicKey{account})
+	if err != nil || len(accs) == 0 || accs[0] == nil {
+		return 0
+	}
+	return accs[0].Lamports
 }
 
 // must drops a builder's error for instructions the bench sends unmeasured

@@ -170,4 +170,8 @@ pub enum TreasuryError {
     SwapTooSmall,
     #[msg("The swap would decrease the pool's invariant.")]
     PoolInvariant,
+    #[msg("The proposal still takes votes: its vote records can be closed once voting ends.")]
+    VotingStillOpen,
+    #[msg("The voter record still holds MT or unclaimed rewards: withdraw and claim first.")]
+    VoterNotEmpty,
 }

@@ -290,3 +290,19 @@ pub struct Swapped {
     pub reserve_mt: u64,
     pub reserve_native: u64,
 }
+
+/// A vote record's rent went back to its voter (the proposal takes no more votes).
+#[event]
+pub struct VoteRecordClosed {
+    pub proposal: Pubkey,
+    pub voter: Pubkey,
+    pub owner: Pubkey,
+}
+
+/// An empty voter record's rent went back to its owner.
+#[event]
+pub struct VoterClosed {
+    pub model: Pubkey,
+    pub voter: Pubkey,
+    pub owner: Pubkey,
+}

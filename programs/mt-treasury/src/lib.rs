@@ -133,6 +133,16 @@ pub mod mt_treasury {
         CancelProposal::cancel_proposal(ctx)
     }
 
+    /// Returns a vote record's rent to its voter once the proposal takes no more votes.
+    pub fn close_vote_record(ctx: Context<CloseVoteRecord>) -> Result<()> {
+        CloseVoteRecord::close_vote_record(ctx)
+    }
+
+    /// Returns an empty, unlocked voter record's rent to its owner.
+    pub fn close_voter(ctx: Context<CloseVoter>) -> Result<()> {
+        CloseVoter::close_voter(ctx)
+    }
+
     /// Seeds the model's constant-product market with its locked liquidity, once the raise succeeded. Anyone.
     pub fn open_market(ctx: Context<OpenMarket>) -> Result<()> {
         OpenMarket::open_market(ctx)

@@ -438,3 +438,70 @@ fn cancel_proposal_attacks() {
     d.exec(ix.clone(), &[&a]).unwrap();
     assert_error(&d.exec(ix, &[&a]), TreasuryError::ProposalNotVoting);
 }
+
+// ---------------------------------------------------------------- close_vote_record / close_voter
+
+#[test]
+fn close_vote_record_attacks() {
+    let mut w = world();
+    let (a, b) = (w.a.insecure_clone(), w.b.insecure_clone());
+    let (_, other_proposal) = other_model_records(&mut w);
+    let index = with_signal(&mut w);
+    let d = &mut w.d;
+    d.vote(&a, index, VoteChoice::Yes).unwrap();
+    d.vote(&b, index, VoteChoice::No).unwrap();
+    d.warp_to_voting_end(index);
+    let proposal = proposal_pda(&d.keys.model, index);
+    // [1] b takes the rent of a's record: through a's voter record, or b's record with a's vote record.
+    let mut accounts = d.close_vote_record_accounts(&b.pubkey(), index);
+    accounts.voter = voter_pda(&d.keys.model, &a.pubkey());
+    assert_error(&d.exec(d.close_vote_record_ix(accounts), &[&b]), Anchor::ConstraintSeeds);
+    let mut accounts = d.close_vote_record_accounts(&b.pubkey(), index);
+    accounts.vote_record = vote_pda(&proposal, &voter_pda(&d.keys.model, &a.pubkey()));
+    assert_error(&d.exec(d.close_vote_record_ix(accounts), &[&b]), Anchor::ConstraintSeeds);
+    let ix = without_signer(d.close_vote_record_ix(d.close_vote_record_accounts(&a.pubkey(), index)), &a.pubkey());
+    assert_error(&d.exec(ix, &[&b]), Anchor::AccountNotSigner);
+    // [3] The other model's proposal (voting there still open) under this model.
+    let mut accounts = d.close_vote_record_accounts(&a.pubkey(), index);
+    accounts.proposal = other_proposal;
+    assert_error(&d.exec(d.close_vote_record_ix(accounts), &[&a]), Anchor::ConstraintSeeds);
+    // [2] A voter record where the vote record should be.
+    let mut accounts = d.close_vote_record_accounts(&a.pubkey(), index);
+    accounts.vote_record = voter_pda(&d.keys.model, &a.pubkey());
+    assert_error(&d.exec(d.close_vote_record_ix(accounts), &[&a]), Anchor::AccountDiscriminatorMismatch);
+    // [7] Once.
+    let ix = d.close_vote_record_ix(d.close_vote_record_accounts(&a.pubkey(), index));
+    d.exec(ix.clone(), &[&a]).unwrap();
+    assert_error(&d.exec(ix, &[&a]), Anchor::AccountNotInitialized);
+}
+
+#[test]
+fn close_voter_attacks() {
+    let mut w = world();
+    let (a, b) = (w.a.insecure_clone(), w.b.insecure_clone());
+    let d = &mut w.d;
+    d.withdraw_mt(&b, 10_000 * MT).unwrap();
+    // [1] a closes b's empty record to collect its rent.
+    let mut accounts = d.close_voter_accounts(&a.pubkey());
+    accounts.voter = voter_pda(&d.keys.model, &b.pubkey());
+    assert_error(&d.exec(d.close_voter_ix(accounts), &[&a]), Anchor::ConstraintSeeds);
+    let ix = without_signer(d.close_voter_ix(d.close_voter_accounts(&b.pubkey())), &b.pubkey());
+    assert_error(&d.exec(ix, &[&a]), Anchor::AccountNotSigner);
+    // [3] Against another model.
+    let mut accounts = d.close_voter_accounts(&b.pubkey());
+    accounts.model = w.other.model;
+    assert_error(&d.exec(d.close_voter_ix(accounts), &[&b]), Anchor::ConstraintSeeds);
+    // [2] Another type in its place.
+    let mut accounts = d.close_voter_accounts(&b.pubkey());
+    accounts.voter = d.keys.model;
+    assert_error(&d.exec(d.close_voter_ix(accounts), &[&b]), Anchor::AccountDiscriminatorMismatch);
+    // A record holding MT.
+    assert_error(&d.close_voter(&a), TreasuryError::VoterNotEmpty);
+    // [7] Once; closing and re-depositing in one transaction opens a fresh record.
+    let ix = d.close_voter_ix(d.close_voter_accounts(&b.pubkey()));
+    let redeposit = d.deposit_mt_ix(d.deposit_mt_accounts(&b.pubkey()), MT);
+    d.f.h.execute(&[ix.clone(), redeposit], &[&b]).unwrap();
+    let v = d.voter(&b.pubkey());
+    assert_eq!((v.deposited, v.warming, v.rewards_owed, v.locked_until), (MT, MT, 0, 0));
+    assert_error(&d.exec(ix, &[&b]), TreasuryError::VoterNotEmpty);
+}

@@ -389,3 +389,58 @@ fn spl_transfer(d: &Active, from: &Pubkey, to: &Pubkey, amount: u64) -> Instruct
     )
     .unwrap()
 }
+
+#[test]
+fn vote_records_and_empty_voter_records_return_their_rent_when_done() {
+    let mut d = deposited();
+    let [a, b] = [0, 1].map(|i| d.holders[i].insecure_clone());
+    let index = d.propose(&a, ProposalAction::Signal).unwrap();
+    d.vote(&b, index, VoteChoice::No).unwrap();
+    let record = vote_pda(&proposal_pda(&d.keys.model, index), &voter_pda(&d.keys.model, &b.pubkey()));
+    let rent = d.f.h.lamports(&record);
+    assert!(rent > 0);
+    // While the proposal takes votes the record is what stops a second vote.
+    assert_error(&d.close_vote_record(&b, index), TreasuryError::VotingStillOpen);
+    let end = d.proposal(index).voting_ends;
+    d.warp(end - 1);
+    assert_error(&d.close_vote_record(&b, index), TreasuryError::VotingStillOpen); // [12]
+    d.warp(end);
+    let before = d.f.h.lamports(&b.pubkey());
+    let fee_payer = d.f.wallet(0);
+    let ix = d.close_vote_record_ix(d.close_vote_record_accounts(&b.pubkey(), index));
+    d.f.h.execute(&[ix], &[&fee_payer, &b]).expect("closed after the window");
+    assert_eq!(d.f.h.lamports(&b.pubkey()), before + rent, "the rent goes back to the voter");
+    assert!(!d.f.h.exists(&record));
+    // [7] Closed means no vote can be cast again: the window is over.
+    assert_error(&d.vote(&b, index, VoteChoice::Yes), TreasuryError::VotingEnded);
+    assert_eq!(d.proposal(index).no, 10_000 * MT, "the tally stays");
+
+    // The voter record closes only when empty and unlocked.
+    assert_error(&d.close_voter(&b), TreasuryError::VoterNotEmpty);
+    d.withdraw_mt(&b, 10_000 * MT).unwrap();
+    let voter = voter_pda(&d.keys.model, &b.pubkey());
+    let rent = d.f.h.lamports(&voter);
+    let before = d.f.h.lamports(&b.pubkey());
+    let ix = d.close_voter_ix(d.close_voter_accounts(&b.pubkey()));
+    d.f.h.execute(&[ix], &[&fee_payer, &b]).expect("closed when empty");
+    assert_eq!(d.f.h.lamports(&b.pubkey()), before + rent);
+    // A new deposit opens a fresh record at the same address.
+    d.deposit_mt(&b, MT).unwrap();
+    assert_eq!(d.voter(&b.pubkey()).deposited, MT);
+}
+
+#[test]
+fn a_record_with_rewards_owed_stays_open_until_they_are_claimed() {
+    let mut d = deposited();
+    let c = d.holders[2].insecure_clone();
+    d.warm_up(&[&c]);
+    let sponsor = d.f.wallet(100 * NATIVE);
+    d.deposit_revenue(&sponsor, 10 * NATIVE).unwrap();
+    d.withdraw_mt(&c, 5_000 * MT).unwrap();
+    assert!(d.voter(&c.pubkey()).rewards_owed > 0);
+    assert_error(&d.close_voter(&c), TreasuryError::VoterNotEmpty);
+    d.claim_rewards(&c).unwrap();
+    d.close_voter(&c).expect("empty and claimed");
+    // (A record can only be locked while it holds MT, and MT cannot leave
+    // a locked record, so an empty record is never locked.)
+}

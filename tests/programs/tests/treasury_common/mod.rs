@@ -823,6 +823,48 @@ impl Active {
         self.exec(ix, &[proposer])
     }
 
+    pub fn close_vote_record_accounts(&self, owner: &Pubkey, index: u64) -> mt_treasury::accounts::CloseVoteRecord {
+        let proposal = proposal_pda(&self.keys.model, index);
+        let voter = voter_pda(&self.keys.model, owner);
+        mt_treasury::accounts::CloseVoteRecord {
+            owner: *owner,
+            model: self.keys.model,
+            proposal,
+            voter,
+            vote_record: vote_pda(&proposal, &voter),
+            event_authority: event_authority(&PROGRAM),
+            program: PROGRAM,
+        }
+    }
+
+    pub fn close_vote_record_ix(&self, accounts: mt_treasury::accounts::CloseVoteRecord) -> Instruction {
+        Harness::ix(PROGRAM, accounts, mt_treasury::instruction::CloseVoteRecord {})
+    }
+
+    pub fn close_vote_record(&mut self, owner: &Keypair, index: u64) -> TxResult {
+        let ix = self.close_vote_record_ix(self.close_vote_record_accounts(&owner.pubkey(), index));
+        self.exec(ix, &[owner])
+    }
+
+    pub fn close_voter_accounts(&self, owner: &Pubkey) -> mt_treasury::accounts::CloseVoter {
+        mt_treasury::accounts::CloseVoter {
+            owner: *owner,
+            model: self.keys.model,
+            voter: voter_pda(&self.keys.model, owner),
+            event_authority: event_authority(&PROGRAM),
+            program: PROGRAM,
+        }
+    }
+
+    pub fn close_voter_ix(&self, accounts: mt_treasury::accounts::CloseVoter) -> Instruction {
+        Harness::ix(PROGRAM, accounts, mt_treasury::instruction::CloseVoter {})
+    }
+
+    pub fn close_voter(&mut self, owner: &Keypair) -> TxResult {
+        let ix = self.close_voter_ix(self.close_voter_accounts(&owner.pubkey()));
+        self.exec(ix, &[owner])
+    }
+
     /// Moves the clock to proposal `index`'s end of voting (exclusive: votes refused, finalisation due).
     pub fn warp_to_voting_end(&mut self, index: u64) {
         let end = self.proposal(index).voting_ends;
