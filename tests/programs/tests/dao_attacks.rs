@@ -350,6 +350,16 @@ fn finalize_proposal_attacks() {
     let mut accounts = d.finalize_proposal_accounts(index);
     accounts.model = protocol_pda();
     assert_error(&d.exec(d.finalize_proposal_ix(accounts), &[&a]), Anchor::AccountDiscriminatorMismatch);
+    // [6] The event self-CPI: a substituted event authority or program.
+    let mut accounts = d.finalize_proposal_accounts(index);
+    accounts.event_authority = Keypair::new().pubkey();
+    assert_error(&d.exec(d.finalize_proposal_ix(accounts), &[&a]), Anchor::ConstraintAddress);
+    // Another program in the `program` slot: the event's self-CPI has no
+    // program to reach and the runtime fails the transaction.
+    let mut accounts = d.finalize_proposal_accounts(index);
+    accounts.program = TOKEN;
+    assert!(d.exec(d.finalize_proposal_ix(accounts), &[&a]).is_err());
+    assert_eq!(d.proposal(index).state, ProposalState::Voting);
     // [7] Replay: once.
     let ix = d.finalize_proposal_ix(d.finalize_proposal_accounts(index));
     d.exec(ix.clone(), &[&a]).unwrap();
