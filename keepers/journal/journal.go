@@ -124,9 +124,10 @@ type Journal struct {
 	spend     map[[32]byte]uint64
 	unbatched map[receipts.RunID]struct{}
 
-	records atomic.Uint64 // receipts made durable by Record
-	commits atomic.Uint64 // group commits (each one sync)
-	maxRun  atomic.Uint64 // largest group commit so far
+	records    atomic.Uint64 // receipts made durable by Record
+	commits    atomic.Uint64 // group commits (each one sync)
+	commitNano atomic.Int64  // time spent in group commits
+	maxRun     atomic.Uint64 // largest group commit so far
 }
 
 type recordReq struct {
@@ -387,6 +388,8 @@ func (j *Journal) commitLoop() {
 func (j *Journal) commit(batch []*recordReq) {
 	errs := make([]error, len(batch))
 	added := make(map[[32]byte]uint64)
+	t0 := time.Now()
+	defer func() { j.commitNano.Add(int64(time.Since(t0))) }()
 	j.dbMu.RLock()
 	db := j.db
 	if db == nil {
@@ -1019,14 +1022,16 @@ type Stats struct {
 	// the number of group commits (syncs) that took them, MaxGroup the
 	// largest group.
 	Records, Commits, MaxGroup uint64
-	Unbatched                  int
-	UnsettledValue             uint64
-	FileBytes                  int64
+	// CommitTime is the total time spent in group commits.
+	CommitTime     time.Duration
+	Unbatched      int
+	UnsettledValue uint64
+	FileBytes      int64
 }
 
 // Stats returns counters and sizes.
 func (j *Journal) Stats() Stats {
-	s := Stats{Records: j.records.Load(), Commits: j.commits.Load(), MaxGroup: j.maxRun.Load(), UnsettledValue: j.UnsettledTotal()}
+	s := Stats{Records: j.records.Load(), Commits: j.commits.Load(), MaxGroup: j.maxRun.Load(), CommitTime: time.Duration(j.commitNano.Load()), UnsettledValue: j.UnsettledTotal()}
 	s.Unbatched, _ = j.UnbatchedCount()
 	if fi, err := os.Stat(j.path); err == nil {
 		s.FileBytes = fi.Size()

@@ -319,7 +319,7 @@ func benchGateway(args []string) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "req/s\tdirect p50\tdirect p99\tkeeper p50\tkeeper p99\tadded p50\tadded p99\terrors\treceipts/commit\t")
+	fmt.Fprintln(tw, "req/s\tdirect p50\tdirect p99\tkeeper p50\tkeeper p99\tadded p50\tadded p99\terrors\treceipts/commit\tmean commit ms\t")
 	for _, rate := range rs {
 		// Warm both paths' connection pools at this rate.
 		runLoad(client, simURL, "", body, rate, 500*time.Millisecond)
@@ -328,9 +328,11 @@ func benchGateway(args []string) error {
 		st0 := j.Stats()
 		k := runLoad(client, gwURL, benchAPIKey, body, rate, *dur)
 		st := j.Stats()
-		rpc := float64(st.Records-st0.Records) / float64(max(st.Commits-st0.Commits, 1))
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d/%d\t%.1f\t\n", rate, ms(d.p50), ms(d.p99), ms(k.p50), ms(k.p99),
-			ms(k.p50-d.p50), ms(k.p99-d.p99), d.errors+k.errors, d.n+k.n, rpc)
+		commits := max(st.Commits-st0.Commits, 1)
+		rpc := float64(st.Records-st0.Records) / float64(commits)
+		mc := (st.CommitTime - st0.CommitTime) / time.Duration(commits)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d/%d\t%.1f\t%s\t\n", rate, ms(d.p50), ms(d.p99), ms(k.p50), ms(k.p99),
+			ms(k.p50-d.p50), ms(k.p99-d.p99), d.errors+k.errors, d.n+k.n, rpc, ms(mc))
 	}
 	tw.Flush()
 	fmt.Printf("all times in ms. journal fsync on this disk: p50 %s ms, p99 %s ms (every keeper response waits for one group commit: two syncs)\n", ms(f50), ms(f99))
