@@ -209,6 +209,8 @@ func (d *Daemon) registerJournalMetrics() {
 			func() float64 { return float64(j.Stats().Records) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "keeper_journal_commits_total", Help: "Group commits (one sync each)."},
 			func() float64 { return float64(j.Stats().Commits) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "keeper_journal_commit_seconds_total", Help: "Time spent in group commits (divide by commits for the mean)."},
+			func() float64 { return j.Stats().CommitTime.Seconds() }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "keeper_journal_file_bytes", Help: "Size of the journal file."},
 			func() float64 { return float64(j.Stats().FileBytes) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "keeper_journal_unbatched_receipts", Help: "Recorded receipts in no settlement batch."},
