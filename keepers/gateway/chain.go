@@ -255,6 +255,15 @@ func (c *ChainEscrows) Refresh(ctx context.Context) error {
 		}
 	}
 	c.mu.Unlock()
+	return c.RefreshEscrows(ctx, addrs)
+}
+
+// RefreshEscrows re-reads the given cached escrows now. The settler calls
+// it when a batch lands and before it marks the batch settled in the
+// journal: the escrows' new balances must be visible before this keeper's
+// unsettled spend drops, or admission would briefly count the settled runs
+// twice in the user's favour.
+func (c *ChainEscrows) RefreshEscrows(ctx context.Context, addrs []solana.PublicKey) error {
 	var errs []error
 	for i := 0; i < len(addrs); i += maxAccountsPerCall {
 		chunk := addrs[i:min(i+maxAccountsPerCall, len(addrs))]

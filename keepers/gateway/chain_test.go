@@ -93,6 +93,13 @@ func TestChainEscrows(t *testing.T) {
 	if st, _ := c.Escrow(ctx, addr); st.Balance != 900 {
 		t.Fatalf("after refresh: %d", st.Balance)
 	}
+	f.put(addr, inference_meter.ProgramID, inference_meter.Account_Escrow, escrowAccount(t, 850))
+	if err := c.RefreshEscrows(ctx, []solana.PublicKey{addr}); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := c.Escrow(ctx, addr); st.Balance != 850 {
+		t.Fatalf("after a targeted refresh: %d", st.Balance)
+	}
 	f.mu.Lock()
 	delete(f.accounts, addr)
 	f.mu.Unlock()
