@@ -36,6 +36,7 @@ func main() {
 			&cli.Float64Flag{Name: "hang-rate", EnvVars: []string{"WORKERSIM_HANG_RATE"}, Usage: "share of requests never answered"},
 			&cli.Float64Flag{Name: "die-rate", EnvVars: []string{"WORKERSIM_DIE_RATE"}, Usage: "share of responses cut mid-way"},
 			&cli.Float64Flag{Name: "malformed-rate", EnvVars: []string{"WORKERSIM_MALFORMED_RATE"}, Usage: "share of responses with invalid JSON"},
+			&cli.Float64Flag{Name: "stall-rate", EnvVars: []string{"WORKERSIM_STALL_RATE"}, Usage: "share of responses that go silent mid-way"},
 			&cli.BoolFlag{Name: "no-usage", EnvVars: []string{"WORKERSIM_NO_USAGE"}, Usage: "never report token usage"},
 			&cli.Uint64Flag{Name: "seed", EnvVars: []string{"WORKERSIM_SEED"}, Usage: "seed for fault draws"},
 		},
@@ -51,7 +52,7 @@ func main() {
 }
 
 func run(c *cli.Context) error {
-	for _, r := range []string{"error-rate", "hang-rate", "die-rate", "malformed-rate"} {
+	for _, r := range []string{"error-rate", "hang-rate", "die-rate", "malformed-rate", "stall-rate"} {
 		if v := c.Float64(r); v < 0 || v > 1 {
 			return fmt.Errorf("--%s must be between 0 and 1", r)
 		}
@@ -63,7 +64,7 @@ func run(c *cli.Context) error {
 		MinTokens: c.Int("min-tokens"), MaxTokens: c.Int("max-tokens"), Seed: c.Uint64("seed"), Logger: log,
 		Faults: workersim.Faults{
 			ErrorRate: c.Float64("error-rate"), HangRate: c.Float64("hang-rate"), DieRate: c.Float64("die-rate"),
-			MalformedRate: c.Float64("malformed-rate"), NoUsage: c.Bool("no-usage"),
+			MalformedRate: c.Float64("malformed-rate"), StallRate: c.Float64("stall-rate"), NoUsage: c.Bool("no-usage"),
 		},
 	})
 	ln, err := net.Listen("tcp", c.String("listen"))

@@ -74,7 +74,12 @@ type Config struct {
 	// WriteTimeout bounds each write to a client (slow readers are cut
 	// off); default 30s.
 	WriteTimeout time.Duration
-	Now          func() time.Time
+	// UpstreamIdleTimeout bounds the silence of a worker that has started
+	// answering: between two stream events, or for a whole non-streaming
+	// body. Default 120s. (Time to response headers is the pool's
+	// HeaderTimeout.)
+	UpstreamIdleTimeout time.Duration
+	Now                 func() time.Time
 }
 
 // Gateway serves the API. Create with New; use Handler.
@@ -147,6 +152,9 @@ func New(cfg Config) (*Gateway, error) {
 	}
 	if cfg.WriteTimeout <= 0 {
 		cfg.WriteTimeout = 30 * time.Second
+	}
+	if cfg.UpstreamIdleTimeout <= 0 {
+		cfg.UpstreamIdleTimeout = 120 * time.Second
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

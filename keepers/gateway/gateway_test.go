@@ -321,6 +321,50 @@ func TestWorkerDiesMidStreamNoCharge(t *testing.T) {
 	}
 }
 
+// A worker that starts answering and then goes silent is abandoned after
+// the idle timeout: before the first byte reached the client the request
+// moves to another worker; mid-stream the client gets an error. Nothing is
+// charged for the stalled attempts.
+func TestStalledWorker(t *testing.T) {
+	h := newHarness(t, harnessOpts{
+		workers: map[string]workersim.Config{
+			"gpu-a": {Models: []string{"model-a", "model-b"}, Faults: workersim.Faults{StallRate: 1}},
+			"gpu-b": {Models: []string{"model-a"}},
+		},
+		models: map[string][]string{"gpu-a": {"model-a", "model-b"}, "gpu-b": {"model-a"}},
+		mutate: func(c *Config) { c.UpstreamIdleTimeout = 200 * time.Millisecond },
+	})
+	// Not streaming: gpu-a sends headers and half a body, then nothing.
+	for i := 0; i < 6; i++ {
+		resp := h.do("POST", "/v1/chat/completions", keyRich, `{"model":"model-a","messages":[{"role":"user","content":"x"}],"max_tokens":5}`)
+		if b := readAll(t, resp.Body); resp.StatusCode != 200 {
+			t.Fatalf("HTTP %d %s", resp.StatusCode, b)
+		}
+	}
+	for _, e := range h.receiptsOf(keyRich) {
+		if e.Signed.Receipt.Worker != "gpu-a" {
+			continue
+		}
+		t.Fatal("a run was charged on the stalled worker")
+	}
+	// Streaming on model-b (only gpu-a): the stream stalls mid-way.
+	start := time.Now()
+	resp := h.do("POST", "/v1/chat/completions", keyRich, `{"model":"model-b","messages":[{"role":"user","content":"x"}],"max_tokens":20,"ignore_eos":true,"stream":true}`)
+	data := sseData(t, resp.Body)
+	if last := data[len(data)-1]; !strings.Contains(last, `"error"`) {
+		t.Fatalf("stalled stream ended with %q", last)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("stalled stream took %v to fail", d)
+	}
+	if n := len(h.receiptsOf(keyRich)); n != 6 {
+		t.Fatalf("%d receipts, want the 6 runs gpu-b served", n)
+	}
+	if h.sims["gpu-a"].Stats().Stalls == 0 {
+		t.Fatal("the stall fault never fired")
+	}
+}
+
 func TestMissingUsageIsEstimated(t *testing.T) {
 	h := newHarness(t, harnessOpts{
 		workers: map[string]workersim.Config{"gpu-a": {Models: []string{"model-a", "model-b"}, Faults: workersim.Faults{NoUsage: true}}},

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/modelcommons/modelcommons/keepers/workers"
@@ -56,8 +57,17 @@ func (g *Gateway) serveOn(w *statusWriter, r *http.Request, ru *run, m member, o
 			g.metrics.Retries.Inc()
 		}
 		tried = append(tried, lease.Worker())
-		resp, aerr, clientErr := g.send(r.Context(), ru, m, lease, o)
+		// The attempt's context ends with the client's, or when the worker
+		// stays silent past the idle timeout (the watchdog).
+		actx, cancel := context.WithCancel(r.Context())
+		wd := newWatchdog(g.cfg.UpstreamIdleTimeout, cancel)
+		resp, aerr, clientErr := g.send(actx, ru, m, lease, o)
+		if clientErr && r.Context().Err() == nil && aerr == nil {
+			clientErr, aerr = false, errUpstream("The worker stopped answering.")
+		}
 		if clientErr {
+			wd.stop()
+			cancel()
 			lease.Release(workers.Neutral)
 			if aerr != nil {
 				aerr.write(w)
@@ -67,16 +77,21 @@ func (g *Gateway) serveOn(w *statusWriter, r *http.Request, ru *run, m member, o
 			return
 		}
 		if aerr != nil {
+			wd.stop()
+			cancel()
 			lease.Release(workers.WorkerFault)
 			last = aerr
 			continue
 		}
+		wd.kick()
 		var out attemptOutcome
 		if o.stream {
-			out = g.relayStream(w, r, ru, lease, resp, o)
+			out = g.relayStream(w, r, ru, lease, resp, o, wd)
 		} else {
 			out = g.relayBody(w, r, ru, lease, resp, o)
 		}
+		wd.stop()
+		cancel()
 		if out == attemptDone {
 			return
 		}
@@ -174,6 +189,23 @@ func addUsage(u workers.Usage, off *workers.Usage) workers.Usage {
 	return workers.Usage{PromptTokens: u.PromptTokens + off.PromptTokens, CompletionTokens: u.CompletionTokens + off.CompletionTokens, Estimated: u.Estimated || off.Estimated}
 }
 
+// watchdog cancels an upstream attempt when the worker is silent for
+// longer than its timeout; kick restarts the clock.
+type watchdog struct {
+	t       *time.Timer
+	timeout time.Duration
+	fired   atomic.Bool
+}
+
+func newWatchdog(timeout time.Duration, cancel context.CancelFunc) *watchdog {
+	w := &watchdog{timeout: timeout}
+	w.t = time.AfterFunc(timeout, func() { w.fired.Store(true); cancel() })
+	return w
+}
+
+func (w *watchdog) kick() { w.t.Reset(w.timeout) }
+func (w *watchdog) stop() { w.t.Stop() }
+
 // clientWriter writes to the client with a deadline per write, so a client
 // that stops reading is cut off instead of holding the run open.
 type clientWriter struct {
@@ -197,7 +229,7 @@ func (c *clientWriter) write(b []byte, flush bool) error {
 // event is written, a failure is retryable; afterwards the client gets an
 // error event and the run is not charged. The receipt is made durable
 // before the final "data: [DONE]".
-func (g *Gateway) relayStream(w *statusWriter, r *http.Request, ru *run, lease *workers.Lease, resp *http.Response, o callOpts) attemptOutcome {
+func (g *Gateway) relayStream(w *statusWriter, r *http.Request, ru *run, lease *workers.Lease, resp *http.Response, o callOpts, wd *watchdog) attemptOutcome {
 	defer resp.Body.Close()
 	worker := lease.Worker().Name()
 	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/event-stream") {
@@ -261,6 +293,7 @@ func (g *Gateway) relayStream(w *statusWriter, r *http.Request, ru *run, lease *
 			}
 		}
 		ev, err = sse.Next()
+		wd.kick()
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -378,8 +411,15 @@ func (g *Gateway) propose(ctx context.Context, ru *run, m member) proposal {
 			break
 		}
 		tried = append(tried, lease.Worker())
-		resp, aerr, clientErr := g.send(ctx, ru, m, lease, o)
+		actx, cancel := context.WithCancel(ctx)
+		wd := newWatchdog(g.cfg.UpstreamIdleTimeout, cancel)
+		resp, aerr, clientErr := g.send(actx, ru, m, lease, o)
+		if clientErr && ctx.Err() == nil && aerr == nil {
+			clientErr, aerr = false, errUpstream("The worker stopped answering.")
+		}
 		if clientErr {
+			wd.stop()
+			cancel()
 			lease.Release(workers.Neutral)
 			if aerr == nil {
 				aerr = errInvalid("", "request cancelled")
@@ -387,11 +427,16 @@ func (g *Gateway) propose(ctx context.Context, ru *run, m member) proposal {
 			return proposal{err: aerr}
 		}
 		if aerr != nil {
+			wd.stop()
+			cancel()
 			lease.Release(workers.WorkerFault)
 			last = aerr
 			continue
 		}
+		wd.kick()
 		b, err := g.readBody(resp)
+		wd.stop()
+		cancel()
 		if err == nil {
 			var res workers.Result
 			if res, err = workers.ParseResponse(ru.req.ep, b, ru.req.promptTokens); err == nil {

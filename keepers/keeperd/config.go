@@ -58,6 +58,7 @@ type GatewayConfig struct {
 	RateBurst        int      `toml:"rate_burst"`
 	MaxInFlight      int      `toml:"max_in_flight"`
 	WriteTimeout     Duration `toml:"write_timeout"`
+	UpstreamIdle     Duration `toml:"upstream_idle_timeout"`
 	ShutdownGrace    Duration `toml:"shutdown_grace"`
 }
 
@@ -222,6 +223,7 @@ rate_limit = 0              # requests/s per API key (0: off)
 rate_burst = 0
 max_in_flight = 0           # concurrent requests (0: unlimited)
 write_timeout = "30s"       # per write to a client; slow readers are cut off
+upstream_idle_timeout = "120s" # a worker silent this long mid-answer is abandoned
 shutdown_grace = "30s"
 
 [pool]

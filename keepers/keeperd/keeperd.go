@@ -194,6 +194,7 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 		MaxBodyBytes: g.MaxBodyBytes, MaxResponseBytes: g.MaxResponseBytes, DefaultMaxTokens: g.DefaultMaxTokens,
 		MaxTokensLimit: g.MaxTokensLimit, MaxN: g.MaxN, PromptMarginPct: g.PromptMarginPct, MaxAttempts: g.MaxAttempts,
 		RateLimit: g.RateLimit, RateBurst: g.RateBurst, MaxInFlight: g.MaxInFlight, WriteTimeout: g.WriteTimeout.Duration,
+		UpstreamIdleTimeout: g.UpstreamIdle.Duration,
 	})
 	if err != nil {
 		d.journal.Close()

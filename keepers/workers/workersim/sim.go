@@ -40,6 +40,9 @@ type Faults struct {
 	DieRate float64
 	// MalformedRate: send invalid JSON (a broken chunk, or a cut body).
 	MalformedRate float64
+	// StallRate: answer (headers, and for streams the first chunks), then
+	// go silent without closing the connection.
+	StallRate float64
 	// NoUsage: never report usage (as servers without it do).
 	NoUsage bool
 }
@@ -65,7 +68,7 @@ type Config struct {
 
 // Stats counts what the simulator did.
 type Stats struct {
-	Requests, Completed, Errors, Hangs, Dies, Malformed uint64
+	Requests, Completed, Errors, Hangs, Dies, Malformed, Stalls uint64
 }
 
 // Sim is the simulator; it is an http.Handler.
@@ -78,7 +81,7 @@ type Sim struct {
 	faults Faults
 	rng    *mrand.Rand
 
-	requests, completed, errs, hangs, dies, malformed atomic.Uint64
+	requests, completed, errs, hangs, dies, malformed, stalls atomic.Uint64
 }
 
 // New returns a simulator.
@@ -130,7 +133,7 @@ func (s *Sim) SetFaults(f Faults) {
 
 // Stats returns the counters.
 func (s *Sim) Stats() Stats {
-	return Stats{s.requests.Load(), s.completed.Load(), s.errs.Load(), s.hangs.Load(), s.dies.Load(), s.malformed.Load()}
+	return Stats{s.requests.Load(), s.completed.Load(), s.errs.Load(), s.hangs.Load(), s.dies.Load(), s.malformed.Load(), s.stalls.Load()}
 }
 
 type fault int
@@ -141,6 +144,7 @@ const (
 	faultHang
 	faultDie
 	faultMalformed
+	faultStall
 )
 
 // draw picks this request's fault.
@@ -158,6 +162,8 @@ func (s *Sim) draw() (fault, bool) {
 		return faultDie, f.NoUsage
 	case x < f.ErrorRate+f.HangRate+f.DieRate+f.MalformedRate:
 		return faultMalformed, f.NoUsage
+	case x < f.ErrorRate+f.HangRate+f.DieRate+f.MalformedRate+f.StallRate:
+		return faultStall, f.NoUsage
 	}
 	return faultNone, f.NoUsage
 }
@@ -424,6 +430,15 @@ func (s *Sim) run(w http.ResponseWriter, r *http.Request, req *genRequest, p *pl
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write(b[:len(b)/2])
 		return
+	case faultStall:
+		s.stalls.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", fmt.Sprint(len(b)))
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(b[:len(b)/2])
+		http.NewResponseController(w).Flush()
+		<-r.Context().Done()
+		return
 	case faultDie:
 		s.dies.Add(1)
 		w.Header().Set("Content-Type", "application/json")
@@ -487,6 +502,10 @@ func (s *Sim) stream(w http.ResponseWriter, r *http.Request, p *plan, chat bool)
 				s.malformed.Add(1)
 				_, _ = fmt.Fprintf(w, "data: {\"id\":\"%s\",\"object\":\"%s\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\n\n", p.id, object)
 				_ = rc.Flush()
+				return
+			case faultStall:
+				s.stalls.Add(1)
+				<-r.Context().Done()
 				return
 			}
 		}
