@@ -59,6 +59,9 @@
 // escrow funds, 403 model not allowed by the escrow, 404 unknown model,
 // 413 body too large, 429 rate limited, 503 no healthy worker. A worker
 // that fails before anything reached the client is retried on another; a
-// failure after that ends a stream with an error event and no [DONE]. A run
-// that fails is never journaled: no receipt, no charge.
+// failure after that ends a stream with an error event and no [DONE]. A
+// worker that goes silent mid-answer for Config.UpstreamIdleTimeout counts
+// as failed. A client that stops reading is cut off after
+// Config.WriteTimeout; the gateway holds one event at a time. A run that
+// fails is never journaled: no receipt, no charge.
 package gateway
