@@ -2,9 +2,9 @@
 // like vLLM's (`vllm serve`) on the wire, without a model: deterministic
 // generated text, token usage counted with the keeper's fallback tokenizer,
 // configurable latency (time to first token, time per token) and injected
-// faults (HTTP errors, hangs, connections dropped mid-stream, malformed
-// output, missing usage). The keeper's tests, demo and benchmarks run
-// against it.
+// faults (HTTP errors, hangs, connections dropped mid-stream, answers that
+// go silent mid-way, malformed output, missing usage). The keeper's tests,
+// demo and benchmarks run against it.
 //
 // Endpoints: POST /v1/chat/completions, /v1/completions, /v1/embeddings
 // (streaming with SSE and stream_options.include_usage where vLLM has it),
