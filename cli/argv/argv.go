@@ -55,9 +55,11 @@ func Reorder(app *cli.App, args []string) []string {
 	}
 	// The leaf's own tokens: flags first, then "--" and the positional arguments.
 	var moved, positional []string
+	userDashes := false
 	for ; i < len(args); i++ {
 		tok := args[i]
 		if tok == "--" {
+			userDashes = true
 			positional = append(positional, args[i+1:]...)
 			break
 		}
@@ -72,7 +74,8 @@ func Reorder(app *cli.App, args []string) []string {
 		positional = append(positional, tok)
 	}
 	out = append(out, moved...)
-	if len(positional) > 0 {
+	// A user's trailing "--" is kept even with nothing after it.
+	if len(positional) > 0 || userDashes {
 		out = append(out, "--")
 		out = append(out, positional...)
 	}
