@@ -331,6 +331,11 @@ func (s *Settler) Round(ctx context.Context) (idle bool, err error) {
 	s.mu.Lock()
 	s.status.Rounds++
 	s.mu.Unlock()
+	defer func() {
+		if err == nil {
+			err = s.refreshLag()
+		}
+	}()
 	v, err := s.readView(ctx)
 	if err != nil {
 		return false, err
@@ -444,6 +449,10 @@ func (s *Settler) concludeLanded(ctx context.Context, b journal.Batch) error {
 	s.metrics.lastSeq.WithLabelValues("journal").Set(float64(b.Seq))
 	s.mu.Lock()
 	s.status.LocalLastSettled = max(s.status.LocalLastSettled, b.Seq)
+	s.status.ChainLastBatch = max(s.status.ChainLastBatch, b.Seq)
+	if s.status.Pending != nil && s.status.Pending.Seq == b.Seq {
+		s.status.Pending = nil
+	}
 	s.mu.Unlock()
 	attrs := []any{"batch", b.Seq, "runs", b.Runs, "signature", sig}
 	if !sig.IsZero() {
@@ -1047,6 +1056,24 @@ func (s *Settler) noteLag(pending []journal.Batch, gs []group) {
 	if have {
 		s.setLag(lagOf(oldest, s.cfg.Now()))
 	}
+}
+
+// refreshLag recomputes the settlement lag from the journal.
+func (s *Settler) refreshLag() error {
+	pending, err := s.journal.PendingBatches()
+	if err != nil {
+		return err
+	}
+	groups, err := s.journal.Unbatched(1)
+	if err != nil {
+		return err
+	}
+	if len(pending) == 0 && len(groups) == 0 {
+		s.setLag(0)
+		return nil
+	}
+	s.noteLag(pending, groupsFromJournal(groups))
+	return nil
 }
 
 func (s *Settler) setLag(d time.Duration) {
