@@ -332,8 +332,9 @@ func (s *Settler) Round(ctx context.Context) (idle bool, err error) {
 	s.status.Rounds++
 	s.mu.Unlock()
 	defer func() {
-		if err == nil {
-			err = s.refreshLag()
+		// The lag is the journal's to tell, whatever the chain did.
+		if lerr := s.refreshLag(); err == nil {
+			err = lerr
 		}
 	}()
 	v, err := s.readView(ctx)
