@@ -498,4 +498,3 @@ func (c *Cranker) dueVoters(ctx context.Context, now int64) ([]item, error) {
 	}
 	return out, nil
 }
-
