@@ -32,6 +32,8 @@ type KeeperConfig struct {
 	Keypair string // the keeper hot key file (0600)
 	Models  []KeeperModel
 	Workers []KeeperWorker
+	// Listen is the API address (default: a free loopback port).
+	Listen string
 	// Extra is appended to the file verbatim (sections of parts this
 	// driver does not know field by field, e.g. settlement and cranks).
 	Extra string
@@ -79,7 +81,11 @@ func StartKeeper(ctx context.Context, bins Bins, procs *Procs, cfg KeeperConfig)
 		return nil, err
 	}
 	k := &Keeper{bins: bins, procs: procs, cfg: cfg, ConfigPath: filepath.Join(cfg.Dir, "keeper.toml")}
-	return k, k.start(ctx, "127.0.0.1:0", "127.0.0.1:0")
+	listen := cfg.Listen
+	if listen == "" {
+		listen = "127.0.0.1:0"
+	}
+	return k, k.start(ctx, listen, "127.0.0.1:0")
 }
 
 func (k *Keeper) start(ctx context.Context, listen, admin string) error {

@@ -16,9 +16,17 @@ import (
 
 // Procs owns the processes a demo or test started.
 type Procs struct {
-	dir  string
-	mu   sync.Mutex
-	list []*Proc
+	dir    string
+	mu     sync.Mutex
+	list   []*Proc
+	onStop []func()
+}
+
+// OnStop registers fn to run at the end of StopAll (e.g. a local chain's stop).
+func (ps *Procs) OnStop(fn func()) {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	ps.onStop = append(ps.onStop, fn)
 }
 
 // NewProcs keeps the processes' logs in dir.
@@ -169,6 +177,13 @@ func (ps *Procs) StopAll() {
 		}(list[i])
 	}
 	wg.Wait()
+	ps.mu.Lock()
+	fns := ps.onStop
+	ps.onStop = nil
+	ps.mu.Unlock()
+	for i := len(fns) - 1; i >= 0; i-- {
+		fns[i]()
+	}
 }
 
 // Tail is the last n lines of a file.

@@ -36,6 +36,8 @@ type Config struct {
 	Models  []ModelEntry   `toml:"model"`
 	Workers []WorkerEntry  `toml:"worker"`
 	Offline *OfflineConfig `toml:"offline"`
+	Settle  SettleConfig   `toml:"settle"` // settle.go
+	Cranks  CranksConfig   `toml:"cranks"`
 }
 
 // JournalConfig configures the receipt journal.
@@ -248,6 +250,25 @@ kind = "vllm"
 models = ["tiny-chat"]
 # api_key_env = "GPU0_API_KEY"   # if the worker requires a key
 # max_outstanding = 64
+
+# On-chain settlement of the journal (keepers/settler): set node to your node's
+# account (` + "`mt node show`" + `); the keypair above must be the node's keeper key.
+[settle]
+# node = "..."
+interval = "10s"            # between rounds when nothing is pending
+max_entries = 0             # per batch; 0: as many as fit one transaction
+max_models = 4              # per batch (the program allows 16)
+lookup_table = true         # v0 transactions through the node's lookup tables (44-87 entries vs ~9)
+priority_micro_lamports = 0
+# operator_account = "..."  # default: the operator's associated native-token account
+# state_path = "..."        # default: the journal path + ".settler.json"
+
+# Permissionless upkeep: finalise raises and proposals when due.
+[cranks]
+enabled = false
+interval = "30s"
+jitter = "20s"              # random wait so several keepers don't all pay for one crank
+checkpoint_voters = false   # also start warmed-up voter records of the served models earning
 
 # Without a chain (demo, benchmarks): remove rpc_url above and list escrows here by
 # the SHA-256 of their API key, and give each [[model]] input_per_1k / output_per_1k.

@@ -86,6 +86,7 @@ type Daemon struct {
 
 	apiLn, adminLn net.Listener
 	mu             sync.Mutex
+	settle         settleParts // settle.go
 }
 
 // New opens the journal and builds every part; Run serves.
@@ -172,6 +173,7 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 			}
 		}
 		escrows, prices = ce, cp
+		d.settle.rpc, d.settle.refresh = client, ce.RefreshEscrows
 		ready = func() bool { return ce.Healthy() && cp.Healthy() }
 		d.runners = append(d.runners, ce.Run, cp.Run)
 	}
@@ -197,6 +199,10 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 		UpstreamIdleTimeout: g.UpstreamIdle.Duration,
 	})
 	if err != nil {
+		d.journal.Close()
+		return nil, err
+	}
+	if err := d.startSettlement(); err != nil {
 		d.journal.Close()
 		return nil, err
 	}
@@ -316,6 +322,8 @@ type Status struct {
 	PendingBatches int              `json:"pending_batches"`
 	LastBatch      *journal.Batch   `json:"last_batch,omitempty"`
 	Workers        []workers.Status `json:"workers,omitempty"`
+	// Settlement: on-chain settlement and cranks (settle.go).
+	Settlement *SettlementStatus `json:"settlement,omitempty"`
 }
 
 // JournalStatus reports the journal part of Status.
@@ -345,6 +353,7 @@ func (d *Daemon) Status() (Status, error) {
 	s.Uptime = time.Since(d.started).Round(time.Second).String()
 	s.Ready = d.gw.Ready()
 	s.Workers = d.pool.Snapshot()
+	s.Settlement = d.settlementStatus()
 	return s, err
 }
 
@@ -389,6 +398,7 @@ func (d *Daemon) AdminHandler() http.Handler {
 		}
 		writeJSON(w, page)
 	})
+	d.settlementRoutes(mux)
 	return mux
 }
 

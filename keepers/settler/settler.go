@@ -1061,19 +1061,11 @@ func (s *Settler) noteLag(pending []journal.Batch, gs []group) {
 
 // refreshLag recomputes the settlement lag from the journal.
 func (s *Settler) refreshLag() error {
-	pending, err := s.journal.PendingBatches()
+	lag, err := JournalLag(s.journal, s.cfg.Now())
 	if err != nil {
 		return err
 	}
-	groups, err := s.journal.Unbatched(1)
-	if err != nil {
-		return err
-	}
-	if len(pending) == 0 && len(groups) == 0 {
-		s.setLag(0)
-		return nil
-	}
-	s.noteLag(pending, groupsFromJournal(groups))
+	s.setLag(lag)
 	return nil
 }
 
@@ -1087,3 +1079,60 @@ func (s *Settler) setLag(d time.Duration) {
 
 // NodeAddress derives the node account of an operator.
 func NodeAddress(operator solana.PublicKey) solana.PublicKey { return pda.Node(operator) }
+
+// JournalLag is the age of the oldest receipt of j not yet settled (0 when none).
+func JournalLag(j *journal.Journal, now time.Time) (time.Duration, error) {
+	pending, err := j.PendingBatches()
+	if err != nil {
+		return 0, err
+	}
+	groups, err := j.Unbatched(1)
+	if err != nil {
+		return 0, err
+	}
+	var oldest receipts.RunID
+	have := false
+	for _, id := range append(pendingIDs(pending), firstIDs(groupsFromJournal(groups))...) {
+		if !have || bytes.Compare(id[:], oldest[:]) < 0 {
+			oldest, have = id, true
+		}
+	}
+	if !have {
+		return 0, nil
+	}
+	return max(lagOf(oldest, now), 0), nil
+}
+
+func pendingIDs(bs []journal.Batch) []receipts.RunID {
+	var out []receipts.RunID
+	for _, b := range bs {
+		out = append(out, b.RunIDs...)
+	}
+	return out
+}
+
+func firstIDs(gs []group) []receipts.RunID {
+	var out []receipts.RunID
+	for _, g := range gs {
+		if len(g.IDs) > 0 {
+			out = append(out, g.IDs[0])
+		}
+	}
+	return out
+}
+
+// ChainLastBatch reads the node's last settled batch sequence number.
+func ChainLastBatch(ctx context.Context, client *rpc.Client, node solana.PublicKey) (uint64, error) {
+	res, err := client.GetAccountInfoWithOpts(ctx, node, &rpc.GetAccountInfoOpts{Commitment: rpc.CommitmentConfirmed})
+	if errors.Is(err, rpc.ErrNotFound) {
+		return 0, fmt.Errorf("node %s: %w", node, ErrNoNode)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read node %s: %w", node, err)
+	}
+	n, err := im.ParseAccount_Node(res.Value.Data.GetBinary())
+	if err != nil {
+		return 0, fmt.Errorf("node %s: %w", node, err)
+	}
+	return n.LastBatchSeq, nil
+}

@@ -1,0 +1,93 @@
+// Command mcdemo runs the product's main job end to end on a local chain
+// it starts itself, with the real binaries, and narrates it: see package
+// demo/story. It is what ./scripts/demo.sh runs.
+//
+//	go run ./cmd/mcdemo [--out demo-out] [--bin bin]
+//
+// It exits 1 if any check fails (the money trail is written to
+// <out>/money-trail.json either way), and stops every process it started
+// on exit and on Ctrl-C.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/modelcommons/modelcommons/demo/driver"
+	"github.com/modelcommons/modelcommons/demo/story"
+	"github.com/modelcommons/modelcommons/tests/localnet"
+)
+
+func main() {
+	out := flag.String("out", "demo-out", "directory for wallets, logs, the keeper's files and money-trail.json (emptied first)")
+	bin := flag.String("bin", "", "directory holding mt, keeper and workersim already built (default: build them into <out>/bin)")
+	short := flag.Bool("short", false, "send fewer requests")
+	noColor := flag.Bool("no-color", false, "plain output")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	code, err := run(ctx, *out, *bin, *short, !*noColor && isTerminal())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "demo failed:", err)
+	}
+	os.Exit(code)
+}
+
+func run(ctx context.Context, out, bin string, short, color bool) (int, error) {
+	root, err := localnet.RepoRoot()
+	if err != nil {
+		return 1, err
+	}
+	if !filepath.IsAbs(out) {
+		out = filepath.Join(root, out)
+	}
+	// A re-run starts clean: the previous run's wallets, keeper files and logs go.
+	for _, d := range []string{"wallets", "keeper", "logs", "money-trail.json"} {
+		if err := os.RemoveAll(filepath.Join(out, d)); err != nil {
+			return 1, err
+		}
+	}
+	var bins driver.Bins
+	if bin == "" {
+		fmt.Println("building mt, keeper and workersim …")
+		bins, err = driver.Build(ctx, root, filepath.Join(out, "bin"))
+	} else {
+		if !filepath.IsAbs(bin) {
+			bin = filepath.Join(root, bin)
+		}
+		bins, err = driver.Existing(root, bin)
+	}
+	if err != nil {
+		return 1, err
+	}
+	start := time.Now()
+	sum, err := story.Run(ctx, story.Config{Bins: bins, OutDir: out, Out: os.Stdout, Color: color, Short: short})
+	trail := filepath.Join(out, "money-trail.json")
+	if errors.Is(err, context.Canceled) {
+		fmt.Println("\ninterrupted: every process the demo started has been stopped")
+		return 130, nil
+	}
+	if err != nil {
+		fmt.Printf("\nThe demo stopped after %s. Logs: %s; what was checked so far: %s\n", time.Since(start).Round(time.Second), filepath.Join(out, "logs"), trail)
+		return 1, err
+	}
+	if !sum.OK {
+		fmt.Printf("\nSOME CHECKS FAILED (see above). Money trail: %s\n", trail)
+		return 1, nil
+	}
+	fmt.Printf("\nDemo complete in %s: every check passed. Money trail: %s\n", sum.Elapsed, trail)
+	return 0, nil
+}
+
+func isTerminal() bool {
+	fi, err := os.Stdout.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0 && os.Getenv("NO_COLOR") == ""
+}
