@@ -175,6 +175,7 @@ func statusCommand() *cli.Command {
 				if st, err = keeperd.OfflineStatus(cfg.Journal.Path); err != nil {
 					return fmt.Errorf("keeper not running and its journal unreadable: %w", err)
 				}
+				st.Settlement, _ = keeperd.OfflineSettlementStatus(c.Context, cfg)
 			}
 			if c.String("output") == "json" {
 				return printJSON(c.App.Writer, st)
@@ -213,6 +214,7 @@ func printStatus(w io.Writer, st keeperd.Status, running bool) error {
 		}
 		fmt.Fprintf(tw, "worker %s\t%s %s, %s, circuit %s, %d in flight, models %s\n", ws.Name, ws.Kind, ws.URL, health, ws.Circuit, ws.Outstanding, strings.Join(ws.Models, ","))
 	}
+	printSettlement(tw, st.Settlement)
 	return tw.Flush()
 }
 
@@ -280,7 +282,7 @@ func receiptsCommand() *cli.Command {
 				if err != nil {
 					return err
 				}
-				return printReceipts(c, page, want)
+				return printProvenReceipts(c, q, cfg, page, want)
 			case c.String("api-key") != "":
 				return errors.New("--api-key needs --gateway (the keeper's API URL)")
 			default:

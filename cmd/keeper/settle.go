@@ -1,0 +1,110 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/gagliardetto/solana-go"
+	"github.com/urfave/cli/v2"
+
+	"github.com/modelcommons/modelcommons/keepers/gateway"
+	"github.com/modelcommons/modelcommons/keepers/keeperd"
+)
+
+// printSettlement adds the settlement lines to `keeper status`.
+func printSettlement(tw *tabwriter.Writer, st *keeperd.SettlementStatus) {
+	if st == nil {
+		fmt.Fprintf(tw, "settlement\toff (set [settle] node)\n")
+		return
+	}
+	if st.Node == "" {
+		fmt.Fprintf(tw, "settlement\toff; cranks %v\n", onOff(st.Cranks))
+		return
+	}
+	chain := "unknown"
+	if st.ChainKnown {
+		chain = fmt.Sprint(st.ChainLastBatch)
+	}
+	fmt.Fprintf(tw, "settlement\tnode %s; last settled batch: journal #%d, chain #%s; lag %.0fs; cranks %s\n",
+		st.Node, st.LocalLastSettled, chain, st.LagSeconds, onOff(st.Cranks))
+	if p := st.Pending; p != nil {
+		fmt.Fprintf(tw, "in flight\tbatch #%d %s, %d runs, %d transaction(s)\n", p.Seq, p.State, p.Runs, p.Sends)
+	}
+	if st.LastError != "" {
+		fmt.Fprintf(tw, "last error\t%s\n", st.LastError)
+	}
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
+
+// provenPage is `keeper receipts --escrow … --output json`: the page and
+// each receipt's proof against its batch's on-chain root.
+type provenPage struct {
+	gateway.ReceiptPage
+	Proofs []keeperd.ProofCheck `json:"proofs"`
+}
+
+// printProvenReceipts prints an operator's receipt page with each
+// receipt's Merkle proof checked against the root its settle transaction
+// recorded on chain (read from the config's cluster).
+func printProvenReceipts(c *cli.Context, q keeperd.ReceiptQuery, cfg keeperd.Config, page gateway.ReceiptPage, want solana.PublicKey) error {
+	verified, err := keeperd.VerifyPage(page, want)
+	if err != nil {
+		return fmt.Errorf("verification failed: %w", err)
+	}
+	proofs, err := keeperd.FetchReceiptProofs(c.Context, q)
+	if err != nil {
+		return fmt.Errorf("receipt proofs: %w", err)
+	}
+	client, err := keeperd.ChainClient(cfg)
+	if err != nil {
+		return err
+	}
+	checks := keeperd.CheckProofs(c.Context, client, verified, proofs)
+	if c.String("output") == "json" {
+		return printJSON(c.App.Writer, provenPage{ReceiptPage: page, Proofs: checks})
+	}
+	if err := printReceipts(c, page, want); err != nil {
+		return err
+	}
+	return printChecks(c.App.Writer, checks)
+}
+
+func printChecks(w io.Writer, checks []keeperd.ProofCheck) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "RUN\tBATCH\tPROOF\tON-CHAIN ROOT\tSETTLED BY")
+	counts := map[string]int{}
+	for _, ch := range checks {
+		counts[ch.Status]++
+		batch, root, sig := "-", "-", "-"
+		if ch.BatchSeq != 0 {
+			batch = fmt.Sprint(ch.BatchSeq)
+		}
+		if ch.OnChainRoot != "" {
+			root = ch.OnChainRoot[:16] + "…"
+		}
+		if ch.Signature != "" {
+			sig = ch.Signature
+		}
+		status := ch.Status
+		if ch.Error != "" {
+			status += ": " + ch.Error
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", ch.RunID, batch, status, root, sig)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "proofs: %d verified against the on-chain root, %d pending, %d unchecked, %d failed\n",
+		counts["verified"], counts["pending"], counts["unchecked"], counts["failed"])
+	if counts["failed"] > 0 {
+		return fmt.Errorf("%d receipt proofs failed", counts["failed"])
+	}
+	return nil
+}
