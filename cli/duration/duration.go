@@ -87,6 +87,20 @@ func ParseSeconds(s string) (int64, error) {
 	return total, nil
 }
 
+// ParsePeriod reads the span given to --flag, which may be no shorter than
+// min seconds. Its errors name the flag, to be listed with other problems;
+// the span is returned even when it is too short.
+func ParsePeriod(flag, s string, min int64) (int64, error) {
+	v, err := ParseSeconds(s)
+	if err != nil {
+		return v, fmt.Errorf("--%s: %w", flag, err)
+	}
+	if v < min {
+		return v, fmt.Errorf("--%s %s is shorter than the protocol's minimum period %s", flag, Format(v), Format(min))
+	}
+	return v, nil
+}
+
 // Format renders seconds in the largest units that divide it exactly
 // ("7d", "1d12h", "90s" → "1m30s", "0s").
 func Format(secs int64) string {

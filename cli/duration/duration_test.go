@@ -2,6 +2,7 @@ package duration
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -135,4 +136,22 @@ func FuzzParseTime(f *testing.F) {
 			t.Fatalf("ParseTime(%q) = %v, %d s from now; want %d", s, got, got.Unix()-now.Unix(), secs)
 		}
 	})
+}
+
+func TestParsePeriod(t *testing.T) {
+	tests := []struct {
+		in, err string
+		want    int64
+	}{
+		{"2h", "", 7200},
+		{"1h", "", 3600},
+		{"59m", "--voting-period 59m is shorter than the protocol's minimum period 1h", 3540},
+		{"soon", `--voting-period: "soon": not a duration (` + Hint + `)`, 0},
+	}
+	for _, tc := range tests {
+		got, err := ParsePeriod("voting-period", tc.in, 3600)
+		if got != tc.want || fmt.Sprint(err) != map[bool]string{true: "<nil>", false: tc.err}[tc.err == ""] {
+			t.Errorf("ParsePeriod(%q) = %d, %v; want %d, %q", tc.in, got, err, tc.want, tc.err)
+		}
+	}
 }

@@ -250,6 +250,24 @@ func Print(w io.Writer, err error, ctx Context, asJSON bool) {
 	}
 }
 
+// Problems collects validation failures, so that a command reports every
+// one at once rather than stopping at the first.
+type Problems []string
+
+// Add records a failure.
+func (p *Problems) Add(what string) { *p = append(*p, what) }
+
+// Addf records a failure with a formatted description.
+func (p *Problems) Addf(format string, args ...any) { p.Add(fmt.Sprintf(format, args...)) }
+
+// Err is nil when nothing failed, else the List of the failures.
+func (p Problems) Err() error {
+	if len(p) == 0 {
+		return nil
+	}
+	return List(p)
+}
+
 // List joins several validation failures into one Problem, every one listed.
 func List(problems []string) error {
 	what := "invalid arguments:"

@@ -86,3 +86,16 @@ func TestPrint(t *testing.T) {
 		t.Errorf("json = %q", js.String())
 	}
 }
+
+func TestProblemsListEveryOne(t *testing.T) {
+	var p Problems
+	if err := p.Err(); err != nil {
+		t.Fatalf("no problems: %v", err)
+	}
+	p.Add("--a is 100% wrong")
+	p.Addf("--%s is %d", "b", 2)
+	var pr *Problem
+	if err := p.Err(); !errors.As(err, &pr) || pr.What != "invalid arguments:\n  - --a is 100% wrong\n  - --b is 2" {
+		t.Errorf("got %v", err)
+	}
+}

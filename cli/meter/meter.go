@@ -66,6 +66,36 @@ func (v View) Text() string {
 	return fs.Text()
 }
 
+// Env is what the node and escrow commands read first: the meter's
+// configuration and the decimals of its native mint.
+type Env struct {
+	Session        *session.Session
+	Reader         accounts.Reader
+	Meter          *im.MeterConfig
+	NativeDecimals uint8
+}
+
+// LoadEnv resolves the session of a command and reads its Env.
+func LoadEnv(c *cli.Context) (*Env, error) {
+	s, err := session.FromContext(c)
+	if err != nil {
+		return nil, err
+	}
+	r := s.Reader()
+	m, err := r.Meter(c.Context)
+	if err != nil {
+		return nil, err
+	}
+	mint, err := r.Mint(c.Context, m.NativeMint)
+	if err != nil {
+		return nil, err
+	}
+	return &Env{Session: s, Reader: r, Meter: m, NativeDecimals: mint.Decimals}, nil
+}
+
+// Native is an amount of the native token.
+func (e *Env) Native(v uint64) amount.Tokens { return amount.Of(v, e.NativeDecimals) }
+
 // Load reads the meter configuration and its vault balances.
 func Load(ctx context.Context, r accounts.Reader) (View, error) {
 	m, err := r.Meter(ctx)
@@ -94,29 +124,22 @@ func Load(ctx context.Context, r accounts.Reader) (View, error) {
 	}, nil
 }
 
-func reader(s *session.Session) accounts.Reader {
-	return accounts.Reader{RPC: s.RPC, Commitment: s.Config.Commitment}
-}
-
 func showCommand() *cli.Command {
 	return &cli.Command{
-		Name:  "show",
-		Usage: "print the meter's configuration",
-		Flags: session.ReadFlags(),
-		Action: func(c *cli.Context) error {
-			s, err := session.FromContext(c)
-			if err != nil {
-				return err
-			}
-			if _, err := session.Args(c); err != nil {
-				return err
-			}
-			v, err := Load(c.Context, reader(s))
-			if err != nil {
-				return err
-			}
-			return s.Out.Print(v)
-		},
+		Name:   "show",
+		Usage:  "print the meter's configuration",
+		Flags:  session.ReadFlags(),
+		Action: session.Show(Load),
+	}
+}
+
+// loaded is the result of a command that changed the meter: the meter as
+// it is now.
+func loaded(ctx context.Context, r accounts.Reader) func(solana.Signature) (any, error) {
+	return func(sig solana.Signature) (any, error) {
+		v, err := Load(ctx, r)
+		v.Signature = sig.String()
+		return v, err
 	}
 }
 
@@ -136,15 +159,12 @@ func initCommand() *cli.Command {
 }
 
 func runInit(c *cli.Context) error {
-	s, err := session.FromContext(c)
+	s, _, err := session.Start(c)
 	if err != nil {
 		return err
 	}
-	if _, err := session.Args(c); err != nil {
-		return err
-	}
 	ctx := c.Context
-	r := reader(s)
+	r := s.Reader()
 	admin, err := s.Signer()
 	if err != nil {
 		return err
@@ -163,39 +183,22 @@ func runInit(c *cli.Context) error {
 		return err
 	}
 
-	var args im.InitMeterArgs
-	var problems []string
+	f := session.Settings{C: c, Defaults: true}
 	if !p.Admin.Equals(admin.PublicKey()) {
-		problems = append(problems, fmt.Sprintf("only the protocol admin %s may initialise the meter; your keypair is %s (pass --keypair)", p.Admin, admin.PublicKey()))
+		f.Problems.Addf("only the protocol admin %s may initialise the meter; your keypair is %s (pass --keypair)", p.Admin, admin.PublicKey())
 	}
-	if args.SettlementFeeBps, err = session.ParseBps("settlement-fee-bps", c.Uint64("settlement-fee-bps")); err != nil {
-		problems = append(problems, err.Error())
-	}
-	if args.OperatorShareBps, err = session.ParseBps("operator-share-bps", c.Uint64("operator-share-bps")); err != nil {
-		problems = append(problems, err.Error())
+	args := im.InitMeterArgs{
+		SettlementFeeBps: f.Bps("settlement-fee-bps", 0),
+		OperatorShareBps: f.Bps("operator-share-bps", 0),
 	}
 	if c.Uint64("settlement-fee-bps")+c.Uint64("operator-share-bps") > 10_000 {
-		problems = append(problems, "--settlement-fee-bps plus --operator-share-bps exceed 10000 (100%): the model's share would be negative")
+		f.Problems.Add("--settlement-fee-bps plus --operator-share-bps exceed 10000 (100%): the model's share would be negative")
 	}
-	if args.MinNodeStake, err = session.ParseAmount("--min-node-stake", c.String("min-node-stake"), mint.Decimals, "native tokens"); err != nil {
-		problems = append(problems, err.Error())
-	}
-	min := p.MinPeriodSecs
-	for _, d := range []struct {
-		flag string
-		dst  *int64
-	}{{"unbonding", &args.UnbondingSecs}, {"withdrawal-notice", &args.WithdrawalNoticeSecs}} {
-		v, err := duration.ParseSeconds(c.String(d.flag))
-		switch {
-		case err != nil:
-			problems = append(problems, fmt.Sprintf("--%s: %v", d.flag, err))
-		case v < min:
-			problems = append(problems, fmt.Sprintf("--%s %s is shorter than the protocol's minimum period %s", d.flag, duration.Format(v), duration.Format(min)))
-		}
-		*d.dst = v
-	}
-	if len(problems) > 0 {
-		return explain.List(problems)
+	args.MinNodeStake = f.Amount("min-node-stake", 0, mint.Decimals, "native tokens")
+	args.UnbondingSecs = f.Period("unbonding", 0, p.MinPeriodSecs)
+	args.WithdrawalNoticeSecs = f.Period("withdrawal-notice", 0, p.MinPeriodSecs)
+	if err := f.Problems.Err(); err != nil {
+		return err
 	}
 
 	ix, err := im.NewInitMeterInstruction(args, admin.PublicKey(), pda.Protocol(), pda.Meter(), p.NativeMint,
@@ -207,10 +210,5 @@ func runInit(c *cli.Context) error {
 		pda.Protocol(): "protocol", pda.Meter(): "meter (new)", p.NativeMint: "native mint",
 		pda.EscrowVault(): "escrow vault (new)", pda.StakeVault(): "stake vault (new)",
 	}
-	return s.Submit(ctx, session.Tx{What: "initialise the inference meter", Instructions: []solana.Instruction{ix}, Labels: labels},
-		func(sig solana.Signature) (any, error) {
-			v, err := Load(ctx, r)
-			v.Signature = sig.String()
-			return v, err
-		})
+	return s.Submit(ctx, session.Tx{What: "initialise the inference meter", Instructions: []solana.Instruction{ix}, Labels: labels}, loaded(ctx, r))
 }

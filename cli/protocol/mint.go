@@ -40,11 +40,7 @@ func mintNativeCommand() *cli.Command {
 		ArgsUsage: "<wallet> <amount>",
 		Flags:     session.WriteFlags(),
 		Action: func(c *cli.Context) error {
-			s, err := session.FromContext(c)
-			if err != nil {
-				return err
-			}
-			args, err := session.Args(c, "wallet", "amount")
+			s, args, err := session.Start(c, "wallet", "amount")
 			if err != nil {
 				return err
 			}
@@ -53,7 +49,7 @@ func mintNativeCommand() *cli.Command {
 				return err
 			}
 			ctx := c.Context
-			r := reader(s)
+			r := s.Reader()
 			p, err := r.Protocol(ctx)
 			if err != nil {
 				return err

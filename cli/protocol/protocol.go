@@ -38,10 +38,6 @@ func Command() *cli.Command {
 	}
 }
 
-func reader(s *session.Session) accounts.Reader {
-	return accounts.Reader{RPC: s.RPC, Commitment: s.Config.Commitment}
-}
-
 // View is the protocol as `protocol show` prints it.
 type View struct {
 	Address              solana.PublicKey `json:"address"`
@@ -110,24 +106,32 @@ func Load(ctx context.Context, r accounts.Reader) (View, error) {
 
 func showCommand() *cli.Command {
 	return &cli.Command{
-		Name:  "show",
-		Usage: "print the protocol's configuration",
-		Flags: session.ReadFlags(),
-		Action: func(c *cli.Context) error {
-			s, err := session.FromContext(c)
-			if err != nil {
-				return err
-			}
-			if _, err := session.Args(c); err != nil {
-				return err
-			}
-			v, err := Load(c.Context, reader(s))
-			if err != nil {
-				return err
-			}
-			return s.Out.Print(v)
-		},
+		Name:   "show",
+		Usage:  "print the protocol's configuration",
+		Flags:  session.ReadFlags(),
+		Action: session.Show(Load),
 	}
+}
+
+// loaded is the result of a command that changed the protocol: the
+// protocol as it is now.
+func loaded(ctx context.Context, r accounts.Reader) func(solana.Signature) (any, error) {
+	return func(sig solana.Signature) (any, error) {
+		v, err := Load(ctx, r)
+		v.Signature = sig.String()
+		return v, err
+	}
+}
+
+// minPeriod reads --min-period, which must be positive.
+func minPeriod(c *cli.Context, problems *explain.Problems) int64 {
+	v, err := duration.ParseSeconds(c.String("min-period"))
+	if err != nil {
+		problems.Addf("--min-period: %v", err)
+	} else if v <= 0 {
+		problems.Add("--min-period must be longer than 0s")
+	}
+	return v
 }
 
 func initCommand() *cli.Command {
@@ -150,15 +154,12 @@ func initCommand() *cli.Command {
 }
 
 func runInit(c *cli.Context) error {
-	s, err := session.FromContext(c)
+	s, _, err := session.Start(c)
 	if err != nil {
 		return err
 	}
-	if _, err := session.Args(c); err != nil {
-		return err
-	}
 	ctx := c.Context
-	r := reader(s)
+	r := s.Reader()
 	admin, err := s.Signer()
 	if err != nil {
 		return err
@@ -170,29 +171,19 @@ func runInit(c *cli.Context) error {
 	}
 
 	// Validate every flag before touching the chain further.
-	var args mt.InitProtocolArgs
-	var problems []string
-	for _, b := range []struct {
-		name string
-		dst  *uint16
-	}{{"protocol-fee-bps", &args.ProtocolFeeBps}, {"swap-fee-bps", &args.SwapFeeBps}, {"swap-protocol-share-bps", &args.SwapProtocolShareBps}} {
-		v, err := session.ParseBps(b.name, c.Uint64(b.name))
-		if err != nil {
-			problems = append(problems, err.Error())
-		}
-		*b.dst = v
+	f := session.Settings{C: c, Defaults: true}
+	args := mt.InitProtocolArgs{
+		ProtocolFeeBps:       f.Bps("protocol-fee-bps", 0),
+		SwapFeeBps:           f.Bps("swap-fee-bps", 0),
+		SwapProtocolShareBps: f.Bps("swap-protocol-share-bps", 0),
 	}
-	if args.MinPeriodSecs, err = duration.ParseSeconds(c.String("min-period")); err != nil {
-		problems = append(problems, fmt.Sprintf("--min-period: %v", err))
-	} else if args.MinPeriodSecs <= 0 {
-		problems = append(problems, "--min-period must be longer than 0s")
-	}
+	args.MinPeriodSecs = minPeriod(c, &f.Problems)
 	create := c.Bool("create-native-mint")
 	if create == c.IsSet("native-mint") {
-		problems = append(problems, "give exactly one of --native-mint <mint> or --create-native-mint")
+		f.Problems.Add("give exactly one of --native-mint <mint> or --create-native-mint")
 	}
 	if c.Uint("decimals") > 18 {
-		problems = append(problems, "--decimals must be at most 18")
+		f.Problems.Add("--decimals must be at most 18")
 	}
 
 	var ixs []solana.Instruction
@@ -201,7 +192,7 @@ func runInit(c *cli.Context) error {
 	var tokenProgram = solana.TokenProgramID
 	var decimals uint8
 	labels := map[solana.PublicKey]string{pda.Protocol(): "protocol (new)", pda.FeeVault(): "fee vault (new)"}
-	if create && len(problems) == 0 {
+	if create && len(f.Problems) == 0 {
 		decimals = uint8(c.Uint("decimals"))
 		mint := solana.NewWallet().PrivateKey
 		if path := c.String("mint-keypair"); path != "" {
@@ -222,7 +213,7 @@ func runInit(c *cli.Context) error {
 		ixs = append(ixs, tokens.CreateMint(admin.PublicKey(), mintKey, admin.PublicKey(), decimals, tokenProgram, rent)...)
 		signers = append(signers, mint)
 		labels[mintKey] = "native mint (new)"
-	} else if len(problems) == 0 {
+	} else if len(f.Problems) == 0 {
 		if mintKey, err = session.ParsePubkey("--native-mint", c.String("native-mint")); err != nil {
 			return err
 		}
@@ -233,13 +224,13 @@ func runInit(c *cli.Context) error {
 		decimals, tokenProgram = m.Decimals, m.TokenProgram
 		labels[mintKey] = "native mint"
 	}
-	if len(problems) == 0 {
+	if len(f.Problems) == 0 {
 		if args.SetupFee, err = amount.Parse(c.String("setup-fee"), decimals); err != nil {
-			problems = append(problems, fmt.Sprintf("--setup-fee: %v", err))
+			f.Problems.Addf("--setup-fee: %v", err)
 		}
 	}
-	if len(problems) > 0 {
-		return explain.List(problems)
+	if err := f.Problems.Err(); err != nil {
+		return err
 	}
 
 	ix, err := mt.NewInitProtocolInstruction(args, admin.PublicKey(), pda.Protocol(), mintKey, pda.FeeVault(),
@@ -249,9 +240,5 @@ func runInit(c *cli.Context) error {
 	}
 	ixs = append(ixs, ix)
 	return s.Submit(ctx, session.Tx{What: "initialise the protocol", Instructions: ixs, Signers: signers, Labels: labels},
-		func(sig solana.Signature) (any, error) {
-			v, err := Load(ctx, r)
-			v.Signature = sig.String()
-			return v, err
-		})
+		loaded(ctx, r))
 }

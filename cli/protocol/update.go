@@ -7,7 +7,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/modelcommons/modelcommons/cli/duration"
-	"github.com/modelcommons/modelcommons/cli/explain"
 	"github.com/modelcommons/modelcommons/cli/session"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
@@ -28,15 +27,12 @@ func updateCommand() *cli.Command {
 			&cli.StringFlag{Name: "new-admin", Usage: "hand the protocol to this address (irreversible from your side)"},
 		),
 		Action: func(c *cli.Context) error {
-			s, err := session.FromContext(c)
+			s, _, err := session.Start(c)
 			if err != nil {
 				return err
 			}
-			if _, err := session.Args(c); err != nil {
-				return err
-			}
 			ctx := c.Context
-			r := reader(s)
+			r := s.Reader()
 			admin, err := s.Signer()
 			if err != nil {
 				return err
@@ -50,72 +46,56 @@ func updateCommand() *cli.Command {
 				return err
 			}
 			var args mt.UpdateProtocolArgs
-			var problems []string
+			f := session.Settings{C: c}
 			if !p.Admin.Equals(admin.PublicKey()) {
-				problems = append(problems, fmt.Sprintf("only the protocol admin %s may update it; your keypair is %s (pass --keypair)", p.Admin, admin.PublicKey()))
+				f.Problems.Addf("only the protocol admin %s may update it; your keypair is %s (pass --keypair)", p.Admin, admin.PublicKey())
 			}
 			if c.IsSet("setup-fee") {
-				v, err := session.ParseAmount("--setup-fee", c.String("setup-fee"), mint.Decimals, "native tokens")
-				if err != nil {
-					problems = append(problems, err.Error())
-				}
+				v := f.Amount("setup-fee", 0, mint.Decimals, "native tokens")
 				args.SetupFee = &v
 			}
 			for _, b := range []struct {
 				name string
 				dst  **uint16
 			}{{"protocol-fee-bps", &args.ProtocolFeeBps}, {"swap-fee-bps", &args.SwapFeeBps}, {"swap-protocol-share-bps", &args.SwapProtocolShareBps}} {
-				if !c.IsSet(b.name) {
-					continue
+				if c.IsSet(b.name) {
+					v := f.Bps(b.name, 0)
+					*b.dst = &v
 				}
-				v, err := session.ParseBps(b.name, c.Uint64(b.name))
-				if err != nil {
-					problems = append(problems, err.Error())
-				}
-				*b.dst = &v
 			}
 			if c.IsSet("min-period") {
-				v, err := duration.ParseSeconds(c.String("min-period"))
-				if err != nil {
-					problems = append(problems, fmt.Sprintf("--min-period: %v", err))
-				} else if v <= 0 {
-					problems = append(problems, "--min-period must be longer than 0s")
-				}
+				v := minPeriod(c, &f.Problems)
 				args.MinPeriodSecs = &v
 			}
 			switch {
 			case c.Bool("pause") && c.Bool("resume"):
-				problems = append(problems, "give --pause or --resume, not both")
+				f.Problems.Add("give --pause or --resume, not both")
 			case c.Bool("pause"):
-				t := true
-				args.Paused = &t
+				paused := true
+				args.Paused = &paused
 			case c.Bool("resume"):
-				f := false
-				args.Paused = &f
+				paused := false
+				args.Paused = &paused
 			}
 			if c.IsSet("new-admin") {
 				k, err := session.ParsePubkey("--new-admin", c.String("new-admin"))
 				if err != nil {
-					problems = append(problems, err.Error())
+					f.Problems.Add(err.Error())
 				}
 				args.NewAdmin = &k
 			}
-			if args == (mt.UpdateProtocolArgs{}) && len(problems) == 0 {
-				problems = append(problems, "nothing to change: pass at least one setting (see --help)")
+			if args == (mt.UpdateProtocolArgs{}) && len(f.Problems) == 0 {
+				f.Problems.Add("nothing to change: pass at least one setting (see --help)")
 			}
-			if len(problems) > 0 {
-				return explain.List(problems)
+			if err := f.Problems.Err(); err != nil {
+				return err
 			}
 			ix, err := mt.NewUpdateProtocolInstruction(args, admin.PublicKey(), pda.Protocol(), pda.EventAuthority(mt.ProgramID), mt.ProgramID)
 			if err != nil {
 				return fmt.Errorf("build update_protocol: %w", err)
 			}
 			return s.Submit(ctx, session.Tx{What: "update the protocol", Instructions: []solana.Instruction{ix}, Labels: map[solana.PublicKey]string{pda.Protocol(): "protocol"}},
-				func(sig solana.Signature) (any, error) {
-					v, err := Load(ctx, r)
-					v.Signature = sig.String()
-					return v, err
-				})
+				loaded(ctx, r))
 		},
 	}
 }

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -8,9 +9,40 @@ import (
 	"github.com/gagliardetto/solana-go"
 	"github.com/urfave/cli/v2"
 
+	"github.com/modelcommons/modelcommons/cli/accounts"
 	"github.com/modelcommons/modelcommons/cli/amount"
 	"github.com/modelcommons/modelcommons/cli/explain"
 )
+
+// Start resolves the session of a command and its positional arguments,
+// exactly one per name.
+func Start(c *cli.Context, names ...string) (*Session, []string, error) {
+	s, err := FromContext(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	args, err := Args(c, names...)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, args, nil
+}
+
+// Show is the action of a command that takes no arguments and prints what
+// read finds.
+func Show[V any](read func(context.Context, accounts.Reader) (V, error)) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		s, _, err := Start(c)
+		if err != nil {
+			return err
+		}
+		v, err := read(c.Context, s.Reader())
+		if err != nil {
+			return err
+		}
+		return s.Out.Print(v)
+	}
+}
 
 // Args returns the command's positional arguments, exactly one per name, or
 // a Problem showing the usage.
@@ -28,6 +60,18 @@ func Args(c *cli.Context, names ...string) ([]string, error) {
 		what = fmt.Sprintf("unexpected argument(s) %q", got)
 	}
 	return nil, explain.New(what, "usage: "+usage+" [flags]; see --help")
+}
+
+// Wallet is the address given with --wallet, else the signer's.
+func (s *Session) Wallet(c *cli.Context) (solana.PublicKey, error) {
+	if c.IsSet("wallet") {
+		return ParsePubkey("--wallet", c.String("wallet"))
+	}
+	k, err := s.Signer()
+	if err != nil {
+		return solana.PublicKey{}, err
+	}
+	return k.PublicKey(), nil
 }
 
 // ParseU64 reads a non-negative integer argument or flag value.

@@ -18,6 +18,7 @@ import (
 	"github.com/gagliardetto/solana-go/rpc"
 	"github.com/urfave/cli/v2"
 
+	"github.com/modelcommons/modelcommons/cli/accounts"
 	"github.com/modelcommons/modelcommons/cli/config"
 	"github.com/modelcommons/modelcommons/cli/explain"
 	"github.com/modelcommons/modelcommons/cli/output"
@@ -97,6 +98,11 @@ func New(cfg config.Config, out, errw io.Writer) *Session {
 		Out:    output.New(out, cfg.Output),
 		Err:    errw,
 	}
+}
+
+// Reader reads accounts at the session's commitment.
+func (s *Session) Reader() accounts.Reader {
+	return accounts.Reader{RPC: s.RPC, Commitment: s.Config.Commitment}
 }
 
 // Signer loads the keypair file once.
