@@ -413,9 +413,19 @@ func (t *teller) crowdfund() error {
 		if err := t.waitModel(m, "active", time.Minute); err != nil {
 			return err
 		}
-		t.n.ok("model %d finalised by the keeper: stage %s, raised %s native (protocol fee %s), supply fixed; market open: %v",
-			m.ID, m.Stage, m.Crowdfund.Raised.Amount, m.Crowdfund.ProtocolFee.Amount, m.Market.Open)
+		t.n.ok("model %d finalised by the keeper: stage %s, raised %s native (protocol fee %s), supply fixed",
+			m.ID, m.Stage, m.Crowdfund.Raised.Amount, m.Crowdfund.ProtocolFee.Amount)
 	}
+	// The market's pool was seeded at finalisation; anyone opens it.
+	var mk struct {
+		ReserveMT     amount `json:"reserve_mt"`
+		ReserveNative amount `json:"reserve_native"`
+		Price         string `json:"price"`
+	}
+	if err := t.mtRun(&mk, &t.carol, "market", "open", strconv.FormatUint(t.chat.ID, 10)); err != nil {
+		return err
+	}
+	t.n.ok("market of %s open: %s MT against %s native (%s native per MT)", chatName, mk.ReserveMT.Amount, mk.ReserveNative.Amount, mk.Price)
 	return nil
 }
 
