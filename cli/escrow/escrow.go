@@ -16,11 +16,11 @@ import (
 	"github.com/gagliardetto/solana-go"
 	"github.com/urfave/cli/v2"
 
-	"github.com/modelcommons/modelcommons/cli/accounts"
 	"github.com/modelcommons/modelcommons/cli/amount"
 	"github.com/modelcommons/modelcommons/cli/apikey"
 	"github.com/modelcommons/modelcommons/cli/duration"
 	"github.com/modelcommons/modelcommons/cli/explain"
+	"github.com/modelcommons/modelcommons/cli/meter"
 	"github.com/modelcommons/modelcommons/cli/output"
 	"github.com/modelcommons/modelcommons/cli/session"
 	im "github.com/modelcommons/modelcommons/clients/inference_meter"
@@ -46,10 +46,6 @@ func Command() *cli.Command {
 			openCommand(), depositCommand(), showCommand(), requestWithdrawalCommand(), withdrawCommand(), rotateKeyCommand(), closeCommand(),
 		},
 	}
-}
-
-func reader(s *session.Session) accounts.Reader {
-	return accounts.Reader{RPC: s.RPC, Commitment: s.Config.Commitment}
 }
 
 var keyFileFlag = func() cli.Flag {
@@ -172,82 +168,109 @@ func (v View) Text() string {
 	return b.String()
 }
 
-// load reads an escrow with the meter's native decimals.
-type ctx struct {
-	s        *session.Session
-	r        accounts.Reader
-	meter    *im.MeterConfig
-	decimals uint8
+// env is what every command reads first.
+type env struct{ *meter.Env }
+
+func load(c *cli.Context) (*env, error) {
+	e, err := meter.LoadEnv(c)
+	if err != nil {
+		return nil, err
+	}
+	return &env{e}, nil
 }
 
-func newCtx(c *cli.Context) (*ctx, error) {
-	s, err := session.FromContext(c)
-	if err != nil {
-		return nil, err
+// loadTarget reads the env and which escrow the command is about (see
+// target), given as the optional first of the positional arguments names;
+// rest are the others.
+func loadTarget(c *cli.Context, names ...string) (x *env, addr solana.PublicKey, rest []string, err error) {
+	if x, err = load(c); err != nil {
+		return nil, solana.PublicKey{}, nil, err
 	}
-	r := reader(s)
-	m, err := r.Meter(c.Context)
+	args, err := optionalArgs(c, names...)
 	if err != nil {
-		return nil, err
+		return nil, solana.PublicKey{}, nil, err
 	}
-	mint, err := r.Mint(c.Context, m.NativeMint)
-	if err != nil {
-		return nil, err
+	if addr, err = target(c, args[:1]); err != nil {
+		return nil, solana.PublicKey{}, nil, err
 	}
-	return &ctx{s: s, r: r, meter: m, decimals: mint.Decimals}, nil
+	return x, addr, args[1:], nil
 }
 
-func (x *ctx) native(v uint64) amount.Tokens { return amount.Of(v, x.decimals) }
+// viewed is the result of a command that changed the escrow at addr: the
+// escrow as it is now, with the signature and what set adds.
+func (x *env) viewed(c *cli.Context, addr solana.PublicKey, set func(*View)) func(solana.Signature) (any, error) {
+	return func(sig solana.Signature) (any, error) {
+		v, _, err := x.view(c, addr)
+		v.Signature = sig.String()
+		if set != nil {
+			set(&v)
+		}
+		return v, err
+	}
+}
 
-func (x *ctx) view(c *cli.Context, addr solana.PublicKey) (View, *im.Escrow, error) {
-	e, err := x.r.Escrow(c.Context, addr)
+// writeKey writes a new API key to --key-out before the transaction that
+// creates its escrow is sent: a key whose escrow exists but was never seen
+// would be lost.
+func writeKey(path, key string, dryRun bool) error {
+	if path == "" || dryRun {
+		return nil
+	}
+	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
+		return explain.Wrap(err, fmt.Sprintf("cannot write the key file: %v", err), "check --key-out; nothing was sent")
+	}
+	return nil
+}
+
+func (x *env) view(c *cli.Context, addr solana.PublicKey) (View, *im.Escrow, error) {
+	e, err := x.Reader.Escrow(c.Context, addr)
 	if err != nil {
 		return View{}, nil, err
 	}
 	v := View{
-		Address: addr, Owner: e.Owner, Balance: x.native(e.Balance), Spent: x.native(e.Spent), Unpaid: x.native(e.Unpaid),
+		Address: addr, Owner: e.Owner, Balance: x.Native(e.Balance), Spent: x.Native(e.Spent), Unpaid: x.Native(e.Unpaid),
 		AllowedModels: e.AllowedModels, RotatedTo: e.RotatedTo, OpenedAt: time.Unix(e.OpenedAt, 0).UTC(),
 	}
 	if v.AllowedModels == nil {
 		v.AllowedModels = []uint64{}
 	}
 	if e.SpendLimit != nil {
-		l := x.native(*e.SpendLimit)
+		l := x.Native(*e.SpendLimit)
 		v.SpendLimit = &l
 	}
 	if e.WithdrawalRequestedAt != 0 {
 		v.Withdrawal = &Withdrawal{
-			Amount:      x.native(e.WithdrawalAmount),
+			Amount:      x.Native(e.WithdrawalAmount),
 			RequestedAt: time.Unix(e.WithdrawalRequestedAt, 0).UTC(),
-			AvailableAt: time.Unix(e.WithdrawalRequestedAt+x.meter.WithdrawalNoticeSecs, 0).UTC(),
+			AvailableAt: time.Unix(e.WithdrawalRequestedAt+x.Meter.WithdrawalNoticeSecs, 0).UTC(),
 		}
 	}
 	return v, e, nil
 }
 
-func (x *ctx) labels(addr solana.PublicKey) map[solana.PublicKey]string {
-	return map[solana.PublicKey]string{addr: "escrow", pda.Meter(): "meter", pda.EscrowVault(): "escrow vault (all escrows' funds)", x.meter.NativeMint: "native mint"}
+func (x *env) labels(addr solana.PublicKey) map[solana.PublicKey]string {
+	return map[solana.PublicKey]string{addr: "escrow", pda.Meter(): "meter", pda.EscrowVault(): "escrow vault (all escrows' funds)", x.Meter.NativeMint: "native mint"}
 }
 
 // depositIx builds deposit_escrow from the signer's native token account.
-func (x *ctx) depositIx(depositor, escrow, expectedOwner solana.PublicKey, units uint64) (solana.Instruction, solana.PublicKey, error) {
-	source := tokens.ATA(depositor, x.meter.NativeMint, x.meter.NativeTokenProgram)
+func (x *env) depositIx(depositor, escrow, expectedOwner solana.PublicKey, units uint64) (solana.Instruction, solana.PublicKey, error) {
+	source := tokens.ATA(depositor, x.Meter.NativeMint, x.Meter.NativeTokenProgram)
 	ix, err := im.NewDepositEscrowInstruction(units, expectedOwner, depositor, escrow, pda.Meter(), pda.EscrowVault(), source,
-		x.meter.NativeMint, x.meter.NativeTokenProgram, pda.EventAuthority(im.ProgramID), im.ProgramID)
+		x.Meter.NativeMint, x.Meter.NativeTokenProgram, pda.EventAuthority(im.ProgramID), im.ProgramID)
 	if err != nil {
 		return nil, source, fmt.Errorf("build deposit_escrow: %w", err)
 	}
 	return ix, source, nil
 }
 
-func (x *ctx) requireBalance(c *cli.Context, source solana.PublicKey, units uint64) error {
-	bal, err := x.r.TokenBalance(c.Context, source)
+func (x *env) requireBalance(c *cli.Context, source solana.PublicKey, units uint64) error {
+	bal, err := x.Reader.TokenBalance(c.Context, source)
 	if err != nil {
 		return err
 	}
 	if bal < units {
 		return explain.Newf("get native tokens into that account first, or deposit less",
-			"depositing %s native tokens needs them in your native token account %s, which holds %s", x.native(units), source, x.native(bal))
+			"depositing %s native tokens needs them in your native token account %s, which holds %s", x.Native(units), source, x.Native(bal))
 	}
 	return nil
 }
@@ -263,65 +286,65 @@ func openCommand() *cli.Command {
 			&cli.StringFlag{Name: "key-out", Usage: "also write the API key to this file (mode 0600; must not exist)"},
 		),
 		Action: func(c *cli.Context) error {
-			x, err := newCtx(c)
+			x, err := load(c)
 			if err != nil {
 				return err
 			}
 			if _, err := session.Args(c); err != nil {
 				return err
 			}
-			owner, err := x.s.Signer()
+			owner, err := x.Session.Signer()
 			if err != nil {
 				return err
 			}
 			var args im.OpenEscrowArgs
-			var problems []string
+			var problems explain.Problems
 			if s := c.String("allowed-models"); c.IsSet("allowed-models") {
 				var ids []uint64
 				for _, part := range strings.Split(s, ",") {
 					id, err := strconv.ParseUint(strings.TrimSpace(part), 10, 64)
 					if err != nil {
-						problems = append(problems, fmt.Sprintf("--allowed-models: %q is not a model id", part))
+						problems.Addf("--allowed-models: %q is not a model id", part)
 						continue
 					}
 					ids = append(ids, id)
 				}
 				if len(ids) == 0 {
-					problems = append(problems, "--allowed-models is empty: no run could ever be paid; leave it out to allow every model")
+					problems.Add("--allowed-models is empty: no run could ever be paid; leave it out to allow every model")
 				}
 				if len(ids) > MaxAllowedModels {
-					problems = append(problems, fmt.Sprintf("--allowed-models lists %d models; at most %d", len(ids), MaxAllowedModels))
+					problems.Addf("--allowed-models lists %d models; at most %d", len(ids), MaxAllowedModels)
 				}
 				for _, id := range ids {
-					if _, err := x.r.Model(c.Context, id); err != nil {
-						problems = append(problems, fmt.Sprintf("--allowed-models: there is no model %d", id))
+					if _, err := x.Reader.Model(c.Context, id); err != nil {
+						problems.Addf("--allowed-models: there is no model %d", id)
 					}
 				}
 				args.AllowedModels = &ids
 			}
 			if c.IsSet("spend-limit") {
-				limit, err := session.ParseAmount("--spend-limit", c.String("spend-limit"), x.decimals, "native tokens")
+				limit, err := session.ParseAmount("--spend-limit", c.String("spend-limit"), x.NativeDecimals, "native tokens")
 				if err != nil {
-					problems = append(problems, err.Error())
+					problems.Add(err.Error())
 				}
 				args.SpendLimit = &limit
 			}
 			var deposit uint64
 			if c.IsSet("deposit") {
-				if deposit, err = session.ParseAmount("--deposit", c.String("deposit"), x.decimals, "native tokens"); err != nil {
-					problems = append(problems, err.Error())
+				if deposit, err = session.ParseAmount("--deposit", c.String("deposit"), x.NativeDecimals, "native tokens"); err != nil {
+					problems.Add(err.Error())
 				} else if deposit == 0 {
-					problems = append(problems, "--deposit must be more than 0 (leave it out to open an empty escrow)")
+					problems.Add("--deposit must be more than 0 (leave it out to open an empty escrow)")
 				}
 			}
 			keyOut := c.String("key-out")
 			if keyOut != "" {
 				if _, err := os.Stat(keyOut); err == nil {
-					problems = append(problems, fmt.Sprintf("--key-out %s already exists; refusing to overwrite a key", keyOut))
+					problems.Addf("--key-out %s already exists; refusing to overwrite a key", keyOut)
 				}
 			}
-			if len(problems) > 0 {
-				return explain.List(problems)
+			if err := problems.Err(); err != nil {
+				return err
 			}
 
 			key, err := apikey.Generate()
@@ -346,22 +369,17 @@ func openCommand() *cli.Command {
 				}
 				ixs = append(ixs, dix)
 			}
-			if keyOut != "" && !x.s.DryRun {
-				// Written before sending: a key whose escrow exists but was never seen would be lost.
-				if err := os.WriteFile(keyOut, []byte(key+"\n"), 0o600); err != nil {
-					return explain.Wrap(err, fmt.Sprintf("cannot write the key file: %v", err), "check --key-out; nothing was sent")
-				}
+			if err := writeKey(keyOut, key, x.Session.DryRun); err != nil {
+				return err
 			}
-			return x.s.Submit(c.Context, session.Tx{What: "open an escrow", Instructions: ixs, Labels: x.labels(addr)},
-				func(sig solana.Signature) (any, error) {
-					v, _, err := x.view(c, addr)
-					v.APIKey, v.Signature = key, sig.String()
+			return x.Session.Submit(c.Context, session.Tx{What: "open an escrow", Instructions: ixs, Labels: x.labels(addr)},
+				x.viewed(c, addr, func(v *View) {
+					v.APIKey = key
 					if deposit > 0 {
-						d := x.native(deposit)
+						d := x.Native(deposit)
 						v.Deposited = &d
 					}
-					return v, err
-				})
+				}))
 		},
 	}
 }
@@ -373,15 +391,7 @@ func showCommand() *cli.Command {
 		ArgsUsage: "[<escrow address or API key>]",
 		Flags:     session.ReadFlags(keyFileFlag()),
 		Action: func(c *cli.Context) error {
-			x, err := newCtx(c)
-			if err != nil {
-				return err
-			}
-			args, err := optionalArgs(c, "escrow")
-			if err != nil {
-				return err
-			}
-			addr, err := target(c, args)
+			x, addr, _, err := loadTarget(c, "escrow")
 			if err != nil {
 				return err
 			}
@@ -389,7 +399,7 @@ func showCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			return x.s.Out.Print(v)
+			return x.Session.Out.Print(v)
 		},
 	}
 }
@@ -402,23 +412,15 @@ func depositCommand() *cli.Command {
 		Flags: session.WriteFlags(keyFileFlag(),
 			&cli.StringFlag{Name: "expected-owner", Usage: "the owner you expect the escrow to have (default: your keypair); to fund someone else's escrow"}),
 		Action: func(c *cli.Context) error {
-			x, err := newCtx(c)
+			x, addr, args, err := loadTarget(c, "escrow", "amount")
 			if err != nil {
 				return err
 			}
-			args, err := optionalArgs(c, "escrow", "amount")
+			depositor, err := x.Session.Signer()
 			if err != nil {
 				return err
 			}
-			addr, err := target(c, args[:1])
-			if err != nil {
-				return err
-			}
-			depositor, err := x.s.Signer()
-			if err != nil {
-				return err
-			}
-			units, err := session.ParseAmount("amount", args[1], x.decimals, "native tokens")
+			units, err := session.ParseAmount("amount", args[0], x.NativeDecimals, "native tokens")
 			if err != nil {
 				return err
 			}
@@ -436,7 +438,7 @@ func depositCommand() *cli.Command {
 				return err
 			}
 			// The front-running defence: say who owns it before any deposit.
-			x.s.Note("escrow %s is owned by %s", addr, e.Owner)
+			x.Session.Note("escrow %s is owned by %s", addr, e.Owner)
 			if !e.Owner.Equals(expected) {
 				who := "you (" + expected.String() + ")"
 				if c.IsSet("expected-owner") {
@@ -458,24 +460,22 @@ func depositCommand() *cli.Command {
 			}
 			labels := x.labels(addr)
 			labels[source] = "your native token account"
-			return x.s.Submit(c.Context, session.Tx{What: fmt.Sprintf("deposit %s into escrow %s (owner %s)", x.native(units), addr, e.Owner), Instructions: []solana.Instruction{ix}, Labels: labels},
-				func(sig solana.Signature) (any, error) {
-					v, _, err := x.view(c, addr)
-					d := x.native(units)
-					v.Deposited, v.Signature = &d, sig.String()
-					return v, err
-				})
+			return x.Session.Submit(c.Context, session.Tx{What: fmt.Sprintf("deposit %s into escrow %s (owner %s)", x.Native(units), addr, e.Owner), Instructions: []solana.Instruction{ix}, Labels: labels},
+				x.viewed(c, addr, func(v *View) {
+					d := x.Native(units)
+					v.Deposited = &d
+				}))
 		},
 	}
 }
 
 // owned reads the escrow and requires the signer to own it.
-func (x *ctx) owned(c *cli.Context, addr solana.PublicKey) (*im.Escrow, solana.PrivateKey, error) {
-	owner, err := x.s.Signer()
+func (x *env) owned(c *cli.Context, addr solana.PublicKey) (*im.Escrow, solana.PrivateKey, error) {
+	owner, err := x.Session.Signer()
 	if err != nil {
 		return nil, nil, err
 	}
-	e, err := x.r.Escrow(c.Context, addr)
+	e, err := x.Reader.Escrow(c.Context, addr)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -495,15 +495,7 @@ func requestWithdrawalCommand() *cli.Command {
 		ArgsUsage: "[<escrow address or API key>] <amount|all>",
 		Flags:     session.WriteFlags(keyFileFlag()),
 		Action: func(c *cli.Context) error {
-			x, err := newCtx(c)
-			if err != nil {
-				return err
-			}
-			args, err := optionalArgs(c, "escrow", "amount")
-			if err != nil {
-				return err
-			}
-			addr, err := target(c, args[:1])
+			x, addr, args, err := loadTarget(c, "escrow", "amount")
 			if err != nil {
 				return err
 			}
@@ -512,27 +504,23 @@ func requestWithdrawalCommand() *cli.Command {
 				return err
 			}
 			var units uint64
-			if strings.EqualFold(strings.TrimSpace(args[1]), "all") {
+			if strings.EqualFold(strings.TrimSpace(args[0]), "all") {
 				units = e.Balance
-			} else if units, err = session.ParseAmount("amount", args[1], x.decimals, "native tokens"); err != nil {
+			} else if units, err = session.ParseAmount("amount", args[0], x.NativeDecimals, "native tokens"); err != nil {
 				return err
 			}
 			if units == 0 {
-				return explain.Newf("deposit first, or request a positive amount", "nothing to withdraw: the amount is zero (balance %s)", x.native(e.Balance))
+				return explain.Newf("deposit first, or request a positive amount", "nothing to withdraw: the amount is zero (balance %s)", x.Native(e.Balance))
 			}
 			if units > e.Balance {
-				return explain.Newf(fmt.Sprintf("request at most %s (or `all`)", x.native(e.Balance)), "escrow %s holds %s, less than %s", addr, x.native(e.Balance), x.native(units))
+				return explain.Newf(fmt.Sprintf("request at most %s (or `all`)", x.Native(e.Balance)), "escrow %s holds %s, less than %s", addr, x.Native(e.Balance), x.Native(units))
 			}
 			ix, err := im.NewRequestWithdrawalInstruction(units, owner.PublicKey(), addr, pda.Meter(), pda.EventAuthority(im.ProgramID), im.ProgramID)
 			if err != nil {
 				return fmt.Errorf("build request_withdrawal: %w", err)
 			}
-			return x.s.Submit(c.Context, session.Tx{What: fmt.Sprintf("request a withdrawal of %s from escrow %s", x.native(units), addr), Instructions: []solana.Instruction{ix}, Labels: x.labels(addr)},
-				func(sig solana.Signature) (any, error) {
-					v, _, err := x.view(c, addr)
-					v.Signature = sig.String()
-					return v, err
-				})
+			return x.Session.Submit(c.Context, session.Tx{What: fmt.Sprintf("request a withdrawal of %s from escrow %s", x.Native(units), addr), Instructions: []solana.Instruction{ix}, Labels: x.labels(addr)},
+				x.viewed(c, addr, nil))
 		},
 	}
 }
@@ -544,15 +532,7 @@ func withdrawCommand() *cli.Command {
 		ArgsUsage: "[<escrow address or API key>]",
 		Flags:     session.WriteFlags(keyFileFlag()),
 		Action: func(c *cli.Context) error {
-			x, err := newCtx(c)
-			if err != nil {
-				return err
-			}
-			args, err := optionalArgs(c, "escrow")
-			if err != nil {
-				return err
-			}
-			addr, err := target(c, args)
+			x, addr, _, err := loadTarget(c, "escrow")
 			if err != nil {
 				return err
 			}
@@ -563,32 +543,32 @@ func withdrawCommand() *cli.Command {
 			if e.WithdrawalRequestedAt == 0 {
 				return explain.Newf("request one first: `mt escrow request-withdrawal <escrow> <amount|all>`", "no withdrawal is pending on escrow %s", addr)
 			}
-			now, err := x.s.Now(c.Context)
+			now, err := x.Session.Now(c.Context)
 			if err != nil {
 				return err
 			}
-			available := e.WithdrawalRequestedAt + x.meter.WithdrawalNoticeSecs
+			available := e.WithdrawalRequestedAt + x.Meter.WithdrawalNoticeSecs
 			if now.Unix() < available {
 				return explain.Newf("try again then (runs already served may still settle until then)",
-					"the withdrawal notice period (%s) ends at %s", duration.Format(x.meter.WithdrawalNoticeSecs), time.Unix(available, 0).UTC().Format(time.RFC3339))
+					"the withdrawal notice period (%s) ends at %s", duration.Format(x.Meter.WithdrawalNoticeSecs), time.Unix(available, 0).UTC().Format(time.RFC3339))
 			}
-			dest := tokens.ATA(owner.PublicKey(), x.meter.NativeMint, x.meter.NativeTokenProgram)
-			ix, err := im.NewWithdrawEscrowInstruction(owner.PublicKey(), addr, pda.Meter(), pda.EscrowVault(), dest, x.meter.NativeMint,
-				x.meter.NativeTokenProgram, pda.EventAuthority(im.ProgramID), im.ProgramID)
+			dest := tokens.ATA(owner.PublicKey(), x.Meter.NativeMint, x.Meter.NativeTokenProgram)
+			ix, err := im.NewWithdrawEscrowInstruction(owner.PublicKey(), addr, pda.Meter(), pda.EscrowVault(), dest, x.Meter.NativeMint,
+				x.Meter.NativeTokenProgram, pda.EventAuthority(im.ProgramID), im.ProgramID)
 			if err != nil {
 				return fmt.Errorf("build withdraw_escrow: %w", err)
 			}
-			ixs := []solana.Instruction{tokens.CreateATAIdempotent(owner.PublicKey(), owner.PublicKey(), x.meter.NativeMint, x.meter.NativeTokenProgram), ix}
+			ixs := []solana.Instruction{tokens.CreateATAIdempotent(owner.PublicKey(), owner.PublicKey(), x.Meter.NativeMint, x.Meter.NativeTokenProgram), ix}
 			labels := x.labels(addr)
 			labels[dest] = "your native token account"
 			before := e.Balance
-			return x.s.Submit(c.Context, session.Tx{What: "withdraw from escrow " + addr.String(), Instructions: ixs, Labels: labels},
+			return x.Session.Submit(c.Context, session.Tx{What: "withdraw from escrow " + addr.String(), Instructions: ixs, Labels: labels},
 				func(sig solana.Signature) (any, error) {
 					v, after, err := x.view(c, addr)
 					if err != nil {
 						return nil, err
 					}
-					w := x.native(before - after.Balance)
+					w := x.Native(before - after.Balance)
 					return struct {
 						View
 						Withdrawn amount.Tokens `json:"withdrawn"`
@@ -607,15 +587,7 @@ func rotateKeyCommand() *cli.Command {
 		ArgsUsage: "[<escrow address or old API key>]",
 		Flags:     session.WriteFlags(keyFileFlag(), &cli.StringFlag{Name: "key-out", Usage: "also write the new API key to this file (mode 0600; must not exist)"}),
 		Action: func(c *cli.Context) error {
-			x, err := newCtx(c)
-			if err != nil {
-				return err
-			}
-			args, err := optionalArgs(c, "escrow")
-			if err != nil {
-				return err
-			}
-			addr, err := target(c, args)
+			x, addr, _, err := loadTarget(c, "escrow")
 			if err != nil {
 				return err
 			}
@@ -639,19 +611,13 @@ func rotateKeyCommand() *cli.Command {
 			if err != nil {
 				return fmt.Errorf("build rotate_key: %w", err)
 			}
-			if keyOut != "" && !x.s.DryRun {
-				if err := os.WriteFile(keyOut, []byte(key+"\n"), 0o600); err != nil {
-					return explain.Wrap(err, fmt.Sprintf("cannot write the key file: %v", err), "check --key-out; nothing was sent")
-				}
+			if err := writeKey(keyOut, key, x.Session.DryRun); err != nil {
+				return err
 			}
 			labels := x.labels(addr)
 			labels[newAddr] = "new escrow (new key)"
-			return x.s.Submit(c.Context, session.Tx{What: "rotate the key of escrow " + addr.String(), Instructions: []solana.Instruction{ix}, Labels: labels},
-				func(sig solana.Signature) (any, error) {
-					v, _, err := x.view(c, newAddr)
-					v.APIKey, v.Signature = key, sig.String()
-					return v, err
-				})
+			return x.Session.Submit(c.Context, session.Tx{What: "rotate the key of escrow " + addr.String(), Instructions: []solana.Instruction{ix}, Labels: labels},
+				x.viewed(c, newAddr, func(v *View) { v.APIKey = key }))
 		},
 	}
 }
@@ -663,23 +629,15 @@ func closeCommand() *cli.Command {
 		ArgsUsage: "[<escrow address or API key>]",
 		Flags:     session.WriteFlags(keyFileFlag()),
 		Action: func(c *cli.Context) error {
-			x, err := newCtx(c)
+			x, addr, _, err := loadTarget(c, "escrow")
 			if err != nil {
 				return err
 			}
-			args, err := optionalArgs(c, "escrow")
+			owner, err := x.Session.Signer()
 			if err != nil {
 				return err
 			}
-			addr, err := target(c, args)
-			if err != nil {
-				return err
-			}
-			owner, err := x.s.Signer()
-			if err != nil {
-				return err
-			}
-			e, err := x.r.Escrow(c.Context, addr)
+			e, err := x.Reader.Escrow(c.Context, addr)
 			if err != nil {
 				return err
 			}
@@ -688,13 +646,13 @@ func closeCommand() *cli.Command {
 			}
 			if e.Balance > 0 {
 				return explain.Newf("withdraw it first: `mt escrow request-withdrawal <escrow> all`, then `mt escrow withdraw` after the notice period",
-					"escrow %s still holds %s", addr, x.native(e.Balance))
+					"escrow %s still holds %s", addr, x.Native(e.Balance))
 			}
 			ix, err := im.NewCloseEscrowInstruction(owner.PublicKey(), addr, pda.Meter(), pda.EventAuthority(im.ProgramID), im.ProgramID)
 			if err != nil {
 				return fmt.Errorf("build close_escrow: %w", err)
 			}
-			return x.s.Submit(c.Context, session.Tx{What: "close escrow " + addr.String(), Instructions: []solana.Instruction{ix}, Labels: x.labels(addr)},
+			return x.Session.Submit(c.Context, session.Tx{What: "close escrow " + addr.String(), Instructions: []solana.Instruction{ix}, Labels: x.labels(addr)},
 				func(sig solana.Signature) (any, error) {
 					return closed{Escrow: addr, Signature: sig.String()}, nil
 				})

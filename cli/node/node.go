@@ -13,11 +13,11 @@ import (
 	"github.com/gagliardetto/solana-go"
 	"github.com/urfave/cli/v2"
 
-	"github.com/modelcommons/modelcommons/cli/accounts"
 	"github.com/modelcommons/modelcommons/cli/amount"
 	"github.com/modelcommons/modelcommons/cli/config"
 	"github.com/modelcommons/modelcommons/cli/duration"
 	"github.com/modelcommons/modelcommons/cli/explain"
+	"github.com/modelcommons/modelcommons/cli/meter"
 	"github.com/modelcommons/modelcommons/cli/output"
 	"github.com/modelcommons/modelcommons/cli/session"
 	im "github.com/modelcommons/modelcommons/clients/inference_meter"
@@ -91,61 +91,51 @@ func (v View) Text() string {
 	return fs.Text()
 }
 
-type ctx struct {
-	s        *session.Session
-	r        accounts.Reader
-	meter    *im.MeterConfig
-	decimals uint8
+// env is what every command reads first.
+type env struct{ *meter.Env }
+
+// load reads the env and the command's positional arguments, one per name.
+func load(c *cli.Context, names ...string) (*env, []string, error) {
+	e, err := meter.LoadEnv(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	args, err := session.Args(c, names...)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &env{e}, args, nil
 }
 
-func newCtx(c *cli.Context) (*ctx, error) {
-	s, err := session.FromContext(c)
-	if err != nil {
-		return nil, err
-	}
-	r := accounts.Reader{RPC: s.RPC, Commitment: s.Config.Commitment}
-	m, err := r.Meter(c.Context)
-	if err != nil {
-		return nil, err
-	}
-	mint, err := r.Mint(c.Context, m.NativeMint)
-	if err != nil {
-		return nil, err
-	}
-	return &ctx{s: s, r: r, meter: m, decimals: mint.Decimals}, nil
-}
-
-func (x *ctx) native(v uint64) amount.Tokens { return amount.Of(v, x.decimals) }
-
-func (x *ctx) view(c *cli.Context, operator solana.PublicKey) (View, *im.Node, error) {
-	n, err := x.r.Node(c.Context, operator)
+func (x *env) view(c *cli.Context, operator solana.PublicKey) (View, *im.Node, error) {
+	n, err := x.Reader.Node(c.Context, operator)
 	if err != nil {
 		return View{}, nil, err
 	}
 	v := View{
 		Address: pda.Node(operator), Operator: n.Operator, Keeper: n.Keeper, Status: strings.ToLower(n.Status.String()),
-		Stake: x.native(n.Stake), Endpoint: n.Endpoint, LastBatchSeq: n.LastBatchSeq, RegisteredAt: time.Unix(n.RegisteredAt, 0).UTC(),
+		Stake: x.Native(n.Stake), Endpoint: n.Endpoint, LastBatchSeq: n.LastBatchSeq, RegisteredAt: time.Unix(n.RegisteredAt, 0).UTC(),
 		Runs: n.Counters.Runs, InputTokens: n.Counters.InputTokens, OutputTokens: n.Counters.OutputTokens,
-		SettledValue: x.native(n.Counters.SettledValue), ShortfallValue: x.native(n.Counters.ShortfallValue),
-		Batches: n.Counters.Batches, Disputes: n.Counters.Disputes, Slashed: x.native(n.Counters.Slashed),
+		SettledValue: x.Native(n.Counters.SettledValue), ShortfallValue: x.Native(n.Counters.ShortfallValue),
+		Batches: n.Counters.Batches, Disputes: n.Counters.Disputes, Slashed: x.Native(n.Counters.Slashed),
 	}
 	if n.Status == im.NodeStatus_Unbonding {
-		t := time.Unix(n.UnbondingStartedAt+x.meter.UnbondingSecs, 0).UTC()
+		t := time.Unix(n.UnbondingStartedAt+x.Meter.UnbondingSecs, 0).UTC()
 		v.UnbondingEndsAt = &t
 	}
 	return v, n, nil
 }
 
-func (x *ctx) labels(operator solana.PublicKey) map[solana.PublicKey]string {
-	return map[solana.PublicKey]string{pda.Node(operator): "node", pda.Meter(): "meter", pda.StakeVault(): "stake vault (all nodes' stake)", x.meter.NativeMint: "native mint"}
+func (x *env) labels(operator solana.PublicKey) map[solana.PublicKey]string {
+	return map[solana.PublicKey]string{pda.Node(operator): "node", pda.Meter(): "meter", pda.StakeVault(): "stake vault (all nodes' stake)", x.Meter.NativeMint: "native mint"}
 }
 
-func (x *ctx) submit(c *cli.Context, what string, operator solana.PublicKey, ixs []solana.Instruction, extra map[solana.PublicKey]string, after func(*View)) error {
+func (x *env) submit(c *cli.Context, what string, operator solana.PublicKey, ixs []solana.Instruction, extra map[solana.PublicKey]string, after func(*View)) error {
 	labels := x.labels(operator)
 	for k, v := range extra {
 		labels[k] = v
 	}
-	return x.s.Submit(c.Context, session.Tx{What: what, Instructions: ixs, Labels: labels}, func(sig solana.Signature) (any, error) {
+	return x.Session.Submit(c.Context, session.Tx{What: what, Instructions: ixs, Labels: labels}, func(sig solana.Signature) (any, error) {
 		v, _, err := x.view(c, operator)
 		v.Signature = sig.String()
 		if after != nil && err == nil {
@@ -156,12 +146,12 @@ func (x *ctx) submit(c *cli.Context, what string, operator solana.PublicKey, ixs
 }
 
 // mine reads the signer's node.
-func (x *ctx) mine(c *cli.Context) (*im.Node, solana.PrivateKey, error) {
-	op, err := x.s.Signer()
+func (x *env) mine(c *cli.Context) (*im.Node, solana.PrivateKey, error) {
+	op, err := x.Session.Signer()
 	if err != nil {
 		return nil, nil, err
 	}
-	n, err := x.r.Node(c.Context, op.PublicKey())
+	n, err := x.Reader.Node(c.Context, op.PublicKey())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -192,13 +182,13 @@ func checkEndpoint(e string) string {
 	return ""
 }
 
-func (x *ctx) requireFunds(c *cli.Context, source solana.PublicKey, units uint64) error {
-	bal, err := x.r.TokenBalance(c.Context, source)
+func (x *env) requireFunds(c *cli.Context, source solana.PublicKey, units uint64) error {
+	bal, err := x.Reader.TokenBalance(c.Context, source)
 	if err != nil {
 		return err
 	}
 	if bal < units {
-		return explain.Newf("get native tokens into that account first", "staking %s needs them in your native token account %s, which holds %s", x.native(units), source, x.native(bal))
+		return explain.Newf("get native tokens into that account first", "staking %s needs them in your native token account %s, which holds %s", x.Native(units), source, x.Native(bal))
 	}
 	return nil
 }
@@ -213,56 +203,53 @@ func registerCommand() *cli.Command {
 			&cli.StringFlag{Name: "stake", Usage: "native tokens to stake"},
 		),
 		Action: func(c *cli.Context) error {
-			x, err := newCtx(c)
+			x, _, err := load(c)
 			if err != nil {
 				return err
 			}
-			if _, err := session.Args(c); err != nil {
-				return err
-			}
-			op, err := x.s.Signer()
+			op, err := x.Session.Signer()
 			if err != nil {
 				return err
 			}
-			if ok, err := x.r.Exists(c.Context, pda.Node(op.PublicKey())); err != nil {
+			if ok, err := x.Reader.Exists(c.Context, pda.Node(op.PublicKey())); err != nil {
 				return err
 			} else if ok {
 				return explain.New("your node is already registered", "see it with `mt node show`; change it with `mt node stake`, `set-keeper` or `set-endpoint`")
 			}
-			var problems []string
+			var problems explain.Problems
 			for _, f := range []string{"keeper", "endpoint", "stake"} {
 				if !c.IsSet(f) {
-					problems = append(problems, "--"+f+" is required")
+					problems.Add("--"+f+" is required")
 				}
 			}
-			if len(problems) > 0 {
-				return explain.List(problems)
+			if err := problems.Err(); err != nil {
+				return err
 			}
 			keeper, err := keeperKey(c.String("keeper"))
 			if err != nil {
-				problems = append(problems, err.Error())
+				problems.Add(err.Error())
 			} else if keeper.IsZero() {
-				problems = append(problems, "--keeper must be a real public key")
+				problems.Add("--keeper must be a real public key")
 			}
 			endpoint := c.String("endpoint")
 			if p := checkEndpoint(endpoint); p != "" {
-				problems = append(problems, p)
+				problems.Add(p)
 			}
-			stake, err := session.ParseAmount("--stake", c.String("stake"), x.decimals, "native tokens")
+			stake, err := session.ParseAmount("--stake", c.String("stake"), x.NativeDecimals, "native tokens")
 			if err != nil {
-				problems = append(problems, err.Error())
-			} else if stake < x.meter.MinNodeStake || stake == 0 {
-				problems = append(problems, fmt.Sprintf("--stake %s is below the meter's minimum node stake %s", x.native(stake), x.native(x.meter.MinNodeStake)))
+				problems.Add(err.Error())
+			} else if stake < x.Meter.MinNodeStake || stake == 0 {
+				problems.Addf("--stake %s is below the meter's minimum node stake %s", x.Native(stake), x.Native(x.Meter.MinNodeStake))
 			}
-			if len(problems) > 0 {
-				return explain.List(problems)
+			if err := problems.Err(); err != nil {
+				return err
 			}
-			source := tokens.ATA(op.PublicKey(), x.meter.NativeMint, x.meter.NativeTokenProgram)
+			source := tokens.ATA(op.PublicKey(), x.Meter.NativeMint, x.Meter.NativeTokenProgram)
 			if err := x.requireFunds(c, source, stake); err != nil {
 				return err
 			}
 			ix, err := im.NewRegisterNodeInstruction(im.RegisterNodeArgs{Keeper: keeper, Endpoint: endpoint, Stake: stake},
-				op.PublicKey(), pda.Meter(), pda.Node(op.PublicKey()), pda.StakeVault(), source, x.meter.NativeMint, x.meter.NativeTokenProgram,
+				op.PublicKey(), pda.Meter(), pda.Node(op.PublicKey()), pda.StakeVault(), source, x.Meter.NativeMint, x.Meter.NativeTokenProgram,
 				solana.SystemProgramID, pda.EventAuthority(im.ProgramID), im.ProgramID)
 			if err != nil {
 				return fmt.Errorf("build register_node: %w", err)
@@ -279,11 +266,7 @@ func stakeCommand() *cli.Command {
 		ArgsUsage: "<amount>",
 		Flags:     session.WriteFlags(),
 		Action: func(c *cli.Context) error {
-			x, err := newCtx(c)
-			if err != nil {
-				return err
-			}
-			args, err := session.Args(c, "amount")
+			x, args, err := load(c, "amount")
 			if err != nil {
 				return err
 			}
@@ -294,23 +277,23 @@ func stakeCommand() *cli.Command {
 			if n.Status == im.NodeStatus_Unbonding {
 				return explain.New("your node is unbonding: it cannot take more stake", "withdraw the stake after the unbonding period (`mt node withdraw`) and register again")
 			}
-			units, err := session.ParseAmount("amount", args[0], x.decimals, "native tokens")
+			units, err := session.ParseAmount("amount", args[0], x.NativeDecimals, "native tokens")
 			if err != nil {
 				return err
 			}
 			if units == 0 {
 				return explain.New("the amount must be greater than zero", "give the native tokens to add, e.g. 100")
 			}
-			source := tokens.ATA(op.PublicKey(), x.meter.NativeMint, x.meter.NativeTokenProgram)
+			source := tokens.ATA(op.PublicKey(), x.Meter.NativeMint, x.Meter.NativeTokenProgram)
 			if err := x.requireFunds(c, source, units); err != nil {
 				return err
 			}
 			ix, err := im.NewAddStakeInstruction(units, op.PublicKey(), pda.Node(op.PublicKey()), pda.Meter(), pda.StakeVault(), source,
-				x.meter.NativeMint, x.meter.NativeTokenProgram, pda.EventAuthority(im.ProgramID), im.ProgramID)
+				x.Meter.NativeMint, x.Meter.NativeTokenProgram, pda.EventAuthority(im.ProgramID), im.ProgramID)
 			if err != nil {
 				return fmt.Errorf("build add_stake: %w", err)
 			}
-			return x.submit(c, "add "+x.native(units).String()+" stake", op.PublicKey(), []solana.Instruction{ix}, map[solana.PublicKey]string{source: "your native token account"}, nil)
+			return x.submit(c, "add "+x.Native(units).String()+" stake", op.PublicKey(), []solana.Instruction{ix}, map[solana.PublicKey]string{source: "your native token account"}, nil)
 		},
 	}
 }
@@ -321,11 +304,8 @@ func unbondCommand() *cli.Command {
 		Usage: "stop your node and start the unbonding period of its stake",
 		Flags: session.WriteFlags(),
 		Action: func(c *cli.Context) error {
-			x, err := newCtx(c)
+			x, _, err := load(c)
 			if err != nil {
-				return err
-			}
-			if _, err := session.Args(c); err != nil {
 				return err
 			}
 			n, op, err := x.mine(c)
@@ -333,14 +313,14 @@ func unbondCommand() *cli.Command {
 				return err
 			}
 			if n.Status == im.NodeStatus_Unbonding {
-				ends := time.Unix(n.UnbondingStartedAt+x.meter.UnbondingSecs, 0).UTC()
+				ends := time.Unix(n.UnbondingStartedAt+x.Meter.UnbondingSecs, 0).UTC()
 				return explain.Newf("withdraw it then with `mt node withdraw`", "your node is already unbonding; the stake is withdrawable from %s", ends.Format(time.RFC3339))
 			}
 			ix, err := im.NewBeginUnbondingInstruction(op.PublicKey(), pda.Node(op.PublicKey()), pda.Meter(), pda.EventAuthority(im.ProgramID), im.ProgramID)
 			if err != nil {
 				return fmt.Errorf("build begin_unbonding: %w", err)
 			}
-			x.s.Note("note: the node stops settling now; its stake can be withdrawn after %s", duration.Format(x.meter.UnbondingSecs))
+			x.Session.Note("note: the node stops settling now; its stake can be withdrawn after %s", duration.Format(x.Meter.UnbondingSecs))
 			return x.submit(c, "begin unbonding", op.PublicKey(), []solana.Instruction{ix}, nil, nil)
 		},
 	}
@@ -352,11 +332,8 @@ func withdrawCommand() *cli.Command {
 		Usage: "take your node's stake back after the unbonding period",
 		Flags: session.WriteFlags(),
 		Action: func(c *cli.Context) error {
-			x, err := newCtx(c)
+			x, _, err := load(c)
 			if err != nil {
-				return err
-			}
-			if _, err := session.Args(c); err != nil {
 				return err
 			}
 			n, op, err := x.mine(c)
@@ -366,24 +343,24 @@ func withdrawCommand() *cli.Command {
 			if n.Status != im.NodeStatus_Unbonding {
 				return explain.New("your node is not unbonding", "start the unbonding period first: `mt node unbond`")
 			}
-			now, err := x.s.Now(c.Context)
+			now, err := x.Session.Now(c.Context)
 			if err != nil {
 				return err
 			}
-			ends := n.UnbondingStartedAt + x.meter.UnbondingSecs
+			ends := n.UnbondingStartedAt + x.Meter.UnbondingSecs
 			if now.Unix() < ends {
-				return explain.Newf("try again then", "the unbonding period (%s) ends at %s", duration.Format(x.meter.UnbondingSecs), time.Unix(ends, 0).UTC().Format(time.RFC3339))
+				return explain.Newf("try again then", "the unbonding period (%s) ends at %s", duration.Format(x.Meter.UnbondingSecs), time.Unix(ends, 0).UTC().Format(time.RFC3339))
 			}
-			dest := tokens.ATA(op.PublicKey(), x.meter.NativeMint, x.meter.NativeTokenProgram)
+			dest := tokens.ATA(op.PublicKey(), x.Meter.NativeMint, x.Meter.NativeTokenProgram)
 			ix, err := im.NewWithdrawStakeInstruction(op.PublicKey(), pda.Node(op.PublicKey()), pda.Meter(), pda.StakeVault(), dest,
-				x.meter.NativeMint, x.meter.NativeTokenProgram, pda.EventAuthority(im.ProgramID), im.ProgramID)
+				x.Meter.NativeMint, x.Meter.NativeTokenProgram, pda.EventAuthority(im.ProgramID), im.ProgramID)
 			if err != nil {
 				return fmt.Errorf("build withdraw_stake: %w", err)
 			}
-			ixs := []solana.Instruction{tokens.CreateATAIdempotent(op.PublicKey(), op.PublicKey(), x.meter.NativeMint, x.meter.NativeTokenProgram), ix}
+			ixs := []solana.Instruction{tokens.CreateATAIdempotent(op.PublicKey(), op.PublicKey(), x.Meter.NativeMint, x.Meter.NativeTokenProgram), ix}
 			stake := n.Stake
 			return x.submit(c, "withdraw the stake", op.PublicKey(), ixs, map[solana.PublicKey]string{dest: "your native token account"}, func(v *View) {
-				w := x.native(stake - v.Stake.Base)
+				w := x.Native(stake - v.Stake.Base)
 				v.Withdrawn = &w
 			})
 		},
@@ -397,11 +374,7 @@ func setKeeperCommand() *cli.Command {
 		ArgsUsage: "<keeper address or keypair file>",
 		Flags:     session.WriteFlags(),
 		Action: func(c *cli.Context) error {
-			x, err := newCtx(c)
-			if err != nil {
-				return err
-			}
-			args, err := session.Args(c, "keeper")
+			x, args, err := load(c, "keeper")
 			if err != nil {
 				return err
 			}
@@ -423,7 +396,7 @@ func setKeeperCommand() *cli.Command {
 			if err != nil {
 				return fmt.Errorf("build set_keeper_key: %w", err)
 			}
-			x.s.Note("note: restart the keeper with the new key; batches signed by %s will be refused", n.Keeper)
+			x.Session.Note("note: restart the keeper with the new key; batches signed by %s will be refused", n.Keeper)
 			return x.submit(c, "set the keeper key to "+keeper.String(), op.PublicKey(), []solana.Instruction{ix}, nil, nil)
 		},
 	}
@@ -436,11 +409,7 @@ func setEndpointCommand() *cli.Command {
 		ArgsUsage: "<url>",
 		Flags:     session.WriteFlags(),
 		Action: func(c *cli.Context) error {
-			x, err := newCtx(c)
-			if err != nil {
-				return err
-			}
-			args, err := session.Args(c, "url")
+			x, args, err := load(c, "url")
 			if err != nil {
 				return err
 			}
@@ -466,11 +435,8 @@ func activateCommand() *cli.Command {
 		Usage: "let your inactive node settle again (needs at least the minimum stake)",
 		Flags: session.WriteFlags(),
 		Action: func(c *cli.Context) error {
-			x, err := newCtx(c)
+			x, _, err := load(c)
 			if err != nil {
-				return err
-			}
-			if _, err := session.Args(c); err != nil {
 				return err
 			}
 			n, op, err := x.mine(c)
@@ -483,8 +449,8 @@ func activateCommand() *cli.Command {
 			case im.NodeStatus_Unbonding:
 				return explain.New("your node is unbonding and cannot be reactivated", "withdraw the stake after the unbonding period and register again")
 			}
-			if n.Stake < x.meter.MinNodeStake {
-				return explain.Newf("add stake first: `mt node stake <amount>`", "your stake %s is below the minimum %s", x.native(n.Stake), x.native(x.meter.MinNodeStake))
+			if n.Stake < x.Meter.MinNodeStake {
+				return explain.Newf("add stake first: `mt node stake <amount>`", "your stake %s is below the minimum %s", x.Native(n.Stake), x.Native(x.Meter.MinNodeStake))
 			}
 			ix, err := im.NewActivateNodeInstruction(op.PublicKey(), pda.Node(op.PublicKey()), pda.Meter(), pda.EventAuthority(im.ProgramID), im.ProgramID)
 			if err != nil {
@@ -501,11 +467,8 @@ func deactivateCommand() *cli.Command {
 		Usage: "stop your node from settling, keeping its stake",
 		Flags: session.WriteFlags(),
 		Action: func(c *cli.Context) error {
-			x, err := newCtx(c)
+			x, _, err := load(c)
 			if err != nil {
-				return err
-			}
-			if _, err := session.Args(c); err != nil {
 				return err
 			}
 			n, op, err := x.mine(c)
@@ -531,14 +494,15 @@ func showCommand() *cli.Command {
 		ArgsUsage: "[<operator address>]",
 		Flags:     session.ReadFlags(),
 		Action: func(c *cli.Context) error {
-			x, err := newCtx(c)
+			e, err := meter.LoadEnv(c)
 			if err != nil {
 				return err
 			}
+			x := env{e}
 			var operator solana.PublicKey
 			switch c.NArg() {
 			case 0:
-				k, err := x.s.Signer()
+				k, err := x.Session.Signer()
 				if err != nil {
 					return err
 				}
@@ -555,7 +519,7 @@ func showCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			return x.s.Out.Print(v)
+			return x.Session.Out.Print(v)
 		},
 	}
 }
