@@ -13,7 +13,6 @@ import (
 	"github.com/gagliardetto/solana-go"
 	"github.com/urfave/cli/v2"
 
-	"github.com/modelcommons/modelcommons/cli/accounts"
 	"github.com/modelcommons/modelcommons/cli/amount"
 	"github.com/modelcommons/modelcommons/cli/explain"
 	"github.com/modelcommons/modelcommons/cli/launchspec"
@@ -80,71 +79,38 @@ func (p Position) Text() string {
 	return fs.Text()
 }
 
-type env struct {
-	s       *session.Session
-	r       accounts.Reader
-	id      uint64
-	addr    solana.PublicKey
-	m       *mt.Model
-	p       *mt.Protocol
-	decimal uint8
-	now     time.Time
-}
+// env is what every crowdfund command reads first.
+type env struct{ *model.Env }
 
 func load(c *cli.Context, names ...string) (*env, []string, error) {
-	s, err := session.FromContext(c)
+	e, args, err := model.LoadEnvNow(c, names...)
 	if err != nil {
 		return nil, nil, err
 	}
-	args, err := session.Args(c, append([]string{"model-id"}, names...)...)
-	if err != nil {
-		return nil, nil, err
-	}
-	id, err := model.ParseID(args[0])
-	if err != nil {
-		return nil, nil, err
-	}
-	r := model.Reader(s)
-	e := &env{s: s, r: r, id: id, addr: pda.Model(id)}
-	if e.m, err = r.Model(c.Context, id); err != nil {
-		return nil, nil, err
-	}
-	if e.p, err = r.Protocol(c.Context); err != nil {
-		return nil, nil, err
-	}
-	nm, err := r.Mint(c.Context, e.p.NativeMint)
-	if err != nil {
-		return nil, nil, err
-	}
-	e.decimal = nm.Decimals
-	if e.now, err = s.Now(c.Context); err != nil {
-		return nil, nil, err
-	}
-	return e, args[1:], nil
+	return &env{e}, args, nil
 }
 
-func (e *env) native(v uint64) amount.Tokens { return amount.Of(v, e.decimal) }
 
 func (e *env) position(ctx context.Context, wallet solana.PublicKey) (Position, error) {
-	m, err := e.r.Model(ctx, e.id)
+	m, err := e.Reader.Model(ctx, e.ID)
 	if err != nil {
 		return Position{}, err
 	}
 	pos := Position{
-		Model: e.id, Wallet: wallet, Stage: model.StageName(m.Stage),
-		Paid: e.native(0), MT: amount.Of(0, raise.MTDecimals),
-		Raised: e.native(m.Crowdfund.Raised), SoftCap: e.native(m.Crowdfund.SoftCap), HardCap: e.native(m.Crowdfund.HardCap),
+		Model: e.ID, Wallet: wallet, Stage: model.StageName(m.Stage),
+		Paid: e.Native(0), MT: amount.Of(0, raise.MTDecimals),
+		Raised: e.Native(m.Crowdfund.Raised), SoftCap: e.Native(m.Crowdfund.SoftCap), HardCap: e.Native(m.Crowdfund.HardCap),
 	}
-	v, err := model.Build(ctx, e.r, m, e.decimal, e.now)
+	v, err := model.Build(ctx, e.Reader, m, e.NativeDecimals, e.Now)
 	if err == nil {
 		pos.Status = v.Status
 	}
-	contrib, ok, err := e.r.Contribution(ctx, e.addr, wallet)
+	contrib, ok, err := e.Reader.Contribution(ctx, e.Addr, wallet)
 	if err != nil {
 		return Position{}, err
 	}
 	if ok {
-		pos.Paid, pos.MT = e.native(contrib.Paid), amount.Of(contrib.Mt, raise.MTDecimals)
+		pos.Paid, pos.MT = e.Native(contrib.Paid), amount.Of(contrib.Mt, raise.MTDecimals)
 		pos.Claimed, pos.Refunded = contrib.Claimed, contrib.Refunded
 	}
 	return pos, nil
@@ -167,11 +133,11 @@ func contributeCommand() *cli.Command {
 				return err
 			}
 			ctx := c.Context
-			wallet, err := e.s.Signer()
+			wallet, err := e.Session.Signer()
 			if err != nil {
 				return err
 			}
-			offered, err := session.ParseAmount("amount", args[0], e.decimal, "native tokens")
+			offered, err := session.ParseAmount("amount", args[0], e.NativeDecimals, "native tokens")
 			if err != nil {
 				return err
 			}
@@ -181,37 +147,37 @@ func contributeCommand() *cli.Command {
 					return err
 				}
 			}
-			m, now := e.m, e.now.Unix()
+			m, now := e.Model, e.Now.Unix()
 			cf := m.Crowdfund
 			switch m.Stage {
 			case mt.Stage_Launching:
-				return explain.Newf("wait for the creator to finish the launch", "model %d's crowdfund has not opened yet (launch incomplete)", e.id)
+				return explain.Newf("wait for the creator to finish the launch", "model %d's crowdfund has not opened yet (launch incomplete)", e.ID)
 			case mt.Stage_Active:
-				return explain.Newf(fmt.Sprintf("claim MT you bought with `mt crowdfund claim %d`; buy more on the market (`mt market buy`)", e.id), "model %d's raise is over: it succeeded", e.id)
+				return explain.Newf(fmt.Sprintf("claim MT you bought with `mt crowdfund claim %d`; buy more on the market (`mt market buy`)", e.ID), "model %d's raise is over: it succeeded", e.ID)
 			case mt.Stage_Failed:
-				return explain.Newf(fmt.Sprintf("if you contributed, take your refund with `mt crowdfund refund %d`", e.id), "model %d's raise is over: it failed", e.id)
+				return explain.Newf(fmt.Sprintf("if you contributed, take your refund with `mt crowdfund refund %d`", e.ID), "model %d's raise is over: it failed", e.ID)
 			}
-			if e.p.Paused {
+			if e.Protocol.Paused {
 				return explain.New("the protocol is paused: contributions are stopped", "wait until the protocol admin resumes it (`mt protocol show`)")
 			}
 			if now < cf.Start {
-				return explain.Newf("come back then", "model %d's crowdfund opens at %s (now %s)", e.id, at(cf.Start), at(now))
+				return explain.Newf("come back then", "model %d's crowdfund opens at %s (now %s)", e.ID, at(cf.Start), at(now))
 			}
 			if now >= cf.End {
-				outcome := fmt.Sprintf("it did not reach its soft cap, so after `mt model finalize %d` contributors take refunds with `mt crowdfund refund %d`", e.id, e.id)
+				outcome := fmt.Sprintf("it did not reach its soft cap, so after `mt model finalize %d` contributors take refunds with `mt crowdfund refund %d`", e.ID, e.ID)
 				if cf.Raised >= cf.SoftCap {
-					outcome = fmt.Sprintf("it reached its soft cap, so after `mt model finalize %d` contributors claim with `mt crowdfund claim %d`", e.id, e.id)
+					outcome = fmt.Sprintf("it reached its soft cap, so after `mt model finalize %d` contributors claim with `mt crowdfund claim %d`", e.ID, e.ID)
 				}
-				return explain.Newf(outcome, "model %d's raise ended at %s", e.id, at(cf.End))
+				return explain.Newf(outcome, "model %d's raise ended at %s", e.ID, at(cf.End))
 			}
 			proof := [][32]uint8{}
 			if cf.AllowlistRoot != [32]byte{} {
-				if proof, err = allowlistProof(c.String("allowlist"), cf.AllowlistRoot, wallet.PublicKey(), e.id); err != nil {
+				if proof, err = allowlistProof(c.String("allowlist"), cf.AllowlistRoot, wallet.PublicKey(), e.ID); err != nil {
 					return err
 				}
 			}
 			var paid uint64
-			if contrib, ok, err := e.r.Contribution(ctx, e.addr, wallet.PublicKey()); err != nil {
+			if contrib, ok, err := e.Reader.Contribution(ctx, e.Addr, wallet.PublicKey()); err != nil {
 				return err
 			} else if ok {
 				paid = contrib.Paid
@@ -219,58 +185,58 @@ func contributeCommand() *cli.Command {
 			fill, err := raise.FillFor(cf, m.Supply.Crowdfund, paid, offered)
 			switch {
 			case errors.Is(err, raise.ErrHardCapReached):
-				return explain.Newf(fmt.Sprintf("anyone may now finalise it: `mt model finalize %d`", e.id), "model %d's crowdfund is sold out (hard cap %s reached)", e.id, e.native(cf.HardCap))
+				return explain.Newf(fmt.Sprintf("anyone may now finalise it: `mt model finalize %d`", e.ID), "model %d's crowdfund is sold out (hard cap %s reached)", e.ID, e.Native(cf.HardCap))
 			case errors.Is(err, raise.ErrContributionSmall):
-				return explain.Newf("offer more", "%s native tokens buys no MT at %s per MT", e.native(offered), e.native(cf.Price))
+				return explain.Newf("offer more", "%s native tokens buys no MT at %s per MT", e.Native(offered), e.Native(cf.Price))
 			case errors.Is(err, raise.ErrWalletCapExceeded):
 				left := uint64(0)
 				if cf.PerWalletCap > paid {
 					left = cf.PerWalletCap - paid
 				}
-				return explain.Newf(fmt.Sprintf("contribute at most %s more from this wallet", e.native(left)),
-					"this would take your wallet past the per-wallet cap of %s (you have paid %s)", e.native(cf.PerWalletCap), e.native(paid))
+				return explain.Newf(fmt.Sprintf("contribute at most %s more from this wallet", e.Native(left)),
+					"this would take your wallet past the per-wallet cap of %s (you have paid %s)", e.Native(cf.PerWalletCap), e.Native(paid))
 			case err != nil:
 				return explain.Wrap(err, err.Error(), "offer a smaller amount")
 			}
 			if fill.MT < minMT {
 				return explain.Newf("lower --min-mt or accept the partial fill",
-					"only %s MT is left to buy for %s, fewer than --min-mt %s", amount.Format(fill.MT, raise.MTDecimals), e.native(fill.Cost), amount.Format(minMT, raise.MTDecimals))
+					"only %s MT is left to buy for %s, fewer than --min-mt %s", amount.Format(fill.MT, raise.MTDecimals), e.Native(fill.Cost), amount.Format(minMT, raise.MTDecimals))
 			}
-			source := tokens.ATA(wallet.PublicKey(), e.p.NativeMint, e.p.NativeTokenProgram)
-			bal, err := e.r.TokenBalance(ctx, source)
+			source := tokens.ATA(wallet.PublicKey(), e.Protocol.NativeMint, e.Protocol.NativeTokenProgram)
+			bal, err := e.Reader.TokenBalance(ctx, source)
 			if err != nil {
 				return err
 			}
 			if bal < fill.Cost {
 				return explain.Newf("get native tokens into that account first, or offer less",
-					"this costs %s native tokens but your native token account %s holds %s", e.native(fill.Cost), source, e.native(bal))
+					"this costs %s native tokens but your native token account %s holds %s", e.Native(fill.Cost), source, e.Native(bal))
 			}
 			if fill.Cost < offered {
-				e.s.Note("note: near the hard cap only %s MT is left; you pay %s, not %s",
-					amount.Format(fill.MT, raise.MTDecimals), e.native(fill.Cost), e.native(offered))
+				e.Session.Note("note: near the hard cap only %s MT is left; you pay %s, not %s",
+					amount.Format(fill.MT, raise.MTDecimals), e.Native(fill.Cost), e.Native(offered))
 			}
-			vs := pda.Vaults(e.addr)
+			vs := pda.Vaults(e.Addr)
 			ix, err := mt.NewContributeInstruction(mt.ContributeArgs{Amount: offered, MinMt: minMT, Proof: proof},
-				wallet.PublicKey(), pda.Protocol(), e.p.NativeMint, e.addr, pda.Contribution(e.addr, wallet.PublicKey()), source,
-				vs.Raise, e.p.NativeTokenProgram, solana.SystemProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+				wallet.PublicKey(), pda.Protocol(), e.Protocol.NativeMint, e.Addr, pda.Contribution(e.Addr, wallet.PublicKey()), source,
+				vs.Raise, e.Protocol.NativeTokenProgram, solana.SystemProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
 			if err != nil {
 				return fmt.Errorf("build contribute: %w", err)
 			}
-			labels := map[solana.PublicKey]string{pda.Protocol(): "protocol", e.addr: "model", vs.Raise: "raise vault", source: "your native token account",
-				pda.Contribution(e.addr, wallet.PublicKey()): "your contribution record", e.p.NativeMint: "native mint"}
+			labels := map[solana.PublicKey]string{pda.Protocol(): "protocol", e.Addr: "model", vs.Raise: "raise vault", source: "your native token account",
+				pda.Contribution(e.Addr, wallet.PublicKey()): "your contribution record", e.Protocol.NativeMint: "native mint"}
 			before := paid
 			beforeMT := uint64(0)
-			if contrib, ok, _ := e.r.Contribution(ctx, e.addr, wallet.PublicKey()); ok {
+			if contrib, ok, _ := e.Reader.Contribution(ctx, e.Addr, wallet.PublicKey()); ok {
 				beforeMT = contrib.Mt
 			}
-			return e.s.Submit(ctx, session.Tx{What: fmt.Sprintf("contribute %s native tokens to model %d", e.native(offered), e.id), Instructions: []solana.Instruction{ix}, Labels: labels},
+			return e.Session.Submit(ctx, session.Tx{What: fmt.Sprintf("contribute %s native tokens to model %d", e.Native(offered), e.ID), Instructions: []solana.Instruction{ix}, Labels: labels},
 				func(sig solana.Signature) (any, error) {
 					pos, err := e.position(ctx, wallet.PublicKey())
 					if err != nil {
 						return nil, err
 					}
 					bought := amount.Of(pos.MT.Base-beforeMT, raise.MTDecimals)
-					cost := e.native(pos.Paid.Base - before)
+					cost := e.Native(pos.Paid.Base - before)
 					pos.Bought, pos.Cost, pos.Signature = &bought, &cost, sig.String()
 					return pos, nil
 				})
@@ -290,34 +256,34 @@ func claimCommand() *cli.Command {
 				return err
 			}
 			ctx := c.Context
-			wallet, err := e.s.Signer()
+			wallet, err := e.Session.Signer()
 			if err != nil {
 				return err
 			}
 			if err := e.requireStage(mt.Stage_Active); err != nil {
 				return err
 			}
-			contrib, ok, err := e.r.Contribution(ctx, e.addr, wallet.PublicKey())
+			contrib, ok, err := e.Reader.Contribution(ctx, e.Addr, wallet.PublicKey())
 			if err != nil {
 				return err
 			}
 			if !ok {
-				return explain.Newf("sign with the wallet that contributed (--keypair)", "wallet %s did not contribute to model %d", wallet.PublicKey(), e.id)
+				return explain.Newf("sign with the wallet that contributed (--keypair)", "wallet %s did not contribute to model %d", wallet.PublicKey(), e.ID)
 			}
 			if contrib.Claimed {
-				return explain.Newf("see your MT balance with `spl-token accounts`", "your %s MT of model %d were already claimed", amount.Format(contrib.Mt, raise.MTDecimals), e.id)
+				return explain.Newf("see your MT balance with `spl-token accounts`", "your %s MT of model %d were already claimed", amount.Format(contrib.Mt, raise.MTDecimals), e.ID)
 			}
-			dest := tokens.ATA(wallet.PublicKey(), e.m.MtMint, solana.Token2022ProgramID)
-			vs := pda.Vaults(e.addr)
-			ix, err := mt.NewClaimMtInstruction(wallet.PublicKey(), e.addr, pda.Contribution(e.addr, wallet.PublicKey()), vs.Sale, dest,
-				e.m.MtMint, solana.Token2022ProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+			dest := tokens.ATA(wallet.PublicKey(), e.Model.MtMint, solana.Token2022ProgramID)
+			vs := pda.Vaults(e.Addr)
+			ix, err := mt.NewClaimMtInstruction(wallet.PublicKey(), e.Addr, pda.Contribution(e.Addr, wallet.PublicKey()), vs.Sale, dest,
+				e.Model.MtMint, solana.Token2022ProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
 			if err != nil {
 				return fmt.Errorf("build claim_mt: %w", err)
 			}
-			ixs := []solana.Instruction{tokens.CreateATAIdempotent(wallet.PublicKey(), wallet.PublicKey(), e.m.MtMint, solana.Token2022ProgramID), ix}
-			labels := map[solana.PublicKey]string{e.addr: "model", vs.Sale: "sale vault (MT)", dest: "your MT account", e.m.MtMint: "MT mint",
-				pda.Contribution(e.addr, wallet.PublicKey()): "your contribution record"}
-			return e.s.Submit(ctx, session.Tx{What: fmt.Sprintf("claim MT of model %d", e.id), Instructions: ixs, Labels: labels},
+			ixs := []solana.Instruction{tokens.CreateATAIdempotent(wallet.PublicKey(), wallet.PublicKey(), e.Model.MtMint, solana.Token2022ProgramID), ix}
+			labels := map[solana.PublicKey]string{e.Addr: "model", vs.Sale: "sale vault (MT)", dest: "your MT account", e.Model.MtMint: "MT mint",
+				pda.Contribution(e.Addr, wallet.PublicKey()): "your contribution record"}
+			return e.Session.Submit(ctx, session.Tx{What: fmt.Sprintf("claim MT of model %d", e.ID), Instructions: ixs, Labels: labels},
 				func(sig solana.Signature) (any, error) {
 					pos, err := e.position(ctx, wallet.PublicKey())
 					if err != nil {
@@ -343,40 +309,40 @@ func refundCommand() *cli.Command {
 				return err
 			}
 			ctx := c.Context
-			wallet, err := e.s.Signer()
+			wallet, err := e.Session.Signer()
 			if err != nil {
 				return err
 			}
 			if err := e.requireStage(mt.Stage_Failed); err != nil {
 				return err
 			}
-			contrib, ok, err := e.r.Contribution(ctx, e.addr, wallet.PublicKey())
+			contrib, ok, err := e.Reader.Contribution(ctx, e.Addr, wallet.PublicKey())
 			if err != nil {
 				return err
 			}
 			if !ok {
-				return explain.Newf("sign with the wallet that contributed (--keypair)", "wallet %s did not contribute to model %d", wallet.PublicKey(), e.id)
+				return explain.Newf("sign with the wallet that contributed (--keypair)", "wallet %s did not contribute to model %d", wallet.PublicKey(), e.ID)
 			}
 			if contrib.Refunded {
-				return explain.Newf("check your native token balance", "your %s native tokens paid to model %d were already refunded", e.native(contrib.Paid), e.id)
+				return explain.Newf("check your native token balance", "your %s native tokens paid to model %d were already refunded", e.Native(contrib.Paid), e.ID)
 			}
-			dest := tokens.ATA(wallet.PublicKey(), e.p.NativeMint, e.p.NativeTokenProgram)
-			vs := pda.Vaults(e.addr)
-			ix, err := mt.NewRefundInstruction(wallet.PublicKey(), pda.Protocol(), e.p.NativeMint, e.addr, pda.Contribution(e.addr, wallet.PublicKey()),
-				vs.Raise, dest, e.p.NativeTokenProgram, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+			dest := tokens.ATA(wallet.PublicKey(), e.Protocol.NativeMint, e.Protocol.NativeTokenProgram)
+			vs := pda.Vaults(e.Addr)
+			ix, err := mt.NewRefundInstruction(wallet.PublicKey(), pda.Protocol(), e.Protocol.NativeMint, e.Addr, pda.Contribution(e.Addr, wallet.PublicKey()),
+				vs.Raise, dest, e.Protocol.NativeTokenProgram, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
 			if err != nil {
 				return fmt.Errorf("build refund: %w", err)
 			}
-			ixs := []solana.Instruction{tokens.CreateATAIdempotent(wallet.PublicKey(), wallet.PublicKey(), e.p.NativeMint, e.p.NativeTokenProgram), ix}
-			labels := map[solana.PublicKey]string{e.addr: "model", vs.Raise: "raise vault", dest: "your native token account", e.p.NativeMint: "native mint",
-				pda.Protocol(): "protocol", pda.Contribution(e.addr, wallet.PublicKey()): "your contribution record"}
-			return e.s.Submit(ctx, session.Tx{What: fmt.Sprintf("refund from model %d", e.id), Instructions: ixs, Labels: labels},
+			ixs := []solana.Instruction{tokens.CreateATAIdempotent(wallet.PublicKey(), wallet.PublicKey(), e.Protocol.NativeMint, e.Protocol.NativeTokenProgram), ix}
+			labels := map[solana.PublicKey]string{e.Addr: "model", vs.Raise: "raise vault", dest: "your native token account", e.Protocol.NativeMint: "native mint",
+				pda.Protocol(): "protocol", pda.Contribution(e.Addr, wallet.PublicKey()): "your contribution record"}
+			return e.Session.Submit(ctx, session.Tx{What: fmt.Sprintf("refund from model %d", e.ID), Instructions: ixs, Labels: labels},
 				func(sig solana.Signature) (any, error) {
 					pos, err := e.position(ctx, wallet.PublicKey())
 					if err != nil {
 						return nil, err
 					}
-					got := e.native(contrib.Paid)
+					got := e.Native(contrib.Paid)
 					pos.Received, pos.Destination, pos.Signature, pos.unit = &got, dest.String(), sig.String(), "native tokens"
 					return pos, nil
 				})
@@ -395,49 +361,41 @@ func showCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			var wallet solana.PublicKey
-			if c.IsSet("wallet") {
-				if wallet, err = session.ParsePubkey("--wallet", c.String("wallet")); err != nil {
-					return err
-				}
-			} else {
-				k, err := e.s.Signer()
-				if err != nil {
-					return err
-				}
-				wallet = k.PublicKey()
+			wallet, err := e.Session.Wallet(c)
+			if err != nil {
+				return err
 			}
 			pos, err := e.position(c.Context, wallet)
 			if err != nil {
 				return err
 			}
-			return e.s.Out.Print(pos)
+			return e.Session.Out.Print(pos)
 		},
 	}
 }
 
 // requireStage refuses with what to do instead when the model is not in want.
 func (e *env) requireStage(want mt.Stage) error {
-	m, cf, now := e.m, e.m.Crowdfund, e.now.Unix()
+	m, cf, now := e.Model, e.Model.Crowdfund, e.Now.Unix()
 	if m.Stage == want {
 		return nil
 	}
 	switch m.Stage {
 	case mt.Stage_Launching:
-		return explain.Newf("wait for the creator to finish the launch", "model %d's crowdfund has not opened yet", e.id)
+		return explain.Newf("wait for the creator to finish the launch", "model %d's crowdfund has not opened yet", e.ID)
 	case mt.Stage_Funding:
 		due, _ := raise.CanFinalize(cf, now, m.Supply.Crowdfund)
 		if due {
-			return explain.Newf(fmt.Sprintf("anyone may finalise it first: `mt model finalize %d`, then run this again", e.id),
-				"model %d's raise is over but not finalised yet", e.id)
+			return explain.Newf(fmt.Sprintf("anyone may finalise it first: `mt model finalize %d`, then run this again", e.ID),
+				"model %d's raise is over but not finalised yet", e.ID)
 		}
-		return explain.Newf("wait until it closes and is finalised", "model %d's raise is still open until %s", e.id, at(cf.End))
+		return explain.Newf("wait until it closes and is finalised", "model %d's raise is still open until %s", e.ID, at(cf.End))
 	case mt.Stage_Active:
-		return explain.Newf(fmt.Sprintf("claim your MT instead: `mt crowdfund claim %d`", e.id), "model %d's raise succeeded: there are no refunds", e.id)
+		return explain.Newf(fmt.Sprintf("claim your MT instead: `mt crowdfund claim %d`", e.ID), "model %d's raise succeeded: there are no refunds", e.ID)
 	case mt.Stage_Failed:
-		return explain.Newf(fmt.Sprintf("take your refund instead: `mt crowdfund refund %d`", e.id), "model %d's raise failed: there is no MT to claim", e.id)
+		return explain.Newf(fmt.Sprintf("take your refund instead: `mt crowdfund refund %d`", e.ID), "model %d's raise failed: there is no MT to claim", e.ID)
 	}
-	return explain.Newf("", "model %d is in an unknown stage", e.id)
+	return explain.Newf("", "model %d is in an unknown stage", e.ID)
 }
 
 // allowlistProof proves wallet is on the crowdfund's allowlist, from the

@@ -19,7 +19,6 @@ import (
 	"github.com/gagliardetto/solana-go"
 	"github.com/urfave/cli/v2"
 
-	"github.com/modelcommons/modelcommons/cli/accounts"
 	"github.com/modelcommons/modelcommons/cli/amount"
 	"github.com/modelcommons/modelcommons/cli/duration"
 	"github.com/modelcommons/modelcommons/cli/explain"
@@ -51,68 +50,34 @@ func Command() *cli.Command {
 }
 
 // env is what every dao command reads first.
-type env struct {
-	s        *session.Session
-	r        accounts.Reader
-	id       uint64
-	addr     solana.PublicKey
-	m        *mt.Model
-	p        *mt.Protocol
-	decimals uint8
-	now      time.Time
-}
+type env struct{ *model.Env }
 
 func load(c *cli.Context, names ...string) (*env, []string, error) {
-	s, err := session.FromContext(c)
+	e, args, err := model.LoadEnvNow(c, names...)
 	if err != nil {
 		return nil, nil, err
 	}
-	args, err := session.Args(c, append([]string{"model-id"}, names...)...)
-	if err != nil {
-		return nil, nil, err
-	}
-	id, err := model.ParseID(args[0])
-	if err != nil {
-		return nil, nil, err
-	}
-	r := model.Reader(s)
-	e := &env{s: s, r: r, id: id, addr: pda.Model(id)}
-	if e.m, err = r.Model(c.Context, id); err != nil {
-		return nil, nil, err
-	}
-	if e.p, err = r.Protocol(c.Context); err != nil {
-		return nil, nil, err
-	}
-	nm, err := r.Mint(c.Context, e.p.NativeMint)
-	if err != nil {
-		return nil, nil, err
-	}
-	e.decimals = nm.Decimals
-	if e.now, err = s.Now(c.Context); err != nil {
-		return nil, nil, err
-	}
-	return e, args[1:], nil
+	return &env{e}, args, nil
 }
 
-func (e *env) native(v uint64) amount.Tokens { return amount.Of(v, e.decimals) }
 func mtAmount(v uint64) amount.Tokens        { return amount.Of(v, raise.MTDecimals) }
 func at(unix int64) string                   { return time.Unix(unix, 0).UTC().Format(time.RFC3339) }
 
 func (e *env) requireActive() error {
-	if e.m.Stage == mt.Stage_Active {
+	if e.Model.Stage == mt.Stage_Active {
 		return nil
 	}
-	return explain.Newf(fmt.Sprintf("see `mt model show %d`", e.id), "model %d is not active (%s): its DAO starts when its raise succeeds", e.id, model.StageName(e.m.Stage))
+	return explain.Newf(fmt.Sprintf("see `mt model show %d`", e.ID), "model %d is not active (%s): its DAO starts when its raise succeeds", e.ID, model.StageName(e.Model.Stage))
 }
 
 // voter reads owner's voter record; ok is false when there is none.
 func (e *env) voter(ctx context.Context, owner solana.PublicKey) (*mt.Voter, bool, error) {
-	data, programOwner, ok, err := e.r.Raw(ctx, pda.Voter(e.addr, owner))
+	data, programOwner, ok, err := e.Reader.Raw(ctx, pda.Voter(e.Addr, owner))
 	if err != nil || !ok {
 		return nil, false, err
 	}
 	if !programOwner.Equals(mt.ProgramID) {
-		return nil, false, fmt.Errorf("voter record %s is not owned by mt_treasury", pda.Voter(e.addr, owner))
+		return nil, false, fmt.Errorf("voter record %s is not owned by mt_treasury", pda.Voter(e.Addr, owner))
 	}
 	v, err := mt.ParseAccount_Voter(data)
 	if err != nil {
@@ -122,19 +87,32 @@ func (e *env) voter(ctx context.Context, owner solana.PublicKey) (*mt.Voter, boo
 }
 
 func (e *env) proposal(ctx context.Context, index uint64) (*mt.Proposal, error) {
-	addr := pda.Proposal(e.addr, index)
-	data, owner, ok, err := e.r.Raw(ctx, addr)
+	addr := pda.Proposal(e.Addr, index)
+	data, owner, ok, err := e.Reader.Raw(ctx, addr)
 	if err != nil {
 		return nil, err
 	}
 	if !ok || !owner.Equals(mt.ProgramID) {
-		return nil, explain.Newf(fmt.Sprintf("list them with `mt dao show %d`", e.id), "model %d has no proposal %d (it has %d)", e.id, index, e.m.ProposalCount)
+		return nil, explain.Newf(fmt.Sprintf("list them with `mt dao show %d`", e.ID), "model %d has no proposal %d (it has %d)", e.ID, index, e.Model.ProposalCount)
 	}
 	p, err := mt.ParseAccount_Proposal(data)
 	if err != nil {
 		return nil, fmt.Errorf("decode proposal %s: %w", addr, err)
 	}
 	return p, nil
+}
+
+// loadProposal reads the env and the number of the proposal named after the
+// model id; rest are the arguments after it.
+func loadProposal(c *cli.Context, names ...string) (e *env, index uint64, rest []string, err error) {
+	e, args, err := load(c, append([]string{"proposal"}, names...)...)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	if index, err = parseIndex(args[0]); err != nil {
+		return nil, 0, nil, err
+	}
+	return e, index, args[1:], nil
 }
 
 func parseIndex(s string) (uint64, error) {
@@ -201,9 +179,9 @@ func Pending(rev mt.RevenueState, v *mt.Voter) uint64 {
 
 // VoterViewOf builds the view of owner's record (zero when none).
 func (e *env) VoterViewOf(ctx context.Context, owner solana.PublicKey) (VoterView, *mt.Voter, error) {
-	v := VoterView{Model: e.id, Owner: owner, Address: pda.Voter(e.addr, owner), Deposited: mtAmount(0), Warming: mtAmount(0),
-		RewardsOwed: e.native(0), RewardsPending: e.native(0), RewardsClaimed: e.native(0)}
-	m, err := e.r.Model(ctx, e.id)
+	v := VoterView{Model: e.ID, Owner: owner, Address: pda.Voter(e.Addr, owner), Deposited: mtAmount(0), Warming: mtAmount(0),
+		RewardsOwed: e.Native(0), RewardsPending: e.Native(0), RewardsClaimed: e.Native(0)}
+	m, err := e.Reader.Model(ctx, e.ID)
 	if err != nil {
 		return v, nil, err
 	}
@@ -216,22 +194,42 @@ func (e *env) VoterViewOf(ctx context.Context, owner solana.PublicKey) (VoterVie
 		t := time.Unix(rec.WarmAt, 0).UTC()
 		v.WarmAt = &t
 	}
-	if rec.LockedUntil > e.now.Unix() {
+	if rec.LockedUntil > e.Now.Unix() {
 		t := time.Unix(rec.LockedUntil, 0).UTC()
 		v.LockedUntil = &t
 	}
-	v.RewardsOwed, v.RewardsClaimed = e.native(rec.RewardsOwed), e.native(rec.RewardsClaimed)
+	v.RewardsOwed, v.RewardsClaimed = e.Native(rec.RewardsOwed), e.Native(rec.RewardsClaimed)
 	pending := Pending(m.Revenue, rec)
 	// MT that has finished warming up starts earning at its next checkpoint;
 	// until then it has earned nothing, exactly as on chain.
-	v.RewardsPending = e.native(pending)
+	v.RewardsPending = e.Native(pending)
 	return v, rec, nil
 }
 
+// voterResult is the result of a command that changed owner's voter
+// record: the record as it is now.
+func (e *env) voterResult(ctx context.Context, owner solana.PublicKey) func(solana.Signature) (any, error) {
+	return func(sig solana.Signature) (any, error) {
+		v, _, err := e.VoterViewOf(ctx, owner)
+		v.Signature = sig.String()
+		return v, err
+	}
+}
+
+// proposalResult is the result of a command that changed a proposal: the
+// proposal as it is now.
+func (e *env) proposalResult(ctx context.Context, index uint64) func(solana.Signature) (any, error) {
+	return func(sig solana.Signature) (any, error) {
+		v, _, err := e.proposalView(ctx, index)
+		v.Signature = sig.String()
+		return v, err
+	}
+}
+
 func (e *env) labels() map[solana.PublicKey]string {
-	vs := pda.Vaults(e.addr)
+	vs := pda.Vaults(e.Addr)
 	return map[solana.PublicKey]string{
-		pda.Protocol(): "protocol", e.addr: "model", e.m.MtMint: "MT mint", e.p.NativeMint: "native mint", pda.FeeVault(): "protocol fee vault",
+		pda.Protocol(): "protocol", e.Addr: "model", e.Model.MtMint: "MT mint", e.Protocol.NativeMint: "native mint", pda.FeeVault(): "protocol fee vault",
 		vs.Deposit: "deposit vault (voters' MT)", vs.Treasury: "treasury vault", vs.Revenue: "revenue vault", vs.Rewards: "rewards vault (MT treasury)",
 		vs.Sale: "sale vault (MT)", vs.Creator: "creator vault (MT)", vs.Liquidity: "liquidity vault (MT)", vs.LiquidityNative: "market native vault",
 	}
@@ -251,7 +249,7 @@ func depositCommand() *cli.Command {
 			if err := e.requireActive(); err != nil {
 				return err
 			}
-			owner, err := e.s.Signer()
+			owner, err := e.Session.Signer()
 			if err != nil {
 				return err
 			}
@@ -262,8 +260,8 @@ func depositCommand() *cli.Command {
 			if units == 0 {
 				return explain.New("the amount must be greater than zero", "give the MT to deposit, e.g. 100")
 			}
-			source := tokens.ATA(owner.PublicKey(), e.m.MtMint, solana.Token2022ProgramID)
-			bal, err := e.r.TokenBalance(c.Context, source)
+			source := tokens.ATA(owner.PublicKey(), e.Model.MtMint, solana.Token2022ProgramID)
+			bal, err := e.Reader.TokenBalance(c.Context, source)
 			if err != nil {
 				return err
 			}
@@ -271,20 +269,15 @@ func depositCommand() *cli.Command {
 				return explain.Newf("claim or buy MT first (`mt crowdfund claim`, `mt market buy`), or deposit less",
 					"depositing %s MT needs them in your MT account %s, which holds %s", mtAmount(units), source, mtAmount(bal))
 			}
-			ix, err := mt.NewDepositMtInstruction(units, owner.PublicKey(), e.addr, pda.Voter(e.addr, owner.PublicKey()), source, pda.Vaults(e.addr).Deposit,
-				e.m.MtMint, solana.Token2022ProgramID, solana.SystemProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+			ix, err := mt.NewDepositMtInstruction(units, owner.PublicKey(), e.Addr, pda.Voter(e.Addr, owner.PublicKey()), source, pda.Vaults(e.Addr).Deposit,
+				e.Model.MtMint, solana.Token2022ProgramID, solana.SystemProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
 			if err != nil {
 				return fmt.Errorf("build deposit_mt: %w", err)
 			}
 			labels := e.labels()
 			labels[source] = "your MT account"
-			labels[pda.Voter(e.addr, owner.PublicKey())] = "your voter record"
-			return e.s.Submit(c.Context, session.Tx{What: fmt.Sprintf("deposit %s MT into model %d's DAO", mtAmount(units), e.id), Instructions: []solana.Instruction{ix}, Labels: labels},
-				func(sig solana.Signature) (any, error) {
-					v, _, err := e.VoterViewOf(c.Context, owner.PublicKey())
-					v.Signature = sig.String()
-					return v, err
-				})
+			labels[pda.Voter(e.Addr, owner.PublicKey())] = "your voter record"
+			return e.Session.Submit(c.Context, session.Tx{What: fmt.Sprintf("deposit %s MT into model %d's DAO", mtAmount(units), e.ID), Instructions: []solana.Instruction{ix}, Labels: labels}, e.voterResult(c.Context, owner.PublicKey()))
 		},
 	}
 }
@@ -300,7 +293,7 @@ func withdrawCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			owner, err := e.s.Signer()
+			owner, err := e.Session.Signer()
 			if err != nil {
 				return err
 			}
@@ -309,7 +302,7 @@ func withdrawCommand() *cli.Command {
 				return err
 			}
 			if !ok || rec.Deposited == 0 {
-				return explain.Newf(fmt.Sprintf("deposit first: `mt dao deposit %d <amount>`", e.id), "you have no MT deposited in model %d", e.id)
+				return explain.Newf(fmt.Sprintf("deposit first: `mt dao deposit %d <amount>`", e.ID), "you have no MT deposited in model %d", e.ID)
 			}
 			var units uint64
 			if strings.EqualFold(strings.TrimSpace(args[0]), "all") {
@@ -320,25 +313,20 @@ func withdrawCommand() *cli.Command {
 			if units == 0 || units > rec.Deposited {
 				return explain.Newf(fmt.Sprintf("withdraw at most %s (or `all`)", mtAmount(rec.Deposited)), "you have %s MT deposited; cannot withdraw %s", mtAmount(rec.Deposited), mtAmount(units))
 			}
-			if e.now.Unix() < rec.LockedUntil {
+			if e.Now.Unix() < rec.LockedUntil {
 				return explain.Newf("withdraw after that", "your deposit is locked until %s: a proposal you voted on or made is still open", at(rec.LockedUntil))
 			}
-			dest := tokens.ATA(owner.PublicKey(), e.m.MtMint, solana.Token2022ProgramID)
-			ix, err := mt.NewWithdrawMtInstruction(units, owner.PublicKey(), e.addr, pda.Voter(e.addr, owner.PublicKey()), pda.Vaults(e.addr).Deposit, dest,
-				e.m.MtMint, solana.Token2022ProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+			dest := tokens.ATA(owner.PublicKey(), e.Model.MtMint, solana.Token2022ProgramID)
+			ix, err := mt.NewWithdrawMtInstruction(units, owner.PublicKey(), e.Addr, pda.Voter(e.Addr, owner.PublicKey()), pda.Vaults(e.Addr).Deposit, dest,
+				e.Model.MtMint, solana.Token2022ProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
 			if err != nil {
 				return fmt.Errorf("build withdraw_mt: %w", err)
 			}
-			ixs := []solana.Instruction{tokens.CreateATAIdempotent(owner.PublicKey(), owner.PublicKey(), e.m.MtMint, solana.Token2022ProgramID), ix}
+			ixs := []solana.Instruction{tokens.CreateATAIdempotent(owner.PublicKey(), owner.PublicKey(), e.Model.MtMint, solana.Token2022ProgramID), ix}
 			labels := e.labels()
 			labels[dest] = "your MT account"
-			labels[pda.Voter(e.addr, owner.PublicKey())] = "your voter record"
-			return e.s.Submit(c.Context, session.Tx{What: fmt.Sprintf("withdraw %s MT from model %d's DAO", mtAmount(units), e.id), Instructions: ixs, Labels: labels},
-				func(sig solana.Signature) (any, error) {
-					v, _, err := e.VoterViewOf(c.Context, owner.PublicKey())
-					v.Signature = sig.String()
-					return v, err
-				})
+			labels[pda.Voter(e.Addr, owner.PublicKey())] = "your voter record"
+			return e.Session.Submit(c.Context, session.Tx{What: fmt.Sprintf("withdraw %s MT from model %d's DAO", mtAmount(units), e.ID), Instructions: ixs, Labels: labels}, e.voterResult(c.Context, owner.PublicKey()))
 		},
 	}
 }
@@ -403,7 +391,7 @@ func stateName(s mt.ProposalState) string { return strings.ToLower(s.String()) }
 func (e *env) describeAction(a mt.ProposalAction) (string, any) {
 	switch x := a.(type) {
 	case *mt.ProposalAction_TransferNative:
-		return fmt.Sprintf("transfer %s native tokens from the treasury to %s", e.native(x.Amount), x.Destination), map[string]any{"kind": "transfer-native", "destination": x.Destination, "amount": e.native(x.Amount)}
+		return fmt.Sprintf("transfer %s native tokens from the treasury to %s", e.Native(x.Amount), x.Destination), map[string]any{"kind": "transfer-native", "destination": x.Destination, "amount": e.Native(x.Amount)}
 	case *mt.ProposalAction_TransferMt:
 		return fmt.Sprintf("transfer %s MT from the rewards vault to %s", mtAmount(x.Amount), x.Destination), map[string]any{"kind": "transfer-mt", "destination": x.Destination, "amount": mtAmount(x.Amount)}
 	case *mt.ProposalAction_SetGovernance:
@@ -415,8 +403,8 @@ func (e *env) describeAction(a mt.ProposalAction) (string, any) {
 		return fmt.Sprintf("set revenue rules: %d bps to depositors, warm-up %s", x.DepositorShareBps, duration.Format(x.WarmupSecs)),
 			map[string]any{"kind": "set-revenue-rules", "depositor_share_bps": x.DepositorShareBps, "warmup_secs": x.WarmupSecs}
 	case *mt.ProposalAction_SetPrice:
-		return fmt.Sprintf("set the query price: %s per 1k input tokens, %s per 1k output tokens", e.native(x.InputPer1k), e.native(x.OutputPer1k)),
-			map[string]any{"kind": "set-price", "input_per_1k": e.native(x.InputPer1k), "output_per_1k": e.native(x.OutputPer1k)}
+		return fmt.Sprintf("set the query price: %s per 1k input tokens, %s per 1k output tokens", e.Native(x.InputPer1k), e.Native(x.OutputPer1k)),
+			map[string]any{"kind": "set-price", "input_per_1k": e.Native(x.InputPer1k), "output_per_1k": e.Native(x.OutputPer1k)}
 	}
 	return "signal (the document is the decision)", map[string]any{"kind": "signal"}
 }
@@ -428,7 +416,7 @@ func (e *env) proposalView(ctx context.Context, index uint64) (ProposalView, *mt
 	}
 	action, detail := e.describeAction(p.Action)
 	v := ProposalView{
-		Model: e.id, Index: index, Address: pda.Proposal(e.addr, index), Proposer: p.Proposer, Action: action, ActionDetail: detail,
+		Model: e.ID, Index: index, Address: pda.Proposal(e.Addr, index), Proposer: p.Proposer, Action: action, ActionDetail: detail,
 		URI: p.Uri, State: stateName(p.State), VotingEnds: time.Unix(p.VotingEnds, 0).UTC(),
 		Yes: mtAmount(p.Yes), No: mtAmount(p.No), Abstain: mtAmount(p.Abstain), Votes: p.Votes,
 		Circulating: mtAmount(p.CirculatingSupply), QuorumBps: p.QuorumBps, ThresholdBps: p.ThresholdBps,
@@ -441,8 +429,8 @@ func (e *env) proposalView(ctx context.Context, index uint64) (ProposalView, *mt
 		t := time.Unix(p.ExecuteAfter, 0).UTC()
 		v.ExecuteAfter = &t
 	}
-	now := e.now.Unix()
-	id, ix := e.id, index
+	now := e.Now.Unix()
+	id, ix := e.ID, index
 	switch p.State {
 	case mt.ProposalState_Voting:
 		switch {
@@ -509,11 +497,11 @@ func runPropose(c *cli.Context) error {
 	if err := e.requireActive(); err != nil {
 		return err
 	}
-	proposer, err := e.s.Signer()
+	proposer, err := e.Session.Signer()
 	if err != nil {
 		return err
 	}
-	var problems []string
+	var problems explain.Problems
 	kinds := 0
 	for _, k := range []string{"transfer-native", "transfer-mt", "set-governance", "set-revenue", "set-price", "signal"} {
 		if c.IsSet(k) {
@@ -526,23 +514,23 @@ func runPropose(c *cli.Context) error {
 	var args mt.CreateProposalArgs
 	args.Uri = c.String("uri")
 	if len(args.Uri) > MaxProposalURILen {
-		problems = append(problems, fmt.Sprintf("--uri is %d bytes; at most %d", len(args.Uri), MaxProposalURILen))
+		problems.Addf("--uri is %d bytes; at most %d", len(args.Uri), MaxProposalURILen)
 	}
 	switch {
 	case c.IsSet("content-file"):
 		data, err := os.ReadFile(c.String("content-file"))
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("--content-file: %v", err))
+			problems.Addf("--content-file: %v", err)
 		}
 		args.ContentHash = sha256.Sum256(data)
 	case c.IsSet("content-hash"):
 		b, err := hex.DecodeString(strings.TrimPrefix(c.String("content-hash"), "0x"))
 		if err != nil || len(b) != 32 {
-			problems = append(problems, "--content-hash must be 32 bytes in hex (64 digits)")
+			problems.Add("--content-hash must be 32 bytes in hex (64 digits)")
 		}
 		copy(args.ContentHash[:], b)
 	}
-	min := e.p.MinPeriodSecs
+	min := e.Protocol.MinPeriodSecs
 	span := func(flag string, current int64) int64 {
 		if !c.IsSet(flag) {
 			return current
@@ -550,11 +538,11 @@ func runPropose(c *cli.Context) error {
 		v, err := duration.ParseSeconds(c.String(flag))
 		switch {
 		case err != nil:
-			problems = append(problems, fmt.Sprintf("--%s: %v", flag, err))
+			problems.Addf("--%s: %v", flag, err)
 		case v < min:
-			problems = append(problems, fmt.Sprintf("--%s %s is shorter than the protocol's minimum period %s", flag, duration.Format(v), duration.Format(min)))
+			problems.Addf("--%s %s is shorter than the protocol's minimum period %s", flag, duration.Format(v), duration.Format(min))
 		case v > MaxGovernancePeriodSecs:
-			problems = append(problems, fmt.Sprintf("--%s %s is longer than governance may set (%s)", flag, duration.Format(v), duration.Format(MaxGovernancePeriodSecs)))
+			problems.Addf("--%s %s is longer than governance may set (%s)", flag, duration.Format(v), duration.Format(MaxGovernancePeriodSecs))
 		}
 		return v
 	}
@@ -564,7 +552,7 @@ func runPropose(c *cli.Context) error {
 		}
 		v, err := session.ParseBps(flag, c.Uint64(flag))
 		if err != nil {
-			problems = append(problems, err.Error())
+			problems.Add(err.Error())
 		}
 		return v
 	}
@@ -575,21 +563,21 @@ func runPropose(c *cli.Context) error {
 	case c.IsSet("transfer-native"), c.IsSet("transfer-mt"):
 		native := c.IsSet("transfer-native")
 		flag, unit, decimals := "transfer-mt", "MT", uint8(raise.MTDecimals)
-		destMint, destProgram = e.m.MtMint, solana.Token2022ProgramID
+		destMint, destProgram = e.Model.MtMint, solana.Token2022ProgramID
 		if native {
-			flag, unit, decimals = "transfer-native", "native tokens", e.decimals
-			destMint, destProgram = e.p.NativeMint, e.p.NativeTokenProgram
+			flag, unit, decimals = "transfer-native", "native tokens", e.NativeDecimals
+			destMint, destProgram = e.Protocol.NativeMint, e.Protocol.NativeTokenProgram
 		}
 		if destWallet, err = session.ParsePubkey("--"+flag, c.String(flag)); err != nil {
-			problems = append(problems, err.Error())
+			problems.Add(err.Error())
 		}
 		var units uint64
 		if !c.IsSet("amount") {
-			problems = append(problems, "--amount is required for a transfer")
+			problems.Add("--amount is required for a transfer")
 		} else if units, err = session.ParseAmount("--amount", c.String("amount"), decimals, unit); err != nil {
-			problems = append(problems, err.Error())
+			problems.Add(err.Error())
 		} else if units == 0 {
-			problems = append(problems, "--amount must be greater than zero")
+			problems.Add("--amount must be greater than zero")
 		}
 		dest = tokens.ATA(destWallet, destMint, destProgram)
 		if native {
@@ -598,48 +586,48 @@ func runPropose(c *cli.Context) error {
 			args.Action = &mt.ProposalAction_TransferMt{Destination: dest, Amount: units}
 		}
 	case c.IsSet("set-governance"):
-		g := e.m.Governance
+		g := e.Model.Governance
 		g.QuorumBps = bpsFlag("quorum-bps", g.QuorumBps)
 		g.ThresholdBps = bpsFlag("threshold-bps", g.ThresholdBps)
 		g.VotingPeriodSecs = span("voting-period", g.VotingPeriodSecs)
 		g.HoldUpSecs = span("hold-up", g.HoldUpSecs)
 		if c.IsSet("min-propose") {
 			if g.MinProposeMt, err = session.ParseAmount("--min-propose", c.String("min-propose"), raise.MTDecimals, "MT"); err != nil {
-				problems = append(problems, err.Error())
+				problems.Add(err.Error())
 			}
 		}
 		if g.QuorumBps == 0 || g.ThresholdBps == 0 {
-			problems = append(problems, "the quorum and the approval threshold must be greater than zero")
+			problems.Add("the quorum and the approval threshold must be greater than zero")
 		}
-		if g.MinProposeMt > e.m.Supply.HardSupply {
-			problems = append(problems, "--min-propose is above the hard supply")
+		if g.MinProposeMt > e.Model.Supply.HardSupply {
+			problems.Add("--min-propose is above the hard supply")
 		}
-		if g == e.m.Governance {
-			problems = append(problems, "nothing to change: give at least one of --quorum-bps, --threshold-bps, --voting-period, --hold-up, --min-propose")
+		if g == e.Model.Governance {
+			problems.Add("nothing to change: give at least one of --quorum-bps, --threshold-bps, --voting-period, --hold-up, --min-propose")
 		}
 		args.Action = &mt.ProposalAction_SetGovernance{Rules: g}
 	case c.IsSet("set-revenue"):
-		share := bpsFlag("depositor-share-bps", e.m.Revenue.DepositorShareBps)
-		warmup := span("warmup", e.m.Revenue.WarmupSecs)
+		share := bpsFlag("depositor-share-bps", e.Model.Revenue.DepositorShareBps)
+		warmup := span("warmup", e.Model.Revenue.WarmupSecs)
 		if !c.IsSet("depositor-share-bps") && !c.IsSet("warmup") {
-			problems = append(problems, "nothing to change: give --depositor-share-bps and/or --warmup")
+			problems.Add("nothing to change: give --depositor-share-bps and/or --warmup")
 		}
 		args.Action = &mt.ProposalAction_SetRevenueRules{DepositorShareBps: share, WarmupSecs: warmup}
 	case c.IsSet("set-price"):
 		var prices [2]uint64
 		for i, flag := range []string{"input-price", "output-price"} {
 			if !c.IsSet(flag) {
-				problems = append(problems, "--"+flag+" is required with --set-price")
+				problems.Add("--"+flag+" is required with --set-price")
 				continue
 			}
-			v, err := session.ParseAmount("--"+flag, c.String(flag), e.decimals, "native tokens")
+			v, err := session.ParseAmount("--"+flag, c.String(flag), e.NativeDecimals, "native tokens")
 			switch {
 			case err != nil:
-				problems = append(problems, err.Error())
+				problems.Add(err.Error())
 			case v == 0:
-				problems = append(problems, "--"+flag+" must be greater than zero")
+				problems.Add("--"+flag+" must be greater than zero")
 			case v > MaxQueryPricePer1k:
-				problems = append(problems, "--"+flag+" is above the highest price "+e.native(MaxQueryPricePer1k).String())
+				problems.Add("--"+flag+" is above the highest price "+e.Native(MaxQueryPricePer1k).String())
 			}
 			prices[i] = v
 		}
@@ -647,7 +635,7 @@ func runPropose(c *cli.Context) error {
 	case c.IsSet("signal"):
 		args.Action = &mt.ProposalAction_Signal{}
 		if args.ContentHash == [32]byte{} || args.Uri == "" {
-			problems = append(problems, "a signal needs its document: --uri and --content-file (or --content-hash)")
+			problems.Add("a signal needs its document: --uri and --content-file (or --content-hash)")
 		}
 	}
 
@@ -659,24 +647,24 @@ func runPropose(c *cli.Context) error {
 	if ok {
 		deposited = rec.Deposited
 	}
-	if deposited == 0 || deposited < e.m.Governance.MinProposeMt {
-		problems = append(problems, fmt.Sprintf("proposing needs %s MT deposited (at least 1 base unit); you have %s: `mt dao deposit %d <amount>`",
-			mtAmount(e.m.Governance.MinProposeMt), mtAmount(deposited), e.id))
+	if deposited == 0 || deposited < e.Model.Governance.MinProposeMt {
+		problems.Addf("proposing needs %s MT deposited (at least 1 base unit); you have %s: `mt dao deposit %d <amount>`",
+			mtAmount(e.Model.Governance.MinProposeMt), mtAmount(deposited), e.ID)
 	}
-	if len(problems) > 0 {
-		return explain.List(problems)
+	if err := problems.Err(); err != nil {
+		return err
 	}
 
-	index := e.m.ProposalCount
-	proposal := pda.Proposal(e.addr, index)
-	vs := pda.Vaults(e.addr)
+	index := e.Model.ProposalCount
+	proposal := pda.Proposal(e.Addr, index)
+	vs := pda.Vaults(e.Addr)
 	destAccount := mt.ProgramID // Anchor's "no account" for an optional one
 	var ixs []solana.Instruction
 	if !dest.IsZero() {
 		destAccount = dest
 		ixs = append(ixs, tokens.CreateATAIdempotent(proposer.PublicKey(), destWallet, destMint, destProgram))
 	}
-	ix, err := mt.NewCreateProposalInstruction(args, proposer.PublicKey(), pda.Protocol(), e.addr, pda.Voter(e.addr, proposer.PublicKey()), proposal,
+	ix, err := mt.NewCreateProposalInstruction(args, proposer.PublicKey(), pda.Protocol(), e.Addr, pda.Voter(e.Addr, proposer.PublicKey()), proposal,
 		vs.Sale, vs.Creator, vs.Liquidity, vs.Rewards, destAccount, solana.SystemProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
 	if err != nil {
 		return fmt.Errorf("build create_proposal: %w", err)
@@ -684,17 +672,12 @@ func runPropose(c *cli.Context) error {
 	ixs = append(ixs, ix)
 	labels := e.labels()
 	labels[proposal] = "proposal (new)"
-	labels[pda.Voter(e.addr, proposer.PublicKey())] = "your voter record"
+	labels[pda.Voter(e.Addr, proposer.PublicKey())] = "your voter record"
 	if !dest.IsZero() {
 		labels[dest] = "transfer destination"
 	}
-	e.s.Note("note: proposing locks your deposit until voting ends (%s from now)", duration.Format(e.m.Governance.VotingPeriodSecs))
-	return e.s.Submit(c.Context, session.Tx{What: fmt.Sprintf("create proposal %d of model %d", index, e.id), Instructions: ixs, Labels: labels},
-		func(sig solana.Signature) (any, error) {
-			v, _, err := e.proposalView(c.Context, index)
-			v.Signature = sig.String()
-			return v, err
-		})
+	e.Session.Note("note: proposing locks your deposit until voting ends (%s from now)", duration.Format(e.Model.Governance.VotingPeriodSecs))
+	return e.Session.Submit(c.Context, session.Tx{What: fmt.Sprintf("create proposal %d of model %d", index, e.ID), Instructions: ixs, Labels: labels}, e.proposalResult(c.Context, index))
 }
 
 func voteCommand() *cli.Command {
@@ -704,16 +687,12 @@ func voteCommand() *cli.Command {
 		ArgsUsage: "<model-id> <proposal> <yes|no|abstain>",
 		Flags:     session.WriteFlags(),
 		Action: func(c *cli.Context) error {
-			e, args, err := load(c, "proposal", "yes|no|abstain")
-			if err != nil {
-				return err
-			}
-			index, err := parseIndex(args[0])
+			e, index, args, err := loadProposal(c, "yes|no|abstain")
 			if err != nil {
 				return err
 			}
 			var choice mt.VoteChoice
-			switch strings.ToLower(args[1]) {
+			switch strings.ToLower(args[0]) {
 			case "yes", "y":
 				choice = mt.VoteChoice_Yes
 			case "no", "n":
@@ -721,9 +700,9 @@ func voteCommand() *cli.Command {
 			case "abstain":
 				choice = mt.VoteChoice_Abstain
 			default:
-				return explain.Newf("vote yes, no or abstain", "%q is not a vote", args[1])
+				return explain.Newf("vote yes, no or abstain", "%q is not a vote", args[0])
 			}
-			owner, err := e.s.Signer()
+			owner, err := e.Session.Signer()
 			if err != nil {
 				return err
 			}
@@ -732,41 +711,36 @@ func voteCommand() *cli.Command {
 				return err
 			}
 			if p.State != mt.ProposalState_Voting {
-				return explain.Newf(fmt.Sprintf("see `mt dao show %d %d`", e.id, index), "proposal %d is no longer open for votes (%s)", index, stateName(p.State))
+				return explain.Newf(fmt.Sprintf("see `mt dao show %d %d`", e.ID, index), "proposal %d is no longer open for votes (%s)", index, stateName(p.State))
 			}
-			if e.now.Unix() >= p.VotingEnds {
-				return explain.Newf(fmt.Sprintf("anyone may finalise it: `mt dao finalize %d %d`", e.id, index), "voting on proposal %d ended at %s", index, at(p.VotingEnds))
+			if e.Now.Unix() >= p.VotingEnds {
+				return explain.Newf(fmt.Sprintf("anyone may finalise it: `mt dao finalize %d %d`", e.ID, index), "voting on proposal %d ended at %s", index, at(p.VotingEnds))
 			}
-			voterAddr := pda.Voter(e.addr, owner.PublicKey())
+			voterAddr := pda.Voter(e.Addr, owner.PublicKey())
 			rec, ok, err := e.voter(c.Context, owner.PublicKey())
 			if err != nil {
 				return err
 			}
 			if !ok || rec.Deposited == 0 {
-				return explain.Newf(fmt.Sprintf("deposit MT first: `mt dao deposit %d <amount>` (it must be deposited before you vote)", e.id), "you have no MT deposited in model %d, so no voting power", e.id)
+				return explain.Newf(fmt.Sprintf("deposit MT first: `mt dao deposit %d <amount>` (it must be deposited before you vote)", e.ID), "you have no MT deposited in model %d, so no voting power", e.ID)
 			}
-			record := pda.Vote(pda.Proposal(e.addr, index), voterAddr)
-			if exists, err := e.r.Exists(c.Context, record); err != nil {
+			record := pda.Vote(pda.Proposal(e.Addr, index), voterAddr)
+			if exists, err := e.Reader.Exists(c.Context, record); err != nil {
 				return err
 			} else if exists {
-				return explain.Newf(fmt.Sprintf("see the tally with `mt dao show %d %d`", e.id, index), "you already voted on proposal %d", index)
+				return explain.Newf(fmt.Sprintf("see the tally with `mt dao show %d %d`", e.ID, index), "you already voted on proposal %d", index)
 			}
-			ix, err := mt.NewCastVoteInstruction(choice, owner.PublicKey(), e.addr, pda.Proposal(e.addr, index), voterAddr, record,
+			ix, err := mt.NewCastVoteInstruction(choice, owner.PublicKey(), e.Addr, pda.Proposal(e.Addr, index), voterAddr, record,
 				solana.SystemProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
 			if err != nil {
 				return fmt.Errorf("build cast_vote: %w", err)
 			}
 			labels := e.labels()
-			labels[pda.Proposal(e.addr, index)] = "proposal"
+			labels[pda.Proposal(e.Addr, index)] = "proposal"
 			labels[voterAddr] = "your voter record"
 			labels[record] = "your vote record (new)"
-			e.s.Note("note: your %s MT stay locked until voting ends at %s", mtAmount(rec.Deposited), at(p.VotingEnds))
-			return e.s.Submit(c.Context, session.Tx{What: fmt.Sprintf("vote %s with %s MT on proposal %d of model %d", strings.ToLower(args[1]), mtAmount(rec.Deposited), index, e.id), Instructions: []solana.Instruction{ix}, Labels: labels},
-				func(sig solana.Signature) (any, error) {
-					v, _, err := e.proposalView(c.Context, index)
-					v.Signature = sig.String()
-					return v, err
-				})
+			e.Session.Note("note: your %s MT stay locked until voting ends at %s", mtAmount(rec.Deposited), at(p.VotingEnds))
+			return e.Session.Submit(c.Context, session.Tx{What: fmt.Sprintf("vote %s with %s MT on proposal %d of model %d", strings.ToLower(args[0]), mtAmount(rec.Deposited), index, e.ID), Instructions: []solana.Instruction{ix}, Labels: labels}, e.proposalResult(c.Context, index))
 		},
 	}
 }
@@ -778,11 +752,7 @@ func finalizeCommand() *cli.Command {
 		ArgsUsage: "<model-id> <proposal>",
 		Flags:     session.WriteFlags(),
 		Action: func(c *cli.Context) error {
-			e, args, err := load(c, "proposal")
-			if err != nil {
-				return err
-			}
-			index, err := parseIndex(args[0])
+			e, index, _, err := loadProposal(c)
 			if err != nil {
 				return err
 			}
@@ -791,21 +761,16 @@ func finalizeCommand() *cli.Command {
 				return err
 			}
 			if p.State != mt.ProposalState_Voting {
-				return explain.Newf(fmt.Sprintf("see `mt dao show %d %d`", e.id, index), "proposal %d was already finalised (%s)", index, stateName(p.State))
+				return explain.Newf(fmt.Sprintf("see `mt dao show %d %d`", e.ID, index), "proposal %d was already finalised (%s)", index, stateName(p.State))
 			}
-			if !CanFinalize(p, e.now.Unix()) {
+			if !CanFinalize(p, e.Now.Unix()) {
 				return explain.Newf("wait until then, or until enough votes decide it", "voting on proposal %d is open until %s and its outcome can still change", index, at(p.VotingEnds))
 			}
-			ix, err := mt.NewFinalizeProposalInstruction(e.addr, pda.Proposal(e.addr, index), pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+			ix, err := mt.NewFinalizeProposalInstruction(e.Addr, pda.Proposal(e.Addr, index), pda.EventAuthority(mt.ProgramID), mt.ProgramID)
 			if err != nil {
 				return fmt.Errorf("build finalize_proposal: %w", err)
 			}
-			return e.s.Submit(c.Context, session.Tx{What: fmt.Sprintf("finalise proposal %d of model %d", index, e.id), Instructions: []solana.Instruction{ix}, Labels: e.labels()},
-				func(sig solana.Signature) (any, error) {
-					v, _, err := e.proposalView(c.Context, index)
-					v.Signature = sig.String()
-					return v, err
-				})
+			return e.Session.Submit(c.Context, session.Tx{What: fmt.Sprintf("finalise proposal %d of model %d", index, e.ID), Instructions: []solana.Instruction{ix}, Labels: e.labels()}, e.proposalResult(c.Context, index))
 		},
 	}
 }
@@ -817,11 +782,7 @@ func executeCommand() *cli.Command {
 		ArgsUsage: "<model-id> <proposal>",
 		Flags:     session.WriteFlags(),
 		Action: func(c *cli.Context) error {
-			e, args, err := load(c, "proposal")
-			if err != nil {
-				return err
-			}
-			index, err := parseIndex(args[0])
+			e, index, _, err := loadProposal(c)
 			if err != nil {
 				return err
 			}
@@ -834,43 +795,38 @@ func executeCommand() *cli.Command {
 			case mt.ProposalState_Executed:
 				return explain.Newf("nothing to do", "proposal %d was already executed at %s", index, at(p.ExecutedAt))
 			case mt.ProposalState_Voting:
-				return explain.Newf(fmt.Sprintf("finalise it first when voting ends: `mt dao finalize %d %d`", e.id, index), "proposal %d has not been finalised", index)
+				return explain.Newf(fmt.Sprintf("finalise it first when voting ends: `mt dao finalize %d %d`", e.ID, index), "proposal %d has not been finalised", index)
 			default:
 				return explain.Newf("nothing to do", "proposal %d did not pass (%s)", index, stateName(p.State))
 			}
-			if e.now.Unix() < p.ExecuteAfter {
+			if e.Now.Unix() < p.ExecuteAfter {
 				return explain.Newf("run this again then", "proposal %d passed; its hold-up period ends at %s", index, at(p.ExecuteAfter))
 			}
-			vs := pda.Vaults(e.addr)
+			vs := pda.Vaults(e.Addr)
 			dest := mt.ProgramID
 			switch x := p.Action.(type) {
 			case *mt.ProposalAction_TransferNative:
 				dest = x.Destination
-				if bal, err := e.r.TokenBalance(c.Context, vs.Treasury); err == nil && bal < x.Amount {
-					return explain.Newf("wait for more revenue, or propose a smaller transfer", "the treasury holds %s, less than the %s this proposal pays", e.native(bal), e.native(x.Amount))
+				if bal, err := e.Reader.TokenBalance(c.Context, vs.Treasury); err == nil && bal < x.Amount {
+					return explain.Newf("wait for more revenue, or propose a smaller transfer", "the treasury holds %s, less than the %s this proposal pays", e.Native(bal), e.Native(x.Amount))
 				}
 			case *mt.ProposalAction_TransferMt:
 				dest = x.Destination
-				if bal, err := e.r.TokenBalance(c.Context, vs.Rewards); err == nil && bal < x.Amount {
+				if bal, err := e.Reader.TokenBalance(c.Context, vs.Rewards); err == nil && bal < x.Amount {
 					return explain.Newf("propose a smaller transfer", "the rewards vault holds %s MT, less than the %s this proposal pays", mtAmount(bal), mtAmount(x.Amount))
 				}
 			}
-			ix, err := mt.NewExecuteProposalInstruction(pda.Protocol(), e.addr, pda.Proposal(e.addr, index), vs.Treasury, vs.Rewards, dest,
-				e.p.NativeMint, e.m.MtMint, e.p.NativeTokenProgram, solana.Token2022ProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+			ix, err := mt.NewExecuteProposalInstruction(pda.Protocol(), e.Addr, pda.Proposal(e.Addr, index), vs.Treasury, vs.Rewards, dest,
+				e.Protocol.NativeMint, e.Model.MtMint, e.Protocol.NativeTokenProgram, solana.Token2022ProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
 			if err != nil {
 				return fmt.Errorf("build execute_proposal: %w", err)
 			}
 			labels := e.labels()
-			labels[pda.Proposal(e.addr, index)] = "proposal"
+			labels[pda.Proposal(e.Addr, index)] = "proposal"
 			if !dest.Equals(mt.ProgramID) {
 				labels[dest] = "transfer destination"
 			}
-			return e.s.Submit(c.Context, session.Tx{What: fmt.Sprintf("execute proposal %d of model %d", index, e.id), Instructions: []solana.Instruction{ix}, Labels: labels},
-				func(sig solana.Signature) (any, error) {
-					v, _, err := e.proposalView(c.Context, index)
-					v.Signature = sig.String()
-					return v, err
-				})
+			return e.Session.Submit(c.Context, session.Tx{What: fmt.Sprintf("execute proposal %d of model %d", index, e.ID), Instructions: []solana.Instruction{ix}, Labels: labels}, e.proposalResult(c.Context, index))
 		},
 	}
 }
@@ -882,15 +838,11 @@ func cancelCommand() *cli.Command {
 		ArgsUsage: "<model-id> <proposal>",
 		Flags:     session.WriteFlags(),
 		Action: func(c *cli.Context) error {
-			e, args, err := load(c, "proposal")
+			e, index, _, err := loadProposal(c)
 			if err != nil {
 				return err
 			}
-			index, err := parseIndex(args[0])
-			if err != nil {
-				return err
-			}
-			proposer, err := e.s.Signer()
+			proposer, err := e.Session.Signer()
 			if err != nil {
 				return err
 			}
@@ -906,16 +858,11 @@ func cancelCommand() *cli.Command {
 			case p.Votes > 0:
 				return explain.Newf("it runs its course now", "proposal %d already has %d vote(s) and can no longer be cancelled", index, p.Votes)
 			}
-			ix, err := mt.NewCancelProposalInstruction(proposer.PublicKey(), e.addr, pda.Proposal(e.addr, index), pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+			ix, err := mt.NewCancelProposalInstruction(proposer.PublicKey(), e.Addr, pda.Proposal(e.Addr, index), pda.EventAuthority(mt.ProgramID), mt.ProgramID)
 			if err != nil {
 				return fmt.Errorf("build cancel_proposal: %w", err)
 			}
-			return e.s.Submit(c.Context, session.Tx{What: fmt.Sprintf("cancel proposal %d of model %d", index, e.id), Instructions: []solana.Instruction{ix}, Labels: e.labels()},
-				func(sig solana.Signature) (any, error) {
-					v, _, err := e.proposalView(c.Context, index)
-					v.Signature = sig.String()
-					return v, err
-				})
+			return e.Session.Submit(c.Context, session.Tx{What: fmt.Sprintf("cancel proposal %d of model %d", index, e.ID), Instructions: []solana.Instruction{ix}, Labels: e.labels()}, e.proposalResult(c.Context, index))
 		},
 	}
 }
@@ -979,31 +926,28 @@ func showCommand() *cli.Command {
 				if err != nil {
 					return err
 				}
-				return e.s.Out.Print(v)
+				return e.Session.Out.Print(v)
 			}
-			g := e.m.Governance
+			g := e.Model.Governance
 			o := Overview{
-				Model: e.id, Deposited: mtAmount(e.m.Revenue.TotalDeposited), Warming: mtAmount(e.m.Revenue.Warming), Proposals: []ProposalView{},
+				Model: e.ID, Deposited: mtAmount(e.Model.Revenue.TotalDeposited), Warming: mtAmount(e.Model.Revenue.Warming), Proposals: []ProposalView{},
 				Governance: fmt.Sprintf("quorum %d bps of circulating MT, threshold %d bps of yes+no, voting %s, hold-up %s, %s MT to propose",
 					g.QuorumBps, g.ThresholdBps, duration.Format(g.VotingPeriodSecs), duration.Format(g.HoldUpSecs), mtAmount(g.MinProposeMt)),
 			}
-			if bal, err := e.r.TokenBalance(c.Context, pda.Vaults(e.addr).Treasury); err == nil {
-				o.Treasury = e.native(bal)
+			if bal, err := e.Reader.TokenBalance(c.Context, pda.Vaults(e.Addr).Treasury); err == nil {
+				o.Treasury = e.Native(bal)
 			}
-			for i := uint64(0); i < e.m.ProposalCount; i++ {
+			for i := uint64(0); i < e.Model.ProposalCount; i++ {
 				v, _, err := e.proposalView(c.Context, i)
 				if err != nil {
 					return err
 				}
 				o.Proposals = append(o.Proposals, v)
 			}
-			var who solana.PublicKey
-			if c.IsSet("wallet") {
-				if who, err = session.ParsePubkey("--wallet", c.String("wallet")); err != nil {
-					return err
-				}
-			} else if k, err := e.s.Signer(); err == nil {
-				who = k.PublicKey()
+			// Without --wallet, your record is shown only if your keypair loads.
+			who, err := e.Session.Wallet(c)
+			if err != nil && c.IsSet("wallet") {
+				return err
 			}
 			if !who.IsZero() {
 				v, _, err := e.VoterViewOf(c.Context, who)
@@ -1012,7 +956,7 @@ func showCommand() *cli.Command {
 				}
 				o.You = &v
 			}
-			return e.s.Out.Print(o)
+			return e.Session.Out.Print(o)
 		},
 	}
 }
@@ -1028,43 +972,30 @@ func checkpointCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			var who solana.PublicKey
-			if c.IsSet("wallet") {
-				if who, err = session.ParsePubkey("--wallet", c.String("wallet")); err != nil {
-					return err
-				}
-			} else {
-				k, err := e.s.Signer()
-				if err != nil {
-					return err
-				}
-				who = k.PublicKey()
+			who, err := e.Session.Wallet(c)
+			if err != nil {
+				return err
 			}
 			rec, ok, err := e.voter(c.Context, who)
 			if err != nil {
 				return err
 			}
 			if !ok {
-				return explain.Newf(fmt.Sprintf("deposit first: `mt dao deposit %d <amount>`", e.id), "%s has no deposit in model %d", who, e.id)
+				return explain.Newf(fmt.Sprintf("deposit first: `mt dao deposit %d <amount>`", e.ID), "%s has no deposit in model %d", who, e.ID)
 			}
 			if rec.Warming == 0 {
-				return explain.Newf("nothing to do", "all of %s's deposit in model %d is already earning", who, e.id)
+				return explain.Newf("nothing to do", "all of %s's deposit in model %d is already earning", who, e.ID)
 			}
-			if e.now.Unix() < rec.WarmAt {
+			if e.Now.Unix() < rec.WarmAt {
 				return explain.Newf("run this again then", "%s MT are still warming up; they can start earning at %s", mtAmount(rec.Warming), at(rec.WarmAt))
 			}
-			ix, err := mt.NewCheckpointVoterInstruction(e.addr, pda.Voter(e.addr, who), pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+			ix, err := mt.NewCheckpointVoterInstruction(e.Addr, pda.Voter(e.Addr, who), pda.EventAuthority(mt.ProgramID), mt.ProgramID)
 			if err != nil {
 				return fmt.Errorf("build checkpoint_voter: %w", err)
 			}
 			labels := e.labels()
-			labels[pda.Voter(e.addr, who)] = "voter record"
-			return e.s.Submit(c.Context, session.Tx{What: fmt.Sprintf("start %s's deposit in model %d earning", who, e.id), Instructions: []solana.Instruction{ix}, Labels: labels},
-				func(sig solana.Signature) (any, error) {
-					v, _, err := e.VoterViewOf(c.Context, who)
-					v.Signature = sig.String()
-					return v, err
-				})
+			labels[pda.Voter(e.Addr, who)] = "voter record"
+			return e.Session.Submit(c.Context, session.Tx{What: fmt.Sprintf("start %s's deposit in model %d earning", who, e.ID), Instructions: []solana.Instruction{ix}, Labels: labels}, e.voterResult(c.Context, who))
 		},
 	}
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/gagliardetto/solana-go"
 	"github.com/urfave/cli/v2"
 
-	"github.com/modelcommons/modelcommons/cli/accounts"
 	"github.com/modelcommons/modelcommons/cli/amount"
 	"github.com/modelcommons/modelcommons/cli/explain"
 	"github.com/modelcommons/modelcommons/cli/model"
@@ -36,45 +35,18 @@ func Command() *cli.Command {
 	}
 }
 
-type env struct {
-	s        *session.Session
-	r        accounts.Reader
-	id       uint64
-	addr     solana.PublicKey
-	m        *mt.Model
-	p        *mt.Protocol
-	decimals uint8
-}
+// env is what every market command reads first: an active model.
+type env struct{ *model.Env }
 
 func load(c *cli.Context, names ...string) (*env, []string, error) {
-	s, err := session.FromContext(c)
+	e, args, err := model.LoadEnv(c, names...)
 	if err != nil {
 		return nil, nil, err
 	}
-	args, err := session.Args(c, append([]string{"model-id"}, names...)...)
-	if err != nil {
-		return nil, nil, err
+	if e.Model.Stage != mt.Stage_Active {
+		return nil, nil, explain.Newf(fmt.Sprintf("see `mt model show %d`", e.ID), "model %d has no market: it is not active (%s)", e.ID, model.StageName(e.Model.Stage))
 	}
-	id, err := model.ParseID(args[0])
-	if err != nil {
-		return nil, nil, err
-	}
-	e := &env{s: s, r: model.Reader(s), id: id, addr: pda.Model(id)}
-	if e.m, err = e.r.Model(c.Context, id); err != nil {
-		return nil, nil, err
-	}
-	if e.p, err = e.r.Protocol(c.Context); err != nil {
-		return nil, nil, err
-	}
-	nm, err := e.r.Mint(c.Context, e.p.NativeMint)
-	if err != nil {
-		return nil, nil, err
-	}
-	e.decimals = nm.Decimals
-	if e.m.Stage != mt.Stage_Active {
-		return nil, nil, explain.Newf(fmt.Sprintf("see `mt model show %d`", id), "model %d has no market: it is not active (%s)", id, model.StageName(e.m.Stage))
-	}
-	return e, args[1:], nil
+	return &env{e}, args, nil
 }
 
 // QuoteView is a swap quote as the commands print it.
@@ -127,7 +99,7 @@ func (e *env) price(reserveMT, reserveNative uint64) string {
 	if err != nil {
 		return "-"
 	}
-	return amount.Format(v, e.decimals)
+	return amount.Format(v, e.NativeDecimals)
 }
 
 func mulDivFloor(a, b, c uint64) (uint64, error) {
@@ -145,21 +117,21 @@ func mulDivFloor(a, b, c uint64) (uint64, error) {
 // pool returns the market as it will be when the swap runs: if the pool is
 // not open yet it is opened first, from the vaults' balances.
 func (e *env) pool(ctx context.Context) (mt.Market, bool, error) {
-	if e.m.Market.OpenedAt != 0 {
-		return e.m.Market, false, nil
+	if e.Model.Market.OpenedAt != 0 {
+		return e.Model.Market, false, nil
 	}
-	vs := pda.Vaults(e.addr)
-	mtBal, err := e.r.TokenBalance(ctx, vs.Liquidity)
+	vs := pda.Vaults(e.Addr)
+	mtBal, err := e.Reader.TokenBalance(ctx, vs.Liquidity)
 	if err != nil {
 		return mt.Market{}, false, err
 	}
-	nBal, err := e.r.TokenBalance(ctx, vs.LiquidityNative)
+	nBal, err := e.Reader.TokenBalance(ctx, vs.LiquidityNative)
 	if err != nil {
 		return mt.Market{}, false, err
 	}
 	if mtBal == 0 || nBal == 0 {
 		return mt.Market{}, false, explain.Newf("the model was launched without a liquidity allocation or market share of the raise",
-			"model %d's market has no liquidity (%s MT, %s native tokens in its vaults)", e.id, amount.Format(mtBal, raise.MTDecimals), amount.Format(nBal, e.decimals))
+			"model %d's market has no liquidity (%s MT, %s native tokens in its vaults)", e.ID, amount.Format(mtBal, raise.MTDecimals), amount.Format(nBal, e.NativeDecimals))
 	}
 	return mt.Market{OpenedAt: 1, ReserveMt: mtBal, ReserveNative: nBal}, true, nil
 }
@@ -169,7 +141,7 @@ func (e *env) quote(ctx context.Context, side mt.SwapSide, in uint64, slippageBp
 	if err != nil {
 		return QuoteView{}, Quote{}, false, err
 	}
-	q, err := QuoteSwap(pool, side, in, e.p.SwapFeeBps, e.p.SwapProtocolShareBps)
+	q, err := QuoteSwap(pool, side, in, e.Protocol.SwapFeeBps, e.Protocol.SwapProtocolShareBps)
 	switch {
 	case errors.Is(err, ErrTooSmall):
 		return QuoteView{}, Quote{}, false, explain.New("the swap is too small: it would pay out nothing after the fee", "swap more")
@@ -178,10 +150,10 @@ func (e *env) quote(ctx context.Context, side mt.SwapSide, in uint64, slippageBp
 	case err != nil:
 		return QuoteView{}, Quote{}, false, explain.Wrap(err, err.Error(), "swap a smaller amount")
 	}
-	n := func(v uint64) amount.Tokens { return amount.Of(v, e.decimals) }
+	n := func(v uint64) amount.Tokens { return amount.Of(v, e.NativeDecimals) }
 	m := func(v uint64) amount.Tokens { return amount.Of(v, raise.MTDecimals) }
 	v := QuoteView{
-		Model: e.id, Side: "buy", Pay: n(q.AmountIn), Receive: m(q.AmountOut), MinReceive: m(MinOut(q.AmountOut, slippageBps)),
+		Model: e.ID, Side: "buy", Pay: n(q.AmountIn), Receive: m(q.AmountOut), MinReceive: m(MinOut(q.AmountOut, slippageBps)),
 		Fee: n(q.Fee), ProtocolFee: n(q.ProtocolFee), ModelFee: n(q.ModelFee),
 		PriceBefore: e.price(pool.ReserveMt, pool.ReserveNative), PriceAfter: e.price(q.ReserveMT, q.ReserveNative),
 		ReserveMT: m(q.ReserveMT), ReserveNative: n(q.ReserveNative),
@@ -211,7 +183,7 @@ func quoteCommand() *cli.Command {
 				return err
 			}
 			var side mt.SwapSide
-			decimals, unit := e.decimals, "native tokens"
+			decimals, unit := e.NativeDecimals, "native tokens"
 			switch args[0] {
 			case "buy":
 				side = mt.SwapSide_Buy
@@ -232,7 +204,7 @@ func quoteCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			return e.s.Out.Print(v)
+			return e.Session.Out.Print(v)
 		},
 	}
 }
@@ -258,8 +230,8 @@ func sellCommand() *cli.Command {
 }
 
 func (e *env) openIx() (solana.Instruction, error) {
-	vs := pda.Vaults(e.addr)
-	ix, err := mt.NewOpenMarketInstruction(pda.Protocol(), e.addr, vs.Liquidity, vs.LiquidityNative, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+	vs := pda.Vaults(e.Addr)
+	ix, err := mt.NewOpenMarketInstruction(pda.Protocol(), e.Addr, vs.Liquidity, vs.LiquidityNative, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
 	if err != nil {
 		return nil, fmt.Errorf("build open_market: %w", err)
 	}
@@ -267,13 +239,13 @@ func (e *env) openIx() (solana.Instruction, error) {
 }
 
 func (e *env) labels(trader solana.PublicKey) map[solana.PublicKey]string {
-	vs := pda.Vaults(e.addr)
+	vs := pda.Vaults(e.Addr)
 	return map[solana.PublicKey]string{
-		pda.Protocol(): "protocol", e.addr: "model", vs.Liquidity: "pool MT vault", vs.LiquidityNative: "pool native vault",
+		pda.Protocol(): "protocol", e.Addr: "model", vs.Liquidity: "pool MT vault", vs.LiquidityNative: "pool native vault",
 		vs.Revenue: "revenue vault", vs.Treasury: "treasury vault", pda.FeeVault(): "protocol fee vault",
-		e.p.NativeMint: "native mint", e.m.MtMint: "MT mint",
-		tokens.ATA(trader, e.p.NativeMint, e.p.NativeTokenProgram): "your native token account",
-		tokens.ATA(trader, e.m.MtMint, solana.Token2022ProgramID):  "your MT account",
+		e.Protocol.NativeMint: "native mint", e.Model.MtMint: "MT mint",
+		tokens.ATA(trader, e.Protocol.NativeMint, e.Protocol.NativeTokenProgram): "your native token account",
+		tokens.ATA(trader, e.Model.MtMint, solana.Token2022ProgramID):  "your MT account",
 	}
 }
 
@@ -282,16 +254,16 @@ func swap(c *cli.Context, side mt.SwapSide) error {
 	if err != nil {
 		return err
 	}
-	if e.p.Paused {
+	if e.Protocol.Paused {
 		return explain.New("the protocol is paused: swaps are stopped", "wait until the protocol admin resumes it (`mt protocol show`)")
 	}
-	trader, err := e.s.Signer()
+	trader, err := e.Session.Signer()
 	if err != nil {
 		return err
 	}
-	payDecimals, payUnit, getDecimals, getUnit := e.decimals, "native tokens", uint8(raise.MTDecimals), "MT"
+	payDecimals, payUnit, getDecimals, getUnit := e.NativeDecimals, "native tokens", uint8(raise.MTDecimals), "MT"
 	if side == mt.SwapSide_Sell {
-		payDecimals, payUnit, getDecimals, getUnit = raise.MTDecimals, "MT", e.decimals, "native tokens"
+		payDecimals, payUnit, getDecimals, getUnit = raise.MTDecimals, "MT", e.NativeDecimals, "native tokens"
 	}
 	in, err := session.ParseAmount("amount", args[0], payDecimals, payUnit)
 	if err != nil {
@@ -316,13 +288,13 @@ func swap(c *cli.Context, side mt.SwapSide) error {
 		}
 		v.MinReceive = amount.Of(minOut, getDecimals)
 	}
-	nativeAcct := tokens.ATA(trader.PublicKey(), e.p.NativeMint, e.p.NativeTokenProgram)
-	mtAcct := tokens.ATA(trader.PublicKey(), e.m.MtMint, solana.Token2022ProgramID)
+	nativeAcct := tokens.ATA(trader.PublicKey(), e.Protocol.NativeMint, e.Protocol.NativeTokenProgram)
+	mtAcct := tokens.ATA(trader.PublicKey(), e.Model.MtMint, solana.Token2022ProgramID)
 	payAcct := nativeAcct
 	if side == mt.SwapSide_Sell {
 		payAcct = mtAcct
 	}
-	bal, err := e.r.TokenBalance(c.Context, payAcct)
+	bal, err := e.Reader.TokenBalance(c.Context, payAcct)
 	if err != nil {
 		return err
 	}
@@ -336,15 +308,15 @@ func swap(c *cli.Context, side mt.SwapSide) error {
 			return err
 		}
 		ixs = append(ixs, ix)
-		e.s.Note("note: model %d's market is not open yet; this transaction opens it first", e.id)
+		e.Session.Note("note: model %d's market is not open yet; this transaction opens it first", e.ID)
 	}
 	ixs = append(ixs,
-		tokens.CreateATAIdempotent(trader.PublicKey(), trader.PublicKey(), e.p.NativeMint, e.p.NativeTokenProgram),
-		tokens.CreateATAIdempotent(trader.PublicKey(), trader.PublicKey(), e.m.MtMint, solana.Token2022ProgramID))
-	vs := pda.Vaults(e.addr)
-	ix, err := mt.NewSwapInstruction(mt.SwapArgs{Side: side, AmountIn: in, MinOut: minOut}, trader.PublicKey(), pda.Protocol(), e.addr,
-		nativeAcct, mtAcct, vs.Liquidity, vs.LiquidityNative, vs.Revenue, vs.Treasury, e.p.FeeVault, e.p.NativeMint, e.m.MtMint,
-		e.p.NativeTokenProgram, solana.Token2022ProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+		tokens.CreateATAIdempotent(trader.PublicKey(), trader.PublicKey(), e.Protocol.NativeMint, e.Protocol.NativeTokenProgram),
+		tokens.CreateATAIdempotent(trader.PublicKey(), trader.PublicKey(), e.Model.MtMint, solana.Token2022ProgramID))
+	vs := pda.Vaults(e.Addr)
+	ix, err := mt.NewSwapInstruction(mt.SwapArgs{Side: side, AmountIn: in, MinOut: minOut}, trader.PublicKey(), pda.Protocol(), e.Addr,
+		nativeAcct, mtAcct, vs.Liquidity, vs.LiquidityNative, vs.Revenue, vs.Treasury, e.Protocol.FeeVault, e.Protocol.NativeMint, e.Model.MtMint,
+		e.Protocol.NativeTokenProgram, solana.Token2022ProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
 	if err != nil {
 		return fmt.Errorf("build swap: %w", err)
 	}
@@ -353,13 +325,13 @@ func swap(c *cli.Context, side mt.SwapSide) error {
 	if side == mt.SwapSide_Sell {
 		getAcct = nativeAcct
 	}
-	before, err := e.r.TokenBalance(c.Context, getAcct)
+	before, err := e.Reader.TokenBalance(c.Context, getAcct)
 	if err != nil {
 		return err
 	}
-	return e.s.Submit(c.Context, session.Tx{What: fmt.Sprintf("%s on model %d's market: pay %s %s", v.Side, e.id, amount.Format(in, payDecimals), payUnit), Instructions: ixs, Labels: e.labels(trader.PublicKey())},
+	return e.Session.Submit(c.Context, session.Tx{What: fmt.Sprintf("%s on model %d's market: pay %s %s", v.Side, e.ID, amount.Format(in, payDecimals), payUnit), Instructions: ixs, Labels: e.labels(trader.PublicKey())},
 		func(sig solana.Signature) (any, error) {
-			after, err := e.r.TokenBalance(c.Context, getAcct)
+			after, err := e.Reader.TokenBalance(c.Context, getAcct)
 			if err != nil {
 				return nil, err
 			}
@@ -380,8 +352,8 @@ func openCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			if e.m.Market.OpenedAt != 0 {
-				return explain.Newf(fmt.Sprintf("trade on it: `mt market quote %d buy <amount>`", e.id), "model %d's market is already open", e.id)
+			if e.Model.Market.OpenedAt != 0 {
+				return explain.Newf(fmt.Sprintf("trade on it: `mt market quote %d buy <amount>`", e.ID), "model %d's market is already open", e.ID)
 			}
 			if _, _, err := e.pool(c.Context); err != nil {
 				return err
@@ -390,13 +362,13 @@ func openCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			return e.s.Submit(c.Context, session.Tx{What: fmt.Sprintf("open model %d's market", e.id), Instructions: []solana.Instruction{ix}, Labels: e.labels(solana.PublicKey{})},
+			return e.Session.Submit(c.Context, session.Tx{What: fmt.Sprintf("open model %d's market", e.ID), Instructions: []solana.Instruction{ix}, Labels: e.labels(solana.PublicKey{})},
 				func(sig solana.Signature) (any, error) {
-					m, err := e.r.Model(c.Context, e.id)
+					m, err := e.Reader.Model(c.Context, e.ID)
 					if err != nil {
 						return nil, err
 					}
-					return opened{Model: e.id, ReserveMT: amount.Of(m.Market.ReserveMt, raise.MTDecimals), ReserveNative: amount.Of(m.Market.ReserveNative, e.decimals),
+					return opened{Model: e.ID, ReserveMT: amount.Of(m.Market.ReserveMt, raise.MTDecimals), ReserveNative: amount.Of(m.Market.ReserveNative, e.NativeDecimals),
 						Price: e.price(m.Market.ReserveMt, m.Market.ReserveNative), Signature: sig.String()}, nil
 				})
 		},

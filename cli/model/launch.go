@@ -87,15 +87,12 @@ func issuesProblem(issues launchspec.Issues) error {
 }
 
 func runLaunch(c *cli.Context) error {
-	s, err := session.FromContext(c)
+	s, _, err := session.Start(c)
 	if err != nil {
 		return err
 	}
-	if _, err := session.Args(c); err != nil {
-		return err
-	}
 	ctx := c.Context
-	r := Reader(s)
+	r := s.Reader()
 	creator, err := s.Signer()
 	if err != nil {
 		return err

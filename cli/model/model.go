@@ -12,7 +12,6 @@ import (
 	"github.com/gagliardetto/solana-go"
 	"github.com/urfave/cli/v2"
 
-	"github.com/modelcommons/modelcommons/cli/accounts"
 	"github.com/modelcommons/modelcommons/cli/amount"
 	"github.com/modelcommons/modelcommons/cli/explain"
 	"github.com/modelcommons/modelcommons/cli/output"
@@ -39,11 +38,6 @@ func Command() *cli.Command {
 	}
 }
 
-// Reader returns the session's account reader.
-func Reader(s *session.Session) accounts.Reader {
-	return accounts.Reader{RPC: s.RPC, Commitment: s.Config.Commitment}
-}
-
 // ParseID reads a model id argument.
 func ParseID(s string) (uint64, error) {
 	id, err := strconv.ParseUint(s, 10, 64)
@@ -60,15 +54,7 @@ func showCommand() *cli.Command {
 		ArgsUsage: "<model-id>",
 		Flags:     session.ReadFlags(),
 		Action: func(c *cli.Context) error {
-			s, err := session.FromContext(c)
-			if err != nil {
-				return err
-			}
-			args, err := session.Args(c, "model-id")
-			if err != nil {
-				return err
-			}
-			id, err := ParseID(args[0])
+			s, id, _, err := Start(c)
 			if err != nil {
 				return err
 			}
@@ -76,7 +62,7 @@ func showCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			v, err := Load(c.Context, Reader(s), id, now)
+			v, err := Load(c.Context, s.Reader(), id, now)
 			if err != nil {
 				return err
 			}
@@ -118,14 +104,11 @@ func listCommand() *cli.Command {
 		Usage: "list every model",
 		Flags: session.ReadFlags(),
 		Action: func(c *cli.Context) error {
-			s, err := session.FromContext(c)
+			s, _, err := session.Start(c)
 			if err != nil {
 				return err
 			}
-			if _, err := session.Args(c); err != nil {
-				return err
-			}
-			r := Reader(s)
+			r := s.Reader()
 			p, err := r.Protocol(c.Context)
 			if err != nil {
 				return err
@@ -164,20 +147,12 @@ func finalizeCommand() *cli.Command {
 		ArgsUsage: "<model-id>",
 		Flags:     session.WriteFlags(),
 		Action: func(c *cli.Context) error {
-			s, err := session.FromContext(c)
-			if err != nil {
-				return err
-			}
-			args, err := session.Args(c, "model-id")
-			if err != nil {
-				return err
-			}
-			id, err := ParseID(args[0])
+			s, id, _, err := Start(c)
 			if err != nil {
 				return err
 			}
 			ctx := c.Context
-			r := Reader(s)
+			r := s.Reader()
 			m, err := r.Model(ctx, id)
 			if err != nil {
 				return err
@@ -254,20 +229,12 @@ func claimVestedCommand() *cli.Command {
 		ArgsUsage: "<model-id>",
 		Flags:     session.WriteFlags(),
 		Action: func(c *cli.Context) error {
-			s, err := session.FromContext(c)
-			if err != nil {
-				return err
-			}
-			args, err := session.Args(c, "model-id")
-			if err != nil {
-				return err
-			}
-			id, err := ParseID(args[0])
+			s, id, _, err := Start(c)
 			if err != nil {
 				return err
 			}
 			ctx := c.Context
-			r := Reader(s)
+			r := s.Reader()
 			m, err := r.Model(ctx, id)
 			if err != nil {
 				return err

@@ -8,7 +8,6 @@ import (
 	"github.com/gagliardetto/solana-go"
 	"github.com/urfave/cli/v2"
 
-	"github.com/modelcommons/modelcommons/cli/accounts"
 	"github.com/modelcommons/modelcommons/cli/amount"
 	"github.com/modelcommons/modelcommons/cli/dao"
 	"github.com/modelcommons/modelcommons/cli/explain"
@@ -59,52 +58,25 @@ func (p Position) Text() string {
 	return fs.Text()
 }
 
-type env struct {
-	s        *session.Session
-	r        accounts.Reader
-	id       uint64
-	addr     solana.PublicKey
-	m        *mt.Model
-	p        *mt.Protocol
-	decimals uint8
-}
+// env is what every rewards command reads first.
+type env struct{ *model.Env }
 
 func load(c *cli.Context) (*env, error) {
-	s, err := session.FromContext(c)
+	e, _, err := model.LoadEnv(c)
 	if err != nil {
 		return nil, err
 	}
-	args, err := session.Args(c, "model-id")
-	if err != nil {
-		return nil, err
-	}
-	id, err := model.ParseID(args[0])
-	if err != nil {
-		return nil, err
-	}
-	e := &env{s: s, r: model.Reader(s), id: id, addr: pda.Model(id)}
-	if e.m, err = e.r.Model(c.Context, id); err != nil {
-		return nil, err
-	}
-	if e.p, err = e.r.Protocol(c.Context); err != nil {
-		return nil, err
-	}
-	nm, err := e.r.Mint(c.Context, e.p.NativeMint)
-	if err != nil {
-		return nil, err
-	}
-	e.decimals = nm.Decimals
-	return e, nil
+	return &env{e}, nil
 }
 
 func (e *env) position(ctx context.Context, holder solana.PublicKey) (Position, *mt.Voter, error) {
-	n := func(v uint64) amount.Tokens { return amount.Of(v, e.decimals) }
-	pos := Position{Model: e.id, Holder: holder, Deposited: amount.Of(0, raise.MTDecimals), Warming: amount.Of(0, raise.MTDecimals), Claimable: n(0), Claimed: n(0)}
-	m, err := e.r.Model(ctx, e.id)
+	n := func(v uint64) amount.Tokens { return amount.Of(v, e.NativeDecimals) }
+	pos := Position{Model: e.ID, Holder: holder, Deposited: amount.Of(0, raise.MTDecimals), Warming: amount.Of(0, raise.MTDecimals), Claimable: n(0), Claimed: n(0)}
+	m, err := e.Reader.Model(ctx, e.ID)
 	if err != nil {
 		return pos, nil, err
 	}
-	data, owner, ok, err := e.r.Raw(ctx, pda.Voter(e.addr, holder))
+	data, owner, ok, err := e.Reader.Raw(ctx, pda.Voter(e.Addr, holder))
 	if err != nil || !ok || !owner.Equals(mt.ProgramID) {
 		return pos, nil, err
 	}
@@ -133,23 +105,15 @@ func showCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			var who solana.PublicKey
-			if c.IsSet("wallet") {
-				if who, err = session.ParsePubkey("--wallet", c.String("wallet")); err != nil {
-					return err
-				}
-			} else {
-				k, err := e.s.Signer()
-				if err != nil {
-					return err
-				}
-				who = k.PublicKey()
+			who, err := e.Session.Wallet(c)
+			if err != nil {
+				return err
 			}
 			pos, _, err := e.position(c.Context, who)
 			if err != nil {
 				return err
 			}
-			return e.s.Out.Print(pos)
+			return e.Session.Out.Print(pos)
 		},
 	}
 }
@@ -165,44 +129,44 @@ func claimCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			holder, err := e.s.Signer()
+			holder, err := e.Session.Signer()
 			if err != nil {
 				return err
 			}
-			if e.m.Stage != mt.Stage_Active {
-				return explain.Newf(fmt.Sprintf("see `mt model show %d`", e.id), "model %d is not active (%s)", e.id, model.StageName(e.m.Stage))
+			if e.Model.Stage != mt.Stage_Active {
+				return explain.Newf(fmt.Sprintf("see `mt model show %d`", e.ID), "model %d is not active (%s)", e.ID, model.StageName(e.Model.Stage))
 			}
 			pos, v, err := e.position(c.Context, holder.PublicKey())
 			if err != nil {
 				return err
 			}
 			if v == nil {
-				return explain.Newf(fmt.Sprintf("deposit MT to earn: `mt dao deposit %d <amount>`", e.id), "you have no voter record in model %d, so no rewards", e.id)
+				return explain.Newf(fmt.Sprintf("deposit MT to earn: `mt dao deposit %d <amount>`", e.ID), "you have no voter record in model %d, so no rewards", e.ID)
 			}
 			if pos.Claimable.Base == 0 {
 				fix := "rewards accrue as revenue arrives (`mt rewards show`)"
 				if pos.WarmAt != nil {
 					fix = fmt.Sprintf("your %s MT start earning at %s, from revenue that arrives after that", pos.Warming, pos.WarmAt.Format(time.RFC3339))
 				}
-				return explain.Newf(fix, "nothing to claim from model %d yet", e.id)
+				return explain.Newf(fix, "nothing to claim from model %d yet", e.ID)
 			}
-			dest := tokens.ATA(holder.PublicKey(), e.p.NativeMint, e.p.NativeTokenProgram)
-			ix, err := mt.NewClaimRewardsInstruction(holder.PublicKey(), pda.Protocol(), e.p.NativeMint, e.addr, pda.Voter(e.addr, holder.PublicKey()),
-				pda.Vaults(e.addr).Revenue, dest, e.p.NativeTokenProgram, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+			dest := tokens.ATA(holder.PublicKey(), e.Protocol.NativeMint, e.Protocol.NativeTokenProgram)
+			ix, err := mt.NewClaimRewardsInstruction(holder.PublicKey(), pda.Protocol(), e.Protocol.NativeMint, e.Addr, pda.Voter(e.Addr, holder.PublicKey()),
+				pda.Vaults(e.Addr).Revenue, dest, e.Protocol.NativeTokenProgram, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
 			if err != nil {
 				return fmt.Errorf("build claim_rewards: %w", err)
 			}
-			ixs := []solana.Instruction{tokens.CreateATAIdempotent(holder.PublicKey(), holder.PublicKey(), e.p.NativeMint, e.p.NativeTokenProgram), ix}
-			labels := map[solana.PublicKey]string{pda.Protocol(): "protocol", e.addr: "model", pda.Voter(e.addr, holder.PublicKey()): "your voter record",
-				pda.Vaults(e.addr).Revenue: "revenue vault", dest: "your native token account", e.p.NativeMint: "native mint"}
+			ixs := []solana.Instruction{tokens.CreateATAIdempotent(holder.PublicKey(), holder.PublicKey(), e.Protocol.NativeMint, e.Protocol.NativeTokenProgram), ix}
+			labels := map[solana.PublicKey]string{pda.Protocol(): "protocol", e.Addr: "model", pda.Voter(e.Addr, holder.PublicKey()): "your voter record",
+				pda.Vaults(e.Addr).Revenue: "revenue vault", dest: "your native token account", e.Protocol.NativeMint: "native mint"}
 			before := v.RewardsClaimed
-			return e.s.Submit(c.Context, session.Tx{What: fmt.Sprintf("claim rewards from model %d", e.id), Instructions: ixs, Labels: labels},
+			return e.Session.Submit(c.Context, session.Tx{What: fmt.Sprintf("claim rewards from model %d", e.ID), Instructions: ixs, Labels: labels},
 				func(sig solana.Signature) (any, error) {
 					after, _, err := e.position(c.Context, holder.PublicKey())
 					if err != nil {
 						return nil, err
 					}
-					got := amount.Of(after.Claimed.Base-before, e.decimals)
+					got := amount.Of(after.Claimed.Base-before, e.NativeDecimals)
 					after.Received, after.Signature = &got, sig.String()
 					return after, nil
 				})

@@ -56,79 +56,56 @@ func depositRevenueCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "deposit-revenue",
 		Usage:     "pay native tokens into an active model's revenue (keepers do this when they settle; anyone may)",
-		ArgsUsage: "<model-id> <amount>",
+		ArgsUsage: "<model-e.ID> <amount>",
 		Flags:     session.WriteFlags(),
 		Action: func(c *cli.Context) error {
-			s, err := session.FromContext(c)
-			if err != nil {
-				return err
-			}
-			args, err := session.Args(c, "model-id", "amount")
-			if err != nil {
-				return err
-			}
-			id, err := model.ParseID(args[0])
+			e, args, err := model.LoadEnv(c, "amount")
 			if err != nil {
 				return err
 			}
 			ctx := c.Context
-			r := model.Reader(s)
-			m, err := r.Model(ctx, id)
-			if err != nil {
-				return err
+			if e.Model.Stage != mt.Stage_Active {
+				return explain.Newf(fmt.Sprintf("see `mt model show %d`", e.ID), "model %d is not active (%s): only a model whose raise succeeded earns revenue", e.ID, model.StageName(e.Model.Stage))
 			}
-			p, err := r.Protocol(ctx)
-			if err != nil {
-				return err
-			}
-			nm, err := r.Mint(ctx, p.NativeMint)
-			if err != nil {
-				return err
-			}
-			if m.Stage != mt.Stage_Active {
-				return explain.Newf(fmt.Sprintf("see `mt model show %d`", id), "model %d is not active (%s): only a model whose raise succeeded earns revenue", id, model.StageName(m.Stage))
-			}
-			units, err := session.ParseAmount("amount", args[1], nm.Decimals, "native tokens")
+			units, err := session.ParseAmount("amount", args[0], e.NativeDecimals, "native tokens")
 			if err != nil {
 				return err
 			}
 			if units == 0 {
 				return explain.New("the amount must be greater than zero", "give the native tokens to pay, e.g. 10")
 			}
-			payer, err := s.Signer()
+			payer, err := e.Session.Signer()
 			if err != nil {
 				return err
 			}
-			source := tokens.ATA(payer.PublicKey(), p.NativeMint, p.NativeTokenProgram)
-			bal, err := r.TokenBalance(ctx, source)
+			source := tokens.ATA(payer.PublicKey(), e.Protocol.NativeMint, e.Protocol.NativeTokenProgram)
+			bal, err := e.Reader.TokenBalance(ctx, source)
 			if err != nil {
 				return err
 			}
 			if bal < units {
 				return explain.Newf("get native tokens into that account first, or pay less",
-					"paying %s needs them in your native token account %s, which holds %s", amount.Format(units, nm.Decimals), source, amount.Format(bal, nm.Decimals))
+					"paying %s needs them in your native token account %s, which holds %s", e.Native(units), source, e.Native(bal))
 			}
-			addr := pda.Model(id)
-			vs := pda.Vaults(addr)
-			ix, err := mt.NewDepositRevenueInstruction(units, payer.PublicKey(), pda.Protocol(), addr, source, vs.Revenue, vs.Treasury,
-				p.NativeMint, p.NativeTokenProgram, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+			vs := pda.Vaults(e.Addr)
+			ix, err := mt.NewDepositRevenueInstruction(units, payer.PublicKey(), pda.Protocol(), e.Addr, source, vs.Revenue, vs.Treasury,
+				e.Protocol.NativeMint, e.Protocol.NativeTokenProgram, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
 			if err != nil {
 				return fmt.Errorf("build deposit_revenue: %w", err)
 			}
-			labels := map[solana.PublicKey]string{pda.Protocol(): "protocol", addr: "model", source: "your native token account",
-				vs.Revenue: "revenue vault", vs.Treasury: "treasury vault", p.NativeMint: "native mint"}
-			before := m.Revenue
-			return s.Submit(ctx, session.Tx{What: fmt.Sprintf("pay %s into model %d's revenue", amount.Format(units, nm.Decimals), id), Instructions: []solana.Instruction{ix}, Labels: labels},
+			labels := map[solana.PublicKey]string{pda.Protocol(): "protocol", e.Addr: "model", source: "your native token account",
+				vs.Revenue: "revenue vault", vs.Treasury: "treasury vault", e.Protocol.NativeMint: "native mint"}
+			before := e.Model.Revenue
+			return e.Session.Submit(ctx, session.Tx{What: fmt.Sprintf("pay %s into model %d's revenue", e.Native(units), e.ID), Instructions: []solana.Instruction{ix}, Labels: labels},
 				func(sig solana.Signature) (any, error) {
-					after, err := r.Model(ctx, id)
+					after, err := e.Reader.Model(ctx, e.ID)
 					if err != nil {
 						return nil, err
 					}
-					n := func(v uint64) amount.Tokens { return amount.Of(v, nm.Decimals) }
 					toTreasury := after.Revenue.TreasuryRevenue - before.TreasuryRevenue
 					return Revenue{
-						Model: id, Paid: n(units), ToTreasury: n(toTreasury), ToDepositors: n(units - toTreasury),
-						TotalRevenue: n(after.Revenue.TotalRevenue), TreasuryRevenue: n(after.Revenue.TreasuryRevenue),
+						Model: e.ID, Paid: e.Native(units), ToTreasury: e.Native(toTreasury), ToDepositors: e.Native(units - toTreasury),
+						TotalRevenue: e.Native(after.Revenue.TotalRevenue), TreasuryRevenue: e.Native(after.Revenue.TreasuryRevenue),
 						DepositorShareBps: after.Revenue.DepositorShareBps, Signature: sig.String(),
 					}, nil
 				})
