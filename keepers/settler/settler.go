@@ -184,8 +184,9 @@ type Settler struct {
 	sender   *txsend.Sender
 	metrics  *metrics
 
-	mu     sync.Mutex
-	status Status
+	mu      sync.Mutex
+	status  Status
+	resumed bool // the first successful look at the journal was logged
 }
 
 // Status is the settler's view for `keeper status`.
@@ -359,6 +360,12 @@ func (s *Settler) Round(ctx context.Context) (idle bool, err error) {
 	pending, err := s.journal.PendingBatches()
 	if err != nil {
 		return false, err
+	}
+	if !s.resumed {
+		s.resumed = true
+		for _, b := range pending {
+			s.log.Info("resuming a batch left in flight", "batch", b.Seq, "state", b.State, "transactions", len(b.TxSignatures), "chain_last_batch", last)
+		}
 	}
 	s.noteLag(pending, nil)
 	for _, b := range pending {
