@@ -173,8 +173,7 @@ func (s *Server) contributePost(ctx context.Context, c *call) (*plan, error) {
 	if why := contributeBlocked(m); why != "" {
 		return nil, conflict("%s", why)
 	}
-	text, _ := c.param("amount")
-	offered, err := m.Native.Parse("amount", text)
+	offered, err := c.amount(m.Native)
 	if err != nil {
 		return nil, err
 	}

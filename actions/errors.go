@@ -93,9 +93,9 @@ func (f failure) explain() string {
 		return fmt.Sprintf("The transaction would fail (%s).", compact(f.Raw))
 	}
 	if pair, ok := m["InstructionError"].([]any); ok && len(pair) == 2 {
-		if inner, ok := pair[1].(map[string]any); ok {
-			if code, ok := number(inner["Custom"]); ok {
-				return f.custom(uint32(code))
+		if _, ok := pair[1].(map[string]any); ok {
+			if program, code, ok := txsend.FailingProgram(f.Raw, f.Programs, f.Logs); ok {
+				return custom(program, code)
 			}
 			return fmt.Sprintf("The transaction would fail (%s).", compact(pair[1]))
 		}
@@ -110,8 +110,7 @@ func (f failure) explain() string {
 }
 
 // custom names a custom error code from the program that returned it.
-func (f failure) custom(code uint32) string {
-	program, _, _ := txsend.FailingProgram(f.Raw, f.Programs, f.Logs)
+func custom(program solana.PublicKey, code uint32) string {
 	switch {
 	case program.Equals(mt.ProgramID):
 		if e := programerr.Lookup(mt.Errors, code); e != nil {
@@ -188,21 +187,4 @@ func compact(v any) string {
 		return fmt.Sprint(v)
 	}
 	return string(b)
-}
-
-func number(v any) (uint64, bool) {
-	switch n := v.(type) {
-	case float64:
-		return uint64(n), n >= 0
-	case json.Number:
-		i, err := n.Int64()
-		return uint64(i), err == nil && i >= 0
-	case int:
-		return uint64(n), n >= 0
-	case int64:
-		return uint64(n), n >= 0
-	case uint64:
-		return n, true
-	}
-	return 0, false
 }

@@ -101,11 +101,7 @@ func (s *Server) depositGet(_ context.Context, c *call) (*Action, error) {
 
 func (s *Server) depositPost(ctx context.Context, c *call) (*plan, error) {
 	m, wallet := c.model, c.wallet
-	if why := activeBlocked(m); why != "" {
-		return nil, conflict("%s", why)
-	}
-	text, _ := c.param("amount")
-	amount, err := m.MT.Parse("amount", text)
+	amount, err := c.mtAmount()
 	if err != nil {
 		return nil, err
 	}
@@ -141,6 +137,14 @@ func (s *Server) depositPost(ctx context.Context, c *call) (*plan, error) {
 	}, nil
 }
 
+// mtAmount is the MT a deposit or a withdrawal moves; both need an active model.
+func (c *call) mtAmount() (uint64, error) {
+	if why := activeBlocked(c.model); why != "" {
+		return 0, conflict("%s", why)
+	}
+	return c.amount(c.model.MT)
+}
+
 func (s *Server) withdrawGet(_ context.Context, c *call) (*Action, error) {
 	m := c.model
 	a := &Action{Icon: s.icon(m), Title: m.Title() + ": withdraw deposited " + m.MT.Symbol, Label: "Withdraw",
@@ -153,11 +157,7 @@ func (s *Server) withdrawGet(_ context.Context, c *call) (*Action, error) {
 
 func (s *Server) withdrawPost(ctx context.Context, c *call) (*plan, error) {
 	m, wallet := c.model, c.wallet
-	if why := activeBlocked(m); why != "" {
-		return nil, conflict("%s", why)
-	}
-	text, _ := c.param("amount")
-	amount, err := m.MT.Parse("amount", text)
+	amount, err := c.mtAmount()
 	if err != nil {
 		return nil, err
 	}

@@ -143,8 +143,7 @@ func (s *Server) swapPost(side mt.SwapSide) func(context.Context, *call) (*plan,
 			return nil, conflict("%s", why)
 		}
 		pay, receive := swapTokens(m, side)
-		text, _ := c.param("amount")
-		in, err := pay.Parse("amount", text)
+		in, err := c.amount(pay)
 		if err != nil {
 			return nil, err
 		}

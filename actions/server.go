@@ -233,6 +233,12 @@ func (c *call) param(name string) (string, bool) {
 	return "", false
 }
 
+// amount reads the "amount" parameter as an amount of t.
+func (c *call) amount(t token) (uint64, error) {
+	text, _ := c.param("amount")
+	return t.Parse("amount", text)
+}
+
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/actions.json", func(w http.ResponseWriter, r *http.Request) {
@@ -280,13 +286,13 @@ func (s *Server) register(mux *http.ServeMux, path string, ep endpoint) {
 	mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 		switch r.Method {
 		case http.MethodGet, http.MethodHead:
-			s.serveGet(w, r, ep)
+			s.serve(w, r, func(ctx context.Context) (any, error) { return s.serveGet(ctx, r, ep) })
 		case http.MethodPost:
 			if ep.post == nil {
 				s.fail(w, r, methodNotAllowed(http.MethodGet))
 				return
 			}
-			s.servePost(w, r, ep)
+			s.serve(w, r, func(ctx context.Context) (any, error) { return s.servePost(ctx, w, r, ep) })
 		default:
 			allowed := http.MethodGet
 			if ep.post != nil {
@@ -301,7 +307,7 @@ func (s *Server) register(mux *http.ServeMux, path string, ep endpoint) {
 				s.fail(w, r, methodNotAllowed(http.MethodPost))
 				return
 			}
-			s.serveNext(w, r, ep)
+			s.serve(w, r, func(ctx context.Context) (any, error) { return s.serveNext(ctx, w, r, ep) })
 		})
 	}
 }
@@ -310,68 +316,83 @@ func methodNotAllowed(allowed string) *Error {
 	return &Error{Status: http.StatusMethodNotAllowed, Message: "This action answers " + allowed + " only.", allow: allowed}
 }
 
-func (s *Server) serveGet(w http.ResponseWriter, r *http.Request, ep endpoint) {
+// serve answers a request with what handle returns, as JSON, or with its
+// error; handle runs within the request timeout.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, handle func(context.Context) (any, error)) {
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
 	defer cancel()
-	c := &call{r: r, params: queryParams(r)}
-	m, err := s.loadModel(ctx, r.PathValue("id"))
+	v, err := handle(ctx)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	c.model = m
-	a, err := ep.get(ctx, c)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	a.Type = typeAction
-	s.writeJSON(w, r, http.StatusOK, a)
+	s.writeJSON(w, r, http.StatusOK, v)
 }
 
-func (s *Server) servePost(w http.ResponseWriter, r *http.Request, ep endpoint) {
-	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
-	defer cancel()
-	var body PostRequest
-	if err := s.readBody(w, r, &body); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	wallet, err := parseWallet(body.Account)
+// newCall is a request about the model in the request's path.
+func (s *Server) newCall(ctx context.Context, r *http.Request, wallet solana.PublicKey, params map[string]string) (*call, error) {
+	m, err := s.loadModel(ctx, r.PathValue("id"))
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
-	c := &call{r: r, wallet: wallet, params: queryParams(r)}
+	return &call{r: r, wallet: wallet, params: params, model: m}, nil
+}
+
+// readWallet reads a POST's body into body and parses the wallet address
+// it names in account.
+func (s *Server) readWallet(w http.ResponseWriter, r *http.Request, body any, account *string) (solana.PublicKey, error) {
+	if err := s.readBody(w, r, body); err != nil {
+		return solana.PublicKey{}, err
+	}
+	return parseWallet(*account)
+}
+
+func (s *Server) serveGet(ctx context.Context, r *http.Request, ep endpoint) (any, error) {
+	c, err := s.newCall(ctx, r, solana.PublicKey{}, queryParams(r))
+	if err != nil {
+		return nil, err
+	}
+	a, err := ep.get(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	a.Type = typeAction
+	return a, nil
+}
+
+func (s *Server) servePost(ctx context.Context, w http.ResponseWriter, r *http.Request, ep endpoint) (any, error) {
+	var body PostRequest
+	wallet, err := s.readWallet(w, r, &body, &body.Account)
+	if err != nil {
+		return nil, err
+	}
+	params := queryParams(r)
 	for k, v := range body.Data {
-		if _, set := c.params[k]; set {
+		if _, set := params[k]; set {
 			continue // the URL's value wins
 		}
 		switch x := v.(type) {
 		case string:
-			c.params[k] = x
+			params[k] = x
 		case json.Number:
-			c.params[k] = x.String()
+			params[k] = x.String()
 		case bool:
-			c.params[k] = fmt.Sprint(x)
+			params[k] = fmt.Sprint(x)
 		default:
-			s.fail(w, r, badRequest("The value of %q must be a single value.", k))
-			return
+			return nil, badRequest("The value of %q must be a single value.", k)
 		}
 	}
-	if c.model, err = s.loadModel(ctx, r.PathValue("id")); err != nil {
-		s.fail(w, r, err)
-		return
+	c, err := s.newCall(ctx, r, wallet, params)
+	if err != nil {
+		return nil, err
 	}
 	p, err := ep.post(ctx, c)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	tx, err := s.build(ctx, wallet, *p)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	resp := TransactionResponse{Type: linkTransaction, Transaction: tx.Base64, Message: p.Message}
 	if ep.done != nil {
@@ -379,47 +400,36 @@ func (s *Server) servePost(w http.ResponseWriter, r *http.Request, ep endpoint) 
 	}
 	s.cfg.Logger.Info("action transaction built", "path", r.URL.Path, "wallet", wallet,
 		"units", tx.UnitsConsumed, "unit_limit", tx.ComputeUnitLimit, "unit_price", tx.ComputeUnitPrice)
-	s.writeJSON(w, r, http.StatusOK, resp)
+	return resp, nil
 }
 
 // serveNext is the action-chaining callback: once the wallet's transaction
 // confirmed, the client shows what changed as a "completed" action.
-func (s *Server) serveNext(w http.ResponseWriter, r *http.Request, ep endpoint) {
-	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
-	defer cancel()
+func (s *Server) serveNext(ctx context.Context, w http.ResponseWriter, r *http.Request, ep endpoint) (any, error) {
 	var body NextActionPostRequest
-	if err := s.readBody(w, r, &body); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	wallet, err := parseWallet(body.Account)
+	wallet, err := s.readWallet(w, r, &body, &body.Account)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	if body.Signature != "" {
 		sig, err := solana.SignatureFromBase58(body.Signature)
 		if err != nil {
-			s.fail(w, r, badRequest("%q is not a transaction signature.", body.Signature))
-			return
+			return nil, badRequest("%q is not a transaction signature.", body.Signature)
 		}
 		if err := s.awaitLanded(ctx, sig); err != nil {
-			s.fail(w, r, err)
-			return
+			return nil, err
 		}
 	}
-	c := &call{r: r, wallet: wallet, params: queryParams(r)}
-	if c.model, err = s.loadModel(ctx, r.PathValue("id")); err != nil {
-		s.fail(w, r, err)
-		return
+	c, err := s.newCall(ctx, r, wallet, queryParams(r))
+	if err != nil {
+		return nil, err
 	}
 	a, err := ep.done(ctx, c)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	a.Type, a.Links = typeCompleted, nil
-	s.writeJSON(w, r, http.StatusOK, a)
+	return a, nil
 }
 
 // awaitLanded waits (briefly) until sig is visible at the configured
