@@ -122,6 +122,22 @@ func (r Reader) Contribution(ctx context.Context, model, wallet solana.PublicKey
 	return c, err == nil, err
 }
 
+// Voter reads owner's voter record in model; ok is false when there is none.
+func (r Reader) Voter(ctx context.Context, model, owner solana.PublicKey) (v *mt.Voter, ok bool, err error) {
+	addr := pda.Voter(model, owner)
+	data, programOwner, ok, err := r.Raw(ctx, addr)
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	if !programOwner.Equals(mt.ProgramID) {
+		return nil, false, fmt.Errorf("voter record %s is not owned by mt_treasury", addr)
+	}
+	if v, err = mt.ParseAccount_Voter(data); err != nil {
+		return nil, false, fmt.Errorf("decode voter record: %w", err)
+	}
+	return v, true, nil
+}
+
 // Escrow reads the escrow at addr.
 func (r Reader) Escrow(ctx context.Context, addr solana.PublicKey) (*meter.Escrow, error) {
 	return decode(ctx, r, addr, meter.ProgramID, "escrow", meter.ParseAccount_Escrow, &explain.Problem{

@@ -256,19 +256,9 @@ func claimCommand() *cli.Command {
 				return err
 			}
 			ctx := c.Context
-			wallet, err := e.Session.Signer()
+			wallet, contrib, err := e.contributor(ctx, mt.Stage_Active)
 			if err != nil {
 				return err
-			}
-			if err := e.requireStage(mt.Stage_Active); err != nil {
-				return err
-			}
-			contrib, ok, err := e.Reader.Contribution(ctx, e.Addr, wallet.PublicKey())
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return explain.Newf("sign with the wallet that contributed (--keypair)", "wallet %s did not contribute to model %d", wallet.PublicKey(), e.ID)
 			}
 			if contrib.Claimed {
 				return explain.Newf("see your MT balance with `spl-token accounts`", "your %s MT of model %d were already claimed", amount.Format(contrib.Mt, raise.MTDecimals), e.ID)
@@ -284,15 +274,7 @@ func claimCommand() *cli.Command {
 			labels := map[solana.PublicKey]string{e.Addr: "model", vs.Sale: "sale vault (MT)", dest: "your MT account", e.Model.MtMint: "MT mint",
 				pda.Contribution(e.Addr, wallet.PublicKey()): "your contribution record"}
 			return e.Session.Submit(ctx, session.Tx{What: fmt.Sprintf("claim MT of model %d", e.ID), Instructions: ixs, Labels: labels},
-				func(sig solana.Signature) (any, error) {
-					pos, err := e.position(ctx, wallet.PublicKey())
-					if err != nil {
-						return nil, err
-					}
-					got := amount.Of(contrib.Mt, raise.MTDecimals)
-					pos.Received, pos.Destination, pos.Signature, pos.unit = &got, dest.String(), sig.String(), "MT"
-					return pos, nil
-				})
+				e.received(ctx, wallet.PublicKey(), amount.Of(contrib.Mt, raise.MTDecimals), "MT", dest))
 		},
 	}
 }
@@ -309,19 +291,9 @@ func refundCommand() *cli.Command {
 				return err
 			}
 			ctx := c.Context
-			wallet, err := e.Session.Signer()
+			wallet, contrib, err := e.contributor(ctx, mt.Stage_Failed)
 			if err != nil {
 				return err
-			}
-			if err := e.requireStage(mt.Stage_Failed); err != nil {
-				return err
-			}
-			contrib, ok, err := e.Reader.Contribution(ctx, e.Addr, wallet.PublicKey())
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return explain.Newf("sign with the wallet that contributed (--keypair)", "wallet %s did not contribute to model %d", wallet.PublicKey(), e.ID)
 			}
 			if contrib.Refunded {
 				return explain.Newf("check your native token balance", "your %s native tokens paid to model %d were already refunded", e.Native(contrib.Paid), e.ID)
@@ -337,15 +309,7 @@ func refundCommand() *cli.Command {
 			labels := map[solana.PublicKey]string{e.Addr: "model", vs.Raise: "raise vault", dest: "your native token account", e.Protocol.NativeMint: "native mint",
 				pda.Protocol(): "protocol", pda.Contribution(e.Addr, wallet.PublicKey()): "your contribution record"}
 			return e.Session.Submit(ctx, session.Tx{What: fmt.Sprintf("refund from model %d", e.ID), Instructions: ixs, Labels: labels},
-				func(sig solana.Signature) (any, error) {
-					pos, err := e.position(ctx, wallet.PublicKey())
-					if err != nil {
-						return nil, err
-					}
-					got := e.Native(contrib.Paid)
-					pos.Received, pos.Destination, pos.Signature, pos.unit = &got, dest.String(), sig.String(), "native tokens"
-					return pos, nil
-				})
+				e.received(ctx, wallet.PublicKey(), e.Native(contrib.Paid), "native tokens", dest))
 		},
 	}
 }
@@ -371,6 +335,39 @@ func showCommand() *cli.Command {
 			}
 			return e.Session.Out.Print(pos)
 		},
+	}
+}
+
+// contributor reads the signer's contribution to the model, which must be in
+// stage want (claims need a successful raise, refunds a failed one).
+func (e *env) contributor(ctx context.Context, want mt.Stage) (solana.PrivateKey, *mt.Contribution, error) {
+	wallet, err := e.Session.Signer()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := e.requireStage(want); err != nil {
+		return nil, nil, err
+	}
+	contrib, ok, err := e.Reader.Contribution(ctx, e.Addr, wallet.PublicKey())
+	if err != nil {
+		return nil, nil, err
+	}
+	if !ok {
+		return nil, nil, explain.Newf("sign with the wallet that contributed (--keypair)", "wallet %s did not contribute to model %d", wallet.PublicKey(), e.ID)
+	}
+	return wallet, contrib, nil
+}
+
+// received is the result of claim and refund: the wallet's position, with
+// what it received (in unit) into dest.
+func (e *env) received(ctx context.Context, wallet solana.PublicKey, got amount.Tokens, unit string, dest solana.PublicKey) func(solana.Signature) (any, error) {
+	return func(sig solana.Signature) (any, error) {
+		pos, err := e.position(ctx, wallet)
+		if err != nil {
+			return nil, err
+		}
+		pos.Received, pos.Destination, pos.Signature, pos.unit = &got, dest.String(), sig.String(), unit
+		return pos, nil
 	}
 }
 

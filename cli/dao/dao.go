@@ -70,22 +70,6 @@ func (e *env) requireActive() error {
 	return explain.Newf(fmt.Sprintf("see `mt model show %d`", e.ID), "model %d is not active (%s): its DAO starts when its raise succeeds", e.ID, model.StageName(e.Model.Stage))
 }
 
-// voter reads owner's voter record; ok is false when there is none.
-func (e *env) voter(ctx context.Context, owner solana.PublicKey) (*mt.Voter, bool, error) {
-	data, programOwner, ok, err := e.Reader.Raw(ctx, pda.Voter(e.Addr, owner))
-	if err != nil || !ok {
-		return nil, false, err
-	}
-	if !programOwner.Equals(mt.ProgramID) {
-		return nil, false, fmt.Errorf("voter record %s is not owned by mt_treasury", pda.Voter(e.Addr, owner))
-	}
-	v, err := mt.ParseAccount_Voter(data)
-	if err != nil {
-		return nil, false, fmt.Errorf("decode voter record: %w", err)
-	}
-	return v, true, nil
-}
-
 func (e *env) proposal(ctx context.Context, index uint64) (*mt.Proposal, error) {
 	addr := pda.Proposal(e.Addr, index)
 	data, owner, ok, err := e.Reader.Raw(ctx, addr)
@@ -185,7 +169,7 @@ func (e *env) VoterViewOf(ctx context.Context, owner solana.PublicKey) (VoterVie
 	if err != nil {
 		return v, nil, err
 	}
-	rec, ok, err := e.voter(ctx, owner)
+	rec, ok, err := e.Reader.Voter(ctx, e.Addr, owner)
 	if err != nil || !ok {
 		return v, nil, err
 	}
@@ -297,7 +281,7 @@ func withdrawCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			rec, ok, err := e.voter(c.Context, owner.PublicKey())
+			rec, ok, err := e.Reader.Voter(c.Context, e.Addr, owner.PublicKey())
 			if err != nil {
 				return err
 			}
@@ -639,7 +623,7 @@ func runPropose(c *cli.Context) error {
 		}
 	}
 
-	rec, ok, err := e.voter(c.Context, proposer.PublicKey())
+	rec, ok, err := e.Reader.Voter(c.Context, e.Addr, proposer.PublicKey())
 	if err != nil {
 		return err
 	}
@@ -717,7 +701,7 @@ func voteCommand() *cli.Command {
 				return explain.Newf(fmt.Sprintf("anyone may finalise it: `mt dao finalize %d %d`", e.ID, index), "voting on proposal %d ended at %s", index, at(p.VotingEnds))
 			}
 			voterAddr := pda.Voter(e.Addr, owner.PublicKey())
-			rec, ok, err := e.voter(c.Context, owner.PublicKey())
+			rec, ok, err := e.Reader.Voter(c.Context, e.Addr, owner.PublicKey())
 			if err != nil {
 				return err
 			}
@@ -976,7 +960,7 @@ func checkpointCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			rec, ok, err := e.voter(c.Context, who)
+			rec, ok, err := e.Reader.Voter(c.Context, e.Addr, who)
 			if err != nil {
 				return err
 			}

@@ -76,13 +76,9 @@ func (e *env) position(ctx context.Context, holder solana.PublicKey) (Position, 
 	if err != nil {
 		return pos, nil, err
 	}
-	data, owner, ok, err := e.Reader.Raw(ctx, pda.Voter(e.Addr, holder))
-	if err != nil || !ok || !owner.Equals(mt.ProgramID) {
+	v, ok, err := e.Reader.Voter(ctx, e.Addr, holder)
+	if err != nil || !ok {
 		return pos, nil, err
-	}
-	v, err := mt.ParseAccount_Voter(data)
-	if err != nil {
-		return pos, nil, fmt.Errorf("decode voter record: %w", err)
 	}
 	pos.Deposited, pos.Warming = amount.Of(v.Deposited, raise.MTDecimals), amount.Of(v.Warming, raise.MTDecimals)
 	if v.Warming > 0 {
