@@ -15,6 +15,7 @@ import (
 	"github.com/modelcommons/modelcommons/cli/duration"
 	"github.com/modelcommons/modelcommons/cli/explain"
 	"github.com/modelcommons/modelcommons/cli/output"
+	"github.com/modelcommons/modelcommons/cli/protocol"
 	"github.com/modelcommons/modelcommons/cli/session"
 	im "github.com/modelcommons/modelcommons/clients/inference_meter"
 	"github.com/modelcommons/modelcommons/clients/pda"
@@ -45,6 +46,9 @@ type View struct {
 	WithdrawalNoticeSecs int64            `json:"withdrawal_notice_secs"`
 	Signature            string           `json:"signature,omitempty"`
 }
+
+// Sign records the signature of the transaction that changed the meter.
+func (v *View) Sign(sig solana.Signature) { v.Signature = sig.String() }
 
 // Text renders the view.
 func (v View) Text() string {
@@ -133,16 +137,6 @@ func showCommand() *cli.Command {
 	}
 }
 
-// loaded is the result of a command that changed the meter: the meter as
-// it is now.
-func loaded(ctx context.Context, r accounts.Reader) func(solana.Signature) (any, error) {
-	return func(sig solana.Signature) (any, error) {
-		v, err := Load(ctx, r)
-		v.Signature = sig.String()
-		return v, err
-	}
-}
-
 func initCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "init",
@@ -159,20 +153,11 @@ func initCommand() *cli.Command {
 }
 
 func runInit(c *cli.Context) error {
-	s, _, err := session.Start(c)
+	e, err := protocol.LoadEnv(c)
 	if err != nil {
 		return err
 	}
-	ctx := c.Context
-	r := s.Reader()
-	admin, err := s.Signer()
-	if err != nil {
-		return err
-	}
-	p, err := r.Protocol(ctx)
-	if err != nil {
-		return err
-	}
+	ctx, r, p := c.Context, e.Reader, e.Protocol
 	if ok, err := r.Exists(ctx, pda.Meter()); err != nil {
 		return err
 	} else if ok {
@@ -184,9 +169,7 @@ func runInit(c *cli.Context) error {
 	}
 
 	f := session.Settings{C: c, Defaults: true}
-	if !p.Admin.Equals(admin.PublicKey()) {
-		f.Problems.Addf("only the protocol admin %s may initialise the meter; your keypair is %s (pass --keypair)", p.Admin, admin.PublicKey())
-	}
+	e.RequireAdmin(&f.Problems, "initialise the meter")
 	args := im.InitMeterArgs{
 		SettlementFeeBps: f.Bps("settlement-fee-bps", 0),
 		OperatorShareBps: f.Bps("operator-share-bps", 0),
@@ -201,7 +184,7 @@ func runInit(c *cli.Context) error {
 		return err
 	}
 
-	ix, err := im.NewInitMeterInstruction(args, admin.PublicKey(), pda.Protocol(), pda.Meter(), p.NativeMint,
+	ix, err := im.NewInitMeterInstruction(args, e.Signer.PublicKey(), pda.Protocol(), pda.Meter(), p.NativeMint,
 		pda.EscrowVault(), pda.StakeVault(), p.NativeTokenProgram, solana.SystemProgramID, pda.EventAuthority(im.ProgramID), im.ProgramID)
 	if err != nil {
 		return fmt.Errorf("build init_meter: %w", err)
@@ -210,5 +193,5 @@ func runInit(c *cli.Context) error {
 		pda.Protocol(): "protocol", pda.Meter(): "meter (new)", p.NativeMint: "native mint",
 		pda.EscrowVault(): "escrow vault (new)", pda.StakeVault(): "stake vault (new)",
 	}
-	return s.Submit(ctx, session.Tx{What: "initialise the inference meter", Instructions: []solana.Instruction{ix}, Labels: labels}, loaded(ctx, r))
+	return e.Session.Submit(ctx, session.Tx{What: "initialise the inference meter", Instructions: []solana.Instruction{ix}, Labels: labels}, session.Reread(ctx, r, Load))
 }

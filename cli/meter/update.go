@@ -7,6 +7,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/modelcommons/modelcommons/cli/duration"
+	"github.com/modelcommons/modelcommons/cli/protocol"
 	"github.com/modelcommons/modelcommons/cli/session"
 	im "github.com/modelcommons/modelcommons/clients/inference_meter"
 	"github.com/modelcommons/modelcommons/clients/pda"
@@ -28,20 +29,11 @@ func updateCommand() *cli.Command {
 }
 
 func runUpdate(c *cli.Context) error {
-	s, _, err := session.Start(c)
+	e, err := protocol.LoadEnv(c)
 	if err != nil {
 		return err
 	}
-	ctx := c.Context
-	r := s.Reader()
-	admin, err := s.Signer()
-	if err != nil {
-		return err
-	}
-	p, err := r.Protocol(ctx)
-	if err != nil {
-		return err
-	}
+	ctx, r := c.Context, e.Reader
 	m, err := r.Meter(ctx)
 	if err != nil {
 		return err
@@ -51,9 +43,7 @@ func runUpdate(c *cli.Context) error {
 		return err
 	}
 	f := session.Settings{C: c}
-	if !p.Admin.Equals(admin.PublicKey()) {
-		f.Problems.Addf("only the protocol admin %s may update the meter; your keypair is %s (pass --keypair)", p.Admin, admin.PublicKey())
-	}
+	e.RequireAdmin(&f.Problems, "update the meter")
 	args := im.InitMeterArgs{
 		SettlementFeeBps: f.Bps("settlement-fee-bps", m.SettlementFeeBps),
 		OperatorShareBps: f.Bps("operator-share-bps", m.OperatorShareBps),
@@ -62,18 +52,18 @@ func runUpdate(c *cli.Context) error {
 		f.Problems.Addf("settlement fee %d bps plus operator share %d bps exceed 10000 (100%%)", args.SettlementFeeBps, args.OperatorShareBps)
 	}
 	args.MinNodeStake = f.Amount("min-node-stake", m.MinNodeStake, mint.Decimals, "native tokens")
-	args.UnbondingSecs = f.Period("unbonding", m.UnbondingSecs, p.MinPeriodSecs)
-	args.WithdrawalNoticeSecs = f.Period("withdrawal-notice", m.WithdrawalNoticeSecs, p.MinPeriodSecs)
+	args.UnbondingSecs = f.Period("unbonding", m.UnbondingSecs, e.Protocol.MinPeriodSecs)
+	args.WithdrawalNoticeSecs = f.Period("withdrawal-notice", m.WithdrawalNoticeSecs, e.Protocol.MinPeriodSecs)
 	if !f.Given {
 		f.Problems.Add("nothing to change: pass at least one setting (see --help)")
 	}
 	if err := f.Problems.Err(); err != nil {
 		return err
 	}
-	ix, err := im.NewUpdateMeterInstruction(args, admin.PublicKey(), pda.Protocol(), pda.Meter(), pda.EventAuthority(im.ProgramID), im.ProgramID)
+	ix, err := im.NewUpdateMeterInstruction(args, e.Signer.PublicKey(), pda.Protocol(), pda.Meter(), pda.EventAuthority(im.ProgramID), im.ProgramID)
 	if err != nil {
 		return fmt.Errorf("build update_meter: %w", err)
 	}
-	return s.Submit(ctx, session.Tx{What: "update the meter", Instructions: []solana.Instruction{ix}, Labels: map[solana.PublicKey]string{pda.Protocol(): "protocol", pda.Meter(): "meter"}},
-		loaded(ctx, r))
+	return e.Session.Submit(ctx, session.Tx{What: "update the meter", Instructions: []solana.Instruction{ix}, Labels: map[solana.PublicKey]string{pda.Protocol(): "protocol", pda.Meter(): "meter"}},
+		session.Reread(ctx, r, Load))
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/modelcommons/modelcommons/cli/amount"
 	"github.com/modelcommons/modelcommons/cli/explain"
 	"github.com/modelcommons/modelcommons/cli/launchspec"
+	"github.com/modelcommons/modelcommons/cli/protocol"
 	"github.com/modelcommons/modelcommons/cli/session"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
@@ -87,20 +88,11 @@ func issuesProblem(issues launchspec.Issues) error {
 }
 
 func runLaunch(c *cli.Context) error {
-	s, _, err := session.Start(c)
+	e, err := protocol.LoadEnv(c)
 	if err != nil {
 		return err
 	}
-	ctx := c.Context
-	r := s.Reader()
-	creator, err := s.Signer()
-	if err != nil {
-		return err
-	}
-	p, err := r.Protocol(ctx)
-	if err != nil {
-		return err
-	}
+	ctx, s, r, creator, p := c.Context, e.Session, e.Reader, e.Signer, e.Protocol
 	nm, err := r.Mint(ctx, p.NativeMint)
 	if err != nil {
 		return err

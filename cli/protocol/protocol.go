@@ -57,6 +57,9 @@ type View struct {
 	Signature            string           `json:"signature,omitempty"`
 }
 
+// Sign records the signature of the transaction that changed the protocol.
+func (v *View) Sign(sig solana.Signature) { v.Signature = sig.String() }
+
 // Text renders the view.
 func (v View) Text() string {
 	fs := output.Fields{
@@ -110,16 +113,6 @@ func showCommand() *cli.Command {
 		Usage:  "print the protocol's configuration",
 		Flags:  session.ReadFlags(),
 		Action: session.Show(Load),
-	}
-}
-
-// loaded is the result of a command that changed the protocol: the
-// protocol as it is now.
-func loaded(ctx context.Context, r accounts.Reader) func(solana.Signature) (any, error) {
-	return func(sig solana.Signature) (any, error) {
-		v, err := Load(ctx, r)
-		v.Signature = sig.String()
-		return v, err
 	}
 }
 
@@ -240,5 +233,5 @@ func runInit(c *cli.Context) error {
 	}
 	ixs = append(ixs, ix)
 	return s.Submit(ctx, session.Tx{What: "initialise the protocol", Instructions: ixs, Signers: signers, Labels: labels},
-		loaded(ctx, r))
+		session.Reread(ctx, r, Load))
 }

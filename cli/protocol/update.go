@@ -27,29 +27,18 @@ func updateCommand() *cli.Command {
 			&cli.StringFlag{Name: "new-admin", Usage: "hand the protocol to this address (irreversible from your side)"},
 		),
 		Action: func(c *cli.Context) error {
-			s, _, err := session.Start(c)
+			e, err := LoadEnv(c)
 			if err != nil {
 				return err
 			}
 			ctx := c.Context
-			r := s.Reader()
-			admin, err := s.Signer()
-			if err != nil {
-				return err
-			}
-			p, err := r.Protocol(ctx)
-			if err != nil {
-				return err
-			}
-			mint, err := r.Mint(ctx, p.NativeMint)
+			mint, err := e.Reader.Mint(ctx, e.Protocol.NativeMint)
 			if err != nil {
 				return err
 			}
 			var args mt.UpdateProtocolArgs
 			f := session.Settings{C: c}
-			if !p.Admin.Equals(admin.PublicKey()) {
-				f.Problems.Addf("only the protocol admin %s may update it; your keypair is %s (pass --keypair)", p.Admin, admin.PublicKey())
-			}
+			e.RequireAdmin(&f.Problems, "update it")
 			if c.IsSet("setup-fee") {
 				v := f.Amount("setup-fee", 0, mint.Decimals, "native tokens")
 				args.SetupFee = &v
@@ -90,12 +79,12 @@ func updateCommand() *cli.Command {
 			if err := f.Problems.Err(); err != nil {
 				return err
 			}
-			ix, err := mt.NewUpdateProtocolInstruction(args, admin.PublicKey(), pda.Protocol(), pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+			ix, err := mt.NewUpdateProtocolInstruction(args, e.Signer.PublicKey(), pda.Protocol(), pda.EventAuthority(mt.ProgramID), mt.ProgramID)
 			if err != nil {
 				return fmt.Errorf("build update_protocol: %w", err)
 			}
-			return s.Submit(ctx, session.Tx{What: "update the protocol", Instructions: []solana.Instruction{ix}, Labels: map[solana.PublicKey]string{pda.Protocol(): "protocol"}},
-				loaded(ctx, r))
+			return e.Session.Submit(ctx, session.Tx{What: "update the protocol", Instructions: []solana.Instruction{ix}, Labels: map[solana.PublicKey]string{pda.Protocol(): "protocol"}},
+				session.Reread(ctx, e.Reader, Load))
 		},
 	}
 }

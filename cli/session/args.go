@@ -44,6 +44,20 @@ func Show[V any](read func(context.Context, accounts.Reader) (V, error)) cli.Act
 	}
 }
 
+// Reread is the Submit result of a command that changed what read reads
+// (the configuration Show prints): what it finds once the transaction
+// landed, with the transaction's signature.
+func Reread[V any, P interface {
+	*V
+	Sign(solana.Signature)
+}](ctx context.Context, r accounts.Reader, read func(context.Context, accounts.Reader) (V, error)) func(solana.Signature) (any, error) {
+	return func(sig solana.Signature) (any, error) {
+		v, err := read(ctx, r)
+		P(&v).Sign(sig)
+		return v, err
+	}
+}
+
 // Args returns the command's positional arguments, exactly one per name, or
 // a Problem showing the usage.
 func Args(c *cli.Context, names ...string) ([]string, error) {
