@@ -207,24 +207,52 @@ type ReceiptProof struct {
 }
 
 // ReceiptProofs returns the Merkle proofs of an escrow's receipts that are
-// in a batch (receipts not yet batched have none), in run order.
+// in a batch (receipts not yet batched have none), in run order. Each
+// batch's leaves are read once.
 func ReceiptProofs(j *journal.Journal, escrow solana.PublicKey, after receipts.RunID, limit int) ([]ReceiptProof, error) {
 	entries, err := j.Receipts(escrow, after, limit)
 	if err != nil {
 		return nil, err
 	}
+	type batchLeaves struct {
+		b      journal.Batch
+		leaves []receipts.Hash
+		index  map[receipts.RunID]int
+	}
+	batches := map[uint64]*batchLeaves{}
 	out := []ReceiptProof{}
 	for _, e := range entries {
 		if e.State != journal.StateBatched && e.State != journal.StateSettled {
 			continue
 		}
-		proof, b, err := j.Proof(e.Signed.Receipt.RunID)
+		bl := batches[e.BatchSeq]
+		if bl == nil {
+			b, err := j.Batch(e.BatchSeq)
+			if err != nil {
+				return nil, err
+			}
+			bl = &batchLeaves{b: b, index: make(map[receipts.RunID]int, len(b.RunIDs))}
+			for i, id := range b.RunIDs {
+				re, err := j.Get(id)
+				if err != nil {
+					return nil, fmt.Errorf("batch %d: %w", b.Seq, err)
+				}
+				bl.leaves = append(bl.leaves, receipts.LeafHash(re.Signed.Encoded))
+				bl.index[id] = i
+			}
+			batches[e.BatchSeq] = bl
+		}
+		i, ok := bl.index[e.Signed.Receipt.RunID]
+		if !ok {
+			return nil, fmt.Errorf("batch %d does not list run %s", bl.b.Seq, e.Signed.Receipt.RunID)
+		}
+		proof, err := receipts.Prove(bl.leaves, i)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, ReceiptProof{
-			RunID: e.Signed.Receipt.RunID.String(), BatchSeq: b.Seq, BatchState: string(b.State), Proof: proof,
-			Root: hex.EncodeToString(b.Root[:]), SettledSignature: b.SettledSignature,
+			RunID: e.Signed.Receipt.RunID.String(), BatchSeq: bl.b.Seq, BatchState: string(bl.b.State), Proof: proof,
+			Root: hex.EncodeToString(bl.b.Root[:]), SettledSignature: bl.b.SettledSignature,
 		})
 	}
 	return out, nil

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -435,7 +436,12 @@ max_entries = 3
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+	// The operator's view through the binary, running and stopped: the
+	// journal and the chain agree, and every receipt proves into the root
+	// its batch recorded on chain.
+	checkCLI(t, keeperBin, cfgPath, k.admin, escrows)
 	k.p.stop()
+	checkCLI(t, keeperBin, cfgPath, "", escrows)
 
 	j, err := journal.Open(journal.Config{Path: filepath.Join(dir, "journal.db")})
 	if err != nil {
@@ -523,4 +529,63 @@ func logCounts(dir string, msgs ...string) map[string]int {
 		}
 	}
 	return out
+}
+
+// checkCLI runs `keeper status` and `keeper receipts --escrow` (against the
+// admin listener, or the journal file when admin is empty) and checks the
+// settlement they show.
+func checkCLI(t *testing.T, bin, cfgPath, admin string, escrows []solana.PublicKey) {
+	t.Helper()
+	run := func(args ...string) []byte {
+		t.Helper()
+		args = append(args, "--config", cfgPath, "--output", "json")
+		if admin != "" {
+			args = append(args, "--admin", admin)
+		}
+		out, err := exec.Command(bin, args...).Output()
+		if err != nil {
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				t.Fatalf("keeper %v: %v\n%s", args, err, ee.Stderr)
+			}
+			t.Fatalf("keeper %v: %v", args, err)
+		}
+		return out
+	}
+	var st struct {
+		Unbatched  int `json:"unbatched_runs"`
+		Settlement *struct {
+			ChainKnown       bool    `json:"chain_known"`
+			ChainLastBatch   uint64  `json:"chain_last_batch_seq"`
+			LocalLastSettled uint64  `json:"local_last_settled_seq"`
+			LagSeconds       float64 `json:"lag_seconds"`
+		} `json:"settlement"`
+	}
+	if err := json.Unmarshal(run("status"), &st); err != nil {
+		t.Fatal(err)
+	}
+	if s := st.Settlement; s == nil || !s.ChainKnown || s.ChainLastBatch == 0 || s.ChainLastBatch != s.LocalLastSettled || s.LagSeconds != 0 || st.Unbatched != 0 {
+		t.Fatalf("keeper status (admin %q): %+v %+v", admin, st, st.Settlement)
+	}
+	for _, esc := range escrows {
+		var page struct {
+			Data   []struct{ State string } `json:"data"`
+			Proofs []struct {
+				Status      string `json:"status"`
+				OnChainRoot string `json:"on_chain_root"`
+				Error       string `json:"error"`
+			} `json:"proofs"`
+		}
+		if err := json.Unmarshal(run("receipts", "--escrow", esc.String(), "--limit", "300"), &page); err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Proofs) != len(page.Data) {
+			t.Fatalf("receipts of %s: %d receipts, %d proofs", esc, len(page.Data), len(page.Proofs))
+		}
+		for _, p := range page.Proofs {
+			if p.Status != "verified" || p.OnChainRoot == "" {
+				t.Fatalf("receipts of %s (admin %q): a proof is %s %s", esc, admin, p.Status, p.Error)
+			}
+		}
+	}
 }

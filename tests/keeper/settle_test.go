@@ -16,6 +16,7 @@ import (
 
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/keepers/journal"
+	"github.com/modelcommons/modelcommons/keepers/keeperd"
 	"github.com/modelcommons/modelcommons/keepers/receipts"
 	"github.com/modelcommons/modelcommons/keepers/settler"
 	"github.com/modelcommons/modelcommons/tests/keeper"
@@ -201,6 +202,39 @@ func TestSettlesAJournalEndToEnd(t *testing.T) {
 	if res.Shortfall == 0 {
 		t.Fatalf("the dry escrow and the spend limit should have left a shortfall")
 	}
+	// Every receipt proves into the root its batch recorded on chain; a
+	// proof that was tampered with does not.
+	keeperKey := e.w.Node.Keeper.PublicKey()
+	page, err := keeperd.ReceiptsPage(e.j, keeperKey, escrows[0], receipts.RunID{}, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verified, err := keeperd.VerifyPage(page, keeperKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proofs, err := keeperd.ReceiptProofs(e.j, escrows[0], receipts.RunID{}, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := keeperd.CheckProofs(e.ctx, e.w.Chain.RPC, verified, proofs)
+	if len(checks) == 0 || len(checks) != len(page.Data) {
+		t.Fatalf("%d proof checks for %d receipts", len(checks), len(page.Data))
+	}
+	for _, c := range checks {
+		if c.Status != "verified" {
+			t.Fatalf("receipt %s: %s %s", c.RunID, c.Status, c.Error)
+		}
+	}
+	if len(proofs[0].Proof.Path) > 0 {
+		proofs[0].Proof.Path[0][0] ^= 1
+	} else {
+		proofs[0].Proof.Index = 1
+	}
+	if c := keeperd.CheckProofs(e.ctx, e.w.Chain.RPC, verified[:1], proofs[:1]); c[0].Status != "failed" {
+		t.Fatalf("a tampered proof: %+v", c[0])
+	}
+
 	st := s.Status()
 	if st.ChainLastBatch != res.LastBatchSeq || st.LocalLastSettled != res.LastBatchSeq || st.LagSeconds != 0 || len(st.LookupTables) != 1 {
 		t.Fatalf("status %+v after %d batches", st, res.Batches)
