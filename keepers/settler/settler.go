@@ -722,6 +722,15 @@ func (s *Settler) makePlan(ctx context.Context, v *view, b journal.Batch, cands 
 // the same instruction anew or, if it can never land, fails the batch.
 func (s *Settler) advance(ctx context.Context, v *view, b journal.Batch, plan *Plan) error {
 	latest := plan.Latest()
+	// The journal lists every transaction of the batch (a crash may have
+	// come between the state file and MarkSent).
+	for _, send := range plan.Sends {
+		if !slices.Contains(b.TxSignatures, send.Signature.String()) {
+			if err := s.journal.MarkSent(b.Seq, send.Signature.String(), send.LastValid); err != nil {
+				return fmt.Errorf("mark batch %d sent: %w", b.Seq, err)
+			}
+		}
+	}
 	if latest != nil {
 		sts, err := s.statuses(ctx, plan.Signatures())
 		if err != nil {
