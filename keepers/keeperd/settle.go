@@ -60,7 +60,7 @@ type CranksConfig struct {
 
 // settleParts are the daemon's settlement and cranks.
 type settleParts struct {
-	rpc     *rpc.Client
+	rpc     *rpc.Client // the gateway's: set when the keeper runs on a chain
 	refresh func(context.Context, []solana.PublicKey) error
 	settler *settler.Settler
 	cranks  bool
@@ -91,6 +91,13 @@ func (d *Daemon) startSettlement() error {
 	if err != nil {
 		return err
 	}
+	// Their own client, with a timeout per call short enough that a hung
+	// RPC node fails a round (retried with backoff) instead of stalling it.
+	url, err := config.ResolveURL(d.cfg.RPCURL)
+	if err != nil {
+		return err
+	}
+	client := rpc.NewWithTimeout(url, 30*time.Second)
 	if sc.Node != "" {
 		node, err := solana.PublicKeyFromBase58(sc.Node)
 		if err != nil {
@@ -104,7 +111,7 @@ func (d *Daemon) startSettlement() error {
 		}
 		table := sc.LookupTable == nil || *sc.LookupTable
 		s, err := settler.New(settler.Config{
-			RPC: d.settle.rpc, Commitment: commitment, Journal: d.journal, Keeper: solana.PrivateKey(d.key), Node: node,
+			RPC: client, Commitment: commitment, Journal: d.journal, Keeper: solana.PrivateKey(d.key), Node: node,
 			OperatorAccount: operatorAccount, StatePath: statePath(d.cfg), Interval: sc.Interval.Duration,
 			MaxEntries: sc.MaxEntries, MaxModels: sc.MaxModels, LookupTable: table, PriorityMicroLamports: sc.PriorityMicroLamports,
 			Registry: d.reg, Lag: d.gw.Metrics().SettlementLag, BeforeSettled: d.settle.refresh,
@@ -122,7 +129,7 @@ func (d *Daemon) startSettlement() error {
 			models = append(models, pda.Model(m.ID))
 		}
 		c, err := cranks.New(cranks.Config{
-			RPC: d.settle.rpc, Commitment: commitment, Payer: solana.PrivateKey(d.key), Interval: cc.Interval.Duration,
+			RPC: client, Commitment: commitment, Payer: solana.PrivateKey(d.key), Interval: cc.Interval.Duration,
 			Jitter: cc.Jitter.Duration, Raises: true, Proposals: true, CheckpointVoters: cc.CheckpointVoters, Models: models,
 			PriorityMicroLamports: cc.PriorityMicroLamports, Registry: d.reg, Logger: d.log.With("component", "cranks"),
 		})

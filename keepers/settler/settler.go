@@ -90,6 +90,8 @@ type Config struct {
 	// written off only once their newest run is this old (default 1 min),
 	// in case the RPC node has not seen the escrow yet.
 	ClosedEscrowGrace time.Duration
+	// RoundTimeout bounds one round, whatever an RPC call does (default 5 min).
+	RoundTimeout time.Duration
 	// MinBackoff and MaxBackoff bound the wait after a failed round
 	// (defaults 500ms and 30s), doubled per consecutive failure, with jitter.
 	MinBackoff, MaxBackoff time.Duration
@@ -155,6 +157,9 @@ func (c *Config) defaults() error {
 	}
 	if c.ClosedEscrowGrace <= 0 {
 		c.ClosedEscrowGrace = time.Minute
+	}
+	if c.RoundTimeout <= 0 {
+		c.RoundTimeout = 5 * time.Minute
 	}
 	if c.MinBackoff <= 0 {
 		c.MinBackoff = 500 * time.Millisecond
@@ -255,7 +260,9 @@ func (s *Settler) Status() Status {
 func (s *Settler) Run(ctx context.Context) error {
 	backoff := s.cfg.MinBackoff
 	for {
-		idle, err := s.Round(ctx)
+		rctx, cancel := context.WithTimeout(ctx, s.cfg.RoundTimeout)
+		idle, err := s.Round(rctx)
+		cancel()
 		if ctx.Err() != nil {
 			return nil
 		}
