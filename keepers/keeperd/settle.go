@@ -158,7 +158,7 @@ func (d *Daemon) settlementStatus() *SettlementStatus {
 		return nil
 	}
 	st := d.settle.settler.Status()
-	return &SettlementStatus{Status: st, ChainKnown: st.Rounds > 0 && (st.LastErrorAt == nil || st.ChainLastBatch > 0), Cranks: d.settle.cranks}
+	return &SettlementStatus{Status: st, ChainKnown: st.ChainReadAt != nil, Cranks: d.settle.cranks}
 }
 
 // OfflineSettlementStatus reports settlement of a keeper that is not

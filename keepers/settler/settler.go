@@ -199,9 +199,11 @@ type Status struct {
 	Node string `json:"node"`
 	// ChainLastBatch is the node's last_batch_seq as last read;
 	// LocalLastSettled the highest batch the journal marks settled.
-	ChainLastBatch   uint64   `json:"chain_last_batch_seq"`
-	LocalLastSettled uint64   `json:"local_last_settled_seq"`
-	Pending          *Pending `json:"pending,omitempty"`
+	ChainLastBatch uint64 `json:"chain_last_batch_seq"`
+	// ChainReadAt is when the node was last read from the chain.
+	ChainReadAt      *time.Time `json:"chain_read_at,omitempty"`
+	LocalLastSettled uint64     `json:"local_last_settled_seq"`
+	Pending          *Pending   `json:"pending,omitempty"`
 	// LagSeconds is the age of the oldest recorded run not yet settled.
 	LagSeconds   float64    `json:"lag_seconds"`
 	LookupTables []string   `json:"lookup_tables,omitempty"`
@@ -354,8 +356,9 @@ func (s *Settler) Round(ctx context.Context) (idle bool, err error) {
 	}
 	last := v.Node.LastBatchSeq
 	s.metrics.lastSeq.WithLabelValues("chain").Set(float64(last))
+	readAt := s.cfg.Now()
 	s.mu.Lock()
-	s.status.ChainLastBatch = last
+	s.status.ChainLastBatch, s.status.ChainReadAt = last, &readAt
 	s.mu.Unlock()
 	if s.cfg.LookupTable && !s.tables.loaded {
 		if err := s.tables.load(ctx); err != nil {
