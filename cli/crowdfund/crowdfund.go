@@ -98,7 +98,7 @@ func (e *env) position(ctx context.Context, wallet solana.PublicKey) (Position, 
 	}
 	pos := Position{
 		Model: e.ID, Wallet: wallet, Stage: model.StageName(m.Stage),
-		Paid: e.Native(0), MT: amount.Of(0, raise.MTDecimals),
+		Paid: e.Native(0), MT: model.MT(0),
 		Raised: e.Native(m.Crowdfund.Raised), SoftCap: e.Native(m.Crowdfund.SoftCap), HardCap: e.Native(m.Crowdfund.HardCap),
 	}
 	v, err := model.Build(ctx, e.Reader, m, e.NativeDecimals, e.Now)
@@ -110,7 +110,7 @@ func (e *env) position(ctx context.Context, wallet solana.PublicKey) (Position, 
 		return Position{}, err
 	}
 	if ok {
-		pos.Paid, pos.MT = e.Native(contrib.Paid), amount.Of(contrib.Mt, raise.MTDecimals)
+		pos.Paid, pos.MT = e.Native(contrib.Paid), model.MT(contrib.Mt)
 		pos.Claimed, pos.Refunded = contrib.Claimed, contrib.Refunded
 	}
 	return pos, nil
@@ -200,7 +200,7 @@ func contributeCommand() *cli.Command {
 			}
 			if fill.MT < minMT {
 				return explain.Newf("lower --min-mt or accept the partial fill",
-					"only %s MT is left to buy for %s, fewer than --min-mt %s", amount.Format(fill.MT, raise.MTDecimals), e.Native(fill.Cost), amount.Format(minMT, raise.MTDecimals))
+					"only %s MT is left to buy for %s, fewer than --min-mt %s", model.MT(fill.MT), e.Native(fill.Cost), model.MT(minMT))
 			}
 			source := tokens.ATA(wallet.PublicKey(), e.Protocol.NativeMint, e.Protocol.NativeTokenProgram)
 			bal, err := e.Reader.TokenBalance(ctx, source)
@@ -213,7 +213,7 @@ func contributeCommand() *cli.Command {
 			}
 			if fill.Cost < offered {
 				e.Session.Note("note: near the hard cap only %s MT is left; you pay %s, not %s",
-					amount.Format(fill.MT, raise.MTDecimals), e.Native(fill.Cost), e.Native(offered))
+					model.MT(fill.MT), e.Native(fill.Cost), e.Native(offered))
 			}
 			vs := pda.Vaults(e.Addr)
 			ix, err := mt.NewContributeInstruction(mt.ContributeArgs{Amount: offered, MinMt: minMT, Proof: proof},
@@ -235,7 +235,7 @@ func contributeCommand() *cli.Command {
 					if err != nil {
 						return nil, err
 					}
-					bought := amount.Of(pos.MT.Base-beforeMT, raise.MTDecimals)
+					bought := model.MT(pos.MT.Base-beforeMT)
 					cost := e.Native(pos.Paid.Base - before)
 					pos.Bought, pos.Cost, pos.Signature = &bought, &cost, sig.String()
 					return pos, nil
@@ -261,7 +261,7 @@ func claimCommand() *cli.Command {
 				return err
 			}
 			if contrib.Claimed {
-				return explain.Newf("see your MT balance with `spl-token accounts`", "your %s MT of model %d were already claimed", amount.Format(contrib.Mt, raise.MTDecimals), e.ID)
+				return explain.Newf("see your MT balance with `spl-token accounts`", "your %s MT of model %d were already claimed", model.MT(contrib.Mt), e.ID)
 			}
 			dest := tokens.ATA(wallet.PublicKey(), e.Model.MtMint, solana.Token2022ProgramID)
 			vs := pda.Vaults(e.Addr)
@@ -274,7 +274,7 @@ func claimCommand() *cli.Command {
 			labels := map[solana.PublicKey]string{e.Addr: "model", vs.Sale: "sale vault (MT)", dest: "your MT account", e.Model.MtMint: "MT mint",
 				pda.Contribution(e.Addr, wallet.PublicKey()): "your contribution record"}
 			return e.Session.Submit(ctx, session.Tx{What: fmt.Sprintf("claim MT of model %d", e.ID), Instructions: ixs, Labels: labels},
-				e.received(ctx, wallet.PublicKey(), amount.Of(contrib.Mt, raise.MTDecimals), "MT", dest))
+				e.received(ctx, wallet.PublicKey(), model.MT(contrib.Mt), "MT", dest))
 		},
 	}
 }

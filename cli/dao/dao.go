@@ -60,7 +60,6 @@ func load(c *cli.Context, names ...string) (*env, []string, error) {
 	return &env{e}, args, nil
 }
 
-func mtAmount(v uint64) amount.Tokens        { return amount.Of(v, raise.MTDecimals) }
 func at(unix int64) string                   { return time.Unix(unix, 0).UTC().Format(time.RFC3339) }
 
 func (e *env) requireActive() error {
@@ -163,7 +162,7 @@ func Pending(rev mt.RevenueState, v *mt.Voter) uint64 {
 
 // VoterViewOf builds the view of owner's record (zero when none).
 func (e *env) VoterViewOf(ctx context.Context, owner solana.PublicKey) (VoterView, *mt.Voter, error) {
-	v := VoterView{Model: e.ID, Owner: owner, Address: pda.Voter(e.Addr, owner), Deposited: mtAmount(0), Warming: mtAmount(0),
+	v := VoterView{Model: e.ID, Owner: owner, Address: pda.Voter(e.Addr, owner), Deposited: model.MT(0), Warming: model.MT(0),
 		RewardsOwed: e.Native(0), RewardsPending: e.Native(0), RewardsClaimed: e.Native(0)}
 	m, err := e.Reader.Model(ctx, e.ID)
 	if err != nil {
@@ -173,7 +172,7 @@ func (e *env) VoterViewOf(ctx context.Context, owner solana.PublicKey) (VoterVie
 	if err != nil || !ok {
 		return v, nil, err
 	}
-	v.Deposited, v.Warming = mtAmount(rec.Deposited), mtAmount(rec.Warming)
+	v.Deposited, v.Warming = model.MT(rec.Deposited), model.MT(rec.Warming)
 	if rec.Warming > 0 {
 		t := time.Unix(rec.WarmAt, 0).UTC()
 		v.WarmAt = &t
@@ -251,7 +250,7 @@ func depositCommand() *cli.Command {
 			}
 			if bal < units {
 				return explain.Newf("claim or buy MT first (`mt crowdfund claim`, `mt market buy`), or deposit less",
-					"depositing %s MT needs them in your MT account %s, which holds %s", mtAmount(units), source, mtAmount(bal))
+					"depositing %s MT needs them in your MT account %s, which holds %s", model.MT(units), source, model.MT(bal))
 			}
 			ix, err := mt.NewDepositMtInstruction(units, owner.PublicKey(), e.Addr, pda.Voter(e.Addr, owner.PublicKey()), source, pda.Vaults(e.Addr).Deposit,
 				e.Model.MtMint, solana.Token2022ProgramID, solana.SystemProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
@@ -261,7 +260,7 @@ func depositCommand() *cli.Command {
 			labels := e.labels()
 			labels[source] = "your MT account"
 			labels[pda.Voter(e.Addr, owner.PublicKey())] = "your voter record"
-			return e.Session.Submit(c.Context, session.Tx{What: fmt.Sprintf("deposit %s MT into model %d's DAO", mtAmount(units), e.ID), Instructions: []solana.Instruction{ix}, Labels: labels}, e.voterResult(c.Context, owner.PublicKey()))
+			return e.Session.Submit(c.Context, session.Tx{What: fmt.Sprintf("deposit %s MT into model %d's DAO", model.MT(units), e.ID), Instructions: []solana.Instruction{ix}, Labels: labels}, e.voterResult(c.Context, owner.PublicKey()))
 		},
 	}
 }
@@ -295,7 +294,7 @@ func withdrawCommand() *cli.Command {
 				return err
 			}
 			if units == 0 || units > rec.Deposited {
-				return explain.Newf(fmt.Sprintf("withdraw at most %s (or `all`)", mtAmount(rec.Deposited)), "you have %s MT deposited; cannot withdraw %s", mtAmount(rec.Deposited), mtAmount(units))
+				return explain.Newf(fmt.Sprintf("withdraw at most %s (or `all`)", model.MT(rec.Deposited)), "you have %s MT deposited; cannot withdraw %s", model.MT(rec.Deposited), model.MT(units))
 			}
 			if e.Now.Unix() < rec.LockedUntil {
 				return explain.Newf("withdraw after that", "your deposit is locked until %s: a proposal you voted on or made is still open", at(rec.LockedUntil))
@@ -310,7 +309,7 @@ func withdrawCommand() *cli.Command {
 			labels := e.labels()
 			labels[dest] = "your MT account"
 			labels[pda.Voter(e.Addr, owner.PublicKey())] = "your voter record"
-			return e.Session.Submit(c.Context, session.Tx{What: fmt.Sprintf("withdraw %s MT from model %d's DAO", mtAmount(units), e.ID), Instructions: ixs, Labels: labels}, e.voterResult(c.Context, owner.PublicKey()))
+			return e.Session.Submit(c.Context, session.Tx{What: fmt.Sprintf("withdraw %s MT from model %d's DAO", model.MT(units), e.ID), Instructions: ixs, Labels: labels}, e.voterResult(c.Context, owner.PublicKey()))
 		},
 	}
 }
@@ -377,12 +376,12 @@ func (e *env) describeAction(a mt.ProposalAction) (string, any) {
 	case *mt.ProposalAction_TransferNative:
 		return fmt.Sprintf("transfer %s native tokens from the treasury to %s", e.Native(x.Amount), x.Destination), map[string]any{"kind": "transfer-native", "destination": x.Destination, "amount": e.Native(x.Amount)}
 	case *mt.ProposalAction_TransferMt:
-		return fmt.Sprintf("transfer %s MT from the rewards vault to %s", mtAmount(x.Amount), x.Destination), map[string]any{"kind": "transfer-mt", "destination": x.Destination, "amount": mtAmount(x.Amount)}
+		return fmt.Sprintf("transfer %s MT from the rewards vault to %s", model.MT(x.Amount), x.Destination), map[string]any{"kind": "transfer-mt", "destination": x.Destination, "amount": model.MT(x.Amount)}
 	case *mt.ProposalAction_SetGovernance:
 		r := x.Rules
 		return fmt.Sprintf("set governance: quorum %d bps, threshold %d bps, voting %s, hold-up %s, minimum to propose %s MT",
-				r.QuorumBps, r.ThresholdBps, duration.Format(r.VotingPeriodSecs), duration.Format(r.HoldUpSecs), mtAmount(r.MinProposeMt)),
-			map[string]any{"kind": "set-governance", "quorum_bps": r.QuorumBps, "threshold_bps": r.ThresholdBps, "voting_period_secs": r.VotingPeriodSecs, "hold_up_secs": r.HoldUpSecs, "min_propose": mtAmount(r.MinProposeMt)}
+				r.QuorumBps, r.ThresholdBps, duration.Format(r.VotingPeriodSecs), duration.Format(r.HoldUpSecs), model.MT(r.MinProposeMt)),
+			map[string]any{"kind": "set-governance", "quorum_bps": r.QuorumBps, "threshold_bps": r.ThresholdBps, "voting_period_secs": r.VotingPeriodSecs, "hold_up_secs": r.HoldUpSecs, "min_propose": model.MT(r.MinProposeMt)}
 	case *mt.ProposalAction_SetRevenueRules:
 		return fmt.Sprintf("set revenue rules: %d bps to depositors, warm-up %s", x.DepositorShareBps, duration.Format(x.WarmupSecs)),
 			map[string]any{"kind": "set-revenue-rules", "depositor_share_bps": x.DepositorShareBps, "warmup_secs": x.WarmupSecs}
@@ -402,8 +401,8 @@ func (e *env) proposalView(ctx context.Context, index uint64) (ProposalView, *mt
 	v := ProposalView{
 		Model: e.ID, Index: index, Address: pda.Proposal(e.Addr, index), Proposer: p.Proposer, Action: action, ActionDetail: detail,
 		URI: p.Uri, State: stateName(p.State), VotingEnds: time.Unix(p.VotingEnds, 0).UTC(),
-		Yes: mtAmount(p.Yes), No: mtAmount(p.No), Abstain: mtAmount(p.Abstain), Votes: p.Votes,
-		Circulating: mtAmount(p.CirculatingSupply), QuorumBps: p.QuorumBps, ThresholdBps: p.ThresholdBps,
+		Yes: model.MT(p.Yes), No: model.MT(p.No), Abstain: model.MT(p.Abstain), Votes: p.Votes,
+		Circulating: model.MT(p.CirculatingSupply), QuorumBps: p.QuorumBps, ThresholdBps: p.ThresholdBps,
 		QuorumMet: QuorumMet(p), ThresholdMet: ThresholdMet(p),
 	}
 	if p.ContentHash != [32]byte{} {
@@ -485,7 +484,7 @@ func runPropose(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	var problems explain.Problems
+	f := session.Settings{C: c}
 	kinds := 0
 	for _, k := range []string{"transfer-native", "transfer-mt", "set-governance", "set-revenue", "set-price", "signal"} {
 		if c.IsSet(k) {
@@ -498,45 +497,31 @@ func runPropose(c *cli.Context) error {
 	var args mt.CreateProposalArgs
 	args.Uri = c.String("uri")
 	if len(args.Uri) > MaxProposalURILen {
-		problems.Addf("--uri is %d bytes; at most %d", len(args.Uri), MaxProposalURILen)
+		f.Problems.Addf("--uri is %d bytes; at most %d", len(args.Uri), MaxProposalURILen)
 	}
 	switch {
 	case c.IsSet("content-file"):
 		data, err := os.ReadFile(c.String("content-file"))
 		if err != nil {
-			problems.Addf("--content-file: %v", err)
+			f.Problems.Addf("--content-file: %v", err)
 		}
 		args.ContentHash = sha256.Sum256(data)
 	case c.IsSet("content-hash"):
 		b, err := hex.DecodeString(strings.TrimPrefix(c.String("content-hash"), "0x"))
 		if err != nil || len(b) != 32 {
-			problems.Add("--content-hash must be 32 bytes in hex (64 digits)")
+			f.Problems.Add("--content-hash must be 32 bytes in hex (64 digits)")
 		}
 		copy(args.ContentHash[:], b)
 	}
-	min := e.Protocol.MinPeriodSecs
 	span := func(flag string, current int64) int64 {
 		if !c.IsSet(flag) {
 			return current
 		}
-		v, err := duration.ParseSeconds(c.String(flag))
-		switch {
-		case err != nil:
-			problems.Addf("--%s: %v", flag, err)
-		case v < min:
-			problems.Addf("--%s %s is shorter than the protocol's minimum period %s", flag, duration.Format(v), duration.Format(min))
-		case v > MaxGovernancePeriodSecs:
-			problems.Addf("--%s %s is longer than governance may set (%s)", flag, duration.Format(v), duration.Format(MaxGovernancePeriodSecs))
-		}
-		return v
-	}
-	bpsFlag := func(flag string, current uint16) uint16 {
-		if !c.IsSet(flag) {
-			return current
-		}
-		v, err := session.ParseBps(flag, c.Uint64(flag))
+		v, err := duration.ParsePeriod(flag, c.String(flag), e.Protocol.MinPeriodSecs)
 		if err != nil {
-			problems.Add(err.Error())
+			f.Problems.Add(err.Error())
+		} else if v > MaxGovernancePeriodSecs {
+			f.Problems.Addf("--%s %s is longer than governance may set (%s)", flag, duration.Format(v), duration.Format(MaxGovernancePeriodSecs))
 		}
 		return v
 	}
@@ -553,15 +538,15 @@ func runPropose(c *cli.Context) error {
 			destMint, destProgram = e.Protocol.NativeMint, e.Protocol.NativeTokenProgram
 		}
 		if destWallet, err = session.ParsePubkey("--"+flag, c.String(flag)); err != nil {
-			problems.Add(err.Error())
+			f.Problems.Add(err.Error())
 		}
 		var units uint64
 		if !c.IsSet("amount") {
-			problems.Add("--amount is required for a transfer")
+			f.Problems.Add("--amount is required for a transfer")
 		} else if units, err = session.ParseAmount("--amount", c.String("amount"), decimals, unit); err != nil {
-			problems.Add(err.Error())
+			f.Problems.Add(err.Error())
 		} else if units == 0 {
-			problems.Add("--amount must be greater than zero")
+			f.Problems.Add("--amount must be greater than zero")
 		}
 		dest = tokens.ATA(destWallet, destMint, destProgram)
 		if native {
@@ -571,47 +556,43 @@ func runPropose(c *cli.Context) error {
 		}
 	case c.IsSet("set-governance"):
 		g := e.Model.Governance
-		g.QuorumBps = bpsFlag("quorum-bps", g.QuorumBps)
-		g.ThresholdBps = bpsFlag("threshold-bps", g.ThresholdBps)
+		g.QuorumBps = f.Bps("quorum-bps", g.QuorumBps)
+		g.ThresholdBps = f.Bps("threshold-bps", g.ThresholdBps)
 		g.VotingPeriodSecs = span("voting-period", g.VotingPeriodSecs)
 		g.HoldUpSecs = span("hold-up", g.HoldUpSecs)
-		if c.IsSet("min-propose") {
-			if g.MinProposeMt, err = session.ParseAmount("--min-propose", c.String("min-propose"), raise.MTDecimals, "MT"); err != nil {
-				problems.Add(err.Error())
-			}
-		}
+		g.MinProposeMt = f.Amount("min-propose", g.MinProposeMt, raise.MTDecimals, "MT")
 		if g.QuorumBps == 0 || g.ThresholdBps == 0 {
-			problems.Add("the quorum and the approval threshold must be greater than zero")
+			f.Problems.Add("the quorum and the approval threshold must be greater than zero")
 		}
 		if g.MinProposeMt > e.Model.Supply.HardSupply {
-			problems.Add("--min-propose is above the hard supply")
+			f.Problems.Add("--min-propose is above the hard supply")
 		}
 		if g == e.Model.Governance {
-			problems.Add("nothing to change: give at least one of --quorum-bps, --threshold-bps, --voting-period, --hold-up, --min-propose")
+			f.Problems.Add("nothing to change: give at least one of --quorum-bps, --threshold-bps, --voting-period, --hold-up, --min-propose")
 		}
 		args.Action = &mt.ProposalAction_SetGovernance{Rules: g}
 	case c.IsSet("set-revenue"):
-		share := bpsFlag("depositor-share-bps", e.Model.Revenue.DepositorShareBps)
+		share := f.Bps("depositor-share-bps", e.Model.Revenue.DepositorShareBps)
 		warmup := span("warmup", e.Model.Revenue.WarmupSecs)
 		if !c.IsSet("depositor-share-bps") && !c.IsSet("warmup") {
-			problems.Add("nothing to change: give --depositor-share-bps and/or --warmup")
+			f.Problems.Add("nothing to change: give --depositor-share-bps and/or --warmup")
 		}
 		args.Action = &mt.ProposalAction_SetRevenueRules{DepositorShareBps: share, WarmupSecs: warmup}
 	case c.IsSet("set-price"):
 		var prices [2]uint64
 		for i, flag := range []string{"input-price", "output-price"} {
 			if !c.IsSet(flag) {
-				problems.Add("--"+flag+" is required with --set-price")
+				f.Problems.Add("--"+flag+" is required with --set-price")
 				continue
 			}
 			v, err := session.ParseAmount("--"+flag, c.String(flag), e.NativeDecimals, "native tokens")
 			switch {
 			case err != nil:
-				problems.Add(err.Error())
+				f.Problems.Add(err.Error())
 			case v == 0:
-				problems.Add("--"+flag+" must be greater than zero")
+				f.Problems.Add("--"+flag+" must be greater than zero")
 			case v > MaxQueryPricePer1k:
-				problems.Add("--"+flag+" is above the highest price "+e.Native(MaxQueryPricePer1k).String())
+				f.Problems.Add("--"+flag+" is above the highest price "+e.Native(MaxQueryPricePer1k).String())
 			}
 			prices[i] = v
 		}
@@ -619,7 +600,7 @@ func runPropose(c *cli.Context) error {
 	case c.IsSet("signal"):
 		args.Action = &mt.ProposalAction_Signal{}
 		if args.ContentHash == [32]byte{} || args.Uri == "" {
-			problems.Add("a signal needs its document: --uri and --content-file (or --content-hash)")
+			f.Problems.Add("a signal needs its document: --uri and --content-file (or --content-hash)")
 		}
 	}
 
@@ -632,10 +613,10 @@ func runPropose(c *cli.Context) error {
 		deposited = rec.Deposited
 	}
 	if deposited == 0 || deposited < e.Model.Governance.MinProposeMt {
-		problems.Addf("proposing needs %s MT deposited (at least 1 base unit); you have %s: `mt dao deposit %d <amount>`",
-			mtAmount(e.Model.Governance.MinProposeMt), mtAmount(deposited), e.ID)
+		f.Problems.Addf("proposing needs %s MT deposited (at least 1 base unit); you have %s: `mt dao deposit %d <amount>`",
+			model.MT(e.Model.Governance.MinProposeMt), model.MT(deposited), e.ID)
 	}
-	if err := problems.Err(); err != nil {
+	if err := f.Problems.Err(); err != nil {
 		return err
 	}
 
@@ -723,8 +704,8 @@ func voteCommand() *cli.Command {
 			labels[pda.Proposal(e.Addr, index)] = "proposal"
 			labels[voterAddr] = "your voter record"
 			labels[record] = "your vote record (new)"
-			e.Session.Note("note: your %s MT stay locked until voting ends at %s", mtAmount(rec.Deposited), at(p.VotingEnds))
-			return e.Session.Submit(c.Context, session.Tx{What: fmt.Sprintf("vote %s with %s MT on proposal %d of model %d", strings.ToLower(args[0]), mtAmount(rec.Deposited), index, e.ID), Instructions: []solana.Instruction{ix}, Labels: labels}, e.proposalResult(c.Context, index))
+			e.Session.Note("note: your %s MT stay locked until voting ends at %s", model.MT(rec.Deposited), at(p.VotingEnds))
+			return e.Session.Submit(c.Context, session.Tx{What: fmt.Sprintf("vote %s with %s MT on proposal %d of model %d", strings.ToLower(args[0]), model.MT(rec.Deposited), index, e.ID), Instructions: []solana.Instruction{ix}, Labels: labels}, e.proposalResult(c.Context, index))
 		},
 	}
 }
@@ -797,7 +778,7 @@ func executeCommand() *cli.Command {
 			case *mt.ProposalAction_TransferMt:
 				dest = x.Destination
 				if bal, err := e.Reader.TokenBalance(c.Context, vs.Rewards); err == nil && bal < x.Amount {
-					return explain.Newf("propose a smaller transfer", "the rewards vault holds %s MT, less than the %s this proposal pays", mtAmount(bal), mtAmount(x.Amount))
+					return explain.Newf("propose a smaller transfer", "the rewards vault holds %s MT, less than the %s this proposal pays", model.MT(bal), model.MT(x.Amount))
 				}
 			}
 			ix, err := mt.NewExecuteProposalInstruction(pda.Protocol(), e.Addr, pda.Proposal(e.Addr, index), vs.Treasury, vs.Rewards, dest,
@@ -914,9 +895,9 @@ func showCommand() *cli.Command {
 			}
 			g := e.Model.Governance
 			o := Overview{
-				Model: e.ID, Deposited: mtAmount(e.Model.Revenue.TotalDeposited), Warming: mtAmount(e.Model.Revenue.Warming), Proposals: []ProposalView{},
+				Model: e.ID, Deposited: model.MT(e.Model.Revenue.TotalDeposited), Warming: model.MT(e.Model.Revenue.Warming), Proposals: []ProposalView{},
 				Governance: fmt.Sprintf("quorum %d bps of circulating MT, threshold %d bps of yes+no, voting %s, hold-up %s, %s MT to propose",
-					g.QuorumBps, g.ThresholdBps, duration.Format(g.VotingPeriodSecs), duration.Format(g.HoldUpSecs), mtAmount(g.MinProposeMt)),
+					g.QuorumBps, g.ThresholdBps, duration.Format(g.VotingPeriodSecs), duration.Format(g.HoldUpSecs), model.MT(g.MinProposeMt)),
 			}
 			if bal, err := e.Reader.TokenBalance(c.Context, pda.Vaults(e.Addr).Treasury); err == nil {
 				o.Treasury = e.Native(bal)
@@ -971,7 +952,7 @@ func checkpointCommand() *cli.Command {
 				return explain.Newf("nothing to do", "all of %s's deposit in model %d is already earning", who, e.ID)
 			}
 			if e.Now.Unix() < rec.WarmAt {
-				return explain.Newf("run this again then", "%s MT are still warming up; they can start earning at %s", mtAmount(rec.Warming), at(rec.WarmAt))
+				return explain.Newf("run this again then", "%s MT are still warming up; they can start earning at %s", model.MT(rec.Warming), at(rec.WarmAt))
 			}
 			ix, err := mt.NewCheckpointVoterInstruction(e.Addr, pda.Voter(e.Addr, who), pda.EventAuthority(mt.ProgramID), mt.ProgramID)
 			if err != nil {

@@ -131,7 +131,7 @@ func (e *env) pool(ctx context.Context) (mt.Market, bool, error) {
 	}
 	if mtBal == 0 || nBal == 0 {
 		return mt.Market{}, false, explain.Newf("the model was launched without a liquidity allocation or market share of the raise",
-			"model %d's market has no liquidity (%s MT, %s native tokens in its vaults)", e.ID, amount.Format(mtBal, raise.MTDecimals), amount.Format(nBal, e.NativeDecimals))
+			"model %d's market has no liquidity (%s MT, %s native tokens in its vaults)", e.ID, model.MT(mtBal), amount.Format(nBal, e.NativeDecimals))
 	}
 	return mt.Market{OpenedAt: 1, ReserveMt: mtBal, ReserveNative: nBal}, true, nil
 }
@@ -150,8 +150,7 @@ func (e *env) quote(ctx context.Context, side mt.SwapSide, in uint64, slippageBp
 	case err != nil:
 		return QuoteView{}, Quote{}, false, explain.Wrap(err, err.Error(), "swap a smaller amount")
 	}
-	n := func(v uint64) amount.Tokens { return amount.Of(v, e.NativeDecimals) }
-	m := func(v uint64) amount.Tokens { return amount.Of(v, raise.MTDecimals) }
+	n, m := e.Native, model.MT
 	v := QuoteView{
 		Model: e.ID, Side: "buy", Pay: n(q.AmountIn), Receive: m(q.AmountOut), MinReceive: m(MinOut(q.AmountOut, slippageBps)),
 		Fee: n(q.Fee), ProtocolFee: n(q.ProtocolFee), ModelFee: n(q.ModelFee),
@@ -368,7 +367,7 @@ func openCommand() *cli.Command {
 					if err != nil {
 						return nil, err
 					}
-					return opened{Model: e.ID, ReserveMT: amount.Of(m.Market.ReserveMt, raise.MTDecimals), ReserveNative: amount.Of(m.Market.ReserveNative, e.NativeDecimals),
+					return opened{Model: e.ID, ReserveMT: model.MT(m.Market.ReserveMt), ReserveNative: amount.Of(m.Market.ReserveNative, e.NativeDecimals),
 						Price: e.price(m.Market.ReserveMt, m.Market.ReserveNative), Signature: sig.String()}, nil
 				})
 		},

@@ -8,6 +8,7 @@ import (
 
 	"github.com/modelcommons/modelcommons/cli/accounts"
 	"github.com/modelcommons/modelcommons/cli/amount"
+	"github.com/modelcommons/modelcommons/cli/raise"
 	"github.com/modelcommons/modelcommons/cli/session"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
@@ -73,6 +74,9 @@ func LoadEnvNow(c *cli.Context, names ...string) (*Env, []string, error) {
 	}
 	return e, rest, nil
 }
+
+// MT is an amount of a model's token (every MT mint has raise.MTDecimals).
+func MT(v uint64) amount.Tokens { return amount.Of(v, raise.MTDecimals) }
 
 // Native is an amount of the native token.
 func (e *Env) Native(v uint64) amount.Tokens { return amount.Of(v, e.NativeDecimals) }

@@ -260,7 +260,7 @@ func claimVestedCommand() *cli.Command {
 			if claimable == 0 {
 				next := time.Unix(m.Vesting.Start+m.Vesting.CliffSecs, 0).UTC()
 				return explain.Newf(fmt.Sprintf("vesting runs from %s (cliff) to %s", next.Format(time.RFC3339), time.Unix(m.Vesting.Start+m.Vesting.DurationSecs, 0).UTC().Format(time.RFC3339)),
-					"nothing has vested since the last claim (claimed %s of %s MT)", amount.Format(m.Vesting.Claimed, raise.MTDecimals), amount.Format(m.Supply.Creator, raise.MTDecimals))
+					"nothing has vested since the last claim (claimed %s of %s MT)", MT(m.Vesting.Claimed), MT(m.Supply.Creator))
 			}
 			addr := pda.Model(id)
 			dest := tokens.ATA(creator.PublicKey(), m.MtMint, solana.Token2022ProgramID)
@@ -279,8 +279,8 @@ func claimVestedCommand() *cli.Command {
 						return nil, err
 					}
 					bal, err := r.TokenBalance(ctx, dest)
-					return Claimed{Model: id, Claimed: amount.Of(after.Vesting.Claimed-m.Vesting.Claimed, raise.MTDecimals), Destination: dest,
-						Balance: amount.Of(bal, raise.MTDecimals), Signature: sig.String()}, err
+					return Claimed{Model: id, Claimed: MT(after.Vesting.Claimed-m.Vesting.Claimed), Destination: dest,
+						Balance: MT(bal), Signature: sig.String()}, err
 				})
 		},
 	}

@@ -202,21 +202,20 @@ func Load(ctx context.Context, r accounts.Reader, id uint64, now time.Time) (Vie
 // Build makes the view of m (nativeDecimals from the protocol's mint).
 func Build(ctx context.Context, r accounts.Reader, m *mt.Model, nativeDecimals uint8, now time.Time) (View, error) {
 	n := func(v uint64) amount.Tokens { return amount.Of(v, nativeDecimals) }
-	mtok := func(v uint64) amount.Tokens { return amount.Of(v, raise.MTDecimals) }
 	addr := pda.Model(m.Id)
 	v := View{ID: m.Id, Address: addr, Creator: m.Creator, Stage: StageName(m.Stage), MTMint: m.MtMint}
 
 	s := m.Supply
-	v.Supply.Hard, v.Supply.Creator, v.Supply.Crowdfund = mtok(s.HardSupply), mtok(s.Creator), mtok(s.Crowdfund)
-	v.Supply.Liquidity, v.Supply.ContributorRewards = mtok(s.Liquidity), mtok(s.ContributorRewards)
+	v.Supply.Hard, v.Supply.Creator, v.Supply.Crowdfund = MT(s.HardSupply), MT(s.Creator), MT(s.Crowdfund)
+	v.Supply.Liquidity, v.Supply.ContributorRewards = MT(s.Liquidity), MT(s.ContributorRewards)
 
-	v.Vesting.CliffSecs, v.Vesting.DurationSecs, v.Vesting.Claimed = m.Vesting.CliffSecs, m.Vesting.DurationSecs, mtok(m.Vesting.Claimed)
-	v.Vesting.Claimable = mtok(0)
+	v.Vesting.CliffSecs, v.Vesting.DurationSecs, v.Vesting.Claimed = m.Vesting.CliffSecs, m.Vesting.DurationSecs, MT(m.Vesting.Claimed)
+	v.Vesting.Claimable = MT(0)
 	if m.Stage == mt.Stage_Active {
 		start := time.Unix(m.Vesting.Start, 0).UTC()
 		v.Vesting.Start = &start
 		if c, err := raise.Claimable(m.Vesting, s.Creator, now.Unix()); err == nil {
-			v.Vesting.Claimable = mtok(c)
+			v.Vesting.Claimable = MT(c)
 		}
 	}
 
@@ -225,7 +224,7 @@ func Build(ctx context.Context, r accounts.Reader, m *mt.Model, nativeDecimals u
 	cf.Price, cf.SoftCap, cf.HardCap, cf.PerWalletCap = n(c.Price), n(c.SoftCap), n(c.HardCap), n(c.PerWalletCap)
 	cf.Start, cf.End = time.Unix(c.Start, 0).UTC(), time.Unix(c.End, 0).UTC()
 	cf.LiquidityBps, cf.Allowlist = c.LiquidityBps, c.AllowlistRoot != [32]byte{}
-	cf.Raised, cf.Sold, cf.Contributors = n(c.Raised), mtok(c.Sold), c.Contributors
+	cf.Raised, cf.Sold, cf.Contributors = n(c.Raised), MT(c.Sold), c.Contributors
 	cf.ProtocolFee, cf.LiquidityNative = n(c.ProtocolFee), n(c.LiquidityNative)
 	if c.FinalizedAt != 0 {
 		f := time.Unix(c.FinalizedAt, 0).UTC()
@@ -242,7 +241,7 @@ func Build(ctx context.Context, r accounts.Reader, m *mt.Model, nativeDecimals u
 	g := m.Governance
 	v.Governance.QuorumBps, v.Governance.ThresholdBps = g.QuorumBps, g.ThresholdBps
 	v.Governance.VotingPeriodSecs, v.Governance.HoldUpSecs = g.VotingPeriodSecs, g.HoldUpSecs
-	v.Governance.MinPropose, v.Governance.Proposals = mtok(g.MinProposeMt), m.ProposalCount
+	v.Governance.MinPropose, v.Governance.Proposals = MT(g.MinProposeMt), m.ProposalCount
 
 	pr := m.Pricing
 	v.Pricing.InputPer1k, v.Pricing.OutputPer1k = n(pr.InputPer1k), n(pr.OutputPer1k)
@@ -251,12 +250,12 @@ func Build(ctx context.Context, r accounts.Reader, m *mt.Model, nativeDecimals u
 
 	rv := m.Revenue
 	v.Revenue.DepositorShareBps = rv.DepositorShareBps
-	v.Revenue.TotalDeposited, v.Revenue.TotalRevenue, v.Revenue.TreasuryRevenue = mtok(rv.TotalDeposited), n(rv.TotalRevenue), n(rv.TreasuryRevenue)
-	v.Revenue.WarmupSecs, v.Revenue.Warming = rv.WarmupSecs, mtok(rv.Warming)
+	v.Revenue.TotalDeposited, v.Revenue.TotalRevenue, v.Revenue.TreasuryRevenue = MT(rv.TotalDeposited), n(rv.TotalRevenue), n(rv.TreasuryRevenue)
+	v.Revenue.WarmupSecs, v.Revenue.Warming = rv.WarmupSecs, MT(rv.Warming)
 	v.Revenue.DepositorsRevenue, v.Revenue.RewardsClaimed = n(rv.DepositorsRevenue), n(rv.RewardsClaimed)
 
 	mk := m.Market
-	v.Market.Open, v.Market.ReserveMT, v.Market.ReserveNative = mk.OpenedAt != 0, mtok(mk.ReserveMt), n(mk.ReserveNative)
+	v.Market.Open, v.Market.ReserveMT, v.Market.ReserveNative = mk.OpenedAt != 0, MT(mk.ReserveMt), n(mk.ReserveNative)
 	v.Market.Swaps, v.Market.FeesToModel, v.Market.FeesToProtocol = mk.Swaps, n(mk.FeesToModel), n(mk.FeesToProtocol)
 	v.Market.Price = "-"
 	if mk.ReserveMt > 0 {
@@ -276,7 +275,7 @@ func Build(ctx context.Context, r accounts.Reader, m *mt.Model, nativeDecimals u
 		}
 		v.Token = md
 		if mint, err := r.Mint(ctx, m.MtMint); err == nil {
-			v.Supply.Minted, v.Supply.Fixed = mtok(mint.Supply), !mint.HasMintAuthority
+			v.Supply.Minted, v.Supply.Fixed = MT(mint.Supply), !mint.HasMintAuthority
 		}
 	}
 	if m.Stage != mt.Stage_Launching {
@@ -294,7 +293,7 @@ func Build(ctx context.Context, r accounts.Reader, m *mt.Model, nativeDecimals u
 			if err != nil {
 				return View{}, err
 			}
-			t := mtok(bal)
+			t := MT(bal)
 			if x.native {
 				t = n(bal)
 			}

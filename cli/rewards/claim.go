@@ -13,7 +13,6 @@ import (
 	"github.com/modelcommons/modelcommons/cli/explain"
 	"github.com/modelcommons/modelcommons/cli/model"
 	"github.com/modelcommons/modelcommons/cli/output"
-	"github.com/modelcommons/modelcommons/cli/raise"
 	"github.com/modelcommons/modelcommons/cli/session"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
@@ -70,8 +69,7 @@ func load(c *cli.Context) (*env, error) {
 }
 
 func (e *env) position(ctx context.Context, holder solana.PublicKey) (Position, *mt.Voter, error) {
-	n := func(v uint64) amount.Tokens { return amount.Of(v, e.NativeDecimals) }
-	pos := Position{Model: e.ID, Holder: holder, Deposited: amount.Of(0, raise.MTDecimals), Warming: amount.Of(0, raise.MTDecimals), Claimable: n(0), Claimed: n(0)}
+	pos := Position{Model: e.ID, Holder: holder, Deposited: model.MT(0), Warming: model.MT(0), Claimable: e.Native(0), Claimed: e.Native(0)}
 	m, err := e.Reader.Model(ctx, e.ID)
 	if err != nil {
 		return pos, nil, err
@@ -80,13 +78,13 @@ func (e *env) position(ctx context.Context, holder solana.PublicKey) (Position, 
 	if err != nil || !ok {
 		return pos, nil, err
 	}
-	pos.Deposited, pos.Warming = amount.Of(v.Deposited, raise.MTDecimals), amount.Of(v.Warming, raise.MTDecimals)
+	pos.Deposited, pos.Warming = model.MT(v.Deposited), model.MT(v.Warming)
 	if v.Warming > 0 {
 		t := time.Unix(v.WarmAt, 0).UTC()
 		pos.WarmAt = &t
 	}
-	pos.Claimable = n(v.RewardsOwed + dao.Pending(m.Revenue, v))
-	pos.Claimed = n(v.RewardsClaimed)
+	pos.Claimable = e.Native(v.RewardsOwed + dao.Pending(m.Revenue, v))
+	pos.Claimed = e.Native(v.RewardsClaimed)
 	return pos, v, nil
 }
 
