@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -538,7 +539,10 @@ func checkCLI(t *testing.T, bin, cfgPath, admin string, escrows []solana.PublicK
 	t.Helper()
 	run := func(args ...string) []byte {
 		t.Helper()
-		args = append(args, "--config", cfgPath, "--output", "json")
+		args = append(args, "--config", cfgPath)
+		if !slices.Contains(args, "text") {
+			args = append(args, "--output", "json")
+		}
 		if admin != "" {
 			args = append(args, "--admin", admin)
 		}
@@ -566,6 +570,11 @@ func checkCLI(t *testing.T, bin, cfgPath, admin string, escrows []solana.PublicK
 	}
 	if s := st.Settlement; s == nil || !s.ChainKnown || s.ChainLastBatch == 0 || s.ChainLastBatch != s.LocalLastSettled || s.LagSeconds != 0 || st.Unbatched != 0 {
 		t.Fatalf("keeper status (admin %q): %+v %+v", admin, st, st.Settlement)
+	}
+	text := string(run("status", "--output", "text"))
+	want := fmt.Sprintf("last settled batch: journal #%d, chain #%d; lag 0s", st.Settlement.LocalLastSettled, st.Settlement.ChainLastBatch)
+	if !strings.Contains(text, want) {
+		t.Fatalf("keeper status (admin %q) does not say %q:\n%s", admin, want, text)
 	}
 	for _, esc := range escrows {
 		var page struct {
