@@ -3,6 +3,11 @@
 //
 //	go run ./tools/keeperbench gateway   # latency added by the gateway vs. the worker alone
 //	go run ./tools/keeperbench journal   # durable receipts per second vs. one sync per receipt
+//	go run ./tools/keeperbench journal-size  # file size per million receipts, before and after compaction
+//
+// gateway --litellm <venv> adds a LiteLLM proxy in front of the same
+// worker as the peer baseline; --json <file> writes any result as JSON
+// (tools/benchreport reads it).
 //
 // Both run for a bounded time on 127.0.0.1 and print a table. The journal
 // lives in --dir (default bench-out/, on the repository's disk: fsync
@@ -42,7 +47,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: keeperbench gateway|journal [flags]")
+		fmt.Fprintln(os.Stderr, "usage: keeperbench gateway|journal|journal-size [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -51,8 +56,10 @@ func main() {
 		err = benchGateway(os.Args[2:])
 	case "journal":
 		err = benchJournal(os.Args[2:])
+	case "journal-size":
+		err = benchJournalSize(os.Args[2:])
 	default:
-		err = fmt.Errorf("unknown benchmark %q (gateway or journal)", os.Args[1])
+		err = fmt.Errorf("unknown benchmark %q (gateway, journal or journal-size)", os.Args[1])
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
@@ -120,7 +127,9 @@ func benchJournal(args []string) error {
 	dir := fs.String("dir", "bench-out", "directory for the journal file")
 	levels := fs.String("writers", "1,64,1024,4096", "concurrent writers per step")
 	dur := fs.Duration("duration", 3*time.Second, "time per step")
+	jsonOut := fs.String("json", "", "also write the results as JSON to this file")
 	_ = fs.Parse(args)
+	var res journalResult
 	ws, err := parseInts(*levels)
 	if err != nil {
 		return err
@@ -214,6 +223,8 @@ func benchJournal(args []string) error {
 		rate := float64(done.Load()) / el
 		fmt.Fprintf(tw, "%d\t%.0f\t%.0f\t%.1f\t%s\t%s\t%.1f\t\n", w, rate, float64(commits)/el,
 			float64(done.Load())/float64(max(commits, 1)), ms(pct(all, .5)), ms(pct(all, .99)), rate/base)
+		res.Steps = append(res.Steps, journalStep{Writers: w, ReceiptsPerSec: rate, SyncsPerSec: float64(commits) / el,
+			ReceiptsPerCommit: float64(done.Load()) / float64(max(commits, 1)), P50Ms: msf(pct(all, .5)), P99Ms: msf(pct(all, .99)), LowerBound: exhausted.Load()})
 		if exhausted.Load() {
 			fmt.Fprintln(tw, "(pre-signed receipts ran out: the rate above is a lower bound)\t")
 		}
@@ -221,6 +232,10 @@ func benchJournal(args []string) error {
 	tw.Flush()
 	fmt.Printf("baseline, one 4 KiB write + fsync per receipt: %.0f/s (p50 %s ms, p99 %s ms)\n", base, ms(b50), ms(b99))
 	fmt.Printf("ed25519 receipt signing, %d goroutines: %.0f receipts/s (not in the table)\n", runtime.GOMAXPROCS(0), signRate)
+	res.FsyncBaselinePerS, res.SignPerSec = base, signRate
+	if *jsonOut != "" {
+		return writeJSON(*jsonOut, res)
+	}
 	return nil
 }
 
@@ -237,6 +252,8 @@ func benchGateway(args []string) error {
 	tokens := fs.Int("max-tokens", 16, "output tokens per request")
 	memJournal := fs.Bool("memory-journal", false, "diagnostic: an in-memory journal without durability, to separate the proxy's cost from the journal's (not a real configuration)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the keeper steps here")
+	litellmVenv := fs.String("litellm", "", "also measure a LiteLLM proxy (the peer baseline) in front of the same worker: the venv holding it")
+	jsonOut := fs.String("json", "", "also write the results as JSON to this file")
 	_ = fs.Parse(args)
 	rs, err := parseInts(*rates)
 	if err != nil {
@@ -318,8 +335,23 @@ func benchGateway(args []string) error {
 	if err != nil {
 		return err
 	}
+	var lite *litellmProxy
+	if *litellmVenv != "" {
+		if lite, err = startLiteLLM(*litellmVenv, simURL, *dir); err != nil {
+			return err
+		}
+		defer lite.Stop()
+		fmt.Printf("peer baseline: LiteLLM proxy at %s in front of the same worker (%d worker processes, log %s)\n", lite.URL, runtime.GOMAXPROCS(0), lite.log)
+	}
+	// LiteLLM may fall behind: its requests give up after 10 s (counted as errors).
+	liteClient := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConns: 8192, MaxIdleConnsPerHost: 8192, DisableCompression: true, IdleConnTimeout: time.Minute}}
+	res := gatewayResult{Streaming: *stream, OutputTokens: *tokens, StepSeconds: dur.Seconds(), Journal: jdesc, FsyncP50Ms: msf(f50), FsyncP99Ms: msf(f99), GOMAXPROCS: runtime.GOMAXPROCS(0)}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "req/s\tdirect p50\tdirect p99\tkeeper p50\tkeeper p99\tadded p50\tadded p99\terrors\treceipts/commit\tmean commit ms\t")
+	head := "req/s\tdirect p50\tdirect p99\tkeeper p50\tkeeper p99\tadded p50\tadded p99\terrors\treceipts/commit\tmean commit ms\t"
+	if lite != nil {
+		head += "litellm p50\tlitellm p99\tlitellm added p50\tlitellm added p99\tlitellm errors\tours/theirs p50\tours/theirs p99\t"
+	}
+	fmt.Fprintln(tw, head)
 	for _, rate := range rs {
 		// Warm both paths' connection pools at this rate.
 		runLoad(client, simURL, "", body, rate, 500*time.Millisecond)
@@ -331,11 +363,26 @@ func benchGateway(args []string) error {
 		commits := max(st.Commits-st0.Commits, 1)
 		rpc := float64(st.Records-st0.Records) / float64(commits)
 		mc := (st.CommitTime - st0.CommitTime) / time.Duration(commits)
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d/%d\t%.1f\t%s\t\n", rate, ms(d.p50), ms(d.p99), ms(k.p50), ms(k.p99),
+		step := gatewayStep{Rate: rate, Direct: d.json(), Keeper: k.json(), ReceiptsPerCommit: rpc, MeanCommitMs: msf(mc)}
+		line := fmt.Sprintf("%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d/%d\t%.1f\t%s\t", rate, ms(d.p50), ms(d.p99), ms(k.p50), ms(k.p99),
 			ms(k.p50-d.p50), ms(k.p99-d.p99), d.errors+k.errors, d.n+k.n, rpc, ms(mc))
+		if lite != nil {
+			runLoad(liteClient, lite.URL, lite.Key, body, rate, 500*time.Millisecond)
+			l := runLoad(liteClient, lite.URL, lite.Key, body, rate, *dur)
+			lite.drain(liteClient, body)
+			lj := l.json()
+			step.LiteLLM = &lj
+			line += fmt.Sprintf("%s\t%s\t%s\t%s\t%d/%d\t%s\t%s\t", ms(l.p50), ms(l.p99), ms(l.p50-d.p50), ms(l.p99-d.p99), l.errors, l.n,
+				ratio(k.p50-d.p50, l.p50-d.p50), ratio(k.p99-d.p99, l.p99-d.p99))
+		}
+		fmt.Fprintln(tw, line)
+		res.Steps = append(res.Steps, step)
 	}
 	tw.Flush()
 	fmt.Printf("all times in ms. journal fsync on this disk: p50 %s ms, p99 %s ms (every keeper response waits for one group commit: two syncs)\n", ms(f50), ms(f99))
+	if *jsonOut != "" {
+		return writeJSON(*jsonOut, res)
+	}
 	return nil
 }
 
