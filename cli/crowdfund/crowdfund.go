@@ -90,7 +90,6 @@ func load(c *cli.Context, names ...string) (*env, []string, error) {
 	return &env{e}, args, nil
 }
 
-
 func (e *env) position(ctx context.Context, wallet solana.PublicKey) (Position, error) {
 	m, err := e.Reader.Model(ctx, e.ID)
 	if err != nil {
@@ -235,7 +234,7 @@ func contributeCommand() *cli.Command {
 					if err != nil {
 						return nil, err
 					}
-					bought := model.MT(pos.MT.Base-beforeMT)
+					bought := model.MT(pos.MT.Base - beforeMT)
 					cost := e.Native(pos.Paid.Base - before)
 					pos.Bought, pos.Cost, pos.Signature = &bought, &cost, sig.String()
 					return pos, nil

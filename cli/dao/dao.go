@@ -60,7 +60,7 @@ func load(c *cli.Context, names ...string) (*env, []string, error) {
 	return &env{e}, args, nil
 }
 
-func at(unix int64) string                   { return time.Unix(unix, 0).UTC().Format(time.RFC3339) }
+func at(unix int64) string { return time.Unix(unix, 0).UTC().Format(time.RFC3339) }
 
 func (e *env) requireActive() error {
 	if e.Model.Stage == mt.Stage_Active {
@@ -582,7 +582,7 @@ func runPropose(c *cli.Context) error {
 		var prices [2]uint64
 		for i, flag := range []string{"input-price", "output-price"} {
 			if !c.IsSet(flag) {
-				f.Problems.Add("--"+flag+" is required with --set-price")
+				f.Problems.Add("--" + flag + " is required with --set-price")
 				continue
 			}
 			v, err := session.ParseAmount("--"+flag, c.String(flag), e.NativeDecimals, "native tokens")
@@ -590,9 +590,9 @@ func runPropose(c *cli.Context) error {
 			case err != nil:
 				f.Problems.Add(err.Error())
 			case v == 0:
-				f.Problems.Add("--"+flag+" must be greater than zero")
+				f.Problems.Add("--" + flag + " must be greater than zero")
 			case v > MaxQueryPricePer1k:
-				f.Problems.Add("--"+flag+" is above the highest price "+e.Native(MaxQueryPricePer1k).String())
+				f.Problems.Add("--" + flag + " is above the highest price " + e.Native(MaxQueryPricePer1k).String())
 			}
 			prices[i] = v
 		}
@@ -964,4 +964,3 @@ func checkpointCommand() *cli.Command {
 		},
 	}
 }
-

@@ -298,52 +298,49 @@ func openCommand() *cli.Command {
 				return err
 			}
 			var args im.OpenEscrowArgs
-			var problems explain.Problems
+			f := session.Settings{C: c}
 			if s := c.String("allowed-models"); c.IsSet("allowed-models") {
 				var ids []uint64
 				for _, part := range strings.Split(s, ",") {
 					id, err := strconv.ParseUint(strings.TrimSpace(part), 10, 64)
 					if err != nil {
-						problems.Addf("--allowed-models: %q is not a model id", part)
+						f.Problems.Addf("--allowed-models: %q is not a model id", part)
 						continue
 					}
 					ids = append(ids, id)
 				}
 				if len(ids) == 0 {
-					problems.Add("--allowed-models is empty: no run could ever be paid; leave it out to allow every model")
+					f.Problems.Add("--allowed-models is empty: no run could ever be paid; leave it out to allow every model")
 				}
 				if len(ids) > MaxAllowedModels {
-					problems.Addf("--allowed-models lists %d models; at most %d", len(ids), MaxAllowedModels)
+					f.Problems.Addf("--allowed-models lists %d models; at most %d", len(ids), MaxAllowedModels)
 				}
 				for _, id := range ids {
 					if _, err := x.Reader.Model(c.Context, id); err != nil {
-						problems.Addf("--allowed-models: there is no model %d", id)
+						f.Problems.Addf("--allowed-models: there is no model %d", id)
 					}
 				}
 				args.AllowedModels = &ids
 			}
 			if c.IsSet("spend-limit") {
-				limit, err := session.ParseAmount("--spend-limit", c.String("spend-limit"), x.NativeDecimals, "native tokens")
-				if err != nil {
-					problems.Add(err.Error())
-				}
+				limit := f.Amount("spend-limit", 0, x.NativeDecimals, "native tokens")
 				args.SpendLimit = &limit
 			}
 			var deposit uint64
 			if c.IsSet("deposit") {
 				if deposit, err = session.ParseAmount("--deposit", c.String("deposit"), x.NativeDecimals, "native tokens"); err != nil {
-					problems.Add(err.Error())
+					f.Problems.Add(err.Error())
 				} else if deposit == 0 {
-					problems.Add("--deposit must be more than 0 (leave it out to open an empty escrow)")
+					f.Problems.Add("--deposit must be more than 0 (leave it out to open an empty escrow)")
 				}
 			}
 			keyOut := c.String("key-out")
 			if keyOut != "" {
 				if _, err := os.Stat(keyOut); err == nil {
-					problems.Addf("--key-out %s already exists; refusing to overwrite a key", keyOut)
+					f.Problems.Addf("--key-out %s already exists; refusing to overwrite a key", keyOut)
 				}
 			}
-			if err := problems.Err(); err != nil {
+			if err := f.Problems.Err(); err != nil {
 				return err
 			}
 

@@ -244,7 +244,7 @@ func (e *env) labels(trader solana.PublicKey) map[solana.PublicKey]string {
 		vs.Revenue: "revenue vault", vs.Treasury: "treasury vault", pda.FeeVault(): "protocol fee vault",
 		e.Protocol.NativeMint: "native mint", e.Model.MtMint: "MT mint",
 		tokens.ATA(trader, e.Protocol.NativeMint, e.Protocol.NativeTokenProgram): "your native token account",
-		tokens.ATA(trader, e.Model.MtMint, solana.Token2022ProgramID):  "your MT account",
+		tokens.ATA(trader, e.Model.MtMint, solana.Token2022ProgramID):            "your MT account",
 	}
 }
 

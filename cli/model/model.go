@@ -279,7 +279,7 @@ func claimVestedCommand() *cli.Command {
 						return nil, err
 					}
 					bal, err := r.TokenBalance(ctx, dest)
-					return Claimed{Model: id, Claimed: MT(after.Vesting.Claimed-m.Vesting.Claimed), Destination: dest,
+					return Claimed{Model: id, Claimed: MT(after.Vesting.Claimed - m.Vesting.Claimed), Destination: dest,
 						Balance: MT(bal), Signature: sig.String()}, err
 				})
 		},

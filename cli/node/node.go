@@ -219,7 +219,7 @@ func registerCommand() *cli.Command {
 			var problems explain.Problems
 			for _, f := range []string{"keeper", "endpoint", "stake"} {
 				if !c.IsSet(f) {
-					problems.Add("--"+f+" is required")
+					problems.Add("--" + f + " is required")
 				}
 			}
 			if err := problems.Err(); err != nil {
