@@ -236,12 +236,9 @@ func depositCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			units, err := session.ParseAmount("amount", args[0], raise.MTDecimals, "MT")
+			units, err := session.ParseAmountArg(args[0], raise.MTDecimals, "MT", "give the MT to deposit, e.g. 100")
 			if err != nil {
 				return err
-			}
-			if units == 0 {
-				return explain.New("the amount must be greater than zero", "give the MT to deposit, e.g. 100")
 			}
 			source := tokens.ATA(owner.PublicKey(), e.Model.MtMint, solana.Token2022ProgramID)
 			bal, err := e.Reader.TokenBalance(c.Context, source)
@@ -287,10 +284,8 @@ func withdrawCommand() *cli.Command {
 			if !ok || rec.Deposited == 0 {
 				return explain.Newf(fmt.Sprintf("deposit first: `mt dao deposit %d <amount>`", e.ID), "you have no MT deposited in model %d", e.ID)
 			}
-			var units uint64
-			if strings.EqualFold(strings.TrimSpace(args[0]), "all") {
-				units = rec.Deposited
-			} else if units, err = session.ParseAmount("amount", args[0], raise.MTDecimals, "MT"); err != nil {
+			units, err := session.ParseAmountOrAll(args[0], rec.Deposited, raise.MTDecimals, "MT")
+			if err != nil {
 				return err
 			}
 			if units == 0 || units > rec.Deposited {

@@ -417,12 +417,9 @@ func depositCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			units, err := session.ParseAmount("amount", args[0], x.NativeDecimals, "native tokens")
+			units, err := session.ParseAmountArg(args[0], x.NativeDecimals, "native tokens", "give the native tokens to deposit, e.g. 25")
 			if err != nil {
 				return err
-			}
-			if units == 0 {
-				return explain.New("the amount must be greater than zero", "give the native tokens to deposit, e.g. 25")
 			}
 			expected := depositor.PublicKey()
 			if c.IsSet("expected-owner") {
@@ -500,10 +497,8 @@ func requestWithdrawalCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			var units uint64
-			if strings.EqualFold(strings.TrimSpace(args[0]), "all") {
-				units = e.Balance
-			} else if units, err = session.ParseAmount("amount", args[0], x.NativeDecimals, "native tokens"); err != nil {
+			units, err := session.ParseAmountOrAll(args[0], e.Balance, x.NativeDecimals, "native tokens")
+			if err != nil {
 				return err
 			}
 			if units == 0 {

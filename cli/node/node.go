@@ -277,12 +277,9 @@ func stakeCommand() *cli.Command {
 			if n.Status == im.NodeStatus_Unbonding {
 				return explain.New("your node is unbonding: it cannot take more stake", "withdraw the stake after the unbonding period (`mt node withdraw`) and register again")
 			}
-			units, err := session.ParseAmount("amount", args[0], x.NativeDecimals, "native tokens")
+			units, err := session.ParseAmountArg(args[0], x.NativeDecimals, "native tokens", "give the native tokens to add, e.g. 100")
 			if err != nil {
 				return err
-			}
-			if units == 0 {
-				return explain.New("the amount must be greater than zero", "give the native tokens to add, e.g. 100")
 			}
 			source := tokens.ATA(op.PublicKey(), x.Meter.NativeMint, x.Meter.NativeTokenProgram)
 			if err := x.requireFunds(c, source, units); err != nil {

@@ -67,12 +67,9 @@ func depositRevenueCommand() *cli.Command {
 			if e.Model.Stage != mt.Stage_Active {
 				return explain.Newf(fmt.Sprintf("see `mt model show %d`", e.ID), "model %d is not active (%s): only a model whose raise succeeded earns revenue", e.ID, model.StageName(e.Model.Stage))
 			}
-			units, err := session.ParseAmount("amount", args[0], e.NativeDecimals, "native tokens")
+			units, err := session.ParseAmountArg(args[0], e.NativeDecimals, "native tokens", "give the native tokens to pay, e.g. 10")
 			if err != nil {
 				return err
-			}
-			if units == 0 {
-				return explain.New("the amount must be greater than zero", "give the native tokens to pay, e.g. 10")
 			}
 			payer, err := e.Session.Signer()
 			if err != nil {

@@ -88,6 +88,27 @@ func (s *Session) Wallet(c *cli.Context) (solana.PublicKey, error) {
 	return k.PublicKey(), nil
 }
 
+// ParseAmountArg reads a command's <amount> argument, which must be more
+// than zero; fix says what to give ("give the MT to deposit, e.g. 100").
+func ParseAmountArg(s string, decimals uint8, what, fix string) (uint64, error) {
+	v, err := ParseAmount("amount", s, decimals, what)
+	if err != nil {
+		return 0, err
+	}
+	if v == 0 {
+		return 0, explain.New("the amount must be greater than zero", fix)
+	}
+	return v, nil
+}
+
+// ParseAmountOrAll reads an <amount|all> argument, where "all" is all.
+func ParseAmountOrAll(s string, all uint64, decimals uint8, what string) (uint64, error) {
+	if strings.EqualFold(strings.TrimSpace(s), "all") {
+		return all, nil
+	}
+	return ParseAmount("amount", s, decimals, what)
+}
+
 // ParseU64 reads a non-negative integer argument or flag value.
 func ParseU64(name, s string) (uint64, error) {
 	v, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
