@@ -318,7 +318,7 @@ func showCommand() *cli.Command {
 		Name:      "show",
 		Usage:     "show a wallet's contribution to a model (default: your keypair's)",
 		ArgsUsage: "<model-id>",
-		Flags:     session.ReadFlags(&cli.StringFlag{Name: "wallet", Usage: "whose contribution (default: your keypair's)"}),
+		Flags:     session.ReadFlags(session.WalletFlag("whose contribution (default: your keypair's)")),
 		Action: func(c *cli.Context) error {
 			e, _, err := load(c)
 			if err != nil {

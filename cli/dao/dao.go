@@ -867,7 +867,7 @@ func showCommand() *cli.Command {
 		Name:      "show",
 		Usage:     "a model's DAO (rules, proposals, your deposit) or one proposal",
 		ArgsUsage: "<model-id> [<proposal>]",
-		Flags:     session.ReadFlags(&cli.StringFlag{Name: "wallet", Usage: "whose deposit to show (default: your keypair's, if it exists)"}),
+		Flags:     session.ReadFlags(session.WalletFlag("whose deposit to show (default: your keypair's, if it exists)")),
 		Action: func(c *cli.Context) error {
 			names := []string{}
 			if c.NArg() == 2 {
@@ -906,7 +906,7 @@ func showCommand() *cli.Command {
 			}
 			// Without --wallet, your record is shown only if your keypair loads.
 			who, err := e.Session.Wallet(c)
-			if err != nil && c.IsSet("wallet") {
+			if err != nil && c.IsSet(session.FlagWallet) {
 				return err
 			}
 			if !who.IsZero() {
@@ -926,7 +926,7 @@ func checkpointCommand() *cli.Command {
 		Name:      "checkpoint",
 		Usage:     "start a deposit earning once its warm-up has passed (anyone may run it for any holder)",
 		ArgsUsage: "<model-id>",
-		Flags:     session.WriteFlags(&cli.StringFlag{Name: "wallet", Usage: "whose deposit (default: your keypair's)"}),
+		Flags:     session.WriteFlags(session.WalletFlag("whose deposit (default: your keypair's)")),
 		Action: func(c *cli.Context) error {
 			e, _, err := load(c)
 			if err != nil {

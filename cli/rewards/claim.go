@@ -93,7 +93,7 @@ func showCommand() *cli.Command {
 		Name:      "show",
 		Usage:     "what a holder has earned from a model's revenue (default: your keypair)",
 		ArgsUsage: "<model-id>",
-		Flags:     session.ReadFlags(&cli.StringFlag{Name: "wallet", Usage: "whose rewards (default: your keypair's)"}),
+		Flags:     session.ReadFlags(session.WalletFlag("whose rewards (default: your keypair's)")),
 		Action: func(c *cli.Context) error {
 			e, err := load(c)
 			if err != nil {

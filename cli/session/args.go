@@ -76,10 +76,17 @@ func Args(c *cli.Context, names ...string) ([]string, error) {
 	return nil, explain.New(what, "usage: "+usage+" [flags]; see --help")
 }
 
+// FlagWallet names the flag of the commands that show or act for a wallet
+// other than the signer's.
+const FlagWallet = "wallet"
+
+// WalletFlag is --wallet, read by Wallet.
+func WalletFlag(usage string) cli.Flag { return &cli.StringFlag{Name: FlagWallet, Usage: usage} }
+
 // Wallet is the address given with --wallet, else the signer's.
 func (s *Session) Wallet(c *cli.Context) (solana.PublicKey, error) {
-	if c.IsSet("wallet") {
-		return ParsePubkey("--wallet", c.String("wallet"))
+	if c.IsSet(FlagWallet) {
+		return ParsePubkey("--"+FlagWallet, c.String(FlagWallet))
 	}
 	k, err := s.Signer()
 	if err != nil {
