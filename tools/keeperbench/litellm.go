@@ -92,7 +92,7 @@ litellm_settings:
 		logFile.Close()
 		close(p.done)
 	}()
-	deadline := time.Now().Add(90 * time.Second)
+	deadline := time.Now().Add(4 * time.Minute) // the first start after an install is slow
 	for time.Now().Before(deadline) {
 		select {
 		case <-p.done:
@@ -109,7 +109,7 @@ litellm_settings:
 		time.Sleep(250 * time.Millisecond)
 	}
 	p.Stop()
-	return nil, fmt.Errorf("litellm not ready within 90s; log %s:\n%s", logPath, tailFile(logPath, 20))
+	return nil, fmt.Errorf("litellm not ready within 4 minutes; log %s:\n%s", logPath, tailFile(logPath, 20))
 }
 
 // drain waits (at most 30 s) until the proxy has worked off a saturated
