@@ -78,7 +78,7 @@ litellm_settings:
 	cmd.Env = []string{
 		"LITELLM_MASTER_KEY=" + key,
 		"PATH=" + filepath.Join(venv, "bin") + ":/usr/bin:/bin", "HOME=" + home, "LITELLM_TELEMETRY=False",
-		"LITELLM_LOG=ERROR", "NO_PROXY=127.0.0.1,localhost", "no_proxy=127.0.0.1,localhost", "PYTHONDONTWRITEBYTECODE=1",
+		"LITELLM_LOG=ERROR", "LITELLM_LOCAL_MODEL_COST_MAP=True", "NO_PROXY=127.0.0.1,localhost", "no_proxy=127.0.0.1,localhost", "PYTHONDONTWRITEBYTECODE=1",
 	}
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
