@@ -26,6 +26,7 @@ type gatewayResult struct {
 		Direct            latency  `json:"direct"`
 		Keeper            latency  `json:"keeper"`
 		LiteLLM           *latency `json:"litellm"`
+		LiteLLMSkipped    bool     `json:"litellm_skipped"`
 		ReceiptsPerCommit float64  `json:"receipts_per_commit"`
 		MeanCommitMs      float64  `json:"mean_commit_ms"`
 	} `json:"steps"`
@@ -96,12 +97,13 @@ func render(r *results, o options) string {
 	var sum []line
 	p := r.Programs
 	if p != nil {
-		maxBytes, n := 0, 0
+		n := 0
+		var over []string
 		ci, si := p.Instructions.col("tx bytes"), p.Instructions.col("CU")
 		for _, row := range p.Instructions.Rows {
 			f := strings.Fields(row[ci])
-			if v, err := strconv.Atoi(f[0]); err == nil {
-				maxBytes = max(maxBytes, v)
+			if v, err := strconv.Atoi(f[0]); err == nil && v > targetTxBytes {
+				over = append(over, fmt.Sprintf("%s (%d bytes)", row[p.Instructions.col("instruction")], v))
 			}
 			n++
 		}
@@ -116,7 +118,11 @@ func render(r *results, o options) string {
 			cu = fmt.Sprintf("max %s CU over %d instructions (see below)", grouped(float64(maxCU)), n)
 		}
 		sum = append(sum, line{"compute units per instruction", cu, "≤ 200 000 per instruction (Solana's default limit)", "–"})
-		sum = append(sum, line{"largest transaction of " + strconv.Itoa(n) + " instructions", fmt.Sprintf("%d bytes", maxBytes), "≤ 900 bytes (limit 1 232)", yes(maxBytes <= targetTxBytes)})
+		overs := "none"
+		if len(over) > 0 {
+			overs = strings.Join(over, "; ")
+		}
+		sum = append(sum, line{fmt.Sprintf("transactions over 900 bytes, of %d measured", n), overs, "none over 900 bytes (limit 1 232)", yes(len(over) == 0)})
 		for _, row := range p.Capacity.Rows {
 			if !strings.HasPrefix(row[0], "one entry per escrow, one model") {
 				continue
@@ -135,8 +141,13 @@ func render(r *results, o options) string {
 	if g := r.Gateway; g != nil && len(g.Steps) > 0 {
 		last := g.Steps[len(g.Steps)-1]
 		add50, add99 := last.Keeper.P50Ms-last.Direct.P50Ms, last.Keeper.P99Ms-last.Direct.P99Ms
-		sum = append(sum, line{fmt.Sprintf("gateway added latency at %d req/s, p50 / p99 (durable journal)", last.Rate),
-			fmt.Sprintf("%s / %s ms", f2(add50), f2(add99)), "< 0.3 / < 2 ms", yes(add50 < targetAddedP50Ms && add99 < targetAddedP99Ms)})
+		valid := last.Direct.Errors == 0 && last.Keeper.Errors == 0 && add50 >= 0
+		met := yes(valid && add50 < targetAddedP50Ms && add99 < targetAddedP99Ms)
+		meas := fmt.Sprintf("%s / %s ms", f2(add50), f2(add99))
+		if !valid {
+			meas += fmt.Sprintf(" (not valid: %d + %d errors)", last.Direct.Errors, last.Keeper.Errors)
+		}
+		sum = append(sum, line{fmt.Sprintf("gateway added latency at %d req/s, p50 / p99 (durable journal)", last.Rate), meas, "< 0.3 / < 2 ms", met})
 		for _, s := range g.Steps {
 			if s.LiteLLM == nil || s.LiteLLM.Errors > 0 {
 				continue
@@ -225,6 +236,9 @@ func render(r *results, o options) string {
 		w("| req/s | direct p50 / p99 | keeper p50 / p99 | keeper added p50 / p99 | LiteLLM p50 / p99 | LiteLLM added p50 / p99 | LiteLLM errors | ours / LiteLLM's added p50 | p99 |\n|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 		for _, s := range g.Steps {
 			la, le, lr50, lr99 := "–", "–", "–", "–"
+			if s.LiteLLMSkipped {
+				la = "not sent: saturated at a lower rate"
+			}
 			if l := s.LiteLLM; l != nil {
 				la = fmt.Sprintf("%s / %s", f1(l.P50Ms), f1(l.P99Ms))
 				le = fmt.Sprintf("%s / %s", f1(l.P50Ms-s.Direct.P50Ms), f1(l.P99Ms-s.Direct.P99Ms))

@@ -19,12 +19,14 @@ type latencyJSON struct {
 }
 
 type gatewayStep struct {
-	Rate              int          `json:"rate"`
-	Direct            latencyJSON  `json:"direct"`
-	Keeper            latencyJSON  `json:"keeper"`
-	LiteLLM           *latencyJSON `json:"litellm,omitempty"`
-	ReceiptsPerCommit float64      `json:"receipts_per_commit"`
-	MeanCommitMs      float64      `json:"mean_commit_ms"`
+	Rate    int          `json:"rate"`
+	Direct  latencyJSON  `json:"direct"`
+	Keeper  latencyJSON  `json:"keeper"`
+	LiteLLM *latencyJSON `json:"litellm,omitempty"`
+	// LiteLLMSkipped: not sent to LiteLLM, saturated at a lower rate.
+	LiteLLMSkipped    bool    `json:"litellm_skipped,omitempty"`
+	ReceiptsPerCommit float64 `json:"receipts_per_commit"`
+	MeanCommitMs      float64 `json:"mean_commit_ms"`
 }
 
 type gatewayResult struct {

@@ -352,6 +352,8 @@ func benchGateway(args []string) error {
 		head += "litellm p50\tlitellm p99\tlitellm added p50\tlitellm added p99\tlitellm errors\tours/theirs p50\tours/theirs p99\t"
 	}
 	fmt.Fprintln(tw, head)
+	// Phase 1: the worker alone and through the keeper, rate by rate.
+	var direct, keeper []loadResult
 	for _, rate := range rs {
 		// Warm both paths' connection pools at this rate.
 		runLoad(client, simURL, "", body, rate, 500*time.Millisecond)
@@ -363,20 +365,41 @@ func benchGateway(args []string) error {
 		commits := max(st.Commits-st0.Commits, 1)
 		rpc := float64(st.Records-st0.Records) / float64(commits)
 		mc := (st.CommitTime - st0.CommitTime) / time.Duration(commits)
-		step := gatewayStep{Rate: rate, Direct: d.json(), Keeper: k.json(), ReceiptsPerCommit: rpc, MeanCommitMs: msf(mc)}
-		line := fmt.Sprintf("%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d/%d\t%.1f\t%s\t", rate, ms(d.p50), ms(d.p99), ms(k.p50), ms(k.p99),
-			ms(k.p50-d.p50), ms(k.p99-d.p99), d.errors+k.errors, d.n+k.n, rpc, ms(mc))
-		if lite != nil {
-			runLoad(liteClient, lite.URL, lite.Key, body, rate, 500*time.Millisecond)
-			l := runLoad(liteClient, lite.URL, lite.Key, body, rate, *dur)
-			lite.drain(liteClient, body)
+		direct, keeper = append(direct, d), append(keeper, k)
+		res.Steps = append(res.Steps, gatewayStep{Rate: rate, Direct: d.json(), Keeper: k.json(), ReceiptsPerCommit: rpc, MeanCommitMs: msf(mc)})
+	}
+	// Phase 2: LiteLLM at the same rates, after the keeper's steps so that
+	// the backlog of a rate it cannot keep up with never loads them; once
+	// it is saturated (errors, or a median over a second) higher rates are
+	// not sent to it.
+	var lites []*loadResult
+	saturated := false
+	for _, rate := range rs {
+		if lite == nil || saturated {
+			lites = append(lites, nil)
+			continue
+		}
+		runLoad(liteClient, lite.URL, lite.Key, body, rate, 500*time.Millisecond)
+		l := runLoad(liteClient, lite.URL, lite.Key, body, rate, *dur)
+		lite.drain(liteClient, body)
+		lites = append(lites, &l)
+		saturated = l.errors > 0 || l.p50 > time.Second
+	}
+	for i, rate := range rs {
+		d, k := direct[i], keeper[i]
+		step := &res.Steps[i]
+		line := fmt.Sprintf("%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d/%d\t%.1f\t%.3f\t", rate, ms(d.p50), ms(d.p99), ms(k.p50), ms(k.p99),
+			ms(k.p50-d.p50), ms(k.p99-d.p99), d.errors+k.errors, d.n+k.n, step.ReceiptsPerCommit, step.MeanCommitMs)
+		if l := lites[i]; l != nil {
 			lj := l.json()
 			step.LiteLLM = &lj
 			line += fmt.Sprintf("%s\t%s\t%s\t%s\t%d/%d\t%s\t%s\t", ms(l.p50), ms(l.p99), ms(l.p50-d.p50), ms(l.p99-d.p99), l.errors, l.n,
 				ratio(k.p50-d.p50, l.p50-d.p50), ratio(k.p99-d.p99, l.p99-d.p99))
+		} else if lite != nil {
+			step.LiteLLMSkipped = true
+			line += "–\t–\t–\t–\tnot sent: saturated at a lower rate\t–\t–\t"
 		}
 		fmt.Fprintln(tw, line)
-		res.Steps = append(res.Steps, step)
 	}
 	tw.Flush()
 	fmt.Printf("all times in ms. journal fsync on this disk: p50 %s ms, p99 %s ms (every keeper response waits for one group commit: two syncs)\n", ms(f50), ms(f99))
