@@ -64,7 +64,7 @@ type Summary struct {
 	RPC      string `json:"rpc"`
 	Elapsed  string `json:"elapsed"`
 	OpenAI   string `json:"openai_python"`
-	Models   []Model
+	Models   []Model           `json:"models"`
 	Escrow   string            `json:"escrow"`
 	Node     string            `json:"node"`
 	Requests []driver.Result   `json:"requests"`
@@ -228,7 +228,36 @@ func (t *teller) run() error {
 			return fmt.Errorf("%s: %w", s.title, err)
 		}
 	}
+	t.printSummary()
 	return nil
+}
+
+// printSummary is the money trail in one view, across both settlements.
+func (t *teller) printSummary() {
+	a, b := t.sum.Trail, t.sum.Price.AfterPriceChange
+	if a == nil || b == nil || t.sum.Swap == nil {
+		return
+	}
+	fmt.Fprintf(t.n.w, "\nMONEY TRAIL, whole demo (native tokens)\n")
+	fmt.Fprintf(t.n.w, "  the API user's escrow paid      %s for %d runs (%d at the old price, %d at the new)\n",
+		native(a.Debited+b.Debited), len(t.sum.Requests)+len(t.sum.Price.Requests), len(t.sum.Requests), len(t.sum.Price.Requests))
+	fmt.Fprintf(t.n.w, "  models' revenue                 %s\n", native(a.ToModels+b.ToModels))
+	for i := range a.Models {
+		if i < len(b.Models) {
+			fmt.Fprintf(t.n.w, "    model %d: depositors %s, treasury %s\n", a.Models[i].ID,
+				native(a.Models[i].ToDepositors+b.Models[i].ToDepositors), native(a.Models[i].ToTreasury+b.Models[i].ToTreasury))
+		}
+	}
+	fmt.Fprintf(t.n.w, "  node operator                   %s\n", native(a.ToOperator+b.ToOperator))
+	fmt.Fprintf(t.n.w, "  protocol (settlement fee)       %s\n", native(a.ToProtocol+b.ToProtocol))
+	for _, h := range b.Holders {
+		fmt.Fprintf(t.n.w, "  %-6s can claim                %s\n", h.Name, native(h.After))
+	}
+	s := t.sum.Swap
+	fmt.Fprintf(t.n.w, "  swap fee %s: protocol %s, model revenue %s (depositors %s, treasury %s)\n",
+		native(s.Fee), native(s.FeeVaultDelta), native(s.RevenueDelta+s.TreasuryDelta), native(s.RevenueDelta), native(s.TreasuryDelta))
+	n := len(t.sum.Checks) + len(a.Checks) + len(b.Checks)
+	fmt.Fprintf(t.n.w, "  %d checks, every figure to the base unit against clients/settlement and clients/market\n", n)
 }
 
 // mtRun runs an mt command, showing it as a user would type it.
