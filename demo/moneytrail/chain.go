@@ -20,10 +20,10 @@ import (
 
 // Holder is one wallet's MT deposit in one model.
 type Holder struct {
-	Name   string
-	Owner  solana.PublicKey
-	Model  solana.PublicKey
-	Voter  solana.PublicKey
+	Name  string
+	Owner solana.PublicKey
+	Model solana.PublicKey
+	Voter solana.PublicKey
 }
 
 // Accounts names what a trail follows.

@@ -60,10 +60,10 @@ type Config struct {
 
 // Summary is the money trail and every check, written to money-trail.json.
 type Summary struct {
-	OK       bool   `json:"ok"`
-	RPC      string `json:"rpc"`
-	Elapsed  string `json:"elapsed"`
-	OpenAI   string `json:"openai_python"`
+	OK       bool              `json:"ok"`
+	RPC      string            `json:"rpc"`
+	Elapsed  string            `json:"elapsed"`
+	OpenAI   string            `json:"openai_python"`
 	Models   []Model           `json:"models"`
 	Escrow   string            `json:"escrow"`
 	Node     string            `json:"node"`
