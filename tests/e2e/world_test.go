@@ -58,11 +58,11 @@ func TestMain(m *testing.M) {
 type amount = driver.Tokens
 
 type modelView struct {
-	ID      uint64 `json:"id"`
-	Address string `json:"address"`
-	Stage   string `json:"stage"`
-	Status  string `json:"status"`
-	MTMint  string `json:"mt_mint"`
+	ID        uint64 `json:"id"`
+	Address   string `json:"address"`
+	Stage     string `json:"stage"`
+	Status    string `json:"status"`
+	MTMint    string `json:"mt_mint"`
 	Crowdfund struct {
 		End time.Time `json:"end"`
 	} `json:"crowdfund"`
