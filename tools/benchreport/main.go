@@ -41,7 +41,7 @@ import (
 )
 
 type options struct {
-	out, bin, litellm                   string
+	out, bin, litellm, reuse            string
 	gatewayRates, loadRates             []int
 	gatewayStep, loadStep, memDur       time.Duration
 	clients, journalReceipts            int
@@ -61,6 +61,7 @@ func main() {
 	flag.IntVar(&o.clients, "clients", 1000, "memory: concurrent streaming clients")
 	flag.DurationVar(&o.memDur, "memory-duration", 15*time.Second, "memory: how long the streaming clients run")
 	flag.IntVar(&o.journalReceipts, "journal-receipts", 200_000, "journal size: receipts recorded (scaled to a million in the report)")
+	flag.StringVar(&o.reuse, "reuse", "", "start from a previous report.json: sections skipped with --skip-* keep its figures")
 	flag.BoolVar(&o.skipPrograms, "skip-programs", false, "skip progbench")
 	flag.BoolVar(&o.skipGateway, "skip-gateway", false, "skip the gateway and journal benchmarks")
 	flag.BoolVar(&o.skipLoad, "skip-load", false, "skip the end-to-end load and memory")
@@ -103,7 +104,7 @@ func logf(format string, args ...any) {
 type results struct {
 	Date        string          `json:"date"`
 	Machine     string          `json:"machine"`
-	Programs    *programsResult `json:"-"`
+	Programs    *programsResult `json:"programs"`
 	Gateway     *gatewayResult  `json:"gateway"`
 	Journal     *journalResult  `json:"journal"`
 	JournalSize *journalSize    `json:"journal_size"`
@@ -123,6 +124,16 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	r := &results{Date: time.Now().UTC().Format("2006-01-02"), Machine: machine()}
+	if o.reuse != "" {
+		data, err := os.ReadFile(o.reuse)
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(data, r); err != nil {
+			return fmt.Errorf("%s: %w", o.reuse, err)
+		}
+		r.Date, r.Machine = time.Now().UTC().Format("2006-01-02"), machine()
+	}
 	if !o.skipPrograms {
 		logf("programs: go run ./tools/progbench (instructions, settle capacity)")
 		if r.Programs, err = runProgbench(ctx, root, o.out); err != nil {
@@ -133,6 +144,9 @@ func run(ctx context.Context, o options) error {
 		args := []string{"gateway", "--dir", o.out, "--rates", joinInts(o.gatewayRates), "--duration", o.gatewayStep.String(), "--json", filepath.Join(o.out, "gateway.json")}
 		if o.litellm != "" {
 			args = append(args, "--litellm", o.litellm)
+		}
+		r.LiteLLM = ""
+		if o.litellm != "" {
 			r.LiteLLM = litellmVersion(o.litellm)
 		}
 		logf("gateway overhead: go run ./tools/keeperbench %s", strings.Join(args, " "))

@@ -12,8 +12,8 @@ import (
 
 // mdTable is a Markdown table as progbench prints it.
 type mdTable struct {
-	Header []string
-	Rows   [][]string
+	Header []string   `json:"header"`
+	Rows   [][]string `json:"rows"`
 }
 
 // parseTables reads every Markdown table in text.
@@ -54,11 +54,11 @@ func (t mdTable) col(name string) int {
 
 // programsResult is progbench's output: instructions and settle capacity.
 type programsResult struct {
-	URL          string
-	UnitsReal    bool
-	Instructions mdTable
-	Capacity     mdTable
-	Raw          string
+	URL          string  `json:"url"`
+	UnitsReal    bool    `json:"units_real"`
+	Instructions mdTable `json:"instructions"`
+	Capacity     mdTable `json:"capacity"`
+	Raw          string  `json:"-"`
 }
 
 // runProgbench runs `go run ./tools/progbench` (the local chain, or
