@@ -71,7 +71,7 @@ func run(ctx context.Context, out, bin string, short, color bool) (int, error) {
 	start := time.Now()
 	sum, err := story.Run(ctx, story.Config{Bins: bins, OutDir: out, Out: os.Stdout, Color: color, Short: short})
 	trail := filepath.Join(out, "money-trail.json")
-	if errors.Is(err, context.Canceled) {
+	if errors.Is(err, context.Canceled) || ctx.Err() != nil {
 		fmt.Println("\ninterrupted: every process the demo started has been stopped")
 		return 130, nil
 	}

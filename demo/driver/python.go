@@ -61,6 +61,9 @@ func OpenAIClient(ctx context.Context, bins Bins, keeperURL, apiKey string, reqs
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, "", fmt.Errorf("openai client: %w", ctx.Err())
+		}
 		return nil, "", fmt.Errorf("openai client: %v\n%s%s", err, out, stderr.String())
 	}
 	var results []Result
