@@ -271,6 +271,9 @@ func TestBatchCapacityWithAndWithoutLookupTable(t *testing.T) {
 	}
 	for _, table := range []bool{false, true} {
 		record()
+		// Runs the chain's clock has not reached yet wait for a later
+		// batch, which would split the batch this test measures.
+		e.clockPast(time.Now())
 		s := e.settler(e.w.Chain.URL, func(c *settler.Config) { c.LookupTable = table })
 		first, _ := e.w.LastBatchSeq(e.ctx)
 		e.drain(s)
