@@ -196,6 +196,9 @@ func printStatus(w io.Writer, st keeperd.Status, running bool) error {
 	if running {
 		fmt.Fprintf(tw, "keeper\trunning (up %s), ready: %v\n", st.Uptime, st.Ready)
 		fmt.Fprintf(tw, "keeper key\t%s\n", st.KeeperKey)
+		if c := st.ChainClock; c != nil {
+			fmt.Fprintf(tw, "chain clock\t%s (%+.1fs from this host's clock)\n", c.Now.Format(time.RFC3339), c.OffsetSeconds)
+		}
 	} else {
 		fmt.Fprintf(tw, "keeper\tnot running (read from the journal file)\n")
 	}

@@ -116,9 +116,11 @@ type Swap struct {
 const (
 	chatName = "tiny-chat"
 	codeName = "tiny-code"
-	// Voting period and hold-up of the specs (demo/specs): the story waits
-	// for them in real time, see waitChain.
-	minPeriod = "2s"
+	// The protocol's shortest period (raise window, voting period,
+	// hold-up): the specs (demo/specs) use days, as a real model would,
+	// and the story moves the chain's clock past them (travel); the
+	// keeper's default price refresh (2 s) is well below it.
+	minPeriod = "1h"
 )
 
 type teller struct {
@@ -353,7 +355,7 @@ func (t *teller) launchModels() error {
 			return fmt.Errorf("launched model: id %d, stage %s, %d transactions", m.ID, m.Stage, len(m.Signatures))
 		}
 		t.n.ok("model %d %s (%s) launched in 3 transactions: crowdfund of %s native open until %s; price %s in / %s out per 1k tokens",
-			m.ID, m.Token.Name, m.Token.Symbol, m.Crowdfund.HardCap.Amount, m.Crowdfund.End.Format(time.TimeOnly), m.Pricing.InputPer1k.Amount, m.Pricing.OutputPer1k.Amount)
+			m.ID, m.Token.Name, m.Token.Symbol, m.Crowdfund.HardCap.Amount, chainTime(m.Crowdfund.End), m.Pricing.InputPer1k.Amount, m.Pricing.OutputPer1k.Amount)
 		t.sum.Models = append(t.sum.Models, Model{ID: m.ID, Name: name, Symbol: m.Token.Symbol, Address: m.Address, Spec: "demo/specs/" + name + ".toml"})
 		if i == 0 {
 			t.chat = m
@@ -534,7 +536,7 @@ func (t *teller) openEscrow() error {
 		return err
 	}
 	for _, model := range []string{chatName, codeName, "mix:" + chatName + "+" + codeName} {
-		status, code, err := t.refusedUntilPriced(empty.APIKey, model, 30*time.Second)
+		status, code, err := t.refusal(empty.APIKey, model)
 		if err != nil {
 			return err
 		}
@@ -543,37 +545,30 @@ func (t *teller) openEscrow() error {
 	return nil
 }
 
-// refusedUntilPriced sends a chat request with key until the keeper stops
-// answering 404 (it has not read the model's price since it became
-// active; it polls prices every few seconds) and returns its answer.
-func (t *teller) refusedUntilPriced(key, model string, timeout time.Duration) (int, string, error) {
+// refusal sends one chat request with key and returns the keeper's
+// answer. The models became active moments ago: the keeper reads a model it
+// serves but has no active price for on demand, so its first answer is
+// already 402 (the escrow is empty), not 404.
+func (t *teller) refusal(key, model string) (int, string, error) {
 	body := fmt.Sprintf(`{"model":%q,"messages":[{"role":"user","content":"hello"}],"max_tokens":8}`, model)
-	deadline := time.Now().Add(timeout)
-	for {
-		req, err := http.NewRequestWithContext(t.ctx, http.MethodPost, t.keeper.API+"/v1/chat/completions", strings.NewReader(body))
-		if err != nil {
-			return 0, "", err
-		}
-		req.Header.Set("Authorization", "Bearer "+key)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return 0, "", err
-		}
-		var e struct {
-			Error struct {
-				Code string `json:"code"`
-			} `json:"error"`
-		}
-		_ = json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&e)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusNotFound || time.Now().After(deadline) {
-			return resp.StatusCode, e.Error.Code, nil
-		}
-		if err := sleep(t.ctx, 500*time.Millisecond); err != nil {
-			return 0, "", err
-		}
+	req, err := http.NewRequestWithContext(t.ctx, http.MethodPost, t.keeper.API+"/v1/chat/completions", strings.NewReader(body))
+	if err != nil {
+		return 0, "", err
 	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	var e struct {
+		Error struct {
+			Code string `json:"code"`
+		} `json:"error"`
+	}
+	_ = json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&e)
+	return resp.StatusCode, e.Error.Code, nil
 }
 
 // --- 8. queries ---
@@ -624,10 +619,10 @@ func (t *teller) send(reqs []driver.Request) ([]driver.Result, error) {
 
 func (t *teller) query() error {
 	// Earning starts at the deposits' first checkpoint after the warm-up:
-	// wait for it (real time: the local chain's clock follows the wall
-	// clock, as the keeper's does) and checkpoint each depositor.
-	t.n.say("waiting for the deposits' warm-up to end (%s) …", t.warmAt.Format(time.TimeOnly))
-	if err := t.waitChain(t.warmAt); err != nil {
+	// move the chain's clock past it and checkpoint each depositor. The
+	// keeper dates its runs by the chain's clock, days ahead of this host's
+	// from here on.
+	if err := t.travel("the end of the deposits' warm-up", t.warmAt); err != nil {
 		return err
 	}
 	for _, w := range []driver.Wallet{t.alice, t.bob, t.carol} {
@@ -832,7 +827,7 @@ func (t *teller) govern() error {
 	}
 	t.sum.Price.Proposal = p.Index
 	t.n.ok("alice proposed #%d: price %s → %s in, %s → %s out per 1k tokens; voting ends %s", p.Index,
-		old.InputPer1k.Amount, native(newIn), old.OutputPer1k.Amount, native(newOut), p.VotingEnds.Format(time.TimeOnly))
+		old.InputPer1k.Amount, native(newIn), old.OutputPer1k.Amount, native(newOut), chainTime(p.VotingEnds))
 	idx := strconv.FormatUint(p.Index, 10)
 	for _, v := range []struct {
 		w      driver.Wallet
@@ -843,15 +838,15 @@ func (t *teller) govern() error {
 		}
 	}
 	t.n.ok("votes: yes %s, no %s MT of %s circulating (quorum met: %v, threshold met: %v)", p.Yes.Amount, p.No.Amount, p.Circulating.Amount, p.QuorumMet, p.ThresholdMet)
-	t.n.say("waiting for the voting period to end (%s) and the keeper's crank to finalise the proposal …", p.VotingEnds.Format(time.TimeOnly))
-	if err := t.waitChain(p.VotingEnds); err != nil {
+	if err := t.travel("the end of the voting period", p.VotingEnds); err != nil {
 		return err
 	}
+	t.n.say("waiting for the keeper's crank to finalise the proposal …")
 	if err := t.waitProposal(&p, "passed", time.Minute); err != nil {
 		return err
 	}
-	t.n.ok("proposal #%d passed (finalised by the keeper); executable after the hold-up, at %s", p.Index, p.ExecuteAfter.Format(time.TimeOnly))
-	if err := t.waitChain(*p.ExecuteAfter); err != nil {
+	t.n.ok("proposal #%d passed (finalised by the keeper); executable after the hold-up, at %s", p.Index, chainTime(*p.ExecuteAfter))
+	if err := t.travel("the end of the hold-up", *p.ExecuteAfter); err != nil {
 		return err
 	}
 	if err := t.mtRun(&p, &t.carol, "dao", "execute", id, idx); err != nil {
@@ -865,7 +860,7 @@ func (t *teller) govern() error {
 	t.check("price change executed", p.State == "executed" && pr.InputPer1k.BaseUnits == newIn && pr.OutputPer1k.BaseUnits == newOut &&
 		pr.PreviousInputPer1k.BaseUnits == old.InputPer1k.BaseUnits,
 		"proposal %s; price %s / %s from %s (the old one until then: never retroactive)", p.State, pr.InputPer1k.Amount, pr.OutputPer1k.Amount,
-		time.Unix(pr.EffectiveAt, 0).Format(time.TimeOnly))
+		chainTime(time.Unix(pr.EffectiveAt, 0)))
 	return nil
 }
 
@@ -897,12 +892,7 @@ func (t *teller) waitProposal(p *proposalView, state string, timeout time.Durati
 
 func (t *teller) queryAfterPriceChange() error {
 	eff := time.Unix(t.sum.Price.EffectiveAt, 0)
-	t.n.say("waiting until the new price applies (%s) …", eff.Format(time.TimeOnly))
-	if err := t.waitChain(eff); err != nil {
-		return err
-	}
-	// The keeper stamps runs with its own clock: give it a second past the switch.
-	if err := sleep(t.ctx, time.Until(eff.Add(time.Second))); err != nil {
+	if err := t.travel("the new price's effective time", eff); err != nil {
 		return err
 	}
 	before, err := moneytrail.Take(t.ctx, t.chain.RPC, t.accounts())
@@ -1046,25 +1036,42 @@ func readAccount[T any](ctx context.Context, c *localnet.Chain, key solana.Publi
 	return parse(res.Value.Data.GetBinary())
 }
 
-// waitChain waits until the chain's clock reaches at. The demo waits in
-// real time rather than moving the chain's clock (surfnet_timeTravel):
-// the keeper stamps runs and picks prices with its own wall clock, so a
-// chain moved ahead of it would date every run before the node's
-// registration and never reach a price change's effective time.
-func (t *teller) waitChain(at time.Time) error {
+// travel moves the chain's clock to at (surfnet_timeTravel) instead of
+// waiting for it, then waits until the keeper's own estimate of the
+// chain's clock has followed (keeper status: chain_clock): the keeper dates
+// runs and picks their price by the chain's clock, not this host's.
+func (t *teller) travel(what string, at time.Time) error {
+	t.n.say("moving the chain's clock to %s (%s) …", what, chainTime(at))
+	if err := t.chain.TimeTravel(t.ctx, at); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		now, err := t.chain.Now(t.ctx)
 		if err != nil {
 			return err
 		}
-		if !now.Before(at) {
+		var st struct {
+			ChainClock *struct {
+				Now time.Time `json:"now"`
+			} `json:"chain_clock"`
+		}
+		if !now.Before(at) && t.keeper.Status(t.ctx, &st) == nil && st.ChainClock != nil && !st.ChainClock.Now.Before(at) {
+			t.n.ok("chain clock at %s, %s ahead of this host's; the keeper follows it", chainTime(now), time.Until(now).Round(time.Hour))
 			return nil
 		}
-		if err := sleep(t.ctx, min(time.Until(at)+200*time.Millisecond, time.Second)); err != nil {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the chain (%s) or the keeper's clock has not reached %s; keeper log %s", chainTime(now), chainTime(at), t.keeper.LogPath())
+		}
+		if err := sleep(t.ctx, 100*time.Millisecond); err != nil {
 			return err
 		}
 	}
 }
+
+// chainTime shows a time on the chain's clock (days ahead of this host's
+// once the story has moved it).
+func chainTime(at time.Time) string { return at.Format("Mon Jan 2 15:04:05") }
 
 func sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {

@@ -8,7 +8,9 @@
 // discriminator and stage byte (Funding), proposals and voter records by
 // discriminator (their state fields sit behind variable-length data), then
 // decoded and judged due against the chain's clock with the program's own
-// rules. Each due item waits a random delay up to Config.Jitter and is
+// rules. The clock is the Clock sysvar read afresh for each scan and each
+// re-read (Config.Clock: the keeper's shared chain clock, which these reads
+// also keep current), never the host's wall clock. Each due item waits a random delay up to Config.Jitter and is
 // read again before it is cranked, so several keepers watching the same
 // models rarely pay for the same crank: the first one's transaction makes
 // the item not due for the others, and a late duplicate is refused in
@@ -22,7 +24,6 @@ package cranks
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -38,6 +39,7 @@ import (
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
 	"github.com/modelcommons/modelcommons/clients/txsend"
+	"github.com/modelcommons/modelcommons/keepers/chainclock"
 )
 
 // Kinds of crank (a metric label).
@@ -77,8 +79,17 @@ type Config struct {
 	MaxPerRound int
 	// PriorityMicroLamports is the compute-unit price (default none).
 	PriorityMicroLamports uint64
-	Registry              prometheus.Registerer
-	Logger                *slog.Logger
+	// Clock reads the chain's clock for the due checks: the keeper's shared
+	// keepers/chainclock.Clock (each read also updates its estimate).
+	// Default: a clock of the cranker's own over RPC.
+	Clock    ChainClock
+	Registry prometheus.Registerer
+	Logger   *slog.Logger
+}
+
+// ChainClock reads the chain's Clock sysvar now (keepers/chainclock.Clock).
+type ChainClock interface {
+	Read(ctx context.Context) (unix int64, err error)
 }
 
 // Cranker runs the cranks.
@@ -117,6 +128,9 @@ func New(cfg Config) (*Cranker, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = chainclock.New(chainclock.Config{RPC: cfg.RPC, Commitment: cfg.Commitment})
 	}
 	c := &Cranker{
 		cfg: cfg, log: cfg.Logger, rpc: cfg.RPC, payer: cfg.Payer.PublicKey(),
@@ -260,17 +274,10 @@ func (c *Cranker) crank(ctx context.Context, it item) (outcome string, sig solan
 	return "failed", sig, err
 }
 
-// clock reads the chain's unix time.
+// clock reads the chain's unix time now (a fresh read of the sysvar, not
+// the estimate: a crank is sent only for what the chain itself showed due).
 func (c *Cranker) clock(ctx context.Context) (int64, error) {
-	res, err := c.rpc.GetAccountInfoWithOpts(ctx, solana.SysVarClockPubkey, &rpc.GetAccountInfoOpts{Commitment: c.cfg.Commitment})
-	if err != nil {
-		return 0, fmt.Errorf("read clock: %w", err)
-	}
-	data := res.Value.Data.GetBinary()
-	if len(data) < 40 {
-		return 0, errors.New("clock sysvar too short")
-	}
-	return int64(binary.LittleEndian.Uint64(data[32:40])), nil
+	return c.cfg.Clock.Read(ctx)
 }
 
 // scan lists the program's accounts matching the memcmp filters.

@@ -144,7 +144,7 @@ func TestChainEscrowsBoundUnknownKeyLookups(t *testing.T) {
 func TestChainPrices(t *testing.T) {
 	f := &fakeRPC{accounts: map[solana.PublicKey]*rpc.Account{}}
 	model := func(id uint64, stage mt_treasury.Stage) []byte {
-		b, err := mt_treasury.Model{Id: id, Stage: stage, Pricing: mt_treasury.QueryPricing{
+		b, err := mt_treasury.Model{Id: id, Stage: stage, Governance: mt_treasury.GovernanceRules{HoldUpSecs: 1 << 40}, Pricing: mt_treasury.QueryPricing{
 			InputPer1k: 20, OutputPer1k: 40, PreviousInputPer1k: 10, PreviousOutputPer1k: 30, EffectiveAt: 1_000,
 		}}.Marshal()
 		if err != nil {
@@ -155,6 +155,7 @@ func TestChainPrices(t *testing.T) {
 	f.put(pda.Model(1), mt_treasury.ProgramID, mt_treasury.Account_Model, model(1, mt_treasury.Stage_Active))
 	f.put(pda.Model(2), mt_treasury.ProgramID, mt_treasury.Account_Model, model(2, mt_treasury.Stage_Funding))
 	f.put(pda.Model(3), solana.NewWallet().PublicKey(), mt_treasury.Account_Model, model(3, mt_treasury.Stage_Active))
+	f.putClock(900)
 	p := NewChainPrices(ChainConfig{RPC: f}, []uint64{1, 2, 3, 4})
 	if err := p.Refresh(context.Background()); err != nil {
 		t.Fatal(err)

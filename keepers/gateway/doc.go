@@ -9,7 +9,9 @@
 //
 // POST /v1/chat/completions, /v1/completions, /v1/embeddings and GET
 // /v1/models, as OpenAI defines them; any OpenAI SDK works against it
-// unchanged. Streams always ask the worker for stream_options.include_usage;
+// unchanged. GET /v1/models lists exactly the models a request would be
+// served for now (Gateway.Servable): configured, a healthy worker serving
+// it, and active on chain with a price the keeper can quote. Streams always ask the worker for stream_options.include_usage;
 // the usage-only chunk reaches the client only if it asked for it too.
 // GET /v1/receipts returns the caller's signed receipts (the escrow comes
 // from the API key). Operational endpoints: /healthz (process alive),
@@ -36,6 +38,18 @@
 // request without max_tokens gets Config.DefaultMaxTokens sent upstream, so
 // its cost stays bounded. Otherwise HTTP 402.
 //
+// # Time and prices
+//
+// A run is dated by Config.Clock — the chain's clock as the keeper
+// estimates it (keepers/chainclock), not the host's — when it is admitted:
+// that serve time goes into its receipt, and the price it is quoted and
+// admitted at is the PriceBook's price in effect at that time (QueryPricing:
+// the previous price before effective_at, the new one from it), which is
+// the price settle charges for it. A configured model the price book
+// cannot quote is read from the chain again before the request is refused
+// (ChainPrices' on-demand refresh): 404 if it is still not active, 503
+// price_unavailable if the chain cannot be read.
+//
 // # Mixtures
 //
 // model "mix:<a>+<b>[+<c>...]" asks several models together (at most 8,
@@ -57,7 +71,8 @@
 // 400 invalid request (malformed JSON, absurd max_tokens or n, unknown
 // fields of the wrong type), 401 missing or unknown key, 402 insufficient
 // escrow funds, 403 model not allowed by the escrow, 404 unknown model,
-// 413 body too large, 429 rate limited, 503 no healthy worker. A worker
+// 413 body too large, 429 rate limited, 503 no healthy worker or no
+// readable price. A worker
 // that fails before anything reached the client is retried on another; a
 // failure after that ends a stream with an error event and no [DONE]. A
 // worker that goes silent mid-answer for Config.UpstreamIdleTimeout counts

@@ -57,6 +57,11 @@ func errUnavailable(msg string) *apiError {
 	return &apiError{status: http.StatusServiceUnavailable, typ: "server_error", code: "no_healthy_worker", message: msg, retryAfter: 1}
 }
 
+func errPriceUnavailable(model string) *apiError {
+	return &apiError{status: http.StatusServiceUnavailable, typ: "server_error", code: "price_unavailable", param: "model", retryAfter: 2,
+		message: "The keeper cannot read the price of '" + model + "' from the chain right now; try again shortly."}
+}
+
 func errUpstream(msg string) *apiError {
 	return &apiError{status: http.StatusBadGateway, typ: "server_error", code: "worker_error", message: msg}
 }

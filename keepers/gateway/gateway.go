@@ -79,7 +79,12 @@ type Config struct {
 	// body. Default 120s. (Time to response headers is the pool's
 	// HeaderTimeout.)
 	UpstreamIdleTimeout time.Duration
-	Now                 func() time.Time
+	// Clock dates runs (a receipt's serve and completion times) and picks
+	// the price they are quoted at: the chain's clock as the keeper
+	// estimates it (keepers/chainclock), because settlement checks serve
+	// times and charges prices against the chain's clock. Default
+	// WallClock, for a keeper without a chain.
+	Clock Clock
 }
 
 // Gateway serves the API. Create with New; use Handler.
@@ -156,8 +161,8 @@ func New(cfg Config) (*Gateway, error) {
 	if cfg.UpstreamIdleTimeout <= 0 {
 		cfg.UpstreamIdleTimeout = 120 * time.Second
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
+	if cfg.Clock == nil {
+		cfg.Clock = WallClock{}
 	}
 	if cfg.Registry == nil {
 		cfg.Registry = prometheus.NewRegistry()
@@ -343,7 +348,7 @@ func (g *Gateway) allow(escrow solana.PublicKey) bool {
 	if g.cfg.RateLimit <= 0 {
 		return true
 	}
-	now := g.cfg.Now()
+	now := time.Now()
 	g.limMu.Lock()
 	defer g.limMu.Unlock()
 	e, ok := g.limiters[escrow]
@@ -473,12 +478,11 @@ func (g *Gateway) serveGen(ep workers.Endpoint, label string) http.HandlerFunc {
 				return
 			}
 		}
-		ru := &run{id: receipts.NewRunID(), req: req, escrow: st, members: members, servedAt: g.cfg.Now(), endpoint: label, kind: kind}
+		ru := &run{id: receipts.NewRunID(), req: req, escrow: st, members: members, servedAt: g.cfg.Clock.Now(), endpoint: label, kind: kind}
 		for _, m := range members {
 			p, err := g.cfg.Prices.Price(r.Context(), m.id, ru.servedAt)
 			if err != nil {
-				g.log.Warn("no price for model", "model", m.name, "id", m.id, "err", err)
-				errModelNotFound(m.name).write(w)
+				g.priceError(r.Context(), m, err).write(w)
 				return
 			}
 			ru.shares = append(ru.shares, receipts.ModelShare{ModelID: m.id, WeightBps: m.weight, InputPer1k: p.InputPer1k, OutputPer1k: p.OutputPer1k})
@@ -513,6 +517,18 @@ func (g *Gateway) serveGen(ep workers.Endpoint, label string) http.HandlerFunc {
 		}
 		g.runSingle(w, r, ru)
 	}
+}
+
+// priceError is the answer to a request for a model the price book cannot
+// quote: 404 for a model that is not (or no longer, or not yet) active on
+// chain, 503 when the chain cannot be read to know.
+func (g *Gateway) priceError(ctx context.Context, m member, err error) *apiError {
+	if errors.Is(err, ErrNoModel) || errors.Is(err, ErrModelInactive) {
+		g.log.Debug("model not servable", "model", m.name, "id", m.id, "err", err, "request_id", requestID(ctx))
+		return errModelNotFound(m.name)
+	}
+	g.log.Warn("no price for model", "model", m.name, "id", m.id, "err", err, "request_id", requestID(ctx))
+	return errPriceUnavailable(m.name)
 }
 
 // availableFor is what admission could still grant, for error messages.
@@ -552,7 +568,7 @@ func (g *Gateway) record(ru *run, u workers.Usage, worker string) (receipts.Sign
 	if len(worker) > receipts.MaxWorkerName {
 		worker = worker[:receipts.MaxWorkerName]
 	}
-	done := g.cfg.Now()
+	done := g.cfg.Clock.Now()
 	rc := receipts.Receipt{
 		Version: receipts.Version, RunID: ru.id, Escrow: ru.escrow.Address, Models: ru.shares, Kind: ru.kind,
 		InputTokens: u.PromptTokens, OutputTokens: u.CompletionTokens, Cost: cost,
@@ -591,12 +607,27 @@ type modelObject struct {
 	OwnedBy string `json:"owned_by"`
 	// ModelID is the mt_treasury model id (an extension).
 	ModelID uint64 `json:"model_id"`
-	// Available: a healthy worker serves it now (an extension).
+	// Available: a healthy worker serves it now (an extension; always
+	// true, as only such models are listed).
 	Available bool `json:"available"`
 }
 
+// Servable reports whether a request for model name would be served now:
+// it is configured, a worker serving it is healthy (circuit closed), and
+// the price book quotes it at the chain's current time (active on chain,
+// price known). GET /v1/models lists exactly these models, and GET
+// /v1/models/{model} answers 404 for any other.
+func (g *Gateway) Servable(ctx context.Context, name string) bool {
+	id, ok := g.ids[name]
+	if !ok || !g.pool.Available(name) {
+		return false
+	}
+	_, err := g.cfg.Prices.Price(ctx, id, g.cfg.Clock.Now())
+	return err == nil
+}
+
 func (g *Gateway) modelObject(name string) modelObject {
-	return modelObject{ID: name, Object: "model", Created: 0, OwnedBy: "modelcommons", ModelID: g.ids[name], Available: g.pool.Available(name)}
+	return modelObject{ID: name, Object: "model", Created: 0, OwnedBy: "modelcommons", ModelID: g.ids[name], Available: true}
 }
 
 func (g *Gateway) serveModels(w http.ResponseWriter, r *http.Request) {
@@ -605,14 +636,16 @@ func (g *Gateway) serveModels(w http.ResponseWriter, r *http.Request) {
 		Data   []modelObject `json:"data"`
 	}{Object: "list", Data: []modelObject{}}
 	for _, name := range g.pool.Models() {
-		list.Data = append(list.Data, g.modelObject(name))
+		if g.Servable(r.Context(), name) {
+			list.Data = append(list.Data, g.modelObject(name))
+		}
 	}
 	writeJSON(w, http.StatusOK, list)
 }
 
 func (g *Gateway) serveModel(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("model")
-	if !g.pool.Serves(name) {
+	if !g.Servable(r.Context(), name) {
 		errModelNotFound(name).write(w)
 		return
 	}

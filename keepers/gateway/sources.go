@@ -70,12 +70,33 @@ type Price struct {
 // ErrNoModel: the price book has no such model.
 var ErrNoModel = errors.New("model not found on chain")
 
-// PriceBook returns the price of a model in effect at a time, as
-// settlement will charge it (mt_treasury QueryPricing: the previous price
-// before EffectiveAt, the current one from it on).
+// PriceBook returns the price of a model in effect at a serve time (the
+// chain's clock), as settlement will charge it (mt_treasury QueryPricing:
+// the previous price before EffectiveAt, the current one from it on). An
+// error means the model must not be served now: ErrNoModel or
+// ErrModelInactive (the gateway answers 404), ErrPriceStale or
+// ErrUnavailable (503). Price may block briefly to read the chain.
 type PriceBook interface {
 	Price(ctx context.Context, modelID uint64, at time.Time) (Price, error)
 }
+
+// Clock tells the chain's time as the keeper estimates it
+// (keepers/chainclock.Clock): receipts are dated and prices picked by it.
+type Clock interface {
+	Now() time.Time
+}
+
+// ClockObserver takes readings of the chain's Clock sysvar made elsewhere
+// (keepers/chainclock.Clock).
+type ClockObserver interface {
+	Observe(unix int64)
+}
+
+// WallClock is the host's clock, for a keeper without a chain.
+type WallClock struct{}
+
+// Now implements Clock.
+func (WallClock) Now() time.Time { return time.Now() }
 
 // Journal is what the gateway needs of the receipt journal.
 type Journal interface {

@@ -36,9 +36,31 @@ type Config struct {
 	Models  []ModelEntry   `toml:"model"`
 	Workers []WorkerEntry  `toml:"worker"`
 	Offline *OfflineConfig `toml:"offline"`
+	Chain   ChainConfig    `toml:"chain"`
 	Settle  SettleConfig   `toml:"settle"` // settle.go
 	Cranks  CranksConfig   `toml:"cranks"`
 }
+
+// ChainConfig is the [chain] section: how often the keeper reads the chain.
+type ChainConfig struct {
+	// PriceRefresh is how often the served models' prices and stages are
+	// read (default 2s). Keep it well below the protocol's min_period_secs
+	// (the shortest hold-up a price change may have): the keeper must see
+	// a scheduled price change before it takes effect to quote it. The
+	// keeper warns at start when it is not below. A request for a model it
+	// has no active or fresh copy of reads the models at once anyway.
+	PriceRefresh Duration `toml:"price_refresh"`
+	// ClockRefresh is how often the chain's Clock sysvar is read when no
+	// other read saw it meanwhile (default 1s): runs are dated by the
+	// chain's clock, not the host's.
+	ClockRefresh Duration `toml:"clock_refresh"`
+}
+
+// Default [chain] intervals.
+const (
+	DefaultPriceRefresh = 2 * time.Second
+	DefaultClockRefresh = time.Second
+)
 
 // JournalConfig configures the receipt journal.
 type JournalConfig struct {
@@ -171,6 +193,15 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("config: worker %q: environment variable %s (api_key_env) is empty", w.Name, w.APIKeyEnv)
 		}
 	}
+	if c.Chain.PriceRefresh.Duration < 0 || c.Chain.ClockRefresh.Duration < 0 {
+		return errors.New("config: [chain] price_refresh and clock_refresh must not be negative")
+	}
+	if c.Chain.PriceRefresh.Duration == 0 {
+		c.Chain.PriceRefresh.Duration = DefaultPriceRefresh
+	}
+	if c.Chain.ClockRefresh.Duration == 0 {
+		c.Chain.ClockRefresh.Duration = DefaultClockRefresh
+	}
 	if c.RPCURL == "" && c.Offline == nil {
 		return errors.New("config: set rpc_url (a cluster) or an [offline] section")
 	}
@@ -207,6 +238,16 @@ commitment = "confirmed"
 
 log_level = "info"   # debug, info, warn, error
 log_format = "text"  # text or json
+
+[chain]
+# How often the served models' prices and stages are read. Keep it well below the
+# protocol's min_period_secs (the shortest hold-up before a new price applies;
+# ` + "`mt protocol show`" + `): a price change must be seen before it takes effect to be
+# quoted as settlement charges it. The keeper warns at start if it is not below.
+price_refresh = "2s"
+# How often the chain's clock (the Clock sysvar) is read. Runs are dated, and their
+# price picked, by the chain's clock, not this host's.
+clock_refresh = "1s"
 
 [journal]
 # Every served run is a signed receipt here, durable before its response ends.

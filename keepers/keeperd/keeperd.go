@@ -1,6 +1,9 @@
 // Package keeperd wires the keeper daemon: the journal, the worker pool,
-// the chain (or offline) escrow and price sources and the gateway, behind
-// an API listener and an operator listener, run until the context ends.
+// the chain (or offline) escrow and price sources, the chain's clock
+// (keepers/chainclock, one estimate shared by the gateway, the settler and
+// the cranks) and the gateway, behind an API listener and an operator
+// listener, run until the context ends. On a chain, New fails unless the
+// chain's clock and the models can be read.
 //
 // Shutdown is graceful (listeners stop accepting, in-flight requests get
 // Config.Gateway.ShutdownGrace, then the journal closes), but nothing relies
@@ -32,7 +35,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/modelcommons/modelcommons/cli/config"
+	"github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
+	"github.com/modelcommons/modelcommons/keepers/chainclock"
 	"github.com/modelcommons/modelcommons/keepers/gateway"
 	"github.com/modelcommons/modelcommons/keepers/journal"
 	"github.com/modelcommons/modelcommons/keepers/receipts"
@@ -87,6 +92,9 @@ type Daemon struct {
 	apiLn, adminLn net.Listener
 	mu             sync.Mutex
 	settle         settleParts // settle.go
+	// clock is the chain's clock shared by the gateway, the settler and the
+	// cranks (nil offline).
+	clock *chainclock.Clock
 }
 
 // New opens the journal and builds every part; Run serves.
@@ -133,6 +141,7 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 
 	var escrows gateway.EscrowSource
 	var prices gateway.PriceBook
+	var clock gateway.Clock = gateway.WallClock{}
 	ready := func() bool { return true }
 	if cfg.Offline != nil {
 		mem := gateway.NewMemoryEscrows()
@@ -158,24 +167,34 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 			return nil, err
 		}
 		client := rpc.New(url)
-		cc := gateway.ChainConfig{RPC: client, Commitment: commitment, Logger: log.With("component", "chain")}
-		ce := gateway.NewChainEscrows(cc)
-		cp := gateway.NewChainPrices(cc, ids)
+		d.clock = chainclock.New(chainclock.Config{RPC: client, Commitment: commitment, Refresh: cfg.Chain.ClockRefresh.Duration,
+			Logger: log.With("component", "chainclock")})
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		err = cp.Refresh(ctx)
-		cancel()
-		if err != nil {
+		defer cancel()
+		if _, err := d.clock.Read(ctx); err != nil {
+			return nil, fmt.Errorf("read the chain's clock from %s: %w", url, err)
+		}
+		cc := gateway.ChainConfig{RPC: client, Commitment: commitment, Clock: d.clock, Logger: log.With("component", "chain")}
+		ce := gateway.NewChainEscrows(cc)
+		cc.Refresh = cfg.Chain.PriceRefresh.Duration
+		cp := gateway.NewChainPrices(cc, ids)
+		if err := cp.Refresh(ctx); err != nil {
 			return nil, fmt.Errorf("read model prices from %s: %w", url, err)
 		}
+		checkPriceRefresh(ctx, client, commitment, cfg.Chain.PriceRefresh.Duration, log)
 		for _, m := range cfg.Models {
-			if _, err := cp.Price(context.Background(), m.ID, time.Now()); err != nil {
+			if _, err := cp.Price(ctx, m.ID, d.clock.Now()); err != nil {
 				log.Warn("model not servable yet", "model", m.Name, "id", m.ID, "err", err)
 			}
 		}
-		escrows, prices = ce, cp
+		escrows, prices, clock = ce, cp, d.clock
 		d.settle.rpc, d.settle.refresh = client, ce.RefreshEscrows
 		ready = func() bool { return ce.Healthy() && cp.Healthy() }
-		d.runners = append(d.runners, ce.Run, cp.Run)
+		d.runners = append(d.runners, ce.Run, cp.Run, d.clock.Run)
+		c := d.clock
+		d.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "keeper_chain_clock_offset_seconds", Help: "The chain's clock (Clock sysvar) minus this host's clock, as the keeper estimates it.",
+		}, func() float64 { return c.Status().OffsetSeconds }))
 	}
 
 	d.journal, err = journal.Open(journal.Config{
@@ -196,7 +215,7 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 		MaxBodyBytes: g.MaxBodyBytes, MaxResponseBytes: g.MaxResponseBytes, DefaultMaxTokens: g.DefaultMaxTokens,
 		MaxTokensLimit: g.MaxTokensLimit, MaxN: g.MaxN, PromptMarginPct: g.PromptMarginPct, MaxAttempts: g.MaxAttempts,
 		RateLimit: g.RateLimit, RateBurst: g.RateBurst, MaxInFlight: g.MaxInFlight, WriteTimeout: g.WriteTimeout.Duration,
-		UpstreamIdleTimeout: g.UpstreamIdle.Duration,
+		UpstreamIdleTimeout: g.UpstreamIdle.Duration, Clock: clock,
 	})
 	if err != nil {
 		d.journal.Close()
@@ -208,6 +227,32 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 	}
 	return d, nil
 }
+
+// checkPriceRefresh warns when the price refresh interval is not below the
+// protocol's min_period_secs, the shortest hold-up before a new price
+// applies: the keeper could then meet a price change it has not seen yet
+// (its requests would wait for an on-demand read of the model).
+func checkPriceRefresh(ctx context.Context, client *rpc.Client, commitment rpc.CommitmentType, refresh time.Duration, log *slog.Logger) {
+	res, err := client.GetAccountInfoWithOpts(ctx, pda.Protocol(), &rpc.GetAccountInfoOpts{Commitment: commitment, Encoding: solana.EncodingBase64})
+	if err != nil {
+		log.Warn("cannot read the protocol account to check [chain] price_refresh against its min_period_secs", "err", err)
+		return
+	}
+	p, err := mt_treasury.ParseAccount_Protocol(res.Value.Data.GetBinary())
+	if err != nil {
+		log.Warn("cannot decode the protocol account to check [chain] price_refresh", "err", err)
+		return
+	}
+	if minPeriod := time.Duration(p.MinPeriodSecs) * time.Second; !PriceRefreshBelow(refresh, minPeriod) {
+		log.Warn("[chain] price_refresh is not below the protocol's min_period_secs, the shortest hold-up before a new price applies; "+
+			"lower it well below, or requests meeting an unseen price change wait for an on-demand read",
+			"price_refresh", refresh, "min_period", minPeriod)
+	}
+}
+
+// PriceRefreshBelow reports whether a price refresh interval satisfies the
+// operator rule: strictly below the protocol's minimum hold-up.
+func PriceRefreshBelow(refresh, minPeriod time.Duration) bool { return refresh < minPeriod }
 
 func (d *Daemon) registerJournalMetrics() {
 	j := d.journal
@@ -322,6 +367,8 @@ type Status struct {
 	PendingBatches int              `json:"pending_batches"`
 	LastBatch      *journal.Batch   `json:"last_batch,omitempty"`
 	Workers        []workers.Status `json:"workers,omitempty"`
+	// ChainClock is the keeper's estimate of the chain's clock (nil offline).
+	ChainClock *chainclock.Status `json:"chain_clock,omitempty"`
 	// Settlement: on-chain settlement and cranks (settle.go).
 	Settlement *SettlementStatus `json:"settlement,omitempty"`
 }
@@ -354,6 +401,10 @@ func (d *Daemon) Status() (Status, error) {
 	s.Ready = d.gw.Ready()
 	s.Workers = d.pool.Snapshot()
 	s.Settlement = d.settlementStatus()
+	if d.clock != nil {
+		cs := d.clock.Status()
+		s.ChainClock = &cs
+	}
 	return s, err
 }
 

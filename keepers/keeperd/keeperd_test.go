@@ -93,6 +93,7 @@ func TestTemplateIsAValidConfig(t *testing.T) {
 		func(c *Config) { c.RPCURL = "" },
 		func(c *Config) { c.Offline = &OfflineConfig{} },
 		func(c *Config) { c.Workers[0].APIKeyEnv = "KEEPERD_TEST_UNSET_VARIABLE" },
+		func(c *Config) { c.Chain.PriceRefresh.Duration = -time.Second },
 	}
 	if err := os.WriteFile(filepath.Join(dir, "ok.toml"), []byte(Template), 0o600); err != nil {
 		t.Fatal(err)
@@ -110,6 +111,48 @@ func TestTemplateIsAValidConfig(t *testing.T) {
 	var back Config
 	if _, err := toml.Decode(Template, &back); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// [chain] intervals: the template's, the defaults when absent, and the
+// operator rule the keeper checks at start.
+func TestChainRefreshConfig(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "keeper.toml")
+	if err := os.WriteFile(path, []byte(Template), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.Chain.PriceRefresh.Duration != 2*time.Second || c.Chain.ClockRefresh.Duration != time.Second {
+		t.Fatalf("template [chain]: %+v", c.Chain)
+	}
+	noChain := strings.Replace(Template, "price_refresh = \"2s\"", "", 1)
+	noChain = strings.Replace(noChain, "clock_refresh = \"1s\"", "", 1)
+	if noChain == Template {
+		t.Fatal("template has no [chain] intervals to remove")
+	}
+	if err := os.WriteFile(path, []byte(noChain), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if c, err = LoadConfig(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil || c.Chain.PriceRefresh.Duration != DefaultPriceRefresh || c.Chain.ClockRefresh.Duration != DefaultClockRefresh {
+		t.Fatalf("defaults: %+v %v", c.Chain, err)
+	}
+	for _, tc := range []struct {
+		refresh, minPeriod time.Duration
+		ok                 bool
+	}{{2 * time.Second, 24 * time.Hour, true}, {2 * time.Second, 2 * time.Second, false}, {10 * time.Second, 2 * time.Second, false}, {500 * time.Millisecond, time.Second, true}} {
+		if got := PriceRefreshBelow(tc.refresh, tc.minPeriod); got != tc.ok {
+			t.Errorf("refresh %s, min period %s: below %v, want %v", tc.refresh, tc.minPeriod, got, tc.ok)
+		}
 	}
 }
 

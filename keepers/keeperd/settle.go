@@ -115,7 +115,7 @@ func (d *Daemon) startSettlement() error {
 			OperatorAccount: operatorAccount, StatePath: statePath(d.cfg), Interval: sc.Interval.Duration,
 			MaxEntries: sc.MaxEntries, MaxModels: sc.MaxModels, LookupTable: table, PriorityMicroLamports: sc.PriorityMicroLamports,
 			Registry: d.reg, Lag: d.gw.Metrics().SettlementLag, BeforeSettled: d.settle.refresh,
-			Logger: d.log.With("component", "settler"),
+			Clock: d.clock, Logger: d.log.With("component", "settler"),
 		})
 		if err != nil {
 			return err
@@ -131,7 +131,7 @@ func (d *Daemon) startSettlement() error {
 		c, err := cranks.New(cranks.Config{
 			RPC: client, Commitment: commitment, Payer: solana.PrivateKey(d.key), Interval: cc.Interval.Duration,
 			Jitter: cc.Jitter.Duration, Raises: true, Proposals: true, CheckpointVoters: cc.CheckpointVoters, Models: models,
-			PriorityMicroLamports: cc.PriorityMicroLamports, Registry: d.reg, Logger: d.log.With("component", "cranks"),
+			PriorityMicroLamports: cc.PriorityMicroLamports, Clock: d.clock, Registry: d.reg, Logger: d.log.With("component", "cranks"),
 		})
 		if err != nil {
 			return err

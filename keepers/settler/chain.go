@@ -2,7 +2,6 @@ package settler
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/modelcommons/modelcommons/clients/pda"
 	"github.com/modelcommons/modelcommons/clients/settlement"
 	"github.com/modelcommons/modelcommons/clients/tokens"
+	"github.com/modelcommons/modelcommons/keepers/chainclock"
 )
 
 // maxAccountsPerCall is getMultipleAccounts' limit.
@@ -76,12 +76,12 @@ func (s *Settler) readView(ctx context.Context) (*view, error) {
 	if v.Meter, err = im.ParseAccount_MeterConfig(data[1]); err != nil {
 		return nil, fmt.Errorf("meter: %w", err)
 	}
-	clock := data[2]
-	if len(clock) < 40 {
-		return nil, errors.New("clock sysvar too short")
+	if v.Slot, v.Now, err = chainclock.ParseSysvar(data[2]); err != nil {
+		return nil, err
 	}
-	v.Slot = binary.LittleEndian.Uint64(clock[0:8])
-	v.Now = int64(binary.LittleEndian.Uint64(clock[32:40]))
+	if s.cfg.Clock != nil {
+		s.cfg.Clock.Observe(v.Now)
+	}
 	return v, nil
 }
 

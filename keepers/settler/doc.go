@@ -15,6 +15,14 @@
 // settle instruction is written to the settler's state file before any
 // transaction carrying it is signed.
 //
+// Every time the settler compares is the chain's: receipts are dated by
+// the gateway with the keeper's estimate of the chain's clock
+// (keepers/chainclock), and each round judges them — before the node's
+// registration (written off), after the chain's clock (deferred), on which
+// side of each model's price switch, past the closed-escrow grace — against
+// the Clock sysvar read with the node in the same call. That reading also
+// goes to the shared clock (Config.Clock).
+//
 // # Guarantees
 //
 // A run is charged at most once: the program accepts only sequence number

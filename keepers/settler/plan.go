@@ -190,11 +190,14 @@ func (s *Settler) plan(ctx context.Context, v *view, gs []group, load func(*grou
 	if err != nil {
 		return nil, err
 	}
-	return planGroups(v, cs, gs, load, s.cfg.Now(), s.cfg.ClosedEscrowGrace, s.log)
+	return planGroups(v, cs, gs, load, s.cfg.ClosedEscrowGrace, s.log)
 }
 
-// planGroups is plan without the chain reads.
-func planGroups(v *view, cs *chainState, gs []group, load func(*group) error, wallNow time.Time, closedGrace time.Duration, log *slog.Logger) (*planned, error) {
+// planGroups is plan without the chain reads. Every time it compares is
+// the chain's: receipts are dated by the keeper's estimate of the chain's
+// clock, and v.Now is the Clock sysvar.
+func planGroups(v *view, cs *chainState, gs []group, load func(*group) error, closedGrace time.Duration, log *slog.Logger) (*planned, error) {
+	chainNow := time.Unix(v.Now, 0)
 	out := &planned{writeOffs: map[string][]receipts.RunID{}, chain: cs}
 	for gi := range gs {
 		g := &gs[gi]
@@ -203,7 +206,7 @@ func planGroups(v *view, cs *chainState, gs []group, load func(*group) error, wa
 			// Gone (closed after its balance was withdrawn, or never an escrow).
 			// A just-served run's escrow cannot vanish unless it was closed,
 			// but an RPC node lagging behind might not show a new one yet.
-			if wallNow.Sub(time.UnixMilli(g.LastMs)) >= closedGrace {
+			if chainNow.Sub(time.UnixMilli(g.LastMs)) >= closedGrace {
 				out.writeOffs[ReasonEscrowClosed] = append(out.writeOffs[ReasonEscrowClosed], g.IDs...)
 			} else {
 				out.deferred += len(g.IDs)

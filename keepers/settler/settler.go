@@ -87,8 +87,9 @@ type Config struct {
 	// bytes (default 2s).
 	AwaitTimeout, PollInterval, RebroadcastInterval time.Duration
 	// ClosedEscrowGrace: receipts of an escrow that does not exist are
-	// written off only once their newest run is this old (default 1 min),
-	// in case the RPC node has not seen the escrow yet.
+	// written off only once their newest run is this old by the chain's
+	// clock (default 1 min), in case the RPC node has not seen the escrow
+	// yet.
 	ClosedEscrowGrace time.Duration
 	// RoundTimeout bounds one round, whatever an RPC call does (default 5 min).
 	RoundTimeout time.Duration
@@ -110,8 +111,21 @@ type Config struct {
 	// returns it wrapped in ErrStopped). Nil in production.
 	Checkpoint func(point string, seq uint64) error
 	Logger     *slog.Logger
-	// Now is the wall clock (default time.Now).
+	// Clock, if set, is told the chain's time each round reads the Clock
+	// sysvar (keepers/chainclock.Clock, shared with the gateway and the
+	// cranks). The settler itself judges serve times — against the node's
+	// registration, the chain's clock and each model's price switch — and
+	// the closed-escrow grace by the sysvar read in the same round.
+	Clock ClockObserver
+	// Now is the wall clock, for status times and the settlement lag
+	// (default time.Now).
 	Now func() time.Time
+}
+
+// ClockObserver takes readings of the chain's Clock sysvar
+// (keepers/chainclock.Clock).
+type ClockObserver interface {
+	Observe(unix int64)
 }
 
 func (c *Config) defaults() error {

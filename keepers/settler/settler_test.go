@@ -168,7 +168,8 @@ func TestPlanGroupsSplitsAtBoundariesAndWritesOff(t *testing.T) {
 		simple(escrow, share(3), 13),
 	}
 	loads := 0
-	p, err := planGroups(testView(), cs, gs, func(*group) error { loads++; return nil }, time.UnixMilli(1_701_500), time.Minute, slog.New(slog.DiscardHandler))
+	// The closed escrow's run is 299 s old by the chain's clock (2 000 s).
+	p, err := planGroups(testView(), cs, gs, func(*group) error { loads++; return nil }, 10*time.Minute, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,12 +203,38 @@ func TestPlanGroupsSplitsAtBoundariesAndWritesOff(t *testing.T) {
 		}
 	}
 	// Past the grace period a vanished escrow's runs are written off.
-	p, err = planGroups(testView(), cs, gs[2:3], nil, time.UnixMilli(1_700_999).Add(time.Minute), time.Minute, slog.New(slog.DiscardHandler))
+	p, err = planGroups(testView(), cs, gs[2:3], nil, time.Minute, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(p.writeOffs[ReasonEscrowClosed]) != 1 {
 		t.Fatalf("closed escrow: %+v", p.writeOffs)
+	}
+}
+
+// With the chain's clock a day ahead of the host's (time travel; the
+// gateway dates runs by the chain), the closed-escrow grace is measured on
+// the chain's clock: a run two minutes old there is past a one-minute
+// grace, one from ten seconds ago is not.
+func TestClosedEscrowGraceUsesTheChainClock(t *testing.T) {
+	closed := solana.NewWallet().PublicKey()
+	chainNow := time.Now().Add(24 * time.Hour).Unix()
+	v := testView()
+	v.Now = chainNow
+	cs := &chainState{escrows: map[solana.PublicKey]escrowInfo{closed: {}}, models: map[uint64]settlement.Model{}}
+	for _, c := range []struct {
+		age      time.Duration
+		writeOff bool
+	}{{2 * time.Minute, true}, {10 * time.Second, false}} {
+		last := time.Unix(chainNow, 0).Add(-c.age).UnixMilli()
+		g := group{Escrow: closed, Shares: share(2), IDs: []receipts.RunID{runID(1, 1)}, FirstMs: last, LastMs: last}
+		p, err := planGroups(v, cs, []group{g}, nil, time.Minute, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := len(p.writeOffs[ReasonEscrowClosed]) == 1; got != c.writeOff || (!c.writeOff && p.deferred != 1) {
+			t.Fatalf("run %s old on the chain's clock: written off %v, deferred %d; want written off %v", c.age, got, p.deferred, c.writeOff)
+		}
 	}
 }
 

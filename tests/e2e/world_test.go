@@ -250,13 +250,15 @@ func (w *world) launch(name string, softCap, hardCap, perWallet int) modelView {
 }
 
 // startKeeper runs keeper run with settlement (1 s rounds) and cranks, in
-// front of the given workers.
+// front of the given workers, reading prices every 500 ms (below the
+// protocol's 2 s minimum hold-up, as the keeper's operator rule asks).
 func (w *world) startKeeper(models []driver.KeeperModel, workers []driver.KeeperWorker) *driver.Keeper {
 	w.t.Helper()
 	k, err := driver.StartKeeper(w.ctx, bins, w.procs, driver.KeeperConfig{
 		Dir: filepath.Join(w.dir, "keeper"), RPCURL: w.chain.URL, Keypair: w.keeperKey.Path, Models: models, Workers: workers,
 		Listen: w.nodeListen,
-		Extra:  fmt.Sprintf("[settle]\nnode = %q\ninterval = \"1s\"\n\n[cranks]\nenabled = true\ninterval = \"1s\"\njitter = \"100ms\"\n", w.node),
+		Extra: fmt.Sprintf("[chain]\nprice_refresh = \"500ms\"\n\n[settle]\nnode = %q\ninterval = \"1s\"\n\n"+
+			"[cranks]\nenabled = true\ninterval = \"1s\"\njitter = \"100ms\"\n", w.node),
 	})
 	if err != nil {
 		w.t.Fatal(err)
@@ -358,27 +360,20 @@ func (w *world) activeModels(names []string, workers []driver.KeeperWorker) []mo
 	for i := range ms {
 		ms[i] = w.waitModel(ms[i].ID, "active", time.Minute)
 	}
-	w.waitServed(names)
+	w.requireServed(names)
 	return ms
 }
 
-// waitServed waits until the keeper serves models: it polls the models'
-// prices (every 10 s) and answers 404 until it has read them active. An
-// empty escrow's request tells without serving anything: 402, not 404.
-func (w *world) waitServed(models []string) {
+// requireServed checks that the keeper serves models the moment they are
+// active on chain: a request for a model it serves but has no active price
+// for makes it read the model at once, so an empty escrow's request is
+// refused with 402 (nothing served), never 404.
+func (w *world) requireServed(models []string) {
 	w.t.Helper()
 	key, _ := w.openEscrow("")
 	for _, m := range models {
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			r := w.chat(key, m, false, 8)
-			if r.Status == http.StatusPaymentRequired {
-				break
-			}
-			if r.Status != http.StatusNotFound || time.Now().After(deadline) {
-				w.t.Fatalf("probe of %s with an empty escrow: HTTP %d %s", m, r.Status, r.Body)
-			}
-			time.Sleep(300 * time.Millisecond)
+		if r := w.chat(key, m, false, 8); r.Status != http.StatusPaymentRequired {
+			w.t.Fatalf("probe of %s, active on chain, with an empty escrow: HTTP %d %s", m, r.Status, r.Body)
 		}
 	}
 }
