@@ -11,7 +11,8 @@ cargo test --locked --workspace
 step "Generated code in sync"
 "$ROOT/scripts/gen.sh" --check
 
-step "go vet"
+step "go.mod tidy, go vet"
+go mod tidy -diff
 go vet ./...
 
 step "Go tests (unit + localnet integration)"
