@@ -40,6 +40,8 @@ import (
 
 	"github.com/gagliardetto/solana-go"
 	"github.com/gagliardetto/solana-go/rpc"
+
+	"github.com/modelcommons/modelcommons/keepers/poll"
 )
 
 // SysvarAddress is the Clock sysvar (SysvarC1ock11111111111111111111111111111111).
@@ -191,39 +193,36 @@ func (c *Clock) Read(ctx context.Context) (int64, error) {
 // logged (the first, then every 60th) and retried at the next tick; the
 // estimate keeps running on the wall clock meanwhile.
 func (c *Clock) Run(ctx context.Context) error {
-	t := time.NewTicker(c.cfg.Refresh)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-		c.mu.Lock()
-		recent := c.synced && c.cfg.Wall().Sub(c.obsWall) < c.cfg.Refresh/2
-		c.mu.Unlock()
-		if recent {
-			continue
-		}
-		_, err := c.Read(ctx)
-		if ctx.Err() != nil {
-			return nil
-		}
-		c.mu.Lock()
-		n := c.readErrs
-		if err != nil {
-			c.readErrs++
-		} else {
-			c.readErrs = 0
-		}
-		c.mu.Unlock()
-		switch {
-		case err != nil && n%60 == 0:
-			c.cfg.Logger.Warn("chain clock read failed; estimating from the last observation", "err", err, "failures", n+1)
-		case err == nil && n > 0:
-			c.cfg.Logger.Info("chain clock read again", "after_failures", n)
-		}
+	return poll.Every(ctx, c.cfg.Refresh, c.tick, nil)
+}
+
+// tick is one of Run's reads, with its failures counted for the log.
+func (c *Clock) tick(ctx context.Context) error {
+	c.mu.Lock()
+	recent := c.synced && c.cfg.Wall().Sub(c.obsWall) < c.cfg.Refresh/2
+	c.mu.Unlock()
+	if recent {
+		return nil
 	}
+	_, err := c.Read(ctx)
+	if ctx.Err() != nil {
+		return nil
+	}
+	c.mu.Lock()
+	n := c.readErrs
+	if err != nil {
+		c.readErrs++
+	} else {
+		c.readErrs = 0
+	}
+	c.mu.Unlock()
+	switch {
+	case err != nil && n%60 == 0:
+		c.cfg.Logger.Warn("chain clock read failed; estimating from the last observation", "err", err, "failures", n+1)
+	case err == nil && n > 0:
+		c.cfg.Logger.Info("chain clock read again", "after_failures", n)
+	}
+	return nil
 }
 
 // Status is the Clock's state, for the operator.

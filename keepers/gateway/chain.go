@@ -18,6 +18,7 @@ import (
 	"github.com/modelcommons/modelcommons/clients/pda"
 	"github.com/modelcommons/modelcommons/clients/settlement"
 	"github.com/modelcommons/modelcommons/keepers/chainclock"
+	"github.com/modelcommons/modelcommons/keepers/poll"
 )
 
 // AccountFetcher is the one RPC method the chain sources use
@@ -300,18 +301,7 @@ func (c *ChainEscrows) RefreshEscrows(ctx context.Context, addrs []solana.Public
 
 // Run refreshes until ctx ends.
 func (c *ChainEscrows) Run(ctx context.Context) error {
-	t := time.NewTicker(c.cfg.Refresh)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-			if err := c.Refresh(ctx); err != nil && ctx.Err() == nil {
-				c.cfg.Logger.Warn("escrow refresh failed", "err", err)
-			}
-		}
-	}
+	return poll.Every(ctx, c.cfg.Refresh, c.Refresh, func(err error) { c.cfg.Logger.Warn("escrow refresh failed", "err", err) })
 }
 
 // Healthy reports whether the RPC answered within ChainConfig.Stale.
@@ -532,18 +522,7 @@ func (p *ChainPrices) DemandRefreshes() int64 { return p.demands.Load() }
 
 // Run refreshes every ChainConfig.Refresh until ctx ends.
 func (p *ChainPrices) Run(ctx context.Context) error {
-	t := time.NewTicker(p.cfg.Refresh)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-			if err := p.Refresh(ctx); err != nil && ctx.Err() == nil {
-				p.cfg.Logger.Warn("price refresh failed", "err", err)
-			}
-		}
-	}
+	return poll.Every(ctx, p.cfg.Refresh, p.Refresh, func(err error) { p.cfg.Logger.Warn("price refresh failed", "err", err) })
 }
 
 // Healthy reports whether a refresh succeeded within ChainConfig.Stale.

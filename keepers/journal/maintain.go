@@ -11,6 +11,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/modelcommons/modelcommons/keepers/poll"
 )
 
 // Prune deletes the receipts of batches that settled more than
@@ -201,16 +203,6 @@ func (j *Journal) Maintain() error {
 
 // Run maintains the journal every Config.MaintenanceInterval until ctx ends.
 func (j *Journal) Run(ctx context.Context) error {
-	t := time.NewTicker(j.cfg.MaintenanceInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-			if err := j.Maintain(); err != nil {
-				j.log.Error("journal maintenance", "err", err)
-			}
-		}
-	}
+	return poll.Every(ctx, j.cfg.MaintenanceInterval, func(context.Context) error { return j.Maintain() },
+		func(err error) { j.log.Error("journal maintenance", "err", err) })
 }

@@ -408,6 +408,27 @@ func (d *Daemon) Status() (Status, error) {
 	return s, err
 }
 
+// receiptsQuery parses the ?escrow=<address>&after=<run id>&limit=<1..1000>
+// query of the admin listener's receipt endpoints.
+func receiptsQuery(r *http.Request) (escrow solana.PublicKey, after receipts.RunID, limit int, err error) {
+	q := r.URL.Query()
+	if escrow, err = solana.PublicKeyFromBase58(q.Get("escrow")); err != nil {
+		return escrow, after, 0, errors.New("escrow: want a base58 address")
+	}
+	if a := q.Get("after"); a != "" {
+		if after, err = receipts.ParseRunID(a); err != nil {
+			return escrow, after, 0, fmt.Errorf("after: %w", err)
+		}
+	}
+	limit = 100
+	if l := q.Get("limit"); l != "" {
+		if limit, err = strconv.Atoi(l); err != nil || limit < 1 || limit > 1000 {
+			return escrow, after, 0, errors.New("limit: 1..1000")
+		}
+	}
+	return escrow, after, limit, nil
+}
+
 // AdminHandler serves /metrics, /status, /receipts?escrow=<address> and
 // the health endpoints for the operator.
 func (d *Daemon) AdminHandler() http.Handler {
@@ -423,24 +444,10 @@ func (d *Daemon) AdminHandler() http.Handler {
 		writeJSON(w, s)
 	})
 	mux.HandleFunc("GET /receipts", func(w http.ResponseWriter, r *http.Request) {
-		escrow, err := solana.PublicKeyFromBase58(r.URL.Query().Get("escrow"))
+		escrow, after, limit, err := receiptsQuery(r)
 		if err != nil {
-			http.Error(w, "escrow: want a base58 address", http.StatusBadRequest)
+			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
-		}
-		var after receipts.RunID
-		if a := r.URL.Query().Get("after"); a != "" {
-			if after, err = receipts.ParseRunID(a); err != nil {
-				http.Error(w, err.Error(), http.StatusBadRequest)
-				return
-			}
-		}
-		limit := 100
-		if l := r.URL.Query().Get("limit"); l != "" {
-			if limit, err = strconv.Atoi(l); err != nil || limit < 1 || limit > 1000 {
-				http.Error(w, "limit: 1..1000", http.StatusBadRequest)
-				return
-			}
 		}
 		page, err := ReceiptsPage(d.journal, d.gw.KeeperKey(), escrow, after, limit)
 		if err != nil {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/gagliardetto/solana-go"
@@ -268,24 +267,10 @@ func ReceiptProofs(j *journal.Journal, escrow solana.PublicKey, after receipts.R
 // settlementRoutes adds /receipts/proofs?escrow=<address> to the admin handler.
 func (d *Daemon) settlementRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /receipts/proofs", func(w http.ResponseWriter, r *http.Request) {
-		escrow, err := solana.PublicKeyFromBase58(r.URL.Query().Get("escrow"))
+		escrow, after, limit, err := receiptsQuery(r)
 		if err != nil {
-			http.Error(w, "escrow: want a base58 address", http.StatusBadRequest)
+			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
-		}
-		var after receipts.RunID
-		if a := r.URL.Query().Get("after"); a != "" {
-			if after, err = receipts.ParseRunID(a); err != nil {
-				http.Error(w, err.Error(), http.StatusBadRequest)
-				return
-			}
-		}
-		limit := 100
-		if l := r.URL.Query().Get("limit"); l != "" {
-			if limit, err = strconv.Atoi(l); err != nil || limit < 1 || limit > 1000 {
-				http.Error(w, "limit: 1..1000", http.StatusBadRequest)
-				return
-			}
 		}
 		proofs, err := ReceiptProofs(d.journal, escrow, after, limit)
 		if err != nil {
