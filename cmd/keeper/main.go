@@ -227,14 +227,16 @@ func receiptsCommand() *cli.Command {
 		Usage: "fetch signed run receipts and verify their signatures",
 		Description: "A user asks a keeper's gateway with their API key (--gateway, --api-key or MC_API_KEY);\n" +
 			"an operator asks the running keeper's admin listener or reads the journal file (--escrow).\n" +
-			"Every receipt's encoding and ed25519 signature is checked; verification against the on-chain\n" +
-			"Merkle root of its batch arrives with settlement.",
+			"Every receipt's encoding and ed25519 signature is checked, and each settled receipt's Merkle\n" +
+			"proof against the root its settle transaction recorded on chain, read from the cluster\n" +
+			"(--url; an operator's default is the config's rpc_url). Exits non-zero if any check fails.",
 		Flags: []cli.Flag{configFlag, outputFlag,
 			&cli.StringFlag{Name: "escrow", Usage: "escrow address (operator lookups)"},
 			&cli.StringFlag{Name: "gateway", Usage: "keeper API base URL, e.g. https://keeper.example"},
 			&cli.StringFlag{Name: "api-key", Usage: "your API key (prefer the environment variable)", EnvVars: []string{"MC_API_KEY"}},
 			&cli.StringFlag{Name: "admin", Usage: "admin address of the running keeper (default: admin_listen of the config)"},
 			&cli.StringFlag{Name: "keeper-key", Usage: "expected keeper key (base58); receipts signed by another key are rejected"},
+			&cli.StringFlag{Name: "url", Aliases: []string{"u"}, Usage: "cluster to check the batch roots on: localnet, devnet, mainnet-beta or an RPC URL"},
 			&cli.StringFlag{Name: "after", Usage: "run id to continue after"},
 			&cli.IntFlag{Name: "limit", Value: 100},
 		},
@@ -265,6 +267,15 @@ func receiptsCommand() *cli.Command {
 			switch {
 			case c.String("gateway") != "":
 				q.GatewayURL, q.APIKey = strings.TrimRight(c.String("gateway"), "/"), c.String("api-key")
+				page, err := keeperd.FetchReceipts(c.Context, q)
+				if err != nil {
+					return err
+				}
+				client, err := clusterClient(c.String("url"))
+				if err != nil {
+					return err
+				}
+				return printProvenReceipts(c, q, client, page, want)
 			case !q.Escrow.IsZero():
 				admin := c.String("admin")
 				cfg, cfgErr := keeperd.LoadConfig(c.String("config"))
@@ -285,17 +296,20 @@ func receiptsCommand() *cli.Command {
 				if err != nil {
 					return err
 				}
-				return printProvenReceipts(c, q, cfg, page, want)
+				url := c.String("url")
+				if url == "" {
+					url = cfg.RPCURL
+				}
+				client, err := clusterClient(url)
+				if err != nil {
+					return err
+				}
+				return printProvenReceipts(c, q, client, page, want)
 			case c.String("api-key") != "":
 				return errors.New("--api-key needs --gateway (the keeper's API URL)")
 			default:
 				return errors.New("give --escrow (operator) or --gateway with --api-key / MC_API_KEY (user)")
 			}
-			page, err := keeperd.FetchReceipts(c.Context, q)
-			if err != nil {
-				return err
-			}
-			return printReceipts(c, page, want)
 		},
 	}
 }

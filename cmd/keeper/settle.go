@@ -6,8 +6,10 @@ import (
 	"text/tabwriter"
 
 	"github.com/gagliardetto/solana-go"
+	"github.com/gagliardetto/solana-go/rpc"
 	"github.com/urfave/cli/v2"
 
+	"github.com/modelcommons/modelcommons/cli/config"
 	"github.com/modelcommons/modelcommons/keepers/gateway"
 	"github.com/modelcommons/modelcommons/keepers/keeperd"
 )
@@ -50,10 +52,11 @@ type provenPage struct {
 	Proofs []keeperd.ProofCheck `json:"proofs"`
 }
 
-// printProvenReceipts prints an operator's receipt page with each
-// receipt's Merkle proof checked against the root its settle transaction
-// recorded on chain (read from the config's cluster).
-func printProvenReceipts(c *cli.Context, q keeperd.ReceiptQuery, cfg keeperd.Config, page gateway.ReceiptPage, want solana.PublicKey) error {
+// printProvenReceipts prints a receipt page with each receipt's Merkle
+// proof checked against the root its settle transaction recorded on chain,
+// read with client (nil: "unchecked", only the keeper's own root is
+// compared).
+func printProvenReceipts(c *cli.Context, q keeperd.ReceiptQuery, client *rpc.Client, page gateway.ReceiptPage, want solana.PublicKey) error {
 	verified, err := keeperd.VerifyPage(page, want)
 	if err != nil {
 		return fmt.Errorf("verification failed: %w", err)
@@ -61,10 +64,6 @@ func printProvenReceipts(c *cli.Context, q keeperd.ReceiptQuery, cfg keeperd.Con
 	proofs, err := keeperd.FetchReceiptProofs(c.Context, q)
 	if err != nil {
 		return fmt.Errorf("receipt proofs: %w", err)
-	}
-	client, err := keeperd.ChainClient(cfg)
-	if err != nil {
-		return err
 	}
 	checks := keeperd.CheckProofs(c.Context, client, verified, proofs)
 	if c.String("output") == "json" {
@@ -74,6 +73,18 @@ func printProvenReceipts(c *cli.Context, q keeperd.ReceiptQuery, cfg keeperd.Con
 		return err
 	}
 	return printChecks(c.App.Writer, checks)
+}
+
+// clusterClient is an RPC client for a cluster name or URL ("" → none).
+func clusterClient(cluster string) (*rpc.Client, error) {
+	if cluster == "" {
+		return nil, nil
+	}
+	url, err := config.ResolveURL(cluster)
+	if err != nil {
+		return nil, fmt.Errorf("--url: %w", err)
+	}
+	return rpc.New(url), nil
 }
 
 func printChecks(w io.Writer, checks []keeperd.ProofCheck) error {

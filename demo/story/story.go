@@ -42,6 +42,7 @@ import (
 	"github.com/modelcommons/modelcommons/demo/driver"
 	"github.com/modelcommons/modelcommons/demo/moneytrail"
 	"github.com/modelcommons/modelcommons/keepers/gateway"
+	"github.com/modelcommons/modelcommons/keepers/keeperd"
 	"github.com/modelcommons/modelcommons/tests/localnet"
 )
 
@@ -124,14 +125,17 @@ const (
 )
 
 type teller struct {
-	cfg   Config
-	n     *narrator
-	ctx   context.Context
-	chain *localnet.Chain
-	procs *driver.Procs
-	mt    *driver.MT
-	dir   string
-	sum   *Summary
+	cfg Config
+	// proven counts the user's receipts whose Merkle proof `keeper
+	// receipts` verified against the on-chain root, at the last waitSettled.
+	proven int
+	n      *narrator
+	ctx    context.Context
+	chain  *localnet.Chain
+	procs  *driver.Procs
+	mt     *driver.MT
+	dir    string
+	sum    *Summary
 
 	admin, creator, alice, bob, carol, operator, keeperKey, user driver.Wallet
 	protocol                                                     protocolView
@@ -685,11 +689,17 @@ func (t *teller) waitSettled(runs int, timeout time.Duration) ([]gateway.Receipt
 		var st keeperStatus
 		err := t.keeper.Status(t.ctx, &st)
 		if err == nil && st.Unbatched == 0 && st.PendingBatches == 0 {
-			rs, err := t.userReceipts()
+			rs, proofs, err := t.userReceipts()
 			if err != nil {
 				return nil, err
 			}
 			last = rs
+			t.proven = 0
+			for _, p := range proofs {
+				if p.Status == "verified" {
+					t.proven++
+				}
+			}
 			settled := 0
 			for _, r := range rs {
 				if r.State == "settled" {
@@ -709,28 +719,32 @@ func (t *teller) waitSettled(runs int, timeout time.Duration) ([]gateway.Receipt
 	}
 }
 
-// userReceipts runs `keeper receipts --gateway … --output json` with the
-// user's key, as the user would.
-func (t *teller) userReceipts() ([]gateway.ReceiptView, error) {
-	cmd := exec.CommandContext(t.ctx, t.cfg.Bins.Keeper, "receipts", "--gateway", t.keeper.API, "--output", "json", "--limit", "1000",
-		"--config", t.keeper.ConfigPath)
+// userReceipts runs `keeper receipts --gateway … --url … --output json`
+// with the user's key, as the user would: the receipts, signatures
+// verified, and each one's Merkle proof checked against the root on chain.
+func (t *teller) userReceipts() ([]gateway.ReceiptView, []keeperd.ProofCheck, error) {
+	cmd := exec.CommandContext(t.ctx, t.cfg.Bins.Keeper, "receipts", "--gateway", t.keeper.API, "--url", t.chain.URL,
+		"--output", "json", "--limit", "1000")
 	cmd.Env = append(os.Environ(), "MC_API_KEY="+t.apiKey)
 	out, err := cmd.Output()
 	if err != nil {
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
-			return nil, fmt.Errorf("keeper receipts: %v: %s", err, ee.Stderr)
+			return nil, nil, fmt.Errorf("keeper receipts: %v: %s", err, ee.Stderr)
 		}
-		return nil, fmt.Errorf("keeper receipts: %w", err)
+		return nil, nil, fmt.Errorf("keeper receipts: %w", err)
 	}
-	var page gateway.ReceiptPage
+	var page struct {
+		gateway.ReceiptPage
+		Proofs []keeperd.ProofCheck `json:"proofs"`
+	}
 	if err := json.Unmarshal(out, &page); err != nil {
-		return nil, fmt.Errorf("keeper receipts: %w", err)
+		return nil, nil, fmt.Errorf("keeper receipts: %w", err)
 	}
 	if page.HasMore {
-		return nil, errors.New("keeper receipts: more than 1000 receipts")
+		return nil, nil, errors.New("keeper receipts: more than 1000 receipts")
 	}
-	return page.Data, nil
+	return page.Data, page.Proofs, nil
 }
 
 func (t *teller) settle() error {
@@ -748,8 +762,9 @@ func (t *teller) settle() error {
 	if err != nil {
 		return err
 	}
-	t.n.command("keeper", []string{"receipts", "--gateway", t.keeper.API, "--output", "json", "# MC_API_KEY=<key>: the user's signed receipts, verified"})
+	t.n.command("keeper", []string{"receipts", "--gateway", t.keeper.API, "--url", t.chain.URL, "--output", "json", "# MC_API_KEY=<key>: the user's signed receipts, verified"})
 	t.check("every answered request has a settled receipt", matchRuns(t.sum.Requests, rs) == served, "%d receipts, %d requests answered", len(rs), served)
+	t.check("every receipt proven on chain", t.proven == len(rs), "%d of %d receipts are leaves of the Merkle root their settle transaction recorded", t.proven, len(rs))
 	trail, err := moneytrail.Audit(t.ctx, t.chain.RPC, t.accounts(), t.before, rs)
 	if err != nil {
 		return err

@@ -14,7 +14,8 @@
 // it, and active on chain with a price the keeper can quote. Streams always ask the worker for stream_options.include_usage;
 // the usage-only chunk reaches the client only if it asked for it too.
 // GET /v1/receipts returns the caller's signed receipts (the escrow comes
-// from the API key). Operational endpoints: /healthz (process alive),
+// from the API key), GET /v1/receipts/proofs their Merkle proofs against
+// the batch roots settle records on chain (Config.ReceiptProofs). Operational endpoints: /healthz (process alive),
 // /readyz (a worker is healthy and the escrow source answers), /metrics
 // (Prometheus; see Config.HideMetrics). Every response carries an
 // X-Request-Id; a served run also an X-Run-Id, the id of its receipt.

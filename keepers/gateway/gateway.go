@@ -45,6 +45,11 @@ type Config struct {
 	Escrows EscrowSource
 	Prices  PriceBook
 	Journal Journal
+	// ReceiptProofs, if set, serves GET /v1/receipts/proofs: the Merkle
+	// proofs of the caller's batched receipts against their batch roots
+	// (keeperd's ReceiptProofs over the journal), so users can check their
+	// receipts against the roots settle recorded on chain.
+	ReceiptProofs func(escrow solana.PublicKey, after receipts.RunID, limit int) (any, error)
 	// Key signs receipts: the node's keeper hot key.
 	Key ed25519.PrivateKey
 	// Registry receives the metrics (default: a fresh registry, served on
@@ -201,6 +206,7 @@ func New(cfg Config) (*Gateway, error) {
 	mux.HandleFunc("GET /v1/models", g.serveModels)
 	mux.HandleFunc("GET /v1/models/{model}", g.serveModel)
 	mux.HandleFunc("GET /v1/receipts", g.serveReceipts)
+	mux.HandleFunc("GET /v1/receipts/proofs", g.serveReceiptProofs)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", g.serveReady)
 	if !cfg.HideMetrics {
@@ -691,24 +697,10 @@ func (g *Gateway) serveReceipts(w http.ResponseWriter, r *http.Request) {
 		aerr.write(w)
 		return
 	}
-	q := r.URL.Query()
-	var after receipts.RunID
-	if a := q.Get("after"); a != "" {
-		id, err := receipts.ParseRunID(a)
-		if err != nil {
-			errInvalid("after", err.Error()).write(w)
-			return
-		}
-		after = id
-	}
-	limit := 100
-	if l := q.Get("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 || n > 1000 {
-			errInvalid("limit", "'limit' must be 1..1000.").write(w)
-			return
-		}
-		limit = n
+	after, limit, aerr := pageQuery(r)
+	if aerr != nil {
+		aerr.write(w)
+		return
 	}
 	entries, err := g.cfg.Journal.Receipts(st.Address, after, limit+1)
 	if err != nil {
@@ -724,6 +716,55 @@ func (g *Gateway) serveReceipts(w http.ResponseWriter, r *http.Request) {
 		page.Data = append(page.Data, NewReceiptView(e))
 	}
 	writeJSON(w, http.StatusOK, page)
+}
+
+// serveReceiptProofs answers GET /v1/receipts/proofs: the caller's
+// receipts that are in a batch, each with its Merkle proof, the batch root
+// and the transaction that recorded the root (receipts not batched yet
+// have none). Paged like GET /v1/receipts.
+func (g *Gateway) serveReceiptProofs(w http.ResponseWriter, r *http.Request) {
+	st, aerr := g.authenticate(r)
+	if aerr != nil {
+		aerr.write(w)
+		return
+	}
+	if g.cfg.ReceiptProofs == nil {
+		errNotFound.write(w)
+		return
+	}
+	after, limit, aerr := pageQuery(r)
+	if aerr != nil {
+		aerr.write(w)
+		return
+	}
+	proofs, err := g.cfg.ReceiptProofs(st.Address, after, limit)
+	if err != nil {
+		g.log.Error("receipt proofs", "err", err, "request_id", requestID(r.Context()))
+		errInternal("Could not read the journal.").write(w)
+		return
+	}
+	writeJSON(w, http.StatusOK, proofs)
+}
+
+// pageQuery parses ?after=<run id>&limit=<1..1000> (default 100).
+func pageQuery(r *http.Request) (after receipts.RunID, limit int, aerr *apiError) {
+	q := r.URL.Query()
+	if a := q.Get("after"); a != "" {
+		id, err := receipts.ParseRunID(a)
+		if err != nil {
+			return after, 0, errInvalid("after", err.Error())
+		}
+		after = id
+	}
+	limit = 100
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 1000 {
+			return after, 0, errInvalid("limit", "'limit' must be 1..1000.")
+		}
+		limit = n
+	}
+	return after, limit, nil
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

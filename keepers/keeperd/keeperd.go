@@ -216,6 +216,9 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 		MaxTokensLimit: g.MaxTokensLimit, MaxN: g.MaxN, PromptMarginPct: g.PromptMarginPct, MaxAttempts: g.MaxAttempts,
 		RateLimit: g.RateLimit, RateBurst: g.RateBurst, MaxInFlight: g.MaxInFlight, WriteTimeout: g.WriteTimeout.Duration,
 		UpstreamIdleTimeout: g.UpstreamIdle.Duration, Clock: clock,
+		ReceiptProofs: func(escrow solana.PublicKey, after receipts.RunID, limit int) (any, error) {
+			return ReceiptProofs(d.journal, escrow, after, limit)
+		},
 	})
 	if err != nil {
 		d.journal.Close()

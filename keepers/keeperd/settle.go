@@ -281,14 +281,26 @@ func (d *Daemon) settlementRoutes(mux *http.ServeMux) {
 	})
 }
 
-// FetchReceiptProofs returns the proofs for the receipts q selects, from
-// the running keeper's admin listener or from its journal file.
+// FetchReceiptProofs returns the proofs for the receipts q selects, from a
+// gateway (the user's API key), the running keeper's admin listener or its
+// journal file.
 func FetchReceiptProofs(ctx context.Context, q ReceiptQuery) ([]ReceiptProof, error) {
 	limit := q.Limit
 	if limit <= 0 {
 		limit = 100
 	}
 	switch {
+	case q.GatewayURL != "":
+		if q.APIKey == "" {
+			return nil, errors.New("an API key is needed to ask a gateway for receipt proofs")
+		}
+		u := fmt.Sprintf("%s/v1/receipts/proofs?limit=%d", q.GatewayURL, limit)
+		if q.After != (receipts.RunID{}) {
+			u += "&after=" + q.After.String()
+		}
+		var out []ReceiptProof
+		err := getJSON(ctx, u, q.APIKey, &out)
+		return out, err
 	case q.AdminAddr != "":
 		u := fmt.Sprintf("http://%s/receipts/proofs?escrow=%s&limit=%d", q.AdminAddr, q.Escrow, limit)
 		if q.After != (receipts.RunID{}) {
@@ -305,7 +317,7 @@ func FetchReceiptProofs(ctx context.Context, q ReceiptQuery) ([]ReceiptProof, er
 		defer j.Close()
 		return ReceiptProofs(j, q.Escrow, q.After, limit)
 	}
-	return nil, errors.New("receipt proofs need the keeper's admin address or its journal file")
+	return nil, errors.New("receipt proofs need a gateway URL and API key, the keeper's admin address or its journal file")
 }
 
 // ProofCheck is a receipt verified against the root its batch recorded on chain.
@@ -416,14 +428,3 @@ func settledRoot(ctx context.Context, client *rpc.Client, sig string, seq uint64
 	return [32]byte{}, fmt.Errorf("transaction %s settled no batch %d of keeper %s", sig, seq, solana.PublicKeyFromBytes(keeper[:]))
 }
 
-// ChainClient is the RPC client for cfg's cluster, or nil when it has none.
-func ChainClient(cfg Config) (*rpc.Client, error) {
-	if cfg.RPCURL == "" {
-		return nil, nil
-	}
-	url, err := config.ResolveURL(cfg.RPCURL)
-	if err != nil {
-		return nil, err
-	}
-	return rpc.New(url), nil
-}

@@ -29,6 +29,7 @@ import (
 	"github.com/modelcommons/modelcommons/demo/driver"
 	"github.com/modelcommons/modelcommons/demo/moneytrail"
 	"github.com/modelcommons/modelcommons/keepers/gateway"
+	"github.com/modelcommons/modelcommons/keepers/keeperd"
 	"github.com/modelcommons/modelcommons/tests/localnet"
 )
 
@@ -500,7 +501,7 @@ func (w *world) waitSettled(key string, timeout time.Duration) []gateway.Receipt
 	for {
 		var st keeperStatus
 		if err := w.keeper.Status(w.ctx, &st); err == nil && st.Unbatched == 0 && st.PendingBatches == 0 {
-			rs := w.receipts(key)
+			rs, proofs := w.provenReceipts(key)
 			settled := 0
 			for _, r := range rs {
 				if r.State == "settled" {
@@ -508,6 +509,17 @@ func (w *world) waitSettled(key string, timeout time.Duration) []gateway.Receipt
 				}
 			}
 			if settled == len(rs) {
+				// Every settled receipt is a leaf of the root its settle
+				// transaction recorded on chain, as the user checks it.
+				verified := 0
+				for _, p := range proofs {
+					if p.Status == "verified" {
+						verified++
+					}
+				}
+				if verified != len(rs) {
+					w.t.Fatalf("%d receipts settled, %d proofs verified against the chain: %+v", len(rs), verified, proofs)
+				}
 				return rs
 			}
 		}
@@ -521,15 +533,27 @@ func (w *world) waitSettled(key string, timeout time.Duration) []gateway.Receipt
 // receipts runs `keeper receipts --gateway … --output json` as the user.
 func (w *world) receipts(key string) []gateway.ReceiptView {
 	w.t.Helper()
+	rs, _ := w.provenReceipts(key)
+	return rs
+}
+
+// provenReceipts is receipts with each receipt's proof check against the
+// chain (--url), as the CLI reports it.
+func (w *world) provenReceipts(key string) ([]gateway.ReceiptView, []keeperd.ProofCheck) {
+	w.t.Helper()
 	cmdCtx, cancel := context.WithTimeout(w.ctx, time.Minute)
 	defer cancel()
-	out, err := runWithEnv(cmdCtx, []string{"MC_API_KEY=" + key}, bins.Keeper, "receipts", "--gateway", w.keeper.API, "--output", "json", "--limit", "1000")
+	out, err := runWithEnv(cmdCtx, []string{"MC_API_KEY=" + key}, bins.Keeper, "receipts", "--gateway", w.keeper.API,
+		"--url", w.chain.URL, "--output", "json", "--limit", "1000")
 	if err != nil {
-		w.t.Fatalf("keeper receipts: %v", err)
+		w.t.Fatalf("keeper receipts: %v: %s", err, out)
 	}
-	var page gateway.ReceiptPage
+	var page struct {
+		gateway.ReceiptPage
+		Proofs []keeperd.ProofCheck `json:"proofs"`
+	}
 	if err := json.Unmarshal(out, &page); err != nil {
 		w.t.Fatalf("keeper receipts: %v: %s", err, out)
 	}
-	return page.Data
+	return page.Data, page.Proofs
 }
