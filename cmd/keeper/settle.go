@@ -33,6 +33,9 @@ func printSettlement(tw *tabwriter.Writer, st *keeperd.SettlementStatus) {
 	if p := st.Pending; p != nil {
 		fmt.Fprintf(tw, "in flight\tbatch #%d %s, %d runs, %d transaction(s)\n", p.Seq, p.State, p.Runs, p.Sends)
 	}
+	if len(st.LookupTables)+len(st.RetiredLookupTables) > 0 {
+		fmt.Fprintf(tw, "lookup tables\t%d live, %d retired (closed once deactivated)\n", len(st.LookupTables), len(st.RetiredLookupTables))
+	}
 	if st.LastError != "" {
 		fmt.Fprintf(tw, "last error\t%s\n", st.LastError)
 	}

@@ -196,6 +196,9 @@ func (c *Config) Validate() error {
 	if c.Chain.PriceRefresh.Duration < 0 || c.Chain.ClockRefresh.Duration < 0 {
 		return errors.New("config: [chain] price_refresh and clock_refresh must not be negative")
 	}
+	if c.Settle.MaxLookupTables < 0 {
+		return errors.New("config: [settle] max_lookup_tables must not be negative (0: the default, 4)")
+	}
 	if c.Chain.PriceRefresh.Duration == 0 {
 		c.Chain.PriceRefresh.Duration = DefaultPriceRefresh
 	}
@@ -300,6 +303,7 @@ interval = "10s"            # between rounds when nothing is pending
 max_entries = 0             # per batch; 0: as many as fit one transaction
 max_models = 4              # per batch (the program allows 16)
 lookup_table = true         # v0 transactions through the node's lookup tables (44-87 entries vs ~9)
+max_lookup_tables = 4       # live tables (256 addresses, ~0.058 SOL rent each); the oldest is then retired and its rent returned
 priority_micro_lamports = 0
 # operator_account = "..."  # default: the operator's associated native-token account
 # state_path = "..."        # default: the journal path + ".settler.json"

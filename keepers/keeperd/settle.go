@@ -35,6 +35,9 @@ type SettleConfig struct {
 	// LookupTable: settle through address lookup tables the keeper creates
 	// (default true; false sends legacy transactions, about 9 entries each).
 	LookupTable *bool `toml:"lookup_table"`
+	// MaxLookupTables is how many lookup tables stay live (default 4); the
+	// oldest is then retired: deactivated, closed, its rent returned.
+	MaxLookupTables int `toml:"max_lookup_tables"`
 	// PriorityMicroLamports is the compute-unit price of settle transactions.
 	PriorityMicroLamports uint64 `toml:"priority_micro_lamports"`
 	// OperatorAccount receives the operator share (default: the operator's
@@ -112,7 +115,7 @@ func (d *Daemon) startSettlement() error {
 		s, err := settler.New(settler.Config{
 			RPC: client, Commitment: commitment, Journal: d.journal, Keeper: solana.PrivateKey(d.key), Node: node,
 			OperatorAccount: operatorAccount, StatePath: statePath(d.cfg), Interval: sc.Interval.Duration,
-			MaxEntries: sc.MaxEntries, MaxModels: sc.MaxModels, LookupTable: table, PriorityMicroLamports: sc.PriorityMicroLamports,
+			MaxEntries: sc.MaxEntries, MaxModels: sc.MaxModels, LookupTable: table, MaxLookupTables: sc.MaxLookupTables, PriorityMicroLamports: sc.PriorityMicroLamports,
 			Registry: d.reg, Lag: d.gw.Metrics().SettlementLag, BeforeSettled: d.settle.refresh,
 			Clock: d.clock, Logger: d.log.With("component", "settler"),
 		})

@@ -17,6 +17,8 @@ type metrics struct {
 	sends          *prometheus.CounterVec // keeper_settlement_transactions_sent_total{kind}
 	lastSeq        *prometheus.GaugeVec   // keeper_settlement_last_batch_seq{where}
 	tableAddresses prometheus.Counter     // keeper_settlement_lookup_table_addresses_total
+	tablesRetired  prometheus.Counter     // keeper_settlement_lookup_tables_retired_total
+	tablesClosed   prometheus.Counter     // keeper_settlement_lookup_tables_closed_total
 	lag            prometheus.Gauge       // keeper_settlement_lag_seconds
 }
 
@@ -55,9 +57,15 @@ func newMetrics(reg prometheus.Registerer, lag prometheus.Gauge) *metrics {
 		tableAddresses: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "keeper_settlement_lookup_table_addresses_total", Help: "Addresses added to the node's lookup tables.",
 		}),
+		tablesRetired: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "keeper_settlement_lookup_tables_retired_total", Help: "Lookup tables deactivated to stay within the keeper's table limit.",
+		}),
+		tablesClosed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "keeper_settlement_lookup_tables_closed_total", Help: "Retired lookup tables closed, their rent returned to the keeper.",
+		}),
 		lag: lag,
 	}
-	cs := []prometheus.Collector{m.batches, m.runs, m.entries, m.charged, m.shortfall, m.shortEntries, m.failures, m.writtenOff, m.sends, m.lastSeq, m.tableAddresses}
+	cs := []prometheus.Collector{m.batches, m.runs, m.entries, m.charged, m.shortfall, m.shortEntries, m.failures, m.writtenOff, m.sends, m.lastSeq, m.tableAddresses, m.tablesRetired, m.tablesClosed}
 	if m.lag == nil {
 		m.lag = prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "keeper_settlement_lag_seconds", Help: "Age of the oldest recorded run not yet settled.",

@@ -79,6 +79,12 @@ type Config struct {
 	// keeper creates and extends (v0 transactions): 44–87 entries per
 	// transaction instead of 9–14.
 	LookupTable bool
+	// MaxLookupTables is how many lookup tables (256 addresses each, about
+	// 0.058 SOL of rent when full) the keeper keeps live (default 4). When
+	// one more is needed the oldest is retired: deactivated, then closed
+	// and its rent returned to the keeper once the chain lets it (513
+	// slots later); escrows it held are added again when they come back.
+	MaxLookupTables int
 	// PriorityMicroLamports is the compute-unit price (default none).
 	PriorityMicroLamports uint64
 	// AwaitTimeout bounds one wait for a sent transaction before the next
@@ -157,6 +163,9 @@ func (c *Config) defaults() error {
 	if c.MaxRuns <= 0 {
 		c.MaxRuns = 20_000
 	}
+	if c.MaxLookupTables <= 0 {
+		c.MaxLookupTables = 4
+	}
 	if c.ScanRuns <= 0 {
 		c.ScanRuns = 50_000
 	}
@@ -219,11 +228,13 @@ type Status struct {
 	LocalLastSettled uint64     `json:"local_last_settled_seq"`
 	Pending          *Pending   `json:"pending,omitempty"`
 	// LagSeconds is the age of the oldest recorded run not yet settled.
-	LagSeconds   float64    `json:"lag_seconds"`
-	LookupTables []string   `json:"lookup_tables,omitempty"`
-	Rounds       uint64     `json:"rounds"`
-	LastError    string     `json:"last_error,omitempty"`
-	LastErrorAt  *time.Time `json:"last_error_at,omitempty"`
+	LagSeconds   float64  `json:"lag_seconds"`
+	LookupTables []string `json:"lookup_tables,omitempty"`
+	// RetiredLookupTables are deactivated, waiting to be closed.
+	RetiredLookupTables []string   `json:"retired_lookup_tables,omitempty"`
+	Rounds              uint64     `json:"rounds"`
+	LastError           string     `json:"last_error,omitempty"`
+	LastErrorAt         *time.Time `json:"last_error_at,omitempty"`
 }
 
 // Pending is the batch in flight.
@@ -376,6 +387,12 @@ func (s *Settler) Round(ctx context.Context) (idle bool, err error) {
 	s.mu.Unlock()
 	if s.cfg.LookupTable && !s.tables.loaded {
 		if err := s.tables.load(ctx); err != nil {
+			return false, err
+		}
+		s.noteTables()
+	}
+	if s.cfg.LookupTable {
+		if err := s.tables.sweep(ctx, v.Slot); err != nil {
 			return false, err
 		}
 		s.noteTables()
@@ -1065,12 +1082,16 @@ func (s *Settler) notePending(b *journal.Batch) {
 }
 
 func (s *Settler) noteTables() {
-	var names []string
+	var live, retired []string
 	for _, r := range s.tables.recs {
-		names = append(names, r.Address.String())
+		if r.retired() {
+			retired = append(retired, r.Address.String())
+		} else {
+			live = append(live, r.Address.String())
+		}
 	}
 	s.mu.Lock()
-	s.status.LookupTables = names
+	s.status.LookupTables, s.status.RetiredLookupTables = live, retired
 	s.mu.Unlock()
 }
 

@@ -91,7 +91,14 @@ type TableRecord struct {
 	// Created is false while the create transaction has not been seen to
 	// land: the address is recorded first so a crash cannot orphan it.
 	Created bool `json:"created"`
+	// DeactivatedSlot is set once the table is retired (deactivated on
+	// chain at that slot): no new batch uses it, and it is closed, its rent
+	// returned to the keeper, once the chain no longer lets it resolve.
+	DeactivatedSlot uint64 `json:"deactivated_slot,omitempty"`
 }
+
+// retired reports whether the table was deactivated.
+func (r TableRecord) retired() bool { return r.DeactivatedSlot != 0 }
 
 type stateFile struct {
 	Version int              `json:"version"`
@@ -227,6 +234,20 @@ func (s *store) plans() []Plan {
 	out := make([]Plan, len(s.st.Plans))
 	for i, p := range s.st.Plans {
 		out[i] = *p
+	}
+	return out
+}
+
+// plannedTables are the lookup tables stored plans resolve accounts
+// through: a plan may be re-sent as is, so they stay open.
+func (s *store) plannedTables() map[solana.PublicKey]bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[solana.PublicKey]bool{}
+	for _, p := range s.st.Plans {
+		for _, t := range p.Tables {
+			out[t] = true
+		}
 	}
 	return out
 }

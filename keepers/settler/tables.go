@@ -46,9 +46,14 @@ func (t *lookupTables) load(ctx context.Context) error {
 			t.s.log.Warn("lookup table not found on chain; forgetting it", "table", r.Address, "created", r.Created)
 			continue
 		}
-		if st.Authority == nil || !st.Authority.Equals(t.s.keeper) || st.DeactivationSlot != ^uint64(0) {
-			t.s.log.Warn("lookup table is not usable by this keeper (other authority or deactivated); forgetting it", "table", r.Address)
+		if st.Authority == nil || !st.Authority.Equals(t.s.keeper) {
+			t.s.log.Warn("lookup table is not this keeper's (other authority or frozen); forgetting it", "table", r.Address)
 			continue
+		}
+		if st.DeactivationSlot != ^uint64(0) && !r.retired() {
+			// Deactivated by a retirement whose outcome was not seen
+			// (crash, timeout): retired, to be closed.
+			r.DeactivatedSlot = max(st.DeactivationSlot, 1)
 		}
 		r.Created = true
 		keep = append(keep, r)
@@ -80,14 +85,36 @@ func (t *lookupTables) read(ctx context.Context, addr solana.PublicKey) (*alt.Ad
 	return st, true, nil
 }
 
-// has reports whether some table holds addr.
+// has reports whether some live (not retired) table holds addr.
 func (t *lookupTables) has(addr solana.PublicKey) bool {
-	for _, c := range t.content {
-		if slices.Contains(c, addr) {
+	for _, r := range t.recs {
+		if !r.retired() && slices.Contains(t.content[r.Address], addr) {
 			return true
 		}
 	}
 	return false
+}
+
+// liveContent is the contents of the tables new batches may use.
+func (t *lookupTables) liveContent() map[solana.PublicKey]solana.PublicKeySlice {
+	out := make(map[solana.PublicKey]solana.PublicKeySlice, len(t.recs))
+	for _, r := range t.recs {
+		if !r.retired() {
+			out[r.Address] = t.content[r.Address]
+		}
+	}
+	return out
+}
+
+// liveCount is the number of tables not retired.
+func (t *lookupTables) liveCount() int {
+	n := 0
+	for _, r := range t.recs {
+		if !r.retired() {
+			n++
+		}
+	}
+	return n
 }
 
 // virtual is the tables as they would be once addrs are added: missing
@@ -97,6 +124,9 @@ func (t *lookupTables) virtual(addrs []solana.PublicKey) map[solana.PublicKey]so
 	out := make(map[solana.PublicKey]solana.PublicKeySlice, len(t.content)+1)
 	var last solana.PublicKey
 	for _, r := range t.recs {
+		if r.retired() {
+			continue
+		}
 		out[r.Address] = slices.Clone(t.content[r.Address])
 		last = r.Address
 	}
@@ -155,13 +185,17 @@ func (t *lookupTables) ensure(ctx context.Context, addrs []solana.PublicKey) (ma
 			return nil, err
 		}
 	}
-	var missing []solana.PublicKey
-	for _, a := range addrs {
-		if !t.has(a) && !slices.Contains(missing, a) {
-			missing = append(missing, a)
+	for {
+		// Recomputed each time: making room may retire a table.
+		var missing []solana.PublicKey
+		for _, a := range addrs {
+			if !t.has(a) && !slices.Contains(missing, a) {
+				missing = append(missing, a)
+			}
 		}
-	}
-	for len(missing) > 0 {
+		if len(missing) == 0 {
+			break
+		}
 		table, room, err := t.tableWithRoom(ctx)
 		if err != nil {
 			return nil, err
@@ -181,9 +215,8 @@ func (t *lookupTables) ensure(ctx context.Context, addrs []solana.PublicKey) (ma
 		t.content[table] = st.Addresses
 		t.lastExtended[table] = st.LastExtendedSlot
 		t.s.metrics.tableAddresses.Add(float64(len(chunk)))
-		missing = slices.DeleteFunc(missing, t.has)
 	}
-	out := used(t.content, addrs)
+	out := used(t.liveContent(), addrs)
 	// A table resolves addresses from the slot after its last extension.
 	var need uint64
 	for k := range out {
@@ -195,13 +228,22 @@ func (t *lookupTables) ensure(ctx context.Context, addrs []solana.PublicKey) (ma
 	return out, nil
 }
 
-// tableWithRoom returns the newest table with free slots, creating one if
-// there is none.
+// tableWithRoom returns the newest live table with free slots, creating
+// one if there is none — after retiring the oldest live table when
+// Config.MaxLookupTables are live. The batch being laid out may have had
+// addresses in the retired table: ensure adds them to the new one.
 func (t *lookupTables) tableWithRoom(ctx context.Context) (solana.PublicKey, int, error) {
-	if n := len(t.recs); n > 0 {
-		last := t.recs[n-1].Address
-		if room := alt.LOOKUP_TABLE_MAX_ADDRESSES - len(t.content[last]); room > 0 {
-			return last, room, nil
+	for i := len(t.recs) - 1; i >= 0; i-- {
+		if r := t.recs[i]; !r.retired() {
+			if room := alt.LOOKUP_TABLE_MAX_ADDRESSES - len(t.content[r.Address]); room > 0 {
+				return r.Address, room, nil
+			}
+			break
+		}
+	}
+	if t.liveCount() >= t.s.cfg.MaxLookupTables {
+		if err := t.retireOne(ctx); err != nil {
+			return solana.PublicKey{}, 0, err
 		}
 	}
 	slot, err := t.s.rpc.GetSlot(ctx, rpc.CommitmentFinalized)
@@ -236,6 +278,83 @@ func (t *lookupTables) tableWithRoom(ctx context.Context) (solana.PublicKey, int
 	t.content[table] = nil
 	t.s.log.Info("created a lookup table for settlement", "table", table)
 	return table, alt.LOOKUP_TABLE_MAX_ADDRESSES, nil
+}
+
+// deactivationSlots is how long a deactivated table still resolves
+// addresses: until its deactivation slot leaves the SlotHashes sysvar (512
+// slots), plus one for the slot boundary.
+const deactivationSlots = 513
+
+// retireOne deactivates the oldest live table that no stored plan uses
+// (a stored plan may be re-sent as is). A failed deactivation is logged
+// and left: the keeper then has one table more than its limit until a
+// later retirement.
+func (t *lookupTables) retireOne(ctx context.Context) error {
+	planned := t.s.store.plannedTables()
+	i := slices.IndexFunc(t.recs, func(r TableRecord) bool {
+		return !r.retired() && r.Created && !planned[r.Address]
+	})
+	if i < 0 {
+		t.s.log.Warn("lookup table limit reached but every live table is in use; creating one more", "live", t.liveCount(), "limit", t.s.cfg.MaxLookupTables)
+		return nil
+	}
+	table := t.recs[i].Address
+	ix := alt.NewDeactivateLookupTableInstruction(table, t.s.keeper).Build()
+	if _, err := t.s.sender.Send(ctx, txsend.Tx{Instructions: []solana.Instruction{ix}, Payer: t.s.keeper, Signers: []solana.PrivateKey{t.s.cfg.Keeper}}); err != nil {
+		// If it landed after all, the next load sees it deactivated.
+		t.s.log.Warn("could not retire a lookup table", "table", table, "err", err)
+		return nil
+	}
+	st, exists, err := t.read(ctx, table)
+	if err != nil {
+		return err
+	}
+	if !exists || st.DeactivationSlot == ^uint64(0) {
+		return fmt.Errorf("lookup table %s: deactivation landed but the table does not show it", table)
+	}
+	t.recs[i].DeactivatedSlot = max(st.DeactivationSlot, 1)
+	if err := t.s.store.setTables(t.recs); err != nil {
+		return err
+	}
+	t.s.metrics.tablesRetired.Inc()
+	t.s.log.Info("retired a lookup table (closed, and its rent returned, once fully deactivated)", "table", table,
+		"addresses", len(t.content[table]), "deactivated_slot", st.DeactivationSlot)
+	return nil
+}
+
+// sweep closes the retired tables that no longer resolve at slot and that
+// no stored plan uses, returning their rent to the keeper. A close the
+// chain refuses (still deactivating by its count) is tried again later.
+func (t *lookupTables) sweep(ctx context.Context, slot uint64) error {
+	planned := t.s.store.plannedTables()
+	for _, r := range slices.Clone(t.recs) {
+		if !r.retired() || planned[r.Address] || slot <= r.DeactivatedSlot+deactivationSlots {
+			continue
+		}
+		before, _ := t.s.rpc.GetBalance(ctx, r.Address, t.s.cfg.Commitment)
+		ix := alt.NewCloseLookupTableInstruction(r.Address, t.s.keeper, t.s.keeper).Build()
+		_, err := t.s.sender.Send(ctx, txsend.Tx{Instructions: []solana.Instruction{ix}, Payer: t.s.keeper, Signers: []solana.PrivateKey{t.s.cfg.Keeper}})
+		if err != nil {
+			if _, exists, rerr := t.read(ctx, r.Address); rerr != nil || exists {
+				t.s.log.Debug("retired lookup table not closed yet", "table", r.Address, "err", err)
+				continue
+			}
+			// Gone: an earlier close landed after all.
+		}
+		t.recs = slices.DeleteFunc(t.recs, func(x TableRecord) bool { return x.Address == r.Address })
+		delete(t.content, r.Address)
+		delete(t.lastExtended, r.Address)
+		if err := t.s.store.setTables(t.recs); err != nil {
+			return err
+		}
+		t.s.metrics.tablesClosed.Inc()
+		var rent uint64
+		if before != nil {
+			rent = before.Value
+		}
+		t.s.log.Info("closed a retired lookup table", "table", r.Address, "rent_returned_lamports", rent)
+	}
+	return nil
 }
 
 // waitSlotAfter waits until the chain's slot is past slot.
