@@ -33,6 +33,7 @@ func Command() *cli.Command {
 			initCommand(),
 			showCommand(),
 			updateCommand(),
+			acceptAdminCommand(),
 			mintNativeCommand(),
 		},
 	}
@@ -40,21 +41,24 @@ func Command() *cli.Command {
 
 // View is the protocol as `protocol show` prints it.
 type View struct {
-	Address              solana.PublicKey `json:"address"`
-	Admin                solana.PublicKey `json:"admin"`
-	NativeMint           solana.PublicKey `json:"native_mint"`
-	NativeTokenProgram   solana.PublicKey `json:"native_token_program"`
-	NativeDecimals       uint8            `json:"native_decimals"`
-	FeeVault             solana.PublicKey `json:"fee_vault"`
-	FeeVaultBalance      amount.Tokens    `json:"fee_vault_balance"`
-	SetupFee             amount.Tokens    `json:"setup_fee"`
-	ProtocolFeeBps       uint16           `json:"protocol_fee_bps"`
-	SwapFeeBps           uint16           `json:"swap_fee_bps"`
-	SwapProtocolShareBps uint16           `json:"swap_protocol_share_bps"`
-	MinPeriodSecs        int64            `json:"min_period_secs"`
-	Paused               bool             `json:"paused"`
-	ModelCount           uint64           `json:"model_count"`
-	Signature            string           `json:"signature,omitempty"`
+	Address solana.PublicKey `json:"address"`
+	Admin   solana.PublicKey `json:"admin"`
+	// PendingAdmin is nominated by the admin and takes over with
+	// `mt protocol accept-admin`.
+	PendingAdmin         *solana.PublicKey `json:"pending_admin,omitempty"`
+	NativeMint           solana.PublicKey  `json:"native_mint"`
+	NativeTokenProgram   solana.PublicKey  `json:"native_token_program"`
+	NativeDecimals       uint8             `json:"native_decimals"`
+	FeeVault             solana.PublicKey  `json:"fee_vault"`
+	FeeVaultBalance      amount.Tokens     `json:"fee_vault_balance"`
+	SetupFee             amount.Tokens     `json:"setup_fee"`
+	ProtocolFeeBps       uint16            `json:"protocol_fee_bps"`
+	SwapFeeBps           uint16            `json:"swap_fee_bps"`
+	SwapProtocolShareBps uint16            `json:"swap_protocol_share_bps"`
+	MinPeriodSecs        int64             `json:"min_period_secs"`
+	Paused               bool              `json:"paused"`
+	ModelCount           uint64            `json:"model_count"`
+	Signature            string            `json:"signature,omitempty"`
 }
 
 // Sign records the signature of the transaction that changed the protocol.
@@ -65,6 +69,11 @@ func (v View) Text() string {
 	fs := output.Fields{
 		{Label: "Protocol", Value: v.Address},
 		{Label: "Admin", Value: v.Admin},
+	}
+	if v.PendingAdmin != nil {
+		fs = append(fs, output.Field{Label: "Nominated admin", Value: fmt.Sprintf("%s (takes over with `mt protocol accept-admin`)", v.PendingAdmin)})
+	}
+	fs = append(fs, output.Fields{
 		{Label: "Native mint", Value: fmt.Sprintf("%s (%d decimals)", v.NativeMint, v.NativeDecimals)},
 		{Label: "Fee vault", Value: fmt.Sprintf("%s (holds %s)", v.FeeVault, v.FeeVaultBalance)},
 		{Label: "Set-up fee", Value: v.SetupFee},
@@ -73,7 +82,7 @@ func (v View) Text() string {
 		{Label: "Minimum period", Value: duration.Format(v.MinPeriodSecs)},
 		{Label: "Paused", Value: v.Paused},
 		{Label: "Models launched", Value: v.ModelCount},
-	}
+	}...)
 	if v.Signature != "" {
 		fs = append(fs, output.Field{Label: "Signature", Value: v.Signature})
 	}
@@ -100,7 +109,7 @@ func Load(ctx context.Context, r accounts.Reader) (View, error) {
 	}
 	d := mint.Decimals
 	return View{
-		Address: pda.Protocol(), Admin: p.Admin, NativeMint: p.NativeMint, NativeTokenProgram: p.NativeTokenProgram,
+		Address: pda.Protocol(), Admin: p.Admin, PendingAdmin: p.PendingAdmin, NativeMint: p.NativeMint, NativeTokenProgram: p.NativeTokenProgram,
 		NativeDecimals: d, FeeVault: p.FeeVault, FeeVaultBalance: amount.Of(bal, d),
 		SetupFee: amount.Of(p.SetupFee, d), ProtocolFeeBps: p.ProtocolFeeBps, SwapFeeBps: p.SwapFeeBps,
 		SwapProtocolShareBps: p.SwapProtocolShareBps, MinPeriodSecs: p.MinPeriodSecs, Paused: p.Paused, ModelCount: p.ModelCount,

@@ -7,15 +7,47 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/modelcommons/modelcommons/cli/duration"
+	"github.com/modelcommons/modelcommons/cli/explain"
 	"github.com/modelcommons/modelcommons/cli/session"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
 )
 
+func acceptAdminCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "accept-admin",
+		Usage: "take over as protocol (and meter) admin after the admin nominated your keypair with `update --new-admin`",
+		Flags: session.WriteFlags(),
+		Action: func(c *cli.Context) error {
+			e, err := LoadEnv(c)
+			if err != nil {
+				return err
+			}
+			me := e.Signer.PublicKey()
+			var problems explain.Problems
+			switch p := e.Protocol.PendingAdmin; {
+			case p == nil:
+				problems.Addf("no admin is nominated: the admin %s must first run `mt protocol update --new-admin %s`", e.Protocol.Admin, me)
+			case !p.Equals(me):
+				problems.Addf("the nominated admin is %s, not your keypair %s (pass --keypair)", p, me)
+			}
+			if err := problems.Err(); err != nil {
+				return err
+			}
+			ix, err := mt.NewAcceptAdminInstruction(me, pda.Protocol(), pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+			if err != nil {
+				return fmt.Errorf("build accept_admin: %w", err)
+			}
+			return e.Session.Submit(c.Context, session.Tx{What: "accept the protocol admin role", Instructions: []solana.Instruction{ix}, Labels: map[solana.PublicKey]string{pda.Protocol(): "protocol"}},
+				session.Reread(c.Context, e.Reader, Load))
+		},
+	}
+}
+
 func updateCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "update",
-		Usage: "change the protocol's fees, minimum period or admin, or pause/resume launches and contributions (admin)",
+		Usage: "change the protocol's fees or minimum period, nominate a new admin, or pause/resume launches and contributions (admin)",
 		Flags: session.WriteFlags(
 			&cli.StringFlag{Name: "setup-fee", Usage: "new set-up fee, in native tokens"},
 			&cli.Uint64Flag{Name: "protocol-fee-bps", Usage: "new protocol cut of raise proceeds, in basis points"},
@@ -24,7 +56,7 @@ func updateCommand() *cli.Command {
 			&cli.StringFlag{Name: "min-period", Usage: "new minimum period (" + duration.Hint + ")"},
 			&cli.BoolFlag{Name: "pause", Usage: "stop launches and contributions (claims, refunds and finalisation keep working)"},
 			&cli.BoolFlag{Name: "resume", Usage: "allow launches and contributions again"},
-			&cli.StringFlag{Name: "new-admin", Usage: "hand the protocol to this address (irreversible from your side)"},
+			&cli.StringFlag{Name: "new-admin", Usage: "nominate this address as admin; it takes over by signing `mt protocol accept-admin` (your own address withdraws a nomination)"},
 		),
 		Action: func(c *cli.Context) error {
 			e, err := LoadEnv(c)

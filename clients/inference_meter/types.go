@@ -2527,6 +2527,11 @@ type Protocol struct {
 	ModelCount   uint64 `json:"modelCount"`
 	Bump         uint8  `json:"bump"`
 	FeeVaultBump uint8  `json:"feeVaultBump"`
+
+	// Nominated by the admin (`update_protocol` with `new_admin`); becomes
+	// the admin only when it signs `accept_admin`, so a mistyped key can
+	// never take the protocol out of reach.
+	PendingAdmin *solanago.PublicKey `bin:"optional" json:"pendingAdmin,omitempty"`
 }
 
 func (obj Protocol) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
@@ -2594,6 +2599,24 @@ func (obj Protocol) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
 	err = encoder.Encode(obj.FeeVaultBump)
 	if err != nil {
 		return errors.NewField("FeeVaultBump", err)
+	}
+	// Serialize `PendingAdmin` (optional):
+	{
+		if obj.PendingAdmin == nil {
+			err = encoder.WriteOption(false)
+			if err != nil {
+				return errors.NewOption("PendingAdmin", fmt.Errorf("error while encoding optionality: %w", err))
+			}
+		} else {
+			err = encoder.WriteOption(true)
+			if err != nil {
+				return errors.NewOption("PendingAdmin", fmt.Errorf("error while encoding optionality: %w", err))
+			}
+			err = encoder.Encode(obj.PendingAdmin)
+			if err != nil {
+				return errors.NewField("PendingAdmin", err)
+			}
+		}
 	}
 	return nil
 }
@@ -2673,6 +2696,19 @@ func (obj *Protocol) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
 	err = decoder.Decode(&obj.FeeVaultBump)
 	if err != nil {
 		return errors.NewField("FeeVaultBump", err)
+	}
+	// Deserialize `PendingAdmin` (optional):
+	{
+		ok, err := decoder.ReadOption()
+		if err != nil {
+			return errors.NewOption("PendingAdmin", fmt.Errorf("error while reading optionality: %w", err))
+		}
+		if ok {
+			err = decoder.Decode(&obj.PendingAdmin)
+			if err != nil {
+				return errors.NewField("PendingAdmin", err)
+			}
+		}
 	}
 	return nil
 }

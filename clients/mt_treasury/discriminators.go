@@ -15,6 +15,7 @@ var (
 
 // Event discriminators
 var (
+	Event_AdminAccepted       = [8]byte{174, 12, 76, 139, 158, 99, 110, 254}
 	Event_Contributed         = [8]byte{196, 199, 157, 136, 180, 222, 100, 118}
 	Event_MarketOpened        = [8]byte{98, 146, 98, 81, 117, 211, 121, 211}
 	Event_ModelLaunched       = [8]byte{138, 132, 175, 2, 125, 7, 124, 61}
@@ -43,6 +44,7 @@ var (
 
 // Instruction discriminators
 var (
+	Instruction_AcceptAdmin      = [8]byte{112, 42, 45, 90, 116, 181, 13, 170}
 	Instruction_CancelProposal   = [8]byte{106, 74, 128, 146, 19, 65, 39, 23}
 	Instruction_CastVote         = [8]byte{20, 212, 15, 189, 69, 180, 69, 151}
 	Instruction_CheckpointVoter  = [8]byte{208, 197, 56, 182, 95, 74, 168, 191}

@@ -15,6 +15,13 @@ func ParseAnyEvent(eventData []byte) (any, error) {
 		return nil, fmt.Errorf("failed to peek event discriminator: %w", err)
 	}
 	switch discriminator {
+	case Event_AdminAccepted:
+		value := new(AdminAccepted)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as AdminAccepted: %w", err)
+		}
+		return value, nil
 	case Event_Contributed:
 		value := new(Contributed)
 		err := value.UnmarshalWithDecoder(decoder)
@@ -186,6 +193,23 @@ func ParseAnyEvent(eventData []byte) (any, error) {
 	default:
 		return nil, fmt.Errorf("unknown discriminator: %s", binary.FormatDiscriminator(discriminator))
 	}
+}
+
+func ParseEvent_AdminAccepted(eventData []byte) (*AdminAccepted, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_AdminAccepted {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_AdminAccepted, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(AdminAccepted)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type AdminAccepted: %w", err)
+	}
+	return event, nil
 }
 
 func ParseEvent_Contributed(eventData []byte) (*Contributed, error) {

@@ -11,6 +11,36 @@ import (
 	solanago "github.com/gagliardetto/solana-go"
 )
 
+// Builds a "accept_admin" instruction.
+// The nominated admin takes over the protocol.
+func NewAcceptAdminInstruction(
+	newAdminAccount solanago.PublicKey,
+	protocolAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "new_admin": Read-only, Signer, Required
+		accounts__.Append(solanago.NewAccountMeta(newAdminAccount, false, true))
+		// Account 1 "protocol": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(protocolAccount, true, false))
+		// Account 2 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 3 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		Instruction_AcceptAdmin[:],
+	), nil
+}
+
 // Builds a "cancel_proposal" instruction.
 // Withdraws a proposal nobody has voted on yet. Proposer only.
 func NewCancelProposalInstruction(
@@ -1217,7 +1247,7 @@ func NewSwapInstruction(
 }
 
 // Builds a "update_protocol" instruction.
-// Changes fees, minimum periods, the pause switch or the admin. Admin only.
+// Changes fees, minimum periods, the pause switch, or nominates a new // admin. Admin only.
 func NewUpdateProtocolInstruction(
 	// Params:
 	argsParam UpdateProtocolArgs,

@@ -158,6 +158,8 @@ var (
 	ErrVotingStillOpen = &programerr.Error{Program: "mt_treasury", Code: 6074, Name: "VotingStillOpen", Msg: "The proposal still takes votes: its vote records can be closed once voting ends."}
 	// ErrVoterNotEmpty (6075): The voter record still holds MT or unclaimed rewards: withdraw and claim first.
 	ErrVoterNotEmpty = &programerr.Error{Program: "mt_treasury", Code: 6075, Name: "VoterNotEmpty", Msg: "The voter record still holds MT or unclaimed rewards: withdraw and claim first."}
+	// ErrNotPendingAdmin (6076): Only the admin nominated with update_protocol (new_admin) may accept the protocol.
+	ErrNotPendingAdmin = &programerr.Error{Program: "mt_treasury", Code: 6076, Name: "NotPendingAdmin", Msg: "Only the admin nominated with update_protocol (new_admin) may accept the protocol."}
 )
 
 // Errors maps the program's error codes to its errors.
@@ -238,4 +240,5 @@ var Errors = programerr.Table{
 	6073: ErrPoolInvariant,
 	6074: ErrVotingStillOpen,
 	6075: ErrVoterNotEmpty,
+	6076: ErrNotPendingAdmin,
 }

@@ -11,6 +11,67 @@ import (
 	solanago "github.com/gagliardetto/solana-go"
 )
 
+// The nominated admin accepted: it is now the protocol (and meter) admin.
+type AdminAccepted struct {
+	PreviousAdmin solanago.PublicKey `json:"previousAdmin"`
+	Admin         solanago.PublicKey `json:"admin"`
+}
+
+func (obj AdminAccepted) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `PreviousAdmin`:
+	err = encoder.Encode(obj.PreviousAdmin)
+	if err != nil {
+		return errors.NewField("PreviousAdmin", err)
+	}
+	// Serialize `Admin`:
+	err = encoder.Encode(obj.Admin)
+	if err != nil {
+		return errors.NewField("Admin", err)
+	}
+	return nil
+}
+
+func (obj AdminAccepted) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding AdminAccepted: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *AdminAccepted) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `PreviousAdmin`:
+	err = decoder.Decode(&obj.PreviousAdmin)
+	if err != nil {
+		return errors.NewField("PreviousAdmin", err)
+	}
+	// Deserialize `Admin`:
+	err = decoder.Decode(&obj.Admin)
+	if err != nil {
+		return errors.NewField("Admin", err)
+	}
+	return nil
+}
+
+func (obj *AdminAccepted) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling AdminAccepted: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalAdminAccepted(buf []byte) (*AdminAccepted, error) {
+	obj := new(AdminAccepted)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
 type ContributeArgs struct {
 	// Most native base units to pay. Near the hard cap the fill is partial
 	// and only what is bought is charged.
@@ -3622,6 +3683,11 @@ type Protocol struct {
 	ModelCount   uint64 `json:"modelCount"`
 	Bump         uint8  `json:"bump"`
 	FeeVaultBump uint8  `json:"feeVaultBump"`
+
+	// Nominated by the admin (`update_protocol` with `new_admin`); becomes
+	// the admin only when it signs `accept_admin`, so a mistyped key can
+	// never take the protocol out of reach.
+	PendingAdmin *solanago.PublicKey `bin:"optional" json:"pendingAdmin,omitempty"`
 }
 
 func (obj Protocol) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
@@ -3689,6 +3755,24 @@ func (obj Protocol) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
 	err = encoder.Encode(obj.FeeVaultBump)
 	if err != nil {
 		return errors.NewField("FeeVaultBump", err)
+	}
+	// Serialize `PendingAdmin` (optional):
+	{
+		if obj.PendingAdmin == nil {
+			err = encoder.WriteOption(false)
+			if err != nil {
+				return errors.NewOption("PendingAdmin", fmt.Errorf("error while encoding optionality: %w", err))
+			}
+		} else {
+			err = encoder.WriteOption(true)
+			if err != nil {
+				return errors.NewOption("PendingAdmin", fmt.Errorf("error while encoding optionality: %w", err))
+			}
+			err = encoder.Encode(obj.PendingAdmin)
+			if err != nil {
+				return errors.NewField("PendingAdmin", err)
+			}
+		}
 	}
 	return nil
 }
@@ -3768,6 +3852,19 @@ func (obj *Protocol) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
 	err = decoder.Decode(&obj.FeeVaultBump)
 	if err != nil {
 		return errors.NewField("FeeVaultBump", err)
+	}
+	// Deserialize `PendingAdmin` (optional):
+	{
+		ok, err := decoder.ReadOption()
+		if err != nil {
+			return errors.NewOption("PendingAdmin", fmt.Errorf("error while reading optionality: %w", err))
+		}
+		if ok {
+			err = decoder.Decode(&obj.PendingAdmin)
+			if err != nil {
+				return errors.NewField("PendingAdmin", err)
+			}
+		}
 	}
 	return nil
 }
@@ -3924,6 +4021,9 @@ type ProtocolUpdated struct {
 	SwapProtocolShareBps uint16             `json:"swapProtocolShareBps"`
 	MinPeriodSecs        int64              `json:"minPeriodSecs"`
 	Paused               bool               `json:"paused"`
+
+	// The nominated admin, if any (see `accept_admin`).
+	PendingAdmin *solanago.PublicKey `bin:"optional" json:"pendingAdmin,omitempty"`
 }
 
 func (obj ProtocolUpdated) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
@@ -3961,6 +4061,24 @@ func (obj ProtocolUpdated) MarshalWithEncoder(encoder *binary.Encoder) (err erro
 	err = encoder.Encode(obj.Paused)
 	if err != nil {
 		return errors.NewField("Paused", err)
+	}
+	// Serialize `PendingAdmin` (optional):
+	{
+		if obj.PendingAdmin == nil {
+			err = encoder.WriteOption(false)
+			if err != nil {
+				return errors.NewOption("PendingAdmin", fmt.Errorf("error while encoding optionality: %w", err))
+			}
+		} else {
+			err = encoder.WriteOption(true)
+			if err != nil {
+				return errors.NewOption("PendingAdmin", fmt.Errorf("error while encoding optionality: %w", err))
+			}
+			err = encoder.Encode(obj.PendingAdmin)
+			if err != nil {
+				return errors.NewField("PendingAdmin", err)
+			}
+		}
 	}
 	return nil
 }
@@ -4010,6 +4128,19 @@ func (obj *ProtocolUpdated) UnmarshalWithDecoder(decoder *binary.Decoder) (err e
 	err = decoder.Decode(&obj.Paused)
 	if err != nil {
 		return errors.NewField("Paused", err)
+	}
+	// Deserialize `PendingAdmin` (optional):
+	{
+		ok, err := decoder.ReadOption()
+		if err != nil {
+			return errors.NewOption("PendingAdmin", fmt.Errorf("error while reading optionality: %w", err))
+		}
+		if ok {
+			err = decoder.Decode(&obj.PendingAdmin)
+			if err != nil {
+				return errors.NewField("PendingAdmin", err)
+			}
+		}
 	}
 	return nil
 }
@@ -5258,7 +5389,8 @@ type UpdateProtocolArgs struct {
 	// Pause (true) or resume (false) launches and contributions.
 	Paused *bool `bin:"optional" json:"paused,omitempty"`
 
-	// Hand the protocol to a new admin.
+	// Nominate a new admin, who takes over by signing `accept_admin`;
+	// nominating the current admin withdraws a nomination.
 	NewAdmin *solanago.PublicKey `bin:"optional" json:"newAdmin,omitempty"`
 }
 

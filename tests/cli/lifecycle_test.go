@@ -16,6 +16,8 @@ import (
 type protocolView struct {
 	Address         string `json:"address"`
 	Admin           string `json:"admin"`
+	PendingAdmin    string `json:"pending_admin"`
+	Paused          bool   `json:"paused"`
 	NativeMint      string `json:"native_mint"`
 	NativeDecimals  uint8  `json:"native_decimals"`
 	FeeVault        string `json:"fee_vault"`

@@ -234,4 +234,30 @@ func TestProtocolUpdate(t *testing.T) {
 	if pos.Bought == nil || pos.Bought.BaseUnits != 100_000_000 {
 		t.Errorf("contribute after resume: %+v", pos)
 	}
+
+	// Handing the admin role over takes the nominee's signature.
+	if ce := e.fails(&alice, "protocol", "accept-admin"); !strings.Contains(ce.Error, "no admin is nominated") {
+		t.Errorf("accept with no nomination: %+v", ce)
+	}
+	var nominated protocolView
+	e.ok(&nominated, &admin, "protocol", "update", "--new-admin", alice.Pub())
+	if nominated.Admin != admin.Pub() || nominated.PendingAdmin != alice.Pub() {
+		t.Errorf("after the nomination: %+v", nominated)
+	}
+	if ce := e.fails(&creator, "protocol", "accept-admin"); !strings.Contains(ce.Error, "the nominated admin is "+alice.Pub()) {
+		t.Errorf("accept by someone else: %+v", ce)
+	}
+	var accepted protocolView
+	e.ok(&accepted, &alice, "protocol", "accept-admin")
+	if accepted.Admin != alice.Pub() || accepted.PendingAdmin != "" {
+		t.Errorf("after accepting: %+v", accepted)
+	}
+	if ce := e.fails(&admin, "protocol", "update", "--pause"); !strings.Contains(ce.Error, "only the protocol admin") {
+		t.Errorf("the old admin still updates: %+v", ce)
+	}
+	var paused protocolView
+	e.ok(&paused, &alice, "protocol", "update", "--pause")
+	if !paused.Paused {
+		t.Errorf("the new admin's pause: %+v", paused)
+	}
 }

@@ -88,6 +88,33 @@ func (t *treasuryBench) run(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
+	// An admin handover, both steps, then back (later steps sign as e.Admin).
+	next, err := e.Wallet(ctx, 0)
+	if err != nil {
+		return err
+	}
+	nominate := func(from solana.PrivateKey, to solana.PublicKey) func() (solana.Instruction, error) {
+		return func() (solana.Instruction, error) {
+			return e.UpdateProtocolIx(from.PublicKey(), mt.UpdateProtocolArgs{NewAdmin: &to})
+		}
+	}
+	accept := func(by solana.PrivateKey) func() (solana.Instruction, error) {
+		return func() (solana.Instruction, error) {
+			return mt.NewAcceptAdminInstruction(by.PublicKey(), pda.Protocol(), e.EventAuth, mt.ProgramID)
+		}
+	}
+	if err := t.send(ctx, "update_protocol (nominate an admin)", admin, nil, nil, nominate(admin, next.PublicKey())); err != nil {
+		return err
+	}
+	if err := t.send(ctx, "accept_admin", next, nil, nil, accept(next)); err != nil {
+		return err
+	}
+	if err := t.sendQuiet(ctx, next, nominate(next, admin.PublicKey())); err != nil {
+		return err
+	}
+	if err := t.sendQuiet(ctx, admin, accept(admin)); err != nil {
+		return err
+	}
 
 	// The main model: sells out, so it finalises without waiting for a deadline.
 	creator, err := e.Wallet(ctx, 100*native)

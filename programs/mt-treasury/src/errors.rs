@@ -174,4 +174,6 @@ pub enum TreasuryError {
     VotingStillOpen,
     #[msg("The voter record still holds MT or unclaimed rewards: withdraw and claim first.")]
     VoterNotEmpty,
+    #[msg("Only the admin nominated with update_protocol (new_admin) may accept the protocol.")]
+    NotPendingAdmin,
 }

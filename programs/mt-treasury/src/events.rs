@@ -38,6 +38,15 @@ pub struct ProtocolUpdated {
     pub swap_protocol_share_bps: u16,
     pub min_period_secs: i64,
     pub paused: bool,
+    /// The nominated admin, if any (see `accept_admin`).
+    pub pending_admin: Option<Pubkey>,
+}
+
+/// The nominated admin accepted: it is now the protocol (and meter) admin.
+#[event]
+pub struct AdminAccepted {
+    pub previous_admin: Pubkey,
+    pub admin: Pubkey,
 }
 
 /// A model's terms are fixed and its set-up fee paid (stage `Launching`).

@@ -35,9 +35,15 @@ pub mod mt_treasury {
         InitProtocol::init_protocol(ctx, args)
     }
 
-    /// Changes fees, minimum periods, the pause switch or the admin. Admin only.
+    /// Changes fees, minimum periods, the pause switch, or nominates a new
+    /// admin. Admin only.
     pub fn update_protocol(ctx: Context<UpdateProtocol>, args: UpdateProtocolArgs) -> Result<()> {
         UpdateProtocol::update_protocol(ctx, args)
+    }
+
+    /// The nominated admin takes over the protocol.
+    pub fn accept_admin(ctx: Context<AcceptAdmin>) -> Result<()> {
+        AcceptAdmin::accept_admin(ctx)
     }
 
     /// Launch step 1/3: fixes a new model's supply split, vesting, crowdfund

@@ -6,7 +6,7 @@ mod treasury_common;
 
 use anchor_lang::error::ErrorCode as Anchor;
 use mt_treasury::errors::TreasuryError;
-use mt_treasury::events::ProtocolUpdated;
+use mt_treasury::events::{AdminAccepted, ProtocolUpdated};
 use mt_treasury::instructions::*;
 use mt_treasury::state::{Stage, MT_UNIT};
 use program_tests::*;
@@ -70,15 +70,66 @@ fn update_protocol_rejects_out_of_range_and_empty_settings() {
 }
 
 #[test]
-fn admin_hands_over_and_the_old_admin_loses_control() {
+fn admin_hands_over_in_two_steps_and_the_old_admin_loses_control() {
     let mut f = Fixture::new();
     let admin = f.admin.insecure_clone();
     let next = f.h.funded(1);
-    f.h.execute(&[f.update_protocol_ix(&admin.pubkey(), UpdateProtocolArgs { new_admin: Some(next.pubkey()), ..Default::default() })], &[&admin]).unwrap();
-    assert_eq!(f.protocol().admin, next.pubkey());
+    let res = f.h.execute(&[f.update_protocol_ix(&admin.pubkey(), UpdateProtocolArgs { new_admin: Some(next.pubkey()), ..Default::default() })], &[&admin]).unwrap();
+    let ev: ProtocolUpdated = event(&res);
+    assert_eq!((ev.admin, ev.pending_admin), (admin.pubkey(), Some(next.pubkey())));
+    // Nominated, not yet in charge: the admin still is.
+    assert_eq!((f.protocol().admin, f.protocol().pending_admin), (admin.pubkey(), Some(next.pubkey())));
+    let res = f.h.execute(&[f.update_protocol_ix(&next.pubkey(), UpdateProtocolArgs { paused: Some(true), ..Default::default() })], &[&next]);
+    assert_error(&res, TreasuryError::NotAdmin);
+
+    let res = f.h.execute(&[f.accept_admin_ix(&next.pubkey())], &[&next]).unwrap();
+    let ev: AdminAccepted = event(&res);
+    assert_eq!((ev.previous_admin, ev.admin), (admin.pubkey(), next.pubkey()));
+    assert_eq!((f.protocol().admin, f.protocol().pending_admin), (next.pubkey(), None));
     let res = f.h.execute(&[f.update_protocol_ix(&admin.pubkey(), UpdateProtocolArgs { paused: Some(true), ..Default::default() })], &[&admin]);
     assert_error(&res, TreasuryError::NotAdmin);
     f.h.execute(&[f.update_protocol_ix(&next.pubkey(), UpdateProtocolArgs { paused: Some(true), ..Default::default() })], &[&next]).unwrap();
+    // Accepting is one-shot: the nomination is spent.
+    assert_error(&f.h.execute(&[f.accept_admin_ix(&next.pubkey())], &[&next]), TreasuryError::NotPendingAdmin);
+}
+
+#[test]
+fn accept_admin_by_anyone_but_the_nominee_is_rejected() {
+    let mut f = Fixture::new();
+    let admin = f.admin.insecure_clone();
+    let next = f.h.funded(1);
+    let stranger = f.h.funded(1);
+    // No nomination yet: nobody may accept, not even the admin.
+    assert_error(&f.h.execute(&[f.accept_admin_ix(&stranger.pubkey())], &[&stranger]), TreasuryError::NotPendingAdmin); // [1]
+    assert_error(&f.h.execute(&[f.accept_admin_ix(&admin.pubkey())], &[&admin]), TreasuryError::NotPendingAdmin); // [1]
+    f.h.execute(&[f.update_protocol_ix(&admin.pubkey(), UpdateProtocolArgs { new_admin: Some(next.pubkey()), ..Default::default() })], &[&admin]).unwrap();
+    assert_error(&f.h.execute(&[f.accept_admin_ix(&stranger.pubkey())], &[&stranger]), TreasuryError::NotPendingAdmin); // [1]
+    // The nominee's key without its signature.
+    let ix = without_signer(f.accept_admin_ix(&next.pubkey()), &next.pubkey());
+    assert_error(&f.h.execute(&[ix], &[&stranger]), Anchor::AccountNotSigner); // [1]
+    // A look-alike protocol account.
+    let (_, keys, _) = f.launch();
+    let mut ix = f.accept_admin_ix(&next.pubkey());
+    ix.accounts[1].pubkey = keys.model;
+    assert_error(&f.h.execute(&[ix], &[&next]), Anchor::AccountDiscriminatorMismatch); // [2]
+    assert_eq!(f.protocol().admin, admin.pubkey());
+}
+
+#[test]
+fn a_nomination_can_be_replaced_or_withdrawn() {
+    let mut f = Fixture::new();
+    let admin = f.admin.insecure_clone();
+    let first = f.h.funded(1);
+    let second = f.h.funded(1);
+    for k in [&first, &second] {
+        f.h.execute(&[f.update_protocol_ix(&admin.pubkey(), UpdateProtocolArgs { new_admin: Some(k.pubkey()), ..Default::default() })], &[&admin]).unwrap();
+    }
+    assert_error(&f.h.execute(&[f.accept_admin_ix(&first.pubkey())], &[&first]), TreasuryError::NotPendingAdmin);
+    // Nominating the current admin withdraws the nomination.
+    f.h.execute(&[f.update_protocol_ix(&admin.pubkey(), UpdateProtocolArgs { new_admin: Some(admin.pubkey()), ..Default::default() })], &[&admin]).unwrap();
+    assert_eq!(f.protocol().pending_admin, None);
+    assert_error(&f.h.execute(&[f.accept_admin_ix(&second.pubkey())], &[&second]), TreasuryError::NotPendingAdmin);
+    assert_eq!(f.protocol().admin, admin.pubkey());
 }
 
 #[test]

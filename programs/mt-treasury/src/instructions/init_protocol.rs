@@ -105,6 +105,7 @@ impl InitProtocol<'_> {
             model_count: 0,
             bump: ctx.bumps.protocol,
             fee_vault_bump: ctx.bumps.fee_vault,
+            pending_admin: None,
         });
         emit_cpi!(ProtocolInitialized {
             admin: protocol.admin,

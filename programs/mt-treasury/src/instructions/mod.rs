@@ -1,3 +1,4 @@
+pub mod accept_admin;
 pub mod cancel_proposal;
 pub mod cast_vote;
 pub mod checkpoint_voter;
@@ -23,6 +24,7 @@ pub mod swap;
 pub mod update_protocol;
 pub mod withdraw_mt;
 
+pub use accept_admin::*;
 pub use cancel_proposal::*;
 pub use cast_vote::*;
 pub use checkpoint_voter::*;

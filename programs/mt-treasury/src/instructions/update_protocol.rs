@@ -16,7 +16,8 @@ pub struct UpdateProtocolArgs {
     pub min_period_secs: Option<i64>,
     /// Pause (true) or resume (false) launches and contributions.
     pub paused: Option<bool>,
-    /// Hand the protocol to a new admin.
+    /// Nominate a new admin, who takes over by signing `accept_admin`;
+    /// nominating the current admin withdraws a nomination.
     pub new_admin: Option<Pubkey>,
 }
 
@@ -80,7 +81,7 @@ impl UpdateProtocol<'_> {
             p.paused = v;
         }
         if let Some(v) = args.new_admin {
-            p.admin = v;
+            p.pending_admin = (v != p.admin).then_some(v);
         }
         emit_cpi!(ProtocolUpdated {
             admin: p.admin,
@@ -90,6 +91,7 @@ impl UpdateProtocol<'_> {
             swap_protocol_share_bps: p.swap_protocol_share_bps,
             min_period_secs: p.min_period_secs,
             paused: p.paused,
+            pending_admin: p.pending_admin,
         });
         Ok(())
     }

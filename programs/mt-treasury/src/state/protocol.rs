@@ -30,4 +30,8 @@ pub struct Protocol {
     pub model_count: u64,
     pub bump: u8,
     pub fee_vault_bump: u8,
+    /// Nominated by the admin (`update_protocol` with `new_admin`); becomes
+    /// the admin only when it signs `accept_admin`, so a mistyped key can
+    /// never take the protocol out of reach.
+    pub pending_admin: Option<Pubkey>,
 }

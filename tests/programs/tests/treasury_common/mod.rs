@@ -212,6 +212,14 @@ impl Fixture {
         )
     }
 
+    pub fn accept_admin_ix(&self, new_admin: &Pubkey) -> Instruction {
+        Harness::ix(
+            PROGRAM,
+            mt_treasury::accounts::AcceptAdmin { new_admin: *new_admin, protocol: protocol_pda(), event_authority: event_authority(&PROGRAM), program: PROGRAM },
+            mt_treasury::instruction::AcceptAdmin {},
+        )
+    }
+
     pub fn set_paused(&mut self, paused: bool) {
         let ix = self.update_protocol_ix(&self.admin.pubkey(), UpdateProtocolArgs { paused: Some(paused), ..Default::default() });
         let admin = self.admin.insecure_clone();
