@@ -31,7 +31,7 @@ func Command() *cli.Command {
 	return &cli.Command{
 		Name:        "crowdfund",
 		Usage:       "buy MT in a model's raise, then claim it (success) or take a refund (failure)",
-		Subcommands: []*cli.Command{contributeCommand(), claimCommand(), refundCommand(), showCommand()},
+		Subcommands: []*cli.Command{contributeCommand(), claimCommand(), refundCommand(), closeCommand(), showCommand()},
 	}
 }
 
@@ -53,8 +53,13 @@ type Position struct {
 	Cost        *amount.Tokens `json:"cost,omitempty"`
 	Received    *amount.Tokens `json:"received,omitempty"`
 	Destination string         `json:"destination,omitempty"`
-	unit        string
-	Signature   string `json:"signature,omitempty"`
+	// RecordClosed: the contribution record was closed and its rent
+	// (RentReturned, in lamports) went back to the wallet; the figures
+	// above are the record's last contents.
+	RecordClosed bool   `json:"record_closed,omitempty"`
+	RentReturned uint64 `json:"rent_returned_lamports,omitempty"`
+	unit         string
+	Signature    string `json:"signature,omitempty"`
 }
 
 // Text renders the position.
@@ -70,6 +75,11 @@ func (p Position) Text() string {
 		output.Field{Label: "Model", Value: fmt.Sprintf("%d (%s)", p.Model, p.Stage)},
 		output.Field{Label: "Wallet", Value: p.Wallet},
 		output.Field{Label: "Your contribution", Value: fmt.Sprintf("%s paid for %s MT (claimed: %v, refunded: %v)", p.Paid, p.MT, p.Claimed, p.Refunded)},
+	)
+	if p.RecordClosed {
+		fs = append(fs, output.Field{Label: "Record", Value: fmt.Sprintf("closed; %s SOL of rent returned", amount.Format(p.RentReturned, 9))})
+	}
+	fs = append(fs,
 		output.Field{Label: "Raise", Value: fmt.Sprintf("%s raised; soft cap %s, hard cap %s", p.Raised, p.SoftCap, p.HardCap)},
 		output.Field{Label: "Status", Value: p.Status},
 	)
@@ -248,7 +258,7 @@ func claimCommand() *cli.Command {
 		Name:      "claim",
 		Usage:     "claim the MT you bought, once the raise has succeeded",
 		ArgsUsage: "<model-id>",
-		Flags:     session.WriteFlags(),
+		Flags:     session.WriteFlags(closeRecordFlag),
 		Action: func(c *cli.Context) error {
 			e, _, err := load(c)
 			if err != nil {
@@ -272,8 +282,11 @@ func claimCommand() *cli.Command {
 			ixs := []solana.Instruction{tokens.CreateATAIdempotent(wallet.PublicKey(), wallet.PublicKey(), e.Model.MtMint, solana.Token2022ProgramID), ix}
 			labels := map[solana.PublicKey]string{e.Addr: "model", vs.Sale: "sale vault (MT)", dest: "your MT account", e.Model.MtMint: "MT mint",
 				pda.Contribution(e.Addr, wallet.PublicKey()): "your contribution record"}
-			return e.Session.Submit(ctx, session.Tx{What: fmt.Sprintf("claim MT of model %d", e.ID), Instructions: ixs, Labels: labels},
-				e.received(ctx, wallet.PublicKey(), model.MT(contrib.Mt), "MT", dest))
+			ixs, result, err := e.maybeClose(c, ixs, wallet.PublicKey(), e.received(ctx, wallet.PublicKey(), model.MT(contrib.Mt), "MT", dest))
+			if err != nil {
+				return err
+			}
+			return e.Session.Submit(ctx, session.Tx{What: fmt.Sprintf("claim MT of model %d", e.ID), Instructions: ixs, Labels: labels}, result)
 		},
 	}
 }
@@ -283,7 +296,7 @@ func refundCommand() *cli.Command {
 		Name:      "refund",
 		Usage:     "take back what you paid, once the raise has failed",
 		ArgsUsage: "<model-id>",
-		Flags:     session.WriteFlags(),
+		Flags:     session.WriteFlags(closeRecordFlag),
 		Action: func(c *cli.Context) error {
 			e, _, err := load(c)
 			if err != nil {
@@ -307,10 +320,109 @@ func refundCommand() *cli.Command {
 			ixs := []solana.Instruction{tokens.CreateATAIdempotent(wallet.PublicKey(), wallet.PublicKey(), e.Protocol.NativeMint, e.Protocol.NativeTokenProgram), ix}
 			labels := map[solana.PublicKey]string{e.Addr: "model", vs.Raise: "raise vault", dest: "your native token account", e.Protocol.NativeMint: "native mint",
 				pda.Protocol(): "protocol", pda.Contribution(e.Addr, wallet.PublicKey()): "your contribution record"}
-			return e.Session.Submit(ctx, session.Tx{What: fmt.Sprintf("refund from model %d", e.ID), Instructions: ixs, Labels: labels},
-				e.received(ctx, wallet.PublicKey(), e.Native(contrib.Paid), "native tokens", dest))
+			ixs, result, err := e.maybeClose(c, ixs, wallet.PublicKey(), e.received(ctx, wallet.PublicKey(), e.Native(contrib.Paid), "native tokens", dest))
+			if err != nil {
+				return err
+			}
+			return e.Session.Submit(ctx, session.Tx{What: fmt.Sprintf("refund from model %d", e.ID), Instructions: ixs, Labels: labels}, result)
 		},
 	}
+}
+
+var closeRecordFlag = &cli.BoolFlag{Name: "close-record", Usage: "in the same transaction, close your contribution record (no longer needed) and get its rent back"}
+
+func closeCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "close",
+		Usage:     "close your contribution record once your MT is claimed (or your payment refunded), getting its rent back",
+		ArgsUsage: "<model-id>",
+		Flags:     session.WriteFlags(),
+		Action: func(c *cli.Context) error {
+			e, _, err := load(c)
+			if err != nil {
+				return err
+			}
+			ctx := c.Context
+			want := mt.Stage_Active
+			if e.Model.Stage == mt.Stage_Failed {
+				want = mt.Stage_Failed
+			}
+			wallet, contrib, err := e.contributor(ctx, want)
+			if err != nil {
+				return err
+			}
+			switch {
+			case want == mt.Stage_Active && !contrib.Claimed:
+				return explain.Newf(fmt.Sprintf("claim first: `mt crowdfund claim %d --close-record` does both", e.ID), "your MT of model %d are not claimed yet; the record is what lets you claim them", e.ID)
+			case want == mt.Stage_Failed && !contrib.Refunded:
+				return explain.Newf(fmt.Sprintf("take the refund first: `mt crowdfund refund %d --close-record` does both", e.ID), "your payment to model %d is not refunded yet; the record is what lets you take it back", e.ID)
+			}
+			ixs, result, err := e.closing(ctx, nil, wallet.PublicKey(), contrib)
+			if err != nil {
+				return err
+			}
+			return e.Session.Submit(ctx, session.Tx{What: fmt.Sprintf("close your contribution record of model %d", e.ID), Instructions: ixs,
+				Labels: map[solana.PublicKey]string{e.Addr: "model", pda.Contribution(e.Addr, wallet.PublicKey()): "your contribution record"}}, result)
+		},
+	}
+}
+
+// maybeClose appends close_contribution to a claim or refund when
+// --close-record is set; the result then reports the record's last
+// contents (it is gone afterwards) and the rent returned.
+func (e *env) maybeClose(c *cli.Context, ixs []solana.Instruction, wallet solana.PublicKey, result func(solana.Signature) (any, error)) ([]solana.Instruction, func(solana.Signature) (any, error), error) {
+	if !c.Bool("close-record") {
+		return ixs, result, nil
+	}
+	contrib, ok, err := e.Reader.Contribution(c.Context, e.Addr, wallet)
+	if err != nil || !ok {
+		return nil, nil, fmt.Errorf("read your contribution record: %w", err)
+	}
+	after := *contrib
+	after.Claimed = after.Claimed || e.Model.Stage == mt.Stage_Active
+	after.Refunded = after.Refunded || e.Model.Stage == mt.Stage_Failed
+	ixs, closed, err := e.closing(c.Context, ixs, wallet, &after)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ixs, func(sig solana.Signature) (any, error) {
+		v, err := result(sig)
+		if err != nil {
+			return nil, err
+		}
+		cv, err := closed(sig)
+		if err != nil {
+			return nil, err
+		}
+		pos, cpos := v.(Position), cv.(Position)
+		pos.Paid, pos.MT, pos.Claimed, pos.Refunded, pos.RecordClosed, pos.RentReturned = cpos.Paid, cpos.MT, cpos.Claimed, cpos.Refunded, true, cpos.RentReturned
+		return pos, nil
+	}, nil
+}
+
+// closing appends close_contribution to ixs; its result is the wallet's
+// position with the record's last contents (last) and the rent returned.
+func (e *env) closing(ctx context.Context, ixs []solana.Instruction, wallet solana.PublicKey, last *mt.Contribution) ([]solana.Instruction, func(solana.Signature) (any, error), error) {
+	record := pda.Contribution(e.Addr, wallet)
+	ix, err := mt.NewCloseContributionInstruction(wallet, e.Addr, record, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("build close_contribution: %w", err)
+	}
+	bal, err := e.Reader.RPC.GetBalance(ctx, record, e.Reader.Commitment)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read your contribution record: %w", err)
+	}
+	rent := bal.Value
+	return append(ixs, ix), func(sig solana.Signature) (any, error) {
+		pos, err := e.position(ctx, wallet)
+		if err != nil {
+			return nil, err
+		}
+		pos.Paid, pos.MT = e.Native(last.Paid), model.MT(last.Mt)
+		pos.Claimed, pos.Refunded = last.Claimed, last.Refunded
+		pos.RecordClosed, pos.RentReturned, pos.Signature = true, rent, sig.String()
+		return pos, nil
+	}, nil
 }
 
 func showCommand() *cli.Command {

@@ -32,6 +32,7 @@ var fixes = map[string]string{
 	"mt_treasury.ModelNotActive":           "the model's raise has not succeeded: see `mt model show <id>`; after the deadline run `mt model finalize <id>`",
 
 	"mt_treasury.NotAdmin":                    "sign with the protocol admin's keypair (--keypair); see `mt protocol show`",
+	"mt_treasury.ContributionStillOpen":       "claim your MT (`mt crowdfund claim <id>`) or your refund (`mt crowdfund refund <id>`) first; add --close-record to do both at once",
 	"mt_treasury.NotPendingAdmin":             "sign with the nominated admin's keypair (--keypair); `mt protocol show` names it, and the admin nominates with `mt protocol update --new-admin`",
 	"mt_treasury.ProtocolPaused":              "wait until the protocol admin resumes it (`mt protocol show`); claims, refunds and finalisation still work",
 	"mt_treasury.NothingToUpdate":             "pass at least one setting to change",

@@ -17,6 +17,7 @@ var (
 var (
 	Event_AdminAccepted       = [8]byte{174, 12, 76, 139, 158, 99, 110, 254}
 	Event_Contributed         = [8]byte{196, 199, 157, 136, 180, 222, 100, 118}
+	Event_ContributionClosed  = [8]byte{193, 201, 156, 151, 135, 146, 157, 31}
 	Event_MarketOpened        = [8]byte{98, 146, 98, 81, 117, 211, 121, 211}
 	Event_ModelLaunched       = [8]byte{138, 132, 175, 2, 125, 7, 124, 61}
 	Event_ModelTokenCreated   = [8]byte{223, 71, 160, 235, 64, 45, 174, 10}
@@ -44,29 +45,30 @@ var (
 
 // Instruction discriminators
 var (
-	Instruction_AcceptAdmin      = [8]byte{112, 42, 45, 90, 116, 181, 13, 170}
-	Instruction_CancelProposal   = [8]byte{106, 74, 128, 146, 19, 65, 39, 23}
-	Instruction_CastVote         = [8]byte{20, 212, 15, 189, 69, 180, 69, 151}
-	Instruction_CheckpointVoter  = [8]byte{208, 197, 56, 182, 95, 74, 168, 191}
-	Instruction_ClaimMt          = [8]byte{232, 157, 242, 145, 47, 68, 235, 219}
-	Instruction_ClaimRewards     = [8]byte{4, 144, 132, 71, 116, 23, 151, 80}
-	Instruction_ClaimVested      = [8]byte{208, 190, 166, 114, 203, 225, 140, 208}
-	Instruction_CloseVoteRecord  = [8]byte{41, 137, 198, 76, 80, 223, 157, 10}
-	Instruction_CloseVoter       = [8]byte{117, 35, 234, 247, 206, 131, 182, 149}
-	Instruction_Contribute       = [8]byte{82, 33, 68, 131, 32, 0, 205, 95}
-	Instruction_CreateModelToken = [8]byte{56, 31, 249, 186, 48, 141, 66, 171}
-	Instruction_CreateProposal   = [8]byte{132, 116, 68, 174, 216, 160, 198, 22}
-	Instruction_DepositMt        = [8]byte{10, 145, 15, 252, 154, 70, 112, 54}
-	Instruction_DepositRevenue   = [8]byte{224, 212, 82, 100, 60, 240, 220, 29}
-	Instruction_ExecuteProposal  = [8]byte{186, 60, 116, 133, 108, 128, 111, 28}
-	Instruction_FinalizeProposal = [8]byte{23, 68, 51, 167, 109, 173, 187, 164}
-	Instruction_FinalizeRaise    = [8]byte{207, 230, 200, 181, 254, 7, 85, 209}
-	Instruction_InitProtocol     = [8]byte{3, 188, 141, 237, 225, 226, 232, 210}
-	Instruction_LaunchModel      = [8]byte{114, 222, 109, 72, 152, 149, 14, 210}
-	Instruction_OpenMarket       = [8]byte{116, 19, 123, 75, 217, 244, 69, 44}
-	Instruction_OpenModelVaults  = [8]byte{34, 251, 188, 65, 144, 24, 51, 165}
-	Instruction_Refund           = [8]byte{2, 96, 183, 251, 63, 208, 46, 46}
-	Instruction_Swap             = [8]byte{248, 198, 158, 145, 225, 117, 135, 200}
-	Instruction_UpdateProtocol   = [8]byte{206, 25, 218, 114, 109, 41, 74, 173}
-	Instruction_WithdrawMt       = [8]byte{199, 200, 177, 201, 101, 118, 44, 70}
+	Instruction_AcceptAdmin       = [8]byte{112, 42, 45, 90, 116, 181, 13, 170}
+	Instruction_CancelProposal    = [8]byte{106, 74, 128, 146, 19, 65, 39, 23}
+	Instruction_CastVote          = [8]byte{20, 212, 15, 189, 69, 180, 69, 151}
+	Instruction_CheckpointVoter   = [8]byte{208, 197, 56, 182, 95, 74, 168, 191}
+	Instruction_ClaimMt           = [8]byte{232, 157, 242, 145, 47, 68, 235, 219}
+	Instruction_ClaimRewards      = [8]byte{4, 144, 132, 71, 116, 23, 151, 80}
+	Instruction_ClaimVested       = [8]byte{208, 190, 166, 114, 203, 225, 140, 208}
+	Instruction_CloseContribution = [8]byte{212, 162, 137, 29, 10, 95, 186, 129}
+	Instruction_CloseVoteRecord   = [8]byte{41, 137, 198, 76, 80, 223, 157, 10}
+	Instruction_CloseVoter        = [8]byte{117, 35, 234, 247, 206, 131, 182, 149}
+	Instruction_Contribute        = [8]byte{82, 33, 68, 131, 32, 0, 205, 95}
+	Instruction_CreateModelToken  = [8]byte{56, 31, 249, 186, 48, 141, 66, 171}
+	Instruction_CreateProposal    = [8]byte{132, 116, 68, 174, 216, 160, 198, 22}
+	Instruction_DepositMt         = [8]byte{10, 145, 15, 252, 154, 70, 112, 54}
+	Instruction_DepositRevenue    = [8]byte{224, 212, 82, 100, 60, 240, 220, 29}
+	Instruction_ExecuteProposal   = [8]byte{186, 60, 116, 133, 108, 128, 111, 28}
+	Instruction_FinalizeProposal  = [8]byte{23, 68, 51, 167, 109, 173, 187, 164}
+	Instruction_FinalizeRaise     = [8]byte{207, 230, 200, 181, 254, 7, 85, 209}
+	Instruction_InitProtocol      = [8]byte{3, 188, 141, 237, 225, 226, 232, 210}
+	Instruction_LaunchModel       = [8]byte{114, 222, 109, 72, 152, 149, 14, 210}
+	Instruction_OpenMarket        = [8]byte{116, 19, 123, 75, 217, 244, 69, 44}
+	Instruction_OpenModelVaults   = [8]byte{34, 251, 188, 65, 144, 24, 51, 165}
+	Instruction_Refund            = [8]byte{2, 96, 183, 251, 63, 208, 46, 46}
+	Instruction_Swap              = [8]byte{248, 198, 158, 145, 225, 117, 135, 200}
+	Instruction_UpdateProtocol    = [8]byte{206, 25, 218, 114, 109, 41, 74, 173}
+	Instruction_WithdrawMt        = [8]byte{199, 200, 177, 201, 101, 118, 44, 70}
 )

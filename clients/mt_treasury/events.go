@@ -29,6 +29,13 @@ func ParseAnyEvent(eventData []byte) (any, error) {
 			return nil, fmt.Errorf("failed to unmarshal event as Contributed: %w", err)
 		}
 		return value, nil
+	case Event_ContributionClosed:
+		value := new(ContributionClosed)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as ContributionClosed: %w", err)
+		}
+		return value, nil
 	case Event_MarketOpened:
 		value := new(MarketOpened)
 		err := value.UnmarshalWithDecoder(decoder)
@@ -225,6 +232,23 @@ func ParseEvent_Contributed(eventData []byte) (*Contributed, error) {
 	err = event.UnmarshalWithDecoder(decoder)
 	if err != nil {
 		return nil, fmt.Errorf("failed to unmarshal event of type Contributed: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_ContributionClosed(eventData []byte) (*ContributionClosed, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_ContributionClosed {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_ContributionClosed, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(ContributionClosed)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type ContributionClosed: %w", err)
 	}
 	return event, nil
 }

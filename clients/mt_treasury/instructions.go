@@ -303,6 +303,39 @@ func NewClaimVestedInstruction(
 	), nil
 }
 
+// Builds a "close_contribution" instruction.
+// Returns a claimed or refunded contribution record's rent to its contributor.
+func NewCloseContributionInstruction(
+	contributorAccount solanago.PublicKey,
+	modelAccount solanago.PublicKey,
+	contributionAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "contributor": Writable, Signer, Required
+		accounts__.Append(solanago.NewAccountMeta(contributorAccount, true, true))
+		// Account 1 "model": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(modelAccount, false, false))
+		// Account 2 "contribution": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(contributionAccount, true, false))
+		// Account 3 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 4 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		Instruction_CloseContribution[:],
+	), nil
+}
+
 // Builds a "close_vote_record" instruction.
 // Returns a vote record's rent to its voter once the proposal takes no more votes.
 func NewCloseVoteRecordInstruction(

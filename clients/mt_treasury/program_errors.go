@@ -160,6 +160,8 @@ var (
 	ErrVoterNotEmpty = &programerr.Error{Program: "mt_treasury", Code: 6075, Name: "VoterNotEmpty", Msg: "The voter record still holds MT or unclaimed rewards: withdraw and claim first."}
 	// ErrNotPendingAdmin (6076): Only the admin nominated with update_protocol (new_admin) may accept the protocol.
 	ErrNotPendingAdmin = &programerr.Error{Program: "mt_treasury", Code: 6076, Name: "NotPendingAdmin", Msg: "Only the admin nominated with update_protocol (new_admin) may accept the protocol."}
+	// ErrContributionStillOpen (6077): The contribution record is still needed: claim your MT (raise succeeded) or your refund (raise failed) first.
+	ErrContributionStillOpen = &programerr.Error{Program: "mt_treasury", Code: 6077, Name: "ContributionStillOpen", Msg: "The contribution record is still needed: claim your MT (raise succeeded) or your refund (raise failed) first."}
 )
 
 // Errors maps the program's error codes to its errors.
@@ -241,4 +243,5 @@ var Errors = programerr.Table{
 	6074: ErrVotingStillOpen,
 	6075: ErrVoterNotEmpty,
 	6076: ErrNotPendingAdmin,
+	6077: ErrContributionStillOpen,
 }

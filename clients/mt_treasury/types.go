@@ -339,9 +339,10 @@ func UnmarshalContributed(buf []byte) (*Contributed, error) {
 
 // One wallet's stake in one model's crowdfund, at
 // [`seeds::CONTRIBUTION`](super::seeds::CONTRIBUTION) + model + contributor.
-// Kept after claim or refund as the contributor's receipt: the flags make
-// both one-shot, and because the account is never closed it cannot be
-// re-created with fresh flags.
+// The flags make claim and refund one-shot. After either, the contributor
+// may close it (`close_contribution`) for its rent; it cannot be
+// re-created with fresh flags, because only `contribute` creates it and
+// only while the raise is funding.
 type Contribution struct {
 	Model       solanago.PublicKey `json:"model"`
 	Contributor solanago.PublicKey `json:"contributor"`
@@ -454,6 +455,90 @@ func (obj *Contribution) Unmarshal(buf []byte) error {
 
 func UnmarshalContribution(buf []byte) (*Contribution, error) {
 	obj := new(Contribution)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// A claimed or refunded contribution record was closed, its rent
+// returned to the contributor.
+type ContributionClosed struct {
+	Model       solanago.PublicKey `json:"model"`
+	Contributor solanago.PublicKey `json:"contributor"`
+	Paid        uint64             `json:"paid"`
+	Mt          uint64             `json:"mt"`
+}
+
+func (obj ContributionClosed) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Model`:
+	err = encoder.Encode(obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Serialize `Contributor`:
+	err = encoder.Encode(obj.Contributor)
+	if err != nil {
+		return errors.NewField("Contributor", err)
+	}
+	// Serialize `Paid`:
+	err = encoder.Encode(obj.Paid)
+	if err != nil {
+		return errors.NewField("Paid", err)
+	}
+	// Serialize `Mt`:
+	err = encoder.Encode(obj.Mt)
+	if err != nil {
+		return errors.NewField("Mt", err)
+	}
+	return nil
+}
+
+func (obj ContributionClosed) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding ContributionClosed: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *ContributionClosed) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Model`:
+	err = decoder.Decode(&obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Deserialize `Contributor`:
+	err = decoder.Decode(&obj.Contributor)
+	if err != nil {
+		return errors.NewField("Contributor", err)
+	}
+	// Deserialize `Paid`:
+	err = decoder.Decode(&obj.Paid)
+	if err != nil {
+		return errors.NewField("Paid", err)
+	}
+	// Deserialize `Mt`:
+	err = decoder.Decode(&obj.Mt)
+	if err != nil {
+		return errors.NewField("Mt", err)
+	}
+	return nil
+}
+
+func (obj *ContributionClosed) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling ContributionClosed: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalContributionClosed(buf []byte) (*ContributionClosed, error) {
+	obj := new(ContributionClosed)
 	err := obj.Unmarshal(buf)
 	if err != nil {
 		return nil, err

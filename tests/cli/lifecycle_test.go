@@ -82,6 +82,9 @@ type position struct {
 	Bought   *tokens `json:"bought"`
 	Cost     *tokens `json:"cost"`
 	Received *tokens `json:"received"`
+	// Set when the command closed the contribution record.
+	RecordClosed bool   `json:"record_closed"`
+	RentReturned uint64 `json:"rent_returned_lamports"`
 }
 
 // The spec every test launches, with the crowdfund's caps as parameters.
@@ -406,13 +409,25 @@ func TestFailedRaiseRefunds(t *testing.T) {
 	if m.Stage != "failed" || !strings.Contains(m.Status, "crowdfund refund 0") || m.vault(t, "raise (native)") != 199_000_001 {
 		t.Fatalf("finalize a failed raise: %+v", m)
 	}
+	if ce := e.fails(&bob, "crowdfund", "close", "0"); !strings.Contains(ce.Error, "not refunded yet") || !strings.Contains(ce.Fix, "--close-record") {
+		t.Errorf("close before the refund: %+v", ce)
+	}
 	for _, c := range []struct {
-		w    wallet
-		paid uint64
-	}{{alice, 120_000_001}, {bob, 79_000_000}} {
-		e.ok(&pos, &c.w, "crowdfund", "refund", "0")
-		if pos.Received == nil || pos.Received.BaseUnits != c.paid || !pos.Refunded {
-			t.Fatalf("refund: %+v", pos)
+		w     wallet
+		paid  uint64
+		close bool
+	}{{alice, 120_000_001, false}, {bob, 79_000_000, true}} {
+		args := []string{"crowdfund", "refund", "0"}
+		if c.close {
+			args = append(args, "--close-record")
+		}
+		var pos position
+		e.ok(&pos, &c.w, args...)
+		if pos.Received == nil || pos.Received.BaseUnits != c.paid || !pos.Refunded || pos.Paid.BaseUnits != c.paid || pos.RecordClosed != c.close {
+			t.Fatalf("refund (close %v): %+v", c.close, pos)
+		}
+		if c.close && pos.RentReturned == 0 {
+			t.Errorf("refund --close-record returned no rent: %+v", pos)
 		}
 		if got := e.nativeBalance(c.w, p); got != 1_000_000_000 {
 			t.Errorf("balance after refund = %d, want everything back (1000000000)", got)
@@ -420,6 +435,15 @@ func TestFailedRaiseRefunds(t *testing.T) {
 	}
 	if ce := e.fails(&alice, "crowdfund", "refund", "0"); !strings.Contains(ce.Error, "already refunded") {
 		t.Errorf("refund twice: %+v", ce)
+	}
+	// Alice closes her record afterwards: its rent comes back, once.
+	var closed position
+	e.ok(&closed, &alice, "crowdfund", "close", "0")
+	if !closed.RecordClosed || closed.RentReturned == 0 || !closed.Refunded || closed.Paid.BaseUnits != 120_000_001 {
+		t.Errorf("close: %+v", closed)
+	}
+	if ce := e.fails(&alice, "crowdfund", "close", "0"); !strings.Contains(ce.Error, "did not contribute") {
+		t.Errorf("close twice: %+v", ce)
 	}
 	if ce := e.fails(&alice, "crowdfund", "claim", "0"); !strings.Contains(ce.Error, "failed") || !strings.Contains(ce.Fix, "refund") {
 		t.Errorf("claim after failure: %+v", ce)

@@ -173,6 +173,11 @@ func (t *treasuryBench) run(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
+	if err := t.send(ctx, "close_contribution", a, nil, nil, func() (solana.Instruction, error) {
+		return mt.NewCloseContributionInstruction(a.PublicKey(), model, pda.Contribution(model, a.PublicKey()), e.EventAuth, mt.ProgramID)
+	}); err != nil {
+		return err
+	}
 	m, err := e.Model(ctx, model)
 	if err != nil {
 		return err

@@ -176,4 +176,6 @@ pub enum TreasuryError {
     VoterNotEmpty,
     #[msg("Only the admin nominated with update_protocol (new_admin) may accept the protocol.")]
     NotPendingAdmin,
+    #[msg("The contribution record is still needed: claim your MT (raise succeeded) or your refund (raise failed) first.")]
+    ContributionStillOpen,
 }

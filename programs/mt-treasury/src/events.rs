@@ -149,6 +149,16 @@ pub struct MtClaimed {
     pub mt: u64,
 }
 
+/// A claimed or refunded contribution record was closed, its rent
+/// returned to the contributor.
+#[event]
+pub struct ContributionClosed {
+    pub model: Pubkey,
+    pub contributor: Pubkey,
+    pub paid: u64,
+    pub mt: u64,
+}
+
 #[event]
 pub struct Refunded {
     pub model: Pubkey,

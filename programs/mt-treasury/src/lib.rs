@@ -41,6 +41,11 @@ pub mod mt_treasury {
         UpdateProtocol::update_protocol(ctx, args)
     }
 
+    /// Returns a claimed or refunded contribution record's rent to its contributor.
+    pub fn close_contribution(ctx: Context<CloseContribution>) -> Result<()> {
+        CloseContribution::close_contribution(ctx)
+    }
+
     /// The nominated admin takes over the protocol.
     pub fn accept_admin(ctx: Context<AcceptAdmin>) -> Result<()> {
         AcceptAdmin::accept_admin(ctx)

@@ -347,3 +347,62 @@ fn claim_vested_from_substituted_accounts_is_rejected() {
     f.claim_vested(&creator, &keys).expect("the real accounts still work");
     assert_eq!(f.h.token_balance(&dest), 20_000 * MT_UNIT);
 }
+
+// ---------------------------------------------------------------- close_contribution
+
+#[test]
+fn a_claimed_or_refunded_contribution_returns_its_rent_and_stays_one_shot() {
+    // Claimed: the record's rent goes back; claiming again cannot find it.
+    let (mut f, _c, keys, a, _b) = succeeded();
+    let record = contribution_pda(&keys.model, &a.pubkey());
+    f.claim_mt(&a, &keys).unwrap();
+    let (rent, before) = (f.h.lamports(&record), f.h.lamports(&a.pubkey()));
+    let res = f.h.execute(&[f.close_contribution_ix(&a.pubkey(), &keys)], &[&a]).unwrap();
+    let ev: mt_treasury::events::ContributionClosed = event(&res);
+    assert_eq!((ev.contributor, ev.paid, ev.mt), (a.pubkey(), 30_000 * NATIVE, 15_000 * MT_UNIT));
+    assert!(!f.h.exists(&record));
+    assert_eq!(f.h.lamports(&a.pubkey()), before + rent - 5_000);
+    assert_error(&f.claim_mt(&a, &keys), Anchor::AccountNotInitialized); // [7]
+    // The raise is over: contribute cannot re-create the record with fresh flags.
+    assert_error(&f.contribute(&a, &keys, NATIVE), TreasuryError::NotFunding); // [7]
+
+    // Refunded: the same.
+    let (mut f, _c, keys, a) = failed();
+    let record = contribution_pda(&keys.model, &a.pubkey());
+    f.refund(&a, &keys).unwrap();
+    f.h.execute(&[f.close_contribution_ix(&a.pubkey(), &keys)], &[&a]).unwrap();
+    assert!(!f.h.exists(&record));
+    assert_error(&f.refund(&a, &keys), Anchor::AccountNotInitialized); // [7]
+    assert_eq!(f.h.token_balance(&f.native_ata(&a.pubkey())), 100_000 * NATIVE);
+}
+
+#[test]
+fn a_contribution_still_needed_cannot_be_closed() {
+    // Funding, unclaimed after success, unrefunded after failure.
+    let (mut f, _c, keys, a, _b) = due_success();
+    assert_error(&f.h.execute(&[f.close_contribution_ix(&a.pubkey(), &keys)], &[&a]), TreasuryError::ContributionStillOpen);
+    f.finalize(&a, &keys).unwrap();
+    assert_error(&f.h.execute(&[f.close_contribution_ix(&a.pubkey(), &keys)], &[&a]), TreasuryError::ContributionStillOpen);
+    let (mut f, _c, keys, a) = failed();
+    assert_error(&f.h.execute(&[f.close_contribution_ix(&a.pubkey(), &keys)], &[&a]), TreasuryError::ContributionStillOpen);
+}
+
+#[test]
+fn closing_someone_elses_contribution_is_rejected() {
+    let (mut f, _c, keys, a, _b) = succeeded();
+    f.claim_mt(&a, &keys).unwrap();
+    let thief = f.h.funded(1);
+    // The thief's own PDA does not exist; a's is not the thief's.
+    let mut ix = f.close_contribution_ix(&thief.pubkey(), &keys);
+    ix.accounts[2].pubkey = contribution_pda(&keys.model, &a.pubkey());
+    assert_error(&f.h.execute(&[ix], &[&thief]), Anchor::ConstraintSeeds); // [3]
+    // Naming a as the contributor (rent to a) without a's signature.
+    let ix = without_signer(f.close_contribution_ix(&a.pubkey(), &keys), &a.pubkey());
+    assert_error(&f.h.execute(&[ix], &[&thief]), Anchor::AccountNotSigner); // [1]
+    // A record of another model.
+    let (_, other, _) = f.launch();
+    let mut ix = f.close_contribution_ix(&a.pubkey(), &keys);
+    ix.accounts[1].pubkey = other.model;
+    assert_error(&f.h.execute(&[ix], &[&a]), Anchor::ConstraintSeeds); // [2]
+    assert!(f.h.exists(&contribution_pda(&keys.model, &a.pubkey())));
+}

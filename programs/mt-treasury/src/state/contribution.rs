@@ -2,9 +2,10 @@ use anchor_lang::prelude::*;
 
 /// One wallet's stake in one model's crowdfund, at
 /// [`seeds::CONTRIBUTION`](super::seeds::CONTRIBUTION) + model + contributor.
-/// Kept after claim or refund as the contributor's receipt: the flags make
-/// both one-shot, and because the account is never closed it cannot be
-/// re-created with fresh flags.
+/// The flags make claim and refund one-shot. After either, the contributor
+/// may close it (`close_contribution`) for its rent; it cannot be
+/// re-created with fresh flags, because only `contribute` creates it and
+/// only while the raise is funding.
 #[account]
 #[derive(InitSpace)]
 pub struct Contribution {

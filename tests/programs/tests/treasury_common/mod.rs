@@ -424,6 +424,20 @@ impl Fixture {
         Harness::ix(PROGRAM, accounts, mt_treasury::instruction::Refund {})
     }
 
+    pub fn close_contribution_ix(&self, contributor: &Pubkey, keys: &ModelKeys) -> Instruction {
+        Harness::ix(
+            PROGRAM,
+            mt_treasury::accounts::CloseContribution {
+                contributor: *contributor,
+                model: keys.model,
+                contribution: contribution_pda(&keys.model, contributor),
+                event_authority: event_authority(&PROGRAM),
+                program: PROGRAM,
+            },
+            mt_treasury::instruction::CloseContribution {},
+        )
+    }
+
     pub fn refund(&mut self, contributor: &Keypair, keys: &ModelKeys) -> TxResult {
         let ix = self.refund_ix(self.refund_accounts(&contributor.pubkey(), keys));
         self.h.execute(&[ix], &[contributor])
