@@ -11,6 +11,7 @@ bodies, SSE streams, usage and timings objects). Its output is garbage text.
     merges, and four control tokens (<|bos|>, <|eos|>, <|user|>,
     <|assistant|>);
   * a tiny chat template in tokenizer.chat_template;
+  * an output head that can only pick printable ASCII tokens (see below);
   * weights drawn from numpy's PCG64 generator with a fixed seed, so the
     file is byte-for-byte reproducible for a given gguf-py and numpy.
 
@@ -137,8 +138,16 @@ def main():
         w.add_tensor(p + "ffn_up.weight", rand(N_FF, N_EMBD))
         w.add_tensor(p + "ffn_down.weight", rand(N_EMBD, N_FF))
     w.add_tensor("output_norm.weight", np.ones(N_EMBD, dtype=np.float32))
-    # Larger output scale: sharper, still garbage, distributions.
-    w.add_tensor("output.weight", rand(n_vocab, N_EMBD, scale=4.0))
+    # Larger output scale: sharper, still garbage, distributions. Rows of
+    # the control tokens and of bytes outside printable ASCII are zero, so
+    # their logit is 0 while the others spread over about +-10: greedy
+    # decoding emits printable ASCII (valid UTF-8, no early <|eos|>) and
+    # every capture runs to max_tokens.
+    out = rand(n_vocab, N_EMBD, scale=4.0)
+    for i in range(n_vocab):
+        if i < 256 and not 0x20 <= i <= 0x7E or i >= n_normal:
+            out[i] = 0
+    w.add_tensor("output.weight", out)
 
     w.write_header_to_file()
     w.write_kv_data_to_file()
