@@ -491,10 +491,12 @@ func (t *teller) claimAndDeposit() error {
 		model uint64
 	}{{t.alice, t.chat.ID}, {t.bob, t.chat.ID}, {t.carol, t.chat.ID}, {t.bob, t.code.ID}} {
 		var pos position
-		if err := t.mtRun(&pos, &c.w, "crowdfund", "claim", strconv.FormatUint(c.model, 10)); err != nil {
+		// --close-record: the contribution record has done its job; its rent goes back.
+		if err := t.mtRun(&pos, &c.w, "crowdfund", "claim", strconv.FormatUint(c.model, 10), "--close-record"); err != nil {
 			return err
 		}
-		t.n.ok("%s claimed %s MT of model %d", c.w.Name, pos.Received.Amount, c.model)
+		t.check("claimed and closed ("+c.w.Name+")", pos.RecordClosed && pos.RentReturned > 0, "%s claimed %s MT of model %d; contribution record closed, %d lamports of rent back",
+			c.w.Name, pos.Received.Amount, c.model, pos.RentReturned)
 	}
 	var warmAt time.Time
 	for _, d := range []struct {

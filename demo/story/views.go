@@ -72,6 +72,9 @@ type position struct {
 	Cost     *amount `json:"cost"`
 	Received *amount `json:"received"`
 	Claimed  bool    `json:"claimed"`
+	// Set by claim --close-record.
+	RecordClosed bool   `json:"record_closed"`
+	RentReturned uint64 `json:"rent_returned_lamports"`
 }
 
 type voterView struct {
