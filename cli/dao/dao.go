@@ -422,10 +422,14 @@ func (e *env) proposalView(ctx context.Context, index uint64) (ProposalView, *mt
 			v.Next = fmt.Sprintf("decided (%s): anyone may finalise it: `mt dao finalize %d %d`", outcome, id, ix)
 		}
 	case mt.ProposalState_Passed:
-		if now < p.ExecuteAfter {
-			v.Next = fmt.Sprintf("passed; executable from %s: `mt dao execute %d %d`", at(p.ExecuteAfter), id, ix)
-		} else {
-			v.Next = fmt.Sprintf("passed; anyone may execute it now: `mt dao execute %d %d`", id, ix)
+		expires := p.ExecuteAfter + mt.EXECUTION_WINDOW_SECS
+		switch {
+		case now < p.ExecuteAfter:
+			v.Next = fmt.Sprintf("passed; executable from %s until %s: `mt dao execute %d %d`", at(p.ExecuteAfter), at(expires), id, ix)
+		case now < expires:
+			v.Next = fmt.Sprintf("passed; anyone may execute it until %s: `mt dao execute %d %d`", at(expires), id, ix)
+		default:
+			v.Next = fmt.Sprintf("expired: passed but not executed by %s; propose it again", at(expires))
 		}
 	case mt.ProposalState_Executed:
 		v.Next = "executed at " + at(p.ExecutedAt)
@@ -758,6 +762,9 @@ func executeCommand() *cli.Command {
 				return explain.Newf(fmt.Sprintf("finalise it first when voting ends: `mt dao finalize %d %d`", e.ID, index), "proposal %d has not been finalised", index)
 			default:
 				return explain.Newf("nothing to do", "proposal %d did not pass (%s)", index, stateName(p.State))
+			}
+			if expires := p.ExecuteAfter + mt.EXECUTION_WINDOW_SECS; e.Now.Unix() >= expires {
+				return explain.Newf("propose it again: `mt dao propose …`", "proposal %d passed but was not executed by %s (14 days after its hold-up); it has expired", index, at(expires))
 			}
 			if e.Now.Unix() < p.ExecuteAfter {
 				return explain.Newf("run this again then", "proposal %d passed; its hold-up period ends at %s", index, at(p.ExecuteAfter))

@@ -33,6 +33,7 @@ var fixes = map[string]string{
 
 	"mt_treasury.NotAdmin":                    "sign with the protocol admin's keypair (--keypair); see `mt protocol show`",
 	"mt_treasury.ContributionStillOpen":       "claim your MT (`mt crowdfund claim <id>`) or your refund (`mt crowdfund refund <id>`) first; add --close-record to do both at once",
+	"mt_treasury.ProposalExpired":             "propose it again (`mt dao propose`): a passed proposal must be executed within 14 days of its hold-up",
 	"mt_treasury.NotPendingAdmin":             "sign with the nominated admin's keypair (--keypair); `mt protocol show` names it, and the admin nominates with `mt protocol update --new-admin`",
 	"mt_treasury.ProtocolPaused":              "wait until the protocol admin resumes it (`mt protocol show`); claims, refunds and finalisation still work",
 	"mt_treasury.NothingToUpdate":             "pass at least one setting to change",

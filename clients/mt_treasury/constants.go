@@ -2,3 +2,11 @@
 // This file contains constants.
 
 package mt_treasury
+
+// Constants defined in the IDL:
+
+// How long a passed proposal stays executable after its hold-up. A
+// proposal nobody executes in time expires: the treasury, prices and
+// holders it was voted under may have changed since, so an old approval
+// must not be spendable at any later date.
+const EXECUTION_WINDOW_SECS = int64(1209600)

@@ -162,6 +162,8 @@ var (
 	ErrNotPendingAdmin = &programerr.Error{Program: "mt_treasury", Code: 6076, Name: "NotPendingAdmin", Msg: "Only the admin nominated with update_protocol (new_admin) may accept the protocol."}
 	// ErrContributionStillOpen (6077): The contribution record is still needed: claim your MT (raise succeeded) or your refund (raise failed) first.
 	ErrContributionStillOpen = &programerr.Error{Program: "mt_treasury", Code: 6077, Name: "ContributionStillOpen", Msg: "The contribution record is still needed: claim your MT (raise succeeded) or your refund (raise failed) first."}
+	// ErrProposalExpired (6078): The proposal passed but was not executed within 14 days of its hold-up ending; it has expired: propose it again.
+	ErrProposalExpired = &programerr.Error{Program: "mt_treasury", Code: 6078, Name: "ProposalExpired", Msg: "The proposal passed but was not executed within 14 days of its hold-up ending; it has expired: propose it again."}
 )
 
 // Errors maps the program's error codes to its errors.
@@ -244,4 +246,5 @@ var Errors = programerr.Table{
 	6075: ErrVoterNotEmpty,
 	6076: ErrNotPendingAdmin,
 	6077: ErrContributionStillOpen,
+	6078: ErrProposalExpired,
 }

@@ -253,3 +253,27 @@ func TestGovernanceChangesRules(t *testing.T) {
 		t.Errorf("dao show: %+v", list)
 	}
 }
+
+// A passed proposal nobody executes within 14 days of its hold-up expires:
+// `dao show` says so and `dao execute` refuses with what to do instead.
+func TestPassedProposalExpires(t *testing.T) {
+	e := newEnv(t)
+	_, _, alice, _ := e.activeModel(t)
+	e.ok(nil, &alice, "dao", "deposit", "0", "300")
+	var prop proposalView
+	e.ok(&prop, &alice, "dao", "propose", "0", "--signal", "--uri", "https://example.org/s", "--content-hash", strings.Repeat("cd", 32))
+	e.ok(&prop, &alice, "dao", "vote", "0", "0", "yes")
+	e.travel(prop.VotingEnds.Add(time.Second))
+	e.ok(&prop, &alice, "dao", "finalize", "0", "0")
+	if prop.State != "passed" || !strings.Contains(prop.Next, "until") {
+		t.Fatalf("passed: %+v", prop)
+	}
+	e.travel(prop.ExecuteAfter.Add(14 * 24 * time.Hour))
+	e.ok(&prop, nil, "dao", "show", "0", "0")
+	if !strings.Contains(prop.Next, "expired") {
+		t.Errorf("show after the window: %+v", prop)
+	}
+	if ce := e.fails(&alice, "dao", "execute", "0", "0"); !strings.Contains(ce.Error, "expired") || !strings.Contains(ce.Fix, "propose it again") {
+		t.Errorf("execute after the window: %+v", ce)
+	}
+}

@@ -178,4 +178,6 @@ pub enum TreasuryError {
     NotPendingAdmin,
     #[msg("The contribution record is still needed: claim your MT (raise succeeded) or your refund (raise failed) first.")]
     ContributionStillOpen,
+    #[msg("The proposal passed but was not executed within 14 days of its hold-up ending; it has expired: propose it again.")]
+    ProposalExpired,
 }

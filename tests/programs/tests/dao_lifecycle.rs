@@ -156,6 +156,28 @@ fn execute_before_the_hold_up_is_rejected() {
 }
 
 #[test]
+fn a_passed_proposal_expires_if_not_executed_within_the_window() {
+    let mut d = deposited();
+    let a = d.holders[0].insecure_clone();
+    let index = d.propose(&a, transfer_to(&d, &a, NATIVE)).unwrap();
+    d.vote(&a, index, VoteChoice::Yes).unwrap();
+    d.warp_to_voting_end(index);
+    d.finalize_proposal(&a, index).unwrap();
+    let last = d.proposal(index).execute_after + mt_treasury::state::EXECUTION_WINDOW_SECS;
+    d.warp(last);
+    assert_error(&d.execute_proposal(&a, index), TreasuryError::ProposalExpired); // [12]
+    assert_eq!(d.proposal(index).state, ProposalState::Passed);
+
+    // One second earlier it still executes (a second proposal, same timing).
+    let index = d.propose(&a, transfer_to(&d, &a, NATIVE)).unwrap();
+    d.vote(&a, index, VoteChoice::Yes).unwrap();
+    d.warp_to_voting_end(index);
+    d.finalize_proposal(&a, index).unwrap();
+    d.warp(d.proposal(index).execute_after + mt_treasury::state::EXECUTION_WINDOW_SECS - 1);
+    d.execute_proposal(&a, index).expect("executable until the window's last second");
+}
+
+#[test]
 fn execute_twice_is_rejected() {
     let mut d = deposited();
     let a = d.holders[0].insecure_clone();

@@ -63,7 +63,9 @@ impl ExecuteProposal<'_> {
             ProposalState::Executed => return err!(TreasuryError::ProposalAlreadyExecuted),
             _ => return err!(TreasuryError::ProposalNotPassed),
         }
-        require!(Clock::get()?.unix_timestamp >= p.execute_after, TreasuryError::HoldUpNotOver);
+        let now = Clock::get()?.unix_timestamp;
+        require!(now >= p.execute_after, TreasuryError::HoldUpNotOver);
+        require!(now < p.execute_after.saturating_add(EXECUTION_WINDOW_SECS), TreasuryError::ProposalExpired);
         check_action(&p.action, &self.model, &self.protocol)?;
         check_destination(&p.action, &self.model, &self.protocol, self.destination.as_deref())?;
         match p.action {

@@ -36,7 +36,8 @@ pub enum ProposalAction {
 pub enum ProposalState {
     /// Open for votes until `voting_ends` (exclusive).
     Voting,
-    /// Passed: executable from `execute_after`, once.
+    /// Passed: executable from `execute_after`, once, until
+    /// `execute_after + EXECUTION_WINDOW_SECS`.
     Passed,
     /// Missed its quorum or its approval threshold.
     Failed,
@@ -44,6 +45,13 @@ pub enum ProposalState {
     /// Withdrawn by its proposer before any vote.
     Cancelled,
 }
+
+/// How long a passed proposal stays executable after its hold-up. A
+/// proposal nobody executes in time expires: the treasury, prices and
+/// holders it was voted under may have changed since, so an old approval
+/// must not be spendable at any later date.
+#[constant]
+pub const EXECUTION_WINDOW_SECS: i64 = 14 * 24 * 60 * 60;
 
 /// A proposal of a model's mini-DAO, at [`seeds::PROPOSAL`](super::seeds::PROPOSAL)
 /// + model + index (u64 LE). Never closed: it is the record of the decision.
