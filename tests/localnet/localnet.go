@@ -161,17 +161,26 @@ func (c *Chain) TimeTravel(ctx context.Context, at time.Time) error {
 	return nil
 }
 
-// WarpSlots moves the chain forward by n slots (expiring blockhashes as on a real chain).
+// WarpSlots moves the chain forward by at least n slots (expiring
+// blockhashes as on a real chain).
 func (c *Chain) WarpSlots(ctx context.Context, n uint64) error {
 	if c.external {
 		return ErrNoTimeTravel
 	}
-	slot, err := c.RPC.GetSlot(ctx, rpc.CommitmentConfirmed)
-	if err != nil {
+	for attempt := 0; ; attempt++ {
+		slot, err := c.RPC.GetSlot(ctx, rpc.CommitmentConfirmed)
+		if err != nil {
+			return err
+		}
+		var out any
+		err = c.RPC.RPCCallForInto(ctx, &out, "surfnet_timeTravel", []any{map[string]any{"absoluteSlot": slot + n}})
+		// The chain produces blocks on its own too: one may have passed
+		// the target between the two calls. Aim again from the new slot.
+		if err != nil && attempt < 5 && strings.Contains(err.Error(), "cannot travel back") {
+			continue
+		}
 		return err
 	}
-	var out any
-	return c.RPC.RPCCallForInto(ctx, &out, "surfnet_timeTravel", []any{map[string]any{"absoluteSlot": slot + n}})
 }
 
 // Now is the chain's clock (the Clock sysvar's unix timestamp).
