@@ -13,7 +13,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
 	"strings"
 	"testing"
 )
@@ -322,19 +321,7 @@ func TestCapturedStreams(t *testing.T) {
 			}
 
 			// Relaying Raw event by event reproduces the capture exactly.
-			r := NewSSEReader(bytes.NewReader(body), 0)
-			var out bytes.Buffer
-			for {
-				ev, err := r.Next()
-				if errors.Is(err, io.EOF) {
-					break
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
-				out.Write(ev.Raw)
-			}
-			if !bytes.Equal(out.Bytes(), body) {
+			if !bytes.Equal(relay(t, body), body) {
 				t.Fatal("relayed bytes differ")
 			}
 		})

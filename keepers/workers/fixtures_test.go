@@ -145,22 +145,28 @@ func TestStreamFixtures(t *testing.T) {
 }
 
 // Relaying Raw event by event reproduces the worker's stream byte for byte.
+// relay passes a stream through the reader event by event, as the
+// gateway relays it, and returns what it wrote.
+func relay(t *testing.T, in []byte) []byte {
+	t.Helper()
+	r := NewSSEReader(bytes.NewReader(in), 0)
+	var out bytes.Buffer
+	for {
+		ev, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			return out.Bytes()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		out.Write(ev.Raw)
+	}
+}
+
 func TestSSEReaderRawIsExact(t *testing.T) {
 	for _, f := range []string{"vllm/chat_stream.sse", "llamacpp/chat_stream.sse", "ollama/completions_stream.sse"} {
 		in := fixture(t, f)
-		r := NewSSEReader(bytes.NewReader(in), 0)
-		var out bytes.Buffer
-		for {
-			ev, err := r.Next()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			out.Write(ev.Raw)
-		}
-		if !bytes.Equal(out.Bytes(), in) {
+		if !bytes.Equal(relay(t, in), in) {
 			t.Fatalf("%s: relayed bytes differ", f)
 		}
 	}
