@@ -314,7 +314,9 @@ func (s *Server) claimPost(ctx context.Context, c *call) (*plan, error) {
 		return nil, err
 	}
 	switch {
-	case contrib == nil || contrib.Mt == 0:
+	case contrib == nil:
+		return nil, conflict("Nothing to claim: your wallet %s has no contribution record for the raise of %s (it did not contribute, or already claimed and closed the record).", wallet, m.Title())
+	case contrib.Mt == 0:
 		return nil, conflict("Nothing to claim: your wallet %s did not contribute to the raise of %s.", wallet, m.Title())
 	case contrib.Claimed:
 		return nil, conflict("Nothing to claim: your %s were already claimed.", m.MT.Format(contrib.Mt))
@@ -325,9 +327,14 @@ func (s *Server) claimPost(ctx context.Context, c *call) (*plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build claim_mt: %w", err)
 	}
+	closeIx, err := closeContribution(wallet, m)
+	if err != nil {
+		return nil, err
+	}
 	return &plan{
-		Instructions: []solana.Instruction{tokens.CreateATAIdempotent(wallet, wallet, m.MT.Mint, m.MT.Program), ix},
-		Message:      fmt.Sprintf("Claim the %s you bought in the raise of %s into your wallet.", m.MT.Format(contrib.Mt), m.Title()),
+		Instructions: []solana.Instruction{tokens.CreateATAIdempotent(wallet, wallet, m.MT.Mint, m.MT.Program), ix, closeIx},
+		Message: fmt.Sprintf("Claim the %s you bought in the raise of %s into your wallet; the contribution record is closed and its rent returned.",
+			m.MT.Format(contrib.Mt), m.Title()),
 	}, nil
 }
 
@@ -367,7 +374,9 @@ func (s *Server) refundPost(ctx context.Context, c *call) (*plan, error) {
 		return nil, err
 	}
 	switch {
-	case contrib == nil || contrib.Paid == 0:
+	case contrib == nil:
+		return nil, conflict("Nothing to refund: your wallet %s has no contribution record for the raise of %s (it did not contribute, or already refunded and closed the record).", wallet, m.Title())
+	case contrib.Paid == 0:
 		return nil, conflict("Nothing to refund: your wallet %s did not contribute to the raise of %s.", wallet, m.Title())
 	case contrib.Refunded:
 		return nil, conflict("Nothing to refund: your %s were already refunded.", m.Native.Format(contrib.Paid))
@@ -378,9 +387,14 @@ func (s *Server) refundPost(ctx context.Context, c *call) (*plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build refund: %w", err)
 	}
+	closeIx, err := closeContribution(wallet, m)
+	if err != nil {
+		return nil, err
+	}
 	return &plan{
-		Instructions: []solana.Instruction{tokens.CreateATAIdempotent(wallet, wallet, m.Native.Mint, m.Native.Program), ix},
-		Message:      fmt.Sprintf("Take back the %s you paid into the failed raise of %s.", m.Native.Format(contrib.Paid), m.Title()),
+		Instructions: []solana.Instruction{tokens.CreateATAIdempotent(wallet, wallet, m.Native.Mint, m.Native.Program), ix, closeIx},
+		Message: fmt.Sprintf("Take back the %s you paid into the failed raise of %s; the contribution record is closed and its rent returned.",
+			m.Native.Format(contrib.Paid), m.Title()),
 	}, nil
 }
 
@@ -392,6 +406,17 @@ func (s *Server) refundDone(ctx context.Context, c *call) (*Action, error) {
 	}
 	return &Action{Icon: s.icon(m), Title: m.Title() + ": refunded", Label: "Refunded",
 		Description: fmt.Sprintf("Refunded. Your wallet now holds %s.", m.Native.Format(held))}, nil
+}
+
+// closeContribution closes the wallet's contribution record after the
+// claim or refund in the same transaction: the record has done its job,
+// and its rent goes back to the wallet.
+func closeContribution(wallet solana.PublicKey, m *modelState) (solana.Instruction, error) {
+	ix, err := mt.NewCloseContributionInstruction(wallet, m.Addr, pda.Contribution(m.Addr, wallet), pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+	if err != nil {
+		return nil, fmt.Errorf("build close_contribution: %w", err)
+	}
+	return ix, nil
 }
 
 // ---- finalise ----

@@ -11,6 +11,7 @@ import (
 	"github.com/modelcommons/modelcommons/actions"
 	"github.com/modelcommons/modelcommons/clients/allowlist"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
+	"github.com/modelcommons/modelcommons/clients/pda"
 	"github.com/modelcommons/modelcommons/tests/treasury"
 )
 
@@ -130,6 +131,9 @@ func TestCrowdfundSucceedsFromWallets(t *testing.T) {
 		t.Errorf("alice holds %d MT base units, want %d", got, 50*mtUnit)
 	}
 	wantContains(t, "claimed", h.next(tr, alice.PublicKey(), sig).Description, "holds 50 TLC")
+	if h.exists(pda.Contribution(model, alice.PublicKey())) {
+		t.Error("the claim left the contribution record open (its rent not returned)")
+	}
 
 	wantContains(t, "second claim", h.refused(claim.Href, alice.PublicKey(), nil, http.StatusConflict), "already claimed")
 	wantContains(t, "claim without contributing", h.refused(claim.Href, carol.PublicKey(), nil, http.StatusConflict), "Nothing to claim")
@@ -171,6 +175,9 @@ func TestFailedRaiseRefundsFromWallets(t *testing.T) {
 		t.Errorf("alice holds %d after the refund, want all 500 back", got)
 	}
 	wantContains(t, "refunded", h.next(tr, alice.PublicKey(), sig).Description, "500 native tokens")
+	if h.exists(pda.Contribution(model, alice.PublicKey())) {
+		t.Error("the refund left the contribution record open (its rent not returned)")
+	}
 	wantContains(t, "second refund", h.refused(refund.Href, alice.PublicKey(), nil, http.StatusConflict), "already refunded")
 	wantContains(t, "claim of a failure", h.refused(h.url(path(id, "claim")), alice.PublicKey(), nil, http.StatusConflict), "failed")
 	if a := h.getAction(path(id, "claim")); !a.Disabled {

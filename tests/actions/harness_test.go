@@ -197,6 +197,16 @@ func (h *harness) do(method, url string, body any) response {
 // url is base + path.
 func (h *harness) url(path string) string { return h.base + path }
 
+// exists reports whether an account is on chain.
+func (h *harness) exists(addr solana.PublicKey) bool {
+	h.t.Helper()
+	res, err := h.env.Chain.RPC.GetBalance(h.ctx, addr, rpc.CommitmentConfirmed)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return res.Value > 0
+}
+
 // getAction fetches an action's metadata and checks the spec's required fields.
 func (h *harness) getAction(path string) actions.Action {
 	h.t.Helper()
