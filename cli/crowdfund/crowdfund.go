@@ -282,7 +282,7 @@ func claimCommand() *cli.Command {
 			ixs := []solana.Instruction{tokens.CreateATAIdempotent(wallet.PublicKey(), wallet.PublicKey(), e.Model.MtMint, solana.Token2022ProgramID), ix}
 			labels := map[solana.PublicKey]string{e.Addr: "model", vs.Sale: "sale vault (MT)", dest: "your MT account", e.Model.MtMint: "MT mint",
 				pda.Contribution(e.Addr, wallet.PublicKey()): "your contribution record"}
-			ixs, result, err := e.maybeClose(c, ixs, wallet.PublicKey(), e.received(ctx, wallet.PublicKey(), model.MT(contrib.Mt), "MT", dest))
+			ixs, result, err := e.maybeClose(c, ixs, wallet.PublicKey(), contrib, e.received(ctx, wallet.PublicKey(), model.MT(contrib.Mt), "MT", dest))
 			if err != nil {
 				return err
 			}
@@ -320,7 +320,7 @@ func refundCommand() *cli.Command {
 			ixs := []solana.Instruction{tokens.CreateATAIdempotent(wallet.PublicKey(), wallet.PublicKey(), e.Protocol.NativeMint, e.Protocol.NativeTokenProgram), ix}
 			labels := map[solana.PublicKey]string{e.Addr: "model", vs.Raise: "raise vault", dest: "your native token account", e.Protocol.NativeMint: "native mint",
 				pda.Protocol(): "protocol", pda.Contribution(e.Addr, wallet.PublicKey()): "your contribution record"}
-			ixs, result, err := e.maybeClose(c, ixs, wallet.PublicKey(), e.received(ctx, wallet.PublicKey(), e.Native(contrib.Paid), "native tokens", dest))
+			ixs, result, err := e.maybeClose(c, ixs, wallet.PublicKey(), contrib, e.received(ctx, wallet.PublicKey(), e.Native(contrib.Paid), "native tokens", dest))
 			if err != nil {
 				return err
 			}
@@ -357,11 +357,20 @@ func closeCommand() *cli.Command {
 			case want == mt.Stage_Failed && !contrib.Refunded:
 				return explain.Newf(fmt.Sprintf("take the refund first: `mt crowdfund refund %d --close-record` does both", e.ID), "your payment to model %d is not refunded yet; the record is what lets you take it back", e.ID)
 			}
-			ixs, result, err := e.closing(ctx, nil, wallet.PublicKey(), contrib)
+			ix, closed, err := e.closing(ctx, wallet.PublicKey(), contrib)
 			if err != nil {
 				return err
 			}
-			return e.Session.Submit(ctx, session.Tx{What: fmt.Sprintf("close your contribution record of model %d", e.ID), Instructions: ixs,
+			result := func(sig solana.Signature) (any, error) {
+				pos, err := e.position(ctx, wallet.PublicKey())
+				if err != nil {
+					return nil, err
+				}
+				closed(&pos)
+				pos.Signature = sig.String()
+				return pos, nil
+			}
+			return e.Session.Submit(ctx, session.Tx{What: fmt.Sprintf("close your contribution record of model %d", e.ID), Instructions: []solana.Instruction{ix},
 				Labels: map[solana.PublicKey]string{e.Addr: "model", pda.Contribution(e.Addr, wallet.PublicKey()): "your contribution record"}}, result)
 		},
 	}
@@ -369,40 +378,34 @@ func closeCommand() *cli.Command {
 
 // maybeClose appends close_contribution to a claim or refund when
 // --close-record is set; the result then reports the record's last
-// contents (it is gone afterwards) and the rent returned.
-func (e *env) maybeClose(c *cli.Context, ixs []solana.Instruction, wallet solana.PublicKey, result func(solana.Signature) (any, error)) ([]solana.Instruction, func(solana.Signature) (any, error), error) {
+// contents (contrib after this claim or refund: it is gone afterwards)
+// and the rent returned.
+func (e *env) maybeClose(c *cli.Context, ixs []solana.Instruction, wallet solana.PublicKey, contrib *mt.Contribution, result func(solana.Signature) (any, error)) ([]solana.Instruction, func(solana.Signature) (any, error), error) {
 	if !c.Bool("close-record") {
 		return ixs, result, nil
-	}
-	contrib, ok, err := e.Reader.Contribution(c.Context, e.Addr, wallet)
-	if err != nil || !ok {
-		return nil, nil, fmt.Errorf("read your contribution record: %w", err)
 	}
 	after := *contrib
 	after.Claimed = after.Claimed || e.Model.Stage == mt.Stage_Active
 	after.Refunded = after.Refunded || e.Model.Stage == mt.Stage_Failed
-	ixs, closed, err := e.closing(c.Context, ixs, wallet, &after)
+	ix, closed, err := e.closing(c.Context, wallet, &after)
 	if err != nil {
 		return nil, nil, err
 	}
-	return ixs, func(sig solana.Signature) (any, error) {
+	return append(ixs, ix), func(sig solana.Signature) (any, error) {
 		v, err := result(sig)
 		if err != nil {
 			return nil, err
 		}
-		cv, err := closed(sig)
-		if err != nil {
-			return nil, err
-		}
-		pos, cpos := v.(Position), cv.(Position)
-		pos.Paid, pos.MT, pos.Claimed, pos.Refunded, pos.RecordClosed, pos.RentReturned = cpos.Paid, cpos.MT, cpos.Claimed, cpos.Refunded, true, cpos.RentReturned
+		pos := v.(Position)
+		closed(&pos)
 		return pos, nil
 	}, nil
 }
 
-// closing appends close_contribution to ixs; its result is the wallet's
-// position with the record's last contents (last) and the rent returned.
-func (e *env) closing(ctx context.Context, ixs []solana.Instruction, wallet solana.PublicKey, last *mt.Contribution) ([]solana.Instruction, func(solana.Signature) (any, error), error) {
+// closing builds close_contribution for the wallet's record, and what marks
+// a position read after it: the record's last contents (last) and the
+// rent returned.
+func (e *env) closing(ctx context.Context, wallet solana.PublicKey, last *mt.Contribution) (solana.Instruction, func(*Position), error) {
 	record := pda.Contribution(e.Addr, wallet)
 	ix, err := mt.NewCloseContributionInstruction(wallet, e.Addr, record, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
 	if err != nil {
@@ -413,15 +416,10 @@ func (e *env) closing(ctx context.Context, ixs []solana.Instruction, wallet sola
 		return nil, nil, fmt.Errorf("read your contribution record: %w", err)
 	}
 	rent := bal.Value
-	return append(ixs, ix), func(sig solana.Signature) (any, error) {
-		pos, err := e.position(ctx, wallet)
-		if err != nil {
-			return nil, err
-		}
+	return ix, func(pos *Position) {
 		pos.Paid, pos.MT = e.Native(last.Paid), model.MT(last.Mt)
 		pos.Claimed, pos.Refunded = last.Claimed, last.Refunded
-		pos.RecordClosed, pos.RentReturned, pos.Signature = true, rent, sig.String()
-		return pos, nil
+		pos.RecordClosed, pos.RentReturned = true, rent
 	}, nil
 }
 
