@@ -86,4 +86,26 @@ pub enum MeterError {
     MissingAccounts,
     #[msg("An escrow or model account was passed read-only; settlement writes to it.")]
     AccountNotWritable,
+
+    // Lanes, run ranges and price memory (2026-12 audit).
+    #[msg("This escrow has no lane for the settling node: its owner never allowed this node (or revoked it), so the node cannot charge it.")]
+    NoLaneForNode,
+    #[msg("The escrow already has lanes to 8 nodes; revoke one first.")]
+    TooManyLanes,
+    #[msg("The escrow's unallocated balance is smaller than the amount; deposit more first.")]
+    InsufficientBalance,
+    #[msg("The escrow has no lane for this node.")]
+    LaneNotFound,
+    #[msg("No revocation is pending on this lane; request one first.")]
+    RevokeNotRequested,
+    #[msg("The revocation notice has not passed yet (the node may still settle runs it served); try again after it ends.")]
+    RevokeNoticeNotElapsed,
+    #[msg("The escrow still has lanes open to nodes; revoke them before closing.")]
+    LanesStillOpen,
+    #[msg("The batch's runs were already settled: its run range does not start above the node's last settled run (a stale or restored journal?).")]
+    RunsAlreadySettled,
+    #[msg("The batch's run range is empty, reversed, or holds fewer run numbers than the batch has runs.")]
+    InvalidRunRange,
+    #[msg("An entry's runs were served longer ago than the settlement window (mt_treasury SETTLE_WINDOW_SECS); they can no longer be priced and cannot be settled.")]
+    RunTooOld,
 }

@@ -163,6 +163,9 @@ pub struct BatchSettled {
     pub keeper: Pubkey,
     pub batch_seq: u64,
     pub receipts_root: [u8; 32],
+    /// Run sequence numbers this batch covers (inclusive).
+    pub first_run_seq: u64,
+    pub last_run_seq: u64,
     pub entries: u16,
     pub runs: u64,
     pub input_tokens: u64,
@@ -179,4 +182,32 @@ pub struct BatchSettled {
     pub escrows: Vec<EscrowDebit>,
     pub models: Vec<ModelCredit>,
     pub shortfalls: Vec<EntryShortfall>,
+}
+
+#[event]
+pub struct LaneAllowed {
+    pub escrow: Pubkey,
+    pub node: Pubkey,
+    /// Moved from the escrow's unallocated balance into the lane.
+    pub amount: u64,
+    pub lane_balance: u64,
+    /// The escrow's unallocated balance afterwards.
+    pub balance: u64,
+}
+
+#[event]
+pub struct LaneRevokeRequested {
+    pub escrow: Pubkey,
+    pub node: Pubkey,
+    /// First moment `revoke_node` succeeds.
+    pub revocable_at: i64,
+}
+
+#[event]
+pub struct LaneRevoked {
+    pub escrow: Pubkey,
+    pub node: Pubkey,
+    /// The lane's balance, returned to the escrow's unallocated balance.
+    pub returned: u64,
+    pub balance: u64,
 }

@@ -38,7 +38,7 @@ pub mod inference_meter {
         UpdateMeter::update_meter(ctx, args)
     }
 
-    /// Opens an escrow for an API key (by its sha256), with optional allowed models and spend limit.
+    /// Opens an escrow for an API key (by its id, which signs), with optional allowed models and spend limit.
     pub fn open_escrow(ctx: Context<OpenEscrow>, args: OpenEscrowArgs) -> Result<()> {
         OpenEscrow::open_escrow(ctx, args)
     }
@@ -58,9 +58,24 @@ pub mod inference_meter {
         WithdrawEscrow::withdraw_escrow(ctx)
     }
 
-    /// Moves an escrow's balance and rules to a new API key.
-    pub fn rotate_key(ctx: Context<RotateKey>, new_key_hash: [u8; 32]) -> Result<()> {
-        RotateKey::rotate_key(ctx, new_key_hash)
+    /// Moves an escrow's balance, lanes and rules to a new API key.
+    pub fn rotate_key(ctx: Context<RotateKey>) -> Result<()> {
+        RotateKey::rotate_key(ctx)
+    }
+
+    /// Moves unallocated escrow money into a node's lane (opening it), so that node may settle against it. Owner only.
+    pub fn allow_node(ctx: Context<AllowNode>, amount: u64) -> Result<()> {
+        AllowNode::allow_node(ctx, amount)
+    }
+
+    /// Starts revoking a node's lane; the node can settle what it served until the notice ends. Owner only.
+    pub fn request_revoke(ctx: Context<RequestRevoke>, node: Pubkey) -> Result<()> {
+        RequestRevoke::request_revoke(ctx, node)
+    }
+
+    /// Closes a node's lane after the notice and returns its balance to the escrow. Owner only.
+    pub fn revoke_node(ctx: Context<RevokeNode>, node: Pubkey) -> Result<()> {
+        RevokeNode::revoke_node(ctx, node)
     }
 
     /// Closes an empty escrow and returns its rent to the owner.

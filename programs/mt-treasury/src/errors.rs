@@ -116,7 +116,7 @@ pub enum TreasuryError {
     DepositLocked,
 
     // Governance: proposals.
-    #[msg("Creating a proposal needs at least the model's minimum MT deposited in your voter record.")]
+    #[msg("Creating a proposal needs at least the model's minimum MT deposited and warmed up in your voter record.")]
     BelowProposalThreshold,
     #[msg("A time period is longer than governance may set (365 days).")]
     PeriodTooLong,
@@ -180,4 +180,22 @@ pub enum TreasuryError {
     ContributionStillOpen,
     #[msg("The proposal passed but was not executed within 14 days of its hold-up ending; it has expired: propose it again.")]
     ProposalExpired,
+    #[msg("A price change took effect less than SETTLE_WINDOW_SECS (7 days) ago and runs served before it may still be settled at the old price; execute this price change after that window.")]
+    PriceChangeTooSoon,
+    #[msg("The market needs both sides or neither: an MT liquidity allocation and a liquidity share of the raise (liquidity_bps) must both be non-zero, or both zero for no market.")]
+    OneSidedLiquidity,
+    #[msg("At the soft cap the raise's liquidity share rounds to zero native base units, so the market could not open: raise liquidity_bps or the soft cap.")]
+    LiquidityShareTooSmall,
+    #[msg("The soft cap cannot be reached at this price: a raise can sell out (what is left under the hard cap buys no MT base unit) below it. Lower the soft cap or change the price or hard cap.")]
+    SoftCapUnreachable,
+    #[msg("None of this voter record's MT counts on this proposal: only MT deposited and warmed up before the proposal was created votes (MT deposited later votes on later proposals).")]
+    NoEligibleWeight,
+    #[msg("Only the mt_treasury program's upgrade authority (its ProgramData account) may initialise the protocol.")]
+    NotUpgradeAuthority,
+    #[msg("The native token mint has a freeze authority: its holder could freeze every vault. Use a mint without one.")]
+    NativeMintHasFreezeAuthority,
+    #[msg("The protocol fee vault holds less than that amount.")]
+    InsufficientProtocolFees,
+    #[msg("The destination is the protocol fee vault itself; name another native-token account.")]
+    DestinationIsFeeVault,
 }

@@ -7,7 +7,7 @@ mod treasury_common;
 use mt_treasury::errors::TreasuryError;
 use mt_treasury::events::ProposalExecuted;
 use mt_treasury::instructions::{UpdateProtocolArgs, MAX_GOVERNANCE_PERIOD_SECS, MAX_QUERY_PRICE_PER_1K};
-use mt_treasury::state::{GovernanceRules, ProposalAction, VoteChoice, MT_UNIT};
+use mt_treasury::state::{SETTLE_WINDOW_SECS, GovernanceRules, ProposalAction, VoteChoice, MT_UNIT};
 use program_tests::*;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -202,15 +202,24 @@ fn a_price_change_applies_only_from_its_effective_time() {
     assert_eq!(p.at(p.effective_at - 1), (10, 30)); // [12]
     assert_eq!(p.at(p.effective_at), (40, 70));
 
-    // A second change executed while the first is still pending replaces it:
-    // the price in force stays the previous one until the new switch.
+    // The attack on a two-price memory: a second change executed after the
+    // first took effect would make 40 / 70 the previous price and forget
+    // 10 / 30, so a run served before the first switch but settled after the
+    // second would be charged 40 / 70. It is refused while such runs can
+    // still be settled (SETTLE_WINDOW_SECS after the first switch).
     let index = d.propose(&a, ProposalAction::SetPrice { input_per_1k: 99, output_per_1k: 99 }).unwrap();
     d.vote(&a, index, VoteChoice::Yes).unwrap();
     d.warp_to_voting_end(index);
     d.finalize_proposal(&a, index).unwrap();
     d.warp(d.proposal(index).execute_after);
+    assert!(d.now() >= p.effective_at, "the first change is in force by now");
+    assert_error(&d.execute_proposal(&a, index), TreasuryError::PriceChangeTooSoon);
+    d.warp(p.effective_at + SETTLE_WINDOW_SECS - 1);
+    assert_error(&d.execute_proposal(&a, index), TreasuryError::PriceChangeTooSoon);
+    assert_eq!(d.model().pricing, p, "nothing changed");
+    // Once every run served under 10 / 30 is too old to settle, it may go.
+    d.warp(p.effective_at + SETTLE_WINDOW_SECS);
     let now = d.now();
-    assert!(now >= p.effective_at, "the first change is in force by now");
     d.execute_proposal(&a, index).unwrap();
     let q = d.model().pricing;
     assert_eq!((q.previous_input_per_1k, q.previous_output_per_1k), (40, 70));

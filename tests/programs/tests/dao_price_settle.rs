@@ -42,7 +42,7 @@ fn a_governance_price_change_is_charged_only_for_runs_served_after_it_takes_effe
     let node = m.register_node();
     let user = m.wallet(100 * NATIVE);
     let escrow = m.open_escrow(&user);
-    m.deposit(&user, &escrow, 100 * NATIVE).unwrap();
+    m.fund(&user, &escrow, &node.node, 100 * NATIVE).unwrap();
     let registered = m.now();
 
     // a deposits 15 000 MT, warms up, and the DAO passes a price change.

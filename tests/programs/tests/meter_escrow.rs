@@ -1,5 +1,6 @@
-//! inference_meter escrows: open, deposit (with the expected-owner defence),
-//! withdraw after notice, rotate the key, close. Each rule with its named error.
+//! inference_meter escrows: open (signed by the key's id), deposit (with the
+//! expected-owner defence), withdraw after notice, rotate the key, close.
+//! Each rule with its named error. Lanes are in meter_lanes.rs.
 
 mod meter_common;
 
@@ -27,11 +28,13 @@ fn funded_escrow(f: &mut MeterFixture, amount: u64) -> (Keypair, Pubkey) {
 fn opening_records_the_owner_and_rules() {
     let mut f = MeterFixture::new();
     let owner = f.wallet(0);
-    let key_hash = new_key_hash();
-    let ix = f.open_escrow_ix(&owner.pubkey(), OpenEscrowArgs { key_hash, allowed_models: Some(vec![3, 9]), spend_limit: Some(500) });
-    f.h.execute(&[ix], &[&owner]).expect("open");
+    let key = new_key();
+    let key_hash = key.pubkey().to_bytes();
+    let ix = f.open_escrow_ix(&owner.pubkey(), &key.pubkey(), OpenEscrowArgs { allowed_models: Some(vec![3, 9]), spend_limit: Some(500) });
+    f.h.execute(&[ix], &[&owner, &key]).expect("open");
     let e = f.escrow(&escrow_pda(&key_hash));
     assert_eq!((e.owner, e.key_hash, e.balance, e.spend_limit, e.allowed_models.clone()), (owner.pubkey(), key_hash, 0, Some(500), vec![3, 9]));
+    assert!(e.lanes.is_empty(), "no node may settle until the owner allows one");
     assert_eq!(e.opened_at, f.now());
     // Rent, for the benchmark table: the escrow account's size.
     let size = f.h.chain.account(&escrow_pda(&key_hash)).unwrap().data.len();
@@ -43,13 +46,13 @@ fn an_escrow_cannot_be_opened_twice_for_one_key() {
     let mut f = MeterFixture::new();
     let owner = f.wallet(0);
     let other = f.wallet(0);
-    let key_hash = new_key_hash();
-    let args = || OpenEscrowArgs { key_hash, allowed_models: None, spend_limit: None };
-    f.h.execute(&[f.open_escrow_ix(&owner.pubkey(), args())], &[&owner]).expect("open");
-    let again = f.h.execute(&[f.open_escrow_ix(&other.pubkey(), args())], &[&other]);
+    let key = new_key();
+    let args = || OpenEscrowArgs { allowed_models: None, spend_limit: None };
+    f.h.execute(&[f.open_escrow_ix(&owner.pubkey(), &key.pubkey(), args())], &[&owner, &key]).expect("open");
+    let again = f.h.execute(&[f.open_escrow_ix(&other.pubkey(), &key.pubkey(), args())], &[&other, &key]);
     // The system program refuses to create an account that exists.
     assert_instruction_error(&again, InstructionError::Custom(0));
-    assert_eq!(f.escrow(&escrow_pda(&key_hash)).owner, owner.pubkey());
+    assert_eq!(f.escrow(&escrow_of(&key)).owner, owner.pubkey());
 }
 
 #[test]
@@ -57,8 +60,9 @@ fn rules_that_could_never_pay_or_do_not_fit_are_rejected() {
     let mut f = MeterFixture::new();
     let owner = f.wallet(0);
     let open = |f: &mut MeterFixture, allowed_models: Option<Vec<u64>>, spend_limit: Option<u64>| {
-        let ix = f.open_escrow_ix(&owner.pubkey(), OpenEscrowArgs { key_hash: new_key_hash(), allowed_models, spend_limit });
-        f.h.execute(&[ix], &[&owner])
+        let key = new_key();
+        let ix = f.open_escrow_ix(&owner.pubkey(), &key.pubkey(), OpenEscrowArgs { allowed_models, spend_limit });
+        f.h.execute(&[ix], &[&owner, &key])
     };
     assert_error(&open(&mut f, Some(vec![]), None), MeterError::EmptyAllowedModels);
     assert_error(&open(&mut f, Some((0..9).collect()), None), MeterError::TooManyAllowedModels);
@@ -71,24 +75,45 @@ fn the_owner_must_sign_the_opening() {
     let mut f = MeterFixture::new();
     let owner = f.wallet(0);
     let payer = f.h.funded(1);
-    let mut ix = f.open_escrow_ix(&owner.pubkey(), OpenEscrowArgs { key_hash: new_key_hash(), allowed_models: None, spend_limit: None });
+    let key = new_key();
+    let mut ix = f.open_escrow_ix(&owner.pubkey(), &key.pubkey(), OpenEscrowArgs { allowed_models: None, spend_limit: None });
     ix.accounts[0].is_signer = false;
-    let res = f.h.execute(&[ix], &[&payer]);
+    let res = f.h.execute(&[ix], &[&payer, &key]);
     assert_error(&res, AnchorError::AccountNotSigner);
+}
+
+#[test]
+fn nobody_can_open_an_escrow_at_someone_elses_key_id() {
+    // The attack: the key id is public once the victim's opening (or
+    // rotation) transaction is seen; an attacker opens an escrow there first
+    // so that the victim's transaction fails. Without the key's signature
+    // the attacker's opening is refused.
+    let mut f = MeterFixture::new();
+    let attacker = f.wallet(0);
+    let victims_key = new_key();
+    let mut ix = f.open_escrow_ix(&attacker.pubkey(), &victims_key.pubkey(), OpenEscrowArgs { allowed_models: None, spend_limit: None });
+    let key_meta = ix.accounts.iter_mut().find(|m| m.pubkey == victims_key.pubkey()).unwrap();
+    key_meta.is_signer = false;
+    let res = f.h.execute(&[ix], &[&attacker]);
+    assert_error(&res, AnchorError::AccountNotSigner);
+    assert!(!f.h.exists(&escrow_of(&victims_key)));
+    // The victim opens it as usual.
+    let victim = f.wallet(0);
+    let ix = f.open_escrow_ix(&victim.pubkey(), &victims_key.pubkey(), OpenEscrowArgs { allowed_models: None, spend_limit: None });
+    f.h.execute(&[ix], &[&victim, &victims_key]).expect("victim opens");
+    assert_eq!(f.escrow(&escrow_of(&victims_key)).owner, victim.pubkey());
 }
 
 // ---- deposit_escrow ----
 
 #[test]
-fn a_front_run_escrow_at_the_victims_key_hash_refuses_the_victims_deposit() {
+fn a_deposit_naming_another_owner_is_refused() {
+    // Depositing to an escrow someone else owns (a mistyped or substituted
+    // address) is refused when the depositor names the owner they expect.
     let mut f = MeterFixture::new();
     let victim = f.wallet(10 * NATIVE);
-    let attacker = f.wallet(0);
-    // The attacker saw the victim's opening transaction and opened first.
-    let key_hash = new_key_hash();
-    let ix = f.open_escrow_ix(&attacker.pubkey(), OpenEscrowArgs { key_hash, allowed_models: None, spend_limit: None });
-    f.h.execute(&[ix], &[&attacker]).expect("attacker opens");
-    let escrow = escrow_pda(&key_hash);
+    let stranger = f.wallet(0);
+    let escrow = f.open_escrow(&stranger);
     let ix = f.deposit_ix(f.deposit_accounts(&victim.pubkey(), &escrow), NATIVE, victim.pubkey());
     let res = f.h.execute(&[ix], &[&victim]);
     assert_error(&res, MeterError::EscrowOwnerMismatch);
@@ -228,21 +253,18 @@ fn withdrawal_needs_a_request_and_the_full_notice_period() {
 }
 
 #[test]
-fn runs_settled_during_the_notice_period_come_first() {
+fn a_withdrawal_takes_only_money_no_lane_holds() {
     let mut f = MeterFixture::new();
-    let model = f.fixture_model(flat_price(1_000, 0), 0, 0);
     let node = f.register_node();
     let (owner, escrow) = funded_escrow(&mut f, 1_000);
+    f.allow(&owner, &escrow, &node.node, 600).expect("allow");
     let ix = f.request_withdrawal_ix(&owner.pubkey(), &escrow, u64::MAX);
     f.h.execute(&[ix], &[&owner]).expect("request everything");
-    let t = f.now();
-    // A run served before the request settles during the notice period.
-    f.settle(&node, 1, &[Run::one(escrow, model.model, 1, 300, 0, t)]).expect("settle");
-    f.h.warp_to(t + NOTICE);
+    f.h.warp_to(f.now() + NOTICE);
     f.h.execute(&[f.withdraw_ix(f.withdraw_accounts(&owner.pubkey(), &escrow))], &[&owner]).expect("withdraw");
-    assert_eq!(f.balance(&f.ata(&owner.pubkey())), 700);
-    assert_eq!(f.escrow(&escrow).balance, 0);
-    assert_eq!(f.balance(&escrow_vault()), 0);
+    assert_eq!(f.balance(&f.ata(&owner.pubkey())), 400, "the lane's 600 stay for the node");
+    assert_eq!((f.escrow(&escrow).balance, f.lane(&escrow, &node.node).balance), (0, 600));
+    assert_eq!(f.balance(&escrow_vault()), 600);
 }
 
 #[test]
@@ -277,36 +299,43 @@ fn rotating_moves_balance_rules_and_history_and_keepers_follow_the_new_key() {
     let owner = f.wallet(NATIVE);
     let escrow = f.open_escrow_with(&owner, Some(vec![model.id]), Some(NATIVE));
     f.deposit(&owner, &escrow, NATIVE).expect("deposit");
+    f.allow(&owner, &escrow, &node.node, NATIVE / 2).expect("allow");
     f.settle(&node, 1, &[Run::one(escrow, model.model, 1, 100, 0, f.now())]).expect("settle");
     f.h.execute(&[f.request_withdrawal_ix(&owner.pubkey(), &escrow, 10)], &[&owner]).expect("request");
     let old = f.escrow(&escrow);
 
-    let new_hash = new_key_hash();
-    let ix = f.rotate_ix(f.rotate_accounts(&owner.pubkey(), &escrow, &new_hash), new_hash);
-    f.h.execute(&[ix], &[&owner]).expect("rotate");
+    let fresh = new_key();
+    let new_hash = fresh.pubkey().to_bytes();
+    let ix = f.rotate_ix(f.rotate_accounts(&owner.pubkey(), &escrow, &fresh.pubkey()));
+    f.h.execute(&[ix], &[&owner, &fresh]).expect("rotate");
     let new_escrow = escrow_pda(&new_hash);
     let moved = f.escrow(&new_escrow);
     assert_eq!((moved.owner, moved.key_hash, moved.balance, moved.spent), (owner.pubkey(), new_hash, old.balance, 100));
+    assert_eq!(moved.lanes, old.lanes, "the lanes move with the money");
     assert_eq!((moved.spend_limit, moved.allowed_models.clone()), (old.spend_limit, old.allowed_models.clone()));
     assert_eq!((moved.withdrawal_amount, moved.withdrawal_requested_at), (10, old.withdrawal_requested_at));
     let retired = f.escrow(&escrow);
     assert_eq!((retired.balance, retired.rotated_to, retired.rotated_at), (0, Some(new_escrow), f.now()));
-    assert_eq!(f.balance(&escrow_vault()), old.balance, "no tokens move");
+    assert!(retired.lanes.is_empty());
+    assert_eq!(f.balance(&escrow_vault()), NATIVE - 100, "no tokens move");
 
     // Runs served under the old key settle against the new escrow.
-    f.settle(&node, 2, &[Run::one(new_escrow, model.model, 1, 100, 0, f.now())]).expect("settle new");
-    assert_eq!(f.escrow(&new_escrow).balance, old.balance - 100);
-    // Against the old one they find nothing to take: a shortfall, not a failure.
-    let meta = f.settle(&node, 3, &[Run::one(escrow, model.model, 1, 100, 0, f.now())]).expect("settle old");
+    let lane_before = f.lane(&new_escrow, &node.node).balance;
+    let meta = f.settle(&node, 2, &[Run::one(new_escrow, model.model, 1, 100, 0, f.now())]).expect("settle new");
     let ev: BatchSettled = event(&meta);
-    assert_eq!((ev.charged, ev.shortfall), (0, 100));
+    assert_eq!((ev.charged, ev.shortfall), (100, 0));
+    assert_eq!(f.lane(&new_escrow, &node.node).balance, lane_before - 100);
+    // The old one has no lane left: the keeper must follow rotated_to.
+    let res = f.settle(&node, 3, &[Run::one(escrow, model.model, 1, 100, 0, f.now())]);
+    assert_error(&res, MeterError::NoLaneForNode);
 
     // The retired escrow takes no deposits, withdrawals or second rotation.
     assert_error(&f.deposit(&owner, &escrow, 1), MeterError::EscrowRotated);
     assert_error(&f.h.execute(&[f.request_withdrawal_ix(&owner.pubkey(), &escrow, 1)], &[&owner]), MeterError::EscrowRotated);
-    let again = new_key_hash();
-    let res = f.h.execute(&[f.rotate_ix(f.rotate_accounts(&owner.pubkey(), &escrow, &again), again)], &[&owner]);
+    let again = new_key();
+    let res = f.h.execute(&[f.rotate_ix(f.rotate_accounts(&owner.pubkey(), &escrow, &again.pubkey()))], &[&owner, &again]);
     assert_error(&res, MeterError::EscrowRotated);
+    assert_error(&f.allow(&owner, &escrow, &node.node, 0), MeterError::EscrowRotated);
 }
 
 #[test]
@@ -314,19 +343,37 @@ fn only_the_owner_rotates_and_never_onto_an_existing_escrow() {
     let mut f = MeterFixture::new();
     let (owner, escrow) = funded_escrow(&mut f, NATIVE);
     let thief = f.wallet(0);
-    let h = new_key_hash();
-    let res = f.h.execute(&[f.rotate_ix(f.rotate_accounts(&thief.pubkey(), &escrow, &h), h)], &[&thief]);
+    let h = new_key();
+    let res = f.h.execute(&[f.rotate_ix(f.rotate_accounts(&thief.pubkey(), &escrow, &h.pubkey()))], &[&thief, &h]);
     assert_error(&res, AnchorError::ConstraintHasOne);
-    let (_, taken) = funded_escrow(&mut f, 0);
-    let taken_hash = f.escrow(&taken).key_hash;
-    let res = f.h.execute(&[f.rotate_ix(f.rotate_accounts(&owner.pubkey(), &escrow, &taken_hash), taken_hash)], &[&owner]);
-    assert_instruction_error(&res, InstructionError::Custom(0));
-    // The new escrow must be the PDA of the new hash.
-    let mut accounts = f.rotate_accounts(&owner.pubkey(), &escrow, &h);
-    accounts.new_escrow = escrow_pda(&new_key_hash());
-    let res = f.h.execute(&[f.rotate_ix(accounts, h)], &[&owner]);
+    // The new escrow must be the PDA of the new key.
+    let mut accounts = f.rotate_accounts(&owner.pubkey(), &escrow, &h.pubkey());
+    accounts.new_escrow = escrow_pda(&new_key().pubkey().to_bytes());
+    let res = f.h.execute(&[f.rotate_ix(accounts)], &[&owner, &h]);
     assert_error(&res, AnchorError::ConstraintSeeds);
     assert_eq!(f.escrow(&escrow).balance, NATIVE);
+}
+
+#[test]
+fn a_rotation_cannot_be_blocked_by_squatting_the_new_key_id() {
+    // The attack: the rotation names its new key id; an attacker who sees it
+    // opens an escrow there first, so the owner's rotation fails. Without
+    // the new key's signature the squat is refused, and the rotation goes
+    // through.
+    let mut f = MeterFixture::new();
+    let (owner, escrow) = funded_escrow(&mut f, NATIVE);
+    let attacker = f.wallet(0);
+    let new = new_key();
+    let mut squat = f.open_escrow_ix(&attacker.pubkey(), &new.pubkey(), OpenEscrowArgs { allowed_models: None, spend_limit: None });
+    squat.accounts.iter_mut().find(|m| m.pubkey == new.pubkey()).unwrap().is_signer = false;
+    assert_error(&f.h.execute(&[squat], &[&attacker]), AnchorError::AccountNotSigner);
+    // Nor can the rotation be made to a key id the owner does not hold.
+    let mut rotate = f.rotate_ix(f.rotate_accounts(&owner.pubkey(), &escrow, &new.pubkey()));
+    rotate.accounts.iter_mut().find(|m| m.pubkey == new.pubkey()).unwrap().is_signer = false;
+    assert_error(&f.h.execute(&[rotate], &[&owner]), AnchorError::AccountNotSigner);
+    let ix = f.rotate_ix(f.rotate_accounts(&owner.pubkey(), &escrow, &new.pubkey()));
+    f.h.execute(&[ix], &[&owner, &new]).expect("rotate");
+    assert_eq!(f.escrow(&escrow_of(&new)).balance, NATIVE);
 }
 
 // ---- close_escrow ----
@@ -356,8 +403,8 @@ fn closing_needs_an_empty_escrow_and_returns_the_rent() {
 fn a_rotated_escrow_stays_for_one_notice_period() {
     let mut f = MeterFixture::new();
     let (owner, escrow) = funded_escrow(&mut f, NATIVE);
-    let h = new_key_hash();
-    f.h.execute(&[f.rotate_ix(f.rotate_accounts(&owner.pubkey(), &escrow, &h), h)], &[&owner]).expect("rotate");
+    let h = new_key();
+    f.h.execute(&[f.rotate_ix(f.rotate_accounts(&owner.pubkey(), &escrow, &h.pubkey()))], &[&owner, &h]).expect("rotate");
     let t = f.now();
     f.h.warp_to(t + NOTICE - 1);
     let res = f.h.execute(&[f.close_escrow_ix(&owner.pubkey(), &escrow)], &[&owner]);
@@ -365,7 +412,7 @@ fn a_rotated_escrow_stays_for_one_notice_period() {
     f.h.warp_to(t + NOTICE);
     f.h.execute(&[f.close_escrow_ix(&owner.pubkey(), &escrow)], &[&owner]).expect("close");
     // The new escrow is untouched.
-    assert_eq!(f.escrow(&escrow_pda(&h)).balance, NATIVE);
+    assert_eq!(f.escrow(&escrow_of(&h)).balance, NATIVE);
 }
 
 #[test]
@@ -374,6 +421,11 @@ fn a_closed_escrow_cannot_be_settled_against() {
     let model = f.fixture_model(flat_price(1, 1), 0, 0);
     let node = f.register_node();
     let (owner, escrow) = funded_escrow(&mut f, 0);
+    f.allow(&owner, &escrow, &node.node, 0).expect("allow");
+    assert_error(&f.h.execute(&[f.close_escrow_ix(&owner.pubkey(), &escrow)], &[&owner]), MeterError::LanesStillOpen);
+    f.h.execute(&[f.request_revoke_ix(&owner.pubkey(), &escrow, node.node)], &[&owner]).expect("request revoke");
+    f.h.warp_to(f.now() + NOTICE);
+    f.h.execute(&[f.revoke_ix(&owner.pubkey(), &escrow, node.node)], &[&owner]).expect("revoke");
     f.h.execute(&[f.close_escrow_ix(&owner.pubkey(), &escrow)], &[&owner]).expect("close");
     let res = f.settle(&node, 1, &[Run::one(escrow, model.model, 1, 1, 1, f.now())]);
     // The keeper must rebuild the batch without it (DESIGN.md, keepers/settler).

@@ -22,7 +22,7 @@ fn setup() -> Setup {
     let node = f.register_node_with(MIN_STAKE, 500 * NATIVE);
     let user = f.wallet(NATIVE);
     let escrow = f.open_escrow(&user);
-    f.deposit(&user, &escrow, NATIVE).expect("deposit");
+    f.fund(&user, &escrow, &node.node, NATIVE).expect("fund");
     Setup { f, node, escrow, model }
 }
 
@@ -35,7 +35,7 @@ impl Setup {
         self.f.settle(&self.node, seq, &runs)
     }
     fn escrow_balance(&self) -> u64 {
-        self.f.escrow(&self.escrow).balance
+        self.f.lane(&self.escrow, &self.node.node).balance
     }
 }
 
@@ -138,16 +138,78 @@ fn another_nodes_keeper_cannot_settle_for_this_node() {
     let other = s.f.register_node();
     let mut accounts = s.f.settle_accounts(&s.node);
     accounts.keeper = other.keeper.pubkey();
-    let (args, remaining) = layout(&s.runs(1_000), 1, [0; 32], model_vaults);
+    let (args, remaining) = layout(&s.runs(1_000), 1, 1, [0; 32], model_vaults);
     let ix = s.f.settle_raw(accounts, args, remaining);
     let res = s.f.h.execute(&[ix], &[&other.keeper]);
     assert_error(&res, MeterError::NotNodeKeeper);
     // Nor can the operator itself: the keeper key is the only settler.
     let mut accounts = s.f.settle_accounts(&s.node);
     accounts.keeper = s.node.operator.pubkey();
-    let (args, remaining) = layout(&s.runs(1_000), 1, [0; 32], model_vaults);
+    let (args, remaining) = layout(&s.runs(1_000), 1, 1, [0; 32], model_vaults);
     let ix = s.f.settle_raw(accounts, args, remaining);
     let operator: &Keypair = &s.node.operator;
     let res = s.f.h.execute(&[ix], &[operator]);
     assert_error(&res, MeterError::NotNodeKeeper);
+}
+
+// ---- run-level exactly-once: the run-sequence high-water mark ----
+
+/// A settle of `runs` as batch `seq` covering run numbers `first ..= last`.
+fn settle_range(s: &mut Setup, seq: u64, first: u64, last: u64, runs: &[Run]) -> TxResult {
+    let (mut args, remaining) = layout(runs, seq, first, [seq as u8; 32], model_vaults);
+    args.last_run_seq = last;
+    let ix = s.f.settle_raw(s.f.settle_accounts(&s.node), args, remaining);
+    let keeper = s.node.keeper.insecure_clone();
+    s.f.h.execute(&[ix], &[&keeper])
+}
+
+#[test]
+fn a_stale_journal_re_settling_runs_already_paid_is_refused() {
+    // The attack (and the accident): a keeper restarted on an older copy of
+    // its journal sends the same five runs again as its next batch, with the
+    // next batch sequence number and the same Merkle root.
+    let mut s = setup();
+    let five = vec![Run::one(s.escrow, s.model.model, 5, 1_000, 0, s.f.now())];
+    settle_range(&mut s, 1, 1, 5, &five).expect("runs 1..=5 as batch 1");
+    assert_eq!(s.f.node(&s.node.node).last_run_seq, 5);
+    let paid = s.escrow_balance();
+    assert_error(&settle_range(&mut s, 2, 1, 5, &five), MeterError::RunsAlreadySettled);
+    // Overlapping the mark by one run is the same double charge.
+    assert_error(&settle_range(&mut s, 2, 5, 9, &five), MeterError::RunsAlreadySettled);
+    assert_eq!(s.escrow_balance(), paid, "nothing debited twice");
+    assert_eq!(s.f.node(&s.node.node).last_batch_seq, 1);
+    // The next runs settle; gaps (runs written off, never settled) are allowed.
+    settle_range(&mut s, 2, 8, 12, &five).expect("runs 8..=12");
+    assert_eq!(s.f.node(&s.node.node).last_run_seq, 12);
+}
+
+#[test]
+fn a_run_range_must_be_ordered_and_hold_every_run() {
+    let mut s = setup();
+    let five = vec![Run::one(s.escrow, s.model.model, 5, 1_000, 0, s.f.now())];
+    assert_error(&settle_range(&mut s, 1, 3, 2, &five), MeterError::InvalidRunRange);
+    // Five runs cannot have four sequence numbers.
+    assert_error(&settle_range(&mut s, 1, 1, 4, &five), MeterError::InvalidRunRange);
+    assert_eq!(s.escrow_balance(), NATIVE);
+    settle_range(&mut s, 1, 1, 5, &five).expect("exactly five");
+    // A range wider than the runs is fine (the keeper wrote some runs off).
+    settle_range(&mut s, 2, 6, 100, &five).expect("wider");
+    // The top of the range.
+    settle_range(&mut s, 3, u64::MAX - 4, u64::MAX, &five).expect("up to u64::MAX");
+    assert_error(&settle_range(&mut s, 4, u64::MAX, u64::MAX, &five[..0]), MeterError::RunsAlreadySettled);
+}
+
+// ---- runs older than the settlement window ----
+
+#[test]
+fn a_run_older_than_the_settlement_window_is_refused_at_the_boundary() {
+    use mt_treasury::state::SETTLE_WINDOW_SECS;
+    let mut s = setup();
+    let served = s.f.now();
+    s.f.h.warp_to(served + SETTLE_WINDOW_SECS + 1);
+    let old = vec![Run::one(s.escrow, s.model.model, 1, 1_000, 0, served)];
+    assert_error(&s.f.settle(&s.node, 1, &old), MeterError::RunTooOld);
+    // Exactly SETTLE_WINDOW_SECS old still settles.
+    let edge = vec![Run::one(s.escrow, s.model.model, 1, 1_000, 0, served + 1)];
+    s.f.settle(&s.node, 1, &edge).expect("at the boundary");
 }

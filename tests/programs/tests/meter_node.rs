@@ -271,7 +271,7 @@ fn a_raised_minimum_stake_stops_under_staked_nodes_from_settling() {
     let n = f.register_node();
     let user = f.wallet(NATIVE);
     let escrow = f.open_escrow(&user);
-    f.deposit(&user, &escrow, NATIVE).expect("deposit");
+    f.fund(&user, &escrow, &n.node, NATIVE).expect("fund");
     let admin = f.admin.insecure_clone();
     let ix = f.update_meter_ix(&admin.pubkey(), InitMeterArgs { min_node_stake: MIN_STAKE + 1, ..MeterFixture::params() });
     f.h.execute(&[ix], &[&admin]).expect("raise minimum");
@@ -323,5 +323,7 @@ fn rent_of_escrow_and_node_accounts() {
     let rent = |n: usize| f.h.chain.minimum_balance_for_rent_exemption(n);
     println!("escrow: {escrow} bytes, {} lamports rent", rent(escrow));
     println!("node:   {node} bytes, {} lamports rent", rent(node));
-    assert!(escrow < 300 && node < 400, "accounts stay small");
+    // The escrow carries its lanes (8 × 56 bytes) inside, so settlement needs
+    // no extra account per lane; its rent comes back on close_escrow.
+    assert!(escrow < 700 && node < 400, "accounts stay small");
 }

@@ -115,12 +115,14 @@ proptest! {
             let owner = f.wallet(spec.balance);
             let escrow = f.open_escrow_with(&owner, None, spec.spend_limit);
             if spec.balance > 0 {
-                f.deposit(&owner, &escrow, spec.balance).expect("deposit");
+                f.fund(&owner, &escrow, &node.node, spec.balance).expect("fund");
+            } else {
+                f.allow(&owner, &escrow, &node.node, 0).expect("open an empty lane");
             }
             escrow_keys.push(escrow);
         }
         let prices: BTreeMap<Pubkey, QueryPricing> = keys.iter().map(|k| (k.model, f.model(k).pricing)).collect();
-        let mut views: BTreeMap<Pubkey, EscrowView> = escrow_keys.iter().map(|e| (*e, EscrowView::from(&f.escrow(e)))).collect();
+        let mut views: BTreeMap<Pubkey, EscrowView> = escrow_keys.iter().map(|e| (*e, EscrowView::lane(&f.escrow(e), &node.node))).collect();
         let mut watched: Vec<Pubkey> = vec![escrow_vault(), fee_vault(), node.operator_account];
         watched.extend(keys.iter().flat_map(|k| [k.revenue, k.treasury]));
         let total = |f: &MeterFixture| watched.iter().map(|a| f.balance(a) as u128).sum::<u128>();
@@ -162,11 +164,13 @@ proptest! {
             let mut sum = 0u64;
             for (e, view) in &views {
                 let onchain = f.escrow(e);
-                prop_assert_eq!(onchain.balance, view.balance);
+                let lane = onchain.lanes[onchain.lane_index(&node.node).unwrap()];
+                prop_assert_eq!(lane.balance, view.balance);
+                prop_assert_eq!(onchain.balance, 0, "nothing unallocated was touched");
                 if let Some(limit) = onchain.spend_limit {
                     prop_assert!(onchain.spent <= limit);
                 }
-                sum += onchain.balance;
+                sum += lane.balance;
             }
             prop_assert_eq!(f.balance(&escrow_vault()), sum);
         }

@@ -81,12 +81,12 @@ fn settles_batches_across_models_and_escrows_exactly_then_the_owner_withdraws_af
     let bob_escrow = w.f.open_escrow_with(&bob, Some(vec![w.a.id, w.b.id]), Some(2_000));
     let dave_escrow = w.f.open_escrow(&dave);
     let carol_escrow = w.f.open_escrow(&carol);
-    w.f.deposit(&alice, &alice_escrow, 100 * NATIVE).expect("deposit alice");
-    w.f.deposit(&bob, &bob_escrow, 10 * NATIVE).expect("deposit bob");
-    w.f.deposit(&dave, &dave_escrow, NATIVE).expect("deposit dave");
-    w.f.deposit(&carol, &carol_escrow, 50).expect("deposit carol");
+    w.f.fund(&alice, &alice_escrow, &w.node.node, 100 * NATIVE).expect("deposit alice");
+    w.f.fund(&bob, &bob_escrow, &w.node.node, 10 * NATIVE).expect("deposit bob");
+    w.f.fund(&dave, &dave_escrow, &w.node.node, NATIVE).expect("deposit dave");
+    w.f.fund(&carol, &carol_escrow, &w.node.node, 50).expect("deposit carol");
     assert_eq!(w.f.balance(&escrow_vault()), 111 * NATIVE + 50);
-    assert_eq!(w.f.escrow(&alice_escrow).balance, 100 * NATIVE);
+    assert_eq!(w.f.lane(&alice_escrow, &w.node.node).balance, 100 * NATIVE);
 
     let (a, b, c) = (w.a.model, w.b.model, w.c.model);
     // The fee vault already holds launch fees and raise fees.
@@ -116,9 +116,9 @@ fn settles_batches_across_models_and_escrows_exactly_then_the_owner_withdraws_af
     assert_eq!((delta(&w.a.revenue), delta(&w.a.treasury)), (0, 52), "no MT deposited: all to the treasury");
     assert_eq!((delta(&w.b.revenue), delta(&w.b.treasury)), (0, 5));
     assert_eq!((delta(&w.c.revenue), delta(&w.c.treasury)), (4, 3), "70% of 7 to depositors, rounded down");
-    assert_eq!(w.f.escrow(&alice_escrow).balance, 100 * NATIVE - 70);
-    assert_eq!(w.f.escrow(&bob_escrow).balance, 10 * NATIVE - 3);
-    assert_eq!(w.f.escrow(&dave_escrow).balance, NATIVE - 10);
+    assert_eq!(w.f.lane(&alice_escrow, &w.node.node).balance, 100 * NATIVE - 70);
+    assert_eq!(w.f.lane(&bob_escrow, &w.node.node).balance, 10 * NATIVE - 3);
+    assert_eq!(w.f.lane(&dave_escrow, &w.node.node).balance, NATIVE - 10);
     assert_eq!(w.f.model(&w.a).revenue.total_revenue, 52);
     assert_eq!(w.f.model(&w.a).revenue.treasury_revenue, 52);
 
@@ -126,7 +126,7 @@ fn settles_batches_across_models_and_escrows_exactly_then_the_owner_withdraws_af
     // sides of B's price switch, large token counts, bob reaching his spend
     // limit, carol running out of balance.
     let mut views: BTreeMap<Pubkey, EscrowView> =
-        [alice_escrow, bob_escrow, dave_escrow, carol_escrow].iter().map(|e| (*e, EscrowView::from(&w.f.escrow(e)))).collect();
+        [alice_escrow, bob_escrow, dave_escrow, carol_escrow].iter().map(|e| (*e, EscrowView::lane(&w.f.escrow(e), &w.node.node))).collect();
     w.f.h.warp_to(w.switch + 5);
     // Runs on both sides of B's price switch pay different prices:
     // 40 runs at 2 / 6 per 1k, 7 runs at 4 / 12 per 1k.
@@ -162,7 +162,7 @@ fn settles_batches_across_models_and_escrows_exactly_then_the_owner_withdraws_af
             assert_eq!(got, want.model_revenue.get(&keys.model).copied().unwrap_or(0), "model {}", keys.id);
         }
         for (escrow, view) in &views {
-            assert_eq!(w.f.escrow(escrow).balance, view.balance);
+            assert_eq!(w.f.lane(escrow, &w.node.node).balance, view.balance);
         }
         total_fee += want.to_protocol;
         total_operator += want.to_operator;
@@ -174,7 +174,7 @@ fn settles_batches_across_models_and_escrows_exactly_then_the_owner_withdraws_af
             assert_eq!(ev.shortfalls.len(), 2, "carol and bob could not pay in full: {:?}", ev.shortfalls);
             let carol_short = ev.shortfalls.iter().find(|s| s.escrow == carol_escrow).unwrap();
             assert_eq!((carol_short.entry, carol_short.cost, carol_short.charged), (0, 400, 50));
-            assert_eq!(w.f.escrow(&carol_escrow).balance, 0);
+            assert_eq!(w.f.lane(&carol_escrow, &w.node.node).balance, 0);
             assert_eq!(w.f.escrow(&carol_escrow).unpaid, 350);
             assert_eq!(w.f.escrow(&bob_escrow).spent, 2_000, "bob stops at his spend limit");
         }
@@ -190,14 +190,21 @@ fn settles_batches_across_models_and_escrows_exactly_then_the_owner_withdraws_af
     assert_eq!(w.f.balance(&w.node.operator_account), total_operator);
 
     // The vault holds exactly the escrows' balances.
-    let sum: u64 = [alice_escrow, bob_escrow, dave_escrow, carol_escrow].iter().map(|e| w.f.escrow(e).balance).sum();
+    let sum: u64 = [alice_escrow, bob_escrow, dave_escrow, carol_escrow].iter().map(|e| w.f.lane(e, &w.node.node).balance).sum();
     assert_eq!(w.f.balance(&escrow_vault()), sum);
 
-    // Alice withdraws everything left, after the notice period and not a second before.
+    // Alice takes her lane back and withdraws everything left, each after
+    // the notice period and not a second before.
+    let node = w.node.node;
+    let ix = w.f.request_revoke_ix(&alice.pubkey(), &alice_escrow, node);
+    w.f.h.execute(&[ix], &[&alice]).expect("request_revoke");
+    w.f.h.warp_to(w.f.now() + NOTICE);
+    let ix = w.f.revoke_ix(&alice.pubkey(), &alice_escrow, node);
+    w.f.h.execute(&[ix], &[&alice]).expect("revoke_node");
+    let left = w.f.escrow(&alice_escrow).balance;
     let ix = w.f.request_withdrawal_ix(&alice.pubkey(), &alice_escrow, u64::MAX);
     w.f.h.execute(&[ix], &[&alice]).expect("request_withdrawal");
     let requested_at = w.f.now();
-    let left = w.f.escrow(&alice_escrow).balance;
     let wallet_before = w.f.balance(&w.f.ata(&alice.pubkey()));
     w.f.h.warp_to(requested_at + NOTICE - 1);
     let early = w.f.h.execute(&[w.f.withdraw_ix(w.f.withdraw_accounts(&alice.pubkey(), &alice_escrow))], &[&alice]);

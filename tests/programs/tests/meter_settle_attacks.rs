@@ -34,8 +34,8 @@ fn setup() -> Setup {
     let user = f.wallet(3 * NATIVE);
     let escrow = f.open_escrow(&user);
     let escrow2 = f.open_escrow(&user);
-    f.deposit(&user, &escrow, NATIVE).expect("deposit");
-    f.deposit(&user, &escrow2, NATIVE).expect("deposit");
+    f.fund(&user, &escrow, &node.node, NATIVE).expect("fund");
+    f.fund(&user, &escrow2, &node.node, NATIVE).expect("fund");
     Setup { f, node, user, escrow, escrow2, a, b }
 }
 
@@ -51,7 +51,7 @@ impl Setup {
     }
 
     fn parts(&self, runs: &[Run]) -> Parts {
-        let (args, remaining) = layout(runs, 1, [9; 32], model_vaults);
+        let (args, remaining) = layout(runs, 1, 1, [9; 32], model_vaults);
         (self.f.settle_accounts(&self.node), args, remaining)
     }
 
@@ -66,14 +66,14 @@ impl Setup {
     fn send_parts(&mut self, (accounts, args, remaining): Parts) -> TxResult {
         let watched = [escrow_vault(), fee_vault(), self.node.operator_account, self.a.treasury, self.b.treasury];
         let before: Vec<u64> = watched.iter().map(|a| self.f.balance(a)).collect();
-        let escrows_before = (self.f.escrow(&self.escrow).balance, self.f.escrow(&self.escrow2).balance);
+        let escrows_before = (self.f.lane(&self.escrow, &self.node.node).balance, self.f.lane(&self.escrow2, &self.node.node).balance);
         let ix = self.f.settle_raw(accounts, args, remaining);
         let keeper = self.node.keeper.insecure_clone();
         let res = self.f.h.execute(&[ix], &[&keeper]);
         if res.is_err() {
             let after: Vec<u64> = watched.iter().map(|a| self.f.balance(a)).collect();
             assert_eq!(before, after, "a failed settle moved tokens");
-            assert_eq!(escrows_before, (self.f.escrow(&self.escrow).balance, self.f.escrow(&self.escrow2).balance));
+            assert_eq!(escrows_before, (self.f.lane(&self.escrow, &self.node.node).balance, self.f.lane(&self.escrow2, &self.node.node).balance));
             assert_eq!(self.f.node(&self.node.node).last_batch_seq, 0);
         }
         res
@@ -361,7 +361,7 @@ fn model_outside_the_escrows_allowed_list_is_rejected() {
     let a_id = s.a.id;
     let user = s.user.insecure_clone();
     let restricted = s.f.open_escrow_with(&user, Some(vec![a_id]), None);
-    s.f.deposit(&user, &restricted, NATIVE / 2).expect("deposit");
+    s.f.fund(&user, &restricted, &s.node.node, NATIVE / 2).expect("fund");
     let now = s.f.now();
     let ok = vec![Run::one(restricted, s.a.model, 1, 1_000, 0, now)];
     let bad = vec![Run { escrow: restricted, shares: vec![(s.a.model, 5_000), (s.b.model, 5_000)], runs: 1, input_tokens: 1_000, output_tokens: 0, served_at: now }];
@@ -399,7 +399,7 @@ fn a_big_but_affordable_cost_settles_without_overflow() {
     let meta = with_entries(&mut s, entry(e, &[(b_index, 10_000)], 1, 1_000_000_000_000, 0, 0)).expect("settles");
     let ev: inference_meter::events::BatchSettled = event(&meta);
     assert_eq!((ev.cost, ev.charged, ev.shortfall), (1_000_000_000, NATIVE, 1_000_000_000 - NATIVE));
-    assert_eq!(s.f.escrow(&s.escrow).balance, 0);
+    assert_eq!(s.f.lane(&s.escrow, &s.node.node).balance, 0);
 }
 
 #[test]

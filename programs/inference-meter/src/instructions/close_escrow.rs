@@ -27,6 +27,7 @@ pub struct CloseEscrow<'info> {
 impl CloseEscrow<'_> {
     fn validate(&self) -> Result<()> {
         require!(self.escrow.balance == 0, MeterError::EscrowNotEmpty);
+        require!(self.escrow.lanes.is_empty(), MeterError::LanesStillOpen);
         if self.escrow.rotated_to.is_some() {
             let now = Clock::get()?.unix_timestamp;
             let due = self.escrow.rotated_at.checked_add(self.meter.withdrawal_notice_secs).ok_or(MeterError::MathOverflow)?;

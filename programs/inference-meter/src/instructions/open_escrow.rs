@@ -6,8 +6,6 @@ use crate::state::{seeds, Escrow, MAX_ALLOWED_MODELS};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone)]
 pub struct OpenEscrowArgs {
-    /// sha256 of the API key. The key itself never goes on chain.
-    pub key_hash: [u8; 32],
     /// Model ids this key may pay for (at most 8); `None` for any model.
     pub allowed_models: Option<Vec<u64>>,
     /// Most this escrow may ever be charged in total; `None` for no cap.
@@ -16,17 +14,21 @@ pub struct OpenEscrowArgs {
 
 #[event_cpi]
 #[derive(Accounts)]
-#[instruction(args: OpenEscrowArgs)]
 pub struct OpenEscrow<'info> {
     /// Becomes the escrow's owner; pays its rent.
     #[account(mut)]
     pub owner: Signer<'info>,
 
+    /// The API key's id (the ed25519 key whose seed is sha256 of the API
+    /// key). Its signature proves the opener holds the key, so nobody can
+    /// open an escrow at someone else's key id first.
+    pub key: Signer<'info>,
+
     #[account(
         init,
         payer = owner,
         space = 8 + Escrow::INIT_SPACE,
-        seeds = [seeds::ESCROW, args.key_hash.as_ref()],
+        seeds = [seeds::ESCROW, key.key().as_ref()],
         bump,
     )]
     pub escrow: Box<Account<'info, Escrow>>,
@@ -50,10 +52,12 @@ impl OpenEscrow<'_> {
     #[access_control(ctx.accounts.validate(&args))]
     pub fn open_escrow(ctx: Context<Self>, args: OpenEscrowArgs) -> Result<()> {
         let allowed_models = args.allowed_models.unwrap_or_default();
+        let key_hash = ctx.accounts.key.key().to_bytes();
         ctx.accounts.escrow.set_inner(Escrow {
             owner: ctx.accounts.owner.key(),
-            key_hash: args.key_hash,
+            key_hash,
             balance: 0,
+            lanes: Vec::new(),
             spent: 0,
             unpaid: 0,
             spend_limit: args.spend_limit,
@@ -68,7 +72,7 @@ impl OpenEscrow<'_> {
         emit_cpi!(EscrowOpened {
             escrow: ctx.accounts.escrow.key(),
             owner: ctx.accounts.owner.key(),
-            key_hash: args.key_hash,
+            key_hash,
             allowed_models,
             spend_limit: args.spend_limit,
         });

@@ -83,6 +83,7 @@ impl RegisterNode<'_> {
             unbonding_started_at: 0,
             endpoint: args.endpoint.clone(),
             last_batch_seq: 0,
+            last_run_seq: 0,
             registered_at: Clock::get()?.unix_timestamp,
             last_settled_at: 0,
             last_slash_reason: 0,

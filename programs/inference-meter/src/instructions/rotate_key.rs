@@ -6,7 +6,6 @@ use crate::state::{seeds, Escrow};
 
 #[event_cpi]
 #[derive(Accounts)]
-#[instruction(new_key_hash: [u8; 32])]
 pub struct RotateKey<'info> {
     /// Pays the new escrow's rent.
     #[account(mut)]
@@ -15,11 +14,16 @@ pub struct RotateKey<'info> {
     #[account(mut, seeds = [seeds::ESCROW, escrow.key_hash.as_ref()], bump = escrow.bump, has_one = owner)]
     pub escrow: Box<Account<'info, Escrow>>,
 
+    /// The new API key's id; its signature proves the owner holds the new
+    /// key, so nobody who saw the id can open an escrow there first and make
+    /// the rotation fail.
+    pub new_key: Signer<'info>,
+
     #[account(
         init,
         payer = owner,
         space = 8 + Escrow::INIT_SPACE,
-        seeds = [seeds::ESCROW, new_key_hash.as_ref()],
+        seeds = [seeds::ESCROW, new_key.key().as_ref()],
         bump,
     )]
     pub new_escrow: Box<Account<'info, Escrow>>,
@@ -35,19 +39,21 @@ impl RotateKey<'_> {
 }
 
 impl RotateKey<'_> {
-    /// Retires the escrow's API key: the balance, rules, spend history and
-    /// any pending withdrawal move to a new escrow for `new_key_hash`. The
+    /// Retires the escrow's API key: the balance, lanes, rules, spend history
+    /// and any pending withdrawal move to a new escrow for `new_key`. The
     /// old escrow stays behind pointing at the new one, so keepers settle
     /// runs already served under the old key against the new escrow.
     #[access_control(ctx.accounts.validate())]
-    pub fn rotate_key(ctx: Context<Self>, new_key_hash: [u8; 32]) -> Result<()> {
+    pub fn rotate_key(ctx: Context<Self>) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
+        let new_key_hash = ctx.accounts.new_key.key().to_bytes();
         let new_key = ctx.accounts.new_escrow.key();
         let old = &mut ctx.accounts.escrow;
         let moved = Escrow {
             owner: old.owner,
             key_hash: new_key_hash,
             balance: old.balance,
+            lanes: std::mem::take(&mut old.lanes),
             spent: old.spent,
             unpaid: old.unpaid,
             spend_limit: old.spend_limit,

@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use mt_treasury::program::MtTreasury;
-use mt_treasury::state::{seeds as treasury_seeds, Model, Protocol, Stage};
+use mt_treasury::state::{seeds as treasury_seeds, Model, Protocol, Stage, SETTLE_WINDOW_SECS};
 
 use crate::entries::{EntryReader, MAX_MODELS_PER_BATCH, MAX_MODELS_PER_ENTRY};
 use crate::errors::MeterError;
@@ -18,6 +18,11 @@ pub const ACCOUNTS_PER_MODEL: usize = 3;
 pub struct SettleArgs {
     /// Must be exactly the node's `last_batch_seq + 1`.
     pub batch_seq: u64,
+    /// The keeper's sequence numbers of the runs in this batch, inclusive:
+    /// `first_run_seq` must be above the node's `last_run_seq`, and the range
+    /// must hold at least as many numbers as the entries have runs.
+    pub first_run_seq: u64,
+    pub last_run_seq: u64,
     /// Merkle root of the run receipts the keeper signed for this batch.
     pub receipts_root: [u8; 32],
     /// Entries' `served_at` is this plus their offset (unix seconds).
@@ -30,8 +35,9 @@ pub struct SettleArgs {
 
 /// Remaining accounts: `model_count` × (model, revenue vault, treasury
 /// vault), each group once and in ascending model address order, all
-/// writable; then the escrows, each once, ascending, writable. Every account
-/// but `keeper` and the program may come from an address lookup table.
+/// writable; then the escrows, each once, ascending, writable, each with a
+/// lane for this node. Every account but `keeper` and the program may come
+/// from an address lookup table.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct Settle<'info> {
@@ -95,6 +101,8 @@ impl Settle<'_> {
         let expected = self.node.last_batch_seq.checked_add(1).ok_or(MeterError::MathOverflow)?;
         require!(args.batch_seq >= expected, MeterError::BatchAlreadySettled);
         require!(args.batch_seq == expected, MeterError::BatchSeqGap);
+        require!(args.first_run_seq > self.node.last_run_seq, MeterError::RunsAlreadySettled);
+        require!(args.last_run_seq >= args.first_run_seq, MeterError::InvalidRunRange);
         match self.node.status {
             NodeStatus::Active => {}
             NodeStatus::Inactive => return err!(MeterError::NodeInactive),
@@ -137,8 +145,9 @@ fn check_listed_once<'a>(infos: impl Iterator<Item = &'a AccountInfo<'a>>) -> Re
 
 impl<'info> Settle<'info> {
     /// Settles batch `batch_seq`: prices every entry from its models' prices
-    /// at the time it was served, debits the escrows (never below zero; what
-    /// they cannot pay is recorded as a shortfall), and pays the protocol
+    /// at the time it was served, debits each escrow's lane for this node
+    /// (never below zero; what it cannot pay is recorded as a shortfall), and
+    /// pays the protocol
     /// fee, the operator share and, by one `deposit_revenue` per model, the
     /// models' revenue.
     #[access_control(ctx.accounts.validate(&args))]
@@ -159,11 +168,18 @@ impl<'info> Settle<'info> {
             require!(model.stage == Stage::Active, MeterError::ModelNotActive);
             models.push(model);
         }
+        // Escrows, each once, each with a lane for this node: the owner's
+        // allowance is the only money this node may take.
         check_listed_once(escrow_infos.iter())?;
+        let node_key = ctx.accounts.node.key();
         let mut escrows: Vec<Account<'info, Escrow>> = Vec::with_capacity(escrow_infos.len());
+        let mut lanes: Vec<usize> = Vec::with_capacity(escrow_infos.len());
         for info in escrow_infos {
-            escrows.push(Account::<Escrow>::try_from(info)?);
+            let escrow = Account::<Escrow>::try_from(info)?;
+            lanes.push(escrow.lane_index(&node_key).ok_or(MeterError::NoLaneForNode)?);
+            escrows.push(escrow);
         }
+        let oldest_settleable = now.checked_sub(SETTLE_WINDOW_SECS).ok_or(MeterError::MathOverflow)?;
 
         let registered_at = ctx.accounts.node.registered_at;
         let mut model_charged = [0u64; MAX_MODELS_PER_BATCH];
@@ -181,8 +197,12 @@ impl<'info> Settle<'info> {
             let served_at = args.served_base.checked_add(offset).ok_or(MeterError::MathOverflow)?;
             require!(served_at <= now, MeterError::ServedInFuture);
             require!(served_at >= registered_at, MeterError::ServedBeforeRegistration);
+            // Runs older than the window may have been served under a price
+            // the model no longer remembers.
+            require!(served_at >= oldest_settleable, MeterError::RunTooOld);
 
             let escrow = &mut escrows[escrow_index];
+            let lane = lanes[escrow_index];
             let shares = entry.shares();
             let mut costs = [0u64; MAX_MODELS_PER_ENTRY];
             for (cost, share) in costs.iter_mut().zip(shares) {
@@ -193,7 +213,7 @@ impl<'info> Settle<'info> {
             }
             let costs = &costs[..shares.len()];
             let cost = costs.iter().try_fold(0u64, |acc, c| add(acc, *c))?;
-            let charged = cost.min(escrow.available());
+            let charged = cost.min(escrow.available(lane));
             let mut parts = [0u64; MAX_MODELS_PER_ENTRY];
             distribute(costs, charged, &mut parts[..shares.len()])?;
             for (share, part) in shares.iter().zip(parts) {
@@ -202,7 +222,9 @@ impl<'info> Settle<'info> {
             }
 
             let shortfall = cost - charged;
-            escrow.balance = escrow.balance.checked_sub(charged).ok_or(MeterError::MathOverflow)?;
+            let l = &mut escrow.lanes[lane];
+            l.balance = l.balance.checked_sub(charged).ok_or(MeterError::MathOverflow)?;
+            l.spent = add(l.spent, charged)?;
             escrow.spent = add(escrow.spent, charged)?;
             escrow.unpaid = add(escrow.unpaid, shortfall)?;
             let debit = &mut escrow_debits[escrow_index];
@@ -220,6 +242,10 @@ impl<'info> Settle<'info> {
             totals.charged = add(totals.charged, charged)?;
         }
         require!(totals.entries > 0, MeterError::EmptyBatch);
+        // Each run has its own sequence number, so a range narrower than the
+        // runs it claims to cover is not a real batch.
+        let range_len = (args.last_run_seq - args.first_run_seq).checked_add(1).ok_or(MeterError::MathOverflow)?;
+        require!(totals.runs <= range_len, MeterError::InvalidRunRange);
 
         // Split each model's total once, then pay: one transfer each to the
         // fee vault and the operator, one deposit_revenue per model.
@@ -264,6 +290,7 @@ impl<'info> Settle<'info> {
         }
         let node = &mut ctx.accounts.node;
         node.last_batch_seq = args.batch_seq;
+        node.last_run_seq = args.last_run_seq;
         node.last_settled_at = now;
         let c = &mut node.counters;
         c.batches = add(c.batches, 1)?;
@@ -280,6 +307,8 @@ impl<'info> Settle<'info> {
             keeper: ctx.accounts.keeper.key(),
             batch_seq: args.batch_seq,
             receipts_root: args.receipts_root,
+            first_run_seq: args.first_run_seq,
+            last_run_seq: args.last_run_seq,
             entries: totals.entries,
             runs: totals.runs,
             input_tokens: totals.input_tokens,

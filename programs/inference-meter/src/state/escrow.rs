@@ -3,9 +3,35 @@ use anchor_lang::prelude::*;
 /// Most models an escrow can be restricted to.
 pub const MAX_ALLOWED_MODELS: usize = 8;
 
+/// Most nodes an escrow can open lanes to at once.
+pub const MAX_LANES: usize = 8;
+
+/// The part of an escrow's money one node may settle against. Only the
+/// escrow's owner fills a lane (`allow_node`) or takes it back
+/// (`request_revoke`, then `revoke_node` after the withdrawal notice), so a
+/// node — or whoever holds its keeper key — can never take more than the
+/// lanes opened to it, and keepers sharing an escrow never compete for the
+/// same money.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, PartialEq, Eq, Debug, InitSpace)]
+pub struct Lane {
+    /// The node account (PDA) allowed to settle against this lane.
+    pub node: Pubkey,
+    /// Native base units this node may still settle.
+    pub balance: u64,
+    /// Lifetime amount settled through this lane.
+    pub spent: u64,
+    /// When the owner asked to revoke the lane; 0 when no revocation is pending.
+    /// Until the notice ends the node can still settle the runs it served.
+    pub revoke_requested_at: i64,
+}
+
 /// Purpose-bound money behind one API key, at
-/// [`seeds::ESCROW`](super::seeds::ESCROW) + sha256(API key). The tokens sit
-/// in the meter's escrow vault; `balance` is this escrow's share of it.
+/// [`seeds::ESCROW`](super::seeds::ESCROW) + the key's id (see `key_hash`).
+/// The tokens sit in the meter's escrow vault; `balance` plus the lanes'
+/// balances are this escrow's share of it.
+///
+/// Money is spendable by a node only once the owner moves it from `balance`
+/// (unallocated) into that node's lane.
 ///
 /// The rules (`allowed_models`, `spend_limit`) are fixed when the escrow is
 /// opened and carried over by `rotate_key`: a keeper that served a run under
@@ -15,10 +41,17 @@ pub const MAX_ALLOWED_MODELS: usize = 8;
 pub struct Escrow {
     /// May deposit, withdraw, rotate the key and close.
     pub owner: Pubkey,
-    /// sha256 of the API key; the PDA's second seed.
+    /// The API key's public id: the ed25519 public key whose secret seed is
+    /// sha256(API key). The PDA's second seed. Opening (or rotating to) an
+    /// escrow needs this key's signature, so nobody who has only seen the id
+    /// can open an escrow at it first.
     pub key_hash: [u8; 32],
-    /// Native base units available to settle runs.
+    /// Native base units deposited and not given to any lane: no node can
+    /// settle against them; the owner can withdraw them.
     pub balance: u64,
+    /// Per-node allowances; settlement debits only the settling node's lane.
+    #[max_len(MAX_LANES)]
+    pub lanes: Vec<Lane>,
     /// Lifetime amount settled from this escrow (and the escrows it was rotated from).
     pub spent: u64,
     /// Lifetime cost of runs that could not be paid (balance or spend limit exhausted).
@@ -41,11 +74,18 @@ pub struct Escrow {
 }
 
 impl Escrow {
-    /// What settlement may still take: the balance, within the spend limit.
-    pub fn available(&self) -> u64 {
+    /// Index of `node`'s lane, if the owner opened one.
+    pub fn lane_index(&self, node: &Pubkey) -> Option<usize> {
+        self.lanes.iter().position(|l| l.node == *node)
+    }
+
+    /// What settlement through lane `index` may still take: the lane's
+    /// balance, within the escrow's spend limit.
+    pub fn available(&self, index: usize) -> u64 {
+        let balance = self.lanes[index].balance;
         match self.spend_limit {
-            None => self.balance,
-            Some(limit) => self.balance.min(limit.saturating_sub(self.spent)),
+            None => balance,
+            Some(limit) => balance.min(limit.saturating_sub(self.spent)),
         }
     }
 

@@ -48,6 +48,11 @@ pub struct Node {
     pub endpoint: String,
     /// Sequence number of the last settled batch; the next must be exactly one more.
     pub last_batch_seq: u64,
+    /// Highest run sequence number settled (the keeper numbers its runs
+    /// 1, 2, 3, …): a batch must cover runs strictly above it, so a run is
+    /// settled at most once even when a keeper's journal is restored from an
+    /// old copy.
+    pub last_run_seq: u64,
     pub registered_at: i64,
     pub last_settled_at: i64,
     /// Reason code of the most recent slash (0 if never slashed).

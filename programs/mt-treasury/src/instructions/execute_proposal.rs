@@ -126,7 +126,7 @@ impl ExecuteProposal<'_> {
             }
             ProposalAction::SetPrice { input_per_1k, output_per_1k } => {
                 effective_at = now.checked_add(model.governance.hold_up_secs).ok_or(TreasuryError::MathOverflow)?;
-                model.pricing.schedule(input_per_1k, output_per_1k, now, effective_at);
+                model.pricing.schedule(input_per_1k, output_per_1k, now, effective_at)?;
             }
             _ => {}
         }

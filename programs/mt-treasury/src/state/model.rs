@@ -228,6 +228,15 @@ pub struct GovernanceRules {
     pub min_propose_mt: u64,
 }
 
+/// How long after a run was served it may still be settled. The meter
+/// refuses older runs, and a model keeps every price a settleable run can
+/// have been served under: a price that took effect is not replaced until it
+/// has been in force this long (or the price before it was the same). Seven
+/// days covers a keeper that was down for days; it also limits a model's
+/// governance to one effective price change a week.
+#[constant]
+pub const SETTLE_WINDOW_SECS: i64 = 7 * 24 * 60 * 60;
+
 /// Per-query price in native base units, per 1 000 tokens. A change takes
 /// effect at `effective_at`; runs served before it pay the previous price.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, PartialEq, Eq, Debug, InitSpace)]
@@ -244,13 +253,26 @@ impl QueryPricing {
     /// force at `now` becomes the previous price, so every run served before
     /// `effective_at` keeps paying what was in force when it was served; a
     /// change still pending at `now` is replaced without ever taking effect.
-    pub fn schedule(&mut self, input_per_1k: u64, output_per_1k: u64, now: i64, effective_at: i64) {
+    ///
+    /// Only two prices are kept, so the previous price may be dropped only
+    /// when no settleable run was served under it: refused while the current
+    /// price has been in force for less than [`SETTLE_WINDOW_SECS`], unless
+    /// the previous price equals it (nothing is lost).
+    pub fn schedule(&mut self, input_per_1k: u64, output_per_1k: u64, now: i64, effective_at: i64) -> Result<()> {
+        let in_force = now >= self.effective_at;
+        let previous_differs =
+            (self.previous_input_per_1k, self.previous_output_per_1k) != (self.input_per_1k, self.output_per_1k);
+        if in_force && previous_differs {
+            let settled_out = self.effective_at.checked_add(SETTLE_WINDOW_SECS).ok_or(TreasuryError::MathOverflow)?;
+            require!(now >= settled_out, TreasuryError::PriceChangeTooSoon);
+        }
         let (in_force_input, in_force_output) = self.at(now);
         self.previous_input_per_1k = in_force_input;
         self.previous_output_per_1k = in_force_output;
         self.input_per_1k = input_per_1k;
         self.output_per_1k = output_per_1k;
         self.effective_at = effective_at;
+        Ok(())
     }
 
     /// The (input, output) price per 1 000 tokens for runs served at `served_at`.

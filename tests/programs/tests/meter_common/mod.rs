@@ -54,9 +54,14 @@ pub fn model_pda(id: u64) -> Pubkey {
     Pubkey::find_program_address(&[tseeds::MODEL, &id.to_le_bytes()], &TREASURY).0
 }
 
-/// A fresh random key hash (stands in for sha256 of a new API key).
-pub fn new_key_hash() -> [u8; 32] {
-    Keypair::new().pubkey().to_bytes()
+/// A fresh API key's id keypair (stands in for the ed25519 key whose seed
+/// is sha256 of a new API key): it signs opening and rotating to its escrow.
+pub fn new_key() -> Keypair {
+    Keypair::new()
+}
+
+pub fn escrow_of(key: &Keypair) -> Pubkey {
+    escrow_pda(&key.pubkey().to_bytes())
 }
 
 pub fn flat_price(input_per_1k: u64, output_per_1k: u64) -> QueryPricing {
@@ -118,7 +123,8 @@ impl Run {
 
 /// The instruction arguments and remaining accounts of a batch: models and
 /// escrows sorted by address, entries indexing them.
-pub fn layout(runs: &[Run], seq: u64, root: [u8; 32], vaults: impl Fn(&Pubkey) -> (Pubkey, Pubkey)) -> (SettleArgs, Vec<AccountMeta>) {
+/// The batch covers run sequence numbers `first_run ..= first_run + runs − 1`.
+pub fn layout(runs: &[Run], seq: u64, first_run: u64, root: [u8; 32], vaults: impl Fn(&Pubkey) -> (Pubkey, Pubkey)) -> (SettleArgs, Vec<AccountMeta>) {
     let mut models: Vec<Pubkey> = runs.iter().flat_map(|r| r.shares.iter().map(|s| s.0)).collect();
     models.sort();
     models.dedup();
@@ -150,7 +156,18 @@ pub fn layout(runs: &[Run], seq: u64, root: [u8; 32], vaults: impl Fn(&Pubkey) -
         remaining.push(AccountMeta::new(treasury, false));
     }
     remaining.extend(escrows.iter().map(|e| AccountMeta::new(*e, false)));
-    (SettleArgs { batch_seq: seq, receipts_root: root, served_base, model_count: models.len() as u8, entries: data }, remaining)
+    let total: u64 = runs.iter().map(|r| r.runs).sum();
+    let last_run = first_run + (total.max(1) - 1);
+    let args = SettleArgs {
+        batch_seq: seq,
+        first_run_seq: first_run,
+        last_run_seq: last_run,
+        receipts_root: root,
+        served_base,
+        model_count: models.len() as u8,
+        entries: data,
+    };
+    (args, remaining)
 }
 
 /// Model vaults derived from the model's address.
@@ -342,18 +359,19 @@ impl MeterFixture {
 
     // ---- escrows ----
 
-    pub fn open_escrow_accounts(&self, owner: &Pubkey, key_hash: &[u8; 32]) -> inference_meter::accounts::OpenEscrow {
+    pub fn open_escrow_accounts(&self, owner: &Pubkey, key: &Pubkey) -> inference_meter::accounts::OpenEscrow {
         inference_meter::accounts::OpenEscrow {
             owner: *owner,
-            escrow: escrow_pda(key_hash),
+            key: *key,
+            escrow: escrow_pda(&key.to_bytes()),
             system_program: anchor_lang::system_program::ID,
             event_authority: event_authority(&METER_PROGRAM),
             program: METER_PROGRAM,
         }
     }
 
-    pub fn open_escrow_ix(&self, owner: &Pubkey, args: OpenEscrowArgs) -> Instruction {
-        Harness::ix(METER_PROGRAM, self.open_escrow_accounts(owner, &args.key_hash), inference_meter::instruction::OpenEscrow { args })
+    pub fn open_escrow_ix(&self, owner: &Pubkey, key: &Pubkey, args: OpenEscrowArgs) -> Instruction {
+        Harness::ix(METER_PROGRAM, self.open_escrow_accounts(owner, key), inference_meter::instruction::OpenEscrow { args })
     }
 
     /// Opens an escrow for a new key with no rules; returns its address.
@@ -362,10 +380,10 @@ impl MeterFixture {
     }
 
     pub fn open_escrow_with(&mut self, owner: &Keypair, allowed_models: Option<Vec<u64>>, spend_limit: Option<u64>) -> Pubkey {
-        let key_hash = new_key_hash();
-        let ix = self.open_escrow_ix(&owner.pubkey(), OpenEscrowArgs { key_hash, allowed_models, spend_limit });
-        self.h.execute(&[ix], &[owner]).expect("open_escrow");
-        escrow_pda(&key_hash)
+        let key = new_key();
+        let ix = self.open_escrow_ix(&owner.pubkey(), &key.pubkey(), OpenEscrowArgs { allowed_models, spend_limit });
+        self.h.execute(&[ix], &[owner, &key]).expect("open_escrow");
+        escrow_of(&key)
     }
 
     pub fn deposit_accounts(&self, depositor: &Pubkey, escrow: &Pubkey) -> inference_meter::accounts::DepositEscrow {
@@ -390,6 +408,67 @@ impl MeterFixture {
     pub fn deposit(&mut self, owner: &Keypair, escrow: &Pubkey, amount: u64) -> TxResult {
         let ix = self.deposit_ix(self.deposit_accounts(&owner.pubkey(), escrow), amount, owner.pubkey());
         self.h.execute(&[ix], &[owner])
+    }
+
+    pub fn allow_ix(&self, owner: &Pubkey, escrow: &Pubkey, node: &Pubkey, amount: u64) -> Instruction {
+        Harness::ix(
+            METER_PROGRAM,
+            inference_meter::accounts::AllowNode {
+                owner: *owner,
+                escrow: *escrow,
+                node: *node,
+                event_authority: event_authority(&METER_PROGRAM),
+                program: METER_PROGRAM,
+            },
+            inference_meter::instruction::AllowNode { amount },
+        )
+    }
+
+    /// The owner moves `amount` of the escrow's unallocated balance into `node`'s lane.
+    pub fn allow(&mut self, owner: &Keypair, escrow: &Pubkey, node: &Pubkey, amount: u64) -> TxResult {
+        let ix = self.allow_ix(&owner.pubkey(), escrow, node, amount);
+        self.h.execute(&[ix], &[owner])
+    }
+
+    /// The owner deposits `amount` and gives all of it to `node`'s lane, in one transaction.
+    pub fn fund(&mut self, owner: &Keypair, escrow: &Pubkey, node: &Pubkey, amount: u64) -> TxResult {
+        let deposit = self.deposit_ix(self.deposit_accounts(&owner.pubkey(), escrow), amount, owner.pubkey());
+        let allow = self.allow_ix(&owner.pubkey(), escrow, node, amount);
+        self.h.execute(&[deposit, allow], &[owner])
+    }
+
+    pub fn request_revoke_ix(&self, owner: &Pubkey, escrow: &Pubkey, node: Pubkey) -> Instruction {
+        Harness::ix(
+            METER_PROGRAM,
+            inference_meter::accounts::RequestRevoke {
+                owner: *owner,
+                escrow: *escrow,
+                meter: meter_pda(),
+                event_authority: event_authority(&METER_PROGRAM),
+                program: METER_PROGRAM,
+            },
+            inference_meter::instruction::RequestRevoke { node },
+        )
+    }
+
+    pub fn revoke_ix(&self, owner: &Pubkey, escrow: &Pubkey, node: Pubkey) -> Instruction {
+        Harness::ix(
+            METER_PROGRAM,
+            inference_meter::accounts::RevokeNode {
+                owner: *owner,
+                escrow: *escrow,
+                meter: meter_pda(),
+                event_authority: event_authority(&METER_PROGRAM),
+                program: METER_PROGRAM,
+            },
+            inference_meter::instruction::RevokeNode { node },
+        )
+    }
+
+    /// The lane `node` has in `escrow` (panics if there is none).
+    pub fn lane(&self, escrow: &Pubkey, node: &Pubkey) -> inference_meter::state::Lane {
+        let e = self.escrow(escrow);
+        e.lanes[e.lane_index(node).expect("lane")]
     }
 
     pub fn request_withdrawal_ix(&self, owner: &Pubkey, escrow: &Pubkey, amount: u64) -> Instruction {
@@ -424,19 +503,20 @@ impl MeterFixture {
         Harness::ix(METER_PROGRAM, accounts, inference_meter::instruction::WithdrawEscrow {})
     }
 
-    pub fn rotate_accounts(&self, owner: &Pubkey, escrow: &Pubkey, new_key_hash: &[u8; 32]) -> inference_meter::accounts::RotateKey {
+    pub fn rotate_accounts(&self, owner: &Pubkey, escrow: &Pubkey, new_key: &Pubkey) -> inference_meter::accounts::RotateKey {
         inference_meter::accounts::RotateKey {
             owner: *owner,
             escrow: *escrow,
-            new_escrow: escrow_pda(new_key_hash),
+            new_key: *new_key,
+            new_escrow: escrow_pda(&new_key.to_bytes()),
             system_program: anchor_lang::system_program::ID,
             event_authority: event_authority(&METER_PROGRAM),
             program: METER_PROGRAM,
         }
     }
 
-    pub fn rotate_ix(&self, accounts: inference_meter::accounts::RotateKey, new_key_hash: [u8; 32]) -> Instruction {
-        Harness::ix(METER_PROGRAM, accounts, inference_meter::instruction::RotateKey { new_key_hash })
+    pub fn rotate_ix(&self, accounts: inference_meter::accounts::RotateKey) -> Instruction {
+        Harness::ix(METER_PROGRAM, accounts, inference_meter::instruction::RotateKey {})
     }
 
     pub fn close_escrow_ix(&self, owner: &Pubkey, escrow: &Pubkey) -> Instruction {
@@ -652,9 +732,11 @@ impl MeterFixture {
         ix
     }
 
-    /// The settle instruction for `runs` as batch `seq` of `node`.
+    /// The settle instruction for `runs` as batch `seq` of `node`, covering
+    /// the run numbers right after the node's last settled run.
     pub fn settle_ix(&self, node: &NodeKeys, seq: u64, runs: &[Run]) -> Instruction {
-        let (args, remaining) = layout(runs, seq, [seq as u8; 32], model_vaults);
+        let first_run = self.node(&node.node).last_run_seq + 1;
+        let (args, remaining) = layout(runs, seq, first_run, [seq as u8; 32], model_vaults);
         self.settle_raw(self.settle_accounts(node), args, remaining)
     }
 
@@ -696,17 +778,20 @@ pub struct Expected {
     pub charged: u64,
 }
 
-/// Escrow state the reference needs: what settlement may still take.
+/// Escrow state the reference needs: what settlement through one node's
+/// lane may still take.
 #[derive(Debug, Clone, Copy)]
 pub struct EscrowView {
+    /// The node's lane balance.
     pub balance: u64,
     pub spent: u64,
     pub spend_limit: Option<u64>,
 }
 
-impl From<&Escrow> for EscrowView {
-    fn from(e: &Escrow) -> Self {
-        EscrowView { balance: e.balance, spent: e.spent, spend_limit: e.spend_limit }
+impl EscrowView {
+    pub fn lane(e: &Escrow, node: &Pubkey) -> Self {
+        let balance = e.lane_index(node).map_or(0, |i| e.lanes[i].balance);
+        EscrowView { balance, spent: e.spent, spend_limit: e.spend_limit }
     }
 }
 
