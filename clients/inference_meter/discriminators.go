@@ -20,6 +20,9 @@ var (
 	Event_EscrowWithdrawn     = [8]byte{43, 206, 174, 47, 105, 219, 216, 239}
 	Event_KeeperKeySet        = [8]byte{115, 8, 242, 131, 94, 157, 112, 180}
 	Event_KeyRotated          = [8]byte{174, 37, 18, 104, 198, 30, 33, 95}
+	Event_LaneAllowed         = [8]byte{134, 31, 203, 198, 125, 42, 14, 37}
+	Event_LaneRevokeRequested = [8]byte{182, 127, 126, 86, 45, 165, 222, 49}
+	Event_LaneRevoked         = [8]byte{138, 71, 116, 80, 187, 239, 252, 3}
 	Event_MeterInitialized    = [8]byte{133, 4, 4, 18, 25, 103, 26, 7}
 	Event_MeterUpdated        = [8]byte{158, 18, 107, 182, 237, 169, 93, 26}
 	Event_NodeActivated       = [8]byte{49, 205, 30, 15, 116, 179, 99, 66}
@@ -36,6 +39,7 @@ var (
 var (
 	Instruction_ActivateNode      = [8]byte{82, 132, 214, 216, 231, 212, 232, 250}
 	Instruction_AddStake          = [8]byte{58, 135, 189, 105, 160, 120, 165, 224}
+	Instruction_AllowNode         = [8]byte{19, 132, 68, 237, 121, 73, 216, 138}
 	Instruction_BeginUnbonding    = [8]byte{187, 111, 29, 242, 233, 132, 154, 126}
 	Instruction_CloseEscrow       = [8]byte{139, 171, 94, 146, 191, 91, 144, 50}
 	Instruction_DeactivateNode    = [8]byte{242, 185, 114, 146, 22, 248, 23, 157}
@@ -43,7 +47,9 @@ var (
 	Instruction_InitMeter         = [8]byte{234, 52, 85, 18, 129, 176, 229, 214}
 	Instruction_OpenEscrow        = [8]byte{82, 178, 155, 253, 74, 41, 161, 219}
 	Instruction_RegisterNode      = [8]byte{102, 85, 117, 114, 194, 188, 211, 168}
+	Instruction_RequestRevoke     = [8]byte{223, 97, 145, 239, 217, 8, 197, 106}
 	Instruction_RequestWithdrawal = [8]byte{251, 85, 121, 205, 56, 201, 12, 177}
+	Instruction_RevokeNode        = [8]byte{122, 165, 138, 152, 45, 11, 70, 154}
 	Instruction_RotateKey         = [8]byte{86, 240, 194, 116, 31, 3, 172, 200}
 	Instruction_SetEndpoint       = [8]byte{252, 205, 107, 118, 45, 124, 107, 62}
 	Instruction_SetKeeperKey      = [8]byte{82, 17, 116, 84, 238, 53, 16, 166}

@@ -71,6 +71,27 @@ func ParseAnyEvent(eventData []byte) (any, error) {
 			return nil, fmt.Errorf("failed to unmarshal event as KeyRotated: %w", err)
 		}
 		return value, nil
+	case Event_LaneAllowed:
+		value := new(LaneAllowed)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as LaneAllowed: %w", err)
+		}
+		return value, nil
+	case Event_LaneRevokeRequested:
+		value := new(LaneRevokeRequested)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as LaneRevokeRequested: %w", err)
+		}
+		return value, nil
+	case Event_LaneRevoked:
+		value := new(LaneRevoked)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as LaneRevoked: %w", err)
+		}
+		return value, nil
 	case Event_MeterInitialized:
 		value := new(MeterInitialized)
 		err := value.UnmarshalWithDecoder(decoder)
@@ -278,6 +299,57 @@ func ParseEvent_KeyRotated(eventData []byte) (*KeyRotated, error) {
 	err = event.UnmarshalWithDecoder(decoder)
 	if err != nil {
 		return nil, fmt.Errorf("failed to unmarshal event of type KeyRotated: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_LaneAllowed(eventData []byte) (*LaneAllowed, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_LaneAllowed {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_LaneAllowed, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(LaneAllowed)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type LaneAllowed: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_LaneRevokeRequested(eventData []byte) (*LaneRevokeRequested, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_LaneRevokeRequested {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_LaneRevokeRequested, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(LaneRevokeRequested)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type LaneRevokeRequested: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_LaneRevoked(eventData []byte) (*LaneRevoked, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_LaneRevoked {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_LaneRevoked, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(LaneRevoked)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type LaneRevoked: %w", err)
 	}
 	return event, nil
 }

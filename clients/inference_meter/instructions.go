@@ -108,6 +108,60 @@ func NewAddStakeInstruction(
 	), nil
 }
 
+// Builds a "allow_node" instruction.
+// Moves unallocated escrow money into a node's lane (opening it), so that node may settle against it. Owner only.
+func NewAllowNodeInstruction(
+	// Params:
+	amountParam uint64,
+
+	// Accounts:
+	ownerAccount solanago.PublicKey,
+	escrowAccount solanago.PublicKey,
+	nodeAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	buf__ := new(bytes.Buffer)
+	enc__ := binary.NewBorshEncoder(buf__)
+
+	// Encode the instruction discriminator.
+	err := enc__.WriteBytes(Instruction_AllowNode[:], false)
+	if err != nil {
+		return nil, fmt.Errorf("failed to write instruction discriminator: %w", err)
+	}
+	{
+		// Serialize `amountParam`:
+		err = enc__.Encode(amountParam)
+		if err != nil {
+			return nil, errors.NewField("amountParam", err)
+		}
+	}
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "owner": Read-only, Signer, Required
+		accounts__.Append(solanago.NewAccountMeta(ownerAccount, false, true))
+		// Account 1 "escrow": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(escrowAccount, true, false))
+		// Account 2 "node": Read-only, Non-signer, Required
+		// The node the lane is for; must be a registered node, so money is never
+		// parked in a lane nobody can serve.
+		accounts__.Append(solanago.NewAccountMeta(nodeAccount, false, false))
+		// Account 3 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 4 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		buf__.Bytes(),
+	), nil
+}
+
 // Builds a "begin_unbonding" instruction.
 // Stops the node and starts the unbonding period of its stake.
 func NewBeginUnbondingInstruction(
@@ -344,13 +398,14 @@ func NewInitMeterInstruction(
 }
 
 // Builds a "open_escrow" instruction.
-// Opens an escrow for an API key (by its sha256), with optional allowed models and spend limit.
+// Opens an escrow for an API key (by its id, which signs), with optional allowed models and spend limit.
 func NewOpenEscrowInstruction(
 	// Params:
 	argsParam OpenEscrowArgs,
 
 	// Accounts:
 	ownerAccount solanago.PublicKey,
+	keyAccount solanago.PublicKey,
 	escrowAccount solanago.PublicKey,
 	systemProgramAccount solanago.PublicKey,
 	eventAuthorityAccount solanago.PublicKey,
@@ -378,13 +433,18 @@ func NewOpenEscrowInstruction(
 		// Account 0 "owner": Writable, Signer, Required
 		// Becomes the escrow's owner; pays its rent.
 		accounts__.Append(solanago.NewAccountMeta(ownerAccount, true, true))
-		// Account 1 "escrow": Writable, Non-signer, Required
+		// Account 1 "key": Read-only, Signer, Required
+		// The API key's id (the ed25519 key whose seed is sha256 of the API
+		// key). Its signature proves the opener holds the key, so nobody can
+		// open an escrow at someone else's key id first.
+		accounts__.Append(solanago.NewAccountMeta(keyAccount, false, true))
+		// Account 2 "escrow": Writable, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(escrowAccount, true, false))
-		// Account 2 "system_program": Read-only, Non-signer, Required
+		// Account 3 "system_program": Read-only, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(systemProgramAccount, false, false))
-		// Account 3 "event_authority": Read-only, Non-signer, Required
+		// Account 4 "event_authority": Read-only, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
-		// Account 4 "program": Read-only, Non-signer, Required
+		// Account 5 "program": Read-only, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
 	}
 
@@ -464,6 +524,58 @@ func NewRegisterNodeInstruction(
 	), nil
 }
 
+// Builds a "request_revoke" instruction.
+// Starts revoking a node's lane; the node can settle what it served until the notice ends. Owner only.
+func NewRequestRevokeInstruction(
+	// Params:
+	nodeParam solanago.PublicKey,
+
+	// Accounts:
+	ownerAccount solanago.PublicKey,
+	escrowAccount solanago.PublicKey,
+	meterAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	buf__ := new(bytes.Buffer)
+	enc__ := binary.NewBorshEncoder(buf__)
+
+	// Encode the instruction discriminator.
+	err := enc__.WriteBytes(Instruction_RequestRevoke[:], false)
+	if err != nil {
+		return nil, fmt.Errorf("failed to write instruction discriminator: %w", err)
+	}
+	{
+		// Serialize `nodeParam`:
+		err = enc__.Encode(nodeParam)
+		if err != nil {
+			return nil, errors.NewField("nodeParam", err)
+		}
+	}
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "owner": Read-only, Signer, Required
+		accounts__.Append(solanago.NewAccountMeta(ownerAccount, false, true))
+		// Account 1 "escrow": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(escrowAccount, true, false))
+		// Account 2 "meter": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(meterAccount, false, false))
+		// Account 3 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 4 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		buf__.Bytes(),
+	), nil
+}
+
 // Builds a "request_withdrawal" instruction.
 // Announces a withdrawal; it can be taken after the notice period.
 func NewRequestWithdrawalInstruction(
@@ -516,17 +628,16 @@ func NewRequestWithdrawalInstruction(
 	), nil
 }
 
-// Builds a "rotate_key" instruction.
-// Moves an escrow's balance and rules to a new API key.
-func NewRotateKeyInstruction(
+// Builds a "revoke_node" instruction.
+// Closes a node's lane after the notice and returns its balance to the escrow. Owner only.
+func NewRevokeNodeInstruction(
 	// Params:
-	newKeyHashParam [32]uint8,
+	nodeParam solanago.PublicKey,
 
 	// Accounts:
 	ownerAccount solanago.PublicKey,
 	escrowAccount solanago.PublicKey,
-	newEscrowAccount solanago.PublicKey,
-	systemProgramAccount solanago.PublicKey,
+	meterAccount solanago.PublicKey,
 	eventAuthorityAccount solanago.PublicKey,
 	programAccount solanago.PublicKey,
 ) (solanago.Instruction, error) {
@@ -534,17 +645,52 @@ func NewRotateKeyInstruction(
 	enc__ := binary.NewBorshEncoder(buf__)
 
 	// Encode the instruction discriminator.
-	err := enc__.WriteBytes(Instruction_RotateKey[:], false)
+	err := enc__.WriteBytes(Instruction_RevokeNode[:], false)
 	if err != nil {
 		return nil, fmt.Errorf("failed to write instruction discriminator: %w", err)
 	}
 	{
-		// Serialize `newKeyHashParam`:
-		err = enc__.Encode(newKeyHashParam)
+		// Serialize `nodeParam`:
+		err = enc__.Encode(nodeParam)
 		if err != nil {
-			return nil, errors.NewField("newKeyHashParam", err)
+			return nil, errors.NewField("nodeParam", err)
 		}
 	}
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "owner": Read-only, Signer, Required
+		accounts__.Append(solanago.NewAccountMeta(ownerAccount, false, true))
+		// Account 1 "escrow": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(escrowAccount, true, false))
+		// Account 2 "meter": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(meterAccount, false, false))
+		// Account 3 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 4 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		buf__.Bytes(),
+	), nil
+}
+
+// Builds a "rotate_key" instruction.
+// Moves an escrow's balance, lanes and rules to a new API key.
+func NewRotateKeyInstruction(
+	ownerAccount solanago.PublicKey,
+	escrowAccount solanago.PublicKey,
+	newKeyAccount solanago.PublicKey,
+	newEscrowAccount solanago.PublicKey,
+	systemProgramAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
 	accounts__ := solanago.AccountMetaSlice{}
 
 	// Add the accounts to the instruction.
@@ -554,13 +700,18 @@ func NewRotateKeyInstruction(
 		accounts__.Append(solanago.NewAccountMeta(ownerAccount, true, true))
 		// Account 1 "escrow": Writable, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(escrowAccount, true, false))
-		// Account 2 "new_escrow": Writable, Non-signer, Required
+		// Account 2 "new_key": Read-only, Signer, Required
+		// The new API key's id; its signature proves the owner holds the new
+		// key, so nobody who saw the id can open an escrow there first and make
+		// the rotation fail.
+		accounts__.Append(solanago.NewAccountMeta(newKeyAccount, false, true))
+		// Account 3 "new_escrow": Writable, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(newEscrowAccount, true, false))
-		// Account 3 "system_program": Read-only, Non-signer, Required
+		// Account 4 "system_program": Read-only, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(systemProgramAccount, false, false))
-		// Account 4 "event_authority": Read-only, Non-signer, Required
+		// Account 5 "event_authority": Read-only, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
-		// Account 5 "program": Read-only, Non-signer, Required
+		// Account 6 "program": Read-only, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
 	}
 
@@ -568,7 +719,7 @@ func NewRotateKeyInstruction(
 	return solanago.NewInstruction(
 		ProgramID,
 		accounts__,
-		buf__.Bytes(),
+		Instruction_RotateKey[:],
 	), nil
 }
 

@@ -82,6 +82,26 @@ var (
 	ErrMissingAccounts = &programerr.Error{Program: "inference_meter", Code: 6036, Name: "MissingAccounts", Msg: "The settle instruction is missing accounts: 3 per model (model, revenue vault, treasury vault) then at least one escrow."}
 	// ErrAccountNotWritable (6037): An escrow or model account was passed read-only; settlement writes to it.
 	ErrAccountNotWritable = &programerr.Error{Program: "inference_meter", Code: 6037, Name: "AccountNotWritable", Msg: "An escrow or model account was passed read-only; settlement writes to it."}
+	// ErrNoLaneForNode (6038): This escrow has no lane for the settling node: its owner never allowed this node (or revoked it), so the node cannot charge it.
+	ErrNoLaneForNode = &programerr.Error{Program: "inference_meter", Code: 6038, Name: "NoLaneForNode", Msg: "This escrow has no lane for the settling node: its owner never allowed this node (or revoked it), so the node cannot charge it."}
+	// ErrTooManyLanes (6039): The escrow already has lanes to 8 nodes; revoke one first.
+	ErrTooManyLanes = &programerr.Error{Program: "inference_meter", Code: 6039, Name: "TooManyLanes", Msg: "The escrow already has lanes to 8 nodes; revoke one first."}
+	// ErrInsufficientBalance (6040): The escrow's unallocated balance is smaller than the amount; deposit more first.
+	ErrInsufficientBalance = &programerr.Error{Program: "inference_meter", Code: 6040, Name: "InsufficientBalance", Msg: "The escrow's unallocated balance is smaller than the amount; deposit more first."}
+	// ErrLaneNotFound (6041): The escrow has no lane for this node.
+	ErrLaneNotFound = &programerr.Error{Program: "inference_meter", Code: 6041, Name: "LaneNotFound", Msg: "The escrow has no lane for this node."}
+	// ErrRevokeNotRequested (6042): No revocation is pending on this lane; request one first.
+	ErrRevokeNotRequested = &programerr.Error{Program: "inference_meter", Code: 6042, Name: "RevokeNotRequested", Msg: "No revocation is pending on this lane; request one first."}
+	// ErrRevokeNoticeNotElapsed (6043): The revocation notice has not passed yet (the node may still settle runs it served); try again after it ends.
+	ErrRevokeNoticeNotElapsed = &programerr.Error{Program: "inference_meter", Code: 6043, Name: "RevokeNoticeNotElapsed", Msg: "The revocation notice has not passed yet (the node may still settle runs it served); try again after it ends."}
+	// ErrLanesStillOpen (6044): The escrow still has lanes open to nodes; revoke them before closing.
+	ErrLanesStillOpen = &programerr.Error{Program: "inference_meter", Code: 6044, Name: "LanesStillOpen", Msg: "The escrow still has lanes open to nodes; revoke them before closing."}
+	// ErrRunsAlreadySettled (6045): The batch's runs were already settled: its run range does not start above the node's last settled run (a stale or restored journal?).
+	ErrRunsAlreadySettled = &programerr.Error{Program: "inference_meter", Code: 6045, Name: "RunsAlreadySettled", Msg: "The batch's runs were already settled: its run range does not start above the node's last settled run (a stale or restored journal?)."}
+	// ErrInvalidRunRange (6046): The batch's run range is empty, reversed, or holds fewer run numbers than the batch has runs.
+	ErrInvalidRunRange = &programerr.Error{Program: "inference_meter", Code: 6046, Name: "InvalidRunRange", Msg: "The batch's run range is empty, reversed, or holds fewer run numbers than the batch has runs."}
+	// ErrRunTooOld (6047): An entry's runs were served longer ago than the settlement window (mt_treasury SETTLE_WINDOW_SECS); they can no longer be priced and cannot be settled.
+	ErrRunTooOld = &programerr.Error{Program: "inference_meter", Code: 6047, Name: "RunTooOld", Msg: "An entry's runs were served longer ago than the settlement window (mt_treasury SETTLE_WINDOW_SECS); they can no longer be priced and cannot be settled."}
 )
 
 // Errors maps the program's error codes to its errors.
@@ -124,4 +144,14 @@ var Errors = programerr.Table{
 	6035: ErrDuplicateOrUnsortedAccounts,
 	6036: ErrMissingAccounts,
 	6037: ErrAccountNotWritable,
+	6038: ErrNoLaneForNode,
+	6039: ErrTooManyLanes,
+	6040: ErrInsufficientBalance,
+	6041: ErrLaneNotFound,
+	6042: ErrRevokeNotRequested,
+	6043: ErrRevokeNoticeNotElapsed,
+	6044: ErrLanesStillOpen,
+	6045: ErrRunsAlreadySettled,
+	6046: ErrInvalidRunRange,
+	6047: ErrRunTooOld,
 }

@@ -18,10 +18,14 @@ type BatchSettled struct {
 	Keeper       solanago.PublicKey `json:"keeper"`
 	BatchSeq     uint64             `json:"batchSeq"`
 	ReceiptsRoot [32]uint8          `json:"receiptsRoot"`
-	Entries      uint16             `json:"entries"`
-	Runs         uint64             `json:"runs"`
-	InputTokens  uint64             `json:"inputTokens"`
-	OutputTokens uint64             `json:"outputTokens"`
+
+	// Run sequence numbers this batch covers (inclusive).
+	FirstRunSeq  uint64 `json:"firstRunSeq"`
+	LastRunSeq   uint64 `json:"lastRunSeq"`
+	Entries      uint16 `json:"entries"`
+	Runs         uint64 `json:"runs"`
+	InputTokens  uint64 `json:"inputTokens"`
+	OutputTokens uint64 `json:"outputTokens"`
 
 	// Full price of the batch's runs.
 	Cost uint64 `json:"cost"`
@@ -59,6 +63,16 @@ func (obj BatchSettled) MarshalWithEncoder(encoder *binary.Encoder) (err error) 
 	err = encoder.Encode(obj.ReceiptsRoot)
 	if err != nil {
 		return errors.NewField("ReceiptsRoot", err)
+	}
+	// Serialize `FirstRunSeq`:
+	err = encoder.Encode(obj.FirstRunSeq)
+	if err != nil {
+		return errors.NewField("FirstRunSeq", err)
+	}
+	// Serialize `LastRunSeq`:
+	err = encoder.Encode(obj.LastRunSeq)
+	if err != nil {
+		return errors.NewField("LastRunSeq", err)
 	}
 	// Serialize `Entries`:
 	err = encoder.Encode(obj.Entries)
@@ -158,6 +172,16 @@ func (obj *BatchSettled) UnmarshalWithDecoder(decoder *binary.Decoder) (err erro
 	err = decoder.Decode(&obj.ReceiptsRoot)
 	if err != nil {
 		return errors.NewField("ReceiptsRoot", err)
+	}
+	// Deserialize `FirstRunSeq`:
+	err = decoder.Decode(&obj.FirstRunSeq)
+	if err != nil {
+		return errors.NewField("FirstRunSeq", err)
+	}
+	// Deserialize `LastRunSeq`:
+	err = decoder.Decode(&obj.LastRunSeq)
+	if err != nil {
+		return errors.NewField("LastRunSeq", err)
 	}
 	// Deserialize `Entries`:
 	err = decoder.Decode(&obj.Entries)
@@ -389,8 +413,12 @@ func UnmarshalEntryShortfall(buf []byte) (*EntryShortfall, error) {
 }
 
 // Purpose-bound money behind one API key, at
-// [`seeds::ESCROW`](super::seeds::ESCROW) + sha256(API key). The tokens sit
-// in the meter's escrow vault; `balance` is this escrow's share of it.
+// [`seeds::ESCROW`](super::seeds::ESCROW) + the key's id (see `key_hash`).
+// The tokens sit in the meter's escrow vault; `balance` plus the lanes'
+// balances are this escrow's share of it.
+//
+// Money is spendable by a node only once the owner moves it from `balance`
+// (unallocated) into that node's lane.
 //
 // The rules (`allowed_models`, `spend_limit`) are fixed when the escrow is
 // opened and carried over by `rotate_key`: a keeper that served a run under
@@ -399,11 +427,18 @@ type Escrow struct {
 	// May deposit, withdraw, rotate the key and close.
 	Owner solanago.PublicKey `json:"owner"`
 
-	// sha256 of the API key; the PDA's second seed.
+	// The API key's public id: the ed25519 public key whose secret seed is
+	// sha256(API key). The PDA's second seed. Opening (or rotating to) an
+	// escrow needs this key's signature, so nobody who has only seen the id
+	// can open an escrow at it first.
 	KeyHash [32]uint8 `json:"keyHash"`
 
-	// Native base units available to settle runs.
+	// Native base units deposited and not given to any lane: no node can
+	// settle against them; the owner can withdraw them.
 	Balance uint64 `json:"balance"`
+
+	// Per-node allowances; settlement debits only the settling node's lane.
+	Lanes []Lane `json:"lanes"`
 
 	// Lifetime amount settled from this escrow (and the escrows it was rotated from).
 	Spent uint64 `json:"spent"`
@@ -446,6 +481,11 @@ func (obj Escrow) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
 	err = encoder.Encode(obj.Balance)
 	if err != nil {
 		return errors.NewField("Balance", err)
+	}
+	// Serialize `Lanes`:
+	err = encoder.Encode(obj.Lanes)
+	if err != nil {
+		return errors.NewField("Lanes", err)
 	}
 	// Serialize `Spent`:
 	err = encoder.Encode(obj.Spent)
@@ -551,6 +591,11 @@ func (obj *Escrow) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
 	err = decoder.Decode(&obj.Balance)
 	if err != nil {
 		return errors.NewField("Balance", err)
+	}
+	// Deserialize `Lanes`:
+	err = decoder.Decode(&obj.Lanes)
+	if err != nil {
+		return errors.NewField("Lanes", err)
 	}
 	// Deserialize `Spent`:
 	err = decoder.Decode(&obj.Spent)
@@ -1274,6 +1319,356 @@ func UnmarshalKeyRotated(buf []byte) (*KeyRotated, error) {
 	return obj, nil
 }
 
+// The part of an escrow's money one node may settle against. Only the
+// escrow's owner fills a lane (`allow_node`) or takes it back
+// (`request_revoke`, then `revoke_node` after the withdrawal notice), so a
+// node — or whoever holds its keeper key — can never take more than the
+// lanes opened to it, and keepers sharing an escrow never compete for the
+// same money.
+type Lane struct {
+	// The node account (PDA) allowed to settle against this lane.
+	Node solanago.PublicKey `json:"node"`
+
+	// Native base units this node may still settle.
+	Balance uint64 `json:"balance"`
+
+	// Lifetime amount settled through this lane.
+	Spent uint64 `json:"spent"`
+
+	// When the owner asked to revoke the lane; 0 when no revocation is pending.
+	// Until the notice ends the node can still settle the runs it served.
+	RevokeRequestedAt int64 `json:"revokeRequestedAt"`
+}
+
+func (obj Lane) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Node`:
+	err = encoder.Encode(obj.Node)
+	if err != nil {
+		return errors.NewField("Node", err)
+	}
+	// Serialize `Balance`:
+	err = encoder.Encode(obj.Balance)
+	if err != nil {
+		return errors.NewField("Balance", err)
+	}
+	// Serialize `Spent`:
+	err = encoder.Encode(obj.Spent)
+	if err != nil {
+		return errors.NewField("Spent", err)
+	}
+	// Serialize `RevokeRequestedAt`:
+	err = encoder.Encode(obj.RevokeRequestedAt)
+	if err != nil {
+		return errors.NewField("RevokeRequestedAt", err)
+	}
+	return nil
+}
+
+func (obj Lane) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding Lane: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *Lane) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Node`:
+	err = decoder.Decode(&obj.Node)
+	if err != nil {
+		return errors.NewField("Node", err)
+	}
+	// Deserialize `Balance`:
+	err = decoder.Decode(&obj.Balance)
+	if err != nil {
+		return errors.NewField("Balance", err)
+	}
+	// Deserialize `Spent`:
+	err = decoder.Decode(&obj.Spent)
+	if err != nil {
+		return errors.NewField("Spent", err)
+	}
+	// Deserialize `RevokeRequestedAt`:
+	err = decoder.Decode(&obj.RevokeRequestedAt)
+	if err != nil {
+		return errors.NewField("RevokeRequestedAt", err)
+	}
+	return nil
+}
+
+func (obj *Lane) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling Lane: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalLane(buf []byte) (*Lane, error) {
+	obj := new(Lane)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+type LaneAllowed struct {
+	Escrow solanago.PublicKey `json:"escrow"`
+	Node   solanago.PublicKey `json:"node"`
+
+	// Moved from the escrow's unallocated balance into the lane.
+	Amount      uint64 `json:"amount"`
+	LaneBalance uint64 `json:"laneBalance"`
+
+	// The escrow's unallocated balance afterwards.
+	Balance uint64 `json:"balance"`
+}
+
+func (obj LaneAllowed) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Escrow`:
+	err = encoder.Encode(obj.Escrow)
+	if err != nil {
+		return errors.NewField("Escrow", err)
+	}
+	// Serialize `Node`:
+	err = encoder.Encode(obj.Node)
+	if err != nil {
+		return errors.NewField("Node", err)
+	}
+	// Serialize `Amount`:
+	err = encoder.Encode(obj.Amount)
+	if err != nil {
+		return errors.NewField("Amount", err)
+	}
+	// Serialize `LaneBalance`:
+	err = encoder.Encode(obj.LaneBalance)
+	if err != nil {
+		return errors.NewField("LaneBalance", err)
+	}
+	// Serialize `Balance`:
+	err = encoder.Encode(obj.Balance)
+	if err != nil {
+		return errors.NewField("Balance", err)
+	}
+	return nil
+}
+
+func (obj LaneAllowed) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding LaneAllowed: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *LaneAllowed) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Escrow`:
+	err = decoder.Decode(&obj.Escrow)
+	if err != nil {
+		return errors.NewField("Escrow", err)
+	}
+	// Deserialize `Node`:
+	err = decoder.Decode(&obj.Node)
+	if err != nil {
+		return errors.NewField("Node", err)
+	}
+	// Deserialize `Amount`:
+	err = decoder.Decode(&obj.Amount)
+	if err != nil {
+		return errors.NewField("Amount", err)
+	}
+	// Deserialize `LaneBalance`:
+	err = decoder.Decode(&obj.LaneBalance)
+	if err != nil {
+		return errors.NewField("LaneBalance", err)
+	}
+	// Deserialize `Balance`:
+	err = decoder.Decode(&obj.Balance)
+	if err != nil {
+		return errors.NewField("Balance", err)
+	}
+	return nil
+}
+
+func (obj *LaneAllowed) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling LaneAllowed: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalLaneAllowed(buf []byte) (*LaneAllowed, error) {
+	obj := new(LaneAllowed)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+type LaneRevokeRequested struct {
+	Escrow solanago.PublicKey `json:"escrow"`
+	Node   solanago.PublicKey `json:"node"`
+
+	// First moment `revoke_node` succeeds.
+	RevocableAt int64 `json:"revocableAt"`
+}
+
+func (obj LaneRevokeRequested) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Escrow`:
+	err = encoder.Encode(obj.Escrow)
+	if err != nil {
+		return errors.NewField("Escrow", err)
+	}
+	// Serialize `Node`:
+	err = encoder.Encode(obj.Node)
+	if err != nil {
+		return errors.NewField("Node", err)
+	}
+	// Serialize `RevocableAt`:
+	err = encoder.Encode(obj.RevocableAt)
+	if err != nil {
+		return errors.NewField("RevocableAt", err)
+	}
+	return nil
+}
+
+func (obj LaneRevokeRequested) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding LaneRevokeRequested: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *LaneRevokeRequested) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Escrow`:
+	err = decoder.Decode(&obj.Escrow)
+	if err != nil {
+		return errors.NewField("Escrow", err)
+	}
+	// Deserialize `Node`:
+	err = decoder.Decode(&obj.Node)
+	if err != nil {
+		return errors.NewField("Node", err)
+	}
+	// Deserialize `RevocableAt`:
+	err = decoder.Decode(&obj.RevocableAt)
+	if err != nil {
+		return errors.NewField("RevocableAt", err)
+	}
+	return nil
+}
+
+func (obj *LaneRevokeRequested) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling LaneRevokeRequested: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalLaneRevokeRequested(buf []byte) (*LaneRevokeRequested, error) {
+	obj := new(LaneRevokeRequested)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+type LaneRevoked struct {
+	Escrow solanago.PublicKey `json:"escrow"`
+	Node   solanago.PublicKey `json:"node"`
+
+	// The lane's balance, returned to the escrow's unallocated balance.
+	Returned uint64 `json:"returned"`
+	Balance  uint64 `json:"balance"`
+}
+
+func (obj LaneRevoked) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Escrow`:
+	err = encoder.Encode(obj.Escrow)
+	if err != nil {
+		return errors.NewField("Escrow", err)
+	}
+	// Serialize `Node`:
+	err = encoder.Encode(obj.Node)
+	if err != nil {
+		return errors.NewField("Node", err)
+	}
+	// Serialize `Returned`:
+	err = encoder.Encode(obj.Returned)
+	if err != nil {
+		return errors.NewField("Returned", err)
+	}
+	// Serialize `Balance`:
+	err = encoder.Encode(obj.Balance)
+	if err != nil {
+		return errors.NewField("Balance", err)
+	}
+	return nil
+}
+
+func (obj LaneRevoked) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding LaneRevoked: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *LaneRevoked) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Escrow`:
+	err = decoder.Decode(&obj.Escrow)
+	if err != nil {
+		return errors.NewField("Escrow", err)
+	}
+	// Deserialize `Node`:
+	err = decoder.Decode(&obj.Node)
+	if err != nil {
+		return errors.NewField("Node", err)
+	}
+	// Deserialize `Returned`:
+	err = decoder.Decode(&obj.Returned)
+	if err != nil {
+		return errors.NewField("Returned", err)
+	}
+	// Deserialize `Balance`:
+	err = decoder.Decode(&obj.Balance)
+	if err != nil {
+		return errors.NewField("Balance", err)
+	}
+	return nil
+}
+
+func (obj *LaneRevoked) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling LaneRevoked: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalLaneRevoked(buf []byte) (*LaneRevoked, error) {
+	obj := new(LaneRevoked)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
 // The meter's configuration, at [`seeds::METER`](super::seeds::METER).
 type MeterConfig struct {
 	// The `mt_treasury` protocol this meter settles into; its admin administers the meter too.
@@ -1768,7 +2163,13 @@ type Node struct {
 	Endpoint string `json:"endpoint"`
 
 	// Sequence number of the last settled batch; the next must be exactly one more.
-	LastBatchSeq  uint64 `json:"lastBatchSeq"`
+	LastBatchSeq uint64 `json:"lastBatchSeq"`
+
+	// Highest run sequence number settled (the keeper numbers its runs
+	// 1, 2, 3, …): a batch must cover runs strictly above it, so a run is
+	// settled at most once even when a keeper's journal is restored from an
+	// old copy.
+	LastRunSeq    uint64 `json:"lastRunSeq"`
 	RegisteredAt  int64  `json:"registeredAt"`
 	LastSettledAt int64  `json:"lastSettledAt"`
 
@@ -1813,6 +2214,11 @@ func (obj Node) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
 	err = encoder.Encode(obj.LastBatchSeq)
 	if err != nil {
 		return errors.NewField("LastBatchSeq", err)
+	}
+	// Serialize `LastRunSeq`:
+	err = encoder.Encode(obj.LastRunSeq)
+	if err != nil {
+		return errors.NewField("LastRunSeq", err)
 	}
 	// Serialize `RegisteredAt`:
 	err = encoder.Encode(obj.RegisteredAt)
@@ -1887,6 +2293,11 @@ func (obj *Node) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
 	err = decoder.Decode(&obj.LastBatchSeq)
 	if err != nil {
 		return errors.NewField("LastBatchSeq", err)
+	}
+	// Deserialize `LastRunSeq`:
+	err = decoder.Decode(&obj.LastRunSeq)
+	if err != nil {
+		return errors.NewField("LastRunSeq", err)
 	}
 	// Deserialize `RegisteredAt`:
 	err = decoder.Decode(&obj.RegisteredAt)
@@ -2372,9 +2783,6 @@ func (value NodeStatus) String() string {
 }
 
 type OpenEscrowArgs struct {
-	// sha256 of the API key. The key itself never goes on chain.
-	KeyHash [32]uint8 `json:"keyHash"`
-
 	// Model ids this key may pay for (at most 8); `None` for any model.
 	AllowedModels *[]uint64 `bin:"optional" json:"allowedModels,omitempty"`
 
@@ -2383,11 +2791,6 @@ type OpenEscrowArgs struct {
 }
 
 func (obj OpenEscrowArgs) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
-	// Serialize `KeyHash`:
-	err = encoder.Encode(obj.KeyHash)
-	if err != nil {
-		return errors.NewField("KeyHash", err)
-	}
 	// Serialize `AllowedModels` (optional):
 	{
 		if obj.AllowedModels == nil {
@@ -2438,11 +2841,6 @@ func (obj OpenEscrowArgs) Marshal() ([]byte, error) {
 }
 
 func (obj *OpenEscrowArgs) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
-	// Deserialize `KeyHash`:
-	err = decoder.Decode(&obj.KeyHash)
-	if err != nil {
-		return errors.NewField("KeyHash", err)
-	}
 	// Deserialize `AllowedModels` (optional):
 	{
 		ok, err := decoder.ReadOption()
@@ -2808,6 +3206,12 @@ type SettleArgs struct {
 	// Must be exactly the node's `last_batch_seq + 1`.
 	BatchSeq uint64 `json:"batchSeq"`
 
+	// The keeper's sequence numbers of the runs in this batch, inclusive:
+	// `first_run_seq` must be above the node's `last_run_seq`, and the range
+	// must hold at least as many numbers as the entries have runs.
+	FirstRunSeq uint64 `json:"firstRunSeq"`
+	LastRunSeq  uint64 `json:"lastRunSeq"`
+
 	// Merkle root of the run receipts the keeper signed for this batch.
 	ReceiptsRoot [32]uint8 `json:"receiptsRoot"`
 
@@ -2826,6 +3230,16 @@ func (obj SettleArgs) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
 	err = encoder.Encode(obj.BatchSeq)
 	if err != nil {
 		return errors.NewField("BatchSeq", err)
+	}
+	// Serialize `FirstRunSeq`:
+	err = encoder.Encode(obj.FirstRunSeq)
+	if err != nil {
+		return errors.NewField("FirstRunSeq", err)
+	}
+	// Serialize `LastRunSeq`:
+	err = encoder.Encode(obj.LastRunSeq)
+	if err != nil {
+		return errors.NewField("LastRunSeq", err)
 	}
 	// Serialize `ReceiptsRoot`:
 	err = encoder.Encode(obj.ReceiptsRoot)
@@ -2865,6 +3279,16 @@ func (obj *SettleArgs) UnmarshalWithDecoder(decoder *binary.Decoder) (err error)
 	err = decoder.Decode(&obj.BatchSeq)
 	if err != nil {
 		return errors.NewField("BatchSeq", err)
+	}
+	// Deserialize `FirstRunSeq`:
+	err = decoder.Decode(&obj.FirstRunSeq)
+	if err != nil {
+		return errors.NewField("FirstRunSeq", err)
+	}
+	// Deserialize `LastRunSeq`:
+	err = decoder.Decode(&obj.LastRunSeq)
+	if err != nil {
+		return errors.NewField("LastRunSeq", err)
 	}
 	// Deserialize `ReceiptsRoot`:
 	err = decoder.Decode(&obj.ReceiptsRoot)
