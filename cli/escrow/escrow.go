@@ -17,7 +17,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/modelcommons/modelcommons/cli/amount"
-	"github.com/modelcommons/modelcommons/cli/apikey"
+	"github.com/modelcommons/modelcommons/clients/apikey"
 	"github.com/modelcommons/modelcommons/cli/duration"
 	"github.com/modelcommons/modelcommons/cli/explain"
 	"github.com/modelcommons/modelcommons/cli/meter"
@@ -74,7 +74,7 @@ func target(c *cli.Context, args []string) (solana.PublicKey, error) {
 		return solana.PublicKey{}, explain.New("which escrow? none was given",
 			"pass the escrow's address or its API key, set $"+EnvAPIKey+", or use --key-file")
 	case apikey.LooksLikeKey(arg):
-		return pda.Escrow(apikey.Hash(arg)), nil
+		return pda.Escrow(apikey.ID(arg)), nil
 	}
 	addr, err := solana.PublicKeyFromBase58(arg)
 	if err != nil {
@@ -348,9 +348,9 @@ func openCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			args.KeyHash = apikey.Hash(key)
-			addr := pda.Escrow(args.KeyHash)
-			ix, err := im.NewOpenEscrowInstruction(args, owner.PublicKey(), addr, solana.SystemProgramID, pda.EventAuthority(im.ProgramID), im.ProgramID)
+			keySigner := apikey.Signer(key)
+			addr := pda.Escrow(keySigner.PublicKey())
+			ix, err := im.NewOpenEscrowInstruction(args, owner.PublicKey(), keySigner.PublicKey(), addr, solana.SystemProgramID, pda.EventAuthority(im.ProgramID), im.ProgramID)
 			if err != nil {
 				return fmt.Errorf("build open_escrow: %w", err)
 			}
@@ -369,7 +369,9 @@ func openCommand() *cli.Command {
 			if err := writeKey(keyOut, key, x.Session.DryRun); err != nil {
 				return err
 			}
-			return x.Session.Submit(c.Context, session.Tx{What: "open an escrow", Instructions: ixs, Labels: x.labels(addr)},
+			labels := x.labels(addr)
+			labels[keySigner.PublicKey()] = "API key id (signs: proves you hold the key)"
+			return x.Session.Submit(c.Context, session.Tx{What: "open an escrow", Instructions: ixs, Signers: []solana.PrivateKey{keySigner}, Labels: labels},
 				x.viewed(c, addr, func(v *View) {
 					v.APIKey = key
 					if deposit > 0 {
@@ -597,9 +599,9 @@ func rotateKeyCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			hash := apikey.Hash(key)
-			newAddr := pda.Escrow(hash)
-			ix, err := im.NewRotateKeyInstruction(hash, owner.PublicKey(), addr, newAddr, solana.SystemProgramID, pda.EventAuthority(im.ProgramID), im.ProgramID)
+			keySigner := apikey.Signer(key)
+			newAddr := pda.Escrow(keySigner.PublicKey())
+			ix, err := im.NewRotateKeyInstruction(owner.PublicKey(), addr, keySigner.PublicKey(), newAddr, solana.SystemProgramID, pda.EventAuthority(im.ProgramID), im.ProgramID)
 			if err != nil {
 				return fmt.Errorf("build rotate_key: %w", err)
 			}
@@ -608,7 +610,8 @@ func rotateKeyCommand() *cli.Command {
 			}
 			labels := x.labels(addr)
 			labels[newAddr] = "new escrow (new key)"
-			return x.Session.Submit(c.Context, session.Tx{What: "rotate the key of escrow " + addr.String(), Instructions: []solana.Instruction{ix}, Labels: labels},
+			labels[keySigner.PublicKey()] = "new API key id (signs: proves you hold the key)"
+			return x.Session.Submit(c.Context, session.Tx{What: "rotate the key of escrow " + addr.String(), Instructions: []solana.Instruction{ix}, Signers: []solana.PrivateKey{keySigner}, Labels: labels},
 				x.viewed(c, newAddr, func(v *View) { v.APIKey = key }))
 		},
 	}

@@ -1,8 +1,6 @@
 package pda
 
 import (
-	"crypto/sha256"
-
 	"github.com/gagliardetto/solana-go"
 
 	"github.com/modelcommons/modelcommons/clients/inference_meter"
@@ -29,15 +27,8 @@ func EscrowVault() solana.PublicKey { return meter(SeedEscrowVault) }
 // StakeVault holds every node's stake.
 func StakeVault() solana.PublicKey { return meter(SeedStakeVault) }
 
-// KeyHash is the sha256 of an API key: the escrow's seed. The key itself
-// never goes on chain.
-func KeyHash(apiKey []byte) [32]byte { return sha256.Sum256(apiKey) }
-
-// Escrow is the escrow of the API key whose sha256 is keyHash.
-func Escrow(keyHash [32]byte) solana.PublicKey { return meter(SeedEscrow, keyHash[:]) }
-
-// EscrowForKey is the escrow of apiKey.
-func EscrowForKey(apiKey []byte) solana.PublicKey { return Escrow(KeyHash(apiKey)) }
+// Escrow is the escrow of the API key whose id (clients/apikey.ID) is keyID.
+func Escrow(keyID solana.PublicKey) solana.PublicKey { return meter(SeedEscrow, keyID[:]) }
 
 // Node is the node registered by operator.
 func Node(operator solana.PublicKey) solana.PublicKey { return meter(SeedNode, operator[:]) }

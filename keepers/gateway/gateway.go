@@ -25,6 +25,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/time/rate"
 
+	"github.com/modelcommons/modelcommons/clients/apikey"
 	"github.com/modelcommons/modelcommons/clients/pda"
 	"github.com/modelcommons/modelcommons/keepers/journal"
 	"github.com/modelcommons/modelcommons/keepers/receipts"
@@ -112,7 +113,7 @@ type Gateway struct {
 	inflight atomic.Int64
 
 	pdaMu    sync.RWMutex
-	pdaCache map[[32]byte]solana.PublicKey
+	pdaCache map[[32]byte][2]solana.PublicKey
 }
 
 type limiterEntry struct {
@@ -176,7 +177,7 @@ func New(cfg Config) (*Gateway, error) {
 		cfg: cfg, log: cfg.Logger, pool: cfg.Pool, reg: cfg.Registry,
 		ids: map[string]uint64{}, names: map[uint64]string{},
 		reserved: map[solana.PublicKey]uint64{}, limiters: map[solana.PublicKey]*limiterEntry{},
-		pdaCache: map[[32]byte]solana.PublicKey{},
+		pdaCache: map[[32]byte][2]solana.PublicKey{},
 		pub:      solana.PublicKeyFromBytes(cfg.Key.Public().(ed25519.PublicKey)),
 	}
 	for _, m := range cfg.Models {
@@ -303,8 +304,7 @@ func (g *Gateway) authenticate(r *http.Request) (EscrowState, *apiError) {
 	if key == "" || len(key) > 512 {
 		return EscrowState{}, errBadKey
 	}
-	hash := sha256.Sum256([]byte(key))
-	addr := g.escrowAddress(hash)
+	id, addr := g.escrowAddress(key)
 	st, err := g.cfg.Escrows.Escrow(r.Context(), addr)
 	switch {
 	case errors.Is(err, ErrNoEscrow):
@@ -316,9 +316,9 @@ func (g *Gateway) authenticate(r *http.Request) (EscrowState, *apiError) {
 		return EscrowState{}, &apiError{status: http.StatusServiceUnavailable, typ: "server_error", code: "escrow_unavailable",
 			message: "The keeper cannot read escrows from the chain right now; try again shortly.", retryAfter: 2}
 	}
-	// The PDA derivation already binds the account to the hash; checking
-	// the stored hash too costs nothing and is constant-time.
-	if st.KeyHash != ([32]byte{}) && subtle.ConstantTimeCompare(st.KeyHash[:], hash[:]) != 1 {
+	// The PDA derivation already binds the account to the key id; checking
+	// the stored id too costs nothing and is constant-time.
+	if !st.KeyHash.IsZero() && subtle.ConstantTimeCompare(st.KeyHash[:], id[:]) != 1 {
 		return EscrowState{}, errBadKey
 	}
 	if st.RotatedTo != nil {
@@ -327,27 +327,32 @@ func (g *Gateway) authenticate(r *http.Request) (EscrowState, *apiError) {
 	return st, nil
 }
 
-// escrowAddress derives (and caches) the escrow PDA of a key hash.
-func (g *Gateway) escrowAddress(hash [32]byte) solana.PublicKey {
+// escrowAddress derives (and caches) an API key's id and escrow PDA. The
+// derivation (an ed25519 key from the key's SHA-256, then a PDA search)
+// costs tens of microseconds, so the cache is keyed by the SHA-256 of the
+// key: the key itself is never kept.
+func (g *Gateway) escrowAddress(key string) (id, addr solana.PublicKey) {
+	hash := sha256.Sum256([]byte(key))
 	g.pdaMu.RLock()
-	a, ok := g.pdaCache[hash]
+	c, ok := g.pdaCache[hash]
 	g.pdaMu.RUnlock()
 	if ok {
-		return a
+		return c[0], c[1]
 	}
-	a = pda.Escrow(hash)
+	id = apikey.ID(key)
+	addr = pda.Escrow(id)
 	g.pdaMu.Lock()
 	if len(g.pdaCache) >= 100_000 {
 		clear(g.pdaCache)
 	}
-	g.pdaCache[hash] = a
+	g.pdaCache[hash] = [2]solana.PublicKey{id, addr}
 	g.pdaMu.Unlock()
-	return a
+	return id, addr
 }
 
 // EscrowAddress is the escrow PDA of an API key.
 func EscrowAddress(apiKey string) solana.PublicKey {
-	return pda.Escrow(sha256.Sum256([]byte(apiKey)))
+	return pda.Escrow(apikey.ID(apiKey))
 }
 
 func (g *Gateway) allow(escrow solana.PublicKey) bool {

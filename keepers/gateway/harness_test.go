@@ -18,6 +18,7 @@ import (
 	"github.com/gagliardetto/solana-go"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/modelcommons/modelcommons/clients/apikey"
 	"github.com/modelcommons/modelcommons/keepers/journal"
 	"github.com/modelcommons/modelcommons/keepers/receipts"
 	"github.com/modelcommons/modelcommons/keepers/workers"
@@ -139,7 +140,7 @@ func sortedKeys[V any](m map[string]V) []string {
 
 func (h *harness) putEscrow(key string, st EscrowState) {
 	st.Address = EscrowAddress(key)
-	st.KeyHash = sha256.Sum256([]byte(key))
+	st.KeyHash = apikey.ID(key)
 	h.escrows.Put(st)
 }
 

@@ -20,8 +20,8 @@ import (
 type EscrowState struct {
 	Address solana.PublicKey
 	Owner   solana.PublicKey
-	// KeyHash is sha256 of the API key (the PDA seed).
-	KeyHash [32]byte
+	// KeyHash is the API key's id (clients/apikey.ID; the PDA seed).
+	KeyHash solana.PublicKey
 	Balance uint64
 	Spent   uint64
 	// SpendLimit caps Spent; nil for no cap.

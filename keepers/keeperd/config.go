@@ -2,7 +2,6 @@ package keeperd
 
 import (
 	"bytes"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+	"github.com/gagliardetto/solana-go"
 
 	"github.com/modelcommons/modelcommons/keepers/workers"
 )
@@ -117,15 +117,15 @@ type WorkerEntry struct {
 	MaxOutstanding int    `toml:"max_outstanding"`
 }
 
-// OfflineConfig serves without a chain: escrows are listed here by the
-// SHA-256 of their API key. For demos, tests and benchmarks.
+// OfflineConfig serves without a chain: escrows are listed here by their
+// API key's id (clients/apikey.ID, base58). For demos, tests and benchmarks.
 type OfflineConfig struct {
 	Escrows []OfflineEscrow `toml:"escrow"`
 }
 
 // OfflineEscrow is one escrow in offline mode.
 type OfflineEscrow struct {
-	KeySHA256     string   `toml:"key_sha256"`
+	KeyID         string   `toml:"key_id"`
 	Balance       uint64   `toml:"balance"`
 	AllowedModels []uint64 `toml:"allowed_models"`
 }
@@ -213,8 +213,8 @@ func (c *Config) Validate() error {
 	}
 	if c.Offline != nil {
 		for _, e := range c.Offline.Escrows {
-			if b, err := hex.DecodeString(e.KeySHA256); err != nil || len(b) != 32 {
-				return fmt.Errorf("config: offline escrow key_sha256 %q: want 64 hex digits", e.KeySHA256)
+			if _, err := solana.PublicKeyFromBase58(e.KeyID); err != nil {
+				return fmt.Errorf("config: offline escrow key_id %q: want the API key's id in base58 (keeper key-id <key>): %v", e.KeyID, err)
 			}
 		}
 	}
@@ -316,9 +316,9 @@ jitter = "20s"              # random wait so several keepers don't all pay for o
 checkpoint_voters = false   # also start warmed-up voter records of the served models earning
 
 # Without a chain (demo, benchmarks): remove rpc_url above and list escrows here by
-# the SHA-256 of their API key, and give each [[model]] input_per_1k / output_per_1k.
+# their API key's id, and give each [[model]] input_per_1k / output_per_1k.
 # [offline]
 # [[offline.escrow]]
-# key_sha256 = "..."
+# key_id = "..."                # base58, from KeyID (clients/apikey.ID) of the API key
 # balance = 1000000000
 `

@@ -14,8 +14,6 @@ package keeperd
 import (
 	"context"
 	"crypto/ed25519"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -35,6 +33,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/modelcommons/modelcommons/cli/config"
+	"github.com/modelcommons/modelcommons/clients/apikey"
 	"github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
 	"github.com/modelcommons/modelcommons/keepers/chainclock"
@@ -146,10 +145,8 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 	if cfg.Offline != nil {
 		mem := gateway.NewMemoryEscrows()
 		for _, e := range cfg.Offline.Escrows {
-			b, _ := hex.DecodeString(e.KeySHA256)
-			var h [32]byte
-			copy(h[:], b)
-			mem.Put(gateway.EscrowState{Address: pda.Escrow(h), KeyHash: h, Balance: e.Balance, AllowedModels: e.AllowedModels})
+			id := solana.MustPublicKeyFromBase58(e.KeyID) // checked by Config.Validate
+			mem.Put(gateway.EscrowState{Address: pda.Escrow(id), KeyHash: id, Balance: e.Balance, AllowedModels: e.AllowedModels})
 		}
 		sp := gateway.StaticPrices{}
 		for _, m := range cfg.Models {
@@ -486,8 +483,5 @@ func writeJSON(w http.ResponseWriter, v any) {
 	_ = enc.Encode(v)
 }
 
-// KeyHash is the SHA-256 of an API key, hex, as [offline] escrows list it.
-func KeyHash(apiKey string) string {
-	h := sha256.Sum256([]byte(apiKey))
-	return hex.EncodeToString(h[:])
-}
+// KeyID is an API key's id, base58, as [offline] escrows list it.
+func KeyID(apiKey string) string { return apikey.ID(apiKey).String() }

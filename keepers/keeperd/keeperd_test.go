@@ -57,7 +57,7 @@ func offlineConfig(t testing.TB, dir, workerURL string) Config {
 		Journal: JournalConfig{Path: filepath.Join(dir, "journal.db")},
 		Models:  []ModelEntry{{Name: "sim-model", ID: 7, InputPer1k: 100, OutputPer1k: 300}},
 		Workers: []WorkerEntry{{Name: "w0", URL: workerURL, Kind: "vllm", Models: []string{"sim-model"}}},
-		Offline: &OfflineConfig{Escrows: []OfflineEscrow{{KeySHA256: KeyHash(apiKey), Balance: 1 << 40}}},
+		Offline: &OfflineConfig{Escrows: []OfflineEscrow{{KeyID: KeyID(apiKey), Balance: 1 << 40}}},
 		Pool:    PoolConfig{HealthInterval: Duration{50 * time.Millisecond}},
 	}
 }

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/modelcommons/modelcommons/cli/apikey"
+	"github.com/modelcommons/modelcommons/clients/apikey"
 	"github.com/modelcommons/modelcommons/clients/pda"
 )
 
@@ -63,7 +63,7 @@ func TestEscrowLifecycle(t *testing.T) {
 	var esc escrowView
 	keyFile := filepath.Join(e.dir, "api.key")
 	e.ok(&esc, &alice, "escrow", "open", "--deposit", "25", "--spend-limit", "100", "--key-out", keyFile)
-	if !apikey.LooksLikeKey(esc.APIKey) || esc.Address != pda.Escrow(apikey.Hash(esc.APIKey)).String() ||
+	if !apikey.LooksLikeKey(esc.APIKey) || esc.Address != pda.Escrow(apikey.ID(esc.APIKey)).String() ||
 		esc.Owner != alice.Pub() || esc.Balance.BaseUnits != 25_000_000 || esc.SpendLimit == nil || esc.SpendLimit.BaseUnits != 100_000_000 {
 		t.Fatalf("escrow open: %+v", esc)
 	}
@@ -120,7 +120,7 @@ func TestEscrowLifecycle(t *testing.T) {
 	var rotated escrowView
 	e.ok(&rotated, &alice, "escrow", "rotate-key", key)
 	if !apikey.LooksLikeKey(rotated.APIKey) || rotated.APIKey == key || rotated.Balance.BaseUnits != 3_000_000 ||
-		rotated.Address != pda.Escrow(apikey.Hash(rotated.APIKey)).String() {
+		rotated.Address != pda.Escrow(apikey.ID(rotated.APIKey)).String() {
 		t.Fatalf("rotate-key: %+v", rotated)
 	}
 	e.ok(&shown, nil, "escrow", "show", key)

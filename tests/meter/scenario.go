@@ -8,7 +8,6 @@ package meter
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/binary"
 	"fmt"
 	"time"
@@ -17,6 +16,7 @@ import (
 	alt "github.com/gagliardetto/solana-go/programs/address-lookup-table"
 	"github.com/gagliardetto/solana-go/rpc"
 
+	"github.com/modelcommons/modelcommons/clients/apikey"
 	im "github.com/modelcommons/modelcommons/clients/inference_meter"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
@@ -113,19 +113,21 @@ func (e *Env) ActiveModel(ctx context.Context, price mt.QueryPrice) (solana.Publ
 	return model, nil
 }
 
-// NewKeyHash is the sha256 of a fresh random API key.
-func NewKeyHash() [32]byte {
-	var key [32]byte
-	if _, err := rand.Read(key[:]); err != nil {
-		panic("crypto/rand: " + err.Error())
+// NewKey is the id keypair of a fresh random API key: it signs the
+// opening of (or rotation to) the key's escrow.
+func NewKey() solana.PrivateKey {
+	key, err := apikey.Generate()
+	if err != nil {
+		panic(err)
 	}
-	return pda.KeyHash(key[:])
+	return apikey.Signer(key)
 }
 
 // ---- escrows ----
 
-func (e *Env) OpenEscrowIx(owner solana.PublicKey, args im.OpenEscrowArgs) (solana.Instruction, error) {
-	return im.NewOpenEscrowInstruction(args, owner, pda.Escrow(args.KeyHash), solana.SystemProgramID, e.EventAuth, im.ProgramID)
+// OpenEscrowIx opens the escrow of key id; the id must sign too.
+func (e *Env) OpenEscrowIx(owner, key solana.PublicKey, args im.OpenEscrowArgs) (solana.Instruction, error) {
+	return im.NewOpenEscrowInstruction(args, owner, key, pda.Escrow(key), solana.SystemProgramID, e.EventAuth, im.ProgramID)
 }
 
 func (e *Env) DepositIx(depositor, escrow solana.PublicKey, amount uint64, expectedOwner solana.PublicKey) (solana.Instruction, error) {
@@ -145,12 +147,13 @@ func (e *Env) WithdrawEscrowIx(owner, escrow solana.PublicKey) (solana.Instructi
 // Escrow opens an escrow for a new key owned by owner, with the given
 // rules, and deposits amount (if any) in the same transaction.
 func (e *Env) Escrow(ctx context.Context, owner solana.PrivateKey, amount uint64, allowed []uint64, limit *uint64) (solana.PublicKey, error) {
-	args := im.OpenEscrowArgs{KeyHash: NewKeyHash(), SpendLimit: limit}
+	args := im.OpenEscrowArgs{SpendLimit: limit}
 	if allowed != nil {
 		args.AllowedModels = &allowed
 	}
-	escrow := pda.Escrow(args.KeyHash)
-	open, err := e.OpenEscrowIx(owner.PublicKey(), args)
+	key := NewKey()
+	escrow := pda.Escrow(key.PublicKey())
+	open, err := e.OpenEscrowIx(owner.PublicKey(), key.PublicKey(), args)
 	if err != nil {
 		return escrow, err
 	}
@@ -162,7 +165,7 @@ func (e *Env) Escrow(ctx context.Context, owner solana.PrivateKey, amount uint64
 		}
 		ixs = append(ixs, deposit)
 	}
-	if _, err := e.Send(ctx, owner, nil, ixs...); err != nil {
+	if _, err := e.Send(ctx, owner, []solana.PrivateKey{key}, ixs...); err != nil {
 		return escrow, fmt.Errorf("open escrow: %w", err)
 	}
 	return escrow, nil

@@ -38,6 +38,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/modelcommons/modelcommons/clients/apikey"
 	"github.com/modelcommons/modelcommons/keepers/gateway"
 	"github.com/modelcommons/modelcommons/keepers/journal"
 	"github.com/modelcommons/modelcommons/keepers/receipts"
@@ -291,8 +292,7 @@ func benchGateway(args []string) error {
 		jn = &memoryJournal{}
 	}
 	esc := gateway.NewMemoryEscrows()
-	h := sha256.Sum256([]byte(benchAPIKey))
-	esc.Put(gateway.EscrowState{Address: gateway.EscrowAddress(benchAPIKey), KeyHash: h, Balance: 1 << 62})
+	esc.Put(gateway.EscrowState{Address: gateway.EscrowAddress(benchAPIKey), KeyHash: apikey.ID(benchAPIKey), Balance: 1 << 62})
 	gw, err := gateway.New(gateway.Config{
 		Models: []gateway.ModelConfig{{Name: "bench-model", ID: 1}}, Pool: pool, Escrows: esc,
 		Prices: gateway.StaticPrices{1: {InputPer1k: 1000, OutputPer1k: 2000}}, Journal: jn, Key: benchKey(),
