@@ -17,23 +17,47 @@ type Model struct {
 	Pricing Pricing
 }
 
-// Escrow is what settlement reads from and writes to an escrow.
+// Escrow is what settlement by one node reads from and writes to an
+// escrow: its lane for that node, and the escrow-wide spend history.
 type Escrow struct {
+	// HasLane is false when the owner opened no lane to the node (or revoked
+	// it): the program refuses the whole batch (NoLaneForNode).
+	HasLane bool
+	// Balance is the node's lane balance: all the node may take.
 	Balance uint64
-	Spent   uint64
-	Unpaid  uint64
+	// RevokeRequestedAt is when the owner asked to revoke the lane (0 for
+	// never): a keeper stops admitting requests against it.
+	RevokeRequestedAt int64
+	Spent             uint64
+	Unpaid            uint64
 	// SpendLimit caps Spent; nil for no cap.
 	SpendLimit *uint64
 	// AllowedModels are model ids; empty for any model.
 	AllowedModels []uint64
 }
 
-// EscrowOf reads a decoded escrow account.
-func EscrowOf(e *meter.Escrow) Escrow {
-	return Escrow{Balance: e.Balance, Spent: e.Spent, Unpaid: e.Unpaid, SpendLimit: e.SpendLimit, AllowedModels: e.AllowedModels}
+// EscrowOf reads a decoded escrow account as node (its node account
+// address, pda.Node(operator)) settles it.
+func EscrowOf(e *meter.Escrow, node solana.PublicKey) Escrow {
+	out := Escrow{Spent: e.Spent, Unpaid: e.Unpaid, SpendLimit: e.SpendLimit, AllowedModels: e.AllowedModels}
+	if l := LaneOf(e, node); l != nil {
+		out.HasLane, out.Balance, out.RevokeRequestedAt = true, l.Balance, l.RevokeRequestedAt
+	}
+	return out
 }
 
-// Available is what settlement may still take: the balance, within the spend limit.
+// LaneOf is node's lane in e, or nil when the owner opened none.
+func LaneOf(e *meter.Escrow, node solana.PublicKey) *meter.Lane {
+	for i := range e.Lanes {
+		if e.Lanes[i].Node.Equals(node) {
+			return &e.Lanes[i]
+		}
+	}
+	return nil
+}
+
+// Available is what settlement may still take: the lane's balance, within
+// the spend limit.
 func (e Escrow) Available() uint64 {
 	if e.SpendLimit == nil {
 		return e.Balance
@@ -65,7 +89,14 @@ type State struct {
 	Escrows                            map[solana.PublicKey]Escrow
 	// Now is the chain clock; RegisteredAt the node's registration time.
 	Now, RegisteredAt int64
+	// LastRunSeq is the node's highest settled run sequence number.
+	LastRunSeq uint64
 }
+
+// SettleWindowSecs is how long after it was served a run may still be
+// settled (mt_treasury SETTLE_WINDOW_SECS): older runs are refused
+// (RunTooOld), because their price may no longer be known.
+const SettleWindowSecs = int64(7 * 24 * 60 * 60) // TODO(issue 13): mt.SETTLE_WINDOW_SECS once the mt_treasury client is regenerated
 
 // EscrowDebit, ModelCredit and EntryShortfall are the BatchSettled event's parts.
 type EscrowDebit struct {
@@ -104,6 +135,12 @@ type Outcome struct {
 // named error it fails with. It does not check the node (sequence number,
 // status, stake, keeper key): those are the caller's to read.
 func Settle(s State, l *Layout) (*Outcome, error) {
+	if l.Args.FirstRunSeq <= s.LastRunSeq {
+		return nil, fmt.Errorf("runs %d..%d (node settled up to %d): %w", l.Args.FirstRunSeq, l.Args.LastRunSeq, s.LastRunSeq, meter.ErrRunsAlreadySettled)
+	}
+	if l.Args.LastRunSeq < l.Args.FirstRunSeq {
+		return nil, fmt.Errorf("runs %d..%d: %w", l.Args.FirstRunSeq, l.Args.LastRunSeq, meter.ErrInvalidRunRange)
+	}
 	out := &Outcome{After: map[solana.PublicKey]Escrow{}}
 	models := make([]Model, len(l.Models))
 	for i, k := range l.Models {
@@ -121,6 +158,9 @@ func Settle(s State, l *Layout) (*Outcome, error) {
 		e, ok := s.Escrows[k]
 		if !ok {
 			return nil, fmt.Errorf("escrow %s: not in the state given", k)
+		}
+		if !e.HasLane {
+			return nil, fmt.Errorf("escrow %s: %w", k, meter.ErrNoLaneForNode)
 		}
 		e.AllowedModels = append([]uint64(nil), e.AllowedModels...)
 		escrows[i] = e
@@ -157,6 +197,9 @@ func Settle(s State, l *Layout) (*Outcome, error) {
 		}
 		if servedAt < s.RegisteredAt {
 			return nil, fmt.Errorf("entry %d: %w", n, meter.ErrServedBeforeRegistration)
+		}
+		if servedAt < s.Now-SettleWindowSecs {
+			return nil, fmt.Errorf("entry %d: %w", n, meter.ErrRunTooOld)
 		}
 		escrow := &escrows[e.Escrow]
 		costs := make([]uint64, len(e.Shares))
@@ -219,6 +262,9 @@ func Settle(s State, l *Layout) (*Outcome, error) {
 	}
 	if out.Entries == 0 {
 		return nil, meter.ErrEmptyBatch
+	}
+	if out.Runs-1 > l.Args.LastRunSeq-l.Args.FirstRunSeq {
+		return nil, fmt.Errorf("%d runs in run numbers %d..%d: %w", out.Runs, l.Args.FirstRunSeq, l.Args.LastRunSeq, meter.ErrInvalidRunRange)
 	}
 	for i, k := range l.Models {
 		sp, err := SplitCharged(modelCharged[i], s.SettlementFeeBps, s.OperatorShareBps)

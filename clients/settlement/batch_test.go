@@ -27,13 +27,13 @@ func TestSettleMatchesTheHandWorkedBatch(t *testing.T) {
 			c: {ID: 2, Active: true, Pricing: flat(5, 5)},
 		},
 		Escrows: map[solana.PublicKey]Escrow{
-			alice: {Balance: 100_000_000},
-			bob:   {Balance: 10_000_000, SpendLimit: limit(2_000), AllowedModels: []uint64{0, 1}},
-			dave:  {Balance: 1_000_000},
+			alice: {HasLane: true, Balance: 100_000_000},
+			bob:   {HasLane: true, Balance: 10_000_000, SpendLimit: limit(2_000), AllowedModels: []uint64{0, 1}},
+			dave:  {HasLane: true, Balance: 1_000_000},
 		},
 		Now: 1_000,
 	}
-	l, err := Build(1, [32]byte{1}, []Entry{
+	l, err := Build(1, [32]byte{1}, Runs{1, 11}, []Entry{
 		Single(alice, a, 3, 1_500, 700, 1_000),
 		{Escrow: alice, Shares: []Share{{a, 6_000}, {b, 4_000}}, Runs: 1, InputTokens: 2_000, OutputTokens: 1_000, ServedAt: 1_000},
 		Single(bob, b, 5, 333, 333, 1_000),
@@ -65,11 +65,11 @@ func TestShortfallsSettleWhatIsLeftAndNeverOverdraw(t *testing.T) {
 	s := State{
 		SettlementFeeBps: 100, OperatorShareBps: 2_000,
 		Models:  map[solana.PublicKey]Model{m1: {ID: 1, Active: true, Pricing: flat(10, 0)}, m2: {ID: 2, Active: true, Pricing: flat(20, 0)}},
-		Escrows: map[solana.PublicKey]Escrow{e: {Balance: 59}},
+		Escrows: map[solana.PublicKey]Escrow{e: {HasLane: true, Balance: 59}},
 		Now:     10,
 	}
 	// Each mixed entry costs 30: half of 2 000 tokens is 10 at m1's 10 per 1k and 20 at m2's 20 per 1k.
-	l, err := Build(1, [32]byte{}, []Entry{
+	l, err := Build(1, [32]byte{}, Runs{1, 3}, []Entry{
 		{Escrow: e, Shares: []Share{{m1, 5_000}, {m2, 5_000}}, Runs: 1, InputTokens: 2_000, ServedAt: 10},
 		{Escrow: e, Shares: []Share{{m1, 5_000}, {m2, 5_000}}, Runs: 1, InputTokens: 2_000, ServedAt: 10},
 		Single(e, m1, 1, 1_000, 0, 10),
@@ -98,12 +98,14 @@ func TestSettleRefusesWhatTheProgramRefuses(t *testing.T) {
 	base := func() State {
 		return State{
 			Models:  map[solana.PublicKey]Model{m: {ID: 7, Active: true, Pricing: flat(1, 1)}},
-			Escrows: map[solana.PublicKey]Escrow{e: {Balance: 100}},
-			Now:     100, RegisteredAt: 50,
+			Escrows: map[solana.PublicKey]Escrow{e: {HasLane: true, Balance: 100}},
+			Now:     SettleWindowSecs + 100, RegisteredAt: 50,
+			LastRunSeq: 4,
 		}
 	}
+	now := SettleWindowSecs + 100
 	build := func(servedAt int64) *Layout {
-		l, err := Build(1, [32]byte{}, []Entry{Single(e, m, 1, 1, 1, servedAt)})
+		l, err := Build(1, [32]byte{}, Runs{5, 5}, []Entry{Single(e, m, 1, 1, 1, servedAt)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -114,11 +116,17 @@ func TestSettleRefusesWhatTheProgramRefuses(t *testing.T) {
 		layout *Layout
 		want   error
 	}{
-		"served in the future":       {func(s State) State { return s }, build(101), meter.ErrServedInFuture},
-		"served before registration": {func(s State) State { return s }, build(49), meter.ErrServedBeforeRegistration},
-		"model not active":           {func(s State) State { s.Models[m] = Model{ID: 7}; return s }, build(100), meter.ErrModelNotActive},
-		"model not allowed":          {func(s State) State { s.Escrows[e] = Escrow{Balance: 1, AllowedModels: []uint64{8}}; return s }, build(100), meter.ErrModelNotAllowed},
-		"price overflows":            {func(s State) State { s.Models[m] = Model{ID: 7, Active: true, Pricing: flat(1<<63, 1<<63)}; return s }, mustBuild(t, Single(e, m, 1, 1<<62, 1<<62, 100)), meter.ErrMathOverflow},
+		"served in the future":       {func(s State) State { return s }, build(now + 1), meter.ErrServedInFuture},
+		"served before registration": {func(s State) State { s.Now = 100; return s }, build(49), meter.ErrServedBeforeRegistration},
+		"older than the window":      {func(s State) State { return s }, build(99), meter.ErrRunTooOld},
+		"model not active":           {func(s State) State { s.Models[m] = Model{ID: 7}; return s }, build(now), meter.ErrModelNotActive},
+		"model not allowed": {func(s State) State {
+			s.Escrows[e] = Escrow{HasLane: true, Balance: 1, AllowedModels: []uint64{8}}
+			return s
+		}, build(now), meter.ErrModelNotAllowed},
+		"no lane for the node": {func(s State) State { s.Escrows[e] = Escrow{Balance: 1}; return s }, build(now), meter.ErrNoLaneForNode},
+		"runs already settled": {func(s State) State { s.LastRunSeq = 5; return s }, build(now), meter.ErrRunsAlreadySettled},
+		"price overflows":      {func(s State) State { s.Models[m] = Model{ID: 7, Active: true, Pricing: flat(1<<63, 1<<63)}; return s }, mustBuild(t, Single(e, m, 1, 1<<62, 1<<62, now)), meter.ErrMathOverflow},
 	}
 	for name, c := range cases {
 		if _, err := Settle(c.state(base()), c.layout); !errors.Is(err, c.want) {
@@ -129,7 +137,7 @@ func TestSettleRefusesWhatTheProgramRefuses(t *testing.T) {
 
 func mustBuild(t *testing.T, entries ...Entry) *Layout {
 	t.Helper()
-	l, err := Build(1, [32]byte{}, entries)
+	l, err := Build(1, [32]byte{}, Runs{5, 1 << 40}, entries)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -79,18 +79,34 @@ type Layout struct {
 	Entries []Entry
 }
 
-// Build lays out batch seq with receiptsRoot and entries, in order. It
-// refuses what the program would refuse regardless of chain state.
-func Build(seq uint64, receiptsRoot [32]byte, entries []Entry) (*Layout, error) {
+// Runs is the inclusive range of run sequence numbers a batch covers: the
+// keeper numbers its runs 1, 2, 3, … and every batch's range must start
+// above the node's last settled run (run-level exactly-once on chain).
+type Runs struct{ First, Last uint64 }
+
+// Build lays out batch seq with receiptsRoot and entries, in order,
+// covering run numbers runs. It refuses what the program would refuse
+// regardless of chain state.
+func Build(seq uint64, receiptsRoot [32]byte, runs Runs, entries []Entry) (*Layout, error) {
 	if len(entries) == 0 {
 		return nil, fmt.Errorf("batch %d: %w", seq, meter.ErrEmptyBatch)
 	}
+	if runs.First == 0 || runs.Last < runs.First {
+		return nil, fmt.Errorf("batch %d: runs %d..%d: %w", seq, runs.First, runs.Last, meter.ErrInvalidRunRange)
+	}
+
 	models := map[solana.PublicKey]bool{}
 	escrows := map[solana.PublicKey]bool{}
 	base := entries[0].ServedAt
+	var total uint64
 	for i, e := range entries {
 		if err := e.Check(); err != nil {
 			return nil, fmt.Errorf("batch %d entry %d: %w", seq, i, err)
+		}
+		// Every run has its own number: runs.Last−runs.First+1 ≥ runs so far.
+		total += e.Runs
+		if total < e.Runs || total-1 > runs.Last-runs.First {
+			return nil, fmt.Errorf("batch %d: more runs than run numbers %d..%d: %w", seq, runs.First, runs.Last, meter.ErrInvalidRunRange)
 		}
 		escrows[e.Escrow] = true
 		for _, s := range e.Shares {
@@ -109,7 +125,8 @@ func Build(seq uint64, receiptsRoot [32]byte, entries []Entry) (*Layout, error) 
 	for _, e := range entries {
 		data = AppendEntry(data, l.encoded(e, base))
 	}
-	l.Args = meter.SettleArgs{BatchSeq: seq, ReceiptsRoot: receiptsRoot, ServedBase: base, ModelCount: uint8(len(l.Models)), Entries: data}
+	l.Args = meter.SettleArgs{BatchSeq: seq, FirstRunSeq: runs.First, LastRunSeq: runs.Last, ReceiptsRoot: receiptsRoot,
+		ServedBase: base, ModelCount: uint8(len(l.Models)), Entries: data}
 	return l, nil
 }
 

@@ -68,7 +68,7 @@ func key(b byte) solana.PublicKey {
 func TestBuildSortsAndIndexesAccounts(t *testing.T) {
 	a, b, c := key(3), key(1), key(2)
 	e1, e2 := key(9), key(7)
-	l, err := Build(5, [32]byte{1}, []Entry{
+	l, err := Build(5, [32]byte{1}, Runs{1, 1 << 40}, []Entry{
 		Single(e1, a, 1, 1_000, 10, 110),
 		{Escrow: e2, Shares: []Share{{a, 5_000}, {b, 2_500}, {c, 2_500}}, Runs: 2, InputTokens: 5, ServedAt: 100},
 	})
@@ -116,7 +116,7 @@ func TestBuildRefusesWhatTheProgramRefuses(t *testing.T) {
 		"17 models":     {seventeenModels(e), meter.ErrTooManyModels},
 	}
 	for name, c := range cases {
-		if _, err := Build(1, [32]byte{}, c.entries); !errors.Is(err, c.want) {
+		if _, err := Build(1, [32]byte{}, Runs{1, 1 << 40}, c.entries); !errors.Is(err, c.want) {
 			t.Errorf("%s: error = %v, want %v", name, err, c.want)
 		}
 	}
