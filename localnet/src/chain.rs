@@ -74,14 +74,21 @@ pub struct Chain {
 }
 
 impl Chain {
+    /// A chain whose programs' upgrade authority is the development key
+    /// ([`programs::default_upgrade_authority`]).
     pub fn new(max_history: usize) -> Self {
+        Self::with_upgrade_authority(max_history, &programs::default_upgrade_authority())
+    }
+
+    /// A chain whose programs' ProgramData accounts name `upgrade_authority`.
+    pub fn with_upgrade_authority(max_history: usize, upgrade_authority: &Address) -> Self {
         let mut svm = LiteSVM::new()
             .with_sigverify(true)
             // The window check is ours (LiteSVM knows only its latest hash).
             .with_blockhash_check(false)
             .with_transaction_history(max_history)
             .with_log_bytes_limit(Some(100_000));
-        programs::register(&mut svm);
+        programs::register(&mut svm, upgrade_authority);
         let genesis_hash = svm.latest_blockhash();
         let faucet = Keypair::new();
         svm.airdrop(&faucet.pubkey(), FAUCET_LAMPORTS).expect("fund the faucet");

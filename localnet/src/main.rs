@@ -21,15 +21,24 @@ struct Args {
     /// How many landed transactions to remember for status and history queries.
     #[arg(long, default_value_t = 200_000)]
     max_history: usize,
+    /// Upgrade authority recorded in each program's ProgramData account (the
+    /// only key that may run mt_treasury's init_protocol); default: the
+    /// development key keys/localnet-upgrade-authority.json.
+    #[arg(long)]
+    upgrade_authority: Option<String>,
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let chain = ChainHandle::spawn(Duration::from_millis(args.slot_ms.max(1)), args.max_history);
+    let upgrade_authority = match &args.upgrade_authority {
+        Some(key) => key.parse().map_err(|e| anyhow::anyhow!("--upgrade-authority {key}: {e:?}"))?,
+        None => programs::default_upgrade_authority(),
+    };
+    let chain = ChainHandle::spawn(Duration::from_millis(args.slot_ms.max(1)), args.max_history, upgrade_authority);
     let (listener, addr) = rpc::bind(&args.bind, args.port).await?;
     for (name, id) in programs::deployed() {
-        println!("program {name} {id}");
+        println!("program {name} {id} upgrade-authority {upgrade_authority}");
     }
     // Tests and scripts wait for this exact line.
     println!("localnet ready rpc=http://{addr}");

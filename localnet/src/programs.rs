@@ -1,4 +1,14 @@
 //! Our Anchor programs, registered as builtins at their declared program IDs.
+//!
+//! A builtin has no ELF and no BPF upgradeable loader accounts. Programs
+//! that check their upgrade authority (`mt_treasury`'s `init_protocol`) read
+//! the ProgramData account, the loader's PDA of the program id, so the
+//! chain creates one for each builtin: owned by the upgradeable loader,
+//! holding `UpgradeableLoaderState::ProgramData { slot: 0,
+//! upgrade_authority_address }` (its 45-byte header; no ELF follows). The
+//! authority is the chain's `--upgrade-authority`, by default the public key
+//! of `keys/localnet-upgrade-authority.json`, a development key committed to
+//! the repository (never use it on a real cluster).
 
 use litesvm::LiteSVM;
 use solana_account::Account;
@@ -31,7 +41,33 @@ pub fn deployed() -> [(&'static str, Address); 2] {
     ]
 }
 
-pub fn register(svm: &mut LiteSVM) {
+/// The development upgrade authority (`keys/localnet-upgrade-authority.json`).
+pub const DEFAULT_UPGRADE_AUTHORITY_KEYPAIR: &str = include_str!("../../keys/localnet-upgrade-authority.json");
+
+/// The public key of [`DEFAULT_UPGRADE_AUTHORITY_KEYPAIR`].
+pub fn default_upgrade_authority() -> Address {
+    let bytes: Vec<u8> = serde_json::from_str(DEFAULT_UPGRADE_AUTHORITY_KEYPAIR).expect("keypair file is a JSON byte array");
+    let public: [u8; 32] = bytes[32..64].try_into().expect("64-byte keypair");
+    Address::new_from_array(public)
+}
+
+/// The ProgramData address of `program`: the upgradeable loader's PDA of its id.
+pub fn program_data_address(program: &Address) -> Address {
+    Address::find_program_address(&[program.as_ref()], &solana_sdk_ids::bpf_loader_upgradeable::ID).0
+}
+
+/// A ProgramData account naming `authority` as the upgrade authority
+/// (bincode of `UpgradeableLoaderState::ProgramData`, tag 3).
+fn program_data_account(authority: &Address, lamports: u64) -> Account {
+    let mut data = Vec::with_capacity(45);
+    data.extend_from_slice(&3u32.to_le_bytes());
+    data.extend_from_slice(&0u64.to_le_bytes());
+    data.push(1);
+    data.extend_from_slice(authority.as_ref());
+    Account { lamports, data, owner: solana_sdk_ids::bpf_loader_upgradeable::ID, executable: false, rent_epoch: 0 }
+}
+
+pub fn register(svm: &mut LiteSVM, upgrade_authority: &Address) {
     let [(mt_name, mt), (meter_name, meter)] = deployed();
     svm.add_builtin(mt, MtTreasuryBuiltin::vm);
     svm.add_builtin(meter, InferenceMeterBuiltin::vm);
@@ -39,8 +75,11 @@ pub fn register(svm: &mut LiteSVM) {
     // which the runtime then hands to the BPF loader (UnsupportedProgramId).
     // A builtin's account is owned by the native loader, as the system
     // program's is.
+    let rent = svm.minimum_balance_for_rent_exemption(45);
     for (name, id) in [(mt_name, mt), (meter_name, meter)] {
         svm.set_account(id, native_program_account(name)).expect("register builtin account");
+        svm.set_account(program_data_address(&id), program_data_account(upgrade_authority, rent))
+            .expect("register builtin program data");
     }
 }
 

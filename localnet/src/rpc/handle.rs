@@ -3,6 +3,8 @@
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use solana_address::Address;
+
 use crate::chain::Chain;
 
 type Job = Box<dyn FnOnce(&mut Chain) + Send>;
@@ -15,11 +17,12 @@ pub struct ChainHandle {
 
 impl ChainHandle {
     /// Starts the chain thread, producing a block every `slot_duration`.
-    pub fn spawn(slot_duration: Duration, max_history: usize) -> Self {
+    /// Its programs' ProgramData accounts name `upgrade_authority`.
+    pub fn spawn(slot_duration: Duration, max_history: usize, upgrade_authority: Address) -> Self {
         let (jobs, rx) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("chain".into())
-            .spawn(move || run(rx, slot_duration, max_history))
+            .spawn(move || run(rx, slot_duration, max_history, upgrade_authority))
             .expect("spawn chain thread");
         ChainHandle { jobs }
     }
@@ -36,8 +39,8 @@ impl ChainHandle {
     }
 }
 
-fn run(jobs: mpsc::Receiver<Job>, slot_duration: Duration, max_history: usize) {
-    let mut chain = Chain::new(max_history);
+fn run(jobs: mpsc::Receiver<Job>, slot_duration: Duration, max_history: usize, upgrade_authority: Address) {
+    let mut chain = Chain::with_upgrade_authority(max_history, &upgrade_authority);
     let mut next_block = Instant::now() + slot_duration;
     loop {
         let wait = next_block.saturating_duration_since(Instant::now());

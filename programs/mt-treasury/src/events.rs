@@ -189,6 +189,8 @@ pub struct MtDeposited {
     pub warming: u64,
     /// When the warming MT can start earning.
     pub warm_at: i64,
+    /// The deposit votes on proposals created at or after this.
+    pub votes_from: i64,
 }
 
 /// MT came out of a voter record. Amounts after the withdrawal.
@@ -324,4 +326,14 @@ pub struct VoterClosed {
     pub model: Pubkey,
     pub voter: Pubkey,
     pub owner: Pubkey,
+}
+
+/// The admin took native tokens out of the protocol fee vault.
+#[event]
+pub struct ProtocolFeesWithdrawn {
+    pub admin: Pubkey,
+    pub destination: Pubkey,
+    pub amount: u64,
+    /// What the fee vault holds afterwards.
+    pub remaining: u64,
 }

@@ -30,7 +30,7 @@ declare_id!("6ehw9YdXPyTwGMH8Ubyq9D2NeZCKoAy5WQMXsWKp1zfB");
 pub mod mt_treasury {
     use super::*;
 
-    /// Creates the protocol: native token, fees and the fee vault. Once.
+    /// Creates the protocol: native token, fees and the fee vault. Once, by the program's upgrade authority.
     pub fn init_protocol(ctx: Context<InitProtocol>, args: InitProtocolArgs) -> Result<()> {
         InitProtocol::init_protocol(ctx, args)
     }
@@ -44,6 +44,11 @@ pub mod mt_treasury {
     /// Returns a claimed or refunded contribution record's rent to its contributor.
     pub fn close_contribution(ctx: Context<CloseContribution>) -> Result<()> {
         CloseContribution::close_contribution(ctx)
+    }
+
+    /// Pays native tokens out of the protocol fee vault to an account the admin names. Admin only.
+    pub fn withdraw_protocol_fees(ctx: Context<WithdrawProtocolFees>, amount: u64) -> Result<()> {
+        WithdrawProtocolFees::withdraw_protocol_fees(ctx, amount)
     }
 
     /// The nominated admin takes over the protocol.
@@ -99,7 +104,7 @@ pub mod mt_treasury {
         DepositRevenue::deposit_revenue(ctx, amount)
     }
 
-    /// Deposits MT into the owner's voter record: it votes at once and earns revenue after its warm-up.
+    /// Deposits MT into the owner's voter record: after its warm-up it earns revenue and votes on proposals created from then on.
     pub fn deposit_mt(ctx: Context<DepositMt>, amount: u64) -> Result<()> {
         DepositMt::deposit_mt(ctx, amount)
     }
@@ -124,7 +129,7 @@ pub mod mt_treasury {
         CreateProposal::create_proposal(ctx, args)
     }
 
-    /// Votes yes, no or abstain with all of the owner's deposited MT, once per proposal.
+    /// Votes yes, no or abstain, once per proposal, with the owner's MT deposited and warmed up before the proposal was created.
     pub fn cast_vote(ctx: Context<CastVote>, choice: VoteChoice) -> Result<()> {
         CastVote::cast_vote(ctx, choice)
     }

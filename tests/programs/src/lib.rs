@@ -46,6 +46,13 @@ impl Harness {
         Harness { chain: Chain::new(100_000) }
     }
 
+    /// The upgrade authority ([`upgrade_authority`]) holding `sol` SOL.
+    pub fn funded_upgrade_authority(&mut self, sol: u64) -> Keypair {
+        let key = upgrade_authority();
+        self.chain.airdrop(&key.pubkey(), sol * SOL).expect("airdrop");
+        key
+    }
+
     /// A new keypair holding `sol` SOL.
     pub fn funded(&mut self, sol: u64) -> Keypair {
         let key = Keypair::new();
@@ -163,6 +170,23 @@ impl Harness {
         self.execute(&[ix], &[authority]).expect("mint to");
         ata
     }
+}
+
+/// The local chain's development upgrade authority (the key in
+/// `keys/localnet-upgrade-authority.json`): the only key that may run
+/// `init_protocol`, since every program's ProgramData names it.
+pub fn upgrade_authority() -> Keypair {
+    let bytes: Vec<u8> = localnet::programs::DEFAULT_UPGRADE_AUTHORITY_KEYPAIR
+        .trim_matches(|c| c == '[' || c == ']' || char::is_whitespace(c))
+        .split(',')
+        .map(|b| b.trim().parse().expect("keypair byte"))
+        .collect();
+    Keypair::try_from(bytes.as_slice()).expect("64-byte keypair")
+}
+
+/// `program`'s ProgramData account (the upgradeable loader's PDA of its id).
+pub fn program_data(program: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[program.as_ref()], &anchor_lang::solana_program::bpf_loader_upgradeable::ID).0
 }
 
 pub fn associated_token_address(owner: &Pubkey, mint: &Pubkey, token_program: &Pubkey) -> Pubkey {

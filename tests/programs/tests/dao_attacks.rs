@@ -41,6 +41,8 @@ fn world() -> World {
     d.f.warp_to_end(&other);
     d.f.finalize(&w, &other).unwrap();
     d.f.claim_mt(&c, &other).unwrap();
+    // a's and b's deposits vote on proposals created from now on.
+    d.warm_votes();
     World { d, a, b, c, other }
 }
 
@@ -75,13 +77,11 @@ fn other_model_records(w: &mut World) -> (Pubkey, Pubkey) {
     accounts.mt_mint = other.mt_mint;
     let ix = w.d.deposit_mt_ix(accounts, 5_000 * MT);
     w.d.exec(ix, &[&c]).unwrap();
+    w.d.warm_votes();
     let mut accounts = w.d.create_proposal_accounts(&c.pubkey(), None);
     accounts.model = other.model;
     accounts.voter = voter_pda(&other.model, &c.pubkey());
     accounts.proposal = proposal_pda(&other.model, 0);
-    accounts.sale_vault = other.sale;
-    accounts.creator_vault = other.creator_vault;
-    accounts.liquidity_vault = other.liquidity;
     accounts.rewards_vault = other.rewards;
     let ix = w.d.create_proposal_ix(accounts, args_for(ProposalAction::Signal));
     w.d.exec(ix, &[&c]).unwrap();
@@ -238,17 +238,10 @@ fn create_proposal_attacks() {
     let mut accounts = d.create_proposal_accounts(&c.pubkey(), None);
     accounts.voter = other_voter;
     assert_error(&d.exec(d.create_proposal_ix(accounts, signal()), &[&c]), Anchor::ConstraintSeeds);
-    // [3] Another model's vaults, to shrink (or grow) the circulating supply.
-    for swap in 0..4 {
-        let mut accounts = d.create_proposal_accounts(&a.pubkey(), None);
-        match swap {
-            0 => accounts.sale_vault = w.other.sale,
-            1 => accounts.creator_vault = w.other.creator_vault,
-            2 => accounts.liquidity_vault = w.other.liquidity,
-            _ => accounts.rewards_vault = w.other.rewards,
-        }
-        assert_error(&d.exec(d.create_proposal_ix(accounts, signal()), &[&a]), Anchor::ConstraintSeeds);
-    }
+    // [3] Another model's MT treasury, to shrink (or grow) the circulating supply.
+    let mut accounts = d.create_proposal_accounts(&a.pubkey(), None);
+    accounts.rewards_vault = w.other.rewards;
+    assert_error(&d.exec(d.create_proposal_ix(accounts, signal()), &[&a]), Anchor::ConstraintSeeds);
     // [3] A proposal address off the model's counter (an old index, a future one).
     let mut accounts = d.create_proposal_accounts(&a.pubkey(), None);
     accounts.proposal = proposal_pda(&d.keys.model, 5);

@@ -1,7 +1,9 @@
 //! mt_treasury stage 3, governance: the life of a proposal, told rule by
 //! rule (SECURITY.md class 13). Three holders with 15 000, 10 000 and 5 000
-//! MT; 30 000 MT circulating; quorum 10 % (3 000 MT), threshold 50 %,
-//! voting period and hold-up 3 600 s, 1 000 MT to propose.
+//! MT; 50 000 MT circulating once the creator's 20 000 have vested (every
+//! proposal here is created after the deposits' 3 600 s warm-up); quorum
+//! 10 % (5 000 MT), threshold 50 %, voting period and hold-up 3 600 s,
+//! 1 000 MT to propose.
 
 mod treasury_common;
 
@@ -14,13 +16,15 @@ use treasury_common::*;
 
 const MT: u64 = MT_UNIT;
 
-/// The standard active model with every holder's MT deposited.
+/// The standard active model with every holder's MT deposited and warmed
+/// up: it votes on proposals created from now on.
 fn deposited() -> Active {
     let mut d = Active::standard();
     for (i, amount) in [15_000 * MT, 10_000 * MT, 5_000 * MT].into_iter().enumerate() {
         let h = d.holders[i].insecure_clone();
         d.deposit_mt(&h, amount).expect("deposit");
     }
+    d.warm_votes();
     d
 }
 
@@ -36,7 +40,7 @@ fn a_proposal_passes_and_executes_a_treasury_transfer() {
     let action = transfer_to(&d, &grantee, 1_000 * NATIVE);
     let index = d.propose(&a, action).expect("propose");
     let p = d.proposal(index);
-    assert_eq!(p.circulating_supply, 30_000 * MT, "hard supply minus sale, creator, liquidity and rewards vaults");
+    assert_eq!(p.circulating_supply, 50_000 * MT, "hard supply minus the pool's MT and the MT treasury (the creator's MT has vested)");
     assert_eq!(p.state, ProposalState::Voting);
     assert_eq!(d.voter(&a.pubkey()).locked_until, p.voting_ends, "the proposer's deposit is locked");
 
@@ -88,8 +92,9 @@ fn an_mt_transfer_pays_from_the_rewards_vault() {
 fn a_proposal_below_quorum_fails() {
     let mut d = Active::standard();
     let a = d.holders[0].insecure_clone();
-    // 2 999 MT of 30 000 circulating vote: just under the 10 % quorum.
-    d.deposit_mt(&a, 2_999 * MT).unwrap();
+    // 4 999 MT of 50 000 circulating vote: just under the 10 % quorum.
+    d.deposit_mt(&a, 4_999 * MT).unwrap();
+    d.warm_votes();
     let index = d.propose(&a, ProposalAction::Signal).unwrap();
     d.vote(&a, index, VoteChoice::Yes).unwrap();
     d.warp_to_voting_end(index);
@@ -103,7 +108,8 @@ fn a_proposal_below_quorum_fails() {
 fn quorum_is_met_at_exactly_its_share_of_circulating_supply() {
     let mut d = Active::standard();
     let a = d.holders[0].insecure_clone();
-    d.deposit_mt(&a, 3_000 * MT).unwrap();
+    d.deposit_mt(&a, 5_000 * MT).unwrap();
+    d.warm_votes();
     let index = d.propose(&a, ProposalAction::Signal).unwrap();
     d.vote(&a, index, VoteChoice::Yes).unwrap();
     d.warp_to_voting_end(index);
@@ -228,7 +234,7 @@ fn withdraw_while_locked_is_rejected_until_voting_ends() {
 }
 
 #[test]
-fn flash_deposit_vote_and_withdraw_in_one_transaction_is_rejected() {
+fn flash_deposit_adds_no_weight_and_cannot_leave_in_one_transaction() {
     let mut d = deposited();
     let a = d.holders[0].insecure_clone();
     let index = d.propose(&a, ProposalAction::Signal).unwrap();
@@ -245,11 +251,15 @@ fn flash_deposit_vote_and_withdraw_in_one_transaction_is_rejected() {
         d.cast_vote_ix(d.cast_vote_accounts(&flash.pubkey(), index), VoteChoice::No),
         d.withdraw_mt_ix(d.withdraw_mt_accounts(&flash.pubkey()), 5_000 * MT),
     ];
-    assert_error(&d.f.h.execute(&ixs, &[&flash]), TreasuryError::DepositLocked);
-    assert_eq!(d.proposal(index).no, 0, "the vote rolled back with the transaction");
-    // Depositing and voting is fine; the MT is then locked for the window.
-    d.f.h.execute(&ixs[..2], &[&flash]).unwrap();
-    assert_error(&d.withdraw_mt(&flash, 5_000 * MT), TreasuryError::DepositLocked);
+    // MT deposited after the proposal was created has no weight on it.
+    assert_error(&d.f.h.execute(&ixs, &[&flash]), TreasuryError::NoEligibleWeight);
+    assert_error(&d.f.h.execute(&ixs[..2], &[&flash]), TreasuryError::NoEligibleWeight);
+    // Deposited and waiting until the window's last second, it still has none.
+    d.exec(ixs[0].clone(), &[&flash]).unwrap();
+    let end = d.proposal(index).voting_ends;
+    d.warp(end - 1);
+    assert_error(&d.vote(&flash, index, VoteChoice::No), TreasuryError::NoEligibleWeight);
+    assert_eq!(d.proposal(index).no, 0);
 }
 
 #[test]
@@ -303,8 +313,12 @@ fn proposing_needs_the_minimum_deposit() {
     let mut d = Active::standard();
     let a = d.holders[0].insecure_clone();
     d.deposit_mt(&a, 1_000 * MT - 1).unwrap();
+    d.warm_votes();
     assert_error(&d.propose_tx(&a, ProposalAction::Signal), TreasuryError::BelowProposalThreshold);
     d.deposit_mt(&a, 1).unwrap();
+    // The topped-up deposit proposes once it has warmed up.
+    assert_error(&d.propose_tx(&a, ProposalAction::Signal), TreasuryError::BelowProposalThreshold);
+    d.warm_votes();
     d.propose(&a, ProposalAction::Signal).expect("exactly the minimum may propose");
     // No voter record at all.
     let b = d.holders[1].insecure_clone();
@@ -322,6 +336,7 @@ fn a_decided_proposal_can_be_finalised_early() {
     for (h, mt) in holders.iter().zip([15_000, 15_000, 15_000, 5_000]) {
         d.deposit_mt(h, mt * MT).unwrap();
     }
+    d.warm_votes();
     let index = d.propose(&holders[0], ProposalAction::Signal).unwrap();
     for h in &holders[..3] {
         d.vote(h, index, VoteChoice::Yes).unwrap();
@@ -340,9 +355,17 @@ fn a_decided_proposal_can_be_finalised_early() {
 fn a_proposal_that_cannot_reach_its_threshold_fails_early() {
     let mut d = Active::new(&[30_000 * NATIVE, 30_000 * NATIVE, 30_000 * NATIVE, 10_000 * NATIVE]);
     let holders: Vec<_> = d.holders.iter().map(|h| h.insecure_clone()).collect();
+    // The creator's vested 20 000 MT are deposited too.
+    let creator = d.creator.insecure_clone();
+    let vested_at = d.model().vesting.start + 1_000;
+    d.warp(vested_at);
+    let keys = d.keys;
+    d.f.claim_vested(&creator, &keys).unwrap();
+    d.deposit_mt(&creator, 20_000 * MT).unwrap();
     for (h, mt) in holders.iter().zip([15_000, 15_000, 15_000, 5_000]) {
         d.deposit_mt(h, mt * MT).unwrap();
     }
+    d.warm_votes();
     let index = d.propose(&holders[0], ProposalAction::Signal).unwrap();
     for h in &holders[..3] {
         d.vote(h, index, VoteChoice::No).unwrap();
@@ -350,13 +373,7 @@ fn a_proposal_that_cannot_reach_its_threshold_fails_early() {
     d.vote(&holders[3], index, VoteChoice::No).unwrap();
     // 50 000 no against at most 50 000 yes still to come: a tie would pass.
     assert_error(&d.finalize_proposal(&holders[0], index), TreasuryError::VotingNotOver);
-    // The creator's vested 20 000 MT vote no too: at most 30 000 yes can follow.
-    let creator = d.creator.insecure_clone();
-    let vested_at = d.model().vesting.start + 1_000;
-    d.warp(vested_at);
-    let keys = d.keys;
-    d.f.claim_vested(&creator, &keys).unwrap();
-    d.deposit_mt(&creator, 20_000 * MT).unwrap();
+    // The creator's 20 000 MT vote no too: at most 30 000 yes can follow.
     d.vote(&creator, index, VoteChoice::No).unwrap();
     let ev: ProposalFinalized = event(&d.finalize_proposal(&holders[0], index).expect("decided"));
     assert!(ev.early && !ev.threshold_met);

@@ -20,6 +20,7 @@ fn setup() -> (Active, Keypair) {
     let mut d = Active::standard();
     let a = d.holders[0].insecure_clone();
     d.deposit_mt(&a, 15_000 * MT).unwrap();
+    d.warm_votes();
     (d, a)
 }
 

@@ -28,8 +28,6 @@ fn world() -> (Active, ModelKeys, Keypair) {
     d.f.finalize(&w, &other).unwrap();
     let mut accounts = d.open_market_accounts();
     accounts.model = other.model;
-    accounts.liquidity_vault = other.liquidity;
-    accounts.liquidity_native_vault = other.liquidity_native;
     let ix = d.open_market_ix(accounts);
     d.exec(ix, &[&w]).unwrap();
     let trader = d.trader(10_000 * NATIVE);
@@ -41,13 +39,12 @@ fn open_market_attacks() {
     let mut d = Active::standard();
     let anyone = d.f.wallet(0);
     let (_c, other, _) = d.f.launch();
-    // [3] Another model's vaults as the pool's reserves.
+    // [3] Another model's vaults as the pool's reserves: open_market takes
+    // no vault at all (the reserves are recorded amounts); a model still
+    // funding cannot be opened.
     let mut accounts = d.open_market_accounts();
-    accounts.liquidity_vault = other.liquidity;
-    assert_error(&d.exec(d.open_market_ix(accounts), &[&anyone]), Anchor::ConstraintSeeds);
-    let mut accounts = d.open_market_accounts();
-    accounts.liquidity_native_vault = d.keys.treasury;
-    assert_error(&d.exec(d.open_market_ix(accounts), &[&anyone]), Anchor::ConstraintSeeds);
+    accounts.model = other.model;
+    assert_error(&d.exec(d.open_market_ix(accounts), &[&anyone]), TreasuryError::ModelNotActive);
     // [2] Another type as the model or the protocol.
     let mut accounts = d.open_market_accounts();
     accounts.model = protocol_pda();

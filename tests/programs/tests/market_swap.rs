@@ -73,11 +73,14 @@ fn open_market_needs_an_active_model_with_liquidity() {
     let mut d = Active { f, creator: Keypair::new(), keys, holders: vec![] };
     assert_error(&d.open_market(&anyone), TreasuryError::ModelNotActive);
 
-    // A model whose creator kept no share of the raise for the market.
+    // A model launched without a market: no MT liquidity allocation and no
+    // share of the raise (launch refuses one without the other).
     let mut f = Fixture::new();
     let creator = f.creator();
     let mut terms = default_terms(f.now());
     terms.crowdfund.liquidity_bps = 0;
+    terms.supply.contributor_rewards += terms.supply.liquidity;
+    terms.supply.liquidity = 0;
     let keys = f.launch_with(&creator, terms);
     f.warp_to_start(&keys);
     let a = f.wallet(60_000 * NATIVE);

@@ -1,4 +1,5 @@
-//! mt_treasury: the protocol is created once, by its admin, with valid parameters.
+//! mt_treasury: the protocol is created once, by the program's upgrade
+//! authority, with valid parameters and a native mint nobody can freeze.
 
 use anchor_lang::error::ErrorCode as AnchorError;
 use mt_treasury::errors::TreasuryError;
@@ -8,11 +9,22 @@ use solana_keypair::Keypair;
 use solana_signer::Signer;
 
 fn init_protocol_ix(admin: &Pubkey, mint: &Pubkey, token_program: Pubkey, args: mt_treasury::InitProtocolArgs) -> Instruction {
+    init_protocol_ix_with(admin, &program_data(&mt_treasury::ID), mint, token_program, args)
+}
+
+fn init_protocol_ix_with(
+    admin: &Pubkey,
+    program_data: &Pubkey,
+    mint: &Pubkey,
+    token_program: Pubkey,
+    args: mt_treasury::InitProtocolArgs,
+) -> Instruction {
     let program = mt_treasury::ID;
     Harness::ix(
         program,
         mt_treasury::accounts::InitProtocol {
             admin: *admin,
+            program_data: *program_data,
             protocol: Pubkey::find_program_address(&[b"protocol"], &program).0,
             native_mint: *mint,
             fee_vault: Pubkey::find_program_address(&[b"fee_vault"], &program).0,
@@ -37,7 +49,7 @@ fn args() -> mt_treasury::InitProtocolArgs {
 
 fn setup() -> (Harness, Keypair, Pubkey) {
     let mut h = Harness::new();
-    let admin = h.funded(10);
+    let admin = h.funded_upgrade_authority(10);
     let mint = h.create_mint(&admin, 6, TOKEN);
     (h, admin, mint)
 }
@@ -93,4 +105,64 @@ fn a_program_that_is_not_a_token_program_is_rejected() {
     let (mut h, admin, mint) = setup();
     let res = h.execute(&[init_protocol_ix(&admin.pubkey(), &mint, anchor_lang::system_program::ID, args())], &[&admin]);
     assert_error(&res, AnchorError::InvalidProgramId);
+}
+
+/// A plain SPL Token mint whose freeze authority is `freezer`.
+fn mint_with_freeze_authority(h: &mut Harness, authority: &Keypair, freezer: &Pubkey) -> Pubkey {
+    let mint = Keypair::new();
+    let rent = h.chain.minimum_balance_for_rent_exemption(82);
+    let ixs = [
+        solana_system_interface::instruction::create_account(&authority.pubkey(), &mint.pubkey(), rent, 82, &TOKEN),
+        anchor_spl::token_2022::spl_token_2022::instruction::initialize_mint2(&TOKEN, &mint.pubkey(), &authority.pubkey(), Some(freezer), 6)
+            .unwrap(),
+    ];
+    h.execute(&ixs, &[authority, &mint]).expect("create mint");
+    mint.pubkey()
+}
+
+#[test]
+fn init_protocol_by_anyone_but_the_upgrade_authority_is_rejected() {
+    // The audit's attack: the first caller became admin and chose the native
+    // mint. Now a stranger with their own mint is refused, and the upgrade
+    // authority can still create the protocol afterwards.
+    let (mut h, authority, mint) = setup();
+    let stranger = h.funded(10);
+    let their_mint = h.create_mint(&stranger, 6, TOKEN);
+    let res = h.execute(&[init_protocol_ix(&stranger.pubkey(), &their_mint, TOKEN, args())], &[&stranger]);
+    assert_error(&res, TreasuryError::NotUpgradeAuthority);
+    h.execute(&[init_protocol_ix(&authority.pubkey(), &mint, TOKEN, args())], &[&authority]).expect("init by the upgrade authority");
+    let protocol: Protocol = h.account(&Pubkey::find_program_address(&[b"protocol"], &mt_treasury::ID).0);
+    assert_eq!(protocol.admin, authority.pubkey());
+}
+
+#[test]
+fn init_protocol_with_a_substituted_program_data_is_rejected() {
+    // Another program's ProgramData (here the meter's, same authority on the
+    // local chain) or any other account is not the mt_treasury's.
+    let (mut h, authority, mint) = setup();
+    let meter_data = program_data(&inference_meter::ID);
+    let res = h.execute(&[init_protocol_ix_with(&authority.pubkey(), &meter_data, &mint, TOKEN, args())], &[&authority]);
+    assert_error(&res, AnchorError::ConstraintSeeds);
+    let res = h.execute(&[init_protocol_ix_with(&authority.pubkey(), &authority.pubkey(), &mint, TOKEN, args())], &[&authority]);
+    assert!(res.is_err(), "a wallet is not a ProgramData account");
+}
+
+#[test]
+fn the_local_chain_records_the_development_upgrade_authority_in_program_data() {
+    let h = Harness::new();
+    let data = h.chain.account(&program_data(&mt_treasury::ID)).expect("ProgramData exists");
+    assert_eq!(data.owner, anchor_lang::solana_program::bpf_loader_upgradeable::ID);
+    let state: anchor_lang::prelude::ProgramData =
+        anchor_lang::AccountDeserialize::try_deserialize(&mut data.data.as_slice()).expect("ProgramData state");
+    assert_eq!(state.upgrade_authority_address, Some(upgrade_authority().pubkey()));
+}
+
+#[test]
+fn a_native_mint_with_a_freeze_authority_is_rejected() {
+    // Its issuer could freeze the fee vault and every model's vaults.
+    let (mut h, authority, _) = setup();
+    let issuer = h.funded(1);
+    let frozen = mint_with_freeze_authority(&mut h, &authority, &issuer.pubkey());
+    let res = h.execute(&[init_protocol_ix(&authority.pubkey(), &frozen, TOKEN, args())], &[&authority]);
+    assert_error(&res, TreasuryError::NativeMintHasFreezeAuthority);
 }

@@ -274,6 +274,9 @@ fn empty_voter() -> Voter {
         rewards_owed: 0,
         rewards_claimed: 0,
         bump: 0,
+        recent: 0,
+        recent_votes_from: 0,
+        settled_votes_from: 0,
     }
 }
 

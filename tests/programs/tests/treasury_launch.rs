@@ -189,6 +189,37 @@ fn invalid_launch_parameters_are_rejected_by_name() {
         ("zero input price", |a, _| a.price.input_per_1k = 0, TreasuryError::ZeroPrice),
         ("zero output price", |a, _| a.price.output_per_1k = 0, TreasuryError::ZeroPrice),
         ("absurd output price", |a, _| a.price.output_per_1k = u64::MAX, TreasuryError::PriceTooHigh),
+        // Issue 14 (1): one-sided liquidity left the pool's other side to
+        // whatever someone sent to its vault.
+        ("MT liquidity but no share of the raise", |a, _| a.crowdfund.liquidity_bps = 0, TreasuryError::OneSidedLiquidity),
+        (
+            "a share of the raise but no MT liquidity",
+            |a, _| {
+                a.supply.contributor_rewards += a.supply.liquidity;
+                a.supply.liquidity = 0;
+            },
+            TreasuryError::OneSidedLiquidity,
+        ),
+        (
+            "a share of the raise that rounds to nothing at the soft cap",
+            |a, _| {
+                a.crowdfund.liquidity_bps = 1;
+                a.crowdfund.soft_cap = 2;
+            },
+            TreasuryError::LiquidityShareTooSmall,
+        ),
+        // Issue 14 (6): a sold-out raise that still fails. At 2 native base
+        // units per MT base unit the raise sells out at hard cap − 1.
+        ("soft cap equal to a hard cap the price cannot hit", |a, _| a.crowdfund.soft_cap = a.crowdfund.hard_cap, TreasuryError::SoftCapUnreachable),
+        (
+            "soft cap above the smallest sold-out raise at a coarse price",
+            |a, _| {
+                a.crowdfund.price = 7_500_000;
+                a.crowdfund.hard_cap = 75_000 * NATIVE;
+                a.crowdfund.soft_cap = 75_000 * NATIVE - 6; // sells out from 75 000 − 7
+            },
+            TreasuryError::SoftCapUnreachable,
+        ),
     ];
     for (name, edit, err) in cases {
         let mut args = default_terms(now);
@@ -208,7 +239,9 @@ fn boundary_launch_parameters_are_accepted() {
     // Window exactly the minimum, started in the past but still open for exactly the minimum.
     args.crowdfund.start = now - 10;
     args.crowdfund.end = now + MIN_PERIOD;
-    args.crowdfund.soft_cap = args.crowdfund.hard_cap;
+    // At 2 native base units per MT base unit the raise can sell out one
+    // unit under the hard cap: that is the highest reachable soft cap.
+    args.crowdfund.soft_cap = args.crowdfund.hard_cap - 1;
     args.crowdfund.liquidity_bps = 10_000;
     args.vesting = VestingTerms { cliff_secs: 0, duration_secs: 0 };
     args.governance.min_propose_mt = args.supply.hard_supply;

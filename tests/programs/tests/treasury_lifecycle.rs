@@ -347,7 +347,7 @@ fn protocol_fee_is_fixed_at_launch() {
     let (_creator, keys, _) = f.launch();
     assert_eq!(f.model(&keys).crowdfund.protocol_fee_bps, PROTOCOL_FEE_BPS);
     let admin = f.admin.insecure_clone();
-    let ix = f.update_protocol_ix(&admin.pubkey(), mt_treasury::instructions::UpdateProtocolArgs { protocol_fee_bps: Some(10_000), ..Default::default() });
+    let ix = f.update_protocol_ix(&admin.pubkey(), mt_treasury::instructions::UpdateProtocolArgs { protocol_fee_bps: Some(9_000), ..Default::default() });
     f.h.execute(&[ix], &[&admin]).unwrap();
     f.warp_to_start(&keys);
     let a = f.wallet(60_000 * NATIVE);
@@ -356,8 +356,15 @@ fn protocol_fee_is_fixed_at_launch() {
     f.contribute(&b, &keys, 10_000 * NATIVE).unwrap();
     f.warp_to_end(&keys);
     let fin: RaiseFinalized = event(&f.finalize(&a, &keys).unwrap());
-    assert_eq!(fin.protocol_fee, 1_000 * NATIVE, "2.5% of 40 000, not 100%");
+    assert_eq!(fin.protocol_fee, 1_000 * NATIVE, "2.5% of 40 000, not 90%");
     // A model launched after the change carries the new fee.
     let (_c, later, _) = f.launch();
-    assert_eq!(f.model(&later).crowdfund.protocol_fee_bps, 10_000);
+    assert_eq!(f.model(&later).crowdfund.protocol_fee_bps, 9_000);
+    // At 100 % the market's share of any raise would be nothing: refused.
+    let ix = f.update_protocol_ix(&admin.pubkey(), mt_treasury::instructions::UpdateProtocolArgs { protocol_fee_bps: Some(10_000), ..Default::default() });
+    f.h.execute(&[ix], &[&admin]).unwrap();
+    let creator = f.creator();
+    let args = default_terms(f.now());
+    let ix = f.launch_ix(f.launch_accounts(&creator.pubkey(), 2), args);
+    assert_error(&f.h.execute(&[ix], &[&creator]), mt_treasury::errors::TreasuryError::LiquidityShareTooSmall);
 }

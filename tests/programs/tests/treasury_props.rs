@@ -207,11 +207,57 @@ proptest! {
         args.crowdfund.soft_cap = soft;
         args.crowdfund.per_wallet_cap = hard_cap;
         args.governance.min_propose_mt = 0;
-        if validate_terms(&args, MIN_PERIOD, 0).is_ok() {
+        if validate_terms(&args, MIN_PERIOD, 0, 0).is_ok() {
             let cf = crowdfund(price, soft, hard_cap, hard_cap, 0);
             prop_assert!(cf.mt_for(hard_cap).unwrap() <= crowdfund_mt);
             prop_assert!(soft <= hard_cap && soft > 0 && price > 0);
         }
+    }
+
+    /// Whatever validate_terms accepts, a raise that sells out (whatever
+    /// the contributions were) has met its soft cap, and a raise that just
+    /// meets its soft cap puts native tokens on the market's side whenever
+    /// there is an MT liquidity allocation (and none when there is not).
+    #[test]
+    fn accepted_terms_sell_out_only_at_or_above_the_soft_cap(
+        price in 1u64..=50_000_000,
+        hard_cap in 1u64..=1_000_000_000,
+        soft_share in 1u64..=10_000,
+        offers in prop::collection::vec(1u64..=2_000_000_000, 1..60),
+        liquidity in 0u64..=1,
+        liquidity_bps in 0u16..=10_000,
+        fee_bps in 0u16..=10_000,
+    ) {
+        let soft = (hard_cap as u128 * soft_share as u128 / 10_000).max(1) as u64;
+        let crowdfund_mt = u64::MAX / 8;
+        let mut args = default_terms(0);
+        args.supply = SupplySplit { hard_supply: crowdfund_mt + 2 + liquidity, creator: 1, crowdfund: crowdfund_mt, liquidity, contributor_rewards: 1 };
+        args.crowdfund.price = price;
+        args.crowdfund.hard_cap = hard_cap;
+        args.crowdfund.soft_cap = soft;
+        args.crowdfund.per_wallet_cap = hard_cap;
+        args.crowdfund.liquidity_bps = liquidity_bps;
+        args.governance.min_propose_mt = 0;
+        if validate_terms(&args, MIN_PERIOD, fee_bps, 0).is_err() {
+            return Ok(());
+        }
+        prop_assert_eq!(liquidity > 0, liquidity_bps > 0);
+        let mut cf = crowdfund(price, soft, hard_cap, hard_cap, liquidity_bps);
+        cf.protocol_fee_bps = fee_bps;
+        for offered in offers.iter().cycle().take(10_000) {
+            if cf.sold_out(crowdfund_mt).unwrap() {
+                break;
+            }
+            if let Ok(fill) = cf.fill(crowdfund_mt, 0, *offered) {
+                cf.raised += fill.cost;
+                cf.sold += fill.mt;
+            }
+        }
+        if cf.sold_out(crowdfund_mt).unwrap() {
+            prop_assert!(cf.raised >= soft, "sold out at {} below the soft cap {}", cf.raised, soft);
+        }
+        let at_soft = Crowdfund { raised: soft, ..cf }.proceeds().unwrap();
+        prop_assert_eq!(at_soft.liquidity > 0, liquidity > 0);
     }
 
     #[test]

@@ -4,11 +4,12 @@ use crate::errors::TreasuryError;
 use crate::events::VoteCast;
 use crate::state::*;
 
-/// Votes yes, no or abstain on a proposal with every MT in the owner's
-/// voter record, once per record and proposal. The record's MT stays
-/// locked until the proposal's voting ends, so the same MT cannot vote
-/// again through another record, and a deposit made to vote cannot leave
-/// in the same transaction.
+/// Votes yes, no or abstain on a proposal, once per record and proposal,
+/// with the record's snapshot weight: the MT it holds that was deposited and
+/// warmed up before the proposal was created (`Voter::vote_weight`), so MT
+/// bought or deposited once a proposal exists adds nothing to it. The
+/// record's MT stays locked until the proposal's voting ends, so the same MT
+/// cannot vote again through another record.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct CastVote<'info> {
@@ -55,6 +56,7 @@ impl CastVote<'_> {
         require!(now < p.voting_ends, TreasuryError::VotingEnded);
         require!(self.vote_record.weight == 0, TreasuryError::AlreadyVoted);
         require!(self.voter.deposited > 0, TreasuryError::NoVotingPower);
+        require!(self.voter.vote_weight(p.created_at) > 0, TreasuryError::NoEligibleWeight);
         Ok(())
     }
 
@@ -62,7 +64,7 @@ impl CastVote<'_> {
     pub fn cast_vote(ctx: Context<Self>, choice: VoteChoice) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
         let (proposal_key, voter_key) = (ctx.accounts.proposal.key(), ctx.accounts.voter.key());
-        let weight = ctx.accounts.voter.deposited;
+        let weight = ctx.accounts.voter.vote_weight(ctx.accounts.proposal.created_at);
 
         let p = &mut ctx.accounts.proposal;
         let tally = match choice {

@@ -20,12 +20,16 @@ pub struct CreateProposalArgs {
 }
 
 /// Opens a proposal for votes until now + the model's voting period. The
-/// proposer needs the model's minimum MT in their voter record; that record
-/// stays locked until the voting ends (one deposit cannot back proposals
-/// from several wallets in turn). The quorum counts on the circulating
-/// supply now (see `state::proposal::circulating_supply`), and the model's
-/// rules now apply to this proposal to its end. A transfer names its
-/// destination token account, checked here and again at execution.
+/// proposer needs the model's minimum MT deposited and warmed up in their
+/// voter record (its vote weight now); that record stays locked until the
+/// voting ends (one deposit cannot back proposals from several wallets in
+/// turn). Vote weights and the quorum base are fixed now: votes count only
+/// MT deposited and warmed up before this moment (`Voter::vote_weight`), and
+/// the quorum counts on the circulating supply now (see
+/// `state::proposal::circulating_supply`: everything not held by the model
+/// for no one, including sold MT not yet claimed). The model's rules now
+/// apply to this proposal to its end. A transfer names its destination token
+/// account, checked here and again at execution.
 #[event_cpi]
 #[derive(Accounts)]
 #[instruction(args: CreateProposalArgs)]
@@ -56,13 +60,8 @@ pub struct CreateProposal<'info> {
     )]
     pub proposal: Box<Account<'info, Proposal>>,
 
-    /// The model's MT vaults whose balances are not circulating.
-    #[account(seeds = [seeds::SALE_VAULT, model.key().as_ref()], bump = model.vault_bumps.sale)]
-    pub sale_vault: Box<InterfaceAccount<'info, TokenAccount>>,
-    #[account(seeds = [seeds::CREATOR_VAULT, model.key().as_ref()], bump = model.vault_bumps.creator)]
-    pub creator_vault: Box<InterfaceAccount<'info, TokenAccount>>,
-    #[account(seeds = [seeds::LIQUIDITY_VAULT, model.key().as_ref()], bump = model.vault_bumps.liquidity)]
-    pub liquidity_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// The model's MT treasury (contributor-rewards pool and unsold sale MT),
+    /// which belongs to no one until governance pays it out.
     #[account(seeds = [seeds::REWARDS_VAULT, model.key().as_ref()], bump = model.vault_bumps.rewards)]
     pub rewards_vault: Box<InterfaceAccount<'info, TokenAccount>>,
 
@@ -77,8 +76,10 @@ impl CreateProposal<'_> {
     fn validate(&self, args: &CreateProposalArgs) -> Result<()> {
         require!(self.model.stage == Stage::Active, TreasuryError::ModelNotActive);
         require!(args.uri.len() <= MAX_PROPOSAL_URI_LEN, TreasuryError::UriTooLong);
-        require!(self.voter.deposited >= self.model.governance.min_propose_mt, TreasuryError::BelowProposalThreshold);
         require!(self.voter.deposited > 0, TreasuryError::NoVotingPower);
+        let weight = self.voter.vote_weight(Clock::get()?.unix_timestamp);
+        require!(weight >= self.model.governance.min_propose_mt, TreasuryError::BelowProposalThreshold);
+        require!(weight > 0, TreasuryError::NoEligibleWeight);
         if args.action == ProposalAction::Signal {
             require!(args.content_hash != [0; 32] && !args.uri.is_empty(), TreasuryError::MissingContent);
         }
@@ -90,10 +91,7 @@ impl CreateProposal<'_> {
     pub fn create_proposal(ctx: Context<Self>, args: CreateProposalArgs) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
         let a = &ctx.accounts;
-        let circulating = circulating_supply(
-            a.model.supply.hard_supply,
-            &[a.sale_vault.amount, a.creator_vault.amount, a.liquidity_vault.amount, a.rewards_vault.amount],
-        );
+        let circulating = circulating_supply(a.model.supply.hard_supply, &held_for_no_one(&a.model, a.rewards_vault.amount, now)?);
         let rules = a.model.governance;
         let voting_ends = now.checked_add(rules.voting_period_secs).ok_or(TreasuryError::MathOverflow)?;
         let (model_key, proposer_key, proposal_key) = (a.model.key(), a.proposer.key(), a.proposal.key());

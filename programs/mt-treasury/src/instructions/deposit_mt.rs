@@ -9,8 +9,10 @@ use crate::vault::pay_from_signer;
 
 /// Deposits MT into the owner's voter record (created on first use) for
 /// votes and revenue. The MT sits in the model's deposit vault (created by
-/// the first deposit). It votes at once; it earns revenue after its warm-up
-/// (see `state::revenue`). Pending rewards are settled first.
+/// the first deposit). After its warm-up (`revenue.warmup_secs`) it earns
+/// revenue (see `state::revenue`) and votes on proposals created from then
+/// on — never on a proposal that already exists (see `Voter::vote_weight`).
+/// Pending rewards are settled first.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct DepositMt<'info> {
@@ -87,6 +89,7 @@ impl DepositMt<'_> {
         // Settles what the record earned so far (a new record earns nothing
         // and starts at the current accumulator), then warms the new MT up.
         model.revenue.deposit(voter, amount, now)?;
+        voter.add_votes(amount, now, model.revenue.warmup_secs)?;
         emit_cpi!(MtDeposited {
             model: model_key,
             owner: owner_key,
@@ -95,6 +98,7 @@ impl DepositMt<'_> {
             deposited: voter.deposited,
             warming: voter.warming,
             warm_at: voter.warm_at,
+            votes_from: voter.recent_votes_from,
         });
         Ok(())
     }

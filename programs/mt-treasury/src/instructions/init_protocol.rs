@@ -17,11 +17,30 @@ pub struct InitProtocolArgs {
     pub min_period_secs: i64,
 }
 
+/// Creates the protocol, once. Only the program's upgrade authority may: the
+/// `admin` signer must be the upgrade authority recorded in the program's
+/// ProgramData account (the BPF upgradeable loader's PDA of the program id),
+/// so nobody can front-run the deployer and pick the admin or the native
+/// mint. On the local chain, where the programs run as host builtins, the
+/// chain creates that ProgramData account with a configurable authority
+/// (`localnet --upgrade-authority`), so the check is the same everywhere.
+/// The native mint must be plain (see [`require_plain_mint`]) and have no
+/// freeze authority, whose holder could freeze every vault.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct InitProtocol<'info> {
     #[account(mut)]
     pub admin: Signer<'info>,
+
+    /// The mt_treasury program's ProgramData: its upgrade authority is the
+    /// only key that may initialise the protocol.
+    #[account(
+        seeds = [crate::ID.as_ref()],
+        bump,
+        seeds::program = anchor_lang::solana_program::bpf_loader_upgradeable::ID,
+        constraint = program_data.upgrade_authority_address == Some(admin.key()) @ TreasuryError::NotUpgradeAuthority,
+    )]
+    pub program_data: Box<Account<'info, ProgramData>>,
 
     #[account(
         init,
@@ -56,6 +75,7 @@ impl InitProtocol<'_> {
         check_bps(args.swap_fee_bps)?;
         check_bps(args.swap_protocol_share_bps)?;
         require!(args.min_period_secs > 0, TreasuryError::PeriodTooShort);
+        require!(self.native_mint.freeze_authority.is_none(), TreasuryError::NativeMintHasFreezeAuthority);
         require_plain_mint(&self.native_mint.to_account_info())
     }
 }

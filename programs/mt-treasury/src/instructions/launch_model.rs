@@ -48,6 +48,20 @@ pub struct LaunchModelArgs {
     pub price: QueryPrice,
 }
 
+/// The smallest amount a sold-out raise can have raised at `price` (native
+/// base units per whole MT) under `hard_cap`. A raise is sold out when what
+/// is left under the hard cap buys no MT base unit: `room × 10^6 < price`.
+/// So a sold-out raise has `raised × 10^6 > hard_cap × 10^6 − price`, i.e.
+/// at least ⌈(hard_cap × 10^6 − price + 1) / 10^6⌉. (Selling out the sale
+/// allocation instead needs the hard cap to buy exactly the allocation —
+/// launch lets it buy no more — and that costs more than the same bound.)
+pub fn min_sold_out_raise(price: u64, hard_cap: u64) -> Result<u64> {
+    let cap = (hard_cap as u128).checked_mul(MT_UNIT as u128).ok_or(TreasuryError::MathOverflow)?;
+    let floor = cap.saturating_sub(price as u128).checked_add(1).ok_or(TreasuryError::MathOverflow)?;
+    let raise = floor.div_ceil(MT_UNIT as u128);
+    u64::try_from(raise.min(hard_cap as u128)).map_err(|_| error!(TreasuryError::MathOverflow))
+}
+
 /// Highest per-query price: a billion tokens at it still fits in a u64.
 pub const MAX_QUERY_PRICE_PER_1K: u64 = u64::MAX / 1_000_000;
 
@@ -96,7 +110,7 @@ pub struct LaunchModel<'info> {
 impl LaunchModel<'_> {
     fn validate(&self, args: &LaunchModelArgs) -> Result<()> {
         require!(!self.protocol.paused, TreasuryError::ProtocolPaused);
-        validate_terms(args, self.protocol.min_period_secs, Clock::get()?.unix_timestamp)
+        validate_terms(args, self.protocol.min_period_secs, self.protocol.protocol_fee_bps, Clock::get()?.unix_timestamp)
     }
 
     #[access_control(ctx.accounts.validate(&args))]
@@ -206,7 +220,18 @@ impl LaunchModel<'_> {
 
 /// Every launch parameter, each failure with its own error. Pure, so the
 /// CLI's checks and the property tests can call it directly.
-pub fn validate_terms(args: &LaunchModelArgs, min_period_secs: i64, now: i64) -> Result<()> {
+/// `protocol_fee_bps` is the protocol's raise fee the model will be
+/// launched under.
+///
+/// The market: the MT liquidity allocation and the raise's liquidity share
+/// (`liquidity_bps`) are both non-zero or both zero (`OneSidedLiquidity`),
+/// and a raise that just meets the soft cap must put at least one native
+/// base unit in the pool (`LiquidityShareTooSmall`), so `open_market` can
+/// always seed both sides of a successful raise. The soft cap must be
+/// reachable: a raise sells out as soon as what is left under the hard cap
+/// buys no MT base unit, so the soft cap may not exceed the smallest raise
+/// that can be sold out (`SoftCapUnreachable`, see [`min_sold_out_raise`]).
+pub fn validate_terms(args: &LaunchModelArgs, min_period_secs: i64, protocol_fee_bps: u16, now: i64) -> Result<()> {
     let s = &args.supply;
     require!(s.hard_supply > 0, TreasuryError::ZeroSupply);
     require!(s.parts_total() == Some(s.hard_supply), TreasuryError::SupplySplitMismatch);
@@ -249,6 +274,13 @@ pub fn validate_terms(args: &LaunchModelArgs, min_period_secs: i64, now: i64) ->
     require!(hard_cap_mt > 0, TreasuryError::HardCapTooSmall);
     require!(hard_cap_mt <= s.crowdfund, TreasuryError::HardCapExceedsSale);
     require!(terms.mt_for(c.per_wallet_cap)? > 0, TreasuryError::WalletCapTooSmall);
+    require!(c.soft_cap <= min_sold_out_raise(c.price, c.hard_cap)?, TreasuryError::SoftCapUnreachable);
+
+    require!((s.liquidity > 0) == (c.liquidity_bps > 0), TreasuryError::OneSidedLiquidity);
+    if c.liquidity_bps > 0 {
+        let at_soft_cap = Crowdfund { raised: c.soft_cap, protocol_fee_bps, ..terms }.proceeds()?;
+        require!(at_soft_cap.liquidity > 0, TreasuryError::LiquidityShareTooSmall);
+    }
 
     let g = &args.governance;
     check_bps(g.quorum_bps)?;

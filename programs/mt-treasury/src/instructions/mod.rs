@@ -24,6 +24,7 @@ pub mod refund;
 pub mod swap;
 pub mod update_protocol;
 pub mod withdraw_mt;
+pub mod withdraw_protocol_fees;
 
 pub use accept_admin::*;
 pub use cancel_proposal::*;
@@ -51,3 +52,4 @@ pub use refund::*;
 pub use swap::*;
 pub use update_protocol::*;
 pub use withdraw_mt::*;
+pub use withdraw_protocol_fees::*;

@@ -63,6 +63,7 @@ impl WithdrawMt<'_> {
         {
             let a = &mut *ctx.accounts;
             a.model.revenue.withdraw(&mut a.voter, amount, now)?;
+            a.voter.remove_votes(amount);
         }
         let a = &ctx.accounts;
         pay_from_model(

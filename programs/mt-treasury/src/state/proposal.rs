@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 
-use super::GovernanceRules;
+use super::{GovernanceRules, Model};
 use crate::errors::TreasuryError;
 use crate::math::BPS_DENOMINATOR;
 
@@ -191,13 +191,29 @@ fn threshold_met(yes: u64, no: u64, threshold_bps: u16) -> bool {
 }
 
 /// The circulating MT supply, defined once for every quorum: the hard
-/// supply minus the MT the model itself holds — unclaimed sale MT, the
-/// creator's unclaimed (vesting) allocation, the market pool's MT (the
-/// liquidity vault) and the rewards vault (the MT treasury). MT deposited
-/// by voters is circulating: it belongs to them.
+/// supply minus the MT that belongs to no one (see [`held_for_no_one`]:
+/// the creator's not-yet-vested allocation, the market pool's MT and the MT
+/// treasury). Everything owned counts, deposited or not: MT in wallets,
+/// in voter records, sold in the crowdfund but not yet claimed, and the
+/// creator's vested MT not yet claimed.
 pub fn circulating_supply(hard_supply: u64, model_held: &[u64]) -> u64 {
     let held: u128 = model_held.iter().map(|v| *v as u128).sum();
     u64::try_from((hard_supply as u128).saturating_sub(held)).unwrap_or(0)
+}
+
+/// MT of an active model that belongs to no one, from recorded amounts (a
+/// vault balance anyone can top up never lowers the quorum base): the
+/// creator's allocation not yet vested at `now`, and the market pool's MT
+/// (its recorded reserve once open, the liquidity allocation before).
+/// `mt_treasury` is the rewards vault's balance: MT sent there is given to
+/// the DAO for good. Sold MT not yet claimed and vested MT not yet claimed
+/// are owned, so they are not in here.
+pub fn held_for_no_one(model: &Model, mt_treasury: u64, now: i64) -> Result<[u64; 3]> {
+    let creator_total = model.supply.creator;
+    let unvested =
+        creator_total.checked_sub(model.vesting.vested(creator_total, now)?).ok_or(TreasuryError::MathOverflow)?;
+    let pool = if model.market.is_open() { model.market.reserve_mt } else { model.supply.liquidity };
+    Ok([unvested, pool, mt_treasury])
 }
 
 impl GovernanceRules {

@@ -164,6 +164,9 @@ mod tests {
             rewards_owed: 0,
             rewards_claimed: 0,
             bump: 0,
+            recent: 0,
+            recent_votes_from: 0,
+            settled_votes_from: 0,
         }
     }
 

@@ -189,7 +189,7 @@ impl MeterFixture {
     pub fn new() -> Self {
         let mut h = Harness::new();
         h.pause_clock();
-        let admin = h.funded(100);
+        let admin = h.funded_upgrade_authority(100);
         let mint = h.create_mint(&admin, 6, TOKEN);
         let mut f = MeterFixture { h, admin, mint, token_program: TOKEN, next_model_id: 1_000 };
         let program = TREASURY;
@@ -197,6 +197,7 @@ impl MeterFixture {
             program,
             mt_treasury::accounts::InitProtocol {
                 admin: f.admin.pubkey(),
+                program_data: program_data(&mt_treasury::ID),
                 protocol: protocol_pda(),
                 native_mint: mint,
                 fee_vault: fee_vault(),

@@ -132,7 +132,7 @@ impl Fixture {
     pub fn with_native_program(native_program: Pubkey) -> Self {
         let mut h = Harness::new();
         h.pause_clock();
-        let admin = h.funded(100);
+        let admin = h.funded_upgrade_authority(100);
         let native_mint = h.create_mint(&admin, 6, native_program);
         let mut f = Fixture { h, admin, native_mint, native_program };
         let ix = f.init_protocol_ix();
@@ -150,6 +150,7 @@ impl Fixture {
             PROGRAM,
             mt_treasury::accounts::InitProtocol {
                 admin: self.admin.pubkey(),
+                program_data: program_data(&PROGRAM),
                 protocol: protocol_pda(),
                 native_mint: self.native_mint,
                 fee_vault: fee_vault_pda(),
@@ -528,9 +529,10 @@ pub struct Active {
 impl Active {
     /// Default terms; holder i pays `contributions[i]` native base units
     /// (2 native per MT) and claims; the raise finalises at its end.
-    /// With [30 000, 20 000, 10 000] NATIVE: 15 000, 10 000 and 5 000 MT,
-    /// 30 000 MT circulating (100 000 − creator 20 000 − liquidity 20 000 −
-    /// rewards 10 000 + 20 000 unsold).
+    /// With [30 000, 20 000, 10 000] NATIVE: 15 000, 10 000 and 5 000 MT;
+    /// once the creator's 20 000 MT have vested (1 000 s after finalisation),
+    /// 50 000 MT circulating (100 000 − liquidity 20 000 − rewards 10 000 +
+    /// 20 000 unsold).
     pub fn new(contributions: &[u64]) -> Self {
         let mut f = Fixture::new();
         let (creator, keys, _) = f.launch();
@@ -719,6 +721,14 @@ impl Active {
         }
     }
 
+    /// Moves the clock on by the model's warm-up: MT deposited before now
+    /// then votes on proposals created from then on (and earns, once
+    /// checkpointed).
+    pub fn warm_votes(&mut self) {
+        let to = self.now() + self.model().revenue.warmup_secs;
+        self.warp(to);
+    }
+
     // ---- proposals ----
 
     pub fn create_proposal_accounts(&self, proposer: &Pubkey, destination: Option<Pubkey>) -> mt_treasury::accounts::CreateProposal {
@@ -729,9 +739,6 @@ impl Active {
             model: self.keys.model,
             voter: voter_pda(&self.keys.model, proposer),
             proposal: proposal_pda(&self.keys.model, index),
-            sale_vault: self.keys.sale,
-            creator_vault: self.keys.creator_vault,
-            liquidity_vault: self.keys.liquidity,
             rewards_vault: self.keys.rewards,
             destination,
             system_program: anchor_lang::system_program::ID,
@@ -899,8 +906,6 @@ impl Active {
         mt_treasury::accounts::OpenMarket {
             protocol: protocol_pda(),
             model: self.keys.model,
-            liquidity_vault: self.keys.liquidity,
-            liquidity_native_vault: self.keys.liquidity_native,
             event_authority: event_authority(&PROGRAM),
             program: PROGRAM,
         }
