@@ -196,6 +196,4 @@ pub enum TreasuryError {
     NativeMintHasFreezeAuthority,
     #[msg("The protocol fee vault holds less than that amount.")]
     InsufficientProtocolFees,
-    #[msg("The destination is the protocol fee vault itself; name another native-token account.")]
-    DestinationIsFeeVault,
 }

@@ -7,7 +7,7 @@ mod treasury_common;
 
 use anchor_lang::error::ErrorCode as Anchor;
 use mt_treasury::errors::TreasuryError;
-use mt_treasury::state::{ProposalAction, ProposalState, VoteChoice, MT_UNIT};
+use mt_treasury::state::{ProposalAction, ProposalState, SwapSide, VoteChoice, MT_UNIT};
 use program_tests::*;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -507,4 +507,118 @@ fn close_voter_attacks() {
     let v = d.voter(&b.pubkey());
     assert_eq!((v.deposited, v.warming, v.rewards_owed, v.locked_until), (MT, MT, 0, 0));
     assert_error(&d.exec(ix, &[&b]), TreasuryError::VoterNotEmpty);
+}
+
+// ----------------------------------------- issue 14 (2, 3): snapshot voting
+
+/// The audit's rented-vote attack: c proposes paying the whole treasury to
+/// itself; a (10 000 MT) votes no. One second before voting ends c buys MT
+/// from the model's own pool, deposits it and votes yes, planning to
+/// withdraw after the window and sell back. The bought MT adds nothing: only
+/// MT deposited and warmed up before the proposal was created votes on it.
+#[test]
+fn votes_rented_from_the_pool_at_the_last_second_carry_no_weight() {
+    let mut d = Active::standard();
+    let [a, c] = [0, 2].map(|i| d.holders[i].insecure_clone());
+    d.deposit_mt(&a, 10_000 * MT).unwrap();
+    d.deposit_mt(&c, 1_000 * MT).unwrap();
+    d.warm_votes();
+    d.open_market(&c).unwrap();
+    let drain = d.f.h.token_balance(&d.keys.treasury);
+    let action = ProposalAction::TransferNative { destination: d.native_ata(&c.pubkey()), amount: drain };
+    let index = d.propose(&c, action).unwrap();
+    d.vote(&a, index, VoteChoice::No).unwrap();
+
+    let end = d.proposal(index).voting_ends;
+    d.warp(end - 1);
+    let (admin, mint, program) = (d.f.admin.insecure_clone(), d.f.native_mint, d.f.native_program);
+    d.f.h.mint_to(&admin, &mint, &c.pubkey(), 20_000 * NATIVE, program);
+    let mt_before = d.f.h.token_balance(&d.mt_ata(&c.pubkey()));
+    d.swap(&c, SwapSide::Buy, 20_000 * NATIVE, 1).unwrap();
+    let bought = d.f.h.token_balance(&d.mt_ata(&c.pubkey())) - mt_before;
+    assert!(bought + 1_000 * MT > 10_000 * MT, "enough bought to outvote a: {bought}");
+    d.deposit_mt(&c, bought).unwrap();
+    d.vote(&c, index, VoteChoice::Yes).unwrap();
+    assert_eq!(d.vote_record(index, &c.pubkey()).weight, 1_000 * MT, "only the MT deposited before the proposal");
+    // A fresh wallet with bought MT has no weight at all.
+    let renter = d.trader(5_000 * NATIVE);
+    d.swap(&renter, SwapSide::Buy, 5_000 * NATIVE, 1).unwrap();
+    let rented = d.f.h.token_balance(&d.mt_ata(&renter.pubkey()));
+    d.deposit_mt(&renter, rented).unwrap();
+    assert_error(&d.vote(&renter, index, VoteChoice::Yes), TreasuryError::NoEligibleWeight);
+
+    d.warp(end);
+    d.finalize_proposal(&a, index).unwrap();
+    assert_eq!(d.proposal(index).state, ProposalState::Failed);
+    d.warp(d.now() + 100_000);
+    assert_error(&d.execute_proposal(&a, index), TreasuryError::ProposalNotPassed);
+    assert!(d.f.h.token_balance(&d.keys.treasury) >= drain, "the treasury is intact (and earned the swap fees)");
+}
+
+/// MT withdrawn after a proposal was created no longer votes on it, and a
+/// third party's checkpoint (which starts warmed MT earning) never lowers
+/// a record's weight.
+#[test]
+fn withdrawals_lower_the_snapshot_weight_and_checkpoints_do_not() {
+    let mut d = Active::standard();
+    let [a, b, c] = [0, 1, 2].map(|i| d.holders[i].insecure_clone());
+    d.deposit_mt(&a, 10_000 * MT).unwrap();
+    d.deposit_mt(&b, 10_000 * MT).unwrap();
+    d.deposit_mt(&c, 5_000 * MT).unwrap();
+    d.warm_votes();
+    // a tops up 5 000 MT just before the proposal; they warm up during the
+    // vote, and b checkpoints a then (a's revenue warm-up ends).
+    d.deposit_mt(&a, 5_000 * MT).unwrap();
+    d.warp(d.now() + 10);
+    let index = d.propose(&b, ProposalAction::Signal).unwrap();
+    let warm_at = d.voter(&a.pubkey()).warm_at;
+    assert!(warm_at < d.proposal(index).voting_ends);
+    d.warp(warm_at);
+    d.checkpoint(&b, &a.pubkey()).unwrap();
+    assert_eq!(d.voter(&a.pubkey()).warming, 0, "a's top-up earns now");
+    d.vote(&a, index, VoteChoice::Yes).unwrap();
+    assert_eq!(d.vote_record(index, &a.pubkey()).weight, 10_000 * MT, "the older MT still votes; the top-up came too late");
+    // c withdraws 2 000 of its 5 000 MT before voting: 3 000 vote.
+    d.withdraw_mt(&c, 2_000 * MT).unwrap();
+    d.vote(&c, index, VoteChoice::No).unwrap();
+    assert_eq!(d.vote_record(index, &c.pubkey()).weight, 3_000 * MT);
+}
+
+/// The audit's quorum attack: right after the raise, the first claimant
+/// deposits and proposes a treasury drain while others have not claimed.
+/// Sold-but-unclaimed MT (and the creator's vested MT) count in the quorum
+/// base, so 4 500 of 49 500 circulating MT (9.1 %) miss the 10 % quorum.
+#[test]
+fn an_early_claimant_cannot_pass_a_proposal_on_a_quorum_base_that_leaves_out_unclaimed_mt() {
+    let mut f = Fixture::new();
+    let (creator, keys, _) = f.launch();
+    f.warp_to_start(&keys);
+    let mut holders = Vec::new();
+    for amount in [30_000 * NATIVE, 20_000 * NATIVE, 9_000 * NATIVE] {
+        let w = f.wallet(amount + 1_000 * NATIVE);
+        f.contribute(&w, &keys, amount).unwrap();
+        holders.push(w);
+    }
+    f.warp_to_end(&keys);
+    let payer = holders[0].insecure_clone();
+    f.finalize(&payer, &keys).unwrap();
+    let c = holders[2].insecure_clone();
+    f.claim_mt(&c, &keys).unwrap();
+    let mut d = Active { f, creator, keys, holders };
+    d.deposit_mt(&c, 4_500 * MT).unwrap();
+    d.warm_votes();
+    let drain = d.f.h.token_balance(&d.keys.treasury);
+    let index = d.propose(&c, ProposalAction::TransferNative { destination: d.native_ata(&c.pubkey()), amount: drain }).unwrap();
+    let p = d.proposal(index);
+    // 100 000 − pool 20 000 − MT treasury (10 000 + 20 500 unsold); the
+    // 25 000 unclaimed sale MT and the creator's 20 000 vested MT count.
+    assert_eq!(p.circulating_supply, 49_500 * MT);
+    assert_eq!(d.f.h.token_balance(&d.keys.sale), 25_000 * MT, "a and b have not claimed");
+    d.vote(&c, index, VoteChoice::Yes).unwrap();
+    d.warp_to_voting_end(index);
+    let ev: mt_treasury::events::ProposalFinalized = event(&d.finalize_proposal(&c, index).unwrap());
+    assert!(!ev.quorum_met);
+    d.warp(d.now() + 100_000);
+    assert_error(&d.execute_proposal(&c, index), TreasuryError::ProposalNotPassed);
+    assert_eq!(d.f.h.token_balance(&d.keys.treasury), drain);
 }

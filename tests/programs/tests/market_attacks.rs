@@ -136,3 +136,74 @@ fn swap_attacks() {
     let res = d.swap(&trader, SwapSide::Buy, 1_000_000 * NATIVE, 0);
     assert_instruction_error(&res, InstructionError::Custom(1)); // SPL TokenError::InsufficientFunds
 }
+
+// ------------------------------------------- issue 14 (1): recorded reserves
+
+/// A token transfer of `amount` of `mint` between two accounts.
+fn transfer(program: Pubkey, from: &Pubkey, mint: &Pubkey, to: &Pubkey, owner: &Pubkey, amount: u64) -> Instruction {
+    anchor_spl::token_2022::spl_token_2022::instruction::transfer_checked(&program, from, mint, to, owner, &[], amount, 6).unwrap()
+}
+
+#[test]
+fn one_sided_liquidity_is_refused_at_launch() {
+    // The audit's attack needed a pool with one side empty: (a) an MT
+    // allocation with no share of the raise, or (b) a share of the raise
+    // with no MT. Neither can be launched any more.
+    let mut f = Fixture::new();
+    let creator = f.creator();
+    let mut a = default_terms(f.now());
+    a.crowdfund.liquidity_bps = 0;
+    let ix = f.launch_ix(f.launch_accounts(&creator.pubkey(), 0), a);
+    assert_error(&f.h.execute(&[ix], &[&creator]), TreasuryError::OneSidedLiquidity);
+    let mut b = default_terms(f.now());
+    b.supply.contributor_rewards += b.supply.liquidity;
+    b.supply.liquidity = 0;
+    let ix = f.launch_ix(f.launch_accounts(&creator.pubkey(), 0), b);
+    assert_error(&f.h.execute(&[ix], &[&creator]), TreasuryError::OneSidedLiquidity);
+    assert_eq!(f.protocol().model_count, 0);
+}
+
+#[test]
+fn tokens_sent_to_the_pool_vaults_before_opening_are_not_reserves() {
+    // The attack: top up a pool vault before open_market so the pool is
+    // priced from the balance. The reserves are the recorded allocation and
+    // raise share whatever the vaults hold; a 0.001-native buy then takes
+    // what those reserves price, not 99.9 % of the MT.
+    let mut d = Active::standard();
+    let attacker = d.holders[2].insecure_clone();
+    let model = d.model();
+    let (mint, program) = (d.f.native_mint, d.f.native_program);
+    let ix = transfer(program, &d.native_ata(&attacker.pubkey()), &mint, &d.keys.liquidity_native, &attacker.pubkey(), 1);
+    d.exec(ix, &[&attacker]).unwrap();
+    let ix = transfer(TOKEN_2022, &d.mt_ata(&attacker.pubkey()), &d.keys.mt_mint, &d.keys.liquidity, &attacker.pubkey(), 4_000 * MT);
+    d.exec(ix, &[&attacker]).unwrap();
+    d.open_market(&attacker).unwrap();
+    let market = d.model().market;
+    assert_eq!((market.reserve_mt, market.reserve_native), (model.supply.liquidity, model.crowdfund.liquidity_native));
+    assert_ne!(market.reserve_native, d.f.h.token_balance(&d.keys.liquidity_native), "the donation is not a reserve");
+
+    let p = d.f.protocol();
+    let q = market.quote(SwapSide::Buy, 1_000, p.swap_fee_bps, p.swap_protocol_share_bps).unwrap();
+    let mt_before = d.f.h.token_balance(&d.mt_ata(&attacker.pubkey()));
+    d.swap(&attacker, SwapSide::Buy, 1_000, q.amount_out).unwrap();
+    let bought = d.f.h.token_balance(&d.mt_ata(&attacker.pubkey())) - mt_before;
+    assert_eq!(bought, q.amount_out);
+    assert!(bought < market.reserve_mt / 1_000_000, "a 0.001-native buy takes a sliver of the pool, got {bought}");
+}
+
+#[test]
+fn tokens_sent_to_the_pool_vaults_after_opening_never_move_the_price() {
+    let (mut d, _other, trader) = world();
+    let before = d.model().market;
+    let donor = d.holders[0].insecure_clone();
+    let (mint, program) = (d.f.native_mint, d.f.native_program);
+    let ix = transfer(program, &d.native_ata(&donor.pubkey()), &mint, &d.keys.liquidity_native, &donor.pubkey(), 100 * NATIVE);
+    d.exec(ix, &[&donor]).unwrap();
+    let p = d.f.protocol();
+    let q = before.quote(SwapSide::Sell, 100 * MT, p.swap_fee_bps, p.swap_protocol_share_bps).unwrap();
+    let ix = transfer(TOKEN_2022, &d.mt_ata(&donor.pubkey()), &d.keys.mt_mint, &d.mt_ata(&trader.pubkey()), &donor.pubkey(), 100 * MT);
+    d.exec(ix, &[&donor]).unwrap();
+    d.swap(&trader, SwapSide::Sell, 100 * MT, q.amount_out).unwrap();
+    let after = d.model().market;
+    assert_eq!((after.reserve_mt, after.reserve_native), (q.reserve_mt, q.reserve_native));
+}

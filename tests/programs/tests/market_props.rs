@@ -183,3 +183,40 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 8, ..ProptestConfig::default() })]
+
+    /// Issue 14 (1): whatever anyone sends to the pool vaults before (or
+    /// after) the market opens, the pool starts from the recorded amounts:
+    /// the MT liquidity allocation and the raise's liquidity share
+    /// (`liquidity_bps` of the raise net of the protocol fee, rounded down).
+    #[test]
+    fn the_pool_opens_on_the_recorded_amounts_whatever_the_vaults_hold(
+        contributions in prop::collection::vec(14_000u64..=30_000, 3..=3),
+        donate_native in 0u64..1_000_000_000,
+        donate_mt in 0u64..5_000_000_000,
+    ) {
+        let mut d = Active::new(&contributions.iter().map(|c| c * NATIVE).collect::<Vec<_>>());
+        let model = d.model();
+        let donor = d.holders[0].insecure_clone();
+        let (admin, mint, program) = (d.f.admin.insecure_clone(), d.f.native_mint, d.f.native_program);
+        d.f.h.mint_to(&admin, &mint, &donor.pubkey(), donate_native + 1, program);
+        let ix = anchor_spl::token_2022::spl_token_2022::instruction::transfer_checked(
+            &program, &d.native_ata(&donor.pubkey()), &mint, &d.keys.liquidity_native, &donor.pubkey(), &[], donate_native + 1, 6).unwrap();
+        d.exec(ix, &[&donor]).unwrap();
+        let mt = donate_mt.min(d.f.h.token_balance(&d.mt_ata(&donor.pubkey())));
+        if mt > 0 {
+            let ix = anchor_spl::token_2022::spl_token_2022::instruction::transfer_checked(
+                &TOKEN_2022, &d.mt_ata(&donor.pubkey()), &d.keys.mt_mint, &d.keys.liquidity, &donor.pubkey(), &[], mt, 6).unwrap();
+            d.exec(ix, &[&donor]).unwrap();
+        }
+        d.open_market(&donor).unwrap();
+        let market = d.model().market;
+        let expected = model.crowdfund.proceeds().unwrap();
+        prop_assert_eq!(market.reserve_mt, model.supply.liquidity);
+        prop_assert_eq!(market.reserve_native, expected.liquidity);
+        prop_assert_eq!(market.reserve_native, model.crowdfund.liquidity_native);
+        prop_assert!(d.f.h.token_balance(&d.keys.liquidity_native) > market.reserve_native);
+    }
+}

@@ -33,7 +33,8 @@ pub struct WithdrawProtocolFees<'info> {
     )]
     pub fee_vault: Box<InterfaceAccount<'info, TokenAccount>>,
 
-    /// Where the fees go: any account of the native token but the fee vault.
+    /// Where the fees go: any account of the native token but the fee vault
+    /// (Anchor refuses the same mutable account twice).
     #[account(mut, token::mint = native_mint, token::token_program = native_token_program)]
     pub destination: Box<InterfaceAccount<'info, TokenAccount>>,
 
@@ -45,7 +46,6 @@ pub struct WithdrawProtocolFees<'info> {
 impl WithdrawProtocolFees<'_> {
     fn validate(&self, amount: u64) -> Result<()> {
         require!(amount > 0, TreasuryError::ZeroAmount);
-        require_keys_neq!(self.destination.key(), self.fee_vault.key(), TreasuryError::DestinationIsFeeVault);
         require!(amount <= self.fee_vault.amount, TreasuryError::InsufficientProtocolFees);
         Ok(())
     }
