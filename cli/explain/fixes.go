@@ -126,6 +126,15 @@ var fixes = map[string]string{
 	"inference_meter.InvalidBps":                 "basis points go from 0 to 10000, and the settlement fee plus the operator share at most 10000",
 	"inference_meter.PeriodTooShort":             "choose a longer period: at least the protocol's minimum (`mt protocol show`), and positive",
 	"inference_meter.MathOverflow":               "the amounts are too large for the program's arithmetic: use smaller ones",
+
+	// Lanes: only the escrow's owner opens, fills and revokes them.
+	"inference_meter.InsufficientBalance":    "allow at most the escrow's unallocated balance (`mt escrow show`), or deposit more with `mt escrow deposit <escrow> <amount> --node <node>`",
+	"inference_meter.TooManyLanes":           "revoke a lane first (`mt escrow revoke <escrow> <node>`), or allow more to a node that already has one",
+	"inference_meter.LaneNotFound":           "`mt escrow show <escrow>` lists the escrow's lanes; open one with `mt escrow allow <escrow> <node> <amount>`",
+	"inference_meter.RevokeNotRequested":     "request it first: `mt escrow revoke <escrow> <node>` does whichever step is due",
+	"inference_meter.RevokeNoticeNotElapsed": "run `mt escrow revoke <escrow> <node>` again after the notice (`mt escrow show` says when); until then the node can still settle runs it served",
+	"inference_meter.LanesStillOpen":         "revoke each lane first: `mt escrow revoke <escrow> <node>`, then again after the notice",
+	"inference_meter.NoLaneForNode":          "the escrow's owner has not allowed this node: they open a lane with `mt escrow allow <escrow> <node> <amount>`",
 }
 
 // Fix says what to do about a named program error ("" when nothing
