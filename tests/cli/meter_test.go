@@ -12,11 +12,14 @@ import (
 )
 
 type escrowView struct {
-	Address       string   `json:"address"`
-	Owner         string   `json:"owner"`
-	Balance       tokens   `json:"balance"`
-	SpendLimit    *tokens  `json:"spend_limit"`
-	AllowedModels []uint64 `json:"allowed_models"`
+	Address       string     `json:"address"`
+	Owner         string     `json:"owner"`
+	Balance       tokens     `json:"balance"`
+	Unallocated   tokens     `json:"unallocated"`
+	Unpaid        tokens     `json:"unpaid"`
+	Lanes         []laneView `json:"lanes"`
+	SpendLimit    *tokens    `json:"spend_limit"`
+	AllowedModels []uint64   `json:"allowed_models"`
 	Withdrawal    *struct {
 		Amount      tokens    `json:"amount"`
 		AvailableAt time.Time `json:"available_at"`
@@ -24,6 +27,26 @@ type escrowView struct {
 	RotatedTo *string `json:"rotated_to"`
 	APIKey    string  `json:"api_key"`
 	Withdrawn *tokens `json:"withdrawn"`
+	Allowed   *struct {
+		Node   string `json:"node"`
+		Amount tokens `json:"amount"`
+	} `json:"allowed"`
+	Revocation *struct {
+		Node        string    `json:"node"`
+		Step        string    `json:"step"`
+		RevocableAt time.Time `json:"revocable_at"`
+		Returned    *tokens   `json:"returned"`
+	} `json:"revocation"`
+}
+
+type laneView struct {
+	Node        string     `json:"node"`
+	Operator    string     `json:"operator"`
+	Endpoint    string     `json:"endpoint"`
+	NodeStatus  string     `json:"node_status"`
+	Balance     tokens     `json:"balance"`
+	Spent       tokens     `json:"spent"`
+	RevocableAt *time.Time `json:"revocable_at"`
 }
 
 type nodeView struct {
