@@ -14,6 +14,13 @@
 // for a timer. A receipt is recorded at most once: a second Record of the
 // same run id fails with ErrDuplicate.
 //
+// Every recorded receipt gets the node's next run number (1, 2, 3, …) in
+// the transaction that records it; settle carries a batch's run range and
+// the chain keeps the highest it settled, so runs — not only batches — are
+// settled at most once, even from a restored copy of this file
+// (HighestRunSeq, Stale, SetRunSeqFloor; the file format is version 2, and
+// a version-1 file is refused).
+//
 // The set of unbatched receipts and the unsettled spend per escrow are
 // indexes kept in memory and rebuilt from the stored receipts when the
 // file is opened (one scan), so a group commit writes only the receipts
@@ -29,8 +36,9 @@
 // its sequence number may be assigned again; a batch that is not failed is
 // never renumbered or changed. Every transition is one bbolt transaction.
 //
-// What a settler needs: Unbatched (recorded receipts grouped by escrow,
-// model set and applied prices — the price epoch), AssignBatch (atomic, with
+// What a settler needs: UnbatchedRuns (recorded receipts in run-number
+// order) or Unbatched (grouped by escrow, model set and applied prices —
+// the price epoch), AssignBatch (atomic, with
 // the batch's Merkle root), MarkSent, MarkSettled, MarkFailed, Batch and
 // LastBatch, and UnsettledSpend per escrow for the gateway's admission.
 //

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -36,7 +35,9 @@ var (
 	ErrReadOnly    = errors.New("journal opened read-only")
 )
 
-const schemaVersion = 1
+// schemaVersion 2 numbers runs (run sequence numbers in the record
+// header and the meta counter); a version-1 file is refused.
+const schemaVersion = 2
 
 var (
 	bucketMeta     = []byte("meta")
@@ -45,6 +46,7 @@ var (
 	bucketBatches  = []byte("batches")   // seq (u64 BE) -> JSON Batch
 
 	keySchema      = []byte("schema")
+	keyRunSeq      = []byte("run_seq") // highest run sequence number assigned (u64 BE)
 	keyPruneCursor = []byte("prune_cursor")
 )
 
@@ -122,7 +124,10 @@ type Journal struct {
 	// after the transaction that changes the receipts committed.
 	spendMu   sync.RWMutex
 	spend     map[[32]byte]uint64
-	unbatched map[receipts.RunID]struct{}
+	unbatched map[receipts.RunID]uint64 // run id -> run sequence number
+	// runSeq mirrors the meta counter: the highest run sequence number
+	// assigned (written by the committer and SetRunSeqFloor only).
+	runSeq atomic.Uint64
 
 	records    atomic.Uint64 // receipts made durable by Record
 	commits    atomic.Uint64 // group commits (each one sync)
@@ -180,7 +185,7 @@ func Open(cfg Config) (*Journal, error) {
 		closing:   make(chan struct{}),
 		done:      make(chan struct{}),
 		spend:     make(map[[32]byte]uint64),
-		unbatched: make(map[receipts.RunID]struct{}),
+		unbatched: make(map[receipts.RunID]uint64),
 	}
 	db, err := openDB(cfg.Path, cfg.ReadOnly)
 	if err != nil {
@@ -227,10 +232,7 @@ func (j *Journal) init() error {
 			if meta == nil {
 				return errors.New("not a keeper journal (no meta bucket)")
 			}
-			if v := meta.Get(keySchema); v == nil || binary.BigEndian.Uint64(v) != schemaVersion {
-				return ErrUnsupported
-			}
-			return nil
+			return checkSchema(meta.Get(keySchema))
 		})
 		if err != nil {
 			return fmt.Errorf("journal: %w", err)
@@ -245,37 +247,53 @@ func (j *Journal) init() error {
 		}
 		meta := tx.Bucket(bucketMeta)
 		if v := meta.Get(keySchema); v == nil {
+			if tx.Bucket(bucketReceipts).Stats().KeyN > 0 {
+				return fmt.Errorf("%w: receipts without a schema version", ErrUnsupported)
+			}
 			return meta.Put(keySchema, u64(schemaVersion))
-		} else if binary.BigEndian.Uint64(v) != schemaVersion {
-			return fmt.Errorf("%w: %d", ErrUnsupported, binary.BigEndian.Uint64(v))
 		}
-		return nil
+		return checkSchema(meta.Get(keySchema))
 	})
 	if err != nil {
-		return fmt.Errorf("journal: initialise: %w", err)
+		return fmt.Errorf("journal %s: %w", j.path, err)
 	}
 	return j.loadIndexes()
+}
+
+// checkSchema refuses a file of another format with what to do about it.
+func checkSchema(v []byte) error {
+	if len(v) != 8 {
+		return fmt.Errorf("%w: no schema version (not a keeper journal?)", ErrUnsupported)
+	}
+	if got := binary.BigEndian.Uint64(v); got != schemaVersion {
+		return fmt.Errorf("%w: format %d, this keeper reads format %d (runs numbered per node); "+
+			"let the keeper version that wrote it settle every run, then move the file aside and start with a new journal", ErrUnsupported, got, schemaVersion)
+	}
+	return nil
 }
 
 // loadIndexes rebuilds the unbatched set and the unsettled spend from the
 // stored receipts' states.
 func (j *Journal) loadIndexes() error {
 	return j.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketMeta).Get(keyRunSeq); len(v) == 8 {
+			j.runSeq.Store(binary.BigEndian.Uint64(v))
+		}
 		return tx.Bucket(bucketReceipts).ForEach(func(k, v []byte) error {
-			if len(v) < 9+64 || len(k) != 16 {
+			if len(v) < headerLen+64 || len(k) != 16 {
 				return fmt.Errorf("journal: corrupt record %x", k)
 			}
 			st := State(v[0])
 			if st != StateRecorded && st != StateBatched {
 				return nil
 			}
-			esc, cost, err := receipts.Peek(v[9+64:])
+			esc, cost, err := receipts.Peek(v[headerLen+64:])
 			if err != nil {
 				return fmt.Errorf("journal: record %x: %w", k, err)
 			}
 			j.spend[esc] += cost
 			if st == StateRecorded {
-				j.unbatched[receipts.RunID(k)] = struct{}{}
+				j.unbatched[receipts.RunID(k)] = runSeqOf(v)
 			}
 			return nil
 		})
@@ -301,14 +319,26 @@ func (j *Journal) Close() error {
 // Path is the journal file's path.
 func (j *Journal) Path() string { return j.path }
 
-// record value: state (1) | batch seq (8, BE) | signed receipt (64 + encoding).
-func encodeRecord(st State, seq uint64, signed []byte) []byte {
-	v := make([]byte, 9+len(signed))
+// record value: state (1) | batch seq (8, BE) | run seq (8, BE) | signed
+// receipt (64 + encoding).
+const headerLen = 17
+
+func encodeRecord(st State, batch, run uint64, signed []byte) []byte {
+	v := make([]byte, headerLen+len(signed))
 	v[0] = byte(st)
-	binary.BigEndian.PutUint64(v[1:9], seq)
-	copy(v[9:], signed)
+	binary.BigEndian.PutUint64(v[1:9], batch)
+	binary.BigEndian.PutUint64(v[9:17], run)
+	copy(v[headerLen:], signed)
 	return v
 }
+
+// restate is stored record v in state st and batch (its run number and
+// receipt unchanged).
+func restate(v []byte, st State, batch uint64) []byte {
+	return encodeRecord(st, batch, runSeqOf(v), v[headerLen:])
+}
+
+func runSeqOf(v []byte) uint64 { return binary.BigEndian.Uint64(v[9:17]) }
 
 func u64(v uint64) []byte {
 	b := make([]byte, 8)
@@ -329,7 +359,7 @@ func (j *Journal) Record(ctx context.Context, s receipts.Signed) error {
 		id:     s.Receipt.RunID,
 		escrow: s.Receipt.Escrow,
 		cost:   s.Receipt.Cost,
-		value:  encodeRecord(StateRecorded, 0, s.Marshal()),
+		value:  encodeRecord(StateRecorded, 0, 0, s.Marshal()),
 		done:   make(chan error, 1),
 	}
 	select {
@@ -399,9 +429,17 @@ func (j *Journal) commit(batch []*recordReq) {
 		}
 		return
 	}
+	seqs := make([]uint64, len(batch))
+	var next uint64
 	err := db.Update(func(tx *bolt.Tx) error {
-		rb, eb := tx.Bucket(bucketReceipts), tx.Bucket(bucketByEscrow)
+		rb, eb, meta := tx.Bucket(bucketReceipts), tx.Bucket(bucketByEscrow), tx.Bucket(bucketMeta)
 		clear(added)
+		// Run numbers are assigned in the transaction that records the
+		// runs: a number is durable exactly when its receipt is.
+		next = 0
+		if v := meta.Get(keyRunSeq); len(v) == 8 {
+			next = binary.BigEndian.Uint64(v)
+		}
 		seen := make(map[receipts.RunID]bool, len(batch))
 		for i, r := range batch {
 			errs[i] = nil
@@ -410,6 +448,9 @@ func (j *Journal) commit(batch []*recordReq) {
 				continue
 			}
 			seen[r.id] = true
+			next++
+			seqs[i] = next
+			binary.BigEndian.PutUint64(r.value[9:17], next)
 			if err := rb.Put(r.id[:], r.value); err != nil {
 				return err
 			}
@@ -418,7 +459,7 @@ func (j *Journal) commit(batch []*recordReq) {
 			}
 			added[r.escrow] += r.cost
 		}
-		return nil
+		return meta.Put(keyRunSeq, u64(next))
 	})
 	j.dbMu.RUnlock()
 	if err != nil {
@@ -430,13 +471,16 @@ func (j *Journal) commit(batch []*recordReq) {
 	}
 	// The spend must include these receipts before any caller learns they
 	// are durable, or admission could briefly under-count.
+	j.raiseRunSeq(next)
 	var ids []receipts.RunID
+	var runSeqs []uint64
 	for i, r := range batch {
 		if errs[i] == nil {
 			ids = append(ids, r.id)
+			runSeqs = append(runSeqs, seqs[i])
 		}
 	}
-	j.applyIndexes(added, 1, ids, true)
+	j.applyIndexes(added, 1, ids, runSeqs)
 	n := 0
 	for i, r := range batch {
 		if errs[i] == nil {
@@ -463,8 +507,9 @@ func escrowKey(e [32]byte, id receipts.RunID) []byte {
 
 // applyIndexes applies a committed transaction to the in-memory indexes:
 // spend deltas (added if sign > 0, else subtracted) and run ids entering
-// (enter) or leaving the unbatched set.
-func (j *Journal) applyIndexes(delta map[[32]byte]uint64, sign int, ids []receipts.RunID, enter bool) {
+// the unbatched set with their run numbers (enter non-nil, parallel to ids)
+// or leaving it (enter nil).
+func (j *Journal) applyIndexes(delta map[[32]byte]uint64, sign int, ids []receipts.RunID, enter []uint64) {
 	j.spendMu.Lock()
 	defer j.spendMu.Unlock()
 	for e, c := range delta {
@@ -476,9 +521,9 @@ func (j *Journal) applyIndexes(delta map[[32]byte]uint64, sign int, ids []receip
 			j.spend[e] -= c
 		}
 	}
-	for _, id := range ids {
-		if enter {
-			j.unbatched[id] = struct{}{}
+	for i, id := range ids {
+		if enter != nil {
+			j.unbatched[id] = enter[i]
 		} else {
 			delete(j.unbatched, id)
 		}
@@ -509,17 +554,21 @@ type Entry struct {
 	Signed   receipts.Signed
 	State    State
 	BatchSeq uint64
+	// RunSeq is the run's sequence number: the keeper numbers its runs
+	// 1, 2, 3, … as it records them, and settle carries the range of a
+	// batch so the chain settles each number at most once.
+	RunSeq uint64
 }
 
 func decodeEntry(v []byte) (Entry, error) {
-	if len(v) < 9 {
+	if len(v) < headerLen {
 		return Entry{}, errors.New("journal: corrupt record")
 	}
-	s, err := receipts.UnmarshalSigned(v[9:])
+	s, err := receipts.UnmarshalSigned(v[headerLen:])
 	if err != nil {
 		return Entry{}, fmt.Errorf("journal: stored receipt: %w", err)
 	}
-	return Entry{Signed: s, State: State(v[0]), BatchSeq: binary.BigEndian.Uint64(v[1:9])}, nil
+	return Entry{Signed: s, State: State(v[0]), BatchSeq: binary.BigEndian.Uint64(v[1:9]), RunSeq: runSeqOf(v)}, nil
 }
 
 func (j *Journal) view(fn func(tx *bolt.Tx) error) error {
@@ -621,22 +670,16 @@ type Group struct {
 	LastServedAtMs  int64
 }
 
-// Unbatched returns recorded receipts that are in no batch, oldest first,
-// at most limit receipts, grouped by GroupKey. Groups are ordered by their
-// oldest receipt.
+// Unbatched returns recorded receipts that are in no batch — the limit
+// lowest-numbered — grouped by GroupKey. Groups are ordered by their
+// lowest-numbered receipt.
 func (j *Journal) Unbatched(limit int) ([]Group, error) {
 	if limit <= 0 {
 		limit = 1000
 	}
 	var groups []*Group
 	index := map[string]*Group{}
-	j.spendMu.RLock()
-	ids := make([]receipts.RunID, 0, len(j.unbatched))
-	for id := range j.unbatched {
-		ids = append(ids, id)
-	}
-	j.spendMu.RUnlock()
-	slices.SortFunc(ids, func(a, b receipts.RunID) int { return bytes.Compare(a[:], b[:]) })
+	ids := j.unbatchedBySeq()
 	err := j.view(func(tx *bolt.Tx) error {
 		rb := tx.Bucket(bucketReceipts)
 		n := 0
@@ -705,6 +748,10 @@ type Batch struct {
 	Root   receipts.Hash    `json:"root"`
 	Runs   uint64           `json:"runs"`
 	Cost   uint64           `json:"cost"`
+	// FirstRunSeq and LastRunSeq are the lowest and highest run numbers of
+	// its receipts: the run range its settle transaction carries.
+	FirstRunSeq uint64 `json:"first_run_seq"`
+	LastRunSeq  uint64 `json:"last_run_seq"`
 	// TxSignatures of every transaction sent for this batch, oldest first;
 	// any of them may land.
 	TxSignatures []string `json:"tx_signatures,omitempty"`
@@ -777,9 +824,13 @@ func (j *Journal) AssignBatch(seq uint64, ids []receipts.RunID) (Batch, error) {
 				return err
 			}
 			leaves[i] = receipts.LeafHash(e.Signed.Encoded)
+			if b.FirstRunSeq == 0 || e.RunSeq < b.FirstRunSeq {
+				b.FirstRunSeq = e.RunSeq
+			}
+			b.LastRunSeq = max(b.LastRunSeq, e.RunSeq)
 			b.Runs++
 			b.Cost += e.Signed.Receipt.Cost
-			if err := rb.Put(id[:], encodeRecord(StateBatched, seq, v[9:])); err != nil {
+			if err := rb.Put(id[:], restate(v, StateBatched, seq)); err != nil {
 				return err
 			}
 		}
@@ -788,7 +839,7 @@ func (j *Journal) AssignBatch(seq uint64, ids []receipts.RunID) (Batch, error) {
 		return putBatch(tx, b)
 	})
 	if err == nil {
-		j.applyIndexes(nil, 0, ids, false)
+		j.applyIndexes(nil, 0, ids, nil)
 	}
 	return out, err
 }
@@ -840,7 +891,7 @@ func (j *Journal) MarkSettled(seq uint64, sig string, slot uint64) error {
 				return err
 			}
 			delta[e.Signed.Receipt.Escrow] += e.Signed.Receipt.Cost
-			if err := rb.Put(id[:], encodeRecord(StateSettled, seq, v[9:])); err != nil {
+			if err := rb.Put(id[:], restate(v, StateSettled, seq)); err != nil {
 				return err
 			}
 		}
@@ -851,7 +902,7 @@ func (j *Journal) MarkSettled(seq uint64, sig string, slot uint64) error {
 		return putBatch(tx, b)
 	})
 	if err == nil {
-		j.applyIndexes(delta, -1, nil, false)
+		j.applyIndexes(delta, -1, nil, nil)
 	}
 	return err
 }
@@ -861,7 +912,9 @@ func (j *Journal) MarkSettled(seq uint64, sig string, slot uint64) error {
 // sequence number may be assigned again.
 func (j *Journal) MarkFailed(seq uint64, reason string) error {
 	var back []receipts.RunID
+	var backSeqs []uint64
 	err := j.update(func(tx *bolt.Tx) error {
+		backSeqs = backSeqs[:0]
 		b, err := getBatch(tx, seq)
 		if err != nil {
 			return err
@@ -875,7 +928,8 @@ func (j *Journal) MarkFailed(seq uint64, reason string) error {
 			if v == nil {
 				return fmt.Errorf("batch %d: run %s missing", seq, id)
 			}
-			if err := rb.Put(id[:], encodeRecord(StateRecorded, 0, v[9:])); err != nil {
+			backSeqs = append(backSeqs, runSeqOf(v))
+			if err := rb.Put(id[:], restate(v, StateRecorded, 0)); err != nil {
 				return err
 			}
 		}
@@ -886,7 +940,7 @@ func (j *Journal) MarkFailed(seq uint64, reason string) error {
 		return putBatch(tx, b)
 	})
 	if err == nil {
-		j.applyIndexes(nil, 0, back, true)
+		j.applyIndexes(nil, 0, back, backSeqs)
 	}
 	return err
 }
@@ -912,14 +966,14 @@ func (j *Journal) WriteOff(ids []receipts.RunID, reason string) error {
 				return err
 			}
 			delta[e.Signed.Receipt.Escrow] += e.Signed.Receipt.Cost
-			if err := rb.Put(id[:], encodeRecord(StateFailed, 0, v[9:])); err != nil {
+			if err := rb.Put(id[:], restate(v, StateFailed, 0)); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
 	if err == nil {
-		j.applyIndexes(delta, -1, ids, false)
+		j.applyIndexes(delta, -1, ids, nil)
 		j.log.Warn("receipts written off", "runs", len(ids), "reason", reason)
 	}
 	return err
