@@ -254,7 +254,7 @@ func (e *Env) State(ctx context.Context, n *Node, l *settlement.Layout) (settlem
 		if err != nil {
 			return s, fmt.Errorf("escrow %s: %w", k, err)
 		}
-		s.Escrows[k] = settlement.EscrowOf(esc)
+		s.Escrows[k] = settlement.EscrowOf(esc, pda.Node(n.Operator.PublicKey()))
 	}
 	return s, nil
 }
