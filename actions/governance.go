@@ -15,6 +15,7 @@ import (
 	"github.com/modelcommons/modelcommons/cli/dao"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
+	chainrules "github.com/modelcommons/modelcommons/clients/rules"
 	"github.com/modelcommons/modelcommons/clients/tokens"
 )
 
@@ -92,7 +93,7 @@ func (s *Server) withdrawLink(m *modelState) LinkedAction {
 func (s *Server) depositGet(_ context.Context, c *call) (*Action, error) {
 	m := c.model
 	a := &Action{Icon: s.icon(m), Title: m.Title() + ": deposit to vote", Label: "Deposit to vote",
-		Description: fmt.Sprintf("%s Deposited %s votes at once and earns revenue after a warm-up of %s; %s that voted stays locked until that vote ends, otherwise you withdraw whenever you like.",
+		Description: fmt.Sprintf("%s Deposited %s earns revenue and votes on proposals created after a warm-up of %s (never on proposals that already exist); %s that voted stays locked until that vote ends, otherwise you withdraw whenever you like.",
 			s.governanceSummary(m), m.MT.Symbol, span(secs(m.Model.Revenue.WarmupSecs)), m.MT.Symbol),
 		Links: &ActionLinks{Actions: []LinkedAction{s.depositLink(m)}}}
 	disable(a, activeBlocked(m))
@@ -210,7 +211,7 @@ func (s *Server) depositDone(ctx context.Context, c *call) (*Action, error) {
 		deposited = v.Deposited
 	}
 	return &Action{Icon: s.icon(m), Title: m.Title() + ": deposit updated", Label: "Done",
-		Description: fmt.Sprintf("You have %s deposited (your voting power) and %s in your wallet.", m.MT.Format(deposited), m.MT.Format(held))}, nil
+		Description: fmt.Sprintf("You have %s deposited (it votes on proposals created once warmed up) and %s in your wallet.", m.MT.Format(deposited), m.MT.Format(held))}, nil
 }
 
 // ---- proposals ----
@@ -446,7 +447,12 @@ func (s *Server) votePost(ctx context.Context, c *call) (*plan, error) {
 		return nil, err
 	}
 	if v == nil || v.Deposited == 0 {
-		return nil, conflict("Your wallet has no %s deposited, so it has no votes: deposit %s first (Deposit to vote), then vote.", m.MT.Symbol, m.MT.Symbol)
+		return nil, conflict("Your wallet has no %s deposited, so it has no votes: deposit %s first (Deposit to vote); it votes on proposals created after its warm-up.", m.MT.Symbol, m.MT.Symbol)
+	}
+	weight := chainrules.VoteWeight(v, p.CreatedAt)
+	if weight == 0 {
+		return nil, conflict("None of your %s deposited counts on proposal #%d: votes are a snapshot of %s deposited and warmed up before the proposal was created. It votes on proposals created from %s.",
+			m.MT.Format(v.Deposited), p.Index, m.MT.Symbol, when(chainrules.VotesFrom(v), m.Now))
 	}
 	proposalAddr, voterAddr := pda.Proposal(m.Addr, p.Index), pda.Voter(m.Addr, wallet)
 	record, err := readAccount(ctx, s, pda.Vote(proposalAddr, voterAddr), mt.ParseAccount_VoteRecord)
@@ -463,8 +469,8 @@ func (s *Server) votePost(ctx context.Context, c *call) (*plan, error) {
 	}
 	return &plan{
 		Instructions: []solana.Instruction{ix},
-		Message: fmt.Sprintf("Vote %s on %s of %s with your %s deposited. They stay locked until voting ends %s.",
-			choiceName(choice), strings.TrimPrefix(proposalTitle(m, p), "Proposal "), m.Title(), m.MT.Format(v.Deposited), when(p.VotingEnds, m.Now)),
+		Message: fmt.Sprintf("Vote %s on %s of %s with %s (your %s deposited before it was created). All %s you deposited stay locked until voting ends %s.",
+			choiceName(choice), strings.TrimPrefix(proposalTitle(m, p), "Proposal "), m.Title(), m.MT.Format(weight), m.MT.Symbol, m.MT.Format(v.Deposited), when(p.VotingEnds, m.Now)),
 	}, nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/modelcommons/modelcommons/cli/market"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
+	chainrules "github.com/modelcommons/modelcommons/clients/rules"
 	"github.com/modelcommons/modelcommons/clients/tokens"
 )
 
@@ -230,17 +231,8 @@ func (s *Server) openMarketBlocked(ctx context.Context, m *modelState) (string, 
 	if m.Protocol.Paused {
 		return "The protocol is paused: the market opens once it resumes.", nil
 	}
-	vs := pda.Vaults(m.Addr)
-	mtSide, err := s.tokenBalance(ctx, vs.Liquidity)
-	if err != nil {
-		return "", err
-	}
-	nativeSide, err := s.tokenBalance(ctx, vs.LiquidityNative)
-	if err != nil {
-		return "", err
-	}
-	if mtSide == 0 || nativeSide == 0 {
-		return fmt.Sprintf("%s has no liquidity to open a market with.", m.Title()), nil
+	if _, _, ok := chainrules.MarketSeed(m.Model); !ok {
+		return fmt.Sprintf("%s was launched without a market (no liquidity to open one with).", m.Title()), nil
 	}
 	return "", nil
 }
@@ -277,8 +269,7 @@ func (s *Server) openMarketPost(ctx context.Context, c *call) (*plan, error) {
 	if why != "" {
 		return nil, conflict("%s", why)
 	}
-	vs := pda.Vaults(m.Addr)
-	ix, err := mt.NewOpenMarketInstruction(pda.Protocol(), m.Addr, vs.Liquidity, vs.LiquidityNative, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+	ix, err := mt.NewOpenMarketInstruction(pda.Protocol(), m.Addr, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
 	if err != nil {
 		return nil, fmt.Errorf("build open_market: %w", err)
 	}

@@ -28,6 +28,7 @@ import (
 	"github.com/modelcommons/modelcommons/cli/session"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
+	"github.com/modelcommons/modelcommons/clients/rules"
 	"github.com/modelcommons/modelcommons/clients/tokens"
 )
 
@@ -108,17 +109,22 @@ func parseIndex(s string) (uint64, error) {
 
 // VoterView is a holder's voter record as the commands print it.
 type VoterView struct {
-	Model          uint64           `json:"model"`
-	Owner          solana.PublicKey `json:"owner"`
-	Address        solana.PublicKey `json:"address"`
-	Deposited      amount.Tokens    `json:"deposited"`
-	Warming        amount.Tokens    `json:"warming"`
-	WarmAt         *time.Time       `json:"warm_at,omitempty"`
-	LockedUntil    *time.Time       `json:"locked_until,omitempty"`
-	RewardsOwed    amount.Tokens    `json:"rewards_owed"`
-	RewardsPending amount.Tokens    `json:"rewards_pending"`
-	RewardsClaimed amount.Tokens    `json:"rewards_claimed"`
-	Signature      string           `json:"signature,omitempty"`
+	Model     uint64           `json:"model"`
+	Owner     solana.PublicKey `json:"owner"`
+	Address   solana.PublicKey `json:"address"`
+	Deposited amount.Tokens    `json:"deposited"`
+	Warming   amount.Tokens    `json:"warming"`
+	WarmAt    *time.Time       `json:"warm_at,omitempty"`
+	// VoteWeightNow is what the record votes with on a proposal created
+	// now (MT deposited and warmed up; see rules.VoteWeight); VotesFrom is
+	// when all of it votes, if that is later.
+	VoteWeightNow  amount.Tokens `json:"vote_weight_now"`
+	VotesFrom      *time.Time    `json:"votes_from,omitempty"`
+	LockedUntil    *time.Time    `json:"locked_until,omitempty"`
+	RewardsOwed    amount.Tokens `json:"rewards_owed"`
+	RewardsPending amount.Tokens `json:"rewards_pending"`
+	RewardsClaimed amount.Tokens `json:"rewards_claimed"`
+	Signature      string        `json:"signature,omitempty"`
 }
 
 // Text renders the voter record.
@@ -126,7 +132,11 @@ func (v VoterView) Text() string {
 	fs := output.Fields{
 		{Label: "Model", Value: v.Model},
 		{Label: "Holder", Value: v.Owner},
-		{Label: "Deposited", Value: v.Deposited.String() + " MT (voting power)"},
+		{Label: "Deposited", Value: v.Deposited.String() + " MT"},
+		{Label: "Vote weight", Value: v.VoteWeightNow.String() + " MT on proposals created now (deposited and warmed up)"},
+	}
+	if v.VotesFrom != nil {
+		fs = append(fs, output.Field{Label: "Votes fully", Value: "on proposals created from " + v.VotesFrom.Format(time.RFC3339)})
 	}
 	if v.Warming.Base > 0 && v.WarmAt != nil {
 		fs = append(fs, output.Field{Label: "Warming up", Value: fmt.Sprintf("%s MT, earning from %s", v.Warming, v.WarmAt.Format(time.RFC3339))})
@@ -162,7 +172,7 @@ func Pending(rev mt.RevenueState, v *mt.Voter) uint64 {
 
 // VoterViewOf builds the view of owner's record (zero when none).
 func (e *env) VoterViewOf(ctx context.Context, owner solana.PublicKey) (VoterView, *mt.Voter, error) {
-	v := VoterView{Model: e.ID, Owner: owner, Address: pda.Voter(e.Addr, owner), Deposited: model.MT(0), Warming: model.MT(0),
+	v := VoterView{Model: e.ID, Owner: owner, Address: pda.Voter(e.Addr, owner), Deposited: model.MT(0), Warming: model.MT(0), VoteWeightNow: model.MT(0),
 		RewardsOwed: e.Native(0), RewardsPending: e.Native(0), RewardsClaimed: e.Native(0)}
 	m, err := e.Reader.Model(ctx, e.ID)
 	if err != nil {
@@ -173,6 +183,11 @@ func (e *env) VoterViewOf(ctx context.Context, owner solana.PublicKey) (VoterVie
 		return v, nil, err
 	}
 	v.Deposited, v.Warming = model.MT(rec.Deposited), model.MT(rec.Warming)
+	v.VoteWeightNow = model.MT(rules.VoteWeight(rec, e.Now.Unix()))
+	if from := rules.VotesFrom(rec); from > e.Now.Unix() {
+		t := time.Unix(from, 0).UTC()
+		v.VotesFrom = &t
+	}
 	if rec.Warming > 0 {
 		t := time.Unix(rec.WarmAt, 0).UTC()
 		v.WarmAt = &t
@@ -221,7 +236,7 @@ func (e *env) labels() map[solana.PublicKey]string {
 func depositCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "deposit",
-		Usage:     "deposit MT into your voter record: voting power now, a share of revenue after the warm-up",
+		Usage:     "deposit MT into your voter record: after the warm-up, votes on proposals created from then on and a share of revenue",
 		ArgsUsage: "<model-id> <amount>",
 		Flags:     session.WriteFlags(),
 		Action: func(c *cli.Context) error {
@@ -607,13 +622,13 @@ func runPropose(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	deposited := uint64(0)
+	deposited, weight := uint64(0), uint64(0)
 	if ok {
-		deposited = rec.Deposited
+		deposited, weight = rec.Deposited, rules.VoteWeight(rec, e.Now.Unix())
 	}
-	if deposited == 0 || deposited < e.Model.Governance.MinProposeMt {
-		f.Problems.Addf("proposing needs %s MT deposited (at least 1 base unit); you have %s: `mt dao deposit %d <amount>`",
-			model.MT(e.Model.Governance.MinProposeMt), model.MT(deposited), e.ID)
+	if weight == 0 || weight < e.Model.Governance.MinProposeMt {
+		f.Problems.Addf("proposing needs %s MT deposited and warmed up (at least 1 base unit); you have %s deposited, %s of it warmed up: `mt dao deposit %d <amount>`, then wait %s",
+			model.MT(e.Model.Governance.MinProposeMt), model.MT(deposited), model.MT(weight), e.ID, duration.Format(e.Model.Revenue.WarmupSecs))
 	}
 	if err := f.Problems.Err(); err != nil {
 		return err
@@ -629,7 +644,7 @@ func runPropose(c *cli.Context) error {
 		ixs = append(ixs, tokens.CreateATAIdempotent(proposer.PublicKey(), destWallet, destMint, destProgram))
 	}
 	ix, err := mt.NewCreateProposalInstruction(args, proposer.PublicKey(), pda.Protocol(), e.Addr, pda.Voter(e.Addr, proposer.PublicKey()), proposal,
-		vs.Sale, vs.Creator, vs.Liquidity, vs.Rewards, destAccount, solana.SystemProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+		vs.Rewards, destAccount, solana.SystemProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
 	if err != nil {
 		return fmt.Errorf("build create_proposal: %w", err)
 	}
@@ -647,9 +662,15 @@ func runPropose(c *cli.Context) error {
 func voteCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "vote",
-		Usage:     "vote on a proposal with all your deposited MT (locked until voting ends)",
+		Usage:     "vote on a proposal with your MT deposited before it was created (locked until voting ends)",
 		ArgsUsage: "<model-id> <proposal> <yes|no|abstain>",
-		Flags:     session.WriteFlags(),
+		Description: "Your vote weight is a snapshot taken when the proposal was created: only MT that was\n" +
+			"deposited in your voter record and had finished its warm-up (the model's warm-up, shown by\n" +
+			"`mt dao voter`) by then counts, and only as much of it as is still deposited when you vote.\n" +
+			"MT bought or deposited after the proposal was created adds nothing to it (it votes on later\n" +
+			"proposals). A top-up restarts the warm-up of your latest deposits only; vote before topping\n" +
+			"up if a recent top-up has just warmed. Everything in your record stays locked until voting ends.",
+		Flags: session.WriteFlags(),
 		Action: func(c *cli.Context) error {
 			e, index, args, err := loadProposal(c, "yes|no|abstain")
 			if err != nil {
@@ -686,7 +707,13 @@ func voteCommand() *cli.Command {
 				return err
 			}
 			if !ok || rec.Deposited == 0 {
-				return explain.Newf(fmt.Sprintf("deposit MT first: `mt dao deposit %d <amount>` (it must be deposited before you vote)", e.ID), "you have no MT deposited in model %d, so no voting power", e.ID)
+				return explain.Newf(fmt.Sprintf("deposit MT first: `mt dao deposit %d <amount>`; it votes on proposals created once it has warmed up (%s)", e.ID, duration.Format(e.Model.Revenue.WarmupSecs)), "you have no MT deposited in model %d, so no voting power", e.ID)
+			}
+			weight := rules.VoteWeight(rec, p.CreatedAt)
+			if weight == 0 {
+				return explain.Newf("it votes on proposals created from "+at(rules.VotesFrom(rec))+" on",
+					"none of your %s MT counts on proposal %d: vote weight is a snapshot of MT deposited and warmed up before the proposal was created (%s)",
+					model.MT(rec.Deposited), index, at(p.CreatedAt))
 			}
 			record := pda.Vote(pda.Proposal(e.Addr, index), voterAddr)
 			if exists, err := e.Reader.Exists(c.Context, record); err != nil {
@@ -703,8 +730,11 @@ func voteCommand() *cli.Command {
 			labels[pda.Proposal(e.Addr, index)] = "proposal"
 			labels[voterAddr] = "your voter record"
 			labels[record] = "your vote record (new)"
+			if weight < rec.Deposited {
+				e.Session.Note("note: %s of your %s MT count on this proposal (the rest was deposited or warmed up after it was created)", model.MT(weight), model.MT(rec.Deposited))
+			}
 			e.Session.Note("note: your %s MT stay locked until voting ends at %s", model.MT(rec.Deposited), at(p.VotingEnds))
-			return e.Session.Submit(c.Context, session.Tx{What: fmt.Sprintf("vote %s with %s MT on proposal %d of model %d", strings.ToLower(args[0]), model.MT(rec.Deposited), index, e.ID), Instructions: []solana.Instruction{ix}, Labels: labels}, e.proposalResult(c.Context, index))
+			return e.Session.Submit(c.Context, session.Tx{What: fmt.Sprintf("vote %s with %s MT on proposal %d of model %d", strings.ToLower(args[0]), model.MT(weight), index, e.ID), Instructions: []solana.Instruction{ix}, Labels: labels}, e.proposalResult(c.Context, index))
 		},
 	}
 }

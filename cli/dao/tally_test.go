@@ -47,7 +47,7 @@ func TestSignalData(t *testing.T) {
 	args := mt.CreateProposalArgs{Action: &mt.ProposalAction_Signal{}, Uri: "x"}
 	args.ContentHash[0] = 0xab
 	ix, err := mt.NewCreateProposalInstruction(args, solana.PublicKey{}, solana.PublicKey{}, solana.PublicKey{}, solana.PublicKey{}, solana.PublicKey{},
-		solana.PublicKey{}, solana.PublicKey{}, solana.PublicKey{}, solana.PublicKey{}, solana.PublicKey{}, solana.PublicKey{}, solana.PublicKey{}, mt.ProgramID)
+		solana.PublicKey{}, solana.PublicKey{}, solana.PublicKey{}, solana.PublicKey{}, mt.ProgramID)
 	if err != nil {
 		t.Fatal(err)
 	}

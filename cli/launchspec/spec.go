@@ -63,19 +63,19 @@ var Fields = []Field{
 	{Key: "supply.hard", Example: "1000000", Flag: "hard-supply", Kind: MT, Required: true, Usage: "hard supply of MT, fixed forever"},
 	{Key: "supply.creator", Example: "200000", Flag: "creator-allocation", Kind: MT, Default: "0", Usage: "MT for the creator, vested"},
 	{Key: "supply.crowdfund", Example: "500000", Flag: "crowdfund-allocation", Kind: MT, Required: true, Usage: "MT for sale in the crowdfund"},
-	{Key: "supply.liquidity", Example: "200000", Flag: "liquidity-allocation", Kind: MT, Default: "0", Usage: "MT that seeds the market"},
+	{Key: "supply.liquidity", Example: "200000", Flag: "liquidity-allocation", Kind: MT, Default: "0", Usage: "MT that seeds the market; non-zero exactly when crowdfund.liquidity_bps is (both sides, or no market)"},
 	{Key: "supply.contributor_rewards", Example: "100000", Flag: "rewards-allocation", Kind: MT, Default: "0", Usage: "MT for the contributor-rewards pool"},
 
 	{Key: "vesting.cliff", Example: "30d", Flag: "vesting-cliff", Kind: Span, Default: "0s", Usage: "creator vesting: nothing before this long after finalisation"},
 	{Key: "vesting.duration", Example: "365d", Flag: "vesting-duration", Kind: Span, Default: "0s", Usage: "creator vesting: everything by this long after finalisation (linear after the cliff)"},
 
 	{Key: "crowdfund.price", Example: "0.5", Flag: "price", Kind: Native, Required: true, Usage: "native tokens per whole MT"},
-	{Key: "crowdfund.soft_cap", Example: "10000", Flag: "soft-cap", Kind: Native, Required: true, Usage: "native tokens the raise must reach to succeed"},
+	{Key: "crowdfund.soft_cap", Example: "10000", Flag: "soft-cap", Kind: Native, Required: true, Usage: "native tokens the raise must reach to succeed; at most what a sold-out raise can have raised (hard cap less under one MT base unit's price)"},
 	{Key: "crowdfund.hard_cap", Example: "250000", Flag: "hard-cap", Kind: Native, Required: true, Usage: "most native tokens the raise accepts"},
 	{Key: "crowdfund.start", Example: "now", Flag: "start", Kind: Instant, Default: "now", Usage: "when contributions open"},
 	{Key: "crowdfund.end", Example: "14d", Flag: "end", Kind: Instant, Required: true, Usage: "when contributions close (exclusive)"},
 	{Key: "crowdfund.per_wallet_cap", Example: "5000", Flag: "per-wallet-cap", Kind: Native, Usage: "most native tokens one wallet may pay (default: the hard cap)"},
-	{Key: "crowdfund.liquidity_bps", Example: "2000", Flag: "liquidity-bps", Kind: Bps, Default: "0", Usage: "share of the net raise that seeds the market's native side"},
+	{Key: "crowdfund.liquidity_bps", Example: "2000", Flag: "liquidity-bps", Kind: Bps, Default: "0", Usage: "share of the net raise that seeds the market's native side; non-zero exactly when supply.liquidity is (both sides, or no market)"},
 	{Key: "crowdfund.allowlist", Example: "", Flag: "allowlist", Kind: Text, Usage: "file of the wallets allowed to contribute, one address per line (its Merkle root goes on chain); omit for an open crowdfund"},
 	{Key: "crowdfund.allowlist_root", Example: "", Flag: "allowlist-root", Kind: Hash32, Usage: "Merkle root of the allowed wallets (hex or base58), instead of --allowlist"},
 

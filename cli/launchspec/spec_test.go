@@ -132,6 +132,12 @@ func TestProgramChecks(t *testing.T) {
 		{"uri too long", map[string]any{"token.uri": strings.Repeat("x", 201)}, "token.uri", "UriTooLong"},
 		{"symbol too long", map[string]any{"token.symbol": "ELEVENCHARS"}, "token.symbol", "InvalidSymbol"},
 		{"percentage above 100", map[string]any{"revenue.depositor_share_bps": "100.01%"}, "revenue.depositor_share_bps", "InvalidBps"},
+		// Issue 14: one-sided liquidity, a share of the raise that rounds to
+		// nothing at the soft cap, a soft cap a sold-out raise may miss.
+		{"MT liquidity without a share of the raise", map[string]any{"crowdfund.liquidity_bps": "0"}, "crowdfund.liquidity_bps", "OneSidedLiquidity"},
+		{"a share of the raise without MT liquidity", map[string]any{"supply.liquidity": "0", "supply.contributor_rewards": "300000"}, "crowdfund.liquidity_bps", "OneSidedLiquidity"},
+		{"a share that rounds to nothing", map[string]any{"crowdfund.liquidity_bps": "1", "crowdfund.soft_cap": "0.000001"}, "crowdfund.liquidity_bps", "LiquidityShareTooSmall"},
+		{"soft cap a sold-out raise can miss", map[string]any{"crowdfund.price": "2.5", "crowdfund.hard_cap": "250000", "crowdfund.soft_cap": "250000"}, "crowdfund.soft_cap", "SoftCapUnreachable"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

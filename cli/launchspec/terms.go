@@ -58,6 +58,9 @@ type Env struct {
 	MinPeriodSecs int64
 	// Now is the chain's clock.
 	Now time.Time
+	// ProtocolFeeBps is the protocol's fee on raises (fixed for the model
+	// at launch): the market's share is taken from what is left.
+	ProtocolFeeBps uint16
 }
 
 // Resolve reads raw (keys as in Fields; values as typed) into Terms and
@@ -338,6 +341,28 @@ func validate(t Terms, env Env, bad map[string]bool) Issues {
 		}
 	}
 
+	// The soft cap must be reachable: a raise sells out as soon as what is
+	// left under the hard cap buys no MT base unit (min_sold_out_raise).
+	if !anyBad("crowdfund.price", "crowdfund.soft_cap", "crowdfund.hard_cap") && t.Price > 0 && t.SoftCap <= t.HardCap {
+		if floor, ok := minSoldOutRaise(t.Price, t.HardCap); ok {
+			check(t.SoftCap <= floor, "crowdfund.soft_cap", "SoftCapUnreachable",
+				"the soft cap %s cannot be reached at %s per MT: the raise sells out once what is left under the hard cap %s buys no MT base unit, which can happen at %s; lower the soft cap to at most %s",
+				native(t.SoftCap), native(t.Price), native(t.HardCap), native(floor), native(floor))
+		}
+	}
+
+	// The market: both sides or neither.
+	if !anyBad("supply.liquidity", "crowdfund.liquidity_bps") {
+		check((t.LiquidityAllocation > 0) == (t.LiquidityBps > 0), "crowdfund.liquidity_bps", "OneSidedLiquidity",
+			"the market needs both sides or neither: supply.liquidity is %s and crowdfund.liquidity_bps is %d; set both (e.g. 200000 MT and 2000 bps) or both to 0 for no market",
+			mt(t.LiquidityAllocation), t.LiquidityBps)
+		if t.LiquidityAllocation > 0 && t.LiquidityBps > 0 && !bad["crowdfund.soft_cap"] {
+			check(marketShare(t.SoftCap, env.ProtocolFeeBps, t.LiquidityBps) > 0, "crowdfund.liquidity_bps", "LiquidityShareTooSmall",
+				"a raise that just meets the soft cap %s puts no native tokens in the market at %d bps (after the protocol's %d bps fee); raise crowdfund.liquidity_bps or the soft cap",
+				native(t.SoftCap), t.LiquidityBps, env.ProtocolFeeBps)
+		}
+	}
+
 	// Governance.
 	if !bad["governance.quorum_bps"] {
 		check(t.QuorumBps > 0, "governance.quorum_bps", "ZeroGovernanceBps", "the quorum must be greater than zero")
@@ -389,6 +414,42 @@ func sumText(sum uint64, overflow bool, f func(uint64) string) string {
 
 // mtFor is the program's Crowdfund::mt_for: native·10^6/price, rounded
 // down, with an overflow when the result exceeds a u64.
+// minSoldOutRaise mirrors launch_model::min_sold_out_raise: the smallest
+// amount a sold-out raise can have raised, ⌈(hard_cap × 10^6 − price + 1) /
+// 10^6⌉ capped at the hard cap. ok is false if the hard cap buys nothing.
+func minSoldOutRaise(price, hardCap uint64) (uint64, bool) {
+	unit := big.NewInt(MTUnit)
+	capUnits := new(big.Int).Mul(new(big.Int).SetUint64(hardCap), unit)
+	p := new(big.Int).SetUint64(price)
+	if capUnits.Cmp(p) < 0 {
+		return 0, false
+	}
+	floor := capUnits.Sub(capUnits, p)
+	floor.Add(floor, big.NewInt(1))
+	floor.Add(floor, new(big.Int).Sub(unit, big.NewInt(1)))
+	floor.Quo(floor, unit)
+	if floor.Cmp(new(big.Int).SetUint64(hardCap)) > 0 {
+		return hardCap, true
+	}
+	return floor.Uint64(), true
+}
+
+// marketShare mirrors Crowdfund::proceeds: the native tokens a raise of
+// raised puts in the market, liquidityBps (rounded down) of what is left
+// after the protocol fee (rounded up).
+func marketShare(raised uint64, protocolFeeBps, liquidityBps uint16) uint64 {
+	fee := (new(big.Int).Mul(new(big.Int).SetUint64(raised), big.NewInt(int64(protocolFeeBps))))
+	fee.Add(fee, big.NewInt(9_999))
+	fee.Quo(fee, big.NewInt(10_000))
+	net := new(big.Int).Sub(new(big.Int).SetUint64(raised), fee)
+	if net.Sign() <= 0 {
+		return 0
+	}
+	share := net.Mul(net, big.NewInt(int64(liquidityBps)))
+	share.Quo(share, big.NewInt(10_000))
+	return share.Uint64()
+}
+
 func mtFor(native, price uint64) (uint64, bool) {
 	q := new(big.Int).Mul(new(big.Int).SetUint64(native), big.NewInt(MTUnit))
 	q.Quo(q, new(big.Int).SetUint64(price))

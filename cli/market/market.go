@@ -23,6 +23,7 @@ import (
 	"github.com/modelcommons/modelcommons/cli/session"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
+	"github.com/modelcommons/modelcommons/clients/rules"
 	"github.com/modelcommons/modelcommons/clients/tokens"
 )
 
@@ -115,25 +116,18 @@ func mulDivFloor(a, b, c uint64) (uint64, error) {
 }
 
 // pool returns the market as it will be when the swap runs: if the pool is
-// not open yet it is opened first, from the vaults' balances.
-func (e *env) pool(ctx context.Context) (mt.Market, bool, error) {
+// not open yet it is opened first, from the amounts the program recorded
+// (rules.MarketSeed; tokens sent to the vaults are never reserves).
+func (e *env) pool(_ context.Context) (mt.Market, bool, error) {
 	if e.Model.Market.OpenedAt != 0 {
 		return e.Model.Market, false, nil
 	}
-	vs := pda.Vaults(e.Addr)
-	mtBal, err := e.Reader.TokenBalance(ctx, vs.Liquidity)
-	if err != nil {
-		return mt.Market{}, false, err
+	mtSide, nativeSide, ok := rules.MarketSeed(e.Model)
+	if !ok {
+		return mt.Market{}, false, explain.Newf("the model was launched without a market (no MT liquidity allocation and no liquidity share of the raise)",
+			"model %d's market has no liquidity (%s MT, %s native tokens recorded for it)", e.ID, model.MT(mtSide), amount.Format(nativeSide, e.NativeDecimals))
 	}
-	nBal, err := e.Reader.TokenBalance(ctx, vs.LiquidityNative)
-	if err != nil {
-		return mt.Market{}, false, err
-	}
-	if mtBal == 0 || nBal == 0 {
-		return mt.Market{}, false, explain.Newf("the model was launched without a liquidity allocation or market share of the raise",
-			"model %d's market has no liquidity (%s MT, %s native tokens in its vaults)", e.ID, model.MT(mtBal), amount.Format(nBal, e.NativeDecimals))
-	}
-	return mt.Market{OpenedAt: 1, ReserveMt: mtBal, ReserveNative: nBal}, true, nil
+	return mt.Market{OpenedAt: 1, ReserveMt: mtSide, ReserveNative: nativeSide}, true, nil
 }
 
 func (e *env) quote(ctx context.Context, side mt.SwapSide, in uint64, slippageBps uint16) (QuoteView, Quote, bool, error) {
@@ -229,8 +223,7 @@ func sellCommand() *cli.Command {
 }
 
 func (e *env) openIx() (solana.Instruction, error) {
-	vs := pda.Vaults(e.Addr)
-	ix, err := mt.NewOpenMarketInstruction(pda.Protocol(), e.Addr, vs.Liquidity, vs.LiquidityNative, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+	ix, err := mt.NewOpenMarketInstruction(pda.Protocol(), e.Addr, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
 	if err != nil {
 		return nil, fmt.Errorf("build open_market: %w", err)
 	}

@@ -122,7 +122,7 @@ func runLaunch(c *cli.Context) error {
 		}
 	}
 
-	terms, more := launchspec.Resolve(raw, launchspec.Env{NativeDecimals: nm.Decimals, MinPeriodSecs: p.MinPeriodSecs, Now: now})
+	terms, more := launchspec.Resolve(raw, launchspec.Env{NativeDecimals: nm.Decimals, MinPeriodSecs: p.MinPeriodSecs, Now: now, ProtocolFeeBps: p.ProtocolFeeBps})
 	if resuming {
 		// The terms are on chain already; only the token's metadata is still needed.
 		more = tokenIssues(more)

@@ -6,6 +6,7 @@ package protocol
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 
 	"github.com/gagliardetto/solana-go"
@@ -34,6 +35,7 @@ func Command() *cli.Command {
 			showCommand(),
 			updateCommand(),
 			acceptAdminCommand(),
+			withdrawFeesCommand(),
 			mintNativeCommand(),
 		},
 	}
@@ -140,6 +142,11 @@ func initCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "init",
 		Usage: "create the protocol (once): native token, fees, fee vault; your keypair becomes the admin",
+		Description: "Only the mt_treasury program's upgrade authority may run this: --keypair must be the key\n" +
+			"recorded in the program's ProgramData account (on a real cluster, the key that deployed the\n" +
+			"program; on the local chain, keys/localnet-upgrade-authority.json unless bin/localnet was\n" +
+			"started with --upgrade-authority). The native mint must have no freeze authority (its\n" +
+			"holder could freeze every vault); --create-native-mint creates one without.",
 		Flags: session.WriteFlags(
 			&cli.StringFlag{Name: "native-mint", Usage: "the native token's mint (SPL Token or plain Token-2022)"},
 			&cli.BoolFlag{Name: "create-native-mint", Usage: "create a fresh native token mint, with your keypair as its mint authority (local chain, demos)"},
@@ -170,6 +177,9 @@ func runInit(c *cli.Context) error {
 		return err
 	} else if ok {
 		return explain.New("the protocol is already initialised on this cluster", "see it with `mt protocol show`")
+	}
+	if err := checkUpgradeAuthority(ctx, r, admin.PublicKey()); err != nil {
+		return err
 	}
 
 	// Validate every flag before touching the chain further.
@@ -225,6 +235,10 @@ func runInit(c *cli.Context) error {
 		}
 		decimals, tokenProgram = m.Decimals, m.TokenProgram
 		labels[mintKey] = "native mint"
+		if m.HasFreezeAuthority {
+			return explain.Newf("use a mint without a freeze authority (or `--create-native-mint`)",
+				"the native mint %s has a freeze authority: its holder could freeze every vault, so the program refuses it", mintKey)
+		}
 	}
 	if len(f.Problems) == 0 {
 		if args.SetupFee, err = amount.Parse(c.String("setup-fee"), decimals); err != nil {
@@ -235,12 +249,124 @@ func runInit(c *cli.Context) error {
 		return err
 	}
 
-	ix, err := mt.NewInitProtocolInstruction(args, admin.PublicKey(), pda.Protocol(), mintKey, pda.FeeVault(),
+	ix, err := mt.NewInitProtocolInstruction(args, admin.PublicKey(), pda.ProgramData(mt.ProgramID), pda.Protocol(), mintKey, pda.FeeVault(),
 		tokenProgram, solana.SystemProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
 	if err != nil {
 		return fmt.Errorf("build init_protocol: %w", err)
 	}
 	ixs = append(ixs, ix)
 	return s.Submit(ctx, session.Tx{What: "initialise the protocol", Instructions: ixs, Signers: signers, Labels: labels},
+		session.Reread(ctx, r, Load))
+}
+
+// checkUpgradeAuthority refuses, before sending, a keypair that is not the
+// upgrade authority recorded in mt_treasury's ProgramData account
+// (UpgradeableLoaderState::ProgramData: u32 tag 3, u64 slot, Option<Pubkey>).
+func checkUpgradeAuthority(ctx context.Context, r accounts.Reader, admin solana.PublicKey) error {
+	addr := pda.ProgramData(mt.ProgramID)
+	data, owner, ok, err := r.Raw(ctx, addr)
+	if err != nil {
+		return err
+	}
+	if !ok || !owner.Equals(solana.BPFLoaderUpgradeableProgramID) || len(data) < 45 || binary.LittleEndian.Uint32(data[0:4]) != 3 {
+		return explain.Newf("deploy mt_treasury with the upgradeable loader (the local chain creates its ProgramData itself: check --url)",
+			"mt_treasury has no ProgramData account at %s on this cluster, so nobody can initialise the protocol", addr)
+	}
+	if data[12] != 1 {
+		return explain.New("the program is immutable (no upgrade authority): the protocol can no longer be initialised",
+			"redeploy the program with an upgrade authority")
+	}
+	authority := solana.PublicKeyFromBytes(data[13:45])
+	if !authority.Equals(admin) {
+		return explain.Newf("run it with --keypair set to the upgrade authority's keypair (local chain: keys/localnet-upgrade-authority.json)",
+			"only mt_treasury's upgrade authority %s may initialise the protocol; your keypair is %s", authority, admin)
+	}
+	return nil
+}
+
+func withdrawFeesCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "withdraw-fees",
+		Usage: "pay native tokens out of the protocol fee vault (admin)",
+		Description: "The fee vault collects set-up fees, raise fees, the protocol's part of swap fees, settlement\n" +
+			"fees and slashed stake; only the admin can take them out. --amount all takes everything.",
+		Flags: session.WriteFlags(
+			&cli.StringFlag{Name: "amount", Required: true, Usage: "native tokens to withdraw (e.g. 12.5), or `all`"},
+			&cli.StringFlag{Name: "to", Usage: "wallet whose associated native-token account receives them (created if missing; default: your keypair)"},
+			&cli.StringFlag{Name: "to-account", Usage: "an existing native-token account to pay instead of --to's associated account"},
+		),
+		Action: runWithdrawFees,
+	}
+}
+
+func runWithdrawFees(c *cli.Context) error {
+	s, _, err := session.Start(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Context
+	r := s.Reader()
+	admin, err := s.Signer()
+	if err != nil {
+		return err
+	}
+	p, err := r.Protocol(ctx)
+	if err != nil {
+		return err
+	}
+	if !p.Admin.Equals(admin.PublicKey()) {
+		return explain.Newf("run it with the admin's --keypair", "only the protocol admin %s may withdraw protocol fees; your keypair is %s", p.Admin, admin.PublicKey())
+	}
+	mint, err := r.Mint(ctx, p.NativeMint)
+	if err != nil {
+		return err
+	}
+	held, err := r.TokenBalance(ctx, p.FeeVault)
+	if err != nil {
+		return err
+	}
+	var amt uint64
+	if c.String("amount") == "all" {
+		amt = held
+	} else if amt, err = amount.Parse(c.String("amount"), mint.Decimals); err != nil {
+		return explain.Wrap(err, "--amount: "+err.Error(), "give native tokens like 12.5, or `all`")
+	}
+	if amt == 0 {
+		return explain.New("nothing to withdraw (the amount is zero or the fee vault is empty)", "see the vault with `mt protocol show`")
+	}
+	if amt > held {
+		return explain.Newf("withdraw at most what it holds", "the fee vault holds %s, less than %s", amount.Of(held, mint.Decimals), amount.Of(amt, mint.Decimals))
+	}
+	var ixs []solana.Instruction
+	labels := map[solana.PublicKey]string{p.FeeVault: "protocol fee vault"}
+	var dest solana.PublicKey
+	if c.IsSet("to-account") {
+		if c.IsSet("to") {
+			return explain.New("give --to or --to-account, not both", "--to names a wallet, --to-account a token account")
+		}
+		if dest, err = session.ParsePubkey("--to-account", c.String("to-account")); err != nil {
+			return err
+		}
+		if dest.Equals(p.FeeVault) {
+			return explain.New("the destination is the fee vault itself", "name another account")
+		}
+	} else {
+		wallet := admin.PublicKey()
+		if c.IsSet("to") {
+			if wallet, err = session.ParsePubkey("--to", c.String("to")); err != nil {
+				return err
+			}
+		}
+		dest = tokens.ATA(wallet, p.NativeMint, mint.TokenProgram)
+		ixs = append(ixs, tokens.CreateATAIdempotent(admin.PublicKey(), wallet, p.NativeMint, mint.TokenProgram))
+	}
+	labels[dest] = "destination"
+	ix, err := mt.NewWithdrawProtocolFeesInstruction(amt, admin.PublicKey(), pda.Protocol(), p.FeeVault, dest, p.NativeMint,
+		mint.TokenProgram, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+	if err != nil {
+		return fmt.Errorf("build withdraw_protocol_fees: %w", err)
+	}
+	ixs = append(ixs, ix)
+	return s.Submit(ctx, session.Tx{What: fmt.Sprintf("withdraw %s of protocol fees", amount.Of(amt, mint.Decimals)), Instructions: ixs, Labels: labels},
 		session.Reread(ctx, r, Load))
 }

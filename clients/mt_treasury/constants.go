@@ -10,3 +10,11 @@ package mt_treasury
 // holders it was voted under may have changed since, so an old approval
 // must not be spendable at any later date.
 const EXECUTION_WINDOW_SECS = int64(1209600)
+
+// How long after a run was served it may still be settled. The meter
+// refuses older runs, and a model keeps every price a settleable run can
+// have been served under: a price that took effect is not replaced until it
+// has been in force this long (or the price before it was the same). Seven
+// days covers a keeper that was down for days; it also limits a model's
+// governance to one effective price change a week.
+const SETTLE_WINDOW_SECS = int64(604800)

@@ -113,6 +113,13 @@ func ParseAnyEvent(eventData []byte) (any, error) {
 			return nil, fmt.Errorf("failed to unmarshal event as ProposalFinalized: %w", err)
 		}
 		return value, nil
+	case Event_ProtocolFeesWithdrawn:
+		value := new(ProtocolFeesWithdrawn)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as ProtocolFeesWithdrawn: %w", err)
+		}
+		return value, nil
 	case Event_ProtocolInitialized:
 		value := new(ProtocolInitialized)
 		err := value.UnmarshalWithDecoder(decoder)
@@ -436,6 +443,23 @@ func ParseEvent_ProposalFinalized(eventData []byte) (*ProposalFinalized, error) 
 	err = event.UnmarshalWithDecoder(decoder)
 	if err != nil {
 		return nil, fmt.Errorf("failed to unmarshal event of type ProposalFinalized: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_ProtocolFeesWithdrawn(eventData []byte) (*ProtocolFeesWithdrawn, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_ProtocolFeesWithdrawn {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_ProtocolFeesWithdrawn, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(ProtocolFeesWithdrawn)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type ProtocolFeesWithdrawn: %w", err)
 	}
 	return event, nil
 }

@@ -75,7 +75,7 @@ func NewCancelProposalInstruction(
 }
 
 // Builds a "cast_vote" instruction.
-// Votes yes, no or abstain with all of the owner's deposited MT, once per proposal.
+// Votes yes, no or abstain, once per proposal, with the owner's MT deposited and warmed up before the proposal was created.
 func NewCastVoteInstruction(
 	// Params:
 	choiceParam VoteChoice,
@@ -552,9 +552,6 @@ func NewCreateProposalInstruction(
 	modelAccount solanago.PublicKey,
 	voterAccount solanago.PublicKey,
 	proposalAccount solanago.PublicKey,
-	saleVaultAccount solanago.PublicKey,
-	creatorVaultAccount solanago.PublicKey,
-	liquidityVaultAccount solanago.PublicKey,
 	rewardsVaultAccount solanago.PublicKey,
 	destinationAccount solanago.PublicKey,
 	systemProgramAccount solanago.PublicKey,
@@ -590,24 +587,19 @@ func NewCreateProposalInstruction(
 		accounts__.Append(solanago.NewAccountMeta(voterAccount, true, false))
 		// Account 4 "proposal": Writable, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(proposalAccount, true, false))
-		// Account 5 "sale_vault": Read-only, Non-signer, Required
-		// The model's MT vaults whose balances are not circulating.
-		accounts__.Append(solanago.NewAccountMeta(saleVaultAccount, false, false))
-		// Account 6 "creator_vault": Read-only, Non-signer, Required
-		accounts__.Append(solanago.NewAccountMeta(creatorVaultAccount, false, false))
-		// Account 7 "liquidity_vault": Read-only, Non-signer, Required
-		accounts__.Append(solanago.NewAccountMeta(liquidityVaultAccount, false, false))
-		// Account 8 "rewards_vault": Read-only, Non-signer, Required
+		// Account 5 "rewards_vault": Read-only, Non-signer, Required
+		// The model's MT treasury (contributor-rewards pool and unsold sale MT),
+		// which belongs to no one until governance pays it out.
 		accounts__.Append(solanago.NewAccountMeta(rewardsVaultAccount, false, false))
-		// Account 9 "destination": Read-only, Non-signer, Optional
+		// Account 6 "destination": Read-only, Non-signer, Optional
 		// For a transfer: the token account it pays (native token for
 		// `TransferNative`, the model's MT for `TransferMt`). None otherwise.
 		accounts__.Append(solanago.NewAccountMeta(destinationAccount, false, false))
-		// Account 10 "system_program": Read-only, Non-signer, Required
+		// Account 7 "system_program": Read-only, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(systemProgramAccount, false, false))
-		// Account 11 "event_authority": Read-only, Non-signer, Required
+		// Account 8 "event_authority": Read-only, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
-		// Account 12 "program": Read-only, Non-signer, Required
+		// Account 9 "program": Read-only, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
 	}
 
@@ -620,7 +612,7 @@ func NewCreateProposalInstruction(
 }
 
 // Builds a "deposit_mt" instruction.
-// Deposits MT into the owner's voter record: it votes at once and earns revenue after its warm-up.
+// Deposits MT into the owner's voter record: after its warm-up it earns revenue and votes on proposals created from then on.
 func NewDepositMtInstruction(
 	// Params:
 	amountParam uint64,
@@ -907,13 +899,14 @@ func NewFinalizeRaiseInstruction(
 }
 
 // Builds a "init_protocol" instruction.
-// Creates the protocol: native token, fees and the fee vault. Once.
+// Creates the protocol: native token, fees and the fee vault. Once, by the program's upgrade authority.
 func NewInitProtocolInstruction(
 	// Params:
 	argsParam InitProtocolArgs,
 
 	// Accounts:
 	adminAccount solanago.PublicKey,
+	programDataAccount solanago.PublicKey,
 	protocolAccount solanago.PublicKey,
 	nativeMintAccount solanago.PublicKey,
 	feeVaultAccount solanago.PublicKey,
@@ -943,19 +936,23 @@ func NewInitProtocolInstruction(
 	{
 		// Account 0 "admin": Writable, Signer, Required
 		accounts__.Append(solanago.NewAccountMeta(adminAccount, true, true))
-		// Account 1 "protocol": Writable, Non-signer, Required
+		// Account 1 "program_data": Read-only, Non-signer, Required
+		// The mt_treasury program's ProgramData: its upgrade authority is the
+		// only key that may initialise the protocol.
+		accounts__.Append(solanago.NewAccountMeta(programDataAccount, false, false))
+		// Account 2 "protocol": Writable, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(protocolAccount, true, false))
-		// Account 2 "native_mint": Read-only, Non-signer, Required
+		// Account 3 "native_mint": Read-only, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(nativeMintAccount, false, false))
-		// Account 3 "fee_vault": Writable, Non-signer, Required
+		// Account 4 "fee_vault": Writable, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(feeVaultAccount, true, false))
-		// Account 4 "token_program": Read-only, Non-signer, Required
+		// Account 5 "token_program": Read-only, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(tokenProgramAccount, false, false))
-		// Account 5 "system_program": Read-only, Non-signer, Required
+		// Account 6 "system_program": Read-only, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(systemProgramAccount, false, false))
-		// Account 6 "event_authority": Read-only, Non-signer, Required
+		// Account 7 "event_authority": Read-only, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
-		// Account 7 "program": Read-only, Non-signer, Required
+		// Account 8 "program": Read-only, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
 	}
 
@@ -1040,8 +1037,6 @@ func NewLaunchModelInstruction(
 func NewOpenMarketInstruction(
 	protocolAccount solanago.PublicKey,
 	modelAccount solanago.PublicKey,
-	liquidityVaultAccount solanago.PublicKey,
-	liquidityNativeVaultAccount solanago.PublicKey,
 	eventAuthorityAccount solanago.PublicKey,
 	programAccount solanago.PublicKey,
 ) (solanago.Instruction, error) {
@@ -1053,13 +1048,9 @@ func NewOpenMarketInstruction(
 		accounts__.Append(solanago.NewAccountMeta(protocolAccount, false, false))
 		// Account 1 "model": Writable, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(modelAccount, true, false))
-		// Account 2 "liquidity_vault": Read-only, Non-signer, Required
-		accounts__.Append(solanago.NewAccountMeta(liquidityVaultAccount, false, false))
-		// Account 3 "liquidity_native_vault": Read-only, Non-signer, Required
-		accounts__.Append(solanago.NewAccountMeta(liquidityNativeVaultAccount, false, false))
-		// Account 4 "event_authority": Read-only, Non-signer, Required
+		// Account 2 "event_authority": Read-only, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
-		// Account 5 "program": Read-only, Non-signer, Required
+		// Account 3 "program": Read-only, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
 	}
 
@@ -1382,6 +1373,69 @@ func NewWithdrawMtInstruction(
 		// Account 7 "event_authority": Read-only, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
 		// Account 8 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		buf__.Bytes(),
+	), nil
+}
+
+// Builds a "withdraw_protocol_fees" instruction.
+// Pays native tokens out of the protocol fee vault to an account the admin names. Admin only.
+func NewWithdrawProtocolFeesInstruction(
+	// Params:
+	amountParam uint64,
+
+	// Accounts:
+	adminAccount solanago.PublicKey,
+	protocolAccount solanago.PublicKey,
+	feeVaultAccount solanago.PublicKey,
+	destinationAccount solanago.PublicKey,
+	nativeMintAccount solanago.PublicKey,
+	nativeTokenProgramAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	buf__ := new(bytes.Buffer)
+	enc__ := binary.NewBorshEncoder(buf__)
+
+	// Encode the instruction discriminator.
+	err := enc__.WriteBytes(Instruction_WithdrawProtocolFees[:], false)
+	if err != nil {
+		return nil, fmt.Errorf("failed to write instruction discriminator: %w", err)
+	}
+	{
+		// Serialize `amountParam`:
+		err = enc__.Encode(amountParam)
+		if err != nil {
+			return nil, errors.NewField("amountParam", err)
+		}
+	}
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "admin": Read-only, Signer, Required
+		accounts__.Append(solanago.NewAccountMeta(adminAccount, false, true))
+		// Account 1 "protocol": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(protocolAccount, false, false))
+		// Account 2 "fee_vault": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(feeVaultAccount, true, false))
+		// Account 3 "destination": Writable, Non-signer, Required
+		// Where the fees go: any account of the native token but the fee vault
+		// (Anchor refuses the same mutable account twice).
+		accounts__.Append(solanago.NewAccountMeta(destinationAccount, true, false))
+		// Account 4 "native_mint": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nativeMintAccount, false, false))
+		// Account 5 "native_token_program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nativeTokenProgramAccount, false, false))
+		// Account 6 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 7 "program": Read-only, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
 	}
 

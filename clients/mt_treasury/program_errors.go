@@ -104,8 +104,8 @@ var (
 	ErrInsufficientDeposit = &programerr.Error{Program: "mt_treasury", Code: 6047, Name: "InsufficientDeposit", Msg: "The amount is more MT than this voter record holds."}
 	// ErrDepositLocked (6048): These MT are locked until the latest proposal this record voted on (or proposed) stops taking votes; withdraw after that.
 	ErrDepositLocked = &programerr.Error{Program: "mt_treasury", Code: 6048, Name: "DepositLocked", Msg: "These MT are locked until the latest proposal this record voted on (or proposed) stops taking votes; withdraw after that."}
-	// ErrBelowProposalThreshold (6049): Creating a proposal needs at least the model's minimum MT deposited in your voter record.
-	ErrBelowProposalThreshold = &programerr.Error{Program: "mt_treasury", Code: 6049, Name: "BelowProposalThreshold", Msg: "Creating a proposal needs at least the model's minimum MT deposited in your voter record."}
+	// ErrBelowProposalThreshold (6049): Creating a proposal needs at least the model's minimum MT deposited and warmed up in your voter record.
+	ErrBelowProposalThreshold = &programerr.Error{Program: "mt_treasury", Code: 6049, Name: "BelowProposalThreshold", Msg: "Creating a proposal needs at least the model's minimum MT deposited and warmed up in your voter record."}
 	// ErrPeriodTooLong (6050): A time period is longer than governance may set (365 days).
 	ErrPeriodTooLong = &programerr.Error{Program: "mt_treasury", Code: 6050, Name: "PeriodTooLong", Msg: "A time period is longer than governance may set (365 days)."}
 	// ErrDestinationRequired (6051): A transfer proposal needs its destination token account, and only a transfer takes one.
@@ -164,6 +164,22 @@ var (
 	ErrContributionStillOpen = &programerr.Error{Program: "mt_treasury", Code: 6077, Name: "ContributionStillOpen", Msg: "The contribution record is still needed: claim your MT (raise succeeded) or your refund (raise failed) first."}
 	// ErrProposalExpired (6078): The proposal passed but was not executed within 14 days of its hold-up ending; it has expired: propose it again.
 	ErrProposalExpired = &programerr.Error{Program: "mt_treasury", Code: 6078, Name: "ProposalExpired", Msg: "The proposal passed but was not executed within 14 days of its hold-up ending; it has expired: propose it again."}
+	// ErrPriceChangeTooSoon (6079): A price change took effect less than SETTLE_WINDOW_SECS (7 days) ago and runs served before it may still be settled at the old price; execute this price change after that window.
+	ErrPriceChangeTooSoon = &programerr.Error{Program: "mt_treasury", Code: 6079, Name: "PriceChangeTooSoon", Msg: "A price change took effect less than SETTLE_WINDOW_SECS (7 days) ago and runs served before it may still be settled at the old price; execute this price change after that window."}
+	// ErrOneSidedLiquidity (6080): The market needs both sides or neither: an MT liquidity allocation and a liquidity share of the raise (liquidity_bps) must both be non-zero, or both zero for no market.
+	ErrOneSidedLiquidity = &programerr.Error{Program: "mt_treasury", Code: 6080, Name: "OneSidedLiquidity", Msg: "The market needs both sides or neither: an MT liquidity allocation and a liquidity share of the raise (liquidity_bps) must both be non-zero, or both zero for no market."}
+	// ErrLiquidityShareTooSmall (6081): At the soft cap the raise's liquidity share rounds to zero native base units, so the market could not open: raise liquidity_bps or the soft cap.
+	ErrLiquidityShareTooSmall = &programerr.Error{Program: "mt_treasury", Code: 6081, Name: "LiquidityShareTooSmall", Msg: "At the soft cap the raise's liquidity share rounds to zero native base units, so the market could not open: raise liquidity_bps or the soft cap."}
+	// ErrSoftCapUnreachable (6082): The soft cap cannot be reached at this price: a raise can sell out (what is left under the hard cap buys no MT base unit) below it. Lower the soft cap or change the price or hard cap.
+	ErrSoftCapUnreachable = &programerr.Error{Program: "mt_treasury", Code: 6082, Name: "SoftCapUnreachable", Msg: "The soft cap cannot be reached at this price: a raise can sell out (what is left under the hard cap buys no MT base unit) below it. Lower the soft cap or change the price or hard cap."}
+	// ErrNoEligibleWeight (6083): None of this voter record's MT counts on this proposal: only MT deposited and warmed up before the proposal was created votes (MT deposited later votes on later proposals).
+	ErrNoEligibleWeight = &programerr.Error{Program: "mt_treasury", Code: 6083, Name: "NoEligibleWeight", Msg: "None of this voter record's MT counts on this proposal: only MT deposited and warmed up before the proposal was created votes (MT deposited later votes on later proposals)."}
+	// ErrNotUpgradeAuthority (6084): Only the mt_treasury program's upgrade authority (its ProgramData account) may initialise the protocol.
+	ErrNotUpgradeAuthority = &programerr.Error{Program: "mt_treasury", Code: 6084, Name: "NotUpgradeAuthority", Msg: "Only the mt_treasury program's upgrade authority (its ProgramData account) may initialise the protocol."}
+	// ErrNativeMintHasFreezeAuthority (6085): The native token mint has a freeze authority: its holder could freeze every vault. Use a mint without one.
+	ErrNativeMintHasFreezeAuthority = &programerr.Error{Program: "mt_treasury", Code: 6085, Name: "NativeMintHasFreezeAuthority", Msg: "The native token mint has a freeze authority: its holder could freeze every vault. Use a mint without one."}
+	// ErrInsufficientProtocolFees (6086): The protocol fee vault holds less than that amount.
+	ErrInsufficientProtocolFees = &programerr.Error{Program: "mt_treasury", Code: 6086, Name: "InsufficientProtocolFees", Msg: "The protocol fee vault holds less than that amount."}
 )
 
 // Errors maps the program's error codes to its errors.
@@ -247,4 +263,12 @@ var Errors = programerr.Table{
 	6076: ErrNotPendingAdmin,
 	6077: ErrContributionStillOpen,
 	6078: ErrProposalExpired,
+	6079: ErrPriceChangeTooSoon,
+	6080: ErrOneSidedLiquidity,
+	6081: ErrLiquidityShareTooSmall,
+	6082: ErrSoftCapUnreachable,
+	6083: ErrNoEligibleWeight,
+	6084: ErrNotUpgradeAuthority,
+	6085: ErrNativeMintHasFreezeAuthority,
+	6086: ErrInsufficientProtocolFees,
 }

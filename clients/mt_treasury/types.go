@@ -2307,6 +2307,9 @@ type MtDeposited struct {
 
 	// When the warming MT can start earning.
 	WarmAt int64 `json:"warmAt"`
+
+	// The deposit votes on proposals created at or after this.
+	VotesFrom int64 `json:"votesFrom"`
 }
 
 func (obj MtDeposited) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
@@ -2344,6 +2347,11 @@ func (obj MtDeposited) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
 	err = encoder.Encode(obj.WarmAt)
 	if err != nil {
 		return errors.NewField("WarmAt", err)
+	}
+	// Serialize `VotesFrom`:
+	err = encoder.Encode(obj.VotesFrom)
+	if err != nil {
+		return errors.NewField("VotesFrom", err)
 	}
 	return nil
 }
@@ -2393,6 +2401,11 @@ func (obj *MtDeposited) UnmarshalWithDecoder(decoder *binary.Decoder) (err error
 	err = decoder.Decode(&obj.WarmAt)
 	if err != nil {
 		return errors.NewField("WarmAt", err)
+	}
+	// Deserialize `VotesFrom`:
+	err = decoder.Decode(&obj.VotesFrom)
+	if err != nil {
+		return errors.NewField("VotesFrom", err)
 	}
 	return nil
 }
@@ -3964,6 +3977,91 @@ func (obj *Protocol) Unmarshal(buf []byte) error {
 
 func UnmarshalProtocol(buf []byte) (*Protocol, error) {
 	obj := new(Protocol)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// The admin took native tokens out of the protocol fee vault.
+type ProtocolFeesWithdrawn struct {
+	Admin       solanago.PublicKey `json:"admin"`
+	Destination solanago.PublicKey `json:"destination"`
+	Amount      uint64             `json:"amount"`
+
+	// What the fee vault holds afterwards.
+	Remaining uint64 `json:"remaining"`
+}
+
+func (obj ProtocolFeesWithdrawn) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Admin`:
+	err = encoder.Encode(obj.Admin)
+	if err != nil {
+		return errors.NewField("Admin", err)
+	}
+	// Serialize `Destination`:
+	err = encoder.Encode(obj.Destination)
+	if err != nil {
+		return errors.NewField("Destination", err)
+	}
+	// Serialize `Amount`:
+	err = encoder.Encode(obj.Amount)
+	if err != nil {
+		return errors.NewField("Amount", err)
+	}
+	// Serialize `Remaining`:
+	err = encoder.Encode(obj.Remaining)
+	if err != nil {
+		return errors.NewField("Remaining", err)
+	}
+	return nil
+}
+
+func (obj ProtocolFeesWithdrawn) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding ProtocolFeesWithdrawn: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *ProtocolFeesWithdrawn) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Admin`:
+	err = decoder.Decode(&obj.Admin)
+	if err != nil {
+		return errors.NewField("Admin", err)
+	}
+	// Deserialize `Destination`:
+	err = decoder.Decode(&obj.Destination)
+	if err != nil {
+		return errors.NewField("Destination", err)
+	}
+	// Deserialize `Amount`:
+	err = decoder.Decode(&obj.Amount)
+	if err != nil {
+		return errors.NewField("Amount", err)
+	}
+	// Deserialize `Remaining`:
+	err = decoder.Decode(&obj.Remaining)
+	if err != nil {
+		return errors.NewField("Remaining", err)
+	}
+	return nil
+}
+
+func (obj *ProtocolFeesWithdrawn) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling ProtocolFeesWithdrawn: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalProtocolFeesWithdrawn(buf []byte) (*ProtocolFeesWithdrawn, error) {
+	obj := new(ProtocolFeesWithdrawn)
 	err := obj.Unmarshal(buf)
 	if err != nil {
 		return nil, err
@@ -6283,7 +6381,9 @@ func (value VoteChoice) String() string {
 
 // One voter's vote on one proposal, at [`seeds::VOTE`](super::seeds::VOTE) +
 // proposal + voter record. Its existence with `weight > 0` is what stops a
-// second vote; it is never closed.
+// second vote while the proposal takes votes; `close_vote_record` returns
+// its rent only once the proposal takes no more votes, so a closed record
+// can never be re-created to vote again.
 type VoteRecord struct {
 	Proposal solanago.PublicKey `json:"proposal"`
 
@@ -6291,7 +6391,9 @@ type VoteRecord struct {
 	Voter  solanago.PublicKey `json:"voter"`
 	Choice VoteChoice         `json:"choice"`
 
-	// MT base units counted: the voter's whole deposit when voting.
+	// MT base units counted: the voter record's snapshot weight on this
+	// proposal (its MT deposited and warmed up before the proposal was
+	// created and still deposited when voting; see `Voter::vote_weight`).
 	Weight  uint64 `json:"weight"`
 	VotedAt int64  `json:"votedAt"`
 	Bump    uint8  `json:"bump"`
@@ -6468,11 +6570,20 @@ func UnmarshalVoteRecordClosed(buf []byte) (*VoteRecordClosed, error) {
 // [`seeds::VOTER`](super::seeds::VOTER) + model + owner: its voting power,
 // its vote lock and its share of the model's revenue.
 //
-// Every MT in `deposited` votes. Revenue is earned only by the part that
-// has finished its warm-up (`deposited - warming`): a deposit warms up for
-// the model's `revenue.warmup_secs` and starts earning at the voter's first
-// checkpoint at or after `warm_at` (any deposit, withdrawal or claim of the
-// owner, or a `checkpoint_voter` by anyone). See [`RevenueState`](super::RevenueState).
+// Revenue is earned only by the part that has finished its warm-up
+// (`deposited - warming`): a deposit warms up for the model's
+// `revenue.warmup_secs` and starts earning at the voter's first checkpoint
+// at or after `warm_at` (any deposit, withdrawal or claim of the owner, or a
+// `checkpoint_voter` by anyone). See [`RevenueState`](super::RevenueState).
+//
+// Votes are a snapshot (see [`Voter::vote_weight`]): on a proposal created
+// at `c`, only MT that was deposited and warmed up by `c` (deposited at
+// least the warm-up before it) and is still deposited counts. The record
+// keeps its MT in two tranches for this, moved only by the owner's own
+// deposits and withdrawals (never by a third party's checkpoint): the
+// latest deposits (`recent`, counting on proposals created from
+// `recent_votes_from`) and the rest (`deposited - recent`, counting from
+// `settled_votes_from`).
 type Voter struct {
 	Model solanago.PublicKey `json:"model"`
 	Owner solanago.PublicKey `json:"owner"`
@@ -6499,6 +6610,14 @@ type Voter struct {
 	// Rewards paid out so far, native base units.
 	RewardsClaimed uint64 `json:"rewardsClaimed"`
 	Bump           uint8  `json:"bump"`
+
+	// Part of `deposited` from the latest deposits: it votes on proposals
+	// created at or after `recent_votes_from` (its last deposit + warm-up).
+	Recent          uint64 `json:"recent"`
+	RecentVotesFrom int64  `json:"recentVotesFrom"`
+
+	// The rest of `deposited` votes on proposals created at or after this.
+	SettledVotesFrom int64 `json:"settledVotesFrom"`
 }
 
 func (obj Voter) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
@@ -6551,6 +6670,21 @@ func (obj Voter) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
 	err = encoder.Encode(obj.Bump)
 	if err != nil {
 		return errors.NewField("Bump", err)
+	}
+	// Serialize `Recent`:
+	err = encoder.Encode(obj.Recent)
+	if err != nil {
+		return errors.NewField("Recent", err)
+	}
+	// Serialize `RecentVotesFrom`:
+	err = encoder.Encode(obj.RecentVotesFrom)
+	if err != nil {
+		return errors.NewField("RecentVotesFrom", err)
+	}
+	// Serialize `SettledVotesFrom`:
+	err = encoder.Encode(obj.SettledVotesFrom)
+	if err != nil {
+		return errors.NewField("SettledVotesFrom", err)
 	}
 	return nil
 }
@@ -6615,6 +6749,21 @@ func (obj *Voter) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
 	err = decoder.Decode(&obj.Bump)
 	if err != nil {
 		return errors.NewField("Bump", err)
+	}
+	// Deserialize `Recent`:
+	err = decoder.Decode(&obj.Recent)
+	if err != nil {
+		return errors.NewField("Recent", err)
+	}
+	// Deserialize `RecentVotesFrom`:
+	err = decoder.Decode(&obj.RecentVotesFrom)
+	if err != nil {
+		return errors.NewField("RecentVotesFrom", err)
+	}
+	// Deserialize `SettledVotesFrom`:
+	err = decoder.Decode(&obj.SettledVotesFrom)
+	if err != nil {
+		return errors.NewField("SettledVotesFrom", err)
 	}
 	return nil
 }

@@ -35,6 +35,13 @@ func le64(v uint64) []byte { return binary.LittleEndian.AppendUint64(nil, v) }
 
 func treasury(seeds ...[]byte) solana.PublicKey { return find(mt_treasury.ProgramID, seeds...) }
 
+// ProgramData is program's ProgramData account under the BPF upgradeable
+// loader: it records the upgrade authority, the only key mt_treasury's
+// init_protocol accepts. (The local chain creates one for each builtin.)
+func ProgramData(program solana.PublicKey) solana.PublicKey {
+	return find(solana.BPFLoaderUpgradeableProgramID, program[:])
+}
+
 // Protocol is mt_treasury's singleton configuration.
 func Protocol() solana.PublicKey { return treasury(SeedProtocol) }
 

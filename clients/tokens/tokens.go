@@ -130,6 +130,9 @@ type Mint struct {
 	TokenProgram solana.PublicKey
 	// HasMintAuthority is false once the supply is fixed forever.
 	HasMintAuthority bool
+	// HasFreezeAuthority: someone can freeze the mint's accounts (mt_treasury
+	// refuses such a native mint).
+	HasFreezeAuthority bool
 }
 
 // GetMint reads a mint of either token program.
@@ -142,10 +145,11 @@ func GetMint(ctx context.Context, client *rpc.Client, address solana.PublicKey) 
 		return nil, fmt.Errorf("%s is not a mint: %w", address, ErrNotTokenAccount)
 	}
 	return &Mint{
-		HasMintAuthority: binary.LittleEndian.Uint32(data[0:4]) == 1,
-		Supply:           binary.LittleEndian.Uint64(data[36:44]),
-		Decimals:         data[44],
-		TokenProgram:     owner,
+		HasMintAuthority:   binary.LittleEndian.Uint32(data[0:4]) == 1,
+		Supply:             binary.LittleEndian.Uint64(data[36:44]),
+		Decimals:           data[44],
+		HasFreezeAuthority: binary.LittleEndian.Uint32(data[46:50]) == 1,
+		TokenProgram:       owner,
 	}, nil
 }
 

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/gagliardetto/solana-go"
+
+	"github.com/modelcommons/modelcommons/tests/localnet"
 )
 
 // Wallet is a keypair with its solana-keygen style file.
@@ -33,6 +35,23 @@ func NewWallet(dir, name string) (Wallet, error) {
 	if err != nil {
 		return Wallet{}, err
 	}
+	return WalletOf(dir, name, key)
+}
+
+// NewUpgradeAuthorityWallet writes the programs' upgrade authority (the
+// only key `mt protocol init` accepts; see localnet.UpgradeAuthorityKey) as
+// dir/<name>.json.
+func NewUpgradeAuthorityWallet(dir, name string) (Wallet, error) {
+	key, err := localnet.UpgradeAuthorityKey()
+	if err != nil {
+		return Wallet{}, err
+	}
+	return WalletOf(dir, name, key)
+}
+
+// WalletOf writes key to dir/<name>.json as a wallet (e.g. the local
+// chain's upgrade authority, the only key that may initialise the protocol).
+func WalletOf(dir, name string, key solana.PrivateKey) (Wallet, error) {
 	ints := make([]int, len(key))
 	for i, b := range key {
 		ints[i] = int(b)

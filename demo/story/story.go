@@ -310,8 +310,12 @@ func (t *teller) initProtocol() error {
 		if err != nil {
 			return driver.Wallet{}
 		}
+		newWallet := driver.NewWallet
+		if name == "admin" {
+			newWallet = driver.NewUpgradeAuthorityWallet // only it may initialise the protocol
+		}
 		var w driver.Wallet
-		if w, err = driver.NewWallet(filepath.Join(t.dir, "wallets"), name); err == nil && sol > 0 {
+		if w, err = newWallet(filepath.Join(t.dir, "wallets"), name); err == nil && sol > 0 {
 			err = t.chain.Airdrop(t.ctx, w.PublicKey(), uint64(sol*float64(solana.LAMPORTS_PER_SOL)))
 		}
 		return w

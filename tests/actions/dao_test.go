@@ -73,7 +73,7 @@ func (h *harness) propose(proposer solana.PrivateKey, modelAddr solana.PublicKey
 	action := &mt.ProposalAction_TransferNative{Destination: dest, Amount: 100 * native}
 	ix, err := mt.NewCreateProposalInstruction(mt.CreateProposalArgs{Action: action, ContentHash: sum, Uri: doc},
 		proposer.PublicKey(), pda.Protocol(), modelAddr, pda.Voter(modelAddr, proposer.PublicKey()), pda.Proposal(modelAddr, index),
-		vs.Sale, vs.Creator, vs.Liquidity, vs.Rewards, dest, solana.SystemProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+		vs.Rewards, dest, solana.SystemProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func (h *harness) signal(proposer solana.PrivateKey, modelAddr solana.PublicKey,
 	vs := pda.Vaults(modelAddr)
 	ix, err := mt.NewCreateProposalInstruction(mt.CreateProposalArgs{Action: &mt.ProposalAction_Signal{}, ContentHash: sha256.Sum256([]byte(uri)), Uri: uri},
 		proposer.PublicKey(), pda.Protocol(), modelAddr, pda.Voter(modelAddr, proposer.PublicKey()), pda.Proposal(modelAddr, index),
-		vs.Sale, vs.Creator, vs.Liquidity, vs.Rewards, mt.ProgramID, solana.SystemProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+		vs.Rewards, mt.ProgramID, solana.SystemProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
 	if err != nil {
 		h.t.Fatal(err)
 	}

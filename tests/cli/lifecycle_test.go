@@ -141,7 +141,7 @@ output_per_1k = "0.002"
 // native set-up fee, 2.5% protocol fee) and gives each wallet 1000 native.
 func (e *env) setup(wallets ...wallet) (admin wallet, p protocolView) {
 	e.t.Helper()
-	admin = e.wallet("admin", 10)
+	admin = e.upgradeAuthority("admin", 10)
 	e.ok(&p, &admin, "protocol", "init", "--create-native-mint", "--setup-fee", "5", "--protocol-fee-bps", "250", "--min-period", "1m")
 	if p.Admin != admin.Pub() || p.NativeDecimals != 6 || p.SetupFee.BaseUnits != 5_000_000 || p.ModelCount != 0 || p.Signature == "" {
 		e.t.Fatalf("protocol init: %+v", p)

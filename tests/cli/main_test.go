@@ -76,6 +76,22 @@ func (e *env) wallet(name string, sol float64) wallet {
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	return e.keyFile(name, key)
+}
+
+// upgradeAuthority is the programs' upgrade authority (the only key `mt
+// protocol init` accepts) with sol more SOL, as a keypair file.
+func (e *env) upgradeAuthority(name string, sol float64) wallet {
+	e.t.Helper()
+	key, err := e.chain.FundUpgradeAuthority(e.ctx, sol)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return e.keyFile(name, key)
+}
+
+func (e *env) keyFile(name string, key solana.PrivateKey) wallet {
+	e.t.Helper()
 	ints := make([]int, len(key))
 	for i, b := range key {
 		ints[i] = int(b)

@@ -139,7 +139,7 @@ func (e Env) DepositRevenueIx(payer, model solana.PublicKey, amount uint64) (sol
 func (e Env) CreateProposalIx(proposer, model solana.PublicKey, index uint64, args mt.CreateProposalArgs) (solana.Instruction, error) {
 	v := pda.Vaults(model)
 	return mt.NewCreateProposalInstruction(args, proposer, pda.Protocol(), model, pda.Voter(model, proposer), pda.Proposal(model, index),
-		v.Sale, v.Creator, v.Liquidity, v.Rewards, optional(Destination(args.Action)), solana.SystemProgramID, e.EventAuth, mt.ProgramID)
+		v.Rewards, optional(Destination(args.Action)), solana.SystemProgramID, e.EventAuth, mt.ProgramID)
 }
 
 func (e Env) CastVoteIx(owner, model solana.PublicKey, index uint64, choice mt.VoteChoice) (solana.Instruction, error) {
@@ -164,7 +164,7 @@ func (e Env) CancelProposalIx(proposer, model solana.PublicKey, index uint64) (s
 // ---- market ----
 
 func (e Env) OpenMarketIx(model solana.PublicKey) (solana.Instruction, error) {
-	return mt.NewOpenMarketInstruction(pda.Protocol(), model, pda.LiquidityVault(model), pda.LiquidityNativeVault(model), e.EventAuth, mt.ProgramID)
+	return mt.NewOpenMarketInstruction(pda.Protocol(), model, e.EventAuth, mt.ProgramID)
 }
 
 // SwapIx trades through trader's associated native and MT accounts.

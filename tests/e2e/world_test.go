@@ -142,7 +142,11 @@ func newWorld(t *testing.T) *world {
 	})
 	w.mt = &driver.MT{Bin: bins.MT, URL: w.chain.URL, Home: dir}
 	mk := func(name string, sol float64) driver.Wallet {
-		wl, err := driver.NewWallet(dir, name)
+		newWallet := driver.NewWallet
+		if name == "admin" {
+			newWallet = driver.NewUpgradeAuthorityWallet // only it may initialise the protocol
+		}
+		wl, err := newWallet(dir, name)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -14,11 +14,11 @@ import (
 
 	"github.com/modelcommons/modelcommons/clients/events"
 	meter "github.com/modelcommons/modelcommons/clients/inference_meter"
+	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
 	"github.com/modelcommons/modelcommons/clients/programerr"
 	"github.com/modelcommons/modelcommons/clients/tokens"
 	"github.com/modelcommons/modelcommons/clients/txsend"
-	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/tests/localnet"
 )
 
@@ -54,7 +54,7 @@ func createNativeMint(ctx context.Context, t *testing.T, c *localnet.Chain, s *t
 
 func initProtocolIx(t *testing.T, admin, mint solana.PublicKey, args mt.InitProtocolArgs) solana.Instruction {
 	t.Helper()
-	ix, err := mt.NewInitProtocolInstruction(args, admin, pda.Protocol(), mint, pda.FeeVault(),
+	ix, err := mt.NewInitProtocolInstruction(args, admin, pda.ProgramData(mt.ProgramID), pda.Protocol(), mint, pda.FeeVault(),
 		solana.TokenProgramID, solana.SystemProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
 	if err != nil {
 		t.Fatal(err)
@@ -77,7 +77,7 @@ func TestProtocolRoundTripOverJSONRPC(t *testing.T) {
 	defer cancel()
 	c := localnet.Start(t)
 	s := newSender(c)
-	admin, err := c.Fund(ctx, 10)
+	admin, err := c.FundUpgradeAuthority(ctx, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +163,7 @@ func TestProgramErrorsComeBackByName(t *testing.T) {
 	defer cancel()
 	c := localnet.Start(t)
 	s := newSender(c)
-	admin, err := c.Fund(ctx, 10)
+	admin, err := c.FundUpgradeAuthority(ctx, 10)
 	if err != nil {
 		t.Fatal(err)
 	}

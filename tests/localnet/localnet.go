@@ -196,6 +196,37 @@ func (c *Chain) Now(ctx context.Context) (time.Time, error) {
 	return time.Unix(int64(binary.LittleEndian.Uint64(data[32:40])), 0), nil
 }
 
+// UpgradeAuthorityKey is the programs' upgrade authority, the only key
+// mt_treasury's init_protocol accepts: on the local chain the development key
+// keys/localnet-upgrade-authority.json (the chain writes it into each
+// program's ProgramData account); against MC_RPC_URL, the keypair file named
+// by MC_UPGRADE_AUTHORITY (the key the programs were deployed with).
+func UpgradeAuthorityKey() (solana.PrivateKey, error) {
+	path := os.Getenv("MC_UPGRADE_AUTHORITY")
+	if path == "" {
+		root, err := RepoRoot()
+		if err != nil {
+			return nil, err
+		}
+		path = filepath.Join(root, "keys", "localnet-upgrade-authority.json")
+	}
+	key, err := solana.PrivateKeyFromSolanaKeygenFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("upgrade authority key %s: %w", path, err)
+	}
+	return key, nil
+}
+
+// FundUpgradeAuthority returns the upgrade authority (UpgradeAuthorityKey)
+// with sol more SOL: the key that may initialise the protocol.
+func (c *Chain) FundUpgradeAuthority(ctx context.Context, sol float64) (solana.PrivateKey, error) {
+	key, err := UpgradeAuthorityKey()
+	if err != nil {
+		return nil, err
+	}
+	return key, c.Airdrop(ctx, key.PublicKey(), uint64(sol*float64(solana.LAMPORTS_PER_SOL)))
+}
+
 // Fund creates a keypair holding sol SOL.
 func (c *Chain) Fund(ctx context.Context, sol float64) (solana.PrivateKey, error) {
 	key, err := solana.NewRandomPrivateKey()

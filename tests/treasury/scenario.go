@@ -44,10 +44,12 @@ func ProtocolArgs() mt.InitProtocolArgs {
 	return mt.InitProtocolArgs{SetupFee: 5 * NativeUnit, ProtocolFeeBps: 250, SwapFeeBps: 30, SwapProtocolShareBps: 5_000, MinPeriodSecs: 1}
 }
 
-// NewEnv funds an admin and creates a native mint (6 decimals) of
-// nativeProgram; the protocol is not initialised yet (see InitProtocolIx).
+// NewEnv funds the admin (the programs' upgrade authority, the only key
+// init_protocol accepts) and creates a native mint (6 decimals, no freeze
+// authority) of nativeProgram; the protocol is not initialised yet (see
+// InitProtocolIx).
 func NewEnv(ctx context.Context, c *localnet.Chain, s *txsend.Sender, nativeProgram solana.PublicKey) (*Env, error) {
-	admin, err := c.Fund(ctx, 100)
+	admin, err := c.FundUpgradeAuthority(ctx, 100)
 	if err != nil {
 		return nil, fmt.Errorf("fund admin: %w", err)
 	}
@@ -201,7 +203,7 @@ func TokenArgs() mt.CreateModelTokenArgs {
 // ---- instructions, every account derived ----
 
 func (e *Env) InitProtocolIx(args mt.InitProtocolArgs) (solana.Instruction, error) {
-	return mt.NewInitProtocolInstruction(args, e.Admin.PublicKey(), pda.Protocol(), e.NativeMint, pda.FeeVault(),
+	return mt.NewInitProtocolInstruction(args, e.Admin.PublicKey(), pda.ProgramData(mt.ProgramID), pda.Protocol(), e.NativeMint, pda.FeeVault(),
 		e.NativeProgram, solana.SystemProgramID, e.EventAuth, mt.ProgramID)
 }
 

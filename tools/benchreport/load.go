@@ -82,7 +82,11 @@ func benchLoad(ctx context.Context, bins driver.Bins, out string, rates []int, s
 	}
 	m := &driver.MT{Bin: bins.MT, URL: chain.URL, Home: dir}
 	w := func(name string) (driver.Wallet, error) {
-		wl, err := driver.NewWallet(dir, name)
+		newWallet := driver.NewWallet
+		if name == "admin" {
+			newWallet = driver.NewUpgradeAuthorityWallet // only it may initialise the protocol
+		}
+		wl, err := newWallet(dir, name)
 		if err == nil {
 			err = chain.Airdrop(ctx, wl.PublicKey(), 5*solana.LAMPORTS_PER_SOL)
 		}
