@@ -44,7 +44,8 @@ type meterBench struct {
 	e        *meterenv.Env
 	rows     []row
 	capacity []capacityRow
-	seq      uint64
+	// seq is the last settled batch; runs the last settled run number.
+	seq, runs uint64
 }
 
 // capacityRow is the largest settle batch of one shape that fits.
@@ -125,46 +126,74 @@ func (m *meterBench) escrows(ctx context.Context, modelIDs []uint64) error {
 		return err
 	}
 	o := owner.PublicKey()
-	escrowName := func(k [32]byte) map[solana.PublicKey]string {
+	escrowName := func(k solana.PublicKey) map[solana.PublicKey]string {
 		return map[solana.PublicKey]string{pda.Escrow(k): "Escrow"}
 	}
-	plain := meterenv.NewKeyHash()
-	if err := m.send(ctx, "open_escrow (any model, no limit)", owner, nil, escrowName(plain), func() (solana.Instruction, error) {
-		return e.OpenEscrowIx(o, im.OpenEscrowArgs{KeyHash: plain})
+	// The node the lanes are opened to.
+	node, err := e.RegisterNode(ctx, benchParams().MinNodeStake)
+	if err != nil {
+		return err
+	}
+	n := node.Addr()
+
+	// Every escrow is opened with its API key id's signature (no squatting).
+	plainKey := meterenv.NewKey()
+	if err := m.send(ctx, "open_escrow (any model, no limit)", owner, []solana.PrivateKey{plainKey}, escrowName(plainKey.PublicKey()), func() (solana.Instruction, error) {
+		return e.OpenEscrowIx(o, plainKey.PublicKey(), im.OpenEscrowArgs{})
 	}); err != nil {
 		return err
 	}
-	ruled := meterenv.NewKeyHash()
+	ruledKey := meterenv.NewKey()
 	allowed := make([]uint64, 8)
 	copy(allowed, modelIDs)
 	limit := uint64(500 * native)
-	if err := m.send(ctx, "open_escrow (8 allowed models, spend limit)", owner, nil, escrowName(ruled), func() (solana.Instruction, error) {
-		return e.OpenEscrowIx(o, im.OpenEscrowArgs{KeyHash: ruled, AllowedModels: &allowed, SpendLimit: &limit})
+	if err := m.send(ctx, "open_escrow (8 allowed models, spend limit)", owner, []solana.PrivateKey{ruledKey}, escrowName(ruledKey.PublicKey()), func() (solana.Instruction, error) {
+		return e.OpenEscrowIx(o, ruledKey.PublicKey(), im.OpenEscrowArgs{AllowedModels: &allowed, SpendLimit: &limit})
 	}); err != nil {
 		return err
 	}
-	escrow := pda.Escrow(plain)
-	if err := m.send(ctx, "deposit_escrow", owner, nil, nil, func() (solana.Instruction, error) {
-		return e.DepositIx(o, escrow, 100*native, o)
-	}); err != nil {
+	// `mt escrow open --deposit --node`: open, deposit and allow in one transaction.
+	laneKey := meterenv.NewKey()
+	ixs, err := e.OpenForIxs(o, laneKey.PublicKey(), n, 10*native, im.OpenEscrowArgs{AllowedModels: &allowed, SpendLimit: &limit})
+	if err != nil {
 		return err
 	}
-	if err := m.send(ctx, "request_withdrawal", owner, nil, nil, func() (solana.Instruction, error) {
-		return e.RequestWithdrawalIx(o, escrow, 10*native)
-	}); err != nil {
+	r, err := m.b.measure(ctx, "inference_meter", "open_escrow + deposit_escrow + allow_node (mt escrow open --deposit --node; 8 models, limit)",
+		e.Tx(owner, []solana.PrivateKey{laneKey}, ixs...), escrowName(laneKey.PublicKey()))
+	if err != nil {
 		return err
 	}
-	if err := m.waitSecs(ctx, benchParams().WithdrawalNoticeSecs); err != nil {
-		return err
+	m.rows = append(m.rows, r)
+
+	escrow := pda.Escrow(plainKey.PublicKey())
+	steps := []struct {
+		name string
+		wait bool // for the withdrawal notice first
+		ix   func() (solana.Instruction, error)
+	}{
+		{"deposit_escrow", false, func() (solana.Instruction, error) { return e.DepositIx(o, escrow, 100*native, o) }},
+		{"allow_node (opens a lane)", false, func() (solana.Instruction, error) { return e.AllowIx(o, escrow, n, 50*native) }},
+		{"allow_node (tops up a lane)", false, func() (solana.Instruction, error) { return e.AllowIx(o, escrow, n, 10*native) }},
+		{"request_withdrawal", false, func() (solana.Instruction, error) { return e.RequestWithdrawalIx(o, escrow, 10*native) }},
+		{"withdraw_escrow", true, func() (solana.Instruction, error) { return e.WithdrawEscrowIx(o, escrow) }},
+		{"request_revoke", false, func() (solana.Instruction, error) { return e.RequestRevokeIx(o, escrow, n) }},
+		{"revoke_node", true, func() (solana.Instruction, error) { return e.RevokeIx(o, escrow, n) }},
+		// A lane again, so rotate_key carries one over.
+		{"allow_node (reopens the lane)", false, func() (solana.Instruction, error) { return e.AllowIx(o, escrow, n, 5*native) }},
 	}
-	if err := m.send(ctx, "withdraw_escrow", owner, nil, nil, func() (solana.Instruction, error) {
-		return e.WithdrawEscrowIx(o, escrow)
-	}); err != nil {
-		return err
+	for _, st := range steps {
+		if st.wait {
+			if err := m.waitSecs(ctx, benchParams().WithdrawalNoticeSecs); err != nil {
+				return err
+			}
+		}
+		if err := m.send(ctx, st.name, owner, nil, nil, st.ix); err != nil {
+			return err
+		}
 	}
-	rotated := meterenv.NewKeyHash()
-	if err := m.send(ctx, "rotate_key", owner, nil, escrowName(rotated), func() (solana.Instruction, error) {
-		return im.NewRotateKeyInstruction(rotated, o, escrow, pda.Escrow(rotated), solana.SystemProgramID, e.EventAuth, im.ProgramID)
+	rotated := meterenv.NewKey()
+	if err := m.send(ctx, "rotate_key (moves the lanes)", owner, []solana.PrivateKey{rotated}, escrowName(rotated.PublicKey()), func() (solana.Instruction, error) {
+		return im.NewRotateKeyInstruction(o, escrow, rotated.PublicKey(), pda.Escrow(rotated.PublicKey()), solana.SystemProgramID, e.EventAuth, im.ProgramID)
 	}); err != nil {
 		return err
 	}
@@ -271,7 +300,8 @@ func (m *meterBench) settle(ctx context.Context, models []solana.PublicKey) erro
 	if err != nil {
 		return err
 	}
-	// A pool of funded escrows, four opened per transaction.
+	// A pool of escrows, each with a lane to the node (as `mt escrow open
+	// --deposit --node` opens them), two per transaction: each key signs.
 	owner, err := e.Wallet(ctx, 1_000_000*native)
 	if err != nil {
 		return err
@@ -280,20 +310,17 @@ func (m *meterBench) settle(ctx context.Context, models []solana.PublicKey) erro
 	var escrows []solana.PublicKey
 	for len(escrows) < pool {
 		var ixs []solana.Instruction
-		for j := 0; j < 4 && len(escrows) < pool; j++ {
-			k := meterenv.NewKeyHash()
-			open, err := e.OpenEscrowIx(owner.PublicKey(), im.OpenEscrowArgs{KeyHash: k})
+		var keys []solana.PrivateKey
+		for j := 0; j < 2 && len(escrows) < pool; j++ {
+			k := meterenv.NewKey()
+			opened, err := e.OpenForIxs(owner.PublicKey(), k.PublicKey(), node.Addr(), 1_000*native, im.OpenEscrowArgs{})
 			if err != nil {
 				return err
 			}
-			deposit, err := e.DepositIx(owner.PublicKey(), pda.Escrow(k), 1_000*native, owner.PublicKey())
-			if err != nil {
-				return err
-			}
-			ixs = append(ixs, open, deposit)
-			escrows = append(escrows, pda.Escrow(k))
+			ixs, keys = append(ixs, opened...), append(keys, k)
+			escrows = append(escrows, pda.Escrow(k.PublicKey()))
 		}
-		if _, err := e.Send(ctx, owner, nil, ixs...); err != nil {
+		if _, err := e.Send(ctx, owner, keys, ixs...); err != nil {
 			return fmt.Errorf("open escrow pool: %w", err)
 		}
 	}
@@ -348,7 +375,8 @@ func (m *meterBench) batch(ctx context.Context, s shape, n int, escrows, models 
 			InputTokens: runsPerEntry*1_500 + uint64(i), OutputTokens: runsPerEntry * 400, ServedAt: now.Unix() - int64(i%2),
 		})
 	}
-	return settlement.Build(m.seq+1, [32]byte{1}, entries)
+	// Each batch covers the next n × runsPerEntry run numbers (run-level exactly-once).
+	return settlement.Build(m.seq+1, [32]byte{1}, settlement.Runs{First: m.runs + 1, Last: m.runs + uint64(n*runsPerEntry)}, entries)
 }
 
 // largest grows a batch of shape s until one more entry would exceed the
@@ -408,6 +436,7 @@ func (m *meterBench) settleRow(ctx context.Context, node *meterenv.Node, name st
 	}
 	m.rows = append(m.rows, r)
 	m.seq++
+	m.runs += uint64(n * runsPerEntry)
 	return sim.Fee, nil
 }
 
