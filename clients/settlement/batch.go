@@ -96,7 +96,7 @@ type State struct {
 // SettleWindowSecs is how long after it was served a run may still be
 // settled (mt_treasury SETTLE_WINDOW_SECS): older runs are refused
 // (RunTooOld), because their price may no longer be known.
-const SettleWindowSecs = int64(7 * 24 * 60 * 60) // TODO(issue 13): mt.SETTLE_WINDOW_SECS once the mt_treasury client is regenerated
+const SettleWindowSecs = mt.SETTLE_WINDOW_SECS
 
 // EscrowDebit, ModelCredit and EntryShortfall are the BatchSettled event's parts.
 type EscrowDebit struct {
