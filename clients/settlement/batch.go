@@ -8,6 +8,7 @@ import (
 	"github.com/gagliardetto/solana-go"
 
 	meter "github.com/modelcommons/modelcommons/clients/inference_meter"
+	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 )
 
 // Model is what settlement reads from an mt_treasury Model account.
