@@ -15,6 +15,7 @@ import (
 
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
+	"github.com/modelcommons/modelcommons/clients/rules"
 	"github.com/modelcommons/modelcommons/tests/treasury"
 )
 
@@ -40,6 +41,22 @@ func Terms(now time.Time, votingPeriod time.Duration) mt.LaunchModelArgs {
 	terms.Governance.VotingPeriodSecs = int64(votingPeriod / time.Second)
 	terms.Governance.HoldUpSecs = int64(votingPeriod / time.Second)
 	return terms
+}
+
+// WaitVotes moves the chain's clock until every MT the owners have
+// deposited votes on proposals created from then on (its warm-up is over):
+// vote weight is a snapshot of MT deposited and warmed up before a
+// proposal is created.
+func (e Env) WaitVotes(ctx context.Context, model solana.PublicKey, owners ...solana.PublicKey) error {
+	var until int64
+	for _, o := range owners {
+		v, err := e.Voter(ctx, model, o)
+		if err != nil {
+			return err
+		}
+		until = max(until, rules.VotesFrom(v))
+	}
+	return e.WaitUntil(ctx, time.Unix(until, 0))
 }
 
 // LaunchActive launches a model with terms, sells it out to two holders,
