@@ -3,8 +3,15 @@
 //
 // # What a batch is
 //
-// Each round the settler takes the oldest recorded receipts, aggregates
-// them into settle entries per (escrow, model mixture, price epoch) — an
+// Each round the settler takes the recorded receipts in run-number order
+// (the journal numbers runs 1, 2, 3, …) and settles a prefix of them: once
+// a receipt is left out — not settleable yet (served after the chain's
+// clock), or the transaction is full — no later-numbered receipt goes into
+// the batch, because the batch carries its run range and the chain accepts
+// only ranges starting above the node's last settled run (last_run_seq);
+// a run numbered below a settled range could never settle. Written-off
+// receipts are simply skipped (ranges may have gaps). The prefix is
+// aggregated into settle entries per (escrow, model mixture, price epoch) — an
 // escrow whose key was rotated is charged at its `rotated_to` escrow, and
 // runs on either side of a price switch or of the chain clock go into
 // separate entries — and packs as many entries as fit one transaction
@@ -41,11 +48,20 @@
 // the batch event at that sequence carries its Merkle root); the next one is
 // driven to a conclusion before anything new is batched.
 //
+// A run is also settled at most once by number: a journal restored from an
+// old copy would number runs the chain settled already, so the keeper
+// checks its journal against the node's last_run_seq and last_batch_seq
+// before it starts (CheckJournal) and refuses to start when it is behind,
+// unless the operator accepts the loss (the stale runs are then written
+// off and new runs numbered above the chain's mark).
+//
 // No served run is lost: receipts leave Recorded only into a batch, and a
 // batch that cannot land returns its receipts to Recorded. Receipts that
 // can never be paid (their escrow closed, a model the escrow does not
-// allow, a run served before the node registered) are written off in the
-// journal with the reason, and counted.
+// allow, no lane for this node in the escrow — never opened or revoked —,
+// a run served before the node registered or longer than the settlement
+// window ago, a run number the chain settled already) are written off in
+// the journal with the reason, and counted.
 //
 // RPC faults (timeouts, HTTP 429, a node behind, a dropped connection) are
 // retried with exponential backoff; every step can be repeated after a

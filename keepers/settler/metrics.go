@@ -4,7 +4,7 @@ import "github.com/prometheus/client_golang/prometheus"
 
 // metrics are the settler's Prometheus series. Labels are bounded: batch
 // outcomes (2), failure kinds (the verdicts plus rpc and internal),
-// write-off reasons (4), send kinds (3), where (2).
+// write-off reasons (8), send kinds (3), where (2).
 type metrics struct {
 	batches        *prometheus.CounterVec // keeper_settlement_batches_total{outcome}
 	runs           prometheus.Counter     // keeper_runs_settled_total
@@ -16,6 +16,7 @@ type metrics struct {
 	writtenOff     *prometheus.CounterVec // keeper_settlement_written_off_runs_total{reason}
 	sends          *prometheus.CounterVec // keeper_settlement_transactions_sent_total{kind}
 	lastSeq        *prometheus.GaugeVec   // keeper_settlement_last_batch_seq{where}
+	runSeq         *prometheus.GaugeVec   // keeper_settlement_last_run_seq{where}
 	tableAddresses prometheus.Counter     // keeper_settlement_lookup_table_addresses_total
 	tablesRetired  prometheus.Counter     // keeper_settlement_lookup_tables_retired_total
 	tablesClosed   prometheus.Counter     // keeper_settlement_lookup_tables_closed_total
@@ -54,6 +55,9 @@ func newMetrics(reg prometheus.Registerer, lag prometheus.Gauge) *metrics {
 		lastSeq: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "keeper_settlement_last_batch_seq", Help: "Last settled batch sequence number, on chain and in the journal.",
 		}, []string{"where"}),
+		runSeq: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "keeper_settlement_last_run_seq", Help: "Run numbers: the node's last settled run on chain (where=chain), the highest the journal assigned (where=journal).",
+		}, []string{"where"}),
 		tableAddresses: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "keeper_settlement_lookup_table_addresses_total", Help: "Addresses added to the node's lookup tables.",
 		}),
@@ -65,7 +69,7 @@ func newMetrics(reg prometheus.Registerer, lag prometheus.Gauge) *metrics {
 		}),
 		lag: lag,
 	}
-	cs := []prometheus.Collector{m.batches, m.runs, m.entries, m.charged, m.shortfall, m.shortEntries, m.failures, m.writtenOff, m.sends, m.lastSeq, m.tableAddresses, m.tablesRetired, m.tablesClosed}
+	cs := []prometheus.Collector{m.batches, m.runs, m.entries, m.charged, m.shortfall, m.shortEntries, m.failures, m.writtenOff, m.sends, m.lastSeq, m.runSeq, m.tableAddresses, m.tablesRetired, m.tablesClosed}
 	if m.lag == nil {
 		m.lag = prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "keeper_settlement_lag_seconds", Help: "Age of the oldest recorded run not yet settled.",

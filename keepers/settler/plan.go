@@ -36,98 +36,88 @@ const (
 	ReasonModelNotAllowed   = "model_not_allowed"
 	ReasonModelNotActive    = "model_not_active"
 	ReasonBeforeRegistering = "served_before_node_registration"
+	// ReasonNoLane: the escrow's owner opened no lane to this node, or
+	// revoked it; settle would refuse the whole batch (NoLaneForNode).
+	ReasonNoLane = "no_lane_for_node"
+	// ReasonTooOld: served longer than the settlement window
+	// (settlement.SettleWindowSecs) before the chain's clock (RunTooOld).
+	ReasonTooOld = "older_than_settle_window"
+	// ReasonRunSettled: the chain has settled the run's number already
+	// (another batch took it); it can never settle (RunsAlreadySettled).
+	ReasonRunSettled = "run_number_already_settled"
+	// ReasonJournalLoss: written off by an operator who started the keeper
+	// with --accept-journal-loss on a journal behind the chain.
+	ReasonJournalLoss = "journal_loss_accepted"
 )
 
 // run is one receipt as the planner needs it.
 type run struct {
 	ID       receipts.RunID
+	Seq      uint64
+	Escrow   solana.PublicKey
+	Shares   []receipts.ModelShare
 	ServedMs int64
 	In, Out  uint64
 	Cost     uint64
 }
 
-// group is receipts with one escrow and one model mixture (with applied
-// prices), the journal's unit of aggregation.
-type group struct {
-	Escrow          solana.PublicKey
-	Shares          []receipts.ModelShare
-	IDs             []receipts.RunID
-	In, Out, Cost   uint64
-	FirstMs, LastMs int64
-	// Runs holds per-receipt detail once loaded (needed only when the
-	// group straddles a boundary).
-	Runs []run
-}
-
-func groupsFromJournal(gs []journal.Group) []group {
-	out := make([]group, len(gs))
-	for i, g := range gs {
-		ids := slices.Clone(g.RunIDs)
-		slices.SortFunc(ids, func(a, b receipts.RunID) int { return bytes.Compare(a[:], b[:]) })
-		out[i] = group{
-			Escrow: solana.PublicKeyFromBytes(g.Key.Escrow[:]), Shares: g.Key.Models, IDs: ids,
-			In: g.InputTokens, Out: g.OutputTokens, Cost: g.Cost, FirstMs: g.FirstServedAtMs, LastMs: g.LastServedAtMs,
-		}
+func runsFromJournal(rs []journal.Run) []run {
+	out := make([]run, len(rs))
+	for i, r := range rs {
+		out[i] = run{ID: r.ID, Seq: r.Seq, Escrow: solana.PublicKeyFromBytes(r.Escrow[:]), Shares: r.Models,
+			ServedMs: r.ServedAtMs, In: r.InputTokens, Out: r.OutputTokens, Cost: r.Cost}
 	}
 	return out
 }
 
-// groupsFromEntries groups stored receipts (with their detail) by escrow
-// and model mixture, ordered by their oldest receipt.
-func groupsFromEntries(es []journal.Entry) []group {
-	index := map[string]*group{}
-	var order []*group
-	for _, e := range es {
+// runsFromEntries are stored receipts as runs, in run-number order.
+func runsFromEntries(es []journal.Entry) []run {
+	out := make([]run, len(es))
+	for i, e := range es {
 		r := e.Signed.Receipt
-		var key bytes.Buffer
-		key.Write(r.Escrow[:])
-		for _, m := range r.Models {
-			_ = binary.Write(&key, binary.BigEndian, m)
-		}
-		g := index[key.String()]
-		if g == nil {
-			g = &group{Escrow: solana.PublicKeyFromBytes(r.Escrow[:]), Shares: r.Models, FirstMs: r.ServedAtMs, LastMs: r.ServedAtMs}
-			index[key.String()] = g
-			order = append(order, g)
-		}
-		g.IDs = append(g.IDs, r.RunID)
-		g.Runs = append(g.Runs, run{ID: r.RunID, ServedMs: r.ServedAtMs, In: r.InputTokens, Out: r.OutputTokens, Cost: r.Cost})
-		g.In += r.InputTokens
-		g.Out += r.OutputTokens
-		g.Cost += r.Cost
-		g.FirstMs = min(g.FirstMs, r.ServedAtMs)
-		g.LastMs = max(g.LastMs, r.ServedAtMs)
+		out[i] = run{ID: r.RunID, Seq: e.RunSeq, Escrow: solana.PublicKeyFromBytes(r.Escrow[:]), Shares: r.Models,
+			ServedMs: r.ServedAtMs, In: r.InputTokens, Out: r.OutputTokens, Cost: r.Cost}
 	}
-	out := make([]group, len(order))
-	for i, g := range order {
-		sort.Slice(g.Runs, func(a, b int) bool { return bytes.Compare(g.Runs[a].ID[:], g.Runs[b].ID[:]) < 0 })
-		slices.SortFunc(g.IDs, func(a, b receipts.RunID) int { return bytes.Compare(a[:], b[:]) })
-		out[i] = *g
-	}
-	sort.SliceStable(out, func(a, b int) bool { return bytes.Compare(out[a].IDs[0][:], out[b].IDs[0][:]) < 0 })
+	sort.Slice(out, func(a, b int) bool { return out[a].Seq < out[b].Seq })
 	return out
+}
+
+// placed is a run that can settle now, with the entry it goes into: one
+// per (paying escrow, model mixture, price epoch of each model).
+type placed struct {
+	run
+	key    string
+	escrow solana.PublicKey // the paying escrow (after rotations)
+	shares []settlement.Share
+	sec    int64
 }
 
 // candidate is one settle entry and the receipts it settles.
 type candidate struct {
 	Entry  settlement.Entry
-	IDs    []receipts.RunID // ascending
+	IDs    []receipts.RunID // in run-number order
 	Quoted uint64           // the receipts' costs as the keeper quoted them
 }
 
-// chainState is what the planner read for a set of groups.
+// chainState is what the planner read for a set of runs.
 type chainState struct {
 	escrows map[solana.PublicKey]escrowInfo // by receipt escrow
 	models  map[uint64]settlement.Model
 	state   settlement.State // keyed by target escrow and model address
 }
 
-// outcome of planning a set of groups.
+// planned is a set of runs judged against the chain.
 type planned struct {
-	cands     []candidate
+	// ok are the runs that can settle now and are numbered below every run
+	// held back, in run-number order: a batch is a prefix of them.
+	ok        []placed
 	writeOffs map[string][]receipts.RunID
-	deferred  int
-	chain     *chainState
+	// deferred runs cannot settle yet; heldFrom is the lowest number among
+	// them (0 for none): no run numbered above it may settle before it, or
+	// it never could (a batch's range must start above the chain's mark).
+	deferred int
+	heldFrom uint64
+	chain    *chainState
 }
 
 func secOf(ms int64) int64 {
@@ -138,17 +128,17 @@ func secOf(ms int64) int64 {
 }
 
 // readChainState reads the escrows (following rotations) and the models
-// the groups need.
-func (s *Settler) readChainState(ctx context.Context, v *view, gs []group) (*chainState, error) {
+// the runs need.
+func (s *Settler) readChainState(ctx context.Context, v *view, runs []run) (*chainState, error) {
 	var escrows []solana.PublicKey
 	var ids []uint64
 	seenE, seenM := map[solana.PublicKey]bool{}, map[uint64]bool{}
-	for _, g := range gs {
-		if !seenE[g.Escrow] {
-			seenE[g.Escrow] = true
-			escrows = append(escrows, g.Escrow)
+	for _, r := range runs {
+		if !seenE[r.Escrow] {
+			seenE[r.Escrow] = true
+			escrows = append(escrows, r.Escrow)
 		}
-		for _, m := range g.Shares {
+		for _, m := range r.Shares {
 			if !seenM[m.ModelID] {
 				seenM[m.ModelID] = true
 				ids = append(ids, m.ModelID)
@@ -166,7 +156,7 @@ func (s *Settler) readChainState(ctx context.Context, v *view, gs []group) (*cha
 	cs.state = settlement.State{
 		SettlementFeeBps: v.Meter.SettlementFeeBps, OperatorShareBps: v.Meter.OperatorShareBps,
 		Models: map[solana.PublicKey]settlement.Model{}, Escrows: map[solana.PublicKey]settlement.Escrow{},
-		Now: v.Now, RegisteredAt: v.Node.RegisteredAt,
+		Now: v.Now, RegisteredAt: v.Node.RegisteredAt, LastRunSeq: v.Node.LastRunSeq,
 	}
 	for id, m := range cs.models {
 		cs.state.Models[pda.Model(id)] = m
@@ -179,44 +169,47 @@ func (s *Settler) readChainState(ctx context.Context, v *view, gs []group) (*cha
 	return cs, nil
 }
 
-// plan turns groups into settle entry candidates against the chain state:
-// receipts that can never be paid are collected for write-off, receipts
-// that cannot be settled yet (served after the chain's clock, an escrow
-// that just vanished) are deferred. load reads a group's per-receipt
-// detail when it straddles a price switch, the node's registration or the
-// clock.
-func (s *Settler) plan(ctx context.Context, v *view, gs []group, load func(*group) error) (*planned, error) {
-	cs, err := s.readChainState(ctx, v, gs)
+// plan judges runs (in run-number order) against the chain state: runs
+// that can never be paid are collected for write-off, runs that cannot be
+// settled yet (served after the chain's clock, an escrow or lane that just
+// vanished) are deferred, and so is every run numbered above them.
+func (s *Settler) plan(ctx context.Context, v *view, runs []run) (*planned, error) {
+	cs, err := s.readChainState(ctx, v, runs)
 	if err != nil {
 		return nil, err
 	}
-	return planGroups(v, cs, gs, load, s.cfg.ClosedEscrowGrace, s.log)
+	return planRuns(v, cs, runs, s.cfg.ClosedEscrowGrace, s.log), nil
 }
 
-// planGroups is plan without the chain reads. Every time it compares is
-// the chain's: receipts are dated by the keeper's estimate of the chain's
+// planRuns is plan without the chain reads. Every time it compares is the
+// chain's: receipts are dated by the keeper's estimate of the chain's
 // clock, and v.Now is the Clock sysvar.
-func planGroups(v *view, cs *chainState, gs []group, load func(*group) error, closedGrace time.Duration, log *slog.Logger) (*planned, error) {
+func planRuns(v *view, cs *chainState, runs []run, grace time.Duration, log *slog.Logger) *planned {
 	chainNow := time.Unix(v.Now, 0)
 	out := &planned{writeOffs: map[string][]receipts.RunID{}, chain: cs}
-	for gi := range gs {
-		g := &gs[gi]
-		info := cs.escrows[g.Escrow]
+	var deferred []uint64
+	var ok []placed
+	// A vanished escrow or lane is believed only after the grace period:
+	// an RPC node lagging behind might not show a new one yet.
+	gone := func(r run, reason string) {
+		if chainNow.Sub(time.UnixMilli(r.ServedMs)) >= grace {
+			out.writeOffs[reason] = append(out.writeOffs[reason], r.ID)
+		} else {
+			deferred = append(deferred, r.Seq)
+		}
+	}
+	for _, r := range runs {
+		info := cs.escrows[r.Escrow]
 		if info.Target.IsZero() {
-			// Gone (closed after its balance was withdrawn, or never an escrow).
-			// A just-served run's escrow cannot vanish unless it was closed,
-			// but an RPC node lagging behind might not show a new one yet.
-			if chainNow.Sub(time.UnixMilli(g.LastMs)) >= closedGrace {
-				out.writeOffs[ReasonEscrowClosed] = append(out.writeOffs[ReasonEscrowClosed], g.IDs...)
-			} else {
-				out.deferred += len(g.IDs)
-			}
+			gone(r, ReasonEscrowClosed)
 			continue
 		}
-		shares := make([]settlement.Share, len(g.Shares))
+		sec := secOf(r.ServedMs)
+		shares := make([]settlement.Share, len(r.Shares))
 		reason := ""
-		var effective []int64
-		for i, m := range g.Shares {
+		var epoch uint16
+		key := bytes.NewBuffer(info.Target.Bytes())
+		for i, m := range r.Shares {
 			shares[i] = settlement.Share{Model: pda.Model(m.ModelID), WeightBps: m.WeightBps}
 			model := cs.models[m.ModelID]
 			switch {
@@ -225,97 +218,103 @@ func planGroups(v *view, cs *chainState, gs []group, load func(*group) error, cl
 			case !info.State.Allows(m.ModelID):
 				reason = ReasonModelNotAllowed
 			}
-			effective = append(effective, model.Pricing.EffectiveAt)
+			if sec >= model.Pricing.EffectiveAt {
+				epoch |= 1 << i
+			}
+			_ = binary.Write(key, binary.BigEndian, m)
+		}
+		_ = binary.Write(key, binary.BigEndian, epoch)
+		switch {
+		case reason != "":
+		case r.Seq <= v.Node.LastRunSeq:
+			reason = ReasonRunSettled
+		case sec < v.Node.RegisteredAt:
+			reason = ReasonBeforeRegistering
+		case sec > v.Now:
+			deferred = append(deferred, r.Seq)
+			continue
+		case sec < v.Now-settlement.SettleWindowSecs:
+			reason = ReasonTooOld
+		case !info.State.HasLane:
+			gone(r, ReasonNoLane)
+			continue
 		}
 		if reason != "" {
-			out.writeOffs[reason] = append(out.writeOffs[reason], g.IDs...)
+			out.writeOffs[reason] = append(out.writeOffs[reason], r.ID)
 			continue
 		}
-		lo, hi := secOf(g.FirstMs), secOf(g.LastMs)
-		simple := lo >= v.Node.RegisteredAt && hi <= v.Now
-		for _, eff := range effective {
-			simple = simple && (lo >= eff) == (hi >= eff)
-		}
-		if simple {
-			out.cands = append(out.cands, candidate{
-				Entry: settlement.Entry{Escrow: info.Target, Shares: shares, Runs: uint64(len(g.IDs)), InputTokens: g.In, OutputTokens: g.Out, ServedAt: lo},
-				IDs:   g.IDs, Quoted: g.Cost,
-			})
-			continue
-		}
-		if g.Runs == nil {
-			if err := load(g); err != nil {
-				return nil, err
-			}
-		}
-		// Bucket the runs by the price epoch of each model at their second.
-		type bucket struct {
-			c     candidate
-			epoch uint16
-		}
-		var buckets []*bucket
-		for _, r := range g.Runs {
-			sec := secOf(r.ServedMs)
-			if sec < v.Node.RegisteredAt {
-				out.writeOffs[ReasonBeforeRegistering] = append(out.writeOffs[ReasonBeforeRegistering], r.ID)
-				continue
-			}
-			if sec > v.Now {
-				out.deferred++
-				continue
-			}
-			var epoch uint16
-			for i, eff := range effective {
-				if sec >= eff {
-					epoch |= 1 << i
-				}
-			}
-			var b *bucket
-			for _, x := range buckets {
-				if x.epoch == epoch {
-					b = x
-				}
-			}
-			if b == nil {
-				b = &bucket{epoch: epoch, c: candidate{Entry: settlement.Entry{Escrow: info.Target, Shares: shares, ServedAt: sec}}}
-				buckets = append(buckets, b)
-			}
-			e := &b.c.Entry
-			e.Runs++
-			e.InputTokens += r.In
-			e.OutputTokens += r.Out
-			e.ServedAt = min(e.ServedAt, sec)
-			b.c.IDs = append(b.c.IDs, r.ID)
-			b.c.Quoted += r.Cost
-		}
-		for _, b := range buckets {
-			out.cands = append(out.cands, b.c)
-		}
+		ok = append(ok, placed{run: r, key: key.String(), escrow: info.Target, shares: shares, sec: sec})
 	}
 	// What settlement would refuse for one entry alone (the checks above
 	// cover the known causes; this is the program's own rule set).
-	kept := out.cands[:0]
-	for _, c := range out.cands {
-		l, err := settlement.Build(1, [32]byte{}, []settlement.Entry{c.Entry})
+	bad := map[string]string{} // entry key -> write-off reason, or "" to defer
+	for _, c := range entriesOf(ok) {
+		first := v.Node.LastRunSeq + 1
+		l, err := settlement.Build(1, [32]byte{}, settlement.Runs{First: first, Last: first + c.Entry.Runs - 1}, []settlement.Entry{c.Entry})
 		if err == nil {
 			_, err = settlement.Settle(cs.state, l)
 		}
+		key := ok[slices.IndexFunc(ok, func(p placed) bool { return p.ID == c.IDs[0] })].key
 		switch {
 		case err == nil:
-			kept = append(kept, c)
 		case errors.Is(err, im.ErrModelNotAllowed):
-			out.writeOffs[ReasonModelNotAllowed] = append(out.writeOffs[ReasonModelNotAllowed], c.IDs...)
+			bad[key] = ReasonModelNotAllowed
 		case errors.Is(err, im.ErrModelNotActive):
-			out.writeOffs[ReasonModelNotActive] = append(out.writeOffs[ReasonModelNotActive], c.IDs...)
+			bad[key] = ReasonModelNotActive
 		case errors.Is(err, im.ErrServedBeforeRegistration):
-			out.writeOffs[ReasonBeforeRegistering] = append(out.writeOffs[ReasonBeforeRegistering], c.IDs...)
+			bad[key] = ReasonBeforeRegistering
+		case errors.Is(err, im.ErrNoLaneForNode):
+			bad[key] = ReasonNoLane
+		case errors.Is(err, im.ErrRunTooOld):
+			bad[key] = ReasonTooOld
 		default:
 			log.Error("runs cannot be settled; left recorded", "runs", len(c.IDs), "escrow", c.Entry.Escrow, "err", err)
-			out.deferred += len(c.IDs)
+			bad[key] = ""
 		}
 	}
-	out.cands = kept
-	return out, nil
+	for _, p := range ok {
+		reason, isBad := bad[p.key]
+		switch {
+		case !isBad:
+			out.ok = append(out.ok, p)
+		case reason == "":
+			deferred = append(deferred, p.Seq)
+		default:
+			out.writeOffs[reason] = append(out.writeOffs[reason], p.ID)
+		}
+	}
+	out.deferred = len(deferred)
+	if len(deferred) > 0 {
+		out.heldFrom = slices.Min(deferred)
+		cut := slices.IndexFunc(out.ok, func(p placed) bool { return p.Seq > out.heldFrom })
+		if cut >= 0 {
+			out.ok = out.ok[:cut]
+		}
+	}
+	return out
+}
+
+// entriesOf aggregates runs into settle entries, one per entry key, in the
+// order each key first appears; an entry is dated by its earliest run.
+func entriesOf(ps []placed) []candidate {
+	index := map[string]int{}
+	var out []candidate
+	for _, p := range ps {
+		i, seen := index[p.key]
+		if !seen {
+			i = len(out)
+			index[p.key] = i
+			out = append(out, candidate{Entry: settlement.Entry{Escrow: p.escrow, Shares: p.shares, ServedAt: p.sec}})
+		}
+		c := &out[i]
+		c.Entry.Runs++
+		c.Entry.InputTokens += p.In
+		c.Entry.OutputTokens += p.Out
+		c.Entry.ServedAt = min(c.Entry.ServedAt, p.sec)
+		c.IDs = append(c.IDs, p.ID)
+		c.Quoted += p.Cost
+	}
+	return out
 }
 
 // txShape is a transaction's serialized size and account count.
@@ -368,33 +367,31 @@ func (s *Settler) budget(units uint32) []solana.Instruction {
 	return ixs
 }
 
-// pack chooses, oldest first, the candidates that fit one transaction:
-// at most MaxEntries entries, MaxModels models, MaxRuns receipts,
-// MaxTxAccounts accounts and MaxTxBytes bytes.
-func (s *Settler) pack(n settlement.Node, cands []candidate, tables func([]solana.PublicKey) map[solana.PublicKey]solana.PublicKeySlice) ([]candidate, error) {
-	var chosen []candidate
-	var entries []settlement.Entry
-	runs := 0
-	misses := 0
-	for _, c := range cands {
-		if len(chosen) >= s.cfg.MaxEntries || runs >= s.cfg.MaxRuns || misses >= 64 {
-			break
+// pack chooses the longest prefix of ps (runs in run-number order) whose
+// entries fit one transaction: at most MaxEntries entries, MaxModels
+// models (one entry with more still goes alone), MaxRuns receipts,
+// MaxTxAccounts accounts and MaxTxBytes bytes. A batch is always a prefix:
+// a run left out holds back every run numbered above it, which could
+// otherwise never settle (a batch's range must start above the chain's
+// mark). Fitting only gets harder as the prefix grows, so the longest
+// prefix is found by bisection. taken is the prefix's length.
+func (s *Settler) pack(n settlement.Node, ps []placed, tables func([]solana.PublicKey) map[solana.PublicKey]solana.PublicKeySlice) (chosen []candidate, taken int, err error) {
+	fits := func(k int) ([]candidate, bool, error) {
+		cands := entriesOf(ps[:k])
+		if len(cands) > s.cfg.MaxEntries {
+			return nil, false, nil
 		}
-		if runs > 0 && runs+len(c.IDs) > s.cfg.MaxRuns {
-			misses++
-			continue
+		entries := make([]settlement.Entry, len(cands))
+		for i, c := range cands {
+			entries[i] = c.Entry
 		}
-		try := append(slices.Clone(entries), c.Entry)
-		l, err := settlement.Build(1, [32]byte{}, try)
-		// The model cap bounds how batches combine; an entry with more
-		// models than the cap still goes, alone.
-		if err != nil || (len(l.Models) > s.cfg.MaxModels && len(entries) > 0) {
-			misses++
-			continue
+		l, err := settlement.Build(1, [32]byte{}, settlement.Runs{First: ps[0].Seq, Last: ps[k-1].Seq}, entries)
+		if err != nil || (len(l.Models) > s.cfg.MaxModels && len(entries) > 1) {
+			return nil, false, nil
 		}
 		ix, err := settlement.Instruction(n, l)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		var tabs map[solana.PublicKey]solana.PublicKeySlice
 		if tables != nil {
@@ -402,17 +399,29 @@ func (s *Settler) pack(n settlement.Node, cands []candidate, tables func([]solan
 		}
 		sh, err := s.shapeOf(ix, tabs, maxUnits)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
-		if sh.Bytes > MaxTxBytes || sh.Accounts > MaxTxAccounts {
-			misses++
-			continue
-		}
-		chosen = append(chosen, c)
-		entries = try
-		runs += len(c.IDs)
+		return cands, sh.Bytes <= MaxTxBytes && sh.Accounts <= MaxTxAccounts, nil
 	}
-	return chosen, nil
+	lo, hi := 0, min(len(ps), s.cfg.MaxRuns) // lo fits (nothing), hi+1 does not or is out of range
+	for lo < hi {
+		mid := lo + (hi-lo+1)/2
+		cands, ok, err := fits(mid)
+		if err != nil {
+			return nil, 0, err
+		}
+		if ok {
+			lo, chosen = mid, cands
+		} else {
+			hi = mid - 1
+		}
+	}
+	if lo > 0 && chosen == nil {
+		if chosen, _, err = fits(lo); err != nil {
+			return nil, 0, err
+		}
+	}
+	return chosen, lo, nil
 }
 
 // maxUnits sizes the compute-unit instruction while packing (its encoding

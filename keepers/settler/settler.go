@@ -226,7 +226,11 @@ type Status struct {
 	// ChainReadAt is when the node was last read from the chain.
 	ChainReadAt      *time.Time `json:"chain_read_at,omitempty"`
 	LocalLastSettled uint64     `json:"local_last_settled_seq"`
-	Pending          *Pending   `json:"pending,omitempty"`
+	// ChainLastRunSeq is the node's last_run_seq as last read (the highest
+	// run number settled); JournalRunSeq the highest the journal assigned.
+	ChainLastRunSeq uint64   `json:"chain_last_run_seq"`
+	JournalRunSeq   uint64   `json:"journal_run_seq"`
+	Pending         *Pending `json:"pending,omitempty"`
 	// LagSeconds is the age of the oldest recorded run not yet settled.
 	LagSeconds   float64  `json:"lag_seconds"`
 	LookupTables []string `json:"lookup_tables,omitempty"`
@@ -385,6 +389,7 @@ func (s *Settler) Round(ctx context.Context) (idle bool, err error) {
 	s.mu.Lock()
 	s.status.ChainLastBatch, s.status.ChainReadAt = last, &readAt
 	s.mu.Unlock()
+	s.noteRunSeqs(v.Node.LastRunSeq)
 	if s.cfg.LookupTable && !s.tables.loaded {
 		if err := s.tables.load(ctx); err != nil {
 			return false, err
@@ -650,15 +655,14 @@ func (s *Settler) replan(ctx context.Context, v *view, b journal.Batch) (*Plan, 
 		}
 		entries = append(entries, e)
 	}
-	gs := groupsFromEntries(entries)
-	p, err := s.plan(ctx, v, gs, func(*group) error { return nil })
+	p, err := s.plan(ctx, v, runsFromEntries(entries))
 	if err != nil {
 		return nil, err
 	}
 	if n := countIDs(p.writeOffs); n > 0 || p.deferred > 0 {
 		return nil, &rebuildError{fmt.Sprintf("%d runs can no longer be settled and %d not yet", n, p.deferred)}
 	}
-	return s.makePlan(ctx, v, b, p.cands, p.chain)
+	return s.makePlan(ctx, v, b, entriesOf(p.ok), p.chain)
 }
 
 func countIDs(m map[string][]receipts.RunID) int {
@@ -677,7 +681,7 @@ func (s *Settler) makePlan(ctx context.Context, v *view, b journal.Batch, cands 
 	for i, c := range cands {
 		entries[i] = c.Entry
 	}
-	l, err := settlement.Build(b.Seq, b.Root, entries)
+	l, err := settlement.Build(b.Seq, b.Root, settlement.Runs{First: b.FirstRunSeq, Last: b.LastRunSeq}, entries)
 	if err != nil {
 		return nil, &rebuildError{fmt.Sprintf("lay out: %v", err)}
 	}
@@ -937,20 +941,20 @@ func (s *Settler) settleAwait(ctx context.Context, b journal.Batch, plan *Plan, 
 	return nil
 }
 
-// newBatch builds, stores and sends batch seq from the oldest recorded
-// receipts. idle is true when nothing is left to settle right now.
+// newBatch builds, stores and sends batch seq from the lowest-numbered
+// recorded receipts. idle is true when nothing is left to settle right now.
 func (s *Settler) newBatch(ctx context.Context, v *view, seq uint64) (idle bool, err error) {
-	groups, err := s.journal.Unbatched(s.cfg.ScanRuns)
+	stored, err := s.journal.UnbatchedRuns(s.cfg.ScanRuns)
 	if err != nil {
 		return false, err
 	}
-	if len(groups) == 0 {
+	if len(stored) == 0 {
 		s.setLag(0)
 		return true, nil
 	}
-	gs := groupsFromJournal(groups)
-	s.noteLag(nil, gs)
-	p, err := s.plan(ctx, v, gs, s.loadRuns)
+	runs := runsFromJournal(stored)
+	s.noteLag(nil, runs)
+	p, err := s.plan(ctx, v, runs)
 	if err != nil {
 		return false, err
 	}
@@ -961,23 +965,26 @@ func (s *Settler) newBatch(ctx context.Context, v *view, seq uint64) (idle bool,
 		s.metrics.writtenOff.WithLabelValues(reason).Add(float64(len(ids)))
 		s.log.Warn("runs can never be settled; written off", "reason", reason, "runs", len(ids))
 	}
-	if len(p.cands) == 0 {
+	if p.deferred > 0 {
+		s.log.Debug("runs held back", "deferred", p.deferred, "from_run", p.heldFrom, "settleable_below", len(p.ok))
+	}
+	if len(p.ok) == 0 {
 		return true, nil
 	}
 	var tables func([]solana.PublicKey) map[solana.PublicKey]solana.PublicKeySlice
 	if s.cfg.LookupTable {
 		tables = s.tables.virtual
 	}
-	chosen, err := s.pack(s.settleNode(v), p.cands, tables)
+	chosen, taken, err := s.pack(s.settleNode(v), p.ok, tables)
 	if err != nil {
 		return false, err
 	}
-	if len(chosen) == 0 {
-		return false, fmt.Errorf("no settle entry fits a transaction (%d candidates)", len(p.cands))
+	if taken == 0 {
+		return false, fmt.Errorf("run %d's settle entry fits no transaction", p.ok[0].Seq)
 	}
-	var ids []receipts.RunID
-	for _, c := range chosen {
-		ids = append(ids, c.IDs...)
+	ids := make([]receipts.RunID, taken)
+	for i, r := range p.ok[:taken] {
+		ids[i] = r.ID
 	}
 	b, err := s.journal.AssignBatch(seq, ids)
 	if errors.Is(err, journal.ErrSeqInUse) {
@@ -986,7 +993,7 @@ func (s *Settler) newBatch(ctx context.Context, v *view, seq uint64) (idle bool,
 	if err != nil {
 		return false, fmt.Errorf("assign batch %d: %w", seq, err)
 	}
-	s.log.Debug("batch assigned", "batch", seq, "batch_contents", describe(chosen), "candidates", len(p.cands))
+	s.log.Debug("batch assigned", "batch", seq, "batch_contents", describe(chosen), "runs", fmt.Sprintf("%d..%d", b.FirstRunSeq, b.LastRunSeq), "settleable", len(p.ok))
 	if err := s.checkpoint(PointAssigned, seq); err != nil {
 		return false, err
 	}
@@ -1002,22 +1009,8 @@ func (s *Settler) newBatch(ctx context.Context, v *view, seq uint64) (idle bool,
 	if err := s.advance(ctx, v, b, plan); err != nil {
 		return false, err
 	}
-	more := len(chosen) < len(p.cands)
+	more := taken < len(p.ok)
 	return !more, nil
-}
-
-// loadRuns reads a group's receipts one by one.
-func (s *Settler) loadRuns(g *group) error {
-	g.Runs = make([]run, 0, len(g.IDs))
-	for _, id := range g.IDs {
-		e, err := s.journal.Get(id)
-		if err != nil {
-			return err
-		}
-		r := e.Signed.Receipt
-		g.Runs = append(g.Runs, run{ID: id, ServedMs: r.ServedAtMs, In: r.InputTokens, Out: r.OutputTokens, Cost: r.Cost})
-	}
-	return nil
 }
 
 // cleanPlans drops plans whose batch is no longer pending with the same root.
@@ -1096,8 +1089,8 @@ func (s *Settler) noteTables() {
 }
 
 // noteLag sets the settlement lag from the oldest receipt in the pending
-// batches or the unbatched groups.
-func (s *Settler) noteLag(pending []journal.Batch, gs []group) {
+// batches or the unbatched runs.
+func (s *Settler) noteLag(pending []journal.Batch, runs []run) {
 	var oldest receipts.RunID
 	have := false
 	consider := func(id receipts.RunID) {
@@ -1110,10 +1103,8 @@ func (s *Settler) noteLag(pending []journal.Batch, gs []group) {
 			consider(id)
 		}
 	}
-	for _, g := range gs {
-		if len(g.IDs) > 0 {
-			consider(g.IDs[0])
-		}
+	for _, r := range runs {
+		consider(r.ID)
 	}
 	if have {
 		s.setLag(lagOf(oldest, s.cfg.Now()))
@@ -1147,13 +1138,17 @@ func JournalLag(j *journal.Journal, now time.Time) (time.Duration, error) {
 	if err != nil {
 		return 0, err
 	}
-	groups, err := j.Unbatched(1)
+	first, err := j.UnbatchedRuns(1)
 	if err != nil {
 		return 0, err
 	}
+	ids := pendingIDs(pending)
+	for _, r := range first {
+		ids = append(ids, r.ID)
+	}
 	var oldest receipts.RunID
 	have := false
-	for _, id := range append(pendingIDs(pending), firstIDs(groupsFromJournal(groups))...) {
+	for _, id := range ids {
 		if !have || bytes.Compare(id[:], oldest[:]) < 0 {
 			oldest, have = id, true
 		}
@@ -1172,28 +1167,27 @@ func pendingIDs(bs []journal.Batch) []receipts.RunID {
 	return out
 }
 
-func firstIDs(gs []group) []receipts.RunID {
-	var out []receipts.RunID
-	for _, g := range gs {
-		if len(g.IDs) > 0 {
-			out = append(out, g.IDs[0])
-		}
-	}
-	return out
-}
-
 // ChainLastBatch reads the node's last settled batch sequence number.
 func ChainLastBatch(ctx context.Context, client *rpc.Client, node solana.PublicKey) (uint64, error) {
+	n, err := ChainNode(ctx, client, node)
+	if err != nil {
+		return 0, err
+	}
+	return n.LastBatchSeq, nil
+}
+
+// ChainNode reads the node account (its last batch and run numbers).
+func ChainNode(ctx context.Context, client *rpc.Client, node solana.PublicKey) (*im.Node, error) {
 	res, err := client.GetAccountInfoWithOpts(ctx, node, &rpc.GetAccountInfoOpts{Commitment: rpc.CommitmentConfirmed})
 	if errors.Is(err, rpc.ErrNotFound) {
-		return 0, fmt.Errorf("node %s: %w", node, ErrNoNode)
+		return nil, fmt.Errorf("node %s: %w", node, ErrNoNode)
 	}
 	if err != nil {
-		return 0, fmt.Errorf("read node %s: %w", node, err)
+		return nil, fmt.Errorf("read node %s: %w", node, err)
 	}
 	n, err := im.ParseAccount_Node(res.Value.Data.GetBinary())
 	if err != nil {
-		return 0, fmt.Errorf("node %s: %w", node, err)
+		return nil, fmt.Errorf("node %s: %w", node, err)
 	}
-	return n.LastBatchSeq, nil
+	return n, nil
 }

@@ -122,16 +122,14 @@ func runID(ms int64, n byte) receipts.RunID {
 	return id
 }
 
-func TestPlanGroupsSplitsAtBoundariesAndWritesOff(t *testing.T) {
-	escrow, rotated, target, closed := solana.NewWallet().PublicKey(), solana.NewWallet().PublicKey(), solana.NewWallet().PublicKey(), solana.NewWallet().PublicKey()
-	restricted := solana.NewWallet().PublicKey()
+// lane is an escrow state with a lane for the settling node.
+func lane(balance uint64, allowed ...uint64) settlement.Escrow {
+	return settlement.Escrow{HasLane: true, Balance: balance, AllowedModels: allowed}
+}
+
+func testChain(escrows map[solana.PublicKey]escrowInfo) *chainState {
 	cs := &chainState{
-		escrows: map[solana.PublicKey]escrowInfo{
-			escrow:     {Target: escrow, State: settlement.Escrow{Balance: 1_000_000}},
-			rotated:    {Target: target, State: settlement.Escrow{Balance: 1_000_000}},
-			closed:     {},
-			restricted: {Target: restricted, State: settlement.Escrow{Balance: 1_000_000, AllowedModels: []uint64{2}}},
-		},
+		escrows: escrows,
 		models: map[uint64]settlement.Model{
 			1: {ID: 1, Active: true, Pricing: settlement.Pricing{InputPer1k: 10, OutputPer1k: 20, PreviousInputPer1k: 5, PreviousOutputPer1k: 5, EffectiveAt: 1_500}},
 			2: {ID: 2, Active: true, Pricing: settlement.Pricing{InputPer1k: 10, OutputPer1k: 20}},
@@ -147,35 +145,37 @@ func TestPlanGroupsSplitsAtBoundariesAndWritesOff(t *testing.T) {
 			cs.state.Escrows[info.Target] = info.State
 		}
 	}
-	// Runs of model 1 at 900 s (before registration), 1 200 s and 1 400 s
-	// (previous price), 1 600 s (current price) and 2 100 s (after the clock).
-	straddling := group{Escrow: escrow, Shares: share(1)}
-	for i, sec := range []int64{900, 1_200, 1_400, 1_600, 2_100} {
-		r := run{ID: runID(sec, byte(i)), ServedMs: sec*1_000 + 250, In: 100, Out: 10, Cost: 1}
-		straddling.Runs = append(straddling.Runs, r)
-		straddling.IDs = append(straddling.IDs, r.ID)
+	return cs
+}
+
+func TestPlanRunsSplitsAtBoundariesWritesOffAndHoldsBack(t *testing.T) {
+	escrow, rotated, target, closed := solana.NewWallet().PublicKey(), solana.NewWallet().PublicKey(), solana.NewWallet().PublicKey(), solana.NewWallet().PublicKey()
+	restricted, laneless := solana.NewWallet().PublicKey(), solana.NewWallet().PublicKey()
+	cs := testChain(map[solana.PublicKey]escrowInfo{
+		escrow:     {Target: escrow, State: lane(1_000_000)},
+		rotated:    {Target: target, State: lane(1_000_000)},
+		closed:     {},
+		restricted: {Target: restricted, State: lane(1_000_000, 2)},
+		laneless:   {Target: laneless, State: settlement.Escrow{Balance: 1_000_000}},
+	})
+	seq := uint64(0)
+	r := func(e solana.PublicKey, shares []receipts.ModelShare, sec int64) run {
+		seq++
+		return run{ID: runID(sec, byte(seq)), Seq: seq, Escrow: e, Shares: shares, ServedMs: sec*1_000 + 250, In: 100, Out: 10, Cost: 1}
 	}
-	straddling.FirstMs, straddling.LastMs = 900_250, 2_100_250
-	simple := func(e solana.PublicKey, shares []receipts.ModelShare, n byte) group {
-		id := runID(1_700, n)
-		return group{Escrow: e, Shares: shares, IDs: []receipts.RunID{id}, In: 50, Out: 5, Cost: 2, FirstMs: 1_700_000, LastMs: 1_700_999}
+	runs := []run{
+		r(escrow, share(1), 900),       // 1: before registration: written off
+		r(escrow, share(1), 1_200),     // 2: previous price
+		r(rotated, share(2), 1_300),    // 3: charged at the rotated-to escrow
+		r(escrow, share(1), 1_400),     // 4: previous price, same entry as 2
+		r(closed, share(2), 1_700),     // 5: closed 300 s ago, within a 10 min grace: held back
+		r(escrow, share(1), 1_600),     // 6: current price (held back behind 5)
+		r(restricted, share(1), 1_700), // 7: model not allowed: written off
+		r(escrow, share(3), 1_700),     // 8: inactive model: written off
+		r(laneless, share(2), 1_000),   // 9: no lane, 1 000 s old: written off
+		r(escrow, share(2), 2_100),     // 10: after the clock: held back
 	}
-	gs := []group{
-		straddling,
-		simple(rotated, share(2), 10),
-		simple(closed, share(2), 11),
-		simple(restricted, share(1), 12),
-		simple(escrow, share(3), 13),
-	}
-	loads := 0
-	// The closed escrow's run is 299 s old by the chain's clock (2 000 s).
-	p, err := planGroups(testView(), cs, gs, func(*group) error { loads++; return nil }, 10*time.Minute, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if loads != 0 {
-		t.Fatalf("loaded detail %d times for groups that had it", loads)
-	}
+	p := planRuns(testView(), cs, runs, 10*time.Minute, slog.New(slog.DiscardHandler))
 	type got struct {
 		escrow     solana.PublicKey
 		runs       uint64
@@ -183,32 +183,45 @@ func TestPlanGroupsSplitsAtBoundariesAndWritesOff(t *testing.T) {
 		inputTotal uint64
 	}
 	var entries []got
-	for _, c := range p.cands {
+	for _, c := range entriesOf(p.ok) {
 		entries = append(entries, got{c.Entry.Escrow, c.Entry.Runs, c.Entry.ServedAt, c.Entry.InputTokens})
 	}
 	want := []got{
 		{escrow, 2, 1_200, 200}, // previous price epoch, served at its first second
-		{escrow, 1, 1_600, 100}, // current price epoch
-		{target, 1, 1_700, 50},  // a rotated key's runs charge its new escrow
+		{target, 1, 1_300, 100}, // a rotated key's runs charge its new escrow
 	}
 	if !slices.Equal(entries, want) {
 		t.Fatalf("entries\n got %+v\nwant %+v", entries, want)
 	}
-	if p.deferred != 1+1 { // served after the clock; the closed escrow within the grace period
-		t.Fatalf("deferred %d", p.deferred)
+	if p.deferred != 2 || p.heldFrom != 5 {
+		t.Fatalf("deferred %d from run %d; want 2 from run 5", p.deferred, p.heldFrom)
 	}
-	for reason, n := range map[string]int{ReasonBeforeRegistering: 1, ReasonModelNotAllowed: 1, ReasonModelNotActive: 1} {
+	for reason, n := range map[string]int{ReasonBeforeRegistering: 1, ReasonModelNotAllowed: 1, ReasonModelNotActive: 1, ReasonNoLane: 1} {
 		if len(p.writeOffs[reason]) != n {
 			t.Errorf("%s: %d written off, want %d", reason, len(p.writeOffs[reason]), n)
 		}
 	}
-	// Past the grace period a vanished escrow's runs are written off.
-	p, err = planGroups(testView(), cs, gs[2:3], nil, time.Minute, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
+	// Past the grace period a vanished escrow's runs are written off, and
+	// nothing holds run 6 back any more: it gets its own (current price) entry.
+	p = planRuns(testView(), cs, runs[:9], time.Minute, slog.New(slog.DiscardHandler))
+	if len(p.writeOffs[ReasonEscrowClosed]) != 1 || p.deferred != 0 || len(entriesOf(p.ok)) != 3 {
+		t.Fatalf("closed escrow: %+v, %d deferred, %d entries", p.writeOffs, p.deferred, len(entriesOf(p.ok)))
 	}
-	if len(p.writeOffs[ReasonEscrowClosed]) != 1 {
-		t.Fatalf("closed escrow: %+v", p.writeOffs)
+	// Runs the chain has settled the numbers of, and runs older than the
+	// settlement window, are written off.
+	v := testView()
+	v.Node.LastRunSeq = 3
+	p = planRuns(v, cs, runs[:4], time.Minute, slog.New(slog.DiscardHandler))
+	if len(p.writeOffs[ReasonRunSettled]) != 3 || len(p.ok) != 1 || p.ok[0].Seq != 4 {
+		t.Fatalf("numbers settled: %+v, ok %d", p.writeOffs, len(p.ok))
+	}
+	v = testView()
+	v.Now = 1_200 + settlement.SettleWindowSecs + 1
+	csLate := testChain(map[solana.PublicKey]escrowInfo{escrow: {Target: escrow, State: lane(1_000_000)}})
+	csLate.state.Now = v.Now
+	p = planRuns(v, csLate, []run{runs[1], runs[3]}, time.Minute, slog.New(slog.DiscardHandler))
+	if len(p.writeOffs[ReasonTooOld]) != 1 || len(p.ok) != 1 {
+		t.Fatalf("settle window: %+v, ok %d", p.writeOffs, len(p.ok))
 	}
 }
 
@@ -227,54 +240,75 @@ func TestClosedEscrowGraceUsesTheChainClock(t *testing.T) {
 		writeOff bool
 	}{{2 * time.Minute, true}, {10 * time.Second, false}} {
 		last := time.Unix(chainNow, 0).Add(-c.age).UnixMilli()
-		g := group{Escrow: closed, Shares: share(2), IDs: []receipts.RunID{runID(1, 1)}, FirstMs: last, LastMs: last}
-		p, err := planGroups(v, cs, []group{g}, nil, time.Minute, slog.New(slog.DiscardHandler))
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := run{ID: runID(1, 1), Seq: 1, Escrow: closed, Shares: share(2), ServedMs: last}
+		p := planRuns(v, cs, []run{r}, time.Minute, slog.New(slog.DiscardHandler))
 		if got := len(p.writeOffs[ReasonEscrowClosed]) == 1; got != c.writeOff || (!c.writeOff && p.deferred != 1) {
 			t.Fatalf("run %s old on the chain's clock: written off %v, deferred %d; want written off %v", c.age, got, p.deferred, c.writeOff)
 		}
 	}
 }
 
-// The packer stops at 64 accounts with a lookup table, at 1 232 bytes
-// without, and at the model cap (an entry over the cap still goes alone).
-func TestPackRespectsTransactionLimits(t *testing.T) {
+func testSettler(maxModels int) (*Settler, settlement.Node) {
 	keeper := solana.NewWallet().PrivateKey
-	s := &Settler{cfg: Config{MaxEntries: 255, MaxModels: 2, MaxRuns: 20_000}, keeper: keeper.PublicKey()}
-	lt := &lookupTables{s: s, content: map[solana.PublicKey]solana.PublicKeySlice{}, lastExtended: map[solana.PublicKey]uint64{}}
-	s.tables = lt
+	s := &Settler{cfg: Config{MaxEntries: 255, MaxModels: maxModels, MaxRuns: 20_000}, keeper: keeper.PublicKey()}
+	s.tables = &lookupTables{s: s, content: map[solana.PublicKey]solana.PublicKeySlice{}, lastExtended: map[solana.PublicKey]uint64{}}
 	node := settlement.Node{Keeper: keeper.PublicKey(), Operator: solana.NewWallet().PublicKey(), OperatorAccount: solana.NewWallet().PublicKey(),
 		NativeMint: solana.NewWallet().PublicKey(), TokenProgram: solana.TokenProgramID}
-	model := pda.Model(1)
-	var cands []candidate
+	return s, node
+}
+
+func placedRun(seq uint64, escrow solana.PublicKey, shares []settlement.Share, in, out uint64) placed {
+	key := escrow.String()
+	for _, sh := range shares {
+		key += sh.Model.String()
+	}
+	return placed{run: run{ID: runID(1_700, byte(seq)), Seq: seq, In: in, Out: out}, key: key, escrow: escrow, shares: shares, sec: 1_700}
+}
+
+// The packer takes the longest prefix that fits: it stops at 64 accounts
+// with a lookup table, at 1 232 bytes without, and at the model cap (an
+// entry over the cap still goes alone). This is the settle density the
+// design requires (≥ 40 entries per transaction with a lookup table).
+func TestPackRespectsTransactionLimits(t *testing.T) {
+	s, node := testSettler(2)
+	one := []settlement.Share{{Model: pda.Model(1), WeightBps: 10_000}}
+	var ps []placed
 	for i := 0; i < 80; i++ {
-		e := solana.NewWallet().PublicKey()
-		cands = append(cands, candidate{Entry: settlement.Single(e, model, 10, 15_000, 4_000, 1_700), IDs: []receipts.RunID{runID(1_700, byte(i))}})
+		ps = append(ps, placedRun(uint64(i+1), solana.NewWallet().PublicKey(), one, 15_000, 4_000))
 	}
-	withTable, err := s.pack(node, cands, lt.virtual)
+	withTable, taken, err := s.pack(node, ps, s.tables.virtual)
 	if err != nil {
 		t.Fatal(err)
 	}
-	legacy, err := s.pack(node, cands, nil)
+	legacy, legacyTaken, err := s.pack(node, ps, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(withTable) != 47 || len(legacy) < 7 || len(legacy) > 12 {
+	t.Logf("settle entries per transaction: %d with a lookup table, %d without", len(withTable), len(legacy))
+	if len(withTable) < 40 || taken != len(withTable) || len(legacy) < 7 || len(legacy) > 12 || legacyTaken != len(legacy) {
 		t.Fatalf("packed %d entries with a table, %d without", len(withTable), len(legacy))
 	}
-	// Three models in entries of one model each: the cap of two stops the third.
-	var three []candidate
+	// Runs of one entry key go into one entry, whatever their number.
+	same := ps[0].escrow
+	var many []placed
+	for i := 0; i < 500; i++ {
+		many = append(many, placedRun(uint64(i+1), same, one, 10, 10))
+	}
+	if got, taken, _ := s.pack(node, many, s.tables.virtual); len(got) != 1 || taken != 500 || got[0].Entry.Runs != 500 {
+		t.Fatalf("one key: %d entries, %d runs taken", len(got), taken)
+	}
+	// Three models in entries of one model each: the cap of two stops the
+	// third, and every run numbered after it.
+	var three []placed
 	for i := uint64(1); i <= 3; i++ {
-		three = append(three, candidate{Entry: settlement.Single(cands[0].Entry.Escrow, pda.Model(i), 1, 1, 1, 1_700), IDs: []receipts.RunID{runID(1, byte(i))}})
+		three = append(three, placedRun(i, same, []settlement.Share{{Model: pda.Model(i), WeightBps: 10_000}}, 1, 1))
 	}
-	if got, _ := s.pack(node, three, lt.virtual); len(got) != 2 {
-		t.Fatalf("model cap: packed %d", len(got))
+	three = append(three, placedRun(4, same, one, 1, 1))
+	if got, taken, _ := s.pack(node, three, s.tables.virtual); len(got) != 2 || taken != 2 {
+		t.Fatalf("model cap: packed %d entries, %d runs", len(got), taken)
 	}
-	mix := settlement.Entry{Escrow: cands[0].Entry.Escrow, Runs: 1, ServedAt: 1_700,
-		Shares: []settlement.Share{{Model: pda.Model(1), WeightBps: 3_000}, {Model: pda.Model(2), WeightBps: 3_000}, {Model: pda.Model(3), WeightBps: 4_000}}}
-	if got, _ := s.pack(node, []candidate{{Entry: mix, IDs: []receipts.RunID{runID(2, 0)}}}, lt.virtual); len(got) != 1 {
+	mix := []settlement.Share{{Model: pda.Model(1), WeightBps: 3_000}, {Model: pda.Model(2), WeightBps: 3_000}, {Model: pda.Model(3), WeightBps: 4_000}}
+	if got, taken, _ := s.pack(node, []placed{placedRun(1, same, mix, 1, 1), placedRun(2, same, one, 1, 1)}, s.tables.virtual); len(got) != 1 || taken != 1 {
 		t.Fatal("an entry with more models than the cap was not sent alone")
 	}
 }
