@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"math/big"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,8 @@ type voterView struct {
 	Deposited      tokens     `json:"deposited"`
 	Warming        tokens     `json:"warming"`
 	WarmAt         *time.Time `json:"warm_at"`
+	VoteWeightNow  tokens     `json:"vote_weight_now"`
+	VotesFrom      *time.Time `json:"votes_from"`
 	LockedUntil    *time.Time `json:"locked_until"`
 	RewardsOwed    tokens     `json:"rewards_owed"`
 	RewardsPending tokens     `json:"rewards_pending"`
@@ -44,10 +47,12 @@ type quoteView struct {
 // then revenue arrives and is shared pro rata, a holder claims it, and
 // MT is bought and sold on the model's market.
 func (e *env) govern(t *testing.T, p protocolView, alice, bob, carol wallet) {
-	// Deposits: voting power at once, revenue share after the warm-up (one voting period, 1h).
+	// Deposits: after the warm-up (one voting period, 1h), votes on
+	// proposals created from then on and a share of revenue.
 	var v voterView
 	e.ok(&v, &alice, "dao", "deposit", "0", "5000")
-	if v.Deposited.BaseUnits != 5_000_000_000 || v.Warming.BaseUnits != 5_000_000_000 || v.WarmAt == nil {
+	if v.Deposited.BaseUnits != 5_000_000_000 || v.Warming.BaseUnits != 5_000_000_000 || v.WarmAt == nil ||
+		v.VoteWeightNow.BaseUnits != 0 || v.VotesFrom == nil || !v.VotesFrom.Equal(*v.WarmAt) {
 		t.Fatalf("dao deposit: %+v", v)
 	}
 	e.ok(&v, &bob, "dao", "deposit", "0", "3050")
@@ -75,6 +80,11 @@ func (e *env) govern(t *testing.T, p protocolView, alice, bob, carol wallet) {
 	e.ok(&prop, &alice, "dao", "propose", "0", "--transfer-native", carol.Pub(), "--amount", "1", "--uri", "https://example.org/p0")
 	if prop.Index != 0 || prop.State != "voting" {
 		t.Fatalf("propose: %+v", prop)
+	}
+	// MT deposited once the proposal exists adds nothing to it.
+	e.ok(nil, &carol, "dao", "deposit", "0", "5")
+	if ce := e.fails(&carol, "dao", "vote", "0", "0", "no"); !strings.Contains(ce.Error, "snapshot") {
+		t.Errorf("vote with MT deposited after the proposal: %+v", ce)
 	}
 	e.ok(&prop, &alice, "dao", "vote", "0", "0", "yes")
 	e.ok(&prop, &bob, "dao", "vote", "0", "0", "yes")
@@ -181,11 +191,23 @@ func (e *env) govern(t *testing.T, p protocolView, alice, bob, carol wallet) {
 
 // activeModel launches model 0 and makes it active: alice and bob buy 300
 // and 200 MT-worth (3 and 2 native), the raise is finalised and both claim.
+// The creator's allocation vests from day 30, so during these tests the
+// circulating supply (the quorum base) is the 500 MT sold: vested MT counts
+// as circulating even before the creator claims it.
 func (e *env) activeModel(t *testing.T) (p protocolView, creator, alice, bob wallet) {
 	creator, alice, bob = e.wallet("creator", 5), e.wallet("alice", 5), e.wallet("bob", 5)
 	_, p = e.setup(creator, alice, bob)
 	var m modelView
-	e.ok(&m, &creator, "model", "launch", "--spec", writeSpec(t, e.dir, "1", "1000"))
+	spec := writeSpec(t, e.dir, "1", "1000")
+	data, err := os.ReadFile(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data = []byte(strings.NewReplacer(`cliff = "1h"`, `cliff = "30d"`, `duration = "10h"`, `duration = "60d"`).Replace(string(data)))
+	if err := os.WriteFile(spec, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.ok(&m, &creator, "model", "launch", "--spec", spec)
 	e.ok(nil, &alice, "crowdfund", "contribute", "0", "3")
 	e.ok(nil, &bob, "crowdfund", "contribute", "0", "2")
 	e.travel(m.Crowdfund.End)
@@ -204,6 +226,10 @@ func TestGovernanceChangesRules(t *testing.T) {
 	var v voterView
 	e.ok(&v, &alice, "dao", "deposit", "0", "300")
 	e.ok(nil, &bob, "dao", "deposit", "0", "100")
+	if ce := e.fails(&alice, "dao", "propose", "0", "--set-price", "--input-price", "0.005", "--output-price", "0.01"); !strings.Contains(ce.Error, "warmed up") {
+		t.Errorf("propose before the warm-up: %+v", ce)
+	}
+	e.travel(*v.VotesFrom)
 
 	var prop proposalView
 	e.ok(&prop, &alice, "dao", "propose", "0", "--set-price", "--input-price", "0.005", "--output-price", "0.01")
@@ -259,7 +285,9 @@ func TestGovernanceChangesRules(t *testing.T) {
 func TestPassedProposalExpires(t *testing.T) {
 	e := newEnv(t)
 	_, _, alice, _ := e.activeModel(t)
-	e.ok(nil, &alice, "dao", "deposit", "0", "300")
+	var v voterView
+	e.ok(&v, &alice, "dao", "deposit", "0", "300")
+	e.travel(*v.VotesFrom)
 	var prop proposalView
 	e.ok(&prop, &alice, "dao", "propose", "0", "--signal", "--uri", "https://example.org/s", "--content-hash", strings.Repeat("cd", 32))
 	e.ok(&prop, &alice, "dao", "vote", "0", "0", "yes")
