@@ -3,7 +3,8 @@
 // creator's two models launched from spec files, a crowdfund that sells
 // out and is finalised by the keeper's crank, contributors who claim MT
 // and deposit it to vote and earn, a node operator's keeper in front of
-// two simulated GPU workers, an API user paying through an escrow with the
+// two simulated GPU workers, an API user paying through an escrow (with a
+// lane to that node: only it can charge the escrow, at most the lane) with the
 // official OpenAI Python client (streaming, not, and a mixture of both
 // models), settlement and the money trail checked to the base unit, a
 // governance vote that changes the price (and the next queries paying
@@ -514,7 +515,7 @@ func (t *teller) claimAndDeposit() error {
 		if v.WarmAt != nil && v.WarmAt.After(warmAt) {
 			warmAt = *v.WarmAt
 		}
-		t.n.ok("%s deposited %s MT of %s: votes now, earns revenue after the warm-up", d.w.Name, v.Deposited.Amount, chatName)
+		t.n.ok("%s deposited %s MT of %s: after the warm-up it earns revenue and votes on proposals created from then on", d.w.Name, v.Deposited.Amount, chatName)
 	}
 	t.warmAt = warmAt
 	return nil
@@ -526,31 +527,62 @@ func (t *teller) openEscrow() error {
 	var e escrowView
 	keyFile := filepath.Join(t.dir, "wallets", "api.key")
 	_ = os.Remove(keyFile)
-	if err := t.mtRun(&e, &t.user, "escrow", "open", "--deposit", "5", "--key-out", keyFile); err != nil {
+	// One transaction opens the escrow, deposits and puts the deposit in a
+	// lane to the demo node: only that node can charge it, and at most 5.
+	node := t.operator.Pub()
+	if err := t.mtRun(&e, &t.user, "escrow", "open", "--deposit", "5", "--node", node, "--key-out", keyFile); err != nil {
 		return err
 	}
-	if !strings.HasPrefix(e.APIKey, "mc_") || e.Balance.BaseUnits != 5_000_000 {
-		return fmt.Errorf("escrow open: key %q…, balance %d", e.APIKey[:min(4, len(e.APIKey))], e.Balance.BaseUnits)
+	lane := e.lane(t.sum.Node)
+	if !strings.HasPrefix(e.APIKey, "mc_") || e.Balance.BaseUnits != 5_000_000 || e.Unallocated.BaseUnits != 0 || lane == nil || lane.Balance.BaseUnits != 5_000_000 {
+		return fmt.Errorf("escrow open --node: key %q…, balance %d, unallocated %d, lanes %+v", e.APIKey[:min(4, len(e.APIKey))], e.Balance.BaseUnits, e.Unallocated.BaseUnits, e.Lanes)
 	}
 	t.apiKey, t.escrow = e.APIKey, e.Address
 	t.sum.Escrow = e.Address
-	t.n.ok("escrow %s holds %s native; API key %s… printed once (saved to %s)", e.Address, e.Balance.Amount, e.APIKey[:8], keyFile)
-
-	// A second, empty escrow: the keeper must refuse its requests (402)
-	// without serving them — and answering 402 rather than 404 shows the
-	// keeper has read both models' prices since they became active.
-	var empty escrowView
-	emptyKey := filepath.Join(t.dir, "wallets", "empty.key")
-	_ = os.Remove(emptyKey)
-	if err := t.mtRun(&empty, &t.user, "escrow", "open", "--key-out", emptyKey); err != nil {
+	t.n.ok("escrow %s holds %s native, all in a lane to node %s…; API key %s… printed once (saved to %s)", e.Address, e.Balance.Amount, t.sum.Node[:8], e.APIKey[:8], keyFile)
+	if err := t.showEscrow(keyFile); err != nil {
 		return err
 	}
-	for _, model := range []string{chatName, codeName, "mix:" + chatName + "+" + codeName} {
-		status, code, err := t.refusal(empty.APIKey, model)
-		if err != nil {
+
+	// Two escrows the keeper must refuse (402) without serving them — and
+	// answering 402 rather than 404 shows it has read both models' prices
+	// since they became active: one with an empty lane to this node, one
+	// with money the user has not allowed to any node.
+	refused := []struct {
+		name, file string
+		args       []string
+	}{
+		{"an empty lane to this node", "empty.key", []string{"--node", node}},
+		{"1 native, allowed to no node", "unallocated.key", []string{"--deposit", "1"}},
+	}
+	for _, r := range refused {
+		var v escrowView
+		path := filepath.Join(t.dir, "wallets", r.file)
+		_ = os.Remove(path)
+		if err := t.mtRun(&v, &t.user, append([]string{"escrow", "open", "--key-out", path}, r.args...)...); err != nil {
 			return err
 		}
-		t.check("empty escrow refused for "+model, status == http.StatusPaymentRequired && code == "insufficient_quota", "HTTP %d %s", status, code)
+		for _, model := range []string{chatName, codeName, "mix:" + chatName + "+" + codeName} {
+			status, code, err := t.refusal(v.APIKey, model)
+			if err != nil {
+				return err
+			}
+			t.check("escrow with "+r.name+" refused for "+model, status == http.StatusPaymentRequired && code == "insufficient_quota", "HTTP %d %s", status, code)
+		}
+	}
+	return nil
+}
+
+// showEscrow prints `mt escrow show` as the user sees it: the lane, what
+// is unallocated.
+func (t *teller) showEscrow(keyFile string) error {
+	t.n.command("mt", []string{"escrow", "show", "--key-file", "wallets/" + filepath.Base(keyFile)})
+	out, err := t.mt.Text(t.ctx, nil, "escrow", "show", "--key-file", keyFile)
+	if err != nil {
+		return err
+	}
+	for _, line := range strings.Split(strings.TrimRight(out, "\n"), "\n") {
+		t.n.say("  %s", line)
 	}
 	return nil
 }

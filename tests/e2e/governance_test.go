@@ -55,7 +55,7 @@ func TestFailedRaiseRefunds(t *testing.T) {
 	}
 }
 
-// A proposal under quorum: one holder with 5 000 of the 30 000 circulating
+// A proposal under quorum: one holder with 5 000 of at least 30 000 circulating
 // MT (quorum 20%) proposes a price change and votes for it alone. After the
 // voting period the keeper's crank finalises it as failed; it cannot be
 // executed and the price stays.
@@ -67,7 +67,16 @@ func TestProposalRejectedByQuorum(t *testing.T) {
 	for _, c := range []driver.Wallet{w.alice, w.bob, w.carol} {
 		w.ok(nil, &c, "crowdfund", "claim", id)
 	}
-	w.ok(nil, &w.carol, "dao", "deposit", id, "5000")
+	// Votes are a snapshot of MT deposited and warmed up before a proposal
+	// is created: carol waits out the warm-up before proposing.
+	var deposited struct {
+		VotesFrom *time.Time `json:"votes_from"`
+	}
+	w.ok(&deposited, &w.carol, "dao", "deposit", id, "5000")
+	if deposited.VotesFrom == nil {
+		t.Fatalf("dao deposit: no votes_from")
+	}
+	w.travel(*deposited.VotesFrom)
 	var p proposalView
 	w.ok(&p, &w.carol, "dao", "propose", id, "--set-price", "--input-price", "1", "--output-price", "1")
 	w.ok(&p, &w.carol, "dao", "vote", id, strconv.FormatUint(p.Index, 10), "yes")
