@@ -34,6 +34,10 @@ const maxAccountsPerCall = 100
 type ChainConfig struct {
 	RPC        AccountFetcher
 	Commitment rpc.CommitmentType
+	// Node is this keeper's node account (inference_meter Node PDA):
+	// ChainEscrows reads each escrow's lane for it. Zero: no lane, nothing
+	// is admitted.
+	Node solana.PublicKey
 	// Refresh is the polling interval (default 2s). For prices keep it well
 	// below the protocol's min_period_secs (see ChainPrices).
 	Refresh time.Duration
@@ -227,8 +231,10 @@ func (c *ChainEscrows) fetch(ctx context.Context, addrs []solana.PublicKey) ([]*
 		e.exists = true
 		e.state = EscrowState{
 			Address: addrs[i], Owner: esc.Owner, KeyHash: esc.KeyHash, Balance: esc.Balance, Spent: esc.Spent,
-			SpendLimit: esc.SpendLimit, AllowedModels: esc.AllowedModels, WithdrawalAmount: esc.WithdrawalAmount,
-			WithdrawalRequestedAt: esc.WithdrawalRequestedAt, RotatedTo: esc.RotatedTo,
+			SpendLimit: esc.SpendLimit, AllowedModels: esc.AllowedModels, RotatedTo: esc.RotatedTo,
+		}
+		if l := settlement.LaneOf(esc, c.cfg.Node); l != nil && !c.cfg.Node.IsZero() {
+			e.state.Lane = &Lane{Balance: l.Balance, RevokeRequestedAt: l.RevokeRequestedAt}
 		}
 	}
 	return out, nil

@@ -45,9 +45,14 @@ func (f *fakeRPC) put(addr, owner solana.PublicKey, disc [8]byte, body []byte) {
 	f.accounts[addr] = &rpc.Account{Owner: owner, Data: rpc.DataBytesOrJSONFromBytes(data), Lamports: 1}
 }
 
+var testNode, otherNode = solana.NewWallet().PublicKey(), solana.NewWallet().PublicKey()
+
+// escrowAccount has a lane of half the balance to testNode (being revoked)
+// and one of 7 to otherNode.
 func escrowAccount(t *testing.T, balance uint64) []byte {
 	t.Helper()
-	b, err := inference_meter.Escrow{Owner: solana.NewWallet().PublicKey(), Balance: balance, AllowedModels: []uint64{1, 2}}.Marshal()
+	b, err := inference_meter.Escrow{Owner: solana.NewWallet().PublicKey(), Balance: balance, AllowedModels: []uint64{1, 2},
+		Lanes: []inference_meter.Lane{{Node: otherNode, Balance: 7}, {Node: testNode, Balance: balance / 2, RevokeRequestedAt: 9}}}.Marshal()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,12 +65,16 @@ func TestChainEscrows(t *testing.T) {
 	f.put(addr, inference_meter.ProgramID, inference_meter.Account_Escrow, escrowAccount(t, 500))
 	cosplay := EscrowAddress("sk-cosplay")
 	f.put(cosplay, solana.NewWallet().PublicKey(), inference_meter.Account_Escrow, escrowAccount(t, 1<<60))
-	c := NewChainEscrows(ChainConfig{RPC: f, NegativeTTL: 50 * time.Millisecond, MissRate: 1000})
+	c := NewChainEscrows(ChainConfig{RPC: f, Node: testNode, NegativeTTL: 50 * time.Millisecond, MissRate: 1000})
 	ctx := context.Background()
 
 	st, err := c.Escrow(ctx, addr)
 	if err != nil || st.Balance != 500 || !st.Allows(2) || st.Allows(3) {
 		t.Fatalf("escrow %+v %v", st, err)
+	}
+	// This node's lane is read, not another node's.
+	if st.Lane == nil || st.Lane.Balance != 250 || st.Lane.RevokeRequestedAt != 9 || st.Available() != 250 {
+		t.Fatalf("lane %+v", st.Lane)
 	}
 	if _, err := c.Escrow(ctx, addr); err != nil || f.calls.Load() != 1 {
 		t.Fatalf("cached lookup made %d calls", f.calls.Load())

@@ -23,21 +23,34 @@
 // # Authentication and admission
 //
 // Authorization: Bearer <API key>. The escrow is the inference_meter PDA
-// at seeds ["escrow", sha256(key)]; its state comes from an EscrowSource
-// (cached, refreshed by polling). The key itself is never logged or
-// stored. A request is admitted when the model is one the escrow allows
-// and
+// at seeds ["escrow", key id] (clients/apikey.ID); its state comes from an
+// EscrowSource (cached, refreshed by polling), read as this keeper's node
+// sees it: the escrow's lane for Config.Node (ChainConfig.Node). The key
+// itself is never logged or stored.
+//
+// An escrow's owner splits its money into per-node lanes; settle by a node
+// debits only that node's lane, so a keeper admits only against its own
+// lane. A request is admitted when the escrow has a lane for this node that
+// is not being revoked, the model is one the escrow allows, and
 //
 //	available − unsettled − in flight ≥ worst-case cost
 //
-// where available is what settlement may still take (the balance, within
-// the spend limit, less a pending withdrawal), unsettled is this keeper's
-// recorded but unsettled spend for the escrow (from the journal), in
-// flight the worst-case cost reserved by the escrow's running requests,
+// where available is what settlement by this node may still take (the
+// lane's balance, within the escrow's spend limit), unsettled is this
+// keeper's recorded but unsettled spend for the escrow (from the journal),
+// in flight the worst-case cost reserved by the escrow's running requests,
 // and worst-case cost is the settlement cost of the prompt estimate
 // (fallback tokenizer, plus 25%) as input and max_tokens × n as output. A
 // request without max_tokens gets Config.DefaultMaxTokens sent upstream, so
-// its cost stays bounded. Otherwise HTTP 402.
+// its cost stays bounded. Otherwise HTTP 402: without a lane the message
+// names the escrow and the node and tells the owner to run `mt escrow
+// allow <escrow> <node> <amount>`; a lane being revoked says so.
+//
+// Money the owner has not given to a lane (the escrow's balance, which a
+// withdrawal takes from) never counts. Because each keeper counts only its
+// own lane, less its own unsettled and in-flight spend, N keepers serving
+// one escrow can never together admit more than the escrow's lanes hold:
+// no keeper is left with a shortfall another keeper caused.
 //
 // # Time and prices
 //
@@ -71,7 +84,7 @@
 // Errors are OpenAI-style bodies {"error":{"message","type","param","code"}}:
 // 400 invalid request (malformed JSON, absurd max_tokens or n, unknown
 // fields of the wrong type), 401 missing or unknown key, 402 insufficient
-// escrow funds, 403 model not allowed by the escrow, 404 unknown model,
+// funds in this node's lane (or no lane), 403 model not allowed by the escrow, 404 unknown model,
 // 413 body too large, 429 rate limited, 503 no healthy worker or no
 // readable price. A worker
 // that fails before anything reached the client is retried on another; a

@@ -53,6 +53,9 @@ type Config struct {
 	ReceiptProofs func(escrow solana.PublicKey, after receipts.RunID, limit int) (any, error)
 	// Key signs receipts: the node's keeper hot key.
 	Key ed25519.PrivateKey
+	// Node is the node account this keeper settles for (zero offline): the
+	// 402 for an escrow without a lane names it.
+	Node solana.PublicKey
 	// Registry receives the metrics (default: a fresh registry, served on
 	// /metrics).
 	Registry *prometheus.Registry
@@ -489,6 +492,10 @@ func (g *Gateway) serveGen(ep workers.Endpoint, label string) http.HandlerFunc {
 				return
 			}
 		}
+		if aerr := g.laneError(st); aerr != nil {
+			aerr.write(w)
+			return
+		}
 		ru := &run{id: receipts.NewRunID(), req: req, escrow: st, members: members, servedAt: g.cfg.Clock.Now(), endpoint: label, kind: kind}
 		for _, m := range members {
 			p, err := g.cfg.Prices.Price(r.Context(), m.id, ru.servedAt)
@@ -517,7 +524,7 @@ func (g *Gateway) serveGen(ep workers.Endpoint, label string) http.HandlerFunc {
 		}
 		release, ok := g.reserve(st, worst)
 		if !ok {
-			errFunds(fmt.Sprintf("Insufficient escrow funds: this request may cost up to %d base units; available after this keeper's unsettled and in-flight runs: %d. Deposit to the escrow or lower max_tokens.",
+			errFunds(fmt.Sprintf("Insufficient escrow funds: this request may cost up to %d base units; available in this node's lane after this keeper's unsettled and in-flight runs: %d. Add to the lane (mt escrow allow) or lower max_tokens.",
 				worst, g.availableFor(st))).write(w)
 			return
 		}
@@ -540,6 +547,24 @@ func (g *Gateway) priceError(ctx context.Context, m member, err error) *apiError
 	}
 	g.log.Warn("no price for model", "model", m.name, "id", m.id, "err", err, "request_id", requestID(ctx))
 	return errPriceUnavailable(m.name)
+}
+
+// laneError refuses an escrow whose owner opened no lane to this node, or
+// is revoking it: settlement by this node could take nothing from it.
+func (g *Gateway) laneError(st EscrowState) *apiError {
+	node := "this keeper's node"
+	if !g.cfg.Node.IsZero() {
+		node = g.cfg.Node.String()
+	}
+	switch {
+	case st.Lane == nil:
+		return errFunds(fmt.Sprintf("This API key's escrow %s has no lane to this keeper's node %s, so the node cannot charge it. "+
+			"The escrow's owner can open one: mt escrow allow %s %s <amount>", st.Address, node, st.Address, node))
+	case st.Lane.RevokeRequestedAt != 0:
+		return errFunds(fmt.Sprintf("This API key's escrow %s is revoking its lane to this keeper's node %s; no new requests are served against it. "+
+			"The escrow's owner can reopen it: mt escrow allow %s %s <amount>", st.Address, node, st.Address, node))
+	}
+	return nil
 }
 
 // availableFor is what admission could still grant, for error messages.

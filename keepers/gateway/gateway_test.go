@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gagliardetto/solana-go"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/modelcommons/modelcommons/keepers/receipts"
@@ -428,7 +429,7 @@ func TestAdmissionCountsInFlightAndUnsettled(t *testing.T) {
 	shares := []receipts.ModelShare{{ModelID: 1, WeightBps: 10000, InputPer1k: 1000, OutputPer1k: 2000}}
 	worst, _ := h.gw.worstCase(shares, req.promptTokens, 100)
 	key := "sk-test-exact-budget-001"
-	h.putEscrow(key, EscrowState{Balance: 3*worst + worst/2})
+	h.putEscrow(key, EscrowState{Lane: &Lane{Balance: 3*worst + worst/2}})
 	var wg sync.WaitGroup
 	codes := make([]int, 5)
 	for i := range codes {
@@ -471,18 +472,47 @@ func TestAdmissionCountsInFlightAndUnsettled(t *testing.T) {
 	if spent == 0 || spent > 3*worst {
 		t.Fatalf("unsettled %d", spent)
 	}
-	h.putEscrow(key, EscrowState{Balance: spent + worst - 1})
+	h.putEscrow(key, EscrowState{Lane: &Lane{Balance: spent + worst - 1}})
 	if resp := h.do("POST", "/v1/chat/completions", key, body); resp.StatusCode != 402 {
 		t.Fatalf("balance minus unsettled below worst case: HTTP %d", resp.StatusCode)
 	}
-	h.putEscrow(key, EscrowState{Balance: spent + worst})
+	h.putEscrow(key, EscrowState{Lane: &Lane{Balance: spent + worst}})
 	if resp := h.do("POST", "/v1/chat/completions", key, body); resp.StatusCode != 200 {
 		t.Fatalf("exact budget: HTTP %d", resp.StatusCode)
 	}
-	// A pending withdrawal is not available.
-	h.putEscrow(key, EscrowState{Balance: 10 * worst, WithdrawalAmount: 10 * worst, WithdrawalRequestedAt: 1})
+	// Only the lane counts: unallocated money does not, whatever its amount.
+	h.putEscrow(key, EscrowState{Balance: 1 << 40, Lane: &Lane{Balance: spent + worst - 1}})
 	if resp := h.do("POST", "/v1/chat/completions", key, body); resp.StatusCode != 402 {
-		t.Fatalf("withdrawal pending: HTTP %d", resp.StatusCode)
+		t.Fatalf("unallocated balance admitted: HTTP %d", resp.StatusCode)
+	}
+}
+
+// An escrow without a lane to this node, or revoking it, gets a 402 that
+// says what the owner can do, naming the escrow and the node.
+func TestNoLaneIsRefusedWithWhatToDo(t *testing.T) {
+	node := solana.NewWallet().PublicKey()
+	h := newHarness(t, harnessOpts{
+		workers: map[string]workersim.Config{"gpu-a": {Models: []string{"model-a", "model-b"}}},
+		models:  map[string][]string{"gpu-a": {"model-a", "model-b"}},
+		mutate:  func(c *Config) { c.Node = node },
+	})
+	key := "sk-test-no-lane-001"
+	escrow := EscrowAddress(key)
+	for _, c := range []struct {
+		name string
+		st   EscrowState
+		want string
+	}{
+		{"no lane", EscrowState{Balance: 1 << 40}, "mt escrow allow " + escrow.String() + " " + node.String()},
+		{"revoking", EscrowState{Lane: &Lane{Balance: 1 << 40, RevokeRequestedAt: 1}}, "revoking its lane"},
+	} {
+		h.putEscrow(key, c.st)
+		resp := h.do("POST", "/v1/chat/completions", key, chatBody)
+		body := string(readAll(t, resp.Body))
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusPaymentRequired || !strings.Contains(body, c.want) || !strings.Contains(body, `"insufficient_quota"`) {
+			t.Fatalf("%s: HTTP %d %s", c.name, resp.StatusCode, body)
+		}
 	}
 }
 

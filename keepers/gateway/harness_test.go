@@ -93,11 +93,11 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	h.journal = j
 	h.escrows = NewMemoryEscrows()
 	limit := uint64(1_000_000)
-	h.putEscrow(keyRich, EscrowState{Balance: 1_000_000_000})
-	h.putEscrow(keyPoor, EscrowState{Balance: 1_000_000, SpendLimit: &limit, Spent: 999_990})
-	h.putEscrow(keyOnlyA, EscrowState{Balance: 1_000_000_000, AllowedModels: []uint64{1}})
+	h.putEscrow(keyRich, EscrowState{Lane: &Lane{Balance: 1_000_000_000}})
+	h.putEscrow(keyPoor, EscrowState{Lane: &Lane{Balance: 1_000_000}, SpendLimit: &limit, Spent: 999_990})
+	h.putEscrow(keyOnlyA, EscrowState{Lane: &Lane{Balance: 1_000_000_000}, AllowedModels: []uint64{1}})
 	other := solana.NewWallet().PublicKey()
-	h.putEscrow(keyRotated, EscrowState{Balance: 1_000_000_000, RotatedTo: &other})
+	h.putEscrow(keyRotated, EscrowState{Lane: &Lane{Balance: 1_000_000_000}, RotatedTo: &other})
 	seed := sha256.Sum256([]byte("gateway test keeper"))
 	h.key = ed25519.NewKeyFromSeed(seed[:])
 	cfg := Config{

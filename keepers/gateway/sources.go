@@ -22,30 +22,38 @@ type EscrowState struct {
 	Owner   solana.PublicKey
 	// KeyHash is the API key's id (clients/apikey.ID; the PDA seed).
 	KeyHash solana.PublicKey
+	// Balance is the escrow's unallocated balance: no node can charge it
+	// (informational; admission reads Lane).
 	Balance uint64
 	Spent   uint64
 	// SpendLimit caps Spent; nil for no cap.
 	SpendLimit *uint64
 	// AllowedModels the escrow may pay for; empty for any.
-	AllowedModels         []uint64
-	WithdrawalAmount      uint64
-	WithdrawalRequestedAt int64
+	AllowedModels []uint64
 	// RotatedTo is set once the key was rotated; the old key is dead.
 	RotatedTo *solana.PublicKey
+	// Lane is this keeper's node's lane in the escrow: all that settlement
+	// by this node may take. Nil when the owner opened none (or revoked it).
+	Lane *Lane
 }
 
-// Available is what settlement may still take from the escrow (the
-// balance within the spend limit, as the program computes it) less any
-// pending withdrawal, which may leave before this keeper settles.
+// Lane is a node's allowance in an escrow (inference_meter Lane).
+type Lane struct {
+	Balance uint64
+	// RevokeRequestedAt is when the owner asked to revoke it (0: not
+	// asked): the gateway then admits nothing more against it.
+	RevokeRequestedAt int64
+}
+
+// Available is what settlement by this keeper's node may still take from
+// the escrow, as the program computes it: the lane's balance within the
+// escrow's spend limit (0 without a lane). A pending withdrawal does not
+// matter: it only takes unallocated money.
 func (e EscrowState) Available() uint64 {
-	a := settlement.Escrow{Balance: e.Balance, Spent: e.Spent, SpendLimit: e.SpendLimit}.Available()
-	if e.WithdrawalRequestedAt != 0 {
-		if e.WithdrawalAmount >= a {
-			return 0
-		}
-		a -= e.WithdrawalAmount
+	if e.Lane == nil {
+		return 0
 	}
-	return a
+	return settlement.Escrow{HasLane: true, Balance: e.Lane.Balance, Spent: e.Spent, SpendLimit: e.SpendLimit}.Available()
 }
 
 // Allows reports whether the escrow may pay for model id.
