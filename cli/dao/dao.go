@@ -665,11 +665,12 @@ func voteCommand() *cli.Command {
 		Usage:     "vote on a proposal with your MT deposited before it was created (locked until voting ends)",
 		ArgsUsage: "<model-id> <proposal> <yes|no|abstain>",
 		Description: "Your vote weight is a snapshot taken when the proposal was created: only MT that was\n" +
-			"deposited in your voter record and had finished its warm-up (the model's warm-up, shown by\n" +
-			"`mt dao voter`) by then counts, and only as much of it as is still deposited when you vote.\n" +
-			"MT bought or deposited after the proposal was created adds nothing to it (it votes on later\n" +
-			"proposals). A top-up restarts the warm-up of your latest deposits only; vote before topping\n" +
-			"up if a recent top-up has just warmed. Everything in your record stays locked until voting ends.",
+			"deposited in your voter record and had finished its warm-up (the model's warm-up) by then\n" +
+			"counts, and only as much of it as is still deposited when you vote. MT bought or deposited\n" +
+			"after the proposal was created adds nothing to it (it votes on later proposals). A top-up\n" +
+			"restarts the warm-up of your latest deposits only; vote before topping up if a recent top-up\n" +
+			"has just warmed. `mt dao show <model-id>` shows your weight on a proposal created now.\n" +
+			"Everything in your record stays locked until voting ends.",
 		Flags: session.WriteFlags(),
 		Action: func(c *cli.Context) error {
 			e, index, args, err := loadProposal(c, "yes|no|abstain")
