@@ -60,6 +60,8 @@ func runCommand() *cli.Command {
 			&cli.StringFlag{Name: "journal", Usage: "journal file", EnvVars: []string{"KEEPER_JOURNAL"}},
 			&cli.StringFlag{Name: "log-level", Usage: "debug, info, warn or error", EnvVars: []string{"KEEPER_LOG_LEVEL"}},
 			&cli.StringFlag{Name: "log-format", Usage: "text or json", EnvVars: []string{"KEEPER_LOG_FORMAT"}},
+			&cli.BoolFlag{Name: "accept-journal-loss", Usage: "start although the journal is behind the chain (restored from an old copy, truncated or new): " +
+				"write off its runs the chain settled the numbers of, and number new runs above the chain's mark"},
 		},
 		Action: func(c *cli.Context) error {
 			cfg, err := keeperd.LoadConfig(c.String("config"))
@@ -78,6 +80,7 @@ func runCommand() *cli.Command {
 			override("journal", &cfg.Journal.Path)
 			override("log-level", &cfg.LogLevel)
 			override("log-format", &cfg.LogFormat)
+			cfg.AcceptJournalLoss = c.Bool("accept-journal-loss")
 			log, err := newLogger(os.Stderr, cfg.LogLevel, cfg.LogFormat)
 			if err != nil {
 				return err
@@ -202,7 +205,7 @@ func printStatus(w io.Writer, st keeperd.Status, running bool) error {
 	} else {
 		fmt.Fprintf(tw, "keeper\tnot running (read from the journal file)\n")
 	}
-	fmt.Fprintf(tw, "journal\t%s (%d bytes)\n", st.Journal, st.JournalBytes)
+	fmt.Fprintf(tw, "journal\t%s (%d bytes), runs numbered up to #%d\n", st.Journal, st.JournalBytes, st.JournalRunSeq)
 	fmt.Fprintf(tw, "unsettled\t%d runs not yet batched; unsettled value %d base units; %d batches pending\n", st.Unbatched, st.UnsettledValue, st.PendingBatches)
 	if st.LastBatch != nil {
 		b := st.LastBatch

@@ -30,6 +30,11 @@ func printSettlement(tw *tabwriter.Writer, st *keeperd.SettlementStatus) {
 	}
 	fmt.Fprintf(tw, "settlement\tnode %s; last settled batch: journal #%d, chain #%s; lag %.0fs; cranks %s\n",
 		st.Node, st.LocalLastSettled, chain, st.LagSeconds, onOff(st.Cranks))
+	chainRun := "unknown"
+	if st.ChainKnown {
+		chainRun = fmt.Sprint(st.ChainLastRunSeq)
+	}
+	fmt.Fprintf(tw, "run numbers\tchain settled up to #%s; journal assigned up to #%d\n", chainRun, st.JournalRunSeq)
 	if p := st.Pending; p != nil {
 		fmt.Fprintf(tw, "in flight\tbatch #%d %s, %d runs, %d transaction(s)\n", p.Seq, p.State, p.Runs, p.Sends)
 	}

@@ -39,6 +39,13 @@ type Config struct {
 	Chain   ChainConfig    `toml:"chain"`
 	Settle  SettleConfig   `toml:"settle"` // settle.go
 	Cranks  CranksConfig   `toml:"cranks"`
+
+	// AcceptJournalLoss (keeper run --accept-journal-loss, never from the
+	// file): start even though the journal is behind the chain — its runs
+	// the chain settled the numbers of are written off, and new runs are
+	// numbered above the chain's mark. Without it such a keeper refuses to
+	// start (settler.JournalBehindError).
+	AcceptJournalLoss bool `toml:"-"`
 }
 
 // ChainConfig is the [chain] section: how often the keeper reads the chain.

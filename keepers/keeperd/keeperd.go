@@ -138,6 +138,14 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 		ids = append(ids, m.ID)
 	}
 
+	// The node this keeper settles for: admission reads each escrow's lane
+	// for it.
+	var node solana.PublicKey
+	if cfg.Settle.Node != "" {
+		if node, err = solana.PublicKeyFromBase58(cfg.Settle.Node); err != nil {
+			return nil, fmt.Errorf("config: settle.node %q: %w", cfg.Settle.Node, err)
+		}
+	}
 	var escrows gateway.EscrowSource
 	var prices gateway.PriceBook
 	var clock gateway.Clock = gateway.WallClock{}
@@ -146,7 +154,8 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 		mem := gateway.NewMemoryEscrows()
 		for _, e := range cfg.Offline.Escrows {
 			id := solana.MustPublicKeyFromBase58(e.KeyID) // checked by Config.Validate
-			mem.Put(gateway.EscrowState{Address: pda.Escrow(id), KeyHash: id, Balance: e.Balance, AllowedModels: e.AllowedModels})
+			// Offline there is no node: the configured balance is the lane.
+			mem.Put(gateway.EscrowState{Address: pda.Escrow(id), KeyHash: id, Lane: &gateway.Lane{Balance: e.Balance}, AllowedModels: e.AllowedModels})
 		}
 		sp := gateway.StaticPrices{}
 		for _, m := range cfg.Models {
@@ -171,7 +180,10 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 		if _, err := d.clock.Read(ctx); err != nil {
 			return nil, fmt.Errorf("read the chain's clock from %s: %w", url, err)
 		}
-		cc := gateway.ChainConfig{RPC: client, Commitment: commitment, Clock: d.clock, Logger: log.With("component", "chain")}
+		if node.IsZero() {
+			log.Warn("no [settle] node: escrow lanes are read for no node, so every request is refused (402); set [settle] node")
+		}
+		cc := gateway.ChainConfig{RPC: client, Commitment: commitment, Node: node, Clock: d.clock, Logger: log.With("component", "chain")}
 		ce := gateway.NewChainEscrows(cc)
 		cc.Refresh = cfg.Chain.PriceRefresh.Duration
 		cp := gateway.NewChainPrices(cc, ids)
@@ -206,7 +218,7 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 
 	g := cfg.Gateway
 	d.gw, err = gateway.New(gateway.Config{
-		Models: models, Pool: d.pool, Escrows: escrows, Prices: prices, Journal: d.journal, Key: key,
+		Models: models, Pool: d.pool, Escrows: escrows, Prices: prices, Journal: d.journal, Key: key, Node: node,
 		Registry: d.reg, Unsettled: d.journal.UnsettledTotal, Ready: ready, HideMetrics: cfg.AdminListen != "",
 		Logger:       log.With("component", "gateway"),
 		MaxBodyBytes: g.MaxBodyBytes, MaxResponseBytes: g.MaxResponseBytes, DefaultMaxTokens: g.DefaultMaxTokens,
@@ -357,11 +369,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 
 // Status is what `keeper status` shows.
 type Status struct {
-	KeeperKey      string           `json:"keeper_key"`
-	Uptime         string           `json:"uptime,omitempty"`
-	Ready          bool             `json:"ready"`
-	Journal        string           `json:"journal"`
-	JournalBytes   int64            `json:"journal_bytes"`
+	KeeperKey    string `json:"keeper_key"`
+	Uptime       string `json:"uptime,omitempty"`
+	Ready        bool   `json:"ready"`
+	Journal      string `json:"journal"`
+	JournalBytes int64  `json:"journal_bytes"`
+	// JournalRunSeq is the highest run number the journal has assigned.
+	JournalRunSeq  uint64           `json:"journal_run_seq"`
 	Unbatched      int              `json:"unbatched_runs"`
 	UnsettledValue uint64           `json:"unsettled_value"`
 	PendingBatches int              `json:"pending_batches"`
@@ -376,7 +390,7 @@ type Status struct {
 // JournalStatus reports the journal part of Status.
 func JournalStatus(j *journal.Journal) (Status, error) {
 	st := j.Stats()
-	s := Status{Journal: j.Path(), JournalBytes: st.FileBytes, Unbatched: st.Unbatched, UnsettledValue: st.UnsettledValue}
+	s := Status{Journal: j.Path(), JournalBytes: st.FileBytes, JournalRunSeq: j.HighestRunSeq(), Unbatched: st.Unbatched, UnsettledValue: st.UnsettledValue}
 	pending, err := j.PendingBatches()
 	if err != nil {
 		return s, err

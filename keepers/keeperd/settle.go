@@ -122,6 +122,15 @@ func (d *Daemon) startSettlement() error {
 		if err != nil {
 			return err
 		}
+		// A journal behind the chain (restored from an old copy, truncated,
+		// new) would number runs the chain settled already: refuse to
+		// start, unless the operator accepts the loss.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		err = s.CheckJournal(ctx, d.cfg.AcceptJournalLoss)
+		cancel()
+		if err != nil {
+			return err
+		}
 		d.settle.settler = s
 		d.runners = append(d.runners, s.Run)
 	}
@@ -175,7 +184,7 @@ func OfflineSettlementStatus(ctx context.Context, cfg Config) (*SettlementStatus
 		return nil, err
 	}
 	defer j.Close()
-	st := &SettlementStatus{Status: settler.Status{Node: cfg.Settle.Node}, Cranks: cfg.Cranks.Enabled}
+	st := &SettlementStatus{Status: settler.Status{Node: cfg.Settle.Node, JournalRunSeq: j.HighestRunSeq()}, Cranks: cfg.Cranks.Enabled}
 	if st.LocalLastSettled, err = settler.LocalLastSettled(j); err != nil {
 		return nil, err
 	}
@@ -193,8 +202,8 @@ func OfflineSettlementStatus(ctx context.Context, cfg Config) (*SettlementStatus
 		}
 		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
-		if last, err := settler.ChainLastBatch(cctx, rpc.New(url), node); err == nil {
-			st.ChainLastBatch, st.ChainKnown = last, true
+		if n, err := settler.ChainNode(cctx, rpc.New(url), node); err == nil {
+			st.ChainLastBatch, st.ChainLastRunSeq, st.ChainKnown = n.LastBatchSeq, n.LastRunSeq, true
 		} else {
 			st.LastError = err.Error()
 		}
@@ -430,4 +439,3 @@ func settledRoot(ctx context.Context, client *rpc.Client, sig string, seq uint64
 	}
 	return [32]byte{}, fmt.Errorf("transaction %s settled no batch %d of keeper %s", sig, seq, solana.PublicKeyFromBytes(keeper[:]))
 }
-
