@@ -12,7 +12,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -23,6 +22,7 @@ import (
 	"github.com/gagliardetto/solana-go"
 	"github.com/gagliardetto/solana-go/rpc"
 
+	"github.com/modelcommons/modelcommons/clients/apikey"
 	"github.com/modelcommons/modelcommons/clients/events"
 	im "github.com/modelcommons/modelcommons/clients/inference_meter"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
@@ -94,57 +94,107 @@ func NewAPIKey() string {
 }
 
 // OpenEscrow opens the escrow of apiKey, owned by the world's owner, with
-// the given rules, funded with amount.
+// the given rules, funded with amount, all of it in a lane to the world's
+// node.
 func (w *World) OpenEscrow(ctx context.Context, apiKey string, amount uint64, allowed []uint64, limit *uint64) (solana.PublicKey, error) {
-	args := im.OpenEscrowArgs{KeyHash: sha256.Sum256([]byte(apiKey)), SpendLimit: limit}
+	var lanes []LaneAmount
+	if amount > 0 {
+		lanes = []LaneAmount{{Node: w.NodeAddr, Amount: amount}}
+	}
+	return w.OpenEscrowLanes(ctx, apiKey, amount, lanes, allowed, limit)
+}
+
+// LaneAmount is a lane to open: the node account and the amount.
+type LaneAmount struct {
+	Node   solana.PublicKey
+	Amount uint64
+}
+
+// OpenEscrowLanes opens the escrow of apiKey (signed by its key id, as
+// `mt escrow open` does), deposits deposit and opens the given lanes from
+// it, in one transaction.
+func (w *World) OpenEscrowLanes(ctx context.Context, apiKey string, deposit uint64, lanes []LaneAmount, allowed []uint64, limit *uint64) (solana.PublicKey, error) {
+	args := im.OpenEscrowArgs{SpendLimit: limit}
 	if allowed != nil {
 		args.AllowedModels = &allowed
 	}
-	escrow := pda.Escrow(args.KeyHash)
-	open, err := w.OpenEscrowIx(w.Owner.PublicKey(), args)
+	id := apikey.Signer(apiKey)
+	escrow := pda.Escrow(id.PublicKey())
+	open, err := w.OpenEscrowIx(w.Owner.PublicKey(), id.PublicKey(), args)
 	if err != nil {
 		return escrow, err
 	}
 	ixs := []solana.Instruction{open}
-	if amount > 0 {
-		deposit, err := w.DepositIx(w.Owner.PublicKey(), escrow, amount, w.Owner.PublicKey())
+	if deposit > 0 {
+		ix, err := w.DepositIx(w.Owner.PublicKey(), escrow, deposit, w.Owner.PublicKey())
 		if err != nil {
 			return escrow, err
 		}
-		ixs = append(ixs, deposit)
+		ixs = append(ixs, ix)
 	}
-	if _, err := w.Send(ctx, w.Owner, nil, ixs...); err != nil {
+	for _, l := range lanes {
+		ix, err := w.AllowIx(w.Owner.PublicKey(), escrow, l.Node, l.Amount)
+		if err != nil {
+			return escrow, err
+		}
+		ixs = append(ixs, ix)
+	}
+	if _, err := w.Send(ctx, w.Owner, []solana.PrivateKey{id}, ixs...); err != nil {
 		return escrow, fmt.Errorf("open escrow: %w", err)
 	}
 	return escrow, nil
 }
 
-// RotateKey moves escrow's balance to the escrow of newKey.
+// RotateKey moves escrow's balance and lanes to the escrow of newKey
+// (signed by the new key's id).
 func (w *World) RotateKey(ctx context.Context, escrow solana.PublicKey, newKey string) (solana.PublicKey, error) {
-	hash := sha256.Sum256([]byte(newKey))
-	to := pda.Escrow(hash)
-	ix, err := im.NewRotateKeyInstruction(hash, w.Owner.PublicKey(), escrow, to, solana.SystemProgramID, w.EventAuth, im.ProgramID)
+	id := apikey.Signer(newKey)
+	to := pda.Escrow(id.PublicKey())
+	ix, err := im.NewRotateKeyInstruction(w.Owner.PublicKey(), escrow, id.PublicKey(), to, solana.SystemProgramID, w.EventAuth, im.ProgramID)
 	if err != nil {
 		return to, err
 	}
-	_, err = w.Send(ctx, w.Owner, nil, ix)
+	_, err = w.Send(ctx, w.Owner, []solana.PrivateKey{id}, ix)
 	return to, err
 }
 
-// CloseEscrow withdraws escrow's whole balance (requesting it and moving
-// the clock past the notice period) and closes it.
+// CloseEscrow revokes every lane and withdraws escrow's whole balance
+// (requesting both and moving the clock past the notice period), then
+// closes it.
 func (w *World) CloseEscrow(ctx context.Context, escrow solana.PublicKey) error {
 	es, err := w.Escrows(ctx, []solana.PublicKey{escrow})
 	if err != nil {
 		return err
 	}
-	if es[0].Balance > 0 {
-		req, err := w.RequestWithdrawalIx(w.Owner.PublicKey(), escrow, es[0].Balance)
+	total := es[0].Balance
+	var requests, revokes []solana.Instruction
+	for _, l := range es[0].Lanes {
+		total += l.Balance
+		req, err := w.RequestRevokeIx(w.Owner.PublicKey(), escrow, l.Node)
 		if err != nil {
 			return err
 		}
-		if _, err := w.Send(ctx, w.Owner, nil, req); err != nil {
-			return fmt.Errorf("request withdrawal: %w", err)
+		rev, err := w.RevokeIx(w.Owner.PublicKey(), escrow, l.Node)
+		if err != nil {
+			return err
+		}
+		requests, revokes = append(requests, req), append(revokes, rev)
+	}
+	if total > 0 {
+		req, err := w.RequestWithdrawalIx(w.Owner.PublicKey(), escrow, total)
+		if err != nil {
+			return err
+		}
+		requests = append(requests, req)
+		wd, err := w.WithdrawEscrowIx(w.Owner.PublicKey(), escrow)
+		if err != nil {
+			return err
+		}
+		revokes = append(revokes, wd)
+	}
+	if len(requests) > 0 {
+		if _, err := w.Send(ctx, w.Owner, nil, requests...); err != nil {
+			return fmt.Errorf("request revocations and withdrawal: %w", err)
 		}
 		now, err := w.Chain.Now(ctx)
 		if err != nil {
@@ -153,12 +203,8 @@ func (w *World) CloseEscrow(ctx context.Context, escrow solana.PublicKey) error 
 		if err := w.WaitUntil(ctx, now.Add(time.Duration(meter.Params().WithdrawalNoticeSecs+1)*time.Second)); err != nil {
 			return err
 		}
-		wd, err := w.WithdrawEscrowIx(w.Owner.PublicKey(), escrow)
-		if err != nil {
-			return err
-		}
-		if _, err := w.Send(ctx, w.Owner, nil, wd); err != nil {
-			return fmt.Errorf("withdraw: %w", err)
+		if _, err := w.Send(ctx, w.Owner, nil, revokes...); err != nil {
+			return fmt.Errorf("revoke lanes and withdraw: %w", err)
 		}
 	}
 	ix, err := im.NewCloseEscrowInstruction(w.Owner.PublicKey(), escrow, pda.Meter(), w.EventAuth, im.ProgramID)
@@ -234,7 +280,7 @@ func (w *World) Snapshot(ctx context.Context, escrows []solana.PublicKey) (*Snap
 		if err != nil {
 			return nil, fmt.Errorf("escrow %s: %w", e, err)
 		}
-		s.Escrows[e] = settlement.EscrowOf(esc)
+		s.Escrows[e] = settlement.EscrowOf(esc, w.NodeAddr)
 	}
 	for _, a := range w.tokenAccounts() {
 		b, err := tokens.Balance(ctx, w.Chain.RPC, a)
@@ -399,6 +445,7 @@ func (w *World) Audit(ctx context.Context, j *journal.Journal, before *Snapshot)
 		escrows[k] = v
 	}
 	tokenDelta := map[solana.PublicKey]uint64{}
+	var lastRun uint64 // the node's run mark before each batch
 	for seq := uint64(1); seq <= node.LastBatchSeq; seq++ {
 		st, ok := batches[seq]
 		if !ok {
@@ -407,6 +454,12 @@ func (w *World) Audit(ctx context.Context, j *journal.Journal, before *Snapshot)
 		state := settlement.State{
 			SettlementFeeBps: meterCfg.SettlementFeeBps, OperatorShareBps: meterCfg.OperatorShareBps,
 			Models: map[solana.PublicKey]settlement.Model{}, Escrows: escrows, Now: st.Time, RegisteredAt: node.RegisteredAt,
+			LastRunSeq: lastRun,
+		}
+		// Run-level exactly-once: each batch's range starts above the
+		// previous one's.
+		if st.Event.FirstRunSeq <= lastRun || st.Event.LastRunSeq < st.Event.FirstRunSeq {
+			return nil, fmt.Errorf("batch %d covers runs %d..%d after runs up to %d were settled", seq, st.Event.FirstRunSeq, st.Event.LastRunSeq, lastRun)
 		}
 		for _, m := range w.Models {
 			md, err := w.Model(ctx, m.Addr)
@@ -465,6 +518,9 @@ func (w *World) Audit(ctx context.Context, j *journal.Journal, before *Snapshot)
 			if _, dup := res.Settled[id]; dup {
 				return nil, fmt.Errorf("run %s is in two batches", id)
 			}
+			if e.RunSeq < st.Event.FirstRunSeq || e.RunSeq > st.Event.LastRunSeq {
+				return nil, fmt.Errorf("run %s numbered %d is in batch %d, which covers runs %d..%d", id, e.RunSeq, seq, st.Event.FirstRunSeq, st.Event.LastRunSeq)
+			}
 			res.Settled[id] = e
 			encoded = append(encoded, e.Signed.Encoded)
 			runs++
@@ -481,6 +537,10 @@ func (w *World) Audit(ctx context.Context, j *journal.Journal, before *Snapshot)
 		for _, c := range predicted.Models {
 			tokenDelta[c.Model] += c.Revenue // revenue + treasury vault, compared below
 		}
+		lastRun = st.Event.LastRunSeq
+	}
+	if node.LastRunSeq != lastRun {
+		return nil, fmt.Errorf("node last_run_seq %d, its last batch covered runs up to %d", node.LastRunSeq, lastRun)
 	}
 	after, err := w.Snapshot(ctx, keysOf(before.Escrows))
 	if err != nil {
