@@ -110,10 +110,30 @@ type rewardsView struct {
 type escrowView struct {
 	Address string `json:"address"`
 	Owner   string `json:"owner"`
+	// Balance is unallocated plus the lanes.
+	Balance     amount     `json:"balance"`
+	Unallocated amount     `json:"unallocated"`
+	Lanes       []laneView `json:"lanes"`
+	Spent       amount     `json:"spent"`
+	Unpaid      amount     `json:"unpaid"`
+	APIKey      string     `json:"api_key"`
+}
+
+// laneView is what one node may still charge an escrow.
+type laneView struct {
+	Node    string `json:"node"`
 	Balance amount `json:"balance"`
 	Spent   amount `json:"spent"`
-	Unpaid  amount `json:"unpaid"`
-	APIKey  string `json:"api_key"`
+}
+
+// lane is the escrow's lane to node (its address), or nil.
+func (e escrowView) lane(node string) *laneView {
+	for i := range e.Lanes {
+		if e.Lanes[i].Node == node {
+			return &e.Lanes[i]
+		}
+	}
+	return nil
 }
 
 type nodeView struct {

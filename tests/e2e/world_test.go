@@ -89,10 +89,17 @@ func (m modelView) vault(name string) (uint64, bool) {
 
 type escrowView struct {
 	Address string `json:"address"`
-	Balance amount `json:"balance"`
-	Spent   amount `json:"spent"`
-	Unpaid  amount `json:"unpaid"`
-	APIKey  string `json:"api_key"`
+	// Balance is unallocated plus the lanes.
+	Balance     amount `json:"balance"`
+	Unallocated amount `json:"unallocated"`
+	Lanes       []struct {
+		Node    string `json:"node"`
+		Balance amount `json:"balance"`
+		Spent   amount `json:"spent"`
+	} `json:"lanes"`
+	Spent  amount `json:"spent"`
+	Unpaid amount `json:"unpaid"`
+	APIKey string `json:"api_key"`
 }
 
 type proposalView struct {
@@ -371,8 +378,8 @@ func (w *world) activeModels(names []string, workers []driver.KeeperWorker) []mo
 
 // requireServed checks that the keeper serves models the moment they are
 // active on chain: a request for a model it serves but has no active price
-// for makes it read the model at once, so an empty escrow's request is
-// refused with 402 (nothing served), never 404.
+// for makes it read the model at once, so the request of an escrow with an
+// empty lane is refused with 402 (nothing served), never 404.
 func (w *world) requireServed(models []string) {
 	w.t.Helper()
 	key, _ := w.openEscrow("")
@@ -383,15 +390,23 @@ func (w *world) requireServed(models []string) {
 	}
 }
 
-// openEscrow opens the user's escrow with deposit native tokens.
+// openEscrow opens the user's escrow with deposit native tokens, all of it
+// in a lane to the keeper's node (`mt escrow open --deposit --node`); with
+// no deposit the lane is open and empty.
 func (w *world) openEscrow(deposit string) (key string, addr solana.PublicKey) {
 	w.t.Helper()
-	var e escrowView
-	args := []string{"escrow", "open"}
+	args := []string{"--node", w.node}
 	if deposit != "" {
 		args = append(args, "--deposit", deposit)
 	}
-	w.ok(&e, &w.user, args...)
+	return w.openEscrowWith(args...)
+}
+
+// openEscrowWith opens an escrow for the user with the given flags.
+func (w *world) openEscrowWith(flags ...string) (key string, addr solana.PublicKey) {
+	w.t.Helper()
+	var e escrowView
+	w.ok(&e, &w.user, append([]string{"escrow", "open"}, flags...)...)
 	return e.APIKey, solana.MustPublicKeyFromBase58(e.Address)
 }
 
