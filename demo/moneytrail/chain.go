@@ -40,11 +40,14 @@ type Accounts struct {
 // Snapshot is the state settlement moves, read at one moment.
 type Snapshot struct {
 	LastBatchSeq uint64
+	// LastRunSeq is the node's highest settled run number.
+	LastRunSeq   uint64
 	RegisteredAt int64
-	Escrows      map[solana.PublicKey]settlement.Escrow
-	Tokens       map[solana.PublicKey]uint64
-	Models       map[solana.PublicKey]*mt.Model
-	Voters       map[solana.PublicKey]*mt.Voter
+	// Escrows are read as the node settles them: Balance is its lane.
+	Escrows map[solana.PublicKey]settlement.Escrow
+	Tokens  map[solana.PublicKey]uint64
+	Models  map[solana.PublicKey]*mt.Model
+	Voters  map[solana.PublicKey]*mt.Voter
 }
 
 func (a Accounts) tokenAccounts() []solana.PublicKey {
@@ -65,7 +68,7 @@ func Take(ctx context.Context, client *rpc.Client, a Accounts) (*Snapshot, error
 	if err != nil {
 		return nil, err
 	}
-	s.LastBatchSeq, s.RegisteredAt = node.LastBatchSeq, node.RegisteredAt
+	s.LastBatchSeq, s.LastRunSeq, s.RegisteredAt = node.LastBatchSeq, node.LastRunSeq, node.RegisteredAt
 	for _, e := range a.Escrows {
 		data, err := account(ctx, client, e)
 		if err != nil {
@@ -75,7 +78,7 @@ func Take(ctx context.Context, client *rpc.Client, a Accounts) (*Snapshot, error
 		if err != nil {
 			return nil, fmt.Errorf("escrow %s: %w", e, err)
 		}
-		s.Escrows[e] = settlement.EscrowOf(esc)
+		s.Escrows[e] = settlement.EscrowOf(esc, a.Node)
 	}
 	for _, t := range a.tokenAccounts() {
 		b, err := tokens.Balance(ctx, client, t)

@@ -180,6 +180,7 @@ func Audit(ctx context.Context, client *rpc.Client, a Accounts, before *Snapshot
 	modelCharged := map[solana.PublicKey]uint64{}
 	var credits []settlement.ModelCredit // in order: the revenue deposits
 	var toProtocol, toOperator, charged uint64
+	lastRun := before.LastRunSeq // the node's run mark before each batch
 	for seq := before.LastBatchSeq + 1; seq <= after.LastBatchSeq; seq++ {
 		st, ok := all[seq]
 		if !ok {
@@ -189,7 +190,7 @@ func Audit(ctx context.Context, client *rpc.Client, a Accounts, before *Snapshot
 		state := settlement.State{
 			SettlementFeeBps: meterCfg.SettlementFeeBps, OperatorShareBps: meterCfg.OperatorShareBps,
 			Models: map[solana.PublicKey]settlement.Model{}, Escrows: map[solana.PublicKey]settlement.Escrow{},
-			Now: st.Time, RegisteredAt: after.RegisteredAt,
+			Now: st.Time, RegisteredAt: after.RegisteredAt, LastRunSeq: lastRun,
 		}
 		for k, md := range after.Models {
 			state.Models[k] = settlement.Model{ID: md.Id, Active: md.Stage == mt.Stage_Active, Pricing: settlement.PricingOf(md)}
@@ -208,6 +209,9 @@ func Audit(ctx context.Context, client *rpc.Client, a Accounts, before *Snapshot
 			state.Escrows[e] = v
 		}
 		ev := st.Event
+		t.check(fmt.Sprintf("batch %d: runs above those settled before", seq), ev.FirstRunSeq > lastRun && ev.LastRunSeq >= ev.FirstRunSeq,
+			"runs %d..%d, node settled up to %d before", ev.FirstRunSeq, ev.LastRunSeq, lastRun)
+		lastRun = max(lastRun, ev.LastRunSeq)
 		t.Batches = append(t.Batches, Batch{Seq: seq, Signature: st.Sig.String(), Entries: ev.Entries, Runs: ev.Runs, Input: ev.InputTokens,
 			Output: ev.OutputTokens, Cost: ev.Cost, Charged: ev.Charged, Shortfall: ev.Shortfall, ToProtocol: ev.ToProtocol, ToOperator: ev.ToOperator, ToModels: ev.ToModels})
 		if !complete {

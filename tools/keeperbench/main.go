@@ -292,7 +292,7 @@ func benchGateway(args []string) error {
 		jn = &memoryJournal{}
 	}
 	esc := gateway.NewMemoryEscrows()
-	esc.Put(gateway.EscrowState{Address: gateway.EscrowAddress(benchAPIKey), KeyHash: apikey.ID(benchAPIKey), Balance: 1 << 62})
+	esc.Put(gateway.EscrowState{Address: gateway.EscrowAddress(benchAPIKey), KeyHash: apikey.ID(benchAPIKey), Lane: &gateway.Lane{Balance: 1 << 62}})
 	gw, err := gateway.New(gateway.Config{
 		Models: []gateway.ModelConfig{{Name: "bench-model", ID: 1}}, Pool: pool, Escrows: esc,
 		Prices: gateway.StaticPrices{1: {InputPer1k: 1000, OutputPer1k: 2000}}, Journal: jn, Key: benchKey(),
