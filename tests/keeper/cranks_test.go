@@ -126,6 +126,14 @@ func TestCranksFinaliseWhatIsDue(t *testing.T) {
 	alice, bob := a.Holders[0], a.Holders[1]
 	c.send(alice, c.must(c.e.DepositMtIx(alice.PublicKey(), a.Model, 30_000*treasury.MtUnit)))
 	c.send(bob, c.must(c.e.DepositMtIx(bob.PublicKey(), a.Model, 10_000*treasury.MtUnit)))
+	// Deposits vote (and count towards the proposal threshold) once their
+	// warm-up is over; the raises' windows are measured from here too.
+	if err := c.e.WaitVotes(c.ctx, a.Model, alice.PublicKey(), bob.PublicKey()); err != nil {
+		t.Fatal(err)
+	}
+	if now, err = c.e.Chain.Now(c.ctx); err != nil {
+		t.Fatal(err)
+	}
 	signal := mt.CreateProposalArgs{Action: &mt.ProposalAction_Signal{}, ContentHash: [32]uint8{7}, Uri: "https://example.org/signal.md"}
 	c.send(alice, c.must(c.e.CreateProposalIx(alice.PublicKey(), a.Model, 0, signal)))
 	c.send(alice, c.must(c.e.CastVoteIx(alice.PublicKey(), a.Model, 0, mt.VoteChoice_Yes)))

@@ -369,6 +369,9 @@ func TestKeeperSIGKILLUnderLoadSettlesExactlyOnce(t *testing.T) {
 	keypair := filepath.Join(dir, "keeper.json")
 	writeKeypair(t, keypair, w.Node.Keeper)
 	cfgPath := filepath.Join(dir, "keeper.toml")
+	// max_entries: a batch is a prefix of the runs in run-number order, so
+	// with fewer entries than the load's escrows (interleaved at random) a
+	// batch would hold a handful of runs and settlement would not keep up.
 	cfg := fmt.Sprintf(`listen = "127.0.0.1:0"
 admin_listen = "127.0.0.1:0"
 keypair = %q
@@ -399,7 +402,7 @@ models = ["sim-model"]
 [settle]
 node = %q
 interval = "300ms"
-max_entries = 3
+max_entries = 4
 `, keypair, c.URL, filepath.Join(dir, "journal.db"), w.Models[0].ID, simURL, w.NodeAddr)
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
