@@ -28,7 +28,24 @@ type world struct {
 	node   *meter.Node
 	models []solana.PublicKey
 	owner  solana.PrivateKey
+	// lastRun is the highest run number settled so far: each batch's run
+	// range starts above it.
+	lastRun uint64
 }
+
+// runs is the run range of the next batch, covering entries' runs.
+func (w *world) runs(entries []settlement.Entry) settlement.Runs {
+	n := uint64(0)
+	for _, e := range entries {
+		n += e.Runs
+	}
+	r := settlement.Runs{First: w.lastRun + 1, Last: w.lastRun + n}
+	w.lastRun = r.Last
+	return r
+}
+
+// lane is the node's view of escrow e (its lane).
+func (w *world) lane(e *im.Escrow) settlement.Escrow { return settlement.EscrowOf(e, w.node.Addr()) }
 
 func setup(t *testing.T, models ...mt.QueryPrice) *world {
 	t.Helper()
@@ -66,11 +83,19 @@ func setup(t *testing.T, models ...mt.QueryPrice) *world {
 
 func (w *world) escrow(t *testing.T, amount uint64, allowed []uint64, limit *uint64) solana.PublicKey {
 	t.Helper()
-	esc, err := w.e.Escrow(w.ctx, w.owner, amount, allowed, limit)
+	args := im.OpenEscrowArgs{SpendLimit: limit}
+	if allowed != nil {
+		args.AllowedModels = &allowed
+	}
+	key := meter.NewKey()
+	ixs, err := w.e.OpenForIxs(w.owner.PublicKey(), key.PublicKey(), w.node.Addr(), amount, args)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return esc
+	if _, err := w.e.Send(w.ctx, w.owner, []solana.PrivateKey{key}, ixs...); err != nil {
+		t.Fatalf("open escrow with a lane: %v", err)
+	}
+	return pda.Escrow(key.PublicKey())
 }
 
 func (w *world) now(t *testing.T) int64 {
@@ -187,7 +212,7 @@ func TestGoCostFunctionAgreesWithTheProgram(t *testing.T) {
 				InputTokens: rng.Uint64N(200_000), OutputTokens: rng.Uint64N(50_000), ServedAt: now - rng.Int64N(5),
 			})
 		}
-		l, err := settlement.Build(seq, [32]byte{byte(seq)}, entries)
+		l, err := settlement.Build(seq, [32]byte{byte(seq)}, w.runs(entries), entries)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -201,8 +226,9 @@ func TestGoCostFunctionAgreesWithTheProgram(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i, k := range l.Escrows {
-			if after[i].Balance != predicted.After[k].Balance || after[i].Spent != predicted.After[k].Spent || after[i].Unpaid != predicted.After[k].Unpaid {
-				t.Fatalf("escrow %s: program %d/%d/%d, Go %+v", k, after[i].Balance, after[i].Spent, after[i].Unpaid, predicted.After[k])
+			got := w.lane(after[i])
+			if got.Balance != predicted.After[k].Balance || got.Spent != predicted.After[k].Spent || got.Unpaid != predicted.After[k].Unpaid {
+				t.Fatalf("escrow %s: program %d/%d/%d, Go %+v", k, got.Balance, got.Spent, got.Unpaid, predicted.After[k])
 			}
 		}
 		charged += ev.Charged
@@ -215,16 +241,19 @@ func TestGoCostFunctionAgreesWithTheProgram(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if esc[0].Unpaid == 0 || esc[0].Balance != 0 {
+	if esc[0].Unpaid == 0 || w.lane(esc[0]).Balance != 0 {
 		t.Fatalf("the small escrow never ran short: %+v", esc[0])
 	}
 }
 
-// A keeper's retry after a crash finds out by name that its batch landed.
+// A keeper's retry after a crash finds out by name that its batch landed;
+// the same runs under the next batch number (a restored journal) are
+// refused by name too.
 func TestReplayedBatchIsRefusedByName(t *testing.T) {
 	w := setup(t, mt.QueryPrice{InputPer1k: 10, OutputPer1k: 30})
 	esc := w.escrow(t, 10*native, nil, nil)
-	l, err := settlement.Build(1, [32]byte{}, []settlement.Entry{settlement.Single(esc, w.models[0], 1, 1_000, 1_000, w.now(t))})
+	entries := []settlement.Entry{settlement.Single(esc, w.models[0], 1, 1_000, 1_000, w.now(t))}
+	l, err := settlement.Build(1, [32]byte{}, w.runs(entries), entries)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,6 +269,11 @@ func TestReplayedBatchIsRefusedByName(t *testing.T) {
 	tx, _ = w.e.SettleTx(w.node, l, nil)
 	if _, err := w.e.Sender.Send(w.ctx, tx); !errors.Is(err, im.ErrBatchSeqGap) {
 		t.Fatalf("gap: got %v, want %v", err, im.ErrBatchSeqGap)
+	}
+	l.Args.BatchSeq = 2
+	tx, _ = w.e.SettleTx(w.node, l, nil)
+	if _, err := w.e.Sender.Send(w.ctx, tx); !errors.Is(err, im.ErrRunsAlreadySettled) {
+		t.Fatalf("runs again under the next batch: got %v, want %v", err, im.ErrRunsAlreadySettled)
 	}
 }
 
@@ -257,7 +291,7 @@ func TestSettleThroughALookupTable(t *testing.T) {
 	for i, esc := range escrows {
 		entries = append(entries, settlement.Single(esc, w.models[i%2], 3, 4_000+uint64(i), 900, now-int64(i%3)))
 	}
-	l, err := settlement.Build(1, [32]byte{42}, entries)
+	l, err := settlement.Build(1, [32]byte{42}, w.runs(entries), entries)
 	if err != nil {
 		t.Fatal(err)
 	}
