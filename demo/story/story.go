@@ -217,7 +217,7 @@ func (t *teller) run() error {
 		{"Node operator registers a node; keeper run with two simulated GPU workers", t.startNode},
 		{"Contributors buy in the crowdfunds; the keeper's crank finalises the raises", t.crowdfund},
 		{"Contributors claim MT and deposit it to vote and earn", t.claimAndDeposit},
-		{"API user opens an escrow and gets an API key", t.openEscrow},
+		{"API user opens an escrow with a lane to the node and gets an API key", t.openEscrow},
 		{"Paid queries with the official OpenAI Python client (streamed, not, mixture)", t.query},
 		{"Settlement by the keeper, and the money trail to the base unit", t.settle},
 		{"Governance: a proposal doubles the price of " + chatName, t.govern},
