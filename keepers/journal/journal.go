@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -788,14 +789,18 @@ func putBatch(tx *bolt.Tx, b *Batch) error {
 	return tx.Bucket(bucketBatches).Put(u64(b.Seq), v)
 }
 
-// AssignBatch atomically puts the given recorded receipts, in this order,
-// into batch seq and returns it with its Merkle root. seq must be unused,
-// or name a failed batch (which it replaces). Every receipt must be in
-// state Recorded.
+// AssignBatch atomically puts the given recorded receipts into batch seq
+// and returns it with its Merkle root. The batch lists them in run-id order
+// whatever order they are given in: the leaf order is part of the root a
+// user's proof is checked against, so it must not depend on how the
+// settler packed the batch. seq must be unused, or name a failed batch
+// (which it replaces). Every receipt must be in state Recorded.
 func (j *Journal) AssignBatch(seq uint64, ids []receipts.RunID) (Batch, error) {
 	if len(ids) == 0 {
 		return Batch{}, ErrEmptyBatch
 	}
+	ids = slices.Clone(ids)
+	slices.SortFunc(ids, func(a, b receipts.RunID) int { return bytes.Compare(a[:], b[:]) })
 	var out Batch
 	err := j.update(func(tx *bolt.Tx) error {
 		if old, err := getBatch(tx, seq); err == nil && old.State != BatchFailed {

@@ -39,7 +39,8 @@
 //
 // # Merkle tree
 //
-// A batch's receipts, in the batch's order, are the leaves of an RFC 6962
+// A batch's receipts, in run-id order (byte order of run_id, which is
+// time-ordered), are the leaves of an RFC 6962
 // (Certificate Transparency) Merkle tree over SHA-256:
 //
 //	leaf hash  = SHA-256(0x00 || encoding)
