@@ -41,6 +41,7 @@ var fixes = map[string]string{
 	"mt_treasury.NativeMintHasFreezeAuthority": "use a native mint without a freeze authority (e.g. `mt protocol init --create-native-mint`, or `spl-token create-token` without --enable-freeze)",
 	"mt_treasury.InsufficientProtocolFees":     "withdraw at most what the fee vault holds (`mt protocol show`), or `--amount all`",
 	"mt_treasury.ProposalExpired":              "propose it again (`mt dao propose`): a passed proposal must be executed within 14 days of its hold-up",
+	"mt_treasury.PriceChangeTooSoon":           "execute it later: the price in force must have been in force for 7 days (SETTLE_WINDOW_SECS) first, so runs served under the one before can still settle at it; `mt model show <id>` shows when the current price took effect",
 	"mt_treasury.NotPendingAdmin":              "sign with the nominated admin's keypair (--keypair); `mt protocol show` names it, and the admin nominates with `mt protocol update --new-admin`",
 	"mt_treasury.ProtocolPaused":               "wait until the protocol admin resumes it (`mt protocol show`); claims, refunds and finalisation still work",
 	"mt_treasury.NothingToUpdate":              "pass at least one setting to change",
