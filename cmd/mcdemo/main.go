@@ -22,7 +22,7 @@ import (
 
 	"github.com/modelcommons/modelcommons/demo/driver"
 	"github.com/modelcommons/modelcommons/demo/story"
-	"github.com/modelcommons/modelcommons/tests/localnet"
+	"github.com/modelcommons/modelcommons/localnet/golocal"
 )
 
 func main() {
@@ -42,7 +42,7 @@ func main() {
 }
 
 func run(ctx context.Context, out, bin string, short, color bool) (int, error) {
-	root, err := localnet.RepoRoot()
+	root, err := golocal.RepoRoot()
 	if err != nil {
 		return 1, err
 	}

@@ -7,7 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 
-	"github.com/modelcommons/modelcommons/tests/localnet"
+	"github.com/modelcommons/modelcommons/localnet/golocal"
 )
 
 // Bins are the executables the demo and the tests drive.
@@ -55,7 +55,7 @@ func Existing(root, dir string) (Bins, error) {
 }
 
 func (b *Bins) locate() error {
-	ln, err := localnet.Binary()
+	ln, err := golocal.Binary()
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/gagliardetto/solana-go"
 
-	"github.com/modelcommons/modelcommons/tests/localnet"
+	"github.com/modelcommons/modelcommons/localnet/golocal"
 )
 
 // Wallet is a keypair with its solana-keygen style file.
@@ -39,10 +39,10 @@ func NewWallet(dir, name string) (Wallet, error) {
 }
 
 // NewUpgradeAuthorityWallet writes the programs' upgrade authority (the
-// only key `mt protocol init` accepts; see localnet.UpgradeAuthorityKey) as
+// only key `mt protocol init` accepts; see golocal.UpgradeAuthorityKey) as
 // dir/<name>.json.
 func NewUpgradeAuthorityWallet(dir, name string) (Wallet, error) {
-	key, err := localnet.UpgradeAuthorityKey()
+	key, err := golocal.UpgradeAuthorityKey()
 	if err != nil {
 		return Wallet{}, err
 	}

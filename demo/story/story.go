@@ -44,7 +44,7 @@ import (
 	"github.com/modelcommons/modelcommons/demo/moneytrail"
 	"github.com/modelcommons/modelcommons/keepers/gateway"
 	"github.com/modelcommons/modelcommons/keepers/keeperd"
-	"github.com/modelcommons/modelcommons/tests/localnet"
+	"github.com/modelcommons/modelcommons/localnet/golocal"
 )
 
 // Config configures a telling.
@@ -57,7 +57,7 @@ type Config struct {
 	// Short sends fewer requests (the end-to-end test).
 	Short bool
 	// Chain, if set, is used instead of starting a local chain.
-	Chain *localnet.Chain
+	Chain *golocal.Chain
 }
 
 // Summary is the money trail and every check, written to money-trail.json.
@@ -132,7 +132,7 @@ type teller struct {
 	proven int
 	n      *narrator
 	ctx    context.Context
-	chain  *localnet.Chain
+	chain  *golocal.Chain
 	procs  *driver.Procs
 	mt     *driver.MT
 	dir    string
@@ -288,7 +288,7 @@ func (t *teller) startChain() error {
 	if t.cfg.Chain != nil {
 		t.chain = t.cfg.Chain
 	} else {
-		c, stop, err := localnet.Launch(filepath.Join(t.dir, "logs", "localnet.log"))
+		c, stop, err := golocal.Launch(filepath.Join(t.dir, "logs", "localnet.log"))
 		if err != nil {
 			return err
 		}
@@ -1081,7 +1081,7 @@ func (t *teller) pool(model solana.PublicKey) (market.Pool, error) {
 	return market.FromAccounts(md, p)
 }
 
-func readAccount[T any](ctx context.Context, c *localnet.Chain, key solana.PublicKey, parse func([]byte) (*T, error)) (*T, error) {
+func readAccount[T any](ctx context.Context, c *golocal.Chain, key solana.PublicKey, parse func([]byte) (*T, error)) (*T, error) {
 	res, err := c.RPC.GetAccountInfo(ctx, key)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", key, err)

@@ -26,7 +26,7 @@ import (
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/tokens"
 	"github.com/modelcommons/modelcommons/clients/txsend"
-	"github.com/modelcommons/modelcommons/tests/localnet"
+	"github.com/modelcommons/modelcommons/localnet/golocal"
 	"github.com/modelcommons/modelcommons/tests/treasury"
 )
 
@@ -51,7 +51,7 @@ func newHarness(t *testing.T, configure func(*actions.Config)) *harness {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	t.Cleanup(cancel)
-	chain := localnet.Start(t)
+	chain := golocal.Start(t)
 	sender := txsend.New(txsend.Config{
 		RPC:          chain.RPC,
 		Errors:       txsend.Tables{mt.ProgramID: mt.Errors, meter.ProgramID: meter.Errors},

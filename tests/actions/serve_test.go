@@ -14,14 +14,14 @@ import (
 	"time"
 
 	"github.com/modelcommons/modelcommons/actions"
-	"github.com/modelcommons/modelcommons/tests/localnet"
+	"github.com/modelcommons/modelcommons/localnet/golocal"
 	"github.com/modelcommons/modelcommons/tests/treasury"
 )
 
 // buildMT builds the mt binary.
 func buildMT(t *testing.T) string {
 	t.Helper()
-	root, err := localnet.RepoRoot()
+	root, err := golocal.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 
 	"github.com/gagliardetto/solana-go"
 
-	"github.com/modelcommons/modelcommons/tests/localnet"
+	"github.com/modelcommons/modelcommons/localnet/golocal"
 )
 
 // mtBin is the binary under test, built once by TestMain.
@@ -29,7 +29,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	mtBin = filepath.Join(dir, "mt")
-	root, err := localnet.RepoRoot()
+	root, err := golocal.RepoRoot()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -50,7 +50,7 @@ func TestMain(m *testing.M) {
 type env struct {
 	t     *testing.T
 	ctx   context.Context
-	chain *localnet.Chain
+	chain *golocal.Chain
 	dir   string
 }
 
@@ -58,7 +58,7 @@ func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	t.Cleanup(cancel)
-	return &env{t: t, ctx: ctx, chain: localnet.Start(t), dir: t.TempDir()}
+	return &env{t: t, ctx: ctx, chain: golocal.Start(t), dir: t.TempDir()}
 }
 
 // wallet is a funded keypair with its key file.

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/modelcommons/modelcommons/demo/story"
-	"github.com/modelcommons/modelcommons/tests/localnet"
+	"github.com/modelcommons/modelcommons/localnet/golocal"
 )
 
 // The demo's story, shortened (fewer requests): protocol, two models from
@@ -21,7 +21,7 @@ func TestDemoStory(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
 	var out strings.Builder
-	sum, err := story.Run(ctx, story.Config{Bins: bins, OutDir: t.TempDir(), Out: &out, Short: true, Chain: localnet.Start(t)})
+	sum, err := story.Run(ctx, story.Config{Bins: bins, OutDir: t.TempDir(), Out: &out, Short: true, Chain: golocal.Start(t)})
 	if err != nil || !sum.OK {
 		t.Fatalf("story: %v (ok %v)\n%s", err, sum != nil && sum.OK, out.String())
 	}

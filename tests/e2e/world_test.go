@@ -30,7 +30,7 @@ import (
 	"github.com/modelcommons/modelcommons/demo/moneytrail"
 	"github.com/modelcommons/modelcommons/keepers/gateway"
 	"github.com/modelcommons/modelcommons/keepers/keeperd"
-	"github.com/modelcommons/modelcommons/tests/localnet"
+	"github.com/modelcommons/modelcommons/localnet/golocal"
 )
 
 // bins are the binaries under test, built once by TestMain.
@@ -42,7 +42,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	root, err := localnet.RepoRoot()
+	root, err := golocal.RepoRoot()
 	if err == nil {
 		bins, err = driver.Build(context.Background(), root, dir)
 	}
@@ -115,7 +115,7 @@ type proposalView struct {
 type world struct {
 	t     *testing.T
 	ctx   context.Context
-	chain *localnet.Chain
+	chain *golocal.Chain
 	procs *driver.Procs
 	mt    *driver.MT
 	dir   string
@@ -140,7 +140,7 @@ func newWorld(t *testing.T) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &world{t: t, ctx: ctx, chain: localnet.Start(t), procs: procs, dir: dir}
+	w := &world{t: t, ctx: ctx, chain: golocal.Start(t), procs: procs, dir: dir}
 	t.Cleanup(func() {
 		procs.StopAll()
 		if t.Failed() && w.keeper != nil {

@@ -19,10 +19,10 @@ import (
 	"github.com/modelcommons/modelcommons/clients/programerr"
 	"github.com/modelcommons/modelcommons/clients/tokens"
 	"github.com/modelcommons/modelcommons/clients/txsend"
-	"github.com/modelcommons/modelcommons/tests/localnet"
+	"github.com/modelcommons/modelcommons/localnet/golocal"
 )
 
-func newSender(c *localnet.Chain) *txsend.Sender {
+func newSender(c *golocal.Chain) *txsend.Sender {
 	return txsend.New(txsend.Config{
 		RPC: c.RPC,
 		Errors: txsend.Tables{
@@ -34,7 +34,7 @@ func newSender(c *localnet.Chain) *txsend.Sender {
 }
 
 // createNativeMint makes an SPL Token mint with 6 decimals owned by admin.
-func createNativeMint(ctx context.Context, t *testing.T, c *localnet.Chain, s *txsend.Sender, admin solana.PrivateKey) solana.PublicKey {
+func createNativeMint(ctx context.Context, t *testing.T, c *golocal.Chain, s *txsend.Sender, admin solana.PrivateKey) solana.PublicKey {
 	t.Helper()
 	mint := solana.NewWallet().PrivateKey
 	rent, err := c.RPC.GetMinimumBalanceForRentExemption(ctx, tokens.MintSize, rpc.CommitmentConfirmed)
@@ -75,7 +75,7 @@ func initMeterIx(t *testing.T, admin, mint solana.PublicKey, args meter.InitMete
 func TestProtocolRoundTripOverJSONRPC(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	c := localnet.Start(t)
+	c := golocal.Start(t)
 	s := newSender(c)
 	admin, err := c.FundUpgradeAuthority(ctx, 10)
 	if err != nil {
@@ -161,7 +161,7 @@ func TestProtocolRoundTripOverJSONRPC(t *testing.T) {
 func TestProgramErrorsComeBackByName(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	c := localnet.Start(t)
+	c := golocal.Start(t)
 	s := newSender(c)
 	admin, err := c.FundUpgradeAuthority(ctx, 10)
 	if err != nil {
@@ -217,7 +217,7 @@ func TestProgramErrorsComeBackByName(t *testing.T) {
 	}
 }
 
-func sendSkippingPreflight(ctx context.Context, c *localnet.Chain, signer solana.PrivateKey, ix solana.Instruction) (solana.Signature, error) {
+func sendSkippingPreflight(ctx context.Context, c *golocal.Chain, signer solana.PrivateKey, ix solana.Instruction) (solana.Signature, error) {
 	bh, err := c.RPC.GetLatestBlockhash(ctx, rpc.CommitmentConfirmed)
 	if err != nil {
 		return solana.Signature{}, err

@@ -22,8 +22,8 @@ import (
 	"github.com/modelcommons/modelcommons/keepers/keeperd"
 	"github.com/modelcommons/modelcommons/keepers/receipts"
 	"github.com/modelcommons/modelcommons/keepers/workers/workersim"
+	"github.com/modelcommons/modelcommons/localnet/golocal"
 	"github.com/modelcommons/modelcommons/tests/keeper"
-	"github.com/modelcommons/modelcommons/tests/localnet"
 )
 
 // syncBuffer is a log sink the daemon writes to from many goroutines.
@@ -62,7 +62,7 @@ func (s *syncBuffer) String() string {
 func TestKeeperFollowsTheChainClock(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	c := localnet.Start(t)
+	c := golocal.Start(t)
 	day := 24 * time.Hour
 	travel := func(by time.Duration) time.Time {
 		t.Helper()

@@ -14,8 +14,8 @@ import (
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/txsend"
 	"github.com/modelcommons/modelcommons/keepers/cranks"
+	"github.com/modelcommons/modelcommons/localnet/golocal"
 	"github.com/modelcommons/modelcommons/tests/dao"
-	"github.com/modelcommons/modelcommons/tests/localnet"
 	"github.com/modelcommons/modelcommons/tests/treasury"
 )
 
@@ -29,7 +29,7 @@ func newCrankEnv(t *testing.T) *crankEnv {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	t.Cleanup(cancel)
-	c := localnet.Start(t)
+	c := golocal.Start(t)
 	s := txsend.New(txsend.Config{RPC: c.RPC, Errors: txsend.Tables{mt.ProgramID: mt.Errors}, PollInterval: 50 * time.Millisecond})
 	te, err := treasury.Setup(ctx, c, s, solana.TokenProgramID)
 	if err != nil {

@@ -26,8 +26,8 @@ import (
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/keepers/journal"
 	"github.com/modelcommons/modelcommons/keepers/receipts"
+	"github.com/modelcommons/modelcommons/localnet/golocal"
 	"github.com/modelcommons/modelcommons/tests/keeper"
-	"github.com/modelcommons/modelcommons/tests/localnet"
 )
 
 var (
@@ -40,7 +40,7 @@ var (
 func binaries(t *testing.T) (keeperBin, workersimBin string) {
 	t.Helper()
 	buildOnce.Do(func() {
-		root, err := localnet.RepoRoot()
+		root, err := golocal.RepoRoot()
 		if err != nil {
 			buildErr = err
 			return
@@ -336,7 +336,7 @@ func TestKeeperSIGKILLUnderLoadSettlesExactlyOnce(t *testing.T) {
 	timeout := 10*time.Minute + time.Duration(trials)*2*time.Second
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	c := localnet.Start(t)
+	c := golocal.Start(t)
 	// 1 and 2 base units per input and output token: every run's cost is
 	// exact, so debits must equal the sum of the runs' costs to the unit.
 	w, err := keeper.NewWorld(ctx, c, mt.QueryPrice{InputPer1k: 1_000, OutputPer1k: 2_000})

@@ -22,8 +22,8 @@ import (
 	"github.com/modelcommons/modelcommons/clients/pda"
 	"github.com/modelcommons/modelcommons/clients/settlement"
 	"github.com/modelcommons/modelcommons/keepers/journal"
+	"github.com/modelcommons/modelcommons/localnet/golocal"
 	"github.com/modelcommons/modelcommons/tests/keeper"
-	"github.com/modelcommons/modelcommons/tests/localnet"
 )
 
 // Lanes and run numbers through the real keeper binary: an escrow pays a
@@ -49,7 +49,7 @@ func newLaneWorld(t *testing.T) *laneWorld {
 	keeperBin, simBin := binaries(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	t.Cleanup(cancel)
-	c := localnet.Start(t)
+	c := golocal.Start(t)
 	w, err := keeper.NewWorld(ctx, c, mt.QueryPrice{InputPer1k: 1_000, OutputPer1k: 2_000})
 	if err != nil {
 		t.Fatal(err)

@@ -31,7 +31,7 @@ import (
 	"github.com/modelcommons/modelcommons/clients/tokens"
 	"github.com/modelcommons/modelcommons/keepers/journal"
 	"github.com/modelcommons/modelcommons/keepers/receipts"
-	"github.com/modelcommons/modelcommons/tests/localnet"
+	"github.com/modelcommons/modelcommons/localnet/golocal"
 	"github.com/modelcommons/modelcommons/tests/meter"
 )
 
@@ -57,7 +57,7 @@ type World struct {
 
 // NewWorld sets up the protocol and the meter, launches one active model
 // per price, registers a node and funds an escrow owner.
-func NewWorld(ctx context.Context, c *localnet.Chain, prices ...mt.QueryPrice) (*World, error) {
+func NewWorld(ctx context.Context, c *golocal.Chain, prices ...mt.QueryPrice) (*World, error) {
 	e, err := meter.Setup(ctx, c, meter.NewSender(c))
 	if err != nil {
 		return nil, err

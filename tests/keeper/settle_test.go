@@ -19,8 +19,8 @@ import (
 	"github.com/modelcommons/modelcommons/keepers/keeperd"
 	"github.com/modelcommons/modelcommons/keepers/receipts"
 	"github.com/modelcommons/modelcommons/keepers/settler"
+	"github.com/modelcommons/modelcommons/localnet/golocal"
 	"github.com/modelcommons/modelcommons/tests/keeper"
-	"github.com/modelcommons/modelcommons/tests/localnet"
 )
 
 const native = keeper.NativeUnit
@@ -39,7 +39,7 @@ func newEnv(t *testing.T, prices ...mt.QueryPrice) *env {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	t.Cleanup(cancel)
-	c := localnet.Start(t)
+	c := golocal.Start(t)
 	w, err := keeper.NewWorld(ctx, c, prices...)
 	if err != nil {
 		t.Fatal(err)

@@ -22,7 +22,7 @@ import (
 	"github.com/modelcommons/modelcommons/clients/pda"
 	"github.com/modelcommons/modelcommons/clients/settlement"
 	"github.com/modelcommons/modelcommons/clients/txsend"
-	"github.com/modelcommons/modelcommons/tests/localnet"
+	"github.com/modelcommons/modelcommons/localnet/golocal"
 	"github.com/modelcommons/modelcommons/tests/treasury"
 )
 
@@ -42,7 +42,7 @@ func Params() im.InitMeterArgs {
 }
 
 // NewSender is a txsend.Sender for c that names both programs' errors.
-func NewSender(c *localnet.Chain) *txsend.Sender {
+func NewSender(c *golocal.Chain) *txsend.Sender {
 	return txsend.New(txsend.Config{
 		RPC:          c.RPC,
 		Errors:       txsend.Tables{mt.ProgramID: mt.Errors, im.ProgramID: im.Errors},
@@ -51,7 +51,7 @@ func NewSender(c *localnet.Chain) *txsend.Sender {
 }
 
 // Setup initialises the protocol (tests/treasury.Setup) and the meter with Params.
-func Setup(ctx context.Context, c *localnet.Chain, s *txsend.Sender) (*Env, error) {
+func Setup(ctx context.Context, c *golocal.Chain, s *txsend.Sender) (*Env, error) {
 	te, err := treasury.Setup(ctx, c, s, solana.TokenProgramID)
 	if err != nil {
 		return nil, err
@@ -317,9 +317,9 @@ func (e *Env) LookupTable(ctx context.Context, authority solana.PrivateKey, addr
 			return solana.PublicKey{}, fmt.Errorf("extend lookup table: %w", err)
 		}
 	}
-	if err := e.Chain.WarpSlots(ctx, 1); err != nil && err != localnet.ErrNoTimeTravel {
+	if err := e.Chain.WarpSlots(ctx, 1); err != nil && err != golocal.ErrNoTimeTravel {
 		return solana.PublicKey{}, err
-	} else if err == localnet.ErrNoTimeTravel {
+	} else if err == golocal.ErrNoTimeTravel {
 		time.Sleep(time.Second) // a couple of slots on a real cluster
 	}
 	return table, nil

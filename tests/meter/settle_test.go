@@ -16,7 +16,7 @@ import (
 	"github.com/modelcommons/modelcommons/clients/pda"
 	"github.com/modelcommons/modelcommons/clients/settlement"
 	"github.com/modelcommons/modelcommons/clients/tokens"
-	"github.com/modelcommons/modelcommons/tests/localnet"
+	"github.com/modelcommons/modelcommons/localnet/golocal"
 	"github.com/modelcommons/modelcommons/tests/meter"
 )
 
@@ -51,7 +51,7 @@ func setup(t *testing.T, models ...mt.QueryPrice) *world {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	t.Cleanup(cancel)
-	c := localnet.Start(t)
+	c := golocal.Start(t)
 	e, err := meter.Setup(ctx, c, meter.NewSender(c))
 	if err != nil {
 		t.Fatal(err)

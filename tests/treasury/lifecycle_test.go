@@ -15,7 +15,7 @@ import (
 	"github.com/modelcommons/modelcommons/clients/pda"
 	"github.com/modelcommons/modelcommons/clients/tokens"
 	"github.com/modelcommons/modelcommons/clients/txsend"
-	"github.com/modelcommons/modelcommons/tests/localnet"
+	"github.com/modelcommons/modelcommons/localnet/golocal"
 	"github.com/modelcommons/modelcommons/tests/treasury"
 )
 
@@ -28,7 +28,7 @@ func setup(t *testing.T) (context.Context, *treasury.Env) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
-	c := localnet.Start(t)
+	c := golocal.Start(t)
 	s := txsend.New(txsend.Config{
 		RPC:          c.RPC,
 		Errors:       txsend.Tables{mt.ProgramID: mt.Errors, meter.ProgramID: meter.Errors},

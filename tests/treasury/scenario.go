@@ -19,7 +19,7 @@ import (
 	"github.com/modelcommons/modelcommons/clients/pda"
 	"github.com/modelcommons/modelcommons/clients/tokens"
 	"github.com/modelcommons/modelcommons/clients/txsend"
-	"github.com/modelcommons/modelcommons/tests/localnet"
+	"github.com/modelcommons/modelcommons/localnet/golocal"
 )
 
 // NativeUnit is one whole native token (6 decimals) in base units.
@@ -30,7 +30,7 @@ const MtUnit = 1_000_000
 
 // Env is a chain with an initialised protocol and its native mint.
 type Env struct {
-	Chain         *localnet.Chain
+	Chain         *golocal.Chain
 	Sender        *txsend.Sender
 	Admin         solana.PrivateKey
 	NativeMint    solana.PublicKey
@@ -48,7 +48,7 @@ func ProtocolArgs() mt.InitProtocolArgs {
 // init_protocol accepts) and creates a native mint (6 decimals, no freeze
 // authority) of nativeProgram; the protocol is not initialised yet (see
 // InitProtocolIx).
-func NewEnv(ctx context.Context, c *localnet.Chain, s *txsend.Sender, nativeProgram solana.PublicKey) (*Env, error) {
+func NewEnv(ctx context.Context, c *golocal.Chain, s *txsend.Sender, nativeProgram solana.PublicKey) (*Env, error) {
 	admin, err := c.FundUpgradeAuthority(ctx, 100)
 	if err != nil {
 		return nil, fmt.Errorf("fund admin: %w", err)
@@ -67,7 +67,7 @@ func NewEnv(ctx context.Context, c *localnet.Chain, s *txsend.Sender, nativeProg
 }
 
 // Setup is NewEnv plus init_protocol with ProtocolArgs.
-func Setup(ctx context.Context, c *localnet.Chain, s *txsend.Sender, nativeProgram solana.PublicKey) (*Env, error) {
+func Setup(ctx context.Context, c *golocal.Chain, s *txsend.Sender, nativeProgram solana.PublicKey) (*Env, error) {
 	e, err := NewEnv(ctx, c, s, nativeProgram)
 	if err != nil {
 		return nil, err
@@ -155,7 +155,7 @@ func (e *Env) Contribution(ctx context.Context, model, contributor solana.Public
 // local chain, by waiting on any other cluster.
 func (e *Env) WaitUntil(ctx context.Context, t time.Time) error {
 	err := e.Chain.TimeTravel(ctx, t)
-	if err == nil || !errors.Is(err, localnet.ErrNoTimeTravel) {
+	if err == nil || !errors.Is(err, golocal.ErrNoTimeTravel) {
 		return err
 	}
 	for {

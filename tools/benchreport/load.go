@@ -18,7 +18,7 @@ import (
 	"github.com/gagliardetto/solana-go"
 
 	"github.com/modelcommons/modelcommons/demo/driver"
-	"github.com/modelcommons/modelcommons/tests/localnet"
+	"github.com/modelcommons/modelcommons/localnet/golocal"
 )
 
 // loadStep is one open-loop rate against the keeper with settlement on.
@@ -70,7 +70,7 @@ func benchLoad(ctx context.Context, bins driver.Bins, out string, rates []int, s
 		return nil, err
 	}
 	defer procs.StopAll()
-	chain, stop, err := localnet.Launch(filepath.Join(out, "load-logs", "localnet.log"))
+	chain, stop, err := golocal.Launch(filepath.Join(out, "load-logs", "localnet.log"))
 	if err != nil {
 		return nil, err
 	}

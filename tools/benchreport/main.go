@@ -37,7 +37,7 @@ import (
 	"time"
 
 	"github.com/modelcommons/modelcommons/demo/driver"
-	"github.com/modelcommons/modelcommons/tests/localnet"
+	"github.com/modelcommons/modelcommons/localnet/golocal"
 )
 
 type options struct {
@@ -113,7 +113,7 @@ type results struct {
 }
 
 func run(ctx context.Context, o options) error {
-	root, err := localnet.RepoRoot()
+	root, err := golocal.RepoRoot()
 	if err != nil {
 		return err
 	}

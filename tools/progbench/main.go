@@ -4,7 +4,7 @@
 // references, the rent-exempt deposit of every account it creates, and the
 // compute units simulateTransaction reports.
 //
-// It starts the local chain (tests/localnet.Launch), or uses MC_RPC_URL (a
+// It starts the local chain (tests/golocal.Launch), or uses MC_RPC_URL (a
 // fresh validator running the programs as SBF: the only place the compute
 // units mean anything; the local chain runs the programs natively and
 // cannot meter them). It prints a Markdown table and writes it to
@@ -30,7 +30,7 @@ import (
 	meter "github.com/modelcommons/modelcommons/clients/inference_meter"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/txsend"
-	"github.com/modelcommons/modelcommons/tests/localnet"
+	"github.com/modelcommons/modelcommons/localnet/golocal"
 )
 
 // A suite sends a program's instructions through the bench and returns its rows.
@@ -60,15 +60,15 @@ func run(outPath string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 
-	var chain *localnet.Chain
+	var chain *golocal.Chain
 	external := os.Getenv("MC_RPC_URL")
 	if external != "" {
-		chain = &localnet.Chain{URL: external, RPC: rpc.New(external)}
+		chain = &golocal.Chain{URL: external, RPC: rpc.New(external)}
 	} else {
 		if err := os.MkdirAll(filepath.Dir(outPath), 0o755); err != nil {
 			return err
 		}
-		c, stop, err := localnet.Launch(filepath.Join(filepath.Dir(outPath), "progbench-localnet.log"))
+		c, stop, err := golocal.Launch(filepath.Join(filepath.Dir(outPath), "progbench-localnet.log"))
 		if err != nil {
 			return fmt.Errorf("start local chain: %w", err)
 		}

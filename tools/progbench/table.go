@@ -10,7 +10,7 @@ import (
 	"github.com/gagliardetto/solana-go/rpc"
 
 	"github.com/modelcommons/modelcommons/clients/txsend"
-	"github.com/modelcommons/modelcommons/tests/localnet"
+	"github.com/modelcommons/modelcommons/localnet/golocal"
 	"github.com/modelcommons/modelcommons/tests/treasury"
 )
 
@@ -21,7 +21,7 @@ const (
 
 // bench measures transactions on one chain.
 type bench struct {
-	chain           *localnet.Chain
+	chain           *golocal.Chain
 	sender          *txsend.Sender
 	unitsMeaningful bool
 	// protocol is the environment the mt_treasury suite set up (its admin,

@@ -1,4 +1,5 @@
-// Package localnet gives each Go test package a chain to run against.
+// Package golocal gives each Go test package, the demo and the benchmarks a
+// local chain to run against.
 //
 // Start launches the repository's local chain (bin/localnet, built by
 // scripts/setup.sh; LOCALNET_BIN overrides the path) on a free port and
@@ -6,7 +7,7 @@
 // cluster instead (e.g. solana-test-validator with the programs deployed as
 // SBF); features only a local chain has, such as time travel, then report
 // ErrNoTimeTravel.
-package localnet
+package golocal
 
 import (
 	"bufio"
