@@ -14,12 +14,12 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/modelcommons/modelcommons/cli/amount"
-	"github.com/modelcommons/modelcommons/cli/config"
 	"github.com/modelcommons/modelcommons/cli/duration"
 	"github.com/modelcommons/modelcommons/cli/explain"
 	"github.com/modelcommons/modelcommons/cli/meter"
 	"github.com/modelcommons/modelcommons/cli/output"
 	"github.com/modelcommons/modelcommons/cli/session"
+	"github.com/modelcommons/modelcommons/clients/cluster"
 	im "github.com/modelcommons/modelcommons/clients/inference_meter"
 	"github.com/modelcommons/modelcommons/clients/pda"
 	"github.com/modelcommons/modelcommons/clients/tokens"
@@ -163,7 +163,7 @@ func keeperKey(s string) (solana.PublicKey, error) {
 	if k, err := solana.PublicKeyFromBase58(strings.TrimSpace(s)); err == nil {
 		return k, nil
 	}
-	key, err := config.LoadKeypair(s)
+	key, err := cluster.LoadKeypair(s)
 	if err != nil {
 		return solana.PublicKey{}, explain.Wrap(err, fmt.Sprintf("--keeper %q is neither an address nor a readable keypair file", s), "pass the keeper's public key or its keypair file")
 	}

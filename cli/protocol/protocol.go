@@ -15,11 +15,11 @@ import (
 
 	"github.com/modelcommons/modelcommons/cli/accounts"
 	"github.com/modelcommons/modelcommons/cli/amount"
-	"github.com/modelcommons/modelcommons/cli/config"
 	"github.com/modelcommons/modelcommons/cli/duration"
 	"github.com/modelcommons/modelcommons/cli/explain"
 	"github.com/modelcommons/modelcommons/cli/output"
 	"github.com/modelcommons/modelcommons/cli/session"
+	"github.com/modelcommons/modelcommons/clients/cluster"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
 	"github.com/modelcommons/modelcommons/clients/tokens"
@@ -208,7 +208,7 @@ func runInit(c *cli.Context) error {
 		decimals = uint8(c.Uint("decimals"))
 		mint := solana.NewWallet().PrivateKey
 		if path := c.String("mint-keypair"); path != "" {
-			if mint, err = config.LoadKeypair(path); err != nil {
+			if mint, err = cluster.LoadKeypair(path); err != nil {
 				return err
 			}
 		}

@@ -8,8 +8,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/modelcommons/modelcommons/cli/argv"
-	"github.com/modelcommons/modelcommons/cli/config"
 	"github.com/modelcommons/modelcommons/cli/explain"
+	"github.com/modelcommons/modelcommons/clients/cluster"
 )
 
 // A common flag may be given before the command, after it, or after its
@@ -44,11 +44,11 @@ func TestCommonFlagsAnywhere(t *testing.T) {
 		dryRun   bool
 		priority uint64
 	}{
-		{"mt model finalize 3", config.DefaultURL, home + "/.config/solana/id.json", false, false, 0},
+		{"mt model finalize 3", cluster.DefaultURL, home + "/.config/solana/id.json", false, false, 0},
 		{"mt -u devnet model finalize 3", "https://api.devnet.solana.com", home + "/.config/solana/id.json", false, false, 0},
 		{"mt model finalize 3 -u devnet -o json --dry-run", "https://api.devnet.solana.com", home + "/.config/solana/id.json", true, true, 0},
 		{"mt --url devnet model finalize --url http://127.0.0.1:9 3 -k /tmp/k.json --priority-fee 7", "http://127.0.0.1:9", "/tmp/k.json", false, false, 7},
-		{"mt --output json model finalize 3 --with-compute-unit-price 100", config.DefaultURL, home + "/.config/solana/id.json", true, false, 100},
+		{"mt --output json model finalize 3 --with-compute-unit-price 100", cluster.DefaultURL, home + "/.config/solana/id.json", true, false, 100},
 	}
 	for _, tt := range tests {
 		got = nil

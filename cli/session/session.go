@@ -19,9 +19,9 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/modelcommons/modelcommons/cli/accounts"
-	"github.com/modelcommons/modelcommons/cli/config"
 	"github.com/modelcommons/modelcommons/cli/explain"
 	"github.com/modelcommons/modelcommons/cli/output"
+	"github.com/modelcommons/modelcommons/clients/cluster"
 	meter "github.com/modelcommons/modelcommons/clients/inference_meter"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/txsend"
@@ -29,7 +29,7 @@ import (
 
 // Session is what a command runs with.
 type Session struct {
-	Config config.Config
+	Config cluster.Config
 	RPC    *rpc.Client
 	Out    *output.Printer
 	// Err receives progress notes and warnings (never results).
@@ -48,17 +48,20 @@ func FromContext(c *cli.Context) (*Session, error) {
 	if err != nil {
 		home = ""
 	}
-	cfg, err := config.Resolve(config.Flags{
+	cfg, err := cluster.Resolve(cluster.Flags{
 		URL:        lookup(c, FlagURL),
 		Keypair:    lookup(c, FlagKeypair),
 		Commitment: lookup(c, FlagCommitment),
-		Output:     lookup(c, FlagOutput),
 		ConfigFile: lookup(c, FlagConfig),
 	}, home)
 	if err != nil {
 		return nil, err
 	}
-	s := New(cfg, c.App.Writer, c.App.ErrWriter)
+	format, err := output.ParseFormat(lookup(c, FlagOutput))
+	if err != nil {
+		return nil, err
+	}
+	s := New(cfg, format, c.App.Writer, c.App.ErrWriter)
 	s.DryRun = c.Bool(FlagDryRun)
 	s.PriorityMicroLamports = c.Uint64(FlagPriority)
 	if c.App.Metadata == nil {
@@ -84,8 +87,8 @@ func Explain(app *cli.App) (explain.Context, bool) {
 	return ctx, s.Out.JSON()
 }
 
-// New returns a session for cfg writing results to out and notes to errw.
-func New(cfg config.Config, out, errw io.Writer) *Session {
+// New returns a session for cfg writing results to out in format and notes to errw.
+func New(cfg cluster.Config, format output.Format, out, errw io.Writer) *Session {
 	if out == nil {
 		out = os.Stdout
 	}
@@ -95,7 +98,7 @@ func New(cfg config.Config, out, errw io.Writer) *Session {
 	return &Session{
 		Config: cfg,
 		RPC:    rpc.New(cfg.URL),
-		Out:    output.New(out, cfg.Output),
+		Out:    output.New(out, format),
 		Err:    errw,
 	}
 }
@@ -108,7 +111,7 @@ func (s *Session) Reader() accounts.Reader {
 // Signer loads the keypair file once.
 func (s *Session) Signer() (solana.PrivateKey, error) {
 	if s.signer == nil {
-		key, err := config.LoadKeypair(s.Config.KeypairPath)
+		key, err := cluster.LoadKeypair(s.Config.KeypairPath)
 		if err != nil {
 			return nil, err
 		}

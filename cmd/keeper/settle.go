@@ -9,7 +9,7 @@ import (
 	"github.com/gagliardetto/solana-go/rpc"
 	"github.com/urfave/cli/v2"
 
-	"github.com/modelcommons/modelcommons/cli/config"
+	"github.com/modelcommons/modelcommons/clients/cluster"
 	"github.com/modelcommons/modelcommons/keepers/gateway"
 	"github.com/modelcommons/modelcommons/keepers/keeperd"
 )
@@ -84,11 +84,11 @@ func printProvenReceipts(c *cli.Context, q keeperd.ReceiptQuery, client *rpc.Cli
 }
 
 // clusterClient is an RPC client for a cluster name or URL ("" → none).
-func clusterClient(cluster string) (*rpc.Client, error) {
-	if cluster == "" {
+func clusterClient(name string) (*rpc.Client, error) {
+	if name == "" {
 		return nil, nil
 	}
-	url, err := config.ResolveURL(cluster)
+	url, err := cluster.ResolveURL(name)
 	if err != nil {
 		return nil, fmt.Errorf("--url: %w", err)
 	}

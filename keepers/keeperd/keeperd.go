@@ -32,8 +32,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
-	"github.com/modelcommons/modelcommons/cli/config"
 	"github.com/modelcommons/modelcommons/clients/apikey"
+	"github.com/modelcommons/modelcommons/clients/cluster"
 	"github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
 	"github.com/modelcommons/modelcommons/keepers/chainclock"
@@ -60,7 +60,7 @@ func LoadKey(path string) (ed25519.PrivateKey, error) {
 	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
 		return nil, fmt.Errorf("%w: %s has mode %04o; run `chmod 600 %s`", ErrKeyPermissions, path, perm, path)
 	}
-	k, err := config.LoadKeypair(path)
+	k, err := cluster.LoadKeypair(path)
 	if err != nil {
 		return nil, err
 	}
@@ -164,11 +164,11 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 		escrows, prices = mem, sp
 		log.Warn("running offline: escrows and prices come from the config file, nothing settles")
 	} else {
-		url, err := config.ResolveURL(cfg.RPCURL)
+		url, err := cluster.ResolveURL(cfg.RPCURL)
 		if err != nil {
 			return nil, err
 		}
-		commitment, err := config.ParseCommitment(cfg.Commitment)
+		commitment, err := cluster.ParseCommitment(cfg.Commitment)
 		if err != nil {
 			return nil, err
 		}

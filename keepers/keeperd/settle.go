@@ -11,7 +11,7 @@ import (
 	"github.com/gagliardetto/solana-go"
 	"github.com/gagliardetto/solana-go/rpc"
 
-	"github.com/modelcommons/modelcommons/cli/config"
+	"github.com/modelcommons/modelcommons/clients/cluster"
 	"github.com/modelcommons/modelcommons/clients/events"
 	im "github.com/modelcommons/modelcommons/clients/inference_meter"
 	"github.com/modelcommons/modelcommons/clients/pda"
@@ -89,13 +89,13 @@ func (d *Daemon) startSettlement() error {
 	if d.settle.rpc == nil {
 		return errors.New("config: [settle] and [cranks] need rpc_url (offline keepers never settle)")
 	}
-	commitment, err := config.ParseCommitment(d.cfg.Commitment)
+	commitment, err := cluster.ParseCommitment(d.cfg.Commitment)
 	if err != nil {
 		return err
 	}
 	// Their own client, with a timeout per call short enough that a hung
 	// RPC node fails a round (retried with backoff) instead of stalling it.
-	url, err := config.ResolveURL(d.cfg.RPCURL)
+	url, err := cluster.ResolveURL(d.cfg.RPCURL)
 	if err != nil {
 		return err
 	}
@@ -196,7 +196,7 @@ func OfflineSettlementStatus(ctx context.Context, cfg Config) (*SettlementStatus
 		if err != nil {
 			return st, fmt.Errorf("settle.node: %w", err)
 		}
-		url, err := config.ResolveURL(cfg.RPCURL)
+		url, err := cluster.ResolveURL(cfg.RPCURL)
 		if err != nil {
 			return st, err
 		}

@@ -1,15 +1,15 @@
-// Package config resolves where and as whom the CLI acts, the way the Solana
-// CLI does: the cluster URL (--url/-u: a moniker — localnet, devnet,
-// testnet, mainnet-beta, or their one-letter forms l, d, t, m — or an
-// http(s) URL), the keypair file (--keypair/-k, else the Solana CLI config's
-// keypair_path, else ~/.config/solana/id.json), the commitment, and the
-// output format.
+// Package cluster resolves where and as whom a program acts (the mt CLI, the
+// keeper), the way the Solana CLI does: the cluster URL (--url/-u: a
+// moniker — localnet, devnet, testnet, mainnet-beta, or their one-letter
+// forms l, d, t, m — or an http(s) URL), the keypair file (--keypair/-k,
+// else the Solana CLI config's keypair_path, else ~/.config/solana/id.json)
+// and the commitment.
 //
 // Flags win over the Solana CLI config file (~/.config/solana/cli/config.yml,
 // or --config), which wins over the built-in defaults. Unlike the Solana
 // CLI, the default cluster is localnet, so that a command never reaches a
 // public cluster unless asked to. Resolve reads files but never the network.
-package config
+package cluster
 
 import (
 	"errors"
@@ -22,8 +22,6 @@ import (
 	"github.com/gagliardetto/solana-go"
 	"github.com/gagliardetto/solana-go/rpc"
 	"gopkg.in/yaml.v3"
-
-	"github.com/modelcommons/modelcommons/cli/output"
 )
 
 // Cluster monikers and their RPC endpoints.
@@ -92,7 +90,6 @@ type Flags struct {
 	URL        string
 	Keypair    string
 	Commitment string
-	Output     string
 	// ConfigFile is --config; empty means the default location.
 	ConfigFile string
 }
@@ -103,7 +100,6 @@ type Config struct {
 	// KeypairPath is where the signer's key is read from, if one is needed.
 	KeypairPath string
 	Commitment  rpc.CommitmentType
-	Output      output.Format
 }
 
 // Resolve combines flags, the Solana CLI config and defaults. home is the
@@ -148,9 +144,6 @@ func Resolve(f Flags, home string) (Config, error) {
 		commitment = sc.Commitment
 	}
 	if c.Commitment, err = ParseCommitment(commitment); err != nil {
-		return Config{}, err
-	}
-	if c.Output, err = output.ParseFormat(f.Output); err != nil {
 		return Config{}, err
 	}
 	return c, nil

@@ -1,4 +1,4 @@
-package config
+package cluster
 
 import (
 	"errors"
@@ -9,8 +9,6 @@ import (
 
 	"github.com/gagliardetto/solana-go"
 	"github.com/gagliardetto/solana-go/rpc"
-
-	"github.com/modelcommons/modelcommons/cli/output"
 )
 
 func TestResolveURL(t *testing.T) {
@@ -53,7 +51,7 @@ func TestResolvePrecedence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.URL != DefaultURL || c.KeypairPath != filepath.Join(home, ".config/solana/id.json") || c.Commitment != rpc.CommitmentConfirmed || c.Output != output.Text {
+	if c.URL != DefaultURL || c.KeypairPath != filepath.Join(home, ".config/solana/id.json") || c.Commitment != rpc.CommitmentConfirmed {
 		t.Errorf("defaults = %+v", c)
 	}
 
@@ -68,11 +66,11 @@ func TestResolvePrecedence(t *testing.T) {
 	}
 
 	// Flags override the config file.
-	c, err = Resolve(Flags{URL: "localnet", Keypair: "/k.json", Commitment: "processed", Output: "json"}, home)
+	c, err = Resolve(Flags{URL: "localnet", Keypair: "/k.json", Commitment: "processed"}, home)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.URL != "http://127.0.0.1:8899" || c.KeypairPath != "/k.json" || c.Commitment != rpc.CommitmentProcessed || c.Output != output.JSON {
+	if c.URL != "http://127.0.0.1:8899" || c.KeypairPath != "/k.json" || c.Commitment != rpc.CommitmentProcessed {
 		t.Errorf("from flags = %+v", c)
 	}
 
@@ -84,7 +82,7 @@ func TestResolvePrecedence(t *testing.T) {
 
 func TestResolveRejects(t *testing.T) {
 	home := t.TempDir()
-	for _, f := range []Flags{{URL: "nowhere"}, {Commitment: "max"}, {Output: "yaml"}} {
+	for _, f := range []Flags{{URL: "nowhere"}, {Commitment: "max"}} {
 		if _, err := Resolve(f, home); err == nil {
 			t.Errorf("Resolve(%+v) accepted", f)
 		}
