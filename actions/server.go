@@ -19,7 +19,7 @@ import (
 	"github.com/gagliardetto/solana-go"
 	"github.com/gagliardetto/solana-go/rpc"
 
-	"github.com/modelcommons/modelcommons/cli/accounts"
+	"github.com/modelcommons/modelcommons/clients/accounts"
 	"github.com/modelcommons/modelcommons/clients/allowlist"
 )
 

@@ -13,10 +13,10 @@ import (
 	"github.com/gagliardetto/solana-go"
 	"github.com/gagliardetto/solana-go/rpc"
 
-	"github.com/modelcommons/modelcommons/cli/accounts"
-	"github.com/modelcommons/modelcommons/cli/amount"
-	"github.com/modelcommons/modelcommons/cli/explain"
 	"github.com/modelcommons/modelcommons/cli/raise"
+	"github.com/modelcommons/modelcommons/clients/accounts"
+	"github.com/modelcommons/modelcommons/clients/amount"
+	"github.com/modelcommons/modelcommons/clients/explain"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
 	"github.com/modelcommons/modelcommons/clients/tokens"

@@ -10,9 +10,9 @@ import (
 
 	"github.com/gagliardetto/solana-go"
 
-	"github.com/modelcommons/modelcommons/cli/amount"
-	"github.com/modelcommons/modelcommons/cli/explain"
+	"github.com/modelcommons/modelcommons/clients/amount"
 	"github.com/modelcommons/modelcommons/clients/apikey"
+	"github.com/modelcommons/modelcommons/clients/explain"
 	im "github.com/modelcommons/modelcommons/clients/inference_meter"
 	"github.com/modelcommons/modelcommons/clients/pda"
 )

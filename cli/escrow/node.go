@@ -8,7 +8,7 @@ import (
 
 	"github.com/gagliardetto/solana-go"
 
-	"github.com/modelcommons/modelcommons/cli/explain"
+	"github.com/modelcommons/modelcommons/clients/explain"
 	im "github.com/modelcommons/modelcommons/clients/inference_meter"
 	"github.com/modelcommons/modelcommons/clients/pda"
 )

@@ -8,10 +8,10 @@ import (
 	"github.com/gagliardetto/solana-go"
 	"github.com/urfave/cli/v2"
 
-	"github.com/modelcommons/modelcommons/cli/amount"
 	"github.com/modelcommons/modelcommons/cli/duration"
-	"github.com/modelcommons/modelcommons/cli/explain"
 	"github.com/modelcommons/modelcommons/cli/session"
+	"github.com/modelcommons/modelcommons/clients/amount"
+	"github.com/modelcommons/modelcommons/clients/explain"
 	im "github.com/modelcommons/modelcommons/clients/inference_meter"
 	"github.com/modelcommons/modelcommons/clients/pda"
 	"github.com/modelcommons/modelcommons/clients/settlement"

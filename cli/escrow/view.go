@@ -9,8 +9,8 @@ import (
 	"github.com/gagliardetto/solana-go"
 	"github.com/urfave/cli/v2"
 
-	"github.com/modelcommons/modelcommons/cli/amount"
 	"github.com/modelcommons/modelcommons/cli/output"
+	"github.com/modelcommons/modelcommons/clients/amount"
 	im "github.com/modelcommons/modelcommons/clients/inference_meter"
 )
 

@@ -11,8 +11,8 @@ import (
 
 	"github.com/gagliardetto/solana-go"
 
-	"github.com/modelcommons/modelcommons/cli/amount"
 	"github.com/modelcommons/modelcommons/cli/duration"
+	"github.com/modelcommons/modelcommons/clients/amount"
 )
 
 // Limits mirrored from mt_treasury (state/model.rs, instructions/launch_model.rs,

@@ -6,10 +6,10 @@ import (
 	"github.com/gagliardetto/solana-go"
 	"github.com/urfave/cli/v2"
 
-	"github.com/modelcommons/modelcommons/cli/accounts"
-	"github.com/modelcommons/modelcommons/cli/amount"
 	"github.com/modelcommons/modelcommons/cli/raise"
 	"github.com/modelcommons/modelcommons/cli/session"
+	"github.com/modelcommons/modelcommons/clients/accounts"
+	"github.com/modelcommons/modelcommons/clients/amount"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
 )

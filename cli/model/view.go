@@ -9,11 +9,11 @@ import (
 
 	"github.com/gagliardetto/solana-go"
 
-	"github.com/modelcommons/modelcommons/cli/accounts"
-	"github.com/modelcommons/modelcommons/cli/amount"
 	"github.com/modelcommons/modelcommons/cli/duration"
 	"github.com/modelcommons/modelcommons/cli/output"
 	"github.com/modelcommons/modelcommons/cli/raise"
+	"github.com/modelcommons/modelcommons/clients/accounts"
+	"github.com/modelcommons/modelcommons/clients/amount"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
 )

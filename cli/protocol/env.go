@@ -4,9 +4,9 @@ import (
 	"github.com/gagliardetto/solana-go"
 	"github.com/urfave/cli/v2"
 
-	"github.com/modelcommons/modelcommons/cli/accounts"
-	"github.com/modelcommons/modelcommons/cli/explain"
 	"github.com/modelcommons/modelcommons/cli/session"
+	"github.com/modelcommons/modelcommons/clients/accounts"
+	"github.com/modelcommons/modelcommons/clients/explain"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 )
 

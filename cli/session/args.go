@@ -9,9 +9,9 @@ import (
 	"github.com/gagliardetto/solana-go"
 	"github.com/urfave/cli/v2"
 
-	"github.com/modelcommons/modelcommons/cli/accounts"
-	"github.com/modelcommons/modelcommons/cli/amount"
-	"github.com/modelcommons/modelcommons/cli/explain"
+	"github.com/modelcommons/modelcommons/clients/accounts"
+	"github.com/modelcommons/modelcommons/clients/amount"
+	"github.com/modelcommons/modelcommons/clients/explain"
 )
 
 // Start resolves the session of a command and its positional arguments,

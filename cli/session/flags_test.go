@@ -8,8 +8,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/modelcommons/modelcommons/cli/argv"
-	"github.com/modelcommons/modelcommons/cli/explain"
 	"github.com/modelcommons/modelcommons/clients/cluster"
+	"github.com/modelcommons/modelcommons/clients/explain"
 )
 
 // A common flag may be given before the command, after it, or after its

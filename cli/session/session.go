@@ -18,10 +18,10 @@ import (
 	"github.com/gagliardetto/solana-go/rpc"
 	"github.com/urfave/cli/v2"
 
-	"github.com/modelcommons/modelcommons/cli/accounts"
-	"github.com/modelcommons/modelcommons/cli/explain"
 	"github.com/modelcommons/modelcommons/cli/output"
+	"github.com/modelcommons/modelcommons/clients/accounts"
 	"github.com/modelcommons/modelcommons/clients/cluster"
+	"github.com/modelcommons/modelcommons/clients/explain"
 	meter "github.com/modelcommons/modelcommons/clients/inference_meter"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/txsend"

@@ -4,7 +4,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/modelcommons/modelcommons/cli/duration"
-	"github.com/modelcommons/modelcommons/cli/explain"
+	"github.com/modelcommons/modelcommons/clients/explain"
 )
 
 // Settings reads the flags that set a command's values (fees, amounts,

@@ -15,7 +15,6 @@ import (
 	"github.com/modelcommons/modelcommons/cli/crowdfund"
 	"github.com/modelcommons/modelcommons/cli/dao"
 	"github.com/modelcommons/modelcommons/cli/escrow"
-	"github.com/modelcommons/modelcommons/cli/explain"
 	"github.com/modelcommons/modelcommons/cli/market"
 	"github.com/modelcommons/modelcommons/cli/meter"
 	"github.com/modelcommons/modelcommons/cli/model"
@@ -23,6 +22,7 @@ import (
 	"github.com/modelcommons/modelcommons/cli/protocol"
 	"github.com/modelcommons/modelcommons/cli/rewards"
 	"github.com/modelcommons/modelcommons/cli/session"
+	"github.com/modelcommons/modelcommons/clients/explain"
 )
 
 func main() {

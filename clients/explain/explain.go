@@ -1,4 +1,4 @@
-// Package explain turns any error a command returns into what the user
+// Package explain turns any error a command (or an Actions request) returns into what the user
 // reads: what went wrong and what to do about it — never a stack trace, a
 // Go type or a bare error number.
 //

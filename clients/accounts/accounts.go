@@ -1,4 +1,5 @@
-// Package accounts reads and decodes the programs' accounts for the CLI.
+// Package accounts reads and decodes the programs' accounts for the CLI and the
+// Actions server.
 // A missing account is a *explain.Problem that says which step creates it
 // (e.g. "run `mt protocol init`"); an account that exists but does not
 // decode as the expected type is an error naming the address.
@@ -14,7 +15,7 @@ import (
 	"github.com/gagliardetto/solana-go"
 	"github.com/gagliardetto/solana-go/rpc"
 
-	"github.com/modelcommons/modelcommons/cli/explain"
+	"github.com/modelcommons/modelcommons/clients/explain"
 	meter "github.com/modelcommons/modelcommons/clients/inference_meter"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
