@@ -8,10 +8,10 @@ import (
 
 	"github.com/gagliardetto/solana-go"
 
-	"github.com/modelcommons/modelcommons/cli/raise"
 	"github.com/modelcommons/modelcommons/clients/allowlist"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
+	chainrules "github.com/modelcommons/modelcommons/clients/rules"
 	"github.com/modelcommons/modelcommons/clients/tokens"
 )
 
@@ -74,7 +74,7 @@ func contributeBlocked(m *modelState) string {
 		}
 		return fmt.Sprintf("The crowdfund has ended (%s): %s.", when(cf.End, m.Now), outcome)
 	}
-	if soldOut, err := raise.SoldOut(cf, m.Model.Supply.Crowdfund); err == nil && soldOut {
+	if soldOut, err := chainrules.RaiseSoldOut(cf, m.Model.Supply.Crowdfund); err == nil && soldOut {
 		return fmt.Sprintf("The crowdfund is sold out (hard cap %s reached); once it is finalised contributors claim their %s.", m.Native.Format(cf.HardCap), m.MT.Symbol)
 	}
 	return ""
@@ -91,7 +91,7 @@ func finalizeBlocked(m *modelState) string {
 	case mt.Stage_Failed:
 		return "The raise was already finalised: it failed."
 	}
-	due, err := raise.CanFinalize(cf, m.Now, m.Model.Supply.Crowdfund)
+	due, err := chainrules.RaiseDue(cf, m.Now, m.Model.Supply.Crowdfund)
 	if err != nil || !due {
 		return fmt.Sprintf("The raise is still open until %s and not sold out: it can be finalised once it ends.", when(cf.End, m.Now))
 	}
@@ -139,7 +139,7 @@ func (s *Server) contributeLink(m *modelState) LinkedAction {
 		Type: "number", Name: "amount", Label: fmt.Sprintf("Amount (%s)", m.Native.Symbol), Required: true,
 		Pattern: pattern, PatternDescription: desc,
 	}
-	if least, err := raise.CostOf(cf, 1); err == nil {
+	if least, err := chainrules.CostOf(cf, 1); err == nil {
 		p.Min = m.Native.number(least)
 	}
 	if cf.HardCap >= cf.Raised {
@@ -190,14 +190,14 @@ func (s *Server) contributePost(ctx context.Context, c *call) (*plan, error) {
 	if ok {
 		paid = contrib.Paid
 	}
-	fill, err := raise.FillFor(cf, m.Model.Supply.Crowdfund, paid, offered)
+	fill, err := chainrules.FillFor(cf, m.Model.Supply.Crowdfund, paid, offered)
 	switch {
-	case errors.Is(err, raise.ErrHardCapReached):
+	case errors.Is(err, chainrules.ErrHardCapReached):
 		return nil, conflict("The crowdfund is sold out (hard cap %s reached).", m.Native.Format(cf.HardCap))
-	case errors.Is(err, raise.ErrContributionSmall):
-		least, _ := raise.CostOf(cf, 1)
+	case errors.Is(err, chainrules.ErrContributionSmall):
+		least, _ := chainrules.CostOf(cf, 1)
 		return nil, badRequest("%s buys no %s at %s each; offer at least %s.", m.Native.Format(offered), m.MT.Symbol, m.Native.Format(cf.Price), m.Native.Format(least))
-	case errors.Is(err, raise.ErrWalletCapExceeded):
+	case errors.Is(err, chainrules.ErrWalletCapExceeded):
 		left := uint64(0)
 		if cf.PerWalletCap > paid {
 			left = cf.PerWalletCap - paid

@@ -12,7 +12,6 @@ import (
 	"github.com/gagliardetto/solana-go"
 	"github.com/gagliardetto/solana-go/rpc"
 
-	"github.com/modelcommons/modelcommons/cli/dao"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
 	chainrules "github.com/modelcommons/modelcommons/clients/rules"
@@ -335,12 +334,12 @@ func tallies(m *modelState, p *mt.Proposal) string {
 	text := fmt.Sprintf("Yes %s%s, no %s%s, abstain %s; %d %s. Turnout %s of the %s quorum (%s of %s circulating); it passes with at least %s yes among yes and no.",
 		m.MT.Format(p.Yes), share(p.Yes), m.MT.Format(p.No), share(p.No), m.MT.Format(p.Abstain), p.Votes, votes,
 		m.MT.Format(turnout), m.MT.Format(quorum), percent(uint64(p.QuorumBps)), m.MT.Format(p.CirculatingSupply), percent(uint64(p.ThresholdBps)))
-	if o := dao.OutcomeNow(p); o == dao.Passed {
+	if o := chainrules.OutcomeNow(p); o == chainrules.Passed {
 		text += " As it stands, it passes"
 	} else {
 		text += " As it stands, it " + strings.Replace(string(o), "failed", "fails", 1)
 	}
-	if dao.Decided(p) != "" {
+	if chainrules.Decided(p) != "" {
 		text += ", and no further vote can change that"
 	}
 	return text + "."

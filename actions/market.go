@@ -9,7 +9,6 @@ import (
 
 	"github.com/gagliardetto/solana-go"
 
-	"github.com/modelcommons/modelcommons/cli/market"
 	"github.com/modelcommons/modelcommons/clients/amount"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
@@ -156,14 +155,14 @@ func (s *Server) swapPost(side mt.SwapSide) func(context.Context, *call) (*plan,
 		if err != nil {
 			return nil, err
 		}
-		q, err := market.QuoteSwap(m.Model.Market, side, in, m.Protocol.SwapFeeBps, m.Protocol.SwapProtocolShareBps)
-		if errors.Is(err, market.ErrTooSmall) {
+		q, err := chainrules.QuoteSwap(chainrules.PoolOf(m.Model.Market, m.Model, m.Protocol), chainrules.SwapSideOf(side), in)
+		if errors.Is(err, chainrules.ErrTooSmall) {
 			return nil, badRequest("%s is too small to %s anything; offer more.", pay.Format(in), sideName(side))
 		}
 		if err != nil {
 			return nil, badRequest("%s cannot be traded against this pool: %v.", pay.Format(in), err)
 		}
-		minOut := max(market.MinOut(q.AmountOut, uint16(slippage)), 1)
+		minOut := max(chainrules.MinOut(q.AmountOut, uint16(slippage)), 1)
 		source := tokens.ATA(wallet, pay.Mint, pay.Program)
 		held, err := s.tokenBalance(ctx, source)
 		if err != nil {
@@ -192,7 +191,7 @@ func (s *Server) swapPost(side mt.SwapSide) func(context.Context, *call) (*plan,
 		}
 		msg += fmt.Sprintf(": at least %s with your %s slippage bound. The price moves from %s to %s per %s.",
 			receive.Format(minOut), percent(slippage),
-			price(m, m.Model.Market.ReserveMt, m.Model.Market.ReserveNative), price(m, q.ReserveMT, q.ReserveNative), m.MT.Symbol)
+			price(m, m.Model.Market.ReserveMt, m.Model.Market.ReserveNative), price(m, q.ReserveMt, q.ReserveNative), m.MT.Symbol)
 		return &plan{
 			Instructions: []solana.Instruction{tokens.CreateATAIdempotent(wallet, wallet, receive.Mint, receive.Program), ix},
 			Message:      msg,

@@ -6,9 +6,9 @@ import (
 
 	"github.com/gagliardetto/solana-go"
 
-	"github.com/modelcommons/modelcommons/cli/dao"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
+	chainrules "github.com/modelcommons/modelcommons/clients/rules"
 	"github.com/modelcommons/modelcommons/clients/tokens"
 )
 
@@ -24,7 +24,7 @@ func (s *Server) rewardsEndpoints() map[string]endpoint {
 // owed is what claim_rewards would pay v now: its settled rewards plus
 // what its earning MT accrued since its last checkpoint.
 func (s *Server) owed(m *modelState, v *mt.Voter) uint64 {
-	total := v.RewardsOwed + dao.Pending(m.Model.Revenue, v)
+	total := v.RewardsOwed + chainrules.Pending(m.Model.Revenue, v)
 	if total < v.RewardsOwed {
 		return ^uint64(0)
 	}

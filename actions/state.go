@@ -13,12 +13,12 @@ import (
 	"github.com/gagliardetto/solana-go"
 	"github.com/gagliardetto/solana-go/rpc"
 
-	"github.com/modelcommons/modelcommons/cli/raise"
 	"github.com/modelcommons/modelcommons/clients/accounts"
 	"github.com/modelcommons/modelcommons/clients/amount"
 	"github.com/modelcommons/modelcommons/clients/explain"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
+	chainrules "github.com/modelcommons/modelcommons/clients/rules"
 	"github.com/modelcommons/modelcommons/clients/tokens"
 )
 
@@ -137,7 +137,7 @@ func (s *Server) loadModel(ctx context.Context, idText string) (*modelState, err
 	if ms.Native, err = s.nativeToken(ctx, ms.Protocol); err != nil {
 		return nil, err
 	}
-	ms.MT = token{Mint: ms.Model.MtMint, Program: solana.Token2022ProgramID, Decimals: raise.MTDecimals, Symbol: "MT"}
+	ms.MT = token{Mint: ms.Model.MtMint, Program: solana.Token2022ProgramID, Decimals: chainrules.MTDecimals, Symbol: "MT"}
 	ms.Name = fmt.Sprintf("Model %d", id)
 	if !ms.Model.MtMint.IsZero() {
 		md, ok, err := s.reader.Metadata(ctx, ms.Model.MtMint)

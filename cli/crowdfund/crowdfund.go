@@ -16,13 +16,13 @@ import (
 	"github.com/modelcommons/modelcommons/cli/launchspec"
 	"github.com/modelcommons/modelcommons/cli/model"
 	"github.com/modelcommons/modelcommons/cli/output"
-	"github.com/modelcommons/modelcommons/cli/raise"
 	"github.com/modelcommons/modelcommons/cli/session"
 	"github.com/modelcommons/modelcommons/clients/allowlist"
 	"github.com/modelcommons/modelcommons/clients/amount"
 	"github.com/modelcommons/modelcommons/clients/explain"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
+	"github.com/modelcommons/modelcommons/clients/rules"
 	"github.com/modelcommons/modelcommons/clients/tokens"
 )
 
@@ -152,7 +152,7 @@ func contributeCommand() *cli.Command {
 			}
 			var minMT uint64
 			if c.IsSet("min-mt") {
-				if minMT, err = session.ParseAmount("--min-mt", c.String("min-mt"), raise.MTDecimals, "MT"); err != nil {
+				if minMT, err = session.ParseAmount("--min-mt", c.String("min-mt"), rules.MTDecimals, "MT"); err != nil {
 					return err
 				}
 			}
@@ -191,13 +191,13 @@ func contributeCommand() *cli.Command {
 			} else if ok {
 				paid = contrib.Paid
 			}
-			fill, err := raise.FillFor(cf, m.Supply.Crowdfund, paid, offered)
+			fill, err := rules.FillFor(cf, m.Supply.Crowdfund, paid, offered)
 			switch {
-			case errors.Is(err, raise.ErrHardCapReached):
+			case errors.Is(err, rules.ErrHardCapReached):
 				return explain.Newf(fmt.Sprintf("anyone may now finalise it: `mt model finalize %d`", e.ID), "model %d's crowdfund is sold out (hard cap %s reached)", e.ID, e.Native(cf.HardCap))
-			case errors.Is(err, raise.ErrContributionSmall):
+			case errors.Is(err, rules.ErrContributionSmall):
 				return explain.Newf("offer more", "%s native tokens buys no MT at %s per MT", e.Native(offered), e.Native(cf.Price))
-			case errors.Is(err, raise.ErrWalletCapExceeded):
+			case errors.Is(err, rules.ErrWalletCapExceeded):
 				left := uint64(0)
 				if cf.PerWalletCap > paid {
 					left = cf.PerWalletCap - paid
@@ -490,7 +490,7 @@ func (e *env) requireStage(want mt.Stage) error {
 	case mt.Stage_Launching:
 		return explain.Newf("wait for the creator to finish the launch", "model %d's crowdfund has not opened yet", e.ID)
 	case mt.Stage_Funding:
-		due, _ := raise.CanFinalize(cf, now, m.Supply.Crowdfund)
+		due, _ := rules.RaiseDue(cf, now, m.Supply.Crowdfund)
 		if due {
 			return explain.Newf(fmt.Sprintf("anyone may finalise it first: `mt model finalize %d`, then run this again", e.ID),
 				"model %d's raise is over but not finalised yet", e.ID)

@@ -22,7 +22,6 @@ import (
 	"github.com/modelcommons/modelcommons/cli/duration"
 	"github.com/modelcommons/modelcommons/cli/model"
 	"github.com/modelcommons/modelcommons/cli/output"
-	"github.com/modelcommons/modelcommons/cli/raise"
 	"github.com/modelcommons/modelcommons/cli/session"
 	"github.com/modelcommons/modelcommons/clients/amount"
 	"github.com/modelcommons/modelcommons/clients/explain"
@@ -153,23 +152,6 @@ func (v VoterView) Text() string {
 	return fs.Text()
 }
 
-// Pending mirrors RevenueState::pending: rewards earned since the voter's
-// last checkpoint, rounded down.
-func Pending(rev mt.RevenueState, v *mt.Voter) uint64 {
-	acc, cp := u128(rev.AccPerShare), u128(v.RewardCheckpoint)
-	if acc.Cmp(cp) < 0 {
-		return 0
-	}
-	earning := v.Deposited - min(v.Warming, v.Deposited)
-	owed := acc.Sub(acc, cp)
-	owed.Mul(owed, u(earning))
-	owed.Quo(owed, accScale)
-	if !owed.IsUint64() {
-		return ^uint64(0)
-	}
-	return owed.Uint64()
-}
-
 // VoterViewOf builds the view of owner's record (zero when none).
 func (e *env) VoterViewOf(ctx context.Context, owner solana.PublicKey) (VoterView, *mt.Voter, error) {
 	v := VoterView{Model: e.ID, Owner: owner, Address: pda.Voter(e.Addr, owner), Deposited: model.MT(0), Warming: model.MT(0), VoteWeightNow: model.MT(0),
@@ -197,7 +179,7 @@ func (e *env) VoterViewOf(ctx context.Context, owner solana.PublicKey) (VoterVie
 		v.LockedUntil = &t
 	}
 	v.RewardsOwed, v.RewardsClaimed = e.Native(rec.RewardsOwed), e.Native(rec.RewardsClaimed)
-	pending := Pending(m.Revenue, rec)
+	pending := rules.Pending(m.Revenue, rec)
 	// MT that has finished warming up starts earning at its next checkpoint;
 	// until then it has earned nothing, exactly as on chain.
 	v.RewardsPending = e.Native(pending)
@@ -251,7 +233,7 @@ func depositCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			units, err := session.ParseAmountArg(args[0], raise.MTDecimals, "MT", "give the MT to deposit, e.g. 100")
+			units, err := session.ParseAmountArg(args[0], rules.MTDecimals, "MT", "give the MT to deposit, e.g. 100")
 			if err != nil {
 				return err
 			}
@@ -299,7 +281,7 @@ func withdrawCommand() *cli.Command {
 			if !ok || rec.Deposited == 0 {
 				return explain.Newf(fmt.Sprintf("deposit first: `mt dao deposit %d <amount>`", e.ID), "you have no MT deposited in model %d", e.ID)
 			}
-			units, err := session.ParseAmountOrAll(args[0], rec.Deposited, raise.MTDecimals, "MT")
+			units, err := session.ParseAmountOrAll(args[0], rec.Deposited, rules.MTDecimals, "MT")
 			if err != nil {
 				return err
 			}
@@ -413,7 +395,7 @@ func (e *env) proposalView(ctx context.Context, index uint64) (ProposalView, *mt
 		URI: p.Uri, State: stateName(p.State), VotingEnds: time.Unix(p.VotingEnds, 0).UTC(),
 		Yes: model.MT(p.Yes), No: model.MT(p.No), Abstain: model.MT(p.Abstain), Votes: p.Votes,
 		Circulating: model.MT(p.CirculatingSupply), QuorumBps: p.QuorumBps, ThresholdBps: p.ThresholdBps,
-		QuorumMet: QuorumMet(p), ThresholdMet: ThresholdMet(p),
+		QuorumMet: rules.QuorumMet(p), ThresholdMet: rules.ThresholdMet(p),
 	}
 	if p.ContentHash != [32]byte{} {
 		v.ContentHash = hex.EncodeToString(p.ContentHash[:])
@@ -427,11 +409,11 @@ func (e *env) proposalView(ctx context.Context, index uint64) (ProposalView, *mt
 	switch p.State {
 	case mt.ProposalState_Voting:
 		switch {
-		case now < p.VotingEnds && Decided(p) == "":
+		case now < p.VotingEnds && rules.Decided(p) == "":
 			v.Next = fmt.Sprintf("voting open until %s: `mt dao vote %d %d yes|no|abstain`", at(p.VotingEnds), id, ix)
 		default:
-			outcome := OutcomeNow(p)
-			if d := Decided(p); d != "" && now < p.VotingEnds {
+			outcome := rules.OutcomeNow(p)
+			if d := rules.Decided(p); d != "" && now < p.VotingEnds {
 				outcome = d
 			}
 			v.Next = fmt.Sprintf("decided (%s): anyone may finalise it: `mt dao finalize %d %d`", outcome, id, ix)
@@ -545,7 +527,7 @@ func runPropose(c *cli.Context) error {
 	switch {
 	case c.IsSet("transfer-native"), c.IsSet("transfer-mt"):
 		native := c.IsSet("transfer-native")
-		flag, unit, decimals := "transfer-mt", "MT", uint8(raise.MTDecimals)
+		flag, unit, decimals := "transfer-mt", "MT", uint8(rules.MTDecimals)
 		destMint, destProgram = e.Model.MtMint, solana.Token2022ProgramID
 		if native {
 			flag, unit, decimals = "transfer-native", "native tokens", e.NativeDecimals
@@ -574,7 +556,7 @@ func runPropose(c *cli.Context) error {
 		g.ThresholdBps = f.Bps("threshold-bps", g.ThresholdBps)
 		g.VotingPeriodSecs = span("voting-period", g.VotingPeriodSecs)
 		g.HoldUpSecs = span("hold-up", g.HoldUpSecs)
-		g.MinProposeMt = f.Amount("min-propose", g.MinProposeMt, raise.MTDecimals, "MT")
+		g.MinProposeMt = f.Amount("min-propose", g.MinProposeMt, rules.MTDecimals, "MT")
 		if g.QuorumBps == 0 || g.ThresholdBps == 0 {
 			f.Problems.Add("the quorum and the approval threshold must be greater than zero")
 		}
@@ -758,7 +740,7 @@ func finalizeCommand() *cli.Command {
 			if p.State != mt.ProposalState_Voting {
 				return explain.Newf(fmt.Sprintf("see `mt dao show %d %d`", e.ID, index), "proposal %d was already finalised (%s)", index, stateName(p.State))
 			}
-			if !CanFinalize(p, e.Now.Unix()) {
+			if !rules.ProposalDue(p, e.Now.Unix()) {
 				return explain.Newf("wait until then, or until enough votes decide it", "voting on proposal %d is open until %s and its outcome can still change", index, at(p.VotingEnds))
 			}
 			ix, err := mt.NewFinalizeProposalInstruction(e.Addr, pda.Proposal(e.Addr, index), pda.EventAuthority(mt.ProgramID), mt.ProgramID)

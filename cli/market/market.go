@@ -17,7 +17,6 @@ import (
 
 	"github.com/modelcommons/modelcommons/cli/model"
 	"github.com/modelcommons/modelcommons/cli/output"
-	"github.com/modelcommons/modelcommons/cli/raise"
 	"github.com/modelcommons/modelcommons/cli/session"
 	"github.com/modelcommons/modelcommons/clients/amount"
 	"github.com/modelcommons/modelcommons/clients/explain"
@@ -96,7 +95,7 @@ func (e *env) price(reserveMT, reserveNative uint64) string {
 	if reserveMT == 0 {
 		return "-"
 	}
-	v, err := mulDivFloor(reserveNative, raise.MTUnit, reserveMT)
+	v, err := mulDivFloor(reserveNative, rules.MTUnit, reserveMT)
 	if err != nil {
 		return "-"
 	}
@@ -105,11 +104,11 @@ func (e *env) price(reserveMT, reserveNative uint64) string {
 
 func mulDivFloor(a, b, c uint64) (uint64, error) {
 	if c == 0 {
-		return 0, ErrOverflow
+		return 0, rules.ErrOverflow
 	}
 	hi, lo := bits.Mul64(a, b)
 	if hi >= c {
-		return 0, ErrOverflow
+		return 0, rules.ErrOverflow
 	}
 	quo, _ := bits.Div64(hi, lo, c)
 	return quo, nil
@@ -130,29 +129,29 @@ func (e *env) pool(_ context.Context) (mt.Market, bool, error) {
 	return mt.Market{OpenedAt: 1, ReserveMt: mtSide, ReserveNative: nativeSide}, true, nil
 }
 
-func (e *env) quote(ctx context.Context, side mt.SwapSide, in uint64, slippageBps uint16) (QuoteView, Quote, bool, error) {
+func (e *env) quote(ctx context.Context, side mt.SwapSide, in uint64, slippageBps uint16) (QuoteView, rules.Quote, bool, error) {
 	pool, opening, err := e.pool(ctx)
 	if err != nil {
-		return QuoteView{}, Quote{}, false, err
+		return QuoteView{}, rules.Quote{}, false, err
 	}
-	q, err := QuoteSwap(pool, side, in, e.Protocol.SwapFeeBps, e.Protocol.SwapProtocolShareBps)
+	q, err := rules.QuoteSwap(rules.PoolOf(pool, e.Model, e.Protocol), rules.SwapSideOf(side), in)
 	switch {
-	case errors.Is(err, ErrTooSmall):
-		return QuoteView{}, Quote{}, false, explain.New("the swap is too small: it would pay out nothing after the fee", "swap more")
-	case errors.Is(err, ErrZeroAmount):
-		return QuoteView{}, Quote{}, false, explain.New("the amount must be greater than zero", "give what to pay, e.g. 10")
+	case errors.Is(err, rules.ErrTooSmall):
+		return QuoteView{}, rules.Quote{}, false, explain.New("the swap is too small: it would pay out nothing after the fee", "swap more")
+	case errors.Is(err, rules.ErrZeroAmount):
+		return QuoteView{}, rules.Quote{}, false, explain.New("the amount must be greater than zero", "give what to pay, e.g. 10")
 	case err != nil:
-		return QuoteView{}, Quote{}, false, explain.Wrap(err, err.Error(), "swap a smaller amount")
+		return QuoteView{}, rules.Quote{}, false, explain.Wrap(err, err.Error(), "swap a smaller amount")
 	}
 	n, m := e.Native, model.MT
 	v := QuoteView{
-		Model: e.ID, Side: "buy", Pay: n(q.AmountIn), Receive: m(q.AmountOut), MinReceive: m(MinOut(q.AmountOut, slippageBps)),
+		Model: e.ID, Side: "buy", Pay: n(q.AmountIn), Receive: m(q.AmountOut), MinReceive: m(rules.MinOut(q.AmountOut, slippageBps)),
 		Fee: n(q.Fee), ProtocolFee: n(q.ProtocolFee), ModelFee: n(q.ModelFee),
-		PriceBefore: e.price(pool.ReserveMt, pool.ReserveNative), PriceAfter: e.price(q.ReserveMT, q.ReserveNative),
-		ReserveMT: m(q.ReserveMT), ReserveNative: n(q.ReserveNative),
+		PriceBefore: e.price(pool.ReserveMt, pool.ReserveNative), PriceAfter: e.price(q.ReserveMt, q.ReserveNative),
+		ReserveMT: m(q.ReserveMt), ReserveNative: n(q.ReserveNative),
 	}
 	if side == mt.SwapSide_Sell {
-		v.Side, v.Pay, v.Receive, v.MinReceive = "sell", m(q.AmountIn), n(q.AmountOut), n(MinOut(q.AmountOut, slippageBps))
+		v.Side, v.Pay, v.Receive, v.MinReceive = "sell", m(q.AmountIn), n(q.AmountOut), n(rules.MinOut(q.AmountOut, slippageBps))
 	}
 	return v, q, opening, nil
 }
@@ -181,7 +180,7 @@ func quoteCommand() *cli.Command {
 			case "buy":
 				side = mt.SwapSide_Buy
 			case "sell":
-				side, decimals, unit = mt.SwapSide_Sell, raise.MTDecimals, "MT"
+				side, decimals, unit = mt.SwapSide_Sell, rules.MTDecimals, "MT"
 			default:
 				return explain.Newf("say buy (pay native tokens) or sell (pay MT)", "%q is not a side", args[0])
 			}
@@ -253,9 +252,9 @@ func swap(c *cli.Context, side mt.SwapSide) error {
 	if err != nil {
 		return err
 	}
-	payDecimals, payUnit, getDecimals, getUnit := e.NativeDecimals, "native tokens", uint8(raise.MTDecimals), "MT"
+	payDecimals, payUnit, getDecimals, getUnit := e.NativeDecimals, "native tokens", uint8(rules.MTDecimals), "MT"
 	if side == mt.SwapSide_Sell {
-		payDecimals, payUnit, getDecimals, getUnit = raise.MTDecimals, "MT", e.NativeDecimals, "native tokens"
+		payDecimals, payUnit, getDecimals, getUnit = rules.MTDecimals, "MT", e.NativeDecimals, "native tokens"
 	}
 	in, err := session.ParseAmount("amount", args[0], payDecimals, payUnit)
 	if err != nil {
@@ -269,7 +268,7 @@ func swap(c *cli.Context, side mt.SwapSide) error {
 	if err != nil {
 		return err
 	}
-	minOut := MinOut(q.AmountOut, slip)
+	minOut := rules.MinOut(q.AmountOut, slip)
 	if c.IsSet("min-out") {
 		if minOut, err = session.ParseAmount("--min-out", c.String("min-out"), getDecimals, getUnit); err != nil {
 			return err

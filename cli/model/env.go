@@ -6,12 +6,12 @@ import (
 	"github.com/gagliardetto/solana-go"
 	"github.com/urfave/cli/v2"
 
-	"github.com/modelcommons/modelcommons/cli/raise"
 	"github.com/modelcommons/modelcommons/cli/session"
 	"github.com/modelcommons/modelcommons/clients/accounts"
 	"github.com/modelcommons/modelcommons/clients/amount"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
+	"github.com/modelcommons/modelcommons/clients/rules"
 )
 
 // Start resolves the session of a command whose positional arguments are a
@@ -75,8 +75,8 @@ func LoadEnvNow(c *cli.Context, names ...string) (*Env, []string, error) {
 	return e, rest, nil
 }
 
-// MT is an amount of a model's token (every MT mint has raise.MTDecimals).
-func MT(v uint64) amount.Tokens { return amount.Of(v, raise.MTDecimals) }
+// MT is an amount of a model's token (every MT mint has rules.MTDecimals).
+func MT(v uint64) amount.Tokens { return amount.Of(v, rules.MTDecimals) }
 
 // Native is an amount of the native token.
 func (e *Env) Native(v uint64) amount.Tokens { return amount.Of(v, e.NativeDecimals) }

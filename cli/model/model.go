@@ -13,12 +13,12 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/modelcommons/modelcommons/cli/output"
-	"github.com/modelcommons/modelcommons/cli/raise"
 	"github.com/modelcommons/modelcommons/cli/session"
 	"github.com/modelcommons/modelcommons/clients/amount"
 	"github.com/modelcommons/modelcommons/clients/explain"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
+	"github.com/modelcommons/modelcommons/clients/rules"
 	"github.com/modelcommons/modelcommons/clients/tokens"
 )
 
@@ -171,7 +171,7 @@ func finalizeCommand() *cli.Command {
 			case mt.Stage_Active, mt.Stage_Failed:
 				return explain.Newf(status(m, now), "model %d's raise was already finalised (%s)", id, StageName(m.Stage))
 			}
-			due, err := raise.CanFinalize(m.Crowdfund, now.Unix(), m.Supply.Crowdfund)
+			due, err := rules.RaiseDue(m.Crowdfund, now.Unix(), m.Supply.Crowdfund)
 			if err != nil {
 				return err
 			}
@@ -253,7 +253,7 @@ func claimVestedCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			claimable, err := raise.Claimable(m.Vesting, m.Supply.Creator, now.Unix())
+			claimable, err := rules.Claimable(m.Vesting, m.Supply.Creator, now.Unix())
 			if err != nil {
 				return err
 			}

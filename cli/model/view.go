@@ -11,11 +11,11 @@ import (
 
 	"github.com/modelcommons/modelcommons/cli/duration"
 	"github.com/modelcommons/modelcommons/cli/output"
-	"github.com/modelcommons/modelcommons/cli/raise"
 	"github.com/modelcommons/modelcommons/clients/accounts"
 	"github.com/modelcommons/modelcommons/clients/amount"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
+	"github.com/modelcommons/modelcommons/clients/rules"
 )
 
 // View is a model as `model show` prints it.
@@ -214,7 +214,7 @@ func Build(ctx context.Context, r accounts.Reader, m *mt.Model, nativeDecimals u
 	if m.Stage == mt.Stage_Active {
 		start := time.Unix(m.Vesting.Start, 0).UTC()
 		v.Vesting.Start = &start
-		if c, err := raise.Claimable(m.Vesting, s.Creator, now.Unix()); err == nil {
+		if c, err := rules.Claimable(m.Vesting, s.Creator, now.Unix()); err == nil {
 			v.Vesting.Claimable = MT(c)
 		}
 	}
@@ -231,9 +231,9 @@ func Build(ctx context.Context, r accounts.Reader, m *mt.Model, nativeDecimals u
 		cf.FinalizedAt = &f
 	}
 	if m.Stage == mt.Stage_Funding {
-		cf.Open = raise.IsOpen(c, now.Unix())
-		cf.CanFinalize, _ = raise.CanFinalize(c, now.Unix(), s.Crowdfund)
-		if soldOut, _ := raise.SoldOut(c, s.Crowdfund); soldOut {
+		cf.Open = rules.RaiseOpen(c, now.Unix())
+		cf.CanFinalize, _ = rules.RaiseDue(c, now.Unix(), s.Crowdfund)
+		if soldOut, _ := rules.RaiseSoldOut(c, s.Crowdfund); soldOut {
 			cf.Open = false
 		}
 	}
@@ -259,7 +259,7 @@ func Build(ctx context.Context, r accounts.Reader, m *mt.Model, nativeDecimals u
 	v.Market.Swaps, v.Market.FeesToModel, v.Market.FeesToProtocol = mk.Swaps, n(mk.FeesToModel), n(mk.FeesToProtocol)
 	v.Market.Price = "-"
 	if mk.ReserveMt > 0 {
-		hi, lo := bits.Mul64(mk.ReserveNative, raise.MTUnit)
+		hi, lo := bits.Mul64(mk.ReserveNative, rules.MTUnit)
 		if hi < mk.ReserveMt {
 			q, _ := bits.Div64(hi, lo, mk.ReserveMt)
 			v.Market.Price = amount.Format(q, nativeDecimals)
@@ -315,7 +315,7 @@ func status(m *mt.Model, now time.Time) string {
 		if now.Unix() < c.Start {
 			return fmt.Sprintf("crowdfund opens at %s", at(c.Start))
 		}
-		if soldOut, _ := raise.SoldOut(c, m.Supply.Crowdfund); soldOut {
+		if soldOut, _ := rules.RaiseSoldOut(c, m.Supply.Crowdfund); soldOut {
 			return fmt.Sprintf("sold out; anyone may finalise it: `mt model finalize %d`", id)
 		}
 		if now.Unix() >= c.End {

@@ -8,7 +8,6 @@ import (
 	"github.com/gagliardetto/solana-go"
 	"github.com/urfave/cli/v2"
 
-	"github.com/modelcommons/modelcommons/cli/dao"
 	"github.com/modelcommons/modelcommons/cli/model"
 	"github.com/modelcommons/modelcommons/cli/output"
 	"github.com/modelcommons/modelcommons/cli/session"
@@ -16,6 +15,7 @@ import (
 	"github.com/modelcommons/modelcommons/clients/explain"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
+	"github.com/modelcommons/modelcommons/clients/rules"
 	"github.com/modelcommons/modelcommons/clients/tokens"
 )
 
@@ -83,7 +83,7 @@ func (e *env) position(ctx context.Context, holder solana.PublicKey) (Position, 
 		t := time.Unix(v.WarmAt, 0).UTC()
 		pos.WarmAt = &t
 	}
-	pos.Claimable = e.Native(v.RewardsOwed + dao.Pending(m.Revenue, v))
+	pos.Claimable = e.Native(v.RewardsOwed + rules.Pending(m.Revenue, v))
 	pos.Claimed = e.Native(v.RewardsClaimed)
 	return pos, v, nil
 }

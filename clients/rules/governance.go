@@ -1,7 +1,3 @@
-// Package rules is the one off-chain copy of mt_treasury rules that the CLI
-// and the Actions server apply before sending a transaction. Each function
-// mirrors one function of the program and names it; the program decides,
-// these only let a user see the outcome first.
 package rules
 
 import (

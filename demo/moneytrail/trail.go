@@ -26,9 +26,9 @@ import (
 	"github.com/gagliardetto/solana-go/rpc"
 
 	im "github.com/modelcommons/modelcommons/clients/inference_meter"
-	"github.com/modelcommons/modelcommons/clients/market"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
+	"github.com/modelcommons/modelcommons/clients/rules"
 	"github.com/modelcommons/modelcommons/clients/settlement"
 	"github.com/modelcommons/modelcommons/keepers/gateway"
 	"github.com/modelcommons/modelcommons/keepers/receipts"
@@ -285,7 +285,7 @@ func Audit(ctx context.Context, client *rpc.Client, a Accounts, before *Snapshot
 			continue
 		}
 		md := before.Models[c.Model]
-		toDep, toTr := market.SplitRevenue(c.Revenue, md.Revenue.DepositorShareBps, earning[c.Model])
+		toDep, toTr := rules.SplitRevenue(c.Revenue, md.Revenue.DepositorShareBps, earning[c.Model])
 		l.Revenue += c.Revenue
 		l.ToDepositors += toDep
 		l.ToTreasury += toTr

@@ -36,9 +36,9 @@ import (
 
 	"github.com/gagliardetto/solana-go"
 
-	"github.com/modelcommons/modelcommons/clients/market"
 	mtc "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
+	"github.com/modelcommons/modelcommons/clients/rules"
 	"github.com/modelcommons/modelcommons/clients/tokens"
 	"github.com/modelcommons/modelcommons/demo/driver"
 	"github.com/modelcommons/modelcommons/demo/moneytrail"
@@ -1024,7 +1024,7 @@ func (t *teller) swap() error {
 	if err != nil {
 		return err
 	}
-	want, err := market.QuoteSwap(pool, market.Buy, 5_000_000)
+	want, err := rules.QuoteSwap(pool, rules.SwapBuy, 5_000_000)
 	if err != nil {
 		return err
 	}
@@ -1069,16 +1069,16 @@ func (t *teller) swap() error {
 	return nil
 }
 
-func (t *teller) pool(model solana.PublicKey) (market.Pool, error) {
+func (t *teller) pool(model solana.PublicKey) (rules.Pool, error) {
 	md, err := readAccount(t.ctx, t.chain, model, mtc.ParseAccount_Model)
 	if err != nil {
-		return market.Pool{}, err
+		return rules.Pool{}, err
 	}
 	p, err := readAccount(t.ctx, t.chain, pda.Protocol(), mtc.ParseAccount_Protocol)
 	if err != nil {
-		return market.Pool{}, err
+		return rules.Pool{}, err
 	}
-	return market.FromAccounts(md, p)
+	return rules.FromAccounts(md, p)
 }
 
 func readAccount[T any](ctx context.Context, c *golocal.Chain, key solana.PublicKey, parse func([]byte) (*T, error)) (*T, error) {

@@ -27,7 +27,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/big"
 	"math/rand/v2"
 	"sort"
 	"time"
@@ -38,6 +37,7 @@ import (
 
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
+	"github.com/modelcommons/modelcommons/clients/rules"
 	"github.com/modelcommons/modelcommons/clients/txsend"
 	"github.com/modelcommons/modelcommons/keepers/chainclock"
 )
@@ -51,9 +51,6 @@ const (
 
 // modelStageOffset is where Model.stage sits: discriminator, id, creator, mt_mint.
 const modelStageOffset = 8 + 8 + 32 + 32
-
-// mtUnit is one whole MT in base units.
-const mtUnit = 1_000_000
 
 // Config configures a Cranker. Zero values pick the defaults noted.
 type Config struct {
@@ -306,22 +303,11 @@ func (c *Cranker) read(ctx context.Context, addr solana.PublicKey) ([]byte, erro
 	return res.Value.Data.GetBinary(), nil
 }
 
-// RaiseDue is the program's Crowdfund::can_finalize: the window has
-// closed, or nothing more can be bought.
-func RaiseDue(m *mt.Model, now int64) bool {
-	cf := m.Crowdfund
-	if now >= cf.End {
-		return true
-	}
-	if cf.Sold >= m.Supply.Crowdfund {
-		return true
-	}
-	if cf.Price == 0 || cf.Raised > cf.HardCap {
-		return false
-	}
-	room := new(big.Int).SetUint64(cf.HardCap - cf.Raised)
-	mtFor := room.Mul(room, big.NewInt(mtUnit)).Div(room, new(big.Int).SetUint64(cf.Price))
-	return mtFor.Sign() == 0
+// raiseDue is rules.RaiseDue for a model; a model whose numbers the rule
+// cannot compute (a zero price, raised past the cap) is not due.
+func raiseDue(m *mt.Model, now int64) bool {
+	due, err := rules.RaiseDue(m.Crowdfund, now, m.Supply.Crowdfund)
+	return err == nil && due
 }
 
 func (c *Cranker) dueRaises(ctx context.Context, now int64) ([]item, error) {
@@ -333,7 +319,7 @@ func (c *Cranker) dueRaises(ctx context.Context, now int64) ([]item, error) {
 	var out []item
 	for _, a := range accounts {
 		m, err := mt.ParseAccount_Model(a.Account.Data.GetBinary())
-		if err != nil || m.Stage != mt.Stage_Funding || !RaiseDue(m, now) {
+		if err != nil || m.Stage != mt.Stage_Funding || !raiseDue(m, now) {
 			continue
 		}
 		if protocol == nil {
@@ -358,7 +344,7 @@ func (c *Cranker) dueRaises(ctx context.Context, now int64) ([]item, error) {
 					return false, err
 				}
 				now, err := c.clock(ctx)
-				return err == nil && m.Stage == mt.Stage_Funding && RaiseDue(m, now), err
+				return err == nil && m.Stage == mt.Stage_Funding && raiseDue(m, now), err
 			},
 			build: func() (solana.Instruction, error) {
 				v := pda.Vaults(model)
@@ -371,48 +357,6 @@ func (c *Cranker) dueRaises(ctx context.Context, now int64) ([]item, error) {
 	return out, nil
 }
 
-// ProposalDue is finalize_proposal's rule: voting, and either the window
-// has ended or no remaining vote could change the outcome.
-func ProposalDue(p *mt.Proposal, now int64) bool {
-	if p.State != mt.ProposalState_Voting {
-		return false
-	}
-	return now >= p.VotingEnds || decided(p)
-}
-
-func u(v uint64) *big.Int { return new(big.Int).SetUint64(v) }
-
-func thresholdMet(yes, no *big.Int, thresholdBps uint16) bool {
-	if yes.Sign() == 0 {
-		return false
-	}
-	lhs := new(big.Int).Mul(yes, big.NewInt(10_000))
-	rhs := new(big.Int).Mul(u(uint64(thresholdBps)), new(big.Int).Add(yes, no))
-	return lhs.Cmp(rhs) >= 0
-}
-
-// decided mirrors mt_treasury's Tally::decided.
-func decided(p *mt.Proposal) bool {
-	yes, no, abstain := u(p.Yes), u(p.No), u(p.Abstain)
-	turnout := new(big.Int).Add(yes, no)
-	turnout.Add(turnout, abstain)
-	remaining := new(big.Int).Sub(u(p.MaxVoteWeight), turnout)
-	if remaining.Sign() < 0 {
-		remaining.SetInt64(0)
-	}
-	capU64 := func(v *big.Int) *big.Int {
-		if v.Cmp(u(^uint64(0))) > 0 {
-			return u(^uint64(0))
-		}
-		return v
-	}
-	quorum := new(big.Int).Mul(turnout, big.NewInt(10_000)).Cmp(new(big.Int).Mul(u(uint64(p.QuorumBps)), u(p.CirculatingSupply))) >= 0
-	if quorum && thresholdMet(yes, capU64(new(big.Int).Add(no, remaining)), p.ThresholdBps) {
-		return true
-	}
-	return !thresholdMet(capU64(new(big.Int).Add(yes, remaining)), no, p.ThresholdBps)
-}
-
 func (c *Cranker) dueProposals(ctx context.Context, now int64) ([]item, error) {
 	accounts, err := c.scan(ctx, memcmp(0, mt.Account_Proposal[:]))
 	if err != nil {
@@ -421,7 +365,7 @@ func (c *Cranker) dueProposals(ctx context.Context, now int64) ([]item, error) {
 	var out []item
 	for _, a := range accounts {
 		p, err := mt.ParseAccount_Proposal(a.Account.Data.GetBinary())
-		if err != nil || !ProposalDue(p, now) {
+		if err != nil || !rules.ProposalDue(p, now) {
 			continue
 		}
 		addr, model := a.Pubkey, p.Model
@@ -437,7 +381,7 @@ func (c *Cranker) dueProposals(ctx context.Context, now int64) ([]item, error) {
 					return false, err
 				}
 				now, err := c.clock(ctx)
-				return err == nil && ProposalDue(p, now), err
+				return err == nil && rules.ProposalDue(p, now), err
 			},
 			build: func() (solana.Instruction, error) {
 				return mt.NewFinalizeProposalInstruction(model, addr, pda.EventAuthority(mt.ProgramID), mt.ProgramID)

@@ -10,9 +10,9 @@ import (
 
 	"github.com/modelcommons/modelcommons/clients/events"
 	meter "github.com/modelcommons/modelcommons/clients/inference_meter"
-	"github.com/modelcommons/modelcommons/clients/market"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
+	"github.com/modelcommons/modelcommons/clients/rules"
 	"github.com/modelcommons/modelcommons/clients/tokens"
 	"github.com/modelcommons/modelcommons/clients/txsend"
 	"github.com/modelcommons/modelcommons/localnet/golocal"
@@ -231,7 +231,7 @@ func TestSwapPaysExactlyTheGoQuote(t *testing.T) {
 	if _, err := e.Send(ctx, trader, nil, treasury.CreateMtATA(trader.PublicKey(), trader.PublicKey(), a.Model)); err != nil {
 		t.Fatal(err)
 	}
-	pool := func() market.Pool {
+	pool := func() rules.Pool {
 		m, err := e.Model(ctx, a.Model)
 		if err != nil {
 			t.Fatal(err)
@@ -240,15 +240,15 @@ func TestSwapPaysExactlyTheGoQuote(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		pl, err := market.FromAccounts(m, p)
+		pl, err := rules.FromAccounts(m, p)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return pl
 	}
-	swap := func(side market.Side, amount uint64) {
+	swap := func(side rules.SwapSide, amount uint64) {
 		t.Helper()
-		q, err := market.QuoteSwap(pool(), side, amount)
+		q, err := rules.QuoteSwap(pool(), side, amount)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -268,8 +268,8 @@ func TestSwapPaysExactlyTheGoQuote(t *testing.T) {
 		}
 		nativeAfter := balance(ctx, t, e, e.NativeATA(trader.PublicKey()))
 		mtAfter := balance(ctx, t, e, treasury.MtATA(trader.PublicKey(), a.Model))
-		if side == market.Buy && (nativeBefore-nativeAfter != amount || mtAfter-mtBefore != q.AmountOut) ||
-			side == market.Sell && (nativeAfter-nativeBefore != q.AmountOut || mtBefore-mtAfter != amount) {
+		if side == rules.SwapBuy && (nativeBefore-nativeAfter != amount || mtAfter-mtBefore != q.AmountOut) ||
+			side == rules.SwapSell && (nativeAfter-nativeBefore != q.AmountOut || mtBefore-mtAfter != amount) {
 			t.Fatalf("%v %d: balances moved native %d→%d, MT %d→%d; quote %+v", side, amount, nativeBefore, nativeAfter, mtBefore, mtAfter, q)
 		}
 		if got := balance(ctx, t, e, pda.FeeVault()) - feeBefore; got != q.ProtocolFee {
@@ -279,21 +279,21 @@ func TestSwapPaysExactlyTheGoQuote(t *testing.T) {
 			t.Fatalf("reserves %+v, quote %+v", p, q)
 		}
 	}
-	swap(market.Buy, 1_234*native+567)
-	swap(market.Buy, 10)
+	swap(rules.SwapBuy, 1_234*native+567)
+	swap(rules.SwapBuy, 10)
 	// One base unit is all fee: refused alike by the quote and the program.
-	if _, err := market.QuoteSwap(pool(), market.Buy, 1); !errors.Is(err, market.ErrTooSmall) {
+	if _, err := rules.QuoteSwap(pool(), rules.SwapBuy, 1); !errors.Is(err, rules.ErrTooSmall) {
 		t.Fatalf("quote of 1: %v", err)
 	}
 	tiny := mt.SwapArgs{Side: mt.SwapSide_Buy, AmountIn: 1}
 	if _, err := e.Send(ctx, trader, nil, must(t)(e.SwapIx(trader.PublicKey(), a.Model, tiny))); !errors.Is(err, mt.ErrSwapTooSmall) {
 		t.Fatalf("swap of 1: %v, want SwapTooSmall", err)
 	}
-	swap(market.Sell, 1_000*mtUnit+1)
+	swap(rules.SwapSell, 1_000*mtUnit+1)
 	// "Buy exactly 100 MT": the smallest input that pays it.
-	in, q, err := market.AmountInFor(pool(), market.Buy, 100*mtUnit)
+	in, q, err := rules.AmountInFor(pool(), rules.SwapBuy, 100*mtUnit)
 	if err != nil || q.AmountOut < 100*mtUnit {
 		t.Fatalf("AmountInFor: %v %+v", err, q)
 	}
-	swap(market.Buy, in)
+	swap(rules.SwapBuy, in)
 }

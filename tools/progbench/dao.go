@@ -9,9 +9,9 @@ import (
 
 	"github.com/gagliardetto/solana-go"
 
-	"github.com/modelcommons/modelcommons/clients/market"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
+	"github.com/modelcommons/modelcommons/clients/rules"
 	"github.com/modelcommons/modelcommons/tests/dao"
 	"github.com/modelcommons/modelcommons/tests/treasury"
 )
@@ -265,9 +265,9 @@ func (d *daoBench) run(ctx context.Context) error {
 		return err
 	}
 	for _, s := range []struct {
-		side   market.Side
+		side   rules.SwapSide
 		amount uint64
-	}{{market.Buy, 100 * native}, {market.Sell, 50 * treasury.MtUnit}} {
+	}{{rules.SwapBuy, 100 * native}, {rules.SwapSell, 50 * treasury.MtUnit}} {
 		m, err := e.Model(ctx, model)
 		if err != nil {
 			return err
@@ -276,15 +276,15 @@ func (d *daoBench) run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		pool, err := market.FromAccounts(m, p)
+		pool, err := rules.FromAccounts(m, p)
 		if err != nil {
 			return err
 		}
-		q, err := market.QuoteSwap(pool, s.side, s.amount)
+		q, err := rules.QuoteSwap(pool, s.side, s.amount)
 		if err != nil {
 			return err
 		}
-		args := mt.SwapArgs{Side: s.side.Program(), AmountIn: s.amount, MinOut: market.MinOut(q.AmountOut, 50)}
+		args := mt.SwapArgs{Side: s.side.Program(), AmountIn: s.amount, MinOut: rules.MinOut(q.AmountOut, 50)}
 		if err := d.send(ctx, "swap ("+s.side.String()+")", trader, nil, func() (solana.Instruction, error) {
 			return e.SwapIx(trader.PublicKey(), model, args)
 		}); err != nil {

@@ -1,9 +1,7 @@
-package dao
+package rules
 
 import (
 	"testing"
-
-	"github.com/gagliardetto/solana-go"
 
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 )
@@ -37,25 +35,34 @@ func TestTally(t *testing.T) {
 	}
 	p := base
 	p.VotingEnds = 100
-	if CanFinalize(&p, 99) || !CanFinalize(&p, 100) {
-		t.Error("CanFinalize at the end of voting")
+	if ProposalDue(&p, 99) || !ProposalDue(&p, 100) {
+		t.Error("ProposalDue at the end of voting")
 	}
 }
 
-// The generated builder encodes the Signal variant as Borsh does: its index alone.
-func TestSignalData(t *testing.T) {
-	args := mt.CreateProposalArgs{Action: &mt.ProposalAction_Signal{}, Uri: "x"}
-	args.ContentHash[0] = 0xab
-	ix, err := mt.NewCreateProposalInstruction(args, solana.PublicKey{}, solana.PublicKey{}, solana.PublicKey{}, solana.PublicKey{}, solana.PublicKey{},
-		solana.PublicKey{}, solana.PublicKey{}, solana.PublicKey{}, solana.PublicKey{}, mt.ProgramID)
-	if err != nil {
-		t.Fatal(err)
+// The cases of mt_treasury's Tally::decided, with circulating 1 000,
+// max weight 2 000, quorum 10%, threshold 50%.
+func TestProposalDue(t *testing.T) {
+	p := func(yes, no, abstain uint64) *mt.Proposal {
+		return &mt.Proposal{State: mt.ProposalState_Voting, VotingEnds: 100, Yes: yes, No: no, Abstain: abstain,
+			CirculatingSupply: 1_000, MaxVoteWeight: 2_000, QuorumBps: 1_000, ThresholdBps: 5_000}
 	}
-	data, _ := ix.Data()
-	want := append(append([]byte{}, mt.Instruction_CreateProposal[:]...), 5, 0xab)
-	want = append(want, make([]byte, 31)...)
-	want = append(want, 1, 0, 0, 0, 'x')
-	if string(data) != string(want) {
-		t.Fatalf("data = %x\nwant   %x", data, want)
+	cases := []struct {
+		name string
+		p    *mt.Proposal
+		now  int64
+		want bool
+	}{
+		{"undecided, voting open", p(100, 100, 0), 99, false},
+		{"voting ended (exclusive end)", p(100, 100, 0), 100, true},
+		{"passed early: no remaining vote can stop it", p(1_500, 0, 0), 50, true},
+		{"failed early: yes cannot reach the threshold", p(0, 1_500, 0), 50, true},
+		{"abstentions alone decide nothing yet", p(0, 0, 500), 50, false},
+		{"not voting any more", &mt.Proposal{State: mt.ProposalState_Passed, VotingEnds: 100}, 200, false},
+	}
+	for _, c := range cases {
+		if got := ProposalDue(c.p, c.now); got != c.want {
+			t.Errorf("%s: due %v, want %v", c.name, got, c.want)
+		}
 	}
 }

@@ -1,10 +1,11 @@
-// Package raise mirrors mt_treasury's crowdfund and vesting arithmetic
-// (programs/mt-treasury/src/state/model.rs and math.rs) so the CLI can say
-// what a contribution will buy, whether a raise can be finalised and what a
-// creator can claim — and refuse before sending what the program would
-// refuse. Same rounding as the program: what a caller receives rounds
-// down, what a caller pays rounds up; a result beyond u64 is an overflow.
-package raise
+package rules
+
+// The crowdfund and vesting arithmetic of mt_treasury
+// (programs/mt-treasury/src/state/model.rs and math.rs): what a
+// contribution will buy, whether a raise can be finalised and what a
+// creator can claim. Same rounding as the program: what a caller receives
+// rounds down, what a caller pays rounds up; a result beyond u64 is an
+// overflow.
 
 import (
 	"errors"
@@ -19,10 +20,8 @@ const MTUnit = 1_000_000
 // MTDecimals is every Model Token's decimals.
 const MTDecimals = 6
 
-// Errors mirroring the program's, for the checks Fill makes.
+// Errors mirroring the program's, for the checks FillFor makes.
 var (
-	ErrOverflow          = errors.New("arithmetic overflow")
-	ErrZeroAmount        = errors.New("the amount must be greater than zero")
 	ErrHardCapReached    = errors.New("the hard cap has been reached: nothing is left to buy")
 	ErrContributionSmall = errors.New("the amount is too small to buy one MT base unit at this price")
 	ErrWalletCapExceeded = errors.New("this contribution would take the wallet past the per-wallet cap")
@@ -54,11 +53,11 @@ func CostOf(c mt.Crowdfund, mtAmount uint64) (uint64, error) {
 	return mulDiv(mtAmount, c.Price, MTUnit, true)
 }
 
-// IsOpen: contributions are accepted from start (inclusive) to end (exclusive).
-func IsOpen(c mt.Crowdfund, now int64) bool { return c.Start <= now && now < c.End }
+// RaiseOpen: contributions are accepted from start (inclusive) to end (exclusive).
+func RaiseOpen(c mt.Crowdfund, now int64) bool { return c.Start <= now && now < c.End }
 
-// SoldOut: what is left under the hard cap buys nothing, or the sale allocation is gone.
-func SoldOut(c mt.Crowdfund, saleAllocation uint64) (bool, error) {
+// RaiseSoldOut: what is left under the hard cap buys nothing, or the sale allocation is gone.
+func RaiseSoldOut(c mt.Crowdfund, saleAllocation uint64) (bool, error) {
 	if c.Raised > c.HardCap {
 		return false, ErrOverflow
 	}
@@ -69,12 +68,14 @@ func SoldOut(c mt.Crowdfund, saleAllocation uint64) (bool, error) {
 	return c.Sold >= saleAllocation || room == 0, nil
 }
 
-// CanFinalize: the window has closed or nothing more can be bought.
-func CanFinalize(c mt.Crowdfund, now int64, saleAllocation uint64) (bool, error) {
+// RaiseDue is the program's Crowdfund::can_finalize, what finalize_raise
+// accepts: the window has closed or nothing more can be bought.
+// saleAllocation is the model's Supply.Crowdfund.
+func RaiseDue(c mt.Crowdfund, now int64, saleAllocation uint64) (bool, error) {
 	if now >= c.End {
 		return true, nil
 	}
-	return SoldOut(c, saleAllocation)
+	return RaiseSoldOut(c, saleAllocation)
 }
 
 // Fill is what a contribution buys.
@@ -89,7 +90,7 @@ func FillFor(c mt.Crowdfund, saleAllocation, walletPaid, offered uint64) (Fill, 
 	if offered == 0 {
 		return Fill{}, ErrZeroAmount
 	}
-	sold, err := SoldOut(c, saleAllocation)
+	sold, err := RaiseSoldOut(c, saleAllocation)
 	if err != nil {
 		return Fill{}, err
 	}

@@ -1,4 +1,4 @@
-package market
+package rules
 
 import (
 	"errors"
@@ -9,7 +9,7 @@ import (
 )
 
 // reference is the quote in big integers, written from the rules rather than the code.
-func reference(p Pool, side Side, in uint64) (out, fee, protocol uint64, ok bool) {
+func reference(p Pool, side SwapSide, in uint64) (out, fee, protocol uint64, ok bool) {
 	b := func(v uint64) *big.Int { return new(big.Int).SetUint64(v) }
 	ceil := func(n, d *big.Int) *big.Int {
 		q, r := new(big.Int).QuoRem(n, d, new(big.Int))
@@ -20,30 +20,30 @@ func reference(p Pool, side Side, in uint64) (out, fee, protocol uint64, ok bool
 	}
 	x, y, a := b(p.ReserveMt), b(p.ReserveNative), b(in)
 	var o, f *big.Int
-	if side == Buy {
-		f = ceil(new(big.Int).Mul(a, b(uint64(p.SwapFeeBps))), big.NewInt(BpsDenominator))
+	if side == SwapBuy {
+		f = ceil(new(big.Int).Mul(a, b(uint64(p.SwapFeeBps))), big.NewInt(bps))
 		net := new(big.Int).Sub(a, f)
 		o = new(big.Int).Quo(new(big.Int).Mul(x, net), new(big.Int).Add(y, net))
 	} else {
 		gross := new(big.Int).Quo(new(big.Int).Mul(y, a), new(big.Int).Add(x, a))
-		f = ceil(new(big.Int).Mul(gross, b(uint64(p.SwapFeeBps))), big.NewInt(BpsDenominator))
+		f = ceil(new(big.Int).Mul(gross, b(uint64(p.SwapFeeBps))), big.NewInt(bps))
 		o = new(big.Int).Sub(gross, f)
 	}
-	pf := ceil(new(big.Int).Mul(f, b(uint64(p.ProtocolShareBps))), big.NewInt(BpsDenominator))
+	pf := ceil(new(big.Int).Mul(f, b(uint64(p.ProtocolShareBps))), big.NewInt(bps))
 	return o.Uint64(), f.Uint64(), pf.Uint64(), o.Sign() > 0
 }
 
 // The numbers of tests/programs/tests/market_swap.rs and state/market.rs' unit test.
 func TestQuoteMatchesTheProgramsWorkedExamples(t *testing.T) {
 	p := Pool{ReserveMt: 1_000_000, ReserveNative: 1_000_000, SwapFeeBps: 30, ProtocolShareBps: 5_000}
-	q, err := QuoteSwap(p, Buy, 10_000)
+	q, err := QuoteSwap(p, SwapBuy, 10_000)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if q.Fee != 30 || q.AmountOut != 1_000_000*9_970/1_009_970 || q.ProtocolFee != 15 || q.ModelFee != 15 {
 		t.Fatalf("buy: %+v", q)
 	}
-	q, err = QuoteSwap(Pool{ReserveMt: 1_000_000, ReserveNative: 1_000_000, SwapFeeBps: 30, ProtocolShareBps: 3_333}, Sell, 10_000)
+	q, err = QuoteSwap(Pool{ReserveMt: 1_000_000, ReserveNative: 1_000_000, SwapFeeBps: 30, ProtocolShareBps: 3_333}, SwapSell, 10_000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestQuoteAgreesWithABigIntegerReferenceAndNeverDecreasesK(t *testing.T) {
 	}
 	for i := 0; i < 200_000; i++ {
 		p := Pool{ReserveMt: pick(), ReserveNative: pick(), SwapFeeBps: uint16(rng.Intn(10_001)), ProtocolShareBps: uint16(rng.Intn(10_001))}
-		side := Side(rng.Intn(2))
+		side := SwapSide(rng.Intn(2))
 		in := pick()
 		out, fee, protocol, ok := reference(p, side, in)
 		q, err := QuoteSwap(p, side, in)
@@ -115,7 +115,7 @@ func TestRevenueSplitFollowsTheModelsRule(t *testing.T) {
 			t.Errorf("SplitRevenue(%d, %d, %d) = %d, %d; want %d, %d", c.amount, c.bps, c.earning, dep, tr, c.dep, c.tr)
 		}
 	}
-	q, _ := QuoteSwap(Pool{ReserveMt: 1e9, ReserveNative: 1e9, SwapFeeBps: 100, ProtocolShareBps: 2_000, DepositorShareBps: 7_000, EarningMt: 1}, Buy, 1e6)
+	q, _ := QuoteSwap(Pool{ReserveMt: 1e9, ReserveNative: 1e9, SwapFeeBps: 100, ProtocolShareBps: 2_000, DepositorShareBps: 7_000, EarningMt: 1}, SwapBuy, 1e6)
 	if q.ToDepositors+q.ToTreasury != q.ModelFee || q.ToDepositors != q.ModelFee*7/10 {
 		t.Fatalf("%+v", q)
 	}
@@ -123,20 +123,20 @@ func TestRevenueSplitFollowsTheModelsRule(t *testing.T) {
 
 func TestRefusals(t *testing.T) {
 	p := Pool{ReserveMt: 1_000, ReserveNative: 1_000_000_000, SwapFeeBps: 30}
-	if _, err := QuoteSwap(p, Buy, 0); !errors.Is(err, ErrZeroAmount) {
+	if _, err := QuoteSwap(p, SwapBuy, 0); !errors.Is(err, ErrZeroAmount) {
 		t.Fatal(err)
 	}
-	if _, err := QuoteSwap(p, Buy, 1); !errors.Is(err, ErrTooSmall) {
+	if _, err := QuoteSwap(p, SwapBuy, 1); !errors.Is(err, ErrTooSmall) {
 		t.Fatal(err)
 	}
-	if _, err := QuoteSwap(Pool{ReserveMt: math.MaxUint64, ReserveNative: 10}, Sell, math.MaxUint64); !errors.Is(err, ErrOverflow) {
+	if _, err := QuoteSwap(Pool{ReserveMt: math.MaxUint64, ReserveNative: 10}, SwapSell, math.MaxUint64); !errors.Is(err, ErrOverflow) {
 		t.Fatal(err)
 	}
 }
 
 func TestAmountInForIsTheSmallestThatPays(t *testing.T) {
 	p := Pool{ReserveMt: 20_000_000_000, ReserveNative: 11_700_000_000, SwapFeeBps: 30, ProtocolShareBps: 5_000}
-	for _, side := range []Side{Buy, Sell} {
+	for _, side := range []SwapSide{SwapBuy, SwapSell} {
 		for _, want := range []uint64{1, 999, 1_000_000, 5_000_000_000} {
 			in, q, err := AmountInFor(p, side, want)
 			if err != nil {
@@ -150,7 +150,7 @@ func TestAmountInForIsTheSmallestThatPays(t *testing.T) {
 			}
 		}
 	}
-	if _, _, err := AmountInFor(p, Buy, p.ReserveMt); !errors.Is(err, ErrUnreachable) {
+	if _, _, err := AmountInFor(p, SwapBuy, p.ReserveMt); !errors.Is(err, ErrUnreachable) {
 		t.Fatalf("the whole reserve: %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package raise
+package rules
 
 import (
 	"errors"
@@ -66,5 +66,33 @@ func TestOverflow(t *testing.T) {
 	}
 	if _, err := MTFor(mt.Crowdfund{}, 1); !errors.Is(err, ErrOverflow) {
 		t.Errorf("zero price: %v", err)
+	}
+}
+
+// The cases of the keeper's raise crank.
+func TestRaiseDue(t *testing.T) {
+	model := func(end int64, raised, sold uint64) *mt.Model {
+		return &mt.Model{
+			Stage:     mt.Stage_Funding,
+			Supply:    mt.SupplySplit{Crowdfund: 50_000 * MTUnit},
+			Crowdfund: mt.Crowdfund{Price: 2 * MTUnit, HardCap: 100_000 * MTUnit, End: end, Raised: raised, Sold: sold},
+		}
+	}
+	cases := []struct {
+		name string
+		m    *mt.Model
+		now  int64
+		want bool
+	}{
+		{"open, room left", model(100, 10_000*MTUnit, 5_000*MTUnit), 99, false},
+		{"window closed (end exclusive)", model(100, 10_000*MTUnit, 5_000*MTUnit), 100, true},
+		{"sale allocation sold", model(100, 100_000*MTUnit, 50_000*MTUnit), 50, true},
+		{"room buys nothing", model(100, 100_000*MTUnit-1, 49_999*MTUnit), 50, true},
+		{"room buys one base unit", model(100, 100_000*MTUnit-2, 49_999*MTUnit), 50, false},
+	}
+	for _, c := range cases {
+		if got, err := RaiseDue(c.m.Crowdfund, c.now, c.m.Supply.Crowdfund); err != nil || got != c.want {
+			t.Errorf("%s: due %v (%v), want %v", c.name, got, err, c.want)
+		}
 	}
 }

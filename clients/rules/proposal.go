@@ -1,4 +1,8 @@
-package dao
+package rules
+
+// The proposal tally of mt_treasury (programs/mt-treasury/src/state/proposal.rs):
+// quorum, approval threshold, the early decision and when finalize_proposal
+// accepts a proposal.
 
 import (
 	"math/big"
@@ -77,8 +81,10 @@ func Decided(p *mt.Proposal) Outcome {
 	return ""
 }
 
-// CanFinalize reports whether finalize_proposal would accept the proposal now.
-func CanFinalize(p *mt.Proposal, now int64) bool {
+// ProposalDue reports whether finalize_proposal would accept the proposal
+// now: it is voting, and either the window has ended or no remaining vote
+// could change the outcome.
+func ProposalDue(p *mt.Proposal, now int64) bool {
 	if p.State != mt.ProposalState_Voting {
 		return false
 	}
