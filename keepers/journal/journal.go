@@ -126,6 +126,9 @@ type Journal struct {
 	spendMu   sync.RWMutex
 	spend     map[[32]byte]uint64
 	unbatched map[receipts.RunID]uint64 // run id -> run sequence number
+	// created: Open found no file, or a 0-byte one, and began a new
+	// journal (Created).
+	created bool
 	// runSeq mirrors the meta counter: the highest run sequence number
 	// assigned (written by the committer and SetRunSeqFloor only).
 	runSeq atomic.Uint64
@@ -188,12 +191,22 @@ func Open(cfg Config) (*Journal, error) {
 		spend:     make(map[[32]byte]uint64),
 		unbatched: make(map[receipts.RunID]uint64),
 	}
+	// Read the file before bbolt maps it: a truncated or damaged file is
+	// refused with one error instead of a crash (damage.go).
+	exists, err := checkFile(cfg.Path, !cfg.ReadOnly)
+	if err != nil {
+		return nil, err
+	}
+	if !exists && cfg.ReadOnly {
+		return nil, damaged(cfg.Path, "it is empty (0 bytes)")
+	}
+	j.created = !exists
 	db, err := openDB(cfg.Path, cfg.ReadOnly)
 	if err != nil {
 		return nil, err
 	}
 	j.db = db
-	if err := j.init(); err != nil {
+	if err := guard(cfg.Path, j.init); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -205,18 +218,27 @@ func Open(cfg Config) (*Journal, error) {
 	return j, nil
 }
 
-func openDB(path string, readOnly bool) (*bolt.DB, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{
-		Timeout:        time.Second,
-		NoFreelistSync: true,
-		FreelistType:   bolt.FreelistMapType,
-		ReadOnly:       readOnly,
-		// Address space only: a growing journal is not remapped (which
-		// stalls every transaction) until it passes 1 GiB.
-		InitialMmapSize: 1 << 30,
+func openDB(path string, readOnly bool) (db *bolt.DB, err error) {
+	err = guard(path, func() (err error) {
+		db, err = bolt.Open(path, 0o600, &bolt.Options{
+			Timeout:        time.Second,
+			NoFreelistSync: true,
+			FreelistType:   bolt.FreelistMapType,
+			ReadOnly:       readOnly,
+			// Address space only: a growing journal is not remapped (which
+			// stalls every transaction) until it passes 1 GiB.
+			InitialMmapSize: 1 << 30,
+		})
+		return err
 	})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("journal %s: %w", path, ErrLocked)
+	}
+	if errors.Is(err, ErrDamaged) {
+		return nil, err
+	}
+	if errors.Is(err, bolterrors.ErrInvalid) || errors.Is(err, bolterrors.ErrChecksum) || errors.Is(err, bolterrors.ErrVersionMismatch) {
+		return nil, damaged(path, "bbolt refused it (%v)", err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("journal %s: open: %w", path, err)
@@ -282,15 +304,18 @@ func (j *Journal) loadIndexes() error {
 		}
 		return tx.Bucket(bucketReceipts).ForEach(func(k, v []byte) error {
 			if len(v) < headerLen+64 || len(k) != 16 {
-				return fmt.Errorf("journal: corrupt record %x", k)
+				return damaged(j.path, "receipt record %x is cut short", k)
 			}
 			st := State(v[0])
+			if st < StateRecorded || st > StateFailed {
+				return damaged(j.path, "receipt record %x has no valid state (%d)", k, v[0])
+			}
 			if st != StateRecorded && st != StateBatched {
 				return nil
 			}
 			esc, cost, err := receipts.Peek(v[headerLen+64:])
 			if err != nil {
-				return fmt.Errorf("journal: record %x: %w", k, err)
+				return damaged(j.path, "receipt record %x: %v", k, err)
 			}
 			j.spend[esc] += cost
 			if st == StateRecorded {
@@ -319,6 +344,11 @@ func (j *Journal) Close() error {
 
 // Path is the journal file's path.
 func (j *Journal) Path() string { return j.path }
+
+// Created reports whether Open began a new journal because the file was
+// missing or empty (0 bytes). A keeper whose other records show history
+// must not take such a journal for its own (keepers/settler.CheckJournal).
+func (j *Journal) Created() bool { return j.created }
 
 // record value: state (1) | batch seq (8, BE) | run seq (8, BE) | signed
 // receipt (64 + encoding).
@@ -581,7 +611,7 @@ func (j *Journal) view(fn func(tx *bolt.Tx) error) error {
 	if j.db == nil {
 		return ErrBroken
 	}
-	return j.db.View(fn)
+	return guard(j.path, func() error { return j.db.View(fn) })
 }
 
 func (j *Journal) update(fn func(tx *bolt.Tx) error) error {
@@ -596,7 +626,7 @@ func (j *Journal) update(fn func(tx *bolt.Tx) error) error {
 	if j.db == nil {
 		return ErrBroken
 	}
-	return j.db.Update(fn)
+	return guard(j.path, func() error { return j.db.Update(fn) })
 }
 
 // Get returns one receipt.
