@@ -2,8 +2,10 @@ package journal
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"math/rand/v2"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -275,4 +277,154 @@ func TestDamagedHeaderPages(t *testing.T) {
 	garbage(path, 1)
 	_, err := Open(Config{Path: path})
 	wantDamaged(t, path, err)
+}
+
+// receiptLeaf finds a leaf page of the receipts bucket in the file.
+func receiptLeaf(t *testing.T, path string, ps, pages int64) int64 {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p := pages / 2; p < pages; p++ {
+		pg := b[p*ps : (p+1)*ps]
+		le := binary.LittleEndian
+		if le.Uint64(pg) == uint64(p) && le.Uint16(pg[8:]) == flagLeaf && le.Uint16(pg[10:]) > 3 &&
+			le.Uint32(pg[16+8:]) == 16 && le.Uint32(pg[16+12:]) > 100 {
+			return p
+		}
+	}
+	t.Fatal("no receipts leaf page in the fixture")
+	return 0
+}
+
+func TestSalvageCopiesWhatIsReadable(t *testing.T) {
+	src, ps, pages := fixture(t)
+
+	t.Run("undamaged", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "salvaged.db")
+		rep, err := Salvage(src, out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := rep.Receipts[StateRecorded] + rep.Receipts[StateBatched] + rep.Receipts[StateSettled]; n != 600 || len(rep.Problems) != 0 || rep.RunSeq != 600 {
+			t.Fatalf("salvaged %d receipts, run seq %d, problems %v; want 600, 600, none", n, rep.RunSeq, rep.Problems)
+		}
+		if _, err := Salvage(src, out); !errors.Is(err, ErrExists) {
+			t.Fatalf("salvage over an existing file: %v", err)
+		}
+	})
+
+	t.Run("a receipts page destroyed", func(t *testing.T) {
+		path := copyFixture(t, src)
+		p := receiptLeaf(t, path, ps, pages)
+		f, _ := os.OpenFile(path, os.O_RDWR, 0)
+		f.WriteAt(make([]byte, ps), p*ps)
+		f.Close()
+		_, err := Open(Config{Path: path})
+		wantDamaged(t, path, err)
+		out := filepath.Join(t.TempDir(), "salvaged.db")
+		rep, err := Salvage(path, out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := rep.Receipts[StateRecorded] + rep.Receipts[StateBatched] + rep.Receipts[StateSettled]
+		if n >= 600 || n < 500 || len(rep.Problems) == 0 || rep.RunSeq != 600 || rep.Batches[BatchSettled] != 2 {
+			t.Fatalf("salvaged %d receipts, run seq %d, batches %v, problems %v", n, rep.RunSeq, rep.Batches, rep.Problems)
+		}
+		j := open(t, out)
+		defer j.Close()
+		if j.HighestRunSeq() != 600 {
+			t.Fatalf("salvaged journal numbers runs from %d, want 600", j.HighestRunSeq())
+		}
+		exercise(j)
+	})
+
+	t.Run("truncated", func(t *testing.T) {
+		path := copyFixture(t, src)
+		os.Truncate(path, (pages*2/3)*ps+100)
+		out := filepath.Join(t.TempDir(), "salvaged.db")
+		rep, err := Salvage(path, out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Problems) == 0 {
+			t.Fatal("a truncated journal salvaged without a problem reported")
+		}
+		t.Logf("salvaged %v, %d problems, first %q", rep.Receipts, len(rep.Problems), rep.Problems[0])
+		j := open(t, out)
+		exercise(j)
+		j.Close()
+	})
+}
+
+func TestBackupWhileRecording(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "journal.db")
+	j := open(t, path)
+	defer j.Close()
+	ctx := context.Background()
+	before := make([]receipts.RunID, 50)
+	for i := range before {
+		s := signed(t, escrow(1), modelA, 1)
+		before[i] = s.Receipt.RunID
+		if err := j.Record(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // keeps recording while the copy is taken
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if err := j.Record(ctx, signed(t, escrow(2), modelA, 1)); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	srv := httptest.NewServer(j.BackupHandler())
+	defer srv.Close()
+	dst := filepath.Join(t.TempDir(), "backup.db")
+	rep, err := FetchBackup(ctx, nil, srv.URL+BackupPath, dst)
+	close(stop)
+	wg.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Receipts[StateRecorded] < len(before) {
+		t.Fatalf("backup holds %d receipts, want at least %d", rep.Receipts[StateRecorded], len(before))
+	}
+	if _, err := FetchBackup(ctx, nil, srv.URL+BackupPath, dst); !errors.Is(err, ErrExists) {
+		t.Fatalf("a second backup to the same file: want ErrExists, got %v", err)
+	}
+	b, err := Open(Config{Path: dst, ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range before {
+		if _, err := b.Get(id); err != nil {
+			t.Fatalf("backup lacks run %s: %v", id, err)
+		}
+	}
+	b.Close()
+
+	// Direct mode needs the file lock the running journal holds.
+	if _, err := BackupFile(path, filepath.Join(t.TempDir(), "direct.db")); !errors.Is(err, ErrLocked) {
+		t.Fatalf("direct backup of a journal in use: want ErrLocked, got %v", err)
+	}
+	j.Close()
+	direct := filepath.Join(t.TempDir(), "direct.db")
+	rep2, err := BackupFile(path, direct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep2.RunSeq < rep.RunSeq {
+		t.Fatalf("direct backup run seq %d below the earlier hot copy's %d", rep2.RunSeq, rep.RunSeq)
+	}
 }

@@ -1,0 +1,162 @@
+package journal
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Salvage copies every receipt and batch it can read from the journal at
+// src into a new journal at dst (which must not exist) and reports what it
+// could not read. It reads src as Verify does, without mapping it, and
+// skips what is damaged: a page it cannot read loses the receipts on it
+// (nothing says how many; Problems lists each such page), a receipt whose
+// bytes or signature are damaged is counted in LostReceipts. Receipts keep
+// their state, batch and run number; the new journal's run counter is at
+// least the old one's, so a run number is never given twice.
+//
+// What was lost the keeper learns at its next start from the chain: a
+// journal behind the node's on-chain marks is refused until the operator
+// accepts the loss (keeper run --accept-journal-loss).
+func Salvage(src, dst string) (Report, error) {
+	r := Report{Path: dst, Receipts: map[State]int{}, Batches: map[BatchState]int{}}
+	if _, err := os.Lstat(dst); err == nil {
+		return r, fmt.Errorf("salvage into %s: %w", dst, ErrExists)
+	}
+	f, err := os.Open(src)
+	if err != nil {
+		return r, fmt.Errorf("journal %s: %w", src, err)
+	}
+	defer f.Close()
+	if err := lockFile(f, false); err != nil {
+		return r, fmt.Errorf("journal %s: %w", src, err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return r, fmt.Errorf("journal %s: %w", src, err)
+	}
+	if st.Size() == 0 {
+		return r, fmt.Errorf("journal %s is empty (0 bytes): there is nothing to salvage", src)
+	}
+	fi, err := readMetas(src, f, st.Size())
+	if err != nil {
+		if fi.meta.pageSize == 0 {
+			return r, err // no header: nothing says where anything is
+		}
+		// Truncated: read what is left.
+		r.Problems = append(r.Problems, err.(*DamagedError).Problem)
+	}
+	r.Bytes, r.TornHeader = st.Size(), fi.torn
+
+	records := map[[16]byte][]byte{}
+	batches := map[uint64]*Batch{}
+	var runSeq uint64
+	w := &walker{path: src, f: f, fi: fi, seen: map[uint64]bool{}, salvage: true}
+	w.skipped = func(bucket [][]byte, problem error) {
+		var de *DamagedError
+		if errors.As(problem, &de) {
+			r.Problems = append(r.Problems, fmt.Sprintf("bucket %q: %s", bucket, de.Problem))
+		} else {
+			r.Problems = append(r.Problems, fmt.Sprintf("bucket %q: %v", bucket, problem))
+		}
+	}
+	w.leaf = func(bucket [][]byte, k, v []byte) error {
+		rec, err := readRecord(bucket, k, v)
+		if err != nil {
+			switch {
+			case len(bucket) == 1 && string(bucket[0]) == string(bucketReceipts):
+				r.LostReceipts++
+			case len(bucket) == 1 && string(bucket[0]) == string(bucketBatches):
+				r.LostBatches++
+			}
+			r.Problems = append(r.Problems, err.Error())
+			return nil
+		}
+		switch x := rec.(type) {
+		case Entry:
+			records[x.Signed.Receipt.RunID] = slices.Clone(v)
+			runSeq = max(runSeq, x.RunSeq)
+		case *Batch:
+			batches[x.Seq] = x
+		case metaValue:
+			if string(x.key) == string(keyRunSeq) {
+				runSeq = max(runSeq, be64(x.value))
+			}
+		}
+		return nil
+	}
+	if err := guard(src, func() error { return w.bucket(nil, fi.meta.root, nil) }); err != nil {
+		w.skipped(nil, err)
+	}
+	f.Close()
+
+	// Batches that name receipts which were not found.
+	for _, b := range batches {
+		missing := 0
+		for _, id := range b.RunIDs {
+			if records[id] == nil {
+				missing++
+			}
+		}
+		if missing > 0 {
+			r.Problems = append(r.Problems, fmt.Sprintf("batch %d (%s) lists %d receipts that were not salvaged", b.Seq, b.State, missing))
+		}
+	}
+
+	tmp := filepath.Join(filepath.Dir(dst), "."+filepath.Base(dst)+".salvage-partial")
+	_ = os.Remove(tmp)
+	defer os.Remove(tmp)
+	j, err := Open(Config{Path: tmp})
+	if err != nil {
+		return r, fmt.Errorf("salvage into %s: %w", dst, err)
+	}
+	err = j.update(func(tx *bolt.Tx) error {
+		rb, eb := tx.Bucket(bucketReceipts), tx.Bucket(bucketByEscrow)
+		for id, v := range records {
+			e, _ := decodeEntry(v) // decoded once already
+			if err := rb.Put(id[:], v); err != nil {
+				return err
+			}
+			if err := eb.Put(escrowKey(e.Signed.Receipt.Escrow, id), nil); err != nil {
+				return err
+			}
+			r.Receipts[e.State]++
+		}
+		for _, b := range batches {
+			if err := putBatch(tx, b); err != nil {
+				return err
+			}
+			r.Batches[b.State]++
+		}
+		r.RunSeq = runSeq
+		return tx.Bucket(bucketMeta).Put(keyRunSeq, u64(runSeq))
+	})
+	if cerr := j.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return r, fmt.Errorf("salvage into %s: %w", dst, err)
+	}
+	if _, err := Verify(tmp); err != nil {
+		return r, fmt.Errorf("salvage into %s: the new journal does not verify: %w", dst, err)
+	}
+	if err := os.Link(tmp, dst); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			err = ErrExists
+		}
+		return r, fmt.Errorf("salvage into %s: %w", dst, err)
+	}
+	return r, syncDir(filepath.Dir(dst))
+}
+
+func be64(b []byte) uint64 {
+	var v uint64
+	for _, c := range b {
+		v = v<<8 | uint64(c)
+	}
+	return v
+}
