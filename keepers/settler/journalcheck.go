@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/gagliardetto/solana-go"
 
@@ -26,9 +27,17 @@ type JournalBehindError struct {
 	// Stale counts unsettled receipts numbered at or below ChainRunSeq and
 	// in no batch the chain may have settled.
 	Stale int
+	// StateFile and StateHistory are set when the journal is empty or new
+	// and the settler's state file records earlier settlement (the second
+	// witness, for when the chain's marks do not show it yet).
+	StateFile, StateHistory string
 }
 
 func (e *JournalBehindError) Error() string {
+	if e.StateFile != "" {
+		return fmt.Sprintf("journal %s is empty or new, but the settler state file %s records %s: the journal was lost or replaced; "+
+			"restore the latest copy of the journal, or start with --accept-journal-loss to go on without its runs", e.Journal, e.StateFile, e.StateHistory)
+	}
 	return fmt.Sprintf("journal %s is behind node %s: the chain settled runs up to #%d (batch #%d), the journal numbered runs up to #%d "+
 		"and holds %d unsettled runs at or below #%d; restore the latest copy of the journal, or start with --accept-journal-loss "+
 		"to write those runs off and number new runs above #%d",
@@ -66,11 +75,18 @@ func (s *Settler) CheckJournal(ctx context.Context, accept bool) error {
 	}
 	s.noteRunSeqs(chainRun)
 	empty := highest == 0 && !hasBatch
-	if highest >= chainRun && len(stale) == 0 && !(empty && chainBatch > 0) {
+	var history string
+	if empty {
+		history = s.store.history()
+	}
+	if highest >= chainRun && len(stale) == 0 && !(empty && (chainBatch > 0 || history != "")) {
 		return nil
 	}
 	behind := &JournalBehindError{Journal: s.journal.Path(), Node: s.nodeAddr, ChainRunSeq: chainRun, JournalRunSeq: highest,
 		ChainBatchSeq: chainBatch, Stale: len(stale)}
+	if history != "" && chainBatch == 0 {
+		behind.StateFile, behind.StateHistory = s.cfg.StatePath, history
+	}
 	if !accept {
 		return behind
 	}
@@ -123,4 +139,30 @@ func (s *Settler) noteRunSeqs(chain uint64) {
 	s.mu.Lock()
 	s.status.ChainLastRunSeq, s.status.JournalRunSeq = chain, local
 	s.mu.Unlock()
+}
+
+// history says what the state file records of earlier settlement: batches
+// in flight and lookup tables created ("" for none). A keeper that never
+// settled has neither.
+func (st *store) history() string {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	var parts []string
+	if n := len(st.st.Plans); n > 0 {
+		seqs := make([]string, n)
+		for i, p := range st.st.Plans {
+			seqs[i] = fmt.Sprintf("#%d", p.Seq)
+		}
+		parts = append(parts, fmt.Sprintf("%d settlement batches in flight (%s)", n, strings.Join(seqs, ", ")))
+	}
+	tables := 0
+	for _, t := range st.st.Tables {
+		if t.Created {
+			tables++
+		}
+	}
+	if tables > 0 {
+		parts = append(parts, fmt.Sprintf("%d lookup tables created for settling", tables))
+	}
+	return strings.Join(parts, " and ")
 }
