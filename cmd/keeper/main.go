@@ -30,7 +30,7 @@ func main() {
 		Name:  "keeper",
 		Usage: "meter inference for community-owned models: gateway, workers, receipts",
 		Commands: []*cli.Command{
-			runCommand(), initCommand(), statusCommand(), receiptsCommand(),
+			runCommand(), initCommand(), statusCommand(), receiptsCommand(), journalCommand(),
 		},
 		ExitErrHandler: func(*cli.Context, error) {},
 	}

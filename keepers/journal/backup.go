@@ -25,6 +25,9 @@ import (
 // BackupPath is the admin listener's path of BackupHandler.
 const BackupPath = "/journal/backup"
 
+// ErrUnreachable: FetchBackup found no keeper answering at the address.
+var ErrUnreachable = errors.New("no keeper answers on the admin address")
+
 // ErrExists: the backup's destination exists.
 var ErrExists = errors.New("destination exists (a backup never overwrites a file)")
 
@@ -139,7 +142,7 @@ func FetchBackup(ctx context.Context, client *http.Client, url, dst string) (Rep
 		}
 		res, err := client.Do(req)
 		if err != nil {
-			return 0, err
+			return 0, fmt.Errorf("%w: %v", ErrUnreachable, err)
 		}
 		defer res.Body.Close()
 		if res.StatusCode != http.StatusOK {

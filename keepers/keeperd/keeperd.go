@@ -443,8 +443,8 @@ func receiptsQuery(r *http.Request) (escrow solana.PublicKey, after receipts.Run
 	return escrow, after, limit, nil
 }
 
-// AdminHandler serves /metrics, /status, /receipts?escrow=<address> and
-// the health endpoints for the operator.
+// AdminHandler serves /metrics, /status, /receipts?escrow=<address>,
+// /journal/backup and the health endpoints for the operator.
 func (d *Daemon) AdminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", d.gw.MetricsHandler())
@@ -470,6 +470,8 @@ func (d *Daemon) AdminHandler() http.Handler {
 		}
 		writeJSON(w, page)
 	})
+	// A consistent copy of the journal while the keeper runs (keeper journal backup).
+	mux.Handle("GET "+journal.BackupPath, d.journal.BackupHandler())
 	d.settlementRoutes(mux)
 	return mux
 }
