@@ -50,19 +50,22 @@ func Salvage(src, dst string) (Report, error) {
 		// Truncated: read what is left.
 		r.Problems = append(r.Problems, err.(*DamagedError).Problem)
 	}
-	r.Bytes, r.TornHeader = st.Size(), fi.torn
+	r.TornHeader = fi.torn
 
 	records := map[[16]byte][]byte{}
 	batches := map[uint64]*Batch{}
 	var runSeq uint64
 	w := &walker{path: src, f: f, fi: fi, seen: map[uint64]bool{}, salvage: true}
 	w.skipped = func(bucket [][]byte, problem error) {
+		msg := problem.Error()
 		var de *DamagedError
 		if errors.As(problem, &de) {
-			r.Problems = append(r.Problems, fmt.Sprintf("bucket %q: %s", bucket, de.Problem))
-		} else {
-			r.Problems = append(r.Problems, fmt.Sprintf("bucket %q: %v", bucket, problem))
+			msg = de.Problem
 		}
+		if len(bucket) == 1 && string(bucket[0]) == string(bucketByEscrow) {
+			msg += " (an index: rebuilt from the receipts, nothing lost)"
+		}
+		r.Problems = append(r.Problems, fmt.Sprintf("bucket %q: %s", bucket, msg))
 	}
 	w.leaf = func(bucket [][]byte, k, v []byte) error {
 		rec, err := readRecord(bucket, k, v)
@@ -150,6 +153,7 @@ func Salvage(src, dst string) (Report, error) {
 		}
 		return r, fmt.Errorf("salvage into %s: %w", dst, err)
 	}
+	r.Bytes = fileSize(dst)
 	return r, syncDir(filepath.Dir(dst))
 }
 
