@@ -53,6 +53,25 @@
 // Record included, until the copy is done; it runs only when more than half
 // of a file above Config.CompactMinBytes is free.
 //
+// # Damage, backups and salvage
+//
+// Open reads an existing file with ordinary bounds-checked reads before
+// bbolt maps it: both header pages, the file's size against the pages the
+// header counts, and every page of every bucket (page ids, element
+// bounds, key order). A truncated or damaged file is refused with a
+// *DamagedError (errors.Is ErrDamaged) that names the file, what is wrong
+// and what to do, where bbolt would have died of SIGBUS on the map or
+// tripped an assertion; bbolt panics and memory faults on later reads
+// become the same error. A missing or 0-byte file is a new journal
+// (Created), which a keeper with history must refuse. Damage inside a
+// receipt's bytes is found when the receipt is read (its signature is
+// checked) or by Verify, which checks every receipt, every batch and
+// bbolt's own consistency. WriteBackup copies the journal as of one read
+// transaction while it is in use (BackupHandler serves it; SaveBackup,
+// FetchBackup and BackupFile write a verified copy and never overwrite a
+// file); Salvage copies what is readable of a damaged file into a new
+// journal and reports what was lost.
+//
 // # Not guaranteed
 //
 // The journal holds one process's file lock: a second process opening the
