@@ -192,3 +192,14 @@ func LoadKeypair(path string) (solana.PrivateKey, error) {
 	}
 	return key, nil
 }
+
+// ExpandHome expands a leading "~/" (or a lone "~") in a path to the
+// user's home directory; other paths, and any path when the home directory
+// is unknown, are returned unchanged.
+func ExpandHome(p string) string {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return p
+	}
+	return expandHome(p, home)
+}

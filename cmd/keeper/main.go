@@ -21,6 +21,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/modelcommons/modelcommons/keepers/gateway"
+	"github.com/modelcommons/modelcommons/keepers/keeperapi"
 	"github.com/modelcommons/modelcommons/keepers/keeperd"
 	"github.com/modelcommons/modelcommons/keepers/receipts"
 )
@@ -165,17 +166,17 @@ func statusCommand() *cli.Command {
 			if admin == "" {
 				admin = cfg.AdminListen
 			}
-			var st keeperd.Status
+			var st keeperapi.Status
 			running := false
 			if admin != "" {
-				st, err = keeperd.FetchStatus(c.Context, admin)
+				st, err = keeperapi.FetchStatus(c.Context, admin)
 				running = err == nil
-				if err != nil && !errors.Is(err, keeperd.ErrNotRunning) {
+				if err != nil && !errors.Is(err, keeperapi.ErrNotRunning) {
 					return err
 				}
 			}
 			if !running {
-				if st, err = keeperd.OfflineStatus(cfg.Journal.Path); err != nil {
+				if st, err = keeperapi.OfflineStatus(cfg.Journal.Path); err != nil {
 					return fmt.Errorf("keeper not running and its journal unreadable: %w", err)
 				}
 				st.Settlement, _ = keeperd.OfflineSettlementStatus(c.Context, cfg)
@@ -194,7 +195,7 @@ func printJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-func printStatus(w io.Writer, st keeperd.Status, running bool) error {
+func printStatus(w io.Writer, st keeperapi.Status, running bool) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	if running {
 		fmt.Fprintf(tw, "keeper\trunning (up %s), ready: %v\n", st.Uptime, st.Ready)
@@ -244,7 +245,7 @@ func receiptsCommand() *cli.Command {
 			&cli.IntFlag{Name: "limit", Value: 100},
 		},
 		Action: func(c *cli.Context) error {
-			q := keeperd.ReceiptQuery{Limit: c.Int("limit")}
+			q := keeperapi.ReceiptQuery{Limit: c.Int("limit")}
 			if a := c.String("after"); a != "" {
 				id, err := receipts.ParseRunID(a)
 				if err != nil {
@@ -270,7 +271,7 @@ func receiptsCommand() *cli.Command {
 			switch {
 			case c.String("gateway") != "":
 				q.GatewayURL, q.APIKey = strings.TrimRight(c.String("gateway"), "/"), c.String("api-key")
-				page, err := keeperd.FetchReceipts(c.Context, q)
+				page, err := keeperapi.FetchReceipts(c.Context, q)
 				if err != nil {
 					return err
 				}
@@ -288,13 +289,13 @@ func receiptsCommand() *cli.Command {
 				if admin != "" {
 					q.AdminAddr = admin
 				}
-				page, err := keeperd.FetchReceipts(c.Context, q)
-				if errors.Is(err, keeperd.ErrNotRunning) || q.AdminAddr == "" {
+				page, err := keeperapi.FetchReceipts(c.Context, q)
+				if errors.Is(err, keeperapi.ErrNotRunning) || q.AdminAddr == "" {
 					if cfgErr != nil {
 						return cfgErr
 					}
 					q.AdminAddr, q.Journal = "", cfg.Journal.Path
-					page, err = keeperd.FetchReceipts(c.Context, q)
+					page, err = keeperapi.FetchReceipts(c.Context, q)
 				}
 				if err != nil {
 					return err
@@ -318,7 +319,7 @@ func receiptsCommand() *cli.Command {
 }
 
 func printReceipts(c *cli.Context, page gateway.ReceiptPage, want solana.PublicKey) error {
-	verified, err := keeperd.VerifyPage(page, want)
+	verified, err := keeperapi.VerifyPage(page, want)
 	if err != nil {
 		return fmt.Errorf("verification failed: %w", err)
 	}

@@ -11,11 +11,12 @@ import (
 
 	"github.com/modelcommons/modelcommons/clients/cluster"
 	"github.com/modelcommons/modelcommons/keepers/gateway"
-	"github.com/modelcommons/modelcommons/keepers/keeperd"
+	"github.com/modelcommons/modelcommons/keepers/keeperapi"
+	"github.com/modelcommons/modelcommons/keepers/receipts"
 )
 
 // printSettlement adds the settlement lines to `keeper status`.
-func printSettlement(tw *tabwriter.Writer, st *keeperd.SettlementStatus) {
+func printSettlement(tw *tabwriter.Writer, st *keeperapi.SettlementStatus) {
 	if st == nil {
 		fmt.Fprintf(tw, "settlement\toff (set [settle] node)\n")
 		return
@@ -57,23 +58,23 @@ func onOff(b bool) string {
 // each receipt's proof against its batch's on-chain root.
 type provenPage struct {
 	gateway.ReceiptPage
-	Proofs []keeperd.ProofCheck `json:"proofs"`
+	Proofs []receipts.ProofCheck `json:"proofs"`
 }
 
 // printProvenReceipts prints a receipt page with each receipt's Merkle
 // proof checked against the root its settle transaction recorded on chain,
 // read with client (nil: "unchecked", only the keeper's own root is
 // compared).
-func printProvenReceipts(c *cli.Context, q keeperd.ReceiptQuery, client *rpc.Client, page gateway.ReceiptPage, want solana.PublicKey) error {
-	verified, err := keeperd.VerifyPage(page, want)
+func printProvenReceipts(c *cli.Context, q keeperapi.ReceiptQuery, client *rpc.Client, page gateway.ReceiptPage, want solana.PublicKey) error {
+	verified, err := keeperapi.VerifyPage(page, want)
 	if err != nil {
 		return fmt.Errorf("verification failed: %w", err)
 	}
-	proofs, err := keeperd.FetchReceiptProofs(c.Context, q)
+	proofs, err := keeperapi.FetchReceiptProofs(c.Context, q)
 	if err != nil {
 		return fmt.Errorf("receipt proofs: %w", err)
 	}
-	checks := keeperd.CheckProofs(c.Context, client, verified, proofs)
+	checks := keeperapi.CheckProofs(c.Context, client, verified, proofs)
 	if c.String("output") == "json" {
 		return printJSON(c.App.Writer, provenPage{ReceiptPage: page, Proofs: checks})
 	}
@@ -95,7 +96,7 @@ func clusterClient(name string) (*rpc.Client, error) {
 	return rpc.New(url), nil
 }
 
-func printChecks(w io.Writer, checks []keeperd.ProofCheck) error {
+func printChecks(w io.Writer, checks []receipts.ProofCheck) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "RUN\tBATCH\tPROOF\tON-CHAIN ROOT\tSETTLED BY")
 	counts := map[string]int{}

@@ -43,7 +43,7 @@ import (
 	"github.com/modelcommons/modelcommons/demo/driver"
 	"github.com/modelcommons/modelcommons/demo/moneytrail"
 	"github.com/modelcommons/modelcommons/keepers/gateway"
-	"github.com/modelcommons/modelcommons/keepers/keeperd"
+	"github.com/modelcommons/modelcommons/keepers/receipts"
 	"github.com/modelcommons/modelcommons/localnet/golocal"
 )
 
@@ -760,7 +760,7 @@ func (t *teller) waitSettled(runs int, timeout time.Duration) ([]gateway.Receipt
 // userReceipts runs `keeper receipts --gateway … --url … --output json`
 // with the user's key, as the user would: the receipts, signatures
 // verified, and each one's Merkle proof checked against the root on chain.
-func (t *teller) userReceipts() ([]gateway.ReceiptView, []keeperd.ProofCheck, error) {
+func (t *teller) userReceipts() ([]gateway.ReceiptView, []receipts.ProofCheck, error) {
 	cmd := exec.CommandContext(t.ctx, t.cfg.Bins.Keeper, "receipts", "--gateway", t.keeper.API, "--url", t.chain.URL,
 		"--output", "json", "--limit", "1000")
 	cmd.Env = append(os.Environ(), "MC_API_KEY="+t.apiKey)
@@ -774,7 +774,7 @@ func (t *teller) userReceipts() ([]gateway.ReceiptView, []keeperd.ProofCheck, er
 	}
 	var page struct {
 		gateway.ReceiptPage
-		Proofs []keeperd.ProofCheck `json:"proofs"`
+		Proofs []receipts.ProofCheck `json:"proofs"`
 	}
 	if err := json.Unmarshal(out, &page); err != nil {
 		return nil, nil, fmt.Errorf("keeper receipts: %w", err)

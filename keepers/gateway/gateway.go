@@ -229,7 +229,7 @@ func (g *Gateway) MetricsHandler() http.Handler {
 	return promhttp.HandlerFor(g.reg, promhttp.HandlerOpts{Registry: g.reg})
 }
 
-// Metrics returns the gateway's metrics (the settler sets SettlementLag).
+// Metrics returns the gateway's metrics.
 func (g *Gateway) Metrics() *Metrics { return g.metrics }
 
 // KeeperKey is the public key receipts are signed with.

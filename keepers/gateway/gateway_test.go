@@ -656,7 +656,6 @@ func TestModelsHealthMetricsAndReceipts(t *testing.T) {
 		`keeper_request_duration_seconds_bucket`,
 		`keeper_tokens_total{direction="output",model="model-a"} 24`,
 		`keeper_unsettled_value_base_units`,
-		`keeper_settlement_lag_seconds 0`,
 		`keeper_worker_up{kind="vllm",worker="gpu-a"} 1`,
 		`keeper_worker_outstanding_requests{worker="gpu-b"} 0`,
 		`keeper_runs_recorded_total{endpoint="chat",estimated="false"} 2`,

@@ -10,15 +10,14 @@ import (
 // endpoint (4 values), status code (the few the gateway sends), model (the
 // configured names plus "mixture"), worker (configured names).
 type Metrics struct {
-	Requests      *prometheus.CounterVec   // keeper_requests_total{endpoint,code}
-	Duration      *prometheus.HistogramVec // keeper_request_duration_seconds{endpoint,stream}
-	Tokens        *prometheus.CounterVec   // keeper_tokens_total{model,direction}
-	Runs          *prometheus.CounterVec   // keeper_runs_recorded_total{endpoint,estimated}
-	RunFailures   *prometheus.CounterVec   // keeper_run_failures_total{reason}
-	Retries       prometheus.Counter       // keeper_worker_retries_total
-	InFlight      prometheus.Gauge         // keeper_inflight_requests
-	ChargedValue  prometheus.Counter       // keeper_charged_value_base_units_total
-	SettlementLag prometheus.Gauge         // keeper_settlement_lag_seconds (set by the settler)
+	Requests     *prometheus.CounterVec   // keeper_requests_total{endpoint,code}
+	Duration     *prometheus.HistogramVec // keeper_request_duration_seconds{endpoint,stream}
+	Tokens       *prometheus.CounterVec   // keeper_tokens_total{model,direction}
+	Runs         *prometheus.CounterVec   // keeper_runs_recorded_total{endpoint,estimated}
+	RunFailures  *prometheus.CounterVec   // keeper_run_failures_total{reason}
+	Retries      prometheus.Counter       // keeper_worker_retries_total
+	InFlight     prometheus.Gauge         // keeper_inflight_requests
+	ChargedValue prometheus.Counter       // keeper_charged_value_base_units_total
 }
 
 // NewMetrics creates the series and registers them (and the pool and
@@ -50,11 +49,8 @@ func NewMetrics(reg prometheus.Registerer, pool *workers.Pool, unsettled func() 
 		ChargedValue: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "keeper_charged_value_base_units_total", Help: "Cost of journaled runs, native base units.",
 		}),
-		SettlementLag: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "keeper_settlement_lag_seconds", Help: "Age of the oldest recorded run not yet settled (set by the settler; 0 until it runs).",
-		}),
 	}
-	reg.MustRegister(m.Requests, m.Duration, m.Tokens, m.Runs, m.RunFailures, m.Retries, m.InFlight, m.ChargedValue, m.SettlementLag)
+	reg.MustRegister(m.Requests, m.Duration, m.Tokens, m.Runs, m.RunFailures, m.Retries, m.InFlight, m.ChargedValue)
 	if unsettled != nil {
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "keeper_unsettled_value_base_units", Help: "Cost of journaled runs not yet settled, native base units.",

@@ -21,9 +21,7 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -39,7 +37,9 @@ import (
 	"github.com/modelcommons/modelcommons/keepers/chainclock"
 	"github.com/modelcommons/modelcommons/keepers/gateway"
 	"github.com/modelcommons/modelcommons/keepers/journal"
+	"github.com/modelcommons/modelcommons/keepers/keeperapi"
 	"github.com/modelcommons/modelcommons/keepers/receipts"
+	"github.com/modelcommons/modelcommons/keepers/settler"
 	"github.com/modelcommons/modelcommons/keepers/workers"
 )
 
@@ -49,7 +49,7 @@ var ErrKeyPermissions = errors.New("keypair file is accessible to group or other
 // LoadKey reads the keeper hot key after checking that only its owner can
 // read it.
 func LoadKey(path string) (ed25519.PrivateKey, error) {
-	path = expandHome(path)
+	path = cluster.ExpandHome(path)
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("keeper keypair: %w", err)
@@ -65,15 +65,6 @@ func LoadKey(path string) (ed25519.PrivateKey, error) {
 		return nil, err
 	}
 	return ed25519.PrivateKey(k), nil
-}
-
-func expandHome(p string) string {
-	if rest, ok := strings.CutPrefix(p, "~/"); ok {
-		if home, err := os.UserHomeDir(); err == nil {
-			return filepath.Join(home, rest)
-		}
-	}
-	return p
 }
 
 // Daemon is a configured keeper.
@@ -110,6 +101,10 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 	}
 	d := &Daemon{cfg: cfg, log: log, key: key, reg: prometheus.NewRegistry(), started: time.Now()}
 	d.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// The settlement lag is the settler's series; it is shown (as 0) even
+	// when this keeper does not settle.
+	d.settle.lag = settler.NewLagGauge()
+	d.reg.MustRegister(d.settle.lag)
 
 	var wcs []workers.WorkerConfig
 	for _, w := range cfg.Workers {
@@ -207,7 +202,7 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 	}
 
 	d.journal, err = journal.Open(journal.Config{
-		Path: expandHome(cfg.Journal.Path), Retention: cfg.Journal.Retention.Duration,
+		Path: cluster.ExpandHome(cfg.Journal.Path), Retention: cfg.Journal.Retention.Duration,
 		CompactMinBytes: cfg.Journal.CompactMinBytes, Logger: log.With("component", "journal"),
 	})
 	if err != nil {
@@ -226,7 +221,7 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 		RateLimit: g.RateLimit, RateBurst: g.RateBurst, MaxInFlight: g.MaxInFlight, WriteTimeout: g.WriteTimeout.Duration,
 		UpstreamIdleTimeout: g.UpstreamIdle.Duration, Clock: clock,
 		ReceiptProofs: func(escrow solana.PublicKey, after receipts.RunID, limit int) (any, error) {
-			return ReceiptProofs(d.journal, escrow, after, limit)
+			return keeperapi.ReceiptProofs(d.journal, escrow, after, limit)
 		},
 	})
 	if err != nil {
@@ -367,49 +362,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	return runErr
 }
 
-// Status is what `keeper status` shows.
-type Status struct {
-	KeeperKey    string `json:"keeper_key"`
-	Uptime       string `json:"uptime,omitempty"`
-	Ready        bool   `json:"ready"`
-	Journal      string `json:"journal"`
-	JournalBytes int64  `json:"journal_bytes"`
-	// JournalRunSeq is the highest run number the journal has assigned.
-	JournalRunSeq  uint64           `json:"journal_run_seq"`
-	Unbatched      int              `json:"unbatched_runs"`
-	UnsettledValue uint64           `json:"unsettled_value"`
-	PendingBatches int              `json:"pending_batches"`
-	LastBatch      *journal.Batch   `json:"last_batch,omitempty"`
-	Workers        []workers.Status `json:"workers,omitempty"`
-	// ChainClock is the keeper's estimate of the chain's clock (nil offline).
-	ChainClock *chainclock.Status `json:"chain_clock,omitempty"`
-	// Settlement: on-chain settlement and cranks (settle.go).
-	Settlement *SettlementStatus `json:"settlement,omitempty"`
-}
-
-// JournalStatus reports the journal part of Status.
-func JournalStatus(j *journal.Journal) (Status, error) {
-	st := j.Stats()
-	s := Status{Journal: j.Path(), JournalBytes: st.FileBytes, JournalRunSeq: j.HighestRunSeq(), Unbatched: st.Unbatched, UnsettledValue: st.UnsettledValue}
-	pending, err := j.PendingBatches()
-	if err != nil {
-		return s, err
-	}
-	s.PendingBatches = len(pending)
-	last, ok, err := j.LastBatch()
-	if err != nil {
-		return s, err
-	}
-	if ok {
-		last.RunIDs = nil
-		s.LastBatch = &last
-	}
-	return s, nil
-}
-
 // Status reports the running keeper.
-func (d *Daemon) Status() (Status, error) {
-	s, err := JournalStatus(d.journal)
+func (d *Daemon) Status() (keeperapi.Status, error) {
+	s, err := keeperapi.JournalStatus(d.journal)
 	s.KeeperKey = d.gw.KeeperKey().String()
 	s.Uptime = time.Since(d.started).Round(time.Second).String()
 	s.Ready = d.gw.Ready()
@@ -463,7 +418,7 @@ func (d *Daemon) AdminHandler() http.Handler {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		page, err := ReceiptsPage(d.journal, d.gw.KeeperKey(), escrow, after, limit)
+		page, err := keeperapi.ReceiptsPage(d.journal, d.gw.KeeperKey(), escrow, after, limit)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
@@ -474,22 +429,6 @@ func (d *Daemon) AdminHandler() http.Handler {
 	mux.Handle("GET "+journal.BackupPath, d.journal.BackupHandler())
 	d.settlementRoutes(mux)
 	return mux
-}
-
-// ReceiptsPage lists an escrow's receipts from a journal.
-func ReceiptsPage(j *journal.Journal, keeper, escrow solana.PublicKey, after receipts.RunID, limit int) (gateway.ReceiptPage, error) {
-	entries, err := j.Receipts(escrow, after, limit+1)
-	if err != nil {
-		return gateway.ReceiptPage{}, err
-	}
-	page := gateway.ReceiptPage{Object: "list", Keeper: keeper.String(), Escrow: escrow.String(), Data: []gateway.ReceiptView{}}
-	if len(entries) > limit {
-		entries, page.HasMore = entries[:limit], true
-	}
-	for _, e := range entries {
-		page.Data = append(page.Data, gateway.NewReceiptView(e))
-	}
-	return page, nil
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

@@ -26,6 +26,7 @@ import (
 
 	"github.com/modelcommons/modelcommons/keepers/gateway"
 	"github.com/modelcommons/modelcommons/keepers/journal"
+	"github.com/modelcommons/modelcommons/keepers/keeperapi"
 	"github.com/modelcommons/modelcommons/keepers/receipts"
 	"github.com/modelcommons/modelcommons/keepers/workers/workersim"
 )
@@ -229,12 +230,17 @@ func TestDaemonServesRecordsAndReports(t *testing.T) {
 	if r, _ := http.Get("http://" + api + "/metrics"); r.StatusCode != 404 {
 		t.Fatalf("metrics on the API listener: %d", r.StatusCode)
 	}
-	if r, _ := http.Get("http://" + admin + "/metrics"); r.StatusCode != 200 {
-		t.Fatalf("metrics on the admin listener: %d", r.StatusCode)
+	r, err := http.Get("http://" + admin + "/metrics")
+	if err != nil || r.StatusCode != 200 {
+		t.Fatalf("metrics on the admin listener: %v %v", r, err)
+	}
+	// The settler's lag series is there (as 0) even when nothing settles.
+	if m, _ := io.ReadAll(r.Body); !strings.Contains(string(m), "keeper_settlement_lag_seconds 0") {
+		t.Fatalf("admin metrics lack keeper_settlement_lag_seconds:\n%.2000s", m)
 	}
 
 	ctx := context.Background()
-	st, err := FetchStatus(ctx, admin)
+	st, err := keeperapi.FetchStatus(ctx, admin)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,15 +249,15 @@ func TestDaemonServesRecordsAndReports(t *testing.T) {
 	}
 
 	escrow := gateway.EscrowAddress(apiKey)
-	for name, q := range map[string]ReceiptQuery{
+	for name, q := range map[string]keeperapi.ReceiptQuery{
 		"user via gateway":   {GatewayURL: "http://" + api, APIKey: apiKey},
 		"operator via admin": {AdminAddr: admin, Escrow: escrow},
 	} {
-		page, err := FetchReceipts(ctx, q)
+		page, err := keeperapi.FetchReceipts(ctx, q)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		v, err := VerifyPage(page, d.gw.KeeperKey())
+		v, err := keeperapi.VerifyPage(page, d.gw.KeeperKey())
 		if err != nil || len(v) != 1 || v[0].Signed.Receipt.RunID.String() != resp.Header.Get("X-Run-Id") {
 			t.Fatalf("%s: %d verified, %v", name, len(v), err)
 		}
@@ -259,29 +265,29 @@ func TestDaemonServesRecordsAndReports(t *testing.T) {
 		enc := mustB64(t, page.Data[0].Encoded)
 		enc[len(enc)-20] ^= 1 // a bit of the token counts
 		page.Data[0].Encoded = base64.StdEncoding.EncodeToString(enc)
-		if _, err := VerifyPage(page, d.gw.KeeperKey()); err == nil {
+		if _, err := keeperapi.VerifyPage(page, d.gw.KeeperKey()); err == nil {
 			t.Fatalf("%s: tampered receipt verified", name)
 		}
-		page, _ = FetchReceipts(ctx, q)
-		if _, err := VerifyPage(page, solana.NewWallet().PublicKey()); !errors.Is(err, ErrForeignReceipt) {
+		page, _ = keeperapi.FetchReceipts(ctx, q)
+		if _, err := keeperapi.VerifyPage(page, solana.NewWallet().PublicKey()); !errors.Is(err, keeperapi.ErrForeignReceipt) {
 			t.Fatalf("%s: wrong keeper key: %v", name, err)
 		}
 	}
 	stop()
 
 	// With the keeper stopped, status and receipts come from the journal file.
-	if _, err := FetchStatus(ctx, admin); !errors.Is(err, ErrNotRunning) {
+	if _, err := keeperapi.FetchStatus(ctx, admin); !errors.Is(err, keeperapi.ErrNotRunning) {
 		t.Fatalf("status of a stopped keeper: %v", err)
 	}
-	st, err = OfflineStatus(cfg.Journal.Path)
+	st, err = keeperapi.OfflineStatus(cfg.Journal.Path)
 	if err != nil || st.Unbatched != 1 {
 		t.Fatalf("offline status %+v %v", st, err)
 	}
-	page, err := FetchReceipts(ctx, ReceiptQuery{Journal: cfg.Journal.Path, Escrow: escrow})
+	page, err := keeperapi.FetchReceipts(ctx, keeperapi.ReceiptQuery{Journal: cfg.Journal.Path, Escrow: escrow})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v, err := VerifyPage(page, solana.PublicKey{}); err != nil || len(v) != 1 {
+	if v, err := keeperapi.VerifyPage(page, solana.PublicKey{}); err != nil || len(v) != 1 {
 		t.Fatalf("offline receipts: %d %v", len(v), err)
 	}
 }

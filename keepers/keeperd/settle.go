@@ -2,7 +2,6 @@ package keeperd
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -10,14 +9,13 @@ import (
 
 	"github.com/gagliardetto/solana-go"
 	"github.com/gagliardetto/solana-go/rpc"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/modelcommons/modelcommons/clients/cluster"
-	"github.com/modelcommons/modelcommons/clients/events"
-	im "github.com/modelcommons/modelcommons/clients/inference_meter"
 	"github.com/modelcommons/modelcommons/clients/pda"
 	"github.com/modelcommons/modelcommons/keepers/cranks"
 	"github.com/modelcommons/modelcommons/keepers/journal"
-	"github.com/modelcommons/modelcommons/keepers/receipts"
+	"github.com/modelcommons/modelcommons/keepers/keeperapi"
 	"github.com/modelcommons/modelcommons/keepers/settler"
 )
 
@@ -66,14 +64,15 @@ type settleParts struct {
 	refresh func(context.Context, []solana.PublicKey) error
 	settler *settler.Settler
 	cranks  bool
+	lag     prometheus.Gauge // keeper_settlement_lag_seconds, registered by New
 }
 
 // statePath is the settler's state file for cfg.
 func statePath(cfg Config) string {
 	if cfg.Settle.StatePath != "" {
-		return expandHome(cfg.Settle.StatePath)
+		return cluster.ExpandHome(cfg.Settle.StatePath)
 	}
-	return expandHome(cfg.Journal.Path) + ".settler.json"
+	return cluster.ExpandHome(cfg.Journal.Path) + ".settler.json"
 }
 
 // startSettlement builds the settler and the cranks when configured and
@@ -116,7 +115,7 @@ func (d *Daemon) startSettlement() error {
 			RPC: client, Commitment: commitment, Journal: d.journal, Keeper: solana.PrivateKey(d.key), Node: node,
 			OperatorAccount: operatorAccount, StatePath: statePath(d.cfg), Interval: sc.Interval.Duration,
 			MaxEntries: sc.MaxEntries, MaxModels: sc.MaxModels, LookupTable: table, MaxLookupTables: sc.MaxLookupTables, PriorityMicroLamports: sc.PriorityMicroLamports,
-			Registry: d.reg, Lag: d.gw.Metrics().SettlementLag, BeforeSettled: d.settle.refresh,
+			Registry: d.reg, Lag: d.settle.lag, BeforeSettled: d.settle.refresh,
 			Clock: d.clock, Logger: d.log.With("component", "settler"),
 		})
 		if err != nil {
@@ -153,38 +152,30 @@ func (d *Daemon) startSettlement() error {
 	return nil
 }
 
-// SettlementStatus is the settlement part of `keeper status`.
-type SettlementStatus struct {
-	settler.Status
-	// ChainKnown is false when the chain could not be asked (ChainLastBatch is then 0).
-	ChainKnown bool `json:"chain_known"`
-	Cranks     bool `json:"cranks"`
-}
-
-func (d *Daemon) settlementStatus() *SettlementStatus {
+func (d *Daemon) settlementStatus() *keeperapi.SettlementStatus {
 	if d.settle.settler == nil {
 		if d.settle.cranks {
-			return &SettlementStatus{Cranks: true}
+			return &keeperapi.SettlementStatus{Cranks: true}
 		}
 		return nil
 	}
 	st := d.settle.settler.Status()
-	return &SettlementStatus{Status: st, ChainKnown: st.ChainReadAt != nil, Cranks: d.settle.cranks}
+	return &keeperapi.SettlementStatus{Status: st, ChainKnown: st.ChainReadAt != nil, Cranks: d.settle.cranks}
 }
 
 // OfflineSettlementStatus reports settlement of a keeper that is not
 // running: from its journal file and, when the config names a node and a
 // cluster, the node's on-chain last batch.
-func OfflineSettlementStatus(ctx context.Context, cfg Config) (*SettlementStatus, error) {
+func OfflineSettlementStatus(ctx context.Context, cfg Config) (*keeperapi.SettlementStatus, error) {
 	if cfg.Settle.Node == "" {
 		return nil, nil
 	}
-	j, err := journal.Open(journal.Config{Path: expandHome(cfg.Journal.Path), ReadOnly: true})
+	j, err := journal.Open(journal.Config{Path: cluster.ExpandHome(cfg.Journal.Path), ReadOnly: true})
 	if err != nil {
 		return nil, err
 	}
 	defer j.Close()
-	st := &SettlementStatus{Status: settler.Status{Node: cfg.Settle.Node, JournalRunSeq: j.HighestRunSeq()}, Cranks: cfg.Cranks.Enabled}
+	st := &keeperapi.SettlementStatus{Status: settler.Status{Node: cfg.Settle.Node, JournalRunSeq: j.HighestRunSeq()}, Cranks: cfg.Cranks.Enabled}
 	if st.LocalLastSettled, err = settler.LocalLastSettled(j); err != nil {
 		return nil, err
 	}
@@ -211,71 +202,6 @@ func OfflineSettlementStatus(ctx context.Context, cfg Config) (*SettlementStatus
 	return st, nil
 }
 
-// ReceiptProof is a receipt's Merkle proof in its settlement batch.
-type ReceiptProof struct {
-	RunID    string `json:"run_id"`
-	BatchSeq uint64 `json:"batch_seq"`
-	// BatchState is the batch's state in the journal (assigned, sent, settled).
-	BatchState string         `json:"batch_state"`
-	Proof      receipts.Proof `json:"proof"`
-	// Root is the batch's Merkle root (hex) as the keeper computed it;
-	// SettledSignature the transaction that recorded it on chain.
-	Root             string `json:"root"`
-	SettledSignature string `json:"settled_signature,omitempty"`
-}
-
-// ReceiptProofs returns the Merkle proofs of an escrow's receipts that are
-// in a batch (receipts not yet batched have none), in run order. Each
-// batch's leaves are read once.
-func ReceiptProofs(j *journal.Journal, escrow solana.PublicKey, after receipts.RunID, limit int) ([]ReceiptProof, error) {
-	entries, err := j.Receipts(escrow, after, limit)
-	if err != nil {
-		return nil, err
-	}
-	type batchLeaves struct {
-		b      journal.Batch
-		leaves []receipts.Hash
-		index  map[receipts.RunID]int
-	}
-	batches := map[uint64]*batchLeaves{}
-	out := []ReceiptProof{}
-	for _, e := range entries {
-		if e.State != journal.StateBatched && e.State != journal.StateSettled {
-			continue
-		}
-		bl := batches[e.BatchSeq]
-		if bl == nil {
-			b, err := j.Batch(e.BatchSeq)
-			if err != nil {
-				return nil, err
-			}
-			bl = &batchLeaves{b: b, index: make(map[receipts.RunID]int, len(b.RunIDs))}
-			for i, id := range b.RunIDs {
-				re, err := j.Get(id)
-				if err != nil {
-					return nil, fmt.Errorf("batch %d: %w", b.Seq, err)
-				}
-				bl.leaves = append(bl.leaves, receipts.LeafHash(re.Signed.Encoded))
-				bl.index[id] = i
-			}
-			batches[e.BatchSeq] = bl
-		}
-		i, ok := bl.index[e.Signed.Receipt.RunID]
-		if !ok {
-			return nil, fmt.Errorf("batch %d does not list run %s", bl.b.Seq, e.Signed.Receipt.RunID)
-		}
-		proof, err := receipts.Prove(bl.leaves, i)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ReceiptProof{
-			RunID: e.Signed.Receipt.RunID.String(), BatchSeq: bl.b.Seq, BatchState: string(bl.b.State), Proof: proof,
-			Root: hex.EncodeToString(bl.b.Root[:]), SettledSignature: bl.b.SettledSignature,
-		})
-	}
-	return out, nil
-}
-
 // settlementRoutes adds /receipts/proofs?escrow=<address> to the admin handler.
 func (d *Daemon) settlementRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /receipts/proofs", func(w http.ResponseWriter, r *http.Request) {
@@ -284,158 +210,11 @@ func (d *Daemon) settlementRoutes(mux *http.ServeMux) {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		proofs, err := ReceiptProofs(d.journal, escrow, after, limit)
+		proofs, err := keeperapi.ReceiptProofs(d.journal, escrow, after, limit)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
 		writeJSON(w, proofs)
 	})
-}
-
-// FetchReceiptProofs returns the proofs for the receipts q selects, from a
-// gateway (the user's API key), the running keeper's admin listener or its
-// journal file.
-func FetchReceiptProofs(ctx context.Context, q ReceiptQuery) ([]ReceiptProof, error) {
-	limit := q.Limit
-	if limit <= 0 {
-		limit = 100
-	}
-	switch {
-	case q.GatewayURL != "":
-		if q.APIKey == "" {
-			return nil, errors.New("an API key is needed to ask a gateway for receipt proofs")
-		}
-		u := fmt.Sprintf("%s/v1/receipts/proofs?limit=%d", q.GatewayURL, limit)
-		if q.After != (receipts.RunID{}) {
-			u += "&after=" + q.After.String()
-		}
-		var out []ReceiptProof
-		err := getJSON(ctx, u, q.APIKey, &out)
-		return out, err
-	case q.AdminAddr != "":
-		u := fmt.Sprintf("http://%s/receipts/proofs?escrow=%s&limit=%d", q.AdminAddr, q.Escrow, limit)
-		if q.After != (receipts.RunID{}) {
-			u += "&after=" + q.After.String()
-		}
-		var out []ReceiptProof
-		err := getJSON(ctx, u, "", &out)
-		return out, err
-	case q.Journal != "":
-		j, err := journal.Open(journal.Config{Path: expandHome(q.Journal), ReadOnly: true})
-		if err != nil {
-			return nil, err
-		}
-		defer j.Close()
-		return ReceiptProofs(j, q.Escrow, q.After, limit)
-	}
-	return nil, errors.New("receipt proofs need a gateway URL and API key, the keeper's admin address or its journal file")
-}
-
-// ProofCheck is a receipt verified against the root its batch recorded on chain.
-type ProofCheck struct {
-	RunID    string `json:"run_id"`
-	BatchSeq uint64 `json:"batch_seq,omitempty"`
-	// Status: "verified" (the receipt is a leaf of the root the settle
-	// transaction recorded on chain), "pending" (not settled yet),
-	// "unchecked" (no cluster to ask) or "failed" (see Error).
-	Status      string          `json:"status"`
-	Proof       *receipts.Proof `json:"proof,omitempty"`
-	Root        string          `json:"root,omitempty"`
-	OnChainRoot string          `json:"on_chain_root,omitempty"`
-	Signature   string          `json:"settled_signature,omitempty"`
-	Error       string          `json:"error,omitempty"`
-}
-
-// CheckProofs verifies each receipt (already signature-checked) against
-// its Merkle proof and the root its batch's settle transaction recorded on
-// chain, read with client (nil: only the keeper's root is checked). The
-// proof is checked with keepers/receipts alone: SHA-256 leaves and nodes
-// as RFC 6962, no other dependency.
-func CheckProofs(ctx context.Context, client *rpc.Client, verified []Verified, proofs []ReceiptProof) []ProofCheck {
-	byRun := map[string]ReceiptProof{}
-	for _, p := range proofs {
-		byRun[p.RunID] = p
-	}
-	type onChain struct {
-		root [32]byte
-		err  error
-	}
-	roots := map[string]onChain{}
-	out := make([]ProofCheck, 0, len(verified))
-	for _, v := range verified {
-		r := v.Signed.Receipt
-		c := ProofCheck{RunID: r.RunID.String(), Status: "pending"}
-		p, ok := byRun[c.RunID]
-		if !ok {
-			out = append(out, c)
-			continue
-		}
-		proof := p.Proof
-		c.BatchSeq, c.Proof, c.Root, c.Signature = p.BatchSeq, &proof, p.Root, p.SettledSignature
-		leaf := receipts.LeafHash(v.Signed.Encoded)
-		var keeperRoot receipts.Hash
-		if b, err := hex.DecodeString(p.Root); err != nil || len(b) != 32 {
-			c.Status, c.Error = "failed", "bad root"
-			out = append(out, c)
-			continue
-		} else {
-			copy(keeperRoot[:], b)
-		}
-		if err := receipts.VerifyProof(keeperRoot, leaf, proof); err != nil {
-			c.Status, c.Error = "failed", "proof does not lead to the keeper's batch root: "+err.Error()
-			out = append(out, c)
-			continue
-		}
-		if p.SettledSignature == "" || p.BatchState != string(journal.BatchSettled) {
-			out = append(out, c)
-			continue
-		}
-		if client == nil {
-			c.Status = "unchecked"
-			out = append(out, c)
-			continue
-		}
-		oc, ok := roots[p.SettledSignature]
-		if !ok {
-			oc.root, oc.err = settledRoot(ctx, client, p.SettledSignature, p.BatchSeq, r.Keeper)
-			roots[p.SettledSignature] = oc
-		}
-		if oc.err != nil {
-			c.Status, c.Error = "failed", oc.err.Error()
-			out = append(out, c)
-			continue
-		}
-		c.OnChainRoot = hex.EncodeToString(oc.root[:])
-		if err := receipts.VerifyProof(oc.root, leaf, proof); err != nil {
-			c.Status, c.Error = "failed", "proof does not lead to the on-chain root: "+err.Error()
-		} else {
-			c.Status = "verified"
-		}
-		out = append(out, c)
-	}
-	return out
-}
-
-// settledRoot reads the receipts root that transaction sig recorded for
-// batch seq, signed by keeper.
-func settledRoot(ctx context.Context, client *rpc.Client, sig string, seq uint64, keeper [32]byte) ([32]byte, error) {
-	s, err := solana.SignatureFromBase58(sig)
-	if err != nil {
-		return [32]byte{}, fmt.Errorf("settled signature %q: %w", sig, err)
-	}
-	payloads, err := events.Fetch(ctx, client, s, im.ProgramID)
-	if err != nil {
-		return [32]byte{}, err
-	}
-	for _, p := range payloads {
-		ev, err := im.ParseEvent_BatchSettled(p)
-		if err != nil {
-			continue
-		}
-		if ev.BatchSeq == seq && ev.Keeper == solana.PublicKeyFromBytes(keeper[:]) {
-			return ev.ReceiptsRoot, nil
-		}
-	}
-	return [32]byte{}, fmt.Errorf("transaction %s settled no batch %d of keeper %s", sig, seq, solana.PublicKeyFromBytes(keeper[:]))
 }

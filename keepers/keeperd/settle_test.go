@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/modelcommons/modelcommons/clients/cluster"
 )
 
 func TestSettleAndCranksConfig(t *testing.T) {
@@ -46,7 +48,7 @@ checkpoint_voters = true
 		*c.Settle.LookupTable || !c.Cranks.Enabled || c.Cranks.Jitter.Duration != 5*time.Second || !c.Cranks.CheckpointVoters {
 		t.Fatalf("decoded settle %+v, cranks %+v", c.Settle, c.Cranks)
 	}
-	if got := statePath(c); got != expandHome(c.Journal.Path)+".settler.json" {
+	if got := statePath(c); got != cluster.ExpandHome(c.Journal.Path)+".settler.json" {
 		t.Fatalf("state path %s", got)
 	}
 }

@@ -29,7 +29,7 @@ import (
 	"github.com/modelcommons/modelcommons/demo/driver"
 	"github.com/modelcommons/modelcommons/demo/moneytrail"
 	"github.com/modelcommons/modelcommons/keepers/gateway"
-	"github.com/modelcommons/modelcommons/keepers/keeperd"
+	"github.com/modelcommons/modelcommons/keepers/receipts"
 	"github.com/modelcommons/modelcommons/localnet/golocal"
 )
 
@@ -558,7 +558,7 @@ func (w *world) receipts(key string) []gateway.ReceiptView {
 
 // provenReceipts is receipts with each receipt's proof check against the
 // chain (--url), as the CLI reports it.
-func (w *world) provenReceipts(key string) ([]gateway.ReceiptView, []keeperd.ProofCheck) {
+func (w *world) provenReceipts(key string) ([]gateway.ReceiptView, []receipts.ProofCheck) {
 	w.t.Helper()
 	cmdCtx, cancel := context.WithTimeout(w.ctx, time.Minute)
 	defer cancel()
@@ -569,7 +569,7 @@ func (w *world) provenReceipts(key string) ([]gateway.ReceiptView, []keeperd.Pro
 	}
 	var page struct {
 		gateway.ReceiptPage
-		Proofs []keeperd.ProofCheck `json:"proofs"`
+		Proofs []receipts.ProofCheck `json:"proofs"`
 	}
 	if err := json.Unmarshal(out, &page); err != nil {
 		w.t.Fatalf("keeper receipts: %v: %s", err, out)

@@ -16,7 +16,7 @@ import (
 
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/keepers/journal"
-	"github.com/modelcommons/modelcommons/keepers/keeperd"
+	"github.com/modelcommons/modelcommons/keepers/keeperapi"
 	"github.com/modelcommons/modelcommons/keepers/receipts"
 	"github.com/modelcommons/modelcommons/keepers/settler"
 	"github.com/modelcommons/modelcommons/localnet/golocal"
@@ -205,19 +205,19 @@ func TestSettlesAJournalEndToEnd(t *testing.T) {
 	// Every receipt proves into the root its batch recorded on chain; a
 	// proof that was tampered with does not.
 	keeperKey := e.w.Node.Keeper.PublicKey()
-	page, err := keeperd.ReceiptsPage(e.j, keeperKey, escrows[0], receipts.RunID{}, 1000)
+	page, err := keeperapi.ReceiptsPage(e.j, keeperKey, escrows[0], receipts.RunID{}, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
-	verified, err := keeperd.VerifyPage(page, keeperKey)
+	verified, err := keeperapi.VerifyPage(page, keeperKey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	proofs, err := keeperd.ReceiptProofs(e.j, escrows[0], receipts.RunID{}, 1000)
+	proofs, err := keeperapi.ReceiptProofs(e.j, escrows[0], receipts.RunID{}, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
-	checks := keeperd.CheckProofs(e.ctx, e.w.Chain.RPC, verified, proofs)
+	checks := keeperapi.CheckProofs(e.ctx, e.w.Chain.RPC, verified, proofs)
 	if len(checks) == 0 || len(checks) != len(page.Data) {
 		t.Fatalf("%d proof checks for %d receipts", len(checks), len(page.Data))
 	}
@@ -231,7 +231,7 @@ func TestSettlesAJournalEndToEnd(t *testing.T) {
 	} else {
 		proofs[0].Proof.Index = 1
 	}
-	if c := keeperd.CheckProofs(e.ctx, e.w.Chain.RPC, verified[:1], proofs[:1]); c[0].Status != "failed" {
+	if c := keeperapi.CheckProofs(e.ctx, e.w.Chain.RPC, verified[:1], proofs[:1]); c[0].Status != "failed" {
 		t.Fatalf("a tampered proof: %+v", c[0])
 	}
 
