@@ -201,6 +201,9 @@ func Open(cfg Config) (*Journal, error) {
 		return nil, damaged(cfg.Path, "it is empty (0 bytes)")
 	}
 	j.created = !exists
+	if fi, err := os.Stat(cfg.Path); err == nil && fi.Size() == 0 {
+		j.log.Warn("journal file is empty (0 bytes): starting a new journal in it", "path", cfg.Path)
+	}
 	db, err := openDB(cfg.Path, cfg.ReadOnly)
 	if err != nil {
 		return nil, err
