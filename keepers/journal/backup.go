@@ -35,6 +35,8 @@ var ErrExists = errors.New("destination exists (a backup never overwrites a file
 // nil, is told the copy's length before the first byte is written. The
 // copy holds the journal's compaction off while it is written.
 func (j *Journal) WriteBackup(w io.Writer, size func(int64)) (int64, error) {
+	j.backups.Add(1)
+	defer j.backups.Add(-1)
 	var n int64
 	err := j.view(func(tx *bolt.Tx) error {
 		if size != nil {

@@ -126,6 +126,9 @@ type Journal struct {
 	spendMu   sync.RWMutex
 	spend     map[[32]byte]uint64
 	unbatched map[receipts.RunID]uint64 // run id -> run sequence number
+	// backups counts backups being written (Maintain does not compact
+	// meanwhile).
+	backups atomic.Int32
 	// created: Open found no file, or a 0-byte one, and began a new
 	// journal (Created).
 	created bool
