@@ -14,6 +14,10 @@
 // program's named errors (clients/inference_meter) are returned, so
 // errors.Is works the same on a local refusal and an on-chain one.
 //
-// Nothing here talks to a chain: callers pass the models' prices and the
-// escrows' state they read.
+// The way back: DecodeSettle reads a settle transaction's layout,
+// CheckOutcome compares a prediction with the program's BatchSettled event
+// (totals, debits, credits and every shortfall), and ReadSettled and
+// SettledBatches (chain.go, the only code here that talks to a chain) read
+// a node's settled batches from a cluster. Everything else is given the
+// models' prices and the escrows' state by its caller.
 package settlement

@@ -1,7 +1,6 @@
 package moneytrail
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"github.com/gagliardetto/solana-go"
 	"github.com/gagliardetto/solana-go/rpc"
 
-	"github.com/modelcommons/modelcommons/clients/events"
 	im "github.com/modelcommons/modelcommons/clients/inference_meter"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
@@ -140,112 +138,6 @@ func readMeter(ctx context.Context, client *rpc.Client) (*im.MeterConfig, error)
 		return nil, fmt.Errorf("read meter: %w", err)
 	}
 	return im.ParseAccount_MeterConfig(data)
-}
-
-// Settled is one landed settle transaction of the node.
-type Settled struct {
-	Sig    solana.Signature
-	Time   int64
-	Event  *im.BatchSettled
-	Layout *settlement.Layout
-}
-
-// settleNamedAccounts is the settle instruction's named accounts; the
-// models' and escrows' accounts follow them.
-const settleNamedAccounts = 13
-
-// SettledBatches reads the node's BatchSettled transactions from its
-// history, by sequence number. A sequence number settled twice is an error.
-func SettledBatches(ctx context.Context, client *rpc.Client, node solana.PublicKey) (map[uint64]Settled, error) {
-	out := map[uint64]Settled{}
-	var before solana.Signature
-	limit := 1000
-	for {
-		opts := &rpc.GetSignaturesForAddressOpts{Limit: &limit, Commitment: rpc.CommitmentConfirmed}
-		if !before.IsZero() {
-			opts.Before = before
-		}
-		sigs, err := client.GetSignaturesForAddressWithOpts(ctx, node, opts)
-		if err != nil {
-			return nil, fmt.Errorf("node history: %w", err)
-		}
-		for _, info := range sigs {
-			before = info.Signature
-			if info.Err != nil {
-				continue
-			}
-			st, ok, err := decodeSettle(ctx, client, node, info.Signature)
-			if err != nil {
-				return nil, err
-			}
-			if !ok {
-				continue
-			}
-			if prev, dup := out[st.Event.BatchSeq]; dup {
-				return nil, fmt.Errorf("batch %d settled twice: %s and %s", st.Event.BatchSeq, prev.Sig, st.Sig)
-			}
-			out[st.Event.BatchSeq] = st
-		}
-		if len(sigs) < limit {
-			return out, nil
-		}
-	}
-}
-
-func decodeSettle(ctx context.Context, client *rpc.Client, node solana.PublicKey, sig solana.Signature) (Settled, bool, error) {
-	v := uint64(0)
-	res, err := client.GetTransaction(ctx, sig, &rpc.GetTransactionOpts{Encoding: solana.EncodingBase64, Commitment: rpc.CommitmentConfirmed, MaxSupportedTransactionVersion: &v})
-	if err != nil {
-		return Settled{}, false, fmt.Errorf("get transaction %s: %w", sig, err)
-	}
-	tx, err := res.Transaction.GetTransaction()
-	if err != nil {
-		return Settled{}, false, err
-	}
-	keys := append(solana.PublicKeySlice{}, tx.Message.AccountKeys...)
-	if res.Meta != nil {
-		keys = append(keys, res.Meta.LoadedAddresses.Writable...)
-		keys = append(keys, res.Meta.LoadedAddresses.ReadOnly...)
-	}
-	var layout *settlement.Layout
-	for _, ix := range tx.Message.Instructions {
-		if !keys[ix.ProgramIDIndex].Equals(im.ProgramID) || len(ix.Data) < 8 || !bytes.Equal(ix.Data[:8], im.Instruction_Settle[:]) {
-			continue
-		}
-		var args im.SettleArgs
-		if err := args.Unmarshal(ix.Data[8:]); err != nil {
-			return Settled{}, false, fmt.Errorf("settle arguments in %s: %w", sig, err)
-		}
-		if len(ix.Accounts) < settleNamedAccounts+3*int(args.ModelCount) {
-			return Settled{}, false, fmt.Errorf("settle in %s: %d accounts for %d models", sig, len(ix.Accounts), args.ModelCount)
-		}
-		rest := ix.Accounts[settleNamedAccounts:]
-		l := &settlement.Layout{Args: args}
-		for i := 0; i < int(args.ModelCount); i++ {
-			l.Models = append(l.Models, keys[rest[3*i]])
-		}
-		for _, k := range rest[3*int(args.ModelCount):] {
-			l.Escrows = append(l.Escrows, keys[k])
-		}
-		layout = l
-	}
-	if layout == nil {
-		return Settled{}, false, nil
-	}
-	payloads, err := events.Fetch(ctx, client, sig, im.ProgramID)
-	if err != nil {
-		return Settled{}, false, err
-	}
-	for _, p := range payloads {
-		if ev, err := im.ParseEvent_BatchSettled(p); err == nil && ev.Node.Equals(node) {
-			bt := int64(0)
-			if res.BlockTime != nil {
-				bt = int64(*res.BlockTime)
-			}
-			return Settled{Sig: sig, Time: bt, Event: ev, Layout: layout}, true, nil
-		}
-	}
-	return Settled{}, false, fmt.Errorf("settle transaction %s has no BatchSettled event", sig)
 }
 
 // accScale is mt_treasury's ACC_SCALE (state/revenue.rs): the

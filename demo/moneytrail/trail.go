@@ -19,13 +19,11 @@ import (
 	"encoding/base64"
 	"fmt"
 	"math/big"
-	"reflect"
 	"sort"
 
 	"github.com/gagliardetto/solana-go"
 	"github.com/gagliardetto/solana-go/rpc"
 
-	im "github.com/modelcommons/modelcommons/clients/inference_meter"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
 	"github.com/modelcommons/modelcommons/clients/rules"
@@ -165,7 +163,7 @@ func Audit(ctx context.Context, client *rpc.Client, a Accounts, before *Snapshot
 	if err != nil {
 		return nil, err
 	}
-	all, err := SettledBatches(ctx, client, a.Node)
+	all, err := settlement.SettledBatches(ctx, client, a.Node)
 	if err != nil {
 		return nil, err
 	}
@@ -224,7 +222,7 @@ func Audit(ctx context.Context, client *rpc.Client, a Accounts, before *Snapshot
 			t.check(fmt.Sprintf("batch %d predicted", seq), false, "clients/settlement refuses it: %v", err)
 			continue
 		}
-		if err := same(predicted, ev); err != nil {
+		if err := settlement.CheckOutcome(predicted, ev); err != nil {
 			t.check(fmt.Sprintf("batch %d: program = prediction", seq), false, "%v", err)
 		} else {
 			t.check(fmt.Sprintf("batch %d: program = prediction", seq), true, "%d runs, charged %d = %d protocol + %d operator + %d models",
@@ -405,26 +403,4 @@ func owed(earning uint64, acc, checkpoint *big.Int) uint64 {
 func short(k solana.PublicKey) string {
 	s := k.String()
 	return s[:6] + "…"
-}
-
-// same compares a prediction with the program's event, field by field.
-func same(p *settlement.Outcome, ev *im.BatchSettled) error {
-	type totals struct{ Entries, Runs, In, Out, Cost, Charged, Protocol, Operator, Models, Shortfall uint64 }
-	want := totals{uint64(p.Entries), p.Runs, p.InputTokens, p.OutputTokens, p.Cost, p.Charged, p.ToProtocol, p.ToOperator, p.ToModels, p.Shortfall}
-	got := totals{uint64(ev.Entries), ev.Runs, ev.InputTokens, ev.OutputTokens, ev.Cost, ev.Charged, ev.ToProtocol, ev.ToOperator, ev.ToModels, ev.Shortfall}
-	if got != want {
-		return fmt.Errorf("totals: program %+v, predicted %+v", got, want)
-	}
-	var escrows []settlement.EscrowDebit
-	for _, d := range ev.Escrows {
-		escrows = append(escrows, settlement.EscrowDebit{Escrow: d.Escrow, Charged: d.Charged, Shortfall: d.Shortfall})
-	}
-	var models []settlement.ModelCredit
-	for _, m := range ev.Models {
-		models = append(models, settlement.ModelCredit{Model: m.Model, Charged: m.Charged, Revenue: m.Revenue})
-	}
-	if !reflect.DeepEqual(escrows, p.Escrows) || !reflect.DeepEqual(models, p.Models) || len(ev.Shortfalls) != len(p.Shortfalls) {
-		return fmt.Errorf("parts differ: program %+v %+v, predicted %+v %+v", escrows, models, p.Escrows, p.Models)
-	}
-	return nil
 }

@@ -9,13 +9,11 @@
 package keeper
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"reflect"
 	"sort"
 	"time"
 
@@ -23,7 +21,6 @@ import (
 	"github.com/gagliardetto/solana-go/rpc"
 
 	"github.com/modelcommons/modelcommons/clients/apikey"
-	"github.com/modelcommons/modelcommons/clients/events"
 	im "github.com/modelcommons/modelcommons/clients/inference_meter"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
@@ -292,110 +289,11 @@ func (w *World) Snapshot(ctx context.Context, escrows []solana.PublicKey) (*Snap
 	return s, nil
 }
 
-// Settled is one settle transaction of the node, as the chain has it.
-type Settled struct {
-	Sig    solana.Signature
-	Slot   uint64
-	Time   int64
-	Event  *im.BatchSettled
-	Layout *settlement.Layout
-}
-
 // SettledBatches reads every BatchSettled of the node from its
 // transaction history, by sequence number; a sequence settled twice is an
 // error.
-func (w *World) SettledBatches(ctx context.Context) (map[uint64]Settled, error) {
-	out := map[uint64]Settled{}
-	var before solana.Signature
-	for {
-		opts := &rpc.GetSignaturesForAddressOpts{Limit: ptr(1000), Commitment: rpc.CommitmentConfirmed}
-		if !before.IsZero() {
-			opts.Before = before
-		}
-		sigs, err := w.Chain.RPC.GetSignaturesForAddressWithOpts(ctx, w.NodeAddr, opts)
-		if err != nil {
-			return nil, err
-		}
-		if len(sigs) == 0 {
-			return out, nil
-		}
-		for _, info := range sigs {
-			before = info.Signature
-			if info.Err != nil {
-				continue
-			}
-			st, ok, err := w.decodeSettle(ctx, info.Signature)
-			if err != nil {
-				return nil, err
-			}
-			if !ok {
-				continue
-			}
-			if prev, dup := out[st.Event.BatchSeq]; dup {
-				return nil, fmt.Errorf("batch %d settled twice: %s and %s", st.Event.BatchSeq, prev.Sig, st.Sig)
-			}
-			out[st.Event.BatchSeq] = st
-		}
-		if len(sigs) < 1000 {
-			return out, nil
-		}
-	}
-}
-
-// settleArgCount is the settle instruction's named accounts (remaining accounts follow).
-const settleArgCount = 13
-
-// decodeSettle reads a settle transaction: its event and its layout
-// (arguments, models and escrows) from the instruction itself.
-func (w *World) decodeSettle(ctx context.Context, sig solana.Signature) (Settled, bool, error) {
-	v := uint64(0)
-	res, err := w.Chain.RPC.GetTransaction(ctx, sig, &rpc.GetTransactionOpts{Encoding: solana.EncodingBase64, Commitment: rpc.CommitmentConfirmed, MaxSupportedTransactionVersion: &v})
-	if err != nil {
-		return Settled{}, false, fmt.Errorf("get transaction %s: %w", sig, err)
-	}
-	tx, err := res.Transaction.GetTransaction()
-	if err != nil {
-		return Settled{}, false, err
-	}
-	keys := append(solana.PublicKeySlice{}, tx.Message.AccountKeys...)
-	keys = append(keys, res.Meta.LoadedAddresses.Writable...)
-	keys = append(keys, res.Meta.LoadedAddresses.ReadOnly...)
-	var layout *settlement.Layout
-	for _, ix := range tx.Message.Instructions {
-		if !keys[ix.ProgramIDIndex].Equals(im.ProgramID) || len(ix.Data) < 8 || !bytes.Equal(ix.Data[:8], im.Instruction_Settle[:]) {
-			continue
-		}
-		var args im.SettleArgs
-		if err := args.Unmarshal(ix.Data[8:]); err != nil {
-			return Settled{}, false, fmt.Errorf("settle args in %s: %w", sig, err)
-		}
-		rest := ix.Accounts[settleArgCount:]
-		l := &settlement.Layout{Args: args}
-		for i := 0; i < int(args.ModelCount); i++ {
-			l.Models = append(l.Models, keys[rest[3*i]])
-		}
-		for _, k := range rest[3*int(args.ModelCount):] {
-			l.Escrows = append(l.Escrows, keys[k])
-		}
-		layout = l
-	}
-	if layout == nil {
-		return Settled{}, false, nil
-	}
-	payloads, err := events.Fetch(ctx, w.Chain.RPC, sig, im.ProgramID)
-	if err != nil {
-		return Settled{}, false, err
-	}
-	for _, p := range payloads {
-		if ev, err := im.ParseEvent_BatchSettled(p); err == nil && ev.Node.Equals(w.NodeAddr) {
-			bt := int64(0)
-			if res.BlockTime != nil {
-				bt = int64(*res.BlockTime)
-			}
-			return Settled{Sig: sig, Slot: res.Slot, Time: bt, Event: ev, Layout: layout}, true, nil
-		}
-	}
-	return Settled{}, false, fmt.Errorf("settle transaction %s has no BatchSettled event", sig)
+func (w *World) SettledBatches(ctx context.Context) (map[uint64]settlement.Settled, error) {
+	return settlement.SettledBatches(ctx, w.Chain.RPC, w.NodeAddr)
 }
 
 // AuditResult sums up what the chain settled.
@@ -477,7 +375,7 @@ func (w *World) Audit(ctx context.Context, j *journal.Journal, before *Snapshot)
 		if err != nil {
 			return nil, fmt.Errorf("batch %d: prediction: %w", seq, err)
 		}
-		if err := same(predicted, st.Event); err != nil {
+		if err := settlement.CheckOutcome(predicted, st.Event); err != nil {
 			return nil, fmt.Errorf("batch %d: %w", seq, err)
 		}
 		for k, v := range predicted.After {
@@ -624,32 +522,6 @@ func (w *World) meterConfig(ctx context.Context) (*im.MeterConfig, error) {
 		return nil, fmt.Errorf("read meter: %w", err)
 	}
 	return im.ParseAccount_MeterConfig(info.Value.Data.GetBinary())
-}
-
-// same compares a prediction with the program's event, field by field.
-func same(p *settlement.Outcome, ev *im.BatchSettled) error {
-	type totals struct{ Entries, Runs, In, Out, Cost, Charged, Protocol, Operator, Models, Shortfall uint64 }
-	want := totals{uint64(p.Entries), p.Runs, p.InputTokens, p.OutputTokens, p.Cost, p.Charged, p.ToProtocol, p.ToOperator, p.ToModels, p.Shortfall}
-	got := totals{uint64(ev.Entries), ev.Runs, ev.InputTokens, ev.OutputTokens, ev.Cost, ev.Charged, ev.ToProtocol, ev.ToOperator, ev.ToModels, ev.Shortfall}
-	if got != want {
-		return fmt.Errorf("totals: program %+v, predicted %+v", got, want)
-	}
-	var escrows []settlement.EscrowDebit
-	for _, d := range ev.Escrows {
-		escrows = append(escrows, settlement.EscrowDebit{Escrow: d.Escrow, Charged: d.Charged, Shortfall: d.Shortfall})
-	}
-	var models []settlement.ModelCredit
-	for _, m := range ev.Models {
-		models = append(models, settlement.ModelCredit{Model: m.Model, Charged: m.Charged, Revenue: m.Revenue})
-	}
-	var shortfalls []settlement.EntryShortfall
-	for _, s := range ev.Shortfalls {
-		shortfalls = append(shortfalls, settlement.EntryShortfall{Entry: s.Entry, Escrow: s.Escrow, Cost: s.Cost, Charged: s.Charged})
-	}
-	if !reflect.DeepEqual(escrows, p.Escrows) || !reflect.DeepEqual(models, p.Models) || !reflect.DeepEqual(shortfalls, p.Shortfalls) {
-		return fmt.Errorf("parts differ:\nprogram   %+v %+v %+v\npredicted %+v %+v %+v", escrows, models, shortfalls, p.Escrows, p.Models, p.Shortfalls)
-	}
-	return nil
 }
 
 func ptr[T any](v T) *T { return &v }
