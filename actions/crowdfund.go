@@ -9,6 +9,7 @@ import (
 	"github.com/gagliardetto/solana-go"
 
 	"github.com/modelcommons/modelcommons/clients/allowlist"
+	"github.com/modelcommons/modelcommons/clients/ix"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
 	chainrules "github.com/modelcommons/modelcommons/clients/rules"
@@ -218,9 +219,7 @@ func (s *Server) contributePost(ctx context.Context, c *call) (*plan, error) {
 	if balance < fill.Cost {
 		return nil, conflict("This costs %s but your wallet holds %s.", m.Native.Format(fill.Cost), m.Native.Format(balance))
 	}
-	ix, err := mt.NewContributeInstruction(mt.ContributeArgs{Amount: offered, MinMt: 0, Proof: proof},
-		wallet, pda.Protocol(), m.Native.Mint, m.Addr, pda.Contribution(m.Addr, wallet), source, pda.RaiseVault(m.Addr),
-		m.Native.Program, solana.SystemProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+	ix, err := ix.Contribute(wallet, m.Addr, source, ix.NativeOf(m.Protocol), mt.ContributeArgs{Amount: offered, MinMt: 0, Proof: proof})
 	if err != nil {
 		return nil, fmt.Errorf("build contribute: %w", err)
 	}
@@ -449,10 +448,7 @@ func (s *Server) finalizePost(_ context.Context, c *call) (*plan, error) {
 	if why := finalizeBlocked(m); why != "" {
 		return nil, conflict("%s", why)
 	}
-	vs := pda.Vaults(m.Addr)
-	ix, err := mt.NewFinalizeRaiseInstruction(pda.Protocol(), m.Native.Mint, m.Addr, m.MT.Mint, vs.Raise, m.Protocol.FeeVault,
-		vs.Treasury, vs.LiquidityNative, vs.Sale, vs.Creator, vs.Liquidity, vs.Rewards,
-		m.Native.Program, m.MT.Program, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+	ix, err := ix.FinalizeRaise(m.Addr, ix.NativeOf(m.Protocol))
 	if err != nil {
 		return nil, fmt.Errorf("build finalize_raise: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/gagliardetto/solana-go"
 	"github.com/gagliardetto/solana-go/rpc"
 
+	"github.com/modelcommons/modelcommons/clients/ix"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
 	chainrules "github.com/modelcommons/modelcommons/clients/rules"
@@ -125,8 +126,7 @@ func (s *Server) depositPost(ctx context.Context, c *call) (*plan, error) {
 			restart = fmt.Sprintf(" Adding to a deposit that is still warming up restarts the warm-up of its %s.", m.MT.Format(v.Warming))
 		}
 	}
-	ix, err := mt.NewDepositMtInstruction(amount, wallet, m.Addr, pda.Voter(m.Addr, wallet), source, pda.DepositVault(m.Addr),
-		m.MT.Mint, m.MT.Program, solana.SystemProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+	ix, err := ix.DepositMt(wallet, m.Addr, source, amount)
 	if err != nil {
 		return nil, fmt.Errorf("build deposit_mt: %w", err)
 	}
@@ -175,8 +175,7 @@ func (s *Server) withdrawPost(ctx context.Context, c *call) (*plan, error) {
 		return nil, conflict("Your deposit is locked until %s: it voted on a proposal that is still taking votes.", when(v.LockedUntil, m.Now))
 	}
 	dest := tokens.ATA(wallet, m.MT.Mint, m.MT.Program)
-	ix, err := mt.NewWithdrawMtInstruction(amount, wallet, m.Addr, pda.Voter(m.Addr, wallet), pda.DepositVault(m.Addr), dest,
-		m.MT.Mint, m.MT.Program, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+	ix, err := ix.WithdrawMt(wallet, m.Addr, dest, amount)
 	if err != nil {
 		return nil, fmt.Errorf("build withdraw_mt: %w", err)
 	}
@@ -461,8 +460,7 @@ func (s *Server) votePost(ctx context.Context, c *call) (*plan, error) {
 	if record != nil && record.Weight > 0 {
 		return nil, conflict("Your wallet already voted %s on proposal #%d with %s.", choiceName(record.Choice), p.Index, m.MT.Format(record.Weight))
 	}
-	ix, err := mt.NewCastVoteInstruction(choice, wallet, m.Addr, proposalAddr, voterAddr, pda.Vote(proposalAddr, voterAddr),
-		solana.SystemProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+	ix, err := ix.CastVote(wallet, m.Addr, proposalAddr, choice)
 	if err != nil {
 		return nil, fmt.Errorf("build cast_vote: %w", err)
 	}

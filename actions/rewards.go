@@ -6,8 +6,8 @@ import (
 
 	"github.com/gagliardetto/solana-go"
 
+	"github.com/modelcommons/modelcommons/clients/ix"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
-	"github.com/modelcommons/modelcommons/clients/pda"
 	chainrules "github.com/modelcommons/modelcommons/clients/rules"
 	"github.com/modelcommons/modelcommons/clients/tokens"
 )
@@ -62,7 +62,7 @@ func (s *Server) rewardsPost(ctx context.Context, c *call) (*plan, error) {
 	if owed == 0 && v.Warming > 0 && m.Now >= v.WarmAt {
 		// Warmed-up MT earns from its record's next checkpoint: with nothing
 		// to claim yet, the button takes that checkpoint instead.
-		ix, err := mt.NewCheckpointVoterInstruction(m.Addr, pda.Voter(m.Addr, wallet), pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+		ix, err := ix.CheckpointVoter(m.Addr, wallet)
 		if err != nil {
 			return nil, fmt.Errorf("build checkpoint_voter: %w", err)
 		}
@@ -80,8 +80,7 @@ func (s *Server) rewardsPost(ctx context.Context, c *call) (*plan, error) {
 		return nil, conflict("%s", why)
 	}
 	dest := tokens.ATA(wallet, m.Native.Mint, m.Native.Program)
-	ix, err := mt.NewClaimRewardsInstruction(wallet, pda.Protocol(), m.Native.Mint, m.Addr, pda.Voter(m.Addr, wallet), pda.RevenueVault(m.Addr),
-		dest, m.Native.Program, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+	ix, err := ix.ClaimRewards(wallet, m.Addr, dest, ix.NativeOf(m.Protocol))
 	if err != nil {
 		return nil, fmt.Errorf("build claim_rewards: %w", err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/modelcommons/modelcommons/clients/allowlist"
 	"github.com/modelcommons/modelcommons/clients/amount"
 	"github.com/modelcommons/modelcommons/clients/explain"
+	"github.com/modelcommons/modelcommons/clients/ix"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
 	"github.com/modelcommons/modelcommons/clients/rules"
@@ -225,9 +226,7 @@ func contributeCommand() *cli.Command {
 					model.MT(fill.MT), e.Native(fill.Cost), e.Native(offered))
 			}
 			vs := pda.Vaults(e.Addr)
-			ix, err := mt.NewContributeInstruction(mt.ContributeArgs{Amount: offered, MinMt: minMT, Proof: proof},
-				wallet.PublicKey(), pda.Protocol(), e.Protocol.NativeMint, e.Addr, pda.Contribution(e.Addr, wallet.PublicKey()), source,
-				vs.Raise, e.Protocol.NativeTokenProgram, solana.SystemProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+			ix, err := ix.Contribute(wallet.PublicKey(), e.Addr, source, ix.NativeOf(e.Protocol), mt.ContributeArgs{Amount: offered, MinMt: minMT, Proof: proof})
 			if err != nil {
 				return fmt.Errorf("build contribute: %w", err)
 			}

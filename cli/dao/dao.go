@@ -25,6 +25,7 @@ import (
 	"github.com/modelcommons/modelcommons/cli/session"
 	"github.com/modelcommons/modelcommons/clients/amount"
 	"github.com/modelcommons/modelcommons/clients/explain"
+	"github.com/modelcommons/modelcommons/clients/ix"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
 	"github.com/modelcommons/modelcommons/clients/rules"
@@ -246,8 +247,7 @@ func depositCommand() *cli.Command {
 				return explain.Newf("claim or buy MT first (`mt crowdfund claim`, `mt market buy`), or deposit less",
 					"depositing %s MT needs them in your MT account %s, which holds %s", model.MT(units), source, model.MT(bal))
 			}
-			ix, err := mt.NewDepositMtInstruction(units, owner.PublicKey(), e.Addr, pda.Voter(e.Addr, owner.PublicKey()), source, pda.Vaults(e.Addr).Deposit,
-				e.Model.MtMint, solana.Token2022ProgramID, solana.SystemProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+			ix, err := ix.DepositMt(owner.PublicKey(), e.Addr, source, units)
 			if err != nil {
 				return fmt.Errorf("build deposit_mt: %w", err)
 			}
@@ -292,8 +292,7 @@ func withdrawCommand() *cli.Command {
 				return explain.Newf("withdraw after that", "your deposit is locked until %s: a proposal you voted on or made is still open", at(rec.LockedUntil))
 			}
 			dest := tokens.ATA(owner.PublicKey(), e.Model.MtMint, solana.Token2022ProgramID)
-			ix, err := mt.NewWithdrawMtInstruction(units, owner.PublicKey(), e.Addr, pda.Voter(e.Addr, owner.PublicKey()), pda.Vaults(e.Addr).Deposit, dest,
-				e.Model.MtMint, solana.Token2022ProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+			ix, err := ix.WithdrawMt(owner.PublicKey(), e.Addr, dest, units)
 			if err != nil {
 				return fmt.Errorf("build withdraw_mt: %w", err)
 			}
@@ -704,8 +703,7 @@ func voteCommand() *cli.Command {
 			} else if exists {
 				return explain.Newf(fmt.Sprintf("see the tally with `mt dao show %d %d`", e.ID, index), "you already voted on proposal %d", index)
 			}
-			ix, err := mt.NewCastVoteInstruction(choice, owner.PublicKey(), e.Addr, pda.Proposal(e.Addr, index), voterAddr, record,
-				solana.SystemProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+			ix, err := ix.CastVote(owner.PublicKey(), e.Addr, pda.Proposal(e.Addr, index), choice)
 			if err != nil {
 				return fmt.Errorf("build cast_vote: %w", err)
 			}
@@ -969,7 +967,7 @@ func checkpointCommand() *cli.Command {
 			if e.Now.Unix() < rec.WarmAt {
 				return explain.Newf("run this again then", "%s MT are still warming up; they can start earning at %s", model.MT(rec.Warming), at(rec.WarmAt))
 			}
-			ix, err := mt.NewCheckpointVoterInstruction(e.Addr, pda.Voter(e.Addr, who), pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+			ix, err := ix.CheckpointVoter(e.Addr, who)
 			if err != nil {
 				return fmt.Errorf("build checkpoint_voter: %w", err)
 			}

@@ -16,6 +16,7 @@ import (
 	"github.com/modelcommons/modelcommons/cli/session"
 	"github.com/modelcommons/modelcommons/clients/amount"
 	"github.com/modelcommons/modelcommons/clients/explain"
+	"github.com/modelcommons/modelcommons/clients/ix"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
 	"github.com/modelcommons/modelcommons/clients/rules"
@@ -186,10 +187,7 @@ func finalizeCommand() *cli.Command {
 					amount.Format(m.Crowdfund.Raised, nm.Decimals), amount.Format(m.Crowdfund.SoftCap, nm.Decimals))
 			}
 			addr := pda.Model(id)
-			vs := pda.Vaults(addr)
-			ix, err := mt.NewFinalizeRaiseInstruction(pda.Protocol(), p.NativeMint, addr, m.MtMint,
-				vs.Raise, p.FeeVault, vs.Treasury, vs.LiquidityNative, vs.Sale, vs.Creator, vs.Liquidity, vs.Rewards,
-				p.NativeTokenProgram, solana.Token2022ProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+			ix, err := ix.FinalizeRaise(addr, ix.NativeOf(p))
 			if err != nil {
 				return fmt.Errorf("build finalize_raise: %w", err)
 			}

@@ -13,6 +13,7 @@ import (
 	"github.com/modelcommons/modelcommons/cli/session"
 	"github.com/modelcommons/modelcommons/clients/amount"
 	"github.com/modelcommons/modelcommons/clients/explain"
+	"github.com/modelcommons/modelcommons/clients/ix"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
 	"github.com/modelcommons/modelcommons/clients/rules"
@@ -145,8 +146,7 @@ func claimCommand() *cli.Command {
 				return explain.Newf(fix, "nothing to claim from model %d yet", e.ID)
 			}
 			dest := tokens.ATA(holder.PublicKey(), e.Protocol.NativeMint, e.Protocol.NativeTokenProgram)
-			ix, err := mt.NewClaimRewardsInstruction(holder.PublicKey(), pda.Protocol(), e.Protocol.NativeMint, e.Addr, pda.Voter(e.Addr, holder.PublicKey()),
-				pda.Vaults(e.Addr).Revenue, dest, e.Protocol.NativeTokenProgram, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+			ix, err := ix.ClaimRewards(holder.PublicKey(), e.Addr, dest, ix.NativeOf(e.Protocol))
 			if err != nil {
 				return fmt.Errorf("build claim_rewards: %w", err)
 			}

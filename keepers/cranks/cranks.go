@@ -35,6 +35,7 @@ import (
 	"github.com/gagliardetto/solana-go/rpc"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/modelcommons/modelcommons/clients/ix"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
 	"github.com/modelcommons/modelcommons/clients/rules"
@@ -331,7 +332,7 @@ func (c *Cranker) dueRaises(ctx context.Context, now int64) ([]item, error) {
 				return nil, fmt.Errorf("protocol: %w", err)
 			}
 		}
-		model, mint, p := a.Pubkey, m.MtMint, *protocol
+		model, p := a.Pubkey, *protocol
 		out = append(out, item{
 			kind: KindRaise, address: model,
 			still: func(ctx context.Context) (bool, error) {
@@ -347,10 +348,7 @@ func (c *Cranker) dueRaises(ctx context.Context, now int64) ([]item, error) {
 				return err == nil && m.Stage == mt.Stage_Funding && raiseDue(m, now), err
 			},
 			build: func() (solana.Instruction, error) {
-				v := pda.Vaults(model)
-				return mt.NewFinalizeRaiseInstruction(pda.Protocol(), p.NativeMint, model, mint, v.Raise, p.FeeVault,
-					v.Treasury, v.LiquidityNative, v.Sale, v.Creator, v.Liquidity, v.Rewards,
-					p.NativeTokenProgram, solana.Token2022ProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+				return ix.FinalizeRaise(model, ix.NativeOf(&p))
 			},
 		})
 	}
@@ -427,7 +425,7 @@ func (c *Cranker) dueVoters(ctx context.Context, now int64) ([]item, error) {
 		if !active[v.Model] {
 			continue
 		}
-		addr, model := a.Pubkey, v.Model
+		addr, model, owner := a.Pubkey, v.Model, v.Owner
 		out = append(out, item{
 			kind: KindCheckpoint, address: addr,
 			still: func(ctx context.Context) (bool, error) {
@@ -443,7 +441,7 @@ func (c *Cranker) dueVoters(ctx context.Context, now int64) ([]item, error) {
 				return err == nil && VoterDue(v, now), err
 			},
 			build: func() (solana.Instruction, error) {
-				return mt.NewCheckpointVoterInstruction(model, addr, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+				return ix.CheckpointVoter(model, owner)
 			},
 		})
 	}

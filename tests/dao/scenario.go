@@ -13,6 +13,7 @@ import (
 	"github.com/gagliardetto/solana-go"
 	"github.com/gagliardetto/solana-go/rpc"
 
+	"github.com/modelcommons/modelcommons/clients/ix"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
 	"github.com/modelcommons/modelcommons/clients/rules"
@@ -127,22 +128,19 @@ func Destination(action mt.ProposalAction) *solana.PublicKey {
 // ---- deposits and rewards ----
 
 func (e Env) DepositMtIx(owner, model solana.PublicKey, amount uint64) (solana.Instruction, error) {
-	return mt.NewDepositMtInstruction(amount, owner, model, pda.Voter(model, owner), treasury.MtATA(owner, model),
-		pda.DepositVault(model), pda.MtMint(model), solana.Token2022ProgramID, solana.SystemProgramID, e.EventAuth, mt.ProgramID)
+	return ix.DepositMt(owner, model, treasury.MtATA(owner, model), amount)
 }
 
 func (e Env) WithdrawMtIx(owner, model, destination solana.PublicKey, amount uint64) (solana.Instruction, error) {
-	return mt.NewWithdrawMtInstruction(amount, owner, model, pda.Voter(model, owner), pda.DepositVault(model), destination,
-		pda.MtMint(model), solana.Token2022ProgramID, e.EventAuth, mt.ProgramID)
+	return ix.WithdrawMt(owner, model, destination, amount)
 }
 
 func (e Env) CheckpointVoterIx(model, owner solana.PublicKey) (solana.Instruction, error) {
-	return mt.NewCheckpointVoterInstruction(model, pda.Voter(model, owner), e.EventAuth, mt.ProgramID)
+	return ix.CheckpointVoter(model, owner)
 }
 
 func (e Env) ClaimRewardsIx(owner, model, destination solana.PublicKey) (solana.Instruction, error) {
-	return mt.NewClaimRewardsInstruction(owner, pda.Protocol(), e.NativeMint, model, pda.Voter(model, owner), pda.RevenueVault(model),
-		destination, e.NativeProgram, e.EventAuth, mt.ProgramID)
+	return ix.ClaimRewards(owner, model, destination, ix.Native{Mint: e.NativeMint, Program: e.NativeProgram})
 }
 
 func (e Env) DepositRevenueIx(payer, model solana.PublicKey, amount uint64) (solana.Instruction, error) {
@@ -160,8 +158,8 @@ func (e Env) CreateProposalIx(proposer, model solana.PublicKey, index uint64, ar
 }
 
 func (e Env) CastVoteIx(owner, model solana.PublicKey, index uint64, choice mt.VoteChoice) (solana.Instruction, error) {
-	proposal, voter := pda.Proposal(model, index), pda.Voter(model, owner)
-	return mt.NewCastVoteInstruction(choice, owner, model, proposal, voter, pda.Vote(proposal, voter), solana.SystemProgramID, e.EventAuth, mt.ProgramID)
+	proposal := pda.Proposal(model, index)
+	return ix.CastVote(owner, model, proposal, choice)
 }
 
 func (e Env) FinalizeProposalIx(model solana.PublicKey, index uint64) (solana.Instruction, error) {

@@ -1,0 +1,81 @@
+// Package ix builds the programs' instructions, one function per
+// instruction, each deriving the PDAs it needs (clients/pda) so that a
+// caller names only what it chooses: the signer, the model, its own token
+// accounts and the arguments. The CLI, the Actions server, the keeper's
+// cranks, the tests and the benchmarks build the same account list from
+// here instead of each assembling it by hand.
+//
+// A builder checks nothing about chain state: it is the generated client
+// (clients/mt_treasury, clients/inference_meter) with the account list
+// filled in. MT mints are Token-2022 and the model's (pda.MtMint); the
+// native token's mint, program and the protocol's fee vault come from the
+// Protocol account (NativeOf).
+package ix
+
+import (
+	"github.com/gagliardetto/solana-go"
+
+	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
+	"github.com/modelcommons/modelcommons/clients/pda"
+)
+
+// Native is the protocol's native token and fee vault, as its Protocol
+// account records them.
+type Native struct {
+	Mint, Program, FeeVault solana.PublicKey
+}
+
+// NativeOf reads Native from a decoded Protocol account.
+func NativeOf(p *mt.Protocol) Native {
+	return Native{Mint: p.NativeMint, Program: p.NativeTokenProgram, FeeVault: p.FeeVault}
+}
+
+func treasuryEvents() solana.PublicKey { return pda.EventAuthority(mt.ProgramID) }
+
+// Contribute buys into model's crowdfund from the contributor's native
+// token account source.
+func Contribute(contributor, model, source solana.PublicKey, native Native, args mt.ContributeArgs) (solana.Instruction, error) {
+	return mt.NewContributeInstruction(args, contributor, pda.Protocol(), native.Mint, model, pda.Contribution(model, contributor),
+		source, pda.RaiseVault(model), native.Program, solana.SystemProgramID, treasuryEvents(), mt.ProgramID)
+}
+
+// FinalizeRaise closes model's crowdfund (a permissionless crank).
+func FinalizeRaise(model solana.PublicKey, native Native) (solana.Instruction, error) {
+	v := pda.Vaults(model)
+	return mt.NewFinalizeRaiseInstruction(pda.Protocol(), native.Mint, model, pda.MtMint(model), v.Raise, native.FeeVault,
+		v.Treasury, v.LiquidityNative, v.Sale, v.Creator, v.Liquidity, v.Rewards,
+		native.Program, solana.Token2022ProgramID, treasuryEvents(), mt.ProgramID)
+}
+
+// DepositMt deposits amount MT from the owner's MT account source into its
+// voter record (to vote and earn).
+func DepositMt(owner, model, source solana.PublicKey, amount uint64) (solana.Instruction, error) {
+	return mt.NewDepositMtInstruction(amount, owner, model, pda.Voter(model, owner), source, pda.DepositVault(model),
+		pda.MtMint(model), solana.Token2022ProgramID, solana.SystemProgramID, treasuryEvents(), mt.ProgramID)
+}
+
+// WithdrawMt withdraws amount deposited MT to the owner's MT account destination.
+func WithdrawMt(owner, model, destination solana.PublicKey, amount uint64) (solana.Instruction, error) {
+	return mt.NewWithdrawMtInstruction(amount, owner, model, pda.Voter(model, owner), pda.DepositVault(model), destination,
+		pda.MtMint(model), solana.Token2022ProgramID, treasuryEvents(), mt.ProgramID)
+}
+
+// CastVote votes the owner's deposited MT on proposal.
+func CastVote(owner, model, proposal solana.PublicKey, choice mt.VoteChoice) (solana.Instruction, error) {
+	voter := pda.Voter(model, owner)
+	return mt.NewCastVoteInstruction(choice, owner, model, proposal, voter, pda.Vote(proposal, voter),
+		solana.SystemProgramID, treasuryEvents(), mt.ProgramID)
+}
+
+// CheckpointVoter moves the owner's warmed-up MT into its earning balance
+// (a permissionless crank).
+func CheckpointVoter(model, owner solana.PublicKey) (solana.Instruction, error) {
+	return mt.NewCheckpointVoterInstruction(model, pda.Voter(model, owner), treasuryEvents(), mt.ProgramID)
+}
+
+// ClaimRewards pays the owner's pending revenue share to its native token
+// account destination.
+func ClaimRewards(owner, model, destination solana.PublicKey, native Native) (solana.Instruction, error) {
+	return mt.NewClaimRewardsInstruction(owner, pda.Protocol(), native.Mint, model, pda.Voter(model, owner), pda.RevenueVault(model),
+		destination, native.Program, treasuryEvents(), mt.ProgramID)
+}
