@@ -11,7 +11,7 @@ import (
 	"github.com/modelcommons/modelcommons/cli/session"
 	"github.com/modelcommons/modelcommons/clients/explain"
 	im "github.com/modelcommons/modelcommons/clients/inference_meter"
-	"github.com/modelcommons/modelcommons/clients/pda"
+	"github.com/modelcommons/modelcommons/clients/ix"
 )
 
 // checkClose makes close_escrow's checks first: no lanes (the program's
@@ -58,7 +58,7 @@ func closeCommand() *cli.Command {
 			if err := checkClose(addr, e, func(v uint64) string { return x.Native(v).String() }); err != nil {
 				return err
 			}
-			ix, err := im.NewCloseEscrowInstruction(owner.PublicKey(), addr, pda.Meter(), pda.EventAuthority(im.ProgramID), im.ProgramID)
+			ix, err := ix.CloseEscrow(owner.PublicKey(), addr)
 			if err != nil {
 				return fmt.Errorf("build close_escrow: %w", err)
 			}

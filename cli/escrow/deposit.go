@@ -8,16 +8,14 @@ import (
 
 	"github.com/modelcommons/modelcommons/cli/session"
 	"github.com/modelcommons/modelcommons/clients/explain"
-	im "github.com/modelcommons/modelcommons/clients/inference_meter"
-	"github.com/modelcommons/modelcommons/clients/pda"
+	"github.com/modelcommons/modelcommons/clients/ix"
 	"github.com/modelcommons/modelcommons/clients/tokens"
 )
 
 // depositIx builds deposit_escrow from the signer's native token account.
 func (x *env) depositIx(depositor, escrow, expectedOwner solana.PublicKey, units uint64) (solana.Instruction, solana.PublicKey, error) {
 	source := tokens.ATA(depositor, x.Meter.NativeMint, x.Meter.NativeTokenProgram)
-	ix, err := im.NewDepositEscrowInstruction(units, expectedOwner, depositor, escrow, pda.Meter(), pda.EscrowVault(), source,
-		x.Meter.NativeMint, x.Meter.NativeTokenProgram, pda.EventAuthority(im.ProgramID), im.ProgramID)
+	ix, err := ix.DepositEscrow(depositor, escrow, source, expectedOwner, ix.MeterNativeOf(x.Meter), units)
 	if err != nil {
 		return nil, source, fmt.Errorf("build deposit_escrow: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/modelcommons/modelcommons/cli/session"
 	"github.com/modelcommons/modelcommons/clients/apikey"
 	im "github.com/modelcommons/modelcommons/clients/inference_meter"
+	"github.com/modelcommons/modelcommons/clients/ix"
 	"github.com/modelcommons/modelcommons/clients/pda"
 )
 
@@ -109,7 +110,7 @@ func openCommand() *cli.Command {
 			}
 			keySigner := apikey.Signer(key)
 			addr := pda.Escrow(keySigner.PublicKey())
-			ix, err := im.NewOpenEscrowInstruction(args, owner.PublicKey(), keySigner.PublicKey(), addr, solana.SystemProgramID, pda.EventAuthority(im.ProgramID), im.ProgramID)
+			ix, err := ix.OpenEscrow(owner.PublicKey(), keySigner.PublicKey(), args)
 			if err != nil {
 				return fmt.Errorf("build open_escrow: %w", err)
 			}

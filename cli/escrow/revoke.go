@@ -13,6 +13,7 @@ import (
 	"github.com/modelcommons/modelcommons/clients/amount"
 	"github.com/modelcommons/modelcommons/clients/explain"
 	im "github.com/modelcommons/modelcommons/clients/inference_meter"
+	"github.com/modelcommons/modelcommons/clients/ix"
 	"github.com/modelcommons/modelcommons/clients/pda"
 	"github.com/modelcommons/modelcommons/clients/settlement"
 )
@@ -117,7 +118,7 @@ func revokeCommand() *cli.Command {
 			}
 			notice := x.Meter.WithdrawalNoticeSecs
 			step, due := nextRevokeStep(lane, notice, now)
-			var ix solana.Instruction
+			var inst solana.Instruction
 			var what string
 			switch step {
 			case revokeWait:
@@ -125,10 +126,10 @@ func revokeCommand() *cli.Command {
 					"the revocation of node %s's lane can complete at %s, in %s", node, due.Format(time.RFC3339), duration.Format(due.Unix()-now.Unix()))
 			case revokeRequest:
 				x.Session.Note("node %s can still settle runs it served until %s (the %s notice); run `mt escrow revoke` again then", node, due.Format(time.RFC3339), duration.Format(notice))
-				ix, err = im.NewRequestRevokeInstruction(node, owner.PublicKey(), addr, pda.Meter(), pda.EventAuthority(im.ProgramID), im.ProgramID)
+				inst, err = ix.RequestRevoke(owner.PublicKey(), addr, node)
 				what = fmt.Sprintf("request the revocation of node %s's lane on escrow %s", node, addr)
 			case revokeComplete:
-				ix, err = im.NewRevokeNodeInstruction(node, owner.PublicKey(), addr, pda.Meter(), pda.EventAuthority(im.ProgramID), im.ProgramID)
+				inst, err = ix.RevokeNode(owner.PublicKey(), addr, node)
 				what = fmt.Sprintf("revoke node %s's lane on escrow %s (%s back to unallocated)", node, addr, x.Native(lane.Balance))
 			}
 			if err != nil {
@@ -136,7 +137,7 @@ func revokeCommand() *cli.Command {
 			}
 			labels := x.labels(addr)
 			before := e.Balance
-			return x.Session.Submit(c.Context, session.Tx{What: what, Instructions: []solana.Instruction{ix}, Labels: labels},
+			return x.Session.Submit(c.Context, session.Tx{What: what, Instructions: []solana.Instruction{inst}, Labels: labels},
 				func(sig solana.Signature) (any, error) {
 					v, after, err := x.view(c, addr)
 					if err != nil {

@@ -10,7 +10,7 @@ import (
 	"github.com/modelcommons/modelcommons/cli/session"
 	"github.com/modelcommons/modelcommons/clients/apikey"
 	"github.com/modelcommons/modelcommons/clients/explain"
-	im "github.com/modelcommons/modelcommons/clients/inference_meter"
+	"github.com/modelcommons/modelcommons/clients/ix"
 	"github.com/modelcommons/modelcommons/clients/pda"
 )
 
@@ -41,7 +41,7 @@ func rotateKeyCommand() *cli.Command {
 			}
 			keySigner := apikey.Signer(key)
 			newAddr := pda.Escrow(keySigner.PublicKey())
-			ix, err := im.NewRotateKeyInstruction(owner.PublicKey(), addr, keySigner.PublicKey(), newAddr, solana.SystemProgramID, pda.EventAuthority(im.ProgramID), im.ProgramID)
+			ix, err := ix.RotateKey(owner.PublicKey(), addr, keySigner.PublicKey())
 			if err != nil {
 				return fmt.Errorf("build rotate_key: %w", err)
 			}

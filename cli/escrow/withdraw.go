@@ -12,7 +12,7 @@ import (
 	"github.com/modelcommons/modelcommons/clients/amount"
 	"github.com/modelcommons/modelcommons/clients/explain"
 	im "github.com/modelcommons/modelcommons/clients/inference_meter"
-	"github.com/modelcommons/modelcommons/clients/pda"
+	"github.com/modelcommons/modelcommons/clients/ix"
 	"github.com/modelcommons/modelcommons/clients/tokens"
 )
 
@@ -56,7 +56,7 @@ func requestWithdrawalCommand() *cli.Command {
 				return explain.Newf(fmt.Sprintf("request at most %s (or `all`); to get money out of a lane, `mt escrow revoke <escrow> <node>` first", x.Native(e.Balance)),
 					"escrow %s has %s unallocated (and %s in lanes), less than %s", addr, x.Native(e.Balance), x.Native(lanes), x.Native(units))
 			}
-			ix, err := im.NewRequestWithdrawalInstruction(units, owner.PublicKey(), addr, pda.Meter(), pda.EventAuthority(im.ProgramID), im.ProgramID)
+			ix, err := ix.RequestWithdrawal(owner.PublicKey(), addr, units)
 			if err != nil {
 				return fmt.Errorf("build request_withdrawal: %w", err)
 			}
@@ -94,8 +94,7 @@ func withdrawCommand() *cli.Command {
 					"the withdrawal notice period (%s) ends at %s", duration.Format(x.Meter.WithdrawalNoticeSecs), time.Unix(available, 0).UTC().Format(time.RFC3339))
 			}
 			dest := tokens.ATA(owner.PublicKey(), x.Meter.NativeMint, x.Meter.NativeTokenProgram)
-			ix, err := im.NewWithdrawEscrowInstruction(owner.PublicKey(), addr, pda.Meter(), pda.EscrowVault(), dest, x.Meter.NativeMint,
-				x.Meter.NativeTokenProgram, pda.EventAuthority(im.ProgramID), im.ProgramID)
+			ix, err := ix.WithdrawEscrow(owner.PublicKey(), addr, dest, ix.MeterNativeOf(x.Meter))
 			if err != nil {
 				return fmt.Errorf("build withdraw_escrow: %w", err)
 			}

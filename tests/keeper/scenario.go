@@ -22,6 +22,7 @@ import (
 
 	"github.com/modelcommons/modelcommons/clients/apikey"
 	im "github.com/modelcommons/modelcommons/clients/inference_meter"
+	"github.com/modelcommons/modelcommons/clients/ix"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
 	"github.com/modelcommons/modelcommons/clients/settlement"
@@ -147,7 +148,7 @@ func (w *World) OpenEscrowLanes(ctx context.Context, apiKey string, deposit uint
 func (w *World) RotateKey(ctx context.Context, escrow solana.PublicKey, newKey string) (solana.PublicKey, error) {
 	id := apikey.Signer(newKey)
 	to := pda.Escrow(id.PublicKey())
-	ix, err := im.NewRotateKeyInstruction(w.Owner.PublicKey(), escrow, id.PublicKey(), to, solana.SystemProgramID, w.EventAuth, im.ProgramID)
+	ix, err := ix.RotateKey(w.Owner.PublicKey(), escrow, id.PublicKey())
 	if err != nil {
 		return to, err
 	}
@@ -204,7 +205,7 @@ func (w *World) CloseEscrow(ctx context.Context, escrow solana.PublicKey) error 
 			return fmt.Errorf("revoke lanes and withdraw: %w", err)
 		}
 	}
-	ix, err := im.NewCloseEscrowInstruction(w.Owner.PublicKey(), escrow, pda.Meter(), w.EventAuth, im.ProgramID)
+	ix, err := ix.CloseEscrow(w.Owner.PublicKey(), escrow)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/gagliardetto/solana-go"
 
 	im "github.com/modelcommons/modelcommons/clients/inference_meter"
+	"github.com/modelcommons/modelcommons/clients/ix"
 	"github.com/modelcommons/modelcommons/clients/pda"
 )
 
@@ -23,12 +24,12 @@ func (e *Env) AllowIx(owner, escrow, node solana.PublicKey, amount uint64) (sola
 
 // RequestRevokeIx starts the notice on node's lane.
 func (e *Env) RequestRevokeIx(owner, escrow, node solana.PublicKey) (solana.Instruction, error) {
-	return im.NewRequestRevokeInstruction(node, owner, escrow, pda.Meter(), e.EventAuth, im.ProgramID)
+	return ix.RequestRevoke(owner, escrow, node)
 }
 
 // RevokeIx closes node's lane after the notice.
 func (e *Env) RevokeIx(owner, escrow, node solana.PublicKey) (solana.Instruction, error) {
-	return im.NewRevokeNodeInstruction(node, owner, escrow, pda.Meter(), e.EventAuth, im.ProgramID)
+	return ix.RevokeNode(owner, escrow, node)
 }
 
 // OpenForIxs are the instructions that open the escrow of key for owner,

@@ -18,6 +18,7 @@ import (
 
 	"github.com/modelcommons/modelcommons/clients/apikey"
 	im "github.com/modelcommons/modelcommons/clients/inference_meter"
+	"github.com/modelcommons/modelcommons/clients/ix"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
 	"github.com/modelcommons/modelcommons/clients/settlement"
@@ -127,21 +128,19 @@ func NewKey() solana.PrivateKey {
 
 // OpenEscrowIx opens the escrow of key id; the id must sign too.
 func (e *Env) OpenEscrowIx(owner, key solana.PublicKey, args im.OpenEscrowArgs) (solana.Instruction, error) {
-	return im.NewOpenEscrowInstruction(args, owner, key, pda.Escrow(key), solana.SystemProgramID, e.EventAuth, im.ProgramID)
+	return ix.OpenEscrow(owner, key, args)
 }
 
 func (e *Env) DepositIx(depositor, escrow solana.PublicKey, amount uint64, expectedOwner solana.PublicKey) (solana.Instruction, error) {
-	return im.NewDepositEscrowInstruction(amount, expectedOwner, depositor, escrow, pda.Meter(), pda.EscrowVault(),
-		e.NativeATA(depositor), e.NativeMint, e.NativeProgram, e.EventAuth, im.ProgramID)
+	return ix.DepositEscrow(depositor, escrow, e.NativeATA(depositor), expectedOwner, ix.Native{Mint: e.NativeMint, Program: e.NativeProgram}, amount)
 }
 
 func (e *Env) RequestWithdrawalIx(owner, escrow solana.PublicKey, amount uint64) (solana.Instruction, error) {
-	return im.NewRequestWithdrawalInstruction(amount, owner, escrow, pda.Meter(), e.EventAuth, im.ProgramID)
+	return ix.RequestWithdrawal(owner, escrow, amount)
 }
 
 func (e *Env) WithdrawEscrowIx(owner, escrow solana.PublicKey) (solana.Instruction, error) {
-	return im.NewWithdrawEscrowInstruction(owner, escrow, pda.Meter(), pda.EscrowVault(), e.NativeATA(owner),
-		e.NativeMint, e.NativeProgram, e.EventAuth, im.ProgramID)
+	return ix.WithdrawEscrow(owner, escrow, e.NativeATA(owner), ix.Native{Mint: e.NativeMint, Program: e.NativeProgram})
 }
 
 // Escrow opens an escrow for a new key owned by owner, with the given

@@ -11,6 +11,7 @@ import (
 	computebudget "github.com/gagliardetto/solana-go/programs/compute-budget"
 
 	im "github.com/modelcommons/modelcommons/clients/inference_meter"
+	"github.com/modelcommons/modelcommons/clients/ix"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
 	"github.com/modelcommons/modelcommons/clients/settlement"
@@ -193,7 +194,7 @@ func (m *meterBench) escrows(ctx context.Context, modelIDs []uint64) error {
 	}
 	rotated := meterenv.NewKey()
 	if err := m.send(ctx, "rotate_key (moves the lanes)", owner, []solana.PrivateKey{rotated}, escrowName(rotated.PublicKey()), func() (solana.Instruction, error) {
-		return im.NewRotateKeyInstruction(o, escrow, rotated.PublicKey(), pda.Escrow(rotated.PublicKey()), solana.SystemProgramID, e.EventAuth, im.ProgramID)
+		return ix.RotateKey(o, escrow, rotated.PublicKey())
 	}); err != nil {
 		return err
 	}
@@ -201,7 +202,7 @@ func (m *meterBench) escrows(ctx context.Context, modelIDs []uint64) error {
 		return err
 	}
 	return m.send(ctx, "close_escrow (the rotated one)", owner, nil, nil, func() (solana.Instruction, error) {
-		return im.NewCloseEscrowInstruction(o, escrow, pda.Meter(), e.EventAuth, im.ProgramID)
+		return ix.CloseEscrow(o, escrow)
 	})
 }
 
