@@ -112,6 +112,10 @@ func (s *Session) Reader() accounts.Reader {
 func (s *Session) Signer() (solana.PrivateKey, error) {
 	if s.signer == nil {
 		key, err := cluster.LoadKeypair(s.Config.KeypairPath)
+		if errors.Is(err, cluster.ErrNoKeypair) {
+			return nil, explain.Wrap(err, "no keypair file at "+s.Config.KeypairPath,
+				"create one with `mt keygen -o "+s.Config.KeypairPath+"`, or pass --keypair <file>")
+		}
 		if err != nil {
 			return nil, err
 		}

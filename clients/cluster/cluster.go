@@ -178,7 +178,7 @@ var ErrNoKeypair = errors.New("keypair file not found")
 // LoadKeypair reads a Solana keypair file (a JSON array of 64 bytes).
 func LoadKeypair(path string) (solana.PrivateKey, error) {
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("%w: %s; create one with `solana-keygen new -o %s` or pass --keypair <file>", ErrNoKeypair, path, path)
+		return nil, fmt.Errorf("%w: %s; create one with `mt keygen -o %s` or pass --keypair <file>", ErrNoKeypair, path, path)
 	}
 	key, err := solana.PrivateKeyFromSolanaKeygenFile(path)
 	if err != nil {

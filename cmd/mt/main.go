@@ -22,6 +22,7 @@ import (
 	"github.com/modelcommons/modelcommons/cli/protocol"
 	"github.com/modelcommons/modelcommons/cli/rewards"
 	"github.com/modelcommons/modelcommons/cli/session"
+	"github.com/modelcommons/modelcommons/cli/wallet"
 	"github.com/modelcommons/modelcommons/clients/explain"
 )
 
@@ -51,7 +52,7 @@ func newApp() *cli.App {
 			"durations as 90s, 15m, 7d or 2w, times as RFC 3339 or a span from now. Every command that prints\n" +
 			"accepts --output json; every command that sends a transaction accepts --dry-run.",
 		Flags: session.CommonFlags(),
-		Commands: []*cli.Command{
+		Commands: append(wallet.Commands(),
 			protocol.Command(),
 			meter.Command(),
 			model.Command(),
@@ -62,7 +63,7 @@ func newApp() *cli.App {
 			escrow.Command(),
 			node.Command(),
 			serveActionsCommand(),
-		},
+		),
 		EnableBashCompletion: true,
 		// Errors are explained below, not printed by the framework.
 		ExitErrHandler: func(*cli.Context, error) {},
