@@ -13,7 +13,7 @@ import (
 
 // Commands are the wallet commands, wired at the top level of mt.
 func Commands() []*cli.Command {
-	return []*cli.Command{keygenCommand(), addressCommand()}
+	return []*cli.Command{keygenCommand(), addressCommand(), airdropCommand()}
 }
 
 // readFlags are session.ReadFlags(extra...).

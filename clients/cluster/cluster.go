@@ -203,3 +203,29 @@ func ExpandHome(p string) string {
 	}
 	return expandHome(p, home)
 }
+
+// MainnetGenesisHash is mainnet-beta's genesis hash (getGenesisHash), which
+// tells mainnet apart whatever URL reaches it.
+const MainnetGenesisHash = "5eykt4UsFv8P8NJdTREpY1vzqKqZKvdpKuc147dw2N9d"
+
+// Public names the well-known public cluster an RPC URL points at —
+// "mainnet-beta", "devnet" or "testnet" — from its host (the Solana
+// Foundation's endpoints, and providers' hosts that name the cluster), or
+// "" if the URL names none. It reads no network: a private URL of a public
+// cluster is only recognised by its genesis hash.
+func Public(rpcURL string) string {
+	u, err := url.Parse(strings.TrimSpace(rpcURL))
+	if err != nil {
+		return ""
+	}
+	host := strings.ToLower(u.Hostname())
+	for _, name := range []string{"mainnet", "devnet", "testnet"} {
+		if strings.Contains(host, name) {
+			if name == "mainnet" {
+				return "mainnet-beta"
+			}
+			return name
+		}
+	}
+	return ""
+}

@@ -135,3 +135,19 @@ func TestLoadKeypair(t *testing.T) {
 		t.Error("an inconsistent keypair was accepted")
 	}
 }
+
+func TestPublic(t *testing.T) {
+	for url, want := range map[string]string{
+		"https://api.mainnet-beta.solana.com": "mainnet-beta",
+		"https://mainnet.helius-rpc.com/?k=1": "mainnet-beta",
+		"https://api.devnet.solana.com":       "devnet",
+		"https://api.testnet.solana.com":      "testnet",
+		"http://127.0.0.1:8899":               "",
+		"http://localhost:8899":               "",
+		"https://rpc.example.org":             "",
+	} {
+		if got := Public(url); got != want {
+			t.Errorf("Public(%q) = %q, want %q", url, got, want)
+		}
+	}
+}
