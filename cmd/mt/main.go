@@ -15,6 +15,7 @@ import (
 	"github.com/modelcommons/modelcommons/cli/crowdfund"
 	"github.com/modelcommons/modelcommons/cli/dao"
 	"github.com/modelcommons/modelcommons/cli/escrow"
+	"github.com/modelcommons/modelcommons/cli/localnet"
 	"github.com/modelcommons/modelcommons/cli/market"
 	"github.com/modelcommons/modelcommons/cli/meter"
 	"github.com/modelcommons/modelcommons/cli/model"
@@ -62,6 +63,7 @@ func newApp() *cli.App {
 			market.Command(),
 			escrow.Command(),
 			node.Command(),
+			localnet.Command(),
 			serveActionsCommand(),
 		),
 		EnableBashCompletion: true,

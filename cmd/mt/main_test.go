@@ -9,10 +9,10 @@ import (
 
 // readOnly are the commands that never send a transaction (serve-actions
 // serves unsigned transactions for wallets to sign; it sends none itself).
-// keygen, address and airdrop send none either (an airdrop is the faucet's
-// transaction).
+// keygen, address, airdrop and warp send none either (an airdrop is the
+// faucet's transaction; warp is a local chain's RPC method).
 var readOnly = map[string]bool{"show": true, "list": true, "spec-template": true, "quote": true, "serve-actions": true,
-	"keygen": true, "address": true, "airdrop": true}
+	"keygen": true, "address": true, "airdrop": true, "warp": true}
 
 // Every command prints JSON on request; every command that sends a
 // transaction can be dry-run and given a priority fee.
