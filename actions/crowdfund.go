@@ -11,7 +11,6 @@ import (
 	"github.com/modelcommons/modelcommons/clients/allowlist"
 	"github.com/modelcommons/modelcommons/clients/ix"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
-	"github.com/modelcommons/modelcommons/clients/pda"
 	chainrules "github.com/modelcommons/modelcommons/clients/rules"
 	"github.com/modelcommons/modelcommons/clients/tokens"
 )
@@ -321,8 +320,7 @@ func (s *Server) claimPost(ctx context.Context, c *call) (*plan, error) {
 		return nil, conflict("Nothing to claim: your %s were already claimed.", m.MT.Format(contrib.Mt))
 	}
 	dest := tokens.ATA(wallet, m.MT.Mint, m.MT.Program)
-	ix, err := mt.NewClaimMtInstruction(wallet, m.Addr, pda.Contribution(m.Addr, wallet), pda.SaleVault(m.Addr), dest,
-		m.MT.Mint, m.MT.Program, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+	ix, err := ix.ClaimMt(wallet, m.Addr, dest)
 	if err != nil {
 		return nil, fmt.Errorf("build claim_mt: %w", err)
 	}
@@ -381,8 +379,7 @@ func (s *Server) refundPost(ctx context.Context, c *call) (*plan, error) {
 		return nil, conflict("Nothing to refund: your %s were already refunded.", m.Native.Format(contrib.Paid))
 	}
 	dest := tokens.ATA(wallet, m.Native.Mint, m.Native.Program)
-	ix, err := mt.NewRefundInstruction(wallet, pda.Protocol(), m.Native.Mint, m.Addr, pda.Contribution(m.Addr, wallet),
-		pda.RaiseVault(m.Addr), dest, m.Native.Program, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+	ix, err := ix.Refund(wallet, m.Addr, dest, ix.NativeOf(m.Protocol))
 	if err != nil {
 		return nil, fmt.Errorf("build refund: %w", err)
 	}
@@ -411,7 +408,7 @@ func (s *Server) refundDone(ctx context.Context, c *call) (*Action, error) {
 // claim or refund in the same transaction: the record has done its job,
 // and its rent goes back to the wallet.
 func closeContribution(wallet solana.PublicKey, m *modelState) (solana.Instruction, error) {
-	ix, err := mt.NewCloseContributionInstruction(wallet, m.Addr, pda.Contribution(m.Addr, wallet), pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+	ix, err := ix.CloseContribution(wallet, m.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("build close_contribution: %w", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/gagliardetto/solana-go"
 
 	"github.com/modelcommons/modelcommons/clients/amount"
+	"github.com/modelcommons/modelcommons/clients/ix"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
 	chainrules "github.com/modelcommons/modelcommons/clients/rules"
@@ -172,10 +173,7 @@ func (s *Server) swapPost(side mt.SwapSide) func(context.Context, *call) (*plan,
 			return nil, conflict("This needs %s but your wallet holds %s.", pay.Format(in), pay.Format(held))
 		}
 		traderNative, traderMT := tokens.ATA(wallet, m.Native.Mint, m.Native.Program), tokens.ATA(wallet, m.MT.Mint, m.MT.Program)
-		vs := pda.Vaults(m.Addr)
-		ix, err := mt.NewSwapInstruction(mt.SwapArgs{Side: side, AmountIn: in, MinOut: minOut},
-			wallet, pda.Protocol(), m.Addr, traderNative, traderMT, vs.Liquidity, vs.LiquidityNative, vs.Revenue, vs.Treasury,
-			m.Protocol.FeeVault, m.Native.Mint, m.MT.Mint, m.Native.Program, m.MT.Program, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+		ix, err := ix.Swap(wallet, m.Addr, traderNative, traderMT, ix.NativeOf(m.Protocol), mt.SwapArgs{Side: side, AmountIn: in, MinOut: minOut})
 		if err != nil {
 			return nil, fmt.Errorf("build swap: %w", err)
 		}
@@ -268,7 +266,7 @@ func (s *Server) openMarketPost(ctx context.Context, c *call) (*plan, error) {
 	if why != "" {
 		return nil, conflict("%s", why)
 	}
-	ix, err := mt.NewOpenMarketInstruction(pda.Protocol(), m.Addr, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+	ix, err := ix.OpenMarket(m.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("build open_market: %w", err)
 	}

@@ -273,8 +273,7 @@ func claimCommand() *cli.Command {
 			}
 			dest := tokens.ATA(wallet.PublicKey(), e.Model.MtMint, solana.Token2022ProgramID)
 			vs := pda.Vaults(e.Addr)
-			ix, err := mt.NewClaimMtInstruction(wallet.PublicKey(), e.Addr, pda.Contribution(e.Addr, wallet.PublicKey()), vs.Sale, dest,
-				e.Model.MtMint, solana.Token2022ProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+			ix, err := ix.ClaimMt(wallet.PublicKey(), e.Addr, dest)
 			if err != nil {
 				return fmt.Errorf("build claim_mt: %w", err)
 			}
@@ -311,8 +310,7 @@ func refundCommand() *cli.Command {
 			}
 			dest := tokens.ATA(wallet.PublicKey(), e.Protocol.NativeMint, e.Protocol.NativeTokenProgram)
 			vs := pda.Vaults(e.Addr)
-			ix, err := mt.NewRefundInstruction(wallet.PublicKey(), pda.Protocol(), e.Protocol.NativeMint, e.Addr, pda.Contribution(e.Addr, wallet.PublicKey()),
-				vs.Raise, dest, e.Protocol.NativeTokenProgram, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+			ix, err := ix.Refund(wallet.PublicKey(), e.Addr, dest, ix.NativeOf(e.Protocol))
 			if err != nil {
 				return fmt.Errorf("build refund: %w", err)
 			}
@@ -406,7 +404,7 @@ func (e *env) maybeClose(c *cli.Context, ixs []solana.Instruction, wallet solana
 // rent returned.
 func (e *env) closing(ctx context.Context, wallet solana.PublicKey, last *mt.Contribution) (solana.Instruction, func(*Position), error) {
 	record := pda.Contribution(e.Addr, wallet)
-	ix, err := mt.NewCloseContributionInstruction(wallet, e.Addr, record, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+	ix, err := ix.CloseContribution(wallet, e.Addr)
 	if err != nil {
 		return nil, nil, fmt.Errorf("build close_contribution: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/modelcommons/modelcommons/cli/session"
 	"github.com/modelcommons/modelcommons/clients/explain"
+	"github.com/modelcommons/modelcommons/clients/ix"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
 	"github.com/modelcommons/modelcommons/clients/rules"
@@ -34,7 +35,7 @@ func finalizeCommand() *cli.Command {
 			if !rules.ProposalDue(p, e.Now.Unix()) {
 				return explain.Newf("wait until then, or until enough votes decide it", "voting on proposal %d is open until %s and its outcome can still change", index, at(p.VotingEnds))
 			}
-			ix, err := mt.NewFinalizeProposalInstruction(e.Addr, pda.Proposal(e.Addr, index), pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+			ix, err := ix.FinalizeProposal(e.Addr, pda.Proposal(e.Addr, index))
 			if err != nil {
 				return fmt.Errorf("build finalize_proposal: %w", err)
 			}

@@ -20,6 +20,7 @@ import (
 	"github.com/modelcommons/modelcommons/cli/session"
 	"github.com/modelcommons/modelcommons/clients/amount"
 	"github.com/modelcommons/modelcommons/clients/explain"
+	"github.com/modelcommons/modelcommons/clients/ix"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
 	"github.com/modelcommons/modelcommons/clients/rules"
@@ -222,7 +223,7 @@ func sellCommand() *cli.Command {
 }
 
 func (e *env) openIx() (solana.Instruction, error) {
-	ix, err := mt.NewOpenMarketInstruction(pda.Protocol(), e.Addr, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+	ix, err := ix.OpenMarket(e.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("build open_market: %w", err)
 	}
@@ -304,10 +305,7 @@ func swap(c *cli.Context, side mt.SwapSide) error {
 	ixs = append(ixs,
 		tokens.CreateATAIdempotent(trader.PublicKey(), trader.PublicKey(), e.Protocol.NativeMint, e.Protocol.NativeTokenProgram),
 		tokens.CreateATAIdempotent(trader.PublicKey(), trader.PublicKey(), e.Model.MtMint, solana.Token2022ProgramID))
-	vs := pda.Vaults(e.Addr)
-	ix, err := mt.NewSwapInstruction(mt.SwapArgs{Side: side, AmountIn: in, MinOut: minOut}, trader.PublicKey(), pda.Protocol(), e.Addr,
-		nativeAcct, mtAcct, vs.Liquidity, vs.LiquidityNative, vs.Revenue, vs.Treasury, e.Protocol.FeeVault, e.Protocol.NativeMint, e.Model.MtMint,
-		e.Protocol.NativeTokenProgram, solana.Token2022ProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+	ix, err := ix.Swap(trader.PublicKey(), e.Addr, nativeAcct, mtAcct, ix.NativeOf(e.Protocol), mt.SwapArgs{Side: side, AmountIn: in, MinOut: minOut})
 	if err != nil {
 		return fmt.Errorf("build swap: %w", err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/modelcommons/modelcommons/cli/session"
 	"github.com/modelcommons/modelcommons/clients/amount"
 	"github.com/modelcommons/modelcommons/clients/explain"
+	"github.com/modelcommons/modelcommons/clients/ix"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
 	"github.com/modelcommons/modelcommons/clients/tokens"
@@ -85,8 +86,7 @@ func depositRevenueCommand() *cli.Command {
 					"paying %s needs them in your native token account %s, which holds %s", e.Native(units), source, e.Native(bal))
 			}
 			vs := pda.Vaults(e.Addr)
-			ix, err := mt.NewDepositRevenueInstruction(units, payer.PublicKey(), pda.Protocol(), e.Addr, source, vs.Revenue, vs.Treasury,
-				e.Protocol.NativeMint, e.Protocol.NativeTokenProgram, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+			ix, err := ix.DepositRevenue(payer.PublicKey(), e.Addr, source, ix.NativeOf(e.Protocol), units)
 			if err != nil {
 				return fmt.Errorf("build deposit_revenue: %w", err)
 			}

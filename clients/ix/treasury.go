@@ -79,3 +79,46 @@ func ClaimRewards(owner, model, destination solana.PublicKey, native Native) (so
 	return mt.NewClaimRewardsInstruction(owner, pda.Protocol(), native.Mint, model, pda.Voter(model, owner), pda.RevenueVault(model),
 		destination, native.Program, treasuryEvents(), mt.ProgramID)
 }
+
+// ClaimMt pays a contributor's MT from a successful raise to its MT account destination.
+func ClaimMt(contributor, model, destination solana.PublicKey) (solana.Instruction, error) {
+	return mt.NewClaimMtInstruction(contributor, model, pda.Contribution(model, contributor), pda.SaleVault(model), destination,
+		pda.MtMint(model), solana.Token2022ProgramID, treasuryEvents(), mt.ProgramID)
+}
+
+// Refund returns a contributor's payment from a failed raise to its native
+// token account destination.
+func Refund(contributor, model, destination solana.PublicKey, native Native) (solana.Instruction, error) {
+	return mt.NewRefundInstruction(contributor, pda.Protocol(), native.Mint, model, pda.Contribution(model, contributor),
+		pda.RaiseVault(model), destination, native.Program, treasuryEvents(), mt.ProgramID)
+}
+
+// CloseContribution closes a settled contribution record, returning its rent.
+func CloseContribution(contributor, model solana.PublicKey) (solana.Instruction, error) {
+	return mt.NewCloseContributionInstruction(contributor, model, pda.Contribution(model, contributor), treasuryEvents(), mt.ProgramID)
+}
+
+// FinalizeProposal closes voting on proposal (a permissionless crank).
+func FinalizeProposal(model, proposal solana.PublicKey) (solana.Instruction, error) {
+	return mt.NewFinalizeProposalInstruction(model, proposal, treasuryEvents(), mt.ProgramID)
+}
+
+// OpenMarket opens model's pool from the amounts its raise recorded (permissionless).
+func OpenMarket(model solana.PublicKey) (solana.Instruction, error) {
+	return mt.NewOpenMarketInstruction(pda.Protocol(), model, treasuryEvents(), mt.ProgramID)
+}
+
+// Swap trades against model's pool between the trader's native account
+// traderNative and MT account traderMT.
+func Swap(trader, model, traderNative, traderMT solana.PublicKey, native Native, args mt.SwapArgs) (solana.Instruction, error) {
+	v := pda.Vaults(model)
+	return mt.NewSwapInstruction(args, trader, pda.Protocol(), model, traderNative, traderMT, v.Liquidity, v.LiquidityNative, v.Revenue, v.Treasury,
+		native.FeeVault, native.Mint, pda.MtMint(model), native.Program, solana.Token2022ProgramID, treasuryEvents(), mt.ProgramID)
+}
+
+// DepositRevenue pays amount native tokens from the payer's account source
+// into model's revenue, split between depositors and the model treasury.
+func DepositRevenue(payer, model, source solana.PublicKey, native Native, amount uint64) (solana.Instruction, error) {
+	return mt.NewDepositRevenueInstruction(amount, payer, pda.Protocol(), model, source, pda.RevenueVault(model), pda.TreasuryVault(model),
+		native.Mint, native.Program, treasuryEvents(), mt.ProgramID)
+}

@@ -32,5 +32,13 @@ func TestTreasuryBuildersDeriveTheirAccounts(t *testing.T) {
 		b("cast_vote", signer, []solana.PublicKey{voter, pda.Vote(proposal, voter), proposal})(CastVote(owner, model, proposal, mt.VoteChoice_Yes)),
 		b("checkpoint_voter", nil, []solana.PublicKey{voter})(CheckpointVoter(model, owner)),
 		b("claim_rewards", signer, []solana.PublicKey{voter, pda.RevenueVault(model), native.Mint})(ClaimRewards(owner, model, tokenAcct, native)),
+		b("claim_mt", signer, []solana.PublicKey{pda.Contribution(model, owner), pda.SaleVault(model), pda.MtMint(model), tokenAcct})(ClaimMt(owner, model, tokenAcct)),
+		b("refund", signer, []solana.PublicKey{pda.Contribution(model, owner), pda.RaiseVault(model), native.Mint, tokenAcct})(Refund(owner, model, tokenAcct, native)),
+		b("close_contribution", signer, []solana.PublicKey{pda.Contribution(model, owner)})(CloseContribution(owner, model)),
+		b("finalize_proposal", nil, []solana.PublicKey{proposal})(FinalizeProposal(model, proposal)),
+		b("open_market", nil, []solana.PublicKey{pda.Protocol()})(OpenMarket(model)),
+		b("swap", signer, []solana.PublicKey{pda.Vaults(model).Liquidity, pda.Vaults(model).LiquidityNative, pda.MtMint(model), native.FeeVault, tokenAcct})(
+			Swap(owner, model, tokenAcct, pda.Voter(model, model), native, mt.SwapArgs{AmountIn: 1})),
+		b("deposit_revenue", signer, []solana.PublicKey{pda.RevenueVault(model), pda.TreasuryVault(model), tokenAcct})(DepositRevenue(owner, model, tokenAcct, native, 1)),
 	})
 }

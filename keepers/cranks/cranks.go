@@ -382,7 +382,7 @@ func (c *Cranker) dueProposals(ctx context.Context, now int64) ([]item, error) {
 				return err == nil && rules.ProposalDue(p, now), err
 			},
 			build: func() (solana.Instruction, error) {
-				return mt.NewFinalizeProposalInstruction(model, addr, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+				return ix.FinalizeProposal(model, addr)
 			},
 		})
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/gagliardetto/solana-go"
 
 	"github.com/modelcommons/modelcommons/clients/amount"
+	"github.com/modelcommons/modelcommons/clients/ix"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
 	"github.com/modelcommons/modelcommons/tests/treasury"
@@ -101,9 +102,7 @@ func (h *harness) signal(proposer solana.PrivateKey, modelAddr solana.PublicKey,
 func (h *harness) depositRevenue(model solana.PublicKey, amount uint64) {
 	h.t.Helper()
 	payer := h.wallet(amount)
-	vs := pda.Vaults(model)
-	ix, err := mt.NewDepositRevenueInstruction(amount, payer.PublicKey(), pda.Protocol(), model, h.env.NativeATA(payer.PublicKey()),
-		vs.Revenue, vs.Treasury, h.env.NativeMint, h.env.NativeProgram, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+	ix, err := ix.DepositRevenue(payer.PublicKey(), model, h.env.NativeATA(payer.PublicKey()), ix.Native{Mint: h.env.NativeMint, Program: h.env.NativeProgram}, amount)
 	if err != nil {
 		h.t.Fatal(err)
 	}

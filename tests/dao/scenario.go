@@ -144,8 +144,7 @@ func (e Env) ClaimRewardsIx(owner, model, destination solana.PublicKey) (solana.
 }
 
 func (e Env) DepositRevenueIx(payer, model solana.PublicKey, amount uint64) (solana.Instruction, error) {
-	return mt.NewDepositRevenueInstruction(amount, payer, pda.Protocol(), model, e.NativeATA(payer), pda.RevenueVault(model),
-		pda.TreasuryVault(model), e.NativeMint, e.NativeProgram, e.EventAuth, mt.ProgramID)
+	return ix.DepositRevenue(payer, model, e.NativeATA(payer), ix.Native{Mint: e.NativeMint, Program: e.NativeProgram}, amount)
 }
 
 // ---- proposals ----
@@ -163,7 +162,7 @@ func (e Env) CastVoteIx(owner, model solana.PublicKey, index uint64, choice mt.V
 }
 
 func (e Env) FinalizeProposalIx(model solana.PublicKey, index uint64) (solana.Instruction, error) {
-	return mt.NewFinalizeProposalInstruction(model, pda.Proposal(model, index), e.EventAuth, mt.ProgramID)
+	return ix.FinalizeProposal(model, pda.Proposal(model, index))
 }
 
 // ExecuteProposalIx executes a proposal whose action is action (its transfer destination is passed).
@@ -179,14 +178,12 @@ func (e Env) CancelProposalIx(proposer, model solana.PublicKey, index uint64) (s
 // ---- market ----
 
 func (e Env) OpenMarketIx(model solana.PublicKey) (solana.Instruction, error) {
-	return mt.NewOpenMarketInstruction(pda.Protocol(), model, e.EventAuth, mt.ProgramID)
+	return ix.OpenMarket(model)
 }
 
 // SwapIx trades through trader's associated native and MT accounts.
 func (e Env) SwapIx(trader, model solana.PublicKey, args mt.SwapArgs) (solana.Instruction, error) {
-	return mt.NewSwapInstruction(args, trader, pda.Protocol(), model, e.NativeATA(trader), treasury.MtATA(trader, model),
-		pda.LiquidityVault(model), pda.LiquidityNativeVault(model), pda.RevenueVault(model), pda.TreasuryVault(model), pda.FeeVault(),
-		e.NativeMint, pda.MtMint(model), e.NativeProgram, solana.Token2022ProgramID, e.EventAuth, mt.ProgramID)
+	return ix.Swap(trader, model, e.NativeATA(trader), treasury.MtATA(trader, model), ix.Native{Mint: e.NativeMint, Program: e.NativeProgram, FeeVault: pda.FeeVault()}, args)
 }
 
 // ---- reads ----

@@ -15,6 +15,7 @@ import (
 	"github.com/gagliardetto/solana-go"
 	"github.com/gagliardetto/solana-go/rpc"
 
+	"github.com/modelcommons/modelcommons/clients/ix"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
 	"github.com/modelcommons/modelcommons/clients/tokens"
@@ -245,13 +246,11 @@ func (e *Env) FinalizeRaiseIx(model solana.PublicKey) (solana.Instruction, error
 }
 
 func (e *Env) ClaimMtIx(contributor, model, destination solana.PublicKey) (solana.Instruction, error) {
-	return mt.NewClaimMtInstruction(contributor, model, pda.Contribution(model, contributor), pda.SaleVault(model), destination,
-		pda.MtMint(model), solana.Token2022ProgramID, e.EventAuth, mt.ProgramID)
+	return ix.ClaimMt(contributor, model, destination)
 }
 
 func (e *Env) RefundIx(contributor, model, destination solana.PublicKey) (solana.Instruction, error) {
-	return mt.NewRefundInstruction(contributor, pda.Protocol(), e.NativeMint, model, pda.Contribution(model, contributor),
-		pda.RaiseVault(model), destination, e.NativeProgram, e.EventAuth, mt.ProgramID)
+	return ix.Refund(contributor, model, destination, ix.Native{Mint: e.NativeMint, Program: e.NativeProgram})
 }
 
 func (e *Env) ClaimVestedIx(creator, model, destination solana.PublicKey) (solana.Instruction, error) {

@@ -10,6 +10,7 @@ import (
 	"github.com/gagliardetto/solana-go"
 
 	"github.com/modelcommons/modelcommons/clients/allowlist"
+	"github.com/modelcommons/modelcommons/clients/ix"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
 	"github.com/modelcommons/modelcommons/tests/treasury"
@@ -174,7 +175,7 @@ func (t *treasuryBench) run(ctx context.Context) error {
 		return err
 	}
 	if err := t.send(ctx, "close_contribution", a, nil, nil, func() (solana.Instruction, error) {
-		return mt.NewCloseContributionInstruction(a.PublicKey(), model, pda.Contribution(model, a.PublicKey()), e.EventAuth, mt.ProgramID)
+		return ix.CloseContribution(a.PublicKey(), model)
 	}); err != nil {
 		return err
 	}
