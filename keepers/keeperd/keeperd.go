@@ -195,10 +195,7 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 		d.settle.rpc, d.settle.refresh = client, ce.RefreshEscrows
 		ready = func() bool { return ce.Healthy() && cp.Healthy() }
 		d.runners = append(d.runners, ce.Run, cp.Run, d.clock.Run)
-		c := d.clock
-		d.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "keeper_chain_clock_offset_seconds", Help: "The chain's clock (Clock sysvar) minus this host's clock, as the keeper estimates it.",
-		}, func() float64 { return c.Status().OffsetSeconds }))
+		d.reg.MustRegister(d.clock.OffsetGauge())
 	}
 
 	d.journal, err = journal.Open(journal.Config{
