@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -120,11 +121,25 @@ func initCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "out", Usage: "file to write (- for stdout)", Value: "keeper.toml"},
 			&cli.BoolFlag{Name: "force", Usage: "overwrite an existing file"},
+			&cli.StringFlag{Name: "listen", Usage: "the gateway's address (default 127.0.0.1:8080: this host only; 0.0.0.0:8080 to serve others)"},
+			&cli.StringFlag{Name: "node", Usage: "your node's account, for [settle] node (`mt node show` prints it)"},
 		},
 		Action: func(c *cli.Context) error {
+			listen, node := c.String("listen"), c.String("node")
+			if listen != "" {
+				if _, port, err := net.SplitHostPort(listen); err != nil || port == "" {
+					return fmt.Errorf("--listen %q is not host:port (e.g. 127.0.0.1:8080 or 0.0.0.0:8080)", listen)
+				}
+			}
+			if node != "" {
+				if _, err := solana.PublicKeyFromBase58(node); err != nil {
+					return fmt.Errorf("--node %q is not an address; `mt node show` prints your node's", node)
+				}
+			}
+			template := keeperd.InitConfig(listen, node)
 			out := c.String("out")
 			if out == "-" {
-				_, err := io.WriteString(c.App.Writer, keeperd.Template)
+				_, err := io.WriteString(c.App.Writer, template)
 				return err
 			}
 			flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
@@ -138,7 +153,7 @@ func initCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			if _, err := io.WriteString(f, keeperd.Template); err != nil {
+			if _, err := io.WriteString(f, template); err != nil {
 				f.Close()
 				return err
 			}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -228,13 +229,14 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// Template is what `keeper init-config` writes.
+// Template is what `keeper init-config` writes without flags (see InitConfig).
 const Template = `# Keeper configuration. Every setting can also be given as a flag or an
 # environment variable (KEEPER_LISTEN, KEEPER_RPC_URL, KEEPER_KEYPAIR,
 # KEEPER_JOURNAL, ...); flags win over the environment, which wins over this file.
 
-# OpenAI-compatible API for your users.
-listen = "0.0.0.0:8080"
+# OpenAI-compatible API for your users: this host only until you open it
+# (listen = "0.0.0.0:8080", or ` + "`keeper init-config --listen 0.0.0.0:8080`" + `).
+listen = "127.0.0.1:8080"
 # Operator endpoints (/metrics, /status, receipt lookups). Keep it private.
 admin_listen = "127.0.0.1:9090"
 
@@ -290,7 +292,7 @@ header_timeout = "120s"     # time to first token of a queued request
 # Public model names and their mt_treasury model ids. Prices come from the chain.
 [[model]]
 name = "tiny-chat"
-id = 1
+id = 0                      # the first model launched is 0 (` + "`mt model list`" + `)
 
 # GPU workers: kind is vllm, llamacpp, ollama or openai. A model the worker knows
 # under another name is written "public=upstream".
@@ -302,8 +304,9 @@ models = ["tiny-chat"]
 # api_key_env = "GPU0_API_KEY"   # if the worker requires a key
 # max_outstanding = 64
 
-# On-chain settlement of the journal (keepers/settler): set node to your node's
-# account (` + "`mt node show`" + `); the keypair above must be the node's keeper key.
+# On-chain settlement of the journal (keepers/settler): node is your node's
+# account (` + "`mt node show`" + ` prints it, as "address"); the keypair above must be
+# the node's keeper key.
 [settle]
 # node = "..."
 interval = "10s"            # between rounds when nothing is pending
@@ -329,3 +332,16 @@ checkpoint_voters = false   # also start warmed-up voter records of the served m
 # key_id = "..."                # base58, from KeyID (clients/apikey.ID) of the API key
 # balance = 1000000000
 `
+
+// InitConfig is Template with the gateway's listen address and, unless
+// node is empty, [settle] node filled in.
+func InitConfig(listen, node string) string {
+	out := Template
+	if listen != "" {
+		out = strings.Replace(out, "\nlisten = \"127.0.0.1:8080\"\n", "\nlisten = "+strconv.Quote(listen)+"\n", 1)
+	}
+	if node != "" {
+		out = strings.Replace(out, "\n# node = \"...\"\n", "\nnode = "+strconv.Quote(node)+"\n", 1)
+	}
+	return out
+}

@@ -76,7 +76,7 @@ func TestTemplateIsAValidConfig(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if c.Pool.HeaderTimeout.Duration != 120*time.Second || c.Journal.Retention.Duration != 720*time.Hour || len(c.Workers) != 1 || c.Models[0].ID != 1 {
+	if c.Pool.HeaderTimeout.Duration != 120*time.Second || c.Journal.Retention.Duration != 720*time.Hour || len(c.Workers) != 1 || c.Models[0].ID != 0 || c.Listen != "127.0.0.1:8080" {
 		t.Fatalf("template decoded to %+v", c)
 	}
 	if err := os.WriteFile(path, []byte(Template+"\nlisten_addr = \"x\"\n"), 0o600); err != nil {
@@ -444,4 +444,24 @@ func crashChild(dir string) {
 	}
 	fmt.Println("api " + api)
 	select {} // until killed
+}
+
+func TestInitConfigFillsListenAndNode(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keeper.toml")
+	node := "9RJGPnHS5kSKyzhXheAYQjspDdqH3BwSj1qxW4AnEirU"
+	for _, tc := range []struct{ listen, node, wantListen, wantNode string }{
+		{"", "", "127.0.0.1:8080", ""},
+		{"0.0.0.0:8080", node, "0.0.0.0:8080", node},
+	} {
+		if err := os.WriteFile(path, []byte(InitConfig(tc.listen, tc.node)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c, err := LoadConfig(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Listen != tc.wantListen || c.Settle.Node != tc.wantNode || c.Models[0].ID != 0 {
+			t.Errorf("InitConfig(%q, %q): listen %q, node %q, model %d", tc.listen, tc.node, c.Listen, c.Settle.Node, c.Models[0].ID)
+		}
+	}
 }
