@@ -8,8 +8,8 @@ import (
 
 	"github.com/modelcommons/modelcommons/cli/session"
 	"github.com/modelcommons/modelcommons/clients/explain"
+	"github.com/modelcommons/modelcommons/clients/ix"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
-	"github.com/modelcommons/modelcommons/clients/pda"
 )
 
 func cancelCommand() *cli.Command {
@@ -39,7 +39,7 @@ func cancelCommand() *cli.Command {
 			case p.Votes > 0:
 				return explain.Newf("it runs its course now", "proposal %d already has %d vote(s) and can no longer be cancelled", index, p.Votes)
 			}
-			ix, err := mt.NewCancelProposalInstruction(proposer.PublicKey(), e.Addr, pda.Proposal(e.Addr, index), pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+			ix, err := ix.CancelProposal(proposer.PublicKey(), e.Addr, index)
 			if err != nil {
 				return fmt.Errorf("build cancel_proposal: %w", err)
 			}

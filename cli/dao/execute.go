@@ -9,6 +9,7 @@ import (
 	"github.com/modelcommons/modelcommons/cli/model"
 	"github.com/modelcommons/modelcommons/cli/session"
 	"github.com/modelcommons/modelcommons/clients/explain"
+	"github.com/modelcommons/modelcommons/clients/ix"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
 )
@@ -57,8 +58,7 @@ func executeCommand() *cli.Command {
 					return explain.Newf("propose a smaller transfer", "the rewards vault holds %s MT, less than the %s this proposal pays", model.MT(bal), model.MT(x.Amount))
 				}
 			}
-			ix, err := mt.NewExecuteProposalInstruction(pda.Protocol(), e.Addr, pda.Proposal(e.Addr, index), vs.Treasury, vs.Rewards, dest,
-				e.Protocol.NativeMint, e.Model.MtMint, e.Protocol.NativeTokenProgram, solana.Token2022ProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+			ix, err := ix.ExecuteProposal(e.Addr, index, p.Action, ix.NativeOf(e.Protocol))
 			if err != nil {
 				return fmt.Errorf("build execute_proposal: %w", err)
 			}

@@ -14,6 +14,7 @@ import (
 	"github.com/modelcommons/modelcommons/cli/model"
 	"github.com/modelcommons/modelcommons/cli/session"
 	"github.com/modelcommons/modelcommons/clients/explain"
+	"github.com/modelcommons/modelcommons/clients/ix"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
 	"github.com/modelcommons/modelcommons/clients/rules"
@@ -200,15 +201,11 @@ func runPropose(c *cli.Context) error {
 
 	index := e.Model.ProposalCount
 	proposal := pda.Proposal(e.Addr, index)
-	vs := pda.Vaults(e.Addr)
-	destAccount := mt.ProgramID // Anchor's "no account" for an optional one
 	var ixs []solana.Instruction
 	if !dest.IsZero() {
-		destAccount = dest
 		ixs = append(ixs, tokens.CreateATAIdempotent(proposer.PublicKey(), destWallet, destMint, destProgram))
 	}
-	ix, err := mt.NewCreateProposalInstruction(args, proposer.PublicKey(), pda.Protocol(), e.Addr, pda.Voter(e.Addr, proposer.PublicKey()), proposal,
-		vs.Rewards, destAccount, solana.SystemProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+	ix, err := ix.CreateProposal(proposer.PublicKey(), e.Addr, index, args)
 	if err != nil {
 		return fmt.Errorf("build create_proposal: %w", err)
 	}

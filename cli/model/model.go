@@ -262,8 +262,7 @@ func claimVestedCommand() *cli.Command {
 			}
 			addr := pda.Model(id)
 			dest := tokens.ATA(creator.PublicKey(), m.MtMint, solana.Token2022ProgramID)
-			ix, err := mt.NewClaimVestedInstruction(creator.PublicKey(), addr, pda.Vaults(addr).Creator, dest, m.MtMint,
-				solana.Token2022ProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+			ix, err := ix.ClaimVested(creator.PublicKey(), addr, dest)
 			if err != nil {
 				return fmt.Errorf("build claim_vested: %w", err)
 			}

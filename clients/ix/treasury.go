@@ -122,3 +122,49 @@ func DepositRevenue(payer, model, source solana.PublicKey, native Native, amount
 	return mt.NewDepositRevenueInstruction(amount, payer, pda.Protocol(), model, source, pda.RevenueVault(model), pda.TreasuryVault(model),
 		native.Mint, native.Program, treasuryEvents(), mt.ProgramID)
 }
+
+// TransferDestination is the token account a transfer action pays, and
+// whether the action is a transfer at all.
+func TransferDestination(action mt.ProposalAction) (solana.PublicKey, bool) {
+	switch a := action.(type) {
+	case *mt.ProposalAction_TransferNative:
+		return a.Destination, true
+	case *mt.ProposalAction_TransferMt:
+		return a.Destination, true
+	}
+	return solana.PublicKey{}, false
+}
+
+// optionalDestination is the action's destination, or the program id:
+// Anchor's "no account" for an optional one.
+func optionalDestination(action mt.ProposalAction) solana.PublicKey {
+	if d, ok := TransferDestination(action); ok {
+		return d
+	}
+	return mt.ProgramID
+}
+
+// CreateProposal creates proposal number index of model (the model's
+// ProposalCount when it is created), by proposer.
+func CreateProposal(proposer, model solana.PublicKey, index uint64, args mt.CreateProposalArgs) (solana.Instruction, error) {
+	return mt.NewCreateProposalInstruction(args, proposer, pda.Protocol(), model, pda.Voter(model, proposer), pda.Proposal(model, index),
+		pda.RewardsVault(model), optionalDestination(args.Action), solana.SystemProgramID, treasuryEvents(), mt.ProgramID)
+}
+
+// ExecuteProposal executes passed proposal index of model, whose action is
+// action (a transfer pays its destination).
+func ExecuteProposal(model solana.PublicKey, index uint64, action mt.ProposalAction, native Native) (solana.Instruction, error) {
+	return mt.NewExecuteProposalInstruction(pda.Protocol(), model, pda.Proposal(model, index), pda.TreasuryVault(model), pda.RewardsVault(model),
+		optionalDestination(action), native.Mint, pda.MtMint(model), native.Program, solana.Token2022ProgramID, treasuryEvents(), mt.ProgramID)
+}
+
+// CancelProposal withdraws proposal index of model, by its proposer.
+func CancelProposal(proposer, model solana.PublicKey, index uint64) (solana.Instruction, error) {
+	return mt.NewCancelProposalInstruction(proposer, model, pda.Proposal(model, index), treasuryEvents(), mt.ProgramID)
+}
+
+// ClaimVested pays the creator's vested MT to its MT account destination.
+func ClaimVested(creator, model, destination solana.PublicKey) (solana.Instruction, error) {
+	return mt.NewClaimVestedInstruction(creator, model, pda.CreatorVault(model), destination, pda.MtMint(model),
+		solana.Token2022ProgramID, treasuryEvents(), mt.ProgramID)
+}

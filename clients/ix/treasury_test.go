@@ -42,3 +42,25 @@ func TestTreasuryBuildersDeriveTheirAccounts(t *testing.T) {
 		b("deposit_revenue", signer, []solana.PublicKey{pda.RevenueVault(model), pda.TreasuryVault(model), tokenAcct})(DepositRevenue(owner, model, tokenAcct, native, 1)),
 	})
 }
+
+// A transfer proposal names its destination; any other action passes the
+// program id, Anchor's "no account".
+func TestProposalDestination(t *testing.T) {
+	proposer, model, dest := solana.NewWallet().PublicKey(), solana.NewWallet().PublicKey(), solana.NewWallet().PublicKey()
+	has := func(i solana.Instruction, k solana.PublicKey) bool {
+		for _, a := range i.Accounts() {
+			if a.PublicKey.Equals(k) {
+				return true
+			}
+		}
+		return false
+	}
+	transfer, err := CreateProposal(proposer, model, 0, mt.CreateProposalArgs{Action: &mt.ProposalAction_TransferMt{Destination: dest, Amount: 1}})
+	if err != nil || !has(transfer, dest) || !has(transfer, pda.Proposal(model, 0)) {
+		t.Fatalf("transfer proposal: %v", err)
+	}
+	signal, err := ExecuteProposal(model, 4, &mt.ProposalAction_Signal{}, Native{})
+	if err != nil || has(signal, dest) || !has(signal, pda.Proposal(model, 4)) || signal.Accounts()[5].PublicKey != mt.ProgramID {
+		t.Fatalf("signal proposal: %v", err)
+	}
+}

@@ -69,12 +69,9 @@ func (h *harness) propose(proposer solana.PrivateKey, modelAddr solana.PublicKey
 	h.t.Helper()
 	doc := "https://example.org/proposals/fund-retraining.md"
 	sum := sha256.Sum256([]byte("Fund retraining on the 2026 corpus."))
-	vs := pda.Vaults(modelAddr)
 	dest := h.env.NativeATA(proposer.PublicKey())
 	action := &mt.ProposalAction_TransferNative{Destination: dest, Amount: 100 * native}
-	ix, err := mt.NewCreateProposalInstruction(mt.CreateProposalArgs{Action: action, ContentHash: sum, Uri: doc},
-		proposer.PublicKey(), pda.Protocol(), modelAddr, pda.Voter(modelAddr, proposer.PublicKey()), pda.Proposal(modelAddr, index),
-		vs.Rewards, dest, solana.SystemProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+	ix, err := ix.CreateProposal(proposer.PublicKey(), modelAddr, index, mt.CreateProposalArgs{Action: action, ContentHash: sum, Uri: doc})
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -86,10 +83,7 @@ func (h *harness) propose(proposer solana.PrivateKey, modelAddr solana.PublicKey
 // signal opens signal proposal number index by proposer.
 func (h *harness) signal(proposer solana.PrivateKey, modelAddr solana.PublicKey, index uint64, uri string) {
 	h.t.Helper()
-	vs := pda.Vaults(modelAddr)
-	ix, err := mt.NewCreateProposalInstruction(mt.CreateProposalArgs{Action: &mt.ProposalAction_Signal{}, ContentHash: sha256.Sum256([]byte(uri)), Uri: uri},
-		proposer.PublicKey(), pda.Protocol(), modelAddr, pda.Voter(modelAddr, proposer.PublicKey()), pda.Proposal(modelAddr, index),
-		vs.Rewards, mt.ProgramID, solana.SystemProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+	ix, err := ix.CreateProposal(proposer.PublicKey(), modelAddr, index, mt.CreateProposalArgs{Action: &mt.ProposalAction_Signal{}, ContentHash: sha256.Sum256([]byte(uri)), Uri: uri})
 	if err != nil {
 		h.t.Fatal(err)
 	}

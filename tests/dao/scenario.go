@@ -105,26 +105,6 @@ func (e Env) LaunchActive(ctx context.Context, terms mt.LaunchModelArgs) (*Activ
 	return a, nil
 }
 
-// optional is the account to pass for an optional account: key, or the
-// program's id for "none" (Anchor's convention).
-func optional(key *solana.PublicKey) solana.PublicKey {
-	if key == nil {
-		return mt.ProgramID
-	}
-	return *key
-}
-
-// Destination is the token account a transfer action pays, or nil.
-func Destination(action mt.ProposalAction) *solana.PublicKey {
-	switch a := action.(type) {
-	case *mt.ProposalAction_TransferNative:
-		return &a.Destination
-	case *mt.ProposalAction_TransferMt:
-		return &a.Destination
-	}
-	return nil
-}
-
 // ---- deposits and rewards ----
 
 func (e Env) DepositMtIx(owner, model solana.PublicKey, amount uint64) (solana.Instruction, error) {
@@ -151,9 +131,7 @@ func (e Env) DepositRevenueIx(payer, model solana.PublicKey, amount uint64) (sol
 
 // CreateProposalIx proposes args as model's proposal number index (the model's proposal_count).
 func (e Env) CreateProposalIx(proposer, model solana.PublicKey, index uint64, args mt.CreateProposalArgs) (solana.Instruction, error) {
-	v := pda.Vaults(model)
-	return mt.NewCreateProposalInstruction(args, proposer, pda.Protocol(), model, pda.Voter(model, proposer), pda.Proposal(model, index),
-		v.Rewards, optional(Destination(args.Action)), solana.SystemProgramID, e.EventAuth, mt.ProgramID)
+	return ix.CreateProposal(proposer, model, index, args)
 }
 
 func (e Env) CastVoteIx(owner, model solana.PublicKey, index uint64, choice mt.VoteChoice) (solana.Instruction, error) {
@@ -167,12 +145,11 @@ func (e Env) FinalizeProposalIx(model solana.PublicKey, index uint64) (solana.In
 
 // ExecuteProposalIx executes a proposal whose action is action (its transfer destination is passed).
 func (e Env) ExecuteProposalIx(model solana.PublicKey, index uint64, action mt.ProposalAction) (solana.Instruction, error) {
-	return mt.NewExecuteProposalInstruction(pda.Protocol(), model, pda.Proposal(model, index), pda.TreasuryVault(model), pda.RewardsVault(model),
-		optional(Destination(action)), e.NativeMint, pda.MtMint(model), e.NativeProgram, solana.Token2022ProgramID, e.EventAuth, mt.ProgramID)
+	return ix.ExecuteProposal(model, index, action, ix.Native{Mint: e.NativeMint, Program: e.NativeProgram})
 }
 
 func (e Env) CancelProposalIx(proposer, model solana.PublicKey, index uint64) (solana.Instruction, error) {
-	return mt.NewCancelProposalInstruction(proposer, model, pda.Proposal(model, index), e.EventAuth, mt.ProgramID)
+	return ix.CancelProposal(proposer, model, index)
 }
 
 // ---- market ----

@@ -254,8 +254,7 @@ func (e *Env) RefundIx(contributor, model, destination solana.PublicKey) (solana
 }
 
 func (e *Env) ClaimVestedIx(creator, model, destination solana.PublicKey) (solana.Instruction, error) {
-	return mt.NewClaimVestedInstruction(creator, model, pda.CreatorVault(model), destination, pda.MtMint(model),
-		solana.Token2022ProgramID, e.EventAuth, mt.ProgramID)
+	return ix.ClaimVested(creator, model, destination)
 }
 
 // Launch runs the three launch steps as three transactions (see
