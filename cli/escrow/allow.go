@@ -10,7 +10,7 @@ import (
 	"github.com/modelcommons/modelcommons/clients/amount"
 	"github.com/modelcommons/modelcommons/clients/explain"
 	im "github.com/modelcommons/modelcommons/clients/inference_meter"
-	"github.com/modelcommons/modelcommons/clients/pda"
+	"github.com/modelcommons/modelcommons/clients/ix"
 	"github.com/modelcommons/modelcommons/clients/settlement"
 )
 
@@ -22,7 +22,7 @@ func nodeFlag() cli.Flag {
 // allowIx builds allow_node: owner moves units of escrow's unallocated
 // balance into node's lane.
 func allowIx(owner, escrow, node solana.PublicKey, units uint64) (solana.Instruction, error) {
-	ix, err := im.NewAllowNodeInstruction(units, owner, escrow, node, pda.EventAuthority(im.ProgramID), im.ProgramID)
+	ix, err := ix.AllowNode(owner, escrow, node, units)
 	if err != nil {
 		return nil, fmt.Errorf("build allow_node: %w", err)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/modelcommons/modelcommons/clients/cluster"
 	"github.com/modelcommons/modelcommons/clients/explain"
 	im "github.com/modelcommons/modelcommons/clients/inference_meter"
+	"github.com/modelcommons/modelcommons/clients/ix"
 	"github.com/modelcommons/modelcommons/clients/pda"
 	"github.com/modelcommons/modelcommons/clients/tokens"
 )
@@ -248,9 +249,7 @@ func registerCommand() *cli.Command {
 			if err := x.requireFunds(c, source, stake); err != nil {
 				return err
 			}
-			ix, err := im.NewRegisterNodeInstruction(im.RegisterNodeArgs{Keeper: keeper, Endpoint: endpoint, Stake: stake},
-				op.PublicKey(), pda.Meter(), pda.Node(op.PublicKey()), pda.StakeVault(), source, x.Meter.NativeMint, x.Meter.NativeTokenProgram,
-				solana.SystemProgramID, pda.EventAuthority(im.ProgramID), im.ProgramID)
+			ix, err := ix.RegisterNode(op.PublicKey(), source, ix.MeterNativeOf(x.Meter), im.RegisterNodeArgs{Keeper: keeper, Endpoint: endpoint, Stake: stake})
 			if err != nil {
 				return fmt.Errorf("build register_node: %w", err)
 			}
@@ -285,8 +284,7 @@ func stakeCommand() *cli.Command {
 			if err := x.requireFunds(c, source, units); err != nil {
 				return err
 			}
-			ix, err := im.NewAddStakeInstruction(units, op.PublicKey(), pda.Node(op.PublicKey()), pda.Meter(), pda.StakeVault(), source,
-				x.Meter.NativeMint, x.Meter.NativeTokenProgram, pda.EventAuthority(im.ProgramID), im.ProgramID)
+			ix, err := ix.AddStake(op.PublicKey(), source, ix.MeterNativeOf(x.Meter), units)
 			if err != nil {
 				return fmt.Errorf("build add_stake: %w", err)
 			}
@@ -313,7 +311,7 @@ func unbondCommand() *cli.Command {
 				ends := time.Unix(n.UnbondingStartedAt+x.Meter.UnbondingSecs, 0).UTC()
 				return explain.Newf("withdraw it then with `mt node withdraw`", "your node is already unbonding; the stake is withdrawable from %s", ends.Format(time.RFC3339))
 			}
-			ix, err := im.NewBeginUnbondingInstruction(op.PublicKey(), pda.Node(op.PublicKey()), pda.Meter(), pda.EventAuthority(im.ProgramID), im.ProgramID)
+			ix, err := ix.BeginUnbonding(op.PublicKey())
 			if err != nil {
 				return fmt.Errorf("build begin_unbonding: %w", err)
 			}
@@ -349,8 +347,7 @@ func withdrawCommand() *cli.Command {
 				return explain.Newf("try again then", "the unbonding period (%s) ends at %s", duration.Format(x.Meter.UnbondingSecs), time.Unix(ends, 0).UTC().Format(time.RFC3339))
 			}
 			dest := tokens.ATA(op.PublicKey(), x.Meter.NativeMint, x.Meter.NativeTokenProgram)
-			ix, err := im.NewWithdrawStakeInstruction(op.PublicKey(), pda.Node(op.PublicKey()), pda.Meter(), pda.StakeVault(), dest,
-				x.Meter.NativeMint, x.Meter.NativeTokenProgram, pda.EventAuthority(im.ProgramID), im.ProgramID)
+			ix, err := ix.WithdrawStake(op.PublicKey(), dest, ix.MeterNativeOf(x.Meter))
 			if err != nil {
 				return fmt.Errorf("build withdraw_stake: %w", err)
 			}
@@ -389,7 +386,7 @@ func setKeeperCommand() *cli.Command {
 			if n.Keeper.Equals(keeper) {
 				return explain.Newf("nothing to change", "%s is already your node's keeper key", keeper)
 			}
-			ix, err := im.NewSetKeeperKeyInstruction(keeper, op.PublicKey(), pda.Node(op.PublicKey()), pda.EventAuthority(im.ProgramID), im.ProgramID)
+			ix, err := ix.SetKeeperKey(op.PublicKey(), keeper)
 			if err != nil {
 				return fmt.Errorf("build set_keeper_key: %w", err)
 			}
@@ -417,7 +414,7 @@ func setEndpointCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			ix, err := im.NewSetEndpointInstruction(args[0], op.PublicKey(), pda.Node(op.PublicKey()), pda.EventAuthority(im.ProgramID), im.ProgramID)
+			ix, err := ix.SetEndpoint(op.PublicKey(), args[0])
 			if err != nil {
 				return fmt.Errorf("build set_endpoint: %w", err)
 			}
@@ -449,7 +446,7 @@ func activateCommand() *cli.Command {
 			if n.Stake < x.Meter.MinNodeStake {
 				return explain.Newf("add stake first: `mt node stake <amount>`", "your stake %s is below the minimum %s", x.Native(n.Stake), x.Native(x.Meter.MinNodeStake))
 			}
-			ix, err := im.NewActivateNodeInstruction(op.PublicKey(), pda.Node(op.PublicKey()), pda.Meter(), pda.EventAuthority(im.ProgramID), im.ProgramID)
+			ix, err := ix.ActivateNode(op.PublicKey())
 			if err != nil {
 				return fmt.Errorf("build activate_node: %w", err)
 			}
@@ -475,7 +472,7 @@ func deactivateCommand() *cli.Command {
 			if n.Status != im.NodeStatus_Active {
 				return explain.Newf("nothing to do", "your node is not active (%s)", strings.ToLower(n.Status.String()))
 			}
-			ix, err := im.NewDeactivateNodeInstruction(op.PublicKey(), pda.Node(op.PublicKey()), pda.EventAuthority(im.ProgramID), im.ProgramID)
+			ix, err := ix.DeactivateNode(op.PublicKey())
 			if err != nil {
 				return fmt.Errorf("build deactivate_node: %w", err)
 			}

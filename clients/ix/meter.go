@@ -60,3 +60,53 @@ func RequestRevoke(owner, escrow, node solana.PublicKey) (solana.Instruction, er
 func RevokeNode(owner, escrow, node solana.PublicKey) (solana.Instruction, error) {
 	return im.NewRevokeNodeInstruction(node, owner, escrow, pda.Meter(), meterEvents(), im.ProgramID)
 }
+
+// AllowNode moves amount of escrow's unallocated balance into node's lane
+// (node is the node account, pda.Node of its operator).
+func AllowNode(owner, escrow, node solana.PublicKey, amount uint64) (solana.Instruction, error) {
+	return im.NewAllowNodeInstruction(amount, owner, escrow, node, meterEvents(), im.ProgramID)
+}
+
+// RegisterNode registers operator's node, staking args.Stake from its
+// native token account source.
+func RegisterNode(operator, source solana.PublicKey, native Native, args im.RegisterNodeArgs) (solana.Instruction, error) {
+	return im.NewRegisterNodeInstruction(args, operator, pda.Meter(), pda.Node(operator), pda.StakeVault(), source,
+		native.Mint, native.Program, solana.SystemProgramID, meterEvents(), im.ProgramID)
+}
+
+// AddStake adds amount to operator's node stake from source.
+func AddStake(operator, source solana.PublicKey, native Native, amount uint64) (solana.Instruction, error) {
+	return im.NewAddStakeInstruction(amount, operator, pda.Node(operator), pda.Meter(), pda.StakeVault(), source,
+		native.Mint, native.Program, meterEvents(), im.ProgramID)
+}
+
+// BeginUnbonding starts the unbonding period of operator's node.
+func BeginUnbonding(operator solana.PublicKey) (solana.Instruction, error) {
+	return im.NewBeginUnbondingInstruction(operator, pda.Node(operator), pda.Meter(), meterEvents(), im.ProgramID)
+}
+
+// WithdrawStake pays operator's unbonded stake to destination.
+func WithdrawStake(operator, destination solana.PublicKey, native Native) (solana.Instruction, error) {
+	return im.NewWithdrawStakeInstruction(operator, pda.Node(operator), pda.Meter(), pda.StakeVault(), destination,
+		native.Mint, native.Program, meterEvents(), im.ProgramID)
+}
+
+// SetKeeperKey sets the hot key that may settle for operator's node.
+func SetKeeperKey(operator, keeper solana.PublicKey) (solana.Instruction, error) {
+	return im.NewSetKeeperKeyInstruction(keeper, operator, pda.Node(operator), meterEvents(), im.ProgramID)
+}
+
+// SetEndpoint sets the public endpoint of operator's node.
+func SetEndpoint(operator solana.PublicKey, endpoint string) (solana.Instruction, error) {
+	return im.NewSetEndpointInstruction(endpoint, operator, pda.Node(operator), meterEvents(), im.ProgramID)
+}
+
+// ActivateNode (re)activates operator's node.
+func ActivateNode(operator solana.PublicKey) (solana.Instruction, error) {
+	return im.NewActivateNodeInstruction(operator, pda.Node(operator), pda.Meter(), meterEvents(), im.ProgramID)
+}
+
+// DeactivateNode stops operator's node from serving and settling new work.
+func DeactivateNode(operator solana.PublicKey) (solana.Instruction, error) {
+	return im.NewDeactivateNodeInstruction(operator, pda.Node(operator), meterEvents(), im.ProgramID)
+}

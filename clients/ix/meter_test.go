@@ -30,5 +30,24 @@ func TestEscrowBuildersDeriveTheirAccounts(t *testing.T) {
 		b("rotate_key", []solana.PublicKey{owner, newKey}, []solana.PublicKey{pda.Escrow(newKey)})(RotateKey(owner, escrow, newKey)),
 		b("request_revoke", signer, nil)(RequestRevoke(owner, escrow, node)),
 		b("revoke_node", signer, nil)(RevokeNode(owner, escrow, node)),
+		b("allow_node", signer, []solana.PublicKey{node})(AllowNode(owner, escrow, node, 5)),
+	})
+	// The node builders derive the operator's node account.
+	op := owner
+	nodeAcct := pda.Node(op)
+	n := func(name string, want ...solana.PublicKey) func(solana.Instruction, error) built {
+		return func(i solana.Instruction, err error) built {
+			return built{name: name, ix: i, err: err, signers: []solana.PublicKey{op}, want: append(want, nodeAcct)}
+		}
+	}
+	checkBuilt(t, im.ProgramID, []built{
+		n("register_node", pda.Meter(), pda.StakeVault(), acct, native.Mint)(RegisterNode(op, acct, native, im.RegisterNodeArgs{Keeper: key, Endpoint: "https://x", Stake: 1})),
+		n("add_stake", pda.StakeVault(), acct)(AddStake(op, acct, native, 1)),
+		n("begin_unbonding", pda.Meter())(BeginUnbonding(op)),
+		n("withdraw_stake", pda.StakeVault(), acct)(WithdrawStake(op, acct, native)),
+		n("set_keeper_key")(SetKeeperKey(op, key)),
+		n("set_endpoint")(SetEndpoint(op, "https://x")),
+		n("activate_node", pda.Meter())(ActivateNode(op)),
+		n("deactivate_node")(DeactivateNode(op)),
 	})
 }

@@ -35,6 +35,9 @@ func treasuryEvents() solana.PublicKey { return pda.EventAuthority(mt.ProgramID)
 // Contribute buys into model's crowdfund from the contributor's native
 // token account source.
 func Contribute(contributor, model, source solana.PublicKey, native Native, args mt.ContributeArgs) (solana.Instruction, error) {
+	if args.Proof == nil {
+		args.Proof = [][32]uint8{} // an open crowdfund: no allowlist proof
+	}
 	return mt.NewContributeInstruction(args, contributor, pda.Protocol(), native.Mint, model, pda.Contribution(model, contributor),
 		source, pda.RaiseVault(model), native.Program, solana.SystemProgramID, treasuryEvents(), mt.ProgramID)
 }

@@ -19,7 +19,7 @@ func (n *Node) Addr() solana.PublicKey { return pda.Node(n.Operator.PublicKey())
 // AllowIx moves amount of escrow's unallocated balance into node's lane
 // (node is the node account, see Node.Addr).
 func (e *Env) AllowIx(owner, escrow, node solana.PublicKey, amount uint64) (solana.Instruction, error) {
-	return im.NewAllowNodeInstruction(amount, owner, escrow, node, e.EventAuth, im.ProgramID)
+	return ix.AllowNode(owner, escrow, node, amount)
 }
 
 // RequestRevokeIx starts the notice on node's lane.

@@ -179,8 +179,7 @@ type Node struct {
 }
 
 func (e *Env) RegisterNodeIx(operator solana.PublicKey, args im.RegisterNodeArgs) (solana.Instruction, error) {
-	return im.NewRegisterNodeInstruction(args, operator, pda.Meter(), pda.Node(operator), pda.StakeVault(), e.NativeATA(operator),
-		e.NativeMint, e.NativeProgram, solana.SystemProgramID, e.EventAuth, im.ProgramID)
+	return ix.RegisterNode(operator, e.NativeATA(operator), ix.Native{Mint: e.NativeMint, Program: e.NativeProgram}, args)
 }
 
 // RegisterNode registers a node for a new operator staking stake, with a new keeper key.

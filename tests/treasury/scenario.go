@@ -234,15 +234,11 @@ func (e *Env) ContributeIx(contributor, model solana.PublicKey, args mt.Contribu
 	if args.Proof == nil {
 		args.Proof = [][32]uint8{}
 	}
-	return mt.NewContributeInstruction(args, contributor, pda.Protocol(), e.NativeMint, model, pda.Contribution(model, contributor),
-		e.NativeATA(contributor), pda.RaiseVault(model), e.NativeProgram, solana.SystemProgramID, e.EventAuth, mt.ProgramID)
+	return ix.Contribute(contributor, model, e.NativeATA(contributor), ix.Native{Mint: e.NativeMint, Program: e.NativeProgram}, args)
 }
 
 func (e *Env) FinalizeRaiseIx(model solana.PublicKey) (solana.Instruction, error) {
-	v := pda.Vaults(model)
-	return mt.NewFinalizeRaiseInstruction(pda.Protocol(), e.NativeMint, model, pda.MtMint(model), v.Raise, pda.FeeVault(),
-		v.Treasury, v.LiquidityNative, v.Sale, v.Creator, v.Liquidity, v.Rewards,
-		e.NativeProgram, solana.Token2022ProgramID, e.EventAuth, mt.ProgramID)
+	return ix.FinalizeRaise(model, ix.Native{Mint: e.NativeMint, Program: e.NativeProgram, FeeVault: pda.FeeVault()})
 }
 
 func (e *Env) ClaimMtIx(contributor, model, destination solana.PublicKey) (solana.Instruction, error) {

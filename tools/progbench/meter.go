@@ -227,25 +227,25 @@ func (m *meterBench) nodes(ctx context.Context) error {
 		build func() (solana.Instruction, error)
 	}{
 		{"add_stake", operator, func() (solana.Instruction, error) {
-			return im.NewAddStakeInstruction(stake/2, op, node, pda.Meter(), pda.StakeVault(), e.NativeATA(op), e.NativeMint, e.NativeProgram, e.EventAuth, im.ProgramID)
+			return ix.AddStake(op, e.NativeATA(op), ix.Native{Mint: e.NativeMint, Program: e.NativeProgram}, stake/2)
 		}},
 		{"set_keeper_key", operator, func() (solana.Instruction, error) {
-			return im.NewSetKeeperKeyInstruction(solana.NewWallet().PublicKey(), op, node, e.EventAuth, im.ProgramID)
+			return ix.SetKeeperKey(op, solana.NewWallet().PublicKey())
 		}},
 		{"set_endpoint (128 bytes)", operator, func() (solana.Instruction, error) {
-			return im.NewSetEndpointInstruction(longest, op, node, e.EventAuth, im.ProgramID)
+			return ix.SetEndpoint(op, longest)
 		}},
 		{"deactivate_node", operator, func() (solana.Instruction, error) {
-			return im.NewDeactivateNodeInstruction(op, node, e.EventAuth, im.ProgramID)
+			return ix.DeactivateNode(op)
 		}},
 		{"activate_node", operator, func() (solana.Instruction, error) {
-			return im.NewActivateNodeInstruction(op, node, pda.Meter(), e.EventAuth, im.ProgramID)
+			return ix.ActivateNode(op)
 		}},
 		{"slash_node", e.Admin, func() (solana.Instruction, error) {
 			return im.NewSlashNodeInstruction(1, 7, e.Admin.PublicKey(), pda.Protocol(), pda.Meter(), node, pda.StakeVault(), pda.FeeVault(), e.NativeMint, e.NativeProgram, e.EventAuth, im.ProgramID)
 		}},
 		{"begin_unbonding", operator, func() (solana.Instruction, error) {
-			return im.NewBeginUnbondingInstruction(op, node, pda.Meter(), e.EventAuth, im.ProgramID)
+			return ix.BeginUnbonding(op)
 		}},
 	}
 	for _, s := range steps {
@@ -257,7 +257,7 @@ func (m *meterBench) nodes(ctx context.Context) error {
 		return err
 	}
 	return m.send(ctx, "withdraw_stake", operator, nil, nil, func() (solana.Instruction, error) {
-		return im.NewWithdrawStakeInstruction(op, node, pda.Meter(), pda.StakeVault(), e.NativeATA(op), e.NativeMint, e.NativeProgram, e.EventAuth, im.ProgramID)
+		return ix.WithdrawStake(op, e.NativeATA(op), ix.Native{Mint: e.NativeMint, Program: e.NativeProgram})
 	})
 }
 
