@@ -18,6 +18,7 @@ import (
 	"github.com/modelcommons/modelcommons/clients/amount"
 	"github.com/modelcommons/modelcommons/clients/explain"
 	im "github.com/modelcommons/modelcommons/clients/inference_meter"
+	"github.com/modelcommons/modelcommons/clients/ix"
 	"github.com/modelcommons/modelcommons/clients/pda"
 )
 
@@ -184,8 +185,7 @@ func runInit(c *cli.Context) error {
 		return err
 	}
 
-	ix, err := im.NewInitMeterInstruction(args, e.Signer.PublicKey(), pda.Protocol(), pda.Meter(), p.NativeMint,
-		pda.EscrowVault(), pda.StakeVault(), p.NativeTokenProgram, solana.SystemProgramID, pda.EventAuthority(im.ProgramID), im.ProgramID)
+	ix, err := ix.InitMeter(e.Signer.PublicKey(), ix.NativeOf(p), args)
 	if err != nil {
 		return fmt.Errorf("build init_meter: %w", err)
 	}

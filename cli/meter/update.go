@@ -10,6 +10,7 @@ import (
 	"github.com/modelcommons/modelcommons/cli/protocol"
 	"github.com/modelcommons/modelcommons/cli/session"
 	im "github.com/modelcommons/modelcommons/clients/inference_meter"
+	"github.com/modelcommons/modelcommons/clients/ix"
 	"github.com/modelcommons/modelcommons/clients/pda"
 )
 
@@ -60,7 +61,7 @@ func runUpdate(c *cli.Context) error {
 	if err := f.Problems.Err(); err != nil {
 		return err
 	}
-	ix, err := im.NewUpdateMeterInstruction(args, e.Signer.PublicKey(), pda.Protocol(), pda.Meter(), pda.EventAuthority(im.ProgramID), im.ProgramID)
+	ix, err := ix.UpdateMeter(e.Signer.PublicKey(), args)
 	if err != nil {
 		return fmt.Errorf("build update_meter: %w", err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/modelcommons/modelcommons/cli/session"
 	"github.com/modelcommons/modelcommons/clients/amount"
 	"github.com/modelcommons/modelcommons/clients/explain"
+	"github.com/modelcommons/modelcommons/clients/ix"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
 	"github.com/modelcommons/modelcommons/clients/tokens"
@@ -162,32 +163,21 @@ func runLaunch(c *cli.Context) error {
 		{
 			what: fmt.Sprintf("launch model %d: terms and set-up fee (1/3)", id),
 			ix: func() (solana.Instruction, error) {
-				return mt.NewLaunchModelInstruction(LaunchArgs(terms), creator.PublicKey(), pda.Protocol(), p.NativeMint, addr,
-					tokens.ATA(creator.PublicKey(), p.NativeMint, p.NativeTokenProgram), p.FeeVault, p.NativeTokenProgram,
-					solana.SystemProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+				return ix.LaunchModel(creator.PublicKey(), tokens.ATA(creator.PublicKey(), p.NativeMint, p.NativeTokenProgram), id, ix.NativeOf(p), LaunchArgs(terms))
 			},
 			done: func() (bool, error) { return resuming, nil },
 		},
 		{
 			what: fmt.Sprintf("launch model %d: MT mint %q (%s) with its metadata (2/3)", id, terms.Name, terms.Symbol),
 			ix: func() (solana.Instruction, error) {
-				return mt.NewCreateModelTokenInstruction(mt.CreateModelTokenArgs{Name: terms.Name, Symbol: terms.Symbol, Uri: terms.URI},
-					creator.PublicKey(), pda.Protocol(), addr, mtMint, solana.Token2022ProgramID, solana.SystemProgramID,
-					pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+				return ix.CreateModelToken(creator.PublicKey(), addr, mt.CreateModelTokenArgs{Name: terms.Name, Symbol: terms.Symbol, Uri: terms.URI})
 			},
 			done: func() (bool, error) { return r.Exists(ctx, mtMint) },
 		},
 		{
 			what: fmt.Sprintf("launch model %d: vaults; the crowdfund opens (3/3)", id),
 			ix: func() (solana.Instruction, error) {
-				vs := pda.Vaults(addr)
-				ix, err := mt.NewOpenModelVaultsInstruction(creator.PublicKey(), pda.Protocol(), addr, p.NativeMint, mtMint,
-					vs.Raise, vs.Treasury, vs.Revenue, vs.LiquidityNative, vs.Sale, vs.Creator, vs.Liquidity, vs.Rewards,
-					p.NativeTokenProgram, solana.Token2022ProgramID, solana.SystemProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
-				if err != nil {
-					return nil, err
-				}
-				return ix, nil
+				return ix.OpenModelVaults(creator.PublicKey(), addr, ix.NativeOf(p))
 			},
 			done: func() (bool, error) { return false, nil },
 		},

@@ -20,6 +20,7 @@ import (
 	"github.com/modelcommons/modelcommons/clients/amount"
 	"github.com/modelcommons/modelcommons/clients/cluster"
 	"github.com/modelcommons/modelcommons/clients/explain"
+	"github.com/modelcommons/modelcommons/clients/ix"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
 	"github.com/modelcommons/modelcommons/clients/tokens"
@@ -249,8 +250,7 @@ func runInit(c *cli.Context) error {
 		return err
 	}
 
-	ix, err := mt.NewInitProtocolInstruction(args, admin.PublicKey(), pda.ProgramData(mt.ProgramID), pda.Protocol(), mintKey, pda.FeeVault(),
-		tokenProgram, solana.SystemProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+	ix, err := ix.InitProtocol(admin.PublicKey(), mintKey, tokenProgram, args)
 	if err != nil {
 		return fmt.Errorf("build init_protocol: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/modelcommons/modelcommons/cli/duration"
 	"github.com/modelcommons/modelcommons/cli/session"
 	"github.com/modelcommons/modelcommons/clients/explain"
+	"github.com/modelcommons/modelcommons/clients/ix"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
 )
@@ -34,7 +35,7 @@ func acceptAdminCommand() *cli.Command {
 			if err := problems.Err(); err != nil {
 				return err
 			}
-			ix, err := mt.NewAcceptAdminInstruction(me, pda.Protocol(), pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+			ix, err := ix.AcceptAdmin(me)
 			if err != nil {
 				return fmt.Errorf("build accept_admin: %w", err)
 			}
@@ -111,7 +112,7 @@ func updateCommand() *cli.Command {
 			if err := f.Problems.Err(); err != nil {
 				return err
 			}
-			ix, err := mt.NewUpdateProtocolInstruction(args, e.Signer.PublicKey(), pda.Protocol(), pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+			ix, err := ix.UpdateProtocol(e.Signer.PublicKey(), args)
 			if err != nil {
 				return fmt.Errorf("build update_protocol: %w", err)
 			}

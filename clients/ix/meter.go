@@ -110,3 +110,14 @@ func ActivateNode(operator solana.PublicKey) (solana.Instruction, error) {
 func DeactivateNode(operator solana.PublicKey) (solana.Instruction, error) {
 	return im.NewDeactivateNodeInstruction(operator, pda.Node(operator), meterEvents(), im.ProgramID)
 }
+
+// InitMeter initialises the meter once, signed by the protocol admin.
+func InitMeter(admin solana.PublicKey, native Native, args im.InitMeterArgs) (solana.Instruction, error) {
+	return im.NewInitMeterInstruction(args, admin, pda.Protocol(), pda.Meter(), native.Mint,
+		pda.EscrowVault(), pda.StakeVault(), native.Program, solana.SystemProgramID, meterEvents(), im.ProgramID)
+}
+
+// UpdateMeter changes the meter's settings, signed by the protocol admin.
+func UpdateMeter(admin solana.PublicKey, args im.InitMeterArgs) (solana.Instruction, error) {
+	return im.NewUpdateMeterInstruction(args, admin, pda.Protocol(), pda.Meter(), meterEvents(), im.ProgramID)
+}

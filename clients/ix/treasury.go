@@ -171,3 +171,42 @@ func ClaimVested(creator, model, destination solana.PublicKey) (solana.Instructi
 	return mt.NewClaimVestedInstruction(creator, model, pda.CreatorVault(model), destination, pda.MtMint(model),
 		solana.Token2022ProgramID, treasuryEvents(), mt.ProgramID)
 }
+
+// InitProtocol initialises the protocol once, signed by the program's
+// upgrade authority admin, with nativeMint (owned by tokenProgram) as the
+// native token.
+func InitProtocol(admin, nativeMint, tokenProgram solana.PublicKey, args mt.InitProtocolArgs) (solana.Instruction, error) {
+	return mt.NewInitProtocolInstruction(args, admin, pda.ProgramData(mt.ProgramID), pda.Protocol(), nativeMint, pda.FeeVault(),
+		tokenProgram, solana.SystemProgramID, treasuryEvents(), mt.ProgramID)
+}
+
+// UpdateProtocol changes the protocol's settings, signed by its admin.
+func UpdateProtocol(admin solana.PublicKey, args mt.UpdateProtocolArgs) (solana.Instruction, error) {
+	return mt.NewUpdateProtocolInstruction(args, admin, pda.Protocol(), treasuryEvents(), mt.ProgramID)
+}
+
+// AcceptAdmin completes the two-step admin handover, signed by the new admin.
+func AcceptAdmin(newAdmin solana.PublicKey) (solana.Instruction, error) {
+	return mt.NewAcceptAdminInstruction(newAdmin, pda.Protocol(), treasuryEvents(), mt.ProgramID)
+}
+
+// LaunchModel launches model number id (the protocol's model count),
+// paying the set-up fee from the creator's native token account source.
+func LaunchModel(creator, source solana.PublicKey, id uint64, native Native, args mt.LaunchModelArgs) (solana.Instruction, error) {
+	return mt.NewLaunchModelInstruction(args, creator, pda.Protocol(), native.Mint, pda.Model(id), source, native.FeeVault,
+		native.Program, solana.SystemProgramID, treasuryEvents(), mt.ProgramID)
+}
+
+// CreateModelToken creates model's MT mint (Token-2022, with its metadata).
+func CreateModelToken(creator, model solana.PublicKey, args mt.CreateModelTokenArgs) (solana.Instruction, error) {
+	return mt.NewCreateModelTokenInstruction(args, creator, pda.Protocol(), model, pda.MtMint(model),
+		solana.Token2022ProgramID, solana.SystemProgramID, treasuryEvents(), mt.ProgramID)
+}
+
+// OpenModelVaults opens model's vaults, the last launch step.
+func OpenModelVaults(creator, model solana.PublicKey, native Native) (solana.Instruction, error) {
+	v := pda.Vaults(model)
+	return mt.NewOpenModelVaultsInstruction(creator, pda.Protocol(), model, native.Mint, pda.MtMint(model),
+		v.Raise, v.Treasury, v.Revenue, v.LiquidityNative, v.Sale, v.Creator, v.Liquidity, v.Rewards,
+		native.Program, solana.Token2022ProgramID, solana.SystemProgramID, treasuryEvents(), mt.ProgramID)
+}

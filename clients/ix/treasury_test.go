@@ -40,7 +40,14 @@ func TestTreasuryBuildersDeriveTheirAccounts(t *testing.T) {
 		b("swap", signer, []solana.PublicKey{pda.Vaults(model).Liquidity, pda.Vaults(model).LiquidityNative, pda.MtMint(model), native.FeeVault, tokenAcct})(
 			Swap(owner, model, tokenAcct, pda.Voter(model, model), native, mt.SwapArgs{AmountIn: 1})),
 		b("deposit_revenue", signer, []solana.PublicKey{pda.RevenueVault(model), pda.TreasuryVault(model), tokenAcct})(DepositRevenue(owner, model, tokenAcct, native, 1)),
+		b("create_model_token", signer, []solana.PublicKey{pda.MtMint(model), solana.Token2022ProgramID})(CreateModelToken(owner, model, mt.CreateModelTokenArgs{})),
+		b("open_model_vaults", signer, []solana.PublicKey{pda.Vaults(model).Rewards, pda.Vaults(model).Raise, pda.MtMint(model)})(OpenModelVaults(owner, model, native)),
+		b("claim_vested", signer, []solana.PublicKey{pda.CreatorVault(model), tokenAcct})(ClaimVested(owner, model, tokenAcct)),
+		b("cancel_proposal", signer, []solana.PublicKey{pda.Proposal(model, 2)})(CancelProposal(owner, model, 2)),
 	})
+	launch, err := LaunchModel(owner, tokenAcct, 7, native, mt.LaunchModelArgs{})
+	checkBuilt(t, mt.ProgramID, []built{{name: "launch_model", ix: launch, err: err, signers: signer,
+		want: []solana.PublicKey{pda.Model(7), native.FeeVault, native.Mint, tokenAcct}}})
 }
 
 // A transfer proposal names its destination; any other action passes the

@@ -14,6 +14,7 @@ import (
 
 	"github.com/modelcommons/modelcommons/clients/events"
 	meter "github.com/modelcommons/modelcommons/clients/inference_meter"
+	"github.com/modelcommons/modelcommons/clients/ix"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
 	"github.com/modelcommons/modelcommons/clients/programerr"
@@ -54,8 +55,7 @@ func createNativeMint(ctx context.Context, t *testing.T, c *golocal.Chain, s *tx
 
 func initProtocolIx(t *testing.T, admin, mint solana.PublicKey, args mt.InitProtocolArgs) solana.Instruction {
 	t.Helper()
-	ix, err := mt.NewInitProtocolInstruction(args, admin, pda.ProgramData(mt.ProgramID), pda.Protocol(), mint, pda.FeeVault(),
-		solana.TokenProgramID, solana.SystemProgramID, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+	ix, err := ix.InitProtocol(admin, mint, solana.TokenProgramID, args)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -63,8 +63,7 @@ func Setup(ctx context.Context, c *golocal.Chain, s *txsend.Sender) (*Env, error
 // On initialises the meter with args on te's protocol (te.Admin is its admin).
 func On(ctx context.Context, te *treasury.Env, args im.InitMeterArgs) (*Env, error) {
 	e := &Env{Env: te, EventAuth: pda.EventAuthority(im.ProgramID)}
-	ix, err := im.NewInitMeterInstruction(args, te.Admin.PublicKey(), pda.Protocol(), pda.Meter(), te.NativeMint,
-		pda.EscrowVault(), pda.StakeVault(), te.NativeProgram, solana.SystemProgramID, e.EventAuth, im.ProgramID)
+	ix, err := ix.InitMeter(te.Admin.PublicKey(), ix.Native{Mint: te.NativeMint, Program: te.NativeProgram}, args)
 	if err != nil {
 		return nil, err
 	}

@@ -204,36 +204,27 @@ func TokenArgs() mt.CreateModelTokenArgs {
 // ---- instructions, every account derived ----
 
 func (e *Env) InitProtocolIx(args mt.InitProtocolArgs) (solana.Instruction, error) {
-	return mt.NewInitProtocolInstruction(args, e.Admin.PublicKey(), pda.ProgramData(mt.ProgramID), pda.Protocol(), e.NativeMint, pda.FeeVault(),
-		e.NativeProgram, solana.SystemProgramID, e.EventAuth, mt.ProgramID)
+	return ix.InitProtocol(e.Admin.PublicKey(), e.NativeMint, e.NativeProgram, args)
 }
 
 func (e *Env) UpdateProtocolIx(admin solana.PublicKey, args mt.UpdateProtocolArgs) (solana.Instruction, error) {
-	return mt.NewUpdateProtocolInstruction(args, admin, pda.Protocol(), e.EventAuth, mt.ProgramID)
+	return ix.UpdateProtocol(admin, args)
 }
 
 // LaunchModelIx launches model number id (the protocol's model_count).
 func (e *Env) LaunchModelIx(creator solana.PublicKey, id uint64, args mt.LaunchModelArgs) (solana.Instruction, error) {
-	return mt.NewLaunchModelInstruction(args, creator, pda.Protocol(), e.NativeMint, pda.Model(id), e.NativeATA(creator), pda.FeeVault(),
-		e.NativeProgram, solana.SystemProgramID, e.EventAuth, mt.ProgramID)
+	return ix.LaunchModel(creator, e.NativeATA(creator), id, ix.Native{Mint: e.NativeMint, Program: e.NativeProgram, FeeVault: pda.FeeVault()}, args)
 }
 
 func (e *Env) CreateModelTokenIx(creator, model solana.PublicKey, args mt.CreateModelTokenArgs) (solana.Instruction, error) {
-	return mt.NewCreateModelTokenInstruction(args, creator, pda.Protocol(), model, pda.MtMint(model),
-		solana.Token2022ProgramID, solana.SystemProgramID, e.EventAuth, mt.ProgramID)
+	return ix.CreateModelToken(creator, model, args)
 }
 
 func (e *Env) OpenModelVaultsIx(creator, model solana.PublicKey) (solana.Instruction, error) {
-	v := pda.Vaults(model)
-	return mt.NewOpenModelVaultsInstruction(creator, pda.Protocol(), model, e.NativeMint, pda.MtMint(model),
-		v.Raise, v.Treasury, v.Revenue, v.LiquidityNative, v.Sale, v.Creator, v.Liquidity, v.Rewards,
-		e.NativeProgram, solana.Token2022ProgramID, solana.SystemProgramID, e.EventAuth, mt.ProgramID)
+	return ix.OpenModelVaults(creator, model, ix.Native{Mint: e.NativeMint, Program: e.NativeProgram})
 }
 
 func (e *Env) ContributeIx(contributor, model solana.PublicKey, args mt.ContributeArgs) (solana.Instruction, error) {
-	if args.Proof == nil {
-		args.Proof = [][32]uint8{}
-	}
 	return ix.Contribute(contributor, model, e.NativeATA(contributor), ix.Native{Mint: e.NativeMint, Program: e.NativeProgram}, args)
 }
 

@@ -88,13 +88,12 @@ func (m *meterBench) run(ctx context.Context) error {
 	if err := m.send(ctx, "init_meter", admin, nil,
 		map[solana.PublicKey]string{pda.Meter(): "MeterConfig", pda.EscrowVault(): "escrow vault", pda.StakeVault(): "stake vault"},
 		func() (solana.Instruction, error) {
-			return im.NewInitMeterInstruction(benchParams(), admin.PublicKey(), pda.Protocol(), pda.Meter(), e.NativeMint,
-				pda.EscrowVault(), pda.StakeVault(), e.NativeProgram, solana.SystemProgramID, e.EventAuth, im.ProgramID)
+			return ix.InitMeter(admin.PublicKey(), ix.Native{Mint: e.NativeMint, Program: e.NativeProgram}, benchParams())
 		}); err != nil {
 		return err
 	}
 	if err := m.send(ctx, "update_meter", admin, nil, nil, func() (solana.Instruction, error) {
-		return im.NewUpdateMeterInstruction(benchParams(), admin.PublicKey(), pda.Protocol(), pda.Meter(), e.EventAuth, im.ProgramID)
+		return ix.UpdateMeter(admin.PublicKey(), benchParams())
 	}); err != nil {
 		return err
 	}

@@ -101,7 +101,7 @@ func (t *treasuryBench) run(ctx context.Context) error {
 	}
 	accept := func(by solana.PrivateKey) func() (solana.Instruction, error) {
 		return func() (solana.Instruction, error) {
-			return mt.NewAcceptAdminInstruction(by.PublicKey(), pda.Protocol(), e.EventAuth, mt.ProgramID)
+			return ix.AcceptAdmin(by.PublicKey())
 		}
 	}
 	if err := t.send(ctx, "update_protocol (nominate an admin)", admin, nil, nil, nominate(admin, next.PublicKey())); err != nil {
