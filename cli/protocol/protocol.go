@@ -361,8 +361,7 @@ func runWithdrawFees(c *cli.Context) error {
 		ixs = append(ixs, tokens.CreateATAIdempotent(admin.PublicKey(), wallet, p.NativeMint, mint.TokenProgram))
 	}
 	labels[dest] = "destination"
-	ix, err := mt.NewWithdrawProtocolFeesInstruction(amt, admin.PublicKey(), pda.Protocol(), p.FeeVault, dest, p.NativeMint,
-		mint.TokenProgram, pda.EventAuthority(mt.ProgramID), mt.ProgramID)
+	ix, err := ix.WithdrawProtocolFees(admin.PublicKey(), dest, ix.Native{Mint: p.NativeMint, Program: mint.TokenProgram, FeeVault: p.FeeVault}, amt)
 	if err != nil {
 		return fmt.Errorf("build withdraw_protocol_fees: %w", err)
 	}

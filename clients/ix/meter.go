@@ -121,3 +121,10 @@ func InitMeter(admin solana.PublicKey, native Native, args im.InitMeterArgs) (so
 func UpdateMeter(admin solana.PublicKey, args im.InitMeterArgs) (solana.Instruction, error) {
 	return im.NewUpdateMeterInstruction(args, admin, pda.Protocol(), pda.Meter(), meterEvents(), im.ProgramID)
 }
+
+// SlashNode takes amount of operator's node stake to the protocol's fee
+// vault for reason, signed by the protocol admin.
+func SlashNode(admin, operator solana.PublicKey, native Native, amount uint64, reason uint16) (solana.Instruction, error) {
+	return im.NewSlashNodeInstruction(amount, reason, admin, pda.Protocol(), pda.Meter(), pda.Node(operator), pda.StakeVault(), pda.FeeVault(),
+		native.Mint, native.Program, meterEvents(), im.ProgramID)
+}

@@ -210,3 +210,22 @@ func OpenModelVaults(creator, model solana.PublicKey, native Native) (solana.Ins
 		v.Raise, v.Treasury, v.Revenue, v.LiquidityNative, v.Sale, v.Creator, v.Liquidity, v.Rewards,
 		native.Program, solana.Token2022ProgramID, solana.SystemProgramID, treasuryEvents(), mt.ProgramID)
 }
+
+// WithdrawProtocolFees pays amount of the protocol's fees to the admin's
+// native token account destination.
+func WithdrawProtocolFees(admin, destination solana.PublicKey, native Native, amount uint64) (solana.Instruction, error) {
+	return mt.NewWithdrawProtocolFeesInstruction(amount, admin, pda.Protocol(), native.FeeVault, destination, native.Mint,
+		native.Program, treasuryEvents(), mt.ProgramID)
+}
+
+// CloseVoteRecord returns the rent of owner's vote record on proposal
+// index of model, once it takes no more votes.
+func CloseVoteRecord(owner, model solana.PublicKey, index uint64) (solana.Instruction, error) {
+	proposal, voter := pda.Proposal(model, index), pda.Voter(model, owner)
+	return mt.NewCloseVoteRecordInstruction(owner, model, proposal, voter, pda.Vote(proposal, voter), treasuryEvents(), mt.ProgramID)
+}
+
+// CloseVoter returns the rent of owner's empty voter record.
+func CloseVoter(owner, model solana.PublicKey) (solana.Instruction, error) {
+	return mt.NewCloseVoterInstruction(owner, model, pda.Voter(model, owner), treasuryEvents(), mt.ProgramID)
+}

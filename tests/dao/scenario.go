@@ -193,11 +193,10 @@ func (e Env) Proposal(ctx context.Context, model solana.PublicKey, index uint64)
 
 // CloseVoteRecordIx returns owner's vote record rent on a proposal that takes no more votes.
 func (e Env) CloseVoteRecordIx(owner, model solana.PublicKey, index uint64) (solana.Instruction, error) {
-	proposal, voter := pda.Proposal(model, index), pda.Voter(model, owner)
-	return mt.NewCloseVoteRecordInstruction(owner, model, proposal, voter, pda.Vote(proposal, voter), e.EventAuth, mt.ProgramID)
+	return ix.CloseVoteRecord(owner, model, index)
 }
 
 // CloseVoterIx returns owner's empty voter record's rent.
 func (e Env) CloseVoterIx(owner, model solana.PublicKey) (solana.Instruction, error) {
-	return mt.NewCloseVoterInstruction(owner, model, pda.Voter(model, owner), e.EventAuth, mt.ProgramID)
+	return ix.CloseVoter(owner, model)
 }

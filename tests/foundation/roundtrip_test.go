@@ -64,8 +64,7 @@ func initProtocolIx(t *testing.T, admin, mint solana.PublicKey, args mt.InitProt
 
 func initMeterIx(t *testing.T, admin, mint solana.PublicKey, args meter.InitMeterArgs) solana.Instruction {
 	t.Helper()
-	ix, err := meter.NewInitMeterInstruction(args, admin, pda.Protocol(), pda.Meter(), mint, pda.EscrowVault(), pda.StakeVault(),
-		solana.TokenProgramID, solana.SystemProgramID, pda.EventAuthority(meter.ProgramID), meter.ProgramID)
+	ix, err := ix.InitMeter(admin, ix.Native{Mint: mint, Program: solana.TokenProgramID}, args)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -241,7 +241,7 @@ func (m *meterBench) nodes(ctx context.Context) error {
 			return ix.ActivateNode(op)
 		}},
 		{"slash_node", e.Admin, func() (solana.Instruction, error) {
-			return im.NewSlashNodeInstruction(1, 7, e.Admin.PublicKey(), pda.Protocol(), pda.Meter(), node, pda.StakeVault(), pda.FeeVault(), e.NativeMint, e.NativeProgram, e.EventAuth, im.ProgramID)
+			return ix.SlashNode(e.Admin.PublicKey(), op, ix.Native{Mint: e.NativeMint, Program: e.NativeProgram}, 1, 7)
 		}},
 		{"begin_unbonding", operator, func() (solana.Instruction, error) {
 			return ix.BeginUnbonding(op)
