@@ -160,3 +160,27 @@ func TestMinOut(t *testing.T) {
 		t.Fatal("MinOut")
 	}
 }
+
+// FuzzQuoteSwap checks what the program enforces on any pool and amount:
+// the fee parts sum to the fee, k never decreases and the trader never
+// takes the whole of a side.
+func FuzzQuoteSwap(f *testing.F) {
+	f.Add(uint64(1_000_000), uint64(1_000_000), uint64(1000), uint16(30), uint16(5000), true)
+	f.Fuzz(func(t *testing.T, x, y, in uint64, fee, share uint16, buy bool) {
+		fee, share = fee%10_001, share%10_001
+		if x == 0 || y == 0 {
+			return
+		}
+		side := SwapSell
+		if buy {
+			side = SwapBuy
+		}
+		q, err := QuoteSwap(Pool{ReserveMt: x, ReserveNative: y, SwapFeeBps: fee, ProtocolShareBps: share}, side, in)
+		if err != nil {
+			return
+		}
+		if q.ProtocolFee+q.ModelFee != q.Fee || (buy && q.AmountOut >= x) || (!buy && q.AmountOut >= y) {
+			t.Fatalf("quote %+v from %d/%d", q, x, y)
+		}
+	})
+}
