@@ -3,13 +3,12 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/modelcommons/modelcommons/clients/cluster"
 	"github.com/modelcommons/modelcommons/keepers/journal"
 	"github.com/modelcommons/modelcommons/keepers/keeperd"
 )
@@ -120,12 +119,7 @@ func configJournal(c *cli.Context, path string) (string, error) {
 		}
 		path = cfg.Journal.Path
 	}
-	if rest, ok := strings.CutPrefix(path, "~/"); ok {
-		if home, err := os.UserHomeDir(); err == nil {
-			path = filepath.Join(home, rest)
-		}
-	}
-	return path, nil
+	return cluster.ExpandHome(path), nil
 }
 
 func printReport(c *cli.Context, what string, rep journal.Report) error {
@@ -170,4 +164,3 @@ func counts[K ~uint8 | ~string](m map[K]int) string {
 	}
 	return b.String()
 }
-
