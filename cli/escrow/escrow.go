@@ -30,8 +30,12 @@ import (
 )
 
 // EnvAPIKey names the environment variable that may hold the API key, so it
-// need not appear on the command line.
-const EnvAPIKey = "MT_API_KEY"
+// need not appear on the command line; the keeper's `receipts` reads the
+// same one.
+const EnvAPIKey = "MC_API_KEY"
+
+// envAPIKeyOld is the name mt used before; still read, with a warning.
+const envAPIKeyOld = "MT_API_KEY"
 
 // MaxAllowedModels mirrors the program's limit.
 const MaxAllowedModels = 8
@@ -61,7 +65,8 @@ var keyFileFlag = func() cli.Flag {
 }
 
 // target resolves which escrow a command is about: the positional argument
-// (an API key or an escrow address), else --key-file, else $MT_API_KEY.
+// (an API key or an escrow address), else --key-file, else $MC_API_KEY
+// (else the deprecated $MT_API_KEY).
 func target(c *cli.Context, args []string) (solana.PublicKey, error) {
 	arg := ""
 	if len(args) > 0 {
@@ -76,6 +81,11 @@ func target(c *cli.Context, args []string) (solana.PublicKey, error) {
 	}
 	if arg == "" {
 		arg = strings.TrimSpace(os.Getenv(EnvAPIKey))
+	}
+	if arg == "" {
+		if arg = strings.TrimSpace(os.Getenv(envAPIKeyOld)); arg != "" {
+			fmt.Fprintf(c.App.ErrWriter, "warning: $%s is deprecated; set $%s instead\n", envAPIKeyOld, EnvAPIKey)
+		}
 	}
 	return parseTarget(arg)
 }

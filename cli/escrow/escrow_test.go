@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gagliardetto/solana-go"
+	"github.com/urfave/cli/v2"
 
 	"github.com/modelcommons/modelcommons/clients/amount"
 	"github.com/modelcommons/modelcommons/clients/apikey"
@@ -250,4 +251,35 @@ func TestParseTarget(t *testing.T) {
 	problem(t, err, "which escrow")
 	_, err = parseTarget("mc_nope!")
 	problem(t, err, "neither an escrow address nor an API key")
+}
+
+func TestTargetReadsMCAPIKeyAndWarnsOnTheOldName(t *testing.T) {
+	key, err := apikey.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := pda.Escrow(apikey.ID(key))
+	run := func(env map[string]string) (solana.PublicKey, string, error) {
+		for _, name := range []string{EnvAPIKey, envAPIKeyOld} {
+			t.Setenv(name, env[name])
+		}
+		var got solana.PublicKey
+		var stderr strings.Builder
+		app := &cli.App{Name: "mt", ErrWriter: &stderr, Flags: []cli.Flag{keyFileFlag()}, Action: func(c *cli.Context) error {
+			var err error
+			got, err = target(c, nil)
+			return err
+		}}
+		err := app.Run([]string{"mt"})
+		return got, stderr.String(), err
+	}
+	if got, warn, err := run(map[string]string{EnvAPIKey: key}); err != nil || got != want || warn != "" {
+		t.Fatalf("$MC_API_KEY: %s, %q, %v", got, warn, err)
+	}
+	if got, warn, err := run(map[string]string{envAPIKeyOld: key}); err != nil || got != want || !strings.Contains(warn, "deprecated") {
+		t.Fatalf("$MT_API_KEY: %s, %q, %v", got, warn, err)
+	}
+	if _, _, err := run(map[string]string{}); err == nil {
+		t.Fatal("no key anywhere: want an error")
+	}
 }

@@ -111,7 +111,7 @@ func (m *MT) JSON(ctx context.Context, out any, signer *Wallet, args ...string) 
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, m.Bin, full...)
-	cmd.Env = append(os.Environ(), "HOME="+m.Home, "MT_API_KEY=")
+	cmd.Env = append(os.Environ(), "HOME="+m.Home, "MC_API_KEY=", "MT_API_KEY=")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -142,7 +142,7 @@ func (m *MT) Text(ctx context.Context, signer *Wallet, args ...string) (string, 
 		full = append(full, "--keypair", signer.Path)
 	}
 	cmd := exec.CommandContext(ctx, m.Bin, full...)
-	cmd.Env = append(os.Environ(), "HOME="+m.Home, "MT_API_KEY=")
+	cmd.Env = append(os.Environ(), "HOME="+m.Home, "MC_API_KEY=", "MT_API_KEY=")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return string(out), fmt.Errorf("mt %s: %v\n%s", strings.Join(args, " "), err, out)
