@@ -308,6 +308,55 @@ func writeKeypair(t *testing.T, path string, key solana.PrivateKey) {
 	}
 }
 
+// simKeeper is a keeper.toml for the keeper binary in front of one
+// workersim serving "sim-model", settling for node.
+type simKeeper struct {
+	Keypair, RPC, Journal, SimURL, Node string
+	ModelID                             uint64
+	Interval                            string // [settle] interval
+	MaxEntries                          int    // 0: as many as fit
+}
+
+// write writes the config to path.
+func (k simKeeper) write(t *testing.T, path string) {
+	t.Helper()
+	cfg := fmt.Sprintf(`listen = "127.0.0.1:0"
+admin_listen = "127.0.0.1:0"
+keypair = %q
+rpc_url = %q
+log_format = "json"
+log_level = "info"
+
+[journal]
+path = %q
+
+[gateway]
+shutdown_grace = "2s"
+
+[pool]
+health_interval = "200ms"
+health_timeout = "1s"
+
+[[model]]
+name = "sim-model"
+id = %d
+
+[[worker]]
+name = "sim"
+url = %q
+kind = "vllm"
+models = ["sim-model"]
+
+[settle]
+node = %q
+interval = %q
+max_entries = %d
+`, k.Keypair, k.RPC, k.Journal, k.ModelID, k.SimURL, k.Node, k.Interval, k.MaxEntries)
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestKeeperSIGKILLUnderLoadSettlesExactlyOnce runs the real keeper binary
 // (gateway, journal, settler) in front of the real workersim against the
 // local chain, under concurrent streaming and non-streaming clients, and
@@ -372,41 +421,8 @@ func TestKeeperSIGKILLUnderLoadSettlesExactlyOnce(t *testing.T) {
 	// max_entries: a batch is a prefix of the runs in run-number order, so
 	// with fewer entries than the load's escrows (interleaved at random) a
 	// batch would hold a handful of runs and settlement would not keep up.
-	cfg := fmt.Sprintf(`listen = "127.0.0.1:0"
-admin_listen = "127.0.0.1:0"
-keypair = %q
-rpc_url = %q
-log_format = "json"
-log_level = "info"
-
-[journal]
-path = %q
-
-[gateway]
-shutdown_grace = "2s"
-
-[pool]
-health_interval = "200ms"
-health_timeout = "1s"
-
-[[model]]
-name = "sim-model"
-id = %d
-
-[[worker]]
-name = "sim"
-url = %q
-kind = "vllm"
-models = ["sim-model"]
-
-[settle]
-node = %q
-interval = "300ms"
-max_entries = 4
-`, keypair, c.URL, filepath.Join(dir, "journal.db"), w.Models[0].ID, simURL, w.NodeAddr)
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	simKeeper{Keypair: keypair, RPC: c.URL, Journal: filepath.Join(dir, "journal.db"), SimURL: simURL, Node: w.NodeAddr.String(),
+		ModelID: w.Models[0].ID, Interval: "300ms", MaxEntries: 4}.write(t, cfgPath)
 
 	l := &load{runs: map[string]observed{}, keys: keys, client: &http.Client{Timeout: 10 * time.Second}}
 	stop := make(chan struct{})

@@ -80,41 +80,8 @@ func TestKeeperRefusesDamagedJournal(t *testing.T) {
 	writeKeypair(t, keypair, w.Node.Keeper)
 	journalPath := filepath.Join(dir, "journal.db")
 	cfgPath := filepath.Join(dir, "keeper.toml")
-	cfg := fmt.Sprintf(`listen = "127.0.0.1:0"
-admin_listen = "127.0.0.1:0"
-keypair = %q
-rpc_url = %q
-log_format = "json"
-log_level = "info"
-
-[journal]
-path = %q
-
-[gateway]
-shutdown_grace = "2s"
-
-[pool]
-health_interval = "200ms"
-health_timeout = "1s"
-
-[[model]]
-name = "sim-model"
-id = %d
-
-[[worker]]
-name = "sim"
-url = %q
-kind = "vllm"
-models = ["sim-model"]
-
-[settle]
-node = %q
-interval = "300ms"
-max_entries = 4
-`, keypair, c.URL, journalPath, w.Models[0].ID, simURL, w.NodeAddr)
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	simKeeper{Keypair: keypair, RPC: c.URL, Journal: journalPath, SimURL: simURL, Node: w.NodeAddr.String(),
+		ModelID: w.Models[0].ID, Interval: "300ms", MaxEntries: 4}.write(t, cfgPath)
 
 	// refused runs the binary and checks it refused with one line that
 	// says want, without a Go dump, and that nothing moved on chain.

@@ -71,40 +71,8 @@ func (lw *laneWorld) config(t *testing.T, name string, key solana.PrivateKey, no
 	keypair := filepath.Join(lw.dir, name+"-keeper.json")
 	writeKeypair(t, keypair, key)
 	cfgPath := filepath.Join(lw.dir, name+".toml")
-	cfg := fmt.Sprintf(`listen = "127.0.0.1:0"
-admin_listen = "127.0.0.1:0"
-keypair = %q
-rpc_url = %q
-log_format = "json"
-log_level = "info"
-
-[journal]
-path = %q
-
-[gateway]
-shutdown_grace = "2s"
-
-[pool]
-health_interval = "200ms"
-health_timeout = "1s"
-
-[[model]]
-name = "sim-model"
-id = %d
-
-[[worker]]
-name = "sim"
-url = %q
-kind = "vllm"
-models = ["sim-model"]
-
-[settle]
-node = %q
-interval = %q
-`, keypair, lw.w.Chain.URL, journalPath, lw.w.Models[0].ID, lw.simURL, node, interval)
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	simKeeper{Keypair: keypair, RPC: lw.w.Chain.URL, Journal: journalPath, SimURL: lw.simURL, Node: node.String(),
+		ModelID: lw.w.Models[0].ID, Interval: interval}.write(t, cfgPath)
 	return cfgPath
 }
 
