@@ -53,6 +53,20 @@ func errRateLimited(msg string, after int) *apiError {
 	return &apiError{status: http.StatusTooManyRequests, typ: "rate_limit_error", code: "rate_limit_exceeded", message: msg, retryAfter: after}
 }
 
+// errLimit refuses a request over one of the key's per-minute budgets
+// (Config.Limits). A request larger than a whole budget gets no
+// Retry-After: waiting does not help.
+func errLimit(h *limitHit) *apiError {
+	e := &apiError{status: http.StatusTooManyRequests, typ: "rate_limit_exceeded", code: "rate_limit_exceeded", message: h.message()}
+	if !h.never() {
+		e.retryAfter = h.retryAfter()
+	}
+	if h.limit == "tpm" {
+		e.param = "max_tokens"
+	}
+	return e
+}
+
 func errUnavailable(msg string) *apiError {
 	return &apiError{status: http.StatusServiceUnavailable, typ: "server_error", code: "no_healthy_worker", message: msg, retryAfter: 1}
 }

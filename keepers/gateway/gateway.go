@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -78,6 +79,9 @@ type Config struct {
 	// RateLimit per escrow (requests/s) and burst; 0 disables.
 	RateLimit float64
 	RateBurst int
+	// Limits are per-minute request and token budgets per API key and per
+	// (key, model); off by default.
+	Limits Limits
 	// MaxInFlight generation requests (0: unlimited); over it: 429.
 	MaxInFlight int
 	// WriteTimeout bounds each write to a client (slow readers are cut
@@ -113,6 +117,7 @@ type Gateway struct {
 
 	limMu    sync.Mutex
 	limiters map[solana.PublicKey]*limiterEntry
+	limits   *limiter // nil: Config.Limits off
 	inflight atomic.Int64
 
 	pdaMu    sync.RWMutex
@@ -200,6 +205,14 @@ func New(cfg Config) (*Gateway, error) {
 		if _, ok := g.ids[name]; !ok {
 			return nil, fmt.Errorf("gateway: workers serve %q but no on-chain model id is configured for it", name)
 		}
+	}
+	for name := range cfg.Limits.Models {
+		if _, ok := g.ids[name]; !ok {
+			return nil, fmt.Errorf("gateway: limits for model %q, which is not configured", name)
+		}
+	}
+	if cfg.Limits.enabled() {
+		g.limits = newLimiter(cfg.Limits)
 	}
 	g.metrics = NewMetrics(cfg.Registry, cfg.Pool, cfg.Unsettled)
 
@@ -421,6 +434,9 @@ type run struct {
 	servedAt time.Time
 	endpoint string
 	kind     receipts.Kind
+	// charged is the tokens of the recorded run (0 until record): what
+	// the per-minute token budgets keep of its reservation.
+	charged int64
 }
 
 func (g *Gateway) serveGen(ep workers.Endpoint, label string) http.HandlerFunc {
@@ -529,6 +545,19 @@ func (g *Gateway) serveGen(ep workers.Endpoint, label string) http.HandlerFunc {
 			return
 		}
 		defer release()
+		if g.limits != nil {
+			names := make([]string, len(members))
+			for i, m := range members {
+				names[i] = m.name
+			}
+			ticket, hit := g.limits.admit(st.Address, names, int64(worstLimitTokens(req, len(members), ep)))
+			if hit != nil {
+				g.metrics.RateLimited.WithLabelValues(hit.limit, hit.scope).Inc()
+				errLimit(hit).write(w)
+				return
+			}
+			defer func() { ticket.done(ru.charged) }()
+		}
 		if len(members) > 1 {
 			g.runMixture(w, r, ru)
 			return
@@ -601,6 +630,7 @@ func (g *Gateway) record(ru *run, u workers.Usage, worker string) (receipts.Sign
 	if err != nil {
 		return receipts.Signed{}, err
 	}
+	charged := u.PromptTokens + u.CompletionTokens
 	if len(worker) > receipts.MaxWorkerName {
 		worker = worker[:receipts.MaxWorkerName]
 	}
@@ -623,6 +653,7 @@ func (g *Gateway) record(ru *run, u workers.Usage, worker string) (receipts.Sign
 		g.metrics.RunFailures.WithLabelValues("journal").Inc()
 		return receipts.Signed{}, err
 	}
+	ru.charged = int64(min(charged, math.MaxInt64))
 	g.metrics.Runs.WithLabelValues(ru.endpoint, strconv.FormatBool(u.Estimated)).Inc()
 	g.metrics.ChargedValue.Add(float64(cost))
 	model := ru.members[0].name

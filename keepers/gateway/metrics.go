@@ -18,6 +18,10 @@ type Metrics struct {
 	Retries      prometheus.Counter       // keeper_worker_retries_total
 	InFlight     prometheus.Gauge         // keeper_inflight_requests
 	ChargedValue prometheus.Counter       // keeper_charged_value_base_units_total
+	// RateLimited counts requests refused by a per-key budget
+	// (Config.Limits), by which: limit rpm or tpm, scope key or model.
+	// Never labelled by key.
+	RateLimited *prometheus.CounterVec // keeper_ratelimit_rejected_total{limit,scope}
 }
 
 // NewMetrics creates the series and registers them (and the pool and
@@ -49,8 +53,16 @@ func NewMetrics(reg prometheus.Registerer, pool *workers.Pool, unsettled func() 
 		ChargedValue: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "keeper_charged_value_base_units_total", Help: "Cost of journaled runs, native base units.",
 		}),
+		RateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "keeper_ratelimit_rejected_total", Help: "Requests refused by a per-key rate limit, by limit (rpm, tpm) and scope (key, model).",
+		}, []string{"limit", "scope"}),
 	}
-	reg.MustRegister(m.Requests, m.Duration, m.Tokens, m.Runs, m.RunFailures, m.Retries, m.InFlight, m.ChargedValue)
+	for _, l := range []string{"rpm", "tpm"} {
+		for _, s := range []string{"key", "model"} {
+			m.RateLimited.WithLabelValues(l, s)
+		}
+	}
+	reg.MustRegister(m.Requests, m.Duration, m.Tokens, m.Runs, m.RunFailures, m.Retries, m.InFlight, m.ChargedValue, m.RateLimited)
 	if unsettled != nil {
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "keeper_unsettled_value_base_units", Help: "Cost of journaled runs not yet settled, native base units.",
