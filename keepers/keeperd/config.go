@@ -12,6 +12,7 @@ import (
 	"github.com/BurntSushi/toml"
 	"github.com/gagliardetto/solana-go"
 
+	"github.com/modelcommons/modelcommons/keepers/gateway"
 	"github.com/modelcommons/modelcommons/keepers/workers"
 )
 
@@ -40,6 +41,7 @@ type Config struct {
 	Chain   ChainConfig    `toml:"chain"`
 	Settle  SettleConfig   `toml:"settle"` // settle.go
 	Cranks  CranksConfig   `toml:"cranks"`
+	Limits  LimitsConfig   `toml:"limits"`
 
 	// AcceptJournalLoss (keeper run --accept-journal-loss, never from the
 	// file): start even though the journal is behind the chain — its runs
@@ -154,6 +156,96 @@ func (d *Duration) UnmarshalText(b []byte) error {
 // MarshalText implements encoding.TextMarshaler.
 func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
+// LimitsConfig is [limits]: per-minute budgets per API key (rpm, tpm;
+// 0: unlimited), per (API key, model) ([[limits.model]]) and overrides of
+// the per-key budget for single escrows ([[limits.escrow]]). The escrow's
+// on-chain spend limit stays authoritative; these only refuse more.
+type LimitsConfig struct {
+	RPM     int64              `toml:"rpm"`
+	TPM     int64              `toml:"tpm"`
+	MaxKeys int                `toml:"max_keys"` // keys tracked at once; default 100 000
+	Models  []ModelLimit       `toml:"model"`
+	Escrows []EscrowLimitEntry `toml:"escrow"`
+}
+
+// ModelLimit is one [[limits.model]]: the budget of each API key on one
+// model (a [[model]] name).
+type ModelLimit struct {
+	Name string `toml:"name"`
+	RPM  int64  `toml:"rpm"`
+	TPM  int64  `toml:"tpm"`
+}
+
+// EscrowLimitEntry is one [[limits.escrow]]: the per-key budget of one
+// escrow (its address). An omitted rpm or tpm keeps [limits]' value; 0
+// lifts it.
+type EscrowLimitEntry struct {
+	Escrow string `toml:"escrow"`
+	RPM    *int64 `toml:"rpm"`
+	TPM    *int64 `toml:"tpm"`
+}
+
+// GatewayLimits checks [limits] against the configured models and turns it
+// into the gateway's form.
+func (c *Config) GatewayLimits() (gateway.Limits, error) {
+	l := c.Limits
+	out := gateway.Limits{Key: gateway.Rate{RPM: l.RPM, TPM: l.TPM}, MaxKeys: l.MaxKeys}
+	if l.RPM < 0 || l.TPM < 0 {
+		return out, errors.New("config: [limits] rpm and tpm must not be negative (0: unlimited)")
+	}
+	if l.MaxKeys < 0 {
+		return out, errors.New("config: [limits] max_keys must not be negative (0: the default, 100000)")
+	}
+	models := map[string]bool{}
+	for _, m := range c.Models {
+		models[m.Name] = true
+	}
+	for _, m := range l.Models {
+		switch {
+		case !models[m.Name]:
+			return out, fmt.Errorf("config: [[limits.model]] name %q is not a configured [[model]]", m.Name)
+		case m.RPM < 0 || m.TPM < 0:
+			return out, fmt.Errorf("config: [[limits.model]] %q: rpm and tpm must not be negative (0: unlimited)", m.Name)
+		case m.RPM == 0 && m.TPM == 0:
+			return out, fmt.Errorf("config: [[limits.model]] %q sets neither rpm nor tpm", m.Name)
+		}
+		if out.Models == nil {
+			out.Models = map[string]gateway.Rate{}
+		}
+		if _, dup := out.Models[m.Name]; dup {
+			return out, fmt.Errorf("config: [[limits.model]] %q is given twice", m.Name)
+		}
+		out.Models[m.Name] = gateway.Rate{RPM: m.RPM, TPM: m.TPM}
+	}
+	for _, e := range l.Escrows {
+		addr, err := solana.PublicKeyFromBase58(e.Escrow)
+		if err != nil {
+			return out, fmt.Errorf("config: [[limits.escrow]] escrow %q: want the escrow's address in base58 (mt escrow show): %v", e.Escrow, err)
+		}
+		if e.RPM == nil && e.TPM == nil {
+			return out, fmt.Errorf("config: [[limits.escrow]] %s sets neither rpm nor tpm", addr)
+		}
+		r := out.Key
+		if e.RPM != nil {
+			r.RPM = *e.RPM
+		}
+		if e.TPM != nil {
+			r.TPM = *e.TPM
+		}
+		if r.RPM < 0 || r.TPM < 0 {
+			return out, fmt.Errorf("config: [[limits.escrow]] %s: rpm and tpm must not be negative (0: unlimited)", addr)
+		}
+		if out.Escrows == nil {
+			out.Escrows = map[solana.PublicKey]gateway.Rate{}
+		}
+		if _, dup := out.Escrows[addr]; dup {
+			return out, fmt.Errorf("config: [[limits.escrow]] %s is given twice", addr)
+		}
+		out.Escrows[addr] = r
+	}
+	return out, nil
+}
+
 // LoadConfig reads a TOML file; unknown keys are errors (a typo must not
 // silently fall back to a default).
 func LoadConfig(path string) (Config, error) {
@@ -212,6 +304,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Chain.ClockRefresh.Duration == 0 {
 		c.Chain.ClockRefresh.Duration = DefaultClockRefresh
+	}
+	if _, err := c.GatewayLimits(); err != nil {
+		return err
 	}
 	if c.RPCURL == "" && c.Offline == nil {
 		return errors.New("config: set rpc_url (a cluster) or an [offline] section")
@@ -317,6 +412,24 @@ max_lookup_tables = 4       # live tables (256 addresses, ~0.058 SOL rent each);
 priority_micro_lamports = 0
 # operator_account = "..."  # default: the operator's associated native-token account
 # state_path = "..."        # default: the journal path + ".settler.json"
+
+# Per-minute budgets per API key (0: unlimited), counted by this keeper alone.
+# tpm counts a request's prompt estimate + max_tokens × n when it is admitted and
+# gives back what the run did not use when it completes. Over a budget: HTTP 429
+# with Retry-After. The escrow's spend limit on chain still applies.
+[limits]
+rpm = 0
+tpm = 0
+# Per API key on one model:
+# [[limits.model]]
+# name = "tiny-chat"
+# rpm = 60
+# tpm = 100000
+# One escrow's own per-key budget (an omitted rpm or tpm keeps the one above; 0 lifts it):
+# [[limits.escrow]]
+# escrow = "..."              # the escrow's address
+# rpm = 600
+# tpm = 1000000
 
 # Permissionless upkeep: finalise raises and proposals when due.
 [cranks]

@@ -208,6 +208,11 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 	d.runners = append(d.runners, d.journal.Run)
 	d.registerJournalMetrics()
 
+	limits, err := cfg.GatewayLimits()
+	if err != nil {
+		d.journal.Close()
+		return nil, err
+	}
 	g := cfg.Gateway
 	d.gw, err = gateway.New(gateway.Config{
 		Models: models, Pool: d.pool, Escrows: escrows, Prices: prices, Journal: d.journal, Key: key, Node: node,
@@ -216,7 +221,7 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 		MaxBodyBytes: g.MaxBodyBytes, MaxResponseBytes: g.MaxResponseBytes, DefaultMaxTokens: g.DefaultMaxTokens,
 		MaxTokensLimit: g.MaxTokensLimit, MaxN: g.MaxN, PromptMarginPct: g.PromptMarginPct, MaxAttempts: g.MaxAttempts,
 		RateLimit: g.RateLimit, RateBurst: g.RateBurst, MaxInFlight: g.MaxInFlight, WriteTimeout: g.WriteTimeout.Duration,
-		UpstreamIdleTimeout: g.UpstreamIdle.Duration, Clock: clock,
+		UpstreamIdleTimeout: g.UpstreamIdle.Duration, Clock: clock, Limits: limits,
 		ReceiptProofs: func(escrow solana.PublicKey, after receipts.RunID, limit int) (any, error) {
 			return keeperapi.ReceiptProofs(d.journal, escrow, after, limit)
 		},

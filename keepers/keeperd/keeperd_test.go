@@ -465,3 +465,73 @@ func TestInitConfigFillsListenAndNode(t *testing.T) {
 		}
 	}
 }
+
+// [limits]: off in the template, the example decoded into the gateway's
+// budgets, and every mistake refused with a message naming it.
+func TestLimitsConfig(t *testing.T) {
+	escrow := solana.NewWallet().PublicKey()
+	load := func(t *testing.T, extra string) (Config, error) {
+		t.Helper()
+		path := filepath.Join(t.TempDir(), "keeper.toml")
+		body := strings.Replace(Template, "[limits]\nrpm = 0\ntpm = 0\n", extra, 1)
+		if extra != "" && body == Template {
+			t.Fatal("template has no [limits] to replace")
+		}
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c, err := LoadConfig(path)
+		if err != nil {
+			return c, err
+		}
+		return c, c.Validate()
+	}
+	c, err := load(t, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l, err := c.GatewayLimits(); err != nil || l.Key != (gateway.Rate{}) || l.Models != nil || l.Escrows != nil {
+		t.Fatalf("template limits %+v %v, want all off", l, err)
+	}
+	example := `[limits]
+rpm = 100
+tpm = 50000
+[[limits.model]]
+name = "tiny-chat"
+rpm = 60
+[[limits.escrow]]
+escrow = "` + escrow.String() + `"
+rpm = 600
+[[limits.escrow]]
+escrow = "` + solana.SystemProgramID.String() + `"
+tpm = 0
+`
+	if c, err = load(t, example); err != nil {
+		t.Fatal(err)
+	}
+	l, err := c.GatewayLimits()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Key != (gateway.Rate{RPM: 100, TPM: 50000}) || l.Models["tiny-chat"] != (gateway.Rate{RPM: 60}) ||
+		l.Escrows[escrow] != (gateway.Rate{RPM: 600, TPM: 50000}) || l.Escrows[solana.SystemProgramID] != (gateway.Rate{RPM: 100}) {
+		t.Fatalf("decoded %+v", l)
+	}
+	for _, c := range []struct{ toml, want string }{
+		{"[limits]\nrpm = -1\n", "must not be negative"},
+		{"[limits]\nmax_keys = -1\n", "max_keys"},
+		{"[limits]\n[[limits.model]]\nname = \"nope\"\nrpm = 1\n", `"nope" is not a configured [[model]]`},
+		{"[limits]\n[[limits.model]]\nname = \"tiny-chat\"\n", "sets neither rpm nor tpm"},
+		{"[limits]\n[[limits.model]]\nname = \"tiny-chat\"\ntpm = -5\n", "must not be negative"},
+		{"[limits]\n[[limits.model]]\nname = \"tiny-chat\"\nrpm = 1\n[[limits.model]]\nname = \"tiny-chat\"\nrpm = 2\n", "given twice"},
+		{"[limits]\n[[limits.escrow]]\nescrow = \"not-base58!\"\nrpm = 1\n", "want the escrow's address"},
+		{"[limits]\n[[limits.escrow]]\nescrow = \"" + escrow.String() + "\"\n", "sets neither rpm nor tpm"},
+		{"[limits]\n[[limits.escrow]]\nescrow = \"" + escrow.String() + "\"\nrpm = -2\n", "must not be negative"},
+		{"[limits]\n[[limits.escrow]]\nescrow = \"" + escrow.String() + "\"\nrpm = 1\n[[limits.escrow]]\nescrow = \"" + escrow.String() + "\"\nrpm = 2\n", "given twice"},
+		{"[limits]\nrpms = 1\n", "unknown keys: limits.rpms"},
+	} {
+		if _, err := load(t, c.toml); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: error %v, want one containing %q", c.toml, err, c.want)
+		}
+	}
+}
