@@ -52,6 +52,25 @@
 // one escrow can never together admit more than the escrow's lanes hold:
 // no keeper is left with a shortfall another keeper caused.
 //
+// # Per-key limits
+//
+// Config.Limits caps requests per minute (rpm) and tokens per minute (tpm)
+// per API key (its escrow), per (key, model), with per-escrow overrides of
+// the key's budget; all off by default. Each is a token bucket of one
+// minute's budget refilling continuously, kept per escrow in 64 shards
+// (one mutex each, O(1) per request; all of one key's buckets share an
+// entry, so a request is charged to all of them or none) with at most
+// Limits.MaxKeys keys, the least recently used forgotten first. Tokens
+// are reserved at admission at the worst case — the prompt estimate plus
+// max_tokens × n, for a mixture every call's — and corrected to the
+// charged usage (input + output of the receipt) when the request ends;
+// an unrecorded run gives all of them back. The check runs after the
+// escrow admission above: limits only refuse more. Over a budget: 429
+// rate_limit_exceeded, naming the limit, with Retry-After (the seconds
+// until the budget has room; none when the request exceeds a whole tpm
+// budget). Refusals are counted in keeper_ratelimit_rejected_total{limit,
+// scope}, never by key.
+//
 // # Time and prices
 //
 // A run is dated by Config.Clock — the chain's clock as the keeper
