@@ -41,6 +41,10 @@ func checkAllow(addr solana.PublicKey, e *im.Escrow, node solana.PublicKey, unit
 		return explain.Newf(fmt.Sprintf("deposit more and allow it in one step (`mt escrow deposit <escrow> <amount> --node %s`), or allow at most %s", node, native(e.Balance)),
 			"escrow %s has %s unallocated (and %s already in lanes), less than %s", addr, native(e.Balance), native(inLanes), native(units))
 	}
+	if room, limited := settlement.LaneRoom(e); limited && units > room {
+		return explain.Newf(fmt.Sprintf("allow at most %s: the spend limit caps what the lanes together may hold, so that it never cuts a node's lane short", native(room)),
+			"escrow %s's spend limit leaves room for %s more in its lanes, less than %s", addr, native(room), native(units))
+	}
 	if settlement.LaneOf(e, node) == nil && len(e.Lanes) >= MaxLanes {
 		return explain.Newf("revoke a lane first (`mt escrow revoke <escrow> <node>`), or allow more to a node that already has one",
 			"escrow %s already has lanes to %d nodes, the most it can have", addr, MaxLanes)

@@ -82,6 +82,8 @@ func TestCheckAllow(t *testing.T) {
 			[]string{"0.000003 unallocated", "0.00001 already in lanes", "--node " + key(2).String()}},
 		{"a ninth lane", im.Escrow{Balance: 10, Lanes: lanes(MaxLanes)}, key(2), 1, []string{"lanes to 8 nodes", "revoke a lane"}},
 		{"more to an existing lane when all slots are taken", im.Escrow{Balance: 10, Lanes: lanes(MaxLanes)}, key(100), 1, nil},
+		{"within the spend limit's room", im.Escrow{Balance: 10, SpendLimit: limitOf(7), Spent: 2}, key(2), 5, nil},
+		{"beyond the spend limit's room", im.Escrow{Balance: 10, SpendLimit: limitOf(7), Spent: 2}, key(2), 6, []string{"room for 0.000005", "allow at most"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := checkAllow(addr, &tc.e, tc.node, tc.units, native)
@@ -283,3 +285,5 @@ func TestTargetReadsMCAPIKeyAndWarnsOnTheOldName(t *testing.T) {
 		t.Fatal("no key anywhere: want an error")
 	}
 }
+
+func limitOf(v uint64) *uint64 { return &v }

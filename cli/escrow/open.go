@@ -91,6 +91,10 @@ func openCommand() *cli.Command {
 					f.Problems.Addf("--key-out %s already exists; refusing to overwrite a key", keyOut)
 				}
 			}
+			if c.IsSet("node") && args.SpendLimit != nil && deposit > *args.SpendLimit {
+				f.Problems.Addf("--deposit %s is more than --spend-limit %s: a node's lane can hold at most the spend limit (deposit at most the limit, or leave out --node and allow part later)",
+					x.Native(deposit), x.Native(*args.SpendLimit))
+			}
 			if err := f.Problems.Err(); err != nil {
 				return err
 			}

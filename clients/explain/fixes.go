@@ -137,6 +137,7 @@ var fixes = map[string]string{
 
 	// Lanes: only the escrow's owner opens, fills and revokes them.
 	"inference_meter.InsufficientBalance":    "allow at most the escrow's unallocated balance (`mt escrow show`), or deposit more with `mt escrow deposit <escrow> <amount> --node <node>`",
+	"inference_meter.LanesExceedSpendLimit":  "allow less: the lanes together may hold at most the spend limit left (`mt escrow show`); or open an escrow with a higher --spend-limit",
 	"inference_meter.TooManyLanes":           "revoke a lane first (`mt escrow revoke <escrow> <node>`), or allow more to a node that already has one",
 	"inference_meter.LaneNotFound":           "`mt escrow show <escrow>` lists the escrow's lanes; open one with `mt escrow allow <escrow> <node> <amount>`",
 	"inference_meter.RevokeNotRequested":     "request it first: `mt escrow revoke <escrow> <node>` does whichever step is due",

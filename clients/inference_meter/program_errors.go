@@ -102,6 +102,8 @@ var (
 	ErrInvalidRunRange = &programerr.Error{Program: "inference_meter", Code: 6046, Name: "InvalidRunRange", Msg: "The batch's run range is empty, reversed, or holds fewer run numbers than the batch has runs."}
 	// ErrRunTooOld (6047): An entry's runs were served longer ago than the settlement window (mt_treasury SETTLE_WINDOW_SECS); they can no longer be priced and cannot be settled.
 	ErrRunTooOld = &programerr.Error{Program: "inference_meter", Code: 6047, Name: "RunTooOld", Msg: "An entry's runs were served longer ago than the settlement window (mt_treasury SETTLE_WINDOW_SECS); they can no longer be priced and cannot be settled."}
+	// ErrLanesExceedSpendLimit (6048): The lanes would hold more than the escrow's spend limit still allows; a node could then serve runs the limit would leave unpaid. Allow less, or open an escrow with a higher limit.
+	ErrLanesExceedSpendLimit = &programerr.Error{Program: "inference_meter", Code: 6048, Name: "LanesExceedSpendLimit", Msg: "The lanes would hold more than the escrow's spend limit still allows; a node could then serve runs the limit would leave unpaid. Allow less, or open an escrow with a higher limit."}
 )
 
 // Errors maps the program's error codes to its errors.
@@ -154,4 +156,5 @@ var Errors = programerr.Table{
 	6045: ErrRunsAlreadySettled,
 	6046: ErrInvalidRunRange,
 	6047: ErrRunTooOld,
+	6048: ErrLanesExceedSpendLimit,
 }

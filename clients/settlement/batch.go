@@ -57,6 +57,21 @@ func LaneOf(e *meter.Escrow, node solana.PublicKey) *meter.Lane {
 	return nil
 }
 
+// LaneRoom is what the owner may still move into lanes under e's spend
+// limit (the program's Escrow::lane_room): the limit left after what was
+// spent and what the lanes hold. ok is false when e has no spend limit.
+// Keeping lanes within it means the limit never cuts a lane short.
+func LaneRoom(e *meter.Escrow) (room uint64, ok bool) {
+	if e.SpendLimit == nil {
+		return 0, false
+	}
+	left := *e.SpendLimit - min(*e.SpendLimit, e.Spent)
+	for _, l := range e.Lanes {
+		left -= min(left, l.Balance)
+	}
+	return left, true
+}
+
 // Available is what settlement may still take: the lane's balance, within
 // the spend limit.
 func (e Escrow) Available() uint64 {

@@ -143,3 +143,22 @@ func mustBuild(t *testing.T, entries ...Entry) *Layout {
 	}
 	return l
 }
+
+func TestLaneRoomMirrorsTheProgram(t *testing.T) {
+	lim := func(v uint64) *uint64 { return &v }
+	for _, c := range []struct {
+		e    meter.Escrow
+		room uint64
+		ok   bool
+	}{
+		{meter.Escrow{}, 0, false},
+		{meter.Escrow{SpendLimit: lim(100)}, 100, true},
+		{meter.Escrow{SpendLimit: lim(100), Spent: 30, Lanes: []meter.Lane{{Balance: 50}}}, 20, true},
+		{meter.Escrow{SpendLimit: lim(100), Spent: 80, Lanes: []meter.Lane{{Balance: 50}}}, 0, true},
+		{meter.Escrow{SpendLimit: lim(100), Spent: 200}, 0, true},
+	} {
+		if room, ok := LaneRoom(&c.e); room != c.room || ok != c.ok {
+			t.Errorf("LaneRoom(%+v) = %d, %v; want %d, %v", c.e, room, ok, c.room, c.ok)
+		}
+	}
+}

@@ -97,7 +97,13 @@ func NewAPIKey() string {
 func (w *World) OpenEscrow(ctx context.Context, apiKey string, amount uint64, allowed []uint64, limit *uint64) (solana.PublicKey, error) {
 	var lanes []LaneAmount
 	if amount > 0 {
-		lanes = []LaneAmount{{Node: w.NodeAddr, Amount: amount}}
+		// Lanes hold at most the spend limit (LanesExceedSpendLimit); the
+		// rest of the deposit stays unallocated.
+		lane := amount
+		if limit != nil {
+			lane = min(lane, *limit)
+		}
+		lanes = []LaneAmount{{Node: w.NodeAddr, Amount: lane}}
 	}
 	return w.OpenEscrowLanes(ctx, apiKey, amount, lanes, allowed, limit)
 }

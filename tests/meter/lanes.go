@@ -45,7 +45,11 @@ func (e *Env) OpenForIxs(owner, key, node solana.PublicKey, amount uint64, args 
 	if err != nil {
 		return nil, err
 	}
-	allow, err := e.AllowIx(owner, escrow, node, amount)
+	lane := amount // lanes hold at most the spend limit; the rest stays unallocated
+	if args.SpendLimit != nil {
+		lane = min(lane, *args.SpendLimit)
+	}
+	allow, err := e.AllowIx(owner, escrow, node, lane)
 	if err != nil {
 		return nil, err
 	}

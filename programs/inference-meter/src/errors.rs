@@ -108,4 +108,6 @@ pub enum MeterError {
     InvalidRunRange,
     #[msg("An entry's runs were served longer ago than the settlement window (mt_treasury SETTLE_WINDOW_SECS); they can no longer be priced and cannot be settled.")]
     RunTooOld,
+    #[msg("The lanes would hold more than the escrow's spend limit still allows; a node could then serve runs the limit would leave unpaid. Allow less, or open an escrow with a higher limit.")]
+    LanesExceedSpendLimit,
 }

@@ -185,3 +185,28 @@ fn allowing_again_cancels_a_pending_revocation() {
     let ix = s.f.revoke_ix(&owner.pubkey(), &s.escrow, s.node.node);
     assert_error(&s.f.h.execute(&[ix], &[&owner]), MeterError::RevokeNotRequested);
 }
+
+#[test]
+fn lanes_stay_within_the_spend_limit_so_the_limit_never_cuts_a_lane_short() {
+    // Without this rule two lanes of 1 under a limit of 1.5 would let both
+    // nodes admit 1 each, and the second to settle would find the limit
+    // spent: unpaid work, the two-keeper over-serve again.
+    let mut f = MeterFixture::new();
+    let model = f.fixture_model(flat_price(10, 30), 5_000, 0);
+    let (a, b) = (f.register_node(), f.register_node());
+    let owner = f.wallet(10 * NATIVE);
+    let escrow = f.open_escrow_with(&owner, None, Some(3 * NATIVE / 2));
+    f.deposit(&owner, &escrow, 10 * NATIVE).expect("deposit");
+    f.allow(&owner, &escrow, &a.node, NATIVE).expect("lane a");
+    assert_error(&f.allow(&owner, &escrow, &b.node, NATIVE / 2 + 1), MeterError::LanesExceedSpendLimit);
+    f.allow(&owner, &escrow, &b.node, NATIVE / 2).expect("lane b, exactly the room left");
+    assert_error(&f.allow(&owner, &escrow, &a.node, 1), MeterError::LanesExceedSpendLimit);
+    // Both nodes take all their lane holds: nothing is cut short by the limit.
+    let now = f.now();
+    for (node, lane) in [(&a, NATIVE), (&b, NATIVE / 2)] {
+        let meta = f.settle(node, 1, &[Run::one(escrow, model.model, 1, 0, 1_000_000_000, now)]).expect("settle");
+        let ev: BatchSettled = event(&meta);
+        assert_eq!(ev.charged, lane);
+    }
+    assert_eq!(f.escrow(&escrow).spent, 3 * NATIVE / 2);
+}

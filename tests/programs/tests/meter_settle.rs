@@ -82,7 +82,9 @@ fn settles_batches_across_models_and_escrows_exactly_then_the_owner_withdraws_af
     let dave_escrow = w.f.open_escrow(&dave);
     let carol_escrow = w.f.open_escrow(&carol);
     w.f.fund(&alice, &alice_escrow, &w.node.node, 100 * NATIVE).expect("deposit alice");
-    w.f.fund(&bob, &bob_escrow, &w.node.node, 10 * NATIVE).expect("deposit bob");
+    // Bob's lane holds what his spend limit allows; the rest stays unallocated.
+    w.f.deposit(&bob, &bob_escrow, 10 * NATIVE).expect("deposit bob");
+    w.f.allow(&bob, &bob_escrow, &w.node.node, 2_000).expect("allow bob");
     w.f.fund(&dave, &dave_escrow, &w.node.node, NATIVE).expect("deposit dave");
     w.f.fund(&carol, &carol_escrow, &w.node.node, 50).expect("deposit carol");
     assert_eq!(w.f.balance(&escrow_vault()), 111 * NATIVE + 50);
@@ -117,7 +119,7 @@ fn settles_batches_across_models_and_escrows_exactly_then_the_owner_withdraws_af
     assert_eq!((delta(&w.b.revenue), delta(&w.b.treasury)), (0, 5));
     assert_eq!((delta(&w.c.revenue), delta(&w.c.treasury)), (4, 3), "70% of 7 to depositors, rounded down");
     assert_eq!(w.f.lane(&alice_escrow, &w.node.node).balance, 100 * NATIVE - 70);
-    assert_eq!(w.f.lane(&bob_escrow, &w.node.node).balance, 10 * NATIVE - 3);
+    assert_eq!(w.f.lane(&bob_escrow, &w.node.node).balance, 2_000 - 3);
     assert_eq!(w.f.lane(&dave_escrow, &w.node.node).balance, NATIVE - 10);
     assert_eq!(w.f.model(&w.a).revenue.total_revenue, 52);
     assert_eq!(w.f.model(&w.a).revenue.treasury_revenue, 52);
@@ -190,7 +192,7 @@ fn settles_batches_across_models_and_escrows_exactly_then_the_owner_withdraws_af
     assert_eq!(w.f.balance(&w.node.operator_account), total_operator);
 
     // The vault holds exactly the escrows' balances.
-    let sum: u64 = [alice_escrow, bob_escrow, dave_escrow, carol_escrow].iter().map(|e| w.f.lane(e, &w.node.node).balance).sum();
+    let sum: u64 = [alice_escrow, bob_escrow, dave_escrow, carol_escrow].iter().map(|e| w.f.lane(e, &w.node.node).balance + w.f.escrow(e).balance).sum();
     assert_eq!(w.f.balance(&escrow_vault()), sum);
 
     // Alice takes her lane back and withdraws everything left, each after

@@ -22,6 +22,9 @@ impl AllowNode<'_> {
     fn validate(&self, amount: u64) -> Result<()> {
         require!(self.escrow.rotated_to.is_none(), MeterError::EscrowRotated);
         require!(amount <= self.escrow.balance, MeterError::InsufficientBalance);
+        if let Some(room) = self.escrow.lane_room() {
+            require!(amount <= room, MeterError::LanesExceedSpendLimit);
+        }
         if self.escrow.lane_index(&self.node.key()).is_none() {
             require!(self.escrow.lanes.len() < MAX_LANES, MeterError::TooManyLanes);
         }

@@ -93,6 +93,16 @@ impl Escrow {
         self.allowed_models.is_empty() || self.allowed_models.contains(&model_id)
     }
 
+    /// What the lanes may still be given under the spend limit: the limit
+    /// left after what was spent and what the lanes already hold. Keeping
+    /// the lanes within it means the limit never cuts a lane short, so every
+    /// node can be paid all its lane admitted.
+    pub fn lane_room(&self) -> Option<u64> {
+        let limit = self.spend_limit?;
+        let in_lanes = self.lanes.iter().fold(0u64, |sum, l| sum.saturating_add(l.balance));
+        Some(limit.saturating_sub(self.spent).saturating_sub(in_lanes))
+    }
+
     pub fn withdrawal_pending(&self) -> bool {
         self.withdrawal_requested_at != 0
     }
