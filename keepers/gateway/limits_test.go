@@ -234,3 +234,56 @@ func TestLimitTokensCorrectedToUsage(t *testing.T) {
 		next.done(0)
 	}
 }
+
+// After a run, the token budgets keep exactly the tokens it was charged
+// for: a single model's run and a mixture's (all its calls, on each member).
+func TestLimitKeepsChargedTokens(t *testing.T) {
+	h, _ := limitHarness(t, Limits{Key: Rate{TPM: 100_000}, Models: map[string]Rate{"model-a": {TPM: 100_000}, "model-b": {TPM: 100_000}}})
+	level := func(model string) float64 {
+		l := h.gw.limits
+		s := l.shard(EscrowAddress(keyRich))
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		el, ok := s.keys[EscrowAddress(keyRich)]
+		if !ok {
+			return 100_000
+		}
+		kb := el.Value.(*keyBuckets)
+		if model == "" {
+			return kb.tpm.level
+		}
+		if kb.models[model] == nil {
+			return 100_000
+		}
+		return kb.models[model][1].level
+	}
+	for _, c := range []struct {
+		model      string
+		usedModels []string
+	}{
+		{model: "model-a", usedModels: []string{"model-a"}},
+		{model: "mix:model-b+model-a", usedModels: []string{"model-a", "model-b"}},
+	} {
+		before := map[string]float64{"": level("")}
+		for _, m := range c.usedModels {
+			before[m] = level(m)
+		}
+		resp := h.do("POST", "/v1/chat/completions", keyRich, chat(c.model, 7, true))
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: HTTP %d %s", c.model, resp.StatusCode, readAll(t, resp.Body))
+		}
+		var out struct {
+			Usage struct {
+				TotalTokens float64 `json:"total_tokens"`
+			} `json:"usage"`
+		}
+		if err := json.Unmarshal(readAll(t, resp.Body), &out); err != nil || out.Usage.TotalTokens == 0 {
+			t.Fatalf("%s: usage %+v %v", c.model, out, err)
+		}
+		for m, b := range before {
+			if got := b - level(m); got != out.Usage.TotalTokens {
+				t.Errorf("%s: budget %q lost %v tokens, the run was charged %v", c.model, m, got, out.Usage.TotalTokens)
+			}
+		}
+	}
+}

@@ -496,4 +496,5 @@ func (g *Gateway) runMixture(w *statusWriter, r *http.Request, ru *run) {
 	req.promptTokens = ru.req.promptTokens + workers.EstimateTokens(sb.String()) + 3
 	agg.req = &req
 	g.serveOn(w, r, &agg, ru.members[0], callOpts{stream: ru.req.stream, offset: &offset, extra: map[string]json.RawMessage{"messages": rawMsgs}})
+	ru.charged = agg.charged
 }
