@@ -287,3 +287,63 @@ func TestLimitKeepsChargedTokens(t *testing.T) {
 		}
 	}
 }
+
+// A burst of concurrent requests cannot take more than the budget: each
+// reserves its worst case before any completes.
+func TestLimitBurstStaysWithinBudget(t *testing.T) {
+	clk := &fakeNow{t: time.Unix(1_700_000_000, 0)}
+	l := newLimiter(Limits{Key: Rate{TPM: 10_000}, Models: map[string]Rate{"m": {RPM: 50}}})
+	l.now = clk.now
+	k := solana.NewWallet().PublicKey()
+	var mu sync.Mutex
+	var admitted []*limitTicket
+	var wg sync.WaitGroup
+	for i := 0; i < 200; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if tk, hit := l.admit(k, []string{"m"}, 300); hit == nil {
+				mu.Lock()
+				admitted = append(admitted, tk)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(admitted) != 10_000/300 {
+		t.Fatalf("%d admitted, the budget holds %d", len(admitted), 10_000/300)
+	}
+	for _, tk := range admitted {
+		tk.done(0)
+	}
+	// Refunded tokens are back, but the 50 rpm of model m are not: 33 taken.
+	n := 0
+	for i := 0; i < 40; i++ {
+		if _, hit := l.admit(k, []string{"m"}, 1); hit == nil {
+			n++
+		}
+	}
+	if n != 50-10_000/300 {
+		t.Fatalf("%d admitted after the refund, want %d", n, 50-10_000/300)
+	}
+}
+
+func BenchmarkLimiterAdmit(b *testing.B) {
+	l := newLimiter(Limits{Key: Rate{RPM: 1 << 40, TPM: 1 << 50}, Models: map[string]Rate{"m": {RPM: 1 << 40, TPM: 1 << 50}}})
+	keys := make([]solana.PublicKey, 4096)
+	for i := range keys {
+		keys[i] = solana.NewWallet().PublicKey()
+	}
+	models := []string{"m"}
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			tk, hit := l.admit(keys[i%len(keys)], models, 500)
+			if hit != nil {
+				b.Fatal(hit.message())
+			}
+			tk.done(200)
+			i++
+		}
+	})
+}
