@@ -33,29 +33,6 @@ type view struct {
 	Slot uint64
 }
 
-// readAccounts returns the data of keys; nil for accounts that do not exist.
-func (s *Settler) readAccounts(ctx context.Context, keys []solana.PublicKey) ([][]byte, error) {
-	out := make([][]byte, 0, len(keys))
-	for start := 0; start < len(keys); start += maxAccountsPerCall {
-		chunk := keys[start:min(start+maxAccountsPerCall, len(keys))]
-		res, err := s.rpc.GetMultipleAccountsWithOpts(ctx, chunk, &rpc.GetMultipleAccountsOpts{Commitment: s.cfg.Commitment})
-		if err != nil {
-			return nil, fmt.Errorf("get accounts: %w", err)
-		}
-		if len(res.Value) != len(chunk) {
-			return nil, fmt.Errorf("get accounts: %d answers for %d accounts", len(res.Value), len(chunk))
-		}
-		for _, a := range res.Value {
-			if a == nil {
-				out = append(out, nil)
-				continue
-			}
-			out = append(out, a.Data.GetBinary())
-		}
-	}
-	return out, nil
-}
-
 // readView reads the node, the meter and the clock in one call.
 func (s *Settler) readView(ctx context.Context) (*view, error) {
 	node := s.nodeAddr
@@ -83,6 +60,29 @@ func (s *Settler) readView(ctx context.Context) (*view, error) {
 		s.cfg.Clock.Observe(v.Now)
 	}
 	return v, nil
+}
+
+// readAccounts returns the data of keys; nil for accounts that do not exist.
+func (s *Settler) readAccounts(ctx context.Context, keys []solana.PublicKey) ([][]byte, error) {
+	out := make([][]byte, 0, len(keys))
+	for start := 0; start < len(keys); start += maxAccountsPerCall {
+		chunk := keys[start:min(start+maxAccountsPerCall, len(keys))]
+		res, err := s.rpc.GetMultipleAccountsWithOpts(ctx, chunk, &rpc.GetMultipleAccountsOpts{Commitment: s.cfg.Commitment})
+		if err != nil {
+			return nil, fmt.Errorf("get accounts: %w", err)
+		}
+		if len(res.Value) != len(chunk) {
+			return nil, fmt.Errorf("get accounts: %d answers for %d accounts", len(res.Value), len(chunk))
+		}
+		for _, a := range res.Value {
+			if a == nil {
+				out = append(out, nil)
+				continue
+			}
+			out = append(out, a.Data.GetBinary())
+		}
+	}
+	return out, nil
 }
 
 // settleNode is what the settle instruction needs about the node.
@@ -185,43 +185,6 @@ func (s *Settler) readModels(ctx context.Context, ids []uint64) (map[uint64]sett
 	return out, nil
 }
 
-// sigStatus is what the chain says about one signature.
-type sigStatus struct {
-	Sig    solana.Signature
-	Landed bool
-	Slot   uint64
-	// Err is the runtime error of a transaction that landed and failed.
-	Err any
-}
-
-// statuses looks the signatures up, searching the node's history.
-func (s *Settler) statuses(ctx context.Context, sigs []solana.Signature) ([]sigStatus, error) {
-	out := make([]sigStatus, 0, len(sigs))
-	for start := 0; start < len(sigs); start += 256 {
-		chunk := sigs[start:min(start+256, len(sigs))]
-		res, err := s.rpc.GetSignatureStatuses(ctx, true, chunk...)
-		if err != nil {
-			return nil, fmt.Errorf("signature statuses: %w", err)
-		}
-		if len(res.Value) != len(chunk) {
-			return nil, fmt.Errorf("signature statuses: %d answers for %d signatures", len(res.Value), len(chunk))
-		}
-		for i, st := range res.Value {
-			ss := sigStatus{Sig: chunk[i]}
-			if st != nil && reached(st.ConfirmationStatus, s.cfg.Commitment) {
-				ss.Landed, ss.Slot, ss.Err = true, st.Slot, st.Err
-			}
-			out = append(out, ss)
-		}
-	}
-	return out, nil
-}
-
-func reached(got rpc.ConfirmationStatusType, want rpc.CommitmentType) bool {
-	rank := map[string]int{"processed": 0, "confirmed": 1, "finalized": 2}
-	return rank[string(got)] >= rank[string(want)]
-}
-
 // batchEvent is a BatchSettled event found on chain.
 type batchEvent struct {
 	Sig   solana.Signature
@@ -290,3 +253,31 @@ func (s *Settler) findBatchEvent(ctx context.Context, seq uint64) (batchEvent, b
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// NodeAddress derives the node account of an operator.
+func NodeAddress(operator solana.PublicKey) solana.PublicKey { return pda.Node(operator) }
+
+// ChainLastBatch reads the node's last settled batch sequence number.
+func ChainLastBatch(ctx context.Context, client *rpc.Client, node solana.PublicKey) (uint64, error) {
+	n, err := ChainNode(ctx, client, node)
+	if err != nil {
+		return 0, err
+	}
+	return n.LastBatchSeq, nil
+}
+
+// ChainNode reads the node account (its last batch and run numbers).
+func ChainNode(ctx context.Context, client *rpc.Client, node solana.PublicKey) (*im.Node, error) {
+	res, err := client.GetAccountInfoWithOpts(ctx, node, &rpc.GetAccountInfoOpts{Commitment: rpc.CommitmentConfirmed})
+	if errors.Is(err, rpc.ErrNotFound) {
+		return nil, fmt.Errorf("node %s: %w", node, ErrNoNode)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read node %s: %w", node, err)
+	}
+	n, err := im.ParseAccount_Node(res.Value.Data.GetBinary())
+	if err != nil {
+		return nil, fmt.Errorf("node %s: %w", node, err)
+	}
+	return n, nil
+}

@@ -68,6 +68,16 @@
 // crash at any point because all progress is in the journal, the state
 // file and the chain.
 //
+// # Reading the code
+//
+// The files follow one batch: round.go (what a round does with the batch in
+// flight), plan.go (which receipts go into the next batch), build.go (the
+// settle instruction, packed and simulated, stored as a Plan), send.go
+// (signed, recorded, put on the wire), confirm.go (landed, failed or
+// expired) and retire.go (marked settled, or failed and rebatched).
+// failure.go names what went wrong; chain.go holds the reads, tables.go the
+// lookup tables, store.go the state file and status.go the lag and Status.
+//
 // # Not guaranteed
 //
 // The settler trusts its one RPC endpoint to answer consistently (a load

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/gagliardetto/solana-go"
-	computebudget "github.com/gagliardetto/solana-go/programs/compute-budget"
 
 	im "github.com/modelcommons/modelcommons/clients/inference_meter"
 	"github.com/modelcommons/modelcommons/clients/pda"
@@ -21,14 +20,106 @@ import (
 	"github.com/modelcommons/modelcommons/keepers/receipts"
 )
 
-// Transaction limits the packer respects.
-const (
-	// MaxTxBytes is Solana's packet limit for a serialized transaction.
-	MaxTxBytes = 1232
-	// MaxTxAccounts is mainnet's account-lock limit per transaction (the
-	// local chain allows 128; the keeper holds itself to mainnet's).
-	MaxTxAccounts = 64
-)
+// newBatch builds, stores and sends batch seq from the lowest-numbered
+// recorded receipts. idle is true when nothing is left to settle right now.
+func (s *Settler) newBatch(ctx context.Context, v *view, seq uint64) (idle bool, err error) {
+	stored, err := s.journal.UnbatchedRuns(s.cfg.ScanRuns)
+	if err != nil {
+		return false, err
+	}
+	if len(stored) == 0 {
+		s.setLag(0)
+		return true, nil
+	}
+	runs := runsFromJournal(stored)
+	s.noteLag(nil, runs)
+	p, err := s.plan(ctx, v, runs)
+	if err != nil {
+		return false, err
+	}
+	for reason, ids := range p.writeOffs {
+		if err := s.journal.WriteOff(ids, "settlement: "+reason); err != nil {
+			return false, err
+		}
+		s.metrics.writtenOff.WithLabelValues(reason).Add(float64(len(ids)))
+		s.log.Warn("runs can never be settled; written off", "reason", reason, "runs", len(ids))
+	}
+	if p.deferred > 0 {
+		s.log.Debug("runs held back", "deferred", p.deferred, "from_run", p.heldFrom, "settleable_below", len(p.ok))
+	}
+	if len(p.ok) == 0 {
+		return true, nil
+	}
+	var tables func([]solana.PublicKey) map[solana.PublicKey]solana.PublicKeySlice
+	if s.cfg.LookupTable {
+		tables = s.tables.virtual
+	}
+	chosen, taken, err := s.pack(s.settleNode(v), p.ok, tables)
+	if err != nil {
+		return false, err
+	}
+	if taken == 0 {
+		return false, fmt.Errorf("run %d's settle entry fits no transaction", p.ok[0].Seq)
+	}
+	ids := make([]receipts.RunID, taken)
+	for i, r := range p.ok[:taken] {
+		ids[i] = r.ID
+	}
+	b, err := s.journal.AssignBatch(seq, ids)
+	if errors.Is(err, journal.ErrSeqInUse) {
+		return false, fmt.Errorf("%w: the journal already has batch %d but the chain's last settled batch is %d", ErrDiverged, seq, seq-1)
+	}
+	if err != nil {
+		return false, fmt.Errorf("assign batch %d: %w", seq, err)
+	}
+	s.log.Debug("batch assigned", "batch", seq, "batch_contents", describe(chosen), "runs", fmt.Sprintf("%d..%d", b.FirstRunSeq, b.LastRunSeq), "settleable", len(p.ok))
+	if err := s.checkpoint(PointAssigned, seq); err != nil {
+		return false, err
+	}
+	s.notePending(&b)
+	plan, err := s.build(ctx, v, b, chosen, p.chain)
+	var rb *rebuildError
+	if errors.As(err, &rb) {
+		return false, s.retireFailed(b, rb.reason)
+	}
+	if err != nil {
+		return false, err // the batch stays assigned; the next round lays it out again
+	}
+	if err := s.advance(ctx, v, b, plan); err != nil {
+		return false, err
+	}
+	more := taken < len(p.ok)
+	return !more, nil
+}
+
+// replan lays out an assigned batch from its receipts. If any of them can
+// no longer be settled as they are, the batch is rebuilt.
+func (s *Settler) replan(ctx context.Context, v *view, b journal.Batch) (*Plan, error) {
+	entries := make([]journal.Entry, 0, len(b.RunIDs))
+	for _, id := range b.RunIDs {
+		e, err := s.journal.Get(id)
+		if err != nil {
+			return nil, fmt.Errorf("batch %d: %w", b.Seq, err)
+		}
+		entries = append(entries, e)
+	}
+	p, err := s.plan(ctx, v, runsFromEntries(entries))
+	if err != nil {
+		return nil, err
+	}
+	if n := countIDs(p.writeOffs); n > 0 || p.deferred > 0 {
+		return nil, &rebuildError{fmt.Sprintf("%d runs can no longer be settled and %d not yet", n, p.deferred)}
+	}
+	return s.build(ctx, v, b, entriesOf(p.ok), p.chain)
+}
+
+func countIDs(m map[string][]receipts.RunID) int {
+	n := 0
+	for _, ids := range m {
+		n += len(ids)
+	}
+	return n
+}
 
 // Write-off reasons (bounded: they label a metric).
 const (
@@ -315,141 +406,6 @@ func entriesOf(ps []placed) []candidate {
 		c.Quoted += p.Cost
 	}
 	return out
-}
-
-// txShape is a transaction's serialized size and account count.
-type txShape struct {
-	Bytes, Accounts int
-}
-
-// shape builds the settle transaction of l for node n (with the given
-// lookup tables, possibly including addresses not yet added) and measures it.
-func (s *Settler) shape(n settlement.Node, l *settlement.Layout, tables map[solana.PublicKey]solana.PublicKeySlice, units uint32) (txShape, error) {
-	ix, err := settlement.Instruction(n, l)
-	if err != nil {
-		return txShape{}, err
-	}
-	return s.shapeOf(ix, tables, units)
-}
-
-func (s *Settler) shapeOf(ix solana.Instruction, tables map[solana.PublicKey]solana.PublicKeySlice, units uint32) (txShape, error) {
-	ixs := s.budget(units)
-	ixs = append(ixs, ix)
-	opts := []solana.TransactionOption{solana.TransactionPayer(s.keeper)}
-	if len(tables) > 0 {
-		opts = append(opts, solana.TransactionAddressTables(tables))
-	}
-	tx, err := solana.NewTransaction(ixs, solana.Hash{}, opts...)
-	if err != nil {
-		return txShape{}, err
-	}
-	msg, err := tx.Message.MarshalBinary()
-	if err != nil {
-		return txShape{}, err
-	}
-	keys := map[solana.PublicKey]bool{s.keeper: true}
-	for _, x := range ixs {
-		keys[x.ProgramID()] = true
-		for _, a := range x.Accounts() {
-			keys[a.PublicKey] = true
-		}
-	}
-	sigs := int(tx.Message.Header.NumRequiredSignatures)
-	return txShape{Bytes: 1 + 64*sigs + len(msg), Accounts: len(keys)}, nil
-}
-
-// budget is the compute-budget instructions every settle transaction starts with.
-func (s *Settler) budget(units uint32) []solana.Instruction {
-	ixs := []solana.Instruction{computebudget.NewSetComputeUnitLimitInstruction(units).Build()}
-	if s.cfg.PriorityMicroLamports > 0 {
-		ixs = append(ixs, computebudget.NewSetComputeUnitPriceInstruction(s.cfg.PriorityMicroLamports).Build())
-	}
-	return ixs
-}
-
-// pack chooses the longest prefix of ps (runs in run-number order) whose
-// entries fit one transaction: at most MaxEntries entries, MaxModels
-// models (one entry with more still goes alone), MaxRuns receipts,
-// MaxTxAccounts accounts and MaxTxBytes bytes. A batch is always a prefix:
-// a run left out holds back every run numbered above it, which could
-// otherwise never settle (a batch's range must start above the chain's
-// mark). Fitting only gets harder as the prefix grows, so the longest
-// prefix is found by bisection. taken is the prefix's length.
-func (s *Settler) pack(n settlement.Node, ps []placed, tables func([]solana.PublicKey) map[solana.PublicKey]solana.PublicKeySlice) (chosen []candidate, taken int, err error) {
-	fits := func(k int) ([]candidate, bool, error) {
-		cands := entriesOf(ps[:k])
-		if len(cands) > s.cfg.MaxEntries {
-			return nil, false, nil
-		}
-		entries := make([]settlement.Entry, len(cands))
-		for i, c := range cands {
-			entries[i] = c.Entry
-		}
-		l, err := settlement.Build(1, [32]byte{}, settlement.Runs{First: ps[0].Seq, Last: ps[k-1].Seq}, entries)
-		if err != nil || (len(l.Models) > s.cfg.MaxModels && len(entries) > 1) {
-			return nil, false, nil
-		}
-		ix, err := settlement.Instruction(n, l)
-		if err != nil {
-			return nil, false, err
-		}
-		var tabs map[solana.PublicKey]solana.PublicKeySlice
-		if tables != nil {
-			tabs = tables(tableAddresses(ix, s.keeper))
-		}
-		sh, err := s.shapeOf(ix, tabs, maxUnits)
-		if err != nil {
-			return nil, false, err
-		}
-		return cands, sh.Bytes <= MaxTxBytes && sh.Accounts <= MaxTxAccounts, nil
-	}
-	lo, hi := 0, min(len(ps), s.cfg.MaxRuns) // lo fits (nothing), hi+1 does not or is out of range
-	for lo < hi {
-		mid := lo + (hi-lo+1)/2
-		cands, ok, err := fits(mid)
-		if err != nil {
-			return nil, 0, err
-		}
-		if ok {
-			lo, chosen = mid, cands
-		} else {
-			hi = mid - 1
-		}
-	}
-	if lo > 0 && chosen == nil {
-		if chosen, _, err = fits(lo); err != nil {
-			return nil, 0, err
-		}
-	}
-	return chosen, lo, nil
-}
-
-// maxUnits sizes the compute-unit instruction while packing (its encoding
-// has a fixed size, so any value measures the same).
-const maxUnits = 1_400_000
-
-// tableAddresses are the accounts of ix a lookup table can hold: all but
-// the signers and the invoked program.
-func tableAddresses(ix solana.Instruction, keeper solana.PublicKey) []solana.PublicKey {
-	var out []solana.PublicKey
-	seen := map[solana.PublicKey]bool{}
-	for _, a := range ix.Accounts() {
-		if a.IsSigner || a.PublicKey.Equals(keeper) || a.PublicKey.Equals(ix.ProgramID()) || seen[a.PublicKey] {
-			continue
-		}
-		seen[a.PublicKey] = true
-		out = append(out, a.PublicKey)
-	}
-	return out
-}
-
-// errNotFit: a batch's receipts, laid out again, no longer fit one transaction.
-var errNotFit = errors.New("batch does not fit one transaction")
-
-// lagOf is the age of a run id's issue time.
-func lagOf(id receipts.RunID, now time.Time) time.Duration {
-	ns := int64(binary.BigEndian.Uint64(id[:8]))
-	return now.Sub(time.Unix(0, ns))
 }
 
 func describe(cs []candidate) string {
