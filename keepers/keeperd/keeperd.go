@@ -103,8 +103,7 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 	d.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// The settlement lag is the settler's series; it is shown (as 0) even
 	// when this keeper does not settle.
-	d.settle.lag = settler.NewLagGauge()
-	d.reg.MustRegister(d.settle.lag)
+	d.settle.lag = settler.RegisterLag(d.reg)
 
 	var wcs []workers.WorkerConfig
 	for _, w := range cfg.Workers {
@@ -195,7 +194,9 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 		d.settle.rpc, d.settle.refresh = client, ce.RefreshEscrows
 		ready = func() bool { return ce.Healthy() && cp.Healthy() }
 		d.runners = append(d.runners, ce.Run, cp.Run, d.clock.Run)
-		d.reg.MustRegister(d.clock.OffsetGauge())
+		if err := d.clock.RegisterMetrics(d.reg); err != nil {
+			return nil, err
+		}
 	}
 
 	d.journal, err = journal.Open(journal.Config{
@@ -206,7 +207,10 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 		return nil, err
 	}
 	d.runners = append(d.runners, d.journal.Run)
-	d.registerJournalMetrics()
+	if err := d.journal.RegisterMetrics(d.reg); err != nil {
+		d.journal.Close()
+		return nil, err
+	}
 
 	limits, err := cfg.GatewayLimits()
 	if err != nil {
@@ -262,22 +266,6 @@ func checkPriceRefresh(ctx context.Context, client *rpc.Client, commitment rpc.C
 // PriceRefreshBelow reports whether a price refresh interval satisfies the
 // operator rule: strictly below the protocol's minimum hold-up.
 func PriceRefreshBelow(refresh, minPeriod time.Duration) bool { return refresh < minPeriod }
-
-func (d *Daemon) registerJournalMetrics() {
-	j := d.journal
-	d.reg.MustRegister(
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "keeper_journal_records_total", Help: "Receipts made durable."},
-			func() float64 { return float64(j.Stats().Records) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "keeper_journal_commits_total", Help: "Group commits (one sync each)."},
-			func() float64 { return float64(j.Stats().Commits) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "keeper_journal_commit_seconds_total", Help: "Time spent in group commits (divide by commits for the mean)."},
-			func() float64 { return j.Stats().CommitTime.Seconds() }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "keeper_journal_file_bytes", Help: "Size of the journal file."},
-			func() float64 { return float64(j.Stats().FileBytes) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "keeper_journal_unbatched_receipts", Help: "Recorded receipts in no settlement batch."},
-			func() float64 { n, _ := j.UnbatchedCount(); return float64(n) }),
-	)
-}
 
 // Gateway returns the gateway (for the settler to set its metrics).
 func (d *Daemon) Gateway() *gateway.Gateway { return d.gw }

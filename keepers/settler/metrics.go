@@ -70,22 +70,26 @@ func newMetrics(reg prometheus.Registerer, lag prometheus.Gauge) *metrics {
 		lag: lag,
 	}
 	cs := []prometheus.Collector{m.batches, m.runs, m.entries, m.charged, m.shortfall, m.shortEntries, m.failures, m.writtenOff, m.sends, m.lastSeq, m.runSeq, m.tableAddresses, m.tablesRetired, m.tablesClosed}
-	if m.lag == nil {
-		m.lag = NewLagGauge()
-		cs = append(cs, m.lag)
-	}
 	if reg != nil {
 		reg.MustRegister(cs...)
+	}
+	if m.lag == nil {
+		m.lag = RegisterLag(reg)
 	}
 	return m
 }
 
-// NewLagGauge creates keeper_settlement_lag_seconds, the settler's gauge
-// of the age of the oldest recorded run not yet settled. A daemon that
-// wants the series before (or without) a settler registers it itself and
-// passes it as Config.Lag; it reads 0 until a settler sets it.
-func NewLagGauge() prometheus.Gauge {
-	return prometheus.NewGauge(prometheus.GaugeOpts{
+// RegisterLag declares keeper_settlement_lag_seconds, the settler's gauge
+// of the age of the oldest recorded run not yet settled, and registers it
+// with reg (if not nil). A daemon that shows the series before (or
+// without) a settler registers it once here and passes it as Config.Lag;
+// it reads 0 until a settler sets it.
+func RegisterLag(reg prometheus.Registerer) prometheus.Gauge {
+	g := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "keeper_settlement_lag_seconds", Help: "Age of the oldest recorded run not yet settled (0 until the settler runs).",
 	})
+	if reg != nil {
+		reg.MustRegister(g)
+	}
+	return g
 }

@@ -99,8 +99,8 @@ type Config struct {
 	MinBackoff, MaxBackoff time.Duration
 	// Registry receives the metrics (nil: not registered).
 	Registry prometheus.Registerer
-	// Lag, if set, is the gauge (from NewLagGauge, registered by the
-	// caller) the settlement lag is written to; else the settler registers its own.
+	// Lag, if set, is the gauge (from RegisterLag) the settlement lag is
+	// written to; else the settler registers its own with Registry.
 	Lag prometheus.Gauge
 	// BeforeSettled runs after a batch landed and before the journal marks
 	// it settled, with the escrows it charged: the gateway refreshes their
