@@ -25,7 +25,7 @@
 // Authorization: Bearer <API key>. The escrow is the inference_meter PDA
 // at seeds ["escrow", key id] (clients/apikey.ID); its state comes from an
 // EscrowSource (cached, refreshed by polling), read as this keeper's node
-// sees it: the escrow's lane for Config.Node (ChainConfig.Node). The key
+// sees it: the escrow's lane for Config.Node (chaincache.Config.Node). The key
 // itself is never logged or stored.
 //
 // An escrow's owner splits its money into per-node lanes; settle by a node
@@ -80,7 +80,7 @@
 // the previous price before effective_at, the new one from it), which is
 // the price settle charges for it. A configured model the price book
 // cannot quote is read from the chain again before the request is refused
-// (ChainPrices' on-demand refresh): 404 if it is still not active, 503
+// (chaincache.Prices' on-demand refresh): 404 if it is still not active, 503
 // price_unavailable if the chain cannot be read.
 //
 // # Mixtures

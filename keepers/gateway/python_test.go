@@ -54,7 +54,7 @@ func TestOpenAIPythonClient(t *testing.T) {
 		models: map[string][]string{"gpu-a": {"model-a", "model-b"}, "gpu-dead": {"model-down"}, "gpu-dying": {"model-dying"}},
 		mutate: func(c *Config) {
 			c.Models = append(c.Models, ModelConfig{Name: "model-down", ID: 4}, ModelConfig{Name: "model-dying", ID: 5})
-			c.Prices = StaticPrices{1: testPrices[1], 2: testPrices[2], 4: {1, 1}, 5: {1, 1}}
+			c.Prices = StaticPrices{1: testPrices[1], 2: testPrices[2], 4: {InputPer1k: 1, OutputPer1k: 1}, 5: {InputPer1k: 1, OutputPer1k: 1}}
 		},
 	})
 	// gpu-dead goes down (stops[1]: workers are started in name order).

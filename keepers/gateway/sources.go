@@ -2,81 +2,43 @@ package gateway
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/bits"
-	"slices"
 	"sync"
 	"time"
 
 	"github.com/gagliardetto/solana-go"
 
 	"github.com/modelcommons/modelcommons/clients/settlement"
+	"github.com/modelcommons/modelcommons/keepers/chaincache"
 	"github.com/modelcommons/modelcommons/keepers/journal"
 	"github.com/modelcommons/modelcommons/keepers/receipts"
 )
 
-// EscrowState is what admission needs of an inference_meter Escrow.
-type EscrowState struct {
-	Address solana.PublicKey
-	Owner   solana.PublicKey
-	// KeyHash is the API key's id (clients/apikey.ID; the PDA seed).
-	KeyHash solana.PublicKey
-	// Balance is the escrow's unallocated balance: no node can charge it
-	// (informational; admission reads Lane).
-	Balance uint64
-	Spent   uint64
-	// SpendLimit caps Spent; nil for no cap.
-	SpendLimit *uint64
-	// AllowedModels the escrow may pay for; empty for any.
-	AllowedModels []uint64
-	// RotatedTo is set once the key was rotated; the old key is dead.
-	RotatedTo *solana.PublicKey
-	// Lane is this keeper's node's lane in the escrow: all that settlement
-	// by this node may take. Nil when the owner opened none (or revoked it).
-	Lane *Lane
-}
+// The escrow and price states, and the errors of reading them, are the
+// chain caches' (keepers/chaincache): the settler refreshes them, the
+// gateway reads them.
+type (
+	EscrowState = chaincache.EscrowState
+	Lane        = chaincache.Lane
+	Price       = chaincache.Price
+)
 
-// Lane is a node's allowance in an escrow (inference_meter Lane).
-type Lane struct {
-	Balance uint64
-	// RevokeRequestedAt is when the owner asked to revoke it (0: not
-	// asked): the gateway then admits nothing more against it.
-	RevokeRequestedAt int64
-}
-
-// Available is what settlement by this keeper's node may still take from
-// the escrow, as the program computes it: the lane's balance within the
-// escrow's spend limit (0 without a lane). A pending withdrawal does not
-// matter: it only takes unallocated money.
-func (e EscrowState) Available() uint64 {
-	if e.Lane == nil {
-		return 0
-	}
-	return settlement.Escrow{HasLane: true, Balance: e.Lane.Balance, Spent: e.Spent, SpendLimit: e.SpendLimit}.Available()
-}
-
-// Allows reports whether the escrow may pay for model id.
-func (e EscrowState) Allows(id uint64) bool {
-	return len(e.AllowedModels) == 0 || slices.Contains(e.AllowedModels, id)
-}
-
-// ErrNoEscrow: no escrow account exists at the address.
-var ErrNoEscrow = errors.New("escrow not found")
+// Errors of the escrow and price sources the gateway branches on.
+var (
+	ErrNoEscrow      = chaincache.ErrNoEscrow
+	ErrSourceBusy    = chaincache.ErrSourceBusy
+	ErrNoModel       = chaincache.ErrNoModel
+	ErrModelInactive = chaincache.ErrModelInactive
+	ErrPriceStale    = chaincache.ErrPriceStale
+	ErrUnavailable   = chaincache.ErrUnavailable
+)
 
 // EscrowSource returns escrow states. Implementations cache; Escrow may
 // block on a first lookup.
 type EscrowSource interface {
 	Escrow(ctx context.Context, addr solana.PublicKey) (EscrowState, error)
 }
-
-// Price is a model's price per 1 000 tokens in native base units.
-type Price struct {
-	InputPer1k, OutputPer1k uint64
-}
-
-// ErrNoModel: the price book has no such model.
-var ErrNoModel = errors.New("model not found on chain")
 
 // PriceBook returns the price of a model in effect at a serve time (the
 // chain's clock), as settlement will charge it (mt_treasury QueryPricing:
@@ -92,12 +54,6 @@ type PriceBook interface {
 // (keepers/chainclock.Clock): receipts are dated and prices picked by it.
 type Clock interface {
 	Now() time.Time
-}
-
-// ClockObserver takes readings of the chain's Clock sysvar made elsewhere
-// (keepers/chainclock.Clock).
-type ClockObserver interface {
-	Observe(unix int64)
 }
 
 // WallClock is the host's clock, for a keeper without a chain.

@@ -34,6 +34,7 @@ import (
 	"github.com/modelcommons/modelcommons/clients/cluster"
 	"github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
+	"github.com/modelcommons/modelcommons/keepers/chaincache"
 	"github.com/modelcommons/modelcommons/keepers/chainclock"
 	"github.com/modelcommons/modelcommons/keepers/gateway"
 	"github.com/modelcommons/modelcommons/keepers/journal"
@@ -177,10 +178,10 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 		if node.IsZero() {
 			log.Warn("no [settle] node: escrow lanes are read for no node, so every request is refused (402); set [settle] node")
 		}
-		cc := gateway.ChainConfig{RPC: client, Commitment: commitment, Node: node, Clock: d.clock, Logger: log.With("component", "chain")}
-		ce := gateway.NewChainEscrows(cc)
+		cc := chaincache.Config{RPC: client, Commitment: commitment, Node: node, Clock: d.clock, Logger: log.With("component", "chain")}
+		ce := chaincache.NewEscrows(cc)
 		cc.Refresh = cfg.Chain.PriceRefresh.Duration
-		cp := gateway.NewChainPrices(cc, ids)
+		cp := chaincache.NewPrices(cc, ids)
 		if err := cp.Refresh(ctx); err != nil {
 			return nil, fmt.Errorf("read model prices from %s: %w", url, err)
 		}

@@ -103,8 +103,9 @@ type Config struct {
 	// written to; else the settler registers its own with Registry.
 	Lag prometheus.Gauge
 	// BeforeSettled runs after a batch landed and before the journal marks
-	// it settled, with the escrows it charged: the gateway refreshes their
-	// balances so admission never counts the settled runs twice. An error
+	// it settled, with the escrows it charged: the chain cache re-reads
+	// their balances (keepers/chaincache, Escrows.RefreshEscrows) so the
+	// gateway's admission never counts the settled runs twice. An error
 	// leaves the batch to the next round.
 	BeforeSettled func(ctx context.Context, escrows []solana.PublicKey) error
 	// Checkpoint, for fault-injection tests, is called at each Point*; a

@@ -1,4 +1,4 @@
-package gateway
+package chaincache
 
 import (
 	"context"
@@ -10,9 +10,8 @@ import (
 
 	"github.com/gagliardetto/solana-go"
 	"github.com/gagliardetto/solana-go/rpc"
-
+	"github.com/modelcommons/modelcommons/clients/apikey"
 	"github.com/modelcommons/modelcommons/clients/inference_meter"
-	"github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
 )
 
@@ -59,13 +58,13 @@ func escrowAccount(t *testing.T, balance uint64) []byte {
 	return b
 }
 
-func TestChainEscrows(t *testing.T) {
+func TestEscrows(t *testing.T) {
 	f := &fakeRPC{accounts: map[solana.PublicKey]*rpc.Account{}}
-	addr := EscrowAddress("sk-chain")
+	addr := escrowOf("sk-chain")
 	f.put(addr, inference_meter.ProgramID, inference_meter.Account_Escrow, escrowAccount(t, 500))
-	cosplay := EscrowAddress("sk-cosplay")
+	cosplay := escrowOf("sk-cosplay")
 	f.put(cosplay, solana.NewWallet().PublicKey(), inference_meter.Account_Escrow, escrowAccount(t, 1<<60))
-	c := NewChainEscrows(ChainConfig{RPC: f, Node: testNode, NegativeTTL: 50 * time.Millisecond, MissRate: 1000})
+	c := NewEscrows(Config{RPC: f, Node: testNode, NegativeTTL: 50 * time.Millisecond, MissRate: 1000})
 	ctx := context.Background()
 
 	st, err := c.Escrow(ctx, addr)
@@ -84,7 +83,7 @@ func TestChainEscrows(t *testing.T) {
 		t.Fatalf("foreign-owned account: %v", err)
 	}
 	// Unknown keys are remembered for NegativeTTL.
-	nobody := EscrowAddress("sk-nobody")
+	nobody := escrowOf("sk-nobody")
 	calls := f.calls.Load()
 	for i := 0; i < 5; i++ {
 		if _, err := c.Escrow(ctx, nobody); !errors.Is(err, ErrNoEscrow) {
@@ -130,17 +129,17 @@ func TestChainEscrows(t *testing.T) {
 	if _, err := c.Escrow(ctx, addr); err != nil {
 		t.Fatalf("cached escrow with RPC down: %v", err)
 	}
-	if _, err := c.Escrow(ctx, EscrowAddress("sk-new")); !errors.Is(err, ErrUnavailable) {
+	if _, err := c.Escrow(ctx, escrowOf("sk-new")); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("new key with RPC down: %v", err)
 	}
 }
 
-func TestChainEscrowsBoundUnknownKeyLookups(t *testing.T) {
+func TestEscrowsBoundUnknownKeyLookups(t *testing.T) {
 	f := &fakeRPC{accounts: map[solana.PublicKey]*rpc.Account{}}
-	c := NewChainEscrows(ChainConfig{RPC: f, MissRate: 5})
+	c := NewEscrows(Config{RPC: f, MissRate: 5})
 	busy := 0
 	for i := 0; i < 100; i++ {
-		_, err := c.Escrow(context.Background(), EscrowAddress(string(rune('a'+i%26))+string(rune('a'+i/26))))
+		_, err := c.Escrow(context.Background(), escrowOf(string(rune('a'+i%26))+string(rune('a'+i/26))))
 		if errors.Is(err, ErrSourceBusy) {
 			busy++
 		}
@@ -150,46 +149,5 @@ func TestChainEscrowsBoundUnknownKeyLookups(t *testing.T) {
 	}
 }
 
-func TestChainPrices(t *testing.T) {
-	f := &fakeRPC{accounts: map[solana.PublicKey]*rpc.Account{}}
-	model := func(id uint64, stage mt_treasury.Stage) []byte {
-		b, err := mt_treasury.Model{Id: id, Stage: stage, Governance: mt_treasury.GovernanceRules{HoldUpSecs: 1 << 40}, Pricing: mt_treasury.QueryPricing{
-			InputPer1k: 20, OutputPer1k: 40, PreviousInputPer1k: 10, PreviousOutputPer1k: 30, EffectiveAt: 1_000,
-		}}.Marshal()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
-	f.put(pda.Model(1), mt_treasury.ProgramID, mt_treasury.Account_Model, model(1, mt_treasury.Stage_Active))
-	f.put(pda.Model(2), mt_treasury.ProgramID, mt_treasury.Account_Model, model(2, mt_treasury.Stage_Funding))
-	f.put(pda.Model(3), solana.NewWallet().PublicKey(), mt_treasury.Account_Model, model(3, mt_treasury.Stage_Active))
-	f.putClock(900)
-	p := NewChainPrices(ChainConfig{RPC: f}, []uint64{1, 2, 3, 4})
-	if err := p.Refresh(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	// Boundary: from effective_at on, the new price.
-	cases := []struct {
-		at   int64
-		want Price
-	}{{999, Price{10, 30}}, {1000, Price{20, 40}}, {5000, Price{20, 40}}}
-	for _, c := range cases {
-		got, err := p.Price(ctx, 1, time.Unix(c.at, 0))
-		if err != nil || got != c.want {
-			t.Fatalf("at %d: %+v %v", c.at, got, err)
-		}
-	}
-	if _, err := p.Price(ctx, 2, time.Now()); !errors.Is(err, ErrModelInactive) {
-		t.Fatalf("funding model: %v", err)
-	}
-	for _, id := range []uint64{3, 4} {
-		if _, err := p.Price(ctx, id, time.Now()); !errors.Is(err, ErrNoModel) {
-			t.Fatalf("model %d: %v", id, err)
-		}
-	}
-	if !p.Healthy() {
-		t.Fatal("fresh price book unhealthy")
-	}
-}
+// escrowOf is the escrow PDA of an API key, as the gateway derives it.
+func escrowOf(apiKey string) solana.PublicKey { return pda.Escrow(apikey.ID(apiKey)) }
