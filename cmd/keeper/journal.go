@@ -10,7 +10,7 @@ import (
 
 	"github.com/modelcommons/modelcommons/clients/cluster"
 	"github.com/modelcommons/modelcommons/keepers/journal"
-	"github.com/modelcommons/modelcommons/keepers/keeperd"
+	"github.com/modelcommons/modelcommons/keepers/keeperconfig"
 )
 
 func journalCommand() *cli.Command {
@@ -82,7 +82,7 @@ func journalBackup(c *cli.Context) error {
 	dst := c.Args().First()
 	admin := c.String("admin")
 	if admin == "" {
-		if cfg, err := keeperd.LoadConfig(c.String("config")); err == nil {
+		if cfg, err := keeperconfig.Load(c.String("config")); err == nil {
 			admin = cfg.AdminListen
 		}
 	}
@@ -113,7 +113,7 @@ func journalBackup(c *cli.Context) error {
 // configJournal is path, or the journal file the config names.
 func configJournal(c *cli.Context, path string) (string, error) {
 	if path == "" {
-		cfg, err := keeperd.LoadConfig(c.String("config"))
+		cfg, err := keeperconfig.Load(c.String("config"))
 		if err != nil {
 			return "", err
 		}

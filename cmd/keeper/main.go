@@ -23,6 +23,7 @@ import (
 
 	"github.com/modelcommons/modelcommons/keepers/gateway"
 	"github.com/modelcommons/modelcommons/keepers/keeperapi"
+	"github.com/modelcommons/modelcommons/keepers/keeperconfig"
 	"github.com/modelcommons/modelcommons/keepers/keeperd"
 	"github.com/modelcommons/modelcommons/keepers/receipts"
 )
@@ -66,7 +67,7 @@ func runCommand() *cli.Command {
 				"write off its runs the chain settled the numbers of, and number new runs above the chain's mark"},
 		},
 		Action: func(c *cli.Context) error {
-			cfg, err := keeperd.LoadConfig(c.String("config"))
+			cfg, err := keeperconfig.Load(c.String("config"))
 			if err != nil {
 				return err
 			}
@@ -136,7 +137,7 @@ func initCommand() *cli.Command {
 					return fmt.Errorf("--node %q is not an address; `mt node show` prints your node's", node)
 				}
 			}
-			template := keeperd.InitConfig(listen, node)
+			template := keeperconfig.Initial(listen, node)
 			out := c.String("out")
 			if out == "-" {
 				_, err := io.WriteString(c.App.Writer, template)
@@ -173,7 +174,7 @@ func statusCommand() *cli.Command {
 		Flags: []cli.Flag{configFlag, outputFlag,
 			&cli.StringFlag{Name: "admin", Usage: "admin address of the running keeper (default: admin_listen of the config)"}},
 		Action: func(c *cli.Context) error {
-			cfg, err := keeperd.LoadConfig(c.String("config"))
+			cfg, err := keeperconfig.Load(c.String("config"))
 			if err != nil {
 				return err
 			}
@@ -194,7 +195,7 @@ func statusCommand() *cli.Command {
 				if st, err = keeperapi.OfflineStatus(cfg.Journal.Path); err != nil {
 					return fmt.Errorf("keeper not running and its journal unreadable: %w", err)
 				}
-				st.Settlement, _ = keeperd.OfflineSettlementStatus(c.Context, cfg)
+				st.Settlement, _ = keeperapi.OfflineSettlementStatus(c.Context, cfg)
 			}
 			if c.String("output") == "json" {
 				return printJSON(c.App.Writer, st)
@@ -297,7 +298,7 @@ func receiptsCommand() *cli.Command {
 				return printProvenReceipts(c, q, client, page, want)
 			case !q.Escrow.IsZero():
 				admin := c.String("admin")
-				cfg, cfgErr := keeperd.LoadConfig(c.String("config"))
+				cfg, cfgErr := keeperconfig.Load(c.String("config"))
 				if admin == "" && cfgErr == nil {
 					admin = cfg.AdminListen
 				}

@@ -10,10 +10,11 @@ import (
 
 	"github.com/gagliardetto/solana-go"
 	"github.com/gagliardetto/solana-go/rpc"
+	"golang.org/x/time/rate"
+
 	"github.com/modelcommons/modelcommons/clients/inference_meter"
 	"github.com/modelcommons/modelcommons/clients/settlement"
 	"github.com/modelcommons/modelcommons/keepers/poll"
-	"golang.org/x/time/rate"
 )
 
 // Escrows is an EscrowSource over inference_meter Escrow accounts:

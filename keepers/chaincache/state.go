@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/gagliardetto/solana-go"
+
 	"github.com/modelcommons/modelcommons/clients/settlement"
 )
 

@@ -21,7 +21,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strconv"
 	"sync"
 	"time"
 
@@ -30,47 +29,22 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
-	"github.com/modelcommons/modelcommons/clients/apikey"
 	"github.com/modelcommons/modelcommons/clients/cluster"
-	"github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
 	"github.com/modelcommons/modelcommons/keepers/chaincache"
 	"github.com/modelcommons/modelcommons/keepers/chainclock"
 	"github.com/modelcommons/modelcommons/keepers/gateway"
 	"github.com/modelcommons/modelcommons/keepers/journal"
 	"github.com/modelcommons/modelcommons/keepers/keeperapi"
+	"github.com/modelcommons/modelcommons/keepers/keeperconfig"
 	"github.com/modelcommons/modelcommons/keepers/receipts"
 	"github.com/modelcommons/modelcommons/keepers/settler"
 	"github.com/modelcommons/modelcommons/keepers/workers"
 )
 
-// ErrKeyPermissions: the keypair file is readable by group or others.
-var ErrKeyPermissions = errors.New("keypair file is accessible to group or others")
-
-// LoadKey reads the keeper hot key after checking that only its owner can
-// read it.
-func LoadKey(path string) (ed25519.PrivateKey, error) {
-	path = cluster.ExpandHome(path)
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("keeper keypair: %w", err)
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("keeper keypair %s: not a regular file", path)
-	}
-	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-		return nil, fmt.Errorf("%w: %s has mode %04o; run `chmod 600 %s`", ErrKeyPermissions, path, perm, path)
-	}
-	k, err := cluster.LoadKeypair(path)
-	if err != nil {
-		return nil, err
-	}
-	return ed25519.PrivateKey(k), nil
-}
-
 // Daemon is a configured keeper.
 type Daemon struct {
-	cfg     Config
+	cfg     keeperconfig.Config
 	log     *slog.Logger
 	key     ed25519.PrivateKey
 	journal *journal.Journal
@@ -89,14 +63,14 @@ type Daemon struct {
 }
 
 // New opens the journal and builds every part; Run serves.
-func New(cfg Config, log *slog.Logger) (*Daemon, error) {
+func New(cfg keeperconfig.Config, log *slog.Logger) (*Daemon, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	key, err := LoadKey(cfg.Keypair)
+	key, err := keeperconfig.LoadKey(cfg.Keypair)
 	if err != nil {
 		return nil, err
 	}
@@ -185,7 +159,7 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 		if err := cp.Refresh(ctx); err != nil {
 			return nil, fmt.Errorf("read model prices from %s: %w", url, err)
 		}
-		checkPriceRefresh(ctx, client, commitment, cfg.Chain.PriceRefresh.Duration, log)
+		chaincache.CheckPriceRefresh(ctx, client, commitment, cfg.Chain.PriceRefresh.Duration, log)
 		for _, m := range cfg.Models {
 			if _, err := cp.Price(ctx, m.ID, d.clock.Now()); err != nil {
 				log.Warn("model not servable yet", "model", m.Name, "id", m.ID, "err", err)
@@ -241,32 +215,6 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 	}
 	return d, nil
 }
-
-// checkPriceRefresh warns when the price refresh interval is not below the
-// protocol's min_period_secs, the shortest hold-up before a new price
-// applies: the keeper could then meet a price change it has not seen yet
-// (its requests would wait for an on-demand read of the model).
-func checkPriceRefresh(ctx context.Context, client *rpc.Client, commitment rpc.CommitmentType, refresh time.Duration, log *slog.Logger) {
-	res, err := client.GetAccountInfoWithOpts(ctx, pda.Protocol(), &rpc.GetAccountInfoOpts{Commitment: commitment, Encoding: solana.EncodingBase64})
-	if err != nil {
-		log.Warn("cannot read the protocol account to check [chain] price_refresh against its min_period_secs", "err", err)
-		return
-	}
-	p, err := mt_treasury.ParseAccount_Protocol(res.Value.Data.GetBinary())
-	if err != nil {
-		log.Warn("cannot decode the protocol account to check [chain] price_refresh", "err", err)
-		return
-	}
-	if minPeriod := time.Duration(p.MinPeriodSecs) * time.Second; !PriceRefreshBelow(refresh, minPeriod) {
-		log.Warn("[chain] price_refresh is not below the protocol's min_period_secs, the shortest hold-up before a new price applies; "+
-			"lower it well below, or requests meeting an unseen price change wait for an on-demand read",
-			"price_refresh", refresh, "min_period", minPeriod)
-	}
-}
-
-// PriceRefreshBelow reports whether a price refresh interval satisfies the
-// operator rule: strictly below the protocol's minimum hold-up.
-func PriceRefreshBelow(refresh, minPeriod time.Duration) bool { return refresh < minPeriod }
 
 // Gateway returns the gateway (for the settler to set its metrics).
 func (d *Daemon) Gateway() *gateway.Gateway { return d.gw }
@@ -368,27 +316,6 @@ func (d *Daemon) Status() (keeperapi.Status, error) {
 	return s, err
 }
 
-// receiptsQuery parses the ?escrow=<address>&after=<run id>&limit=<1..1000>
-// query of the admin listener's receipt endpoints.
-func receiptsQuery(r *http.Request) (escrow solana.PublicKey, after receipts.RunID, limit int, err error) {
-	q := r.URL.Query()
-	if escrow, err = solana.PublicKeyFromBase58(q.Get("escrow")); err != nil {
-		return escrow, after, 0, errors.New("escrow: want a base58 address")
-	}
-	if a := q.Get("after"); a != "" {
-		if after, err = receipts.ParseRunID(a); err != nil {
-			return escrow, after, 0, fmt.Errorf("after: %w", err)
-		}
-	}
-	limit = 100
-	if l := q.Get("limit"); l != "" {
-		if limit, err = strconv.Atoi(l); err != nil || limit < 1 || limit > 1000 {
-			return escrow, after, 0, errors.New("limit: 1..1000")
-		}
-	}
-	return escrow, after, limit, nil
-}
-
 // AdminHandler serves /metrics, /status, /receipts?escrow=<address>,
 // /journal/backup and the health endpoints for the operator.
 func (d *Daemon) AdminHandler() http.Handler {
@@ -404,7 +331,7 @@ func (d *Daemon) AdminHandler() http.Handler {
 		writeJSON(w, s)
 	})
 	mux.HandleFunc("GET /receipts", func(w http.ResponseWriter, r *http.Request) {
-		escrow, after, limit, err := receiptsQuery(r)
+		escrow, after, limit, err := keeperapi.ParseReceiptsQuery(r)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
@@ -428,6 +355,3 @@ func writeJSON(w http.ResponseWriter, v any) {
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(v)
 }
-
-// KeyID is an API key's id, base58, as [offline] escrows list it.
-func KeyID(apiKey string) string { return apikey.ID(apiKey).String() }

@@ -21,12 +21,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/BurntSushi/toml"
 	"github.com/gagliardetto/solana-go"
 
 	"github.com/modelcommons/modelcommons/keepers/gateway"
 	"github.com/modelcommons/modelcommons/keepers/journal"
 	"github.com/modelcommons/modelcommons/keepers/keeperapi"
+	"github.com/modelcommons/modelcommons/keepers/keeperconfig"
 	"github.com/modelcommons/modelcommons/keepers/receipts"
 	"github.com/modelcommons/modelcommons/keepers/workers/workersim"
 )
@@ -51,131 +51,19 @@ func writeKeypair(t testing.TB, dir string, mode os.FileMode) string {
 	return path
 }
 
-func offlineConfig(t testing.TB, dir, workerURL string) Config {
-	return Config{
+func offlineConfig(t testing.TB, dir, workerURL string) keeperconfig.Config {
+	return keeperconfig.Config{
 		Listen: "127.0.0.1:0", AdminListen: "127.0.0.1:0",
 		Keypair: writeKeypair(t, dir, 0o600),
-		Journal: JournalConfig{Path: filepath.Join(dir, "journal.db")},
-		Models:  []ModelEntry{{Name: "sim-model", ID: 7, InputPer1k: 100, OutputPer1k: 300}},
-		Workers: []WorkerEntry{{Name: "w0", URL: workerURL, Kind: "vllm", Models: []string{"sim-model"}}},
-		Offline: &OfflineConfig{Escrows: []OfflineEscrow{{KeyID: KeyID(apiKey), Balance: 1 << 40}}},
-		Pool:    PoolConfig{HealthInterval: Duration{50 * time.Millisecond}},
+		Journal: keeperconfig.JournalConfig{Path: filepath.Join(dir, "journal.db")},
+		Models:  []keeperconfig.ModelEntry{{Name: "sim-model", ID: 7, InputPer1k: 100, OutputPer1k: 300}},
+		Workers: []keeperconfig.WorkerEntry{{Name: "w0", URL: workerURL, Kind: "vllm", Models: []string{"sim-model"}}},
+		Offline: &keeperconfig.OfflineConfig{Escrows: []keeperconfig.OfflineEscrow{{KeyID: keeperconfig.KeyID(apiKey), Balance: 1 << 40}}},
+		Pool:    keeperconfig.PoolConfig{HealthInterval: keeperconfig.Duration{Duration: 50 * time.Millisecond}},
 	}
 }
 
-func TestTemplateIsAValidConfig(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "keeper.toml")
-	if err := os.WriteFile(path, []byte(Template), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	c, err := LoadConfig(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	if c.Pool.HeaderTimeout.Duration != 120*time.Second || c.Journal.Retention.Duration != 720*time.Hour || len(c.Workers) != 1 || c.Models[0].ID != 0 || c.Listen != "127.0.0.1:8080" {
-		t.Fatalf("template decoded to %+v", c)
-	}
-	if err := os.WriteFile(path, []byte(Template+"\nlisten_addr = \"x\"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := LoadConfig(path); err == nil || !strings.Contains(err.Error(), "listen_addr") {
-		t.Fatalf("unknown key accepted: %v", err)
-	}
-	bad := []func(*Config){
-		func(c *Config) { c.Journal.Path = "" },
-		func(c *Config) { c.Keypair = "" },
-		func(c *Config) { c.Workers = nil },
-		func(c *Config) { c.Models = nil },
-		func(c *Config) { c.Workers[0].Kind = "tgi" },
-		func(c *Config) { c.RPCURL = "" },
-		func(c *Config) { c.Offline = &OfflineConfig{} },
-		func(c *Config) { c.Workers[0].APIKeyEnv = "KEEPERD_TEST_UNSET_VARIABLE" },
-		func(c *Config) { c.Chain.PriceRefresh.Duration = -time.Second },
-	}
-	if err := os.WriteFile(filepath.Join(dir, "ok.toml"), []byte(Template), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	for i, mut := range bad {
-		cc, err := LoadConfig(filepath.Join(dir, "ok.toml"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		mut(&cc)
-		if err := cc.Validate(); err == nil {
-			t.Errorf("bad config %d validated", i)
-		}
-	}
-	var back Config
-	if _, err := toml.Decode(Template, &back); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// [chain] intervals: the template's, the defaults when absent, and the
-// operator rule the keeper checks at start.
-func TestChainRefreshConfig(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "keeper.toml")
-	if err := os.WriteFile(path, []byte(Template), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	c, err := LoadConfig(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	if c.Chain.PriceRefresh.Duration != 2*time.Second || c.Chain.ClockRefresh.Duration != time.Second {
-		t.Fatalf("template [chain]: %+v", c.Chain)
-	}
-	noChain := strings.Replace(Template, "price_refresh = \"2s\"", "", 1)
-	noChain = strings.Replace(noChain, "clock_refresh = \"1s\"", "", 1)
-	if noChain == Template {
-		t.Fatal("template has no [chain] intervals to remove")
-	}
-	if err := os.WriteFile(path, []byte(noChain), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if c, err = LoadConfig(path); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Validate(); err != nil || c.Chain.PriceRefresh.Duration != DefaultPriceRefresh || c.Chain.ClockRefresh.Duration != DefaultClockRefresh {
-		t.Fatalf("defaults: %+v %v", c.Chain, err)
-	}
-	for _, tc := range []struct {
-		refresh, minPeriod time.Duration
-		ok                 bool
-	}{{2 * time.Second, 24 * time.Hour, true}, {2 * time.Second, 2 * time.Second, false}, {10 * time.Second, 2 * time.Second, false}, {500 * time.Millisecond, time.Second, true}} {
-		if got := PriceRefreshBelow(tc.refresh, tc.minPeriod); got != tc.ok {
-			t.Errorf("refresh %s, min period %s: below %v, want %v", tc.refresh, tc.minPeriod, got, tc.ok)
-		}
-	}
-}
-
-func TestKeypairPermissions(t *testing.T) {
-	dir := t.TempDir()
-	for _, c := range []struct {
-		mode os.FileMode
-		ok   bool
-	}{{0o600, true}, {0o400, true}, {0o640, false}, {0o644, false}, {0o604, false}} {
-		path := writeKeypair(t, dir, c.mode)
-		_, err := LoadKey(path)
-		if c.ok != (err == nil) {
-			t.Errorf("mode %04o: %v", c.mode, err)
-		}
-		if !c.ok && !errors.Is(err, ErrKeyPermissions) {
-			t.Errorf("mode %04o: want ErrKeyPermissions, got %v", c.mode, err)
-		}
-		os.Remove(path)
-	}
-}
-
-func startDaemon(t *testing.T, cfg Config) (d *Daemon, api, admin string, stop func()) {
+func startDaemon(t *testing.T, cfg keeperconfig.Config) (d *Daemon, api, admin string, stop func()) {
 	t.Helper()
 	d, err := New(cfg, nil)
 	if err != nil {
@@ -448,94 +336,4 @@ func crashChild(dir string) {
 	}
 	fmt.Println("api " + api)
 	select {} // until killed
-}
-
-func TestInitConfigFillsListenAndNode(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "keeper.toml")
-	node := "9RJGPnHS5kSKyzhXheAYQjspDdqH3BwSj1qxW4AnEirU"
-	for _, tc := range []struct{ listen, node, wantListen, wantNode string }{
-		{"", "", "127.0.0.1:8080", ""},
-		{"0.0.0.0:8080", node, "0.0.0.0:8080", node},
-	} {
-		if err := os.WriteFile(path, []byte(InitConfig(tc.listen, tc.node)), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		c, err := LoadConfig(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if c.Listen != tc.wantListen || c.Settle.Node != tc.wantNode || c.Models[0].ID != 0 {
-			t.Errorf("InitConfig(%q, %q): listen %q, node %q, model %d", tc.listen, tc.node, c.Listen, c.Settle.Node, c.Models[0].ID)
-		}
-	}
-}
-
-// [limits]: off in the template, the example decoded into the gateway's
-// budgets, and every mistake refused with a message naming it.
-func TestLimitsConfig(t *testing.T) {
-	escrow := solana.NewWallet().PublicKey()
-	load := func(t *testing.T, extra string) (Config, error) {
-		t.Helper()
-		path := filepath.Join(t.TempDir(), "keeper.toml")
-		body := strings.Replace(Template, "[limits]\nrpm = 0\ntpm = 0\n", extra, 1)
-		if extra != "" && body == Template {
-			t.Fatal("template has no [limits] to replace")
-		}
-		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		c, err := LoadConfig(path)
-		if err != nil {
-			return c, err
-		}
-		return c, c.Validate()
-	}
-	c, err := load(t, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if l, err := c.GatewayLimits(); err != nil || l.Key != (gateway.Rate{}) || l.Models != nil || l.Escrows != nil {
-		t.Fatalf("template limits %+v %v, want all off", l, err)
-	}
-	example := `[limits]
-rpm = 100
-tpm = 50000
-[[limits.model]]
-name = "tiny-chat"
-rpm = 60
-[[limits.escrow]]
-escrow = "` + escrow.String() + `"
-rpm = 600
-[[limits.escrow]]
-escrow = "` + solana.SystemProgramID.String() + `"
-tpm = 0
-`
-	if c, err = load(t, example); err != nil {
-		t.Fatal(err)
-	}
-	l, err := c.GatewayLimits()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if l.Key != (gateway.Rate{RPM: 100, TPM: 50000}) || l.Models["tiny-chat"] != (gateway.Rate{RPM: 60}) ||
-		l.Escrows[escrow] != (gateway.Rate{RPM: 600, TPM: 50000}) || l.Escrows[solana.SystemProgramID] != (gateway.Rate{RPM: 100}) {
-		t.Fatalf("decoded %+v", l)
-	}
-	for _, c := range []struct{ toml, want string }{
-		{"[limits]\nrpm = -1\n", "must not be negative"},
-		{"[limits]\nmax_keys = -1\n", "max_keys"},
-		{"[limits]\n[[limits.model]]\nname = \"nope\"\nrpm = 1\n", `"nope" is not a configured [[model]]`},
-		{"[limits]\n[[limits.model]]\nname = \"tiny-chat\"\n", "sets neither rpm nor tpm"},
-		{"[limits]\n[[limits.model]]\nname = \"tiny-chat\"\ntpm = -5\n", "must not be negative"},
-		{"[limits]\n[[limits.model]]\nname = \"tiny-chat\"\nrpm = 1\n[[limits.model]]\nname = \"tiny-chat\"\nrpm = 2\n", "given twice"},
-		{"[limits]\n[[limits.escrow]]\nescrow = \"not-base58!\"\nrpm = 1\n", "want the escrow's address"},
-		{"[limits]\n[[limits.escrow]]\nescrow = \"" + escrow.String() + "\"\n", "sets neither rpm nor tpm"},
-		{"[limits]\n[[limits.escrow]]\nescrow = \"" + escrow.String() + "\"\nrpm = -2\n", "must not be negative"},
-		{"[limits]\n[[limits.escrow]]\nescrow = \"" + escrow.String() + "\"\nrpm = 1\n[[limits.escrow]]\nescrow = \"" + escrow.String() + "\"\nrpm = 2\n", "given twice"},
-		{"[limits]\nrpms = 1\n", "unknown keys: limits.rpms"},
-	} {
-		if _, err := load(t, c.toml); err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%q: error %v, want one containing %q", c.toml, err, c.want)
-		}
-	}
 }

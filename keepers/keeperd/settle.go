@@ -14,49 +14,9 @@ import (
 	"github.com/modelcommons/modelcommons/clients/cluster"
 	"github.com/modelcommons/modelcommons/clients/pda"
 	"github.com/modelcommons/modelcommons/keepers/cranks"
-	"github.com/modelcommons/modelcommons/keepers/journal"
 	"github.com/modelcommons/modelcommons/keepers/keeperapi"
 	"github.com/modelcommons/modelcommons/keepers/settler"
 )
-
-// SettleConfig is the [settle] section: settlement of the journal on
-// chain. It is on when node is set (and rpc_url: offline keepers never settle).
-type SettleConfig struct {
-	// Node is the node account (inference_meter Node PDA; `mt node show`).
-	Node string `toml:"node"`
-	// Interval between settlement rounds when nothing is pending (default 10s).
-	Interval Duration `toml:"interval"`
-	// MaxEntries per batch (0: as many as fit one transaction).
-	MaxEntries int `toml:"max_entries"`
-	// MaxModels per batch (default 4).
-	MaxModels int `toml:"max_models"`
-	// LookupTable: settle through address lookup tables the keeper creates
-	// (default true; false sends legacy transactions, about 9 entries each).
-	LookupTable *bool `toml:"lookup_table"`
-	// MaxLookupTables is how many lookup tables stay live (default 4); the
-	// oldest is then retired: deactivated, closed, its rent returned.
-	MaxLookupTables int `toml:"max_lookup_tables"`
-	// PriorityMicroLamports is the compute-unit price of settle transactions.
-	PriorityMicroLamports uint64 `toml:"priority_micro_lamports"`
-	// OperatorAccount receives the operator share (default: the operator's
-	// associated native-token account).
-	OperatorAccount string `toml:"operator_account"`
-	// StatePath is the settler's state file (default: next to the journal).
-	StatePath string `toml:"state_path"`
-}
-
-// CranksConfig is the [cranks] section: permissionless upkeep.
-type CranksConfig struct {
-	Enabled bool `toml:"enabled"`
-	// Interval between scans (default 30s); Jitter the most a due crank
-	// waits so that keepers do not all pay for it (default 20s).
-	Interval Duration `toml:"interval"`
-	Jitter   Duration `toml:"jitter"`
-	// CheckpointVoters also checkpoints voter records of the served models
-	// whose warm-up is over (one fee per record; default off).
-	CheckpointVoters      bool   `toml:"checkpoint_voters"`
-	PriorityMicroLamports uint64 `toml:"priority_micro_lamports"`
-}
 
 // settleParts are the daemon's settlement and cranks.
 type settleParts struct {
@@ -65,14 +25,6 @@ type settleParts struct {
 	settler *settler.Settler
 	cranks  bool
 	lag     prometheus.Gauge // keeper_settlement_lag_seconds, registered by New
-}
-
-// statePath is the settler's state file for cfg.
-func statePath(cfg Config) string {
-	if cfg.Settle.StatePath != "" {
-		return cluster.ExpandHome(cfg.Settle.StatePath)
-	}
-	return cluster.ExpandHome(cfg.Journal.Path) + ".settler.json"
 }
 
 // startSettlement builds the settler and the cranks when configured and
@@ -113,7 +65,7 @@ func (d *Daemon) startSettlement() error {
 		table := sc.LookupTable == nil || *sc.LookupTable
 		s, err := settler.New(settler.Config{
 			RPC: client, Commitment: commitment, Journal: d.journal, Keeper: solana.PrivateKey(d.key), Node: node,
-			OperatorAccount: operatorAccount, StatePath: statePath(d.cfg), Interval: sc.Interval.Duration,
+			OperatorAccount: operatorAccount, StatePath: d.cfg.SettlerStatePath(), Interval: sc.Interval.Duration,
 			MaxEntries: sc.MaxEntries, MaxModels: sc.MaxModels, LookupTable: table, MaxLookupTables: sc.MaxLookupTables, PriorityMicroLamports: sc.PriorityMicroLamports,
 			Registry: d.reg, Lag: d.settle.lag, BeforeSettled: d.settle.refresh,
 			Clock: d.clock, Logger: d.log.With("component", "settler"),
@@ -163,49 +115,10 @@ func (d *Daemon) settlementStatus() *keeperapi.SettlementStatus {
 	return &keeperapi.SettlementStatus{Status: st, ChainKnown: st.ChainReadAt != nil, Cranks: d.settle.cranks}
 }
 
-// OfflineSettlementStatus reports settlement of a keeper that is not
-// running: from its journal file and, when the config names a node and a
-// cluster, the node's on-chain last batch.
-func OfflineSettlementStatus(ctx context.Context, cfg Config) (*keeperapi.SettlementStatus, error) {
-	if cfg.Settle.Node == "" {
-		return nil, nil
-	}
-	j, err := journal.Open(journal.Config{Path: cluster.ExpandHome(cfg.Journal.Path), ReadOnly: true})
-	if err != nil {
-		return nil, err
-	}
-	defer j.Close()
-	st := &keeperapi.SettlementStatus{Status: settler.Status{Node: cfg.Settle.Node, JournalRunSeq: j.HighestRunSeq()}, Cranks: cfg.Cranks.Enabled}
-	if st.LocalLastSettled, err = settler.LocalLastSettled(j); err != nil {
-		return nil, err
-	}
-	if lag, err := settler.JournalLag(j, time.Now()); err == nil {
-		st.LagSeconds = lag.Seconds()
-	}
-	if cfg.RPCURL != "" {
-		node, err := solana.PublicKeyFromBase58(cfg.Settle.Node)
-		if err != nil {
-			return st, fmt.Errorf("settle.node: %w", err)
-		}
-		url, err := cluster.ResolveURL(cfg.RPCURL)
-		if err != nil {
-			return st, err
-		}
-		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		defer cancel()
-		if n, err := settler.ChainNode(cctx, rpc.New(url), node); err == nil {
-			st.ChainLastBatch, st.ChainLastRunSeq, st.ChainKnown = n.LastBatchSeq, n.LastRunSeq, true
-		} else {
-			st.LastError = err.Error()
-		}
-	}
-	return st, nil
-}
-
 // settlementRoutes adds /receipts/proofs?escrow=<address> to the admin handler.
 func (d *Daemon) settlementRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /receipts/proofs", func(w http.ResponseWriter, r *http.Request) {
-		escrow, after, limit, err := receiptsQuery(r)
+		escrow, after, limit, err := keeperapi.ParseReceiptsQuery(r)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return

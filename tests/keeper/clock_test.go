@@ -19,6 +19,7 @@ import (
 
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/keepers/journal"
+	"github.com/modelcommons/modelcommons/keepers/keeperconfig"
 	"github.com/modelcommons/modelcommons/keepers/keeperd"
 	"github.com/modelcommons/modelcommons/keepers/receipts"
 	"github.com/modelcommons/modelcommons/keepers/workers/workersim"
@@ -104,14 +105,14 @@ func TestKeeperFollowsTheChainClock(t *testing.T) {
 	dir := t.TempDir()
 	keypair := filepath.Join(dir, "keeper.json")
 	writeKeypair(t, keypair, w.Node.Keeper)
-	cfg := keeperd.Config{
+	cfg := keeperconfig.Config{
 		Listen: "127.0.0.1:0", AdminListen: "127.0.0.1:0", Keypair: keypair, RPCURL: c.URL,
-		Journal: keeperd.JournalConfig{Path: filepath.Join(dir, "journal.db")},
-		Models:  []keeperd.ModelEntry{{Name: "sim-model", ID: w.Models[0].ID}, {Name: "ghost-model", ID: 4_000_000}},
-		Workers: []keeperd.WorkerEntry{{Name: "sim", URL: sim.URL, Kind: "vllm", Models: []string{"sim-model", "ghost-model"}}},
-		Pool:    keeperd.PoolConfig{HealthInterval: keeperd.Duration{Duration: 200 * time.Millisecond}},
-		Settle:  keeperd.SettleConfig{Node: w.NodeAddr.String(), Interval: keeperd.Duration{Duration: 300 * time.Millisecond}},
-		Chain:   keeperd.ChainConfig{ClockRefresh: keeperd.Duration{Duration: 200 * time.Millisecond}},
+		Journal: keeperconfig.JournalConfig{Path: filepath.Join(dir, "journal.db")},
+		Models:  []keeperconfig.ModelEntry{{Name: "sim-model", ID: w.Models[0].ID}, {Name: "ghost-model", ID: 4_000_000}},
+		Workers: []keeperconfig.WorkerEntry{{Name: "sim", URL: sim.URL, Kind: "vllm", Models: []string{"sim-model", "ghost-model"}}},
+		Pool:    keeperconfig.PoolConfig{HealthInterval: keeperconfig.Duration{Duration: 200 * time.Millisecond}},
+		Settle:  keeperconfig.SettleConfig{Node: w.NodeAddr.String(), Interval: keeperconfig.Duration{Duration: 300 * time.Millisecond}},
+		Chain:   keeperconfig.ChainConfig{ClockRefresh: keeperconfig.Duration{Duration: 200 * time.Millisecond}},
 	}
 	var logs syncBuffer
 	d, err := keeperd.New(cfg, slog.New(slog.NewJSONHandler(&logs, nil)))

@@ -2,7 +2,9 @@
 // checks a package graph against them. Product code (cmd/, keepers/,
 // actions/, clients/, demo/, localnet/) never imports tests/ or tools/, nor
 // the CLI's internals (cli/) unless it is the CLI (cmd/mt); clients/ is the
-// bottom layer and imports none of the layers above it.
+// bottom layer and imports none of the layers above it; the keeper daemon's
+// wiring (keepers/keeperd) is imported only by cmd/keeper (and tests); the
+// chain caches (keepers/chaincache) import none of their readers.
 //
 // Check reports every violation, direct or through other packages of the
 // module, with the chain of imports that leads to it. The test in this
@@ -38,6 +40,12 @@ var Rules = func() []Rule {
 	}
 	rs = append(rs, Rule{From: "clients/", Forbid: []string{"keepers/", "actions/", "demo/", "cmd/", "localnet/"},
 		Why: "clients/ is the bottom layer: the keeper, Actions, the CLI and the demo build on it, never the reverse"})
+	for _, p := range append(product, "tools/") {
+		rs = append(rs, Rule{From: p, Forbid: []string{"keepers/keeperd"}, Except: []string{"cmd/keeper"},
+			Why: "keepers/keeperd only wires the keeper daemon for cmd/keeper; what others need lives in the package that does it (keeperconfig, keeperapi, chaincache, …)"})
+	}
+	rs = append(rs, Rule{From: "keepers/chaincache", Forbid: []string{"keepers/gateway", "keepers/settler", "keepers/keeperd", "keepers/keeperapi"},
+		Why: "the chain caches sit below their readers: the gateway reads them and the settler refreshes them, never the reverse"})
 	return rs
 }()
 

@@ -80,6 +80,10 @@ func TestCheckFindsForbiddenImports(t *testing.T) {
 		{"clients import a layer above", Graph{"clients/rules": {"keepers/cranks"}, "keepers/cranks": nil},
 			[]string{"clients/rules → keepers/cranks"}},
 		{"the CLI may import cli/", Graph{"cmd/mt": {"cli/dao"}, "cli/dao": {"clients/rules"}, "clients/rules": nil}, nil},
+		{"only cmd/keeper imports the daemon's wiring", Graph{"cmd/keeper": {"keepers/keeperd"}, "tools/keeperbench": {"keepers/keeperd"}, "keepers/keeperd": nil},
+			[]string{"tools/keeperbench → keepers/keeperd"}},
+		{"the chain caches import none of their readers", Graph{"keepers/chaincache": {"keepers/gateway"}, "keepers/gateway": nil},
+			[]string{"keepers/chaincache → keepers/gateway"}},
 		{"tests may import anything", Graph{"tests/keeper": {"cli/dao", "keepers/keeperd"}, "cli/dao": nil, "keepers/keeperd": nil}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

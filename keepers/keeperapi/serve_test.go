@@ -1,4 +1,4 @@
-package keeperd
+package keeperapi
 
 import (
 	"net/http/httptest"
@@ -10,7 +10,7 @@ import (
 	"github.com/modelcommons/modelcommons/keepers/receipts"
 )
 
-func TestReceiptsQuery(t *testing.T) {
+func TestParseReceiptsQuery(t *testing.T) {
 	escrow := solana.NewWallet().PublicKey()
 	id := receipts.NewRunID()
 	for _, c := range []struct {
@@ -26,7 +26,7 @@ func TestReceiptsQuery(t *testing.T) {
 		{"escrow=" + escrow.String() + "&limit=1001", "limit: 1..1000", 0},
 		{"escrow=" + escrow.String() + "&limit=ten", "limit: 1..1000", 0},
 	} {
-		e, after, limit, err := receiptsQuery(httptest.NewRequest("GET", "/receipts?"+c.query, nil))
+		e, after, limit, err := ParseReceiptsQuery(httptest.NewRequest("GET", "/receipts?"+c.query, nil))
 		if c.err != "" {
 			if err == nil || !strings.HasPrefix(err.Error(), c.err) {
 				t.Errorf("%q: error %v, want %q", c.query, err, c.err)

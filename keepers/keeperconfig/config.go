@@ -1,4 +1,10 @@
-package keeperd
+// Package keeperconfig is the keeper's configuration file: its schema
+// (TOML; Template is the commented example `keeper init-config` writes), Load,
+// which refuses unknown keys, and Validate, which fills defaults and
+// refuses a configuration the keeper could not run with, naming the
+// setting. It also loads the keeper's hot key, refusing a key file others
+// can read.
+package keeperconfig
 
 import (
 	"bytes"
@@ -12,6 +18,7 @@ import (
 	"github.com/BurntSushi/toml"
 	"github.com/gagliardetto/solana-go"
 
+	"github.com/modelcommons/modelcommons/clients/cluster"
 	"github.com/modelcommons/modelcommons/keepers/gateway"
 	"github.com/modelcommons/modelcommons/keepers/workers"
 )
@@ -246,9 +253,9 @@ func (c *Config) GatewayLimits() (gateway.Limits, error) {
 	return out, nil
 }
 
-// LoadConfig reads a TOML file; unknown keys are errors (a typo must not
+// Load reads a TOML file; unknown keys are errors (a typo must not
 // silently fall back to a default).
-func LoadConfig(path string) (Config, error) {
+func Load(path string) (Config, error) {
 	var c Config
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -324,7 +331,7 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// Template is what `keeper init-config` writes without flags (see InitConfig).
+// Template is what `keeper init-config` writes without flags (see Initial).
 const Template = `# Keeper configuration. Every setting can also be given as a flag or an
 # environment variable (KEEPER_LISTEN, KEEPER_RPC_URL, KEEPER_KEYPAIR,
 # KEEPER_JOURNAL, ...); flags win over the environment, which wins over this file.
@@ -446,9 +453,9 @@ checkpoint_voters = false   # also start warmed-up voter records of the served m
 # balance = 1000000000
 `
 
-// InitConfig is Template with the gateway's listen address and, unless
+// Initial is Template with the gateway's listen address and, unless
 // node is empty, [settle] node filled in.
-func InitConfig(listen, node string) string {
+func Initial(listen, node string) string {
 	out := Template
 	if listen != "" {
 		out = strings.Replace(out, "\nlisten = \"127.0.0.1:8080\"\n", "\nlisten = "+strconv.Quote(listen)+"\n", 1)
@@ -457,4 +464,52 @@ func InitConfig(listen, node string) string {
 		out = strings.Replace(out, "\n# node = \"...\"\n", "\nnode = "+strconv.Quote(node)+"\n", 1)
 	}
 	return out
+}
+
+// SettleConfig is the [settle] section: settlement of the journal on
+// chain. It is on when node is set (and rpc_url: offline keepers never settle).
+type SettleConfig struct {
+	// Node is the node account (inference_meter Node PDA; `mt node show`).
+	Node string `toml:"node"`
+	// Interval between settlement rounds when nothing is pending (default 10s).
+	Interval Duration `toml:"interval"`
+	// MaxEntries per batch (0: as many as fit one transaction).
+	MaxEntries int `toml:"max_entries"`
+	// MaxModels per batch (default 4).
+	MaxModels int `toml:"max_models"`
+	// LookupTable: settle through address lookup tables the keeper creates
+	// (default true; false sends legacy transactions, about 9 entries each).
+	LookupTable *bool `toml:"lookup_table"`
+	// MaxLookupTables is how many lookup tables stay live (default 4); the
+	// oldest is then retired: deactivated, closed, its rent returned.
+	MaxLookupTables int `toml:"max_lookup_tables"`
+	// PriorityMicroLamports is the compute-unit price of settle transactions.
+	PriorityMicroLamports uint64 `toml:"priority_micro_lamports"`
+	// OperatorAccount receives the operator share (default: the operator's
+	// associated native-token account).
+	OperatorAccount string `toml:"operator_account"`
+	// StatePath is the settler's state file (default: next to the journal).
+	StatePath string `toml:"state_path"`
+}
+
+// CranksConfig is the [cranks] section: permissionless upkeep.
+type CranksConfig struct {
+	Enabled bool `toml:"enabled"`
+	// Interval between scans (default 30s); Jitter the most a due crank
+	// waits so that keepers do not all pay for it (default 20s).
+	Interval Duration `toml:"interval"`
+	Jitter   Duration `toml:"jitter"`
+	// CheckpointVoters also checkpoints voter records of the served models
+	// whose warm-up is over (one fee per record; default off).
+	CheckpointVoters      bool   `toml:"checkpoint_voters"`
+	PriorityMicroLamports uint64 `toml:"priority_micro_lamports"`
+}
+
+// SettlerStatePath is the settler's state file: [settle] state_path, or
+// next to the journal.
+func (c Config) SettlerStatePath() string {
+	if c.Settle.StatePath != "" {
+		return cluster.ExpandHome(c.Settle.StatePath)
+	}
+	return cluster.ExpandHome(c.Journal.Path) + ".settler.json"
 }
