@@ -23,11 +23,9 @@ import (
 
 	"github.com/gagliardetto/solana-go"
 
-	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/keepers/journal"
 	"github.com/modelcommons/modelcommons/keepers/receipts"
 	"github.com/modelcommons/modelcommons/localnet/golocal"
-	"github.com/modelcommons/modelcommons/tests/keeper"
 )
 
 var (
@@ -385,44 +383,8 @@ func TestKeeperSIGKILLUnderLoadSettlesExactlyOnce(t *testing.T) {
 	timeout := 10*time.Minute + time.Duration(trials)*2*time.Second
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	c := golocal.Start(t)
-	// 1 and 2 base units per input and output token: every run's cost is
-	// exact, so debits must equal the sum of the runs' costs to the unit.
-	w, err := keeper.NewWorld(ctx, c, mt.QueryPrice{InputPer1k: 1_000, OutputPer1k: 2_000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	var keys []string
-	var escrows []solana.PublicKey
-	for i := 0; i < 4; i++ {
-		key := keeper.NewAPIKey()
-		esc, err := w.OpenEscrow(ctx, key, 1_000_000*native, nil, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		keys, escrows = append(keys, key), append(escrows, esc)
-	}
-	before, err := w.Snapshot(ctx, escrows)
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	sim, simURL := start(t, simBin, filepath.Join(dir, "workersim.log"), func(line string) (string, bool) {
-		rest, ok := strings.CutPrefix(line, "workersim ready url=")
-		url, _, _ := strings.Cut(rest, " ")
-		return url, ok
-	}, "--listen", "127.0.0.1:0", "--model", "sim-model", "--per-token", "2ms", "--min-tokens", "3", "--max-tokens", "12")
-	defer sim.kill()
-
-	keypair := filepath.Join(dir, "keeper.json")
-	writeKeypair(t, keypair, w.Node.Keeper)
-	cfgPath := filepath.Join(dir, "keeper.toml")
-	// max_entries: a batch is a prefix of the runs in run-number order, so
-	// with fewer entries than the load's escrows (interleaved at random) a
-	// batch would hold a handful of runs and settlement would not keep up.
-	simKeeper{Keypair: keypair, RPC: c.URL, Journal: filepath.Join(dir, "journal.db"), SimURL: simURL, Node: w.NodeAddr.String(),
-		ModelID: w.Models[0].ID, Interval: "300ms", MaxEntries: 4}.write(t, cfgPath)
+	sw := newSimWorld(ctx, t, simBin, 4)
+	w, dir, keys, escrows, before, cfgPath := sw.w, sw.dir, sw.keys, sw.escrows, sw.before, sw.config
 
 	l := &load{runs: map[string]observed{}, keys: keys, client: &http.Client{Timeout: 10 * time.Second}}
 	stop := make(chan struct{})

@@ -14,13 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gagliardetto/solana-go"
-
-	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/keepers/journal"
 	"github.com/modelcommons/modelcommons/keepers/receipts"
-	"github.com/modelcommons/modelcommons/localnet/golocal"
-	"github.com/modelcommons/modelcommons/tests/keeper"
 )
 
 // TestKeeperRefusesDamagedJournal is the SIGKILL harness with the journal
@@ -49,39 +44,9 @@ func TestKeeperRefusesDamagedJournal(t *testing.T) {
 	keeperBin, simBin := binaries(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute+time.Duration(trials)*10*time.Second)
 	defer cancel()
-	c := golocal.Start(t)
-	w, err := keeper.NewWorld(ctx, c, mt.QueryPrice{InputPer1k: 1_000, OutputPer1k: 2_000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	var keys []string
-	var escrows []solana.PublicKey
-	for i := 0; i < 2; i++ {
-		key := keeper.NewAPIKey()
-		esc, err := w.OpenEscrow(ctx, key, 1_000_000*native, nil, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		keys, escrows = append(keys, key), append(escrows, esc)
-	}
-	before, err := w.Snapshot(ctx, escrows)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sim, simURL := start(t, simBin, filepath.Join(dir, "workersim.log"), func(line string) (string, bool) {
-		rest, ok := strings.CutPrefix(line, "workersim ready url=")
-		url, _, _ := strings.Cut(rest, " ")
-		return url, ok
-	}, "--listen", "127.0.0.1:0", "--model", "sim-model", "--per-token", "2ms", "--min-tokens", "3", "--max-tokens", "12")
-	defer sim.kill()
-
-	keypair := filepath.Join(dir, "keeper.json")
-	writeKeypair(t, keypair, w.Node.Keeper)
-	journalPath := filepath.Join(dir, "journal.db")
-	cfgPath := filepath.Join(dir, "keeper.toml")
-	simKeeper{Keypair: keypair, RPC: c.URL, Journal: journalPath, SimURL: simURL, Node: w.NodeAddr.String(),
-		ModelID: w.Models[0].ID, Interval: "300ms", MaxEntries: 4}.write(t, cfgPath)
+	sw := newSimWorld(ctx, t, simBin, 2)
+	w, dir, keys, before := sw.w, sw.dir, sw.keys, sw.before
+	journalPath, cfgPath := sw.journal, sw.config
 
 	// refused runs the binary and checks it refused with one line that
 	// says want, without a Go dump, and that nothing moved on chain.
