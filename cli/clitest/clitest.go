@@ -210,7 +210,7 @@ type Refusal struct {
 // on it (nil: nothing), given as --url, with keypair as --keypair. Each
 // must fail with one line containing Want and ask the chain nothing (with
 // Reads: send it nothing).
-func Refuses(t *testing.T, cmd func() *cli.Command, keypair string, world func(*testing.T, *Chain), cases []Refusal) {
+func Refuses(t *testing.T, cmd func() *cli.Command, keypair string, world World, cases []Refusal) {
 	t.Helper()
 	for _, tc := range cases {
 		chain := NewChain(t)
@@ -238,8 +238,8 @@ func Refuses(t *testing.T, cmd func() *cli.Command, keypair string, world func(*
 }
 
 // Home gives the test an empty home directory (no Solana CLI config, no
-// default keypair) and a fresh keypair file in it, whose path it returns.
-func Home(t *testing.T) (keypair string) {
+// default keypair) and a fresh keypair file in it: its path and address.
+func Home(t *testing.T) (keypair string, address solana.PublicKey) {
 	t.Helper()
 	dir := t.TempDir()
 	t.Setenv("HOME", dir)
@@ -256,5 +256,5 @@ func Home(t *testing.T) (keypair string) {
 	if err := os.WriteFile(keypair, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return keypair
+	return keypair, k.PublicKey()
 }
