@@ -1,6 +1,7 @@
 package clitest
 
 import (
+	"encoding/binary"
 	"testing"
 
 	"github.com/gagliardetto/solana-go"
@@ -54,6 +55,15 @@ func Model(m mt.Model) World {
 func Node(n im.Node) World {
 	return func(t *testing.T, c *Chain) {
 		c.PutAnchor(t, pda.Node(n.Operator), im.ProgramID, im.Account_Node, n)
+	}
+}
+
+// Clock is the chain's Clock sysvar at unix time now.
+func Clock(now int64) World {
+	return func(t *testing.T, c *Chain) {
+		data := make([]byte, 40) // slot, epoch start, epoch, leader schedule epoch, unix_timestamp
+		binary.LittleEndian.PutUint64(data[32:], uint64(now))
+		c.Put(solana.SysVarClockPubkey, solana.SysVarRentPubkey, data)
 	}
 }
 
