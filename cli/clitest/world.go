@@ -21,11 +21,17 @@ var NativeMint = solana.PublicKey{9}
 const MinPeriodSecs = 60
 
 // Protocol is an initialised protocol administered by admin, with its
-// native mint.
-func Protocol(admin solana.PublicKey) World {
+// native mint and a 1% swap fee.
+func Protocol(admin solana.PublicKey) World { return protocol(admin, false) }
+
+// PausedProtocol is Protocol, paused.
+func PausedProtocol(admin solana.PublicKey) World { return protocol(admin, true) }
+
+func protocol(admin solana.PublicKey, paused bool) World {
 	return func(t *testing.T, c *Chain) {
 		c.PutAnchor(t, pda.Protocol(), mt.ProgramID, mt.Account_Protocol, mt.Protocol{
-			Admin: admin, NativeMint: NativeMint, NativeTokenProgram: solana.TokenProgramID, FeeVault: pda.FeeVault(), MinPeriodSecs: MinPeriodSecs,
+			Admin: admin, NativeMint: NativeMint, NativeTokenProgram: solana.TokenProgramID, FeeVault: pda.FeeVault(),
+			SwapFeeBps: 100, SwapProtocolShareBps: 5_000, MinPeriodSecs: MinPeriodSecs, Paused: paused,
 		})
 		c.PutMint(NativeMint, 6)
 	}
