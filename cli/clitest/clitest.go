@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -24,6 +23,7 @@ import (
 
 	"github.com/modelcommons/modelcommons/cli/argv"
 	"github.com/modelcommons/modelcommons/cli/session"
+	"github.com/modelcommons/modelcommons/cli/wallet"
 	"github.com/modelcommons/modelcommons/clients/explain"
 )
 
@@ -244,16 +244,8 @@ func Home(t *testing.T) (keypair string, address solana.PublicKey) {
 	dir := t.TempDir()
 	t.Setenv("HOME", dir)
 	k := solana.NewWallet().PrivateKey
-	ints := make([]int, len(k))
-	for i, b := range k {
-		ints[i] = int(b)
-	}
-	data, err := json.Marshal(ints)
-	if err != nil {
-		t.Fatal(err)
-	}
 	keypair = filepath.Join(dir, "id.json")
-	if err := os.WriteFile(keypair, data, 0o600); err != nil {
+	if err := wallet.WriteKeypair(keypair, k); err != nil {
 		t.Fatal(err)
 	}
 	return keypair, k.PublicKey()

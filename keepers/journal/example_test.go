@@ -29,17 +29,23 @@ func run(key ed25519.PrivateKey, escrow [32]byte, cost uint64) receipts.Signed {
 	return s
 }
 
-// One run's way through the journal: recorded (durable before the response
-// ends), listed as unsettled, assigned to a settlement batch, sent, and
-// marked settled once its transaction landed.
-func Example() {
+// setup makes a directory for the example's journal file and the keeper's
+// signing key.
+func setup() (dir string, key ed25519.PrivateKey) {
 	dir, err := os.MkdirTemp("", "journal-example")
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer os.RemoveAll(dir)
 	seed := sha256.Sum256([]byte("example keeper key"))
-	key := ed25519.NewKeyFromSeed(seed[:])
+	return dir, ed25519.NewKeyFromSeed(seed[:])
+}
+
+// One run's way through the journal: recorded (durable before the response
+// ends), listed as unsettled, assigned to a settlement batch, sent, and
+// marked settled once its transaction landed.
+func Example() {
+	dir, key := setup()
+	defer os.RemoveAll(dir)
 	escrow := [32]byte{7}
 
 	j, err := journal.Open(journal.Config{Path: filepath.Join(dir, "journal.db")})
@@ -102,13 +108,8 @@ func Example() {
 // A recorded run survives closing the journal: a keeper reopening the file
 // (after a restart or a crash) finds it unsettled, under the same number.
 func ExampleOpen() {
-	dir, err := os.MkdirTemp("", "journal-example")
-	if err != nil {
-		log.Fatal(err)
-	}
+	dir, key := setup()
 	defer os.RemoveAll(dir)
-	seed := sha256.Sum256([]byte("example keeper key"))
-	key := ed25519.NewKeyFromSeed(seed[:])
 	path := filepath.Join(dir, "journal.db")
 
 	j, err := journal.Open(journal.Config{Path: path})

@@ -34,10 +34,10 @@ func writeKeypair(t testing.TB, dir string, mode os.FileMode) string {
 	return path
 }
 
-func TestTemplateIsAValidConfig(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "keeper.toml")
-	if err := os.WriteFile(path, []byte(Template), 0o600); err != nil {
+// loadValid writes body to path, loads and validates it.
+func loadValid(t *testing.T, path, body string) Config {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	c, err := Load(path)
@@ -47,6 +47,13 @@ func TestTemplateIsAValidConfig(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
+	return c
+}
+
+func TestTemplateIsAValidConfig(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "keeper.toml")
+	c := loadValid(t, path, Template)
 	if c.Pool.HeaderTimeout.Duration != 120*time.Second || c.Journal.Retention.Duration != 720*time.Hour || len(c.Workers) != 1 || c.Models[0].ID != 0 || c.Listen != "127.0.0.1:8080" {
 		t.Fatalf("template decoded to %+v", c)
 	}
@@ -90,16 +97,7 @@ func TestTemplateIsAValidConfig(t *testing.T) {
 func TestChainRefreshConfig(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "keeper.toml")
-	if err := os.WriteFile(path, []byte(Template), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	c, err := Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Validate(); err != nil {
-		t.Fatal(err)
-	}
+	c := loadValid(t, path, Template)
 	if c.Chain.PriceRefresh.Duration != 2*time.Second || c.Chain.ClockRefresh.Duration != time.Second {
 		t.Fatalf("template [chain]: %+v", c.Chain)
 	}
@@ -108,14 +106,8 @@ func TestChainRefreshConfig(t *testing.T) {
 	if noChain == Template {
 		t.Fatal("template has no [chain] intervals to remove")
 	}
-	if err := os.WriteFile(path, []byte(noChain), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if c, err = Load(path); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Validate(); err != nil || c.Chain.PriceRefresh.Duration != DefaultPriceRefresh || c.Chain.ClockRefresh.Duration != DefaultClockRefresh {
-		t.Fatalf("defaults: %+v %v", c.Chain, err)
+	if c = loadValid(t, path, noChain); c.Chain.PriceRefresh.Duration != DefaultPriceRefresh || c.Chain.ClockRefresh.Duration != DefaultClockRefresh {
+		t.Fatalf("defaults: %+v", c.Chain)
 	}
 }
 
