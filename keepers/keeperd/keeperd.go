@@ -216,12 +216,6 @@ func New(cfg keeperconfig.Config, log *slog.Logger) (*Daemon, error) {
 	return d, nil
 }
 
-// Gateway returns the gateway (for the settler to set its metrics).
-func (d *Daemon) Gateway() *gateway.Gateway { return d.gw }
-
-// Journal returns the journal (for the settler).
-func (d *Daemon) Journal() *journal.Journal { return d.journal }
-
 // Listen binds the listeners (Run does it if not done); it lets callers
 // learn the addresses when configured with port 0.
 func (d *Daemon) Listen() (api, admin string, err error) {

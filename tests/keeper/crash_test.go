@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,7 +22,6 @@ import (
 
 	"github.com/gagliardetto/solana-go"
 
-	"github.com/modelcommons/modelcommons/keepers/journal"
 	"github.com/modelcommons/modelcommons/keepers/receipts"
 	"github.com/modelcommons/modelcommons/localnet/golocal"
 )
@@ -368,23 +366,13 @@ max_entries = %d
 // last_batch_seq and the journal agree, and the audit holds (each batch's
 // outcome as predicted, roots = the receipts' Merkle roots).
 func TestKeeperSIGKILLUnderLoadSettlesExactlyOnce(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the keeper binary under SIGKILL (slow)")
-	}
-	trials := 50
-	if v := os.Getenv("KEEPER_CRASH_TRIALS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			t.Fatalf("KEEPER_CRASH_TRIALS=%q", v)
-		}
-		trials = n
-	}
+	trials := slowTrials(t, "KEEPER_CRASH_TRIALS", 50)
 	keeperBin, simBin := binaries(t)
 	timeout := 10*time.Minute + time.Duration(trials)*2*time.Second
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	sw := newSimWorld(ctx, t, simBin, 4)
-	w, dir, keys, escrows, before, cfgPath := sw.w, sw.dir, sw.keys, sw.escrows, sw.before, sw.config
+	dir, keys, escrows, cfgPath := sw.dir, sw.keys, sw.escrows, sw.config
 
 	l := &load{runs: map[string]observed{}, keys: keys, client: &http.Client{Timeout: 10 * time.Second}}
 	stop := make(chan struct{})
@@ -405,19 +393,7 @@ func TestKeeperSIGKILLUnderLoadSettlesExactlyOnce(t *testing.T) {
 	crashPhase := time.Since(began)
 
 	// The last run settles everything, then stops cleanly.
-	k := startKeeper(t, keeperBin, cfgPath, filepath.Join(dir, "keeper-final.log"))
-	deadline := time.Now().Add(3 * time.Minute)
-	for {
-		st, err := k.status()
-		if err == nil && st.Unbatched == 0 && st.PendingBatches == 0 && st.Settlement != nil && st.Settlement.ChainLastBatch == st.Settlement.LocalLastSettled {
-			break
-		}
-		if time.Now().After(deadline) {
-			k.p.kill()
-			t.Fatalf("settlement did not drain: %+v %v; log:\n%s", st, err, tailFile(filepath.Join(dir, "keeper-final.log"), 30))
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	k := sw.drain(t, keeperBin)
 	// The operator's view through the binary, running and stopped: the
 	// journal and the chain agree, and every receipt proves into the root
 	// its batch recorded on chain.
@@ -425,15 +401,7 @@ func TestKeeperSIGKILLUnderLoadSettlesExactlyOnce(t *testing.T) {
 	k.p.stop()
 	checkCLI(t, keeperBin, cfgPath, "", escrows)
 
-	j, err := journal.Open(journal.Config{Path: filepath.Join(dir, "journal.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer j.Close()
-	res, err := w.Audit(ctx, j, before)
-	if err != nil {
-		t.Fatal(err)
-	}
+	j, res := sw.audit(ctx, t)
 	completed, cut := 0, 0
 	var settledCost uint64
 	for id, e := range res.Settled {

@@ -8,13 +8,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/modelcommons/modelcommons/keepers/journal"
 	"github.com/modelcommons/modelcommons/keepers/receipts"
 )
 
@@ -30,22 +28,12 @@ import (
 // response a client received completely is settled exactly once and the
 // escrows paid exactly the settled runs' cost.
 func TestKeeperRefusesDamagedJournal(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the keeper binary under SIGKILL (slow)")
-	}
-	trials := 8
-	if v := os.Getenv("KEEPER_DAMAGE_TRIALS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			t.Fatalf("KEEPER_DAMAGE_TRIALS=%q", v)
-		}
-		trials = n
-	}
+	trials := slowTrials(t, "KEEPER_DAMAGE_TRIALS", 8)
 	keeperBin, simBin := binaries(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute+time.Duration(trials)*10*time.Second)
 	defer cancel()
 	sw := newSimWorld(ctx, t, simBin, 2)
-	w, dir, keys, before := sw.w, sw.dir, sw.keys, sw.before
+	w, dir, keys := sw.w, sw.dir, sw.keys
 	journalPath, cfgPath := sw.journal, sw.config
 
 	// refused runs the binary and checks it refused with one line that
@@ -134,30 +122,10 @@ func TestKeeperRefusesDamagedJournal(t *testing.T) {
 	close(stop)
 	wg.Wait()
 
-	k := startKeeper(t, keeperBin, cfgPath, filepath.Join(dir, "keeper-final.log"))
-	deadline := time.Now().Add(3 * time.Minute)
-	for {
-		st, err := k.status()
-		if err == nil && st.Unbatched == 0 && st.PendingBatches == 0 && st.Settlement != nil && st.Settlement.ChainLastBatch == st.Settlement.LocalLastSettled {
-			break
-		}
-		if time.Now().After(deadline) {
-			k.p.kill()
-			t.Fatalf("settlement did not drain: %+v %v; log:\n%s", st, err, tailFile(filepath.Join(dir, "keeper-final.log"), 30))
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	k := sw.drain(t, keeperBin)
 	k.p.stop()
 
-	j, err := journal.Open(journal.Config{Path: journalPath, ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer j.Close()
-	res, err := w.Audit(ctx, j, before)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, res := sw.audit(ctx, t)
 	var settledCost uint64
 	for _, e := range res.Settled {
 		settledCost += e.Signed.Receipt.Cost

@@ -2,13 +2,17 @@ package keeper_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gagliardetto/solana-go"
 
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
+	"github.com/modelcommons/modelcommons/keepers/journal"
 	"github.com/modelcommons/modelcommons/localnet/golocal"
 	"github.com/modelcommons/modelcommons/tests/keeper"
 )
@@ -68,4 +72,58 @@ func newSimWorld(ctx context.Context, t *testing.T, simBin string, n int) *simWo
 	simKeeper{Keypair: sw.keypair, RPC: c.URL, Journal: sw.journal, SimURL: simURL, Node: w.NodeAddr.String(),
 		ModelID: w.Models[0].ID, Interval: "300ms", MaxEntries: 4}.write(t, sw.config)
 	return sw
+}
+
+// audit opens the keeper's journal (the keeper has stopped) and audits the
+// chain against it; the journal closes when the test ends.
+func (sw *simWorld) audit(ctx context.Context, t *testing.T) (*journal.Journal, *keeper.AuditResult) {
+	t.Helper()
+	j, err := journal.Open(journal.Config{Path: sw.journal, ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { j.Close() })
+	res, err := sw.w.Audit(ctx, j, sw.before)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j, res
+}
+
+// slowTrials skips a slow keeper-binary test under -short and returns how
+// many trials it runs: def, or the number in the environment variable env.
+func slowTrials(t *testing.T, env string, def int) int {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("runs the keeper binary under SIGKILL (slow)")
+	}
+	v := os.Getenv(env)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		t.Fatalf("%s=%q", env, v)
+	}
+	return n
+}
+
+// drain starts the keeper once more (logging to keeper-final.log) and
+// returns it once everything it journaled is settled on chain.
+func (sw *simWorld) drain(t *testing.T, keeperBin string) keeperRun {
+	t.Helper()
+	logPath := filepath.Join(sw.dir, "keeper-final.log")
+	k := startKeeper(t, keeperBin, sw.config, logPath)
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		st, err := k.status()
+		if err == nil && st.Unbatched == 0 && st.PendingBatches == 0 && st.Settlement != nil && st.Settlement.ChainLastBatch == st.Settlement.LocalLastSettled {
+			return k
+		}
+		if time.Now().After(deadline) {
+			k.p.kill()
+			t.Fatalf("settlement did not drain: %+v %v; log:\n%s", st, err, tailFile(logPath, 30))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
