@@ -206,7 +206,7 @@ func SplitRevenue(amount uint64, depositorShareBps uint16, earningMt uint64) (to
 // MinOut is out less a slippage tolerance of slippageBps, rounded down:
 // the min_out to send with a quote's AmountOut.
 func MinOut(out uint64, slippageBps uint16) uint64 {
-	if slippageBps >= bps {
+	if uint64(slippageBps) >= bps {
 		return 0
 	}
 	q, _ := mulDiv128(out, bps-uint64(slippageBps), bps)

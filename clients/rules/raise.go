@@ -14,11 +14,11 @@ import (
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 )
 
-// MTUnit is one whole MT in base units (MT_DECIMALS = 6).
-const MTUnit = 1_000_000
+// MTUnit is one whole MT in base units (the program's MT_UNIT).
+const MTUnit = mt.MT_UNIT
 
-// MTDecimals is every Model Token's decimals.
-const MTDecimals = 6
+// MTDecimals is every Model Token's decimals (the program's MT_DECIMALS).
+const MTDecimals = mt.MT_DECIMALS
 
 // Errors mirroring the program's, for the checks FillFor makes.
 var (

@@ -8,8 +8,8 @@ import (
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 )
 
-// accScale is the reward accumulator's scale (state/revenue.rs ACC_SCALE).
-var accScale = new(big.Int).Exp(big.NewInt(10), big.NewInt(18), nil)
+// accScale is the reward accumulator's scale (the program's ACC_SCALE).
+var accScale = new(big.Int).SetUint64(mt.ACC_SCALE)
 
 // u128 is a generated u128 field as a big integer.
 func u128(v binary.Uint128) *big.Int {
