@@ -376,14 +376,18 @@ func TestValidateTermsMatchesTheProgram(t *testing.T) {
 			"price": a.Crowdfund.Price, "soft_cap": a.Crowdfund.SoftCap, "hard_cap": a.Crowdfund.HardCap,
 			"start": a.Crowdfund.Start, "end": a.Crowdfund.End, "per_wallet_cap": a.Crowdfund.PerWalletCap,
 			"liquidity_bps": a.Crowdfund.LiquidityBps,
-			"quorum_bps": a.Governance.QuorumBps, "threshold_bps": a.Governance.ThresholdBps,
+			"quorum_bps":    a.Governance.QuorumBps, "threshold_bps": a.Governance.ThresholdBps,
 			"voting_period_secs": a.Governance.VotingPeriodSecs, "hold_up_secs": a.Governance.HoldUpSecs,
 			"min_propose_mt": a.Governance.MinProposeMt, "depositor_share_bps": a.DepositorShareBps,
 			"input_per_1k": a.Price.InputPer1k, "output_per_1k": a.Price.OutputPer1k,
 			"min_period_secs": minPeriod, "protocol_fee_bps": feeBps, "now": now,
 		}
 		if a.Crowdfund.AllowlistRoot != nil {
-			in["allowlist_root"] = a.Crowdfund.AllowlistRoot[:]
+			root := make([]int, 32) // a []byte would travel as base64
+			for i, b := range a.Crowdfund.AllowlistRoot {
+				root[i] = int(b)
+			}
+			in["allowlist_root"] = root
 		}
 		reply := o.Ask("validate_terms", in)
 		err := rules.ValidateTerms(a, minPeriod, feeBps, now)

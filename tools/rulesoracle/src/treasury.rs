@@ -115,10 +115,9 @@ fn outcome_name(o: Outcome) -> &'static str {
 }
 
 fn launch_args(v: &Value) -> Result<LaunchModelArgs> {
-    let root = v["allowlist_root"].as_array();
-    let allowlist_root = match root {
-        None => None,
-        Some(bytes) => {
+    let allowlist_root = match &v["allowlist_root"] {
+        Value::Null => None,
+        Value::Array(bytes) => {
             let mut r = [0u8; 32];
             anyhow::ensure!(bytes.len() == 32, "allowlist_root: want 32 bytes");
             for (i, b) in bytes.iter().enumerate() {
@@ -126,6 +125,7 @@ fn launch_args(v: &Value) -> Result<LaunchModelArgs> {
             }
             Some(r)
         }
+        other => return Err(anyhow!("allowlist_root: want an array of 32 numbers or nothing, got {other}")),
     };
     Ok(LaunchModelArgs {
         supply: supply(v)?,
