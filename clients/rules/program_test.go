@@ -161,6 +161,22 @@ func TestTallyMatchesTheProgram(t *testing.T) {
 		}
 		got := result{rules.QuorumMet(p), rules.ThresholdMet(p), names[rules.OutcomeNow(p)], names[rules.Decided(p)], rules.ProposalDue(p, now)}
 		agree(t, "tally", in, o.Ask("tally", in), got, nil, &result{})
+
+		// QuorumNeeded is the program's boundary: that turnout meets the
+		// quorum, one base unit less does not.
+		if need := rules.QuorumNeeded(p); need.IsUint64() {
+			for _, turnout := range []uint64{need.Uint64(), need.Uint64() - 1} {
+				if turnout == ^uint64(0) && need.Uint64() == 0 {
+					continue
+				}
+				in["yes"], in["no"], in["abstain"] = turnout, 0, 0
+				var w result
+				o.Ask("tally", in).Decode(t, &w)
+				if w.QuorumMet != (turnout == need.Uint64()) {
+					t.Fatalf("QuorumNeeded %v = %d, but the program says a turnout of %d meets quorum: %v", in, need, turnout, w.QuorumMet)
+				}
+			}
+		}
 	}
 }
 

@@ -34,6 +34,14 @@ func QuorumMet(p *mt.Proposal) bool {
 	return l.Cmp(r) >= 0
 }
 
+// QuorumNeeded is the smallest turnout that meets p's quorum,
+// ⌈quorum_bps × circulating / 10 000⌉: QuorumMet is exactly turnout ≥ it.
+func QuorumNeeded(p *mt.Proposal) *big.Int {
+	need := new(big.Int).Mul(big.NewInt(int64(p.QuorumBps)), u(p.CirculatingSupply))
+	need.Add(need, u(bps-1))
+	return need.Quo(need, u(bps))
+}
+
 // thresholdMet: yes > 0 and yes × 10 000 ≥ threshold_bps × (yes + no).
 func thresholdMet(yes, no *big.Int, thresholdBps uint16) bool {
 	if yes.Sign() == 0 {
