@@ -8,7 +8,6 @@ package rules_test
 import (
 	"errors"
 	"math/big"
-	"reflect"
 	"testing"
 
 	binary "github.com/gagliardetto/binary"
@@ -43,26 +42,9 @@ func errName(err error) string {
 	return "unmapped error: " + err.Error()
 }
 
-// agree fails t unless the Go result (got, err) is the program's answer r.
-// want is a pointer to a value of got's type that r's result decodes into.
 func agree(t *testing.T, rule string, in any, r oracle.Reply, got any, err error, want any) {
 	t.Helper()
-	if r.Err != "" || err != nil {
-		if err == nil {
-			t.Fatalf("%s %v: program fails with %s, Go returns %+v", rule, in, r.Err, got)
-		}
-		if r.Err == "" {
-			t.Fatalf("%s %v: program returns %s, Go fails with %v", rule, in, r.OK, err)
-		}
-		if errName(err) != r.Err {
-			t.Fatalf("%s %v: program fails with %s, Go with %v", rule, in, r.Err, err)
-		}
-		return
-	}
-	r.Decode(t, want)
-	if w := reflect.ValueOf(want).Elem().Interface(); !reflect.DeepEqual(w, got) {
-		t.Fatalf("%s %v:\n program %+v\n Go      %+v", rule, in, w, got)
-	}
+	oracle.Agree(t, rule, in, r, got, err, want, errName)
 }
 
 func crowdfundIn(c mt.Crowdfund) map[string]any {

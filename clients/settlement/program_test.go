@@ -6,7 +6,6 @@ package settlement_test
 
 import (
 	"errors"
-	"reflect"
 	"testing"
 
 	meter "github.com/modelcommons/modelcommons/clients/inference_meter"
@@ -16,25 +15,14 @@ import (
 
 const cases = 3000
 
-// agree fails t unless the Go result (got, err) is the program's answer r;
-// want points at a value of got's type for r's result.
 func agree(t *testing.T, rule string, in any, r oracle.Reply, got any, err error, want any) {
 	t.Helper()
-	switch {
-	case r.Err != "" && err == nil:
-		t.Fatalf("%s %v: program fails with %s, Go returns %+v", rule, in, r.Err, got)
-	case r.Err == "" && err != nil:
-		t.Fatalf("%s %v: program returns %s, Go fails with %v", rule, in, r.OK, err)
-	case r.Err != "":
-		if r.Err != "MathOverflow" || !errors.Is(err, meter.ErrMathOverflow) {
-			t.Fatalf("%s %v: program fails with %s, Go with %v", rule, in, r.Err, err)
+	oracle.Agree(t, rule, in, r, got, err, want, func(err error) string {
+		if errors.Is(err, meter.ErrMathOverflow) {
+			return "MathOverflow"
 		}
-		return
-	}
-	r.Decode(t, want)
-	if w := reflect.ValueOf(want).Elem().Interface(); !reflect.DeepEqual(w, got) {
-		t.Fatalf("%s %v:\n program %+v\n Go      %+v", rule, in, w, got)
-	}
+		return "unmapped error: " + err.Error()
+	})
 }
 
 func TestShareCostMatchesTheProgram(t *testing.T) {

@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -40,8 +41,7 @@ type Reply struct {
 
 const setupHint = "run ./scripts/setup.sh (or: cargo build -p rulesoracle && install -m 0755 \"$CARGO_TARGET_DIR/debug/rulesoracle\" bin/rulesoracle)"
 
-// Start runs bin/rulesoracle of the repository holding the working
-// directory, stopped when t ends.
+// Start runs the repository's bin/rulesoracle, stopped when t ends.
 func Start(t testing.TB) *Oracle {
 	t.Helper()
 	root, err := repoRoot()
@@ -113,21 +113,13 @@ func (r Reply) Decode(t testing.TB, v any) {
 	}
 }
 
+// repoRoot is the repository holding this file (clients/internal/oracle).
 func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		return "", fmt.Errorf("cannot locate the repository: no caller information")
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no go.mod above the working directory")
-		}
-		dir = parent
-	}
+	return filepath.Join(filepath.Dir(file), "..", "..", ".."), nil
 }
 
 // newestSource is the latest modification of the Rust the oracle is built
