@@ -126,6 +126,9 @@ func Resolve(raw Raw, env Env) (Terms, Issues) {
 		if err := rules.ValidateTerms(t.Args(), env.MinPeriodSecs, env.ProtocolFeeBps, env.Now.Unix()); err != nil {
 			issues = append(issues, Issue{Message: "launch_model would refuse these terms: " + err.Error(), ProgramError: programErrorName(err)})
 		}
+		if err := rules.ValidateMetadata(t.Name, t.Symbol, t.URI); err != nil {
+			issues = append(issues, Issue{Message: "create_model_token would refuse this token: " + err.Error(), ProgramError: programErrorName(err)})
+		}
 	}
 	return t, issues
 }

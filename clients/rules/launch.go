@@ -164,6 +164,21 @@ func ValidateTerms(args mt.LaunchModelArgs, minPeriodSecs int64, protocolFeeBps 
 	return nil
 }
 
+// ValidateMetadata is create_model_token::validate_metadata: the name 1 to
+// MAX_NAME_LEN bytes, the symbol 1 to MAX_SYMBOL_LEN, the URI at most
+// MAX_URI_LEN (bytes of UTF-8, not characters).
+func ValidateMetadata(name, symbol, uri string) error {
+	switch {
+	case len(name) == 0 || len(name) > int(mt.MAX_NAME_LEN):
+		return mt.ErrInvalidName
+	case len(symbol) == 0 || len(symbol) > int(mt.MAX_SYMBOL_LEN):
+		return mt.ErrInvalidSymbol
+	case len(uri) > int(mt.MAX_URI_LEN):
+		return mt.ErrUriTooLong
+	}
+	return nil
+}
+
 // sum64 adds vs; over reports a sum past u64.
 func sum64(vs ...uint64) (sum uint64, over bool) {
 	for _, v := range vs {

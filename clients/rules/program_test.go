@@ -298,6 +298,30 @@ func TestLaunchRulesMatchTheProgram(t *testing.T) {
 	}
 }
 
+func TestMetadataLimitsMatchTheProgram(t *testing.T) {
+	o, r := oracle.Start(t), oracle.NewRand(t)
+	text := func(max int) string {
+		n := r.IntN(max + 3)
+		if r.IntN(3) == 0 {
+			n = max + r.IntN(3) - 1
+		}
+		b := make([]rune, 0, n)
+		for len(string(b)) < n {
+			if r.IntN(4) == 0 {
+				b = append(b, 'é') // two bytes: the limits count bytes
+			} else {
+				b = append(b, 'a')
+			}
+		}
+		return string(b)
+	}
+	for range cases {
+		name, symbol, uri := text(int(mt.MAX_NAME_LEN)), text(int(mt.MAX_SYMBOL_LEN)), text(int(mt.MAX_URI_LEN))
+		in := map[string]any{"name": name, "symbol": symbol, "uri": uri}
+		agree(t, "validate_metadata", in, o.Ask("validate_metadata", in), nil, rules.ValidateMetadata(name, symbol, uri), nil)
+	}
+}
+
 // validLaunch is a launch the program accepts at now with a one-day minimum period.
 func validLaunch(r oracle.Rand, now int64) mt.LaunchModelArgs {
 	unit := uint64(rules.MTUnit)

@@ -1,6 +1,7 @@
 //! mt_treasury's rules, answered by the program's own functions.
 use anchor_lang::prelude::Pubkey;
 use anyhow::{anyhow, Result};
+use mt_treasury::instructions::create_model_token::{validate_metadata, CreateModelTokenArgs};
 use mt_treasury::instructions::launch_model::{
     min_sold_out_raise, validate_terms, CrowdfundTerms, LaunchModelArgs, QueryPrice, VestingTerms,
 };
@@ -253,6 +254,13 @@ pub fn answer(rule: &str, v: &Value) -> Result<Option<Answer>> {
             u16_(v, "protocol_fee_bps")?,
             i64_(v, "now")?,
         )
+        .map(|()| json!({}))
+        .map_err(error_name),
+        "validate_metadata" => validate_metadata(&CreateModelTokenArgs {
+            name: str_(v, "name")?.to_string(),
+            symbol: str_(v, "symbol")?.to_string(),
+            uri: str_(v, "uri")?.to_string(),
+        })
         .map(|()| json!({}))
         .map_err(error_name),
         _ => return Ok(None),
