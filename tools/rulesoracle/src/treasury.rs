@@ -158,7 +158,9 @@ pub fn answer(rule: &str, v: &Value) -> Result<Option<Answer>> {
     let a: Answer = match rule {
         "raise_due" => {
             let c = crowdfund(v)?;
-            c.can_finalize(i64_(v, "now")?, u64_(v, "sale_allocation")?).map(|due| json!({ "due": due })).map_err(error_name)
+            c.can_finalize(i64_(v, "now")?, u64_(v, "sale_allocation")?)
+                .map(|due| json!({ "due": due }))
+                .map_err(error_name)
         }
         "fill" => {
             let c = crowdfund(v)?;
@@ -176,7 +178,9 @@ pub fn answer(rule: &str, v: &Value) -> Result<Option<Answer>> {
             let (total, now) = (u64_(v, "total")?, i64_(v, "now")?);
             match vest.vested(total, now) {
                 Err(e) => Err(error_name(e)),
-                Ok(vested) => vest.claimable(total, now).map(|c| json!({ "vested": vested, "claimable": c })).map_err(error_name),
+                Ok(vested) => {
+                    vest.claimable(total, now).map(|c| json!({ "vested": vested, "claimable": c })).map_err(error_name)
+                }
             }
         }
         "tally" => {
@@ -241,21 +245,18 @@ pub fn answer(rule: &str, v: &Value) -> Result<Option<Answer>> {
                 })
                 .map_err(error_name)
         }
-        "min_sold_out_raise" => {
-            min_sold_out_raise(u64_(v, "price")?, u64_(v, "hard_cap")?).map(|r| json!({ "raise": r })).map_err(error_name)
-        }
+        "min_sold_out_raise" => min_sold_out_raise(u64_(v, "price")?, u64_(v, "hard_cap")?)
+            .map(|r| json!({ "raise": r }))
+            .map_err(error_name),
         "proceeds" => crowdfund(v)?
             .proceeds()
             .map(|p| json!({ "protocol_fee": p.protocol_fee, "liquidity": p.liquidity, "treasury": p.treasury }))
             .map_err(error_name),
-        "validate_terms" => validate_terms(
-            &launch_args(v)?,
-            i64_(v, "min_period_secs")?,
-            u16_(v, "protocol_fee_bps")?,
-            i64_(v, "now")?,
-        )
-        .map(|()| json!({}))
-        .map_err(error_name),
+        "validate_terms" => {
+            validate_terms(&launch_args(v)?, i64_(v, "min_period_secs")?, u16_(v, "protocol_fee_bps")?, i64_(v, "now")?)
+                .map(|()| json!({}))
+                .map_err(error_name)
+        }
         "validate_metadata" => validate_metadata(&CreateModelTokenArgs {
             name: str_(v, "name")?.to_string(),
             symbol: str_(v, "symbol")?.to_string(),
