@@ -325,7 +325,7 @@ func tallies(m *modelState, p *mt.Proposal) string {
 		return " (" + percent(bps.Uint64()) + ")"
 	}
 	turnout := p.Yes + p.No + p.Abstain
-	quorum := mulDivCeil(p.CirculatingSupply, uint64(p.QuorumBps), 10_000)
+	quorum := chainrules.QuorumNeeded(p).Uint64() // at most the circulating supply
 	votes := "votes"
 	if p.Votes == 1 {
 		votes = "vote"
@@ -342,18 +342,6 @@ func tallies(m *modelState, p *mt.Proposal) string {
 		text += ", and no further vote can change that"
 	}
 	return text + "."
-}
-
-func mulDivCeil(v, num, den uint64) uint64 {
-	p := new(big.Int).Mul(new(big.Int).SetUint64(v), new(big.Int).SetUint64(num))
-	q, r := new(big.Int).QuoRem(p, new(big.Int).SetUint64(den), new(big.Int))
-	if r.Sign() != 0 {
-		q.Add(q, big.NewInt(1))
-	}
-	if !q.IsUint64() {
-		return ^uint64(0)
-	}
-	return q.Uint64()
 }
 
 // proposalBlocked says why votes are not taken ("" when they are).

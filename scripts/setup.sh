@@ -35,6 +35,13 @@ mkdir -p bin
 install -m 0755 "$CARGO_TARGET_DIR/debug/localnet" bin/localnet
 note "bin/localnet ready"
 
+# The programs' own rule code behind a line protocol: the property tests of
+# clients/rules and clients/settlement compare the Go rules against it.
+step "Building the rules oracle (cargo build -p rulesoracle)"
+cargo build --locked -p rulesoracle
+install -m 0755 "$CARGO_TARGET_DIR/debug/rulesoracle" bin/rulesoracle
+note "bin/rulesoracle ready"
+
 # --- keeper: Python openai client for the gateway tests (keepers/gateway) ---
 # .venv (gitignored) holds the official openai package, pinned with every
 # dependency in keepers/gateway/testdata/requirements.txt. Reinstalled only

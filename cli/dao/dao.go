@@ -22,11 +22,11 @@ import (
 	"github.com/modelcommons/modelcommons/clients/pda"
 )
 
-// Limits mirrored from mt_treasury.
+// The program's limits, generated from its IDL.
 const (
-	MaxProposalURILen       = 200
-	MaxGovernancePeriodSecs = 365 * 24 * 60 * 60
-	MaxQueryPricePer1k      = ^uint64(0) / 1_000_000
+	MaxProposalURILen       = int(mt.MAX_PROPOSAL_URI_LEN)
+	MaxGovernancePeriodSecs = mt.MAX_GOVERNANCE_PERIOD_SECS
+	MaxQueryPricePer1k      = mt.MAX_QUERY_PRICE_PER_1K
 )
 
 // Command is `mt dao`.

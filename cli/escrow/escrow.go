@@ -37,12 +37,12 @@ const EnvAPIKey = "MC_API_KEY"
 // envAPIKeyOld is the name mt used before; still read, with a warning.
 const envAPIKeyOld = "MT_API_KEY"
 
-// MaxAllowedModels mirrors the program's limit.
-const MaxAllowedModels = 8
+// MaxAllowedModels is the program's MAX_ALLOWED_MODELS (generated from the IDL).
+const MaxAllowedModels = int(im.MAX_ALLOWED_MODELS)
 
-// MaxLanes mirrors the program's MAX_LANES: the most nodes one escrow can
-// open lanes to at once.
-const MaxLanes = 8
+// MaxLanes is the program's MAX_LANES (generated from the IDL): the most
+// nodes one escrow can open lanes to at once.
+const MaxLanes = int(im.MAX_LANES)
 
 // Command is `mt escrow`.
 func Command() *cli.Command {

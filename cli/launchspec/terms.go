@@ -2,9 +2,9 @@ package launchspec
 
 import (
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math"
-	"math/big"
 	"strconv"
 	"strings"
 	"time"
@@ -13,19 +13,21 @@ import (
 
 	"github.com/modelcommons/modelcommons/cli/duration"
 	"github.com/modelcommons/modelcommons/clients/amount"
+	treasury "github.com/modelcommons/modelcommons/clients/mt_treasury"
+	"github.com/modelcommons/modelcommons/clients/programerr"
+	"github.com/modelcommons/modelcommons/clients/rules"
 )
 
-// Limits mirrored from mt_treasury (state/model.rs, instructions/launch_model.rs,
-// instructions/create_model_token.rs).
+// The program's limits, generated from its IDL (clients/mt_treasury).
 const (
-	MTDecimals = 6
-	MTUnit     = 1_000_000
+	MTDecimals = treasury.MT_DECIMALS
+	MTUnit     = treasury.MT_UNIT
 	// MaxQueryPricePer1k: a billion tokens at this price still fits in a u64.
-	MaxQueryPricePer1k = math.MaxUint64 / 1_000_000
-	MaxNameLen         = 32
-	MaxSymbolLen       = 10
-	MaxURILen          = 200
-	BpsDenominator     = 10_000
+	MaxQueryPricePer1k = treasury.MAX_QUERY_PRICE_PER_1K
+	MaxNameLen         = int(treasury.MAX_NAME_LEN)
+	MaxSymbolLen       = int(treasury.MAX_SYMBOL_LEN)
+	MaxURILen          = int(treasury.MAX_URI_LEN)
+	BpsDenominator     = treasury.BPS_DENOMINATOR
 )
 
 // Terms is a validated launch, in base units and unix seconds.
@@ -118,6 +120,16 @@ func Resolve(raw Raw, env Env) (Terms, Issues) {
 	t.OutputPricePer1k = r.amount("price.output_per_1k", nd)
 
 	issues := append(r.issues, validate(t, env, r.bad)...)
+	// The explanations above are the CLI's; the rule is rules.ValidateTerms.
+	// Terms it refuses must never pass as valid, even if they drift apart.
+	if len(issues) == 0 {
+		if err := rules.ValidateTerms(t.Args(), env.MinPeriodSecs, env.ProtocolFeeBps, env.Now.Unix()); err != nil {
+			issues = append(issues, Issue{Message: "launch_model would refuse these terms: " + err.Error(), ProgramError: programErrorName(err)})
+		}
+		if err := rules.ValidateMetadata(t.Name, t.Symbol, t.URI); err != nil {
+			issues = append(issues, Issue{Message: "create_model_token would refuse this token: " + err.Error(), ProgramError: programErrorName(err)})
+		}
+	}
 	return t, issues
 }
 
@@ -243,8 +255,9 @@ func (r *resolver) hash(key string) *[32]byte {
 	return nil
 }
 
-// validate mirrors mt_treasury's validate_terms and validate_metadata,
-// check for check, skipping checks whose inputs are already reported bad.
+// validate explains, key by key, each of the program's launch checks
+// (rules.ValidateTerms and create_model_token's metadata limits), skipping
+// checks whose inputs are already reported bad.
 func validate(t Terms, env Env, bad map[string]bool) Issues {
 	var out Issues
 	check := func(ok bool, key, programErr, format string, args ...any) {
@@ -344,7 +357,8 @@ func validate(t Terms, env Env, bad map[string]bool) Issues {
 	// The soft cap must be reachable: a raise sells out as soon as what is
 	// left under the hard cap buys no MT base unit (min_sold_out_raise).
 	if !anyBad("crowdfund.price", "crowdfund.soft_cap", "crowdfund.hard_cap") && t.Price > 0 && t.SoftCap <= t.HardCap {
-		if floor, ok := minSoldOutRaise(t.Price, t.HardCap); ok {
+		if buys, overflow := mtFor(t.HardCap, t.Price); overflow || buys > 0 {
+			floor := rules.MinSoldOutRaise(t.Price, t.HardCap)
 			check(t.SoftCap <= floor, "crowdfund.soft_cap", "SoftCapUnreachable",
 				"the soft cap %s cannot be reached at %s per MT: the raise sells out once what is left under the hard cap %s buys no MT base unit, which can happen at %s; lower the soft cap to at most %s",
 				native(t.SoftCap), native(t.Price), native(t.HardCap), native(floor), native(floor))
@@ -357,7 +371,8 @@ func validate(t Terms, env Env, bad map[string]bool) Issues {
 			"the market needs both sides or neither: supply.liquidity is %s and crowdfund.liquidity_bps is %d; set both (e.g. 200000 MT and 2000 bps) or both to 0 for no market",
 			mt(t.LiquidityAllocation), t.LiquidityBps)
 		if t.LiquidityAllocation > 0 && t.LiquidityBps > 0 && !bad["crowdfund.soft_cap"] {
-			check(marketShare(t.SoftCap, env.ProtocolFeeBps, t.LiquidityBps) > 0, "crowdfund.liquidity_bps", "LiquidityShareTooSmall",
+			share, err := rules.ProceedsOf(treasury.Crowdfund{Raised: t.SoftCap, ProtocolFeeBps: env.ProtocolFeeBps, LiquidityBps: t.LiquidityBps})
+			check(err == nil && share.Liquidity > 0, "crowdfund.liquidity_bps", "LiquidityShareTooSmall",
 				"a raise that just meets the soft cap %s puts no native tokens in the market at %d bps (after the protocol's %d bps fee); raise crowdfund.liquidity_bps or the soft cap",
 				native(t.SoftCap), t.LiquidityBps, env.ProtocolFeeBps)
 		}
@@ -412,49 +427,38 @@ func sumText(sum uint64, overflow bool, f func(uint64) string) string {
 	return f(sum)
 }
 
-// mtFor is the program's Crowdfund::mt_for: native·10^6/price, rounded
-// down, with an overflow when the result exceeds a u64.
-// minSoldOutRaise mirrors launch_model::min_sold_out_raise: the smallest
-// amount a sold-out raise can have raised, ⌈(hard_cap × 10^6 − price + 1) /
-// 10^6⌉ capped at the hard cap. ok is false if the hard cap buys nothing.
-func minSoldOutRaise(price, hardCap uint64) (uint64, bool) {
-	unit := big.NewInt(MTUnit)
-	capUnits := new(big.Int).Mul(new(big.Int).SetUint64(hardCap), unit)
-	p := new(big.Int).SetUint64(price)
-	if capUnits.Cmp(p) < 0 {
-		return 0, false
-	}
-	floor := capUnits.Sub(capUnits, p)
-	floor.Add(floor, big.NewInt(1))
-	floor.Add(floor, new(big.Int).Sub(unit, big.NewInt(1)))
-	floor.Quo(floor, unit)
-	if floor.Cmp(new(big.Int).SetUint64(hardCap)) > 0 {
-		return hardCap, true
-	}
-	return floor.Uint64(), true
-}
-
-// marketShare mirrors Crowdfund::proceeds: the native tokens a raise of
-// raised puts in the market, liquidityBps (rounded down) of what is left
-// after the protocol fee (rounded up).
-func marketShare(raised uint64, protocolFeeBps, liquidityBps uint16) uint64 {
-	fee := (new(big.Int).Mul(new(big.Int).SetUint64(raised), big.NewInt(int64(protocolFeeBps))))
-	fee.Add(fee, big.NewInt(9_999))
-	fee.Quo(fee, big.NewInt(10_000))
-	net := new(big.Int).Sub(new(big.Int).SetUint64(raised), fee)
-	if net.Sign() <= 0 {
-		return 0
-	}
-	share := net.Mul(net, big.NewInt(int64(liquidityBps)))
-	share.Quo(share, big.NewInt(10_000))
-	return share.Uint64()
-}
-
+// mtFor is what native buys at price (rules.MTFor); overflow reports a
+// result past u64.
 func mtFor(native, price uint64) (uint64, bool) {
-	q := new(big.Int).Mul(new(big.Int).SetUint64(native), big.NewInt(MTUnit))
-	q.Quo(q, new(big.Int).SetUint64(price))
-	if !q.IsUint64() {
-		return 0, true
+	v, err := rules.MTFor(treasury.Crowdfund{Price: price}, native)
+	return v, err != nil
+}
+
+// Args are the launch_model instruction's arguments for t.
+func (t Terms) Args() treasury.LaunchModelArgs {
+	return treasury.LaunchModelArgs{
+		Supply: treasury.SupplySplit{
+			HardSupply: t.HardSupply, Creator: t.CreatorAllocation, Crowdfund: t.CrowdfundAllocation,
+			Liquidity: t.LiquidityAllocation, ContributorRewards: t.RewardsAllocation,
+		},
+		Vesting: treasury.VestingTerms{CliffSecs: t.VestingCliffSecs, DurationSecs: t.VestingDurationSecs},
+		Crowdfund: treasury.CrowdfundTerms{
+			Price: t.Price, SoftCap: t.SoftCap, HardCap: t.HardCap, Start: t.Start, End: t.End,
+			PerWalletCap: t.PerWalletCap, LiquidityBps: t.LiquidityBps, AllowlistRoot: t.AllowlistRoot,
+		},
+		Governance: treasury.GovernanceRules{
+			QuorumBps: t.QuorumBps, ThresholdBps: t.ThresholdBps, VotingPeriodSecs: t.VotingPeriodSecs,
+			HoldUpSecs: t.HoldUpSecs, MinProposeMt: t.MinProposeMT,
+		},
+		DepositorShareBps: t.DepositorShareBps,
+		Price:             treasury.QueryPrice{InputPer1k: t.InputPricePer1k, OutputPer1k: t.OutputPricePer1k},
 	}
-	return q.Uint64(), false
+}
+
+func programErrorName(err error) string {
+	var pe *programerr.Error
+	if errors.As(err, &pe) {
+		return pe.Name
+	}
+	return ""
 }

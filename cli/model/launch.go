@@ -239,25 +239,7 @@ func tokenIssues(issues launchspec.Issues) launchspec.Issues {
 }
 
 // LaunchArgs converts validated terms to the instruction's arguments.
-func LaunchArgs(t launchspec.Terms) mt.LaunchModelArgs {
-	return mt.LaunchModelArgs{
-		Supply: mt.SupplySplit{
-			HardSupply: t.HardSupply, Creator: t.CreatorAllocation, Crowdfund: t.CrowdfundAllocation,
-			Liquidity: t.LiquidityAllocation, ContributorRewards: t.RewardsAllocation,
-		},
-		Vesting: mt.VestingTerms{CliffSecs: t.VestingCliffSecs, DurationSecs: t.VestingDurationSecs},
-		Crowdfund: mt.CrowdfundTerms{
-			Price: t.Price, SoftCap: t.SoftCap, HardCap: t.HardCap, Start: t.Start, End: t.End,
-			PerWalletCap: t.PerWalletCap, LiquidityBps: t.LiquidityBps, AllowlistRoot: t.AllowlistRoot,
-		},
-		Governance: mt.GovernanceRules{
-			QuorumBps: t.QuorumBps, ThresholdBps: t.ThresholdBps, VotingPeriodSecs: t.VotingPeriodSecs,
-			HoldUpSecs: t.HoldUpSecs, MinProposeMt: t.MinProposeMT,
-		},
-		DepositorShareBps: t.DepositorShareBps,
-		Price:             mt.QueryPrice{InputPer1k: t.InputPricePer1k, OutputPer1k: t.OutputPricePer1k},
-	}
-}
+func LaunchArgs(t launchspec.Terms) mt.LaunchModelArgs { return t.Args() }
 
 func specTemplateCommand() *cli.Command {
 	return &cli.Command{

@@ -26,8 +26,8 @@ import (
 	"github.com/modelcommons/modelcommons/clients/tokens"
 )
 
-// MaxEndpointLen mirrors the program's MAX_ENDPOINT_LEN.
-const MaxEndpointLen = 128
+// MaxEndpointLen is the program's MAX_ENDPOINT_LEN (generated from the IDL).
+const MaxEndpointLen = int(im.MAX_ENDPOINT_LEN)
 
 // Command is `mt node`.
 func Command() *cli.Command {

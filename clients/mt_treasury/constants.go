@@ -5,11 +5,68 @@ package mt_treasury
 
 // Constants defined in the IDL:
 
+// Basis points in one whole (100 %).
+const BPS_DENOMINATOR = uint64(0x2710)
+
+var CONTRIBUTION = []byte{99, 111, 110, 116, 114, 105, 98, 117, 116, 105, 111, 110}
+var CREATOR_VAULT = []byte{99, 114, 101, 97, 116, 111, 114, 95, 118, 97, 117, 108, 116}
+
+// MT deposited by voters.
+var DEPOSIT_VAULT = []byte{100, 101, 112, 111, 115, 105, 116, 95, 118, 97, 117, 108, 116}
+
 // How long a passed proposal stays executable after its hold-up. A
 // proposal nobody executes in time expires: the treasury, prices and
 // holders it was voted under may have changed since, so an old approval
 // must not be spendable at any later date.
 const EXECUTION_WINDOW_SECS = int64(1209600)
+
+var FEE_VAULT = []byte{102, 101, 101, 95, 118, 97, 117, 108, 116}
+
+// Native tokens earmarked at finalisation (the model's `liquidity_bps` of
+// the net raise) for the native side of the model's market.
+var LIQUIDITY_NATIVE_VAULT = []byte{108, 105, 113, 117, 105, 100, 105, 116, 121, 95, 110, 97, 116, 105, 118, 101, 95, 118, 97, 117, 108, 116}
+var LIQUIDITY_VAULT = []byte{108, 105, 113, 117, 105, 100, 105, 116, 121, 95, 118, 97, 117, 108, 116}
+
+// Longest period (voting, hold-up, warm-up) governance may set: 365 days.
+const MAX_GOVERNANCE_PERIOD_SECS = int64(31536000)
+
+// Longest Model Token name, in bytes.
+const MAX_NAME_LEN = uint32(0x20)
+
+// Longest `uri` a proposal may carry, in bytes.
+const MAX_PROPOSAL_URI_LEN = uint32(0xc8)
+
+// Highest per-query price: a billion tokens at it still fits in a u64.
+const MAX_QUERY_PRICE_PER_1K = uint64(0x10c6f7a0b5ed)
+
+// Longest Model Token symbol, in bytes.
+const MAX_SYMBOL_LEN = uint32(0xa)
+
+// Longest Model Token metadata URI, in bytes.
+const MAX_URI_LEN = uint32(0xc8)
+
+var MODEL = []byte{109, 111, 100, 101, 108}
+
+// Decimals of every Model Token.
+const MT_DECIMALS = uint8(0x6)
+
+var MT_MINT = []byte{109, 116, 95, 109, 105, 110, 116}
+
+// One whole MT in base units.
+const MT_UNIT = uint64(0xf4240)
+
+var PROPOSAL = []byte{112, 114, 111, 112, 111, 115, 97, 108}
+var PROTOCOL = []byte{112, 114, 111, 116, 111, 99, 111, 108}
+
+// Native tokens paid by contributors, held until the raise finalises.
+var RAISE_VAULT = []byte{114, 97, 105, 115, 101, 95, 118, 97, 117, 108, 116}
+
+// Native-token revenue owed to MT depositors, paid out by `claim_rewards`.
+var REVENUE_VAULT = []byte{114, 101, 118, 101, 110, 117, 101, 95, 118, 97, 117, 108, 116}
+var REWARDS_VAULT = []byte{114, 101, 119, 97, 114, 100, 115, 95, 118, 97, 117, 108, 116}
+
+// MT allocations, minted at finalisation.
+var SALE_VAULT = []byte{115, 97, 108, 101, 95, 118, 97, 117, 108, 116}
 
 // How long after a run was served it may still be settled. The meter
 // refuses older runs, and a model keeps every price a settleable run can
@@ -18,3 +75,8 @@ const EXECUTION_WINDOW_SECS = int64(1209600)
 // days covers a keeper that was down for days; it also limits a model's
 // governance to one effective price change a week.
 const SETTLE_WINDOW_SECS = int64(604800)
+
+// The model's native-token treasury, spent only by governance.
+var TREASURY_VAULT = []byte{116, 114, 101, 97, 115, 117, 114, 121, 95, 118, 97, 117, 108, 116}
+var VOTE = []byte{118, 111, 116, 101}
+var VOTER = []byte{118, 111, 116, 101, 114}

@@ -1,3 +1,4 @@
-// Package pda derives the programs' addresses. Seed names mirror the
-// programs' state/seeds.rs constants one to one.
+// Package pda derives the programs' addresses. The seed prefixes are the
+// programs' own state/seeds.rs constants, generated from the IDLs into
+// clients/mt_treasury and clients/inference_meter; none is typed here.
 package pda

@@ -6,29 +6,22 @@ import (
 	"github.com/modelcommons/modelcommons/clients/inference_meter"
 )
 
-// inference_meter seeds (programs/inference-meter/src/state/seeds.rs).
-var (
-	SeedMeter       = []byte("meter")
-	SeedEscrowVault = []byte("escrow_vault")
-	SeedStakeVault  = []byte("stake_vault")
-	SeedEscrow      = []byte("escrow")
-	SeedNode        = []byte("node")
-)
-
 func meter(seeds ...[]byte) solana.PublicKey { return find(inference_meter.ProgramID, seeds...) }
 
 // Meter is inference_meter's singleton configuration; it is also the
 // authority of the escrow and stake vaults.
-func Meter() solana.PublicKey { return meter(SeedMeter) }
+func Meter() solana.PublicKey { return meter(inference_meter.METER) }
 
 // EscrowVault holds every escrow's native tokens.
-func EscrowVault() solana.PublicKey { return meter(SeedEscrowVault) }
+func EscrowVault() solana.PublicKey { return meter(inference_meter.ESCROW_VAULT) }
 
 // StakeVault holds every node's stake.
-func StakeVault() solana.PublicKey { return meter(SeedStakeVault) }
+func StakeVault() solana.PublicKey { return meter(inference_meter.STAKE_VAULT) }
 
 // Escrow is the escrow of the API key whose id (clients/apikey.ID) is keyID.
-func Escrow(keyID solana.PublicKey) solana.PublicKey { return meter(SeedEscrow, keyID[:]) }
+func Escrow(keyID solana.PublicKey) solana.PublicKey { return meter(inference_meter.ESCROW, keyID[:]) }
 
 // Node is the node registered by operator.
-func Node(operator solana.PublicKey) solana.PublicKey { return meter(SeedNode, operator[:]) }
+func Node(operator solana.PublicKey) solana.PublicKey {
+	return meter(inference_meter.NODE, operator[:])
+}

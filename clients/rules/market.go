@@ -137,17 +137,22 @@ func bpsFloor(v uint64, rate uint16) uint64 {
 	return q
 }
 
-// outGivenIn is floor(reserveOut*amountIn/(reserveIn+amountIn)) with a 128-bit denominator.
-func outGivenIn(reserveIn, reserveOut, amountIn uint64) uint64 {
+// outGivenIn is floor(reserveOut*amountIn/(reserveIn+amountIn)) with a
+// 128-bit denominator; ErrOverflow when the denominator is zero, as the
+// program's out_given_in.
+func outGivenIn(reserveIn, reserveOut, amountIn uint64) (uint64, error) {
 	sum, carry := bits.Add64(reserveIn, amountIn, 0)
 	if carry == 0 {
+		if sum == 0 {
+			return 0, ErrOverflow
+		}
 		q, _ := mulDiv128(reserveOut, amountIn, sum)
-		return q
+		return q, nil
 	}
 	// The denominator passes 2^64 (only for absurd amounts): fall back to big integers.
 	num := new(big.Int).Mul(new(big.Int).SetUint64(reserveOut), new(big.Int).SetUint64(amountIn))
 	den := new(big.Int).Add(new(big.Int).SetUint64(reserveIn), new(big.Int).SetUint64(amountIn))
-	return num.Quo(num, den).Uint64()
+	return num.Quo(num, den).Uint64(), nil
 }
 
 // QuoteSwap is what swapping amountIn on side does to p, exactly as the program computes it.
@@ -161,7 +166,11 @@ func QuoteSwap(p Pool, side SwapSide, amountIn uint64) (Quote, error) {
 	case SwapBuy:
 		q.Fee = bpsCeil(amountIn, p.SwapFeeBps)
 		net := amountIn - q.Fee
-		q.AmountOut = outGivenIn(y, x, net)
+		out, err := outGivenIn(y, x, net)
+		if err != nil {
+			return Quote{}, err
+		}
+		q.AmountOut = out
 		if q.AmountOut == 0 {
 			return Quote{}, ErrTooSmall
 		}
@@ -170,7 +179,10 @@ func QuoteSwap(p Pool, side SwapSide, amountIn uint64) (Quote, error) {
 		}
 		q.ReserveMt, q.ReserveNative = x-q.AmountOut, y+net
 	case SwapSell:
-		gross := outGivenIn(x, y, amountIn)
+		gross, err := outGivenIn(x, y, amountIn)
+		if err != nil {
+			return Quote{}, err
+		}
 		q.Fee = bpsCeil(gross, p.SwapFeeBps)
 		q.AmountOut = gross - q.Fee
 		if q.AmountOut == 0 {
@@ -206,7 +218,7 @@ func SplitRevenue(amount uint64, depositorShareBps uint16, earningMt uint64) (to
 // MinOut is out less a slippage tolerance of slippageBps, rounded down:
 // the min_out to send with a quote's AmountOut.
 func MinOut(out uint64, slippageBps uint16) uint64 {
-	if slippageBps >= bps {
+	if uint64(slippageBps) >= bps {
 		return 0
 	}
 	q, _ := mulDiv128(out, bps-uint64(slippageBps), bps)

@@ -21,15 +21,15 @@ func reference(p Pool, side SwapSide, in uint64) (out, fee, protocol uint64, ok 
 	x, y, a := b(p.ReserveMt), b(p.ReserveNative), b(in)
 	var o, f *big.Int
 	if side == SwapBuy {
-		f = ceil(new(big.Int).Mul(a, b(uint64(p.SwapFeeBps))), big.NewInt(bps))
+		f = ceil(new(big.Int).Mul(a, b(uint64(p.SwapFeeBps))), u(bps))
 		net := new(big.Int).Sub(a, f)
 		o = new(big.Int).Quo(new(big.Int).Mul(x, net), new(big.Int).Add(y, net))
 	} else {
 		gross := new(big.Int).Quo(new(big.Int).Mul(y, a), new(big.Int).Add(x, a))
-		f = ceil(new(big.Int).Mul(gross, b(uint64(p.SwapFeeBps))), big.NewInt(bps))
+		f = ceil(new(big.Int).Mul(gross, b(uint64(p.SwapFeeBps))), u(bps))
 		o = new(big.Int).Sub(gross, f)
 	}
-	pf := ceil(new(big.Int).Mul(f, b(uint64(p.ProtocolShareBps))), big.NewInt(bps))
+	pf := ceil(new(big.Int).Mul(f, b(uint64(p.ProtocolShareBps))), u(bps))
 	return o.Uint64(), f.Uint64(), pf.Uint64(), o.Sign() > 0
 }
 

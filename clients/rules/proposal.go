@@ -20,7 +20,8 @@ const (
 	FailedThreshold Outcome = "failed: approval threshold not reached"
 )
 
-const bps = 10_000
+// bps is one whole in basis points (the program's BPS_DENOMINATOR).
+const bps = mt.BPS_DENOMINATOR
 
 func u(v uint64) *big.Int { return new(big.Int).SetUint64(v) }
 
@@ -28,9 +29,17 @@ func u(v uint64) *big.Int { return new(big.Int).SetUint64(v) }
 func QuorumMet(p *mt.Proposal) bool {
 	turnout := new(big.Int).Add(u(p.Yes), u(p.No))
 	turnout.Add(turnout, u(p.Abstain))
-	l := turnout.Mul(turnout, big.NewInt(bps))
+	l := turnout.Mul(turnout, u(bps))
 	r := new(big.Int).Mul(big.NewInt(int64(p.QuorumBps)), u(p.CirculatingSupply))
 	return l.Cmp(r) >= 0
+}
+
+// QuorumNeeded is the smallest turnout that meets p's quorum,
+// ⌈quorum_bps × circulating / 10 000⌉: QuorumMet is exactly turnout ≥ it.
+func QuorumNeeded(p *mt.Proposal) *big.Int {
+	need := new(big.Int).Mul(big.NewInt(int64(p.QuorumBps)), u(p.CirculatingSupply))
+	need.Add(need, u(bps-1))
+	return need.Quo(need, u(bps))
 }
 
 // thresholdMet: yes > 0 and yes × 10 000 ≥ threshold_bps × (yes + no).
@@ -38,7 +47,7 @@ func thresholdMet(yes, no *big.Int, thresholdBps uint16) bool {
 	if yes.Sign() == 0 {
 		return false
 	}
-	l := new(big.Int).Mul(yes, big.NewInt(bps))
+	l := new(big.Int).Mul(yes, u(bps))
 	r := new(big.Int).Mul(big.NewInt(int64(thresholdBps)), new(big.Int).Add(yes, no))
 	return l.Cmp(r) >= 0
 }

@@ -14,11 +14,11 @@ import (
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 )
 
-// MTUnit is one whole MT in base units (MT_DECIMALS = 6).
-const MTUnit = 1_000_000
+// MTUnit is one whole MT in base units (the program's MT_UNIT).
+const MTUnit = mt.MT_UNIT
 
-// MTDecimals is every Model Token's decimals.
-const MTDecimals = 6
+// MTDecimals is every Model Token's decimals (the program's MT_DECIMALS).
+const MTDecimals = mt.MT_DECIMALS
 
 // Errors mirroring the program's, for the checks FillFor makes.
 var (
@@ -61,11 +61,16 @@ func RaiseSoldOut(c mt.Crowdfund, saleAllocation uint64) (bool, error) {
 	if c.Raised > c.HardCap {
 		return false, ErrOverflow
 	}
+	// The program tests the allocation first: a sold-out allocation never
+	// reaches the division (which can overflow at a tiny price).
+	if c.Sold >= saleAllocation {
+		return true, nil
+	}
 	room, err := MTFor(c, c.HardCap-c.Raised)
 	if err != nil {
 		return false, err
 	}
-	return c.Sold >= saleAllocation || room == 0, nil
+	return room == 0, nil
 }
 
 // RaiseDue is the program's Crowdfund::can_finalize, what finalize_raise
@@ -111,7 +116,10 @@ func FillFor(c mt.Crowdfund, saleAllocation, walletPaid, offered uint64) (Fill, 
 	if err != nil {
 		return Fill{}, err
 	}
-	if walletPaid+cost < walletPaid || walletPaid+cost > c.PerWalletCap {
+	if walletPaid+cost < walletPaid {
+		return Fill{}, ErrOverflow
+	}
+	if walletPaid+cost > c.PerWalletCap {
 		return Fill{}, ErrWalletCapExceeded
 	}
 	return Fill{MT: got, Cost: cost}, nil
@@ -120,7 +128,10 @@ func FillFor(c mt.Crowdfund, saleAllocation, walletPaid, offered uint64) (Fill, 
 // Vested is the program's Vesting::vested: none before the cliff, all from
 // start + duration, linear in between, rounded down.
 func Vested(v mt.Vesting, total uint64, now int64) (uint64, error) {
-	elapsed := now - v.Start
+	elapsed, over := sub64(now, v.Start)
+	if over {
+		return 0, ErrOverflow
+	}
 	if elapsed < v.CliffSecs || elapsed < 0 {
 		return 0, nil
 	}

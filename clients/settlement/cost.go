@@ -9,11 +9,12 @@ import (
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 )
 
+// The program's constants, generated from its IDL.
 const (
-	// BPS is 100% in basis points.
-	BPS = 10_000
+	// BPS is 100% in basis points, typed as a share's weight.
+	BPS = uint16(meter.BPS_DENOMINATOR)
 	// TokensPerPrice: prices are per this many tokens.
-	TokensPerPrice = 1_000
+	TokensPerPrice = meter.TOKENS_PER_PRICE
 )
 
 // Pricing is a model's per-query price (mt_treasury QueryPricing): native
@@ -64,7 +65,7 @@ func ShareCost(input, output, inputPer1k, outputPer1k uint64, weightBps uint16) 
 	if hiHi != 0 || carry != 0 {
 		return 0, overflow("weighted cost")
 	}
-	return divCeil128(whi, wlo, BPS*TokensPerPrice)
+	return divCeil128(whi, wlo, meter.BPS_DENOMINATOR*TokensPerPrice)
 }
 
 // divCeil128 is ceil((hi·2^64 + lo) / d) when it fits in a u64.
@@ -149,11 +150,11 @@ type Split struct {
 // SplitCharged divides charged: the protocol fee rounds up, the operator
 // share rounds down, the model gets the rest. feeBps + operatorBps ≤ 10 000.
 func SplitCharged(charged uint64, feeBps, operatorBps uint16) (Split, error) {
-	fee, err := MulDivCeil(charged, uint64(feeBps), BPS)
+	fee, err := MulDivCeil(charged, uint64(feeBps), meter.BPS_DENOMINATOR)
 	if err != nil {
 		return Split{}, err
 	}
-	op, err := MulDivFloor(charged, uint64(operatorBps), BPS)
+	op, err := MulDivFloor(charged, uint64(operatorBps), meter.BPS_DENOMINATOR)
 	if err != nil {
 		return Split{}, err
 	}

@@ -7,7 +7,9 @@
 // instructions/settle.rs operation for operation (128-bit intermediates, the
 // same roundings in the same order), so a keeper quotes and admits requests
 // with the number settlement will charge and can predict a batch's outcome,
-// shortfalls included, before sending it. Build lays a batch out (models and
+// shortfalls included, before sending it. program_test.go holds ShareCost,
+// Distribute, SplitCharged and Pricing.At to the program's own Rust code
+// (bin/rulesoracle) on thousands of random and edge inputs. Build lays a batch out (models and
 // escrows deduplicated and sorted by address, entries indexing them) and
 // refuses whatever the program would refuse without looking at chain state
 // (weights not summing, too many models, zero runs, overflow); the

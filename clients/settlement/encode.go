@@ -61,7 +61,7 @@ func (e Entry) Check() error {
 		}
 		sum += uint64(s.WeightBps)
 	}
-	if sum != BPS {
+	if sum != uint64(BPS) {
 		return fmt.Errorf("weights sum to %d: %w", sum, meter.ErrWeightsDoNotSum)
 	}
 	if e.Runs == 0 {
@@ -204,7 +204,7 @@ func (e EncodedEntry) check() error {
 		}
 		sum += uint64(s.WeightBps)
 	}
-	if sum != BPS {
+	if sum != uint64(BPS) {
 		return meter.ErrWeightsDoNotSum
 	}
 	if e.Runs == 0 {

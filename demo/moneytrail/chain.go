@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/big"
 
 	"github.com/gagliardetto/solana-go"
 	"github.com/gagliardetto/solana-go/rpc"
@@ -139,7 +138,3 @@ func readMeter(ctx context.Context, client *rpc.Client) (*im.MeterConfig, error)
 	}
 	return im.ParseAccount_MeterConfig(data)
 }
-
-// accScale is mt_treasury's ACC_SCALE (state/revenue.rs): the
-// reward-per-share accumulator's fixed-point scale.
-var accScale = new(big.Int).Exp(big.NewInt(10), big.NewInt(18), nil)

@@ -18,7 +18,6 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
-	"math/big"
 	"sort"
 
 	"github.com/gagliardetto/solana-go"
@@ -268,13 +267,11 @@ func Audit(ctx context.Context, client *rpc.Client, a Accounts, before *Snapshot
 
 	// Models: the revenue deposits, split as deposit_revenue splits them,
 	// and the accumulator they raise.
-	acc := map[solana.PublicKey]*big.Int{}
-	earning := map[solana.PublicKey]uint64{}
+	rev := map[solana.PublicKey]mt.RevenueState{}
 	lines := map[solana.PublicKey]*ModelLine{}
 	for _, m := range a.Models {
 		md := before.Models[m]
-		acc[m] = md.Revenue.AccPerShare.BigInt()
-		earning[m] = md.Revenue.TotalDeposited
+		rev[m] = md.Revenue
 		lines[m] = &ModelLine{ID: md.Id, Address: m.String(), Charged: modelCharged[m]}
 	}
 	for _, c := range credits {
@@ -282,16 +279,17 @@ func Audit(ctx context.Context, client *rpc.Client, a Accounts, before *Snapshot
 		if !ok {
 			continue
 		}
-		md := before.Models[c.Model]
-		toDep, toTr := rules.SplitRevenue(c.Revenue, md.Revenue.DepositorShareBps, earning[c.Model])
-		l.Revenue += c.Revenue
-		l.ToDepositors += toDep
-		l.ToTreasury += toTr
-		if toDep > 0 {
-			inc := new(big.Int).Mul(new(big.Int).SetUint64(toDep), accScale)
-			inc.Quo(inc, new(big.Int).SetUint64(earning[c.Model]))
-			acc[c.Model].Add(acc[c.Model], inc)
+		r := rev[c.Model]
+		credit, err := rules.CreditOf(r, c.Revenue)
+		if err != nil {
+			t.check(fmt.Sprintf("model %d revenue credit", l.ID), false, "revenue %d: %v", c.Revenue, err)
+			continue
 		}
+		r.AccPerShare = credit.AccPerShare
+		rev[c.Model] = r
+		l.Revenue += c.Revenue
+		l.ToDepositors += credit.ToDepositors
+		l.ToTreasury += credit.ToTreasury
 	}
 	for _, m := range a.Models {
 		l := lines[m]
@@ -299,12 +297,12 @@ func Audit(ctx context.Context, client *rpc.Client, a Accounts, before *Snapshot
 		l.TreasuryVaultDelta = after.Tokens[pda.TreasuryVault(m)] - before.Tokens[pda.TreasuryVault(m)]
 		t.check(fmt.Sprintf("model %d revenue vaults", l.ID), l.RevenueVaultDelta == l.ToDepositors && l.TreasuryVaultDelta == l.ToTreasury,
 			"revenue %d: depositors' vault +%d (predicted %d), treasury +%d (predicted %d)", l.Revenue, l.RevenueVaultDelta, l.ToDepositors, l.TreasuryVaultDelta, l.ToTreasury)
-		got := after.Models[m].Revenue.AccPerShare.BigInt()
-		t.check(fmt.Sprintf("model %d reward accumulator", l.ID), got.Cmp(acc[m]) == 0, "acc_per_share %s, predicted %s", got, acc[m])
+		got, want := after.Models[m].Revenue.AccPerShare.BigInt(), rev[m].AccPerShare.BigInt()
+		t.check(fmt.Sprintf("model %d reward accumulator", l.ID), got.Cmp(want) == 0, "acc_per_share %s, predicted %s", got, want)
 		t.ToModels += l.Revenue
 	}
 
-	// Holders: what each can claim now, against the mirrored accumulator.
+	// Holders: what each can claim now, against the predicted accumulator.
 	// The safety check is on totals: everything the holders can claim must
 	// be in the revenue vault. Over one stretch of batches a holder may gain
 	// one base unit more than its exact share (its checkpoint was rounded
@@ -318,7 +316,7 @@ func Audit(ctx context.Context, client *rpc.Client, a Accounts, before *Snapshot
 		}
 		line := HolderLine{Name: h.Name, Owner: h.Owner.String(), ModelID: before.Models[h.Model].Id, EarningMT: vb.Deposited - vb.Warming,
 			Before: claimable(vb, before.Models[h.Model]), After: claimable(va, after.Models[h.Model])}
-		line.Predicted = vb.RewardsOwed + owed(vb.Deposited-vb.Warming, acc[h.Model], vb.RewardCheckpoint.BigInt())
+		line.Predicted = vb.RewardsOwed + rules.Pending(rev[h.Model], vb)
 		t.Holders = append(t.Holders, line)
 		t.check("holder "+h.Name+" claimable as predicted", line.After == line.Predicted, "claimable %d → %d, predicted %d", line.Before, line.After, line.Predicted)
 		claimableSum[h.Model] += line.After
@@ -386,18 +384,7 @@ func rootMatch(root receipts.Hash, onChain [32]uint8) string {
 
 // claimable is what a voter could claim now: owed plus pending.
 func claimable(v *mt.Voter, m *mt.Model) uint64 {
-	return v.RewardsOwed + owed(v.Deposited-v.Warming, m.Revenue.AccPerShare.BigInt(), v.RewardCheckpoint.BigInt())
-}
-
-// owed mirrors RevenueState::pending: earning × (acc − checkpoint) / ACC_SCALE, rounded down.
-func owed(earning uint64, acc, checkpoint *big.Int) uint64 {
-	d := new(big.Int).Sub(acc, checkpoint)
-	if d.Sign() <= 0 {
-		return 0
-	}
-	d.Mul(d, new(big.Int).SetUint64(earning))
-	d.Quo(d, accScale)
-	return d.Uint64()
+	return v.RewardsOwed + rules.Pending(m.Revenue, v)
 }
 
 func short(k solana.PublicKey) string {

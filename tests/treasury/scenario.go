@@ -26,8 +26,8 @@ import (
 // NativeUnit is one whole native token (6 decimals) in base units.
 const NativeUnit = 1_000_000
 
-// MtUnit is one whole MT in base units (MT_DECIMALS = 6).
-const MtUnit = 1_000_000
+// MtUnit is one whole MT in base units (the program's MT_UNIT).
+const MtUnit = mt.MT_UNIT
 
 // Env is a chain with an initialised protocol and its native mint.
 type Env struct {

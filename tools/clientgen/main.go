@@ -3,7 +3,9 @@
 // cannot read), runs anchor-go into clients/<program>/, and writes the error
 // tables anchor-go does not generate: clients/<program>/program_errors.go
 // from the IDL and clients/programerr/anchor_errors.go from
-// idl/anchor_errors.json.
+// idl/anchor_errors.json. The programs' #[constant]s (limits, seeds, scales)
+// come out as typed Go constants in clients/<program>/constants.go (anchor-go)
+// and, for 128-bit ones anchor-go cannot express, constants_wide.go.
 //
 // Usage (from the repository root): go run ./tools/clientgen
 package main
@@ -64,6 +66,11 @@ func generateProgram(idlPath, outDir, tmp string) error {
 		return fmt.Errorf("parse IDL: %w", err)
 	}
 	name := idl["metadata"].(map[string]any)["name"].(string)
+	// prepare drops the constants anchor-go cannot express; keep them first.
+	wide, err := wideConstants(idl)
+	if err != nil {
+		return err
+	}
 	prepared, err := prepare(idl)
 	if err != nil {
 		return err
@@ -88,6 +95,9 @@ func generateProgram(idlPath, outDir, tmp string) error {
 		return err
 	}
 	if err := fixUnitEnumVariants(filepath.Join(target, "types.go")); err != nil {
+		return err
+	}
+	if err := writeWideConstants(wide, name, filepath.Base(idlPath), filepath.Join(target, "constants_wide.go")); err != nil {
 		return err
 	}
 	return writeProgramErrors(idl, name, filepath.Base(idlPath), filepath.Join(target, "program_errors.go"))

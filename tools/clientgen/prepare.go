@@ -62,7 +62,7 @@ func flattenAccounts(accounts []any) []any {
 
 func simpleConstant(t any) bool {
 	switch t {
-	case "u8", "i8", "u16", "i16", "u32", "i32", "u64", "i64", "bool", "string", "pubkey":
+	case "u8", "i8", "u16", "i16", "u32", "i32", "u64", "i64", "bool", "string", "pubkey", "bytes":
 		return true
 	}
 	return false

@@ -4,6 +4,8 @@ use anchor_lang::prelude::*;
 
 use crate::errors::MeterError;
 
+/// Basis points in one whole (100 %).
+#[constant]
 pub const BPS_DENOMINATOR: u64 = 10_000;
 
 pub fn check_bps(bps: u16) -> Result<()> {
@@ -26,6 +28,7 @@ pub fn mul_div_ceil(value: u64, numerator: u64, denominator: u64) -> Result<u64>
 }
 
 /// Prices are per this many tokens.
+#[constant]
 pub const TOKENS_PER_PRICE: u128 = 1_000;
 
 /// The cost of one model's part of an entry:

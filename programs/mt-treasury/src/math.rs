@@ -5,6 +5,8 @@ use anchor_lang::prelude::*;
 
 use crate::errors::TreasuryError;
 
+/// Basis points in one whole (100 %).
+#[constant]
 pub const BPS_DENOMINATOR: u64 = 10_000;
 
 /// `value * numerator / denominator`, rounded down, with a u128 intermediate.

@@ -26,7 +26,7 @@ impl AllowNode<'_> {
             require!(amount <= room, MeterError::LanesExceedSpendLimit);
         }
         if self.escrow.lane_index(&self.node.key()).is_none() {
-            require!(self.escrow.lanes.len() < MAX_LANES, MeterError::TooManyLanes);
+            require!(self.escrow.lanes.len() < MAX_LANES as usize, MeterError::TooManyLanes);
         }
         Ok(())
     }

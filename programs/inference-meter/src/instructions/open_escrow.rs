@@ -40,7 +40,7 @@ impl OpenEscrow<'_> {
     fn validate(&self, args: &OpenEscrowArgs) -> Result<()> {
         if let Some(models) = &args.allowed_models {
             require!(!models.is_empty(), MeterError::EmptyAllowedModels);
-            require!(models.len() <= MAX_ALLOWED_MODELS, MeterError::TooManyAllowedModels);
+            require!(models.len() <= MAX_ALLOWED_MODELS as usize, MeterError::TooManyAllowedModels);
         }
         require!(args.spend_limit != Some(0), MeterError::ZeroAmount);
         Ok(())

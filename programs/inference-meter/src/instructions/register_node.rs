@@ -54,7 +54,7 @@ pub struct RegisterNode<'info> {
 /// An endpoint is 1..=128 bytes of printable ASCII.
 pub fn check_endpoint(endpoint: &str) -> Result<()> {
     require!(
-        !endpoint.is_empty() && endpoint.len() <= MAX_ENDPOINT_LEN && endpoint.bytes().all(|b| (0x21..0x7f).contains(&b)),
+        !endpoint.is_empty() && endpoint.len() <= MAX_ENDPOINT_LEN as usize && endpoint.bytes().all(|b| (0x21..0x7f).contains(&b)),
         MeterError::InvalidEndpoint
     );
     Ok(())

@@ -1,10 +1,12 @@
 use anchor_lang::prelude::*;
 
 /// Most models an escrow can be restricted to.
-pub const MAX_ALLOWED_MODELS: usize = 8;
+#[constant]
+pub const MAX_ALLOWED_MODELS: u32 = 8;
 
 /// Most nodes an escrow can open lanes to at once.
-pub const MAX_LANES: usize = 8;
+#[constant]
+pub const MAX_LANES: u32 = 8;
 
 /// The part of an escrow's money one node may settle against. Only the
 /// escrow's owner fills a lane (`allow_node`) or takes it back

@@ -1,7 +1,8 @@
 use anchor_lang::prelude::*;
 
 /// Longest endpoint URL a node may publish, in bytes.
-pub const MAX_ENDPOINT_LEN: usize = 128;
+#[constant]
+pub const MAX_ENDPOINT_LEN: u32 = 128;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, PartialEq, Eq, Debug, InitSpace)]
 pub enum NodeStatus {

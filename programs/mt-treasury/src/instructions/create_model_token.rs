@@ -9,9 +9,15 @@ use crate::errors::TreasuryError;
 use crate::events::ModelTokenCreated;
 use crate::state::*;
 
-pub const MAX_NAME_LEN: usize = 32;
-pub const MAX_SYMBOL_LEN: usize = 10;
-pub const MAX_URI_LEN: usize = 200;
+/// Longest Model Token name, in bytes.
+#[constant]
+pub const MAX_NAME_LEN: u32 = 32;
+/// Longest Model Token symbol, in bytes.
+#[constant]
+pub const MAX_SYMBOL_LEN: u32 = 10;
+/// Longest Model Token metadata URI, in bytes.
+#[constant]
+pub const MAX_URI_LEN: u32 = 200;
 
 /// What wallets display for the Model Token, stored on the mint itself.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
@@ -132,8 +138,8 @@ impl CreateModelToken<'_> {
 /// Name 1–32 bytes, symbol 1–10 bytes, URI up to 200 bytes (the limits
 /// wallets and explorers commonly assume).
 pub fn validate_metadata(args: &CreateModelTokenArgs) -> Result<()> {
-    require!(!args.name.is_empty() && args.name.len() <= MAX_NAME_LEN, TreasuryError::InvalidName);
-    require!(!args.symbol.is_empty() && args.symbol.len() <= MAX_SYMBOL_LEN, TreasuryError::InvalidSymbol);
-    require!(args.uri.len() <= MAX_URI_LEN, TreasuryError::UriTooLong);
+    require!(!args.name.is_empty() && args.name.len() <= MAX_NAME_LEN as usize, TreasuryError::InvalidName);
+    require!(!args.symbol.is_empty() && args.symbol.len() <= MAX_SYMBOL_LEN as usize, TreasuryError::InvalidSymbol);
+    require!(args.uri.len() <= MAX_URI_LEN as usize, TreasuryError::UriTooLong);
     Ok(())
 }

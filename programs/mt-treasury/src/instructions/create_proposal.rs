@@ -8,6 +8,7 @@ use crate::math::check_bps;
 use crate::state::*;
 
 /// Longest period (voting, hold-up, warm-up) governance may set: 365 days.
+#[constant]
 pub const MAX_GOVERNANCE_PERIOD_SECS: i64 = 365 * 24 * 60 * 60;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
@@ -54,7 +55,7 @@ pub struct CreateProposal<'info> {
     #[account(
         init,
         payer = proposer,
-        space = Proposal::space(args.uri.len().min(MAX_PROPOSAL_URI_LEN)),
+        space = Proposal::space(args.uri.len().min(MAX_PROPOSAL_URI_LEN as usize)),
         seeds = [seeds::PROPOSAL, model.key().as_ref(), &model.proposal_count.to_le_bytes()],
         bump,
     )]
@@ -75,7 +76,7 @@ pub struct CreateProposal<'info> {
 impl CreateProposal<'_> {
     fn validate(&self, args: &CreateProposalArgs) -> Result<()> {
         require!(self.model.stage == Stage::Active, TreasuryError::ModelNotActive);
-        require!(args.uri.len() <= MAX_PROPOSAL_URI_LEN, TreasuryError::UriTooLong);
+        require!(args.uri.len() <= MAX_PROPOSAL_URI_LEN as usize, TreasuryError::UriTooLong);
         require!(self.voter.deposited > 0, TreasuryError::NoVotingPower);
         let weight = self.voter.vote_weight(Clock::get()?.unix_timestamp);
         require!(weight >= self.model.governance.min_propose_mt, TreasuryError::BelowProposalThreshold);

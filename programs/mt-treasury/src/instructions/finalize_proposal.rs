@@ -27,11 +27,7 @@ pub struct FinalizeProposal<'info> {
 impl FinalizeProposal<'_> {
     /// The outcome, and whether it is final before the window ends.
     fn outcome(&self, now: i64) -> Result<Option<(Outcome, bool)>> {
-        let tally = self.proposal.tally()?;
-        if now >= self.proposal.voting_ends {
-            return Ok(Some((tally.outcome(), false)));
-        }
-        Ok(tally.decided().map(|o| (o, true)))
+        self.proposal.finalize_outcome(now)
     }
 
     fn validate(&self) -> Result<()> {

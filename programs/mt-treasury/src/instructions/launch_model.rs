@@ -63,6 +63,7 @@ pub fn min_sold_out_raise(price: u64, hard_cap: u64) -> Result<u64> {
 }
 
 /// Highest per-query price: a billion tokens at it still fits in a u64.
+#[constant]
 pub const MAX_QUERY_PRICE_PER_1K: u64 = u64::MAX / 1_000_000;
 
 /// Step 1 of 3 of a launch: fixes the model's terms and charges the set-up

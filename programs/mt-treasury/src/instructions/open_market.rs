@@ -26,7 +26,7 @@ pub struct OpenMarket<'info> {
 impl OpenMarket<'_> {
     /// The reserves the pool starts with: (MT, native) base units.
     fn seed(&self) -> (u64, u64) {
-        (self.model.supply.liquidity, self.model.crowdfund.liquidity_native)
+        market_seed(&self.model.supply, &self.model.crowdfund)
     }
 
     fn validate(&self) -> Result<()> {

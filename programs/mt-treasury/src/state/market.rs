@@ -115,6 +115,14 @@ impl Market {
     }
 }
 
+/// The reserves `open_market` seeds a model's pool with, (MT, native) base
+/// units: the amounts recorded at launch and finalisation (the MT liquidity
+/// allocation and the native share of the raise), never vault balances,
+/// which anyone can top up.
+pub fn market_seed(supply: &super::SupplySplit, crowdfund: &super::Crowdfund) -> (u64, u64) {
+    (supply.liquidity, crowdfund.liquidity_native)
+}
+
 /// What paying `amount_in` into the `reserve_in` side of a constant-product
 /// pool takes out of its `reserve_out` side, rounded down (less than
 /// `reserve_out` whenever `reserve_in > 0`).

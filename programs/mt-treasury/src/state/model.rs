@@ -5,8 +5,10 @@ use crate::errors::TreasuryError;
 use crate::math::{mul_div_ceil, mul_div_floor};
 
 /// Decimals of every Model Token.
+#[constant]
 pub const MT_DECIMALS: u8 = 6;
 /// One whole MT in base units.
+#[constant]
 pub const MT_UNIT: u64 = 1_000_000;
 
 /// Lifecycle of a model.
@@ -313,7 +315,8 @@ pub struct RevenueState {
 }
 
 /// Scale of [`RevenueState::acc_per_share`].
-pub const ACC_SCALE: u128 = 1_000_000_000_000_000_000;
+#[constant]
+pub const ACC_SCALE: u128 = 1_000_000_000_000_000_000_u128;
 
 /// A community-owned model, at [`seeds::MODEL`](super::seeds::MODEL) + id.
 #[account]

@@ -5,7 +5,8 @@ use crate::errors::TreasuryError;
 use crate::math::BPS_DENOMINATOR;
 
 /// Longest `uri` a proposal may carry, in bytes.
-pub const MAX_PROPOSAL_URI_LEN: usize = 200;
+#[constant]
+pub const MAX_PROPOSAL_URI_LEN: u32 = 200;
 
 /// What a proposal does when executed.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, PartialEq, Eq, Debug, InitSpace)]
@@ -95,7 +96,7 @@ impl Proposal {
     /// Account size for a proposal whose uri is `uri_len` bytes (rent is
     /// paid for what the proposal uses, not for the longest uri).
     pub fn space(uri_len: usize) -> usize {
-        8 + Self::INIT_SPACE - MAX_PROPOSAL_URI_LEN + uri_len
+        8 + Self::INIT_SPACE - MAX_PROPOSAL_URI_LEN as usize + uri_len
     }
 
     pub fn turnout(&self) -> Result<u64> {
@@ -103,6 +104,17 @@ impl Proposal {
             .checked_add(self.no)
             .and_then(|v| v.checked_add(self.abstain))
             .ok_or_else(|| error!(TreasuryError::MathOverflow))
+    }
+
+    /// What `finalize_proposal` would decide at `now`: the outcome, and
+    /// whether it is final before the window ends; None while voting must
+    /// go on (the window is open and the rest of the MT could still change it).
+    pub fn finalize_outcome(&self, now: i64) -> Result<Option<(Outcome, bool)>> {
+        let tally = self.tally()?;
+        if now >= self.voting_ends {
+            return Ok(Some((tally.outcome(), false)));
+        }
+        Ok(tally.decided().map(|o| (o, true)))
     }
 
     pub fn tally(&self) -> Result<Tally> {
