@@ -314,10 +314,7 @@ func TestWorkerDiesMidStreamNoCharge(t *testing.T) {
 		t.Fatal("failed run counted as spend")
 	}
 	// The reservation was released: the poor key's budget is untouched by it.
-	h.gw.admitMu.Lock()
-	held := len(h.gw.reserved)
-	h.gw.admitMu.Unlock()
-	if held != 0 {
+	if held := h.heldReservations(); held != 0 {
 		t.Fatalf("%d reservations left", held)
 	}
 }

@@ -68,10 +68,7 @@ func TestSlowClientIsCutOff(t *testing.T) {
 	if es := h.receiptsOf(keyRich); len(es) > 1 || len(es) == 1 && (!es[0].Signed.Receipt.Partial || es[0].Signed.Receipt.OutputTokens > st.StreamedTokens) {
 		t.Fatalf("receipts for a stream the client stopped reading (worker streamed %d tokens): %+v", st.StreamedTokens, es)
 	}
-	h.gw.admitMu.Lock()
-	held := len(h.gw.reserved)
-	h.gw.admitMu.Unlock()
-	if held != 0 {
+	if held := h.heldReservations(); held != 0 {
 		t.Fatalf("%d reservations held", held)
 	}
 }

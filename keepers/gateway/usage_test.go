@@ -101,10 +101,7 @@ func TestDisconnectMidStreamChargesWhatWasGenerated(t *testing.T) {
 			if n := testutil.ToFloat64(h.gw.metrics.PartialRuns); n != 1 {
 				t.Fatalf("keeper_runs_partial_total %v", n)
 			}
-			h.gw.admitMu.Lock()
-			held := len(h.gw.reserved)
-			h.gw.admitMu.Unlock()
-			if held != 0 {
+			if held := h.heldReservations(); held != 0 {
 				t.Fatalf("%d reservations held", held)
 			}
 		})

@@ -12,9 +12,7 @@ import (
 	"testing"
 	"time"
 
-	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/keepers/workers"
-	"github.com/modelcommons/modelcommons/localnet/golocal"
 	"github.com/modelcommons/modelcommons/tests/keeper"
 )
 
@@ -24,27 +22,10 @@ import (
 // shows to the user and to the operator; settlement debits the escrow
 // exactly that receipt's cost, to the base unit.
 func TestClientLeavesMidStreamPaysThePartialReceipt(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the keeper binary against the local chain")
-	}
 	const k = 5
-	keeperBin, simBin := binaries(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
-	defer cancel()
-	c := golocal.Start(t)
-	w, err := keeper.NewWorld(ctx, c, mt.QueryPrice{InputPer1k: 1_000, OutputPer1k: 2_000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
 	// A slow worker, so the client's hang-up comes long before the end.
-	sim, simURL := start(t, simBin, filepath.Join(dir, "workersim.log"), func(line string) (string, bool) {
-		rest, ok := strings.CutPrefix(line, "workersim ready url=")
-		url, _, _ := strings.Cut(rest, " ")
-		return url, ok
-	}, "--listen", "127.0.0.1:0", "--model", "sim-model", "--per-token", "100ms", "--min-tokens", "16", "--max-tokens", "16")
-	defer sim.kill()
-	lw := &laneWorld{ctx: ctx, w: w, dir: dir, bin: keeperBin, simURL: simURL}
+	lw := newLaneWorld(t, "--per-token", "100ms", "--min-tokens", "16", "--max-tokens", "16")
+	ctx, w, dir, keeperBin := lw.ctx, lw.w, lw.dir, lw.bin
 	key := keeper.NewAPIKey()
 	escrow, err := w.OpenEscrow(ctx, key, 10*native, nil, nil)
 	if err != nil {
