@@ -301,3 +301,20 @@ func TestRunIDLooksUpTheReceipt(t *testing.T) {
 		t.Fatal("/v1/receipts/proofs is taken for a run id")
 	}
 }
+
+// A mixture whose client leaves while the aggregator streams is charged
+// its proposals in full (they were complete) plus the aggregator's part
+// so far, on one partial receipt.
+func TestMixtureDisconnectChargesProposalsAndPartialAnswer(t *testing.T) {
+	const k = 4
+	h := newHarness(t, oneWorker(workersim.Config{PerToken: 80 * time.Millisecond}))
+	h.streamUntil(`{"model":"mix:model-a+model-b","messages":[{"role":"user","content":"count"}],"max_tokens":16,"ignore_eos":true,"stream":true}`, k)
+	r := lastReceipt(t, h.receiptsOf(keyRich), 1)
+	proposalPrompt := uint64(workers.EstimateChatPrompt([]string{"count"}))
+	if !r.Partial || len(r.Models) != 2 || r.OutputTokens != 16+k || r.InputTokens <= proposalPrompt {
+		t.Fatalf("mixture receipt %+v: want partial, 16 proposal + %d answer tokens out", r, k)
+	}
+	if want, _ := Cost(r.Models, r.InputTokens, r.OutputTokens); r.Cost != want {
+		t.Fatalf("cost %d, want %d", r.Cost, want)
+	}
+}
