@@ -45,6 +45,7 @@ func TestClientLeavesMidStreamPaysThePartialReceipt(t *testing.T) {
 	type page struct {
 		Data []struct {
 			RunID   string `json:"run_id"`
+			State   string `json:"state"`
 			Receipt struct {
 				InputTokens  uint64 `json:"input_tokens"`
 				OutputTokens uint64 `json:"output_tokens"`
@@ -89,6 +90,13 @@ func TestClientLeavesMidStreamPaysThePartialReceipt(t *testing.T) {
 	checkLane(t, lw, escrow, wantCost, 1)
 	if v := metricValue(t, kr.admin, "keeper_runs_partial_total"); v != "1" {
 		t.Fatalf("keeper_runs_partial_total %q", v)
+	}
+	// Stopped, the keeper's journal file answers the same lookup.
+	kr.p.stop()
+	out, err = osexec.CommandContext(ctx, keeperBin, "receipts", "--config", cfg, "--escrow", escrow.String(), "--run", runID, "--output", "json").Output()
+	var p page
+	if err != nil || json.Unmarshal(out, &p) != nil || len(p.Data) != 1 || p.Data[0].State != "settled" || !p.Data[0].Receipt.Partial || p.Data[0].Receipt.Cost != wantCost {
+		t.Fatalf("lookup in the journal file: %v %s", err, out)
 	}
 }
 
