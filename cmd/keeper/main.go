@@ -249,7 +249,9 @@ func receiptsCommand() *cli.Command {
 			"an operator asks the running keeper's admin listener or reads the journal file (--escrow).\n" +
 			"Every receipt's encoding and ed25519 signature is checked, and each settled receipt's Merkle\n" +
 			"proof against the root its settle transaction recorded on chain, read from the cluster\n" +
-			"(--url; an operator's default is the config's rpc_url). Exits non-zero if any check fails.",
+			"(--url; an operator's default is the config's rpc_url). Exits non-zero if any check fails.\n" +
+			"--run <id> shows one run's receipt: the id a response's X-Run-Id header named. PARTIAL marks a\n" +
+			"stream whose client went away mid-way, charged for the tokens generated until then.",
 		Flags: []cli.Flag{configFlag, outputFlag,
 			&cli.StringFlag{Name: "escrow", Usage: "escrow address (operator lookups)"},
 			&cli.StringFlag{Name: "gateway", Usage: "keeper API base URL, e.g. https://keeper.example"},
@@ -258,6 +260,7 @@ func receiptsCommand() *cli.Command {
 			&cli.StringFlag{Name: "keeper-key", Usage: "expected keeper key (base58); receipts signed by another key are rejected"},
 			&cli.StringFlag{Name: "url", Aliases: []string{"u"}, Usage: "cluster to check the batch roots on: localnet, devnet, mainnet-beta or an RPC URL"},
 			&cli.StringFlag{Name: "after", Usage: "run id to continue after"},
+			&cli.StringFlag{Name: "run", Usage: "only this run's receipt (the X-Run-Id of its response)"},
 			&cli.IntFlag{Name: "limit", Value: 100},
 		},
 		Action: func(c *cli.Context) error {
@@ -268,6 +271,19 @@ func receiptsCommand() *cli.Command {
 					return err
 				}
 				q.After = id
+			}
+			var run *receipts.RunID
+			if s := c.String("run"); s != "" {
+				if c.IsSet("after") {
+					return errors.New("give --run or --after, not both")
+				}
+				id, err := receipts.ParseRunID(s)
+				if err != nil {
+					return fmt.Errorf("--run: %w", err)
+				}
+				// Listings run in run-id order after a given id: the id
+				// just before finds the run or proves it absent.
+				run, q.After, q.Limit = &id, id.Prev(), 1
 			}
 			if e := c.String("escrow"); e != "" {
 				pk, err := solana.PublicKeyFromBase58(e)
@@ -289,6 +305,9 @@ func receiptsCommand() *cli.Command {
 				q.GatewayURL, q.APIKey = strings.TrimRight(c.String("gateway"), "/"), c.String("api-key")
 				page, err := keeperapi.FetchReceipts(c.Context, q)
 				if err != nil {
+					return err
+				}
+				if page, err = onlyRun(page, run); err != nil {
 					return err
 				}
 				client, err := clusterClient(c.String("url"))
@@ -316,6 +335,9 @@ func receiptsCommand() *cli.Command {
 				if err != nil {
 					return err
 				}
+				if page, err = onlyRun(page, run); err != nil {
+					return err
+				}
 				url := c.String("url")
 				if url == "" {
 					url = cfg.RPCURL
@@ -334,6 +356,20 @@ func receiptsCommand() *cli.Command {
 	}
 }
 
+// onlyRun narrows a page fetched for --run to that run, or says it has
+// no receipt.
+func onlyRun(page gateway.ReceiptPage, run *receipts.RunID) (gateway.ReceiptPage, error) {
+	if run == nil {
+		return page, nil
+	}
+	page.HasMore = false
+	if len(page.Data) == 0 || page.Data[0].RunID != run.String() {
+		return page, fmt.Errorf("no receipt for run %s under escrow %s on this keeper: a run that failed, or whose client left before its first chunk, is not charged and has none", run, page.Escrow)
+	}
+	page.Data = page.Data[:1]
+	return page, nil
+}
+
 func printReceipts(c *cli.Context, page gateway.ReceiptPage, want solana.PublicKey) error {
 	verified, err := keeperapi.VerifyPage(page, want)
 	if err != nil {
@@ -345,7 +381,7 @@ func printReceipts(c *cli.Context, page gateway.ReceiptPage, want solana.PublicK
 	w := c.App.Writer
 	fmt.Fprintf(w, "escrow %s, keeper %s: %d receipts, signatures verified\n", page.Escrow, page.Keeper, len(verified))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "RUN\tSTATE\tBATCH\tMODELS\tIN\tOUT\tCOST\tSERVED\tESTIMATED")
+	fmt.Fprintln(tw, "RUN\tSTATE\tBATCH\tMODELS\tIN\tOUT\tCOST\tSERVED\tESTIMATED\tPARTIAL")
 	for _, v := range verified {
 		r := v.Signed.Receipt
 		var models []string
@@ -356,8 +392,8 @@ func printReceipts(c *cli.Context, page gateway.ReceiptPage, want solana.PublicK
 		if v.View.BatchSeq != 0 {
 			batch = fmt.Sprint(v.View.BatchSeq)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\t%v\n", r.RunID, v.View.State, batch, strings.Join(models, "+"),
-			r.InputTokens, r.OutputTokens, r.Cost, r.ServedAt().UTC().Format(time.RFC3339), r.Estimated)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\t%v\t%v\n", r.RunID, v.View.State, batch, strings.Join(models, "+"),
+			r.InputTokens, r.OutputTokens, r.Cost, r.ServedAt().UTC().Format(time.RFC3339), r.Estimated, r.Partial)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

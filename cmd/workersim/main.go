@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -38,6 +39,7 @@ func main() {
 			&cli.Float64Flag{Name: "malformed-rate", EnvVars: []string{"WORKERSIM_MALFORMED_RATE"}, Usage: "share of responses with invalid JSON"},
 			&cli.Float64Flag{Name: "stall-rate", EnvVars: []string{"WORKERSIM_STALL_RATE"}, Usage: "share of responses that go silent mid-way"},
 			&cli.BoolFlag{Name: "no-usage", EnvVars: []string{"WORKERSIM_NO_USAGE"}, Usage: "never report token usage"},
+			&cli.StringFlag{Name: "fake-usage", EnvVars: []string{"WORKERSIM_FAKE_USAGE"}, Usage: "report this JSON usage object instead of the true counts (to test a keeper against a lying worker)"},
 			&cli.Uint64Flag{Name: "seed", EnvVars: []string{"WORKERSIM_SEED"}, Usage: "seed for fault draws"},
 		},
 		Action: run,
@@ -57,6 +59,13 @@ func run(c *cli.Context) error {
 			return fmt.Errorf("--%s must be between 0 and 1", r)
 		}
 	}
+	var fake json.RawMessage
+	if f := c.String("fake-usage"); f != "" {
+		if !json.Valid([]byte(f)) {
+			return fmt.Errorf("--fake-usage %q is not JSON", f)
+		}
+		fake = json.RawMessage(f)
+	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	sim := workersim.New(workersim.Config{
 		Models: c.StringSlice("model"), MaxModelLen: c.Int("max-model-len"),
@@ -64,7 +73,7 @@ func run(c *cli.Context) error {
 		MinTokens: c.Int("min-tokens"), MaxTokens: c.Int("max-tokens"), Seed: c.Uint64("seed"), Logger: log,
 		Faults: workersim.Faults{
 			ErrorRate: c.Float64("error-rate"), HangRate: c.Float64("hang-rate"), DieRate: c.Float64("die-rate"),
-			MalformedRate: c.Float64("malformed-rate"), StallRate: c.Float64("stall-rate"), NoUsage: c.Bool("no-usage"),
+			MalformedRate: c.Float64("malformed-rate"), StallRate: c.Float64("stall-rate"), NoUsage: c.Bool("no-usage"), FakeUsage: fake,
 		},
 	})
 	ln, err := net.Listen("tcp", c.String("listen"))

@@ -11,14 +11,55 @@
 // /v1/models, as OpenAI defines them; any OpenAI SDK works against it
 // unchanged. GET /v1/models lists exactly the models a request would be
 // served for now (Gateway.Servable): configured, a healthy worker serving
-// it, and active on chain with a price the keeper can quote. Streams always ask the worker for stream_options.include_usage;
-// the usage-only chunk reaches the client only if it asked for it too.
+// it, and active on chain with a price the keeper can quote.
 // GET /v1/receipts returns the caller's signed receipts (the escrow comes
-// from the API key), GET /v1/receipts/proofs their Merkle proofs against
+// from the API key), GET /v1/receipts/{run_id} one of them, GET
+// /v1/receipts/proofs their Merkle proofs against
 // the batch roots settle records on chain (Config.ReceiptProofs). Operational endpoints: /healthz (process alive),
 // /readyz (a worker is healthy and the escrow source answers), /metrics
 // (Prometheus; see Config.HideMetrics). Every response carries an
 // X-Request-Id; a served run also an X-Run-Id, the id of its receipt.
+//
+// # Usage shown = usage charged
+//
+// One function (chargedUsage) decides a run's tokens; the receipt holds
+// them and the client is shown exactly them: the usage object of a
+// non-streamed body and of a stream's final chunk are replaced by the
+// receipt's, and the figures also travel as X-Usage-Prompt-Tokens,
+// X-Usage-Completion-Tokens, X-Usage-Total-Tokens, X-Usage-Cost (native
+// base units) and X-Usage-Estimated — response headers of a non-streamed
+// answer, HTTP trailers of a stream (declared in Trailer up front, sent
+// after [DONE]'s chunk), so a stream requested without
+// stream_options.include_usage can still see its charge. Streams always
+// ask the worker for usage; the final usage chunk reaches the client only
+// if it asked for it, and worker usage on content chunks (Ollama's zeros,
+// vLLM's running counts) is nulled. Output tokens above what the request
+// allowed (max_tokens per choice, per call of a mixture) are clamped to it
+// (keeper_usage_clamped_total). A usage object with a negative count, or
+// none, is replaced by the fallback tokenizer's estimate of the prompt
+// and of the text generated, and the receipt is marked estimated. A usage
+// object that is not JSON integers makes the answer malformed: the worker
+// is treated as failed and the run is not charged. Prompt tokens are not
+// clamped: chat templates, tools and images make them unknowable here.
+//
+// # Client disconnects
+//
+// A stream whose client goes away (closes the connection, or stops
+// reading for Config.WriteTimeout) after the first worker event was
+// written to it is charged for the run so far, on a receipt marked
+// partial (receipt version 2): the worker's own usage if its final usage
+// chunk had arrived, else the prompt estimate admission used plus the
+// fallback estimate of the completion text written to the client —
+// estimated, and never above max_tokens. The estimate, not a count of
+// chunks, because servers put one or several tokens in a chunk; the
+// estimate is the keeper's one documented fallback and the client can
+// recompute it from the text it received. The upstream request is
+// cancelled at once (its connection closed), so the worker stops
+// generating. A client that leaves before the first event reached it —
+// while queued, or while the worker reads the prompt — is charged
+// nothing; so is a non-streamed request whose client leaves before the
+// body is written (nothing was delivered). Partial receipts settle like
+// any other (keeper_runs_partial_total counts them).
 //
 // # Authentication and admission
 //

@@ -67,6 +67,11 @@ func errLimit(h *limitHit) *apiError {
 	return e
 }
 
+func errReceiptNotFound(id string) *apiError {
+	return &apiError{status: http.StatusNotFound, typ: "invalid_request_error", code: "receipt_not_found", param: "run_id",
+		message: "No receipt for run " + id + " under this API key on this keeper: a run that failed, or whose client left before its first chunk, is not charged and has none."}
+}
+
 func errUnavailable(msg string) *apiError {
 	return &apiError{status: http.StatusServiceUnavailable, typ: "server_error", code: "no_healthy_worker", message: msg, retryAfter: 1}
 }

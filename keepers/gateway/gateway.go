@@ -224,6 +224,7 @@ func New(cfg Config) (*Gateway, error) {
 	mux.HandleFunc("GET /v1/models/{model}", g.serveModel)
 	mux.HandleFunc("GET /v1/receipts", g.serveReceipts)
 	mux.HandleFunc("GET /v1/receipts/proofs", g.serveReceiptProofs)
+	mux.HandleFunc("GET /v1/receipts/{run_id}", g.serveReceipt)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", g.serveReady)
 	if !cfg.HideMetrics {
@@ -615,17 +616,12 @@ func sortShares(s []receipts.ModelShare) {
 	}
 }
 
-// record signs and journals a completed run. It must return nil before the
-// last byte of the response is written.
-func (g *Gateway) record(ru *run, u workers.Usage, worker string) (receipts.Signed, error) {
-	maxOut := uint64(ru.req.maxTokens) * uint64(max(ru.req.choices, 1))
-	if len(ru.members) > 1 {
-		maxOut *= uint64(len(ru.members))
-	}
-	if ru.req.ep != workers.Embeddings && u.CompletionTokens > maxOut {
-		g.log.Warn("worker reported more output tokens than allowed; clamped", "worker", worker, "reported", u.CompletionTokens, "max", maxOut)
-		u.CompletionTokens = maxOut
-	}
+// record signs and journals a run at its charged usage (chargedUsage of
+// u); partial marks a stream its client left mid-way. For a completed run
+// it must return before the last byte of the response is written; the
+// response then shows the returned receipt's figures.
+func (g *Gateway) record(ru *run, u workers.Usage, worker string, partial bool) (receipts.Signed, error) {
+	u = g.chargedUsage(ru, u, worker)
 	cost, err := Cost(ru.shares, u.PromptTokens, u.CompletionTokens)
 	if err != nil {
 		return receipts.Signed{}, err
@@ -636,17 +632,17 @@ func (g *Gateway) record(ru *run, u workers.Usage, worker string) (receipts.Sign
 	}
 	done := g.cfg.Clock.Now()
 	rc := receipts.Receipt{
-		Version: receipts.Version, RunID: ru.id, Escrow: ru.escrow.Address, Models: ru.shares, Kind: ru.kind,
+		Version: receipts.NewVersion(partial), RunID: ru.id, Escrow: ru.escrow.Address, Models: ru.shares, Kind: ru.kind,
 		InputTokens: u.PromptTokens, OutputTokens: u.CompletionTokens, Cost: cost,
 		ServedAtMs: ru.servedAt.UnixMilli(), CompletedAtMs: max(done.UnixMilli(), ru.servedAt.UnixMilli()),
-		Estimated: u.Estimated, Worker: worker,
+		Estimated: u.Estimated, Worker: worker, Partial: partial,
 	}
 	signed, err := receipts.Sign(rc, g.cfg.Key)
 	if err != nil {
 		return receipts.Signed{}, err
 	}
-	// Once the response is complete the run must be on disk; the client
-	// going away now does not cancel the write.
+	// Once the response is complete (or the client has gone) the run
+	// must be on disk; the client's context does not cancel the write.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := g.cfg.Journal.Record(ctx, signed); err != nil {
@@ -656,6 +652,9 @@ func (g *Gateway) record(ru *run, u workers.Usage, worker string) (receipts.Sign
 	ru.charged = int64(min(charged, math.MaxInt64))
 	g.metrics.Runs.WithLabelValues(ru.endpoint, strconv.FormatBool(u.Estimated)).Inc()
 	g.metrics.ChargedValue.Add(float64(cost))
+	if partial {
+		g.metrics.PartialRuns.Inc()
+	}
 	model := ru.members[0].name
 	if len(ru.members) > 1 {
 		model = "mixture"
@@ -777,6 +776,36 @@ func (g *Gateway) serveReceipts(w http.ResponseWriter, r *http.Request) {
 		page.Data = append(page.Data, NewReceiptView(e))
 	}
 	writeJSON(w, http.StatusOK, page)
+}
+
+// serveReceipt answers GET /v1/receipts/{run_id}: the caller's receipt of
+// one run, the id a response's X-Run-Id header named — how a client
+// reconciles a stream it read without usage.
+func (g *Gateway) serveReceipt(w http.ResponseWriter, r *http.Request) {
+	st, aerr := g.authenticate(r)
+	if aerr != nil {
+		aerr.write(w)
+		return
+	}
+	raw := r.PathValue("run_id")
+	id, err := receipts.ParseRunID(raw)
+	if err != nil {
+		errInvalid("run_id", err.Error()).write(w)
+		return
+	}
+	// The journal lists an escrow's receipts in run-id order after a
+	// given id; the one just before this id finds it or proves it absent.
+	entries, err := g.cfg.Journal.Receipts(st.Address, id.Prev(), 1)
+	if err != nil {
+		g.log.Error("look up receipt", "err", err, "request_id", requestID(r.Context()))
+		errInternal("Could not read the journal.").write(w)
+		return
+	}
+	if len(entries) == 0 || entries[0].Signed.Receipt.RunID != id {
+		errReceiptNotFound(id.String()).write(w)
+		return
+	}
+	writeJSON(w, http.StatusOK, NewReceiptView(entries[0]))
 }
 
 // serveReceiptProofs answers GET /v1/receipts/proofs: the caller's

@@ -209,6 +209,13 @@ func (h *harness) receiptsOf(key string) []journal.Entry {
 	return es
 }
 
+// heldReservations is how many escrows have admission reservations held.
+func (h *harness) heldReservations() int {
+	h.gw.admitMu.Lock()
+	defer h.gw.admitMu.Unlock()
+	return len(h.gw.reserved)
+}
+
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)

@@ -22,6 +22,12 @@ type Metrics struct {
 	// (Config.Limits), by which: limit rpm or tpm, scope key or model.
 	// Never labelled by key.
 	RateLimited *prometheus.CounterVec // keeper_ratelimit_rejected_total{limit,scope}
+	// PartialRuns counts streams whose client went away after the first
+	// chunk, charged for what was generated until then (also in Runs).
+	PartialRuns prometheus.Counter // keeper_runs_partial_total
+	// UsageClamped counts runs whose worker reported more output tokens
+	// than the request allowed.
+	UsageClamped prometheus.Counter // keeper_usage_clamped_total
 }
 
 // NewMetrics creates the series and registers them (and the pool and
@@ -56,13 +62,19 @@ func NewMetrics(reg prometheus.Registerer, pool *workers.Pool, unsettled func() 
 		RateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "keeper_ratelimit_rejected_total", Help: "Requests refused by a per-key rate limit, by limit (rpm, tpm) and scope (key, model).",
 		}, []string{"limit", "scope"}),
+		PartialRuns: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "keeper_runs_partial_total", Help: "Streamed runs whose client went away mid-stream, charged for the tokens generated until then.",
+		}),
+		UsageClamped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "keeper_usage_clamped_total", Help: "Runs whose worker reported more output tokens than the request allowed; charged at the request's limit.",
+		}),
 	}
 	for _, l := range []string{"rpm", "tpm"} {
 		for _, s := range []string{"key", "model"} {
 			m.RateLimited.WithLabelValues(l, s)
 		}
 	}
-	reg.MustRegister(m.Requests, m.Duration, m.Tokens, m.Runs, m.RunFailures, m.Retries, m.InFlight, m.ChargedValue, m.RateLimited)
+	reg.MustRegister(m.Requests, m.Duration, m.Tokens, m.Runs, m.RunFailures, m.Retries, m.InFlight, m.ChargedValue, m.RateLimited, m.PartialRuns, m.UsageClamped)
 	if unsettled != nil {
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "keeper_unsettled_value_base_units", Help: "Cost of journaled runs not yet settled, native base units.",

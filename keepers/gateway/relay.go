@@ -228,7 +228,10 @@ func (c *clientWriter) write(b []byte, flush bool) error {
 // relayStream relays a worker's SSE stream event by event. Until the first
 // event is written, a failure is retryable; afterwards the client gets an
 // error event and the run is not charged. The receipt is made durable
-// before the final "data: [DONE]".
+// before the final usage chunk and "data: [DONE]"; the usage the client
+// sees (that chunk, the trailers) is the receipt's. A client that goes
+// away after the first event was written to it is charged for the run so
+// far (clientGone), and the worker is stopped at once.
 func (g *Gateway) relayStream(w *statusWriter, r *http.Request, ru *run, lease *workers.Lease, resp *http.Response, o callOpts, wd *watchdog) attemptOutcome {
 	defer resp.Body.Close()
 	worker := lease.Worker().Name()
@@ -260,11 +263,12 @@ func (g *Gateway) relayStream(w *statusWriter, r *http.Request, ru *run, lease *
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no")
-	h.Set("X-Run-Id", ru.id.String())
+	h.Set(headerRunID, ru.id.String())
+	h.Set("Trailer", usageTrailer)
 	w.WriteHeader(http.StatusOK)
 	cw := &clientWriter{w: w, rc: http.NewResponseController(w), timeout: g.cfg.WriteTimeout}
-	var chunkID string
-	var created json.RawMessage
+	var head streamHead
+	var prog streamProgress
 	fail := func(reason string, aerr *apiError, outcome workers.Outcome) attemptOutcome {
 		lease.Release(outcome)
 		g.metrics.RunFailures.WithLabelValues(reason).Inc()
@@ -273,24 +277,35 @@ func (g *Gateway) relayStream(w *statusWriter, r *http.Request, ru *run, lease *
 		}
 		return attemptDone
 	}
+	clientGone := func() attemptOutcome {
+		// Stop the worker before anything else: closing the body drops
+		// the upstream connection, which vLLM, llama.cpp and Ollama take
+		// as an abort.
+		_ = resp.Body.Close()
+		if !prog.relayed {
+			return fail("client_gone", nil, workers.Neutral)
+		}
+		u := addUsage(partialUsage(sc, prog, ru.req.promptTokens), o.offset)
+		if _, err := g.record(ru, u, worker, true); err != nil {
+			g.log.Error("could not journal a partial run; not charged", "err", err, "run_id", ru.id, "request_id", requestID(r.Context()))
+		}
+		lease.Release(workers.Neutral)
+		return attemptDone
+	}
 	for {
 		if ev.Done {
 			break
 		}
-		if mixture && chunkID == "" && len(ev.Data) > 0 {
-			var head struct {
-				ID      string          `json:"id"`
-				Created json.RawMessage `json:"created"`
+		head.observe(ev)
+		if usageOnly {
+			// The worker's usage is replaced by the charged usage at the
+			// end; it tells that generation is over.
+			prog.final = true
+		} else {
+			if err := cw.write(withoutUsage(ev), sse.Buffered() == 0); err != nil {
+				return clientGone()
 			}
-			_ = json.Unmarshal(ev.Data, &head)
-			chunkID, created = head.ID, head.Created
-		}
-		// The worker's usage chunk goes out only when the client asked for
-		// usage; a mixture replaces it with the total over all its calls.
-		if !usageOnly || (ru.req.includeUsage && !mixture) {
-			if err := cw.write(ev.Raw, sse.Buffered() == 0); err != nil {
-				return fail("client_gone", nil, workers.Neutral)
-			}
+			prog.relayed, prog.relayedOut = true, sc.EstimatedCompletion()
 		}
 		ev, err = sse.Next()
 		wd.kick()
@@ -302,7 +317,7 @@ func (g *Gateway) relayStream(w *statusWriter, r *http.Request, ru *run, lease *
 		}
 		if err != nil {
 			if r.Context().Err() != nil {
-				return fail("client_gone", nil, workers.Neutral)
+				return clientGone()
 			}
 			g.log.Warn("worker stream failed mid-way; run not charged", "worker", worker, "err", err, "request_id", requestID(r.Context()))
 			return fail("worker_midstream", errUpstream("The worker failed while streaming; this run is not charged. Retry the request."), workers.WorkerFault)
@@ -312,25 +327,24 @@ func (g *Gateway) relayStream(w *statusWriter, r *http.Request, ru *run, lease *
 		g.log.Warn("worker stream ended early; run not charged", "worker", worker, "request_id", requestID(r.Context()))
 		return fail("worker_truncated", errUpstream("The worker's stream ended early; this run is not charged. Retry the request."), workers.WorkerFault)
 	}
-	usage := addUsage(sc.Result().Usage, o.offset)
-	if mixture && ru.req.includeUsage {
-		chunk := map[string]any{"id": chunkID, "object": "chat.completion.chunk", "created": created, "model": ru.req.model, "choices": []any{}, "usage": usageJSON(usage)}
-		b, _ := json.Marshal(chunk)
-		if err := cw.write(append(append([]byte("data: "), b...), '\n', '\n'), false); err != nil {
-			return fail("client_gone", nil, workers.Neutral)
-		}
-	}
-	if _, err := g.record(ru, usage, worker); err != nil {
+	signed, err := g.record(ru, addUsage(sc.Result().Usage, o.offset), worker, false)
+	if err != nil {
 		g.log.Error("could not journal a completed run; not charged", "err", err, "request_id", requestID(r.Context()))
 		return fail("journal", errInternal("The keeper could not record this run; it is not charged."), workers.Success)
 	}
 	lease.Release(workers.Success)
+	if ru.req.includeUsage {
+		model := ""
+		if mixture {
+			model = ru.req.model
+		}
+		if err := cw.write(head.usageChunk(signed.Receipt, model), false); err != nil {
+			return attemptDone
+		}
+	}
+	setUsageHeaders(w.Header(), signed.Receipt)
 	_ = cw.write([]byte("data: [DONE]\n\n"), true)
 	return attemptDone
-}
-
-func usageJSON(u workers.Usage) map[string]uint64 {
-	return map[string]uint64{"prompt_tokens": u.PromptTokens, "completion_tokens": u.CompletionTokens, "total_tokens": u.PromptTokens + u.CompletionTokens}
 }
 
 // readBody reads a non-streaming worker body within the response bound.
@@ -366,25 +380,23 @@ func (g *Gateway) relayBody(w *statusWriter, r *http.Request, ru *run, lease *wo
 		lease.Release(workers.WorkerFault)
 		return attemptRetry
 	}
-	usage := addUsage(res.Usage, o.offset)
-	if o.offset != nil {
-		// A mixture reports its own name and the usage of all its calls.
-		var body map[string]json.RawMessage
-		if json.Unmarshal(b, &body) == nil {
-			body["model"], _ = json.Marshal(ru.req.model)
-			body["usage"], _ = json.Marshal(usageJSON(usage))
-			b, _ = json.Marshal(body)
-		}
-	}
-	if _, err := g.record(ru, usage, worker); err != nil {
+	signed, err := g.record(ru, addUsage(res.Usage, o.offset), worker, false)
+	if err != nil {
 		lease.Release(workers.Success)
 		g.log.Error("could not journal a completed run; not charged", "err", err, "request_id", requestID(r.Context()))
 		errInternal("The keeper could not record this run; it is not charged. Retry the request.").write(w)
 		return attemptDone
 	}
 	lease.Release(workers.Success)
+	model := ""
+	if o.offset != nil {
+		// A mixture reports its own name.
+		model = ru.req.model
+	}
+	b = chargedBody(b, signed.Receipt, model)
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Run-Id", ru.id.String())
+	w.Header().Set(headerRunID, ru.id.String())
+	setUsageHeaders(w.Header(), signed.Receipt)
 	w.WriteHeader(http.StatusOK)
 	cw := &clientWriter{w: w, rc: http.NewResponseController(w), timeout: g.cfg.WriteTimeout}
 	_ = cw.write(b, false)

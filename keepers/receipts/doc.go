@@ -9,7 +9,7 @@
 // prefixed vectors and strings, fixed arrays without a length), field by
 // field in the order of [Receipt]:
 //
-//	version        u8        always 1
+//	version        u8        1, or 2 for a partial run
 //	run_id         [u8; 16]  unique per keeper, time-ordered (see NewRunID)
 //	keeper         [u8; 32]  the keeper's ed25519 public key (its hot key)
 //	escrow         [u8; 32]  the escrow PDA that pays
@@ -26,6 +26,12 @@
 //	completed_at_ms i64      unix milliseconds, response complete
 //	estimated      bool      token counts are the keeper's estimate, not the worker's
 //	worker         String    the worker's configured name, at most 64 bytes
+//	partial        bool      version 2 only: the client went away mid-stream and
+//	                         the tokens are those generated until the keeper saw it
+//
+// Version 1 receipts (every complete run) are byte for byte what keepers
+// wrote before version 2 existed; only partial runs are written as
+// version 2, so journals and verifiers from before read unchanged.
 //
 // The encoding is canonical: [Decode] rejects trailing bytes and any input
 // that does not re-encode to the same bytes.

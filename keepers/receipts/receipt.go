@@ -14,8 +14,14 @@ import (
 	"github.com/near/borsh-go"
 )
 
-// Version is the encoding version this package writes and reads.
-const Version uint8 = 1
+// Encoding versions. Version is written for a complete run and stays
+// byte-identical to every receipt written before partial runs existed;
+// VersionPartial appends one byte, the partial flag, so old journals and
+// verifiers read complete runs unchanged.
+const (
+	Version        uint8 = 1
+	VersionPartial uint8 = 2
+)
 
 // Limits of a valid receipt.
 const (
@@ -24,7 +30,7 @@ const (
 	WeightTotalBps = 10_000
 	// MaxEncodedSize bounds an encoded receipt; anything longer is rejected
 	// before decoding.
-	MaxEncodedSize = 1 + 16 + 32 + 32 + 4 + MaxModels*26 + 1 + 8*3 + 8*2 + 1 + 4 + MaxWorkerName
+	MaxEncodedSize = 1 + 16 + 32 + 32 + 4 + MaxModels*26 + 1 + 8*3 + 8*2 + 1 + 4 + MaxWorkerName + 1
 )
 
 // SignDomain prefixes every signed receipt message.
@@ -99,6 +105,19 @@ func ParseRunID(s string) (RunID, error) {
 	return id, nil
 }
 
+// Prev is the id just before id in run-id order (the zero id stays zero):
+// a listing "after id.Prev()" starts at id itself.
+func (id RunID) Prev() RunID {
+	for i := len(id) - 1; i >= 0; i-- {
+		if id[i] != 0 {
+			id[i]--
+			return id
+		}
+		id[i] = 0xff
+	}
+	return RunID{}
+}
+
 // MarshalText implements encoding.TextMarshaler (hex).
 func (id RunID) MarshalText() ([]byte, error) { return []byte(id.String()), nil }
 
@@ -137,6 +156,19 @@ type Receipt struct {
 	CompletedAtMs int64        `json:"completed_at_ms"`
 	Estimated     bool         `json:"estimated"`
 	Worker        string       `json:"worker"`
+	// Partial: the client went away mid-stream; the tokens are those
+	// generated until the keeper saw it go (see package gateway). Encoded
+	// only by VersionPartial, after Worker.
+	Partial bool `json:"partial" borsh_skip:"true"`
+}
+
+// NewVersion is the version a receipt with this partial flag is written
+// with.
+func NewVersion(partial bool) uint8 {
+	if partial {
+		return VersionPartial
+	}
+	return Version
 }
 
 // ServedAt is the time the run was admitted.
@@ -147,8 +179,11 @@ func (r *Receipt) CompletedAt() time.Time { return time.UnixMilli(r.CompletedAtM
 
 // Validate checks the invariants Decode and Sign rely on.
 func (r *Receipt) Validate() error {
-	if r.Version != Version {
+	switch {
+	case r.Version != Version && r.Version != VersionPartial:
 		return fmt.Errorf("%w: version %d", ErrInvalid, r.Version)
+	case r.Partial && r.Version == Version:
+		return fmt.Errorf("%w: a partial run needs version %d", ErrInvalid, VersionPartial)
 	}
 	if len(r.Models) == 0 || len(r.Models) > MaxModels {
 		return fmt.Errorf("%w: %d models (want 1..%d)", ErrInvalid, len(r.Models), MaxModels)
@@ -187,7 +222,17 @@ func (r *Receipt) Encode() ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode receipt: %w", err)
 	}
+	if r.Version == VersionPartial {
+		b = append(b, boolByte(r.Partial))
+	}
 	return b, nil
+}
+
+func boolByte(v bool) byte {
+	if v {
+		return 1
+	}
+	return 0
 }
 
 // Decode parses a canonical encoding produced by Encode.
@@ -196,13 +241,21 @@ func Decode(b []byte) (Receipt, error) {
 	if err := precheck(b); err != nil {
 		return r, err
 	}
-	if err := borsh.Deserialize(&r, b); err != nil {
+	body, flag := b, byte(0)
+	if b[0] == VersionPartial {
+		body, flag = b[:len(b)-1], b[len(b)-1]
+		if flag > 1 {
+			return r, fmt.Errorf("%w: partial flag %d", ErrInvalid, flag)
+		}
+	}
+	if err := borsh.Deserialize(&r, body); err != nil {
 		return r, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
+	r.Partial = flag == 1
 	if err := r.Validate(); err != nil {
 		return r, err
 	}
-	again, err := borsh.Serialize(r)
+	again, err := r.Encode()
 	if err != nil || !bytes.Equal(again, b) {
 		return r, fmt.Errorf("%w: not canonical (trailing or non-canonical bytes)", ErrInvalid)
 	}
@@ -228,7 +281,11 @@ func precheck(b []byte) error {
 		return fmt.Errorf("%w: truncated", ErrInvalid)
 	}
 	w := binary.LittleEndian.Uint32(b[off:])
-	if w > MaxWorkerName || len(b) != off+4+int(w) {
+	tail := 0
+	if b[0] == VersionPartial {
+		tail = 1
+	}
+	if w > MaxWorkerName || len(b) != off+4+int(w)+tail {
 		return fmt.Errorf("%w: bad worker name length or trailing bytes", ErrInvalid)
 	}
 	return nil

@@ -77,6 +77,69 @@ func TestEncodingLayoutIsPinned(t *testing.T) {
 	}
 }
 
+// A partial run is version 2: the version 1 layout, then the partial flag.
+// Complete runs stay version 1, byte for byte, so old journals read.
+func TestPartialReceiptLayout(t *testing.T) {
+	v1 := sample()
+	old, err := v1.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := sample()
+	p.Version, p.Partial = NewVersion(true), true
+	b, err := p.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := append([]byte{VersionPartial}, old[1:]...)
+	want = append(want, 1)
+	if !bytes.Equal(b, want) {
+		t.Fatalf("partial encoding:\n got %x\nwant %x", b, want)
+	}
+	back, err := Decode(b)
+	if err != nil || !back.Partial || back.Version != VersionPartial {
+		t.Fatalf("decode partial: %+v %v", back, err)
+	}
+	if back, err := Decode(old); err != nil || back.Partial {
+		t.Fatalf("decode version 1: %+v %v", back, err)
+	}
+	e, c, err := Peek(b)
+	if err != nil || e != p.Escrow || c != p.Cost {
+		t.Fatalf("peek of a partial receipt: %v", err)
+	}
+	for name, bad := range map[string][]byte{
+		"flag 2":             append(append([]byte(nil), b[:len(b)-1]...), 2),
+		"version 2 no flag":  b[:len(b)-1],
+		"version 1 and flag": append(append([]byte(nil), old...), 1),
+	} {
+		if _, err := Decode(bad); !errors.Is(err, ErrInvalid) {
+			t.Fatalf("%s: want ErrInvalid, got %v", name, err)
+		}
+	}
+	key := testKey(t)
+	s, err := Sign(p, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := UnmarshalSigned(s.Marshal()); err != nil || !got.Receipt.Partial {
+		t.Fatalf("signed partial round trip: %v", err)
+	}
+}
+
+func TestRunIDPrev(t *testing.T) {
+	cases := map[RunID]RunID{
+		{15: 1}:                  {},
+		{14: 1}:                  {15: 0xff},
+		{0, 0, 0, 0, 0, 0, 0, 9}: {0, 0, 0, 0, 0, 0, 0, 8, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
+		{}:                       {},
+	}
+	for id, want := range cases {
+		if got := id.Prev(); got != want {
+			t.Fatalf("%s.Prev() = %s, want %s", id, got, want)
+		}
+	}
+}
+
 func TestPeek(t *testing.T) {
 	r := sample()
 	r.Cost = 123456789
@@ -98,7 +161,8 @@ func TestValidateRejects(t *testing.T) {
 		name string
 		mut  func(*Receipt)
 	}{
-		{"version", func(r *Receipt) { r.Version = 2 }},
+		{"version", func(r *Receipt) { r.Version = 3 }},
+		{"partial in version 1", func(r *Receipt) { r.Partial = true }},
 		{"no models", func(r *Receipt) { r.Models = nil }},
 		{"too many models", func(r *Receipt) {
 			r.Models = nil

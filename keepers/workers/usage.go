@@ -283,6 +283,11 @@ func (s *StreamScanner) Complete() bool {
 	return true
 }
 
+// EstimatedCompletion is the fallback tokenizer's count of the text
+// generated so far, whatever usage the worker reported: what a run cut
+// short is charged for when its worker's final usage never came.
+func (s *StreamScanner) EstimatedCompletion() uint64 { return s.estimated }
+
 // SawDone reports whether the worker sent [DONE].
 func (s *StreamScanner) SawDone() bool { return s.done }
 

@@ -41,7 +41,8 @@ type laneWorld struct {
 	simURL string
 }
 
-func newLaneWorld(t *testing.T) *laneWorld {
+// simArgs are extra workersim flags; a flag given again overrides.
+func newLaneWorld(t *testing.T, simArgs ...string) *laneWorld {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("runs the keeper binary against the local chain")
@@ -59,7 +60,7 @@ func newLaneWorld(t *testing.T) *laneWorld {
 		rest, ok := strings.CutPrefix(line, "workersim ready url=")
 		url, _, _ := strings.Cut(rest, " ")
 		return url, ok
-	}, "--listen", "127.0.0.1:0", "--model", "sim-model", "--per-token", "1ms", "--min-tokens", "3", "--max-tokens", "8")
+	}, append([]string{"--listen", "127.0.0.1:0", "--model", "sim-model", "--per-token", "1ms", "--min-tokens", "3", "--max-tokens", "8"}, simArgs...)...)
 	t.Cleanup(sim.kill)
 	return &laneWorld{ctx: ctx, w: w, dir: dir, bin: keeperBin, simURL: simURL}
 }

@@ -88,6 +88,22 @@ def _():
     assert text
 
 
+@check("chat, streamed without include_usage: run id header, receipt lookup")
+def _():
+    # The stream declares usage trailers; the SDK must still parse it. The
+    # X-Run-Id header names the receipt that says what was charged.
+    with rich.chat.completions.with_streaming_response.create(
+        model=MODEL, messages=MESSAGES, max_tokens=7, stream=True
+    ) as resp:
+        run_id = resp.headers["x-run-id"]
+        assert "x-usage-total-tokens" in resp.headers.get("trailer", "").lower(), resp.headers
+        text = "".join(c.choices[0].delta.content or "" for c in resp.parse() if c.choices)
+    assert text
+    receipt = rich.get("/receipts/" + run_id, cast_to=object)
+    assert receipt["run_id"] == run_id and receipt["receipt"]["output_tokens"] > 0, receipt
+    assert not receipt["receipt"]["partial"], receipt
+
+
 @check("completions")
 def _():
     r = rich.completions.create(model=MODEL, prompt="Once upon a time", max_tokens=5)

@@ -45,6 +45,10 @@ type Faults struct {
 	StallRate float64
 	// NoUsage: never report usage (as servers without it do).
 	NoUsage bool
+	// FakeUsage, if set, is sent verbatim as the usage object instead of
+	// the true counts: absurd, negative or non-integer figures, as a
+	// buggy or dishonest worker might report.
+	FakeUsage json.RawMessage
 }
 
 // Config configures a simulator.
@@ -66,9 +70,12 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// Stats counts what the simulator did.
+// Stats counts what the simulator did. Aborted counts streams whose
+// client went away before the end; StreamedTokens the tokens sent in
+// stream chunks (all choices).
 type Stats struct {
 	Requests, Completed, Errors, Hangs, Dies, Malformed, Stalls uint64
+	Aborted, StreamedTokens                                     uint64
 }
 
 // Sim is the simulator; it is an http.Handler.
@@ -82,6 +89,7 @@ type Sim struct {
 	rng    *mrand.Rand
 
 	requests, completed, errs, hangs, dies, malformed, stalls atomic.Uint64
+	aborted, streamedTokens                                   atomic.Uint64
 }
 
 // New returns a simulator.
@@ -133,7 +141,8 @@ func (s *Sim) SetFaults(f Faults) {
 
 // Stats returns the counters.
 func (s *Sim) Stats() Stats {
-	return Stats{s.requests.Load(), s.completed.Load(), s.errs.Load(), s.hangs.Load(), s.dies.Load(), s.malformed.Load(), s.stalls.Load()}
+	return Stats{s.requests.Load(), s.completed.Load(), s.errs.Load(), s.hangs.Load(), s.dies.Load(), s.malformed.Load(), s.stalls.Load(),
+		s.aborted.Load(), s.streamedTokens.Load()}
 }
 
 type fault int
@@ -147,25 +156,25 @@ const (
 	faultStall
 )
 
-// draw picks this request's fault.
-func (s *Sim) draw() (fault, bool) {
+// draw picks this request's fault; the faults in effect come with it.
+func (s *Sim) draw() (fault, Faults) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	f := s.faults
 	x := s.rng.Float64()
 	switch {
 	case x < f.ErrorRate:
-		return faultError, f.NoUsage
+		return faultError, f
 	case x < f.ErrorRate+f.HangRate:
-		return faultHang, f.NoUsage
+		return faultHang, f
 	case x < f.ErrorRate+f.HangRate+f.DieRate:
-		return faultDie, f.NoUsage
+		return faultDie, f
 	case x < f.ErrorRate+f.HangRate+f.DieRate+f.MalformedRate:
-		return faultMalformed, f.NoUsage
+		return faultMalformed, f
 	case x < f.ErrorRate+f.HangRate+f.DieRate+f.MalformedRate+f.StallRate:
-		return faultStall, f.NoUsage
+		return faultStall, f
 	}
-	return faultNone, f.NoUsage
+	return faultNone, f
 }
 
 // --- requests ---
@@ -245,6 +254,7 @@ type plan struct {
 	finish       []string
 	includeUsage bool
 	noUsage      bool
+	fakeUsage    json.RawMessage
 	fault        fault
 }
 
@@ -256,7 +266,10 @@ func (p *plan) completionTokens() int {
 	return n
 }
 
-func (p *plan) usage() map[string]any {
+func (p *plan) usage() any {
+	if p.fakeUsage != nil {
+		return p.fakeUsage
+	}
 	c := p.completionTokens()
 	// vLLM's UsageInfo field order.
 	return map[string]any{"prompt_tokens": p.promptTokens, "total_tokens": p.promptTokens + c, "completion_tokens": c}
@@ -294,8 +307,8 @@ func (s *Sim) plan(w http.ResponseWriter, req *genRequest, prompt string, prompt
 			s.cfg.MaxModelLen, promptTokens+maxTok, promptTokens, maxTok), nil)
 		return nil, false
 	}
-	f, noUsage := s.draw()
-	p := &plan{id: idPrefix + randomHex(16), modelName: req.Model, created: time.Now().Unix(), promptTokens: promptTokens, fault: f, noUsage: noUsage}
+	f, faults := s.draw()
+	p := &plan{id: idPrefix + randomHex(16), modelName: req.Model, created: time.Now().Unix(), promptTokens: promptTokens, fault: f, noUsage: faults.NoUsage, fakeUsage: faults.FakeUsage}
 	p.includeUsage = req.StreamOptions != nil && req.StreamOptions.IncludeUsage
 	h := fnv.New64a()
 	h.Write([]byte(req.Model))
@@ -466,14 +479,20 @@ func (s *Sim) stream(w http.ResponseWriter, r *http.Request, p *plan, chat bool)
 	emit := func(v any) bool {
 		b, _ := json.Marshal(v)
 		if _, err := fmt.Fprintf(w, "data: %s\n\n", b); err != nil {
+			s.aborted.Add(1)
 			return false
 		}
-		return rc.Flush() == nil
+		if rc.Flush() != nil {
+			s.aborted.Add(1)
+			return false
+		}
+		return true
 	}
 	chunk := func(choices []map[string]any) map[string]any {
 		return map[string]any{"id": p.id, "object": object, "created": p.created, "model": p.modelName, "choices": choices}
 	}
 	if !sleep(r, s.cfg.TTFT) {
+		s.aborted.Add(1)
 		return
 	}
 	if chat {
@@ -491,6 +510,7 @@ func (s *Sim) stream(w http.ResponseWriter, r *http.Request, p *plan, chat bool)
 	}
 	for t := 0; t < longest; t++ {
 		if t > 0 && !sleep(r, s.cfg.PerToken) {
+			s.aborted.Add(1)
 			return
 		}
 		if t == longest/2 {
@@ -531,6 +551,7 @@ func (s *Sim) stream(w http.ResponseWriter, r *http.Request, p *plan, chat bool)
 		if !emit(chunk(cs)) {
 			return
 		}
+		s.streamedTokens.Add(uint64(len(cs)))
 	}
 	if p.includeUsage && !p.noUsage {
 		u := chunk([]map[string]any{})
@@ -558,7 +579,8 @@ func (s *Sim) embeddings(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "BadRequestError", "input must be a string or a non-empty array of strings", "input")
 		return
 	}
-	f, noUsage := s.draw()
+	f, faults := s.draw()
+	noUsage := faults.NoUsage
 	switch f {
 	case faultError:
 		s.errs.Add(1)
