@@ -56,7 +56,7 @@ func TestBrokenLinksFindsMissingFilesAndAnchors(t *testing.T) {
 
 func TestSlug(t *testing.T) {
 	for in, want := range map[string]string{
-		" Journal backups, restores and damage": "journal-backups-restores-and-damage",
+		" Journal backups, restores and damage":                         "journal-backups-restores-and-damage",
 		"Walkthrough: launch your model, run a keeper, pay for a query": "walkthrough-launch-your-model-run-a-keeper-pay-for-a-query",
 		"Program instructions: transaction size (`mt_treasury`)":        "program-instructions-transaction-size-mt_treasury",
 	} {
