@@ -517,9 +517,9 @@ func (s *Settler) concludeLanded(ctx context.Context, b journal.Batch) error {
 					s.metrics.charged.Add(float64(ev.Charged))
 					s.metrics.shortfall.Add(float64(ev.Shortfall))
 					s.metrics.shortEntries.Add(float64(len(ev.Shortfalls)))
-					attrs = append(attrs, "entries", ev.Entries, "charged", ev.Charged, "shortfall", ev.Shortfall)
+					attrs = append(attrs, "entries", ev.Entries, "charged_base_units", ev.Charged, "shortfall_base_units", ev.Shortfall)
 					if ev.Shortfall > 0 {
-						s.log.Warn("escrows could not pay part of a batch", "batch", b.Seq, "shortfall", ev.Shortfall, "entries_short", len(ev.Shortfalls))
+						s.log.Warn("escrows could not pay part of a batch", "batch", b.Seq, "shortfall_base_units", ev.Shortfall, "entries_short", len(ev.Shortfalls))
 					}
 				}
 			}
@@ -755,7 +755,7 @@ func (s *Settler) makePlan(ctx context.Context, v *view, b journal.Batch, cands 
 	if err := s.store.putPlan(p); err != nil {
 		return nil, err
 	}
-	s.log.Debug("batch planned", "batch", b.Seq, "entries", p.Entries, "runs", p.Runs, "predicted_charge", p.Predicted, "tables", len(p.Tables))
+	s.log.Debug("batch planned", "batch", b.Seq, "entries", p.Entries, "runs", p.Runs, "predicted_charge_base_units", p.Predicted, "tables", len(p.Tables))
 	if err := s.checkpoint(PointPlanned, b.Seq); err != nil {
 		return nil, err
 	}
