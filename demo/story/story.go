@@ -245,24 +245,24 @@ func (t *teller) printSummary() {
 	if a == nil || b == nil || t.sum.Swap == nil {
 		return
 	}
-	fmt.Fprintf(t.n.w, "\nMONEY TRAIL, whole demo (native tokens)\n")
+	fmt.Fprintf(t.n.w, "\nMONEY TRAIL, whole demo\n")
 	fmt.Fprintf(t.n.w, "  the API user's escrow paid      %s for %d runs (%d at the old price, %d at the new)\n",
-		native(a.Debited+b.Debited), len(t.sum.Requests)+len(t.sum.Price.Requests), len(t.sum.Requests), len(t.sum.Price.Requests))
-	fmt.Fprintf(t.n.w, "  models' revenue                 %s\n", native(a.ToModels+b.ToModels))
+		nativeLabeled(a.Debited+b.Debited), len(t.sum.Requests)+len(t.sum.Price.Requests), len(t.sum.Requests), len(t.sum.Price.Requests))
+	fmt.Fprintf(t.n.w, "  models' revenue                 %s\n", nativeLabeled(a.ToModels+b.ToModels))
 	for i := range a.Models {
 		if i < len(b.Models) {
 			fmt.Fprintf(t.n.w, "    model %d: depositors %s, treasury %s\n", a.Models[i].ID,
-				native(a.Models[i].ToDepositors+b.Models[i].ToDepositors), native(a.Models[i].ToTreasury+b.Models[i].ToTreasury))
+				nativeLabeled(a.Models[i].ToDepositors+b.Models[i].ToDepositors), nativeLabeled(a.Models[i].ToTreasury+b.Models[i].ToTreasury))
 		}
 	}
-	fmt.Fprintf(t.n.w, "  node operator                   %s\n", native(a.ToOperator+b.ToOperator))
-	fmt.Fprintf(t.n.w, "  protocol (settlement fee)       %s\n", native(a.ToProtocol+b.ToProtocol))
+	fmt.Fprintf(t.n.w, "  node operator                   %s\n", nativeLabeled(a.ToOperator+b.ToOperator))
+	fmt.Fprintf(t.n.w, "  protocol (settlement fee)       %s\n", nativeLabeled(a.ToProtocol+b.ToProtocol))
 	for _, h := range b.Holders {
-		fmt.Fprintf(t.n.w, "  %-6s can claim                %s\n", h.Name, native(h.After))
+		fmt.Fprintf(t.n.w, "  %-6s can claim                %s\n", h.Name, nativeLabeled(h.After))
 	}
 	s := t.sum.Swap
 	fmt.Fprintf(t.n.w, "  swap fee %s: protocol %s, model revenue %s (depositors %s, treasury %s)\n",
-		native(s.Fee), native(s.FeeVaultDelta), native(s.RevenueDelta+s.TreasuryDelta), native(s.RevenueDelta), native(s.TreasuryDelta))
+		nativeLabeled(s.Fee), nativeLabeled(s.FeeVaultDelta), nativeLabeled(s.RevenueDelta+s.TreasuryDelta), nativeLabeled(s.RevenueDelta), nativeLabeled(s.TreasuryDelta))
 	n := len(t.sum.Checks) + len(a.Checks) + len(b.Checks)
 	fmt.Fprintf(t.n.w, "  %d checks, every figure to the base unit against clients/settlement and clients/market\n", n)
 }
@@ -858,7 +858,7 @@ func matchRuns(res []driver.Result, rs []gateway.ReceiptView) int {
 
 func (t *teller) printTrail(tr *moneytrail.Trail) {
 	t.n.say("")
-	t.n.say("MONEY TRAIL (native base units; 1 native = 1 000 000)")
+	t.n.say("MONEY TRAIL (every figure in native base units; 1 native = 1 000 000 base units)")
 	for _, b := range tr.Batches {
 		t.n.say("  batch %d  %s…  %d entries, %d runs, %d+%d tokens: charged %d = protocol %d + operator %d + models %d",
 			b.Seq, b.Signature[:12], b.Entries, b.Runs, b.Input, b.Output, b.Charged, b.ToProtocol, b.ToOperator, b.ToModels)
