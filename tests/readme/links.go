@@ -13,8 +13,9 @@ var linkRE = regexp.MustCompile(`\]\(([^)\s]+)\)`)
 
 // BrokenLinks returns each relative link of the Markdown file at path that
 // does not lead to an existing file, or to an existing heading of it
-// (GitHub's anchors). Links inside code fences are not links.
-func BrokenLinks(path string) ([]string, error) {
+// (GitHub's anchors), or that leaves root (a file next to this clone is not
+// in anyone else's; "" allows any). Links inside code fences are not links.
+func BrokenLinks(root, path string) ([]string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -38,6 +39,10 @@ func BrokenLinks(path string) ([]string, error) {
 			dest := path
 			if file != "" {
 				dest = filepath.Join(filepath.Dir(path), file)
+			}
+			if root != "" && !inside(root, dest) {
+				broken = append(broken, fmt.Sprintf("%s:%d: %s: outside the repository", path, i+1, target))
+				continue
 			}
 			if _, err := os.Stat(dest); err != nil {
 				broken = append(broken, fmt.Sprintf("%s:%d: %s: no such file", path, i+1, target))
@@ -114,4 +119,9 @@ func Slug(heading string) string {
 		}
 	}
 	return sb.String()
+}
+
+func inside(root, path string) bool {
+	rel, err := filepath.Rel(root, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../")
 }
