@@ -80,8 +80,8 @@ func (v View) Text() string {
 		{Label: "Registered", Value: v.RegisteredAt.Format(time.RFC3339)},
 		{Label: "Batches settled", Value: fmt.Sprintf("%d (last sequence %d)", v.Batches, v.LastBatchSeq)},
 		{Label: "Runs", Value: fmt.Sprintf("%d (%d input, %d output tokens)", v.Runs, v.InputTokens, v.OutputTokens)},
-		{Label: "Settled value", Value: fmt.Sprintf("%s (unpaid shortfall %s)", v.SettledValue, v.ShortfallValue)},
-		{Label: "Slashed", Value: fmt.Sprintf("%s in %d disputes", v.Slashed, v.Disputes)},
+		{Label: "Settled value", Value: fmt.Sprintf("%s (unpaid shortfall %s)", v.SettledValue.Labeled("native tokens"), v.ShortfallValue.Labeled("native tokens"))},
+		{Label: "Slashed", Value: fmt.Sprintf("%s in %d disputes", v.Slashed.Labeled("native tokens"), v.Disputes)},
 	}
 	if v.Withdrawn != nil {
 		fs = append(fs, output.Field{Label: "Withdrawn", Value: v.Withdrawn.String()})

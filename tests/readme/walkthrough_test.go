@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -89,11 +90,24 @@ func TestREADMEWalkthrough(t *testing.T) {
 	defer sh.stopBackground()
 
 	var before map[solana.PublicKey]uint64
+	var shown strings.Builder
 	for _, b := range blocks {
 		if strings.Contains(b.Code, "/v1/chat/completions") {
 			before = balances(ctx, t, chain.RPC, filepath.Join(sh.cwd(), "operator.json"))
 		}
-		sh.run(ctx, b)
+		shown.WriteString(sh.run(ctx, b))
+	}
+	// What the newcomer reads names its units (issue 17 item 8).
+	for _, re := range []string{
+		`(?m)^\S+\s+settled\s+1\s.*\s\d+ base units\s`, // keeper receipts: the run's cost
+		`Spent:\s+[0-9.]+ native tokens`,               // mt escrow show
+		`node \S+: [0-9.]+ native tokens left, [0-9.]+ native tokens spent`,
+		`treasury \(native\):\s+\S+\s+[0-9.]+ native`, // mt model show
+		`[0-9.]+ native per 1k input tokens`,
+	} {
+		if !regexp.MustCompile(re).MatchString(shown.String()) {
+			t.Errorf("the walkthrough's output has no amount with its unit matching %s", re)
+		}
 	}
 	if before == nil {
 		t.Fatal("the walkthrough never sends a query (no block with /v1/chat/completions)")
@@ -154,7 +168,8 @@ func (s *shell) cwd() string {
 	return s.dir
 }
 
-func (s *shell) run(ctx context.Context, b Block) {
+// run runs one block and returns what it printed.
+func (s *shell) run(ctx context.Context, b Block) string {
 	s.t.Helper()
 	script := fmt.Sprintf(`set -eE
 trap 'echo "walkthrough: command failed (exit $?): $BASH_COMMAND" >&2' ERR
@@ -184,6 +199,7 @@ pwd > %[1]q.cwd
 	if err != nil {
 		s.t.Fatalf("README.md:%d: the walkthrough block failed: %v\n%s--- output:\n%s%s", b.Line, err, b.Code, out.String(), s.logs())
 	}
+	return out.String()
 }
 
 // logs is the tail of the keeper's and the worker's logs, for a failure.
