@@ -72,15 +72,8 @@ func TestSlug(t *testing.T) {
 // nothing says the demo waits for governance periods in real time (item 4:
 // it moves the chain's clock).
 func TestREADMEClaims(t *testing.T) {
-	root, err := golocal.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(readme), "](docs/design.md)") {
+	root, readme := readREADME(t)
+	if !strings.Contains(readme, "](docs/design.md)") {
 		t.Error("README.md does not link docs/design.md")
 	}
 	docs, _ := filepath.Glob(filepath.Join(root, "docs", "*.md"))

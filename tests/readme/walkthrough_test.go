@@ -42,15 +42,8 @@ func TestREADMEWalkthrough(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds three binaries and runs a keeper against a local chain")
 	}
-	root, err := golocal.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	blocks, err := WalkthroughBlocks(string(readme))
+	root, readme := readREADME(t)
+	blocks, err := WalkthroughBlocks(readme)
 	if err != nil {
 		t.Fatalf("README.md: %v", err)
 	}
