@@ -42,6 +42,11 @@ func TestREADMEWalkthrough(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds three binaries and runs a keeper against a local chain")
 	}
+	for _, tool := range []string{"bash", "curl", "awk"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("the README's walkthrough uses %s, which is not installed", tool)
+		}
+	}
 	root, readme := readREADME(t)
 	blocks, err := WalkthroughBlocks(readme)
 	if err != nil {
