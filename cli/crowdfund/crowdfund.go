@@ -219,7 +219,7 @@ func contributeCommand() *cli.Command {
 			}
 			if bal < fill.Cost {
 				return explain.Newf("get native tokens into that account first, or offer less",
-					"this costs %s native tokens but your native token account %s holds %s", e.Native(fill.Cost), source, e.Native(bal))
+					"this costs %s native tokens but your native token account %s holds %s native tokens", e.Native(fill.Cost), source, e.Native(bal))
 			}
 			if fill.Cost < offered {
 				e.Session.Note("note: near the hard cap only %s MT is left; you pay %s, not %s",

@@ -84,7 +84,7 @@ func (v View) Text() string {
 		{Label: "Slashed", Value: fmt.Sprintf("%s in %d disputes", v.Slashed.Labeled("native tokens"), v.Disputes)},
 	}
 	if v.Withdrawn != nil {
-		fs = append(fs, output.Field{Label: "Withdrawn", Value: v.Withdrawn.String()})
+		fs = append(fs, output.Field{Label: "Withdrawn", Value: v.Withdrawn.Labeled("native tokens")})
 	}
 	if v.Signature != "" {
 		fs = append(fs, output.Field{Label: "Signature", Value: v.Signature})
@@ -189,7 +189,7 @@ func (x *env) requireFunds(c *cli.Context, source solana.PublicKey, units uint64
 		return err
 	}
 	if bal < units {
-		return explain.Newf("get native tokens into that account first", "staking %s needs them in your native token account %s, which holds %s", x.Native(units), source, x.Native(bal))
+		return explain.Newf("get native tokens into that account first", "staking %s native tokens needs them in your native token account %s, which holds %s native tokens", x.Native(units), source, x.Native(bal))
 	}
 	return nil
 }

@@ -335,7 +335,7 @@ func runWithdrawFees(c *cli.Context) error {
 		return explain.New("nothing to withdraw (the amount is zero or the fee vault is empty)", "see the vault with `mt protocol show`")
 	}
 	if amt > held {
-		return explain.Newf("withdraw at most what it holds", "the fee vault holds %s, less than %s", amount.Of(held, mint.Decimals), amount.Of(amt, mint.Decimals))
+		return explain.Newf("withdraw at most what it holds", "the fee vault holds %s native tokens, less than %s native tokens", amount.Of(held, mint.Decimals), amount.Of(amt, mint.Decimals))
 	}
 	var ixs []solana.Instruction
 	labels := map[solana.PublicKey]string{p.FeeVault: "protocol fee vault"}
