@@ -75,13 +75,13 @@ func (p Position) Text() string {
 	fs = append(fs,
 		output.Field{Label: "Model", Value: fmt.Sprintf("%d (%s)", p.Model, p.Stage)},
 		output.Field{Label: "Wallet", Value: p.Wallet},
-		output.Field{Label: "Your contribution", Value: fmt.Sprintf("%s paid for %s MT (claimed: %v, refunded: %v)", p.Paid, p.MT, p.Claimed, p.Refunded)},
+		output.Field{Label: "Your contribution", Value: fmt.Sprintf("%s paid for %s MT (claimed: %v, refunded: %v)", p.Paid.Labeled("native tokens"), p.MT, p.Claimed, p.Refunded)},
 	)
 	if p.RecordClosed {
 		fs = append(fs, output.Field{Label: "Record", Value: fmt.Sprintf("closed; %s SOL of rent returned", amount.Format(p.RentReturned, 9))})
 	}
 	fs = append(fs,
-		output.Field{Label: "Raise", Value: fmt.Sprintf("%s raised; soft cap %s, hard cap %s", p.Raised, p.SoftCap, p.HardCap)},
+		output.Field{Label: "Raise", Value: fmt.Sprintf("%s raised; soft cap %s, hard cap %s", p.Raised.Labeled("native tokens"), p.SoftCap.Labeled("native tokens"), p.HardCap.Labeled("native tokens"))},
 		output.Field{Label: "Status", Value: p.Status},
 	)
 	if p.Signature != "" {
@@ -219,7 +219,7 @@ func contributeCommand() *cli.Command {
 			}
 			if bal < fill.Cost {
 				return explain.Newf("get native tokens into that account first, or offer less",
-					"this costs %s native tokens but your native token account %s holds %s", e.Native(fill.Cost), source, e.Native(bal))
+					"this costs %s native tokens but your native token account %s holds %s native tokens", e.Native(fill.Cost), source, e.Native(bal))
 			}
 			if fill.Cost < offered {
 				e.Session.Note("note: near the hard cap only %s MT is left; you pay %s, not %s",

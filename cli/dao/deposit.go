@@ -44,7 +44,7 @@ func depositCommand() *cli.Command {
 			}
 			if bal < units {
 				return explain.Newf("claim or buy MT first (`mt crowdfund claim`, `mt market buy`), or deposit less",
-					"depositing %s MT needs them in your MT account %s, which holds %s", model.MT(units), source, model.MT(bal))
+					"depositing %s MT needs them in your MT account %s, which holds %s MT", model.MT(units), source, model.MT(bal))
 			}
 			ix, err := ix.DepositMt(owner.PublicKey(), e.Addr, source, units)
 			if err != nil {

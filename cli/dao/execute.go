@@ -50,12 +50,12 @@ func executeCommand() *cli.Command {
 			case *mt.ProposalAction_TransferNative:
 				dest = x.Destination
 				if bal, err := e.Reader.TokenBalance(c.Context, vs.Treasury); err == nil && bal < x.Amount {
-					return explain.Newf("wait for more revenue, or propose a smaller transfer", "the treasury holds %s, less than the %s this proposal pays", e.Native(bal), e.Native(x.Amount))
+					return explain.Newf("wait for more revenue, or propose a smaller transfer", "the treasury holds %s native tokens, less than the %s native tokens this proposal pays", e.Native(bal), e.Native(x.Amount))
 				}
 			case *mt.ProposalAction_TransferMt:
 				dest = x.Destination
 				if bal, err := e.Reader.TokenBalance(c.Context, vs.Rewards); err == nil && bal < x.Amount {
-					return explain.Newf("propose a smaller transfer", "the rewards vault holds %s MT, less than the %s this proposal pays", model.MT(bal), model.MT(x.Amount))
+					return explain.Newf("propose a smaller transfer", "the rewards vault holds %s MT, less than the %s MT this proposal pays", model.MT(bal), model.MT(x.Amount))
 				}
 			}
 			ix, err := ix.ExecuteProposal(e.Addr, index, p.Action, ix.NativeOf(e.Protocol))

@@ -28,7 +28,7 @@ func checkClose(addr solana.PublicKey, e *im.Escrow, native func(uint64) string)
 	}
 	if e.Balance > 0 {
 		return explain.Newf("withdraw it first: `mt escrow request-withdrawal <escrow> all`, then `mt escrow withdraw` after the notice period",
-			"escrow %s still holds %s", addr, native(e.Balance))
+			"escrow %s still holds %s native tokens", addr, native(e.Balance))
 	}
 	return nil
 }

@@ -29,7 +29,7 @@ func (x *env) requireBalance(c *cli.Context, source solana.PublicKey, units uint
 	}
 	if bal < units {
 		return explain.Newf("get native tokens into that account first, or deposit less",
-			"depositing %s native tokens needs them in your native token account %s, which holds %s", x.Native(units), source, x.Native(bal))
+			"depositing %s native tokens needs them in your native token account %s, which holds %s native tokens", x.Native(units), source, x.Native(bal))
 	}
 	return nil
 }

@@ -196,7 +196,7 @@ func TestViewLanes(t *testing.T) {
 		t.Errorf("lane being revoked, node gone: %+v", b)
 	}
 	text := v.Text()
-	for _, want := range []string{"8 native tokens (5 unallocated", "Lane 1", "https://a.example/v1, active", "revocable from 1970-01-01T00:17:40Z", "account is gone"} {
+	for _, want := range []string{"8 native tokens (5 native tokens unallocated", "0.0003 native tokens spent", "Lane 1", "https://a.example/v1, active", "revocable from 1970-01-01T00:17:40Z", "account is gone"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("text does not say %q:\n%s", want, text)
 		}

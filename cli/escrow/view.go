@@ -127,12 +127,12 @@ func (v View) Text() string {
 	}
 	limit := "none"
 	if v.SpendLimit != nil {
-		limit = v.SpendLimit.String()
+		limit = v.SpendLimit.Labeled(nativeUnit)
 	}
 	fs := output.Fields{
 		{Label: "Escrow", Value: v.Address},
 		{Label: "Owner", Value: v.Owner},
-		{Label: "Balance", Value: fmt.Sprintf("%s native tokens (%s unallocated, the rest in %d lane(s))", v.Balance, v.Unallocated, len(v.Lanes))},
+		{Label: "Balance", Value: fmt.Sprintf("%s (%s unallocated, the rest in %d lane(s))", v.Balance.Labeled(nativeUnit), v.Unallocated.Labeled(nativeUnit), len(v.Lanes))},
 	}
 	for i, l := range v.Lanes {
 		fs = append(fs, output.Field{Label: fmt.Sprintf("Lane %d", i+1), Value: l.text()})
@@ -141,20 +141,20 @@ func (v View) Text() string {
 		fs = append(fs, output.Field{Label: "Lanes", Value: "none: no node can spend this escrow yet; open one with `mt escrow allow <escrow> <node> <amount>`"})
 	}
 	fs = append(fs,
-		output.Field{Label: "Spent", Value: fmt.Sprintf("%s (unpaid runs: %s)", v.Spent, v.Unpaid)},
+		output.Field{Label: "Spent", Value: fmt.Sprintf("%s (unpaid runs: %s)", v.Spent.Labeled(nativeUnit), v.Unpaid.Labeled(nativeUnit))},
 		output.Field{Label: "Spend limit", Value: limit},
 		output.Field{Label: "Pays for", Value: models},
 		output.Field{Label: "Opened", Value: v.OpenedAt.Format(time.RFC3339)},
 	)
 	if v.Deposited != nil {
-		fs = append(fs, output.Field{Label: "Deposited", Value: v.Deposited.String()})
+		fs = append(fs, output.Field{Label: "Deposited", Value: v.Deposited.Labeled(nativeUnit)})
 	}
 	if a := v.Allowed; a != nil {
-		fs = append(fs, output.Field{Label: "Allowed", Value: fmt.Sprintf("%s more to node %s", a.Amount, a.Node)})
+		fs = append(fs, output.Field{Label: "Allowed", Value: fmt.Sprintf("%s more to node %s", a.Amount.Labeled(nativeUnit), a.Node)})
 	}
 	if w := v.Withdrawal; w != nil {
 		fs = append(fs, output.Field{Label: "Withdrawal", Value: fmt.Sprintf("%s requested at %s, available from %s",
-			w.Amount, w.RequestedAt.Format(time.RFC3339), w.AvailableAt.Format(time.RFC3339))})
+			w.Amount.Labeled(nativeUnit), w.RequestedAt.Format(time.RFC3339), w.AvailableAt.Format(time.RFC3339))})
 	}
 	if v.RotatedTo != nil {
 		fs = append(fs, output.Field{Label: "Rotated to", Value: v.RotatedTo.String() + " (this key no longer works; its balance moved there)"})
@@ -166,8 +166,11 @@ func (v View) Text() string {
 	return b.String()
 }
 
+// nativeUnit labels escrow amounts: escrows hold the protocol's native token.
+const nativeUnit = "native tokens"
+
 func (l LaneView) text() string {
-	s := fmt.Sprintf("node %s: %s left, %s spent", l.Node, l.Balance, l.Spent)
+	s := fmt.Sprintf("node %s: %s left, %s spent", l.Node, l.Balance.Labeled(nativeUnit), l.Spent.Labeled(nativeUnit))
 	switch {
 	case l.Operator == nil:
 		s += " (its node account is gone)"

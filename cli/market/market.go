@@ -78,8 +78,8 @@ func (q QuoteView) Text() string {
 	fs := output.Fields{
 		{Label: "Model", Value: q.Model},
 		{Label: "You pay", Value: q.Pay.String() + " " + payUnit},
-		{Label: "You receive", Value: fmt.Sprintf("%s %s (at least %s)", q.Receive, getUnit, q.MinReceive)},
-		{Label: "Fee", Value: fmt.Sprintf("%s native tokens (%s to the protocol, %s to the model's revenue)", q.Fee, q.ProtocolFee, q.ModelFee)},
+		{Label: "You receive", Value: fmt.Sprintf("%s %s (at least %s %s)", q.Receive, getUnit, q.MinReceive, getUnit)},
+		{Label: "Fee", Value: fmt.Sprintf("%s (%s to the protocol, %s to the model's revenue)", q.Fee.Labeled("native tokens"), q.ProtocolFee.Labeled("native tokens"), q.ModelFee.Labeled("native tokens"))},
 		{Label: "Price", Value: fmt.Sprintf("%s → %s native tokens per MT", q.PriceBefore, q.PriceAfter)},
 	}
 	if q.Received != nil {
@@ -291,7 +291,7 @@ func swap(c *cli.Context, side mt.SwapSide) error {
 		return err
 	}
 	if bal < in {
-		return explain.Newf("get them first, or swap less", "this pays %s %s but your account %s holds %s", amount.Format(in, payDecimals), payUnit, payAcct, amount.Format(bal, payDecimals))
+		return explain.Newf("get them first, or swap less", "this pays %s %s but your account %s holds %s %s", amount.Format(in, payDecimals), payUnit, payAcct, amount.Format(bal, payDecimals), payUnit)
 	}
 	var ixs []solana.Instruction
 	if opening {

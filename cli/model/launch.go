@@ -145,7 +145,7 @@ func runLaunch(c *cli.Context) error {
 			}
 			if bal < p.SetupFee {
 				return explain.Newf("get native tokens into that account first",
-					"the set-up fee is %s native tokens but your native token account %s holds %s",
+					"the set-up fee is %s native tokens but your native token account %s holds %s native tokens",
 					amount.Format(p.SetupFee, nm.Decimals), feeSource, amount.Format(bal, nm.Decimals))
 			}
 		}

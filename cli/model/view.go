@@ -126,6 +126,8 @@ func (v View) Text() string {
 	}
 	t := func(x time.Time) string { return x.UTC().Format(time.RFC3339) }
 	cf := v.Crowdfund
+	// Every amount with its unit: MT, or the native token.
+	n := func(x amount.Tokens) string { return x.Labeled("native") }
 	fs := output.Fields{
 		{Label: "Model", Value: fmt.Sprintf("%d  %s", v.ID, name)},
 		{Label: "Address", Value: v.Address},
@@ -140,24 +142,24 @@ func (v View) Text() string {
 		{Label: "  Crowdfund", Value: v.Supply.Crowdfund.String() + " MT"},
 		{Label: "  Liquidity", Value: v.Supply.Liquidity.String() + " MT"},
 		{Label: "  Contributor rewards", Value: v.Supply.ContributorRewards.String() + " MT"},
-		{Label: "  Creator vesting", Value: fmt.Sprintf("cliff %s, fully vested after %s; claimed %s, claimable now %s MT",
+		{Label: "  Creator vesting", Value: fmt.Sprintf("cliff %s, fully vested after %s; claimed %s MT, claimable now %s MT",
 			duration.Format(v.Vesting.CliffSecs), duration.Format(v.Vesting.DurationSecs), v.Vesting.Claimed, v.Vesting.Claimable)},
 		{Label: "Crowdfund:"},
-		{Label: "  Price", Value: cf.Price.String() + " per MT"},
-		{Label: "  Raised", Value: fmt.Sprintf("%s of soft cap %s, hard cap %s (%d contributors)", cf.Raised, cf.SoftCap, cf.HardCap, cf.Contributors)},
+		{Label: "  Price", Value: n(cf.Price) + " per MT"},
+		{Label: "  Raised", Value: fmt.Sprintf("%s of soft cap %s, hard cap %s (%d contributors)", n(cf.Raised), n(cf.SoftCap), n(cf.HardCap), cf.Contributors)},
 		{Label: "  Sold", Value: cf.Sold.String() + " MT"},
 		{Label: "  Window", Value: fmt.Sprintf("%s to %s", t(cf.Start), t(cf.End))},
-		{Label: "  Per-wallet cap", Value: cf.PerWalletCap},
+		{Label: "  Per-wallet cap", Value: n(cf.PerWalletCap)},
 		{Label: "  Market seed", Value: fmt.Sprintf("%d bps of the net raise", cf.LiquidityBps)},
 		{Label: "  Allowlist", Value: map[bool]string{true: "yes (Merkle root set)", false: "no: open to anyone"}[cf.Allowlist]},
 		{Label: "Governance:"},
 		{Label: "  Quorum / threshold", Value: fmt.Sprintf("%d bps of circulating MT / %d bps of yes+no", v.Governance.QuorumBps, v.Governance.ThresholdBps)},
 		{Label: "  Voting / hold-up", Value: fmt.Sprintf("%s / %s", duration.Format(v.Governance.VotingPeriodSecs), duration.Format(v.Governance.HoldUpSecs))},
 		{Label: "  Min. to propose", Value: v.Governance.MinPropose.String() + " MT deposited"},
-		{Label: "Query price", Value: fmt.Sprintf("%s per 1k input tokens, %s per 1k output tokens", v.Pricing.InputPer1k, v.Pricing.OutputPer1k)},
+		{Label: "Query price", Value: fmt.Sprintf("%s per 1k input tokens, %s per 1k output tokens", n(v.Pricing.InputPer1k), n(v.Pricing.OutputPer1k))},
 		{Label: "Revenue", Value: fmt.Sprintf("%d bps to MT depositors; %s received in total, %s to the treasury, %s to depositors (%s claimed)",
-			v.Revenue.DepositorShareBps, v.Revenue.TotalRevenue, v.Revenue.TreasuryRevenue, v.Revenue.DepositorsRevenue, v.Revenue.RewardsClaimed)},
-		{Label: "Deposited MT", Value: fmt.Sprintf("%s earning, %s warming up (warm-up %s)", v.Revenue.TotalDeposited, v.Revenue.Warming, duration.Format(v.Revenue.WarmupSecs))},
+			v.Revenue.DepositorShareBps, n(v.Revenue.TotalRevenue), n(v.Revenue.TreasuryRevenue), n(v.Revenue.DepositorsRevenue), n(v.Revenue.RewardsClaimed))},
+		{Label: "Deposited MT", Value: fmt.Sprintf("%s MT earning, %s MT warming up (warm-up %s)", v.Revenue.TotalDeposited, v.Revenue.Warming, duration.Format(v.Revenue.WarmupSecs))},
 	}
 	if v.Market.Open {
 		fs = append(fs, output.Field{Label: "Market", Value: fmt.Sprintf("%s MT / %s native: %s native per MT; %d swaps", v.Market.ReserveMT, v.Market.ReserveNative, v.Market.Price, v.Market.Swaps)})
@@ -167,7 +169,7 @@ func (v View) Text() string {
 	if len(v.Vaults) > 0 {
 		fs = append(fs, output.Field{Label: "Vaults:"})
 		for _, vault := range v.Vaults {
-			fs = append(fs, output.Field{Label: "  " + vault.Name, Value: fmt.Sprintf("%s  %s", vault.Address, vault.Balance)})
+			fs = append(fs, output.Field{Label: "  " + vault.Name, Value: fmt.Sprintf("%s  %s", vault.Address, vault.Labeled())})
 		}
 	}
 	if v.Signature != "" {
@@ -332,4 +334,13 @@ func status(m *mt.Model, now time.Time) string {
 		return fmt.Sprintf("raise failed: contributors take refunds with `mt crowdfund refund %d`", id)
 	}
 	return "unknown stage"
+}
+
+// Labeled is the vault's balance with its unit: its name says which token
+// it holds ("treasury (native)", "sale (MT)").
+func (v Vault) Labeled() string {
+	if strings.HasSuffix(v.Name, "(MT)") {
+		return v.Balance.Labeled("MT")
+	}
+	return v.Balance.Labeled("native")
 }

@@ -80,11 +80,11 @@ func (v View) Text() string {
 		{Label: "Registered", Value: v.RegisteredAt.Format(time.RFC3339)},
 		{Label: "Batches settled", Value: fmt.Sprintf("%d (last sequence %d)", v.Batches, v.LastBatchSeq)},
 		{Label: "Runs", Value: fmt.Sprintf("%d (%d input, %d output tokens)", v.Runs, v.InputTokens, v.OutputTokens)},
-		{Label: "Settled value", Value: fmt.Sprintf("%s (unpaid shortfall %s)", v.SettledValue, v.ShortfallValue)},
-		{Label: "Slashed", Value: fmt.Sprintf("%s in %d disputes", v.Slashed, v.Disputes)},
+		{Label: "Settled value", Value: fmt.Sprintf("%s (unpaid shortfall %s)", v.SettledValue.Labeled("native tokens"), v.ShortfallValue.Labeled("native tokens"))},
+		{Label: "Slashed", Value: fmt.Sprintf("%s in %d disputes", v.Slashed.Labeled("native tokens"), v.Disputes)},
 	}
 	if v.Withdrawn != nil {
-		fs = append(fs, output.Field{Label: "Withdrawn", Value: v.Withdrawn.String()})
+		fs = append(fs, output.Field{Label: "Withdrawn", Value: v.Withdrawn.Labeled("native tokens")})
 	}
 	if v.Signature != "" {
 		fs = append(fs, output.Field{Label: "Signature", Value: v.Signature})
@@ -189,7 +189,7 @@ func (x *env) requireFunds(c *cli.Context, source solana.PublicKey, units uint64
 		return err
 	}
 	if bal < units {
-		return explain.Newf("get native tokens into that account first", "staking %s needs them in your native token account %s, which holds %s", x.Native(units), source, x.Native(bal))
+		return explain.Newf("get native tokens into that account first", "staking %s native tokens needs them in your native token account %s, which holds %s native tokens", x.Native(units), source, x.Native(bal))
 	}
 	return nil
 }

@@ -28,7 +28,7 @@ func (m Minted) Text() string {
 	return output.Fields{
 		{Label: "Minted", Value: m.Minted.String() + " native tokens"},
 		{Label: "To", Value: fmt.Sprintf("%s (token account %s)", m.Wallet, m.TokenAccount)},
-		{Label: "Balance now", Value: m.Balance},
+		{Label: "Balance now", Value: m.Balance.Labeled("native tokens")},
 		{Label: "Signature", Value: m.Signature},
 	}.Text()
 }

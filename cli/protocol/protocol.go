@@ -78,8 +78,8 @@ func (v View) Text() string {
 	}
 	fs = append(fs, output.Fields{
 		{Label: "Native mint", Value: fmt.Sprintf("%s (%d decimals)", v.NativeMint, v.NativeDecimals)},
-		{Label: "Fee vault", Value: fmt.Sprintf("%s (holds %s)", v.FeeVault, v.FeeVaultBalance)},
-		{Label: "Set-up fee", Value: v.SetupFee},
+		{Label: "Fee vault", Value: fmt.Sprintf("%s (holds %s)", v.FeeVault, v.FeeVaultBalance.Labeled("native tokens"))},
+		{Label: "Set-up fee", Value: v.SetupFee.Labeled("native tokens")},
 		{Label: "Protocol fee", Value: bps(v.ProtocolFeeBps) + " of raise proceeds"},
 		{Label: "Swap fee", Value: fmt.Sprintf("%s, of which %s to the protocol", bps(v.SwapFeeBps), bps(v.SwapProtocolShareBps))},
 		{Label: "Minimum period", Value: duration.Format(v.MinPeriodSecs)},
@@ -335,7 +335,7 @@ func runWithdrawFees(c *cli.Context) error {
 		return explain.New("nothing to withdraw (the amount is zero or the fee vault is empty)", "see the vault with `mt protocol show`")
 	}
 	if amt > held {
-		return explain.Newf("withdraw at most what it holds", "the fee vault holds %s, less than %s", amount.Of(held, mint.Decimals), amount.Of(amt, mint.Decimals))
+		return explain.Newf("withdraw at most what it holds", "the fee vault holds %s native tokens, less than %s native tokens", amount.Of(held, mint.Decimals), amount.Of(amt, mint.Decimals))
 	}
 	var ixs []solana.Instruction
 	labels := map[solana.PublicKey]string{p.FeeVault: "protocol fee vault"}

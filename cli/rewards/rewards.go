@@ -46,9 +46,9 @@ type Revenue struct {
 func (r Revenue) Text() string {
 	return output.Fields{
 		{Label: "Paid", Value: fmt.Sprintf("%s native tokens into model %d's revenue", r.Paid, r.Model)},
-		{Label: "To MT depositors", Value: r.ToDepositors},
-		{Label: "To the treasury", Value: r.ToTreasury},
-		{Label: "Model revenue", Value: fmt.Sprintf("%s in total, %s of it to the treasury", r.TotalRevenue, r.TreasuryRevenue)},
+		{Label: "To MT depositors", Value: r.ToDepositors.Labeled("native tokens")},
+		{Label: "To the treasury", Value: r.ToTreasury.Labeled("native tokens")},
+		{Label: "Model revenue", Value: fmt.Sprintf("%s in total, %s of it to the treasury", r.TotalRevenue.Labeled("native tokens"), r.TreasuryRevenue.Labeled("native tokens"))},
 		{Label: "Signature", Value: r.Signature},
 	}.Text()
 }
@@ -83,7 +83,7 @@ func depositRevenueCommand() *cli.Command {
 			}
 			if bal < units {
 				return explain.Newf("get native tokens into that account first, or pay less",
-					"paying %s needs them in your native token account %s, which holds %s", e.Native(units), source, e.Native(bal))
+					"paying %s native tokens needs them in your native token account %s, which holds %s native tokens", e.Native(units), source, e.Native(bal))
 			}
 			vs := pda.Vaults(e.Addr)
 			ix, err := ix.DepositRevenue(payer.PublicKey(), e.Addr, source, ix.NativeOf(e.Protocol), units)

@@ -163,3 +163,28 @@ func (t *Tokens) UnmarshalJSON(b []byte) error {
 	*t = Tokens{Base: v.BaseUnits, Decimals: v.Decimals}
 	return nil
 }
+
+// The two ways a person reads an amount, each with its unit: base units
+// where the decimals are not known (receipts, keeper logs and status), and
+// whole tokens with the token's symbol where they are (the CLI, the demo).
+
+// BaseUnits labels an integer amount of base units: "620 base units".
+func BaseUnits(v uint64) string {
+	if v == 1 {
+		return "1 base unit"
+	}
+	return fmt.Sprintf("%d base units", v)
+}
+
+// WithUnit renders base units as whole tokens followed by the token's
+// symbol or name: "12.5 MINE", "0.00208 native". Without a unit it says
+// "tokens": a figure is never printed bare.
+func WithUnit(v uint64, decimals uint8, unit string) string {
+	if unit = strings.TrimSpace(unit); unit == "" {
+		unit = "tokens"
+	}
+	return Format(v, decimals) + " " + unit
+}
+
+// Labeled is t as whole tokens with its unit (WithUnit).
+func (t Tokens) Labeled(unit string) string { return WithUnit(t.Base, t.Decimals, unit) }

@@ -155,3 +155,33 @@ func FuzzFormat(f *testing.F) {
 		}
 	})
 }
+
+func TestBaseUnits(t *testing.T) {
+	for v, want := range map[uint64]string{0: "0 base units", 1: "1 base unit", 620: "620 base units", ^uint64(0): "18446744073709551615 base units"} {
+		if got := BaseUnits(v); got != want {
+			t.Errorf("BaseUnits(%d) = %q, want %q", v, got, want)
+		}
+	}
+}
+
+func TestWithUnit(t *testing.T) {
+	for _, c := range []struct {
+		v        uint64
+		decimals uint8
+		unit     string
+		want     string
+	}{
+		{12_500_000, 6, "MT", "12.5 MT"},
+		{3_000_000, 6, "native", "3 native"},
+		{2080, 6, "native", "0.00208 native"},
+		{1, 6, " MINE ", "0.000001 MINE"},
+		{7, 0, "", "7 tokens"},
+	} {
+		if got := WithUnit(c.v, c.decimals, c.unit); got != c.want {
+			t.Errorf("WithUnit(%d, %d, %q) = %q, want %q", c.v, c.decimals, c.unit, got, c.want)
+		}
+	}
+	if got := Of(12_500_000, 6).Labeled("MT"); got != "12.5 MT" {
+		t.Errorf("Labeled = %q", got)
+	}
+}

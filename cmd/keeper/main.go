@@ -21,6 +21,7 @@ import (
 	"github.com/gagliardetto/solana-go"
 	"github.com/urfave/cli/v2"
 
+	"github.com/modelcommons/modelcommons/clients/amount"
 	"github.com/modelcommons/modelcommons/keepers/gateway"
 	"github.com/modelcommons/modelcommons/keepers/keeperapi"
 	"github.com/modelcommons/modelcommons/keepers/keeperconfig"
@@ -223,10 +224,10 @@ func printStatus(w io.Writer, st keeperapi.Status, running bool) error {
 		fmt.Fprintf(tw, "keeper\tnot running (read from the journal file)\n")
 	}
 	fmt.Fprintf(tw, "journal\t%s (%d bytes), runs numbered up to #%d\n", st.Journal, st.JournalBytes, st.JournalRunSeq)
-	fmt.Fprintf(tw, "unsettled\t%d runs not yet batched; unsettled value %d base units; %d batches pending\n", st.Unbatched, st.UnsettledValue, st.PendingBatches)
+	fmt.Fprintf(tw, "unsettled\t%d runs not yet batched; unsettled value %s; %d batches pending\n", st.Unbatched, amount.BaseUnits(st.UnsettledValue), st.PendingBatches)
 	if st.LastBatch != nil {
 		b := st.LastBatch
-		fmt.Fprintf(tw, "last batch\t#%d %s, %d runs, cost %d, root %x\n", b.Seq, b.State, b.Runs, b.Cost, b.Root[:8])
+		fmt.Fprintf(tw, "last batch\t#%d %s, %d runs, cost %s, root %x\n", b.Seq, b.State, b.Runs, amount.BaseUnits(b.Cost), b.Root[:8])
 	} else {
 		fmt.Fprintf(tw, "last batch\tnone yet\n")
 	}
@@ -381,7 +382,7 @@ func printReceipts(c *cli.Context, page gateway.ReceiptPage, want solana.PublicK
 	w := c.App.Writer
 	fmt.Fprintf(w, "escrow %s, keeper %s: %d receipts, signatures verified\n", page.Escrow, page.Keeper, len(verified))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "RUN\tSTATE\tBATCH\tMODELS\tIN\tOUT\tCOST\tSERVED\tESTIMATED\tPARTIAL")
+	fmt.Fprintln(tw, "RUN\tSTATE\tBATCH\tMODELS\tIN TOKENS\tOUT TOKENS\tCOST\tSERVED\tESTIMATED\tPARTIAL")
 	for _, v := range verified {
 		r := v.Signed.Receipt
 		var models []string
@@ -392,8 +393,8 @@ func printReceipts(c *cli.Context, page gateway.ReceiptPage, want solana.PublicK
 		if v.View.BatchSeq != 0 {
 			batch = fmt.Sprint(v.View.BatchSeq)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\t%v\t%v\n", r.RunID, v.View.State, batch, strings.Join(models, "+"),
-			r.InputTokens, r.OutputTokens, r.Cost, r.ServedAt().UTC().Format(time.RFC3339), r.Estimated, r.Partial)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\t%v\t%v\n", r.RunID, v.View.State, batch, strings.Join(models, "+"),
+			r.InputTokens, r.OutputTokens, amount.BaseUnits(r.Cost), r.ServedAt().UTC().Format(time.RFC3339), r.Estimated, r.Partial)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -1,8 +1,11 @@
 // Command mcdemo runs the product's main job end to end on a local chain
-// it starts itself, with the real binaries, and narrates it: see package
-// demo/story. It is what ./scripts/demo.sh runs.
+// it starts itself (or the one --url names), with the real binaries, and
+// narrates it: see package demo/story. It is what ./scripts/demo.sh runs.
 //
-//	go run ./cmd/mcdemo [--out demo-out] [--bin bin]
+//	go run ./cmd/mcdemo [--out demo-out] [--bin bin] [--url http://127.0.0.1:8899]
+//
+// Against a chain it ran on before, it reuses the protocol and the meter
+// already initialised there and launches two more models.
 //
 // It exits 1 if any check fails (the money trail is written to
 // <out>/money-trail.json either way), and stops every process it started
@@ -14,11 +17,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	neturl "net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/gagliardetto/solana-go/rpc"
 
 	"github.com/modelcommons/modelcommons/demo/driver"
 	"github.com/modelcommons/modelcommons/demo/story"
@@ -30,18 +36,41 @@ func main() {
 	bin := flag.String("bin", "", "directory holding mt, keeper and workersim already built (default: build them into <out>/bin)")
 	short := flag.Bool("short", false, "send fewer requests")
 	noColor := flag.Bool("no-color", false, "plain output")
+	url := flag.String("url", "", "RPC URL of a running local chain (bin/localnet) to use instead of starting one; it needs the local chain's time travel")
 	flag.Parse()
+	if flag.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "mcdemo takes no arguments (got %q); flags: --out, --bin, --url, --short, --no-color\n", flag.Args())
+		os.Exit(2)
+	}
+	chain, err := chainAt(*url)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(2)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	code, err := run(ctx, *out, *bin, *short, !*noColor && isTerminal())
+	code, err := run(ctx, *out, *bin, chain, *short, !*noColor && isTerminal())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "demo failed:", err)
 	}
 	os.Exit(code)
 }
 
-func run(ctx context.Context, out, bin string, short, color bool) (int, error) {
+// chainAt is the chain --url names (nil: the demo starts its own). The URL
+// must be http(s); the chain is not contacted here.
+func chainAt(raw string) (*golocal.Chain, error) {
+	if raw == "" {
+		return nil, nil
+	}
+	u, err := neturl.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("--url %q is not an RPC URL (e.g. http://127.0.0.1:8899, what bin/localnet prints)", raw)
+	}
+	return &golocal.Chain{URL: raw, RPC: rpc.New(raw)}, nil
+}
+
+func run(ctx context.Context, out, bin string, chain *golocal.Chain, short, color bool) (int, error) {
 	root, err := golocal.RepoRoot()
 	if err != nil {
 		return 1, err
@@ -69,7 +98,7 @@ func run(ctx context.Context, out, bin string, short, color bool) (int, error) {
 		return 1, err
 	}
 	start := time.Now()
-	sum, err := story.Run(ctx, story.Config{Bins: bins, OutDir: out, Out: os.Stdout, Color: color, Short: short})
+	sum, err := story.Run(ctx, story.Config{Bins: bins, OutDir: out, Out: os.Stdout, Color: color, Short: short, Chain: chain})
 	trail := filepath.Join(out, "money-trail.json")
 	if errors.Is(err, context.Canceled) || ctx.Err() != nil {
 		fmt.Println("\ninterrupted: every process the demo started has been stopped")

@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	amountfmt "github.com/modelcommons/modelcommons/clients/amount"
 )
 
 // narrator prints the demo's progress for people.
@@ -62,3 +64,7 @@ func native(base uint64) string {
 	s = strings.TrimRight(s, "0")
 	return strings.TrimSuffix(s, ".")
 }
+
+// nativeLabeled is base units of the demo's native token (6 decimals) as
+// a person reads them, with the unit: "0.00208 native".
+func nativeLabeled(base uint64) string { return amountfmt.WithUnit(base, 6, "native") }

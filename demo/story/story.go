@@ -245,24 +245,24 @@ func (t *teller) printSummary() {
 	if a == nil || b == nil || t.sum.Swap == nil {
 		return
 	}
-	fmt.Fprintf(t.n.w, "\nMONEY TRAIL, whole demo (native tokens)\n")
+	fmt.Fprintf(t.n.w, "\nMONEY TRAIL, whole demo\n")
 	fmt.Fprintf(t.n.w, "  the API user's escrow paid      %s for %d runs (%d at the old price, %d at the new)\n",
-		native(a.Debited+b.Debited), len(t.sum.Requests)+len(t.sum.Price.Requests), len(t.sum.Requests), len(t.sum.Price.Requests))
-	fmt.Fprintf(t.n.w, "  models' revenue                 %s\n", native(a.ToModels+b.ToModels))
+		nativeLabeled(a.Debited+b.Debited), len(t.sum.Requests)+len(t.sum.Price.Requests), len(t.sum.Requests), len(t.sum.Price.Requests))
+	fmt.Fprintf(t.n.w, "  models' revenue                 %s\n", nativeLabeled(a.ToModels+b.ToModels))
 	for i := range a.Models {
 		if i < len(b.Models) {
 			fmt.Fprintf(t.n.w, "    model %d: depositors %s, treasury %s\n", a.Models[i].ID,
-				native(a.Models[i].ToDepositors+b.Models[i].ToDepositors), native(a.Models[i].ToTreasury+b.Models[i].ToTreasury))
+				nativeLabeled(a.Models[i].ToDepositors+b.Models[i].ToDepositors), nativeLabeled(a.Models[i].ToTreasury+b.Models[i].ToTreasury))
 		}
 	}
-	fmt.Fprintf(t.n.w, "  node operator                   %s\n", native(a.ToOperator+b.ToOperator))
-	fmt.Fprintf(t.n.w, "  protocol (settlement fee)       %s\n", native(a.ToProtocol+b.ToProtocol))
+	fmt.Fprintf(t.n.w, "  node operator                   %s\n", nativeLabeled(a.ToOperator+b.ToOperator))
+	fmt.Fprintf(t.n.w, "  protocol (settlement fee)       %s\n", nativeLabeled(a.ToProtocol+b.ToProtocol))
 	for _, h := range b.Holders {
-		fmt.Fprintf(t.n.w, "  %-6s can claim                %s\n", h.Name, native(h.After))
+		fmt.Fprintf(t.n.w, "  %-6s can claim                %s\n", h.Name, nativeLabeled(h.After))
 	}
 	s := t.sum.Swap
 	fmt.Fprintf(t.n.w, "  swap fee %s: protocol %s, model revenue %s (depositors %s, treasury %s)\n",
-		native(s.Fee), native(s.FeeVaultDelta), native(s.RevenueDelta+s.TreasuryDelta), native(s.RevenueDelta), native(s.TreasuryDelta))
+		nativeLabeled(s.Fee), nativeLabeled(s.FeeVaultDelta), nativeLabeled(s.RevenueDelta+s.TreasuryDelta), nativeLabeled(s.RevenueDelta), nativeLabeled(s.TreasuryDelta))
 	n := len(t.sum.Checks) + len(a.Checks) + len(b.Checks)
 	fmt.Fprintf(t.n.w, "  %d checks, every figure to the base unit against clients/settlement and clients/market\n", n)
 }
@@ -298,6 +298,10 @@ func (t *teller) startChain() error {
 	}
 	t.sum.RPC = t.chain.URL
 	t.mt = &driver.MT{Bin: t.cfg.Bins.MT, URL: t.chain.URL, Home: t.dir}
+	if t.cfg.Chain != nil {
+		t.n.ok("the chain at %s, as given (logs in %s)", t.chain.URL, filepath.Join(t.dir, "logs"))
+		return nil
+	}
 	t.n.command("bin/localnet", []string{"--port", "0"})
 	t.n.ok("local chain at %s (logs in %s)", t.chain.URL, filepath.Join(t.dir, "logs"))
 	return nil
@@ -327,23 +331,36 @@ func (t *teller) initProtocol() error {
 		return fmt.Errorf("wallets: %w", err)
 	}
 	t.n.ok("8 wallets in %s, each airdropped SOL for fees: admin, creator, alice, bob, carol, operator, keeper (hot key), user", filepath.Join(t.dir, "wallets"))
-	if err := t.mtRun(&t.protocol, &t.admin, "protocol", "init", "--create-native-mint", "--setup-fee", "5", "--protocol-fee-bps", "250",
-		"--swap-fee-bps", "30", "--swap-protocol-share-bps", "5000", "--min-period", minPeriod); err != nil {
-		return err
+	// A chain the demo ran on before (mcdemo --url) keeps its protocol and
+	// meter: the story reuses them rather than stopping at "already
+	// initialised"; every figure it checks is read from the chain.
+	if t.mtQuiet(&t.protocol, nil, "protocol", "show") == nil {
+		t.n.ok("protocol already initialised on this chain (native mint %s): reusing it", t.protocol.NativeMint)
+	} else {
+		if err := t.mtRun(&t.protocol, &t.admin, "protocol", "init", "--create-native-mint", "--setup-fee", "5", "--protocol-fee-bps", "250",
+			"--swap-fee-bps", "30", "--swap-protocol-share-bps", "5000", "--min-period", minPeriod); err != nil {
+			return err
+		}
+		t.n.ok("protocol initialised: native mint %s (6 decimals), set-up fee 5 native, protocol fee 2.5%% of raises, swap fee 0.3%% (half to the protocol)", t.protocol.NativeMint)
 	}
-	t.n.ok("protocol initialised: native mint %s (6 decimals), set-up fee 5, protocol fee 2.5%% of raises, swap fee 0.3%% (half to the protocol)", t.protocol.NativeMint)
 	for _, w := range []driver.Wallet{t.creator, t.alice, t.bob, t.carol, t.operator, t.user} {
 		if err := t.mtRun(nil, &t.admin, "protocol", "mint-native", w.Pub(), "1000"); err != nil {
-			return err
+			return fmt.Errorf("%w\n(the demo hands out native tokens as the native mint's authority, the local chain's upgrade authority; "+
+				"a protocol initialised with another mint cannot be reused: run the demo on a fresh chain, without --url)", err)
 		}
 	}
 	t.n.ok("1000 native tokens to each of creator, alice, bob, carol, operator, user")
 	var m meterView
+	if t.mtQuiet(&m, nil, "meter", "show") == nil {
+		t.n.ok("meter already initialised on this chain: %d bps of every settled run to the protocol, %d bps to the node operator; node stake ≥ %s native; reusing it",
+			m.SettlementFeeBps, m.OperatorShareBps, m.MinNodeStake.Amount)
+		return nil
+	}
 	if err := t.mtRun(&m, &t.admin, "meter", "init", "--settlement-fee-bps", "100", "--operator-share-bps", "2000",
 		"--min-node-stake", "100", "--unbonding", "1h", "--withdrawal-notice", "1h"); err != nil {
 		return err
 	}
-	t.n.ok("meter: 1%% of every settled run to the protocol, 20%% to the node operator, the rest to the model; node stake ≥ %s", m.MinNodeStake.Amount)
+	t.n.ok("meter: 1%% of every settled run to the protocol, 20%% to the node operator, the rest to the model; node stake ≥ %s native", m.MinNodeStake.Amount)
 	return nil
 }
 
@@ -360,7 +377,8 @@ func (t *teller) launchModels() error {
 		if err := t.mtRun(&m, &t.creator, "model", "launch", "--spec", t.specPath(name)); err != nil {
 			return err
 		}
-		if m.ID != uint64(i) || m.Stage != "funding" || len(m.Signatures) != 3 {
+		// On a chain the demo ran on before, the models get the next ids.
+		if (i == 1 && m.ID != t.chat.ID+1) || m.Stage != "funding" || len(m.Signatures) != 3 {
 			return fmt.Errorf("launched model: id %d, stage %s, %d transactions", m.ID, m.Stage, len(m.Signatures))
 		}
 		t.n.ok("model %d %s (%s) launched in 3 transactions: crowdfund of %s native open until %s; price %s in / %s out per 1k tokens",
@@ -840,7 +858,7 @@ func matchRuns(res []driver.Result, rs []gateway.ReceiptView) int {
 
 func (t *teller) printTrail(tr *moneytrail.Trail) {
 	t.n.say("")
-	t.n.say("MONEY TRAIL (native base units; 1 native = 1 000 000)")
+	t.n.say("MONEY TRAIL (every figure in native base units; 1 native = 1 000 000 base units)")
 	for _, b := range tr.Batches {
 		t.n.say("  batch %d  %s…  %d entries, %d runs, %d+%d tokens: charged %d = protocol %d + operator %d + models %d",
 			b.Seq, b.Signature[:12], b.Entries, b.Runs, b.Input, b.Output, b.Charged, b.ToProtocol, b.ToOperator, b.ToModels)

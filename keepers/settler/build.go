@@ -98,7 +98,7 @@ func (s *Settler) build(ctx context.Context, v *view, b journal.Batch, cands []c
 	if err := s.store.putPlan(p); err != nil {
 		return nil, err
 	}
-	s.log.Debug("batch planned", "batch", b.Seq, "entries", p.Entries, "runs", p.Runs, "predicted_charge", p.Predicted, "tables", len(p.Tables))
+	s.log.Debug("batch planned", "batch", b.Seq, "entries", p.Entries, "runs", p.Runs, "predicted_charge_base_units", p.Predicted, "tables", len(p.Tables))
 	if err := s.checkpoint(PointPlanned, b.Seq); err != nil {
 		return nil, err
 	}

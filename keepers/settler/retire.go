@@ -93,9 +93,9 @@ func (s *Settler) retireSettled(ctx context.Context, b journal.Batch) error {
 					s.metrics.charged.Add(float64(ev.Charged))
 					s.metrics.shortfall.Add(float64(ev.Shortfall))
 					s.metrics.shortEntries.Add(float64(len(ev.Shortfalls)))
-					attrs = append(attrs, "entries", ev.Entries, "charged", ev.Charged, "shortfall", ev.Shortfall)
+					attrs = append(attrs, "entries", ev.Entries, "charged_base_units", ev.Charged, "shortfall_base_units", ev.Shortfall)
 					if ev.Shortfall > 0 {
-						s.log.Warn("escrows could not pay part of a batch", "batch", b.Seq, "shortfall", ev.Shortfall, "entries_short", len(ev.Shortfalls))
+						s.log.Warn("escrows could not pay part of a batch", "batch", b.Seq, "shortfall_base_units", ev.Shortfall, "entries_short", len(ev.Shortfalls))
 					}
 				}
 			}
