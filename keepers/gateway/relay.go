@@ -320,10 +320,12 @@ func (g *Gateway) relayStream(w *statusWriter, r *http.Request, ru *run, lease *
 			return fail("client_gone", nil, workers.Neutral)
 		}
 	}
-	if _, err := g.record(ru, usage, worker); err != nil {
+	signed, err := g.record(ru, usage, worker)
+	if err != nil {
 		g.log.Error("could not journal a completed run; not charged", "err", err, "request_id", requestID(r.Context()))
 		return fail("journal", errInternal("The keeper could not record this run; it is not charged."), workers.Success)
 	}
+	g.runMeta(w.Header(), signed, true)
 	lease.Release(workers.Success)
 	_ = cw.write([]byte("data: [DONE]\n\n"), true)
 	return attemptDone
@@ -376,7 +378,8 @@ func (g *Gateway) relayBody(w *statusWriter, r *http.Request, ru *run, lease *wo
 			b, _ = json.Marshal(body)
 		}
 	}
-	if _, err := g.record(ru, usage, worker); err != nil {
+	signed, err := g.record(ru, usage, worker)
+	if err != nil {
 		lease.Release(workers.Success)
 		g.log.Error("could not journal a completed run; not charged", "err", err, "request_id", requestID(r.Context()))
 		errInternal("The keeper could not record this run; it is not charged. Retry the request.").write(w)
@@ -385,6 +388,7 @@ func (g *Gateway) relayBody(w *statusWriter, r *http.Request, ru *run, lease *wo
 	lease.Release(workers.Success)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Run-Id", ru.id.String())
+	g.runMeta(w.Header(), signed, false)
 	w.WriteHeader(http.StatusOK)
 	cw := &clientWriter{w: w, rc: http.NewResponseController(w), timeout: g.cfg.WriteTimeout}
 	_ = cw.write(b, false)
