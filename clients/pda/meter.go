@@ -13,6 +13,8 @@ var (
 	SeedStakeVault  = []byte("stake_vault")
 	SeedEscrow      = []byte("escrow")
 	SeedNode        = []byte("node")
+	SeedDomain      = []byte("domain")
+	SeedMember      = []byte("member")
 )
 
 func meter(seeds ...[]byte) solana.PublicKey { return find(inference_meter.ProgramID, seeds...) }
@@ -32,3 +34,13 @@ func Escrow(keyID solana.PublicKey) solana.PublicKey { return meter(SeedEscrow, 
 
 // Node is the node registered by operator.
 func Node(operator solana.PublicKey) solana.PublicKey { return meter(SeedNode, operator[:]) }
+
+// Domain is the domain operator runs under name (1..=32 bytes).
+func Domain(operator solana.PublicKey, name string) solana.PublicKey {
+	return meter(SeedDomain, operator[:], []byte(name))
+}
+
+// Membership is node's membership of domain (node is the node account, not its operator).
+func Membership(domain, node solana.PublicKey) solana.PublicKey {
+	return meter(SeedMember, domain[:], node[:])
+}

@@ -12,7 +12,7 @@ import (
 
 // SettleNamedAccounts is the number of named accounts of the settle
 // instruction; each model's three accounts, then the escrows, follow them.
-const SettleNamedAccounts = 13
+const SettleNamedAccounts = 16
 
 // DecodeSettle reads the layout (arguments, models and escrows) of the
 // settle instruction in tx, whose account keys are tx's static keys
@@ -41,6 +41,17 @@ func DecodeSettle(tx *solana.Transaction, loaded solana.PublicKeySlice) (l *Layo
 		}
 		rest := ix.Accounts[SettleNamedAccounts:]
 		l = &Layout{Args: args}
+		domain, err := key(ix.Accounts[settleDomainAccounts+1])
+		if err != nil {
+			return nil, false, fmt.Errorf("settle domain: %w", err)
+		}
+		if !domain.Equals(meter.ProgramID) {
+			account, err := key(ix.Accounts[settleDomainAccounts+2])
+			if err != nil {
+				return nil, false, fmt.Errorf("settle domain account: %w", err)
+			}
+			l.Domain = &DomainLane{Domain: domain, OperatorAccount: account}
+		}
 		for i := 0; i < int(args.ModelCount); i++ {
 			k, err := key(rest[3*i])
 			if err != nil {

@@ -7,3 +7,5 @@ pub const ESCROW_VAULT: &[u8] = b"escrow_vault";
 pub const STAKE_VAULT: &[u8] = b"stake_vault";
 pub const ESCROW: &[u8] = b"escrow";
 pub const NODE: &[u8] = b"node";
+pub const DOMAIN: &[u8] = b"domain";
+pub const MEMBER: &[u8] = b"member";
