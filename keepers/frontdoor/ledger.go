@@ -237,11 +237,15 @@ func (l *Ledger) Sync(ctx context.Context, escrows []solana.PublicKey) error {
 	for n := range nodeSet {
 		nodes = append(nodes, n)
 	}
-	snap, err := l.cfg.Chain.Read(ctx, escrows, nodes)
-	if err != nil {
-		return fmt.Errorf("read domain lanes: %w", err)
+	// Each read holds every node, so each is a snapshot of its escrows.
+	per := MaxEscrowsPerRead(len(nodes))
+	for i := 0; i < len(escrows); i += per {
+		snap, err := l.cfg.Chain.Read(ctx, escrows[i:min(i+per, len(escrows))], nodes)
+		if err != nil {
+			return fmt.Errorf("read domain lanes: %w", err)
+		}
+		l.Apply(snap)
 	}
-	l.Apply(snap)
 	return nil
 }
 

@@ -195,3 +195,7 @@ func (m *route) done(failed bool) {
 		m.healthy.Store(false)
 	}
 }
+
+// Marks asks the members for their journal high-water marks (the
+// ledger's HighWater), including members that have since left.
+func (r *Router) Marks() HighWater { return r.marks }

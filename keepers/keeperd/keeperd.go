@@ -141,6 +141,12 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 			return nil, fmt.Errorf("config: settle.node %q: %w", cfg.Settle.Node, err)
 		}
 	}
+	// A domain member admits against the escrows' lanes to its domain.
+	member, err := cfg.Domain.member()
+	if err != nil {
+		return nil, err
+	}
+	d.settle.member = member
 	var escrows gateway.EscrowSource
 	var prices gateway.PriceBook
 	var clock gateway.Clock = gateway.WallClock{}
@@ -178,7 +184,7 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 		if node.IsZero() {
 			log.Warn("no [settle] node: escrow lanes are read for no node, so every request is refused (402); set [settle] node")
 		}
-		cc := gateway.ChainConfig{RPC: client, Commitment: commitment, Node: node, Clock: d.clock, Logger: log.With("component", "chain")}
+		cc := gateway.ChainConfig{RPC: client, Commitment: commitment, Node: member.laneKey(node), Clock: d.clock, Logger: log.With("component", "chain")}
 		ce := gateway.NewChainEscrows(cc)
 		cc.Refresh = cfg.Chain.PriceRefresh.Duration
 		cp := gateway.NewChainPrices(cc, ids)
@@ -221,7 +227,7 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 		MaxBodyBytes: g.MaxBodyBytes, MaxResponseBytes: g.MaxResponseBytes, DefaultMaxTokens: g.DefaultMaxTokens,
 		MaxTokensLimit: g.MaxTokensLimit, MaxN: g.MaxN, PromptMarginPct: g.PromptMarginPct, MaxAttempts: g.MaxAttempts,
 		RateLimit: g.RateLimit, RateBurst: g.RateBurst, MaxInFlight: g.MaxInFlight, WriteTimeout: g.WriteTimeout.Duration,
-		UpstreamIdleTimeout: g.UpstreamIdle.Duration, Clock: clock, Limits: limits,
+		UpstreamIdleTimeout: g.UpstreamIdle.Duration, Clock: clock, Limits: limits, FrontDoor: member.frontDoorKey(),
 		ReceiptProofs: func(escrow solana.PublicKey, after receipts.RunID, limit int) (any, error) {
 			return keeperapi.ReceiptProofs(d.journal, escrow, after, limit)
 		},

@@ -149,7 +149,7 @@ func (s *Settler) readEscrows(ctx context.Context, keys []solana.PublicKey) (map
 				next[src] = *e.RotatedTo
 				continue
 			}
-			out[src] = escrowInfo{Target: addr, State: settlement.EscrowOf(e, s.nodeAddr)}
+			out[src] = escrowInfo{Target: addr, State: settlement.EscrowOf(e, s.laneKey())}
 		}
 		cur = next
 	}

@@ -385,7 +385,7 @@ func (s *Settler) pack(n settlement.Node, ps []placed, tables func([]solana.Publ
 		for i, c := range cands {
 			entries[i] = c.Entry
 		}
-		l, err := settlement.Build(1, [32]byte{}, settlement.Runs{First: ps[0].Seq, Last: ps[k-1].Seq}, entries)
+		l, err := s.build(1, [32]byte{}, settlement.Runs{First: ps[0].Seq, Last: ps[k-1].Seq}, entries)
 		if err != nil || (len(l.Models) > s.cfg.MaxModels && len(entries) > 1) {
 			return nil, false, nil
 		}

@@ -58,6 +58,11 @@ type Config struct {
 	Keeper solana.PrivateKey
 	// Node is the node account (inference_meter Node PDA).
 	Node solana.PublicKey
+	// Domain, if set, makes every batch settle against the escrows' lanes
+	// to this domain (the node must be its member) and pay the domain fee
+	// to its operator's account; nil settles against the node's own lanes.
+	// A domain member's keeper serves only its domain's lanes.
+	Domain *settlement.DomainLane
 	// OperatorAccount receives the operator share (default: the operator's
 	// associated native-token account).
 	OperatorAccount solana.PublicKey
@@ -681,7 +686,7 @@ func (s *Settler) makePlan(ctx context.Context, v *view, b journal.Batch, cands 
 	for i, c := range cands {
 		entries[i] = c.Entry
 	}
-	l, err := settlement.Build(b.Seq, b.Root, settlement.Runs{First: b.FirstRunSeq, Last: b.LastRunSeq}, entries)
+	l, err := s.build(b.Seq, b.Root, settlement.Runs{First: b.FirstRunSeq, Last: b.LastRunSeq}, entries)
 	if err != nil {
 		return nil, &rebuildError{fmt.Sprintf("lay out: %v", err)}
 	}
@@ -1131,6 +1136,25 @@ func (s *Settler) setLag(d time.Duration) {
 
 // NodeAddress derives the node account of an operator.
 func NodeAddress(operator solana.PublicKey) solana.PublicKey { return pda.Node(operator) }
+
+// build lays out a batch, on the domain's lanes when the settler serves
+// one.
+func (s *Settler) build(seq uint64, root [32]byte, runs settlement.Runs, entries []settlement.Entry) (*settlement.Layout, error) {
+	l, err := settlement.Build(seq, root, runs, entries)
+	if err == nil && s.cfg.Domain != nil {
+		d := *s.cfg.Domain
+		l.Domain = &d
+	}
+	return l, err
+}
+
+// laneKey is whose lanes the batches debit: the domain's, or the node's.
+func (s *Settler) laneKey() solana.PublicKey {
+	if s.cfg.Domain != nil {
+		return s.cfg.Domain.Domain
+	}
+	return s.nodeAddr
+}
 
 // JournalLag is the age of the oldest receipt of j not yet settled (0 when none).
 func JournalLag(j *journal.Journal, now time.Time) (time.Duration, error) {
