@@ -232,9 +232,14 @@ func (f *FrontDoor) attempt(w http.ResponseWriter, r *http.Request, path string,
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 500 {
-		// A member's 5xx before its answer means it recorded nothing.
-		f.log.Warn("member error; failing over", "node", m.Node, "status", resp.StatusCode)
-		m.done(true)
+		// A member's 5xx before its answer means it recorded nothing. A
+		// busy member (503: no free worker) stays in rotation; a failing
+		// one waits for its next good probe.
+		failed := resp.StatusCode != http.StatusServiceUnavailable
+		if failed {
+			f.log.Warn("member error; failing over", "node", m.Node, "status", resp.StatusCode)
+		}
+		m.done(failed)
 		return 0, tryNext
 	}
 	if resp.StatusCode != http.StatusOK {
