@@ -15,8 +15,8 @@ import (
 	"github.com/gagliardetto/solana-go/rpc"
 	"github.com/prometheus/client_golang/prometheus"
 
-	im "github.com/modelcommons/modelcommons/clients/inference_meter"
 	"github.com/modelcommons/modelcommons/clients/cluster"
+	im "github.com/modelcommons/modelcommons/clients/inference_meter"
 	"github.com/modelcommons/modelcommons/clients/pda"
 	"github.com/modelcommons/modelcommons/clients/settlement"
 	"github.com/modelcommons/modelcommons/clients/tokens"
