@@ -2,8 +2,9 @@
 // CLI, the Actions server, the keeper's cranks, the demo and the benchmarks
 // apply: what a contribution buys and when a raise is due (raise.go), the
 // proposal tally and when a proposal is due (proposal.go), vote weight
-// (governance.go), rewards pending (revenue.go) and swap quotes and the
-// market's seed (market.go).
+// (governance.go), rewards pending (revenue.go), swap quotes and the
+// market's seed (market.go), and inference_meter's domain rules: names,
+// terms, membership windows and the domain fee (domain.go).
 //
 // Each function mirrors one function of the program and names it, with the
 // program's rounding and overflow behaviour; the program decides, these let

@@ -76,9 +76,9 @@ func DecodeSettle(tx *solana.Transaction, loaded solana.PublicKeySlice) (l *Layo
 // every model's credit and every shortfall entry. nil means they agree to
 // the base unit.
 func CheckOutcome(p *Outcome, ev *meter.BatchSettled) error {
-	type totals struct{ Entries, Runs, In, Out, Cost, Charged, Protocol, Operator, Models, Shortfall uint64 }
-	want := totals{uint64(p.Entries), p.Runs, p.InputTokens, p.OutputTokens, p.Cost, p.Charged, p.ToProtocol, p.ToOperator, p.ToModels, p.Shortfall}
-	got := totals{uint64(ev.Entries), ev.Runs, ev.InputTokens, ev.OutputTokens, ev.Cost, ev.Charged, ev.ToProtocol, ev.ToOperator, ev.ToModels, ev.Shortfall}
+	type totals struct{ Entries, Runs, In, Out, Cost, Charged, Protocol, Operator, Domain, Models, Shortfall uint64 }
+	want := totals{uint64(p.Entries), p.Runs, p.InputTokens, p.OutputTokens, p.Cost, p.Charged, p.ToProtocol, p.ToOperator, p.ToDomain, p.ToModels, p.Shortfall}
+	got := totals{uint64(ev.Entries), ev.Runs, ev.InputTokens, ev.OutputTokens, ev.Cost, ev.Charged, ev.ToProtocol, ev.ToOperator, ev.ToDomain, ev.ToModels, ev.Shortfall}
 	if got != want {
 		return fmt.Errorf("batch %d totals: program %+v, predicted %+v", ev.BatchSeq, got, want)
 	}
