@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/gagliardetto/solana-go"
+
+	"github.com/modelcommons/modelcommons/keepers/poll"
 )
 
 // Snapshot is one consistent read of the chain (one getMultipleAccounts
@@ -49,7 +51,10 @@ type LedgerConfig struct {
 	// its response stops (the gateway bounds a journal write by 30s).
 	// Default 35s.
 	UnknownHold time.Duration
-	Now         func() time.Time
+	// IdleEvict: a lane with nothing owed or in flight and no request for
+	// this long is forgotten by Run (default 10 min).
+	IdleEvict time.Duration
+	Now       func() time.Time
 }
 
 // Ledger holds the front door's reservations against each escrow's lane
@@ -65,6 +70,7 @@ type Ledger struct {
 
 type lane struct {
 	read     bool
+	used     time.Time // the last reservation
 	slot     uint64
 	avail    uint64
 	inflight uint64
@@ -87,6 +93,9 @@ func NewLedger(cfg LedgerConfig) *Ledger {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.IdleEvict <= 0 {
+		cfg.IdleEvict = 10 * time.Minute
 	}
 	if cfg.Nodes == nil {
 		cfg.Nodes = func() []solana.PublicKey { return nil }
@@ -126,6 +135,7 @@ func (l *Ledger) Reserve(ctx context.Context, escrow solana.PublicKey, worst uin
 		return nil, fmt.Errorf("%w: this request may cost up to %d base units; %d are left after the domain's unsettled and in-flight runs", ErrNoRoom, worst, room)
 	}
 	ln.inflight += worst
+	ln.used = l.cfg.Now()
 	return &Ticket{l: l, escrow: escrow, worst: worst}, nil
 }
 
@@ -318,18 +328,23 @@ func (l *Ledger) resolveUnknown(ctx context.Context) {
 	}
 }
 
-// Run syncs every lane the ledger knows every interval until ctx ends.
+// Run syncs every lane the ledger knows every interval until ctx ends,
+// first forgetting lanes idle for IdleEvict with nothing owed or in flight
+// (a later request reads its lane again).
 func (l *Ledger) Run(ctx context.Context, every time.Duration, onErr func(error)) error {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-			if err := l.Sync(ctx, nil); err != nil && onErr != nil {
-				onErr(err)
-			}
+	return poll.Every(ctx, every, func(ctx context.Context) error {
+		l.evictIdle()
+		return l.Sync(ctx, nil)
+	}, onErr)
+}
+
+func (l *Ledger) evictIdle() {
+	cut := l.cfg.Now().Add(-l.cfg.IdleEvict)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for e, ln := range l.lanes {
+		if ln.inflight == 0 && len(ln.owed) == 0 && ln.used.Before(cut) {
+			delete(l.lanes, e)
 		}
 	}
 }

@@ -109,3 +109,24 @@ func TestLedgerReadsAnUnknownLaneFirst(t *testing.T) {
 		t.Fatalf("reads = %d, want 1", c.reads)
 	}
 }
+
+func TestLedgerForgetsIdleLanesOnly(t *testing.T) {
+	c := &fakeChain{lanes: map[solana.PublicKey]uint64{}, runSeq: map[solana.PublicKey]uint64{}}
+	idle, busy := solana.NewWallet().PublicKey(), solana.NewWallet().PublicKey()
+	c.lanes[idle], c.lanes[busy] = 100, 100
+	now := time.Unix(1_000, 0)
+	l := NewLedger(LedgerConfig{Chain: c, Now: func() time.Time { return now }, IdleEvict: time.Minute})
+	ctx := context.Background()
+	t1, _ := l.Reserve(ctx, idle, 10)
+	t1.Free()
+	t2, _ := l.Reserve(ctx, busy, 10)
+	t2.Charged(solana.NewWallet().PublicKey(), 1, 10)
+	now = now.Add(2 * time.Minute)
+	l.evictIdle()
+	if _, ok := l.lanes[idle]; ok {
+		t.Fatal("an idle lane was kept")
+	}
+	if owed, _ := l.Owed(busy); owed != 10 {
+		t.Fatalf("a lane with an owed run was forgotten (owed %d)", owed)
+	}
+}

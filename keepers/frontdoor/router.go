@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/gagliardetto/solana-go"
+
+	"github.com/modelcommons/modelcommons/keepers/poll"
 )
 
 // RouterConfig configures a Router.
@@ -122,18 +124,7 @@ func (r *Router) probe(ctx context.Context, m *route) {
 
 // Run refreshes until ctx ends.
 func (r *Router) Run(ctx context.Context) error {
-	t := time.NewTicker(r.cfg.Refresh)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-			if err := r.Refresh(ctx); err != nil {
-				r.cfg.Logger.Warn("member refresh failed", "err", err)
-			}
-		}
-	}
+	return poll.Every(ctx, r.cfg.Refresh, r.Refresh, func(err error) { r.cfg.Logger.Warn("member refresh failed", "err", err) })
 }
 
 // Nodes are the current members' node accounts.
