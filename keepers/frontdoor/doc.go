@@ -40,10 +40,11 @@
 // its number — 0 frees it. A member that is down keeps such runs owed
 // until it is back.
 //
-// Not covered: the ledger lives in memory. A front door that restarts
-// forgets owed runs its members have not settled yet; until they settle
-// (one settle interval) it may admit against money they will take. Run one
-// front door per domain and restart it after a settle interval of quiet, or
-// keep admission closed (not yet built) until every member's last_run_seq
-// reaches its high-water mark.
+// The ledger lives in memory, so a front door that starts does not know
+// what its members' unsettled runs owe. With LedgerConfig.StartBarrier
+// (keeper run --domain turns it on) admission stays closed (503, /readyz
+// not ready) until, UnknownHold after the start, every listed member's
+// mark has been asked and a chain read shows each member's last_run_seq
+// at its mark: everything recorded before then is settled and in the
+// lane's balance. A member that cannot be asked keeps the door closed.
 package frontdoor

@@ -110,6 +110,11 @@ func (f *FrontDoor) serveReady(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "no healthy member\n")
 		return
 	}
+	if !f.cfg.Ledger.Open() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = io.WriteString(w, "reconciling with the members' settlement after the start\n")
+		return
+	}
 	_, _ = io.WriteString(w, "ready\n")
 }
 
@@ -148,7 +153,11 @@ func (f *FrontDoor) serveGen(ep workers.Endpoint, path string) http.HandlerFunc 
 		t, err := f.cfg.Ledger.Reserve(r.Context(), adm.Escrow.Address, adm.Worst)
 		if err != nil {
 			ref = gateway.Funds(err.Error() + ". Add to the escrow's lane to the domain (mt escrow allow <escrow> --domain <domain> <amount>) or lower max_tokens.")
-			if !errors.Is(err, ErrNoRoom) {
+			switch {
+			case errors.Is(err, ErrNoRoom):
+			case errors.Is(err, ErrReconciling):
+				ref = gateway.Unavailable("The domain's front door has just started and is reconciling with its members' settlement; retry shortly.")
+			default:
 				f.log.Warn("domain lane unreadable", "escrow", adm.Escrow.Address, "err", err)
 				ref = gateway.Unavailable("The front door cannot read the domain's lane from the chain right now; try again shortly.")
 			}

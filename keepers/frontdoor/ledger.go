@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/bits"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gagliardetto/solana-go"
@@ -35,6 +36,10 @@ type HighWater interface {
 	HighWater(ctx context.Context, node solana.PublicKey) (uint64, error)
 }
 
+// ErrReconciling: the front door has just started and does not yet know
+// what its members' unsettled runs owe (see LedgerConfig.StartBarrier).
+var ErrReconciling = errors.New("the front door is reconciling with its members' settlement after a start; retry shortly")
+
 // ErrNoRoom: the domain lane cannot hold the request's worst case.
 var ErrNoRoom = errors.New("not enough left in the escrow's lane to the domain")
 
@@ -54,7 +59,15 @@ type LedgerConfig struct {
 	// IdleEvict: a lane with nothing owed or in flight and no request for
 	// this long is forgotten by Run (default 10 min).
 	IdleEvict time.Duration
-	Now       func() time.Time
+	// StartBarrier keeps admission closed after a start until every member
+	// listed has settled all it had recorded: the ledger lives in memory,
+	// so a restarted front door does not know what its members' unsettled
+	// runs owe. Each member's mark is asked UnknownHold after the start
+	// (runs the previous instance admitted may still be recording), and
+	// admission opens once a read shows every member's last_run_seq at its
+	// mark. A member that cannot be asked keeps it closed.
+	StartBarrier bool
+	Now          func() time.Time
 }
 
 // Ledger holds the front door's reservations against each escrow's lane
@@ -66,6 +79,13 @@ type Ledger struct {
 
 	mu    sync.Mutex
 	lanes map[solana.PublicKey]*lane
+
+	// The start barrier (StartBarrier): open once every member in marks
+	// has settled up to its mark.
+	gateMu  sync.Mutex
+	started time.Time
+	open    atomic.Bool
+	marks   map[solana.PublicKey]uint64
 }
 
 type lane struct {
@@ -100,7 +120,50 @@ func NewLedger(cfg LedgerConfig) *Ledger {
 	if cfg.Nodes == nil {
 		cfg.Nodes = func() []solana.PublicKey { return nil }
 	}
-	return &Ledger{cfg: cfg, lanes: map[solana.PublicKey]*lane{}}
+	l := &Ledger{cfg: cfg, lanes: map[solana.PublicKey]*lane{}, started: cfg.Now(), marks: map[solana.PublicKey]uint64{}}
+	l.open.Store(!cfg.StartBarrier)
+	return l
+}
+
+// Open reports whether admission is open (the start barrier passed).
+func (l *Ledger) Open() bool { return l.open.Load() }
+
+// tryOpen passes the start barrier if every member has settled up to the
+// mark it gave once UnknownHold had passed since the start.
+func (l *Ledger) tryOpen(ctx context.Context) error {
+	l.gateMu.Lock()
+	defer l.gateMu.Unlock()
+	if l.open.Load() || l.cfg.Now().Before(l.started.Add(l.cfg.UnknownHold)) {
+		return nil
+	}
+	nodes := l.cfg.Nodes()
+	if len(nodes) == 0 {
+		return errors.New("start barrier: no members listed yet")
+	}
+	for _, n := range nodes {
+		if _, ok := l.marks[n]; ok {
+			continue
+		}
+		if l.cfg.Marks == nil {
+			return errors.New("start barrier: no way to ask members for their marks")
+		}
+		mark, err := l.cfg.Marks.HighWater(ctx, n)
+		if err != nil {
+			return fmt.Errorf("start barrier: %w", err)
+		}
+		l.marks[n] = mark
+	}
+	snap, err := l.cfg.Chain.Read(ctx, nil, nodes)
+	if err != nil {
+		return fmt.Errorf("start barrier: %w", err)
+	}
+	for _, n := range nodes {
+		if snap.RunSeq[n] < l.marks[n] {
+			return nil // not settled yet; the next sync looks again
+		}
+	}
+	l.open.Store(true)
+	return nil
 }
 
 // Ticket is one admitted request's reservation. Exactly one of Free,
@@ -118,6 +181,9 @@ type Ticket struct {
 //
 // reading the lane first if the ledger has never read it.
 func (l *Ledger) Reserve(ctx context.Context, escrow solana.PublicKey, worst uint64) (*Ticket, error) {
+	if !l.open.Load() {
+		return nil, ErrReconciling
+	}
 	l.mu.Lock()
 	ln := l.lanes[escrow]
 	known := ln != nil && ln.read
@@ -219,6 +285,9 @@ func (ln *lane) add(o owedRun) {
 // Sync reads the given escrows (all lanes the ledger knows when nil) and
 // the member nodes in one snapshot and applies it.
 func (l *Ledger) Sync(ctx context.Context, escrows []solana.PublicKey) error {
+	if err := l.tryOpen(ctx); err != nil {
+		return err
+	}
 	l.resolveUnknown(ctx)
 	l.syncMu.Lock()
 	defer l.syncMu.Unlock()

@@ -130,3 +130,37 @@ func TestLedgerForgetsIdleLanesOnly(t *testing.T) {
 		t.Fatalf("a lane with an owed run was forgotten (owed %d)", owed)
 	}
 }
+
+func TestStartBarrierWaitsForMembersToSettle(t *testing.T) {
+	c := &fakeChain{lanes: map[solana.PublicKey]uint64{}, runSeq: map[solana.PublicKey]uint64{}}
+	e, a, b := solana.NewWallet().PublicKey(), solana.NewWallet().PublicKey(), solana.NewWallet().PublicKey()
+	c.lanes[e] = 1_000
+	now := time.Unix(1_000, 0)
+	mk := marks{a: 4}
+	l := NewLedger(LedgerConfig{Chain: c, Marks: mk, Nodes: func() []solana.PublicKey { return []solana.PublicKey{a, b} },
+		Now: func() time.Time { return now }, UnknownHold: 10 * time.Second, StartBarrier: true})
+	ctx := context.Background()
+	step := func() error {
+		_ = l.Sync(ctx, nil)
+		_, err := l.Reserve(ctx, e, 1)
+		return err
+	}
+	if err := step(); !errors.Is(err, ErrReconciling) {
+		t.Fatalf("at the start: %v, want ErrReconciling", err)
+	}
+	now = now.Add(11 * time.Second)
+	if err := step(); !errors.Is(err, ErrReconciling) {
+		t.Fatalf("member b cannot be asked: %v, want ErrReconciling", err)
+	}
+	mk[b] = 0
+	if err := step(); !errors.Is(err, ErrReconciling) {
+		t.Fatalf("a has recorded up to 4, settled 0: %v, want ErrReconciling", err)
+	}
+	c.runSeq[a] = 4
+	if err := step(); err != nil {
+		t.Fatalf("everything settled: %v", err)
+	}
+	if !l.Open() {
+		t.Fatal("not open")
+	}
+}

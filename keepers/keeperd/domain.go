@@ -43,6 +43,15 @@ type DomainConfig struct {
 	// LaneRefresh (front door) is how often the domain lanes and the members'
 	// settled run numbers are read (default 1s).
 	LaneRefresh Duration `toml:"lane_refresh"`
+	// UnknownHold (front door) is how long a run whose outcome the front
+	// door could not learn stays owed before its member's journal mark is
+	// asked, and how long after a start the start barrier waits before
+	// asking every member (default 35s: longer than a member may take to
+	// make a run durable; lower it only in tests).
+	UnknownHold Duration `toml:"unknown_hold"`
+	// StartBarrier (front door; default true) keeps admission closed after
+	// a start until every member has settled what it had recorded.
+	StartBarrier *bool `toml:"start_barrier"`
 
 	// Serve (keeper run --domain, never from the file) makes this keeper
 	// the domain's front door.
@@ -200,7 +209,8 @@ func NewFrontDoor(cfg Config, log *slog.Logger) (*FrontDoor, error) {
 		log.Warn("members not listed yet", "err", err)
 	}
 	ledger := frontdoor.NewLedger(frontdoor.LedgerConfig{Chain: frontdoor.ChainLanes{RPC: client, Domain: domain, Commitment: commitment},
-		Marks: router.Marks(), Nodes: router.Nodes})
+		Marks: router.Marks(), Nodes: router.Nodes, UnknownHold: cfg.Domain.UnknownHold.Duration,
+		StartBarrier: cfg.Domain.StartBarrier == nil || *cfg.Domain.StartBarrier})
 	fd, err := frontdoor.New(frontdoor.Config{Admitter: adm, Router: router, Ledger: ledger, Key: key, MaxResponseBytes: g.MaxResponseBytes,
 		WriteTimeout: g.WriteTimeout.Duration, Registry: prometheus.NewRegistry(), Logger: log.With("component", "frontdoor")})
 	if err != nil {

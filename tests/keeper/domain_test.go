@@ -164,6 +164,8 @@ id = %d
 [domain]
 member_refresh = "300ms"
 lane_refresh = "200ms"
+# the start barrier asks the members' marks after this (35s outside tests)
+unknown_hold = "1s"
 `, fdKeypair, w.Chain.URL, w.Models[0].ID))
 	fdLog := filepath.Join(lw.dir, "frontdoor.log")
 	fdProc, fdAPI := start(t, lw.bin, fdLog, func(line string) (string, bool) {
