@@ -323,3 +323,25 @@ func TestUnderLoadNoLaneOverServed(t *testing.T) {
 	h.chain.mu.Unlock()
 	t.Logf("statuses %v; %d runs recorded, %d unknown outcomes; lane %d → %d", codes, len(recorded), unknown, lane, left)
 }
+
+func TestNoDomainLaneNamesTheDomain(t *testing.T) {
+	h := newDomain(t, 1, 1_000_000)
+	// The escrow exists but its owner opened no lane to the domain.
+	h.chain.escrows.Put(gateway.EscrowState{Address: h.escrow, KeyHash: apikeyID(userKey)})
+	domain := solana.NewWallet().PublicKey()
+	adm, err := gateway.NewAdmitter(gateway.Config{Models: models, Escrows: h.chain.escrows, Prices: prices, Domain: domain})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd, err := New(Config{Admitter: adm, Router: h.router, Ledger: h.ledger, Key: h.fdKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(fd.Handler())
+	defer srv.Close()
+	resp := post(t, srv.URL, "/v1/chat/completions", userKey, chatBody)
+	body := readAll(t, resp)
+	if resp.StatusCode != 402 || !strings.Contains(body, "mt escrow allow "+h.escrow.String()+" --domain "+domain.String()) {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+}

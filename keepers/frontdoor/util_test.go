@@ -3,6 +3,10 @@ package frontdoor
 import (
 	"strconv"
 
+	"github.com/gagliardetto/solana-go"
+
+	"github.com/modelcommons/modelcommons/clients/apikey"
+
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 )
@@ -14,3 +18,5 @@ func testutilValue(c prometheus.Counter) float64 {
 	_ = c.Write(&m)
 	return m.GetCounter().GetValue()
 }
+
+func apikeyID(key string) solana.PublicKey { return apikey.ID(key) }

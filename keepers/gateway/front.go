@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -45,6 +46,21 @@ func (g *Gateway) checkPass(r *http.Request, st EscrowState, body []byte) *apiEr
 		msg = "The domain pass on this request is not valid (" + err.Error() + "); send requests to the domain's front door."
 	}
 	return &apiError{status: http.StatusForbidden, typ: "invalid_request_error", code: "front_door_required", message: msg}
+}
+
+// domainLaneError refuses an escrow whose owner opened no lane to the
+// domain this keeper serves, or is revoking it.
+func (g *Gateway) domainLaneError(st EscrowState) *apiError {
+	d := g.cfg.Domain
+	switch {
+	case st.Lane == nil:
+		return errFunds(fmt.Sprintf("This API key's escrow %s has no lane to the domain %s, so its members cannot charge it. "+
+			"The escrow's owner can open one: mt escrow allow %s --domain %s <amount>", st.Address, d, st.Address, d))
+	case st.Lane.RevokeRequestedAt != 0:
+		return errFunds(fmt.Sprintf("This API key's escrow %s is revoking its lane to the domain %s; no new requests are served against it. "+
+			"The escrow's owner can reopen it: mt escrow allow %s --domain %s <amount>", st.Address, d, st.Address, d))
+	}
+	return nil
 }
 
 // runMeta tells the front door the journal number and cost of a recorded

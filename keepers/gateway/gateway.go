@@ -105,6 +105,10 @@ type Config struct {
 	// journal number and cost (X-Run-Seq, X-Run-Cost; trailers on streams)
 	// for the front door's reservation ledger (keepers/frontdoor).
 	FrontDoor ed25519.PublicKey
+	// Domain is the domain whose lanes admission reads (a front door, or a
+	// member; the Escrows source reads lanes for it): refusals then name
+	// the domain lane. Zero: the node's own lanes.
+	Domain solana.PublicKey
 }
 
 // Gateway serves the API. Create with New; use Handler.
@@ -547,6 +551,9 @@ func (g *Gateway) priceError(ctx context.Context, m member, err error) *apiError
 // laneError refuses an escrow whose owner opened no lane to this node, or
 // is revoking it: settlement by this node could take nothing from it.
 func (g *Gateway) laneError(st EscrowState) *apiError {
+	if !g.cfg.Domain.IsZero() {
+		return g.domainLaneError(st)
+	}
 	node := "this keeper's node"
 	if !g.cfg.Node.IsZero() {
 		node = g.cfg.Node.String()

@@ -91,6 +91,14 @@ func (m *domainMember) laneKey(node solana.PublicKey) solana.PublicKey {
 	return m.domain
 }
 
+// domainKey is the member's domain (zero outside one).
+func (m *domainMember) domainKey() solana.PublicKey {
+	if m == nil {
+		return solana.PublicKey{}
+	}
+	return m.domain
+}
+
 func (m *domainMember) frontDoorKey() ed25519.PublicKey {
 	if m == nil {
 		return nil
@@ -197,7 +205,7 @@ func NewFrontDoor(cfg Config, log *slog.Logger) (*FrontDoor, error) {
 		return nil, fmt.Errorf("read model prices from %s: %w", url, err)
 	}
 	g := cfg.Gateway
-	adm, err := gateway.NewAdmitter(gateway.Config{Models: models, Escrows: escrows, Prices: prices, Clock: clock, Node: domain,
+	adm, err := gateway.NewAdmitter(gateway.Config{Models: models, Escrows: escrows, Prices: prices, Clock: clock, Domain: domain,
 		Logger: log.With("component", "admission"), MaxBodyBytes: g.MaxBodyBytes, DefaultMaxTokens: g.DefaultMaxTokens,
 		MaxTokensLimit: g.MaxTokensLimit, MaxN: g.MaxN, PromptMarginPct: g.PromptMarginPct, RateLimit: g.RateLimit, RateBurst: g.RateBurst})
 	if err != nil {

@@ -227,7 +227,7 @@ func New(cfg Config, log *slog.Logger) (*Daemon, error) {
 		MaxBodyBytes: g.MaxBodyBytes, MaxResponseBytes: g.MaxResponseBytes, DefaultMaxTokens: g.DefaultMaxTokens,
 		MaxTokensLimit: g.MaxTokensLimit, MaxN: g.MaxN, PromptMarginPct: g.PromptMarginPct, MaxAttempts: g.MaxAttempts,
 		RateLimit: g.RateLimit, RateBurst: g.RateBurst, MaxInFlight: g.MaxInFlight, WriteTimeout: g.WriteTimeout.Duration,
-		UpstreamIdleTimeout: g.UpstreamIdle.Duration, Clock: clock, Limits: limits, FrontDoor: member.frontDoorKey(),
+		UpstreamIdleTimeout: g.UpstreamIdle.Duration, Clock: clock, Limits: limits, FrontDoor: member.frontDoorKey(), Domain: member.domainKey(),
 		ReceiptProofs: func(escrow solana.PublicKey, after receipts.RunID, limit int) (any, error) {
 			return keeperapi.ReceiptProofs(d.journal, escrow, after, limit)
 		},
