@@ -38,7 +38,7 @@ func checkAllow(addr solana.PublicKey, e *im.Escrow, node solana.PublicKey, unit
 		for _, l := range e.Lanes {
 			inLanes += l.Balance
 		}
-		return explain.Newf(fmt.Sprintf("deposit more and allow it in one step (`mt escrow deposit <escrow> <amount> --node %s`), or allow at most %s", node, native(e.Balance)),
+		return explain.Newf(fmt.Sprintf("deposit more first (`mt escrow deposit <escrow> <amount>`; for a node lane `--node %s` allows it in the same step), or allow at most %s", node, native(e.Balance)),
 			"escrow %s has %s unallocated (and %s already in lanes), less than %s", addr, native(e.Balance), native(inLanes), native(units))
 	}
 	if room, limited := settlement.LaneRoom(e); limited && units > room {
@@ -68,10 +68,15 @@ func allowCommand() *cli.Command {
 		Name:  "allow",
 		Usage: "let a node spend part of your escrow: move unallocated money into the node's lane (opening it); the node can take at most what its lane holds",
 		Description: "<node> is the node's address or its operator's address. <amount> may be `all` (the whole unallocated balance)\n" +
-			"or 0 (open an empty lane). Allowing a node whose lane is being revoked cancels the revocation.",
-		ArgsUsage: "[<escrow address or API key>] <node> <amount|all>",
-		Flags:     session.WriteFlags(keyFileFlag()),
+			"or 0 (open an empty lane). Allowing a node whose lane is being revoked cancels the revocation.\n" +
+			"With --domain the lane is the domain's: every node its operator admitted may spend it, the domain's fee\n" +
+			"comes out of the node operator's cut, never on top of the price; revoke it like a node's lane, naming the domain's address.",
+		ArgsUsage: "[<escrow address or API key>] <node> <amount|all>  |  [<escrow>] --domain <domain> <amount|all>",
+		Flags:     session.WriteFlags(keyFileFlag(), domainFlag()),
 		Action: func(c *cli.Context) error {
+			if c.IsSet("domain") {
+				return allowDomain(c)
+			}
 			x, addr, args, err := loadTarget(c, "escrow", "node", "amount")
 			if err != nil {
 				return err

@@ -196,7 +196,19 @@ func (x *env) view(c *cli.Context, addr solana.PublicKey) (View, *im.Escrow, err
 			nodes[l.Node] = n
 		}
 	}
-	return newView(addr, e, nodes, x.Meter.WithdrawalNoticeSecs, x.Native), e, nil
+	v := newView(addr, e, nodes, x.Meter.WithdrawalNoticeSecs, x.Native)
+	// A lane keyed by a domain is the domain's members' (allow --domain).
+	for i, l := range v.Lanes {
+		if nodes[l.Node] != nil {
+			continue
+		}
+		if d, ok, err := domainAt(c.Context, x.Reader.Raw, l.Node); err == nil && ok {
+			v.Lanes[i].NodeStatus = fmt.Sprintf("domain %q", d.Name)
+			op := d.Operator
+			v.Lanes[i].Operator = &op
+		}
+	}
+	return v, e, nil
 }
 
 // viewed is the result of a command that changed the escrow at addr: the

@@ -15,11 +15,25 @@ func ParseAnyAccount(accountData []byte) (any, error) {
 		return nil, fmt.Errorf("failed to peek account discriminator: %w", err)
 	}
 	switch discriminator {
+	case Account_Domain:
+		value := new(Domain)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal account as Domain: %w", err)
+		}
+		return value, nil
 	case Account_Escrow:
 		value := new(Escrow)
 		err := value.UnmarshalWithDecoder(decoder)
 		if err != nil {
 			return nil, fmt.Errorf("failed to unmarshal account as Escrow: %w", err)
+		}
+		return value, nil
+	case Account_Membership:
+		value := new(Membership)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal account as Membership: %w", err)
 		}
 		return value, nil
 	case Account_MeterConfig:
@@ -41,6 +55,23 @@ func ParseAnyAccount(accountData []byte) (any, error) {
 	}
 }
 
+func ParseAccount_Domain(accountData []byte) (*Domain, error) {
+	decoder := binary.NewBorshDecoder(accountData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Account_Domain {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Account_Domain, binary.FormatDiscriminator(discriminator))
+	}
+	acc := new(Domain)
+	err = acc.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal account of type Domain: %w", err)
+	}
+	return acc, nil
+}
+
 func ParseAccount_Escrow(accountData []byte) (*Escrow, error) {
 	decoder := binary.NewBorshDecoder(accountData)
 	discriminator, err := decoder.ReadDiscriminator()
@@ -54,6 +85,23 @@ func ParseAccount_Escrow(accountData []byte) (*Escrow, error) {
 	err = acc.UnmarshalWithDecoder(decoder)
 	if err != nil {
 		return nil, fmt.Errorf("failed to unmarshal account of type Escrow: %w", err)
+	}
+	return acc, nil
+}
+
+func ParseAccount_Membership(accountData []byte) (*Membership, error) {
+	decoder := binary.NewBorshDecoder(accountData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Account_Membership {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Account_Membership, binary.FormatDiscriminator(discriminator))
+	}
+	acc := new(Membership)
+	err = acc.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal account of type Membership: %w", err)
 	}
 	return acc, nil
 }

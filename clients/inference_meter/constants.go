@@ -8,6 +8,7 @@ package inference_meter
 // Basis points in one whole (100 %).
 const BPS_DENOMINATOR = uint64(0x2710)
 
+var DOMAIN = []byte{100, 111, 109, 97, 105, 110}
 var ESCROW = []byte{101, 115, 99, 114, 111, 119}
 var ESCROW_VAULT = []byte{101, 115, 99, 114, 111, 119, 95, 118, 97, 117, 108, 116}
 
@@ -20,6 +21,7 @@ const MAX_ENDPOINT_LEN = uint32(0x80)
 // Most nodes an escrow can open lanes to at once.
 const MAX_LANES = uint32(0x8)
 
+var MEMBER = []byte{109, 101, 109, 98, 101, 114}
 var METER = []byte{109, 101, 116, 101, 114}
 var NODE = []byte{110, 111, 100, 101}
 var STAKE_VAULT = []byte{115, 116, 97, 107, 101, 95, 118, 97, 117, 108, 116}

@@ -5,7 +5,9 @@ package inference_meter
 
 // Account discriminators
 var (
+	Account_Domain      = [8]byte{167, 191, 231, 63, 146, 41, 115, 27}
 	Account_Escrow      = [8]byte{31, 213, 123, 187, 186, 22, 218, 155}
+	Account_Membership  = [8]byte{231, 141, 180, 98, 109, 168, 175, 166}
 	Account_MeterConfig = [8]byte{40, 125, 53, 69, 109, 120, 95, 1}
 	Account_Node        = [8]byte{208, 53, 1, 3, 49, 122, 180, 49}
 )
@@ -13,16 +15,25 @@ var (
 // Event discriminators
 var (
 	Event_BatchSettled        = [8]byte{238, 14, 187, 192, 127, 95, 104, 9}
+	Event_DomainClosed        = [8]byte{7, 194, 14, 149, 9, 53, 221, 121}
+	Event_DomainCreated       = [8]byte{44, 106, 9, 206, 182, 234, 106, 19}
+	Event_DomainLaneAllowed   = [8]byte{163, 96, 91, 12, 149, 121, 13, 189}
+	Event_DomainSlashed       = [8]byte{222, 230, 237, 155, 39, 250, 172, 235}
+	Event_DomainUpdated       = [8]byte{244, 3, 121, 210, 156, 67, 97, 111}
 	Event_EndpointSet         = [8]byte{140, 40, 170, 250, 35, 181, 93, 153}
 	Event_EscrowClosed        = [8]byte{109, 20, 57, 51, 217, 118, 3, 173}
 	Event_EscrowDeposited     = [8]byte{28, 193, 105, 27, 40, 101, 65, 211}
 	Event_EscrowOpened        = [8]byte{201, 42, 96, 8, 123, 9, 212, 164}
 	Event_EscrowWithdrawn     = [8]byte{43, 206, 174, 47, 105, 219, 216, 239}
+	Event_JoinRequested       = [8]byte{177, 238, 192, 219, 77, 148, 123, 189}
 	Event_KeeperKeySet        = [8]byte{115, 8, 242, 131, 94, 157, 112, 180}
 	Event_KeyRotated          = [8]byte{174, 37, 18, 104, 198, 30, 33, 95}
 	Event_LaneAllowed         = [8]byte{134, 31, 203, 198, 125, 42, 14, 37}
 	Event_LaneRevokeRequested = [8]byte{182, 127, 126, 86, 45, 165, 222, 49}
 	Event_LaneRevoked         = [8]byte{138, 71, 116, 80, 187, 239, 252, 3}
+	Event_MemberAdmitted      = [8]byte{166, 200, 24, 10, 62, 254, 9, 81}
+	Event_MemberDeparted      = [8]byte{213, 87, 67, 129, 150, 65, 31, 63}
+	Event_MembershipClosed    = [8]byte{163, 38, 35, 215, 93, 174, 246, 10}
 	Event_MeterInitialized    = [8]byte{133, 4, 4, 18, 25, 103, 26, 7}
 	Event_MeterUpdated        = [8]byte{158, 18, 107, 182, 237, 169, 93, 26}
 	Event_NodeActivated       = [8]byte{49, 205, 30, 15, 116, 179, 99, 66}
@@ -39,14 +50,22 @@ var (
 var (
 	Instruction_ActivateNode      = [8]byte{82, 132, 214, 216, 231, 212, 232, 250}
 	Instruction_AddStake          = [8]byte{58, 135, 189, 105, 160, 120, 165, 224}
+	Instruction_AdmitMember       = [8]byte{101, 28, 232, 2, 238, 91, 2, 142}
+	Instruction_AllowDomain       = [8]byte{11, 66, 74, 103, 25, 33, 33, 255}
 	Instruction_AllowNode         = [8]byte{19, 132, 68, 237, 121, 73, 216, 138}
 	Instruction_BeginUnbonding    = [8]byte{187, 111, 29, 242, 233, 132, 154, 126}
+	Instruction_CloseDomain       = [8]byte{7, 147, 185, 104, 73, 133, 7, 164}
 	Instruction_CloseEscrow       = [8]byte{139, 171, 94, 146, 191, 91, 144, 50}
+	Instruction_CloseMembership   = [8]byte{75, 163, 172, 3, 117, 168, 222, 86}
+	Instruction_CreateDomain      = [8]byte{103, 208, 151, 155, 64, 18, 133, 109}
 	Instruction_DeactivateNode    = [8]byte{242, 185, 114, 146, 22, 248, 23, 157}
 	Instruction_DepositEscrow     = [8]byte{226, 112, 158, 176, 178, 118, 153, 128}
 	Instruction_InitMeter         = [8]byte{234, 52, 85, 18, 129, 176, 229, 214}
+	Instruction_LeaveDomain       = [8]byte{48, 195, 216, 152, 28, 92, 136, 220}
 	Instruction_OpenEscrow        = [8]byte{82, 178, 155, 253, 74, 41, 161, 219}
 	Instruction_RegisterNode      = [8]byte{102, 85, 117, 114, 194, 188, 211, 168}
+	Instruction_RemoveMember      = [8]byte{171, 57, 231, 150, 167, 128, 18, 55}
+	Instruction_RequestJoin       = [8]byte{70, 164, 111, 135, 228, 172, 97, 186}
 	Instruction_RequestRevoke     = [8]byte{223, 97, 145, 239, 217, 8, 197, 106}
 	Instruction_RequestWithdrawal = [8]byte{251, 85, 121, 205, 56, 201, 12, 177}
 	Instruction_RevokeNode        = [8]byte{122, 165, 138, 152, 45, 11, 70, 154}
@@ -54,7 +73,9 @@ var (
 	Instruction_SetEndpoint       = [8]byte{252, 205, 107, 118, 45, 124, 107, 62}
 	Instruction_SetKeeperKey      = [8]byte{82, 17, 116, 84, 238, 53, 16, 166}
 	Instruction_Settle            = [8]byte{175, 42, 185, 87, 144, 131, 102, 212}
+	Instruction_SlashDomain       = [8]byte{148, 219, 187, 36, 169, 106, 8, 221}
 	Instruction_SlashNode         = [8]byte{165, 178, 153, 22, 241, 166, 114, 236}
+	Instruction_UpdateDomain      = [8]byte{171, 185, 19, 230, 169, 79, 213, 54}
 	Instruction_UpdateMeter       = [8]byte{22, 111, 197, 42, 105, 158, 152, 189}
 	Instruction_WithdrawEscrow    = [8]byte{81, 84, 226, 128, 245, 47, 96, 104}
 	Instruction_WithdrawStake     = [8]byte{153, 8, 22, 138, 105, 176, 87, 66}

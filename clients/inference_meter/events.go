@@ -22,6 +22,41 @@ func ParseAnyEvent(eventData []byte) (any, error) {
 			return nil, fmt.Errorf("failed to unmarshal event as BatchSettled: %w", err)
 		}
 		return value, nil
+	case Event_DomainClosed:
+		value := new(DomainClosed)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as DomainClosed: %w", err)
+		}
+		return value, nil
+	case Event_DomainCreated:
+		value := new(DomainCreated)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as DomainCreated: %w", err)
+		}
+		return value, nil
+	case Event_DomainLaneAllowed:
+		value := new(DomainLaneAllowed)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as DomainLaneAllowed: %w", err)
+		}
+		return value, nil
+	case Event_DomainSlashed:
+		value := new(DomainSlashed)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as DomainSlashed: %w", err)
+		}
+		return value, nil
+	case Event_DomainUpdated:
+		value := new(DomainUpdated)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as DomainUpdated: %w", err)
+		}
+		return value, nil
 	case Event_EndpointSet:
 		value := new(EndpointSet)
 		err := value.UnmarshalWithDecoder(decoder)
@@ -57,6 +92,13 @@ func ParseAnyEvent(eventData []byte) (any, error) {
 			return nil, fmt.Errorf("failed to unmarshal event as EscrowWithdrawn: %w", err)
 		}
 		return value, nil
+	case Event_JoinRequested:
+		value := new(JoinRequested)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as JoinRequested: %w", err)
+		}
+		return value, nil
 	case Event_KeeperKeySet:
 		value := new(KeeperKeySet)
 		err := value.UnmarshalWithDecoder(decoder)
@@ -90,6 +132,27 @@ func ParseAnyEvent(eventData []byte) (any, error) {
 		err := value.UnmarshalWithDecoder(decoder)
 		if err != nil {
 			return nil, fmt.Errorf("failed to unmarshal event as LaneRevoked: %w", err)
+		}
+		return value, nil
+	case Event_MemberAdmitted:
+		value := new(MemberAdmitted)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as MemberAdmitted: %w", err)
+		}
+		return value, nil
+	case Event_MemberDeparted:
+		value := new(MemberDeparted)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as MemberDeparted: %w", err)
+		}
+		return value, nil
+	case Event_MembershipClosed:
+		value := new(MembershipClosed)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as MembershipClosed: %w", err)
 		}
 		return value, nil
 	case Event_MeterInitialized:
@@ -184,6 +247,91 @@ func ParseEvent_BatchSettled(eventData []byte) (*BatchSettled, error) {
 	return event, nil
 }
 
+func ParseEvent_DomainClosed(eventData []byte) (*DomainClosed, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_DomainClosed {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_DomainClosed, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(DomainClosed)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type DomainClosed: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_DomainCreated(eventData []byte) (*DomainCreated, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_DomainCreated {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_DomainCreated, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(DomainCreated)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type DomainCreated: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_DomainLaneAllowed(eventData []byte) (*DomainLaneAllowed, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_DomainLaneAllowed {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_DomainLaneAllowed, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(DomainLaneAllowed)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type DomainLaneAllowed: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_DomainSlashed(eventData []byte) (*DomainSlashed, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_DomainSlashed {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_DomainSlashed, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(DomainSlashed)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type DomainSlashed: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_DomainUpdated(eventData []byte) (*DomainUpdated, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_DomainUpdated {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_DomainUpdated, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(DomainUpdated)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type DomainUpdated: %w", err)
+	}
+	return event, nil
+}
+
 func ParseEvent_EndpointSet(eventData []byte) (*EndpointSet, error) {
 	decoder := binary.NewBorshDecoder(eventData)
 	discriminator, err := decoder.ReadDiscriminator()
@@ -269,6 +417,23 @@ func ParseEvent_EscrowWithdrawn(eventData []byte) (*EscrowWithdrawn, error) {
 	return event, nil
 }
 
+func ParseEvent_JoinRequested(eventData []byte) (*JoinRequested, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_JoinRequested {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_JoinRequested, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(JoinRequested)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type JoinRequested: %w", err)
+	}
+	return event, nil
+}
+
 func ParseEvent_KeeperKeySet(eventData []byte) (*KeeperKeySet, error) {
 	decoder := binary.NewBorshDecoder(eventData)
 	discriminator, err := decoder.ReadDiscriminator()
@@ -350,6 +515,57 @@ func ParseEvent_LaneRevoked(eventData []byte) (*LaneRevoked, error) {
 	err = event.UnmarshalWithDecoder(decoder)
 	if err != nil {
 		return nil, fmt.Errorf("failed to unmarshal event of type LaneRevoked: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_MemberAdmitted(eventData []byte) (*MemberAdmitted, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_MemberAdmitted {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_MemberAdmitted, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(MemberAdmitted)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type MemberAdmitted: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_MemberDeparted(eventData []byte) (*MemberDeparted, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_MemberDeparted {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_MemberDeparted, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(MemberDeparted)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type MemberDeparted: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_MembershipClosed(eventData []byte) (*MembershipClosed, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_MembershipClosed {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_MembershipClosed, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(MembershipClosed)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type MembershipClosed: %w", err)
 	}
 	return event, nil
 }

@@ -108,6 +108,97 @@ func NewAddStakeInstruction(
 	), nil
 }
 
+// Builds a "admit_member" instruction.
+// Admits a node that asked to join. Domain operator only.
+func NewAdmitMemberInstruction(
+	operatorAccount solanago.PublicKey,
+	domainAccount solanago.PublicKey,
+	nodeAccount solanago.PublicKey,
+	membershipAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "operator": Read-only, Signer, Required
+		// The domain's operator.
+		accounts__.Append(solanago.NewAccountMeta(operatorAccount, false, true))
+		// Account 1 "domain": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(domainAccount, true, false))
+		// Account 2 "node": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nodeAccount, false, false))
+		// Account 3 "membership": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(membershipAccount, true, false))
+		// Account 4 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 5 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		Instruction_AdmitMember[:],
+	), nil
+}
+
+// Builds a "allow_domain" instruction.
+// Moves unallocated escrow money into a domain's lane, so its member nodes may settle against it. Owner only.
+func NewAllowDomainInstruction(
+	// Params:
+	amountParam uint64,
+
+	// Accounts:
+	ownerAccount solanago.PublicKey,
+	escrowAccount solanago.PublicKey,
+	domainAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	buf__ := new(bytes.Buffer)
+	enc__ := binary.NewBorshEncoder(buf__)
+
+	// Encode the instruction discriminator.
+	err := enc__.WriteBytes(Instruction_AllowDomain[:], false)
+	if err != nil {
+		return nil, fmt.Errorf("failed to write instruction discriminator: %w", err)
+	}
+	{
+		// Serialize `amountParam`:
+		err = enc__.Encode(amountParam)
+		if err != nil {
+			return nil, errors.NewField("amountParam", err)
+		}
+	}
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "owner": Read-only, Signer, Required
+		accounts__.Append(solanago.NewAccountMeta(ownerAccount, false, true))
+		// Account 1 "escrow": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(escrowAccount, true, false))
+		// Account 2 "domain": Read-only, Non-signer, Required
+		// The domain the lane is for; must exist, so money is never parked in a
+		// lane nobody can serve.
+		accounts__.Append(solanago.NewAccountMeta(domainAccount, false, false))
+		// Account 3 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 4 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		buf__.Bytes(),
+	), nil
+}
+
 // Builds a "allow_node" instruction.
 // Moves unallocated escrow money into a node's lane (opening it), so that node may settle against it. Owner only.
 func NewAllowNodeInstruction(
@@ -195,6 +286,52 @@ func NewBeginUnbondingInstruction(
 	), nil
 }
 
+// Builds a "close_domain" instruction.
+// Closes a domain with no memberships left and returns its bond. Domain operator only.
+func NewCloseDomainInstruction(
+	operatorAccount solanago.PublicKey,
+	domainAccount solanago.PublicKey,
+	meterAccount solanago.PublicKey,
+	stakeVaultAccount solanago.PublicKey,
+	destinationAccount solanago.PublicKey,
+	nativeMintAccount solanago.PublicKey,
+	tokenProgramAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "operator": Writable, Signer, Required
+		accounts__.Append(solanago.NewAccountMeta(operatorAccount, true, true))
+		// Account 1 "domain": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(domainAccount, true, false))
+		// Account 2 "meter": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(meterAccount, false, false))
+		// Account 3 "stake_vault": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(stakeVaultAccount, true, false))
+		// Account 4 "destination": Writable, Non-signer, Required
+		// The operator's token account that receives the bond.
+		accounts__.Append(solanago.NewAccountMeta(destinationAccount, true, false))
+		// Account 5 "native_mint": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nativeMintAccount, false, false))
+		// Account 6 "token_program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(tokenProgramAccount, false, false))
+		// Account 7 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 8 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		Instruction_CloseDomain[:],
+	), nil
+}
+
 // Builds a "close_escrow" instruction.
 // Closes an empty escrow and returns its rent to the owner.
 func NewCloseEscrowInstruction(
@@ -226,6 +363,117 @@ func NewCloseEscrowInstruction(
 		ProgramID,
 		accounts__,
 		Instruction_CloseEscrow[:],
+	), nil
+}
+
+// Builds a "close_membership" instruction.
+// Closes an ended membership after its notice, returning the rent to the node operator.
+func NewCloseMembershipInstruction(
+	closerAccount solanago.PublicKey,
+	nodeOperatorAccount solanago.PublicKey,
+	nodeAccount solanago.PublicKey,
+	domainAccount solanago.PublicKey,
+	membershipAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "closer": Read-only, Signer, Required
+		// Anyone may close an ended membership once its notice is over (the
+		// domain operator does, to close the domain); the rent goes back to the
+		// node operator who paid it.
+		accounts__.Append(solanago.NewAccountMeta(closerAccount, false, true))
+		// Account 1 "node_operator": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nodeOperatorAccount, true, false))
+		// Account 2 "node": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nodeAccount, false, false))
+		// Account 3 "domain": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(domainAccount, true, false))
+		// Account 4 "membership": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(membershipAccount, true, false))
+		// Account 5 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 6 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		Instruction_CloseMembership[:],
+	), nil
+}
+
+// Builds a "create_domain" instruction.
+// Creates the caller's domain under a name, with a bond, a minimum node stake, a fee share and a notice period.
+func NewCreateDomainInstruction(
+	// Params:
+	argsParam CreateDomainArgs,
+
+	// Accounts:
+	operatorAccount solanago.PublicKey,
+	meterAccount solanago.PublicKey,
+	domainAccount solanago.PublicKey,
+	stakeVaultAccount solanago.PublicKey,
+	sourceAccount solanago.PublicKey,
+	nativeMintAccount solanago.PublicKey,
+	tokenProgramAccount solanago.PublicKey,
+	systemProgramAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	buf__ := new(bytes.Buffer)
+	enc__ := binary.NewBorshEncoder(buf__)
+
+	// Encode the instruction discriminator.
+	err := enc__.WriteBytes(Instruction_CreateDomain[:], false)
+	if err != nil {
+		return nil, fmt.Errorf("failed to write instruction discriminator: %w", err)
+	}
+	{
+		// Serialize `argsParam`:
+		err = enc__.Encode(argsParam)
+		if err != nil {
+			return nil, errors.NewField("argsParam", err)
+		}
+	}
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "operator": Writable, Signer, Required
+		// Runs the domain; pays its rent and bond.
+		accounts__.Append(solanago.NewAccountMeta(operatorAccount, true, true))
+		// Account 1 "meter": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(meterAccount, false, false))
+		// Account 2 "domain": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(domainAccount, true, false))
+		// Account 3 "stake_vault": Writable, Non-signer, Required
+		// Holds the bond, alongside node stakes.
+		accounts__.Append(solanago.NewAccountMeta(stakeVaultAccount, true, false))
+		// Account 4 "source": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(sourceAccount, true, false))
+		// Account 5 "native_mint": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nativeMintAccount, false, false))
+		// Account 6 "token_program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(tokenProgramAccount, false, false))
+		// Account 7 "system_program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(systemProgramAccount, false, false))
+		// Account 8 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 9 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		buf__.Bytes(),
 	), nil
 }
 
@@ -397,6 +645,43 @@ func NewInitMeterInstruction(
 	), nil
 }
 
+// Builds a "leave_domain" instruction.
+// Takes the caller's node out of a domain; it may settle what it served until the notice ends. Node operator only.
+func NewLeaveDomainInstruction(
+	operatorAccount solanago.PublicKey,
+	nodeAccount solanago.PublicKey,
+	domainAccount solanago.PublicKey,
+	membershipAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "operator": Read-only, Signer, Required
+		// The node's operator.
+		accounts__.Append(solanago.NewAccountMeta(operatorAccount, false, true))
+		// Account 1 "node": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nodeAccount, false, false))
+		// Account 2 "domain": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(domainAccount, true, false))
+		// Account 3 "membership": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(membershipAccount, true, false))
+		// Account 4 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 5 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		Instruction_LeaveDomain[:],
+	), nil
+}
+
 // Builds a "open_escrow" instruction.
 // Opens an escrow for an API key (by its id, which signs), with optional allowed models and spend limit.
 func NewOpenEscrowInstruction(
@@ -521,6 +806,80 @@ func NewRegisterNodeInstruction(
 		ProgramID,
 		accounts__,
 		buf__.Bytes(),
+	), nil
+}
+
+// Builds a "remove_member" instruction.
+// Removes a member (or refuses a request); it may settle what it served until the notice ends. Domain operator only.
+func NewRemoveMemberInstruction(
+	operatorAccount solanago.PublicKey,
+	domainAccount solanago.PublicKey,
+	membershipAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "operator": Read-only, Signer, Required
+		// The domain's operator.
+		accounts__.Append(solanago.NewAccountMeta(operatorAccount, false, true))
+		// Account 1 "domain": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(domainAccount, true, false))
+		// Account 2 "membership": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(membershipAccount, true, false))
+		// Account 3 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 4 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		Instruction_RemoveMember[:],
+	), nil
+}
+
+// Builds a "request_join" instruction.
+// Asks for the caller's node to join a domain. Node operator only.
+func NewRequestJoinInstruction(
+	operatorAccount solanago.PublicKey,
+	nodeAccount solanago.PublicKey,
+	domainAccount solanago.PublicKey,
+	membershipAccount solanago.PublicKey,
+	systemProgramAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "operator": Writable, Signer, Required
+		// The node's operator; pays the membership's rent.
+		accounts__.Append(solanago.NewAccountMeta(operatorAccount, true, true))
+		// Account 1 "node": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nodeAccount, false, false))
+		// Account 2 "domain": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(domainAccount, true, false))
+		// Account 3 "membership": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(membershipAccount, true, false))
+		// Account 4 "system_program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(systemProgramAccount, false, false))
+		// Account 5 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 6 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		Instruction_RequestJoin[:],
 	), nil
 }
 
@@ -839,6 +1198,9 @@ func NewSettleInstruction(
 	tokenProgramAccount solanago.PublicKey,
 	treasuryProgramAccount solanago.PublicKey,
 	treasuryEventAuthorityAccount solanago.PublicKey,
+	membershipAccount solanago.PublicKey,
+	domainAccount solanago.PublicKey,
+	domainAccountAccount solanago.PublicKey,
 	eventAuthorityAccount solanago.PublicKey,
 	programAccount solanago.PublicKey,
 ) (solanago.Instruction, error) {
@@ -887,9 +1249,94 @@ func NewSettleInstruction(
 		accounts__.Append(solanago.NewAccountMeta(treasuryProgramAccount, false, false))
 		// Account 10 "treasury_event_authority": Read-only, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(treasuryEventAuthorityAccount, false, false))
-		// Account 11 "event_authority": Read-only, Non-signer, Required
+		// Account 11 "membership": Read-only, Non-signer, Optional
+		// Domain lanes only: this node's membership of the domain (checked
+		// against `node` and `domain` in `validate`).
+		accounts__.Append(solanago.NewAccountMeta(membershipAccount, false, false))
+		// Account 12 "domain": Read-only, Non-signer, Optional
+		// Domain lanes only: the domain whose lanes the batch debits.
+		accounts__.Append(solanago.NewAccountMeta(domainAccount, false, false))
+		// Account 13 "domain_account": Writable, Non-signer, Optional
+		// Domain lanes only: receives the domain's fee; any native-token
+		// account of the domain's operator.
+		accounts__.Append(solanago.NewAccountMeta(domainAccountAccount, true, false))
+		// Account 14 "event_authority": Read-only, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
-		// Account 12 "program": Read-only, Non-signer, Required
+		// Account 15 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		buf__.Bytes(),
+	), nil
+}
+
+// Builds a "slash_domain" instruction.
+// Takes part of a domain's bond to the protocol fee vault, with a reason code. Protocol admin only.
+func NewSlashDomainInstruction(
+	// Params:
+	amountParam uint64,
+	reasonParam uint16,
+
+	// Accounts:
+	adminAccount solanago.PublicKey,
+	protocolAccount solanago.PublicKey,
+	meterAccount solanago.PublicKey,
+	domainAccount solanago.PublicKey,
+	stakeVaultAccount solanago.PublicKey,
+	feeVaultAccount solanago.PublicKey,
+	nativeMintAccount solanago.PublicKey,
+	tokenProgramAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	buf__ := new(bytes.Buffer)
+	enc__ := binary.NewBorshEncoder(buf__)
+
+	// Encode the instruction discriminator.
+	err := enc__.WriteBytes(Instruction_SlashDomain[:], false)
+	if err != nil {
+		return nil, fmt.Errorf("failed to write instruction discriminator: %w", err)
+	}
+	{
+		// Serialize `amountParam`:
+		err = enc__.Encode(amountParam)
+		if err != nil {
+			return nil, errors.NewField("amountParam", err)
+		}
+		// Serialize `reasonParam`:
+		err = enc__.Encode(reasonParam)
+		if err != nil {
+			return nil, errors.NewField("reasonParam", err)
+		}
+	}
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "admin": Read-only, Signer, Required
+		accounts__.Append(solanago.NewAccountMeta(adminAccount, false, true))
+		// Account 1 "protocol": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(protocolAccount, false, false))
+		// Account 2 "meter": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(meterAccount, false, false))
+		// Account 3 "domain": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(domainAccount, true, false))
+		// Account 4 "stake_vault": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(stakeVaultAccount, true, false))
+		// Account 5 "fee_vault": Writable, Non-signer, Required
+		// The protocol's fee vault receives slashed bond.
+		accounts__.Append(solanago.NewAccountMeta(feeVaultAccount, true, false))
+		// Account 6 "native_mint": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nativeMintAccount, false, false))
+		// Account 7 "token_program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(tokenProgramAccount, false, false))
+		// Account 8 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 9 "program": Read-only, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
 	}
 
@@ -964,6 +1411,58 @@ func NewSlashNodeInstruction(
 		// Account 8 "event_authority": Read-only, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
 		// Account 9 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		buf__.Bytes(),
+	), nil
+}
+
+// Builds a "update_domain" instruction.
+// Changes a domain's minimum node stake and notice, and schedules a new fee share after the notice. Domain operator only.
+func NewUpdateDomainInstruction(
+	// Params:
+	argsParam UpdateDomainArgs,
+
+	// Accounts:
+	operatorAccount solanago.PublicKey,
+	domainAccount solanago.PublicKey,
+	meterAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	buf__ := new(bytes.Buffer)
+	enc__ := binary.NewBorshEncoder(buf__)
+
+	// Encode the instruction discriminator.
+	err := enc__.WriteBytes(Instruction_UpdateDomain[:], false)
+	if err != nil {
+		return nil, fmt.Errorf("failed to write instruction discriminator: %w", err)
+	}
+	{
+		// Serialize `argsParam`:
+		err = enc__.Encode(argsParam)
+		if err != nil {
+			return nil, errors.NewField("argsParam", err)
+		}
+	}
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "operator": Read-only, Signer, Required
+		accounts__.Append(solanago.NewAccountMeta(operatorAccount, false, true))
+		// Account 1 "domain": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(domainAccount, true, false))
+		// Account 2 "meter": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(meterAccount, false, false))
+		// Account 3 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 4 "program": Read-only, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
 	}
 

@@ -104,6 +104,32 @@ var (
 	ErrRunTooOld = &programerr.Error{Program: "inference_meter", Code: 6047, Name: "RunTooOld", Msg: "An entry's runs were served longer ago than the settlement window (mt_treasury SETTLE_WINDOW_SECS); they can no longer be priced and cannot be settled."}
 	// ErrLanesExceedSpendLimit (6048): The lanes would hold more than the escrow's spend limit still allows; a node could then serve runs the limit would leave unpaid. Allow less, or open an escrow with a higher limit.
 	ErrLanesExceedSpendLimit = &programerr.Error{Program: "inference_meter", Code: 6048, Name: "LanesExceedSpendLimit", Msg: "The lanes would hold more than the escrow's spend limit still allows; a node could then serve runs the limit would leave unpaid. Allow less, or open an escrow with a higher limit."}
+	// ErrInvalidDomainName (6049): The domain name must be 1 to 32 bytes of printable ASCII without spaces.
+	ErrInvalidDomainName = &programerr.Error{Program: "inference_meter", Code: 6049, Name: "InvalidDomainName", Msg: "The domain name must be 1 to 32 bytes of printable ASCII without spaces."}
+	// ErrInsufficientBond (6050): The domain bond is below the meter's minimum node stake.
+	ErrInsufficientBond = &programerr.Error{Program: "inference_meter", Code: 6050, Name: "InsufficientBond", Msg: "The domain bond is below the meter's minimum node stake."}
+	// ErrFeeChangeTooSoon (6051): The domain fee was changed less than the settlement window (7 days) after the previous change took effect; runs served under the older fee could still settle. Try again later.
+	ErrFeeChangeTooSoon = &programerr.Error{Program: "inference_meter", Code: 6051, Name: "FeeChangeTooSoon", Msg: "The domain fee was changed less than the settlement window (7 days) after the previous change took effect; runs served under the older fee could still settle. Try again later."}
+	// ErrDomainHasMembers (6052): The domain still has memberships (admitted, requested, or ended within their notice); remove them and close their memberships first.
+	ErrDomainHasMembers = &programerr.Error{Program: "inference_meter", Code: 6052, Name: "DomainHasMembers", Msg: "The domain still has memberships (admitted, requested, or ended within their notice); remove them and close their memberships first."}
+	// ErrBelowDomainMinStake (6053): The node's stake is below the domain's minimum node stake.
+	ErrBelowDomainMinStake = &programerr.Error{Program: "inference_meter", Code: 6053, Name: "BelowDomainMinStake", Msg: "The node's stake is below the domain's minimum node stake."}
+	// ErrInvalidMembershipStatus (6054): This membership is not in the state the action needs (e.g. admitting a node that is not requesting, or leaving twice).
+	ErrInvalidMembershipStatus = &programerr.Error{Program: "inference_meter", Code: 6054, Name: "InvalidMembershipStatus", Msg: "This membership is not in the state the action needs (e.g. admitting a node that is not requesting, or leaving twice)."}
+	// ErrNotDomainMember (6055): This node is not an admitted member of the domain, so it cannot settle against the domain's lanes.
+	ErrNotDomainMember = &programerr.Error{Program: "inference_meter", Code: 6055, Name: "NotDomainMember", Msg: "This node is not an admitted member of the domain, so it cannot settle against the domain's lanes."}
+	// ErrMembershipEnded (6056): The node's membership of this domain ended and its settlement notice is over; it can no longer settle against the domain's lanes.
+	ErrMembershipEnded = &programerr.Error{Program: "inference_meter", Code: 6056, Name: "MembershipEnded", Msg: "The node's membership of this domain ended and its settlement notice is over; it can no longer settle against the domain's lanes."}
+	// ErrServedOutsideMembership (6057): An entry's runs were served while the node was not a member of the domain (before it was admitted, or at or after it left or was removed).
+	ErrServedOutsideMembership = &programerr.Error{Program: "inference_meter", Code: 6057, Name: "ServedOutsideMembership", Msg: "An entry's runs were served while the node was not a member of the domain (before it was admitted, or at or after it left or was removed)."}
+	// ErrMembershipNoticeNotElapsed (6058): The membership's settlement notice has not ended yet; it can be closed after it ends.
+	ErrMembershipNoticeNotElapsed = &programerr.Error{Program: "inference_meter", Code: 6058, Name: "MembershipNoticeNotElapsed", Msg: "The membership's settlement notice has not ended yet; it can be closed after it ends."}
+	// ErrDomainAccountsMismatch (6059): Settling against a domain lane needs all three of the membership, the domain and the domain operator's token account, for this node and domain.
+	ErrDomainAccountsMismatch = &programerr.Error{Program: "inference_meter", Code: 6059, Name: "DomainAccountsMismatch", Msg: "Settling against a domain lane needs all three of the membership, the domain and the domain operator's token account, for this node and domain."}
+	// ErrNoLaneForDomain (6060): This escrow has no lane for the domain: its owner never allowed this domain (or revoked it).
+	ErrNoLaneForDomain = &programerr.Error{Program: "inference_meter", Code: 6060, Name: "NoLaneForDomain", Msg: "This escrow has no lane for the domain: its owner never allowed this domain (or revoked it)."}
+	// ErrSlashExceedsBond (6061): The slash amount is larger than the domain's bond.
+	ErrSlashExceedsBond = &programerr.Error{Program: "inference_meter", Code: 6061, Name: "SlashExceedsBond", Msg: "The slash amount is larger than the domain's bond."}
 )
 
 // Errors maps the program's error codes to its errors.
@@ -157,4 +183,17 @@ var Errors = programerr.Table{
 	6046: ErrInvalidRunRange,
 	6047: ErrRunTooOld,
 	6048: ErrLanesExceedSpendLimit,
+	6049: ErrInvalidDomainName,
+	6050: ErrInsufficientBond,
+	6051: ErrFeeChangeTooSoon,
+	6052: ErrDomainHasMembers,
+	6053: ErrBelowDomainMinStake,
+	6054: ErrInvalidMembershipStatus,
+	6055: ErrNotDomainMember,
+	6056: ErrMembershipEnded,
+	6057: ErrServedOutsideMembership,
+	6058: ErrMembershipNoticeNotElapsed,
+	6059: ErrDomainAccountsMismatch,
+	6060: ErrNoLaneForDomain,
+	6061: ErrSlashExceedsBond,
 }

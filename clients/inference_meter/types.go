@@ -41,6 +41,14 @@ type BatchSettled struct {
 	Escrows    []EscrowDebit    `json:"escrows"`
 	Models     []ModelCredit    `json:"models"`
 	Shortfalls []EntryShortfall `json:"shortfalls"`
+
+	// The domain whose lanes this batch debited; the default key when it
+	// debited the node's own lanes.
+	Domain solanago.PublicKey `json:"domain"`
+
+	// The domain's fee, out of the operator's cut: `to_operator` is what the
+	// node operator kept after it.
+	ToDomain uint64 `json:"toDomain"`
 }
 
 func (obj BatchSettled) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
@@ -138,6 +146,16 @@ func (obj BatchSettled) MarshalWithEncoder(encoder *binary.Encoder) (err error) 
 	err = encoder.Encode(obj.Shortfalls)
 	if err != nil {
 		return errors.NewField("Shortfalls", err)
+	}
+	// Serialize `Domain`:
+	err = encoder.Encode(obj.Domain)
+	if err != nil {
+		return errors.NewField("Domain", err)
+	}
+	// Serialize `ToDomain`:
+	err = encoder.Encode(obj.ToDomain)
+	if err != nil {
+		return errors.NewField("ToDomain", err)
 	}
 	return nil
 }
@@ -248,6 +266,16 @@ func (obj *BatchSettled) UnmarshalWithDecoder(decoder *binary.Decoder) (err erro
 	if err != nil {
 		return errors.NewField("Shortfalls", err)
 	}
+	// Deserialize `Domain`:
+	err = decoder.Decode(&obj.Domain)
+	if err != nil {
+		return errors.NewField("Domain", err)
+	}
+	// Deserialize `ToDomain`:
+	err = decoder.Decode(&obj.ToDomain)
+	if err != nil {
+		return errors.NewField("ToDomain", err)
+	}
 	return nil
 }
 
@@ -261,6 +289,798 @@ func (obj *BatchSettled) Unmarshal(buf []byte) error {
 
 func UnmarshalBatchSettled(buf []byte) (*BatchSettled, error) {
 	obj := new(BatchSettled)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+type CreateDomainArgs struct {
+	// 1..=32 bytes; a PDA seed, so one operator cannot have two domains of one name.
+	Name string `json:"name"`
+
+	// Native base units to bond; at least the meter's minimum node stake.
+	Bond         uint64 `json:"bond"`
+	MinNodeStake uint64 `json:"minNodeStake"`
+
+	// Share of member node operators' cut that goes to the domain.
+	FeeBps uint16 `json:"feeBps"`
+
+	// Settlement notice for departing members and delay of fee changes;
+	// at least the meter's withdrawal notice.
+	NoticeSecs int64 `json:"noticeSecs"`
+}
+
+func (obj CreateDomainArgs) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Name`:
+	err = encoder.Encode(obj.Name)
+	if err != nil {
+		return errors.NewField("Name", err)
+	}
+	// Serialize `Bond`:
+	err = encoder.Encode(obj.Bond)
+	if err != nil {
+		return errors.NewField("Bond", err)
+	}
+	// Serialize `MinNodeStake`:
+	err = encoder.Encode(obj.MinNodeStake)
+	if err != nil {
+		return errors.NewField("MinNodeStake", err)
+	}
+	// Serialize `FeeBps`:
+	err = encoder.Encode(obj.FeeBps)
+	if err != nil {
+		return errors.NewField("FeeBps", err)
+	}
+	// Serialize `NoticeSecs`:
+	err = encoder.Encode(obj.NoticeSecs)
+	if err != nil {
+		return errors.NewField("NoticeSecs", err)
+	}
+	return nil
+}
+
+func (obj CreateDomainArgs) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding CreateDomainArgs: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *CreateDomainArgs) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Name`:
+	err = decoder.Decode(&obj.Name)
+	if err != nil {
+		return errors.NewField("Name", err)
+	}
+	// Deserialize `Bond`:
+	err = decoder.Decode(&obj.Bond)
+	if err != nil {
+		return errors.NewField("Bond", err)
+	}
+	// Deserialize `MinNodeStake`:
+	err = decoder.Decode(&obj.MinNodeStake)
+	if err != nil {
+		return errors.NewField("MinNodeStake", err)
+	}
+	// Deserialize `FeeBps`:
+	err = decoder.Decode(&obj.FeeBps)
+	if err != nil {
+		return errors.NewField("FeeBps", err)
+	}
+	// Deserialize `NoticeSecs`:
+	err = decoder.Decode(&obj.NoticeSecs)
+	if err != nil {
+		return errors.NewField("NoticeSecs", err)
+	}
+	return nil
+}
+
+func (obj *CreateDomainArgs) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling CreateDomainArgs: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalCreateDomainArgs(buf []byte) (*CreateDomainArgs, error) {
+	obj := new(CreateDomainArgs)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// A group of nodes under one operator, at
+// [`seeds::DOMAIN`](super::seeds::DOMAIN) + operator + name. Escrow owners
+// open lanes to a domain (`allow_domain`); any admitted member node may
+// settle against such a lane, and the domain takes `fee_bps` of what the
+// node operator earns there.
+type Domain struct {
+	// Admits and removes members, sets the fee, receives the domain share.
+	Operator solanago.PublicKey `json:"operator"`
+	Name     string             `json:"name"`
+
+	// Native base units held in the meter's stake vault; slashable by the
+	// protocol admin like a node's stake, returned by `close_domain`.
+	Bond uint64 `json:"bond"`
+
+	// A node needs at least this stake to join, be admitted and settle here.
+	MinNodeStake uint64 `json:"minNodeStake"`
+
+	// Share of the node operator's cut that goes to the domain, for runs
+	// served at or after `fee_effective_at`.
+	FeeBps uint16 `json:"feeBps"`
+
+	// The share for runs served before `fee_effective_at`.
+	PreviousFeeBps uint16 `json:"previousFeeBps"`
+	FeeEffectiveAt int64  `json:"feeEffectiveAt"`
+
+	// How long a member that left or was removed may still settle the runs
+	// it served while it was a member; also the delay before a fee change
+	// takes effect.
+	NoticeSecs int64 `json:"noticeSecs"`
+
+	// Members in status `Admitted`.
+	Members uint32 `json:"members"`
+
+	// Membership accounts that exist (any status); the domain can close only at 0.
+	Memberships uint32 `json:"memberships"`
+
+	// Slashes recorded against the domain's bond.
+	Slashed         uint64 `json:"slashed"`
+	LastSlashReason uint16 `json:"lastSlashReason"`
+	CreatedAt       int64  `json:"createdAt"`
+	Bump            uint8  `json:"bump"`
+}
+
+func (obj Domain) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Operator`:
+	err = encoder.Encode(obj.Operator)
+	if err != nil {
+		return errors.NewField("Operator", err)
+	}
+	// Serialize `Name`:
+	err = encoder.Encode(obj.Name)
+	if err != nil {
+		return errors.NewField("Name", err)
+	}
+	// Serialize `Bond`:
+	err = encoder.Encode(obj.Bond)
+	if err != nil {
+		return errors.NewField("Bond", err)
+	}
+	// Serialize `MinNodeStake`:
+	err = encoder.Encode(obj.MinNodeStake)
+	if err != nil {
+		return errors.NewField("MinNodeStake", err)
+	}
+	// Serialize `FeeBps`:
+	err = encoder.Encode(obj.FeeBps)
+	if err != nil {
+		return errors.NewField("FeeBps", err)
+	}
+	// Serialize `PreviousFeeBps`:
+	err = encoder.Encode(obj.PreviousFeeBps)
+	if err != nil {
+		return errors.NewField("PreviousFeeBps", err)
+	}
+	// Serialize `FeeEffectiveAt`:
+	err = encoder.Encode(obj.FeeEffectiveAt)
+	if err != nil {
+		return errors.NewField("FeeEffectiveAt", err)
+	}
+	// Serialize `NoticeSecs`:
+	err = encoder.Encode(obj.NoticeSecs)
+	if err != nil {
+		return errors.NewField("NoticeSecs", err)
+	}
+	// Serialize `Members`:
+	err = encoder.Encode(obj.Members)
+	if err != nil {
+		return errors.NewField("Members", err)
+	}
+	// Serialize `Memberships`:
+	err = encoder.Encode(obj.Memberships)
+	if err != nil {
+		return errors.NewField("Memberships", err)
+	}
+	// Serialize `Slashed`:
+	err = encoder.Encode(obj.Slashed)
+	if err != nil {
+		return errors.NewField("Slashed", err)
+	}
+	// Serialize `LastSlashReason`:
+	err = encoder.Encode(obj.LastSlashReason)
+	if err != nil {
+		return errors.NewField("LastSlashReason", err)
+	}
+	// Serialize `CreatedAt`:
+	err = encoder.Encode(obj.CreatedAt)
+	if err != nil {
+		return errors.NewField("CreatedAt", err)
+	}
+	// Serialize `Bump`:
+	err = encoder.Encode(obj.Bump)
+	if err != nil {
+		return errors.NewField("Bump", err)
+	}
+	return nil
+}
+
+func (obj Domain) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding Domain: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *Domain) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Operator`:
+	err = decoder.Decode(&obj.Operator)
+	if err != nil {
+		return errors.NewField("Operator", err)
+	}
+	// Deserialize `Name`:
+	err = decoder.Decode(&obj.Name)
+	if err != nil {
+		return errors.NewField("Name", err)
+	}
+	// Deserialize `Bond`:
+	err = decoder.Decode(&obj.Bond)
+	if err != nil {
+		return errors.NewField("Bond", err)
+	}
+	// Deserialize `MinNodeStake`:
+	err = decoder.Decode(&obj.MinNodeStake)
+	if err != nil {
+		return errors.NewField("MinNodeStake", err)
+	}
+	// Deserialize `FeeBps`:
+	err = decoder.Decode(&obj.FeeBps)
+	if err != nil {
+		return errors.NewField("FeeBps", err)
+	}
+	// Deserialize `PreviousFeeBps`:
+	err = decoder.Decode(&obj.PreviousFeeBps)
+	if err != nil {
+		return errors.NewField("PreviousFeeBps", err)
+	}
+	// Deserialize `FeeEffectiveAt`:
+	err = decoder.Decode(&obj.FeeEffectiveAt)
+	if err != nil {
+		return errors.NewField("FeeEffectiveAt", err)
+	}
+	// Deserialize `NoticeSecs`:
+	err = decoder.Decode(&obj.NoticeSecs)
+	if err != nil {
+		return errors.NewField("NoticeSecs", err)
+	}
+	// Deserialize `Members`:
+	err = decoder.Decode(&obj.Members)
+	if err != nil {
+		return errors.NewField("Members", err)
+	}
+	// Deserialize `Memberships`:
+	err = decoder.Decode(&obj.Memberships)
+	if err != nil {
+		return errors.NewField("Memberships", err)
+	}
+	// Deserialize `Slashed`:
+	err = decoder.Decode(&obj.Slashed)
+	if err != nil {
+		return errors.NewField("Slashed", err)
+	}
+	// Deserialize `LastSlashReason`:
+	err = decoder.Decode(&obj.LastSlashReason)
+	if err != nil {
+		return errors.NewField("LastSlashReason", err)
+	}
+	// Deserialize `CreatedAt`:
+	err = decoder.Decode(&obj.CreatedAt)
+	if err != nil {
+		return errors.NewField("CreatedAt", err)
+	}
+	// Deserialize `Bump`:
+	err = decoder.Decode(&obj.Bump)
+	if err != nil {
+		return errors.NewField("Bump", err)
+	}
+	return nil
+}
+
+func (obj *Domain) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling Domain: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalDomain(buf []byte) (*Domain, error) {
+	obj := new(Domain)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+type DomainClosed struct {
+	Domain   solanago.PublicKey `json:"domain"`
+	Operator solanago.PublicKey `json:"operator"`
+
+	// Bond returned to the operator.
+	Bond uint64 `json:"bond"`
+}
+
+func (obj DomainClosed) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Domain`:
+	err = encoder.Encode(obj.Domain)
+	if err != nil {
+		return errors.NewField("Domain", err)
+	}
+	// Serialize `Operator`:
+	err = encoder.Encode(obj.Operator)
+	if err != nil {
+		return errors.NewField("Operator", err)
+	}
+	// Serialize `Bond`:
+	err = encoder.Encode(obj.Bond)
+	if err != nil {
+		return errors.NewField("Bond", err)
+	}
+	return nil
+}
+
+func (obj DomainClosed) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding DomainClosed: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *DomainClosed) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Domain`:
+	err = decoder.Decode(&obj.Domain)
+	if err != nil {
+		return errors.NewField("Domain", err)
+	}
+	// Deserialize `Operator`:
+	err = decoder.Decode(&obj.Operator)
+	if err != nil {
+		return errors.NewField("Operator", err)
+	}
+	// Deserialize `Bond`:
+	err = decoder.Decode(&obj.Bond)
+	if err != nil {
+		return errors.NewField("Bond", err)
+	}
+	return nil
+}
+
+func (obj *DomainClosed) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling DomainClosed: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalDomainClosed(buf []byte) (*DomainClosed, error) {
+	obj := new(DomainClosed)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+type DomainCreated struct {
+	Domain       solanago.PublicKey `json:"domain"`
+	Operator     solanago.PublicKey `json:"operator"`
+	Name         string             `json:"name"`
+	Bond         uint64             `json:"bond"`
+	MinNodeStake uint64             `json:"minNodeStake"`
+	FeeBps       uint16             `json:"feeBps"`
+	NoticeSecs   int64              `json:"noticeSecs"`
+}
+
+func (obj DomainCreated) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Domain`:
+	err = encoder.Encode(obj.Domain)
+	if err != nil {
+		return errors.NewField("Domain", err)
+	}
+	// Serialize `Operator`:
+	err = encoder.Encode(obj.Operator)
+	if err != nil {
+		return errors.NewField("Operator", err)
+	}
+	// Serialize `Name`:
+	err = encoder.Encode(obj.Name)
+	if err != nil {
+		return errors.NewField("Name", err)
+	}
+	// Serialize `Bond`:
+	err = encoder.Encode(obj.Bond)
+	if err != nil {
+		return errors.NewField("Bond", err)
+	}
+	// Serialize `MinNodeStake`:
+	err = encoder.Encode(obj.MinNodeStake)
+	if err != nil {
+		return errors.NewField("MinNodeStake", err)
+	}
+	// Serialize `FeeBps`:
+	err = encoder.Encode(obj.FeeBps)
+	if err != nil {
+		return errors.NewField("FeeBps", err)
+	}
+	// Serialize `NoticeSecs`:
+	err = encoder.Encode(obj.NoticeSecs)
+	if err != nil {
+		return errors.NewField("NoticeSecs", err)
+	}
+	return nil
+}
+
+func (obj DomainCreated) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding DomainCreated: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *DomainCreated) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Domain`:
+	err = decoder.Decode(&obj.Domain)
+	if err != nil {
+		return errors.NewField("Domain", err)
+	}
+	// Deserialize `Operator`:
+	err = decoder.Decode(&obj.Operator)
+	if err != nil {
+		return errors.NewField("Operator", err)
+	}
+	// Deserialize `Name`:
+	err = decoder.Decode(&obj.Name)
+	if err != nil {
+		return errors.NewField("Name", err)
+	}
+	// Deserialize `Bond`:
+	err = decoder.Decode(&obj.Bond)
+	if err != nil {
+		return errors.NewField("Bond", err)
+	}
+	// Deserialize `MinNodeStake`:
+	err = decoder.Decode(&obj.MinNodeStake)
+	if err != nil {
+		return errors.NewField("MinNodeStake", err)
+	}
+	// Deserialize `FeeBps`:
+	err = decoder.Decode(&obj.FeeBps)
+	if err != nil {
+		return errors.NewField("FeeBps", err)
+	}
+	// Deserialize `NoticeSecs`:
+	err = decoder.Decode(&obj.NoticeSecs)
+	if err != nil {
+		return errors.NewField("NoticeSecs", err)
+	}
+	return nil
+}
+
+func (obj *DomainCreated) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling DomainCreated: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalDomainCreated(buf []byte) (*DomainCreated, error) {
+	obj := new(DomainCreated)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+type DomainLaneAllowed struct {
+	Escrow solanago.PublicKey `json:"escrow"`
+	Domain solanago.PublicKey `json:"domain"`
+
+	// Moved from the escrow's unallocated balance into the lane.
+	Amount      uint64 `json:"amount"`
+	LaneBalance uint64 `json:"laneBalance"`
+
+	// The escrow's unallocated balance afterwards.
+	Balance uint64 `json:"balance"`
+}
+
+func (obj DomainLaneAllowed) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Escrow`:
+	err = encoder.Encode(obj.Escrow)
+	if err != nil {
+		return errors.NewField("Escrow", err)
+	}
+	// Serialize `Domain`:
+	err = encoder.Encode(obj.Domain)
+	if err != nil {
+		return errors.NewField("Domain", err)
+	}
+	// Serialize `Amount`:
+	err = encoder.Encode(obj.Amount)
+	if err != nil {
+		return errors.NewField("Amount", err)
+	}
+	// Serialize `LaneBalance`:
+	err = encoder.Encode(obj.LaneBalance)
+	if err != nil {
+		return errors.NewField("LaneBalance", err)
+	}
+	// Serialize `Balance`:
+	err = encoder.Encode(obj.Balance)
+	if err != nil {
+		return errors.NewField("Balance", err)
+	}
+	return nil
+}
+
+func (obj DomainLaneAllowed) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding DomainLaneAllowed: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *DomainLaneAllowed) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Escrow`:
+	err = decoder.Decode(&obj.Escrow)
+	if err != nil {
+		return errors.NewField("Escrow", err)
+	}
+	// Deserialize `Domain`:
+	err = decoder.Decode(&obj.Domain)
+	if err != nil {
+		return errors.NewField("Domain", err)
+	}
+	// Deserialize `Amount`:
+	err = decoder.Decode(&obj.Amount)
+	if err != nil {
+		return errors.NewField("Amount", err)
+	}
+	// Deserialize `LaneBalance`:
+	err = decoder.Decode(&obj.LaneBalance)
+	if err != nil {
+		return errors.NewField("LaneBalance", err)
+	}
+	// Deserialize `Balance`:
+	err = decoder.Decode(&obj.Balance)
+	if err != nil {
+		return errors.NewField("Balance", err)
+	}
+	return nil
+}
+
+func (obj *DomainLaneAllowed) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling DomainLaneAllowed: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalDomainLaneAllowed(buf []byte) (*DomainLaneAllowed, error) {
+	obj := new(DomainLaneAllowed)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+type DomainSlashed struct {
+	Domain solanago.PublicKey `json:"domain"`
+	Amount uint64             `json:"amount"`
+	Reason uint16             `json:"reason"`
+	Bond   uint64             `json:"bond"`
+}
+
+func (obj DomainSlashed) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Domain`:
+	err = encoder.Encode(obj.Domain)
+	if err != nil {
+		return errors.NewField("Domain", err)
+	}
+	// Serialize `Amount`:
+	err = encoder.Encode(obj.Amount)
+	if err != nil {
+		return errors.NewField("Amount", err)
+	}
+	// Serialize `Reason`:
+	err = encoder.Encode(obj.Reason)
+	if err != nil {
+		return errors.NewField("Reason", err)
+	}
+	// Serialize `Bond`:
+	err = encoder.Encode(obj.Bond)
+	if err != nil {
+		return errors.NewField("Bond", err)
+	}
+	return nil
+}
+
+func (obj DomainSlashed) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding DomainSlashed: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *DomainSlashed) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Domain`:
+	err = decoder.Decode(&obj.Domain)
+	if err != nil {
+		return errors.NewField("Domain", err)
+	}
+	// Deserialize `Amount`:
+	err = decoder.Decode(&obj.Amount)
+	if err != nil {
+		return errors.NewField("Amount", err)
+	}
+	// Deserialize `Reason`:
+	err = decoder.Decode(&obj.Reason)
+	if err != nil {
+		return errors.NewField("Reason", err)
+	}
+	// Deserialize `Bond`:
+	err = decoder.Decode(&obj.Bond)
+	if err != nil {
+		return errors.NewField("Bond", err)
+	}
+	return nil
+}
+
+func (obj *DomainSlashed) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling DomainSlashed: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalDomainSlashed(buf []byte) (*DomainSlashed, error) {
+	obj := new(DomainSlashed)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+type DomainUpdated struct {
+	Domain       solanago.PublicKey `json:"domain"`
+	MinNodeStake uint64             `json:"minNodeStake"`
+	NoticeSecs   int64              `json:"noticeSecs"`
+
+	// The new fee, for runs served from `fee_effective_at` on.
+	FeeBps         uint16 `json:"feeBps"`
+	PreviousFeeBps uint16 `json:"previousFeeBps"`
+	FeeEffectiveAt int64  `json:"feeEffectiveAt"`
+}
+
+func (obj DomainUpdated) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Domain`:
+	err = encoder.Encode(obj.Domain)
+	if err != nil {
+		return errors.NewField("Domain", err)
+	}
+	// Serialize `MinNodeStake`:
+	err = encoder.Encode(obj.MinNodeStake)
+	if err != nil {
+		return errors.NewField("MinNodeStake", err)
+	}
+	// Serialize `NoticeSecs`:
+	err = encoder.Encode(obj.NoticeSecs)
+	if err != nil {
+		return errors.NewField("NoticeSecs", err)
+	}
+	// Serialize `FeeBps`:
+	err = encoder.Encode(obj.FeeBps)
+	if err != nil {
+		return errors.NewField("FeeBps", err)
+	}
+	// Serialize `PreviousFeeBps`:
+	err = encoder.Encode(obj.PreviousFeeBps)
+	if err != nil {
+		return errors.NewField("PreviousFeeBps", err)
+	}
+	// Serialize `FeeEffectiveAt`:
+	err = encoder.Encode(obj.FeeEffectiveAt)
+	if err != nil {
+		return errors.NewField("FeeEffectiveAt", err)
+	}
+	return nil
+}
+
+func (obj DomainUpdated) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding DomainUpdated: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *DomainUpdated) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Domain`:
+	err = decoder.Decode(&obj.Domain)
+	if err != nil {
+		return errors.NewField("Domain", err)
+	}
+	// Deserialize `MinNodeStake`:
+	err = decoder.Decode(&obj.MinNodeStake)
+	if err != nil {
+		return errors.NewField("MinNodeStake", err)
+	}
+	// Deserialize `NoticeSecs`:
+	err = decoder.Decode(&obj.NoticeSecs)
+	if err != nil {
+		return errors.NewField("NoticeSecs", err)
+	}
+	// Deserialize `FeeBps`:
+	err = decoder.Decode(&obj.FeeBps)
+	if err != nil {
+		return errors.NewField("FeeBps", err)
+	}
+	// Deserialize `PreviousFeeBps`:
+	err = decoder.Decode(&obj.PreviousFeeBps)
+	if err != nil {
+		return errors.NewField("PreviousFeeBps", err)
+	}
+	// Deserialize `FeeEffectiveAt`:
+	err = decoder.Decode(&obj.FeeEffectiveAt)
+	if err != nil {
+		return errors.NewField("FeeEffectiveAt", err)
+	}
+	return nil
+}
+
+func (obj *DomainUpdated) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling DomainUpdated: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalDomainUpdated(buf []byte) (*DomainUpdated, error) {
+	obj := new(DomainUpdated)
 	err := obj.Unmarshal(buf)
 	if err != nil {
 		return nil, err
@@ -1177,6 +1997,77 @@ func UnmarshalInitMeterArgs(buf []byte) (*InitMeterArgs, error) {
 	return obj, nil
 }
 
+type JoinRequested struct {
+	Domain     solanago.PublicKey `json:"domain"`
+	Node       solanago.PublicKey `json:"node"`
+	Membership solanago.PublicKey `json:"membership"`
+}
+
+func (obj JoinRequested) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Domain`:
+	err = encoder.Encode(obj.Domain)
+	if err != nil {
+		return errors.NewField("Domain", err)
+	}
+	// Serialize `Node`:
+	err = encoder.Encode(obj.Node)
+	if err != nil {
+		return errors.NewField("Node", err)
+	}
+	// Serialize `Membership`:
+	err = encoder.Encode(obj.Membership)
+	if err != nil {
+		return errors.NewField("Membership", err)
+	}
+	return nil
+}
+
+func (obj JoinRequested) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding JoinRequested: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *JoinRequested) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Domain`:
+	err = decoder.Decode(&obj.Domain)
+	if err != nil {
+		return errors.NewField("Domain", err)
+	}
+	// Deserialize `Node`:
+	err = decoder.Decode(&obj.Node)
+	if err != nil {
+		return errors.NewField("Node", err)
+	}
+	// Deserialize `Membership`:
+	err = decoder.Decode(&obj.Membership)
+	if err != nil {
+		return errors.NewField("Membership", err)
+	}
+	return nil
+}
+
+func (obj *JoinRequested) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling JoinRequested: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalJoinRequested(buf []byte) (*JoinRequested, error) {
+	obj := new(JoinRequested)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
 type KeeperKeySet struct {
 	Node      solanago.PublicKey `json:"node"`
 	OldKeeper solanago.PublicKey `json:"oldKeeper"`
@@ -1326,7 +2217,10 @@ func UnmarshalKeyRotated(buf []byte) (*KeyRotated, error) {
 // lanes opened to it, and keepers sharing an escrow never compete for the
 // same money.
 type Lane struct {
-	// The node account (PDA) allowed to settle against this lane.
+	// The node account (PDA) allowed to settle against this lane, or a
+	// domain account (PDA): then any member node may settle against it
+	// (`allow_domain`). Node and domain PDAs never collide, so a lane to a
+	// node and a lane to a domain holding that node are separate lanes.
 	Node solanago.PublicKey `json:"node"`
 
 	// Native base units this node may still settle.
@@ -1667,6 +2561,406 @@ func UnmarshalLaneRevoked(buf []byte) (*LaneRevoked, error) {
 		return nil, err
 	}
 	return obj, nil
+}
+
+type MemberAdmitted struct {
+	Domain  solanago.PublicKey `json:"domain"`
+	Node    solanago.PublicKey `json:"node"`
+	Members uint32             `json:"members"`
+}
+
+func (obj MemberAdmitted) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Domain`:
+	err = encoder.Encode(obj.Domain)
+	if err != nil {
+		return errors.NewField("Domain", err)
+	}
+	// Serialize `Node`:
+	err = encoder.Encode(obj.Node)
+	if err != nil {
+		return errors.NewField("Node", err)
+	}
+	// Serialize `Members`:
+	err = encoder.Encode(obj.Members)
+	if err != nil {
+		return errors.NewField("Members", err)
+	}
+	return nil
+}
+
+func (obj MemberAdmitted) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding MemberAdmitted: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *MemberAdmitted) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Domain`:
+	err = decoder.Decode(&obj.Domain)
+	if err != nil {
+		return errors.NewField("Domain", err)
+	}
+	// Deserialize `Node`:
+	err = decoder.Decode(&obj.Node)
+	if err != nil {
+		return errors.NewField("Node", err)
+	}
+	// Deserialize `Members`:
+	err = decoder.Decode(&obj.Members)
+	if err != nil {
+		return errors.NewField("Members", err)
+	}
+	return nil
+}
+
+func (obj *MemberAdmitted) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling MemberAdmitted: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalMemberAdmitted(buf []byte) (*MemberAdmitted, error) {
+	obj := new(MemberAdmitted)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// A membership ended: the node left (`removed` false) or the domain
+// operator removed it. It may settle runs served before `ended_at` until
+// `settle_until` (inclusive).
+type MemberDeparted struct {
+	Domain      solanago.PublicKey `json:"domain"`
+	Node        solanago.PublicKey `json:"node"`
+	Removed     bool               `json:"removed"`
+	EndedAt     int64              `json:"endedAt"`
+	SettleUntil int64              `json:"settleUntil"`
+	Members     uint32             `json:"members"`
+}
+
+func (obj MemberDeparted) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Domain`:
+	err = encoder.Encode(obj.Domain)
+	if err != nil {
+		return errors.NewField("Domain", err)
+	}
+	// Serialize `Node`:
+	err = encoder.Encode(obj.Node)
+	if err != nil {
+		return errors.NewField("Node", err)
+	}
+	// Serialize `Removed`:
+	err = encoder.Encode(obj.Removed)
+	if err != nil {
+		return errors.NewField("Removed", err)
+	}
+	// Serialize `EndedAt`:
+	err = encoder.Encode(obj.EndedAt)
+	if err != nil {
+		return errors.NewField("EndedAt", err)
+	}
+	// Serialize `SettleUntil`:
+	err = encoder.Encode(obj.SettleUntil)
+	if err != nil {
+		return errors.NewField("SettleUntil", err)
+	}
+	// Serialize `Members`:
+	err = encoder.Encode(obj.Members)
+	if err != nil {
+		return errors.NewField("Members", err)
+	}
+	return nil
+}
+
+func (obj MemberDeparted) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding MemberDeparted: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *MemberDeparted) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Domain`:
+	err = decoder.Decode(&obj.Domain)
+	if err != nil {
+		return errors.NewField("Domain", err)
+	}
+	// Deserialize `Node`:
+	err = decoder.Decode(&obj.Node)
+	if err != nil {
+		return errors.NewField("Node", err)
+	}
+	// Deserialize `Removed`:
+	err = decoder.Decode(&obj.Removed)
+	if err != nil {
+		return errors.NewField("Removed", err)
+	}
+	// Deserialize `EndedAt`:
+	err = decoder.Decode(&obj.EndedAt)
+	if err != nil {
+		return errors.NewField("EndedAt", err)
+	}
+	// Deserialize `SettleUntil`:
+	err = decoder.Decode(&obj.SettleUntil)
+	if err != nil {
+		return errors.NewField("SettleUntil", err)
+	}
+	// Deserialize `Members`:
+	err = decoder.Decode(&obj.Members)
+	if err != nil {
+		return errors.NewField("Members", err)
+	}
+	return nil
+}
+
+func (obj *MemberDeparted) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling MemberDeparted: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalMemberDeparted(buf []byte) (*MemberDeparted, error) {
+	obj := new(MemberDeparted)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// One node's membership of one domain, at
+// [`seeds::MEMBER`](super::seeds::MEMBER) + domain + node. A node may hold
+// one in each of several domains.
+type Membership struct {
+	Domain      solanago.PublicKey `json:"domain"`
+	Node        solanago.PublicKey `json:"node"`
+	Status      MembershipStatus   `json:"status"`
+	RequestedAt int64              `json:"requestedAt"`
+
+	// When the node was admitted; 0 while `Requested`. Runs served before it
+	// are not the domain's.
+	AdmittedAt int64 `json:"admittedAt"`
+
+	// When the node left or was removed; 0 while `Requested` or `Admitted`.
+	// Runs served at or after it are not the domain's.
+	EndedAt int64 `json:"endedAt"`
+
+	// Last moment (inclusive) an ended membership may settle: `ended_at` +
+	// the domain's notice when it ended (just `ended_at` if never admitted).
+	SettleUntil int64 `json:"settleUntil"`
+	Bump        uint8 `json:"bump"`
+}
+
+func (obj Membership) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Domain`:
+	err = encoder.Encode(obj.Domain)
+	if err != nil {
+		return errors.NewField("Domain", err)
+	}
+	// Serialize `Node`:
+	err = encoder.Encode(obj.Node)
+	if err != nil {
+		return errors.NewField("Node", err)
+	}
+	// Serialize `Status`:
+	err = encoder.Encode(obj.Status)
+	if err != nil {
+		return errors.NewField("Status", err)
+	}
+	// Serialize `RequestedAt`:
+	err = encoder.Encode(obj.RequestedAt)
+	if err != nil {
+		return errors.NewField("RequestedAt", err)
+	}
+	// Serialize `AdmittedAt`:
+	err = encoder.Encode(obj.AdmittedAt)
+	if err != nil {
+		return errors.NewField("AdmittedAt", err)
+	}
+	// Serialize `EndedAt`:
+	err = encoder.Encode(obj.EndedAt)
+	if err != nil {
+		return errors.NewField("EndedAt", err)
+	}
+	// Serialize `SettleUntil`:
+	err = encoder.Encode(obj.SettleUntil)
+	if err != nil {
+		return errors.NewField("SettleUntil", err)
+	}
+	// Serialize `Bump`:
+	err = encoder.Encode(obj.Bump)
+	if err != nil {
+		return errors.NewField("Bump", err)
+	}
+	return nil
+}
+
+func (obj Membership) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding Membership: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *Membership) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Domain`:
+	err = decoder.Decode(&obj.Domain)
+	if err != nil {
+		return errors.NewField("Domain", err)
+	}
+	// Deserialize `Node`:
+	err = decoder.Decode(&obj.Node)
+	if err != nil {
+		return errors.NewField("Node", err)
+	}
+	// Deserialize `Status`:
+	err = decoder.Decode(&obj.Status)
+	if err != nil {
+		return errors.NewField("Status", err)
+	}
+	// Deserialize `RequestedAt`:
+	err = decoder.Decode(&obj.RequestedAt)
+	if err != nil {
+		return errors.NewField("RequestedAt", err)
+	}
+	// Deserialize `AdmittedAt`:
+	err = decoder.Decode(&obj.AdmittedAt)
+	if err != nil {
+		return errors.NewField("AdmittedAt", err)
+	}
+	// Deserialize `EndedAt`:
+	err = decoder.Decode(&obj.EndedAt)
+	if err != nil {
+		return errors.NewField("EndedAt", err)
+	}
+	// Deserialize `SettleUntil`:
+	err = decoder.Decode(&obj.SettleUntil)
+	if err != nil {
+		return errors.NewField("SettleUntil", err)
+	}
+	// Deserialize `Bump`:
+	err = decoder.Decode(&obj.Bump)
+	if err != nil {
+		return errors.NewField("Bump", err)
+	}
+	return nil
+}
+
+func (obj *Membership) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling Membership: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalMembership(buf []byte) (*Membership, error) {
+	obj := new(Membership)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+type MembershipClosed struct {
+	Domain solanago.PublicKey `json:"domain"`
+	Node   solanago.PublicKey `json:"node"`
+}
+
+func (obj MembershipClosed) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Domain`:
+	err = encoder.Encode(obj.Domain)
+	if err != nil {
+		return errors.NewField("Domain", err)
+	}
+	// Serialize `Node`:
+	err = encoder.Encode(obj.Node)
+	if err != nil {
+		return errors.NewField("Node", err)
+	}
+	return nil
+}
+
+func (obj MembershipClosed) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding MembershipClosed: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *MembershipClosed) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Domain`:
+	err = decoder.Decode(&obj.Domain)
+	if err != nil {
+		return errors.NewField("Domain", err)
+	}
+	// Deserialize `Node`:
+	err = decoder.Decode(&obj.Node)
+	if err != nil {
+		return errors.NewField("Node", err)
+	}
+	return nil
+}
+
+func (obj *MembershipClosed) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling MembershipClosed: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalMembershipClosed(buf []byte) (*MembershipClosed, error) {
+	obj := new(MembershipClosed)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+type MembershipStatus binary.BorshEnum
+
+const (
+	MembershipStatus_Requested MembershipStatus = iota
+	MembershipStatus_Admitted
+	MembershipStatus_Left
+	MembershipStatus_Removed
+)
+
+func (value MembershipStatus) String() string {
+	switch value {
+	case MembershipStatus_Requested:
+		return "Requested"
+	case MembershipStatus_Admitted:
+		return "Admitted"
+	case MembershipStatus_Left:
+		return "Left"
+	case MembershipStatus_Removed:
+		return "Removed"
+	default:
+		return ""
+	}
 }
 
 // The meter's configuration, at [`seeds::METER`](super::seeds::METER).
@@ -3527,6 +4821,77 @@ func (obj *UnbondingBegun) Unmarshal(buf []byte) error {
 
 func UnmarshalUnbondingBegun(buf []byte) (*UnbondingBegun, error) {
 	obj := new(UnbondingBegun)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+type UpdateDomainArgs struct {
+	MinNodeStake uint64 `json:"minNodeStake"`
+	FeeBps       uint16 `json:"feeBps"`
+	NoticeSecs   int64  `json:"noticeSecs"`
+}
+
+func (obj UpdateDomainArgs) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `MinNodeStake`:
+	err = encoder.Encode(obj.MinNodeStake)
+	if err != nil {
+		return errors.NewField("MinNodeStake", err)
+	}
+	// Serialize `FeeBps`:
+	err = encoder.Encode(obj.FeeBps)
+	if err != nil {
+		return errors.NewField("FeeBps", err)
+	}
+	// Serialize `NoticeSecs`:
+	err = encoder.Encode(obj.NoticeSecs)
+	if err != nil {
+		return errors.NewField("NoticeSecs", err)
+	}
+	return nil
+}
+
+func (obj UpdateDomainArgs) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding UpdateDomainArgs: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *UpdateDomainArgs) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `MinNodeStake`:
+	err = decoder.Decode(&obj.MinNodeStake)
+	if err != nil {
+		return errors.NewField("MinNodeStake", err)
+	}
+	// Deserialize `FeeBps`:
+	err = decoder.Decode(&obj.FeeBps)
+	if err != nil {
+		return errors.NewField("FeeBps", err)
+	}
+	// Deserialize `NoticeSecs`:
+	err = decoder.Decode(&obj.NoticeSecs)
+	if err != nil {
+		return errors.NewField("NoticeSecs", err)
+	}
+	return nil
+}
+
+func (obj *UpdateDomainArgs) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling UpdateDomainArgs: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalUpdateDomainArgs(buf []byte) (*UpdateDomainArgs, error) {
+	obj := new(UpdateDomainArgs)
 	err := obj.Unmarshal(buf)
 	if err != nil {
 		return nil, err

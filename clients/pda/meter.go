@@ -25,3 +25,13 @@ func Escrow(keyID solana.PublicKey) solana.PublicKey { return meter(inference_me
 func Node(operator solana.PublicKey) solana.PublicKey {
 	return meter(inference_meter.NODE, operator[:])
 }
+
+// Domain is the domain operator runs under name (1..=32 bytes).
+func Domain(operator solana.PublicKey, name string) solana.PublicKey {
+	return meter(inference_meter.DOMAIN, operator[:], []byte(name))
+}
+
+// Membership is node's membership of domain (node is the node account, not its operator).
+func Membership(domain, node solana.PublicKey) solana.PublicKey {
+	return meter(inference_meter.MEMBER, domain[:], node[:])
+}

@@ -6,6 +6,8 @@
 // due (proposal.go), vote weight (governance.go), rewards pending and the
 // revenue accumulator (revenue.go) and swap quotes and the market's seed
 // (market.go). The settlement arithmetic is in clients/settlement.
+// inference_meter's domain rules (names, terms, membership windows and
+// the domain fee) are in domain.go.
 //
 // Each function copies one function of the program and names it, with the
 // program's rounding and overflow behaviour; the program decides, these let

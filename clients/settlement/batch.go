@@ -9,6 +9,7 @@ import (
 
 	meter "github.com/modelcommons/modelcommons/clients/inference_meter"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
+	"github.com/modelcommons/modelcommons/clients/rules"
 )
 
 // Model is what settlement reads from an mt_treasury Model account.
@@ -107,6 +108,16 @@ type State struct {
 	Now, RegisteredAt int64
 	// LastRunSeq is the node's highest settled run sequence number.
 	LastRunSeq uint64
+	// Domain is the domain and the node's membership of it, for a batch
+	// whose Layout.Domain is set; the escrows' lanes are then the domain's
+	// (EscrowOf with the domain's address).
+	Domain *DomainState
+}
+
+// DomainState is what a domain batch reads besides the escrows.
+type DomainState struct {
+	Domain     *meter.Domain
+	Membership *meter.Membership
 }
 
 // SettleWindowSecs is how long after it was served a run may still be
@@ -138,6 +149,9 @@ type Outcome struct {
 	Runs, InputTokens, OutputTokens  uint64
 	Cost, Charged, Shortfall         uint64
 	ToProtocol, ToOperator, ToModels uint64
+	// ToDomain is the domain's fee (domain batches only), out of the
+	// operator's cut: ToOperator is what the node operator keeps.
+	ToDomain uint64
 	// Escrows that paid or fell short, by address; Models by address.
 	Escrows    []EscrowDebit
 	Models     []ModelCredit
@@ -157,6 +171,19 @@ func Settle(s State, l *Layout) (*Outcome, error) {
 	if l.Args.LastRunSeq < l.Args.FirstRunSeq {
 		return nil, fmt.Errorf("runs %d..%d: %w", l.Args.FirstRunSeq, l.Args.LastRunSeq, meter.ErrInvalidRunRange)
 	}
+	var domain *DomainState
+	noLane := meter.ErrNoLaneForNode
+	if l.Domain != nil {
+		if domain = s.Domain; domain == nil || domain.Domain == nil || domain.Membership == nil {
+			return nil, fmt.Errorf("domain %s: not in the state given", l.Domain.Domain)
+		}
+		if err := rules.MembershipMaySettle(domain.Membership, s.Now); err != nil {
+			return nil, fmt.Errorf("domain %s: %w", l.Domain.Domain, err)
+		}
+		noLane = meter.ErrNoLaneForDomain
+	}
+	// The lowest fee in effect when any of the batch's runs was served.
+	domainFee := uint16(BPS)
 	out := &Outcome{After: map[solana.PublicKey]Escrow{}}
 	models := make([]Model, len(l.Models))
 	for i, k := range l.Models {
@@ -176,7 +203,7 @@ func Settle(s State, l *Layout) (*Outcome, error) {
 			return nil, fmt.Errorf("escrow %s: not in the state given", k)
 		}
 		if !e.HasLane {
-			return nil, fmt.Errorf("escrow %s: %w", k, meter.ErrNoLaneForNode)
+			return nil, fmt.Errorf("escrow %s: %w", k, noLane)
 		}
 		e.AllowedModels = append([]uint64(nil), e.AllowedModels...)
 		escrows[i] = e
@@ -216,6 +243,12 @@ func Settle(s State, l *Layout) (*Outcome, error) {
 		}
 		if servedAt < s.Now-SettleWindowSecs {
 			return nil, fmt.Errorf("entry %d: %w", n, meter.ErrRunTooOld)
+		}
+		if domain != nil {
+			if err := rules.ServedAsMember(domain.Membership, servedAt); err != nil {
+				return nil, fmt.Errorf("entry %d: %w", n, err)
+			}
+			domainFee = min(domainFee, rules.DomainFeeAt(domain.Domain, servedAt))
 		}
 		escrow := &escrows[e.Escrow]
 		costs := make([]uint64, len(e.Shares))
@@ -296,6 +329,14 @@ func Settle(s State, l *Layout) (*Outcome, error) {
 			}
 		}
 		out.Models = append(out.Models, ModelCredit{Model: k, Charged: modelCharged[i], Revenue: sp.ToModel})
+	}
+	if domain != nil {
+		fee, err := rules.DomainFee(out.ToOperator, domainFee)
+		if err != nil {
+			return nil, err
+		}
+		out.ToDomain = fee
+		out.ToOperator -= fee
 	}
 	out.Shortfall = out.Cost - out.Charged
 	for i, k := range l.Escrows {

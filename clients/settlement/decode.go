@@ -12,7 +12,7 @@ import (
 
 // SettleNamedAccounts is the number of named accounts of the settle
 // instruction; each model's three accounts, then the escrows, follow them.
-const SettleNamedAccounts = 13
+const SettleNamedAccounts = 16
 
 // DecodeSettle reads the layout (arguments, models and escrows) of the
 // settle instruction in tx, whose account keys are tx's static keys
@@ -41,6 +41,17 @@ func DecodeSettle(tx *solana.Transaction, loaded solana.PublicKeySlice) (l *Layo
 		}
 		rest := ix.Accounts[SettleNamedAccounts:]
 		l = &Layout{Args: args}
+		domain, err := key(ix.Accounts[settleDomainAccounts+1])
+		if err != nil {
+			return nil, false, fmt.Errorf("settle domain: %w", err)
+		}
+		if !domain.Equals(meter.ProgramID) {
+			account, err := key(ix.Accounts[settleDomainAccounts+2])
+			if err != nil {
+				return nil, false, fmt.Errorf("settle domain account: %w", err)
+			}
+			l.Domain = &DomainLane{Domain: domain, OperatorAccount: account}
+		}
 		for i := 0; i < int(args.ModelCount); i++ {
 			k, err := key(rest[3*i])
 			if err != nil {
@@ -65,9 +76,9 @@ func DecodeSettle(tx *solana.Transaction, loaded solana.PublicKeySlice) (l *Layo
 // every model's credit and every shortfall entry. nil means they agree to
 // the base unit.
 func CheckOutcome(p *Outcome, ev *meter.BatchSettled) error {
-	type totals struct{ Entries, Runs, In, Out, Cost, Charged, Protocol, Operator, Models, Shortfall uint64 }
-	want := totals{uint64(p.Entries), p.Runs, p.InputTokens, p.OutputTokens, p.Cost, p.Charged, p.ToProtocol, p.ToOperator, p.ToModels, p.Shortfall}
-	got := totals{uint64(ev.Entries), ev.Runs, ev.InputTokens, ev.OutputTokens, ev.Cost, ev.Charged, ev.ToProtocol, ev.ToOperator, ev.ToModels, ev.Shortfall}
+	type totals struct{ Entries, Runs, In, Out, Cost, Charged, Protocol, Operator, Domain, Models, Shortfall uint64 }
+	want := totals{uint64(p.Entries), p.Runs, p.InputTokens, p.OutputTokens, p.Cost, p.Charged, p.ToProtocol, p.ToOperator, p.ToDomain, p.ToModels, p.Shortfall}
+	got := totals{uint64(ev.Entries), ev.Runs, ev.InputTokens, ev.OutputTokens, ev.Cost, ev.Charged, ev.ToProtocol, ev.ToOperator, ev.ToDomain, ev.ToModels, ev.Shortfall}
 	if got != want {
 		return fmt.Errorf("batch %d totals: program %+v, predicted %+v", ev.BatchSeq, got, want)
 	}

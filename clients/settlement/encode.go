@@ -77,6 +77,17 @@ type Layout struct {
 	Models  []solana.PublicKey
 	Escrows []solana.PublicKey
 	Entries []Entry
+	// Domain selects the lanes the batch debits: nil for the node's own
+	// lanes, else the domain's (the node must be its member).
+	Domain *DomainLane
+}
+
+// DomainLane names the domain a batch settles against and where its fee goes.
+type DomainLane struct {
+	Domain solana.PublicKey
+	// OperatorAccount is a native-token account of the domain's operator
+	// (not the node operator's account); it receives the domain fee.
+	OperatorAccount solana.PublicKey
 }
 
 // Runs is the inclusive range of run sequence numbers a batch covers: the

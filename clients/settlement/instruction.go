@@ -27,20 +27,39 @@ func ModelVaults(model solana.PublicKey) (revenue, treasury solana.PublicKey) {
 
 // Instruction is the settle instruction for l, by node n.
 func Instruction(n Node, l *Layout) (solana.Instruction, error) {
+	node := pda.Node(n.Operator)
+	// Anchor reads an optional account as absent when the program id stands in its place.
+	membership, domain, domainAccount := meter.ProgramID, meter.ProgramID, meter.ProgramID
+	if l.Domain != nil {
+		domain, domainAccount = l.Domain.Domain, l.Domain.OperatorAccount
+		membership = pda.Membership(domain, node)
+	}
 	ix, err := meter.NewSettleInstruction(l.Args,
-		n.Keeper, pda.Node(n.Operator), pda.Meter(), pda.Protocol(), pda.EscrowVault(), pda.FeeVault(),
+		n.Keeper, node, pda.Meter(), pda.Protocol(), pda.EscrowVault(), pda.FeeVault(),
 		n.OperatorAccount, n.NativeMint, n.TokenProgram, mt.ProgramID, pda.EventAuthority(mt.ProgramID),
+		membership, domain, domainAccount,
 		pda.EventAuthority(meter.ProgramID), meter.ProgramID)
 	if err != nil {
 		return nil, fmt.Errorf("settle batch %d: %w", l.Args.BatchSeq, err)
 	}
-	accounts := append(ix.Accounts(), l.RemainingAccounts(ModelVaults)...)
+	fixed := ix.Accounts()
+	if l.Domain == nil {
+		// The placeholder must not ask for a write lock on the program.
+		for _, a := range fixed[settleDomainAccounts : settleDomainAccounts+3] {
+			a.IsWritable = false
+		}
+	}
+	accounts := append(fixed, l.RemainingAccounts(ModelVaults)...)
 	data, err := ix.Data()
 	if err != nil {
 		return nil, fmt.Errorf("settle batch %d: %w", l.Args.BatchSeq, err)
 	}
 	return solana.NewInstruction(meter.ProgramID, accounts, data), nil
 }
+
+// settleDomainAccounts is the position of the membership account, the
+// first of settle's three optional domain accounts.
+const settleDomainAccounts = 11
 
 // FixedTableAddresses are the settle accounts every batch of node n uses,
 // other than the keeper (a signer) and the meter program (the invoked

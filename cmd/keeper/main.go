@@ -64,6 +64,7 @@ func runCommand() *cli.Command {
 			&cli.StringFlag{Name: "journal", Usage: "journal file", EnvVars: []string{"KEEPER_JOURNAL"}},
 			&cli.StringFlag{Name: "log-level", Usage: "debug, info, warn or error", EnvVars: []string{"KEEPER_LOG_LEVEL"}},
 			&cli.StringFlag{Name: "log-format", Usage: "text or json", EnvVars: []string{"KEEPER_LOG_FORMAT"}},
+			domainFlag,
 			&cli.BoolFlag{Name: "accept-journal-loss", Usage: "start although the journal is behind the chain (restored from an old copy, truncated or new): " +
 				"write off its runs the chain settled the numbers of, and number new runs above the chain's mark"},
 		},
@@ -88,6 +89,9 @@ func runCommand() *cli.Command {
 			log, err := newLogger(os.Stderr, cfg.LogLevel, cfg.LogFormat)
 			if err != nil {
 				return err
+			}
+			if c.IsSet("domain") {
+				return runFrontDoor(c.Context, cfg, c.String("domain"), log)
 			}
 			d, err := keeperd.New(cfg, log)
 			if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/modelcommons/modelcommons/cli/argv"
 	"github.com/modelcommons/modelcommons/cli/crowdfund"
 	"github.com/modelcommons/modelcommons/cli/dao"
+	"github.com/modelcommons/modelcommons/cli/domain"
 	"github.com/modelcommons/modelcommons/cli/escrow"
 	"github.com/modelcommons/modelcommons/cli/localnet"
 	"github.com/modelcommons/modelcommons/cli/market"
@@ -63,6 +64,7 @@ func newApp() *cli.App {
 			market.Command(),
 			escrow.Command(),
 			node.Command(),
+			domain.Command(),
 			localnet.Command(),
 			serveActionsCommand(),
 		),

@@ -28,6 +28,7 @@ import (
 
 	"github.com/modelcommons/modelcommons/clients/apikey"
 	"github.com/modelcommons/modelcommons/clients/pda"
+	"github.com/modelcommons/modelcommons/keepers/domainpass"
 	"github.com/modelcommons/modelcommons/keepers/journal"
 	"github.com/modelcommons/modelcommons/keepers/receipts"
 	"github.com/modelcommons/modelcommons/keepers/workers"
@@ -98,6 +99,16 @@ type Config struct {
 	// times and charges prices against the chain's clock. Default
 	// WallClock, for a keeper without a chain.
 	Clock Clock
+	// FrontDoor, if set, makes this keeper a member of a domain whose front
+	// door signs with this key: a generation request must carry the front
+	// door's pass (keepers/domainpass), and an answer carries its run's
+	// journal number and cost (X-Run-Seq, X-Run-Cost; trailers on streams)
+	// for the front door's reservation ledger (keepers/frontdoor).
+	FrontDoor ed25519.PublicKey
+	// Domain is the domain whose lanes admission reads (a front door, or a
+	// member; the Escrows source reads lanes for it): refusals then name
+	// the domain lane. Zero: the node's own lanes.
+	Domain solana.PublicKey
 }
 
 // Gateway serves the API. Create with New; use Handler.
@@ -122,6 +133,9 @@ type Gateway struct {
 
 	pdaMu    sync.RWMutex
 	pdaCache map[[32]byte][2]solana.PublicKey
+
+	// pass checks the front door's pass (nil: not a domain member).
+	pass *domainpass.Verifier
 }
 
 type limiterEntry struct {
@@ -137,6 +151,43 @@ func New(cfg Config) (*Gateway, error) {
 	if len(cfg.Key) != ed25519.PrivateKeySize {
 		return nil, errors.New("gateway: keeper signing key missing")
 	}
+	g, err := newCore(cfg)
+	if err != nil {
+		return nil, err
+	}
+	cfg = g.cfg
+	for _, name := range cfg.Pool.Models() {
+		if _, ok := g.ids[name]; !ok {
+			return nil, fmt.Errorf("gateway: workers serve %q but no on-chain model id is configured for it", name)
+		}
+	}
+	g.metrics = NewMetrics(cfg.Registry, cfg.Pool, cfg.Unsettled)
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/chat/completions", g.serveGen(workers.ChatCompletions, "chat"))
+	mux.HandleFunc("POST /v1/completions", g.serveGen(workers.Completions, "completions"))
+	mux.HandleFunc("POST /v1/embeddings", g.serveGen(workers.Embeddings, "embeddings"))
+	mux.HandleFunc("GET /v1/models", g.serveModels)
+	mux.HandleFunc("GET /v1/models/{model}", g.serveModel)
+	mux.HandleFunc("GET /v1/receipts", g.serveReceipts)
+	mux.HandleFunc("GET /v1/receipts/proofs", g.serveReceiptProofs)
+	mux.HandleFunc("GET /v1/receipts/{run_id}", g.serveReceipt)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /readyz", g.serveReady)
+	if g.pass != nil {
+		mux.HandleFunc("GET /domain/high-water", g.serveHighWater)
+	}
+	if !cfg.HideMetrics {
+		mux.Handle("GET /metrics", g.MetricsHandler())
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { errNotFound.write(w) })
+	g.handler = withRequestID(mux)
+	return g, nil
+}
+
+// newCore applies the defaults and builds what admission needs: the model
+// table, the rate limiters, the front door's pass verifier.
+func newCore(cfg Config) (*Gateway, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -186,7 +237,9 @@ func New(cfg Config) (*Gateway, error) {
 		ids: map[string]uint64{}, names: map[uint64]string{},
 		reserved: map[solana.PublicKey]uint64{}, limiters: map[solana.PublicKey]*limiterEntry{},
 		pdaCache: map[[32]byte][2]solana.PublicKey{},
-		pub:      solana.PublicKeyFromBytes(cfg.Key.Public().(ed25519.PublicKey)),
+	}
+	if len(cfg.Key) == ed25519.PrivateKeySize {
+		g.pub = solana.PublicKeyFromBytes(cfg.Key.Public().(ed25519.PublicKey))
 	}
 	for _, m := range cfg.Models {
 		if m.Name == "" || strings.HasPrefix(m.Name, MixPrefix) || strings.ContainsAny(m.Name, "+@") {
@@ -201,11 +254,6 @@ func New(cfg Config) (*Gateway, error) {
 		g.ids[m.Name] = m.ID
 		g.names[m.ID] = m.Name
 	}
-	for _, name := range cfg.Pool.Models() {
-		if _, ok := g.ids[name]; !ok {
-			return nil, fmt.Errorf("gateway: workers serve %q but no on-chain model id is configured for it", name)
-		}
-	}
 	for name := range cfg.Limits.Models {
 		if _, ok := g.ids[name]; !ok {
 			return nil, fmt.Errorf("gateway: limits for model %q, which is not configured", name)
@@ -214,24 +262,13 @@ func New(cfg Config) (*Gateway, error) {
 	if cfg.Limits.enabled() {
 		g.limits = newLimiter(cfg.Limits)
 	}
-	g.metrics = NewMetrics(cfg.Registry, cfg.Pool, cfg.Unsettled)
 
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v1/chat/completions", g.serveGen(workers.ChatCompletions, "chat"))
-	mux.HandleFunc("POST /v1/completions", g.serveGen(workers.Completions, "completions"))
-	mux.HandleFunc("POST /v1/embeddings", g.serveGen(workers.Embeddings, "embeddings"))
-	mux.HandleFunc("GET /v1/models", g.serveModels)
-	mux.HandleFunc("GET /v1/models/{model}", g.serveModel)
-	mux.HandleFunc("GET /v1/receipts", g.serveReceipts)
-	mux.HandleFunc("GET /v1/receipts/proofs", g.serveReceiptProofs)
-	mux.HandleFunc("GET /v1/receipts/{run_id}", g.serveReceipt)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok\n") })
-	mux.HandleFunc("GET /readyz", g.serveReady)
-	if !cfg.HideMetrics {
-		mux.Handle("GET /metrics", g.MetricsHandler())
+	if len(cfg.FrontDoor) > 0 {
+		if len(cfg.FrontDoor) != ed25519.PublicKeySize {
+			return nil, errors.New("gateway: front door key must be an ed25519 public key")
+		}
+		g.pass = domainpass.NewVerifier(cfg.FrontDoor, nil)
 	}
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { errNotFound.write(w) })
-	g.handler = withRequestID(mux)
 	return g, nil
 }
 
@@ -465,80 +502,13 @@ func (g *Gateway) serveGen(ep workers.Endpoint, label string) http.HandlerFunc {
 		g.metrics.InFlight.Inc()
 		defer g.metrics.InFlight.Dec()
 
-		st, aerr := g.authenticate(r)
+		ru, worst, aerr := g.prepare(w, r, ep, label, kind)
 		if aerr != nil {
 			aerr.write(w)
 			return
 		}
-		if !g.allow(st.Address) {
-			errRateLimited("Rate limit reached for this API key.", 1).write(w)
-			return
-		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, g.cfg.MaxBodyBytes))
-		if err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				errTooLarge.write(w)
-				return
-			}
-			errInvalid("", "Could not read the request body.").write(w)
-			return
-		}
-		req, aerr := g.parseRequest(ep, body)
-		if aerr != nil {
-			aerr.write(w)
-			return
-		}
-		stream = req.stream
-		members, aerr := parseModel(req.model, g.ids)
-		if aerr != nil {
-			aerr.write(w)
-			return
-		}
-		if len(members) > 1 && ep != workers.ChatCompletions {
-			errInvalid("model", "Mixtures are served for chat completions only.").write(w)
-			return
-		}
-		for _, m := range members {
-			if !g.pool.Serves(m.name) {
-				errModelNotFound(m.name).write(w)
-				return
-			}
-			if !st.Allows(m.id) {
-				errModelNotAllowed(m.name).write(w)
-				return
-			}
-		}
-		if aerr := g.laneError(st); aerr != nil {
-			aerr.write(w)
-			return
-		}
-		ru := &run{id: receipts.NewRunID(), req: req, escrow: st, members: members, servedAt: g.cfg.Clock.Now(), endpoint: label, kind: kind}
-		for _, m := range members {
-			p, err := g.cfg.Prices.Price(r.Context(), m.id, ru.servedAt)
-			if err != nil {
-				g.priceError(r.Context(), m, err).write(w)
-				return
-			}
-			ru.shares = append(ru.shares, receipts.ModelShare{ModelID: m.id, WeightBps: m.weight, InputPer1k: p.InputPer1k, OutputPer1k: p.OutputPer1k})
-		}
-		sortShares(ru.shares)
-		worstIn, worstOut := req.promptTokens, req.maxTokens*req.choices
-		if ep == workers.Embeddings {
-			worstOut = 0
-		}
-		if len(members) > 1 {
-			// Every proposer reads the prompt and writes up to max_tokens;
-			// the aggregator reads the prompt plus all proposals.
-			p := len(members) - 1
-			worstIn = (p+1)*req.promptTokens + p*req.maxTokens + mixOverheadTokens
-			worstOut = (p + 1) * req.maxTokens
-		}
-		worst, err := g.worstCase(ru.shares, worstIn, worstOut)
-		if err != nil {
-			errInvalid("max_tokens", "The request's worst-case cost does not fit in a u64; lower max_tokens.").write(w)
-			return
-		}
+		stream = ru.req.stream
+		st, req, members := ru.escrow, ru.req, ru.members
 		release, ok := g.reserve(st, worst)
 		if !ok {
 			errFunds(fmt.Sprintf("Insufficient escrow funds: this request may cost up to %d base units; available in this node's lane after this keeper's unsettled and in-flight runs: %d. Add to the lane (mt escrow allow) or lower max_tokens.",
@@ -582,6 +552,9 @@ func (g *Gateway) priceError(ctx context.Context, m member, err error) *apiError
 // laneError refuses an escrow whose owner opened no lane to this node, or
 // is revoking it: settlement by this node could take nothing from it.
 func (g *Gateway) laneError(st EscrowState) *apiError {
+	if !g.cfg.Domain.IsZero() {
+		return g.domainLaneError(st)
+	}
 	node := "this keeper's node"
 	if !g.cfg.Node.IsZero() {
 		node = g.cfg.Node.String()

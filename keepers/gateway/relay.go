@@ -332,6 +332,7 @@ func (g *Gateway) relayStream(w *statusWriter, r *http.Request, ru *run, lease *
 		g.log.Error("could not journal a completed run; not charged", "err", err, "request_id", requestID(r.Context()))
 		return fail("journal", errInternal("The keeper could not record this run; it is not charged."), workers.Success)
 	}
+	g.runMeta(w.Header(), signed, true)
 	lease.Release(workers.Success)
 	if ru.req.includeUsage {
 		model := ""
@@ -397,6 +398,7 @@ func (g *Gateway) relayBody(w *statusWriter, r *http.Request, ru *run, lease *wo
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set(headerRunID, ru.id.String())
 	setUsageHeaders(w.Header(), signed.Receipt)
+	g.runMeta(w.Header(), signed, false)
 	w.WriteHeader(http.StatusOK)
 	cw := &clientWriter{w: w, rc: http.NewResponseController(w), timeout: g.cfg.WriteTimeout}
 	_ = cw.write(b, false)

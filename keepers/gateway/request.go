@@ -31,6 +31,8 @@ type genRequest struct {
 	promptTokens int
 	// messages (chat only), kept for mixtures.
 	messages []json.RawMessage
+	// body is the request as received (a front door relays it unchanged).
+	body []byte
 }
 
 func (g *Gateway) parseRequest(ep workers.Endpoint, body []byte) (*genRequest, *apiError) {

@@ -49,6 +49,7 @@ type Config struct {
 	Settle  SettleConfig   `toml:"settle"` // settle.go
 	Cranks  CranksConfig   `toml:"cranks"`
 	Limits  LimitsConfig   `toml:"limits"`
+	Domain  DomainConfig   `toml:"domain"` // domain.go
 
 	// AcceptJournalLoss (keeper run --accept-journal-loss, never from the
 	// file): start even though the journal is behind the chain — its runs

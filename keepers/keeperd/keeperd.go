@@ -115,6 +115,12 @@ func New(cfg keeperconfig.Config, log *slog.Logger) (*Daemon, error) {
 			return nil, fmt.Errorf("config: settle.node %q: %w", cfg.Settle.Node, err)
 		}
 	}
+	// A domain member admits against the escrows' lanes to its domain.
+	member, err := domainMemberOf(cfg.Domain)
+	if err != nil {
+		return nil, err
+	}
+	d.settle.member = member
 	var escrows gateway.EscrowSource
 	var prices gateway.PriceBook
 	var clock gateway.Clock = gateway.WallClock{}
@@ -152,7 +158,7 @@ func New(cfg keeperconfig.Config, log *slog.Logger) (*Daemon, error) {
 		if node.IsZero() {
 			log.Warn("no [settle] node: escrow lanes are read for no node, so every request is refused (402); set [settle] node")
 		}
-		cc := chaincache.Config{RPC: client, Commitment: commitment, Node: node, Clock: d.clock, Logger: log.With("component", "chain")}
+		cc := chaincache.Config{RPC: client, Commitment: commitment, Node: member.laneKey(node), Clock: d.clock, Logger: log.With("component", "chain")}
 		ce := chaincache.NewEscrows(cc)
 		cc.Refresh = cfg.Chain.PriceRefresh.Duration
 		cp := chaincache.NewPrices(cc, ids)
@@ -200,7 +206,7 @@ func New(cfg keeperconfig.Config, log *slog.Logger) (*Daemon, error) {
 		MaxBodyBytes: g.MaxBodyBytes, MaxResponseBytes: g.MaxResponseBytes, DefaultMaxTokens: g.DefaultMaxTokens,
 		MaxTokensLimit: g.MaxTokensLimit, MaxN: g.MaxN, PromptMarginPct: g.PromptMarginPct, MaxAttempts: g.MaxAttempts,
 		RateLimit: g.RateLimit, RateBurst: g.RateBurst, MaxInFlight: g.MaxInFlight, WriteTimeout: g.WriteTimeout.Duration,
-		UpstreamIdleTimeout: g.UpstreamIdle.Duration, Clock: clock, Limits: limits,
+		UpstreamIdleTimeout: g.UpstreamIdle.Duration, Clock: clock, Limits: limits, FrontDoor: member.frontDoorKey(), Domain: member.domainKey(),
 		ReceiptProofs: func(escrow solana.PublicKey, after receipts.RunID, limit int) (any, error) {
 			return keeperapi.ReceiptProofs(d.journal, escrow, after, limit)
 		},

@@ -25,6 +25,7 @@ type settleParts struct {
 	settler *settler.Settler
 	cranks  bool
 	lag     prometheus.Gauge // keeper_settlement_lag_seconds, registered by New
+	member  *domainMember    // domain.go; nil outside a domain
 }
 
 // startSettlement builds the settler and the cranks when configured and
@@ -63,7 +64,13 @@ func (d *Daemon) startSettlement() error {
 			}
 		}
 		table := sc.LookupTable == nil || *sc.LookupTable
-		s, err := settler.New(settler.Config{
+		lctx, lcancel := context.WithTimeout(context.Background(), 20*time.Second)
+		domainLane, err := d.settle.member.settleLane(lctx, client, commitment, d.cfg.Domain.FeeAccount)
+		lcancel()
+		if err != nil {
+			return err
+		}
+		s, err := settler.New(settler.Config{Domain: domainLane,
 			RPC: client, Commitment: commitment, Journal: d.journal, Keeper: solana.PrivateKey(d.key), Node: node,
 			OperatorAccount: operatorAccount, StatePath: d.cfg.SettlerStatePath(), Interval: sc.Interval.Duration,
 			MaxEntries: sc.MaxEntries, MaxModels: sc.MaxModels, LookupTable: table, MaxLookupTables: sc.MaxLookupTables, PriorityMicroLamports: sc.PriorityMicroLamports,

@@ -24,7 +24,7 @@ func (s *Settler) build(ctx context.Context, v *view, b journal.Batch, cands []c
 	for i, c := range cands {
 		entries[i] = c.Entry
 	}
-	l, err := settlement.Build(b.Seq, b.Root, settlement.Runs{First: b.FirstRunSeq, Last: b.LastRunSeq}, entries)
+	l, err := s.layout(b.Seq, b.Root, settlement.Runs{First: b.FirstRunSeq, Last: b.LastRunSeq}, entries)
 	if err != nil {
 		return nil, &rebuildError{fmt.Sprintf("lay out: %v", err)}
 	}
@@ -137,7 +137,7 @@ func (s *Settler) pack(n settlement.Node, ps []placed, tables func([]solana.Publ
 		for i, c := range cands {
 			entries[i] = c.Entry
 		}
-		l, err := settlement.Build(1, [32]byte{}, settlement.Runs{First: ps[0].Seq, Last: ps[k-1].Seq}, entries)
+		l, err := s.layout(1, [32]byte{}, settlement.Runs{First: ps[0].Seq, Last: ps[k-1].Seq}, entries)
 		if err != nil || (len(l.Models) > s.cfg.MaxModels && len(entries) > 1) {
 			return nil, false, nil
 		}
@@ -296,4 +296,23 @@ func (s *Settler) simulate(ctx context.Context, tx *solana.Transaction) (uint64,
 // unitLimit adds a margin to simulated units.
 func unitLimit(consumed uint64) uint32 {
 	return uint32(min(consumed+consumed/5+10_000, txsend.MaxComputeUnits))
+}
+
+// layout lays out a batch, on the domain's lanes when the settler serves
+// one.
+func (s *Settler) layout(seq uint64, root [32]byte, runs settlement.Runs, entries []settlement.Entry) (*settlement.Layout, error) {
+	l, err := settlement.Build(seq, root, runs, entries)
+	if err == nil && s.cfg.Domain != nil {
+		d := *s.cfg.Domain
+		l.Domain = &d
+	}
+	return l, err
+}
+
+// laneKey is whose lanes the batches debit: the domain's, or the node's.
+func (s *Settler) laneKey() solana.PublicKey {
+	if s.cfg.Domain != nil {
+		return s.cfg.Domain.Domain
+	}
+	return s.nodeAddr
 }

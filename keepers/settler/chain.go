@@ -149,7 +149,7 @@ func (s *Settler) readEscrows(ctx context.Context, keys []solana.PublicKey) (map
 				next[src] = *e.RotatedTo
 				continue
 			}
-			out[src] = escrowInfo{Target: addr, State: settlement.EscrowOf(e, s.nodeAddr)}
+			out[src] = escrowInfo{Target: addr, State: settlement.EscrowOf(e, s.laneKey())}
 		}
 		cur = next
 	}
@@ -280,4 +280,30 @@ func ChainNode(ctx context.Context, client *rpc.Client, node solana.PublicKey) (
 		return nil, fmt.Errorf("node %s: %w", node, err)
 	}
 	return n, nil
+}
+
+// readDomain reads the domain the settler settles for and the node's
+// membership of it (nil outside a domain): settle checks both.
+func (s *Settler) readDomain(ctx context.Context) (*settlement.DomainState, error) {
+	if s.cfg.Domain == nil {
+		return nil, nil
+	}
+	domain := s.cfg.Domain.Domain
+	membership := pda.Membership(domain, s.nodeAddr)
+	data, err := s.readAccounts(ctx, []solana.PublicKey{domain, membership})
+	if err != nil {
+		return nil, err
+	}
+	if data[0] == nil || data[1] == nil {
+		return nil, fmt.Errorf("domain %s or node %s's membership of it does not exist", domain, s.nodeAddr)
+	}
+	d, err := im.ParseAccount_Domain(data[0])
+	if err != nil {
+		return nil, fmt.Errorf("domain %s: %w", domain, err)
+	}
+	m, err := im.ParseAccount_Membership(data[1])
+	if err != nil {
+		return nil, fmt.Errorf("membership %s: %w", membership, err)
+	}
+	return &settlement.DomainState{Domain: d, Membership: m}, nil
 }

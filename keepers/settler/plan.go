@@ -252,6 +252,9 @@ func (s *Settler) readChainState(ctx context.Context, v *view, runs []run) (*cha
 	for id, m := range cs.models {
 		cs.state.Models[pda.Model(id)] = m
 	}
+	if cs.state.Domain, err = s.readDomain(ctx); err != nil {
+		return nil, err
+	}
 	for _, info := range cs.escrows {
 		if !info.Target.IsZero() {
 			cs.state.Escrows[info.Target] = info.State

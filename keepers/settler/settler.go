@@ -58,6 +58,11 @@ type Config struct {
 	OperatorAccount solana.PublicKey
 	// StatePath is the settler's state file (plans, lookup tables).
 	StatePath string
+	// Domain, if set, makes every batch settle against the escrows' lanes
+	// to this domain (the node must be its member) and pay the domain fee
+	// to its operator's account; nil settles against the node's own lanes.
+	// A domain member's keeper serves only its domain's lanes.
+	Domain *settlement.DomainLane
 	// Interval between rounds when there is nothing more to settle (default 10s).
 	Interval time.Duration
 	// MaxEntries per batch (default and at most 255: entries index escrows with a byte).

@@ -4,6 +4,7 @@
 //	go run ./tools/keeperbench gateway   # latency added by the gateway vs. the worker alone
 //	go run ./tools/keeperbench journal   # durable receipts per second vs. one sync per receipt
 //	go run ./tools/keeperbench journal-size  # file size per million receipts, before and after compaction
+//	go run ./tools/keeperbench domain    # requests/s through a domain front door with 3 members vs one keeper
 //
 // gateway --litellm <venv> adds a LiteLLM proxy in front of the same
 // worker as the peer baseline; --json <file> writes any result as JSON
@@ -48,7 +49,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: keeperbench gateway|journal|journal-size [flags]")
+		fmt.Fprintln(os.Stderr, "usage: keeperbench gateway|journal|journal-size|domain [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -59,8 +60,10 @@ func main() {
 		err = benchJournal(os.Args[2:])
 	case "journal-size":
 		err = benchJournalSize(os.Args[2:])
+	case "domain":
+		err = benchDomain(os.Args[2:])
 	default:
-		err = fmt.Errorf("unknown benchmark %q (gateway, journal or journal-size)", os.Args[1])
+		err = fmt.Errorf("unknown benchmark %q (gateway, journal, journal-size or domain)", os.Args[1])
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)

@@ -110,4 +110,32 @@ pub enum MeterError {
     RunTooOld,
     #[msg("The lanes would hold more than the escrow's spend limit still allows; a node could then serve runs the limit would leave unpaid. Allow less, or open an escrow with a higher limit.")]
     LanesExceedSpendLimit,
+
+    // Domains (issue 18).
+    #[msg("The domain name must be 1 to 32 bytes of printable ASCII without spaces.")]
+    InvalidDomainName,
+    #[msg("The domain bond is below the meter's minimum node stake.")]
+    InsufficientBond,
+    #[msg("The domain fee was changed less than the settlement window (7 days) after the previous change took effect; runs served under the older fee could still settle. Try again later.")]
+    FeeChangeTooSoon,
+    #[msg("The domain still has memberships (admitted, requested, or ended within their notice); remove them and close their memberships first.")]
+    DomainHasMembers,
+    #[msg("The node's stake is below the domain's minimum node stake.")]
+    BelowDomainMinStake,
+    #[msg("This membership is not in the state the action needs (e.g. admitting a node that is not requesting, or leaving twice).")]
+    InvalidMembershipStatus,
+    #[msg("This node is not an admitted member of the domain, so it cannot settle against the domain's lanes.")]
+    NotDomainMember,
+    #[msg("The node's membership of this domain ended and its settlement notice is over; it can no longer settle against the domain's lanes.")]
+    MembershipEnded,
+    #[msg("An entry's runs were served while the node was not a member of the domain (before it was admitted, or at or after it left or was removed).")]
+    ServedOutsideMembership,
+    #[msg("The membership's settlement notice has not ended yet; it can be closed after it ends.")]
+    MembershipNoticeNotElapsed,
+    #[msg("Settling against a domain lane needs all three of the membership, the domain and the domain operator's token account, for this node and domain.")]
+    DomainAccountsMismatch,
+    #[msg("This escrow has no lane for the domain: its owner never allowed this domain (or revoked it).")]
+    NoLaneForDomain,
+    #[msg("The slash amount is larger than the domain's bond.")]
+    SlashExceedsBond,
 }

@@ -182,6 +182,12 @@ pub struct BatchSettled {
     pub escrows: Vec<EscrowDebit>,
     pub models: Vec<ModelCredit>,
     pub shortfalls: Vec<EntryShortfall>,
+    /// The domain whose lanes this batch debited; the default key when it
+    /// debited the node's own lanes.
+    pub domain: Pubkey,
+    /// The domain's fee, out of the operator's cut: `to_operator` is what the
+    /// node operator kept after it.
+    pub to_domain: u64,
 }
 
 #[event]
@@ -210,4 +216,86 @@ pub struct LaneRevoked {
     /// The lane's balance, returned to the escrow's unallocated balance.
     pub returned: u64,
     pub balance: u64,
+}
+
+#[event]
+pub struct DomainLaneAllowed {
+    pub escrow: Pubkey,
+    pub domain: Pubkey,
+    /// Moved from the escrow's unallocated balance into the lane.
+    pub amount: u64,
+    pub lane_balance: u64,
+    /// The escrow's unallocated balance afterwards.
+    pub balance: u64,
+}
+
+#[event]
+pub struct DomainCreated {
+    pub domain: Pubkey,
+    pub operator: Pubkey,
+    pub name: String,
+    pub bond: u64,
+    pub min_node_stake: u64,
+    pub fee_bps: u16,
+    pub notice_secs: i64,
+}
+
+#[event]
+pub struct DomainUpdated {
+    pub domain: Pubkey,
+    pub min_node_stake: u64,
+    pub notice_secs: i64,
+    /// The new fee, for runs served from `fee_effective_at` on.
+    pub fee_bps: u16,
+    pub previous_fee_bps: u16,
+    pub fee_effective_at: i64,
+}
+
+#[event]
+pub struct DomainClosed {
+    pub domain: Pubkey,
+    pub operator: Pubkey,
+    /// Bond returned to the operator.
+    pub bond: u64,
+}
+
+#[event]
+pub struct DomainSlashed {
+    pub domain: Pubkey,
+    pub amount: u64,
+    pub reason: u16,
+    pub bond: u64,
+}
+
+#[event]
+pub struct JoinRequested {
+    pub domain: Pubkey,
+    pub node: Pubkey,
+    pub membership: Pubkey,
+}
+
+#[event]
+pub struct MemberAdmitted {
+    pub domain: Pubkey,
+    pub node: Pubkey,
+    pub members: u32,
+}
+
+/// A membership ended: the node left (`removed` false) or the domain
+/// operator removed it. It may settle runs served before `ended_at` until
+/// `settle_until` (inclusive).
+#[event]
+pub struct MemberDeparted {
+    pub domain: Pubkey,
+    pub node: Pubkey,
+    pub removed: bool,
+    pub ended_at: i64,
+    pub settle_until: i64,
+    pub members: u32,
+}
+
+#[event]
+pub struct MembershipClosed {
+    pub domain: Pubkey,
+    pub node: Pubkey,
 }

@@ -132,4 +132,54 @@ pub mod inference_meter {
     pub fn settle<'info>(ctx: Context<'info, Settle<'info>>, args: SettleArgs) -> Result<()> {
         Settle::settle(ctx, args)
     }
+
+    /// Creates the caller's domain under a name, with a bond, a minimum node stake, a fee share and a notice period.
+    pub fn create_domain(ctx: Context<CreateDomain>, args: CreateDomainArgs) -> Result<()> {
+        CreateDomain::create_domain(ctx, args)
+    }
+
+    /// Changes a domain's minimum node stake and notice, and schedules a new fee share after the notice. Domain operator only.
+    pub fn update_domain(ctx: Context<UpdateDomain>, args: UpdateDomainArgs) -> Result<()> {
+        UpdateDomain::update_domain(ctx, args)
+    }
+
+    /// Closes a domain with no memberships left and returns its bond. Domain operator only.
+    pub fn close_domain(ctx: Context<CloseDomain>) -> Result<()> {
+        CloseDomain::close_domain(ctx)
+    }
+
+    /// Takes part of a domain's bond to the protocol fee vault, with a reason code. Protocol admin only.
+    pub fn slash_domain(ctx: Context<SlashDomain>, amount: u64, reason: u16) -> Result<()> {
+        SlashDomain::slash_domain(ctx, amount, reason)
+    }
+
+    /// Asks for the caller's node to join a domain. Node operator only.
+    pub fn request_join(ctx: Context<RequestJoin>) -> Result<()> {
+        RequestJoin::request_join(ctx)
+    }
+
+    /// Admits a node that asked to join. Domain operator only.
+    pub fn admit_member(ctx: Context<AdmitMember>) -> Result<()> {
+        AdmitMember::admit_member(ctx)
+    }
+
+    /// Removes a member (or refuses a request); it may settle what it served until the notice ends. Domain operator only.
+    pub fn remove_member(ctx: Context<RemoveMember>) -> Result<()> {
+        RemoveMember::remove_member(ctx)
+    }
+
+    /// Takes the caller's node out of a domain; it may settle what it served until the notice ends. Node operator only.
+    pub fn leave_domain(ctx: Context<LeaveDomain>) -> Result<()> {
+        LeaveDomain::leave_domain(ctx)
+    }
+
+    /// Closes an ended membership after its notice, returning the rent to the node operator.
+    pub fn close_membership(ctx: Context<CloseMembership>) -> Result<()> {
+        CloseMembership::close_membership(ctx)
+    }
+
+    /// Moves unallocated escrow money into a domain's lane, so its member nodes may settle against it. Owner only.
+    pub fn allow_domain(ctx: Context<AllowDomain>, amount: u64) -> Result<()> {
+        AllowDomain::allow_domain(ctx, amount)
+    }
 }

@@ -1,8 +1,7 @@
 use anchor_lang::prelude::*;
 
-use crate::errors::MeterError;
 use crate::events::LaneAllowed;
-use crate::state::{seeds, Escrow, Lane, Node, MAX_LANES};
+use crate::state::{seeds, Escrow, Node};
 
 #[event_cpi]
 #[derive(Accounts)]
@@ -20,15 +19,7 @@ pub struct AllowNode<'info> {
 
 impl AllowNode<'_> {
     fn validate(&self, amount: u64) -> Result<()> {
-        require!(self.escrow.rotated_to.is_none(), MeterError::EscrowRotated);
-        require!(amount <= self.escrow.balance, MeterError::InsufficientBalance);
-        if let Some(room) = self.escrow.lane_room() {
-            require!(amount <= room, MeterError::LanesExceedSpendLimit);
-        }
-        if self.escrow.lane_index(&self.node.key()).is_none() {
-            require!(self.escrow.lanes.len() < MAX_LANES as usize, MeterError::TooManyLanes);
-        }
-        Ok(())
+        self.escrow.check_fill(&self.node.key(), amount)
     }
 }
 
@@ -42,18 +33,8 @@ impl AllowNode<'_> {
     pub fn allow_node(ctx: Context<Self>, amount: u64) -> Result<()> {
         let node = ctx.accounts.node.key();
         let escrow = &mut ctx.accounts.escrow;
-        let index = match escrow.lane_index(&node) {
-            Some(i) => i,
-            None => {
-                escrow.lanes.push(Lane { node, balance: 0, spent: 0, revoke_requested_at: 0 });
-                escrow.lanes.len() - 1
-            }
-        };
-        escrow.balance -= amount;
-        let lane = &mut escrow.lanes[index];
-        lane.balance = lane.balance.checked_add(amount).ok_or(MeterError::MathOverflow)?;
-        lane.revoke_requested_at = 0;
-        let (lane_balance, balance) = (lane.balance, escrow.balance);
+        let lane_balance = escrow.fill_lane(node, amount)?;
+        let balance = escrow.balance;
         emit_cpi!(LaneAllowed { escrow: ctx.accounts.escrow.key(), node, amount, lane_balance, balance });
         Ok(())
     }

@@ -6,8 +6,8 @@ use mt_treasury::state::{seeds as treasury_seeds, Model, Protocol, Stage, SETTLE
 use crate::entries::{EntryReader, MAX_MODELS_PER_BATCH, MAX_MODELS_PER_ENTRY};
 use crate::errors::MeterError;
 use crate::events::{BatchSettled, EntryShortfall, EscrowDebit, ModelCredit};
-use crate::math::{distribute, share_cost, split};
-use crate::state::{seeds, Escrow, MeterConfig, Node, NodeStatus};
+use crate::math::{distribute, mul_div_floor, share_cost, split, BPS_DENOMINATOR};
+use crate::state::{seeds, Domain, Escrow, Membership, MeterConfig, Node, NodeStatus};
 use crate::vault::pay_out;
 
 /// Accounts per model in the remaining accounts: the model, its revenue
@@ -36,8 +36,15 @@ pub struct SettleArgs {
 /// Remaining accounts: `model_count` × (model, revenue vault, treasury
 /// vault), each group once and in ascending model address order, all
 /// writable; then the escrows, each once, ascending, writable, each with a
-/// lane for this node. Every account but `keeper` and the program may come
-/// from an address lookup table.
+/// lane for this node — or, when settling against a domain's lanes, each
+/// with a lane for the domain. Every account but `keeper` and the program may
+/// come from an address lookup table.
+///
+/// The lane selector is the three optional domain accounts: all absent (the
+/// program id in their places) debits the node's own lanes; all present
+/// debits the lanes of `membership.domain`, which this node must be a member
+/// of, and pays the domain's fee out of the operator's cut. One batch never
+/// mixes the two.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct Settle<'info> {
@@ -94,6 +101,16 @@ pub struct Settle<'info> {
     /// CHECK: mt_treasury's emit_cpi! authority, fixed by its seeds; passed through to deposit_revenue.
     #[account(seeds = [b"__event_authority"], bump, seeds::program = mt_treasury::ID)]
     pub treasury_event_authority: UncheckedAccount<'info>,
+
+    /// Domain lanes only: this node's membership of the domain (checked
+    /// against `node` and `domain` in `validate`).
+    pub membership: Option<Box<Account<'info, Membership>>>,
+    /// Domain lanes only: the domain whose lanes the batch debits.
+    pub domain: Option<Box<Account<'info, Domain>>>,
+    /// Domain lanes only: receives the domain's fee; any native-token
+    /// account of the domain's operator.
+    #[account(mut)]
+    pub domain_account: Option<Box<InterfaceAccount<'info, TokenAccount>>>,
 }
 
 impl Settle<'_> {
@@ -111,6 +128,26 @@ impl Settle<'_> {
         require!(self.node.stake >= self.meter.min_node_stake && self.node.stake > 0, MeterError::InsufficientStake);
         require!(!args.entries.is_empty(), MeterError::EmptyBatch);
         require!(args.model_count as usize <= MAX_MODELS_PER_BATCH, MeterError::TooManyModels);
+        self.validate_domain()
+    }
+
+    /// The domain accounts come all together or not at all, belong to this
+    /// node and to each other, and the membership still allows settling.
+    fn validate_domain(&self) -> Result<()> {
+        let (membership, domain, account) = match (&self.membership, &self.domain, &self.domain_account) {
+            (None, None, None) => return Ok(()),
+            (Some(m), Some(d), Some(a)) => (m, d, a),
+            _ => return err!(MeterError::DomainAccountsMismatch),
+        };
+        require!(
+            membership.node == self.node.key()
+                && membership.domain == domain.key()
+                && account.owner == domain.operator
+                && account.mint == self.native_mint.key(),
+            MeterError::DomainAccountsMismatch
+        );
+        membership.check_may_settle(Clock::get()?.unix_timestamp)?;
+        require!(self.node.stake >= domain.min_node_stake, MeterError::BelowDomainMinStake);
         Ok(())
     }
 }
@@ -168,17 +205,25 @@ impl<'info> Settle<'info> {
             require!(model.stage == Stage::Active, MeterError::ModelNotActive);
             models.push(model);
         }
-        // Escrows, each once, each with a lane for this node: the owner's
-        // allowance is the only money this node may take.
+        // Escrows, each once, each with a lane for this node (or its
+        // domain): the owner's allowance is the only money this node may take.
         check_listed_once(escrow_infos.iter())?;
-        let node_key = ctx.accounts.node.key();
+        let membership = ctx.accounts.membership.as_deref();
+        let domain = ctx.accounts.domain.as_deref();
+        let (lane_key, no_lane) = match domain {
+            Some(d) => (d.key(), MeterError::NoLaneForDomain),
+            None => (ctx.accounts.node.key(), MeterError::NoLaneForNode),
+        };
         let mut escrows: Vec<Account<'info, Escrow>> = Vec::with_capacity(escrow_infos.len());
         let mut lanes: Vec<usize> = Vec::with_capacity(escrow_infos.len());
         for info in escrow_infos {
             let escrow = Account::<Escrow>::try_from(info)?;
-            lanes.push(escrow.lane_index(&node_key).ok_or(MeterError::NoLaneForNode)?);
+            lanes.push(escrow.lane_index(&lane_key).ok_or(no_lane)?);
             escrows.push(escrow);
         }
+        // The domain fee of a batch is the lowest in effect when any of its
+        // runs was served, so a member never pays a fee raised after it served.
+        let mut domain_fee_bps = BPS_DENOMINATOR as u16;
         let oldest_settleable = now.checked_sub(SETTLE_WINDOW_SECS).ok_or(MeterError::MathOverflow)?;
 
         let registered_at = ctx.accounts.node.registered_at;
@@ -200,6 +245,10 @@ impl<'info> Settle<'info> {
             // Runs older than the window may have been served under a price
             // the model no longer remembers.
             require!(served_at >= oldest_settleable, MeterError::RunTooOld);
+            if let (Some(m), Some(d)) = (membership, domain) {
+                m.check_served(served_at)?;
+                domain_fee_bps = domain_fee_bps.min(d.fee_at(served_at));
+            }
 
             let escrow = &mut escrows[escrow_index];
             let lane = lanes[escrow_index];
@@ -260,10 +309,21 @@ impl<'info> Settle<'info> {
             credits.push(ModelCredit { model: model.key(), charged, revenue: s.to_model });
         }
 
+        // The domain's fee comes out of the operator's cut, rounded down;
+        // the escrow never pays more for a domain run than for a node run.
+        let to_domain = match domain {
+            Some(_) => mul_div_floor(to_operator, domain_fee_bps as u64, BPS_DENOMINATOR)?,
+            None => 0,
+        };
+        to_operator -= to_domain;
+
         let a = &ctx.accounts;
         let vault = a.escrow_vault.to_account_info();
         pay_out(meter, &a.token_program, &a.native_mint, vault.clone(), a.fee_vault.to_account_info(), to_protocol)?;
         pay_out(meter, &a.token_program, &a.native_mint, vault.clone(), a.operator_account.to_account_info(), to_operator)?;
+        if let Some(account) = &a.domain_account {
+            pay_out(meter, &a.token_program, &a.native_mint, vault.clone(), account.to_account_info(), to_domain)?;
+        }
         let bump = [meter.bump];
         let signer: &[&[&[u8]]] = &[&[seeds::METER, &bump]];
         for (group, credit) in model_infos.chunks(ACCOUNTS_PER_MODEL).zip(&credits) {
@@ -301,6 +361,7 @@ impl<'info> Settle<'info> {
         c.settled_value = add(c.settled_value, totals.charged)?;
         c.shortfall_value = add(c.shortfall_value, totals.cost - totals.charged)?;
 
+        let domain_key = ctx.accounts.domain.as_ref().map(|d| d.key()).unwrap_or_default();
         let escrows_touched = escrow_debits.into_iter().filter(|d| d.charged > 0 || d.shortfall > 0).collect();
         emit_cpi!(BatchSettled {
             node: ctx.accounts.node.key(),
@@ -322,6 +383,8 @@ impl<'info> Settle<'info> {
             escrows: escrows_touched,
             models: credits,
             shortfalls,
+            domain: domain_key,
+            to_domain,
         });
         Ok(())
     }

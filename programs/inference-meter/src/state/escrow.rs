@@ -1,5 +1,7 @@
 use anchor_lang::prelude::*;
 
+use crate::errors::MeterError;
+
 /// Most models an escrow can be restricted to.
 #[constant]
 pub const MAX_ALLOWED_MODELS: u32 = 8;
@@ -16,7 +18,10 @@ pub const MAX_LANES: u32 = 8;
 /// same money.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, PartialEq, Eq, Debug, InitSpace)]
 pub struct Lane {
-    /// The node account (PDA) allowed to settle against this lane.
+    /// The node account (PDA) allowed to settle against this lane, or a
+    /// domain account (PDA): then any member node may settle against it
+    /// (`allow_domain`). Node and domain PDAs never collide, so a lane to a
+    /// node and a lane to a domain holding that node are separate lanes.
     pub node: Pubkey,
     /// Native base units this node may still settle.
     pub balance: u64,
@@ -103,6 +108,39 @@ impl Escrow {
         let limit = self.spend_limit?;
         let in_lanes = self.lanes.iter().fold(0u64, |sum, l| sum.saturating_add(l.balance));
         Some(limit.saturating_sub(self.spent).saturating_sub(in_lanes))
+    }
+
+    /// Checks that `amount` of the unallocated balance may go into the lane
+    /// of `key` (a node or a domain).
+    pub fn check_fill(&self, key: &Pubkey, amount: u64) -> Result<()> {
+        require!(self.rotated_to.is_none(), MeterError::EscrowRotated);
+        require!(amount <= self.balance, MeterError::InsufficientBalance);
+        if let Some(room) = self.lane_room() {
+            require!(amount <= room, MeterError::LanesExceedSpendLimit);
+        }
+        if self.lane_index(key).is_none() {
+            require!(self.lanes.len() < MAX_LANES as usize, MeterError::TooManyLanes);
+        }
+        Ok(())
+    }
+
+    /// Moves `amount` of the unallocated balance into `key`'s lane, opening
+    /// it if needed and cancelling a pending revocation (allowing again means
+    /// the owner wants it to keep serving). Returns the lane's balance.
+    /// Call [`Escrow::check_fill`] first.
+    pub fn fill_lane(&mut self, key: Pubkey, amount: u64) -> Result<u64> {
+        let index = match self.lane_index(&key) {
+            Some(i) => i,
+            None => {
+                self.lanes.push(Lane { node: key, balance: 0, spent: 0, revoke_requested_at: 0 });
+                self.lanes.len() - 1
+            }
+        };
+        self.balance = self.balance.checked_sub(amount).ok_or(MeterError::InsufficientBalance)?;
+        let lane = &mut self.lanes[index];
+        lane.balance = lane.balance.checked_add(amount).ok_or(MeterError::MathOverflow)?;
+        lane.revoke_requested_at = 0;
+        Ok(lane.balance)
     }
 
     pub fn withdrawal_pending(&self) -> bool {

@@ -2,6 +2,7 @@
 //!
 //! Singletons: [METER], [ESCROW_VAULT], [STAKE_VAULT].
 //! Per API key: [ESCROW, sha256(API key)]. Per operator: [NODE, operator].
+//! Per domain: [DOMAIN, operator, name]; per membership: [MEMBER, domain, node].
 use anchor_lang::prelude::*;
 
 #[constant]
@@ -14,3 +15,7 @@ pub const STAKE_VAULT: &[u8] = b"stake_vault";
 pub const ESCROW: &[u8] = b"escrow";
 #[constant]
 pub const NODE: &[u8] = b"node";
+#[constant]
+pub const DOMAIN: &[u8] = b"domain";
+#[constant]
+pub const MEMBER: &[u8] = b"member";

@@ -721,6 +721,9 @@ impl MeterFixture {
             token_program: self.token_program,
             treasury_program: TREASURY,
             treasury_event_authority: event_authority(&TREASURY),
+            membership: None,
+            domain: None,
+            domain_account: None,
             event_authority: event_authority(&METER_PROGRAM),
             program: METER_PROGRAM,
         }
