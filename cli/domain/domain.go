@@ -89,6 +89,40 @@ func (r domainRef) address(signer func() (solana.PrivateKey, error)) (solana.Pub
 	return pda.Domain(k.PublicKey(), r.name), nil
 }
 
+// target is a command's domain, read from the chain, and the rest of its arguments.
+type target struct {
+	x    *env
+	addr solana.PublicKey
+	d    *im.Domain
+	rest []string
+}
+
+// loadDomain reads the arguments <domain> and then rest, checks them before
+// any network call, then loads the env and the domain.
+func loadDomain(c *cli.Context, rest ...string) (*target, error) {
+	args, err := session.Args(c, append([]string{"domain"}, rest...)...)
+	if err != nil {
+		return nil, err
+	}
+	ref, err := parseDomainRef(args[0])
+	if err != nil {
+		return nil, err
+	}
+	x, err := loadEnv(c)
+	if err != nil {
+		return nil, err
+	}
+	addr, err := ref.address(x.Session.Signer)
+	if err != nil {
+		return nil, err
+	}
+	d, err := readDomain(c.Context, x.Reader.Raw, addr)
+	if err != nil {
+		return nil, err
+	}
+	return &target{x: x, addr: addr, d: d, rest: args[1:]}, nil
+}
+
 // rawReader reads an account's data and owner; ok is false when it does not exist.
 type rawReader func(ctx context.Context, addr solana.PublicKey) (data []byte, owner solana.PublicKey, ok bool, err error)
 

@@ -22,27 +22,18 @@ func setFeeCommand() *cli.Command {
 		ArgsUsage: "<domain> <bps>",
 		Flags:     session.WriteFlags(),
 		Action: func(c *cli.Context) error {
-			args, err := session.Args(c, "domain", "bps")
+			// The fee is checked before anything is read.
+			if args := c.Args().Slice(); len(args) == 2 {
+				if _, err := parseFeeBps("<bps>", args[1]); err != nil {
+					return err
+				}
+			}
+			t, err := loadDomain(c, "bps")
 			if err != nil {
 				return err
 			}
-			ref, err := parseDomainRef(args[0])
-			if err != nil {
-				return err
-			}
-			fee, err := parseFeeBps("<bps>", args[1])
-			if err != nil {
-				return err
-			}
-			x, err := loadEnv(c)
-			if err != nil {
-				return err
-			}
-			addr, err := ref.address(x.Session.Signer)
-			if err != nil {
-				return err
-			}
-			d, err := readDomain(c.Context, x.Reader.Raw, addr)
+			x, addr, d := t.x, t.addr, t.d
+			fee, err := parseFeeBps("<bps>", t.rest[0])
 			if err != nil {
 				return err
 			}
