@@ -32,7 +32,7 @@ func Command() *cli.Command {
 			"A node is named by its node address or its operator's address.\n" +
 			"Escrow owners let a domain's members spend from their escrow with `mt escrow allow <escrow> --domain <domain> <amount>`.",
 		Subcommands: []*cli.Command{
-			createCommand(), showCommand(), listCommand(), joinCommand(), admitCommand(), removeCommand(), leaveCommand(), setFeeCommand(),
+			createCommand(), showCommand(), listCommand(), joinCommand(), admitCommand(), removeCommand(), leaveCommand(), setFeeCommand(), closeMembershipCommand(), closeCommand(),
 		},
 	}
 }
