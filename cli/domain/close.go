@@ -24,10 +24,14 @@ type Closed struct {
 }
 
 // Text renders the result.
-func (c Closed) Text() string { return fmt.Sprintf("closed %s %s\nsignature %s\n", c.What, c.Closed, c.Signature) }
+func (c Closed) Text() string {
+	return fmt.Sprintf("closed %s %s\nsignature %s\n", c.What, c.Closed, c.Signature)
+}
 
 func closed(addr solana.PublicKey, what string) func(solana.Signature) (any, error) {
-	return func(sig solana.Signature) (any, error) { return Closed{Closed: addr, What: what, Signature: sig.String()}, nil }
+	return func(sig solana.Signature) (any, error) {
+		return Closed{Closed: addr, What: what, Signature: sig.String()}, nil
+	}
 }
 
 func closeCommand() *cli.Command {
