@@ -33,11 +33,8 @@ func loadMemberTarget(c *cli.Context) (*memberTarget, error) {
 	}
 	x := dt.x
 	t := &memberTarget{x: x, domain: dt.addr, d: dt.d}
-	if t.op, err = x.Session.Signer(); err != nil {
+	if t.op, err = dt.operator("admit or remove members"); err != nil {
 		return nil, err
-	}
-	if !t.d.Operator.Equals(t.op.PublicKey()) {
-		return nil, explain.Newf("sign with the domain operator's keypair (--keypair)", "only the operator %s of %q may admit or remove members; you are %s", t.d.Operator, t.d.Name, t.op.PublicKey())
 	}
 	if t.node, t.n, err = resolveNode(c.Context, x.Reader.Raw, dt.rest[0]); err != nil {
 		return nil, err

@@ -46,12 +46,9 @@ func closeCommand() *cli.Command {
 				return err
 			}
 			x, addr, d := t.x, t.addr, t.d
-			op, err := x.Session.Signer()
+			op, err := t.operator("close it")
 			if err != nil {
 				return err
-			}
-			if !d.Operator.Equals(op.PublicKey()) {
-				return explain.Newf("sign with the domain operator's keypair (--keypair)", "only the operator %s of %q may close it; you are %s", d.Operator, d.Name, op.PublicKey())
 			}
 			if d.Memberships > 0 {
 				return explain.Wrap(im.ErrDomainHasMembers, fmt.Sprintf("%q still has %d membership(s)", d.Name, d.Memberships),

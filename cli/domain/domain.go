@@ -123,6 +123,18 @@ func loadDomain(c *cli.Context, rest ...string) (*target, error) {
 	return &target{x: x, addr: addr, d: d, rest: args[1:]}, nil
 }
 
+// operator is the signer, who must be the domain's operator to action it.
+func (t *target) operator(action string) (solana.PrivateKey, error) {
+	op, err := t.x.Session.Signer()
+	if err != nil {
+		return nil, err
+	}
+	if !t.d.Operator.Equals(op.PublicKey()) {
+		return nil, explain.Newf("sign with the domain operator's keypair (--keypair)", "only the operator %s of %q may %s; you are %s", t.d.Operator, t.d.Name, action, op.PublicKey())
+	}
+	return op, nil
+}
+
 // rawReader reads an account's data and owner; ok is false when it does not exist.
 type rawReader func(ctx context.Context, addr solana.PublicKey) (data []byte, owner solana.PublicKey, ok bool, err error)
 

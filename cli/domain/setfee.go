@@ -37,12 +37,9 @@ func setFeeCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			op, err := x.Session.Signer()
+			op, err := t.operator("change its fee")
 			if err != nil {
 				return err
-			}
-			if !d.Operator.Equals(op.PublicKey()) {
-				return explain.Newf("sign with the domain operator's keypair (--keypair)", "only the operator %s of %q may change its fee; you are %s", d.Operator, d.Name, op.PublicKey())
 			}
 			if fee == d.FeeBps {
 				return explain.Newf("nothing to do", "the fee of %q is already %d bps", d.Name, fee)
