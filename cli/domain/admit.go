@@ -27,32 +27,16 @@ type memberTarget struct {
 
 // loadMemberTarget resolves <domain> <node> for the domain's operator.
 func loadMemberTarget(c *cli.Context) (*memberTarget, error) {
-	args, err := session.Args(c, "domain", "node")
+	dt, err := loadDomain(c, "node")
 	if err != nil {
 		return nil, err
 	}
-	ref, err := parseDomainRef(args[0])
-	if err != nil {
+	x := dt.x
+	t := &memberTarget{x: x, domain: dt.addr, d: dt.d}
+	if t.op, err = dt.operator("admit or remove members"); err != nil {
 		return nil, err
 	}
-	x, err := loadEnv(c)
-	if err != nil {
-		return nil, err
-	}
-	t := &memberTarget{x: x}
-	if t.domain, err = ref.address(x.Session.Signer); err != nil {
-		return nil, err
-	}
-	if t.d, err = readDomain(c.Context, x.Reader.Raw, t.domain); err != nil {
-		return nil, err
-	}
-	if t.op, err = x.Session.Signer(); err != nil {
-		return nil, err
-	}
-	if !t.d.Operator.Equals(t.op.PublicKey()) {
-		return nil, explain.Newf("sign with the domain operator's keypair (--keypair)", "only the operator %s of %q may admit or remove members; you are %s", t.d.Operator, t.d.Name, t.op.PublicKey())
-	}
-	if t.node, t.n, err = resolveNode(c.Context, x.Reader.Raw, args[1]); err != nil {
+	if t.node, t.n, err = resolveNode(c.Context, x.Reader.Raw, dt.rest[0]); err != nil {
 		return nil, err
 	}
 	m, ok, err := readMembership(c.Context, x.Reader.Raw, t.domain, t.node)

@@ -32,7 +32,7 @@ func Command() *cli.Command {
 			"A node is named by its node address or its operator's address.\n" +
 			"Escrow owners let a domain's members spend from their escrow with `mt escrow allow <escrow> --domain <domain> <amount>`.",
 		Subcommands: []*cli.Command{
-			createCommand(), showCommand(), listCommand(), joinCommand(), admitCommand(), removeCommand(), leaveCommand(), setFeeCommand(),
+			createCommand(), showCommand(), listCommand(), joinCommand(), admitCommand(), removeCommand(), leaveCommand(), setFeeCommand(), closeMembershipCommand(), closeCommand(),
 		},
 	}
 }
@@ -87,6 +87,52 @@ func (r domainRef) address(signer func() (solana.PrivateKey, error)) (solana.Pub
 		return solana.PublicKey{}, err
 	}
 	return pda.Domain(k.PublicKey(), r.name), nil
+}
+
+// target is a command's domain, read from the chain, and the rest of its arguments.
+type target struct {
+	x    *env
+	addr solana.PublicKey
+	d    *im.Domain
+	rest []string
+}
+
+// loadDomain reads the arguments <domain> and then rest, checks them before
+// any network call, then loads the env and the domain.
+func loadDomain(c *cli.Context, rest ...string) (*target, error) {
+	args, err := session.Args(c, append([]string{"domain"}, rest...)...)
+	if err != nil {
+		return nil, err
+	}
+	ref, err := parseDomainRef(args[0])
+	if err != nil {
+		return nil, err
+	}
+	x, err := loadEnv(c)
+	if err != nil {
+		return nil, err
+	}
+	addr, err := ref.address(x.Session.Signer)
+	if err != nil {
+		return nil, err
+	}
+	d, err := readDomain(c.Context, x.Reader.Raw, addr)
+	if err != nil {
+		return nil, err
+	}
+	return &target{x: x, addr: addr, d: d, rest: args[1:]}, nil
+}
+
+// operator is the signer, who must be the domain's operator to action it.
+func (t *target) operator(action string) (solana.PrivateKey, error) {
+	op, err := t.x.Session.Signer()
+	if err != nil {
+		return nil, err
+	}
+	if !t.d.Operator.Equals(op.PublicKey()) {
+		return nil, explain.Newf("sign with the domain operator's keypair (--keypair)", "only the operator %s of %q may %s; you are %s", t.d.Operator, t.d.Name, action, op.PublicKey())
+	}
+	return op, nil
 }
 
 // rawReader reads an account's data and owner; ok is false when it does not exist.

@@ -20,26 +20,11 @@ func leaveCommand() *cli.Command {
 		ArgsUsage: "<domain>",
 		Flags:     session.WriteFlags(),
 		Action: func(c *cli.Context) error {
-			args, err := session.Args(c, "domain")
+			t, err := loadDomain(c)
 			if err != nil {
 				return err
 			}
-			ref, err := parseDomainRef(args[0])
-			if err != nil {
-				return err
-			}
-			x, err := loadEnv(c)
-			if err != nil {
-				return err
-			}
-			addr, err := ref.address(x.Session.Signer)
-			if err != nil {
-				return err
-			}
-			d, err := readDomain(c.Context, x.Reader.Raw, addr)
-			if err != nil {
-				return err
-			}
+			x, addr, d := t.x, t.addr, t.d
 			op, err := x.Session.Signer()
 			if err != nil {
 				return err

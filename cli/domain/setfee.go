@@ -22,36 +22,24 @@ func setFeeCommand() *cli.Command {
 		ArgsUsage: "<domain> <bps>",
 		Flags:     session.WriteFlags(),
 		Action: func(c *cli.Context) error {
-			args, err := session.Args(c, "domain", "bps")
+			// The fee is checked before anything is read.
+			if args := c.Args().Slice(); len(args) == 2 {
+				if _, err := parseFeeBps("<bps>", args[1]); err != nil {
+					return err
+				}
+			}
+			t, err := loadDomain(c, "bps")
 			if err != nil {
 				return err
 			}
-			ref, err := parseDomainRef(args[0])
+			x, addr, d := t.x, t.addr, t.d
+			fee, err := parseFeeBps("<bps>", t.rest[0])
 			if err != nil {
 				return err
 			}
-			fee, err := parseFeeBps("<bps>", args[1])
+			op, err := t.operator("change its fee")
 			if err != nil {
 				return err
-			}
-			x, err := loadEnv(c)
-			if err != nil {
-				return err
-			}
-			addr, err := ref.address(x.Session.Signer)
-			if err != nil {
-				return err
-			}
-			d, err := readDomain(c.Context, x.Reader.Raw, addr)
-			if err != nil {
-				return err
-			}
-			op, err := x.Session.Signer()
-			if err != nil {
-				return err
-			}
-			if !d.Operator.Equals(op.PublicKey()) {
-				return explain.Newf("sign with the domain operator's keypair (--keypair)", "only the operator %s of %q may change its fee; you are %s", d.Operator, d.Name, op.PublicKey())
 			}
 			if fee == d.FeeBps {
 				return explain.Newf("nothing to do", "the fee of %q is already %d bps", d.Name, fee)

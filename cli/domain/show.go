@@ -13,27 +13,15 @@ func showCommand() *cli.Command {
 		ArgsUsage: "<domain>",
 		Flags:     session.ReadFlags(),
 		Action: func(c *cli.Context) error {
-			args, err := session.Args(c, "domain")
+			t, err := loadDomain(c)
 			if err != nil {
 				return err
 			}
-			ref, err := parseDomainRef(args[0])
-			if err != nil {
+			v := t.x.viewOf(t.addr, t.d)
+			if v.MemberList, err = t.x.members(c.Context, t.addr); err != nil {
 				return err
 			}
-			x, err := loadEnv(c)
-			if err != nil {
-				return err
-			}
-			addr, err := ref.address(x.Session.Signer)
-			if err != nil {
-				return err
-			}
-			v, err := x.view(c.Context, addr)
-			if err != nil {
-				return err
-			}
-			return x.Session.Out.Print(v)
+			return t.x.Session.Out.Print(v)
 		},
 	}
 }

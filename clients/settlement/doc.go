@@ -22,4 +22,10 @@
 // SettledBatches (chain.go, the only code here that talks to a chain) read
 // a node's settled batches from a cluster. Everything else is given the
 // models' prices and the escrows' state by its caller.
+//
+// A batch settles against the node's own lanes or, with Layout.Domain set,
+// against the lanes of a domain the node is a member of: Instruction then
+// passes the membership, the domain and the domain operator's account, and
+// Settle (given State.Domain) applies the membership windows and takes the
+// domain's fee out of the operator's cut (Outcome.ToDomain), as the program does.
 package settlement

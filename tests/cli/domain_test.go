@@ -188,6 +188,28 @@ func TestDomainThroughTheCLI(t *testing.T) {
 	if ce := e.fails(&n1.op, "domain", "leave", ref); !strings.Contains(ce.Error, "already Removed") {
 		t.Errorf("leave after removal: %+v", ce)
 	}
+
+	// Closing: not while the removed member may still settle; then the membership, then the domain with its bond.
+	if ce := e.fails(&dop, "domain", "close", "alpha"); !strings.Contains(ce.Error, "still has 1 membership") {
+		t.Errorf("close with a membership: %+v", ce)
+	}
+	if ce := e.fails(&dop, "domain", "close-membership", "alpha", n1.op.Pub()); !strings.Contains(ce.Error, "may settle what it served until") {
+		t.Errorf("close-membership inside the notice: %+v", ce)
+	}
+	removedAt, err := e.chain.Now(e.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.travel(removedAt.Add(2*time.Hour + 2*time.Second))
+	e.ok(nil, &dop, "domain", "close-membership", "alpha", n1.op.Pub())
+	bondBefore := e.nativeBalance(dop, p)
+	e.ok(nil, &dop, "domain", "close", "alpha")
+	if got := e.nativeBalance(dop, p) - bondBefore; got != 10_000_000 {
+		t.Errorf("bond returned %d, want 10 native", got)
+	}
+	if ce := e.fails(nil, "domain", "show", ref); !strings.Contains(ce.Error, "no domain at") {
+		t.Errorf("show a closed domain: %+v", ce)
+	}
 }
 
 func readMeter(t *testing.T, e *env) *im.MeterConfig {

@@ -116,7 +116,10 @@ func (m *meterBench) run(ctx context.Context) error {
 	if err := m.nodes(ctx); err != nil {
 		return err
 	}
-	return m.settle(ctx, models)
+	if err := m.settle(ctx, models); err != nil {
+		return err
+	}
+	return m.domains(ctx, models)
 }
 
 func (m *meterBench) escrows(ctx context.Context, modelIDs []uint64) error {

@@ -226,7 +226,9 @@ fn joining_needs_an_active_node_with_the_domains_minimum_stake() {
     assert_error(&f.admit(&d, &node), MeterError::BelowDomainMinStake);
     let ix = f.add_stake_ix(f.add_stake_accounts(&node.operator.pubkey()), 1);
     f.h.execute(&[ix], &[&node.operator]).expect_err("the operator has no spare tokens left");
-    // A member slashed below the minimum cannot settle against the domain.
+    // A member slashed below the domain's minimum still settles what it
+    // served (the minimum guards admission; the operator may remove it), and
+    // so does one whose domain raised its minimum after the runs.
     let other = f.register_node_with(2 * MIN_STAKE, 0);
     f.join_and_admit(&other, &d);
     let owner = f.wallet(NATIVE);
@@ -235,7 +237,11 @@ fn joining_needs_an_active_node_with_the_domains_minimum_stake() {
     let ix = f.slash_ix(f.slash_accounts(&admin.pubkey(), &other.node), 1, 2);
     f.h.execute(&[ix], &[&admin]).expect("slash");
     let runs = vec![Run::one(escrow, model.model, 1, 1_000, 0, f.now())];
-    assert_error(&f.settle_domain(&other, &d, 1, &runs), MeterError::BelowDomainMinStake);
+    let d_op = d.operator.insecure_clone();
+    let raise = f.update_domain_ix(&d_op.pubkey(), &d.domain, UpdateDomainArgs { min_node_stake: 5 * MIN_STAKE, fee_bps: DOMAIN_FEE_BPS, notice_secs: DOMAIN_NOTICE });
+    f.h.execute(&[raise], &[&d_op]).expect("raise the minimum");
+    f.settle_domain(&other, &d, 1, &runs).expect("runs served before the slash and the raise");
+    assert_error(&f.admit(&d, &node), MeterError::BelowDomainMinStake);
     // An inactive node cannot ask to join.
     let idle = f.register_node_with(2 * MIN_STAKE, 0);
     let ix = f.deactivate_ix(&idle.operator.pubkey(), &idle.node);

@@ -146,9 +146,10 @@ impl Settle<'_> {
                 && account.mint == self.native_mint.key(),
             MeterError::DomainAccountsMismatch
         );
-        membership.check_may_settle(Clock::get()?.unix_timestamp)?;
-        require!(self.node.stake >= domain.min_node_stake, MeterError::BelowDomainMinStake);
-        Ok(())
+        // The domain's minimum stake is checked at join and admission, not
+        // here: raising it (or a slash) must not void runs already served;
+        // the domain operator removes a member it no longer wants.
+        membership.check_may_settle(Clock::get()?.unix_timestamp)
     }
 }
 
