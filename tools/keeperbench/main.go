@@ -5,6 +5,7 @@
 //	go run ./tools/keeperbench journal   # durable receipts per second vs. one sync per receipt
 //	go run ./tools/keeperbench journal-size  # file size per million receipts, before and after compaction
 //	go run ./tools/keeperbench domain    # requests/s through a domain front door with 3 members vs one keeper
+//	go run ./tools/keeperbench limits    # per-key limits at 2 000 req/s: admitted vs budget, added p50 with limits on vs off
 //
 // gateway --litellm <venv> adds a LiteLLM proxy in front of the same
 // worker as the peer baseline; --json <file> writes any result as JSON
@@ -49,7 +50,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: keeperbench gateway|journal|journal-size|domain [flags]")
+		fmt.Fprintln(os.Stderr, "usage: keeperbench gateway|journal|journal-size|domain|limits [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -62,8 +63,10 @@ func main() {
 		err = benchJournalSize(os.Args[2:])
 	case "domain":
 		err = benchDomain(os.Args[2:])
+	case "limits":
+		err = benchLimits(os.Args[2:])
 	default:
-		err = fmt.Errorf("unknown benchmark %q (gateway, journal, journal-size or domain)", os.Args[1])
+		err = fmt.Errorf("unknown benchmark %q (gateway, journal, journal-size, domain or limits)", os.Args[1])
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
