@@ -11,6 +11,9 @@
 //   - gateway overhead p50/p99 against the worker alone at several loads,
 //     and a LiteLLM proxy in front of the same worker simulator in the same
 //     run, as a ratio (tools/keeperbench gateway --litellm);
+//   - per-key limits at the highest gateway rate: admitted requests and
+//     tokens against the budget, and the added p50 with limits on vs off
+//     (keeperbench limits);
 //   - journal durable receipts/s (keeperbench journal) and file size per
 //     million receipts before and after compaction (keeperbench journal-size);
 //   - end to end: the requests/s one keeper sustains on this machine with
@@ -107,6 +110,7 @@ type results struct {
 	Programs    *programsResult `json:"programs"`
 	Gateway     *gatewayResult  `json:"gateway"`
 	Journal     *journalResult  `json:"journal"`
+	Limits      *limitsResult   `json:"limits"`
 	JournalSize *journalSize    `json:"journal_size"`
 	Load        *loadResult     `json:"load"`
 	LiteLLM     string          `json:"litellm"`
@@ -152,6 +156,12 @@ func run(ctx context.Context, o options) error {
 		logf("gateway overhead: go run ./tools/keeperbench %s", strings.Join(args, " "))
 		r.Gateway = &gatewayResult{}
 		if err := keeperbench(ctx, root, args, filepath.Join(o.out, "gateway.json"), r.Gateway); err != nil {
+			return err
+		}
+		logf("per-key limits: go run ./tools/keeperbench limits --rate %d", o.gatewayRates[len(o.gatewayRates)-1])
+		r.Limits = &limitsResult{}
+		if err := keeperbench(ctx, root, []string{"limits", "--dir", o.out, "--rate", strconv.Itoa(o.gatewayRates[len(o.gatewayRates)-1]), "--json", filepath.Join(o.out, "limits.json")},
+			filepath.Join(o.out, "limits.json"), r.Limits); err != nil {
 			return err
 		}
 		logf("journal: go run ./tools/keeperbench journal")

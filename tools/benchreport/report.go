@@ -32,6 +32,31 @@ type gatewayResult struct {
 	} `json:"steps"`
 }
 
+type limitsResult struct {
+	Rate     int     `json:"rate"`
+	WindowS  float64 `json:"window_s"`
+	Accuracy []struct {
+		Limit     string  `json:"limit"`
+		Keys      int     `json:"keys"`
+		PerKey    int64   `json:"budget_per_key_per_min"`
+		Offered   int     `json:"offered"`
+		Admitted  int64   `json:"admitted"`
+		Expected  float64 `json:"expected"`
+		Allowance float64 `json:"allowance"`
+		ErrorPct  float64 `json:"error_pct"`
+		Within1   bool    `json:"within_1pct"`
+	} `json:"accuracy"`
+	Latency []struct {
+		Round  int     `json:"round"`
+		Direct latency `json:"direct"`
+		Off    latency `json:"off"`
+		On     latency `json:"on"`
+	} `json:"latency"`
+	AddedOffP50 float64 `json:"added_p50_off_ms"`
+	AddedOnP50  float64 `json:"added_p50_on_ms"`
+	GrowthMs    float64 `json:"p50_growth_ms"`
+}
+
 type journalResult struct {
 	Steps []struct {
 		Writers        int     `json:"writers"`
@@ -61,6 +86,8 @@ const (
 	targetAddedP99Ms   = 2.0
 	targetReceiptsPerS = 50_000
 	targetRSSBytes     = 256 << 20
+	targetLimitPct     = 1.0
+	targetLimitGrowth  = 0.05
 )
 
 func yes(ok bool) string {
@@ -176,6 +203,14 @@ func render(r *results, o options) string {
 			sum = append(kept, lastShare)
 		}
 	}
+	if lr := r.Limits; lr != nil && len(lr.Accuracy) > 0 {
+		for _, a := range lr.Accuracy {
+			sum = append(sum, line{fmt.Sprintf("per-key %s limit at %d req/s (%d keys, a tenth of their load): admitted vs budget (one full bucket + refill over %s s)", a.Limit, lr.Rate, a.Keys, f1(lr.WindowS)),
+				fmt.Sprintf("%d vs %s (%+.2f %%)", a.Admitted, grouped(a.Expected), a.ErrorPct), "within 1 %", yes(a.Within1)})
+		}
+		sum = append(sum, line{fmt.Sprintf("added p50 with per-key limits on vs off at %d req/s (median of %d paired rounds)", lr.Rate, len(lr.Latency)),
+			fmt.Sprintf("%+.3f ms (off %s, on %s ms)", lr.GrowthMs, f2(lr.AddedOffP50), f2(lr.AddedOnP50)), "≤ +0.05 ms", yes(lr.GrowthMs <= targetLimitGrowth)})
+	}
 	if j := r.Journal; j != nil && len(j.Steps) > 0 {
 		best := 0.0
 		for _, s := range j.Steps {
@@ -262,6 +297,14 @@ func render(r *results, o options) string {
 			}
 			w("| %d | %s / %s | %s / %s | %s / %s | %s | %s | %s | %s | %s |\n", s.Rate, f2(s.Direct.P50Ms), f2(s.Direct.P99Ms), f2(s.Keeper.P50Ms), f2(s.Keeper.P99Ms),
 				f2(s.Keeper.P50Ms-s.Direct.P50Ms), f2(s.Keeper.P99Ms-s.Direct.P99Ms), la, le, errs, lr50, lr99)
+		}
+	}
+	if lr := r.Limits; lr != nil && len(lr.Latency) > 0 {
+		w("\n## Per-key limits (tools/keeperbench limits)\n\n")
+		w("%d req/s over 20 API keys through the gateway (durable journal); the accuracy run gives half the keys a requests-per-minute budget and half a tokens-per-minute budget, a tenth of what each is offered, from fresh buckets (a bucket starts full: one minute's budget is the burst). The cost rounds run the worker alone, then the gateway with limits off and on (every key limited, budgets too large to bind), the order alternating.\n\n", lr.Rate)
+		w("| round | direct p50 (ms) | added p50 limits off | added p50 limits on | on − off |\n|--:|--:|--:|--:|--:|\n")
+		for _, l := range lr.Latency {
+			w("| %d | %s | %s | %s | %+.3f |\n", l.Round, f2(l.Direct.P50Ms), f2(l.Off.P50Ms-l.Direct.P50Ms), f2(l.On.P50Ms-l.Direct.P50Ms), l.On.P50Ms-l.Off.P50Ms)
 		}
 	}
 	if j := r.Journal; j != nil {
