@@ -86,7 +86,7 @@ func benchLimits(args []string) error {
 	keys := fs.Int("keys", 20, "API keys the load is spread over (half limited by rpm, half by tpm)")
 	window := fs.Duration("window", 10*time.Second, "accuracy: measured window, from fresh buckets")
 	step := fs.Duration("duration", 4*time.Second, "cost: time per latency step")
-	rounds := fs.Int("rounds", 3, "cost: rounds of direct / limits off / limits on")
+	rounds := fs.Int("rounds", 5, "cost: rounds of direct / limits off / limits on")
 	jsonOut := fs.String("json", "", "also write the results as JSON to this file")
 	_ = fs.Parse(args)
 	if *keys < 2 || *rate <= 0 {
@@ -101,24 +101,11 @@ func benchLimits(args []string) error {
 	defer os.Remove(path)
 	defer os.Remove(path + "-wal")
 
-	simLn, err := net.Listen("tcp", "127.0.0.1:0")
+	simURL, pool, j, stop, err := benchBackend(path)
 	if err != nil {
 		return err
 	}
-	simSrv := &http.Server{Handler: workersim.New(workersim.Config{Models: []string{"bench-model"}})}
-	go simSrv.Serve(simLn)
-	defer simSrv.Close()
-	simURL := "http://" + simLn.Addr().String()
-	pool, err := workers.New(workers.Config{Workers: []workers.WorkerConfig{{Name: "sim", URL: simURL, Kind: workers.KindVLLM, Models: []string{"bench-model"}}}})
-	if err != nil {
-		return err
-	}
-	pool.CheckNow(context.Background())
-	j, err := journal.Open(journal.Config{Path: path})
-	if err != nil {
-		return err
-	}
-	defer j.Close()
+	defer stop()
 
 	const maxTokens = 16
 	body := []byte(fmt.Sprintf(`{"model":"bench-model","messages":[{"role":"user","content":"Summarise the keeper's job in one line."}],"max_tokens":%d,"ignore_eos":true}`, maxTokens))
@@ -204,8 +191,9 @@ func benchLimits(args []string) error {
 	}
 	worst := float64(maxTokens) + perReq // generous: a request's worst case is its prompt estimate + max_tokens
 	// From a fresh start: one full bucket, then the refill until the last
-	// request was sent.
-	span := float64(w.offered-1) / float64(*rate)
+	// request was sent (measured: on a loaded machine the open loop can
+	// fall behind its schedule, and the buckets refill by the clock).
+	span := w.span.Seconds()
 	for _, a := range []limitsAccuracy{
 		{Limit: "rpm", Keys: len(rpmKeys), PerKey: rpm, Offered: w.offered / 2, Admitted: reqs,
 			Expected: float64(rpm) * (1 + span/60) * float64(len(rpmKeys)), Allowance: float64(len(rpmKeys))},
@@ -262,6 +250,28 @@ func benchLimits(args []string) error {
 	return nil
 }
 
+// benchBackend starts the worker (a workersim with no latency of its own)
+// and its pool, and opens a journal at path; stop undoes both.
+func benchBackend(path string) (simURL string, pool *workers.Pool, j *journal.Journal, stop func(), err error) {
+	simLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, nil, nil, err
+	}
+	simSrv := &http.Server{Handler: workersim.New(workersim.Config{Models: []string{"bench-model"}})}
+	go simSrv.Serve(simLn)
+	simURL = "http://" + simLn.Addr().String()
+	pool, err = workers.New(workers.Config{Workers: []workers.WorkerConfig{{Name: "sim", URL: simURL, Kind: workers.KindVLLM, Models: []string{"bench-model"}}}})
+	if err == nil {
+		pool.CheckNow(context.Background())
+		j, err = journal.Open(journal.Config{Path: path})
+	}
+	if err != nil {
+		simSrv.Close()
+		return "", nil, nil, nil, err
+	}
+	return simURL, pool, j, func() { j.Close(); simSrv.Close() }, nil
+}
+
 func median(v []float64) float64 {
 	if len(v) == 0 {
 		return 0
@@ -283,6 +293,7 @@ type multiResult struct {
 	errors   int // anything else
 	admitted map[string]int64
 	tokens   map[string]int64 // total_tokens charged, by key
+	span     time.Duration    // from the first request sent to the last
 }
 
 func (m multiResult) json() latencyJSON {
@@ -337,8 +348,9 @@ func runMulti(client *http.Client, base string, keys []string, body []byte, rate
 			}
 		}()
 	}
+	last := time.Now()
 	wg.Wait()
-	m := multiResult{offered: total, errors: int(fails.Load()), admitted: map[string]int64{}, tokens: map[string]int64{}}
+	m := multiResult{offered: total, errors: int(fails.Load()), admitted: map[string]int64{}, tokens: map[string]int64{}, span: last.Sub(start)}
 	for i := range total {
 		k := keys[i%len(keys)]
 		switch code[i] {

@@ -44,8 +44,6 @@ import (
 	"github.com/modelcommons/modelcommons/keepers/gateway"
 	"github.com/modelcommons/modelcommons/keepers/journal"
 	"github.com/modelcommons/modelcommons/keepers/receipts"
-	"github.com/modelcommons/modelcommons/keepers/workers"
-	"github.com/modelcommons/modelcommons/keepers/workers/workersim"
 )
 
 func main() {
@@ -277,26 +275,11 @@ func benchGateway(args []string) error {
 	defer os.Remove(path)
 	defer os.Remove(path + "-wal")
 
-	// The worker: a workersim with no latency of its own.
-	simLn, err := net.Listen("tcp", "127.0.0.1:0")
+	simURL, pool, j, stopBackend, err := benchBackend(path)
 	if err != nil {
 		return err
 	}
-	simSrv := &http.Server{Handler: workersim.New(workersim.Config{Models: []string{"bench-model"}})}
-	go simSrv.Serve(simLn)
-	defer simSrv.Close()
-	simURL := "http://" + simLn.Addr().String()
-
-	pool, err := workers.New(workers.Config{Workers: []workers.WorkerConfig{{Name: "sim", URL: simURL, Kind: workers.KindVLLM, Models: []string{"bench-model"}}}})
-	if err != nil {
-		return err
-	}
-	pool.CheckNow(context.Background())
-	j, err := journal.Open(journal.Config{Path: path})
-	if err != nil {
-		return err
-	}
-	defer j.Close()
+	defer stopBackend()
 	var jn gateway.Journal = j
 	if *memJournal {
 		jn = &memoryJournal{}
