@@ -97,9 +97,7 @@ func benchLimits(args []string) error {
 	}
 	path := filepath.Join(*dir, "bench-limits-journal.db")
 	os.Remove(path)
-	os.Remove(path + "-wal")
 	defer os.Remove(path)
-	defer os.Remove(path + "-wal")
 
 	simURL, pool, j, stop, err := benchBackend(path)
 	if err != nil {

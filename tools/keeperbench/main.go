@@ -144,9 +144,7 @@ func benchJournal(args []string) error {
 	}
 	path := filepath.Join(*dir, "bench-journal.db")
 	os.Remove(path)
-	os.Remove(path + "-wal") // the journal's receipt log
 	defer os.Remove(path)
-	defer os.Remove(path + "-wal")
 
 	fmt.Printf("journal benchmark: %s, GOMAXPROCS=%d, %v per step\n", path, runtime.GOMAXPROCS(0), *dur)
 	base, b50, b99, err := fsyncBaseline(*dir, 2*time.Second)
@@ -271,9 +269,7 @@ func benchGateway(args []string) error {
 	}
 	path := filepath.Join(*dir, "bench-gateway-journal.db")
 	os.Remove(path)
-	os.Remove(path + "-wal") // the journal's receipt log
 	defer os.Remove(path)
-	defer os.Remove(path + "-wal")
 
 	simURL, pool, j, stopBackend, err := benchBackend(path)
 	if err != nil {
