@@ -36,11 +36,15 @@ func PricingOf(m *mt.Model) Pricing {
 	}
 }
 
+// Current reports whether a run served at servedAt pays the current price
+// (from EffectiveAt, inclusive) rather than the previous one.
+func (p Pricing) Current(servedAt int64) bool { return servedAt >= p.EffectiveAt }
+
 // At is the (input, output) price per 1 000 tokens for runs served at
 // servedAt: the current price from EffectiveAt (inclusive), the previous
 // one before.
 func (p Pricing) At(servedAt int64) (input, output uint64) {
-	if servedAt >= p.EffectiveAt {
+	if p.Current(servedAt) {
 		return p.InputPer1k, p.OutputPer1k
 	}
 	return p.PreviousInputPer1k, p.PreviousOutputPer1k

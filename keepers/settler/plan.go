@@ -312,7 +312,7 @@ func planRuns(v *view, cs *chainState, runs []run, grace time.Duration, log *slo
 			case !info.State.Allows(m.ModelID):
 				reason = ReasonModelNotAllowed
 			}
-			if sec >= model.Pricing.EffectiveAt {
+			if model.Pricing.Current(sec) {
 				epoch |= 1 << i
 			}
 			_ = binary.Write(key, binary.BigEndian, m)
