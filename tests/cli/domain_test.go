@@ -9,12 +9,10 @@ import (
 	"github.com/gagliardetto/solana-go"
 
 	im "github.com/modelcommons/modelcommons/clients/inference_meter"
-	mtc "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
 	"github.com/modelcommons/modelcommons/clients/rules"
 	"github.com/modelcommons/modelcommons/clients/settlement"
 	tok "github.com/modelcommons/modelcommons/clients/tokens"
-	"github.com/modelcommons/modelcommons/clients/txsend"
 )
 
 // domainView is `mt domain show` as JSON.
@@ -43,31 +41,8 @@ type domainView struct {
 // keeper would.
 func (e *env) settleDomain(n *node, p protocolView, domain, domainOperator solana.PublicKey, escrow string, outputTokens uint64) error {
 	e.t.Helper()
-	now, err := e.chain.Now(e.ctx)
-	if err != nil {
-		e.t.Fatal(err)
-	}
 	mint := solana.MustPublicKeyFromBase58(p.NativeMint)
-	op := n.op.Key.PublicKey()
-	entry := settlement.Single(solana.MustPublicKeyFromBase58(escrow), pda.Model(0), 1, 0, outputTokens, now.Unix())
-	l, err := settlement.Build(n.seq+1, [32]byte{2}, settlement.Runs{First: n.seq + 1, Last: n.seq + 1}, []settlement.Entry{entry})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	l.Domain = &settlement.DomainLane{Domain: domain, OperatorAccount: tok.ATA(domainOperator, mint, solana.TokenProgramID)}
-	ix, err := settlement.Instruction(settlement.Node{
-		Keeper: n.keeper.Key.PublicKey(), Operator: op, OperatorAccount: tok.ATA(op, mint, solana.TokenProgramID),
-		NativeMint: mint, TokenProgram: solana.TokenProgramID,
-	}, l)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	s := txsend.New(txsend.Config{RPC: e.chain.RPC, Errors: txsend.Tables{im.ProgramID: im.Errors, mtc.ProgramID: mtc.Errors}, PollInterval: 50 * time.Millisecond})
-	if _, err := s.Send(e.ctx, txsend.Tx{Instructions: []solana.Instruction{ix}, Payer: n.keeper.Key.PublicKey(), Signers: []solana.PrivateKey{n.keeper.Key}}); err != nil {
-		return err
-	}
-	n.seq++
-	return nil
+	return e.settleOn(n, p, escrow, outputTokens, &settlement.DomainLane{Domain: domain, OperatorAccount: tok.ATA(domainOperator, mint, solana.TokenProgramID)})
 }
 
 // A domain on a real chain through the CLI: create (refusals before

@@ -29,6 +29,13 @@ func (n *node) addr() string { return pda.Node(n.op.Key.PublicKey()).String() }
 // tokens).
 func (e *env) settle(n *node, p protocolView, escrow string, outputTokens uint64) error {
 	e.t.Helper()
+	return e.settleOn(n, p, escrow, outputTokens, nil)
+}
+
+// settleOn settles that one run against n's own lane on escrow (domain
+// nil) or against the escrow's lane to a domain n is a member of.
+func (e *env) settleOn(n *node, p protocolView, escrow string, outputTokens uint64, domain *settlement.DomainLane) error {
+	e.t.Helper()
 	now, err := e.chain.Now(e.ctx)
 	if err != nil {
 		e.t.Fatal(err)
@@ -40,6 +47,7 @@ func (e *env) settle(n *node, p protocolView, escrow string, outputTokens uint64
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	l.Domain = domain
 	ix, err := settlement.Instruction(settlement.Node{
 		Keeper: n.keeper.Key.PublicKey(), Operator: op, OperatorAccount: tok.ATA(op, mint, solana.TokenProgramID),
 		NativeMint: mint, TokenProgram: solana.TokenProgramID,
