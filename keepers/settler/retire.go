@@ -77,7 +77,17 @@ func (s *Settler) retireSettled(ctx context.Context, b journal.Batch) error {
 	s.metrics.batches.WithLabelValues("settled").Inc()
 	s.metrics.runs.Add(float64(b.Runs))
 	s.metrics.lastSeq.WithLabelValues("journal").Set(float64(b.Seq))
+	// The lag is published with the settled batch, not at the round's end:
+	// a status read in between would otherwise pair this batch with the lag
+	// of the runs it just settled.
+	lag, lagErr := JournalLag(s.journal, s.cfg.Now())
+	if lagErr == nil {
+		s.metrics.lag.Set(lagSeconds(lag))
+	}
 	s.mu.Lock()
+	if lagErr == nil {
+		s.status.LagSeconds = lagSeconds(lag)
+	}
 	s.status.LocalLastSettled = max(s.status.LocalLastSettled, b.Seq)
 	s.status.ChainLastBatch = max(s.status.ChainLastBatch, b.Seq)
 	if s.status.Pending != nil && s.status.Pending.Seq == b.Seq {

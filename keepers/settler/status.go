@@ -101,12 +101,16 @@ func (s *Settler) refreshLag() error {
 }
 
 func (s *Settler) setLag(d time.Duration) {
-	sec := max(d.Seconds(), 0)
+	sec := lagSeconds(d)
 	s.metrics.lag.Set(sec)
 	s.mu.Lock()
 	s.status.LagSeconds = sec
 	s.mu.Unlock()
 }
+
+// lagSeconds is a lag as status and the gauge show it: a clock that
+// stepped back reads as no lag rather than a negative one.
+func lagSeconds(d time.Duration) float64 { return max(d.Seconds(), 0) }
 
 // JournalLag is the age of the oldest receipt of j not yet settled (0 when none).
 func JournalLag(j *journal.Journal, now time.Time) (time.Duration, error) {
