@@ -23,7 +23,7 @@ import (
 
 	"github.com/modelcommons/modelcommons/cli/argv"
 	"github.com/modelcommons/modelcommons/cli/session"
-	"github.com/modelcommons/modelcommons/cli/wallet"
+	"github.com/modelcommons/modelcommons/clients/cluster"
 	"github.com/modelcommons/modelcommons/clients/explain"
 )
 
@@ -245,7 +245,7 @@ func Home(t *testing.T) (keypair string, address solana.PublicKey) {
 	t.Setenv("HOME", dir)
 	k := solana.NewWallet().PrivateKey
 	keypair = filepath.Join(dir, "id.json")
-	if err := wallet.WriteKeypair(keypair, k); err != nil {
+	if err := cluster.WriteKeypair(keypair, k); err != nil {
 		t.Fatal(err)
 	}
 	return keypair, k.PublicKey()

@@ -1,16 +1,14 @@
 package wallet
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/gagliardetto/solana-go"
 	"github.com/urfave/cli/v2"
 
 	"github.com/modelcommons/modelcommons/cli/session"
+	"github.com/modelcommons/modelcommons/clients/cluster"
 	"github.com/modelcommons/modelcommons/clients/explain"
 )
 
@@ -66,54 +64,23 @@ func keygen(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("generate a keypair: %w", err)
 	}
-	if err := WriteKeypair(path, key); err != nil {
+	if err := writeKeypair(path, key); err != nil {
 		return err
 	}
 	s.Note("wrote a new keypair to %s (keep it secret: whoever has it controls the wallet)", path)
 	return s.Out.Print(Keygen{Address: key.PublicKey().String(), Path: path})
 }
 
-// WriteKeypair writes key to path in the Solana CLI's format (a JSON array
-// of the 64 secret-key bytes), mode 0600, creating the directory (0700) if
-// needed. It refuses an existing path.
-func WriteKeypair(path string, key solana.PrivateKey) error {
+// writeKeypair is cluster.WriteKeypair with the CLI's wording for what to
+// do instead.
+func writeKeypair(path string, key solana.PrivateKey) error {
 	if path == "" {
 		return explain.New("no keypair path", "give one with -o FILE")
 	}
-	if len(key) != 64 {
-		return fmt.Errorf("keypair holds %d bytes, want 64", len(key))
-	}
-	ints := make([]int, len(key))
-	for i, b := range key {
-		ints[i] = int(b)
-	}
-	data, err := json.Marshal(ints)
-	if err != nil {
-		return err
-	}
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return fmt.Errorf("create %s: %w", dir, err)
-		}
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, os.ErrExist) {
+	err := cluster.WriteKeypair(path, key)
+	if errors.Is(err, cluster.ErrKeypairExists) {
 		return explain.Newf("choose another file with -o FILE (mt address -k "+path+" shows whose it is)",
 			"%s already exists; mt keygen never overwrites a keypair", path)
 	}
-	if err != nil {
-		return fmt.Errorf("create keypair file: %w", err)
-	}
-	_, werr := f.Write(data)
-	if werr == nil {
-		werr = f.Sync()
-	}
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr != nil {
-		os.Remove(path)
-		return fmt.Errorf("write keypair %s: %w", path, werr)
-	}
-	return nil
+	return err
 }

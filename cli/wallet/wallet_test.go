@@ -131,7 +131,7 @@ func TestBadInputIsOneClearLine(t *testing.T) {
 	os.WriteFile(bad, []byte("not json"), 0o600)
 	inconsistent := filepath.Join(dir, "inconsistent.json")
 	k1, k2 := solana.NewWallet().PrivateKey, solana.NewWallet().PrivateKey
-	WriteKeypair(inconsistent, append(append(solana.PrivateKey{}, k1[:32]...), k2[32:]...))
+	cluster.WriteKeypair(inconsistent, append(append(solana.PrivateKey{}, k1[:32]...), k2[32:]...))
 	for _, tc := range []struct {
 		args []string
 		want string

@@ -19,7 +19,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/gagliardetto/solana-go"
 	"github.com/gagliardetto/solana-go/rpc"
 	"gopkg.in/yaml.v3"
 )
@@ -170,27 +169,6 @@ func expandHome(p, home string) string {
 		return filepath.Join(home, rest)
 	}
 	return p
-}
-
-// ErrNoKeypair is returned when the keypair file does not exist.
-var ErrNoKeypair = errors.New("keypair file not found")
-
-// LoadKeypair reads a Solana keypair file (a JSON array of 64 bytes).
-func LoadKeypair(path string) (solana.PrivateKey, error) {
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("%w: %s; create one with `mt keygen -o %s` or pass --keypair <file>", ErrNoKeypair, path, path)
-	}
-	key, err := solana.PrivateKeyFromSolanaKeygenFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read keypair %s (expected a JSON array of 64 bytes, as solana-keygen writes): %w", path, err)
-	}
-	if len(key) != 64 {
-		return nil, fmt.Errorf("keypair %s holds %d bytes, want 64", path, len(key))
-	}
-	if !key.PublicKey().Equals(solana.PublicKeyFromBytes(key[32:])) {
-		return nil, fmt.Errorf("keypair %s is inconsistent: its public half does not match its secret half", path)
-	}
-	return key, nil
 }
 
 // ExpandHome expands a leading "~/" (or a lone "~") in a path to the

@@ -151,3 +151,29 @@ func TestPublic(t *testing.T) {
 		}
 	}
 }
+
+func TestWriteKeypairRoundTripsAndNeverOverwrites(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sub", "id.json")
+	key := solana.NewWallet().PrivateKey
+	if err := WriteKeypair(path, key); err != nil {
+		t.Fatal(err)
+	}
+	got, err := LoadKeypair(path)
+	if err != nil || !got.PublicKey().Equals(key.PublicKey()) {
+		t.Fatalf("read back: %v, %v", got, err)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("mode: %v, %v", fi.Mode(), err)
+	}
+	other := solana.NewWallet().PrivateKey
+	if err := WriteKeypair(path, other); !errors.Is(err, ErrKeypairExists) {
+		t.Fatalf("second write: %v, want ErrKeypairExists", err)
+	}
+	if got, _ := LoadKeypair(path); !got.PublicKey().Equals(key.PublicKey()) {
+		t.Fatal("the existing keypair was overwritten")
+	}
+	if err := WriteKeypair(filepath.Join(dir, "short.json"), key[:32]); err == nil {
+		t.Fatal("a 32-byte key was written")
+	}
+}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gagliardetto/solana-go"
 
+	"github.com/modelcommons/modelcommons/clients/cluster"
 	"github.com/modelcommons/modelcommons/localnet/golocal"
 )
 
@@ -52,13 +53,8 @@ func NewUpgradeAuthorityWallet(dir, name string) (Wallet, error) {
 // WalletOf writes key to dir/<name>.json as a wallet (e.g. the local
 // chain's upgrade authority, the only key that may initialise the protocol).
 func WalletOf(dir, name string, key solana.PrivateKey) (Wallet, error) {
-	ints := make([]int, len(key))
-	for i, b := range key {
-		ints[i] = int(b)
-	}
-	data, _ := json.Marshal(ints)
 	path := filepath.Join(dir, name+".json")
-	if err := os.WriteFile(path, data, 0o600); err != nil {
+	if err := cluster.WriteKeypair(path, key); err != nil {
 		return Wallet{}, err
 	}
 	return Wallet{Name: name, Key: key, Path: path}, nil

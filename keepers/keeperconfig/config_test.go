@@ -1,7 +1,6 @@
 package keeperconfig
 
 import (
-	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -18,14 +17,8 @@ import (
 
 func writeKeypair(t testing.TB, dir string, mode os.FileMode) string {
 	t.Helper()
-	k := solana.NewWallet().PrivateKey
-	ints := make([]int, len(k))
-	for i, b := range k {
-		ints[i] = int(b)
-	}
-	b, _ := json.Marshal(ints)
 	path := filepath.Join(dir, "keeper.json")
-	if err := os.WriteFile(path, b, mode); err != nil {
+	if err := cluster.WriteKeypair(path, solana.NewWallet().PrivateKey); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Chmod(path, mode); err != nil {

@@ -23,6 +23,7 @@ import (
 
 	"github.com/gagliardetto/solana-go"
 
+	"github.com/modelcommons/modelcommons/clients/cluster"
 	"github.com/modelcommons/modelcommons/keepers/gateway"
 	"github.com/modelcommons/modelcommons/keepers/journal"
 	"github.com/modelcommons/modelcommons/keepers/keeperapi"
@@ -35,14 +36,8 @@ const apiKey = "sk-keeperd-test-000000001"
 
 func writeKeypair(t testing.TB, dir string, mode os.FileMode) string {
 	t.Helper()
-	k := solana.NewWallet().PrivateKey
-	ints := make([]int, len(k))
-	for i, b := range k {
-		ints[i] = int(b)
-	}
-	b, _ := json.Marshal(ints)
 	path := filepath.Join(dir, "keeper.json")
-	if err := os.WriteFile(path, b, mode); err != nil {
+	if err := cluster.WriteKeypair(path, solana.NewWallet().PrivateKey); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Chmod(path, mode); err != nil {

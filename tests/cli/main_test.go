@@ -16,6 +16,7 @@ import (
 
 	"github.com/gagliardetto/solana-go"
 
+	"github.com/modelcommons/modelcommons/clients/cluster"
 	"github.com/modelcommons/modelcommons/localnet/golocal"
 )
 
@@ -92,13 +93,8 @@ func (e *env) upgradeAuthority(name string, sol float64) wallet {
 
 func (e *env) keyFile(name string, key solana.PrivateKey) wallet {
 	e.t.Helper()
-	ints := make([]int, len(key))
-	for i, b := range key {
-		ints[i] = int(b)
-	}
-	data, _ := json.Marshal(ints)
 	path := filepath.Join(e.dir, name+".json")
-	if err := os.WriteFile(path, data, 0o600); err != nil {
+	if err := cluster.WriteKeypair(path, key); err != nil {
 		e.t.Fatal(err)
 	}
 	return wallet{Key: key, Path: path}

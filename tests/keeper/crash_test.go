@@ -22,6 +22,7 @@ import (
 
 	"github.com/gagliardetto/solana-go"
 
+	"github.com/modelcommons/modelcommons/clients/cluster"
 	"github.com/modelcommons/modelcommons/keepers/receipts"
 	"github.com/modelcommons/modelcommons/localnet/golocal"
 )
@@ -294,12 +295,7 @@ func (k keeperRun) status() (status, error) {
 
 func writeKeypair(t *testing.T, path string, key solana.PrivateKey) {
 	t.Helper()
-	ints := make([]int, len(key))
-	for i, b := range key {
-		ints[i] = int(b)
-	}
-	b, _ := json.Marshal(ints)
-	if err := os.WriteFile(path, b, 0o600); err != nil {
+	if err := cluster.WriteKeypair(path, key); err != nil {
 		t.Fatal(err)
 	}
 }
