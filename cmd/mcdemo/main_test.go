@@ -72,3 +72,15 @@ func TestDemoRefusesABadURL(t *testing.T) {
 		}
 	}
 }
+
+// An unknown --workers: one line naming it, exit 2, nothing started.
+func TestDemoRefusesUnknownWorkers(t *testing.T) {
+	bin := buildDemo(t)
+	cmd := exec.Command(filepath.Join(bin, "mcdemo"), "--workers", "vllm", "--out", t.TempDir())
+	got, err := cmd.CombinedOutput()
+	ee, ok := err.(*exec.ExitError)
+	text := strings.TrimSpace(string(got))
+	if !ok || ee.ExitCode() != 2 || strings.Count(text, "\n") != 0 || !strings.Contains(text, `--workers "vllm": want workersim or llama.cpp`) {
+		t.Fatalf("--workers vllm: %v\n%s", err, got)
+	}
+}
