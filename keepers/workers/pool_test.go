@@ -16,6 +16,7 @@ type fakeWorker struct {
 	srv    *httptest.Server
 	status atomic.Int32
 	probed atomic.Value
+	body   atomic.Value // []byte answered with status, if set
 }
 
 func newFake(t *testing.T) *fakeWorker {
@@ -24,6 +25,9 @@ func newFake(t *testing.T) *fakeWorker {
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.probed.Store(r.URL.Path)
 		w.WriteHeader(int(f.status.Load()))
+		if b, ok := f.body.Load().([]byte); ok {
+			_, _ = w.Write(b)
+		}
 	}))
 	t.Cleanup(f.srv.Close)
 	return f
@@ -169,6 +173,46 @@ func TestHealthChecks(t *testing.T) {
 	p.CheckNow(context.Background())
 	if s := p.Snapshot()[0]; s.Healthy || s.LastError == "" {
 		t.Fatalf("closed server: %+v", s)
+	}
+}
+
+// A llama.cpp server restarted between two probes answers its real
+// "Loading model" 503 (captured): the worker is down at once, not after
+// UnhealthyAfter probes, gets no traffic while loading, and is back on
+// the first 200. Any other failed probe still needs UnhealthyAfter.
+func TestLlamaCppLoadingIsNotReady(t *testing.T) {
+	loading := fixture(t, "llamacpp/captured/health_loading.json")
+	f, v := newFake(t), newFake(t)
+	p := newPool(t, Config{UnhealthyAfter: 3, Workers: []WorkerConfig{
+		{Name: "l", URL: f.srv.URL, Kind: KindLlamaCpp, Models: []string{"m"}},
+		{Name: "v", URL: v.srv.URL, Kind: KindVLLM, Models: []string{"m2"}},
+	}})
+	p.CheckNow(context.Background())
+	if !p.Available("m") || !p.Available("m2") {
+		t.Fatal("healthy workers not available")
+	}
+	for _, w := range []*fakeWorker{f, v} {
+		w.status.Store(503)
+		w.body.Store(loading)
+	}
+	p.CheckNow(context.Background())
+	if p.Available("m") {
+		t.Fatal("llama.cpp loading its model is still available")
+	}
+	if _, err := p.Acquire("m", nil); !errors.Is(err, ErrNoWorker) {
+		t.Fatalf("want ErrNoWorker while loading, got %v", err)
+	}
+	if s := p.Snapshot()[0]; s.Healthy || !strings.Contains(s.LastError, "HTTP 503: Loading model") {
+		t.Fatalf("loading worker's status %+v", s)
+	}
+	if !p.Available("m2") {
+		t.Fatal("a vLLM 503 marked down before UnhealthyAfter probes")
+	}
+	f.status.Store(200)
+	f.body.Store([]byte(`{"status":"ok"}`))
+	p.CheckNow(context.Background())
+	if !p.Available("m") {
+		t.Fatal("loaded worker not available")
 	}
 }
 

@@ -110,6 +110,55 @@ func (s *LlamaServer) Start(ctx context.Context) error {
 	return nil
 }
 
+// StartLoading starts the server with its command line but a model path
+// that is a FIFO nobody writes to: it listens and answers /health with its
+// real "Loading model" 503 until killed. It returns once it does.
+func (s *LlamaServer) StartLoading(ctx context.Context) error {
+	dir, err := os.MkdirTemp("", "llama-loading")
+	if err != nil {
+		return err
+	}
+	fifo := filepath.Join(dir, "model.gguf")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		os.RemoveAll(dir)
+		return err
+	}
+	args := append([]string(nil), s.args...)
+	args[1] = fifo // after "-m"
+	f, err := os.OpenFile(s.log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(s.bin, args...)
+	cmd.Stdout, cmd.Stderr = f, f
+	if err := cmd.Start(); err != nil {
+		f.Close()
+		return fmt.Errorf("start llama-server: %w", err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); f.Close(); os.RemoveAll(dir); close(done) }()
+	s.cmd, s.done = cmd, done
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/health", nil)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusServiceUnavailable {
+				return nil
+			}
+		}
+		select {
+		case <-done:
+			return errors.New("llama-server exited while loading")
+		case <-ctx.Done():
+			s.Kill()
+			return fmt.Errorf("llama-server at %s never answered 503 while loading", s.URL)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
 // WaitHealthy waits until /health answers 200 (it answers 503 while the
 // model loads).
 func (s *LlamaServer) WaitHealthy(ctx context.Context, within time.Duration) error {
