@@ -91,7 +91,9 @@ if ! llama_server_ready; then
   mkdir -p "$FIXTURECAP_CACHE"
   llama_log_file="$FIXTURECAP_CACHE/setup.log"
   if ! "$ROOT/scripts/llama-server.sh" >"$llama_log_file" 2>&1; then
-    die "building llama-server failed: $(grep -v '^\s*$' "$llama_log_file" | tail -n 1) (full log: $llama_log_file)"
+    # The first error line (cmake, the compiler, pip) says why; else the last line.
+    why="$(grep -m1 -iE 'error|fatal|not found|no such' "$llama_log_file" || grep -v '^\s*$' "$llama_log_file" | tail -n 1)"
+    die "building llama-server failed: $(printf '%s' "$why" | tr -s ' \t' ' ') (full log: $llama_log_file)"
   fi
 fi
 mkdir -p bin
