@@ -66,7 +66,7 @@ build_llama_server() {
 	if [ -x "$LLAMA_SERVER" ] && stamp_ok "$LLAMA_SERVER.stamp" "$LLAMA_SERVER_STAMP"; then
 		return
 	fi
-	llama_log "building llama-server (one-time: about 15 minutes on 2 cores, cached in $LLAMA_BUILD)"
+	llama_log "building llama-server (one-time: about 10 minutes on 2 cores, cached in $LLAMA_BUILD)"
 	cmake -S "$LLAMA_SRC" -B "$LLAMA_BUILD" "${LLAMA_CMAKE_FLAGS[@]}" >&2
 	cmake --build "$LLAMA_BUILD" --target llama-server -j "$LLAMA_JOBS" >&2
 	printf '%s\n' "$LLAMA_SERVER_STAMP" >"$LLAMA_SERVER.stamp"

@@ -87,7 +87,7 @@ source "$ROOT/scripts/llama-server.sh"
 if ! llama_server_ready; then
   command -v cmake >/dev/null || die "cmake is not installed (needed once to build llama-server; install cmake)"
   command -v c++ >/dev/null || die "no C++ compiler (needed once to build llama-server; install build-essential)"
-  note "one-time build into $FIXTURECAP_CACHE (about 15 minutes on 2 cores; later runs reuse it)"
+  note "one-time build into $FIXTURECAP_CACHE (about 10 minutes on 2 cores; later runs reuse it)"
   mkdir -p "$FIXTURECAP_CACHE"
   llama_log_file="$FIXTURECAP_CACHE/setup.log"
   if ! "$ROOT/scripts/llama-server.sh" >"$llama_log_file" 2>&1; then
