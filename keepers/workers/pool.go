@@ -332,6 +332,14 @@ func (l *Lease) Do(ctx context.Context, ep Endpoint, body io.Reader, stream bool
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	// llama.cpp's server closes a connection after a stream although it
+	// announced keep-alive; a request written to it before the transport
+	// noticed gets no answer. With this key (nil: not sent) net/http sends
+	// such a request again on a new connection — only when the reused
+	// connection died before any response byte, so nothing was relayed
+	// and nothing charged (body: the caller's bytes or strings reader,
+	// which NewRequest makes rewindable).
+	req.Header["X-Idempotency-Key"] = nil
 	if stream {
 		req.Header.Set("Accept", "text/event-stream")
 	} else {

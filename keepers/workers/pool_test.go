@@ -1,8 +1,12 @@
 package workers
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -299,5 +303,65 @@ func TestLeaseDoSendsToTheWorker(t *testing.T) {
 	resp.Body.Close()
 	if got.Load() != "POST /v1/embeddings Bearer sk-worker" {
 		t.Fatalf("worker saw %v", got.Load())
+	}
+}
+
+// llama.cpp's server answers a stream with "Keep-Alive: timeout=5,
+// max=100" and then closes the connection. A request the pool sends on
+// that connection before it noticed gets no answer at all: it is sent
+// again on a new connection (a worker that never answered cannot have
+// charged anything), not failed with EOF. The fake closes each kept-alive
+// connection after reading the second request on it, deterministically.
+func TestRequestOnAConnectionTheWorkerClosedIsResent(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	var conns, answered atomic.Int32
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			go func() {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				for n := 0; ; n++ {
+					req, err := http.ReadRequest(br)
+					if err != nil {
+						return
+					}
+					_, _ = io.Copy(io.Discard, req.Body)
+					if n == 1 {
+						return // the second request on a connection: closed unanswered
+					}
+					answered.Add(1)
+					body := `{"choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}`
+					fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nKeep-Alive: timeout=5, max=100\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+				}
+			}()
+		}
+	}()
+	p := newPool(t, Config{Workers: []WorkerConfig{{Name: "l", URL: "http://" + ln.Addr().String(), Kind: KindLlamaCpp, Models: []string{"m"}}}})
+	p.checked.Store(true)
+	p.workers[0].healthy.Store(true)
+	for i := 0; i < 3; i++ {
+		l, err := p.Acquire("m", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := l.Do(context.Background(), ChatCompletions, strings.NewReader(`{"model":"m","messages":[]}`), false)
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		l.Release(Success)
+	}
+	if answered.Load() != 3 || conns.Load() != 3 {
+		t.Fatalf("%d answers on %d connections; want 3 on 3 (each kept-alive connection closed under the next request)", answered.Load(), conns.Load())
 	}
 }

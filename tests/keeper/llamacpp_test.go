@@ -570,6 +570,18 @@ func newRecorder(t *testing.T, target string) *recorder {
 	}
 	r := &recorder{url: "http://" + ln.Addr().String()}
 	rp := httputil.NewSingleHostReverseProxy(u)
+	direct := rp.Director
+	rp.Director = func(req *http.Request) {
+		direct(req)
+		// Like the keeper's pool: a request on a kept-alive connection
+		// llama-server closed after a stream is sent again on a new one.
+		if req.Body != nil {
+			b, _ := io.ReadAll(req.Body)
+			req.Body = io.NopCloser(bytes.NewReader(b))
+			req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+		}
+		req.Header["X-Idempotency-Key"] = nil
+	}
 	rp.FlushInterval = -1
 	rp.ErrorLog = log.New(io.Discard, "", 0) // the killed server's cut body is expected
 	rp.ModifyResponse = func(resp *http.Response) error {
