@@ -5,7 +5,8 @@
 # SDK requests, the money trail checked to the base unit, a governance price
 # change and a swap. Exits non-zero if any check fails; the money trail is
 # left in demo-out/money-trail.json. Flags are passed to cmd/mcdemo
-# (--short, --no-color, --out DIR, --url RPC to use a running local chain).
+# (--short, --no-color, --out DIR, --url RPC to use a running local chain,
+# --workers llama.cpp for real llama-server workers instead of workersim).
 source "$(dirname "$0")/lib.sh"
 
 "$ROOT/scripts/setup.sh"

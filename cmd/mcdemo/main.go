@@ -2,7 +2,7 @@
 // it starts itself (or the one --url names), with the real binaries, and
 // narrates it: see package demo/story. It is what ./scripts/demo.sh runs.
 //
-//	go run ./cmd/mcdemo [--out demo-out] [--bin bin] [--url http://127.0.0.1:8899]
+//	go run ./cmd/mcdemo [--out demo-out] [--bin bin] [--url http://127.0.0.1:8899] [--workers workersim|llama.cpp]
 //
 // Against a chain it ran on before, it reuses the protocol and the meter
 // already initialised there and launches two more models.
@@ -37,10 +37,21 @@ func main() {
 	short := flag.Bool("short", false, "send fewer requests")
 	noColor := flag.Bool("no-color", false, "plain output")
 	url := flag.String("url", "", "RPC URL of a running local chain (bin/localnet) to use instead of starting one; it needs the local chain's time travel")
+	workers := flag.String("workers", story.WorkersSim, "GPU workers: workersim (simulated) or llama.cpp (two real llama-server processes, built by ./scripts/setup.sh)")
 	flag.Parse()
 	if flag.NArg() > 0 {
-		fmt.Fprintf(os.Stderr, "mcdemo takes no arguments (got %q); flags: --out, --bin, --url, --short, --no-color\n", flag.Args())
+		fmt.Fprintf(os.Stderr, "mcdemo takes no arguments (got %q); flags: --out, --bin, --url, --workers, --short, --no-color\n", flag.Args())
 		os.Exit(2)
+	}
+	if *workers != story.WorkersSim && *workers != story.WorkersLlamaCpp {
+		fmt.Fprintf(os.Stderr, "error: --workers %q: want workersim or llama.cpp\n", *workers)
+		os.Exit(2)
+	}
+	if *workers == story.WorkersLlamaCpp {
+		if _, _, err := golocal.LlamaServerPaths(); err != nil {
+			fmt.Fprintln(os.Stderr, "error:", err)
+			os.Exit(2)
+		}
 	}
 	chain, err := chainAt(*url)
 	if err != nil {
@@ -50,7 +61,7 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	code, err := run(ctx, *out, *bin, chain, *short, !*noColor && isTerminal())
+	code, err := run(ctx, *out, *bin, chain, *workers, *short, !*noColor && isTerminal())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "demo failed:", err)
 	}
@@ -70,7 +81,7 @@ func chainAt(raw string) (*golocal.Chain, error) {
 	return &golocal.Chain{URL: raw, RPC: rpc.New(raw)}, nil
 }
 
-func run(ctx context.Context, out, bin string, chain *golocal.Chain, short, color bool) (int, error) {
+func run(ctx context.Context, out, bin string, chain *golocal.Chain, workers string, short, color bool) (int, error) {
 	root, err := golocal.RepoRoot()
 	if err != nil {
 		return 1, err
@@ -98,7 +109,7 @@ func run(ctx context.Context, out, bin string, chain *golocal.Chain, short, colo
 		return 1, err
 	}
 	start := time.Now()
-	sum, err := story.Run(ctx, story.Config{Bins: bins, OutDir: out, Out: os.Stdout, Color: color, Short: short, Chain: chain})
+	sum, err := story.Run(ctx, story.Config{Bins: bins, OutDir: out, Out: os.Stdout, Color: color, Short: short, Chain: chain, Workers: workers})
 	trail := filepath.Join(out, "money-trail.json")
 	if errors.Is(err, context.Canceled) || ctx.Err() != nil {
 		fmt.Println("\ninterrupted: every process the demo started has been stopped")

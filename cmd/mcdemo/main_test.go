@@ -56,6 +56,27 @@ func TestDemoTwiceOnOneChain(t *testing.T) {
 	}
 }
 
+// --workers llama.cpp: the same story and checks with two real llama.cpp
+// llama-server processes behind the keeper (built by scripts/setup.sh;
+// missing, the test fails and says so).
+func TestDemoWithLlamaCppWorkers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the demo against a local chain and two llama-servers")
+	}
+	if _, _, err := golocal.LlamaServerPaths(); err != nil {
+		t.Fatal(err)
+	}
+	bin := buildDemo(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(bin, "mcdemo"), "--bin", bin, "--out", filepath.Join(t.TempDir(), "demo-out"), "--workers", "llama.cpp", "--short", "--no-color")
+	got, err := cmd.CombinedOutput()
+	text := string(got)
+	if err != nil || !strings.Contains(text, "every check passed") || !strings.Contains(text, "two llama.cpp llama-server workers") {
+		t.Fatalf("%v\n%s", err, text)
+	}
+}
+
 // A --url that is not an RPC URL: one line naming it, exit 2, nothing started.
 func TestDemoRefusesABadURL(t *testing.T) {
 	bin := buildDemo(t)
@@ -70,5 +91,17 @@ func TestDemoRefusesABadURL(t *testing.T) {
 		if strings.Count(text, "\n") != 0 || !strings.Contains(text, "is not an RPC URL") {
 			t.Errorf("--url %s: want one line naming the URL, got:\n%s", url, text)
 		}
+	}
+}
+
+// An unknown --workers: one line naming it, exit 2, nothing started.
+func TestDemoRefusesUnknownWorkers(t *testing.T) {
+	bin := buildDemo(t)
+	cmd := exec.Command(filepath.Join(bin, "mcdemo"), "--workers", "vllm", "--out", t.TempDir())
+	got, err := cmd.CombinedOutput()
+	ee, ok := err.(*exec.ExitError)
+	text := strings.TrimSpace(string(got))
+	if !ok || ee.ExitCode() != 2 || strings.Count(text, "\n") != 0 || !strings.Contains(text, `--workers "vllm": want workersim or llama.cpp`) {
+		t.Fatalf("--workers vllm: %v\n%s", err, got)
 	}
 }

@@ -19,8 +19,11 @@ type KeeperModel struct {
 
 // KeeperWorker is one GPU worker the keeper routes to.
 type KeeperWorker struct {
-	Name   string
-	URL    string
+	Name string
+	URL  string
+	// Kind is the worker's server software (keeper's [[worker]] kind;
+	// default "vllm", which workersim speaks).
+	Kind   string
 	Models []string
 }
 
@@ -68,7 +71,11 @@ func (c KeeperConfig) ConfigTOML(listen, admin string) string {
 		for i, m := range w.Models {
 			q[i] = fmt.Sprintf("%q", m)
 		}
-		fmt.Fprintf(&sb, "[[worker]]\nname = %q\nurl = %q\nkind = \"vllm\"\nmodels = [%s]\n\n", w.Name, w.URL, strings.Join(q, ", "))
+		kind := w.Kind
+		if kind == "" {
+			kind = "vllm"
+		}
+		fmt.Fprintf(&sb, "[[worker]]\nname = %q\nurl = %q\nkind = %q\nmodels = [%s]\n\n", w.Name, w.URL, kind, strings.Join(q, ", "))
 	}
 	sb.WriteString(c.Extra)
 	return sb.String()

@@ -58,7 +58,17 @@ type Config struct {
 	Short bool
 	// Chain, if set, is used instead of starting a local chain.
 	Chain *golocal.Chain
+	// Workers is the GPU workers' software: WorkersSim (default) or
+	// WorkersLlamaCpp, two real llama.cpp llama-server processes with the
+	// tiny test model (scripts/setup.sh builds them).
+	Workers string
 }
+
+// The GPU workers the demo can run.
+const (
+	WorkersSim      = "workersim"
+	WorkersLlamaCpp = "llama.cpp"
+)
 
 // Summary is the money trail and every check, written to money-trail.json.
 type Summary struct {
@@ -214,7 +224,7 @@ func (t *teller) run() error {
 		{"Local chain with mt_treasury and inference_meter", t.startChain},
 		{"Protocol admin: native token, fees, meter; wallets funded", t.initProtocol},
 		{"Creator launches two models from launch spec files", t.launchModels},
-		{"Node operator registers a node; keeper run with two simulated GPU workers", t.startNode},
+		{"Node operator registers a node; keeper run with two " + t.workersTitle(), t.startNode},
 		{"Contributors buy in the crowdfunds; the keeper's crank finalises the raises", t.crowdfund},
 		{"Contributors claim MT and deposit it to vote and earn", t.claimAndDeposit},
 		{"API user opens an escrow with a lane to the node and gets an API key", t.openEscrow},
@@ -423,21 +433,14 @@ func (t *teller) startNode() error {
 	t.sum.Node = node.Address
 	t.n.ok("node %s registered: %s staked, keeper hot key %s (it can only settle)", node.Address, node.Stake.Amount, node.Keeper)
 
-	perToken := "5ms"
-	gpu0, err := driver.StartWorkersim(t.ctx, t.cfg.Bins, t.procs, "gpu-0", []string{chatName, codeName}, "--ttft", "30ms", "--per-token", perToken, "--seed", "1")
+	workers, err := t.startWorkers()
 	if err != nil {
 		return err
 	}
-	gpu1, err := driver.StartWorkersim(t.ctx, t.cfg.Bins, t.procs, "gpu-1", []string{chatName, codeName}, "--ttft", "30ms", "--per-token", perToken, "--seed", "2")
-	if err != nil {
-		return err
-	}
-	t.n.command("workersim", []string{"--model", chatName + "," + codeName, "--ttft", "30ms", "--per-token", perToken})
-	t.n.ok("two simulated GPU workers (vLLM-compatible): gpu-0 at %s, gpu-1 at %s", gpu0.URL, gpu1.URL)
 	k, err := driver.StartKeeper(t.ctx, t.cfg.Bins, t.procs, driver.KeeperConfig{
 		Dir: filepath.Join(t.dir, "keeper"), RPCURL: t.chain.URL, Keypair: t.keeperKey.Path,
 		Models:  []driver.KeeperModel{{Name: chatName, ID: t.chat.ID}, {Name: codeName, ID: t.code.ID}},
-		Workers: []driver.KeeperWorker{{Name: "gpu-0", URL: gpu0.URL, Models: []string{chatName, codeName}}, {Name: "gpu-1", URL: gpu1.URL, Models: []string{chatName, codeName}}},
+		Workers: workers,
 		Extra:   keeperExtra(node.Address),
 		Listen:  addr,
 	})
@@ -448,6 +451,46 @@ func (t *teller) startNode() error {
 	t.n.command("keeper", []string{"run", "--config", k.ConfigPath})
 	t.n.ok("keeper serving the OpenAI API at %s/v1 (operator endpoints at %s); log %s", k.API, k.Admin, k.LogPath())
 	return nil
+}
+
+func (t *teller) workersTitle() string {
+	if t.cfg.Workers == WorkersLlamaCpp {
+		return "llama.cpp llama-server workers"
+	}
+	return "simulated GPU workers"
+}
+
+// startWorkers starts the two GPU workers, each serving both models.
+func (t *teller) startWorkers() ([]driver.KeeperWorker, error) {
+	both := []string{chatName, codeName}
+	if t.cfg.Workers == WorkersLlamaCpp {
+		// One model file behind both public names: the keeper maps each to
+		// the server's alias ("public=upstream").
+		var out []driver.KeeperWorker
+		for _, name := range []string{"gpu-0", "gpu-1"} {
+			s, err := golocal.StartLlamaServer(t.ctx, "tiny", filepath.Join(t.procs.Dir(), name+".log"))
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", name, err)
+			}
+			t.procs.OnStop(s.Kill)
+			out = append(out, driver.KeeperWorker{Name: name, URL: s.URL, Kind: "llamacpp", Models: []string{chatName + "=tiny", codeName + "=tiny"}})
+		}
+		t.n.command("llama-server", []string{"-m", "tiny.gguf", "-a", "tiny", "-c", "512", "-np", "1", "-t", "2", "--seed", "42"})
+		t.n.ok("two llama.cpp llama-server workers (the tiny random-weight test model: its text is noise, its usage real): gpu-0 at %s, gpu-1 at %s", out[0].URL, out[1].URL)
+		return out, nil
+	}
+	perToken := "5ms"
+	gpu0, err := driver.StartWorkersim(t.ctx, t.cfg.Bins, t.procs, "gpu-0", both, "--ttft", "30ms", "--per-token", perToken, "--seed", "1")
+	if err != nil {
+		return nil, err
+	}
+	gpu1, err := driver.StartWorkersim(t.ctx, t.cfg.Bins, t.procs, "gpu-1", both, "--ttft", "30ms", "--per-token", perToken, "--seed", "2")
+	if err != nil {
+		return nil, err
+	}
+	t.n.command("workersim", []string{"--model", chatName + "," + codeName, "--ttft", "30ms", "--per-token", perToken})
+	t.n.ok("two simulated GPU workers (vLLM-compatible): gpu-0 at %s, gpu-1 at %s", gpu0.URL, gpu1.URL)
+	return []driver.KeeperWorker{{Name: "gpu-0", URL: gpu0.URL, Models: both}, {Name: "gpu-1", URL: gpu1.URL, Models: both}}, nil
 }
 
 // --- 5. crowdfund ---

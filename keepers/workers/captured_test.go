@@ -346,9 +346,9 @@ func TestCapturedErrors(t *testing.T) {
 	}
 }
 
-// llama.cpp's /health once the model is loaded (the pool probes the status
-// code only; 503 with an error body while loading, see
-// llamacpp/health_loading.json).
+// llama.cpp's /health once the model is loaded (while it loads: 503,
+// llamacpp/captured/health_loading.json, which TestLlamaCppLoadingIsNotReady
+// feeds the pool).
 func TestCapturedHealth(t *testing.T) {
 	if m := decodeAny(t, fixture(t, "llamacpp/captured/health.json")); m["status"] != "ok" {
 		t.Fatalf("health %v", m)

@@ -3,7 +3,8 @@
 //
 // A Pool holds the workers named in the keeper's configuration (URL, model
 // list, kind: vllm, llamacpp, ollama or openai). It health-checks each one
-// on an interval, routes every request to the healthy worker with the fewest
+// on an interval (a llama.cpp server still loading its model, HTTP 503, is
+// down from its first such answer), routes every request to the healthy worker with the fewest
 // outstanding requests among those serving the model, and opens a circuit
 // breaker on a worker after consecutive failures (no requests for a
 // cool-down, then one trial request). Acquire hands out a Lease; the caller

@@ -2,6 +2,7 @@ package workers
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -37,6 +38,27 @@ func (k Kind) healthPath() string {
 	default:
 		return "/v1/models"
 	}
+}
+
+// loading reports whether a failed health probe is the server saying it is
+// still loading its model (llama.cpp's /health: 503 with an OpenAI-style
+// error body, recorded in testdata/llamacpp/captured/health_loading.json),
+// with the server's message. That answer is no flaky probe: a server
+// restarted between two probes answers it, and gets no traffic until it
+// answers 200, however many probes UnhealthyAfter would otherwise wait.
+func (k Kind) loading(status int, body []byte) (string, bool) {
+	if k != KindLlamaCpp || status != http.StatusServiceUnavailable {
+		return "", false
+	}
+	var e struct {
+		Error struct {
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(body, &e) != nil || e.Error.Message == "" {
+		return "server not ready", true
+	}
+	return e.Error.Message, true
 }
 
 // ParseKind validates a configured kind.
@@ -310,6 +332,14 @@ func (l *Lease) Do(ctx context.Context, ep Endpoint, body io.Reader, stream bool
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	// llama.cpp's server closes a connection after a stream although it
+	// announced keep-alive; a request written to it before the transport
+	// noticed gets no answer. With this key (nil: not sent) net/http sends
+	// such a request again on a new connection — only when the reused
+	// connection died before any response byte, so nothing was relayed
+	// and nothing charged (body: the caller's bytes or strings reader,
+	// which NewRequest makes rewindable).
+	req.Header["X-Idempotency-Key"] = nil
 	if stream {
 		req.Header.Set("Accept", "text/event-stream")
 	} else {
@@ -385,14 +415,18 @@ func (p *Pool) check(ctx context.Context, w *Worker) {
 		req.Header.Set("Authorization", "Bearer "+w.cfg.APIKey)
 	}
 	var probeErr error
+	notReady := false
 	resp, err := p.probe.Do(req)
 	if err != nil {
 		probeErr = err
 	} else {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		resp.Body.Close()
 		if resp.StatusCode/100 != 2 {
 			probeErr = fmt.Errorf("health probe: HTTP %d", resp.StatusCode)
+			if msg, ok := w.cfg.Kind.loading(resp.StatusCode, body); ok {
+				probeErr, notReady = fmt.Errorf("health probe: HTTP %d: %s", resp.StatusCode, msg), true
+			}
 		}
 	}
 	w.mu.Lock()
@@ -409,7 +443,7 @@ func (p *Pool) check(ctx context.Context, w *Worker) {
 	}
 	w.probeFailures++
 	w.lastErr = probeErr.Error()
-	if w.probeFailures >= p.cfg.UnhealthyAfter || !p.checked.Load() {
+	if w.probeFailures >= p.cfg.UnhealthyAfter || !p.checked.Load() || notReady {
 		w.healthy.Store(false)
 		if was {
 			p.log.Warn("worker down", "worker", w.cfg.Name, "err", probeErr)

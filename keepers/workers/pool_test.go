@@ -1,8 +1,12 @@
 package workers
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -16,6 +20,7 @@ type fakeWorker struct {
 	srv    *httptest.Server
 	status atomic.Int32
 	probed atomic.Value
+	body   atomic.Value // []byte answered with status, if set
 }
 
 func newFake(t *testing.T) *fakeWorker {
@@ -24,6 +29,9 @@ func newFake(t *testing.T) *fakeWorker {
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.probed.Store(r.URL.Path)
 		w.WriteHeader(int(f.status.Load()))
+		if b, ok := f.body.Load().([]byte); ok {
+			_, _ = w.Write(b)
+		}
 	}))
 	t.Cleanup(f.srv.Close)
 	return f
@@ -172,6 +180,46 @@ func TestHealthChecks(t *testing.T) {
 	}
 }
 
+// A llama.cpp server restarted between two probes answers its real
+// "Loading model" 503 (captured): the worker is down at once, not after
+// UnhealthyAfter probes, gets no traffic while loading, and is back on
+// the first 200. Any other failed probe still needs UnhealthyAfter.
+func TestLlamaCppLoadingIsNotReady(t *testing.T) {
+	loading := fixture(t, "llamacpp/captured/health_loading.json")
+	f, v := newFake(t), newFake(t)
+	p := newPool(t, Config{UnhealthyAfter: 3, Workers: []WorkerConfig{
+		{Name: "l", URL: f.srv.URL, Kind: KindLlamaCpp, Models: []string{"m"}},
+		{Name: "v", URL: v.srv.URL, Kind: KindVLLM, Models: []string{"m2"}},
+	}})
+	p.CheckNow(context.Background())
+	if !p.Available("m") || !p.Available("m2") {
+		t.Fatal("healthy workers not available")
+	}
+	for _, w := range []*fakeWorker{f, v} {
+		w.status.Store(503)
+		w.body.Store(loading)
+	}
+	p.CheckNow(context.Background())
+	if p.Available("m") {
+		t.Fatal("llama.cpp loading its model is still available")
+	}
+	if _, err := p.Acquire("m", nil); !errors.Is(err, ErrNoWorker) {
+		t.Fatalf("want ErrNoWorker while loading, got %v", err)
+	}
+	if s := p.Snapshot()[0]; s.Healthy || !strings.Contains(s.LastError, "HTTP 503: Loading model") {
+		t.Fatalf("loading worker's status %+v", s)
+	}
+	if !p.Available("m2") {
+		t.Fatal("a vLLM 503 marked down before UnhealthyAfter probes")
+	}
+	f.status.Store(200)
+	f.body.Store([]byte(`{"status":"ok"}`))
+	p.CheckNow(context.Background())
+	if !p.Available("m") {
+		t.Fatal("loaded worker not available")
+	}
+}
+
 func TestCircuitBreaker(t *testing.T) {
 	f := newFake(t)
 	p := newPool(t, Config{BreakerThreshold: 3, BreakerCooldown: 50 * time.Millisecond, Workers: []WorkerConfig{
@@ -255,5 +303,65 @@ func TestLeaseDoSendsToTheWorker(t *testing.T) {
 	resp.Body.Close()
 	if got.Load() != "POST /v1/embeddings Bearer sk-worker" {
 		t.Fatalf("worker saw %v", got.Load())
+	}
+}
+
+// llama.cpp's server answers a stream with "Keep-Alive: timeout=5,
+// max=100" and then closes the connection. A request the pool sends on
+// that connection before it noticed gets no answer at all: it is sent
+// again on a new connection (a worker that never answered cannot have
+// charged anything), not failed with EOF. The fake closes each kept-alive
+// connection after reading the second request on it, deterministically.
+func TestRequestOnAConnectionTheWorkerClosedIsResent(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	var conns, answered atomic.Int32
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			go func() {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				for n := 0; ; n++ {
+					req, err := http.ReadRequest(br)
+					if err != nil {
+						return
+					}
+					_, _ = io.Copy(io.Discard, req.Body)
+					if n == 1 {
+						return // the second request on a connection: closed unanswered
+					}
+					answered.Add(1)
+					body := `{"choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}`
+					fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nKeep-Alive: timeout=5, max=100\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+				}
+			}()
+		}
+	}()
+	p := newPool(t, Config{Workers: []WorkerConfig{{Name: "l", URL: "http://" + ln.Addr().String(), Kind: KindLlamaCpp, Models: []string{"m"}}}})
+	p.checked.Store(true)
+	p.workers[0].healthy.Store(true)
+	for i := 0; i < 3; i++ {
+		l, err := p.Acquire("m", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := l.Do(context.Background(), ChatCompletions, strings.NewReader(`{"model":"m","messages":[]}`), false)
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		l.Release(Success)
+	}
+	if answered.Load() != 3 || conns.Load() != 3 {
+		t.Fatalf("%d answers on %d connections; want 3 on 3 (each kept-alive connection closed under the next request)", answered.Load(), conns.Load())
 	}
 }

@@ -16,6 +16,8 @@
 //     (keeperbench limits);
 //   - journal durable receipts/s (keeperbench journal) and file size per
 //     million receipts before and after compaction (keeperbench journal-size);
+//   - the latency the keeper adds in front of a real llama.cpp llama-server
+//     vs the server alone, in the same run (keeperbench llamacpp);
 //   - end to end: the requests/s one keeper sustains on this machine with
 //     settlement on a local chain keeping up (lag bounded), and its resident
 //     memory with 1 000 concurrent streaming clients.
@@ -112,6 +114,7 @@ type results struct {
 	Journal     *journalResult  `json:"journal"`
 	Limits      *limitsResult   `json:"limits"`
 	JournalSize *journalSize    `json:"journal_size"`
+	LlamaCpp    *llamacppResult `json:"llamacpp"`
 	Load        *loadResult     `json:"load"`
 	LiteLLM     string          `json:"litellm"`
 }
@@ -173,6 +176,11 @@ func run(ctx context.Context, o options) error {
 		r.JournalSize = &journalSize{}
 		if err := keeperbench(ctx, root, []string{"journal-size", "--dir", o.out, "--receipts", strconv.Itoa(o.journalReceipts), "--json", filepath.Join(o.out, "journal-size.json")},
 			filepath.Join(o.out, "journal-size.json"), r.JournalSize); err != nil {
+			return err
+		}
+		logf("llama.cpp: go run ./tools/keeperbench llamacpp")
+		r.LlamaCpp = &llamacppResult{}
+		if err := keeperbench(ctx, root, []string{"llamacpp", "--dir", o.out, "--json", filepath.Join(o.out, "llamacpp.json")}, filepath.Join(o.out, "llamacpp.json"), r.LlamaCpp); err != nil {
 			return err
 		}
 	}

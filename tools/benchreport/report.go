@@ -32,6 +32,17 @@ type gatewayResult struct {
 	} `json:"steps"`
 }
 
+// llamacppResult is keeperbench llamacpp's JSON.
+type llamacppResult struct {
+	OutputTokens int `json:"output_tokens"`
+	Requests     int `json:"requests"`
+	Rows         []struct {
+		Streaming bool    `json:"streaming"`
+		Direct    latency `json:"direct"`
+		Keeper    latency `json:"keeper"`
+	} `json:"rows"`
+}
+
 type limitsResult struct {
 	Rate     int     `json:"rate"`
 	WindowS  float64 `json:"window_s"`
@@ -211,6 +222,18 @@ func render(r *results, o options) string {
 		sum = append(sum, line{fmt.Sprintf("added p50 with per-key limits on vs off at %d req/s (median of %d paired rounds)", lr.Rate, len(lr.Latency)),
 			fmt.Sprintf("%+.3f ms (off %s, on %s ms)", lr.GrowthMs, f2(lr.AddedOffP50), f2(lr.AddedOnP50)), "≤ +0.05 ms", yes(lr.GrowthMs <= targetLimitGrowth)})
 	}
+	if lc := r.LlamaCpp; lc != nil {
+		for _, row := range lc.Rows {
+			mode := "non-streamed"
+			if row.Streaming {
+				mode = "streamed"
+			}
+			// p50 only: with one request at a time the p99 is the server's
+			// and the machine's tail (see the section below).
+			sum = append(sum, line{fmt.Sprintf("keeper added latency in front of a real llama-server, %s, p50 (%d sequential requests, durable journal)", mode, lc.Requests),
+				fmt.Sprintf("%s ms (server alone %s ms, through the keeper %s ms)", f2(row.Keeper.P50Ms-row.Direct.P50Ms), f2(row.Direct.P50Ms), f2(row.Keeper.P50Ms)), "–", "–"})
+		}
+	}
 	if j := r.Journal; j != nil && len(j.Steps) > 0 {
 		best := 0.0
 		for _, s := range j.Steps {
@@ -233,6 +256,19 @@ func render(r *results, o options) string {
 		if m := l.Memory; m != nil {
 			sum = append(sum, line{fmt.Sprintf("keeper resident memory, %d concurrent streaming clients", m.Clients),
 				fmt.Sprintf("%s peak (%s idle; %s streams/s)", mib(m.PeakRSS), mib(m.IdleRSS), grouped(m.StreamsPerS)), "≤ 256 MB", yes(m.PeakRSS <= targetRSSBytes && m.PeakRSS > 0)})
+		}
+	}
+	if lc := r.LlamaCpp; lc != nil && len(lc.Rows) > 0 {
+		w("\n## In front of a real llama.cpp llama-server (tools/keeperbench llamacpp)\n\n")
+		w("The pinned llama-server (scripts/setup.sh) with the tiny test model, called directly and through the gateway (durable journal), %d chat requests each, one at a time, the two interleaved with the order alternating; %d output tokens (ignore_eos), time to the last byte.\n\n", lc.Requests, lc.OutputTokens)
+		w("| mode | server alone p50 / p99 (ms) | through the keeper p50 / p99 | added p50 / p99 |\n|:--|--:|--:|--:|\n")
+		for _, row := range lc.Rows {
+			mode := "non-streamed"
+			if row.Streaming {
+				mode = "streamed"
+			}
+			w("| %s | %s / %s | %s / %s | %s / %s |\n", mode, f2(row.Direct.P50Ms), f2(row.Direct.P99Ms), f2(row.Keeper.P50Ms), f2(row.Keeper.P99Ms),
+				f2(row.Keeper.P50Ms-row.Direct.P50Ms), f2(row.Keeper.P99Ms-row.Direct.P99Ms))
 		}
 	}
 	if js := r.JournalSize; js != nil && js.Receipts > 0 {
@@ -318,6 +354,19 @@ func render(r *results, o options) string {
 			w("| %d | %s%s | %s | %s / %s |\n", s.Writers, grouped(s.ReceiptsPerSec), lb, f1(s.PerCommit), f2(s.P50Ms), f2(s.P99Ms))
 		}
 		w("| baseline: one 4 KiB write + fsync per receipt | %s | 1 | |\n", grouped(j.FsyncBaselinePerS))
+	}
+	if lc := r.LlamaCpp; lc != nil && len(lc.Rows) > 0 {
+		w("\n## In front of a real llama.cpp llama-server (tools/keeperbench llamacpp)\n\n")
+		w("The pinned llama-server (scripts/setup.sh) with the tiny test model, called directly and through the gateway (durable journal), %d chat requests each, one at a time, the two interleaved with the order alternating; %d output tokens (ignore_eos), time to the last byte.\n\n", lc.Requests, lc.OutputTokens)
+		w("| mode | server alone p50 / p99 (ms) | through the keeper p50 / p99 | added p50 / p99 |\n|:--|--:|--:|--:|\n")
+		for _, row := range lc.Rows {
+			mode := "non-streamed"
+			if row.Streaming {
+				mode = "streamed"
+			}
+			w("| %s | %s / %s | %s / %s | %s / %s |\n", mode, f2(row.Direct.P50Ms), f2(row.Direct.P99Ms), f2(row.Keeper.P50Ms), f2(row.Keeper.P99Ms),
+				f2(row.Keeper.P50Ms-row.Direct.P50Ms), f2(row.Keeper.P99Ms-row.Direct.P99Ms))
+		}
 	}
 	if js := r.JournalSize; js != nil && js.Receipts > 0 {
 		w("\nFile size, %s receipts from 1 000 escrows (settled in batches of 20 000, as the settler does): recorded %s, after settlement %s (bbolt keeps freed pages), compacted while still retained %s (%s s), after the retention window pruned them and compaction %s.\n",

@@ -37,20 +37,19 @@
 # vLLM is not recorded: it needs CUDA, or a long CPU source build with torch.
 set -euo pipefail
 
-LLAMA_CPP_PYTHON_VERSION=0.3.36
-LLAMA_CPP_COMMIT=0c1e57098
 OLLAMA_VERSION=v0.17.4
-NUMPY_VERSION=2.2.6
-PYYAML_VERSION=6.0.2
 SEED=42
 MAX_TOKENS=8
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
-CACHE=${FIXTURECAP_CACHE:-$HOME/.cache/modelcommons/fixturecap}
+# The llama.cpp pins, its fetch and build and the tiny model: one copy,
+# shared with scripts/setup.sh.
+# shellcheck source=../../scripts/llama-server.sh
+source "$REPO/scripts/llama-server.sh"
+CACHE=$FIXTURECAP_CACHE
 OUT_LLAMA=$REPO/keepers/workers/testdata/llamacpp/captured
 OUT_OLLAMA=$REPO/keepers/workers/testdata/ollama/captured
-JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 WHAT=${1:-all}
 
 mkdir -p "$CACHE"
@@ -71,18 +70,21 @@ free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-# wait_http URL SECONDS: wait until URL answers 200.
-wait_http() {
+# wait_status URL STATUS SECONDS: wait until URL answers STATUS.
+wait_status() {
 	local i
-	for ((i = 0; i < $2 * 4; i++)); do
-		if [ "$(curl -s -o /dev/null -w '%{http_code}' "$1" || true)" = 200 ]; then
+	for ((i = 0; i < $3 * 4; i++)); do
+		if [ "$(curl -s -o /dev/null -w '%{http_code}' "$1" || true)" = "$2" ]; then
 			return 0
 		fi
 		sleep 0.25
 	done
-	log "timeout waiting for $1"
+	log "timeout waiting for HTTP $2 from $1"
 	return 1
 }
+
+# wait_http URL SECONDS: wait until URL answers 200.
+wait_http() { wait_status "$1" 200 "$2"; }
 
 # capture FILE WANT_STATUS METHOD URL [JSON_BODY]: raw body to FILE.
 capture() {
@@ -107,31 +109,9 @@ capture() {
 
 # --- sources and builds -----------------------------------------------------
 
-LLAMA_SRC=$CACHE/src/llama_cpp_python-$LLAMA_CPP_PYTHON_VERSION/vendor/llama.cpp
-LLAMA_BUILD=$CACHE/build/llama.cpp-$LLAMA_CPP_COMMIT
-LLAMA_SERVER=$LLAMA_BUILD/bin/llama-server
 OLLAMA_SRC=$CACHE/src/ollama-$OLLAMA_VERSION
 OLLAMA_BIN=$CACHE/bin/ollama-$OLLAMA_VERSION
-VENV=$CACHE/venv
-MODEL=$CACHE/tiny.gguf
-
-fetch_llama_cpp() {
-	[ -f "$LLAMA_SRC/CMakeLists.txt" ] && return
-	log "downloading llama-cpp-python $LLAMA_CPP_PYTHON_VERSION sdist"
-	mkdir -p "$CACHE/dl" "$CACHE/src"
-	python3 -m pip download "llama-cpp-python==$LLAMA_CPP_PYTHON_VERSION" --no-deps --no-binary :all: -d "$CACHE/dl" >&2
-	tar -xzf "$CACHE/dl/llama_cpp_python-$LLAMA_CPP_PYTHON_VERSION.tar.gz" -C "$CACHE/src"
-}
-
-build_llama_server() {
-	[ -x "$LLAMA_SERVER" ] && return
-	log "building llama-server (slow: a few tens of minutes on 2 cores)"
-	cmake -S "$LLAMA_SRC" -B "$LLAMA_BUILD" -DCMAKE_BUILD_TYPE=Release \
-		-DLLAMA_BUILD_COMMIT=$LLAMA_CPP_COMMIT -DLLAMA_OPENSSL=OFF -DGGML_NATIVE=OFF \
-		-DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_APP=OFF \
-		-DLLAMA_BUILD_UI=OFF -DLLAMA_USE_PREBUILT_UI=OFF -DBUILD_SHARED_LIBS=OFF >&2
-	cmake --build "$LLAMA_BUILD" --target llama-server -j "$JOBS" >&2
-}
+MODEL=$LLAMA_MODEL
 
 build_ollama() {
 	[ -x "$OLLAMA_BIN" ] && return
@@ -154,14 +134,6 @@ build_ollama() {
 	(cd "$OLLAMA_SRC" && CGO_ENABLED=1 GOFLAGS=-mod=mod go build \
 		-ldflags "-s -w -X github.com/ollama/ollama/version.Version=${OLLAMA_VERSION#v}" \
 		-o "$OLLAMA_BIN" .) >&2
-}
-
-make_model() {
-	if [ ! -x "$VENV/bin/python" ]; then
-		python3 -m venv "$VENV"
-		"$VENV/bin/pip" install -q "numpy==$NUMPY_VERSION" "pyyaml==$PYYAML_VERSION" >&2
-	fi
-	"$VENV/bin/python" "$HERE/tinymodel.py" --gguf-py "$LLAMA_SRC/gguf-py" --out "$MODEL" >&2
 }
 
 # --- requests ---------------------------------------------------------------
@@ -193,7 +165,7 @@ record_llamacpp() {
 	make_model
 	mkdir -p "$OUT_LLAMA"
 	RECORD_LOG=$(mktemp)
-	local port eport version args eargs
+	local port eport version args eargs largs
 	port=$(free_port)
 	args=(-m "$MODEL" -a tiny --host 127.0.0.1 --port "$port" -c 512 -np 1 -t 2 --seed $SEED)
 	log "llama-server ${args[*]}"
@@ -203,6 +175,22 @@ record_llamacpp() {
 	capture "$OUT_LLAMA/health.json" 200 GET "http://127.0.0.1:$port/health"
 	common_captures "$OUT_LLAMA" "http://127.0.0.1:$port"
 	capture "$OUT_LLAMA/error_400.json" 400 POST "http://127.0.0.1:$port/v1/chat/completions" "$BAD_REQUEST"
+
+	# /health while the model loads (503). The server listens before it
+	# loads the model; a model path that is a FIFO nobody writes to holds it
+	# in that state for as long as the capture takes.
+	local lport lfifo
+	lport=$(free_port)
+	lfifo=$(mktemp -u "$CACHE/loading.XXXXXX")
+	mkfifo "$lfifo"
+	largs=(-m "$lfifo" -a tiny --host 127.0.0.1 --port "$lport" -c 512 -np 1 -t 2 --seed $SEED)
+	log "llama-server ${largs[*]}"
+	"$LLAMA_SERVER" "${largs[@]}" >"$CACHE/llama-server-loading.log" 2>&1 &
+	PIDS+=($!)
+	wait_status "http://127.0.0.1:$lport/health" 503 60
+	capture "$OUT_LLAMA/health_loading.json" 503 GET "http://127.0.0.1:$lport/health"
+	kill "${PIDS[-1]}" 2>/dev/null || true
+	rm -f "$lfifo"
 
 	# Embeddings need a server started with --embeddings and a pooling type
 	# (the tiny llama model has none of its own).
@@ -224,6 +212,7 @@ record_llamacpp() {
 		echo "          is set with -DLLAMA_BUILD_COMMIT from the sdist's CHANGELOG"
 		echo "model:    tools/fixturecap/tinymodel.py (random weights, seed default), sha256 $(sha256sum "$MODEL" | cut -d' ' -f1)"
 		echo "server:   llama-server ${args[*]/#$CACHE/\$CACHE}"
+		echo "loading:  llama-server -m <a FIFO nobody writes to> ${largs[*]:2} (health_loading.json)"
 		echo "embed:    llama-server ${eargs[*]/#$CACHE/\$CACHE}"
 		echo "recorded: $(date -u +%Y-%m-%dT%H:%M:%SZ) by tools/fixturecap/record.sh (curl -sN, bodies as written)"
 		echo

@@ -6,6 +6,7 @@
 //	go run ./tools/keeperbench journal-size  # file size per million receipts, before and after compaction
 //	go run ./tools/keeperbench domain    # requests/s through a domain front door with 3 members vs one keeper
 //	go run ./tools/keeperbench limits    # per-key limits at 2 000 req/s: admitted vs budget, added p50 with limits on vs off
+//	go run ./tools/keeperbench llamacpp  # latency added in front of a real llama.cpp llama-server vs the server alone
 //
 // gateway --litellm <venv> adds a LiteLLM proxy in front of the same
 // worker as the peer baseline; --json <file> writes any result as JSON
@@ -48,7 +49,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: keeperbench gateway|journal|journal-size|domain|limits [flags]")
+		fmt.Fprintln(os.Stderr, "usage: keeperbench gateway|journal|journal-size|domain|limits|llamacpp [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -63,8 +64,10 @@ func main() {
 		err = benchDomain(os.Args[2:])
 	case "limits":
 		err = benchLimits(os.Args[2:])
+	case "llamacpp":
+		err = benchLlamaCpp(os.Args[2:])
 	default:
-		err = fmt.Errorf("unknown benchmark %q (gateway, journal, journal-size, domain or limits)", os.Args[1])
+		err = fmt.Errorf("unknown benchmark %q (gateway, journal, journal-size, domain, limits or llamacpp)", os.Args[1])
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
