@@ -9,7 +9,7 @@
 # MC_RPC_URL=<an SBF validator> gives real compute units.
 source "$(dirname "$0")/lib.sh"
 
-"$ROOT/scripts/setup.sh"
+"$ROOT/scripts/setup.sh" --llama-server
 
 # LiteLLM, pinned with every dependency, in its own venv keyed by the
 # requirements file's hash: installed once, checked on later runs.

@@ -9,7 +9,16 @@
 # --workers llama.cpp for real llama-server workers instead of workersim).
 source "$(dirname "$0")/lib.sh"
 
-"$ROOT/scripts/setup.sh"
+# The real llama-server is built (once) only for a demo that uses it.
+setup_args=()
+prev=""
+for arg in "$@"; do
+  case "$prev=$arg" in
+    --workers=llama.cpp|-workers=llama.cpp|*=--workers=llama.cpp|*=-workers=llama.cpp) setup_args=(--llama-server) ;;
+  esac
+  prev="$arg"
+done
+"$ROOT/scripts/setup.sh" "${setup_args[@]}"
 
 step "Building mt, keeper, workersim and the demo (bin/)"
 mkdir -p bin

@@ -3,6 +3,18 @@
 # registries. Idempotent: a second run only checks and returns.
 source "$(dirname "$0")/lib.sh"
 
+# --llama-server also builds llama.cpp's server (once, about 10 minutes on 2
+# cores): the tests, the benchmarks and the demo with --workers llama.cpp ask
+# for it, so the default demo's first run does not wait for a server it does
+# not use.
+want_llama=0
+for arg in "$@"; do
+  case "$arg" in
+    --llama-server) want_llama=1 ;;
+    *) die "setup.sh: unknown argument $arg (the only one is --llama-server)" ;;
+  esac
+done
+
 step "Checking base tools"
 command -v go >/dev/null || die "Go is not installed (need go >= 1.25)"
 command -v rustup >/dev/null || die "rustup is not installed"
@@ -81,24 +93,26 @@ note "$(chromium --version 2>/dev/null | head -n 1)"
 # scripts/llama-server.sh holds the pins and the build (shared with
 # tools/fixturecap/record.sh); it does nothing when its stamps match. The
 # build's output goes to a log; a failure is one line naming it.
-step "llama.cpp llama-server (for the real-server tests)"
-# shellcheck source=llama-server.sh
-source "$ROOT/scripts/llama-server.sh"
-if ! llama_server_ready; then
-  command -v cmake >/dev/null || die "cmake is not installed (needed once to build llama-server; install cmake)"
-  command -v c++ >/dev/null || die "no C++ compiler (needed once to build llama-server; install build-essential)"
-  note "one-time build into $FIXTURECAP_CACHE (about 10 minutes on 2 cores; later runs reuse it)"
-  mkdir -p "$FIXTURECAP_CACHE"
-  llama_log_file="$FIXTURECAP_CACHE/setup.log"
-  if ! "$ROOT/scripts/llama-server.sh" >"$llama_log_file" 2>&1; then
-    # The first error line (cmake, the compiler, pip) says why; else the last line.
-    why="$(grep -m1 -iE 'error|fatal|not found|no such' "$llama_log_file" || grep -v '^\s*$' "$llama_log_file" | tail -n 1)"
-    die "building llama-server failed: $(printf '%s' "$why" | tr -s ' \t' ' ') (full log: $llama_log_file)"
+if [ "$want_llama" = 1 ]; then
+  step "llama.cpp llama-server (for the real-server tests)"
+  # shellcheck source=llama-server.sh
+  source "$ROOT/scripts/llama-server.sh"
+  if ! llama_server_ready; then
+    command -v cmake >/dev/null || die "cmake is not installed (needed once to build llama-server; install cmake)"
+    command -v c++ >/dev/null || die "no C++ compiler (needed once to build llama-server; install build-essential)"
+    note "one-time build into $FIXTURECAP_CACHE (about 10 minutes on 2 cores; later runs reuse it)"
+    mkdir -p "$FIXTURECAP_CACHE"
+    llama_log_file="$FIXTURECAP_CACHE/setup.log"
+    if ! "$ROOT/scripts/llama-server.sh" >"$llama_log_file" 2>&1; then
+      # The first error line (cmake, the compiler, pip) says why; else the last line.
+      why="$(grep -m1 -iE 'error|fatal|not found|no such' "$llama_log_file" || grep -v '^\s*$' "$llama_log_file" | tail -n 1)"
+      die "building llama-server failed: $(printf '%s' "$why" | tr -s ' \t' ' ') (full log: $llama_log_file)"
+    fi
   fi
+  mkdir -p bin
+  ln -sf "$LLAMA_SERVER" bin/llama-server
+  note "$(bin/llama-server --version 2>&1 | grep -m1 '^version'); model $LLAMA_MODEL"
 fi
-mkdir -p bin
-ln -sf "$LLAMA_SERVER" bin/llama-server
-note "$(bin/llama-server --version 2>&1 | grep -m1 '^version'); model $LLAMA_MODEL"
 # --- end llama.cpp section ---
 
 step "Setup complete"

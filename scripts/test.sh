@@ -3,7 +3,7 @@
 # unit and localnet integration tests.
 source "$(dirname "$0")/lib.sh"
 
-"$ROOT/scripts/setup.sh"
+"$ROOT/scripts/setup.sh" --llama-server
 
 step "Rust tests (programs, local chain)"
 cargo test --locked --workspace

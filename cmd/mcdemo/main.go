@@ -37,7 +37,7 @@ func main() {
 	short := flag.Bool("short", false, "send fewer requests")
 	noColor := flag.Bool("no-color", false, "plain output")
 	url := flag.String("url", "", "RPC URL of a running local chain (bin/localnet) to use instead of starting one; it needs the local chain's time travel")
-	workers := flag.String("workers", story.WorkersSim, "GPU workers: workersim (simulated) or llama.cpp (two real llama-server processes, built by ./scripts/setup.sh)")
+	workers := flag.String("workers", story.WorkersSim, "GPU workers: workersim (simulated) or llama.cpp (two real llama-server processes, built by ./scripts/setup.sh --llama-server)")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "mcdemo takes no arguments (got %q); flags: --out, --bin, --url, --workers, --short, --no-color\n", flag.Args())

@@ -42,7 +42,7 @@ func LlamaServerPaths() (bin, model string, err error) {
 	}
 	for _, p := range []string{bin, model} {
 		if _, err := os.Stat(p); err != nil {
-			return "", "", fmt.Errorf("%s not found: run ./scripts/setup.sh (it builds llama.cpp's llama-server once) or set MC_LLAMA_SERVER and MC_LLAMA_MODEL", p)
+			return "", "", fmt.Errorf("%s not found: run ./scripts/setup.sh --llama-server (it builds llama.cpp's llama-server once) or set MC_LLAMA_SERVER and MC_LLAMA_MODEL", p)
 		}
 	}
 	return bin, model, nil
