@@ -153,8 +153,13 @@ func NewFrontDoor(cfg keeperconfig.Config, log *slog.Logger) (*FrontDoor, error)
 	client := rpc.New(url)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if acc, err := client.GetAccountInfoWithOpts(ctx, domain, &rpc.GetAccountInfoOpts{Commitment: commitment}); err != nil || acc.Value == nil || !acc.Value.Owner.Equals(im.ProgramID) {
+	acc, err := client.GetAccountInfoWithOpts(ctx, domain, &rpc.GetAccountInfoOpts{Commitment: commitment})
+	if err != nil || acc.Value == nil || !acc.Value.Owner.Equals(im.ProgramID) {
 		return nil, fmt.Errorf("domain %s: no such domain account on %s (mt domain show): %v", domain, url, err)
+	}
+	dom, err := im.ParseAccount_Domain(acc.Value.Data.GetBinary())
+	if err != nil {
+		return nil, fmt.Errorf("domain %s: not a domain account: %w", domain, err)
 	}
 	clock := chainclock.New(chainclock.Config{RPC: client, Commitment: commitment, Logger: log.With("component", "chainclock")})
 	if _, err := clock.Read(ctx); err != nil {
@@ -167,7 +172,7 @@ func NewFrontDoor(cfg keeperconfig.Config, log *slog.Logger) (*FrontDoor, error)
 		ids = append(ids, m.ID)
 	}
 	// Escrows are read as the domain sees them: the lane is the domain's.
-	cc := chaincache.Config{RPC: client, Commitment: commitment, Node: domain, Clock: clock, Logger: log.With("component", "chain")}
+	cc := chaincache.Config{RPC: client, Commitment: commitment, Node: domain, DomainSerial: dom.Serial, Clock: clock, Logger: log.With("component", "chain")}
 	escrows := chaincache.NewEscrows(cc)
 	cc.Refresh = cfg.Chain.PriceRefresh.Duration
 	prices := chaincache.NewPrices(cc, ids)
@@ -186,7 +191,7 @@ func NewFrontDoor(cfg keeperconfig.Config, log *slog.Logger) (*FrontDoor, error)
 	if err := router.Refresh(ctx); err != nil {
 		log.Warn("members not listed yet", "err", err)
 	}
-	ledger := frontdoor.NewLedger(frontdoor.LedgerConfig{Chain: frontdoor.ChainLanes{RPC: client, Domain: domain, Commitment: commitment},
+	ledger := frontdoor.NewLedger(frontdoor.LedgerConfig{Chain: frontdoor.ChainLanes{RPC: client, Domain: domain, Serial: dom.Serial, Commitment: commitment},
 		Marks: router.Marks(), Nodes: router.Nodes, UnknownHold: cfg.Domain.UnknownHold.Duration,
 		StartBarrier: cfg.Domain.StartBarrier == nil || *cfg.Domain.StartBarrier})
 	fd, err := frontdoor.New(frontdoor.Config{Admitter: adm, Router: router, Ledger: ledger, Key: key, MaxResponseBytes: g.MaxResponseBytes,
