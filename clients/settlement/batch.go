@@ -35,7 +35,7 @@ type Escrow struct {
 	// (DomainLaneStale otherwise).
 	LaneSerial uint64
 	Spent      uint64
-	Unpaid            uint64
+	Unpaid     uint64
 	// SpendLimit caps Spent; nil for no cap.
 	SpendLimit *uint64
 	// AllowedModels are model ids; empty for any model.

@@ -95,6 +95,9 @@ func TestDomainThroughTheCLI(t *testing.T) {
 		t.Errorf("a node admitting itself: %+v", ce)
 	}
 	e.ok(&d, &dop, "domain", "admit", "alpha", n1.op.Pub())
+	if ce := e.fails(&n1.op, "domain", "join", ref); !strings.Contains(ce.Error, "already has a membership") {
+		t.Errorf("join twice: %+v", ce)
+	}
 	if d.Members != 1 || d.MemberList[0].Status != "admitted" || d.MemberList[0].Endpoint != "https://member1.example/v1" || d.MemberList[0].Node != n1.addr() {
 		t.Fatalf("admit: %+v", d)
 	}
@@ -184,6 +187,29 @@ func TestDomainThroughTheCLI(t *testing.T) {
 	}
 	if ce := e.fails(nil, "domain", "show", ref); !strings.Contains(ce.Error, "no domain at") {
 		t.Errorf("show a closed domain: %+v", ce)
+	}
+
+	// Created again under the same name: the same address, a new domain.
+	// The user's old lane is not the new domain's: shown stale, topping it
+	// up refused before sending, taken back the usual way.
+	e.ok(&d, &dop, "domain", "create", "alpha", "--bond", "10", "--fee-bps", "9000", "--notice", "2h")
+	if d.Address != domain.String() {
+		t.Fatalf("re-created at %s, want %s", d.Address, domain)
+	}
+	esc = e.escrowOK(nil, "escrow", "show", key)
+	if !strings.Contains(esc.Lanes[0].NodeStatus, "stale") {
+		t.Errorf("the old lane after re-creation: %+v", esc.Lanes[0])
+	}
+	if ce := e.fails(&user, "escrow", "allow", key, "--domain", ref, "1"); !strings.Contains(ce.Error, "opened to an earlier domain") || !strings.Contains(ce.Fix, "mt escrow revoke") {
+		t.Errorf("allow to a stale lane: %+v", ce)
+	}
+	rv := e.escrowOK(&user, "escrow", "revoke", key, domain.String())
+	if rv.Revocation == nil || rv.Revocation.Step != "requested" {
+		t.Fatalf("revoke the stale lane (request): %+v", rv)
+	}
+	e.travel(rv.Revocation.RevocableAt.Add(time.Second))
+	if rv = e.escrowOK(&user, "escrow", "revoke", key, domain.String()); len(rv.Lanes) != 0 || rv.Unallocated.BaseUnits != 8_000_000 {
+		t.Fatalf("revoke the stale lane: %+v", rv)
 	}
 }
 
