@@ -211,6 +211,22 @@ func TestDomainThroughTheCLI(t *testing.T) {
 	if rv = e.escrowOK(&user, "escrow", "revoke", key, domain.String()); len(rv.Lanes) != 0 || rv.Unallocated.BaseUnits != 8_000_000 {
 		t.Fatalf("revoke the stale lane: %+v", rv)
 	}
+
+	// The domain operator runs a member node itself: settlement passes its
+	// one token account once, and it takes the whole operator cut (the
+	// domain's 90% and the node's 10%) to the base unit.
+	own := &node{op: dop, keeper: e.wallet("keeper-own", 5)}
+	e.ok(nil, &dop, "node", "register", "--keeper", own.keeper.Pub(), "--endpoint", "https://own.example/v1", "--stake", "10")
+	e.ok(nil, &dop, "domain", "join", ref)
+	e.ok(&d, &dop, "domain", "admit", "alpha", dop.Pub())
+	e.escrowOK(&user, "escrow", "allow", key, "--domain", ref, "5")
+	ownBefore := e.nativeBalance(dop, p)
+	if err := e.settleDomain(own, p, domain, dop.Key.PublicKey(), esc.Address, 1_000_000); err != nil {
+		t.Fatalf("the domain operator's own node settling: %v", err)
+	}
+	if got := e.nativeBalance(dop, p) - ownBefore; got != sp.ToOperator {
+		t.Errorf("domain operator's one account got %d, want the operator cut %d", got, sp.ToOperator)
+	}
 }
 
 func readMeter(t *testing.T, e *env) *im.MeterConfig {
