@@ -76,6 +76,23 @@ func (m *domainMember) frontDoorKey() ed25519.PublicKey {
 	return m.frontDoor
 }
 
+// serial is the member's domain's serial (0 outside a domain): lanes left
+// by an earlier domain at its address are not admitted against.
+func (m *domainMember) serial(ctx context.Context, client *rpc.Client, commitment rpc.CommitmentType) (uint64, error) {
+	if m == nil {
+		return 0, nil
+	}
+	acc, err := client.GetAccountInfoWithOpts(ctx, m.domain, &rpc.GetAccountInfoOpts{Commitment: commitment})
+	if err != nil || acc.Value == nil || !acc.Value.Owner.Equals(im.ProgramID) {
+		return 0, fmt.Errorf("domain %s: no such domain account (mt domain show): %v", m.domain, err)
+	}
+	d, err := im.ParseAccount_Domain(acc.Value.Data.GetBinary())
+	if err != nil {
+		return 0, fmt.Errorf("domain %s: not a domain account: %w", m.domain, err)
+	}
+	return d.Serial, nil
+}
+
 // settleLane is the domain lane a member's settler settles against: the
 // domain and where its fee goes (nil for a keeper in no domain).
 func (m *domainMember) settleLane(ctx context.Context, client *rpc.Client, commitment rpc.CommitmentType, feeAccount string) (*settlement.DomainLane, error) {
