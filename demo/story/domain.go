@@ -210,5 +210,35 @@ func (t *teller) readyFrontDoor(fd *driver.FrontDoor, key string, reqs []driver.
 			return nil, err
 		}
 	}
-	return t.sendTo(fd.API, key, reqs)
+	res, err := t.openai(fd.API, key, reqs)
+	// A 503 means no member could take the request (all busy, or a worker
+	// probe failed on this loaded host) and nothing was recorded: a client
+	// retries it, as the OpenAI client does by default.
+	for attempt := 0; attempt < 2 && err == nil; attempt++ {
+		var again []driver.Request
+		var at []int
+		for i, r := range res {
+			if !r.OK && r.Status == http.StatusServiceUnavailable {
+				again, at = append(again, reqs[i]), append(at, i)
+			}
+		}
+		if len(again) == 0 {
+			break
+		}
+		t.n.say("%d request(s) answered 503 (nothing recorded); retrying", len(again))
+		if err := sleep(t.ctx, time.Second); err != nil {
+			return nil, err
+		}
+		var retried []driver.Result
+		if retried, err = t.openai(fd.API, key, again); err == nil {
+			for j, i := range at {
+				res[i] = retried[j]
+			}
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	t.tell(res)
+	return res, nil
 }

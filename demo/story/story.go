@@ -673,12 +673,27 @@ func (t *teller) send(reqs []driver.Request) ([]driver.Result, error) {
 // sendTo sends reqs with the official OpenAI client to the API at api
 // (a keeper or a domain's front door) with key.
 func (t *teller) sendTo(api, key string, reqs []driver.Request) ([]driver.Result, error) {
+	res, err := t.openai(api, key, reqs)
+	if err != nil {
+		return nil, err
+	}
+	t.tell(res)
+	return res, nil
+}
+
+// openai runs the official OpenAI client with reqs against api.
+func (t *teller) openai(api, key string, reqs []driver.Request) ([]driver.Result, error) {
 	t.n.command(".venv/bin/python", []string{"demo/openai_user.py", "# OpenAI(base_url=" + api + "/v1, api_key=<key>)"})
 	res, version, err := driver.OpenAIClient(t.ctx, t.cfg.Bins, api, key, reqs)
 	if err != nil {
 		return nil, err
 	}
 	t.sum.OpenAI = version
+	return res, nil
+}
+
+// tell narrates the answers; a failed one is a failed check.
+func (t *teller) tell(res []driver.Result) {
 	for _, r := range res {
 		if !r.OK {
 			t.check("request "+r.Name, false, "HTTP %d %s: %s", r.Status, r.ErrorCode, r.Error)
@@ -694,7 +709,6 @@ func (t *teller) sendTo(api, key string, reqs []driver.Request) ([]driver.Result
 		}
 		t.n.ok("%-22s %-28s %s, %s; run %s", r.Name, r.Model, kind, usage, r.RunID)
 	}
-	return res, nil
 }
 
 func (t *teller) query() error {
