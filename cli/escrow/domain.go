@@ -13,6 +13,8 @@ import (
 	im "github.com/modelcommons/modelcommons/clients/inference_meter"
 	"github.com/modelcommons/modelcommons/clients/ix"
 	"github.com/modelcommons/modelcommons/clients/pda"
+	"github.com/modelcommons/modelcommons/clients/rules"
+	"github.com/modelcommons/modelcommons/clients/settlement"
 )
 
 // domainFlag is --domain on allow: a lane to a domain instead of a node.
@@ -77,6 +79,10 @@ func allowDomain(c *cli.Context) error {
 	}
 	if err := checkAllow(addr, e, domainAddr, units, x.Native); err != nil {
 		return err
+	}
+	if l := settlement.LaneOf(e, domainAddr); l != nil && rules.CheckDomainLane(l.DomainSerial, d.Serial) != nil {
+		return explain.Newf(fmt.Sprintf("take it back first (`mt escrow revoke %s %s`, again after the notice), then allow the new domain if you trust it", addr, domainAddr),
+			"escrow %s's lane at %s was opened to an earlier domain there, since closed; %q is a new domain at that address", addr, domainAddr, d.Name)
 	}
 	x.Session.Note("allowing domain %q (operator %s, %d admitted members, fee %d bps of their operator share)", d.Name, d.Operator, d.Members, d.FeeBps)
 	if d.Members == 0 {

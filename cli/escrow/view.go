@@ -12,6 +12,8 @@ import (
 	"github.com/modelcommons/modelcommons/cli/output"
 	"github.com/modelcommons/modelcommons/clients/amount"
 	im "github.com/modelcommons/modelcommons/clients/inference_meter"
+	"github.com/modelcommons/modelcommons/clients/rules"
+	"github.com/modelcommons/modelcommons/clients/settlement"
 )
 
 // View is an escrow as the commands print it.
@@ -204,6 +206,9 @@ func (x *env) view(c *cli.Context, addr solana.PublicKey) (View, *im.Escrow, err
 		}
 		if d, ok, err := domainAt(c.Context, x.Reader.Raw, l.Node); err == nil && ok {
 			v.Lanes[i].NodeStatus = fmt.Sprintf("domain %q", d.Name)
+			if el := settlement.LaneOf(e, l.Node); el != nil && rules.CheckDomainLane(el.DomainSerial, d.Serial) != nil {
+				v.Lanes[i].NodeStatus = fmt.Sprintf("stale: opened to an earlier domain at this address; now domain %q (revoke it)", d.Name)
+			}
 			op := d.Operator
 			v.Lanes[i].Operator = &op
 		}

@@ -448,8 +448,9 @@ func NewCreateDomainInstruction(
 		// Account 0 "operator": Writable, Signer, Required
 		// Runs the domain; pays its rent and bond.
 		accounts__.Append(solanago.NewAccountMeta(operatorAccount, true, true))
-		// Account 1 "meter": Read-only, Non-signer, Required
-		accounts__.Append(solanago.NewAccountMeta(meterAccount, false, false))
+		// Account 1 "meter": Writable, Non-signer, Required
+		// Counts domains, to give each its serial.
+		accounts__.Append(solanago.NewAccountMeta(meterAccount, true, false))
 		// Account 2 "domain": Writable, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(domainAccount, true, false))
 		// Account 3 "stake_vault": Writable, Non-signer, Required
@@ -866,6 +867,9 @@ func NewRequestJoinInstruction(
 		// Account 2 "domain": Writable, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(domainAccount, true, false))
 		// Account 3 "membership": Writable, Non-signer, Required
+		// `init_if_needed` only so that an existing membership fails with
+		// `MembershipExists` (checked in `validate` before anything is written)
+		// rather than the system program's "already in use".
 		accounts__.Append(solanago.NewAccountMeta(membershipAccount, true, false))
 		// Account 4 "system_program": Read-only, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(systemProgramAccount, false, false))
@@ -1258,7 +1262,9 @@ func NewSettleInstruction(
 		accounts__.Append(solanago.NewAccountMeta(domainAccount, false, false))
 		// Account 13 "domain_account": Writable, Non-signer, Optional
 		// Domain lanes only: receives the domain's fee; any native-token
-		// account of the domain's operator.
+		// account of the domain's operator. Absent when the node's operator is
+		// the domain's: then `operator_account` takes both shares (Anchor
+		// refuses one writable account in two places).
 		accounts__.Append(solanago.NewAccountMeta(domainAccountAccount, true, false))
 		// Account 14 "event_authority": Read-only, Non-signer, Required
 		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))

@@ -130,6 +130,10 @@ var (
 	ErrNoLaneForDomain = &programerr.Error{Program: "inference_meter", Code: 6060, Name: "NoLaneForDomain", Msg: "This escrow has no lane for the domain: its owner never allowed this domain (or revoked it)."}
 	// ErrSlashExceedsBond (6061): The slash amount is larger than the domain's bond.
 	ErrSlashExceedsBond = &programerr.Error{Program: "inference_meter", Code: 6061, Name: "SlashExceedsBond", Msg: "The slash amount is larger than the domain's bond."}
+	// ErrMembershipExists (6062): This node already has a membership of the domain (requested, admitted, or ended and not yet closed); close an ended one after its notice before asking again.
+	ErrMembershipExists = &programerr.Error{Program: "inference_meter", Code: 6062, Name: "MembershipExists", Msg: "This node already has a membership of the domain (requested, admitted, or ended and not yet closed); close an ended one after its notice before asking again."}
+	// ErrDomainLaneStale (6063): This escrow's lane was opened to an earlier domain at the same address, since closed; the domain there now is a new one. Revoke the lane (request_revoke, then revoke_node) and allow the new domain if you trust it.
+	ErrDomainLaneStale = &programerr.Error{Program: "inference_meter", Code: 6063, Name: "DomainLaneStale", Msg: "This escrow's lane was opened to an earlier domain at the same address, since closed; the domain there now is a new one. Revoke the lane (request_revoke, then revoke_node) and allow the new domain if you trust it."}
 )
 
 // Errors maps the program's error codes to its errors.
@@ -196,4 +200,6 @@ var Errors = programerr.Table{
 	6059: ErrDomainAccountsMismatch,
 	6060: ErrNoLaneForDomain,
 	6061: ErrSlashExceedsBond,
+	6062: ErrMembershipExists,
+	6063: ErrDomainLaneStale,
 }

@@ -437,7 +437,12 @@ type Domain struct {
 	Slashed         uint64 `json:"slashed"`
 	LastSlashReason uint16 `json:"lastSlashReason"`
 	CreatedAt       int64  `json:"createdAt"`
-	Bump            uint8  `json:"bump"`
+
+	// This domain's number among all domains the meter ever created (from 1):
+	// a lane opened to a domain records it, so a domain closed and created
+	// again under the same name (same address) cannot spend the old lanes.
+	Serial uint64 `json:"serial"`
+	Bump   uint8  `json:"bump"`
 }
 
 func (obj Domain) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
@@ -505,6 +510,11 @@ func (obj Domain) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
 	err = encoder.Encode(obj.CreatedAt)
 	if err != nil {
 		return errors.NewField("CreatedAt", err)
+	}
+	// Serialize `Serial`:
+	err = encoder.Encode(obj.Serial)
+	if err != nil {
+		return errors.NewField("Serial", err)
 	}
 	// Serialize `Bump`:
 	err = encoder.Encode(obj.Bump)
@@ -589,6 +599,11 @@ func (obj *Domain) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
 	err = decoder.Decode(&obj.CreatedAt)
 	if err != nil {
 		return errors.NewField("CreatedAt", err)
+	}
+	// Deserialize `Serial`:
+	err = decoder.Decode(&obj.Serial)
+	if err != nil {
+		return errors.NewField("Serial", err)
 	}
 	// Deserialize `Bump`:
 	err = decoder.Decode(&obj.Bump)
@@ -2232,6 +2247,11 @@ type Lane struct {
 	// When the owner asked to revoke the lane; 0 when no revocation is pending.
 	// Until the notice ends the node can still settle the runs it served.
 	RevokeRequestedAt int64 `json:"revokeRequestedAt"`
+
+	// For a domain lane, the domain's `serial` when the lane was opened; 0
+	// for a node lane. A different serial means the domain was closed and
+	// created again since: the lane is stale (`DomainLaneStale`).
+	DomainSerial uint64 `json:"domainSerial"`
 }
 
 func (obj Lane) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
@@ -2254,6 +2274,11 @@ func (obj Lane) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
 	err = encoder.Encode(obj.RevokeRequestedAt)
 	if err != nil {
 		return errors.NewField("RevokeRequestedAt", err)
+	}
+	// Serialize `DomainSerial`:
+	err = encoder.Encode(obj.DomainSerial)
+	if err != nil {
+		return errors.NewField("DomainSerial", err)
 	}
 	return nil
 }
@@ -2288,6 +2313,11 @@ func (obj *Lane) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
 	err = decoder.Decode(&obj.RevokeRequestedAt)
 	if err != nil {
 		return errors.NewField("RevokeRequestedAt", err)
+	}
+	// Deserialize `DomainSerial`:
+	err = decoder.Decode(&obj.DomainSerial)
+	if err != nil {
+		return errors.NewField("DomainSerial", err)
 	}
 	return nil
 }
@@ -2990,6 +3020,10 @@ type MeterConfig struct {
 	Bump                 uint8 `json:"bump"`
 	EscrowVaultBump      uint8 `json:"escrowVaultBump"`
 	StakeVaultBump       uint8 `json:"stakeVaultBump"`
+
+	// Domains ever created; each domain's `serial` is this count at its
+	// creation, so a domain re-created at a closed one's address differs.
+	DomainsCreated uint64 `json:"domainsCreated"`
 }
 
 func (obj MeterConfig) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
@@ -3057,6 +3091,11 @@ func (obj MeterConfig) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
 	err = encoder.Encode(obj.StakeVaultBump)
 	if err != nil {
 		return errors.NewField("StakeVaultBump", err)
+	}
+	// Serialize `DomainsCreated`:
+	err = encoder.Encode(obj.DomainsCreated)
+	if err != nil {
+		return errors.NewField("DomainsCreated", err)
 	}
 	return nil
 }
@@ -3136,6 +3175,11 @@ func (obj *MeterConfig) UnmarshalWithDecoder(decoder *binary.Decoder) (err error
 	err = decoder.Decode(&obj.StakeVaultBump)
 	if err != nil {
 		return errors.NewField("StakeVaultBump", err)
+	}
+	// Deserialize `DomainsCreated`:
+	err = decoder.Decode(&obj.DomainsCreated)
+	if err != nil {
+		return errors.NewField("DomainsCreated", err)
 	}
 	return nil
 }

@@ -114,3 +114,14 @@ func ServedAsMember(m *im.Membership, servedAt int64) error {
 	}
 	return nil
 }
+
+// CheckDomainLane mirrors Escrow::check_domain_lane (allow_domain, settle):
+// a lane opened to a domain is that domain's only if it records the
+// domain's serial; a lane left from a closed domain at the same address is
+// stale. Node lanes record 0 and are never checked against a domain.
+func CheckDomainLane(laneSerial, domainSerial uint64) error {
+	if laneSerial != domainSerial {
+		return fmt.Errorf("lane opened to domain #%d, the domain there now is #%d: %w", laneSerial, domainSerial, im.ErrDomainLaneStale)
+	}
+	return nil
+}

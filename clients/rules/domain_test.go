@@ -82,3 +82,14 @@ func TestMembershipWindows(t *testing.T) {
 		t.Errorf("inactive: %v", err)
 	}
 }
+
+func TestDomainLaneBelongsToTheDomainOfItsSerial(t *testing.T) {
+	if err := CheckDomainLane(3, 3); err != nil {
+		t.Errorf("same serial: %v", err)
+	}
+	for _, c := range [][2]uint64{{3, 4}, {0, 1}} {
+		if err := CheckDomainLane(c[0], c[1]); !errors.Is(err, im.ErrDomainLaneStale) {
+			t.Errorf("lane #%d, domain #%d: %v", c[0], c[1], err)
+		}
+	}
+}

@@ -30,8 +30,12 @@ type Escrow struct {
 	// RevokeRequestedAt is when the owner asked to revoke the lane (0 for
 	// never): a keeper stops admitting requests against it.
 	RevokeRequestedAt int64
-	Spent             uint64
-	Unpaid            uint64
+	// LaneSerial is the domain serial the lane recorded when it was opened
+	// (0 for a node lane); a domain batch needs it to be the domain's
+	// (DomainLaneStale otherwise).
+	LaneSerial uint64
+	Spent      uint64
+	Unpaid     uint64
 	// SpendLimit caps Spent; nil for no cap.
 	SpendLimit *uint64
 	// AllowedModels are model ids; empty for any model.
@@ -43,7 +47,7 @@ type Escrow struct {
 func EscrowOf(e *meter.Escrow, node solana.PublicKey) Escrow {
 	out := Escrow{Spent: e.Spent, Unpaid: e.Unpaid, SpendLimit: e.SpendLimit, AllowedModels: e.AllowedModels}
 	if l := LaneOf(e, node); l != nil {
-		out.HasLane, out.Balance, out.RevokeRequestedAt = true, l.Balance, l.RevokeRequestedAt
+		out.HasLane, out.Balance, out.RevokeRequestedAt, out.LaneSerial = true, l.Balance, l.RevokeRequestedAt, l.DomainSerial
 	}
 	return out
 }
@@ -204,6 +208,11 @@ func Settle(s State, l *Layout) (*Outcome, error) {
 		}
 		if !e.HasLane {
 			return nil, fmt.Errorf("escrow %s: %w", k, noLane)
+		}
+		if domain != nil {
+			if err := rules.CheckDomainLane(e.LaneSerial, domain.Domain.Serial); err != nil {
+				return nil, fmt.Errorf("escrow %s: %w", k, err)
+			}
 		}
 		e.AllowedModels = append([]uint64(nil), e.AllowedModels...)
 		escrows[i] = e

@@ -50,6 +50,12 @@ func DecodeSettle(tx *solana.Transaction, loaded solana.PublicKeySlice) (l *Layo
 			if err != nil {
 				return nil, false, fmt.Errorf("settle domain account: %w", err)
 			}
+			if account.Equals(meter.ProgramID) {
+				// Left out: the node operator's account takes the fee too.
+				if account, err = key(ix.Accounts[settleOperatorAccount]); err != nil {
+					return nil, false, fmt.Errorf("settle operator account: %w", err)
+				}
+			}
 			l.Domain = &DomainLane{Domain: domain, OperatorAccount: account}
 		}
 		for i := 0; i < int(args.ModelCount); i++ {

@@ -88,11 +88,15 @@ func TestDomainBatchRefusesWhatTheProgramRefuses(t *testing.T) {
 		{"served before admission", admitted(), 99, false, meter.ErrServedOutsideMembership},
 		{"served at removal", &meter.Membership{Status: meter.MembershipStatus_Removed, AdmittedAt: 100, EndedAt: 150, SettleUntil: 300}, 150, false, meter.ErrServedOutsideMembership},
 		{"no lane to the domain", admitted(), 150, true, meter.ErrNoLaneForDomain},
+		{"lane left by an earlier domain at the address", admitted(), 150, false, meter.ErrDomainLaneStale},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s, model, escrow := domainState(c.m)
 			if c.noLane {
 				s.Escrows[escrow] = Escrow{}
+			}
+			if c.want == meter.ErrDomainLaneStale {
+				s.Domain.Domain.Serial = 2 // re-created; the lane recorded serial 0
 			}
 			if _, err := Settle(s, domainBatch(t, model, escrow, c.servedAt)); !errors.Is(err, c.want) {
 				t.Fatalf("err = %v, want %v", err, c.want)
@@ -165,5 +169,32 @@ func TestDomainSettleInstructionDecodesBack(t *testing.T) {
 		if !a.PublicKey.Equals(meter.ProgramID) || a.IsWritable {
 			t.Fatalf("placeholder %+v", a)
 		}
+	}
+}
+
+// The domain operator's own member node: the fee account is its operator
+// account, passed once (writable) with a read-only placeholder for the
+// domain account, and it decodes back to the same layout.
+func TestDomainSettleInstructionPassesOneAccountForTheOperatorsOwnNode(t *testing.T) {
+	_, model, escrow := domainState(admitted())
+	l := domainBatch(t, model, escrow, 150)
+	keeper := solana.NewWallet()
+	n := Node{Keeper: keeper.PublicKey(), Operator: key(60), OperatorAccount: l.Domain.OperatorAccount, NativeMint: key(62), TokenProgram: solana.TokenProgramID}
+	ix, err := Instruction(n, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	accounts := ix.Accounts()
+	fee := accounts[settleDomainAccounts+2]
+	if !fee.PublicKey.Equals(meter.ProgramID) || fee.IsWritable || !accounts[settleOperatorAccount].PublicKey.Equals(n.OperatorAccount) || !accounts[settleOperatorAccount].IsWritable {
+		t.Fatalf("operator account %+v, domain account %+v", accounts[settleOperatorAccount], fee)
+	}
+	tx, err := solana.NewTransaction([]solana.Instruction{ix}, solana.Hash{}, solana.TransactionPayer(keeper.PublicKey()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, ok, err := DecodeSettle(tx, nil)
+	if err != nil || !ok || !reflect.DeepEqual(got.Domain, l.Domain) {
+		t.Fatalf("decoded %+v (%v %v), built %+v", got, ok, err, l.Domain)
 	}
 }

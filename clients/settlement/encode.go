@@ -85,8 +85,10 @@ type Layout struct {
 // DomainLane names the domain a batch settles against and where its fee goes.
 type DomainLane struct {
 	Domain solana.PublicKey
-	// OperatorAccount is a native-token account of the domain's operator
-	// (not the node operator's account); it receives the domain fee.
+	// OperatorAccount is a native-token account of the domain's operator;
+	// it receives the domain fee. When it is the settling node's operator
+	// account (the domain operator's own node), the instruction passes it
+	// once and it takes both shares.
 	OperatorAccount solana.PublicKey
 }
 

@@ -33,6 +33,11 @@ func Instruction(n Node, l *Layout) (solana.Instruction, error) {
 	if l.Domain != nil {
 		domain, domainAccount = l.Domain.Domain, l.Domain.OperatorAccount
 		membership = pda.Membership(domain, node)
+		if domainAccount.Equals(n.OperatorAccount) {
+			// The domain operator's own node: one account takes both
+			// shares (a writable account may appear only once).
+			domainAccount = meter.ProgramID
+		}
 	}
 	ix, err := meter.NewSettleInstruction(l.Args,
 		n.Keeper, node, pda.Meter(), pda.Protocol(), pda.EscrowVault(), pda.FeeVault(),
@@ -43,9 +48,9 @@ func Instruction(n Node, l *Layout) (solana.Instruction, error) {
 		return nil, fmt.Errorf("settle batch %d: %w", l.Args.BatchSeq, err)
 	}
 	fixed := ix.Accounts()
-	if l.Domain == nil {
-		// The placeholder must not ask for a write lock on the program.
-		for _, a := range fixed[settleDomainAccounts : settleDomainAccounts+3] {
+	for _, a := range fixed[settleDomainAccounts : settleDomainAccounts+3] {
+		if a.PublicKey.Equals(meter.ProgramID) {
+			// A placeholder must not ask for a write lock on the program.
 			a.IsWritable = false
 		}
 	}
@@ -56,6 +61,9 @@ func Instruction(n Node, l *Layout) (solana.Instruction, error) {
 	}
 	return solana.NewInstruction(meter.ProgramID, accounts, data), nil
 }
+
+// settleOperatorAccount is the position of the node operator's account.
+const settleOperatorAccount = 6
 
 // settleDomainAccounts is the position of the membership account, the
 // first of settle's three optional domain accounts.

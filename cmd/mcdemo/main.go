@@ -90,7 +90,7 @@ func run(ctx context.Context, out, bin string, chain *golocal.Chain, workers str
 		out = filepath.Join(root, out)
 	}
 	// A re-run starts clean: the previous run's wallets, keeper files and logs go.
-	for _, d := range []string{"wallets", "keeper", "logs", "money-trail.json"} {
+	for _, d := range []string{"wallets", "keeper", "member-keeper", "frontdoor", "logs", "money-trail.json"} {
 		if err := os.RemoveAll(filepath.Join(out, d)); err != nil {
 			return 1, err
 		}

@@ -40,6 +40,8 @@ type KeeperConfig struct {
 	// Extra is appended to the file verbatim (sections of parts this
 	// driver does not know field by field, e.g. settlement and cranks).
 	Extra string
+	// Name names the process and its log (default "keeper").
+	Name string
 }
 
 // Keeper is a running `keeper run`.
@@ -100,9 +102,12 @@ func (k *Keeper) start(ctx context.Context, listen, admin string) error {
 		return err
 	}
 	k.starts++
-	name := "keeper"
+	name := k.cfg.Name
+	if name == "" {
+		name = "keeper"
+	}
 	if k.starts > 1 {
-		name = fmt.Sprintf("keeper-%d", k.starts)
+		name = fmt.Sprintf("%s-%d", name, k.starts)
 	}
 	ready := func(line string) (string, bool) {
 		var l struct {

@@ -32,6 +32,16 @@ type Accounts struct {
 	Escrows         []solana.PublicKey
 	Models          []solana.PublicKey
 	Holders         []Holder
+	// Domain, if set, is the domain whose lanes the node's batches debit
+	// (the node is its member): escrows are read as the domain's lanes and
+	// the domain's fee account is followed too.
+	Domain *DomainAccounts
+}
+
+// DomainAccounts names a domain a node settles for and its fee account.
+type DomainAccounts struct {
+	Domain     solana.PublicKey
+	FeeAccount solana.PublicKey
 }
 
 // Snapshot is the state settlement moves, read at one moment.
@@ -45,10 +55,15 @@ type Snapshot struct {
 	Tokens  map[solana.PublicKey]uint64
 	Models  map[solana.PublicKey]*mt.Model
 	Voters  map[solana.PublicKey]*mt.Voter
+	// Domain is the domain and the node's membership (Accounts.Domain set).
+	Domain *settlement.DomainState
 }
 
 func (a Accounts) tokenAccounts() []solana.PublicKey {
 	out := []solana.PublicKey{pda.FeeVault(), pda.EscrowVault(), a.OperatorAccount}
+	if a.Domain != nil {
+		out = append(out, a.Domain.FeeAccount)
+	}
 	for _, m := range a.Models {
 		out = append(out, pda.RevenueVault(m), pda.TreasuryVault(m))
 	}
@@ -66,6 +81,13 @@ func Take(ctx context.Context, client *rpc.Client, a Accounts) (*Snapshot, error
 		return nil, err
 	}
 	s.LastBatchSeq, s.LastRunSeq, s.RegisteredAt = node.LastBatchSeq, node.LastRunSeq, node.RegisteredAt
+	lane := a.Node
+	if a.Domain != nil {
+		lane = a.Domain.Domain
+		if s.Domain, err = readDomain(ctx, client, a.Domain.Domain, a.Node); err != nil {
+			return nil, err
+		}
+	}
 	for _, e := range a.Escrows {
 		data, err := account(ctx, client, e)
 		if err != nil {
@@ -75,7 +97,7 @@ func Take(ctx context.Context, client *rpc.Client, a Accounts) (*Snapshot, error
 		if err != nil {
 			return nil, fmt.Errorf("escrow %s: %w", e, err)
 		}
-		s.Escrows[e] = settlement.EscrowOf(esc, a.Node)
+		s.Escrows[e] = settlement.EscrowOf(esc, lane)
 	}
 	for _, t := range a.tokenAccounts() {
 		b, err := tokens.Balance(ctx, client, t)
@@ -137,4 +159,24 @@ func readMeter(ctx context.Context, client *rpc.Client) (*im.MeterConfig, error)
 		return nil, fmt.Errorf("read meter: %w", err)
 	}
 	return im.ParseAccount_MeterConfig(data)
+}
+
+// readDomain reads a domain and node's membership of it.
+func readDomain(ctx context.Context, client *rpc.Client, domain, node solana.PublicKey) (*settlement.DomainState, error) {
+	data, err := account(ctx, client, domain)
+	if err != nil {
+		return nil, fmt.Errorf("read domain %s: %w", domain, err)
+	}
+	d, err := im.ParseAccount_Domain(data)
+	if err != nil {
+		return nil, fmt.Errorf("domain %s: %w", domain, err)
+	}
+	if data, err = account(ctx, client, pda.Membership(domain, node)); err != nil {
+		return nil, fmt.Errorf("read node %s's membership of %s: %w", node, domain, err)
+	}
+	m, err := im.ParseAccount_Membership(data)
+	if err != nil {
+		return nil, fmt.Errorf("membership of %s: %w", domain, err)
+	}
+	return &settlement.DomainState{Domain: d, Membership: m}, nil
 }

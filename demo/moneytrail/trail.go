@@ -51,6 +51,7 @@ type Batch struct {
 	Shortfall  uint64 `json:"shortfall"`
 	ToProtocol uint64 `json:"to_protocol"`
 	ToOperator uint64 `json:"to_operator"`
+	ToDomain   uint64 `json:"to_domain,omitempty"`
 	ToModels   uint64 `json:"to_models"`
 }
 
@@ -116,11 +117,14 @@ type Trail struct {
 	Models     []ModelLine  `json:"models"`
 	Operator   Share        `json:"operator"`
 	Protocol   Share        `json:"protocol"`
-	Holders    []HolderLine `json:"holders"`
-	// Debited = ToModels + ToOperator + ToProtocol, to the base unit.
+	// Domain is the domain operator's fee (a member's batches only).
+	Domain  *Share       `json:"domain,omitempty"`
+	Holders []HolderLine `json:"holders"`
+	// Debited = ToModels + ToOperator + ToDomain + ToProtocol, to the base unit.
 	Debited    uint64  `json:"debited"`
 	ToModels   uint64  `json:"to_models"`
 	ToOperator uint64  `json:"to_operator"`
+	ToDomain   uint64  `json:"to_domain,omitempty"`
 	ToProtocol uint64  `json:"to_protocol"`
 	Checks     []Check `json:"checks"`
 }
@@ -177,7 +181,7 @@ func Audit(ctx context.Context, client *rpc.Client, a Accounts, before *Snapshot
 	debits := map[solana.PublicKey]uint64{}
 	modelCharged := map[solana.PublicKey]uint64{}
 	var credits []settlement.ModelCredit // in order: the revenue deposits
-	var toProtocol, toOperator, charged uint64
+	var toProtocol, toOperator, toDomain, charged uint64
 	lastRun := before.LastRunSeq // the node's run mark before each batch
 	for seq := before.LastBatchSeq + 1; seq <= after.LastBatchSeq; seq++ {
 		st, ok := all[seq]
@@ -188,7 +192,7 @@ func Audit(ctx context.Context, client *rpc.Client, a Accounts, before *Snapshot
 		state := settlement.State{
 			SettlementFeeBps: meterCfg.SettlementFeeBps, OperatorShareBps: meterCfg.OperatorShareBps,
 			Models: map[solana.PublicKey]settlement.Model{}, Escrows: map[solana.PublicKey]settlement.Escrow{},
-			Now: st.Time, RegisteredAt: after.RegisteredAt, LastRunSeq: lastRun,
+			Now: st.Time, RegisteredAt: after.RegisteredAt, LastRunSeq: lastRun, Domain: after.Domain,
 		}
 		for k, md := range after.Models {
 			state.Models[k] = settlement.Model{ID: md.Id, Active: md.Stage == mt.Stage_Active, Pricing: settlement.PricingOf(md)}
@@ -211,7 +215,7 @@ func Audit(ctx context.Context, client *rpc.Client, a Accounts, before *Snapshot
 			"runs %d..%d, node settled up to %d before", ev.FirstRunSeq, ev.LastRunSeq, lastRun)
 		lastRun = max(lastRun, ev.LastRunSeq)
 		t.Batches = append(t.Batches, Batch{Seq: seq, Signature: st.Sig.String(), Entries: ev.Entries, Runs: ev.Runs, Input: ev.InputTokens,
-			Output: ev.OutputTokens, Cost: ev.Cost, Charged: ev.Charged, Shortfall: ev.Shortfall, ToProtocol: ev.ToProtocol, ToOperator: ev.ToOperator, ToModels: ev.ToModels})
+			Output: ev.OutputTokens, Cost: ev.Cost, Charged: ev.Charged, Shortfall: ev.Shortfall, ToProtocol: ev.ToProtocol, ToOperator: ev.ToOperator, ToDomain: ev.ToDomain, ToModels: ev.ToModels})
 		if !complete {
 			t.check(fmt.Sprintf("batch %d predicted", seq), false, "it charges an escrow or a model this trail does not follow")
 			continue
@@ -224,8 +228,8 @@ func Audit(ctx context.Context, client *rpc.Client, a Accounts, before *Snapshot
 		if err := settlement.CheckOutcome(predicted, ev); err != nil {
 			t.check(fmt.Sprintf("batch %d: program = prediction", seq), false, "%v", err)
 		} else {
-			t.check(fmt.Sprintf("batch %d: program = prediction", seq), true, "%d runs, charged %d = %d protocol + %d operator + %d models",
-				ev.Runs, ev.Charged, ev.ToProtocol, ev.ToOperator, ev.ToModels)
+			t.check(fmt.Sprintf("batch %d: program = prediction", seq), true, "%d runs, charged %d = %d protocol + %d operator + %d domain + %d models",
+				ev.Runs, ev.Charged, ev.ToProtocol, ev.ToOperator, ev.ToDomain, ev.ToModels)
 		}
 		for k, v := range predicted.After {
 			escrows[k] = v
@@ -239,6 +243,7 @@ func Audit(ctx context.Context, client *rpc.Client, a Accounts, before *Snapshot
 		}
 		toProtocol += predicted.ToProtocol
 		toOperator += predicted.ToOperator
+		toDomain += predicted.ToDomain
 		charged += predicted.Charged
 	}
 
@@ -337,11 +342,17 @@ func Audit(ctx context.Context, client *rpc.Client, a Accounts, before *Snapshot
 	t.Protocol = Share{Account: pda.FeeVault().String(), Predicted: toProtocol, Received: after.Tokens[pda.FeeVault()] - before.Tokens[pda.FeeVault()]}
 	t.ToOperator, t.ToProtocol = t.Operator.Received, t.Protocol.Received
 	t.check("operator share", t.Operator.Received == t.Operator.Predicted, "received %d, predicted %d", t.Operator.Received, t.Operator.Predicted)
+	if a.Domain != nil {
+		fee := a.Domain.FeeAccount
+		t.Domain = &Share{Account: fee.String(), Predicted: toDomain, Received: after.Tokens[fee] - before.Tokens[fee]}
+		t.ToDomain = t.Domain.Received
+		t.check("domain fee", t.Domain.Received == t.Domain.Predicted && t.Domain.Received > 0, "domain operator +%d, predicted %d", t.Domain.Received, t.Domain.Predicted)
+	}
 	t.check("protocol fee", t.Protocol.Received == t.Protocol.Predicted, "fee vault +%d, predicted %d", t.Protocol.Received, t.Protocol.Predicted)
 	vaultPaid := before.Tokens[pda.EscrowVault()] - after.Tokens[pda.EscrowVault()]
 	t.check("escrow vault paid out what was charged", vaultPaid == charged, "escrow vault −%d, batches charged %d", vaultPaid, charged)
-	t.check("debits = models + operator + protocol", t.Debited == t.ToModels+t.ToOperator+t.ToProtocol,
-		"%d = %d + %d + %d", t.Debited, t.ToModels, t.ToOperator, t.ToProtocol)
+	t.check("debits = models + operator + domain + protocol", t.Debited == t.ToModels+t.ToOperator+t.ToDomain+t.ToProtocol,
+		"%d = %d + %d + %d + %d", t.Debited, t.ToModels, t.ToOperator, t.ToDomain, t.ToProtocol)
 
 	// Receipts against batches: every receipt of a settled batch is the
 	// user's; runs, tokens and the Merkle root agree.

@@ -83,6 +83,7 @@ type Summary struct {
 	Trail    *moneytrail.Trail `json:"settlement"`
 	Price    PriceChange       `json:"price_change"`
 	Swap     *Swap             `json:"swap"`
+	Domain   *DomainStep       `json:"domain"`
 	// Checks are the story's own checks (the trails hold theirs).
 	Checks []moneytrail.Check `json:"checks"`
 }
@@ -152,6 +153,7 @@ type teller struct {
 	protocol                                                     protocolView
 	chat, code                                                   modelView
 	keeper                                                       *driver.Keeper
+	workers                                                      []driver.KeeperWorker
 	apiKey                                                       string
 	escrow                                                       string
 	warmAt                                                       time.Time
@@ -189,7 +191,10 @@ func allOK(s *Summary) bool {
 			return false
 		}
 	}
-	for _, tr := range []*moneytrail.Trail{s.Trail, s.Price.AfterPriceChange} {
+	if s.Domain == nil {
+		return false
+	}
+	for _, tr := range []*moneytrail.Trail{s.Trail, s.Price.AfterPriceChange, s.Domain.Trail} {
 		if tr == nil || !tr.OK() {
 			return false
 		}
@@ -233,6 +238,7 @@ func (t *teller) run() error {
 		{"Governance: a proposal doubles the price of " + chatName, t.govern},
 		{"Queries at the new price, settled and checked", t.queryAfterPriceChange},
 		{"A swap on the secondary market: the fee goes to model revenue and the protocol", t.swap},
+		{"A domain: a front door keeper in front of an admitted member node; its fee to the base unit", t.domain},
 	}
 	t.n.steps = len(steps)
 	for _, s := range steps {
@@ -273,7 +279,14 @@ func (t *teller) printSummary() {
 	s := t.sum.Swap
 	fmt.Fprintf(t.n.w, "  swap fee %s: protocol %s, model revenue %s (depositors %s, treasury %s)\n",
 		nativeLabeled(s.Fee), nativeLabeled(s.FeeVaultDelta), nativeLabeled(s.RevenueDelta+s.TreasuryDelta), nativeLabeled(s.RevenueDelta), nativeLabeled(s.TreasuryDelta))
+	if d := t.sum.Domain; d != nil && d.Trail != nil && d.Trail.Domain != nil {
+		fmt.Fprintf(t.n.w, "  through domain %s…: escrow paid %s = models %s + node operator %s + domain operator %s + protocol %s\n",
+			d.Domain[:8], nativeLabeled(d.Trail.Debited), nativeLabeled(d.Trail.ToModels), nativeLabeled(d.Trail.ToOperator), nativeLabeled(d.Trail.ToDomain), nativeLabeled(d.Trail.ToProtocol))
+	}
 	n := len(t.sum.Checks) + len(a.Checks) + len(b.Checks)
+	if d := t.sum.Domain; d != nil && d.Trail != nil {
+		n += len(d.Trail.Checks)
+	}
 	fmt.Fprintf(t.n.w, "  %d checks, every figure to the base unit against clients/settlement and clients/market\n", n)
 }
 
@@ -437,10 +450,11 @@ func (t *teller) startNode() error {
 	if err != nil {
 		return err
 	}
+	t.workers = workers
 	k, err := driver.StartKeeper(t.ctx, t.cfg.Bins, t.procs, driver.KeeperConfig{
 		Dir: filepath.Join(t.dir, "keeper"), RPCURL: t.chain.URL, Keypair: t.keeperKey.Path,
-		Models:  []driver.KeeperModel{{Name: chatName, ID: t.chat.ID}, {Name: codeName, ID: t.code.ID}},
-		Workers: workers,
+		Models:  t.models(),
+		Workers: t.workers,
 		Extra:   keeperExtra(node.Address),
 		Listen:  addr,
 	})
@@ -696,12 +710,33 @@ func (t *teller) plan() []driver.Request {
 }
 
 func (t *teller) send(reqs []driver.Request) ([]driver.Result, error) {
-	t.n.command(".venv/bin/python", []string{"demo/openai_user.py", "# OpenAI(base_url=" + t.keeper.API + "/v1, api_key=<key>)"})
-	res, version, err := driver.OpenAIClient(t.ctx, t.cfg.Bins, t.keeper.API, t.apiKey, reqs)
+	return t.sendTo(t.keeper.API, t.apiKey, reqs)
+}
+
+// sendTo sends reqs with the official OpenAI client to the API at api
+// (a keeper or a domain's front door) with key.
+func (t *teller) sendTo(api, key string, reqs []driver.Request) ([]driver.Result, error) {
+	res, err := t.openai(api, key, reqs)
+	if err != nil {
+		return nil, err
+	}
+	t.tell(res)
+	return res, nil
+}
+
+// openai runs the official OpenAI client with reqs against api.
+func (t *teller) openai(api, key string, reqs []driver.Request) ([]driver.Result, error) {
+	t.n.command(".venv/bin/python", []string{"demo/openai_user.py", "# OpenAI(base_url=" + api + "/v1, api_key=<key>)"})
+	res, version, err := driver.OpenAIClient(t.ctx, t.cfg.Bins, api, key, reqs)
 	if err != nil {
 		return nil, err
 	}
 	t.sum.OpenAI = version
+	return res, nil
+}
+
+// tell narrates the answers; a failed one is a failed check.
+func (t *teller) tell(res []driver.Result) {
 	for _, r := range res {
 		if !r.OK {
 			t.check("request "+r.Name, false, "HTTP %d %s: %s", r.Status, r.ErrorCode, r.Error)
@@ -717,7 +752,6 @@ func (t *teller) send(reqs []driver.Request) ([]driver.Result, error) {
 		}
 		t.n.ok("%-22s %-28s %s, %s; run %s", r.Name, r.Model, kind, usage, r.RunID)
 	}
-	return res, nil
 }
 
 func (t *teller) query() error {
@@ -782,13 +816,18 @@ type keeperStatus struct {
 // the user's receipts say so; it returns the receipts (the user's view,
 // signatures verified by `keeper receipts`).
 func (t *teller) waitSettled(runs int, timeout time.Duration) ([]gateway.ReceiptView, error) {
+	return t.waitSettledAt(t.keeper, t.apiKey, runs, timeout)
+}
+
+// waitSettledAt is waitSettled for keeper k and the user's key.
+func (t *teller) waitSettledAt(k *driver.Keeper, key string, runs int, timeout time.Duration) ([]gateway.ReceiptView, error) {
 	deadline := time.Now().Add(timeout)
 	var last []gateway.ReceiptView
 	for {
 		var st keeperStatus
-		err := t.keeper.Status(t.ctx, &st)
+		err := k.Status(t.ctx, &st)
 		if err == nil && st.Unbatched == 0 && st.PendingBatches == 0 {
-			rs, proofs, err := t.userReceipts()
+			rs, proofs, err := t.userReceipts(k, key)
 			if err != nil {
 				return nil, err
 			}
@@ -810,7 +849,7 @@ func (t *teller) waitSettled(runs int, timeout time.Duration) ([]gateway.Receipt
 			}
 		}
 		if time.Now().After(deadline) {
-			return last, fmt.Errorf("the keeper has not settled %d runs within %s (status %+v, %v); keeper log %s", runs, timeout, st, err, t.keeper.LogPath())
+			return last, fmt.Errorf("the keeper has not settled %d runs within %s (status %+v, %v); keeper log %s", runs, timeout, st, err, k.LogPath())
 		}
 		if err := sleep(t.ctx, 300*time.Millisecond); err != nil {
 			return nil, err
@@ -821,10 +860,10 @@ func (t *teller) waitSettled(runs int, timeout time.Duration) ([]gateway.Receipt
 // userReceipts runs `keeper receipts --gateway … --url … --output json`
 // with the user's key, as the user would: the receipts, signatures
 // verified, and each one's Merkle proof checked against the root on chain.
-func (t *teller) userReceipts() ([]gateway.ReceiptView, []receipts.ProofCheck, error) {
-	cmd := exec.CommandContext(t.ctx, t.cfg.Bins.Keeper, "receipts", "--gateway", t.keeper.API, "--url", t.chain.URL,
+func (t *teller) userReceipts(k *driver.Keeper, key string) ([]gateway.ReceiptView, []receipts.ProofCheck, error) {
+	cmd := exec.CommandContext(t.ctx, t.cfg.Bins.Keeper, "receipts", "--gateway", k.API, "--url", t.chain.URL,
 		"--output", "json", "--limit", "1000")
-	cmd.Env = append(os.Environ(), "MC_API_KEY="+t.apiKey)
+	cmd.Env = append(os.Environ(), "MC_API_KEY="+key)
 	out, err := cmd.Output()
 	if err != nil {
 		var ee *exec.ExitError
@@ -903,6 +942,11 @@ func (t *teller) printTrail(tr *moneytrail.Trail) {
 	t.n.say("")
 	t.n.say("MONEY TRAIL (every figure in native base units; 1 native = 1 000 000 base units)")
 	for _, b := range tr.Batches {
+		if tr.Domain != nil {
+			t.n.say("  batch %d  %s…  %d entries, %d runs, %d+%d tokens: charged %d = protocol %d + node operator %d + domain %d + models %d",
+				b.Seq, b.Signature[:12], b.Entries, b.Runs, b.Input, b.Output, b.Charged, b.ToProtocol, b.ToOperator, b.ToDomain, b.ToModels)
+			continue
+		}
 		t.n.say("  batch %d  %s…  %d entries, %d runs, %d+%d tokens: charged %d = protocol %d + operator %d + models %d",
 			b.Seq, b.Signature[:12], b.Entries, b.Runs, b.Input, b.Output, b.Charged, b.ToProtocol, b.ToOperator, b.ToModels)
 	}
@@ -913,11 +957,18 @@ func (t *teller) printTrail(tr *moneytrail.Trail) {
 		t.n.say("  model %d  charged %d → revenue %d: depositors %d, treasury %d (dust left in the vault %d)", m.ID, m.Charged, m.Revenue, m.ToDepositors, m.ToTreasury, m.Dust)
 	}
 	t.n.say("  node operator  +%d (predicted %d)", tr.Operator.Received, tr.Operator.Predicted)
+	if tr.Domain != nil {
+		t.n.say("  domain         +%d (predicted %d): the domain operator's fee, out of the operator's cut", tr.Domain.Received, tr.Domain.Predicted)
+	}
 	t.n.say("  protocol       +%d (predicted %d)", tr.Protocol.Received, tr.Protocol.Predicted)
 	for _, h := range tr.Holders {
 		t.n.say("  holder %-6s earning %s MT of model %d: claimable %d → %d (predicted %d)", h.Name, native(h.EarningMT), h.ModelID, h.Before, h.After, h.Predicted)
 	}
-	t.n.say("  total: escrows paid %d = models %d + operator %d + protocol %d", tr.Debited, tr.ToModels, tr.ToOperator, tr.ToProtocol)
+	if tr.Domain != nil {
+		t.n.say("  total: escrows paid %d = models %d + node operator %d + domain %d + protocol %d", tr.Debited, tr.ToModels, tr.ToOperator, tr.ToDomain, tr.ToProtocol)
+	} else {
+		t.n.say("  total: escrows paid %d = models %d + operator %d + protocol %d", tr.Debited, tr.ToModels, tr.ToOperator, tr.ToProtocol)
+	}
 	failed := tr.Failed()
 	if len(failed) == 0 {
 		t.n.ok("%d checks: every base unit accounted for (clients/settlement's prediction = the chain)", len(tr.Checks))

@@ -26,6 +26,10 @@ type Config struct {
 	// Escrows reads each escrow's lane for it. Zero: no lane, nothing
 	// is admitted.
 	Node solana.PublicKey
+	// DomainSerial is the domain's serial when Node is a domain (a front
+	// door): a lane that recorded another serial was opened to an earlier
+	// domain at that address and counts as no lane (DomainLaneStale).
+	DomainSerial uint64
 	// Refresh is the polling interval (default 2s). For prices keep it well
 	// below the protocol's min_period_secs (see Prices).
 	Refresh time.Duration

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/modelcommons/modelcommons/clients/inference_meter"
+	"github.com/modelcommons/modelcommons/clients/rules"
 	"github.com/modelcommons/modelcommons/clients/settlement"
 	"github.com/modelcommons/modelcommons/keepers/poll"
 )
@@ -148,7 +149,8 @@ func (c *Escrows) fetch(ctx context.Context, addrs []solana.PublicKey) ([]*escro
 			Address: addrs[i], Owner: esc.Owner, KeyHash: esc.KeyHash, Balance: esc.Balance, Spent: esc.Spent,
 			SpendLimit: esc.SpendLimit, AllowedModels: esc.AllowedModels, RotatedTo: esc.RotatedTo,
 		}
-		if l := settlement.LaneOf(esc, c.cfg.Node); l != nil && !c.cfg.Node.IsZero() {
+		l := settlement.LaneOf(esc, c.cfg.Node)
+		if l != nil && !c.cfg.Node.IsZero() && rules.CheckDomainLane(l.DomainSerial, c.cfg.DomainSerial) == nil {
 			e.state.Lane = &Lane{Balance: l.Balance, RevokeRequestedAt: l.RevokeRequestedAt}
 		}
 	}

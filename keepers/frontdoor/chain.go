@@ -8,6 +8,7 @@ import (
 	"github.com/gagliardetto/solana-go/rpc"
 
 	im "github.com/modelcommons/modelcommons/clients/inference_meter"
+	"github.com/modelcommons/modelcommons/clients/rules"
 	"github.com/modelcommons/modelcommons/clients/settlement"
 )
 
@@ -79,8 +80,11 @@ func (c ChainMembers) Members(ctx context.Context) ([]Member, error) {
 // ChainLanes reads ledger snapshots: escrows (as the domain's lane) and
 // member nodes in one getMultipleAccounts call, at one slot.
 type ChainLanes struct {
-	RPC        RPC
-	Domain     solana.PublicKey
+	RPC    RPC
+	Domain solana.PublicKey
+	// Serial is the domain's: lanes left by an earlier domain at its
+	// address are not its own (rules.CheckDomainLane).
+	Serial     uint64
 	Commitment rpc.CommitmentType
 }
 
@@ -111,7 +115,7 @@ func (c ChainLanes) Read(ctx context.Context, escrows, nodes []solana.PublicKey)
 		if err != nil {
 			continue
 		}
-		if st := settlement.EscrowOf(esc, c.Domain); st.HasLane {
+		if st := settlement.EscrowOf(esc, c.Domain); st.HasLane && rules.CheckDomainLane(st.LaneSerial, c.Serial) == nil {
 			s.Available[e] = st.Available()
 		}
 	}

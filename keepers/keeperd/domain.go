@@ -76,6 +76,23 @@ func (m *domainMember) frontDoorKey() ed25519.PublicKey {
 	return m.frontDoor
 }
 
+// serial is the member's domain's serial (0 outside a domain): lanes left
+// by an earlier domain at its address are not admitted against.
+func (m *domainMember) serial(ctx context.Context, client *rpc.Client, commitment rpc.CommitmentType) (uint64, error) {
+	if m == nil {
+		return 0, nil
+	}
+	acc, err := client.GetAccountInfoWithOpts(ctx, m.domain, &rpc.GetAccountInfoOpts{Commitment: commitment})
+	if err != nil || acc.Value == nil || !acc.Value.Owner.Equals(im.ProgramID) {
+		return 0, fmt.Errorf("domain %s: no such domain account (mt domain show): %v", m.domain, err)
+	}
+	d, err := im.ParseAccount_Domain(acc.Value.Data.GetBinary())
+	if err != nil {
+		return 0, fmt.Errorf("domain %s: not a domain account: %w", m.domain, err)
+	}
+	return d.Serial, nil
+}
+
 // settleLane is the domain lane a member's settler settles against: the
 // domain and where its fee goes (nil for a keeper in no domain).
 func (m *domainMember) settleLane(ctx context.Context, client *rpc.Client, commitment rpc.CommitmentType, feeAccount string) (*settlement.DomainLane, error) {
@@ -153,8 +170,13 @@ func NewFrontDoor(cfg keeperconfig.Config, log *slog.Logger) (*FrontDoor, error)
 	client := rpc.New(url)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if acc, err := client.GetAccountInfoWithOpts(ctx, domain, &rpc.GetAccountInfoOpts{Commitment: commitment}); err != nil || acc.Value == nil || !acc.Value.Owner.Equals(im.ProgramID) {
+	acc, err := client.GetAccountInfoWithOpts(ctx, domain, &rpc.GetAccountInfoOpts{Commitment: commitment})
+	if err != nil || acc.Value == nil || !acc.Value.Owner.Equals(im.ProgramID) {
 		return nil, fmt.Errorf("domain %s: no such domain account on %s (mt domain show): %v", domain, url, err)
+	}
+	dom, err := im.ParseAccount_Domain(acc.Value.Data.GetBinary())
+	if err != nil {
+		return nil, fmt.Errorf("domain %s: not a domain account: %w", domain, err)
 	}
 	clock := chainclock.New(chainclock.Config{RPC: client, Commitment: commitment, Logger: log.With("component", "chainclock")})
 	if _, err := clock.Read(ctx); err != nil {
@@ -167,7 +189,7 @@ func NewFrontDoor(cfg keeperconfig.Config, log *slog.Logger) (*FrontDoor, error)
 		ids = append(ids, m.ID)
 	}
 	// Escrows are read as the domain sees them: the lane is the domain's.
-	cc := chaincache.Config{RPC: client, Commitment: commitment, Node: domain, Clock: clock, Logger: log.With("component", "chain")}
+	cc := chaincache.Config{RPC: client, Commitment: commitment, Node: domain, DomainSerial: dom.Serial, Clock: clock, Logger: log.With("component", "chain")}
 	escrows := chaincache.NewEscrows(cc)
 	cc.Refresh = cfg.Chain.PriceRefresh.Duration
 	prices := chaincache.NewPrices(cc, ids)
@@ -186,7 +208,7 @@ func NewFrontDoor(cfg keeperconfig.Config, log *slog.Logger) (*FrontDoor, error)
 	if err := router.Refresh(ctx); err != nil {
 		log.Warn("members not listed yet", "err", err)
 	}
-	ledger := frontdoor.NewLedger(frontdoor.LedgerConfig{Chain: frontdoor.ChainLanes{RPC: client, Domain: domain, Commitment: commitment},
+	ledger := frontdoor.NewLedger(frontdoor.LedgerConfig{Chain: frontdoor.ChainLanes{RPC: client, Domain: domain, Serial: dom.Serial, Commitment: commitment},
 		Marks: router.Marks(), Nodes: router.Nodes, UnknownHold: cfg.Domain.UnknownHold.Duration,
 		StartBarrier: cfg.Domain.StartBarrier == nil || *cfg.Domain.StartBarrier})
 	fd, err := frontdoor.New(frontdoor.Config{Admitter: adm, Router: router, Ledger: ledger, Key: key, MaxResponseBytes: g.MaxResponseBytes,

@@ -158,7 +158,11 @@ func New(cfg keeperconfig.Config, log *slog.Logger) (*Daemon, error) {
 		if node.IsZero() {
 			log.Warn("no [settle] node: escrow lanes are read for no node, so every request is refused (402); set [settle] node")
 		}
-		cc := chaincache.Config{RPC: client, Commitment: commitment, Node: member.laneKey(node), Clock: d.clock, Logger: log.With("component", "chain")}
+		serial, err := member.serial(ctx, client, commitment)
+		if err != nil {
+			return nil, err
+		}
+		cc := chaincache.Config{RPC: client, Commitment: commitment, Node: member.laneKey(node), DomainSerial: serial, Clock: d.clock, Logger: log.With("component", "chain")}
 		ce := chaincache.NewEscrows(cc)
 		cc.Refresh = cfg.Chain.PriceRefresh.Duration
 		cp := chaincache.NewPrices(cc, ids)

@@ -60,8 +60,10 @@
 // can never be paid (their escrow closed, a model the escrow does not
 // allow, no lane for this node in the escrow — never opened or revoked —,
 // a run served before the node registered or longer than the settlement
-// window ago, a run number the chain settled already) are written off in
-// the journal with the reason, and counted.
+// window ago, a run number the chain settled already, a domain member's run
+// served outside its membership or after its notice, a lane left by an
+// earlier domain at the address) are written off in the journal with the
+// reason, and counted.
 //
 // RPC faults (timeouts, HTTP 429, a node behind, a dropped connection) are
 // retried with exponential backoff; every step can be repeated after a

@@ -15,6 +15,7 @@ import (
 
 	im "github.com/modelcommons/modelcommons/clients/inference_meter"
 	"github.com/modelcommons/modelcommons/clients/pda"
+	"github.com/modelcommons/modelcommons/clients/rules"
 	"github.com/modelcommons/modelcommons/clients/settlement"
 	"github.com/modelcommons/modelcommons/keepers/journal"
 	"github.com/modelcommons/modelcommons/keepers/receipts"
@@ -136,6 +137,16 @@ const (
 	// ReasonRunSettled: the chain has settled the run's number already
 	// (another batch took it); it can never settle (RunsAlreadySettled).
 	ReasonRunSettled = "run_number_already_settled"
+	// ReasonOutsideMembership: a domain member's run served before its
+	// admission or at/after it left or was removed (ServedOutsideMembership):
+	// the node's unpaid work, never the user's charge.
+	ReasonOutsideMembership = "served_outside_membership"
+	// ReasonMembershipEnded: the membership ended and its settlement notice
+	// is over (MembershipEnded): nothing settles against the domain any more.
+	ReasonMembershipEnded = "membership_notice_over"
+	// ReasonStaleLane: the escrow's lane was opened to an earlier domain at
+	// the domain's address (DomainLaneStale); the owner must allow this one.
+	ReasonStaleLane = "domain_lane_stale"
 	// ReasonJournalLoss: written off by an operator who started the keeper
 	// with --accept-journal-loss on a journal behind the chain.
 	ReasonJournalLoss = "journal_loss_accepted"
@@ -195,6 +206,9 @@ type chainState struct {
 	escrows map[solana.PublicKey]escrowInfo // by receipt escrow
 	models  map[uint64]settlement.Model
 	state   settlement.State // keyed by target escrow and model address
+	// domain is the lane a member's batches settle against (nil for a
+	// node's own lanes); state.Domain is then the domain and membership.
+	domain *settlement.DomainLane
 }
 
 // planned is a set of runs judged against the chain.
@@ -255,6 +269,7 @@ func (s *Settler) readChainState(ctx context.Context, v *view, runs []run) (*cha
 	if cs.state.Domain, err = s.readDomain(ctx); err != nil {
 		return nil, err
 	}
+	cs.domain = s.cfg.Domain
 	for _, info := range cs.escrows {
 		if !info.Target.IsZero() {
 			cs.state.Escrows[info.Target] = info.State
@@ -332,6 +347,8 @@ func planRuns(v *view, cs *chainState, runs []run, grace time.Duration, log *slo
 		case !info.State.HasLane:
 			gone(r, ReasonNoLane)
 			continue
+		default:
+			reason = membershipReason(cs.state.Domain, sec, v.Now)
 		}
 		if reason != "" {
 			out.writeOffs[reason] = append(out.writeOffs[reason], r.ID)
@@ -346,6 +363,7 @@ func planRuns(v *view, cs *chainState, runs []run, grace time.Duration, log *slo
 		first := v.Node.LastRunSeq + 1
 		l, err := settlement.Build(1, [32]byte{}, settlement.Runs{First: first, Last: first + c.Entry.Runs - 1}, []settlement.Entry{c.Entry})
 		if err == nil {
+			l.Domain = cs.domain
 			_, err = settlement.Settle(cs.state, l)
 		}
 		key := ok[slices.IndexFunc(ok, func(p placed) bool { return p.ID == c.IDs[0] })].key
@@ -357,8 +375,14 @@ func planRuns(v *view, cs *chainState, runs []run, grace time.Duration, log *slo
 			bad[key] = ReasonModelNotActive
 		case errors.Is(err, im.ErrServedBeforeRegistration):
 			bad[key] = ReasonBeforeRegistering
-		case errors.Is(err, im.ErrNoLaneForNode):
+		case errors.Is(err, im.ErrNoLaneForNode), errors.Is(err, im.ErrNoLaneForDomain):
 			bad[key] = ReasonNoLane
+		case errors.Is(err, im.ErrDomainLaneStale):
+			bad[key] = ReasonStaleLane
+		case errors.Is(err, im.ErrServedOutsideMembership), errors.Is(err, im.ErrNotDomainMember):
+			bad[key] = ReasonOutsideMembership
+		case errors.Is(err, im.ErrMembershipEnded):
+			bad[key] = ReasonMembershipEnded
 		case errors.Is(err, im.ErrRunTooOld):
 			bad[key] = ReasonTooOld
 		default:
@@ -386,6 +410,23 @@ func planRuns(v *view, cs *chainState, runs []run, grace time.Duration, log *slo
 		}
 	}
 	return out
+}
+
+// membershipReason is why a member's run served at sec can never settle
+// against its domain at chain time now ("" if it can, or outside a
+// domain), by the one off-chain copy of the program's rules. Each run is
+// judged alone: an entry is dated by its earliest run, so the chain would
+// not see a later run of the entry served after the membership ended.
+func membershipReason(d *settlement.DomainState, sec, now int64) string {
+	switch {
+	case d == nil:
+		return ""
+	case errors.Is(rules.MembershipMaySettle(d.Membership, now), im.ErrMembershipEnded):
+		return ReasonMembershipEnded
+	case rules.ServedAsMember(d.Membership, sec) != nil:
+		return ReasonOutsideMembership
+	}
+	return ""
 }
 
 // entriesOf aggregates runs into settle entries, one per entry key, in the

@@ -95,6 +95,9 @@ func TestDomainThroughTheCLI(t *testing.T) {
 		t.Errorf("a node admitting itself: %+v", ce)
 	}
 	e.ok(&d, &dop, "domain", "admit", "alpha", n1.op.Pub())
+	if ce := e.fails(&n1.op, "domain", "join", ref); !strings.Contains(ce.Error, "already has a membership") {
+		t.Errorf("join twice: %+v", ce)
+	}
 	if d.Members != 1 || d.MemberList[0].Status != "admitted" || d.MemberList[0].Endpoint != "https://member1.example/v1" || d.MemberList[0].Node != n1.addr() {
 		t.Fatalf("admit: %+v", d)
 	}
@@ -184,6 +187,45 @@ func TestDomainThroughTheCLI(t *testing.T) {
 	}
 	if ce := e.fails(nil, "domain", "show", ref); !strings.Contains(ce.Error, "no domain at") {
 		t.Errorf("show a closed domain: %+v", ce)
+	}
+
+	// Created again under the same name: the same address, a new domain.
+	// The user's old lane is not the new domain's: shown stale, topping it
+	// up refused before sending, taken back the usual way.
+	e.ok(&d, &dop, "domain", "create", "alpha", "--bond", "10", "--fee-bps", "9000", "--notice", "2h")
+	if d.Address != domain.String() {
+		t.Fatalf("re-created at %s, want %s", d.Address, domain)
+	}
+	esc = e.escrowOK(nil, "escrow", "show", key)
+	if !strings.Contains(esc.Lanes[0].NodeStatus, "stale") {
+		t.Errorf("the old lane after re-creation: %+v", esc.Lanes[0])
+	}
+	if ce := e.fails(&user, "escrow", "allow", key, "--domain", ref, "1"); !strings.Contains(ce.Error, "opened to an earlier domain") || !strings.Contains(ce.Fix, "mt escrow revoke") {
+		t.Errorf("allow to a stale lane: %+v", ce)
+	}
+	rv := e.escrowOK(&user, "escrow", "revoke", key, domain.String())
+	if rv.Revocation == nil || rv.Revocation.Step != "requested" {
+		t.Fatalf("revoke the stale lane (request): %+v", rv)
+	}
+	e.travel(rv.Revocation.RevocableAt.Add(time.Second))
+	if rv = e.escrowOK(&user, "escrow", "revoke", key, domain.String()); len(rv.Lanes) != 0 || rv.Unallocated.BaseUnits != 8_000_000 {
+		t.Fatalf("revoke the stale lane: %+v", rv)
+	}
+
+	// The domain operator runs a member node itself: settlement passes its
+	// one token account once, and it takes the whole operator cut (the
+	// domain's 90% and the node's 10%) to the base unit.
+	own := &node{op: dop, keeper: e.wallet("keeper-own", 5)}
+	e.ok(nil, &dop, "node", "register", "--keeper", own.keeper.Pub(), "--endpoint", "https://own.example/v1", "--stake", "10")
+	e.ok(nil, &dop, "domain", "join", ref)
+	e.ok(&d, &dop, "domain", "admit", "alpha", dop.Pub())
+	e.escrowOK(&user, "escrow", "allow", key, "--domain", ref, "5")
+	ownBefore := e.nativeBalance(dop, p)
+	if err := e.settleDomain(own, p, domain, dop.Key.PublicKey(), esc.Address, 1_000_000); err != nil {
+		t.Fatalf("the domain operator's own node settling: %v", err)
+	}
+	if got := e.nativeBalance(dop, p) - ownBefore; got != sp.ToOperator {
+		t.Errorf("domain operator's one account got %d, want the operator cut %d", got, sp.ToOperator)
 	}
 }
 

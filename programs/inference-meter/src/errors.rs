@@ -138,4 +138,10 @@ pub enum MeterError {
     NoLaneForDomain,
     #[msg("The slash amount is larger than the domain's bond.")]
     SlashExceedsBond,
+
+    // Domains, second round (issue 18 remainder).
+    #[msg("This node already has a membership of the domain (requested, admitted, or ended and not yet closed); close an ended one after its notice before asking again.")]
+    MembershipExists,
+    #[msg("This escrow's lane was opened to an earlier domain at the same address, since closed; the domain there now is a new one. Revoke the lane (request_revoke, then revoke_node) and allow the new domain if you trust it.")]
+    DomainLaneStale,
 }

@@ -119,8 +119,8 @@ fn only_an_admitted_member_with_matching_accounts_settles_against_the_domain() {
     let (args, remaining) = layout(&runs, 1, 1, [1; 32], model_vaults);
     let ix = s.f.settle_raw(accounts, args, remaining);
     assert_error(&s.f.h.execute(&[ix], &[&s.node.keeper]), MeterError::DomainAccountsMismatch);
-    // …or its operator account twice (so a domain operator who runs a member
-    // node must take the fee in a second token account).
+    // …or its operator account twice (a domain operator who runs a member
+    // node leaves the fee account out instead: see the one-account test).
     let mut accounts = s.f.domain_settle_accounts(&s.node, &s.d);
     accounts.domain_account = Some(s.node.operator_account);
     let (args, remaining) = layout(&runs, 1, 1, [1; 32], model_vaults);
@@ -494,4 +494,105 @@ fn domain_terms_are_checked_and_the_bond_is_slashable() {
     let dom = f.domain(&d.domain);
     assert_eq!((dom.bond, dom.slashed, dom.last_slash_reason), (MIN_STAKE - 400, 400, 3));
     assert_eq!(f.balance(&fee_vault()) - fees, 400);
+}
+
+#[test]
+fn joining_twice_is_refused_by_name() {
+    let mut s = setup();
+    // Admitted, or only asking: a second request names the existing membership.
+    assert_error(&s.f.join(&s.node, &s.d), MeterError::MembershipExists);
+    let asking = s.f.register_node();
+    s.f.join(&asking, &s.d).expect("request_join");
+    s.f.h.warp_to(s.f.now() + 1);
+    assert_error(&s.f.join(&asking, &s.d), MeterError::MembershipExists);
+    // Ended but not closed: still the same membership, still refused.
+    s.f.leave(&asking, &s.d).expect("leave");
+    s.f.h.warp_to(s.f.now() + 1);
+    assert_error(&s.f.join(&asking, &s.d), MeterError::MembershipExists);
+    let m = s.f.membership(&s.d, &asking);
+    assert_eq!(m.status, MembershipStatus::Left);
+    assert_eq!(s.f.domain(&s.d.domain).memberships, 2);
+}
+
+/// Empties and closes `d` (removing `node`, its only member, and waiting out
+/// the notice), then its operator creates a domain of the same name again:
+/// the same address, new terms.
+fn close_and_recreate(s: &mut Setup, fee_bps: u16) -> DomainKeys {
+    s.f.remove(&s.d, &s.node).expect("remove");
+    s.f.h.warp_to(s.f.membership(&s.d, &s.node).settle_until + 1);
+    let op = s.d.operator.insecure_clone();
+    let ix = s.f.close_membership_ix(&op.pubkey(), &s.node.operator.pubkey(), &s.node.node, &s.d.domain);
+    s.f.h.execute(&[ix], &[&op]).expect("close membership");
+    let ix = s.f.close_domain_ix(&op.pubkey(), &s.d.domain, &s.d.operator_account);
+    s.f.h.execute(&[ix], &[&op]).expect("close domain");
+    let again = s.f.create_domain_by(&op, CreateDomainArgs { fee_bps, ..terms(&s.d.name) });
+    assert_eq!(again.domain, s.d.domain);
+    again
+}
+
+#[test]
+fn a_re_created_domain_cannot_spend_the_lanes_opened_to_the_old_one() {
+    let mut s = setup();
+    let owner = s.owner.insecure_clone();
+    let again = close_and_recreate(&mut s, 9_000);
+    let stranger = s.f.register_node();
+    s.f.join_and_admit(&stranger, &again);
+    s.f.h.warp_to(s.f.now() + 1);
+    // The owner allowed the old domain: its lane is not the new domain's.
+    let runs = vec![Run::one(s.escrow, s.model.model, 1, 123_457, 0, s.f.now())];
+    assert_error(&s.f.settle_domain(&stranger, &again, 1, &runs), MeterError::DomainLaneStale);
+    assert_eq!(domain_lane(&s.f, &s.escrow, &again), NATIVE);
+    // Nor can the owner top it up by mistake…
+    let ix = s.f.allow_domain_ix(&owner.pubkey(), &s.escrow, &again.domain, 1);
+    assert_error(&s.f.h.execute(&[ix], &[&owner]), MeterError::DomainLaneStale);
+    // …but takes the money back as usual, and may then allow the new domain.
+    let ix = s.f.request_revoke_ix(&owner.pubkey(), &s.escrow, again.domain);
+    s.f.h.execute(&[ix], &[&owner]).expect("request_revoke");
+    s.f.h.warp_to(s.f.now() + NOTICE);
+    let ix = s.f.revoke_ix(&owner.pubkey(), &s.escrow, again.domain);
+    s.f.h.execute(&[ix], &[&owner]).expect("revoke the stale lane");
+    assert_eq!(s.f.escrow(&s.escrow).balance, 10 * NATIVE);
+    let ix = s.f.allow_domain_ix(&owner.pubkey(), &s.escrow, &again.domain, NATIVE);
+    s.f.h.execute(&[ix], &[&owner]).expect("allow the new domain");
+    let runs = vec![Run::one(s.escrow, s.model.model, 1, 123_457, 0, s.f.now())];
+    let ev: BatchSettled = event(&s.f.settle_domain(&stranger, &again, 1, &runs).expect("the new lane"));
+    assert_eq!((ev.charged, ev.to_domain), (1_235, 222)); // floor(247 × 90%)
+}
+
+#[test]
+fn a_domain_operator_running_a_member_node_takes_both_shares_in_one_account() {
+    let mut s = setup();
+    // The operator's node stakes from the account the domain fee is paid to.
+    let own = s.f.register_node_with(MIN_STAKE, MIN_STAKE);
+    let d = s.f.create_domain_by(&own.operator, terms("own"));
+    assert_eq!(d.operator_account, own.operator_account);
+    s.f.h.warp_to(s.f.now() + 1);
+    s.f.join_and_admit(&own, &d);
+    let owner = s.owner.insecure_clone();
+    let ix = s.f.allow_domain_ix(&owner.pubkey(), &s.escrow, &d.domain, NATIVE);
+    s.f.h.execute(&[ix], &[&owner]).expect("allow_domain");
+    s.f.h.warp_to(s.f.now() + 1);
+    let before = s.f.snapshot(&[own.operator_account]);
+    // The fee account is passed once: as the operator's account.
+    let mut accounts = s.f.domain_settle_accounts(&own, &d);
+    accounts.domain_account = None;
+    let runs = vec![Run::one(s.escrow, s.model.model, 1, 123_457, 0, s.f.now())];
+    let (args, remaining) = layout(&runs, 1, 1, [1; 32], model_vaults);
+    let ix = s.f.settle_raw(accounts, args, remaining);
+    let ev: BatchSettled = event(&s.f.h.execute(&[ix], &[&own.keeper]).expect("settle with one account"));
+    assert_eq!((ev.charged, ev.to_protocol, ev.to_domain, ev.to_operator, ev.to_models), (1_235, 13, 24, 223, 975));
+    let after = s.f.snapshot(&[own.operator_account]);
+    assert_eq!(after[&own.operator_account] - before[&own.operator_account], 24 + 223);
+    assert_eq!(after[&fee_vault()] - before[&fee_vault()], 13);
+    assert_eq!(before[&escrow_vault()] - after[&escrow_vault()], 1_235);
+    // Another member may not leave the fee account out: its operator is not the domain's.
+    let other = s.f.register_node();
+    s.f.join_and_admit(&other, &d);
+    s.f.h.warp_to(s.f.now() + 1);
+    let mut accounts = s.f.domain_settle_accounts(&other, &d);
+    accounts.domain_account = None;
+    let runs = vec![Run::one(s.escrow, s.model.model, 1, 1_000, 0, s.f.now())];
+    let (args, remaining) = layout(&runs, 1, 1, [1; 32], model_vaults);
+    let ix = s.f.settle_raw(accounts, args, remaining);
+    assert_error(&s.f.h.execute(&[ix], &[&other.keeper]), MeterError::DomainAccountsMismatch);
 }

@@ -33,7 +33,7 @@ impl AllowNode<'_> {
     pub fn allow_node(ctx: Context<Self>, amount: u64) -> Result<()> {
         let node = ctx.accounts.node.key();
         let escrow = &mut ctx.accounts.escrow;
-        let lane_balance = escrow.fill_lane(node, amount)?;
+        let lane_balance = escrow.fill_lane(node, 0, amount)?;
         let balance = escrow.balance;
         emit_cpi!(LaneAllowed { escrow: ctx.accounts.escrow.key(), node, amount, lane_balance, balance });
         Ok(())

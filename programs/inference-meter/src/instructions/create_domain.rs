@@ -29,7 +29,8 @@ pub struct CreateDomain<'info> {
     #[account(mut)]
     pub operator: Signer<'info>,
 
-    #[account(seeds = [seeds::METER], bump = meter.bump, has_one = stake_vault, has_one = native_mint)]
+    /// Counts domains, to give each its serial.
+    #[account(mut, seeds = [seeds::METER], bump = meter.bump, has_one = stake_vault, has_one = native_mint)]
     pub meter: Box<Account<'info, MeterConfig>>,
 
     #[account(
@@ -81,6 +82,9 @@ impl CreateDomain<'_> {
         let a = &ctx.accounts;
         pay_in(&a.token_program, &a.native_mint, a.source.to_account_info(), a.operator.to_account_info(), a.stake_vault.to_account_info(), args.bond)?;
         let operator = ctx.accounts.operator.key();
+        let meter = &mut ctx.accounts.meter;
+        meter.domains_created = meter.domains_created.checked_add(1).ok_or(MeterError::MathOverflow)?;
+        let serial = meter.domains_created;
         ctx.accounts.domain.set_inner(Domain {
             operator,
             name: args.name.clone(),
@@ -95,6 +99,7 @@ impl CreateDomain<'_> {
             slashed: 0,
             last_slash_reason: 0,
             created_at: Clock::get()?.unix_timestamp,
+            serial,
             bump: ctx.bumps.domain,
         });
         emit_cpi!(DomainCreated {

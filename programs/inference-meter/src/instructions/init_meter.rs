@@ -109,6 +109,7 @@ impl InitMeter<'_> {
             bump: ctx.bumps.meter,
             escrow_vault_bump: ctx.bumps.escrow_vault,
             stake_vault_bump: ctx.bumps.stake_vault,
+            domains_created: 0,
         });
         emit_cpi!(MeterInitialized {
             admin: ctx.accounts.admin.key(),

@@ -17,8 +17,11 @@ pub struct RequestJoin<'info> {
     #[account(mut, seeds = [seeds::DOMAIN, domain.operator.as_ref(), domain.name.as_bytes()], bump = domain.bump)]
     pub domain: Box<Account<'info, Domain>>,
 
+    /// `init_if_needed` only so that an existing membership fails with
+    /// `MembershipExists` (checked in `validate` before anything is written)
+    /// rather than the system program's "already in use".
     #[account(
-        init,
+        init_if_needed,
         payer = operator,
         space = 8 + Membership::INIT_SPACE,
         seeds = [seeds::MEMBER, domain.key().as_ref(), node.key().as_ref()],
@@ -43,6 +46,8 @@ pub fn check_node_eligible(node: &Node, domain: &Domain) -> Result<()> {
 
 impl RequestJoin<'_> {
     fn validate(&self) -> Result<()> {
+        // A membership created just now is all zeroes; an existing one names its domain.
+        require!(self.membership.domain == Pubkey::default(), MeterError::MembershipExists);
         check_node_eligible(&self.node, &self.domain)
     }
 }

@@ -108,7 +108,9 @@ pub struct Settle<'info> {
     /// Domain lanes only: the domain whose lanes the batch debits.
     pub domain: Option<Box<Account<'info, Domain>>>,
     /// Domain lanes only: receives the domain's fee; any native-token
-    /// account of the domain's operator.
+    /// account of the domain's operator. Absent when the node's operator is
+    /// the domain's: then `operator_account` takes both shares (Anchor
+    /// refuses one writable account in two places).
     #[account(mut)]
     pub domain_account: Option<Box<InterfaceAccount<'info, TokenAccount>>>,
 }
@@ -134,16 +136,18 @@ impl Settle<'_> {
     /// The domain accounts come all together or not at all, belong to this
     /// node and to each other, and the membership still allows settling.
     fn validate_domain(&self) -> Result<()> {
-        let (membership, domain, account) = match (&self.membership, &self.domain, &self.domain_account) {
-            (None, None, None) => return Ok(()),
-            (Some(m), Some(d), Some(a)) => (m, d, a),
+        let (membership, domain) = match (&self.membership, &self.domain) {
+            (None, None) if self.domain_account.is_none() => return Ok(()),
+            (Some(m), Some(d)) => (m, d),
             _ => return err!(MeterError::DomainAccountsMismatch),
         };
+        let fee_account_ok = match &self.domain_account {
+            Some(a) => a.owner == domain.operator && a.mint == self.native_mint.key(),
+            // operator_account is already checked to be the node operator's.
+            None => self.node.operator == domain.operator,
+        };
         require!(
-            membership.node == self.node.key()
-                && membership.domain == domain.key()
-                && account.owner == domain.operator
-                && account.mint == self.native_mint.key(),
+            membership.node == self.node.key() && membership.domain == domain.key() && fee_account_ok,
             MeterError::DomainAccountsMismatch
         );
         // The domain's minimum stake is checked at join and admission, not
@@ -219,7 +223,11 @@ impl<'info> Settle<'info> {
         let mut lanes: Vec<usize> = Vec::with_capacity(escrow_infos.len());
         for info in escrow_infos {
             let escrow = Account::<Escrow>::try_from(info)?;
-            lanes.push(escrow.lane_index(&lane_key).ok_or(no_lane)?);
+            let lane = escrow.lane_index(&lane_key).ok_or(no_lane)?;
+            if let Some(d) = domain {
+                escrow.check_domain_lane(lane, d.serial)?;
+            }
+            lanes.push(lane);
             escrows.push(escrow);
         }
         // The domain fee of a batch is the lowest in effect when any of its
@@ -321,9 +329,13 @@ impl<'info> Settle<'info> {
         let a = &ctx.accounts;
         let vault = a.escrow_vault.to_account_info();
         pay_out(meter, &a.token_program, &a.native_mint, vault.clone(), a.fee_vault.to_account_info(), to_protocol)?;
-        pay_out(meter, &a.token_program, &a.native_mint, vault.clone(), a.operator_account.to_account_info(), to_operator)?;
-        if let Some(account) = &a.domain_account {
-            pay_out(meter, &a.token_program, &a.native_mint, vault.clone(), account.to_account_info(), to_domain)?;
+        match &a.domain_account {
+            Some(account) => {
+                pay_out(meter, &a.token_program, &a.native_mint, vault.clone(), a.operator_account.to_account_info(), to_operator)?;
+                pay_out(meter, &a.token_program, &a.native_mint, vault.clone(), account.to_account_info(), to_domain)?;
+            }
+            // A node lane (to_domain = 0), or the domain operator's own node.
+            None => pay_out(meter, &a.token_program, &a.native_mint, vault.clone(), a.operator_account.to_account_info(), add(to_operator, to_domain)?)?,
         }
         let bump = [meter.bump];
         let signer: &[&[&[u8]]] = &[&[seeds::METER, &bump]];

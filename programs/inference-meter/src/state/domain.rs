@@ -41,6 +41,10 @@ pub struct Domain {
     pub slashed: u64,
     pub last_slash_reason: u16,
     pub created_at: i64,
+    /// This domain's number among all domains the meter ever created (from 1):
+    /// a lane opened to a domain records it, so a domain closed and created
+    /// again under the same name (same address) cannot spend the old lanes.
+    pub serial: u64,
     pub bump: u8,
 }
 

@@ -30,6 +30,10 @@ pub struct Lane {
     /// When the owner asked to revoke the lane; 0 when no revocation is pending.
     /// Until the notice ends the node can still settle the runs it served.
     pub revoke_requested_at: i64,
+    /// For a domain lane, the domain's `serial` when the lane was opened; 0
+    /// for a node lane. A different serial means the domain was closed and
+    /// created again since: the lane is stale (`DomainLaneStale`).
+    pub domain_serial: u64,
 }
 
 /// Purpose-bound money behind one API key, at
@@ -124,15 +128,23 @@ impl Escrow {
         Ok(())
     }
 
+    /// Checks that the lane at `index`, opened to a domain, was opened to
+    /// the domain of this `serial`, not to an earlier one at its address.
+    pub fn check_domain_lane(&self, index: usize, serial: u64) -> Result<()> {
+        require!(self.lanes[index].domain_serial == serial, MeterError::DomainLaneStale);
+        Ok(())
+    }
+
     /// Moves `amount` of the unallocated balance into `key`'s lane, opening
-    /// it if needed and cancelling a pending revocation (allowing again means
-    /// the owner wants it to keep serving). Returns the lane's balance.
+    /// it (stamped with `domain_serial`, 0 for a node) if needed and
+    /// cancelling a pending revocation (allowing again means the owner wants
+    /// it to keep serving). Returns the lane's balance.
     /// Call [`Escrow::check_fill`] first.
-    pub fn fill_lane(&mut self, key: Pubkey, amount: u64) -> Result<u64> {
+    pub fn fill_lane(&mut self, key: Pubkey, domain_serial: u64, amount: u64) -> Result<u64> {
         let index = match self.lane_index(&key) {
             Some(i) => i,
             None => {
-                self.lanes.push(Lane { node: key, balance: 0, spent: 0, revoke_requested_at: 0 });
+                self.lanes.push(Lane { node: key, balance: 0, spent: 0, revoke_requested_at: 0, domain_serial });
                 self.lanes.len() - 1
             }
         };

@@ -24,4 +24,7 @@ pub struct MeterConfig {
     pub bump: u8,
     pub escrow_vault_bump: u8,
     pub stake_vault_bump: u8,
+    /// Domains ever created; each domain's `serial` is this count at its
+    /// creation, so a domain re-created at a closed one's address differs.
+    pub domains_created: u64,
 }

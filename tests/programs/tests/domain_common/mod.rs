@@ -40,6 +40,7 @@ pub trait Domains {
     fn create_domain_accounts(&self, operator: &Pubkey, name: &str) -> inference_meter::accounts::CreateDomain;
     fn create_domain_ix(&self, accounts: inference_meter::accounts::CreateDomain, args: CreateDomainArgs) -> Instruction;
     fn create_domain_with(&mut self, args: CreateDomainArgs) -> DomainKeys;
+    fn create_domain_by(&mut self, operator: &Keypair, args: CreateDomainArgs) -> DomainKeys;
     fn create_domain(&mut self) -> DomainKeys;
     fn update_domain_ix(&self, operator: &Pubkey, domain: &Pubkey, args: UpdateDomainArgs) -> Instruction;
     fn close_domain_ix(&self, operator: &Pubkey, domain: &Pubkey, destination: &Pubkey) -> Instruction;
@@ -90,11 +91,16 @@ impl Domains for MeterFixture {
     /// A new operator with exactly the bond in its account creates a domain.
     fn create_domain_with(&mut self, args: CreateDomainArgs) -> DomainKeys {
         let operator = self.wallet(args.bond);
+        self.create_domain_by(&operator, args)
+    }
+
+    /// `operator` (holding at least the bond) creates a domain.
+    fn create_domain_by(&mut self, operator: &Keypair, args: CreateDomainArgs) -> DomainKeys {
         let name = args.name.clone();
         let ix = self.create_domain_ix(self.create_domain_accounts(&operator.pubkey(), &name), args);
-        self.h.execute(&[ix], &[&operator]).expect("create_domain");
+        self.h.execute(&[ix], &[operator]).expect("create_domain");
         let operator_account = self.ata(&operator.pubkey());
-        DomainKeys { domain: domain_pda(&operator.pubkey(), &name), name, operator_account, operator }
+        DomainKeys { domain: domain_pda(&operator.pubkey(), &name), name, operator_account, operator: operator.insecure_clone() }
     }
 
     fn create_domain(&mut self) -> DomainKeys {
