@@ -208,3 +208,15 @@ func BountySettlement(b *mt.Bounty) (award, owed, released uint64, err error) {
 	released, err = add64(t.Reward-owed, unused)
 	return award, owed, released, err
 }
+
+// SubmissionDue: finalize_submission accepts s of bounty b at now (its
+// reveal window is over and it is not finalised yet).
+func SubmissionDue(b *mt.Bounty, s *mt.Submission, now int64) bool {
+	return s.Outcome == mt.SubmissionOutcome_Pending && now >= b.RevealEnds
+}
+
+// BountySettleDue: settle_bounty accepts b at now (its reveal window is
+// over, every submission is finalised and it is not settled yet).
+func BountySettleDue(b *mt.Bounty, now int64) bool {
+	return !b.Settled && now >= b.RevealEnds && b.Finalized == b.Submissions
+}
