@@ -76,7 +76,7 @@ func claimCommand() *cli.Command {
 				if pending || (!b.Settled && e.Now.Unix() >= b.RevealEnds) {
 					return explain.Newf(fmt.Sprintf("finalise it first: `mt bounty finalize %d %d`", e.ID, id), "bounty %d is not finalised yet", id)
 				}
-				return explain.New("nothing to do", "you have nothing to claim on this bounty")
+				return explain.New("you have nothing to claim on this bounty", "nothing to do")
 			}
 			labels := e.labels()
 			labels[dest] = "your native account"

@@ -22,15 +22,15 @@ func reviewCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "review",
 		Usage:     "review a submission: commit your hidden choice in the commit window, run it again in the reveal window",
-		ArgsUsage: "<model-id> <bounty-id> <contributor> [approve|reject|spam]",
+		ArgsUsage: "<model-id> <bounty-id> <contributor> <approve|reject|spam>",
 		Description: "In the commit window this commits sha256(choice, salt, submission, you) and posts the review bond;\n" +
 			"the salt is derived from your key, so nothing needs to be kept. In the reveal window the same\n" +
-			"command (the choice may be left out) reveals it. Your weight is your MT deposited and warmed up\n" +
+			"command reveals it (it refuses a choice other than the one committed). Your weight is your MT deposited and warmed up\n" +
 			"before the bounty was created; it stays locked until the reveal window ends. Reviewers on the\n" +
 			"losing side of a clear outcome lose half their bond; a review never revealed loses all of it.",
 		Flags: session.WriteFlags(),
 		Action: func(c *cli.Context) error {
-			e, id, b, args, err := loadBounty(c, "contributor")
+			e, id, b, args, err := loadBounty(c, "contributor", "approve|reject|spam")
 			if err != nil {
 				return err
 			}
@@ -42,14 +42,11 @@ func reviewCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			var choice *mt.ReviewChoice
-			if c.NArg() > 3 {
-				ch, ok := choices[strings.ToLower(c.Args().Get(3))]
-				if !ok {
-					return explain.Newf("review approve, reject or spam", "%q is not a review", c.Args().Get(3))
-				}
-				choice = &ch
+			ch, ok := choices[strings.ToLower(args[1])]
+			if !ok {
+				return explain.Newf("review approve, reject or spam", "%q is not a review", args[1])
 			}
+			choice := &ch
 			if _, ok, err := e.submission(c.Context, id, contributor); err != nil {
 				return err
 			} else if !ok {
@@ -63,11 +60,8 @@ func reviewCommand() *cli.Command {
 			labels[pda.Review(sub, reviewer.PublicKey())] = "your review"
 			switch {
 			case now < b.CommitEnds:
-				if choice == nil {
-					return explain.New("give your review: approve, reject or spam", "the commit window is open: a choice is needed")
-				}
 				if contributor.Equals(reviewer.PublicKey()) {
-					return explain.New("ask other depositors to review it", "you cannot review your own submission")
+					return explain.New("you cannot review your own submission", "ask other depositors to review it")
 				}
 				if _, ok, err := e.review(c.Context, sub, reviewer.PublicKey()); err != nil {
 					return err
@@ -99,20 +93,20 @@ func reviewCommand() *cli.Command {
 					return explain.Newf("nothing to reveal", "you committed no review of this submission, and the commit window closed at %s", at(b.CommitEnds))
 				}
 				if r.Revealed {
-					return explain.New("nothing to do", "your review is already revealed")
+					return explain.New("your review is already revealed", "nothing to do")
 				}
 				found := false
 				for _, ch := range []mt.ReviewChoice{mt.ReviewChoice_Approve, mt.ReviewChoice_Reject, mt.ReviewChoice_Spam} {
 					if rules.ReviewCommitment(ch, s, sub, reviewer.PublicKey()) == r.Commitment {
-						if choice != nil && *choice != ch {
-							return explain.Newf("run it again without a choice, or with "+strings.ToLower(ch.String()), "you committed %s, not %s", strings.ToLower(ch.String()), strings.ToLower(choice.String()))
+						if *choice != ch {
+							return explain.Newf("run it again with "+strings.ToLower(ch.String()), "you committed %s, not %s", strings.ToLower(ch.String()), strings.ToLower(choice.String()))
 						}
-						choice, found = &ch, true
+						found = true
 						break
 					}
 				}
 				if !found {
-					return explain.New("reveal with the keypair that committed", "your commitment was not made by this tool with this keypair")
+					return explain.New("your commitment was not made by this tool with this keypair", "reveal with the keypair that committed")
 				}
 				inst, err := ix.RevealReview(reviewer.PublicKey(), e.Addr, id, contributor, *choice, s)
 				if err != nil {

@@ -53,7 +53,7 @@ func submitCommand() *cli.Command {
 			if exists, err := e.Reader.Exists(c.Context, pda.WorkClaim(e.Addr, args.ContentHash)); err != nil {
 				return err
 			} else if exists {
-				return explain.New("submit new work", "this work (its content hash) was already submitted in this model")
+				return explain.New("this work (its content hash) was already submitted in this model", "submit new work")
 			}
 			if b.Terms.MinReputation > 0 {
 				rep, ok, err := e.reputation(c.Context, contributor.PublicKey())
