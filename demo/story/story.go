@@ -73,6 +73,7 @@ type Summary struct {
 	Trail    *moneytrail.Trail `json:"settlement"`
 	Price    PriceChange       `json:"price_change"`
 	Swap     *Swap             `json:"swap"`
+	Bounty   *Bounty           `json:"bounty"`
 	// Checks are the story's own checks (the trails hold theirs).
 	Checks []moneytrail.Check `json:"checks"`
 }
@@ -223,6 +224,7 @@ func (t *teller) run() error {
 		{"Governance: a proposal doubles the price of " + chatName, t.govern},
 		{"Queries at the new price, settled and checked", t.queryAfterPriceChange},
 		{"A swap on the secondary market: the fee goes to model revenue and the protocol", t.swap},
+		{"Contribute and earn: a bounty funded by the DAO, reviewed by MT holders, settled by the keeper", t.contributeAndEarn},
 	}
 	t.n.steps = len(steps)
 	for _, s := range steps {
@@ -263,6 +265,10 @@ func (t *teller) printSummary() {
 	s := t.sum.Swap
 	fmt.Fprintf(t.n.w, "  swap fee %s: protocol %s, model revenue %s (depositors %s, treasury %s)\n",
 		nativeLabeled(s.Fee), nativeLabeled(s.FeeVaultDelta), nativeLabeled(s.RevenueDelta+s.TreasuryDelta), nativeLabeled(s.RevenueDelta), nativeLabeled(s.TreasuryDelta))
+	if bt := t.sum.Bounty; bt != nil {
+		fmt.Fprintf(t.n.w, "  bounty %d (%s): %s paid %s; reviewers alice %s, bob %s, carol %s; pool keeps %s\n", bt.ID, bt.Outcome, bt.Contributor,
+			nativeLabeled(bt.Paid[bt.Contributor]), nativeLabeled(bt.Paid["alice"]), nativeLabeled(bt.Paid["bob"]), nativeLabeled(bt.Paid["carol"]), nativeLabeled(bt.PoolLeft))
+	}
 	n := len(t.sum.Checks) + len(a.Checks) + len(b.Checks)
 	fmt.Fprintf(t.n.w, "  %d checks, every figure to the base unit against clients/settlement and clients/market\n", n)
 }
