@@ -303,6 +303,10 @@ func proposalTitle(m *modelState, p *mt.Proposal) string {
 		what = fmt.Sprintf("set the query price to %s per 1k input and %s per 1k output tokens", m.Native.Format(a.InputPer1k), m.Native.Format(a.OutputPer1k))
 	case *mt.ProposalAction_Signal:
 		what = "a signal vote (no on-chain change)"
+	case *mt.ProposalAction_FundBountyPool:
+		what = fmt.Sprintf("move %s from the treasury into the bounty pool", m.Native.Format(a.Amount))
+	case *mt.ProposalAction_CreateBounty:
+		what = fmt.Sprintf("create a bounty with a reward of %s", m.Native.Format(a.Terms.Reward))
 	default:
 		what = "an action this server does not know"
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/modelcommons/modelcommons/clients/ix"
 	mt "github.com/modelcommons/modelcommons/clients/mt_treasury"
 	"github.com/modelcommons/modelcommons/clients/pda"
+	"github.com/modelcommons/modelcommons/clients/rules"
 )
 
 func executeCommand() *cli.Command {
@@ -58,16 +59,58 @@ func executeCommand() *cli.Command {
 					return explain.Newf("propose a smaller transfer", "the rewards vault holds %s MT, less than the %s MT this proposal pays", model.MT(bal), model.MT(x.Amount))
 				}
 			}
-			ix, err := ix.ExecuteProposal(e.Addr, index, p.Action, ix.NativeOf(e.Protocol))
+			inst, err := e.executeIx(c, index, p.Action)
 			if err != nil {
-				return fmt.Errorf("build execute_proposal: %w", err)
+				return err
 			}
 			labels := e.labels()
 			labels[pda.Proposal(e.Addr, index)] = "proposal"
 			if !dest.Equals(mt.ProgramID) {
 				labels[dest] = "transfer destination"
 			}
-			return e.Session.Submit(c.Context, session.Tx{What: fmt.Sprintf("execute proposal %d of model %d", index, e.ID), Instructions: []solana.Instruction{ix}, Labels: labels}, e.proposalResult(c.Context, index))
+			return e.Session.Submit(c.Context, session.Tx{What: fmt.Sprintf("execute proposal %d of model %d", index, e.ID), Instructions: []solana.Instruction{inst}, Labels: labels}, e.proposalResult(c.Context, index))
 		},
 	}
+}
+
+// executeIx builds the instruction that executes the action: bounty
+// actions have their own (they take the bounty accounts), the rest go
+// through execute_proposal.
+func (e *env) executeIx(c *cli.Context, index uint64, action mt.ProposalAction) (solana.Instruction, error) {
+	native := ix.NativeOf(e.Protocol)
+	switch x := action.(type) {
+	case *mt.ProposalAction_FundBountyPool:
+		signer, err := e.Session.Signer()
+		if err != nil {
+			return nil, err
+		}
+		if bal, err := e.Reader.TokenBalance(c.Context, pda.Vaults(e.Addr).Treasury); err == nil && bal < x.Amount {
+			return nil, explain.Newf("wait for more revenue, or propose a smaller amount", "the treasury holds %s native tokens, less than the %s this proposal moves", e.Native(bal), e.Native(x.Amount))
+		}
+		return ix.FundBountyPool(signer.PublicKey(), e.Addr, index, native)
+	case *mt.ProposalAction_CreateBounty:
+		signer, err := e.Session.Signer()
+		if err != nil {
+			return nil, err
+		}
+		id, available := uint64(0), uint64(0)
+		if data, owner, ok, err := e.Reader.Raw(c.Context, pda.BountyPool(e.Addr)); err != nil {
+			return nil, err
+		} else if ok && owner.Equals(mt.ProgramID) {
+			pool, err := mt.ParseAccount_BountyPool(data)
+			if err != nil {
+				return nil, fmt.Errorf("decode bounty pool: %w", err)
+			}
+			id, available = pool.BountyCount, pool.Available
+		}
+		if need, err := rules.Reservation(x.Terms); err == nil && need > available {
+			return nil, explain.Newf(fmt.Sprintf("fund the pool first: `mt bounty fund %d <amount>`", e.ID), "the bounty pool has %s native tokens available; this bounty reserves %s", e.Native(available), e.Native(need))
+		}
+		return ix.CreateBounty(signer.PublicKey(), e.Addr, index, id)
+	}
+	inst, err := ix.ExecuteProposal(e.Addr, index, action, native)
+	if err != nil {
+		return nil, fmt.Errorf("build execute_proposal: %w", err)
+	}
+	return inst, nil
 }

@@ -92,6 +92,15 @@ func (e *env) describeAction(a mt.ProposalAction) (string, any) {
 	case *mt.ProposalAction_SetPrice:
 		return fmt.Sprintf("set the query price: %s per 1k input tokens, %s per 1k output tokens", e.Native(x.InputPer1k), e.Native(x.OutputPer1k)),
 			map[string]any{"kind": "set-price", "input_per_1k": e.Native(x.InputPer1k), "output_per_1k": e.Native(x.OutputPer1k)}
+	case *mt.ProposalAction_FundBountyPool:
+		return fmt.Sprintf("fund the bounty pool with %s native tokens from the treasury", e.Native(x.Amount)), map[string]any{"kind": "fund-bounty-pool", "amount": e.Native(x.Amount)}
+	case *mt.ProposalAction_CreateBounty:
+		t := x.Terms
+		return fmt.Sprintf("create a bounty: reward %s, review fee %s, bonds %s/%s, up to %d submissions, %d reviewers at %d bps",
+				e.Native(t.Reward), e.Native(t.ReviewFee), e.Native(t.SubmissionBond), e.Native(t.ReviewBond), t.MaxSubmissions, t.MinReviewers, t.ThresholdBps),
+			map[string]any{"kind": "create-bounty", "reward": e.Native(t.Reward), "review_fee": e.Native(t.ReviewFee), "submission_bond": e.Native(t.SubmissionBond),
+				"review_bond": e.Native(t.ReviewBond), "max_submissions": t.MaxSubmissions, "min_reviewers": t.MinReviewers, "threshold_bps": t.ThresholdBps,
+				"min_reputation": t.MinReputation, "submit_secs": t.SubmitSecs, "review_secs": t.ReviewSecs}
 	}
 	return "signal (the document is the decision)", map[string]any{"kind": "signal"}
 }

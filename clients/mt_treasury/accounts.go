@@ -15,6 +15,20 @@ func ParseAnyAccount(accountData []byte) (any, error) {
 		return nil, fmt.Errorf("failed to peek account discriminator: %w", err)
 	}
 	switch discriminator {
+	case Account_Bounty:
+		value := new(Bounty)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal account as Bounty: %w", err)
+		}
+		return value, nil
+	case Account_BountyPool:
+		value := new(BountyPool)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal account as BountyPool: %w", err)
+		}
+		return value, nil
 	case Account_Contribution:
 		value := new(Contribution)
 		err := value.UnmarshalWithDecoder(decoder)
@@ -43,6 +57,27 @@ func ParseAnyAccount(accountData []byte) (any, error) {
 			return nil, fmt.Errorf("failed to unmarshal account as Protocol: %w", err)
 		}
 		return value, nil
+	case Account_Reputation:
+		value := new(Reputation)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal account as Reputation: %w", err)
+		}
+		return value, nil
+	case Account_Review:
+		value := new(Review)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal account as Review: %w", err)
+		}
+		return value, nil
+	case Account_Submission:
+		value := new(Submission)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal account as Submission: %w", err)
+		}
+		return value, nil
 	case Account_VoteRecord:
 		value := new(VoteRecord)
 		err := value.UnmarshalWithDecoder(decoder)
@@ -57,9 +92,50 @@ func ParseAnyAccount(accountData []byte) (any, error) {
 			return nil, fmt.Errorf("failed to unmarshal account as Voter: %w", err)
 		}
 		return value, nil
+	case Account_WorkClaim:
+		value := new(WorkClaim)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal account as WorkClaim: %w", err)
+		}
+		return value, nil
 	default:
 		return nil, fmt.Errorf("unknown discriminator: %s", binary.FormatDiscriminator(discriminator))
 	}
+}
+
+func ParseAccount_Bounty(accountData []byte) (*Bounty, error) {
+	decoder := binary.NewBorshDecoder(accountData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Account_Bounty {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Account_Bounty, binary.FormatDiscriminator(discriminator))
+	}
+	acc := new(Bounty)
+	err = acc.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal account of type Bounty: %w", err)
+	}
+	return acc, nil
+}
+
+func ParseAccount_BountyPool(accountData []byte) (*BountyPool, error) {
+	decoder := binary.NewBorshDecoder(accountData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Account_BountyPool {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Account_BountyPool, binary.FormatDiscriminator(discriminator))
+	}
+	acc := new(BountyPool)
+	err = acc.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal account of type BountyPool: %w", err)
+	}
+	return acc, nil
 }
 
 func ParseAccount_Contribution(accountData []byte) (*Contribution, error) {
@@ -130,6 +206,57 @@ func ParseAccount_Protocol(accountData []byte) (*Protocol, error) {
 	return acc, nil
 }
 
+func ParseAccount_Reputation(accountData []byte) (*Reputation, error) {
+	decoder := binary.NewBorshDecoder(accountData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Account_Reputation {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Account_Reputation, binary.FormatDiscriminator(discriminator))
+	}
+	acc := new(Reputation)
+	err = acc.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal account of type Reputation: %w", err)
+	}
+	return acc, nil
+}
+
+func ParseAccount_Review(accountData []byte) (*Review, error) {
+	decoder := binary.NewBorshDecoder(accountData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Account_Review {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Account_Review, binary.FormatDiscriminator(discriminator))
+	}
+	acc := new(Review)
+	err = acc.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal account of type Review: %w", err)
+	}
+	return acc, nil
+}
+
+func ParseAccount_Submission(accountData []byte) (*Submission, error) {
+	decoder := binary.NewBorshDecoder(accountData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Account_Submission {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Account_Submission, binary.FormatDiscriminator(discriminator))
+	}
+	acc := new(Submission)
+	err = acc.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal account of type Submission: %w", err)
+	}
+	return acc, nil
+}
+
 func ParseAccount_VoteRecord(accountData []byte) (*VoteRecord, error) {
 	decoder := binary.NewBorshDecoder(accountData)
 	discriminator, err := decoder.ReadDiscriminator()
@@ -160,6 +287,23 @@ func ParseAccount_Voter(accountData []byte) (*Voter, error) {
 	err = acc.UnmarshalWithDecoder(decoder)
 	if err != nil {
 		return nil, fmt.Errorf("failed to unmarshal account of type Voter: %w", err)
+	}
+	return acc, nil
+}
+
+func ParseAccount_WorkClaim(accountData []byte) (*WorkClaim, error) {
+	decoder := binary.NewBorshDecoder(accountData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Account_WorkClaim {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Account_WorkClaim, binary.FormatDiscriminator(discriminator))
+	}
+	acc := new(WorkClaim)
+	err = acc.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal account of type WorkClaim: %w", err)
 	}
 	return acc, nil
 }

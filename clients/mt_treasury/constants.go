@@ -5,8 +5,21 @@ package mt_treasury
 
 // Constants defined in the IDL:
 
+var BOUNTY = []byte{98, 111, 117, 110, 116, 121}
+
+// Bounties (see BOUNTIES.md). Per model: BOUNTY_POOL and its native vault
+// BOUNTY_VAULT; BOUNTY + model + id (u64 LE); SUBMISSION + bounty +
+// contributor; REVIEW + submission + reviewer; REPUTATION + model + wallet;
+// WORK + model + content hash.
+var BOUNTY_POOL = []byte{98, 111, 117, 110, 116, 121, 95, 112, 111, 111, 108}
+var BOUNTY_VAULT = []byte{98, 111, 117, 110, 116, 121, 95, 118, 97, 117, 108, 116}
+
 // Basis points in one whole (100 %).
 const BPS_DENOMINATOR = uint64(0x2710)
+
+// The winning side's share of the revealed weight at or above which an
+// outcome is clear and the losing side is slashed (2/3, rounded up).
+const CLEAR_OUTCOME_BPS = uint16(0x1a0b)
 
 var CONTRIBUTION = []byte{99, 111, 110, 116, 114, 105, 98, 117, 116, 105, 111, 110}
 var CREATOR_VAULT = []byte{99, 114, 101, 97, 116, 111, 114, 95, 118, 97, 117, 108, 116}
@@ -27,6 +40,9 @@ var FEE_VAULT = []byte{102, 101, 101, 95, 118, 97, 117, 108, 116}
 var LIQUIDITY_NATIVE_VAULT = []byte{108, 105, 113, 117, 105, 100, 105, 116, 121, 95, 110, 97, 116, 105, 118, 101, 95, 118, 97, 117, 108, 116}
 var LIQUIDITY_VAULT = []byte{108, 105, 113, 117, 105, 100, 105, 116, 121, 95, 118, 97, 117, 108, 116}
 
+// Most submissions one bounty takes (its review fees are reserved for this many).
+const MAX_BOUNTY_SUBMISSIONS = uint16(0x3e8)
+
 // Longest period (voting, hold-up, warm-up) governance may set: 365 days.
 const MAX_GOVERNANCE_PERIOD_SECS = int64(31536000)
 
@@ -38,6 +54,9 @@ const MAX_PROPOSAL_URI_LEN = uint32(0xc8)
 
 // Highest per-query price: a billion tokens at it still fits in a u64.
 const MAX_QUERY_PRICE_PER_1K = uint64(0x10c6f7a0b5ed)
+
+// Longest `uri` a submission may carry, in bytes.
+const MAX_SUBMISSION_URI_LEN = uint32(0xc8)
 
 // Longest Model Token symbol, in bytes.
 const MAX_SYMBOL_LEN = uint32(0xa)
@@ -60,9 +79,11 @@ var PROTOCOL = []byte{112, 114, 111, 116, 111, 99, 111, 108}
 
 // Native tokens paid by contributors, held until the raise finalises.
 var RAISE_VAULT = []byte{114, 97, 105, 115, 101, 95, 118, 97, 117, 108, 116}
+var REPUTATION = []byte{114, 101, 112, 117, 116, 97, 116, 105, 111, 110}
 
 // Native-token revenue owed to MT depositors, paid out by `claim_rewards`.
 var REVENUE_VAULT = []byte{114, 101, 118, 101, 110, 117, 101, 95, 118, 97, 117, 108, 116}
+var REVIEW = []byte{114, 101, 118, 105, 101, 119}
 var REWARDS_VAULT = []byte{114, 101, 119, 97, 114, 100, 115, 95, 118, 97, 117, 108, 116}
 
 // MT allocations, minted at finalisation.
@@ -76,7 +97,13 @@ var SALE_VAULT = []byte{115, 97, 108, 101, 95, 118, 97, 117, 108, 116}
 // governance to one effective price change a week.
 const SETTLE_WINDOW_SECS = int64(604800)
 
+// Part of a losing reviewer's bond lost on a clear outcome (rounded up).
+const SLASH_BPS = uint16(0x1388)
+
+var SUBMISSION = []byte{115, 117, 98, 109, 105, 115, 115, 105, 111, 110}
+
 // The model's native-token treasury, spent only by governance.
 var TREASURY_VAULT = []byte{116, 114, 101, 97, 115, 117, 114, 121, 95, 118, 97, 117, 108, 116}
 var VOTE = []byte{118, 111, 116, 101}
 var VOTER = []byte{118, 111, 116, 101, 114}
+var WORK = []byte{119, 111, 114, 107}

@@ -5,17 +5,26 @@ package mt_treasury
 
 // Account discriminators
 var (
+	Account_Bounty       = [8]byte{237, 16, 105, 198, 19, 69, 242, 234}
+	Account_BountyPool   = [8]byte{36, 23, 141, 200, 254, 71, 41, 171}
 	Account_Contribution = [8]byte{182, 187, 14, 111, 72, 167, 242, 212}
 	Account_Model        = [8]byte{152, 221, 247, 122, 185, 125, 223, 151}
 	Account_Proposal     = [8]byte{26, 94, 189, 187, 116, 136, 53, 33}
 	Account_Protocol     = [8]byte{45, 39, 101, 43, 115, 72, 131, 40}
+	Account_Reputation   = [8]byte{55, 148, 90, 71, 68, 183, 193, 28}
+	Account_Review       = [8]byte{124, 63, 203, 215, 226, 30, 222, 15}
+	Account_Submission   = [8]byte{58, 194, 159, 158, 75, 102, 178, 197}
 	Account_VoteRecord   = [8]byte{112, 9, 123, 165, 234, 9, 157, 167}
 	Account_Voter        = [8]byte{241, 93, 35, 191, 254, 147, 17, 202}
+	Account_WorkClaim    = [8]byte{149, 227, 108, 190, 112, 37, 190, 47}
 )
 
 // Event discriminators
 var (
 	Event_AdminAccepted         = [8]byte{174, 12, 76, 139, 158, 99, 110, 254}
+	Event_BountyCreated         = [8]byte{68, 252, 247, 196, 154, 247, 130, 49}
+	Event_BountyPoolFunded      = [8]byte{182, 94, 120, 113, 13, 233, 242, 148}
+	Event_BountySettled         = [8]byte{129, 240, 75, 214, 34, 17, 187, 177}
 	Event_Contributed           = [8]byte{196, 199, 157, 136, 180, 222, 100, 118}
 	Event_ContributionClosed    = [8]byte{193, 201, 156, 151, 135, 146, 157, 31}
 	Event_MarketOpened          = [8]byte{98, 146, 98, 81, 117, 211, 121, 211}
@@ -35,13 +44,19 @@ var (
 	Event_RaiseFinalized        = [8]byte{58, 94, 153, 234, 121, 124, 153, 161}
 	Event_Refunded              = [8]byte{35, 103, 149, 246, 196, 123, 221, 99}
 	Event_RevenueDeposited      = [8]byte{97, 189, 62, 159, 189, 208, 43, 181}
+	Event_ReviewClaimed         = [8]byte{44, 85, 35, 249, 196, 143, 65, 45}
+	Event_ReviewCommitted       = [8]byte{143, 28, 184, 90, 55, 232, 230, 249}
+	Event_ReviewRevealed        = [8]byte{201, 196, 41, 220, 56, 18, 36, 107}
 	Event_RewardsClaimed        = [8]byte{75, 98, 88, 18, 219, 112, 88, 121}
+	Event_SubmissionClaimed     = [8]byte{136, 49, 13, 215, 55, 51, 204, 88}
+	Event_SubmissionFinalized   = [8]byte{212, 38, 73, 189, 88, 7, 72, 89}
 	Event_Swapped               = [8]byte{217, 52, 52, 83, 147, 135, 96, 109}
 	Event_VestedClaimed         = [8]byte{90, 39, 80, 199, 242, 108, 89, 46}
 	Event_VoteCast              = [8]byte{39, 53, 195, 104, 188, 17, 225, 213}
 	Event_VoteRecordClosed      = [8]byte{23, 81, 233, 55, 234, 72, 177, 33}
 	Event_VoterCheckpointed     = [8]byte{121, 235, 169, 112, 192, 207, 231, 163}
 	Event_VoterClosed           = [8]byte{216, 186, 79, 181, 177, 108, 176, 138}
+	Event_WorkSubmitted         = [8]byte{136, 185, 210, 174, 216, 140, 64, 125}
 )
 
 // Instruction discriminators
@@ -51,12 +66,16 @@ var (
 	Instruction_CastVote             = [8]byte{20, 212, 15, 189, 69, 180, 69, 151}
 	Instruction_CheckpointVoter      = [8]byte{208, 197, 56, 182, 95, 74, 168, 191}
 	Instruction_ClaimMt              = [8]byte{232, 157, 242, 145, 47, 68, 235, 219}
+	Instruction_ClaimReview          = [8]byte{228, 40, 159, 26, 50, 4, 163, 156}
 	Instruction_ClaimRewards         = [8]byte{4, 144, 132, 71, 116, 23, 151, 80}
+	Instruction_ClaimSubmission      = [8]byte{244, 152, 0, 66, 138, 163, 234, 247}
 	Instruction_ClaimVested          = [8]byte{208, 190, 166, 114, 203, 225, 140, 208}
 	Instruction_CloseContribution    = [8]byte{212, 162, 137, 29, 10, 95, 186, 129}
 	Instruction_CloseVoteRecord      = [8]byte{41, 137, 198, 76, 80, 223, 157, 10}
 	Instruction_CloseVoter           = [8]byte{117, 35, 234, 247, 206, 131, 182, 149}
+	Instruction_CommitReview         = [8]byte{99, 9, 228, 16, 52, 127, 216, 254}
 	Instruction_Contribute           = [8]byte{82, 33, 68, 131, 32, 0, 205, 95}
+	Instruction_CreateBounty         = [8]byte{122, 90, 14, 143, 8, 125, 200, 2}
 	Instruction_CreateModelToken     = [8]byte{56, 31, 249, 186, 48, 141, 66, 171}
 	Instruction_CreateProposal       = [8]byte{132, 116, 68, 174, 216, 160, 198, 22}
 	Instruction_DepositMt            = [8]byte{10, 145, 15, 252, 154, 70, 112, 54}
@@ -64,11 +83,16 @@ var (
 	Instruction_ExecuteProposal      = [8]byte{186, 60, 116, 133, 108, 128, 111, 28}
 	Instruction_FinalizeProposal     = [8]byte{23, 68, 51, 167, 109, 173, 187, 164}
 	Instruction_FinalizeRaise        = [8]byte{207, 230, 200, 181, 254, 7, 85, 209}
+	Instruction_FinalizeSubmission   = [8]byte{81, 226, 24, 23, 32, 122, 132, 23}
+	Instruction_FundBountyPool       = [8]byte{163, 51, 7, 100, 161, 142, 118, 159}
 	Instruction_InitProtocol         = [8]byte{3, 188, 141, 237, 225, 226, 232, 210}
 	Instruction_LaunchModel          = [8]byte{114, 222, 109, 72, 152, 149, 14, 210}
 	Instruction_OpenMarket           = [8]byte{116, 19, 123, 75, 217, 244, 69, 44}
 	Instruction_OpenModelVaults      = [8]byte{34, 251, 188, 65, 144, 24, 51, 165}
 	Instruction_Refund               = [8]byte{2, 96, 183, 251, 63, 208, 46, 46}
+	Instruction_RevealReview         = [8]byte{58, 28, 112, 202, 235, 241, 64, 45}
+	Instruction_SettleBounty         = [8]byte{13, 241, 160, 115, 118, 85, 29, 254}
+	Instruction_SubmitWork           = [8]byte{158, 80, 101, 51, 114, 130, 101, 253}
 	Instruction_Swap                 = [8]byte{248, 198, 158, 145, 225, 117, 135, 200}
 	Instruction_UpdateProtocol       = [8]byte{206, 25, 218, 114, 109, 41, 74, 173}
 	Instruction_WithdrawMt           = [8]byte{199, 200, 177, 201, 101, 118, 44, 70}

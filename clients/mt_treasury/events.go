@@ -22,6 +22,27 @@ func ParseAnyEvent(eventData []byte) (any, error) {
 			return nil, fmt.Errorf("failed to unmarshal event as AdminAccepted: %w", err)
 		}
 		return value, nil
+	case Event_BountyCreated:
+		value := new(BountyCreated)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as BountyCreated: %w", err)
+		}
+		return value, nil
+	case Event_BountyPoolFunded:
+		value := new(BountyPoolFunded)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as BountyPoolFunded: %w", err)
+		}
+		return value, nil
+	case Event_BountySettled:
+		value := new(BountySettled)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as BountySettled: %w", err)
+		}
+		return value, nil
 	case Event_Contributed:
 		value := new(Contributed)
 		err := value.UnmarshalWithDecoder(decoder)
@@ -155,11 +176,46 @@ func ParseAnyEvent(eventData []byte) (any, error) {
 			return nil, fmt.Errorf("failed to unmarshal event as RevenueDeposited: %w", err)
 		}
 		return value, nil
+	case Event_ReviewClaimed:
+		value := new(ReviewClaimed)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as ReviewClaimed: %w", err)
+		}
+		return value, nil
+	case Event_ReviewCommitted:
+		value := new(ReviewCommitted)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as ReviewCommitted: %w", err)
+		}
+		return value, nil
+	case Event_ReviewRevealed:
+		value := new(ReviewRevealed)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as ReviewRevealed: %w", err)
+		}
+		return value, nil
 	case Event_RewardsClaimed:
 		value := new(RewardsClaimed)
 		err := value.UnmarshalWithDecoder(decoder)
 		if err != nil {
 			return nil, fmt.Errorf("failed to unmarshal event as RewardsClaimed: %w", err)
+		}
+		return value, nil
+	case Event_SubmissionClaimed:
+		value := new(SubmissionClaimed)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as SubmissionClaimed: %w", err)
+		}
+		return value, nil
+	case Event_SubmissionFinalized:
+		value := new(SubmissionFinalized)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as SubmissionFinalized: %w", err)
 		}
 		return value, nil
 	case Event_Swapped:
@@ -204,6 +260,13 @@ func ParseAnyEvent(eventData []byte) (any, error) {
 			return nil, fmt.Errorf("failed to unmarshal event as VoterClosed: %w", err)
 		}
 		return value, nil
+	case Event_WorkSubmitted:
+		value := new(WorkSubmitted)
+		err := value.UnmarshalWithDecoder(decoder)
+		if err != nil {
+			return nil, fmt.Errorf("failed to unmarshal event as WorkSubmitted: %w", err)
+		}
+		return value, nil
 	default:
 		return nil, fmt.Errorf("unknown discriminator: %s", binary.FormatDiscriminator(discriminator))
 	}
@@ -222,6 +285,57 @@ func ParseEvent_AdminAccepted(eventData []byte) (*AdminAccepted, error) {
 	err = event.UnmarshalWithDecoder(decoder)
 	if err != nil {
 		return nil, fmt.Errorf("failed to unmarshal event of type AdminAccepted: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_BountyCreated(eventData []byte) (*BountyCreated, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_BountyCreated {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_BountyCreated, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(BountyCreated)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type BountyCreated: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_BountyPoolFunded(eventData []byte) (*BountyPoolFunded, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_BountyPoolFunded {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_BountyPoolFunded, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(BountyPoolFunded)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type BountyPoolFunded: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_BountySettled(eventData []byte) (*BountySettled, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_BountySettled {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_BountySettled, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(BountySettled)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type BountySettled: %w", err)
 	}
 	return event, nil
 }
@@ -549,6 +663,57 @@ func ParseEvent_RevenueDeposited(eventData []byte) (*RevenueDeposited, error) {
 	return event, nil
 }
 
+func ParseEvent_ReviewClaimed(eventData []byte) (*ReviewClaimed, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_ReviewClaimed {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_ReviewClaimed, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(ReviewClaimed)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type ReviewClaimed: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_ReviewCommitted(eventData []byte) (*ReviewCommitted, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_ReviewCommitted {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_ReviewCommitted, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(ReviewCommitted)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type ReviewCommitted: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_ReviewRevealed(eventData []byte) (*ReviewRevealed, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_ReviewRevealed {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_ReviewRevealed, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(ReviewRevealed)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type ReviewRevealed: %w", err)
+	}
+	return event, nil
+}
+
 func ParseEvent_RewardsClaimed(eventData []byte) (*RewardsClaimed, error) {
 	decoder := binary.NewBorshDecoder(eventData)
 	discriminator, err := decoder.ReadDiscriminator()
@@ -562,6 +727,40 @@ func ParseEvent_RewardsClaimed(eventData []byte) (*RewardsClaimed, error) {
 	err = event.UnmarshalWithDecoder(decoder)
 	if err != nil {
 		return nil, fmt.Errorf("failed to unmarshal event of type RewardsClaimed: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_SubmissionClaimed(eventData []byte) (*SubmissionClaimed, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_SubmissionClaimed {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_SubmissionClaimed, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(SubmissionClaimed)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type SubmissionClaimed: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_SubmissionFinalized(eventData []byte) (*SubmissionFinalized, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_SubmissionFinalized {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_SubmissionFinalized, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(SubmissionFinalized)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type SubmissionFinalized: %w", err)
 	}
 	return event, nil
 }
@@ -664,6 +863,23 @@ func ParseEvent_VoterClosed(eventData []byte) (*VoterClosed, error) {
 	err = event.UnmarshalWithDecoder(decoder)
 	if err != nil {
 		return nil, fmt.Errorf("failed to unmarshal event of type VoterClosed: %w", err)
+	}
+	return event, nil
+}
+
+func ParseEvent_WorkSubmitted(eventData []byte) (*WorkSubmitted, error) {
+	decoder := binary.NewBorshDecoder(eventData)
+	discriminator, err := decoder.ReadDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("failed to peek discriminator: %w", err)
+	}
+	if discriminator != Event_WorkSubmitted {
+		return nil, fmt.Errorf("expected discriminator %v, got %s", Event_WorkSubmitted, binary.FormatDiscriminator(discriminator))
+	}
+	event := new(WorkSubmitted)
+	err = event.UnmarshalWithDecoder(decoder)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unmarshal event of type WorkSubmitted: %w", err)
 	}
 	return event, nil
 }

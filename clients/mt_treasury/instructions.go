@@ -211,6 +211,67 @@ func NewClaimMtInstruction(
 	), nil
 }
 
+// Builds a "claim_review" instruction.
+// Pays a reviewer their bond and fee share (or the bond less its slash), once.
+func NewClaimReviewInstruction(
+	reviewerAccount solanago.PublicKey,
+	protocolAccount solanago.PublicKey,
+	modelAccount solanago.PublicKey,
+	bountyAccount solanago.PublicKey,
+	submissionAccount solanago.PublicKey,
+	reviewAccount solanago.PublicKey,
+	reputationAccount solanago.PublicKey,
+	bountyPoolAccount solanago.PublicKey,
+	bountyVaultAccount solanago.PublicKey,
+	destinationAccount solanago.PublicKey,
+	nativeMintAccount solanago.PublicKey,
+	nativeTokenProgramAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "reviewer": Read-only, Signer, Required
+		accounts__.Append(solanago.NewAccountMeta(reviewerAccount, false, true))
+		// Account 1 "protocol": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(protocolAccount, false, false))
+		// Account 2 "model": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(modelAccount, false, false))
+		// Account 3 "bounty": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(bountyAccount, false, false))
+		// Account 4 "submission": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(submissionAccount, true, false))
+		// Account 5 "review": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(reviewAccount, true, false))
+		// Account 6 "reputation": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(reputationAccount, true, false))
+		// Account 7 "bounty_pool": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(bountyPoolAccount, true, false))
+		// Account 8 "bounty_vault": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(bountyVaultAccount, true, false))
+		// Account 9 "destination": Writable, Non-signer, Required
+		// Any native-token account; the reviewer chooses where the money goes.
+		accounts__.Append(solanago.NewAccountMeta(destinationAccount, true, false))
+		// Account 10 "native_mint": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nativeMintAccount, false, false))
+		// Account 11 "native_token_program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nativeTokenProgramAccount, false, false))
+		// Account 12 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 13 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		Instruction_ClaimReview[:],
+	), nil
+}
+
 // Builds a "claim_rewards" instruction.
 // Pays the owner the revenue their deposited MT has earned.
 func NewClaimRewardsInstruction(
@@ -257,6 +318,61 @@ func NewClaimRewardsInstruction(
 		ProgramID,
 		accounts__,
 		Instruction_ClaimRewards[:],
+	), nil
+}
+
+// Builds a "claim_submission" instruction.
+// Pays a contributor their award and bond (or bond back), once.
+func NewClaimSubmissionInstruction(
+	contributorAccount solanago.PublicKey,
+	protocolAccount solanago.PublicKey,
+	modelAccount solanago.PublicKey,
+	bountyAccount solanago.PublicKey,
+	submissionAccount solanago.PublicKey,
+	bountyPoolAccount solanago.PublicKey,
+	bountyVaultAccount solanago.PublicKey,
+	destinationAccount solanago.PublicKey,
+	nativeMintAccount solanago.PublicKey,
+	nativeTokenProgramAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "contributor": Read-only, Signer, Required
+		accounts__.Append(solanago.NewAccountMeta(contributorAccount, false, true))
+		// Account 1 "protocol": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(protocolAccount, false, false))
+		// Account 2 "model": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(modelAccount, false, false))
+		// Account 3 "bounty": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(bountyAccount, false, false))
+		// Account 4 "submission": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(submissionAccount, true, false))
+		// Account 5 "bounty_pool": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(bountyPoolAccount, true, false))
+		// Account 6 "bounty_vault": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(bountyVaultAccount, true, false))
+		// Account 7 "destination": Writable, Non-signer, Required
+		// Any native-token account; the contributor chooses where the money goes.
+		accounts__.Append(solanago.NewAccountMeta(destinationAccount, true, false))
+		// Account 8 "native_mint": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nativeMintAccount, false, false))
+		// Account 9 "native_token_program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nativeTokenProgramAccount, false, false))
+		// Account 10 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 11 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		Instruction_ClaimSubmission[:],
 	), nil
 }
 
@@ -408,6 +524,92 @@ func NewCloseVoterInstruction(
 	), nil
 }
 
+// Builds a "commit_review" instruction.
+// Commits a hidden review of a submission with the reviewer's MT snapshot weight, posting the review bond.
+func NewCommitReviewInstruction(
+	// Params:
+	commitmentParam [32]uint8,
+
+	// Accounts:
+	reviewerAccount solanago.PublicKey,
+	protocolAccount solanago.PublicKey,
+	modelAccount solanago.PublicKey,
+	bountyAccount solanago.PublicKey,
+	submissionAccount solanago.PublicKey,
+	voterAccount solanago.PublicKey,
+	reviewAccount solanago.PublicKey,
+	reputationAccount solanago.PublicKey,
+	bountyPoolAccount solanago.PublicKey,
+	bountyVaultAccount solanago.PublicKey,
+	sourceAccount solanago.PublicKey,
+	nativeMintAccount solanago.PublicKey,
+	nativeTokenProgramAccount solanago.PublicKey,
+	systemProgramAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	buf__ := new(bytes.Buffer)
+	enc__ := binary.NewBorshEncoder(buf__)
+
+	// Encode the instruction discriminator.
+	err := enc__.WriteBytes(Instruction_CommitReview[:], false)
+	if err != nil {
+		return nil, fmt.Errorf("failed to write instruction discriminator: %w", err)
+	}
+	{
+		// Serialize `commitmentParam`:
+		err = enc__.Encode(commitmentParam)
+		if err != nil {
+			return nil, errors.NewField("commitmentParam", err)
+		}
+	}
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "reviewer": Writable, Signer, Required
+		accounts__.Append(solanago.NewAccountMeta(reviewerAccount, true, true))
+		// Account 1 "protocol": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(protocolAccount, false, false))
+		// Account 2 "model": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(modelAccount, false, false))
+		// Account 3 "bounty": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(bountyAccount, false, false))
+		// Account 4 "submission": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(submissionAccount, true, false))
+		// Account 5 "voter": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(voterAccount, true, false))
+		// Account 6 "review": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(reviewAccount, true, false))
+		// Account 7 "reputation": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(reputationAccount, true, false))
+		// Account 8 "bounty_pool": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(bountyPoolAccount, true, false))
+		// Account 9 "bounty_vault": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(bountyVaultAccount, true, false))
+		// Account 10 "source": Writable, Non-signer, Required
+		// The reviewer's native-token account the bond comes from.
+		accounts__.Append(solanago.NewAccountMeta(sourceAccount, true, false))
+		// Account 11 "native_mint": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nativeMintAccount, false, false))
+		// Account 12 "native_token_program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nativeTokenProgramAccount, false, false))
+		// Account 13 "system_program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(systemProgramAccount, false, false))
+		// Account 14 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 15 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		buf__.Bytes(),
+	), nil
+}
+
 // Builds a "contribute" instruction.
 // Buys MT in an open crowdfund (partial fill at the hard cap); MT is claimable once the raise succeeds.
 func NewContributeInstruction(
@@ -476,6 +678,51 @@ func NewContributeInstruction(
 		ProgramID,
 		accounts__,
 		buf__.Bytes(),
+	), nil
+}
+
+// Builds a "create_bounty" instruction.
+// Executes a passed CreateBounty proposal: a bounty whose reward and review fees are reserved from the pool. Anyone.
+func NewCreateBountyInstruction(
+	payerAccount solanago.PublicKey,
+	protocolAccount solanago.PublicKey,
+	modelAccount solanago.PublicKey,
+	proposalAccount solanago.PublicKey,
+	bountyPoolAccount solanago.PublicKey,
+	bountyAccount solanago.PublicKey,
+	systemProgramAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "payer": Writable, Signer, Required
+		accounts__.Append(solanago.NewAccountMeta(payerAccount, true, true))
+		// Account 1 "protocol": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(protocolAccount, false, false))
+		// Account 2 "model": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(modelAccount, false, false))
+		// Account 3 "proposal": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(proposalAccount, true, false))
+		// Account 4 "bounty_pool": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(bountyPoolAccount, true, false))
+		// Account 5 "bounty": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(bountyAccount, true, false))
+		// Account 6 "system_program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(systemProgramAccount, false, false))
+		// Account 7 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 8 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		Instruction_CreateBounty[:],
 	), nil
 }
 
@@ -898,6 +1145,99 @@ func NewFinalizeRaiseInstruction(
 	), nil
 }
 
+// Builds a "finalize_submission" instruction.
+// Decides a submission after the reveal window: accepted, rejected, spam or unreviewed. Anyone.
+func NewFinalizeSubmissionInstruction(
+	modelAccount solanago.PublicKey,
+	bountyAccount solanago.PublicKey,
+	submissionAccount solanago.PublicKey,
+	reputationAccount solanago.PublicKey,
+	bountyPoolAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "model": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(modelAccount, false, false))
+		// Account 1 "bounty": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(bountyAccount, true, false))
+		// Account 2 "submission": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(submissionAccount, true, false))
+		// Account 3 "reputation": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(reputationAccount, true, false))
+		// Account 4 "bounty_pool": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(bountyPoolAccount, true, false))
+		// Account 5 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 6 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		Instruction_FinalizeSubmission[:],
+	), nil
+}
+
+// Builds a "fund_bounty_pool" instruction.
+// Executes a passed FundBountyPool proposal: treasury native tokens into the model's bounty pool. Anyone.
+func NewFundBountyPoolInstruction(
+	payerAccount solanago.PublicKey,
+	protocolAccount solanago.PublicKey,
+	modelAccount solanago.PublicKey,
+	proposalAccount solanago.PublicKey,
+	bountyPoolAccount solanago.PublicKey,
+	bountyVaultAccount solanago.PublicKey,
+	treasuryVaultAccount solanago.PublicKey,
+	nativeMintAccount solanago.PublicKey,
+	nativeTokenProgramAccount solanago.PublicKey,
+	systemProgramAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "payer": Writable, Signer, Required
+		accounts__.Append(solanago.NewAccountMeta(payerAccount, true, true))
+		// Account 1 "protocol": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(protocolAccount, false, false))
+		// Account 2 "model": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(modelAccount, false, false))
+		// Account 3 "proposal": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(proposalAccount, true, false))
+		// Account 4 "bounty_pool": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(bountyPoolAccount, true, false))
+		// Account 5 "bounty_vault": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(bountyVaultAccount, true, false))
+		// Account 6 "treasury_vault": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(treasuryVaultAccount, true, false))
+		// Account 7 "native_mint": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nativeMintAccount, false, false))
+		// Account 8 "native_token_program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nativeTokenProgramAccount, false, false))
+		// Account 9 "system_program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(systemProgramAccount, false, false))
+		// Account 10 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 11 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		Instruction_FundBountyPool[:],
+	), nil
+}
+
 // Builds a "init_protocol" instruction.
 // Creates the protocol: native token, fees and the fee vault. Once, by the program's upgrade authority.
 func NewInitProtocolInstruction(
@@ -1180,6 +1520,189 @@ func NewRefundInstruction(
 		ProgramID,
 		accounts__,
 		Instruction_Refund[:],
+	), nil
+}
+
+// Builds a "reveal_review" instruction.
+// Reveals a committed review (choice and salt) in the reveal window.
+func NewRevealReviewInstruction(
+	// Params:
+	choiceParam ReviewChoice,
+	saltParam [32]uint8,
+
+	// Accounts:
+	reviewerAccount solanago.PublicKey,
+	modelAccount solanago.PublicKey,
+	bountyAccount solanago.PublicKey,
+	submissionAccount solanago.PublicKey,
+	reviewAccount solanago.PublicKey,
+	reputationAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	buf__ := new(bytes.Buffer)
+	enc__ := binary.NewBorshEncoder(buf__)
+
+	// Encode the instruction discriminator.
+	err := enc__.WriteBytes(Instruction_RevealReview[:], false)
+	if err != nil {
+		return nil, fmt.Errorf("failed to write instruction discriminator: %w", err)
+	}
+	{
+		// Serialize `choiceParam`:
+		err = enc__.Encode(choiceParam)
+		if err != nil {
+			return nil, errors.NewField("choiceParam", err)
+		}
+		// Serialize `saltParam`:
+		err = enc__.Encode(saltParam)
+		if err != nil {
+			return nil, errors.NewField("saltParam", err)
+		}
+	}
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "reviewer": Read-only, Signer, Required
+		accounts__.Append(solanago.NewAccountMeta(reviewerAccount, false, true))
+		// Account 1 "model": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(modelAccount, false, false))
+		// Account 2 "bounty": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(bountyAccount, false, false))
+		// Account 3 "submission": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(submissionAccount, true, false))
+		// Account 4 "review": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(reviewAccount, true, false))
+		// Account 5 "reputation": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(reputationAccount, true, false))
+		// Account 6 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 7 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		buf__.Bytes(),
+	), nil
+}
+
+// Builds a "settle_bounty" instruction.
+// Fixes a bounty's award per accepted submission and returns the unused reservation to the pool. Anyone.
+func NewSettleBountyInstruction(
+	modelAccount solanago.PublicKey,
+	bountyAccount solanago.PublicKey,
+	bountyPoolAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "model": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(modelAccount, false, false))
+		// Account 1 "bounty": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(bountyAccount, true, false))
+		// Account 2 "bounty_pool": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(bountyPoolAccount, true, false))
+		// Account 3 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 4 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		Instruction_SettleBounty[:],
+	), nil
+}
+
+// Builds a "submit_work" instruction.
+// Submits work (content hash + URI) to a bounty, once per wallet and once per piece of work, posting the bond.
+func NewSubmitWorkInstruction(
+	// Params:
+	argsParam SubmitWorkArgs,
+
+	// Accounts:
+	contributorAccount solanago.PublicKey,
+	protocolAccount solanago.PublicKey,
+	modelAccount solanago.PublicKey,
+	bountyAccount solanago.PublicKey,
+	submissionAccount solanago.PublicKey,
+	workClaimAccount solanago.PublicKey,
+	reputationAccount solanago.PublicKey,
+	bountyPoolAccount solanago.PublicKey,
+	bountyVaultAccount solanago.PublicKey,
+	sourceAccount solanago.PublicKey,
+	nativeMintAccount solanago.PublicKey,
+	nativeTokenProgramAccount solanago.PublicKey,
+	systemProgramAccount solanago.PublicKey,
+	eventAuthorityAccount solanago.PublicKey,
+	programAccount solanago.PublicKey,
+) (solanago.Instruction, error) {
+	buf__ := new(bytes.Buffer)
+	enc__ := binary.NewBorshEncoder(buf__)
+
+	// Encode the instruction discriminator.
+	err := enc__.WriteBytes(Instruction_SubmitWork[:], false)
+	if err != nil {
+		return nil, fmt.Errorf("failed to write instruction discriminator: %w", err)
+	}
+	{
+		// Serialize `argsParam`:
+		err = enc__.Encode(argsParam)
+		if err != nil {
+			return nil, errors.NewField("argsParam", err)
+		}
+	}
+	accounts__ := solanago.AccountMetaSlice{}
+
+	// Add the accounts to the instruction.
+	{
+		// Account 0 "contributor": Writable, Signer, Required
+		accounts__.Append(solanago.NewAccountMeta(contributorAccount, true, true))
+		// Account 1 "protocol": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(protocolAccount, false, false))
+		// Account 2 "model": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(modelAccount, false, false))
+		// Account 3 "bounty": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(bountyAccount, true, false))
+		// Account 4 "submission": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(submissionAccount, true, false))
+		// Account 5 "work_claim": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(workClaimAccount, true, false))
+		// Account 6 "reputation": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(reputationAccount, true, false))
+		// Account 7 "bounty_pool": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(bountyPoolAccount, true, false))
+		// Account 8 "bounty_vault": Writable, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(bountyVaultAccount, true, false))
+		// Account 9 "source": Writable, Non-signer, Required
+		// The contributor's native-token account the bond comes from.
+		accounts__.Append(solanago.NewAccountMeta(sourceAccount, true, false))
+		// Account 10 "native_mint": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nativeMintAccount, false, false))
+		// Account 11 "native_token_program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(nativeTokenProgramAccount, false, false))
+		// Account 12 "system_program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(systemProgramAccount, false, false))
+		// Account 13 "event_authority": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(eventAuthorityAccount, false, false))
+		// Account 14 "program": Read-only, Non-signer, Required
+		accounts__.Append(solanago.NewAccountMeta(programAccount, false, false))
+	}
+
+	// Create the instruction.
+	return solanago.NewInstruction(
+		ProgramID,
+		accounts__,
+		buf__.Bytes(),
 	), nil
 }
 

@@ -180,6 +180,52 @@ var (
 	ErrNativeMintHasFreezeAuthority = &programerr.Error{Program: "mt_treasury", Code: 6085, Name: "NativeMintHasFreezeAuthority", Msg: "The native token mint has a freeze authority: its holder could freeze every vault. Use a mint without one."}
 	// ErrInsufficientProtocolFees (6086): The protocol fee vault holds less than that amount.
 	ErrInsufficientProtocolFees = &programerr.Error{Program: "mt_treasury", Code: 6086, Name: "InsufficientProtocolFees", Msg: "The protocol fee vault holds less than that amount."}
+	// ErrBountyPoolInsufficient (6087): The bounty pool's available funds are below what this bounty reserves (reward + review fee × max submissions); fund the pool by proposal first.
+	ErrBountyPoolInsufficient = &programerr.Error{Program: "mt_treasury", Code: 6087, Name: "BountyPoolInsufficient", Msg: "The bounty pool's available funds are below what this bounty reserves (reward + review fee × max submissions); fund the pool by proposal first."}
+	// ErrZeroBond (6088): Submission and review bonds must be greater than zero.
+	ErrZeroBond = &programerr.Error{Program: "mt_treasury", Code: 6088, Name: "ZeroBond", Msg: "Submission and review bonds must be greater than zero."}
+	// ErrInvalidBountyLimits (6089): Invalid bounty limits: max submissions must be 1 to 1000 and min reviewers at least 1.
+	ErrInvalidBountyLimits = &programerr.Error{Program: "mt_treasury", Code: 6089, Name: "InvalidBountyLimits", Msg: "Invalid bounty limits: max submissions must be 1 to 1000 and min reviewers at least 1."}
+	// ErrUseBountyInstruction (6090): This proposal funds the bounty pool or creates a bounty: execute it with fund_bounty_pool or create_bounty (mt bounty create).
+	ErrUseBountyInstruction = &programerr.Error{Program: "mt_treasury", Code: 6090, Name: "UseBountyInstruction", Msg: "This proposal funds the bounty pool or creates a bounty: execute it with fund_bounty_pool or create_bounty (mt bounty create)."}
+	// ErrWrongProposalAction (6091): This proposal's action is not the one this instruction executes.
+	ErrWrongProposalAction = &programerr.Error{Program: "mt_treasury", Code: 6091, Name: "WrongProposalAction", Msg: "This proposal's action is not the one this instruction executes."}
+	// ErrSubmissionsClosed (6092): The bounty takes no more submissions: its submission window has ended.
+	ErrSubmissionsClosed = &programerr.Error{Program: "mt_treasury", Code: 6092, Name: "SubmissionsClosed", Msg: "The bounty takes no more submissions: its submission window has ended."}
+	// ErrBountyFull (6093): The bounty has reached its maximum number of submissions.
+	ErrBountyFull = &programerr.Error{Program: "mt_treasury", Code: 6093, Name: "BountyFull", Msg: "The bounty has reached its maximum number of submissions."}
+	// ErrAlreadySubmitted (6094): This wallet has already submitted work to this bounty (one submission per wallet per bounty).
+	ErrAlreadySubmitted = &programerr.Error{Program: "mt_treasury", Code: 6094, Name: "AlreadySubmitted", Msg: "This wallet has already submitted work to this bounty (one submission per wallet per bounty)."}
+	// ErrWorkAlreadyClaimed (6095): This work (its content hash) has already been submitted in this model, to this or another bounty.
+	ErrWorkAlreadyClaimed = &programerr.Error{Program: "mt_treasury", Code: 6095, Name: "WorkAlreadyClaimed", Msg: "This work (its content hash) has already been submitted in this model, to this or another bounty."}
+	// ErrReputationTooLow (6096): This wallet has fewer accepted submissions in this model than the bounty requires.
+	ErrReputationTooLow = &programerr.Error{Program: "mt_treasury", Code: 6096, Name: "ReputationTooLow", Msg: "This wallet has fewer accepted submissions in this model than the bounty requires."}
+	// ErrSelfReview (6097): A contributor cannot review their own submission.
+	ErrSelfReview = &programerr.Error{Program: "mt_treasury", Code: 6097, Name: "SelfReview", Msg: "A contributor cannot review their own submission."}
+	// ErrAlreadyReviewed (6098): This wallet has already committed a review of this submission.
+	ErrAlreadyReviewed = &programerr.Error{Program: "mt_treasury", Code: 6098, Name: "AlreadyReviewed", Msg: "This wallet has already committed a review of this submission."}
+	// ErrCommitWindowClosed (6099): The bounty's commit window has ended: no new reviews.
+	ErrCommitWindowClosed = &programerr.Error{Program: "mt_treasury", Code: 6099, Name: "CommitWindowClosed", Msg: "The bounty's commit window has ended: no new reviews."}
+	// ErrRevealNotOpen (6100): Reveals open when the commit window ends.
+	ErrRevealNotOpen = &programerr.Error{Program: "mt_treasury", Code: 6100, Name: "RevealNotOpen", Msg: "Reveals open when the commit window ends."}
+	// ErrRevealWindowClosed (6101): The bounty's reveal window has ended: an unrevealed review's bond is lost.
+	ErrRevealWindowClosed = &programerr.Error{Program: "mt_treasury", Code: 6101, Name: "RevealWindowClosed", Msg: "The bounty's reveal window has ended: an unrevealed review's bond is lost."}
+	// ErrCommitmentMismatch (6102): The choice and salt do not match the committed review.
+	ErrCommitmentMismatch = &programerr.Error{Program: "mt_treasury", Code: 6102, Name: "CommitmentMismatch", Msg: "The choice and salt do not match the committed review."}
+	// ErrAlreadyRevealed (6103): This review has already been revealed.
+	ErrAlreadyRevealed = &programerr.Error{Program: "mt_treasury", Code: 6103, Name: "AlreadyRevealed", Msg: "This review has already been revealed."}
+	// ErrReviewsNotOver (6104): The bounty's reveal window has not ended yet: submissions are finalised after it.
+	ErrReviewsNotOver = &programerr.Error{Program: "mt_treasury", Code: 6104, Name: "ReviewsNotOver", Msg: "The bounty's reveal window has not ended yet: submissions are finalised after it."}
+	// ErrSubmissionAlreadyFinalized (6105): This submission has already been finalised.
+	ErrSubmissionAlreadyFinalized = &programerr.Error{Program: "mt_treasury", Code: 6105, Name: "SubmissionAlreadyFinalized", Msg: "This submission has already been finalised."}
+	// ErrSubmissionNotFinalized (6106): This submission has not been finalised yet (after the reveal window, by anyone: mt bounty finalize).
+	ErrSubmissionNotFinalized = &programerr.Error{Program: "mt_treasury", Code: 6106, Name: "SubmissionNotFinalized", Msg: "This submission has not been finalised yet (after the reveal window, by anyone: mt bounty finalize)."}
+	// ErrSubmissionsNotFinalized (6107): Not every submission of this bounty has been finalised yet.
+	ErrSubmissionsNotFinalized = &programerr.Error{Program: "mt_treasury", Code: 6107, Name: "SubmissionsNotFinalized", Msg: "Not every submission of this bounty has been finalised yet."}
+	// ErrBountyAlreadySettled (6108): This bounty has already been settled.
+	ErrBountyAlreadySettled = &programerr.Error{Program: "mt_treasury", Code: 6108, Name: "BountyAlreadySettled", Msg: "This bounty has already been settled."}
+	// ErrBountyNotSettled (6109): This bounty has not been settled yet: the award is fixed once every submission is finalised (mt bounty finalize).
+	ErrBountyNotSettled = &programerr.Error{Program: "mt_treasury", Code: 6109, Name: "BountyNotSettled", Msg: "This bounty has not been settled yet: the award is fixed once every submission is finalised (mt bounty finalize)."}
 )
 
 // Errors maps the program's error codes to its errors.
@@ -271,4 +317,27 @@ var Errors = programerr.Table{
 	6084: ErrNotUpgradeAuthority,
 	6085: ErrNativeMintHasFreezeAuthority,
 	6086: ErrInsufficientProtocolFees,
+	6087: ErrBountyPoolInsufficient,
+	6088: ErrZeroBond,
+	6089: ErrInvalidBountyLimits,
+	6090: ErrUseBountyInstruction,
+	6091: ErrWrongProposalAction,
+	6092: ErrSubmissionsClosed,
+	6093: ErrBountyFull,
+	6094: ErrAlreadySubmitted,
+	6095: ErrWorkAlreadyClaimed,
+	6096: ErrReputationTooLow,
+	6097: ErrSelfReview,
+	6098: ErrAlreadyReviewed,
+	6099: ErrCommitWindowClosed,
+	6100: ErrRevealNotOpen,
+	6101: ErrRevealWindowClosed,
+	6102: ErrCommitmentMismatch,
+	6103: ErrAlreadyRevealed,
+	6104: ErrReviewsNotOver,
+	6105: ErrSubmissionAlreadyFinalized,
+	6106: ErrSubmissionNotFinalized,
+	6107: ErrSubmissionsNotFinalized,
+	6108: ErrBountyAlreadySettled,
+	6109: ErrBountyNotSettled,
 }

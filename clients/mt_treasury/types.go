@@ -72,6 +72,856 @@ func UnmarshalAdminAccepted(buf []byte) (*AdminAccepted, error) {
 	return obj, nil
 }
 
+// A bounty of a model, at [`seeds::BOUNTY`](super::seeds::BOUNTY) + model +
+// id (u64 LE), created by executing a passed `CreateBounty` proposal.
+type Bounty struct {
+	Model solanago.PublicKey `json:"model"`
+	Id    uint64             `json:"id"`
+
+	// The proposal that created it.
+	Proposal solanago.PublicKey `json:"proposal"`
+	Terms    BountyTerms        `json:"terms"`
+
+	// Review weights are snapshots at this time (`Voter::vote_weight`).
+	CreatedAt int64 `json:"createdAt"`
+
+	// Submissions while `now < submit_ends`; commits while `now <
+	// commit_ends`; reveals while `commit_ends <= now < reveal_ends`;
+	// finalisation from `reveal_ends`.
+	SubmitEnds  int64  `json:"submitEnds"`
+	CommitEnds  int64  `json:"commitEnds"`
+	RevealEnds  int64  `json:"revealEnds"`
+	Submissions uint16 `json:"submissions"`
+	Finalized   uint16 `json:"finalized"`
+	Accepted    uint16 `json:"accepted"`
+
+	// Set once by `settle_bounty`: each accepted submission's share of the reward.
+	Settled bool   `json:"settled"`
+	Award   uint64 `json:"award"`
+	Bump    uint8  `json:"bump"`
+}
+
+func (obj Bounty) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Model`:
+	err = encoder.Encode(obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Serialize `Id`:
+	err = encoder.Encode(obj.Id)
+	if err != nil {
+		return errors.NewField("Id", err)
+	}
+	// Serialize `Proposal`:
+	err = encoder.Encode(obj.Proposal)
+	if err != nil {
+		return errors.NewField("Proposal", err)
+	}
+	// Serialize `Terms`:
+	err = encoder.Encode(obj.Terms)
+	if err != nil {
+		return errors.NewField("Terms", err)
+	}
+	// Serialize `CreatedAt`:
+	err = encoder.Encode(obj.CreatedAt)
+	if err != nil {
+		return errors.NewField("CreatedAt", err)
+	}
+	// Serialize `SubmitEnds`:
+	err = encoder.Encode(obj.SubmitEnds)
+	if err != nil {
+		return errors.NewField("SubmitEnds", err)
+	}
+	// Serialize `CommitEnds`:
+	err = encoder.Encode(obj.CommitEnds)
+	if err != nil {
+		return errors.NewField("CommitEnds", err)
+	}
+	// Serialize `RevealEnds`:
+	err = encoder.Encode(obj.RevealEnds)
+	if err != nil {
+		return errors.NewField("RevealEnds", err)
+	}
+	// Serialize `Submissions`:
+	err = encoder.Encode(obj.Submissions)
+	if err != nil {
+		return errors.NewField("Submissions", err)
+	}
+	// Serialize `Finalized`:
+	err = encoder.Encode(obj.Finalized)
+	if err != nil {
+		return errors.NewField("Finalized", err)
+	}
+	// Serialize `Accepted`:
+	err = encoder.Encode(obj.Accepted)
+	if err != nil {
+		return errors.NewField("Accepted", err)
+	}
+	// Serialize `Settled`:
+	err = encoder.Encode(obj.Settled)
+	if err != nil {
+		return errors.NewField("Settled", err)
+	}
+	// Serialize `Award`:
+	err = encoder.Encode(obj.Award)
+	if err != nil {
+		return errors.NewField("Award", err)
+	}
+	// Serialize `Bump`:
+	err = encoder.Encode(obj.Bump)
+	if err != nil {
+		return errors.NewField("Bump", err)
+	}
+	return nil
+}
+
+func (obj Bounty) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding Bounty: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *Bounty) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Model`:
+	err = decoder.Decode(&obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Deserialize `Id`:
+	err = decoder.Decode(&obj.Id)
+	if err != nil {
+		return errors.NewField("Id", err)
+	}
+	// Deserialize `Proposal`:
+	err = decoder.Decode(&obj.Proposal)
+	if err != nil {
+		return errors.NewField("Proposal", err)
+	}
+	// Deserialize `Terms`:
+	err = decoder.Decode(&obj.Terms)
+	if err != nil {
+		return errors.NewField("Terms", err)
+	}
+	// Deserialize `CreatedAt`:
+	err = decoder.Decode(&obj.CreatedAt)
+	if err != nil {
+		return errors.NewField("CreatedAt", err)
+	}
+	// Deserialize `SubmitEnds`:
+	err = decoder.Decode(&obj.SubmitEnds)
+	if err != nil {
+		return errors.NewField("SubmitEnds", err)
+	}
+	// Deserialize `CommitEnds`:
+	err = decoder.Decode(&obj.CommitEnds)
+	if err != nil {
+		return errors.NewField("CommitEnds", err)
+	}
+	// Deserialize `RevealEnds`:
+	err = decoder.Decode(&obj.RevealEnds)
+	if err != nil {
+		return errors.NewField("RevealEnds", err)
+	}
+	// Deserialize `Submissions`:
+	err = decoder.Decode(&obj.Submissions)
+	if err != nil {
+		return errors.NewField("Submissions", err)
+	}
+	// Deserialize `Finalized`:
+	err = decoder.Decode(&obj.Finalized)
+	if err != nil {
+		return errors.NewField("Finalized", err)
+	}
+	// Deserialize `Accepted`:
+	err = decoder.Decode(&obj.Accepted)
+	if err != nil {
+		return errors.NewField("Accepted", err)
+	}
+	// Deserialize `Settled`:
+	err = decoder.Decode(&obj.Settled)
+	if err != nil {
+		return errors.NewField("Settled", err)
+	}
+	// Deserialize `Award`:
+	err = decoder.Decode(&obj.Award)
+	if err != nil {
+		return errors.NewField("Award", err)
+	}
+	// Deserialize `Bump`:
+	err = decoder.Decode(&obj.Bump)
+	if err != nil {
+		return errors.NewField("Bump", err)
+	}
+	return nil
+}
+
+func (obj *Bounty) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling Bounty: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalBounty(buf []byte) (*Bounty, error) {
+	obj := new(Bounty)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// Governance created a bounty; its reward and review fees are reserved.
+type BountyCreated struct {
+	Model         solanago.PublicKey `json:"model"`
+	Bounty        solanago.PublicKey `json:"bounty"`
+	Id            uint64             `json:"id"`
+	Proposal      solanago.PublicKey `json:"proposal"`
+	Terms         BountyTerms        `json:"terms"`
+	SubmitEnds    int64              `json:"submitEnds"`
+	CommitEnds    int64              `json:"commitEnds"`
+	RevealEnds    int64              `json:"revealEnds"`
+	PoolAvailable uint64             `json:"poolAvailable"`
+}
+
+func (obj BountyCreated) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Model`:
+	err = encoder.Encode(obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Serialize `Bounty`:
+	err = encoder.Encode(obj.Bounty)
+	if err != nil {
+		return errors.NewField("Bounty", err)
+	}
+	// Serialize `Id`:
+	err = encoder.Encode(obj.Id)
+	if err != nil {
+		return errors.NewField("Id", err)
+	}
+	// Serialize `Proposal`:
+	err = encoder.Encode(obj.Proposal)
+	if err != nil {
+		return errors.NewField("Proposal", err)
+	}
+	// Serialize `Terms`:
+	err = encoder.Encode(obj.Terms)
+	if err != nil {
+		return errors.NewField("Terms", err)
+	}
+	// Serialize `SubmitEnds`:
+	err = encoder.Encode(obj.SubmitEnds)
+	if err != nil {
+		return errors.NewField("SubmitEnds", err)
+	}
+	// Serialize `CommitEnds`:
+	err = encoder.Encode(obj.CommitEnds)
+	if err != nil {
+		return errors.NewField("CommitEnds", err)
+	}
+	// Serialize `RevealEnds`:
+	err = encoder.Encode(obj.RevealEnds)
+	if err != nil {
+		return errors.NewField("RevealEnds", err)
+	}
+	// Serialize `PoolAvailable`:
+	err = encoder.Encode(obj.PoolAvailable)
+	if err != nil {
+		return errors.NewField("PoolAvailable", err)
+	}
+	return nil
+}
+
+func (obj BountyCreated) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding BountyCreated: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *BountyCreated) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Model`:
+	err = decoder.Decode(&obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Deserialize `Bounty`:
+	err = decoder.Decode(&obj.Bounty)
+	if err != nil {
+		return errors.NewField("Bounty", err)
+	}
+	// Deserialize `Id`:
+	err = decoder.Decode(&obj.Id)
+	if err != nil {
+		return errors.NewField("Id", err)
+	}
+	// Deserialize `Proposal`:
+	err = decoder.Decode(&obj.Proposal)
+	if err != nil {
+		return errors.NewField("Proposal", err)
+	}
+	// Deserialize `Terms`:
+	err = decoder.Decode(&obj.Terms)
+	if err != nil {
+		return errors.NewField("Terms", err)
+	}
+	// Deserialize `SubmitEnds`:
+	err = decoder.Decode(&obj.SubmitEnds)
+	if err != nil {
+		return errors.NewField("SubmitEnds", err)
+	}
+	// Deserialize `CommitEnds`:
+	err = decoder.Decode(&obj.CommitEnds)
+	if err != nil {
+		return errors.NewField("CommitEnds", err)
+	}
+	// Deserialize `RevealEnds`:
+	err = decoder.Decode(&obj.RevealEnds)
+	if err != nil {
+		return errors.NewField("RevealEnds", err)
+	}
+	// Deserialize `PoolAvailable`:
+	err = decoder.Decode(&obj.PoolAvailable)
+	if err != nil {
+		return errors.NewField("PoolAvailable", err)
+	}
+	return nil
+}
+
+func (obj *BountyCreated) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling BountyCreated: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalBountyCreated(buf []byte) (*BountyCreated, error) {
+	obj := new(BountyCreated)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// A model's bounty pool, at [`seeds::BOUNTY_POOL`](super::seeds::BOUNTY_POOL)
+// + model. Its native tokens sit in the pool vault
+// ([`seeds::BOUNTY_VAULT`](super::seeds::BOUNTY_VAULT) + model, owned by the
+// model PDA). Every amount here is recorded, never read from the vault:
+// the vault holds at least `available + reserved + held`.
+type BountyPool struct {
+	Model solanago.PublicKey `json:"model"`
+
+	// Funded by governance and not promised to any bounty.
+	Available uint64 `json:"available"`
+
+	// Promised to live bounties (rewards, and review fees of submissions not yet finalised).
+	Reserved uint64 `json:"reserved"`
+
+	// Owed to claimants: bonds, review fee pools and awards.
+	Held uint64 `json:"held"`
+
+	// Lifetime totals.
+	Funded      uint64 `json:"funded"`
+	PaidOut     uint64 `json:"paidOut"`
+	BountyCount uint64 `json:"bountyCount"`
+	Bump        uint8  `json:"bump"`
+	VaultBump   uint8  `json:"vaultBump"`
+}
+
+func (obj BountyPool) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Model`:
+	err = encoder.Encode(obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Serialize `Available`:
+	err = encoder.Encode(obj.Available)
+	if err != nil {
+		return errors.NewField("Available", err)
+	}
+	// Serialize `Reserved`:
+	err = encoder.Encode(obj.Reserved)
+	if err != nil {
+		return errors.NewField("Reserved", err)
+	}
+	// Serialize `Held`:
+	err = encoder.Encode(obj.Held)
+	if err != nil {
+		return errors.NewField("Held", err)
+	}
+	// Serialize `Funded`:
+	err = encoder.Encode(obj.Funded)
+	if err != nil {
+		return errors.NewField("Funded", err)
+	}
+	// Serialize `PaidOut`:
+	err = encoder.Encode(obj.PaidOut)
+	if err != nil {
+		return errors.NewField("PaidOut", err)
+	}
+	// Serialize `BountyCount`:
+	err = encoder.Encode(obj.BountyCount)
+	if err != nil {
+		return errors.NewField("BountyCount", err)
+	}
+	// Serialize `Bump`:
+	err = encoder.Encode(obj.Bump)
+	if err != nil {
+		return errors.NewField("Bump", err)
+	}
+	// Serialize `VaultBump`:
+	err = encoder.Encode(obj.VaultBump)
+	if err != nil {
+		return errors.NewField("VaultBump", err)
+	}
+	return nil
+}
+
+func (obj BountyPool) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding BountyPool: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *BountyPool) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Model`:
+	err = decoder.Decode(&obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Deserialize `Available`:
+	err = decoder.Decode(&obj.Available)
+	if err != nil {
+		return errors.NewField("Available", err)
+	}
+	// Deserialize `Reserved`:
+	err = decoder.Decode(&obj.Reserved)
+	if err != nil {
+		return errors.NewField("Reserved", err)
+	}
+	// Deserialize `Held`:
+	err = decoder.Decode(&obj.Held)
+	if err != nil {
+		return errors.NewField("Held", err)
+	}
+	// Deserialize `Funded`:
+	err = decoder.Decode(&obj.Funded)
+	if err != nil {
+		return errors.NewField("Funded", err)
+	}
+	// Deserialize `PaidOut`:
+	err = decoder.Decode(&obj.PaidOut)
+	if err != nil {
+		return errors.NewField("PaidOut", err)
+	}
+	// Deserialize `BountyCount`:
+	err = decoder.Decode(&obj.BountyCount)
+	if err != nil {
+		return errors.NewField("BountyCount", err)
+	}
+	// Deserialize `Bump`:
+	err = decoder.Decode(&obj.Bump)
+	if err != nil {
+		return errors.NewField("Bump", err)
+	}
+	// Deserialize `VaultBump`:
+	err = decoder.Decode(&obj.VaultBump)
+	if err != nil {
+		return errors.NewField("VaultBump", err)
+	}
+	return nil
+}
+
+func (obj *BountyPool) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling BountyPool: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalBountyPool(buf []byte) (*BountyPool, error) {
+	obj := new(BountyPool)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// Governance moved treasury funds into the model's bounty pool.
+type BountyPoolFunded struct {
+	Model     solanago.PublicKey `json:"model"`
+	Proposal  solanago.PublicKey `json:"proposal"`
+	Amount    uint64             `json:"amount"`
+	Available uint64             `json:"available"`
+	Funded    uint64             `json:"funded"`
+}
+
+func (obj BountyPoolFunded) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Model`:
+	err = encoder.Encode(obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Serialize `Proposal`:
+	err = encoder.Encode(obj.Proposal)
+	if err != nil {
+		return errors.NewField("Proposal", err)
+	}
+	// Serialize `Amount`:
+	err = encoder.Encode(obj.Amount)
+	if err != nil {
+		return errors.NewField("Amount", err)
+	}
+	// Serialize `Available`:
+	err = encoder.Encode(obj.Available)
+	if err != nil {
+		return errors.NewField("Available", err)
+	}
+	// Serialize `Funded`:
+	err = encoder.Encode(obj.Funded)
+	if err != nil {
+		return errors.NewField("Funded", err)
+	}
+	return nil
+}
+
+func (obj BountyPoolFunded) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding BountyPoolFunded: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *BountyPoolFunded) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Model`:
+	err = decoder.Decode(&obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Deserialize `Proposal`:
+	err = decoder.Decode(&obj.Proposal)
+	if err != nil {
+		return errors.NewField("Proposal", err)
+	}
+	// Deserialize `Amount`:
+	err = decoder.Decode(&obj.Amount)
+	if err != nil {
+		return errors.NewField("Amount", err)
+	}
+	// Deserialize `Available`:
+	err = decoder.Decode(&obj.Available)
+	if err != nil {
+		return errors.NewField("Available", err)
+	}
+	// Deserialize `Funded`:
+	err = decoder.Decode(&obj.Funded)
+	if err != nil {
+		return errors.NewField("Funded", err)
+	}
+	return nil
+}
+
+func (obj *BountyPoolFunded) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling BountyPoolFunded: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalBountyPoolFunded(buf []byte) (*BountyPoolFunded, error) {
+	obj := new(BountyPoolFunded)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// Every submission is finalised: each accepted one's award is fixed and
+// the rest of the reservation is back in the pool.
+type BountySettled struct {
+	Bounty   solanago.PublicKey `json:"bounty"`
+	Accepted uint16             `json:"accepted"`
+	Award    uint64             `json:"award"`
+	Released uint64             `json:"released"`
+}
+
+func (obj BountySettled) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Bounty`:
+	err = encoder.Encode(obj.Bounty)
+	if err != nil {
+		return errors.NewField("Bounty", err)
+	}
+	// Serialize `Accepted`:
+	err = encoder.Encode(obj.Accepted)
+	if err != nil {
+		return errors.NewField("Accepted", err)
+	}
+	// Serialize `Award`:
+	err = encoder.Encode(obj.Award)
+	if err != nil {
+		return errors.NewField("Award", err)
+	}
+	// Serialize `Released`:
+	err = encoder.Encode(obj.Released)
+	if err != nil {
+		return errors.NewField("Released", err)
+	}
+	return nil
+}
+
+func (obj BountySettled) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding BountySettled: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *BountySettled) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Bounty`:
+	err = decoder.Decode(&obj.Bounty)
+	if err != nil {
+		return errors.NewField("Bounty", err)
+	}
+	// Deserialize `Accepted`:
+	err = decoder.Decode(&obj.Accepted)
+	if err != nil {
+		return errors.NewField("Accepted", err)
+	}
+	// Deserialize `Award`:
+	err = decoder.Decode(&obj.Award)
+	if err != nil {
+		return errors.NewField("Award", err)
+	}
+	// Deserialize `Released`:
+	err = decoder.Decode(&obj.Released)
+	if err != nil {
+		return errors.NewField("Released", err)
+	}
+	return nil
+}
+
+func (obj *BountySettled) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling BountySettled: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalBountySettled(buf []byte) (*BountySettled, error) {
+	obj := new(BountySettled)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// What a bounty asks and pays, voted in a `CreateBounty` proposal. Amounts
+// in native base units, periods in seconds.
+type BountyTerms struct {
+	// sha256 of the task's description (published off chain).
+	TaskHash [32]uint8 `json:"taskHash"`
+
+	// Shared equally by the accepted submissions (rounded down).
+	Reward uint64 `json:"reward"`
+
+	// Paid, per finalised submission, to the reviewers who judged with the outcome.
+	ReviewFee uint64 `json:"reviewFee"`
+
+	// Posted by each contributor; lost only if reviewers call the work spam.
+	SubmissionBond uint64 `json:"submissionBond"`
+
+	// Posted by each reviewer; see BOUNTIES.md for when part or all of it is lost.
+	ReviewBond     uint64 `json:"reviewBond"`
+	MaxSubmissions uint16 `json:"maxSubmissions"`
+
+	// Fewer reveals than this leave a submission unreviewed.
+	MinReviewers uint16 `json:"minReviewers"`
+
+	// Approval (or spam) weight needed, of the revealed weight.
+	ThresholdBps uint16 `json:"thresholdBps"`
+
+	// Accepted submissions a contributor needs in this model to submit.
+	MinReputation uint32 `json:"minReputation"`
+
+	// Submissions are taken for this long after creation.
+	SubmitSecs int64 `json:"submitSecs"`
+
+	// Length of the commit window, and again of the reveal window, after submissions close.
+	ReviewSecs int64 `json:"reviewSecs"`
+}
+
+func (obj BountyTerms) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `TaskHash`:
+	err = encoder.Encode(obj.TaskHash)
+	if err != nil {
+		return errors.NewField("TaskHash", err)
+	}
+	// Serialize `Reward`:
+	err = encoder.Encode(obj.Reward)
+	if err != nil {
+		return errors.NewField("Reward", err)
+	}
+	// Serialize `ReviewFee`:
+	err = encoder.Encode(obj.ReviewFee)
+	if err != nil {
+		return errors.NewField("ReviewFee", err)
+	}
+	// Serialize `SubmissionBond`:
+	err = encoder.Encode(obj.SubmissionBond)
+	if err != nil {
+		return errors.NewField("SubmissionBond", err)
+	}
+	// Serialize `ReviewBond`:
+	err = encoder.Encode(obj.ReviewBond)
+	if err != nil {
+		return errors.NewField("ReviewBond", err)
+	}
+	// Serialize `MaxSubmissions`:
+	err = encoder.Encode(obj.MaxSubmissions)
+	if err != nil {
+		return errors.NewField("MaxSubmissions", err)
+	}
+	// Serialize `MinReviewers`:
+	err = encoder.Encode(obj.MinReviewers)
+	if err != nil {
+		return errors.NewField("MinReviewers", err)
+	}
+	// Serialize `ThresholdBps`:
+	err = encoder.Encode(obj.ThresholdBps)
+	if err != nil {
+		return errors.NewField("ThresholdBps", err)
+	}
+	// Serialize `MinReputation`:
+	err = encoder.Encode(obj.MinReputation)
+	if err != nil {
+		return errors.NewField("MinReputation", err)
+	}
+	// Serialize `SubmitSecs`:
+	err = encoder.Encode(obj.SubmitSecs)
+	if err != nil {
+		return errors.NewField("SubmitSecs", err)
+	}
+	// Serialize `ReviewSecs`:
+	err = encoder.Encode(obj.ReviewSecs)
+	if err != nil {
+		return errors.NewField("ReviewSecs", err)
+	}
+	return nil
+}
+
+func (obj BountyTerms) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding BountyTerms: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *BountyTerms) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `TaskHash`:
+	err = decoder.Decode(&obj.TaskHash)
+	if err != nil {
+		return errors.NewField("TaskHash", err)
+	}
+	// Deserialize `Reward`:
+	err = decoder.Decode(&obj.Reward)
+	if err != nil {
+		return errors.NewField("Reward", err)
+	}
+	// Deserialize `ReviewFee`:
+	err = decoder.Decode(&obj.ReviewFee)
+	if err != nil {
+		return errors.NewField("ReviewFee", err)
+	}
+	// Deserialize `SubmissionBond`:
+	err = decoder.Decode(&obj.SubmissionBond)
+	if err != nil {
+		return errors.NewField("SubmissionBond", err)
+	}
+	// Deserialize `ReviewBond`:
+	err = decoder.Decode(&obj.ReviewBond)
+	if err != nil {
+		return errors.NewField("ReviewBond", err)
+	}
+	// Deserialize `MaxSubmissions`:
+	err = decoder.Decode(&obj.MaxSubmissions)
+	if err != nil {
+		return errors.NewField("MaxSubmissions", err)
+	}
+	// Deserialize `MinReviewers`:
+	err = decoder.Decode(&obj.MinReviewers)
+	if err != nil {
+		return errors.NewField("MinReviewers", err)
+	}
+	// Deserialize `ThresholdBps`:
+	err = decoder.Decode(&obj.ThresholdBps)
+	if err != nil {
+		return errors.NewField("ThresholdBps", err)
+	}
+	// Deserialize `MinReputation`:
+	err = decoder.Decode(&obj.MinReputation)
+	if err != nil {
+		return errors.NewField("MinReputation", err)
+	}
+	// Deserialize `SubmitSecs`:
+	err = decoder.Decode(&obj.SubmitSecs)
+	if err != nil {
+		return errors.NewField("SubmitSecs", err)
+	}
+	// Deserialize `ReviewSecs`:
+	err = decoder.Decode(&obj.ReviewSecs)
+	if err != nil {
+		return errors.NewField("ReviewSecs", err)
+	}
+	return nil
+}
+
+func (obj *BountyTerms) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling BountyTerms: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalBountyTerms(buf []byte) (*BountyTerms, error) {
+	obj := new(BountyTerms)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
 type ContributeArgs struct {
 	// Most native base units to pay. Near the hard cap the fill is partial
 	// and only what is bought is charged.
@@ -2847,6 +3697,8 @@ type proposalActionEnumContainer struct {
 	SetRevenueRules ProposalAction_SetRevenueRules
 	SetPrice        ProposalAction_SetPrice
 	Signal          ProposalAction_Signal
+	FundBountyPool  ProposalAction_FundBountyPool
+	CreateBounty    ProposalAction_CreateBounty
 }
 
 func DecodeProposalAction(decoder *binary.Decoder) (ProposalAction, error) {
@@ -2869,6 +3721,10 @@ func DecodeProposalAction(decoder *binary.Decoder) (ProposalAction, error) {
 			return &tmp.SetPrice, nil
 		case 5:
 			return &tmp.Signal, nil
+		case 6:
+			return &tmp.FundBountyPool, nil
+		case 7:
+			return &tmp.CreateBounty, nil
 		default:
 			return nil, fmt.Errorf("ProposalAction: unknown enum index: %v", tmp.Enum)
 		}
@@ -2897,6 +3753,12 @@ func EncodeProposalAction(encoder *binary.Encoder, value ProposalAction) error {
 		case *ProposalAction_Signal:
 			tmp.Enum = 5
 			tmp.Signal = *realvalue
+		case *ProposalAction_FundBountyPool:
+			tmp.Enum = 6
+			tmp.FundBountyPool = *realvalue
+		case *ProposalAction_CreateBounty:
+			tmp.Enum = 7
+			tmp.CreateBounty = *realvalue
 		}
 		return encoder.Encode(tmp)
 	}
@@ -3217,6 +4079,110 @@ func (obj *ProposalAction_Signal) UnmarshalWithDecoder(decoder *binary.Decoder) 
 }
 
 func (_ *ProposalAction_Signal) isProposalAction() {}
+
+// Variant "FundBountyPool" of enum "ProposalAction"
+type ProposalAction_FundBountyPool struct {
+	Amount uint64 `json:"amount"`
+}
+
+func (obj ProposalAction_FundBountyPool) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Amount`:
+	err = encoder.Encode(obj.Amount)
+	if err != nil {
+		return errors.NewField("Amount", err)
+	}
+	return nil
+}
+
+func (obj ProposalAction_FundBountyPool) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding ProposalAction_FundBountyPool: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *ProposalAction_FundBountyPool) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Amount`:
+	err = decoder.Decode(&obj.Amount)
+	if err != nil {
+		return errors.NewField("Amount", err)
+	}
+	return nil
+}
+
+func (obj *ProposalAction_FundBountyPool) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling ProposalAction_FundBountyPool: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalProposalAction_FundBountyPool(buf []byte) (*ProposalAction_FundBountyPool, error) {
+	obj := new(ProposalAction_FundBountyPool)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+func (_ *ProposalAction_FundBountyPool) isProposalAction() {}
+
+// Variant "CreateBounty" of enum "ProposalAction"
+type ProposalAction_CreateBounty struct {
+	Terms BountyTerms `json:"terms"`
+}
+
+func (obj ProposalAction_CreateBounty) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Terms`:
+	err = encoder.Encode(obj.Terms)
+	if err != nil {
+		return errors.NewField("Terms", err)
+	}
+	return nil
+}
+
+func (obj ProposalAction_CreateBounty) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding ProposalAction_CreateBounty: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *ProposalAction_CreateBounty) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Terms`:
+	err = decoder.Decode(&obj.Terms)
+	if err != nil {
+		return errors.NewField("Terms", err)
+	}
+	return nil
+}
+
+func (obj *ProposalAction_CreateBounty) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling ProposalAction_CreateBounty: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalProposalAction_CreateBounty(buf []byte) (*ProposalAction_CreateBounty, error) {
+	obj := new(ProposalAction_CreateBounty)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+func (_ *ProposalAction_CreateBounty) isProposalAction() {}
 
 type ProposalCancelled struct {
 	Model    solanago.PublicKey `json:"model"`
@@ -4804,6 +5770,172 @@ func UnmarshalRefunded(buf []byte) (*Refunded, error) {
 	return obj, nil
 }
 
+// A wallet's record in one model, at
+// [`seeds::REPUTATION`](super::seeds::REPUTATION) + model + wallet.
+type Reputation struct {
+	Model  solanago.PublicKey `json:"model"`
+	Wallet solanago.PublicKey `json:"wallet"`
+
+	// As a contributor: submissions, and their finalised outcomes.
+	Submitted uint32 `json:"submitted"`
+	Accepted  uint32 `json:"accepted"`
+	Rejected  uint32 `json:"rejected"`
+	Spam      uint32 `json:"spam"`
+
+	// As a reviewer: reviews committed, revealed, claimed on the winning
+	// side, and claimed after losing part of the bond.
+	ReviewsCommitted uint32 `json:"reviewsCommitted"`
+	ReviewsRevealed  uint32 `json:"reviewsRevealed"`
+	ReviewsAgreed    uint32 `json:"reviewsAgreed"`
+	ReviewsSlashed   uint32 `json:"reviewsSlashed"`
+	Bump             uint8  `json:"bump"`
+}
+
+func (obj Reputation) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Model`:
+	err = encoder.Encode(obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Serialize `Wallet`:
+	err = encoder.Encode(obj.Wallet)
+	if err != nil {
+		return errors.NewField("Wallet", err)
+	}
+	// Serialize `Submitted`:
+	err = encoder.Encode(obj.Submitted)
+	if err != nil {
+		return errors.NewField("Submitted", err)
+	}
+	// Serialize `Accepted`:
+	err = encoder.Encode(obj.Accepted)
+	if err != nil {
+		return errors.NewField("Accepted", err)
+	}
+	// Serialize `Rejected`:
+	err = encoder.Encode(obj.Rejected)
+	if err != nil {
+		return errors.NewField("Rejected", err)
+	}
+	// Serialize `Spam`:
+	err = encoder.Encode(obj.Spam)
+	if err != nil {
+		return errors.NewField("Spam", err)
+	}
+	// Serialize `ReviewsCommitted`:
+	err = encoder.Encode(obj.ReviewsCommitted)
+	if err != nil {
+		return errors.NewField("ReviewsCommitted", err)
+	}
+	// Serialize `ReviewsRevealed`:
+	err = encoder.Encode(obj.ReviewsRevealed)
+	if err != nil {
+		return errors.NewField("ReviewsRevealed", err)
+	}
+	// Serialize `ReviewsAgreed`:
+	err = encoder.Encode(obj.ReviewsAgreed)
+	if err != nil {
+		return errors.NewField("ReviewsAgreed", err)
+	}
+	// Serialize `ReviewsSlashed`:
+	err = encoder.Encode(obj.ReviewsSlashed)
+	if err != nil {
+		return errors.NewField("ReviewsSlashed", err)
+	}
+	// Serialize `Bump`:
+	err = encoder.Encode(obj.Bump)
+	if err != nil {
+		return errors.NewField("Bump", err)
+	}
+	return nil
+}
+
+func (obj Reputation) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding Reputation: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *Reputation) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Model`:
+	err = decoder.Decode(&obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Deserialize `Wallet`:
+	err = decoder.Decode(&obj.Wallet)
+	if err != nil {
+		return errors.NewField("Wallet", err)
+	}
+	// Deserialize `Submitted`:
+	err = decoder.Decode(&obj.Submitted)
+	if err != nil {
+		return errors.NewField("Submitted", err)
+	}
+	// Deserialize `Accepted`:
+	err = decoder.Decode(&obj.Accepted)
+	if err != nil {
+		return errors.NewField("Accepted", err)
+	}
+	// Deserialize `Rejected`:
+	err = decoder.Decode(&obj.Rejected)
+	if err != nil {
+		return errors.NewField("Rejected", err)
+	}
+	// Deserialize `Spam`:
+	err = decoder.Decode(&obj.Spam)
+	if err != nil {
+		return errors.NewField("Spam", err)
+	}
+	// Deserialize `ReviewsCommitted`:
+	err = decoder.Decode(&obj.ReviewsCommitted)
+	if err != nil {
+		return errors.NewField("ReviewsCommitted", err)
+	}
+	// Deserialize `ReviewsRevealed`:
+	err = decoder.Decode(&obj.ReviewsRevealed)
+	if err != nil {
+		return errors.NewField("ReviewsRevealed", err)
+	}
+	// Deserialize `ReviewsAgreed`:
+	err = decoder.Decode(&obj.ReviewsAgreed)
+	if err != nil {
+		return errors.NewField("ReviewsAgreed", err)
+	}
+	// Deserialize `ReviewsSlashed`:
+	err = decoder.Decode(&obj.ReviewsSlashed)
+	if err != nil {
+		return errors.NewField("ReviewsSlashed", err)
+	}
+	// Deserialize `Bump`:
+	err = decoder.Decode(&obj.Bump)
+	if err != nil {
+		return errors.NewField("Bump", err)
+	}
+	return nil
+}
+
+func (obj *Reputation) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling Reputation: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalReputation(buf []byte) (*Reputation, error) {
+	obj := new(Reputation)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
 // Revenue entered a model (`deposit_revenue`; swap fees report in `Swapped`).
 type RevenueDeposited struct {
 	Model        solanago.PublicKey `json:"model"`
@@ -5080,6 +6212,568 @@ func UnmarshalRevenueState(buf []byte) (*RevenueState, error) {
 	return obj, nil
 }
 
+// One reviewer's review of one submission, at
+// [`seeds::REVIEW`](super::seeds::REVIEW) + submission + reviewer wallet.
+type Review struct {
+	Submission solanago.PublicKey `json:"submission"`
+	Reviewer   solanago.PublicKey `json:"reviewer"`
+	Commitment [32]uint8          `json:"commitment"`
+
+	// The reviewer's snapshot weight at the bounty's creation.
+	Weight   uint64 `json:"weight"`
+	Bond     uint64 `json:"bond"`
+	Revealed bool   `json:"revealed"`
+
+	// Meaningful once revealed.
+	Choice  ReviewChoice `json:"choice"`
+	Claimed bool         `json:"claimed"`
+	Bump    uint8        `json:"bump"`
+}
+
+func (obj Review) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Submission`:
+	err = encoder.Encode(obj.Submission)
+	if err != nil {
+		return errors.NewField("Submission", err)
+	}
+	// Serialize `Reviewer`:
+	err = encoder.Encode(obj.Reviewer)
+	if err != nil {
+		return errors.NewField("Reviewer", err)
+	}
+	// Serialize `Commitment`:
+	err = encoder.Encode(obj.Commitment)
+	if err != nil {
+		return errors.NewField("Commitment", err)
+	}
+	// Serialize `Weight`:
+	err = encoder.Encode(obj.Weight)
+	if err != nil {
+		return errors.NewField("Weight", err)
+	}
+	// Serialize `Bond`:
+	err = encoder.Encode(obj.Bond)
+	if err != nil {
+		return errors.NewField("Bond", err)
+	}
+	// Serialize `Revealed`:
+	err = encoder.Encode(obj.Revealed)
+	if err != nil {
+		return errors.NewField("Revealed", err)
+	}
+	// Serialize `Choice`:
+	err = encoder.Encode(obj.Choice)
+	if err != nil {
+		return errors.NewField("Choice", err)
+	}
+	// Serialize `Claimed`:
+	err = encoder.Encode(obj.Claimed)
+	if err != nil {
+		return errors.NewField("Claimed", err)
+	}
+	// Serialize `Bump`:
+	err = encoder.Encode(obj.Bump)
+	if err != nil {
+		return errors.NewField("Bump", err)
+	}
+	return nil
+}
+
+func (obj Review) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding Review: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *Review) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Submission`:
+	err = decoder.Decode(&obj.Submission)
+	if err != nil {
+		return errors.NewField("Submission", err)
+	}
+	// Deserialize `Reviewer`:
+	err = decoder.Decode(&obj.Reviewer)
+	if err != nil {
+		return errors.NewField("Reviewer", err)
+	}
+	// Deserialize `Commitment`:
+	err = decoder.Decode(&obj.Commitment)
+	if err != nil {
+		return errors.NewField("Commitment", err)
+	}
+	// Deserialize `Weight`:
+	err = decoder.Decode(&obj.Weight)
+	if err != nil {
+		return errors.NewField("Weight", err)
+	}
+	// Deserialize `Bond`:
+	err = decoder.Decode(&obj.Bond)
+	if err != nil {
+		return errors.NewField("Bond", err)
+	}
+	// Deserialize `Revealed`:
+	err = decoder.Decode(&obj.Revealed)
+	if err != nil {
+		return errors.NewField("Revealed", err)
+	}
+	// Deserialize `Choice`:
+	err = decoder.Decode(&obj.Choice)
+	if err != nil {
+		return errors.NewField("Choice", err)
+	}
+	// Deserialize `Claimed`:
+	err = decoder.Decode(&obj.Claimed)
+	if err != nil {
+		return errors.NewField("Claimed", err)
+	}
+	// Deserialize `Bump`:
+	err = decoder.Decode(&obj.Bump)
+	if err != nil {
+		return errors.NewField("Bump", err)
+	}
+	return nil
+}
+
+func (obj *Review) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling Review: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalReview(buf []byte) (*Review, error) {
+	obj := new(Review)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// A reviewer's judgement of a submission.
+type ReviewChoice binary.BorshEnum
+
+const (
+	ReviewChoice_Approve ReviewChoice = iota
+	ReviewChoice_Reject
+	ReviewChoice_Spam
+)
+
+func (value ReviewChoice) String() string {
+	switch value {
+	case ReviewChoice_Approve:
+		return "Approve"
+	case ReviewChoice_Reject:
+		return "Reject"
+	case ReviewChoice_Spam:
+		return "Spam"
+	default:
+		return ""
+	}
+}
+
+type ReviewClaimed struct {
+	Submission solanago.PublicKey `json:"submission"`
+	Reviewer   solanago.PublicKey `json:"reviewer"`
+	Amount     uint64             `json:"amount"`
+	Fee        uint64             `json:"fee"`
+	Slashed    bool               `json:"slashed"`
+
+	// Rounding dust returned to the pool by the last winner's claim.
+	DustReleased uint64 `json:"dustReleased"`
+}
+
+func (obj ReviewClaimed) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Submission`:
+	err = encoder.Encode(obj.Submission)
+	if err != nil {
+		return errors.NewField("Submission", err)
+	}
+	// Serialize `Reviewer`:
+	err = encoder.Encode(obj.Reviewer)
+	if err != nil {
+		return errors.NewField("Reviewer", err)
+	}
+	// Serialize `Amount`:
+	err = encoder.Encode(obj.Amount)
+	if err != nil {
+		return errors.NewField("Amount", err)
+	}
+	// Serialize `Fee`:
+	err = encoder.Encode(obj.Fee)
+	if err != nil {
+		return errors.NewField("Fee", err)
+	}
+	// Serialize `Slashed`:
+	err = encoder.Encode(obj.Slashed)
+	if err != nil {
+		return errors.NewField("Slashed", err)
+	}
+	// Serialize `DustReleased`:
+	err = encoder.Encode(obj.DustReleased)
+	if err != nil {
+		return errors.NewField("DustReleased", err)
+	}
+	return nil
+}
+
+func (obj ReviewClaimed) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding ReviewClaimed: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *ReviewClaimed) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Submission`:
+	err = decoder.Decode(&obj.Submission)
+	if err != nil {
+		return errors.NewField("Submission", err)
+	}
+	// Deserialize `Reviewer`:
+	err = decoder.Decode(&obj.Reviewer)
+	if err != nil {
+		return errors.NewField("Reviewer", err)
+	}
+	// Deserialize `Amount`:
+	err = decoder.Decode(&obj.Amount)
+	if err != nil {
+		return errors.NewField("Amount", err)
+	}
+	// Deserialize `Fee`:
+	err = decoder.Decode(&obj.Fee)
+	if err != nil {
+		return errors.NewField("Fee", err)
+	}
+	// Deserialize `Slashed`:
+	err = decoder.Decode(&obj.Slashed)
+	if err != nil {
+		return errors.NewField("Slashed", err)
+	}
+	// Deserialize `DustReleased`:
+	err = decoder.Decode(&obj.DustReleased)
+	if err != nil {
+		return errors.NewField("DustReleased", err)
+	}
+	return nil
+}
+
+func (obj *ReviewClaimed) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling ReviewClaimed: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalReviewClaimed(buf []byte) (*ReviewClaimed, error) {
+	obj := new(ReviewClaimed)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+type ReviewCommitted struct {
+	Submission solanago.PublicKey `json:"submission"`
+	Reviewer   solanago.PublicKey `json:"reviewer"`
+	Weight     uint64             `json:"weight"`
+	Bond       uint64             `json:"bond"`
+}
+
+func (obj ReviewCommitted) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Submission`:
+	err = encoder.Encode(obj.Submission)
+	if err != nil {
+		return errors.NewField("Submission", err)
+	}
+	// Serialize `Reviewer`:
+	err = encoder.Encode(obj.Reviewer)
+	if err != nil {
+		return errors.NewField("Reviewer", err)
+	}
+	// Serialize `Weight`:
+	err = encoder.Encode(obj.Weight)
+	if err != nil {
+		return errors.NewField("Weight", err)
+	}
+	// Serialize `Bond`:
+	err = encoder.Encode(obj.Bond)
+	if err != nil {
+		return errors.NewField("Bond", err)
+	}
+	return nil
+}
+
+func (obj ReviewCommitted) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding ReviewCommitted: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *ReviewCommitted) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Submission`:
+	err = decoder.Decode(&obj.Submission)
+	if err != nil {
+		return errors.NewField("Submission", err)
+	}
+	// Deserialize `Reviewer`:
+	err = decoder.Decode(&obj.Reviewer)
+	if err != nil {
+		return errors.NewField("Reviewer", err)
+	}
+	// Deserialize `Weight`:
+	err = decoder.Decode(&obj.Weight)
+	if err != nil {
+		return errors.NewField("Weight", err)
+	}
+	// Deserialize `Bond`:
+	err = decoder.Decode(&obj.Bond)
+	if err != nil {
+		return errors.NewField("Bond", err)
+	}
+	return nil
+}
+
+func (obj *ReviewCommitted) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling ReviewCommitted: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalReviewCommitted(buf []byte) (*ReviewCommitted, error) {
+	obj := new(ReviewCommitted)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+type ReviewRevealed struct {
+	Submission solanago.PublicKey `json:"submission"`
+	Reviewer   solanago.PublicKey `json:"reviewer"`
+	Choice     ReviewChoice       `json:"choice"`
+	Weight     uint64             `json:"weight"`
+}
+
+func (obj ReviewRevealed) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Submission`:
+	err = encoder.Encode(obj.Submission)
+	if err != nil {
+		return errors.NewField("Submission", err)
+	}
+	// Serialize `Reviewer`:
+	err = encoder.Encode(obj.Reviewer)
+	if err != nil {
+		return errors.NewField("Reviewer", err)
+	}
+	// Serialize `Choice`:
+	err = encoder.Encode(obj.Choice)
+	if err != nil {
+		return errors.NewField("Choice", err)
+	}
+	// Serialize `Weight`:
+	err = encoder.Encode(obj.Weight)
+	if err != nil {
+		return errors.NewField("Weight", err)
+	}
+	return nil
+}
+
+func (obj ReviewRevealed) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding ReviewRevealed: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *ReviewRevealed) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Submission`:
+	err = decoder.Decode(&obj.Submission)
+	if err != nil {
+		return errors.NewField("Submission", err)
+	}
+	// Deserialize `Reviewer`:
+	err = decoder.Decode(&obj.Reviewer)
+	if err != nil {
+		return errors.NewField("Reviewer", err)
+	}
+	// Deserialize `Choice`:
+	err = decoder.Decode(&obj.Choice)
+	if err != nil {
+		return errors.NewField("Choice", err)
+	}
+	// Deserialize `Weight`:
+	err = decoder.Decode(&obj.Weight)
+	if err != nil {
+		return errors.NewField("Weight", err)
+	}
+	return nil
+}
+
+func (obj *ReviewRevealed) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling ReviewRevealed: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalReviewRevealed(buf []byte) (*ReviewRevealed, error) {
+	obj := new(ReviewRevealed)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// Revealed reviews of one submission.
+type ReviewTally struct {
+	Commits       uint16 `json:"commits"`
+	Reveals       uint16 `json:"reveals"`
+	ApproveWeight uint64 `json:"approveWeight"`
+	RejectWeight  uint64 `json:"rejectWeight"`
+	SpamWeight    uint64 `json:"spamWeight"`
+	Approvals     uint16 `json:"approvals"`
+	Rejections    uint16 `json:"rejections"`
+	SpamCalls     uint16 `json:"spamCalls"`
+}
+
+func (obj ReviewTally) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Commits`:
+	err = encoder.Encode(obj.Commits)
+	if err != nil {
+		return errors.NewField("Commits", err)
+	}
+	// Serialize `Reveals`:
+	err = encoder.Encode(obj.Reveals)
+	if err != nil {
+		return errors.NewField("Reveals", err)
+	}
+	// Serialize `ApproveWeight`:
+	err = encoder.Encode(obj.ApproveWeight)
+	if err != nil {
+		return errors.NewField("ApproveWeight", err)
+	}
+	// Serialize `RejectWeight`:
+	err = encoder.Encode(obj.RejectWeight)
+	if err != nil {
+		return errors.NewField("RejectWeight", err)
+	}
+	// Serialize `SpamWeight`:
+	err = encoder.Encode(obj.SpamWeight)
+	if err != nil {
+		return errors.NewField("SpamWeight", err)
+	}
+	// Serialize `Approvals`:
+	err = encoder.Encode(obj.Approvals)
+	if err != nil {
+		return errors.NewField("Approvals", err)
+	}
+	// Serialize `Rejections`:
+	err = encoder.Encode(obj.Rejections)
+	if err != nil {
+		return errors.NewField("Rejections", err)
+	}
+	// Serialize `SpamCalls`:
+	err = encoder.Encode(obj.SpamCalls)
+	if err != nil {
+		return errors.NewField("SpamCalls", err)
+	}
+	return nil
+}
+
+func (obj ReviewTally) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding ReviewTally: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *ReviewTally) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Commits`:
+	err = decoder.Decode(&obj.Commits)
+	if err != nil {
+		return errors.NewField("Commits", err)
+	}
+	// Deserialize `Reveals`:
+	err = decoder.Decode(&obj.Reveals)
+	if err != nil {
+		return errors.NewField("Reveals", err)
+	}
+	// Deserialize `ApproveWeight`:
+	err = decoder.Decode(&obj.ApproveWeight)
+	if err != nil {
+		return errors.NewField("ApproveWeight", err)
+	}
+	// Deserialize `RejectWeight`:
+	err = decoder.Decode(&obj.RejectWeight)
+	if err != nil {
+		return errors.NewField("RejectWeight", err)
+	}
+	// Deserialize `SpamWeight`:
+	err = decoder.Decode(&obj.SpamWeight)
+	if err != nil {
+		return errors.NewField("SpamWeight", err)
+	}
+	// Deserialize `Approvals`:
+	err = decoder.Decode(&obj.Approvals)
+	if err != nil {
+		return errors.NewField("Approvals", err)
+	}
+	// Deserialize `Rejections`:
+	err = decoder.Decode(&obj.Rejections)
+	if err != nil {
+		return errors.NewField("Rejections", err)
+	}
+	// Deserialize `SpamCalls`:
+	err = decoder.Decode(&obj.SpamCalls)
+	if err != nil {
+		return errors.NewField("SpamCalls", err)
+	}
+	return nil
+}
+
+func (obj *ReviewTally) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling ReviewTally: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalReviewTally(buf []byte) (*ReviewTally, error) {
+	obj := new(ReviewTally)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
 type RewardsClaimed struct {
 	Model        solanago.PublicKey `json:"model"`
 	Owner        solanago.PublicKey `json:"owner"`
@@ -5207,6 +6901,531 @@ func (value Stage) String() string {
 	default:
 		return ""
 	}
+}
+
+// One contributor's work for one bounty, at
+// [`seeds::SUBMISSION`](super::seeds::SUBMISSION) + bounty + contributor:
+// one per wallet per bounty.
+type Submission struct {
+	Bounty      solanago.PublicKey `json:"bounty"`
+	Contributor solanago.PublicKey `json:"contributor"`
+
+	// sha256 of the work; its `WorkClaim` ties it to this submission.
+	ContentHash [32]uint8         `json:"contentHash"`
+	Uri         string            `json:"uri"`
+	Bond        uint64            `json:"bond"`
+	SubmittedAt int64             `json:"submittedAt"`
+	Tally       ReviewTally       `json:"tally"`
+	Outcome     SubmissionOutcome `json:"outcome"`
+
+	// Set at finalisation: the reviewers' fee pool, the winning side's
+	// revealed weight and head count, whether the outcome was clear, and
+	// the slash each losing reviewer pays on a clear outcome.
+	FeePool       uint64 `json:"feePool"`
+	WinningWeight uint64 `json:"winningWeight"`
+	Winners       uint16 `json:"winners"`
+	Clear         bool   `json:"clear"`
+	Slash         uint64 `json:"slash"`
+
+	// Fee paid to winners so far and how many have claimed: the last
+	// winner's claim returns the rounding dust to the pool.
+	FeePaid      uint64 `json:"feePaid"`
+	WinnerClaims uint16 `json:"winnerClaims"`
+	Claimed      bool   `json:"claimed"`
+	Bump         uint8  `json:"bump"`
+}
+
+func (obj Submission) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Bounty`:
+	err = encoder.Encode(obj.Bounty)
+	if err != nil {
+		return errors.NewField("Bounty", err)
+	}
+	// Serialize `Contributor`:
+	err = encoder.Encode(obj.Contributor)
+	if err != nil {
+		return errors.NewField("Contributor", err)
+	}
+	// Serialize `ContentHash`:
+	err = encoder.Encode(obj.ContentHash)
+	if err != nil {
+		return errors.NewField("ContentHash", err)
+	}
+	// Serialize `Uri`:
+	err = encoder.Encode(obj.Uri)
+	if err != nil {
+		return errors.NewField("Uri", err)
+	}
+	// Serialize `Bond`:
+	err = encoder.Encode(obj.Bond)
+	if err != nil {
+		return errors.NewField("Bond", err)
+	}
+	// Serialize `SubmittedAt`:
+	err = encoder.Encode(obj.SubmittedAt)
+	if err != nil {
+		return errors.NewField("SubmittedAt", err)
+	}
+	// Serialize `Tally`:
+	err = encoder.Encode(obj.Tally)
+	if err != nil {
+		return errors.NewField("Tally", err)
+	}
+	// Serialize `Outcome`:
+	err = encoder.Encode(obj.Outcome)
+	if err != nil {
+		return errors.NewField("Outcome", err)
+	}
+	// Serialize `FeePool`:
+	err = encoder.Encode(obj.FeePool)
+	if err != nil {
+		return errors.NewField("FeePool", err)
+	}
+	// Serialize `WinningWeight`:
+	err = encoder.Encode(obj.WinningWeight)
+	if err != nil {
+		return errors.NewField("WinningWeight", err)
+	}
+	// Serialize `Winners`:
+	err = encoder.Encode(obj.Winners)
+	if err != nil {
+		return errors.NewField("Winners", err)
+	}
+	// Serialize `Clear`:
+	err = encoder.Encode(obj.Clear)
+	if err != nil {
+		return errors.NewField("Clear", err)
+	}
+	// Serialize `Slash`:
+	err = encoder.Encode(obj.Slash)
+	if err != nil {
+		return errors.NewField("Slash", err)
+	}
+	// Serialize `FeePaid`:
+	err = encoder.Encode(obj.FeePaid)
+	if err != nil {
+		return errors.NewField("FeePaid", err)
+	}
+	// Serialize `WinnerClaims`:
+	err = encoder.Encode(obj.WinnerClaims)
+	if err != nil {
+		return errors.NewField("WinnerClaims", err)
+	}
+	// Serialize `Claimed`:
+	err = encoder.Encode(obj.Claimed)
+	if err != nil {
+		return errors.NewField("Claimed", err)
+	}
+	// Serialize `Bump`:
+	err = encoder.Encode(obj.Bump)
+	if err != nil {
+		return errors.NewField("Bump", err)
+	}
+	return nil
+}
+
+func (obj Submission) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding Submission: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *Submission) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Bounty`:
+	err = decoder.Decode(&obj.Bounty)
+	if err != nil {
+		return errors.NewField("Bounty", err)
+	}
+	// Deserialize `Contributor`:
+	err = decoder.Decode(&obj.Contributor)
+	if err != nil {
+		return errors.NewField("Contributor", err)
+	}
+	// Deserialize `ContentHash`:
+	err = decoder.Decode(&obj.ContentHash)
+	if err != nil {
+		return errors.NewField("ContentHash", err)
+	}
+	// Deserialize `Uri`:
+	err = decoder.Decode(&obj.Uri)
+	if err != nil {
+		return errors.NewField("Uri", err)
+	}
+	// Deserialize `Bond`:
+	err = decoder.Decode(&obj.Bond)
+	if err != nil {
+		return errors.NewField("Bond", err)
+	}
+	// Deserialize `SubmittedAt`:
+	err = decoder.Decode(&obj.SubmittedAt)
+	if err != nil {
+		return errors.NewField("SubmittedAt", err)
+	}
+	// Deserialize `Tally`:
+	err = decoder.Decode(&obj.Tally)
+	if err != nil {
+		return errors.NewField("Tally", err)
+	}
+	// Deserialize `Outcome`:
+	err = decoder.Decode(&obj.Outcome)
+	if err != nil {
+		return errors.NewField("Outcome", err)
+	}
+	// Deserialize `FeePool`:
+	err = decoder.Decode(&obj.FeePool)
+	if err != nil {
+		return errors.NewField("FeePool", err)
+	}
+	// Deserialize `WinningWeight`:
+	err = decoder.Decode(&obj.WinningWeight)
+	if err != nil {
+		return errors.NewField("WinningWeight", err)
+	}
+	// Deserialize `Winners`:
+	err = decoder.Decode(&obj.Winners)
+	if err != nil {
+		return errors.NewField("Winners", err)
+	}
+	// Deserialize `Clear`:
+	err = decoder.Decode(&obj.Clear)
+	if err != nil {
+		return errors.NewField("Clear", err)
+	}
+	// Deserialize `Slash`:
+	err = decoder.Decode(&obj.Slash)
+	if err != nil {
+		return errors.NewField("Slash", err)
+	}
+	// Deserialize `FeePaid`:
+	err = decoder.Decode(&obj.FeePaid)
+	if err != nil {
+		return errors.NewField("FeePaid", err)
+	}
+	// Deserialize `WinnerClaims`:
+	err = decoder.Decode(&obj.WinnerClaims)
+	if err != nil {
+		return errors.NewField("WinnerClaims", err)
+	}
+	// Deserialize `Claimed`:
+	err = decoder.Decode(&obj.Claimed)
+	if err != nil {
+		return errors.NewField("Claimed", err)
+	}
+	// Deserialize `Bump`:
+	err = decoder.Decode(&obj.Bump)
+	if err != nil {
+		return errors.NewField("Bump", err)
+	}
+	return nil
+}
+
+func (obj *Submission) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling Submission: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalSubmission(buf []byte) (*Submission, error) {
+	obj := new(Submission)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+type SubmissionClaimed struct {
+	Submission  solanago.PublicKey `json:"submission"`
+	Contributor solanago.PublicKey `json:"contributor"`
+	Outcome     SubmissionOutcome  `json:"outcome"`
+	Amount      uint64             `json:"amount"`
+}
+
+func (obj SubmissionClaimed) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Submission`:
+	err = encoder.Encode(obj.Submission)
+	if err != nil {
+		return errors.NewField("Submission", err)
+	}
+	// Serialize `Contributor`:
+	err = encoder.Encode(obj.Contributor)
+	if err != nil {
+		return errors.NewField("Contributor", err)
+	}
+	// Serialize `Outcome`:
+	err = encoder.Encode(obj.Outcome)
+	if err != nil {
+		return errors.NewField("Outcome", err)
+	}
+	// Serialize `Amount`:
+	err = encoder.Encode(obj.Amount)
+	if err != nil {
+		return errors.NewField("Amount", err)
+	}
+	return nil
+}
+
+func (obj SubmissionClaimed) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding SubmissionClaimed: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *SubmissionClaimed) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Submission`:
+	err = decoder.Decode(&obj.Submission)
+	if err != nil {
+		return errors.NewField("Submission", err)
+	}
+	// Deserialize `Contributor`:
+	err = decoder.Decode(&obj.Contributor)
+	if err != nil {
+		return errors.NewField("Contributor", err)
+	}
+	// Deserialize `Outcome`:
+	err = decoder.Decode(&obj.Outcome)
+	if err != nil {
+		return errors.NewField("Outcome", err)
+	}
+	// Deserialize `Amount`:
+	err = decoder.Decode(&obj.Amount)
+	if err != nil {
+		return errors.NewField("Amount", err)
+	}
+	return nil
+}
+
+func (obj *SubmissionClaimed) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling SubmissionClaimed: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalSubmissionClaimed(buf []byte) (*SubmissionClaimed, error) {
+	obj := new(SubmissionClaimed)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+type SubmissionFinalized struct {
+	Bounty        solanago.PublicKey `json:"bounty"`
+	Submission    solanago.PublicKey `json:"submission"`
+	Outcome       SubmissionOutcome  `json:"outcome"`
+	Tally         ReviewTally        `json:"tally"`
+	FeePool       uint64             `json:"feePool"`
+	WinningWeight uint64             `json:"winningWeight"`
+	Clear         bool               `json:"clear"`
+}
+
+func (obj SubmissionFinalized) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Bounty`:
+	err = encoder.Encode(obj.Bounty)
+	if err != nil {
+		return errors.NewField("Bounty", err)
+	}
+	// Serialize `Submission`:
+	err = encoder.Encode(obj.Submission)
+	if err != nil {
+		return errors.NewField("Submission", err)
+	}
+	// Serialize `Outcome`:
+	err = encoder.Encode(obj.Outcome)
+	if err != nil {
+		return errors.NewField("Outcome", err)
+	}
+	// Serialize `Tally`:
+	err = encoder.Encode(obj.Tally)
+	if err != nil {
+		return errors.NewField("Tally", err)
+	}
+	// Serialize `FeePool`:
+	err = encoder.Encode(obj.FeePool)
+	if err != nil {
+		return errors.NewField("FeePool", err)
+	}
+	// Serialize `WinningWeight`:
+	err = encoder.Encode(obj.WinningWeight)
+	if err != nil {
+		return errors.NewField("WinningWeight", err)
+	}
+	// Serialize `Clear`:
+	err = encoder.Encode(obj.Clear)
+	if err != nil {
+		return errors.NewField("Clear", err)
+	}
+	return nil
+}
+
+func (obj SubmissionFinalized) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding SubmissionFinalized: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *SubmissionFinalized) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Bounty`:
+	err = decoder.Decode(&obj.Bounty)
+	if err != nil {
+		return errors.NewField("Bounty", err)
+	}
+	// Deserialize `Submission`:
+	err = decoder.Decode(&obj.Submission)
+	if err != nil {
+		return errors.NewField("Submission", err)
+	}
+	// Deserialize `Outcome`:
+	err = decoder.Decode(&obj.Outcome)
+	if err != nil {
+		return errors.NewField("Outcome", err)
+	}
+	// Deserialize `Tally`:
+	err = decoder.Decode(&obj.Tally)
+	if err != nil {
+		return errors.NewField("Tally", err)
+	}
+	// Deserialize `FeePool`:
+	err = decoder.Decode(&obj.FeePool)
+	if err != nil {
+		return errors.NewField("FeePool", err)
+	}
+	// Deserialize `WinningWeight`:
+	err = decoder.Decode(&obj.WinningWeight)
+	if err != nil {
+		return errors.NewField("WinningWeight", err)
+	}
+	// Deserialize `Clear`:
+	err = decoder.Decode(&obj.Clear)
+	if err != nil {
+		return errors.NewField("Clear", err)
+	}
+	return nil
+}
+
+func (obj *SubmissionFinalized) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling SubmissionFinalized: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalSubmissionFinalized(buf []byte) (*SubmissionFinalized, error) {
+	obj := new(SubmissionFinalized)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// What the reviewers decided about a submission.
+type SubmissionOutcome binary.BorshEnum
+
+const (
+	SubmissionOutcome_Pending SubmissionOutcome = iota
+	SubmissionOutcome_Accepted
+	SubmissionOutcome_Rejected
+	SubmissionOutcome_Spam
+	SubmissionOutcome_Unreviewed
+)
+
+func (value SubmissionOutcome) String() string {
+	switch value {
+	case SubmissionOutcome_Pending:
+		return "Pending"
+	case SubmissionOutcome_Accepted:
+		return "Accepted"
+	case SubmissionOutcome_Rejected:
+		return "Rejected"
+	case SubmissionOutcome_Spam:
+		return "Spam"
+	case SubmissionOutcome_Unreviewed:
+		return "Unreviewed"
+	default:
+		return ""
+	}
+}
+
+type SubmitWorkArgs struct {
+	// sha256 of the work (which lives off chain at `uri`).
+	ContentHash [32]uint8 `json:"contentHash"`
+
+	// Where reviewers read the work, 1 to 200 bytes.
+	Uri string `json:"uri"`
+}
+
+func (obj SubmitWorkArgs) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `ContentHash`:
+	err = encoder.Encode(obj.ContentHash)
+	if err != nil {
+		return errors.NewField("ContentHash", err)
+	}
+	// Serialize `Uri`:
+	err = encoder.Encode(obj.Uri)
+	if err != nil {
+		return errors.NewField("Uri", err)
+	}
+	return nil
+}
+
+func (obj SubmitWorkArgs) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding SubmitWorkArgs: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *SubmitWorkArgs) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `ContentHash`:
+	err = decoder.Decode(&obj.ContentHash)
+	if err != nil {
+		return errors.NewField("ContentHash", err)
+	}
+	// Deserialize `Uri`:
+	err = decoder.Decode(&obj.Uri)
+	if err != nil {
+		return errors.NewField("Uri", err)
+	}
+	return nil
+}
+
+func (obj *SubmitWorkArgs) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling SubmitWorkArgs: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalSubmitWorkArgs(buf []byte) (*SubmitWorkArgs, error) {
+	obj := new(SubmitWorkArgs)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
 }
 
 // How the hard supply is split. The four parts sum exactly to `hard_supply`.
@@ -6957,6 +9176,206 @@ func (obj *VoterClosed) Unmarshal(buf []byte) error {
 
 func UnmarshalVoterClosed(buf []byte) (*VoterClosed, error) {
 	obj := new(VoterClosed)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// The first claim of a piece of work in a model, at
+// [`seeds::WORK`](super::seeds::WORK) + model + content hash. Never closed:
+// the same content hash cannot be submitted again, to this bounty or any other.
+type WorkClaim struct {
+	Model       solanago.PublicKey `json:"model"`
+	ContentHash [32]uint8          `json:"contentHash"`
+	Bounty      solanago.PublicKey `json:"bounty"`
+	Submission  solanago.PublicKey `json:"submission"`
+	Bump        uint8              `json:"bump"`
+}
+
+func (obj WorkClaim) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Model`:
+	err = encoder.Encode(obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Serialize `ContentHash`:
+	err = encoder.Encode(obj.ContentHash)
+	if err != nil {
+		return errors.NewField("ContentHash", err)
+	}
+	// Serialize `Bounty`:
+	err = encoder.Encode(obj.Bounty)
+	if err != nil {
+		return errors.NewField("Bounty", err)
+	}
+	// Serialize `Submission`:
+	err = encoder.Encode(obj.Submission)
+	if err != nil {
+		return errors.NewField("Submission", err)
+	}
+	// Serialize `Bump`:
+	err = encoder.Encode(obj.Bump)
+	if err != nil {
+		return errors.NewField("Bump", err)
+	}
+	return nil
+}
+
+func (obj WorkClaim) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding WorkClaim: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *WorkClaim) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Model`:
+	err = decoder.Decode(&obj.Model)
+	if err != nil {
+		return errors.NewField("Model", err)
+	}
+	// Deserialize `ContentHash`:
+	err = decoder.Decode(&obj.ContentHash)
+	if err != nil {
+		return errors.NewField("ContentHash", err)
+	}
+	// Deserialize `Bounty`:
+	err = decoder.Decode(&obj.Bounty)
+	if err != nil {
+		return errors.NewField("Bounty", err)
+	}
+	// Deserialize `Submission`:
+	err = decoder.Decode(&obj.Submission)
+	if err != nil {
+		return errors.NewField("Submission", err)
+	}
+	// Deserialize `Bump`:
+	err = decoder.Decode(&obj.Bump)
+	if err != nil {
+		return errors.NewField("Bump", err)
+	}
+	return nil
+}
+
+func (obj *WorkClaim) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling WorkClaim: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalWorkClaim(buf []byte) (*WorkClaim, error) {
+	obj := new(WorkClaim)
+	err := obj.Unmarshal(buf)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+type WorkSubmitted struct {
+	Bounty      solanago.PublicKey `json:"bounty"`
+	Submission  solanago.PublicKey `json:"submission"`
+	Contributor solanago.PublicKey `json:"contributor"`
+	ContentHash [32]uint8          `json:"contentHash"`
+	Uri         string             `json:"uri"`
+	Bond        uint64             `json:"bond"`
+}
+
+func (obj WorkSubmitted) MarshalWithEncoder(encoder *binary.Encoder) (err error) {
+	// Serialize `Bounty`:
+	err = encoder.Encode(obj.Bounty)
+	if err != nil {
+		return errors.NewField("Bounty", err)
+	}
+	// Serialize `Submission`:
+	err = encoder.Encode(obj.Submission)
+	if err != nil {
+		return errors.NewField("Submission", err)
+	}
+	// Serialize `Contributor`:
+	err = encoder.Encode(obj.Contributor)
+	if err != nil {
+		return errors.NewField("Contributor", err)
+	}
+	// Serialize `ContentHash`:
+	err = encoder.Encode(obj.ContentHash)
+	if err != nil {
+		return errors.NewField("ContentHash", err)
+	}
+	// Serialize `Uri`:
+	err = encoder.Encode(obj.Uri)
+	if err != nil {
+		return errors.NewField("Uri", err)
+	}
+	// Serialize `Bond`:
+	err = encoder.Encode(obj.Bond)
+	if err != nil {
+		return errors.NewField("Bond", err)
+	}
+	return nil
+}
+
+func (obj WorkSubmitted) Marshal() ([]byte, error) {
+	buf := bytes.NewBuffer(nil)
+	encoder := binary.NewBorshEncoder(buf)
+	err := obj.MarshalWithEncoder(encoder)
+	if err != nil {
+		return nil, fmt.Errorf("error while encoding WorkSubmitted: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (obj *WorkSubmitted) UnmarshalWithDecoder(decoder *binary.Decoder) (err error) {
+	// Deserialize `Bounty`:
+	err = decoder.Decode(&obj.Bounty)
+	if err != nil {
+		return errors.NewField("Bounty", err)
+	}
+	// Deserialize `Submission`:
+	err = decoder.Decode(&obj.Submission)
+	if err != nil {
+		return errors.NewField("Submission", err)
+	}
+	// Deserialize `Contributor`:
+	err = decoder.Decode(&obj.Contributor)
+	if err != nil {
+		return errors.NewField("Contributor", err)
+	}
+	// Deserialize `ContentHash`:
+	err = decoder.Decode(&obj.ContentHash)
+	if err != nil {
+		return errors.NewField("ContentHash", err)
+	}
+	// Deserialize `Uri`:
+	err = decoder.Decode(&obj.Uri)
+	if err != nil {
+		return errors.NewField("Uri", err)
+	}
+	// Deserialize `Bond`:
+	err = decoder.Decode(&obj.Bond)
+	if err != nil {
+		return errors.NewField("Bond", err)
+	}
+	return nil
+}
+
+func (obj *WorkSubmitted) Unmarshal(buf []byte) error {
+	err := obj.UnmarshalWithDecoder(binary.NewBorshDecoder(buf))
+	if err != nil {
+		return fmt.Errorf("error while unmarshaling WorkSubmitted: %w", err)
+	}
+	return nil
+}
+
+func UnmarshalWorkSubmitted(buf []byte) (*WorkSubmitted, error) {
+	obj := new(WorkSubmitted)
 	err := obj.Unmarshal(buf)
 	if err != nil {
 		return nil, err

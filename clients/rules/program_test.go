@@ -425,3 +425,117 @@ func TestValidateTermsMatchesTheProgram(t *testing.T) {
 		t.Fatalf("only %d of %d launches were valid: the generator no longer exercises acceptance", accepted, cases)
 	}
 }
+
+func randomTally(r oracle.Rand) mt.ReviewTally {
+	t := mt.ReviewTally{Approvals: uint16(r.IntN(5)), Rejections: uint16(r.IntN(5)), SpamCalls: uint16(r.IntN(5))}
+	t.Reveals = t.Approvals + t.Rejections + t.SpamCalls
+	t.Commits = t.Reveals + uint16(r.IntN(3))
+	weight := func(n uint16) uint64 {
+		if n == 0 {
+			return 0
+		}
+		if r.IntN(4) == 0 {
+			return r.U64() / 4 // near the top: sums stay in u64 as on chain
+		}
+		return uint64(n) + r.Below(1<<40)
+	}
+	t.ApproveWeight, t.RejectWeight, t.SpamWeight = weight(t.Approvals), weight(t.Rejections), weight(t.SpamCalls)
+	return t
+}
+
+func TestBountyReviewRuleMatchesTheProgram(t *testing.T) {
+	o, r := oracle.Start(t), oracle.NewRand(t)
+	for range cases {
+		tally := randomTally(r)
+		terms := mt.BountyTerms{ReviewFee: r.Below(1 << 40), SubmissionBond: 1 + r.Below(1<<40), ReviewBond: 1 + r.Below(1<<40),
+			MinReviewers: uint16(1 + r.IntN(6)), ThresholdBps: uint16(1 + r.IntN(10_000))}
+		review := &mt.Review{Weight: 1 + r.Below(1<<40), Bond: terms.ReviewBond, Revealed: r.IntN(4) != 0, Choice: mt.ReviewChoice(r.IntN(3))}
+		award := r.Below(1 << 40)
+		in := map[string]any{
+			"reward": 0, "review_fee": terms.ReviewFee, "submission_bond": terms.SubmissionBond, "review_bond": terms.ReviewBond,
+			"max_submissions": 1, "min_reviewers": terms.MinReviewers, "threshold_bps": terms.ThresholdBps,
+			"commits": tally.Commits, "reveals": tally.Reveals, "approve_weight": tally.ApproveWeight, "reject_weight": tally.RejectWeight,
+			"spam_weight": tally.SpamWeight, "approvals": tally.Approvals, "rejections": tally.Rejections, "spam_calls": tally.SpamCalls,
+			"weight": review.Weight, "revealed": review.Revealed, "choice": int(review.Choice), "award": award,
+		}
+		type result struct {
+			Outcome       string `json:"outcome"`
+			FeePool       uint64 `json:"fee_pool"`
+			WinningWeight uint64 `json:"winning_weight"`
+			Winners       uint16 `json:"winners"`
+			Clear         bool   `json:"clear"`
+			Slash         uint64 `json:"slash"`
+			Amount        uint64 `json:"amount"`
+			Fee           uint64 `json:"fee"`
+			Winner        bool   `json:"winner"`
+			Slashed       bool   `json:"slashed"`
+			Contributor   uint64 `json:"contributor"`
+		}
+		var got result
+		st, err := rules.SettleReviews(tally, terms)
+		if err == nil {
+			s := &mt.Submission{Outcome: st.Outcome, FeePool: st.FeePool, WinningWeight: st.WinningWeight, Clear: st.Clear, Slash: st.Slash, Bond: terms.SubmissionBond}
+			var p rules.ReviewPayout
+			if p, err = rules.PayReview(review, s); err == nil {
+				var c uint64
+				c, err = rules.ContributorPayout(s, award)
+				names := map[mt.SubmissionOutcome]string{mt.SubmissionOutcome_Accepted: "accepted", mt.SubmissionOutcome_Rejected: "rejected",
+					mt.SubmissionOutcome_Spam: "spam", mt.SubmissionOutcome_Unreviewed: "unreviewed"}
+				got = result{names[st.Outcome], st.FeePool, st.WinningWeight, st.Winners, st.Clear, st.Slash, p.Amount, p.Fee, p.Winner, p.Slashed, c}
+			}
+		}
+		var want result
+		agree(t, "bounty_review", in, o.Ask("bounty_review", in), got, err, &want)
+	}
+}
+
+func TestBountySettlementMatchesTheProgram(t *testing.T) {
+	o, r := oracle.Start(t), oracle.NewRand(t)
+	for range cases {
+		b := &mt.Bounty{Terms: mt.BountyTerms{Reward: r.U64(), ReviewFee: r.U64(), MaxSubmissions: uint16(1 + r.IntN(1_000))}}
+		if r.IntN(2) == 0 {
+			b.Terms.Reward, b.Terms.ReviewFee = r.Below(1<<50), r.Below(1<<40)
+		}
+		b.Submissions = uint16(r.IntN(int(b.Terms.MaxSubmissions) + 1))
+		b.Accepted = uint16(r.IntN(int(b.Submissions) + 1))
+		in := map[string]any{
+			"reward": b.Terms.Reward, "review_fee": b.Terms.ReviewFee, "submission_bond": 1, "review_bond": 1,
+			"max_submissions": b.Terms.MaxSubmissions, "min_reviewers": 1, "threshold_bps": 1,
+			"submissions": b.Submissions, "accepted": b.Accepted,
+		}
+		type result struct {
+			Reservation, Award, Owed, Released uint64
+		}
+		var got result
+		res, err := rules.Reservation(b.Terms)
+		if err == nil {
+			var award, owed, released uint64
+			award, owed, released, err = rules.BountySettlement(b)
+			got = result{res, award, owed, released}
+		}
+		var want result
+		agree(t, "bounty_settlement", in, o.Ask("bounty_settlement", in), got, err, &want)
+	}
+}
+
+func TestReviewCommitmentMatchesTheProgram(t *testing.T) {
+	o, r := oracle.Start(t), oracle.NewRand(t)
+	for range 200 {
+		var salt, sub, rev [32]byte
+		for i := range 32 {
+			salt[i], sub[i], rev[i] = byte(r.IntN(256)), byte(r.IntN(256)), byte(r.IntN(256))
+		}
+		choice := mt.ReviewChoice(r.IntN(3))
+		list := func(b [32]byte) []int {
+			out := make([]int, 32)
+			for i, x := range b {
+				out[i] = int(x)
+			}
+			return out
+		}
+		in := map[string]any{"choice": int(choice), "salt": list(salt), "submission": list(sub), "reviewer": list(rev)}
+		var want struct{ Commitment []int }
+		got := list(rules.ReviewCommitment(choice, salt, sub, rev))
+		agree(t, "review_commitment", in, o.Ask("review_commitment", in), struct{ Commitment []int }{got}, nil, &want)
+	}
+}

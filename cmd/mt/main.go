@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/modelcommons/modelcommons/cli/argv"
+	"github.com/modelcommons/modelcommons/cli/bounty"
 	"github.com/modelcommons/modelcommons/cli/crowdfund"
 	"github.com/modelcommons/modelcommons/cli/dao"
 	"github.com/modelcommons/modelcommons/cli/domain"
@@ -60,6 +61,8 @@ func newApp() *cli.App {
 			model.Command(),
 			crowdfund.Command(),
 			dao.Command(),
+			bounty.Command(),
+			bounty.ReputationCommand(),
 			rewards.Command(),
 			market.Command(),
 			escrow.Command(),

@@ -84,6 +84,7 @@ type Summary struct {
 	Price    PriceChange       `json:"price_change"`
 	Swap     *Swap             `json:"swap"`
 	Domain   *DomainStep       `json:"domain"`
+	Bounty   *Bounty           `json:"bounty"`
 	// Checks are the story's own checks (the trails hold theirs).
 	Checks []moneytrail.Check `json:"checks"`
 }
@@ -239,6 +240,7 @@ func (t *teller) run() error {
 		{"Queries at the new price, settled and checked", t.queryAfterPriceChange},
 		{"A swap on the secondary market: the fee goes to model revenue and the protocol", t.swap},
 		{"A domain: a front door keeper in front of an admitted member node; its fee to the base unit", t.domain},
+		{"Contribute and earn: a bounty funded by the DAO, reviewed by MT holders, settled by the keeper", t.contributeAndEarn},
 	}
 	t.n.steps = len(steps)
 	for _, s := range steps {
@@ -282,6 +284,10 @@ func (t *teller) printSummary() {
 	if d := t.sum.Domain; d != nil && d.Trail != nil && d.Trail.Domain != nil {
 		fmt.Fprintf(t.n.w, "  through domain %s…: escrow paid %s = models %s + node operator %s + domain operator %s + protocol %s\n",
 			d.Domain[:8], nativeLabeled(d.Trail.Debited), nativeLabeled(d.Trail.ToModels), nativeLabeled(d.Trail.ToOperator), nativeLabeled(d.Trail.ToDomain), nativeLabeled(d.Trail.ToProtocol))
+	}
+	if bt := t.sum.Bounty; bt != nil {
+		fmt.Fprintf(t.n.w, "  bounty %d (%s): %s paid %s; reviewers alice %s, bob %s, carol %s; pool keeps %s\n", bt.ID, bt.Outcome, bt.Contributor,
+			nativeLabeled(bt.Paid[bt.Contributor]), nativeLabeled(bt.Paid["alice"]), nativeLabeled(bt.Paid["bob"]), nativeLabeled(bt.Paid["carol"]), nativeLabeled(bt.PoolLeft))
 	}
 	n := len(t.sum.Checks) + len(a.Checks) + len(b.Checks)
 	if d := t.sum.Domain; d != nil && d.Trail != nil {

@@ -1,6 +1,8 @@
 // Package cranks runs mt_treasury's permissionless upkeep from a keeper:
 // it finalises raises (finalize_raise) and proposals (finalize_proposal)
-// once they come due and, if enabled, checkpoints voter records whose
+// once they come due, decides bounty submissions whose reveal window is
+// over (finalize_submission) and then settles their bounty (settle_bounty)
+// and, if enabled, checkpoints voter records whose
 // warm-up is over (checkpoint_voter) so their MT earns from the next
 // revenue deposit.
 //
@@ -48,6 +50,8 @@ const (
 	KindRaise      = "finalize_raise"
 	KindProposal   = "finalize_proposal"
 	KindCheckpoint = "checkpoint_voter"
+	KindSubmission = "finalize_submission"
+	KindBounty     = "settle_bounty"
 )
 
 // modelStageOffset is where Model.stage sits: discriminator, id, creator, mt_mint.
@@ -66,10 +70,10 @@ type Config struct {
 	// cranked (default 20s; 0 is allowed only through NoJitter).
 	Jitter   time.Duration
 	NoJitter bool
-	// Raises and Proposals enable those cranks (both default on unless
-	// either is set); CheckpointVoters enables voter checkpoints (off by
-	// default: it pays a fee per voter for the voters' benefit).
-	Raises, Proposals, CheckpointVoters bool
+	// Raises, Proposals and Bounties enable those cranks (all default on
+	// unless any crank is set); CheckpointVoters enables voter checkpoints
+	// (off by default: it pays a fee per voter for the voters' benefit).
+	Raises, Proposals, Bounties, CheckpointVoters bool
 	// Models, if set, limits voter checkpoints to these models (e.g. the
 	// ones this keeper serves, whose revenue it deposits).
 	Models []solana.PublicKey
@@ -118,8 +122,8 @@ func New(cfg Config) (*Cranker, error) {
 	if cfg.NoJitter {
 		cfg.Jitter = 0
 	}
-	if !cfg.Raises && !cfg.Proposals && !cfg.CheckpointVoters {
-		cfg.Raises, cfg.Proposals = true, true
+	if !cfg.Raises && !cfg.Proposals && !cfg.Bounties && !cfg.CheckpointVoters {
+		cfg.Raises, cfg.Proposals, cfg.Bounties = true, true, true
 	}
 	if cfg.MaxPerRound <= 0 {
 		cfg.MaxPerRound = 20
@@ -206,6 +210,15 @@ func (c *Cranker) Round(ctx context.Context) (Result, error) {
 		}
 		items = append(items, due...)
 	}
+	if c.cfg.Bounties {
+		// Submissions first: without jitter a bounty whose last submission
+		// is finalised in this round settles in the same round.
+		due, err := c.dueBounties(ctx, now)
+		if err != nil {
+			return res, err
+		}
+		items = append(items, due...)
+	}
 	if c.cfg.CheckpointVoters {
 		due, err := c.dueVoters(ctx, now)
 		if err != nil {
@@ -266,7 +279,8 @@ func (c *Cranker) crank(ctx context.Context, it item) (outcome string, sig solan
 	switch {
 	case err == nil:
 		return "sent", sig, nil
-	case errors.Is(err, mt.ErrNotFunding), errors.Is(err, mt.ErrProposalNotVoting):
+	case errors.Is(err, mt.ErrNotFunding), errors.Is(err, mt.ErrProposalNotVoting),
+		errors.Is(err, mt.ErrSubmissionAlreadyFinalized), errors.Is(err, mt.ErrBountyAlreadySettled):
 		return "taken", sig, nil // another caller got there first
 	}
 	return "failed", sig, err

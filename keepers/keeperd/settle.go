@@ -99,7 +99,7 @@ func (d *Daemon) startSettlement() error {
 		}
 		c, err := cranks.New(cranks.Config{
 			RPC: client, Commitment: commitment, Payer: solana.PrivateKey(d.key), Interval: cc.Interval.Duration,
-			Jitter: cc.Jitter.Duration, Raises: true, Proposals: true, CheckpointVoters: cc.CheckpointVoters, Models: models,
+			Jitter: cc.Jitter.Duration, Raises: true, Proposals: true, Bounties: true, CheckpointVoters: cc.CheckpointVoters, Models: models,
 			PriorityMicroLamports: cc.PriorityMicroLamports, Clock: d.clock, Registry: d.reg, Logger: d.log.With("component", "cranks"),
 		})
 		if err != nil {

@@ -371,6 +371,9 @@ func TestModelLifecycle(t *testing.T) {
 		t.Errorf("claim-vested: %+v", vested)
 	}
 
+	// Contribute and earn: a bounty funded and created by the DAO.
+	e.contribute(t, p, creator, alice, bob, carol)
+
 	// For people: the model in text.
 	if out := e.text(nil, "model", "show", "0"); !strings.Contains(out, "Tiny Llama Commons (TLC)") || !strings.Contains(out, "active") || !strings.Contains(out, "(fixed: no mint authority)") {
 		t.Errorf("text model show:\n%s", out)

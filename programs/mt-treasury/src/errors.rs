@@ -196,4 +196,52 @@ pub enum TreasuryError {
     NativeMintHasFreezeAuthority,
     #[msg("The protocol fee vault holds less than that amount.")]
     InsufficientProtocolFees,
+
+    // Bounties.
+    #[msg("The bounty pool's available funds are below what this bounty reserves (reward + review fee × max submissions); fund the pool by proposal first.")]
+    BountyPoolInsufficient,
+    #[msg("Submission and review bonds must be greater than zero.")]
+    ZeroBond,
+    #[msg("Invalid bounty limits: max submissions must be 1 to 1000 and min reviewers at least 1.")]
+    InvalidBountyLimits,
+    #[msg("This proposal funds the bounty pool or creates a bounty: execute it with fund_bounty_pool or create_bounty (mt bounty create).")]
+    UseBountyInstruction,
+    #[msg("This proposal's action is not the one this instruction executes.")]
+    WrongProposalAction,
+    #[msg("The bounty takes no more submissions: its submission window has ended.")]
+    SubmissionsClosed,
+    #[msg("The bounty has reached its maximum number of submissions.")]
+    BountyFull,
+    #[msg("This wallet has already submitted work to this bounty (one submission per wallet per bounty).")]
+    AlreadySubmitted,
+    #[msg("This work (its content hash) has already been submitted in this model, to this or another bounty.")]
+    WorkAlreadyClaimed,
+    #[msg("This wallet has fewer accepted submissions in this model than the bounty requires.")]
+    ReputationTooLow,
+    #[msg("A contributor cannot review their own submission.")]
+    SelfReview,
+    #[msg("This wallet has already committed a review of this submission.")]
+    AlreadyReviewed,
+    #[msg("The bounty's commit window has ended: no new reviews.")]
+    CommitWindowClosed,
+    #[msg("Reveals open when the commit window ends.")]
+    RevealNotOpen,
+    #[msg("The bounty's reveal window has ended: an unrevealed review's bond is lost.")]
+    RevealWindowClosed,
+    #[msg("The choice and salt do not match the committed review.")]
+    CommitmentMismatch,
+    #[msg("This review has already been revealed.")]
+    AlreadyRevealed,
+    #[msg("The bounty's reveal window has not ended yet: submissions are finalised after it.")]
+    ReviewsNotOver,
+    #[msg("This submission has already been finalised.")]
+    SubmissionAlreadyFinalized,
+    #[msg("This submission has not been finalised yet (after the reveal window, by anyone: mt bounty finalize).")]
+    SubmissionNotFinalized,
+    #[msg("Not every submission of this bounty has been finalised yet.")]
+    SubmissionsNotFinalized,
+    #[msg("This bounty has already been settled.")]
+    BountyAlreadySettled,
+    #[msg("This bounty has not been settled yet: the award is fixed once every submission is finalised (mt bounty finalize).")]
+    BountyNotSettled,
 }

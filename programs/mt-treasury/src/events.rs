@@ -1,7 +1,10 @@
 //! Events, emitted with `emit_cpi!` so they reach indexers as inner-instruction data.
 use anchor_lang::prelude::*;
 
-use crate::state::{GovernanceRules, ProposalAction, ProposalState, Stage, SupplySplit, SwapSide, VoteChoice};
+use crate::state::{
+    BountyTerms, GovernanceRules, ProposalAction, ProposalState, ReviewChoice, ReviewTally, Stage, SubmissionOutcome,
+    SupplySplit, SwapSide, VoteChoice,
+};
 
 #[event]
 pub struct ProtocolInitialized {
@@ -336,4 +339,94 @@ pub struct ProtocolFeesWithdrawn {
     pub amount: u64,
     /// What the fee vault holds afterwards.
     pub remaining: u64,
+}
+
+/// Governance moved treasury funds into the model's bounty pool.
+#[event]
+pub struct BountyPoolFunded {
+    pub model: Pubkey,
+    pub proposal: Pubkey,
+    pub amount: u64,
+    pub available: u64,
+    pub funded: u64,
+}
+
+/// Governance created a bounty; its reward and review fees are reserved.
+#[event]
+pub struct BountyCreated {
+    pub model: Pubkey,
+    pub bounty: Pubkey,
+    pub id: u64,
+    pub proposal: Pubkey,
+    pub terms: BountyTerms,
+    pub submit_ends: i64,
+    pub commit_ends: i64,
+    pub reveal_ends: i64,
+    pub pool_available: u64,
+}
+
+#[event]
+pub struct WorkSubmitted {
+    pub bounty: Pubkey,
+    pub submission: Pubkey,
+    pub contributor: Pubkey,
+    pub content_hash: [u8; 32],
+    pub uri: String,
+    pub bond: u64,
+}
+
+#[event]
+pub struct ReviewCommitted {
+    pub submission: Pubkey,
+    pub reviewer: Pubkey,
+    pub weight: u64,
+    pub bond: u64,
+}
+
+#[event]
+pub struct ReviewRevealed {
+    pub submission: Pubkey,
+    pub reviewer: Pubkey,
+    pub choice: ReviewChoice,
+    pub weight: u64,
+}
+
+#[event]
+pub struct SubmissionFinalized {
+    pub bounty: Pubkey,
+    pub submission: Pubkey,
+    pub outcome: SubmissionOutcome,
+    pub tally: ReviewTally,
+    pub fee_pool: u64,
+    pub winning_weight: u64,
+    pub clear: bool,
+}
+
+/// Every submission is finalised: each accepted one's award is fixed and
+/// the rest of the reservation is back in the pool.
+#[event]
+pub struct BountySettled {
+    pub bounty: Pubkey,
+    pub accepted: u16,
+    pub award: u64,
+    pub released: u64,
+}
+
+#[event]
+pub struct SubmissionClaimed {
+    pub submission: Pubkey,
+    pub contributor: Pubkey,
+    pub outcome: SubmissionOutcome,
+    pub amount: u64,
+}
+
+#[event]
+pub struct ReviewClaimed {
+    pub submission: Pubkey,
+    pub reviewer: Pubkey,
+    pub amount: u64,
+    pub fee: u64,
+    pub slashed: bool,
+    /// Rounding dust returned to the pool by the last winner's claim.
+    pub dust_released: u64,
 }

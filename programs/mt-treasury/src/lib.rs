@@ -22,7 +22,7 @@ pub mod state;
 pub mod vault;
 
 pub use instructions::*;
-use state::VoteChoice;
+use state::{ReviewChoice, VoteChoice};
 
 declare_id!("6ehw9YdXPyTwGMH8Ubyq9D2NeZCKoAy5WQMXsWKp1zfB");
 
@@ -167,5 +167,50 @@ pub mod mt_treasury {
     /// Buys MT with native tokens or sells MT for them, with a minimum to receive.
     pub fn swap(ctx: Context<Swap>, args: SwapArgs) -> Result<()> {
         Swap::swap(ctx, args)
+    }
+
+    /// Executes a passed FundBountyPool proposal: treasury native tokens into the model's bounty pool. Anyone.
+    pub fn fund_bounty_pool(ctx: Context<FundBountyPool>) -> Result<()> {
+        FundBountyPool::fund_bounty_pool(ctx)
+    }
+
+    /// Executes a passed CreateBounty proposal: a bounty whose reward and review fees are reserved from the pool. Anyone.
+    pub fn create_bounty(ctx: Context<CreateBounty>) -> Result<()> {
+        CreateBounty::create_bounty(ctx)
+    }
+
+    /// Submits work (content hash + URI) to a bounty, once per wallet and once per piece of work, posting the bond.
+    pub fn submit_work(ctx: Context<SubmitWork>, args: SubmitWorkArgs) -> Result<()> {
+        SubmitWork::submit_work(ctx, args)
+    }
+
+    /// Commits a hidden review of a submission with the reviewer's MT snapshot weight, posting the review bond.
+    pub fn commit_review(ctx: Context<CommitReview>, commitment: [u8; 32]) -> Result<()> {
+        CommitReview::commit_review(ctx, commitment)
+    }
+
+    /// Reveals a committed review (choice and salt) in the reveal window.
+    pub fn reveal_review(ctx: Context<RevealReview>, choice: ReviewChoice, salt: [u8; 32]) -> Result<()> {
+        RevealReview::reveal_review(ctx, choice, salt)
+    }
+
+    /// Decides a submission after the reveal window: accepted, rejected, spam or unreviewed. Anyone.
+    pub fn finalize_submission(ctx: Context<FinalizeSubmission>) -> Result<()> {
+        FinalizeSubmission::finalize_submission(ctx)
+    }
+
+    /// Fixes a bounty's award per accepted submission and returns the unused reservation to the pool. Anyone.
+    pub fn settle_bounty(ctx: Context<SettleBounty>) -> Result<()> {
+        SettleBounty::settle_bounty(ctx)
+    }
+
+    /// Pays a contributor their award and bond (or bond back), once.
+    pub fn claim_submission(ctx: Context<ClaimSubmission>) -> Result<()> {
+        ClaimSubmission::claim_submission(ctx)
+    }
+
+    /// Pays a reviewer their bond and fee share (or the bond less its slash), once.
+    pub fn claim_review(ctx: Context<ClaimReview>) -> Result<()> {
+        ClaimReview::claim_review(ctx)
     }
 }

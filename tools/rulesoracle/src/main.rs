@@ -12,6 +12,7 @@ use std::io::{BufRead, Write};
 use anyhow::{anyhow, Result};
 use serde_json::{json, Value};
 
+mod bounty;
 mod input;
 mod meter;
 mod treasury;
@@ -20,6 +21,9 @@ mod treasury;
 pub type Answer = std::result::Result<Value, String>;
 
 fn answer(rule: &str, input: &Value) -> Result<Answer> {
+    if let Some(a) = bounty::answer(rule, input)? {
+        return Ok(a);
+    }
     if let Some(a) = treasury::answer(rule, input)? {
         return Ok(a);
     }

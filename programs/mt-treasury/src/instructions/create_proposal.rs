@@ -170,6 +170,8 @@ pub fn check_action(action: &ProposalAction, model: &Model, protocol: &Protocol)
             }
         }
         ProposalAction::Signal => {}
+        ProposalAction::FundBountyPool { amount } => require!(amount > 0, TreasuryError::ZeroAmount),
+        ProposalAction::CreateBounty { terms } => terms.check(min)?,
     }
     Ok(())
 }

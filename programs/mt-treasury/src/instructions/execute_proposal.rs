@@ -58,14 +58,8 @@ pub struct ExecuteProposal<'info> {
 impl ExecuteProposal<'_> {
     fn validate(&self) -> Result<()> {
         let p = &self.proposal;
-        match p.state {
-            ProposalState::Passed => {}
-            ProposalState::Executed => return err!(TreasuryError::ProposalAlreadyExecuted),
-            _ => return err!(TreasuryError::ProposalNotPassed),
-        }
-        let now = Clock::get()?.unix_timestamp;
-        require!(now >= p.execute_after, TreasuryError::HoldUpNotOver);
-        require!(now < p.execute_after.saturating_add(EXECUTION_WINDOW_SECS), TreasuryError::ProposalExpired);
+        p.check_executable(Clock::get()?.unix_timestamp)?;
+        require!(!p.action.is_bounty_action(), TreasuryError::UseBountyInstruction);
         check_action(&p.action, &self.model, &self.protocol)?;
         check_destination(&p.action, &self.model, &self.protocol, self.destination.as_deref())?;
         match p.action {
@@ -132,8 +126,7 @@ impl ExecuteProposal<'_> {
         }
 
         let p = &mut ctx.accounts.proposal;
-        p.state = ProposalState::Executed;
-        p.executed_at = now;
+        p.mark_executed(now);
         emit_cpi!(ProposalExecuted { model: p.model, proposal: p.key(), action, executed_at: now, effective_at });
         Ok(())
     }

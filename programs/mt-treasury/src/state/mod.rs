@@ -16,3 +16,12 @@ pub use protocol::*;
 pub use revenue::*;
 pub use vote_record::*;
 pub use voter::*;
+pub mod bounty;
+pub mod review;
+pub mod review_rule;
+pub mod submission;
+
+pub use bounty::*;
+pub use review::*;
+pub use review_rule::*;
+pub use submission::*;

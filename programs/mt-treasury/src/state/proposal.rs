@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 
-use super::{GovernanceRules, Model};
+use super::{BountyTerms, GovernanceRules, Model};
 use crate::errors::TreasuryError;
 use crate::math::BPS_DENOMINATOR;
 
@@ -30,6 +30,20 @@ pub enum ProposalAction {
     /// Changes nothing on chain: a recorded decision about the document at
     /// the proposal's `uri` with the proposal's `content_hash`.
     Signal,
+    /// Moves `amount` native base units from the treasury vault into the
+    /// model's bounty pool (executed by `fund_bounty_pool`).
+    FundBountyPool { amount: u64 },
+    /// Creates a bounty with these terms, reserving its reward and review
+    /// fees from the bounty pool (executed by `create_bounty`).
+    CreateBounty { terms: BountyTerms },
+}
+
+impl ProposalAction {
+    /// Bounty actions are executed by their own instructions
+    /// (`fund_bounty_pool`, `create_bounty`), which take the bounty accounts.
+    pub fn is_bounty_action(&self) -> bool {
+        matches!(self, ProposalAction::FundBountyPool { .. } | ProposalAction::CreateBounty { .. })
+    }
 }
 
 /// Where a proposal is in its life.
@@ -97,6 +111,25 @@ impl Proposal {
     /// paid for what the proposal uses, not for the longest uri).
     pub fn space(uri_len: usize) -> usize {
         8 + Self::INIT_SPACE - MAX_PROPOSAL_URI_LEN as usize + uri_len
+    }
+
+    /// A proposal may execute once, after it passed, from its hold-up's end
+    /// until `EXECUTION_WINDOW_SECS` later.
+    pub fn check_executable(&self, now: i64) -> Result<()> {
+        match self.state {
+            ProposalState::Passed => {}
+            ProposalState::Executed => return err!(TreasuryError::ProposalAlreadyExecuted),
+            _ => return err!(TreasuryError::ProposalNotPassed),
+        }
+        require!(now >= self.execute_after, TreasuryError::HoldUpNotOver);
+        require!(now < self.execute_after.saturating_add(EXECUTION_WINDOW_SECS), TreasuryError::ProposalExpired);
+        Ok(())
+    }
+
+    /// Books the execution.
+    pub fn mark_executed(&mut self, now: i64) {
+        self.state = ProposalState::Executed;
+        self.executed_at = now;
     }
 
     pub fn turnout(&self) -> Result<u64> {

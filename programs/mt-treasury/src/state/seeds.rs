@@ -49,3 +49,22 @@ pub const VOTER: &[u8] = b"voter";
 pub const PROPOSAL: &[u8] = b"proposal";
 #[constant]
 pub const VOTE: &[u8] = b"vote";
+
+/// Bounties (see BOUNTIES.md). Per model: BOUNTY_POOL and its native vault
+/// BOUNTY_VAULT; BOUNTY + model + id (u64 LE); SUBMISSION + bounty +
+/// contributor; REVIEW + submission + reviewer; REPUTATION + model + wallet;
+/// WORK + model + content hash.
+#[constant]
+pub const BOUNTY_POOL: &[u8] = b"bounty_pool";
+#[constant]
+pub const BOUNTY_VAULT: &[u8] = b"bounty_vault";
+#[constant]
+pub const BOUNTY: &[u8] = b"bounty";
+#[constant]
+pub const SUBMISSION: &[u8] = b"submission";
+#[constant]
+pub const REVIEW: &[u8] = b"review";
+#[constant]
+pub const REPUTATION: &[u8] = b"reputation";
+#[constant]
+pub const WORK: &[u8] = b"work";
