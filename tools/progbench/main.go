@@ -43,6 +43,7 @@ func suites() []suite {
 	return []suite{
 		{"mt_treasury", runTreasury},
 		{"mt_treasury (stage 3)", runDao},
+		{"mt_treasury (bounties)", runBounty},
 		{"inference_meter", runMeter},
 	}
 }
