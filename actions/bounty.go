@@ -284,7 +284,7 @@ func (s *Server) submitGet(ctx context.Context, c *call) (*Action, error) {
 		return nil, err
 	}
 	a := &Action{Icon: s.icon(m), Title: fmt.Sprintf("%s: submit to bounty #%d", m.Title(), b.Id), Label: "Submit",
-		Description: bountySummary(m, b) + " " + bountyWindows(m, b) + " Publish your work before submitting: whoever submits its hash first claims it.",
+		Description: bountySummary(m, b) + " " + bountyWindows(m, b) + " Whoever submits a hash first holds it: submit before you publish the work widely, and name your wallet in it.",
 		Links:       &ActionLinks{Actions: []LinkedAction{s.submitLink(m, b)}}}
 	disable(a, submitBlocked(m, b))
 	return a, nil

@@ -119,6 +119,11 @@ func TestBountyFromWallets(t *testing.T) {
 	ba := h.getAction(bountyURL)
 	wantContains(t, "bounty", ba.Description, "reward 900 native tokens", "0 of 3 submissions", hex.EncodeToString(terms.TaskHash[:]), "Submissions until")
 	link(t, ba, "Submit to bounty #0")
+	if sa := h.getAction(bountyURL + "/submit"); sa.Disabled {
+		t.Errorf("submit is disabled while the bounty takes submissions: %+v", sa.Error)
+	} else {
+		wantContains(t, "submit description", sa.Description, "submit before you publish")
+	}
 
 	// Carol submits her work through the overview's form.
 	carol, dave := h.wallet(100*native), h.wallet(100*native)
@@ -162,6 +167,16 @@ func TestBountyFromWallets(t *testing.T) {
 
 	// Submissions close; alice and bob commit hidden reviews from the bounty's review choices.
 	h.travel(time.Unix(b.SubmitEnds, 0))
+	if sa := h.getAction(bountyURL + "/submit"); !sa.Disabled || sa.Error == nil || !strings.Contains(sa.Error.Message, "stopped taking submissions") {
+		t.Errorf("submit after its window: disabled %v, %+v", sa.Disabled, sa.Error)
+	}
+	wantContains(t, "submit late", h.refused(submitURL+q(other), dave.PublicKey(), nil, http.StatusConflict), "stopped taking submissions")
+	if ra := h.getAction(strings.TrimPrefix(subURL, h.base) + "/review/approve"); ra.Disabled {
+		t.Errorf("review is disabled in the commit window: %+v", ra.Error)
+	}
+	if ra := h.getAction(strings.TrimPrefix(subURL, h.base) + "/reveal"); !ra.Disabled || ra.Error == nil || !strings.Contains(ra.Error.Message, "revealed from") {
+		t.Errorf("reveal in the commit window: disabled %v, %+v", ra.Disabled, ra.Error)
+	}
 	ba = h.getAction(bountyURL)
 	review := link(t, ba, "Review "+short(carol.PublicKey()))
 	wantContains(t, "review choice", review.Parameters[0].Label, "https://example.org/carol.jsonl")
@@ -180,6 +195,9 @@ func TestBountyFromWallets(t *testing.T) {
 	_, stranger := h.serve(withReviewSecret(bytes.Repeat([]byte{8}, actions.MinReviewSecret)))
 	wantContains(t, "other secret", wantError(t, h.post(stranger+strings.TrimPrefix(subURL, h.base)+"/reveal", alice.PublicKey(), nil), http.StatusConflict), "not committed through this action server")
 	reveal := link(t, h.getAction(bountyURL), "Reveal review of "+short(carol.PublicKey()))
+	if ra := h.getAction(strings.TrimPrefix(subURL, h.base) + "/review/approve"); !ra.Disabled || ra.Error == nil || !strings.Contains(ra.Error.Message, "stopped taking reviews") {
+		t.Errorf("review in the reveal window: disabled %v, %+v", ra.Disabled, ra.Error)
+	}
 	tr, sig = h.act(reveal.Href, alice, nil)
 	wantContains(t, "reveal message", tr.Message, "Reveal your review (approve)")
 	wantContains(t, "reveal done", h.next(tr, alice.PublicKey(), sig).Description, "revealed: approve", "1 revealed")
