@@ -45,12 +45,18 @@ func (s *Server) overview(ctx context.Context, c *call) (*Action, error) {
 		default:
 			a.Description += fmt.Sprintf(" %d proposals are open for votes.", len(open))
 		}
+		bounties, err := s.openBounties(ctx, m)
+		if err != nil {
+			return nil, err
+		}
+		a.Description += s.bountiesSummary(m, bounties)
 		links = append(links, s.claimLink(m))
 		more, err := s.activeLinks(ctx, m, open)
 		if err != nil {
 			return nil, err
 		}
 		links = append(links, more...)
+		links = append(links, s.bountyLinks(m, bounties)...)
 	case mt.Stage_Failed:
 		a.Description = fmt.Sprintf("The raise of %s failed (%s): contributors take back all they paid.", m.Title(), raiseSummary(m))
 		links = append(links, s.refundLink(m))

@@ -56,7 +56,11 @@ type Config struct {
 	RequestTimeout time.Duration
 	// MaxInFlight bounds the requests served at once; more get a 503 (default 64).
 	MaxInFlight int
-	Logger      *slog.Logger
+	// ReviewSecret derives the commit–reveal salts of bounty reviews made
+	// through this server (at least MinReviewSecret bytes); without it the
+	// review actions are refused. Keep it: reveals need the same secret.
+	ReviewSecret []byte
+	Logger       *slog.Logger
 }
 
 // Server answers Solana Actions requests. Safe for concurrent use.
@@ -105,6 +109,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	base, err := origin(cfg.BaseURL)
 	if err != nil {
 		return nil, err
+	}
+	if n := len(cfg.ReviewSecret); n > 0 && n < MinReviewSecret {
+		return nil, fmt.Errorf("actions: the review secret is %d bytes; at least %d", n, MinReviewSecret)
 	}
 	if cfg.IconURL != "" {
 		u, err := url.Parse(cfg.IconURL)
@@ -265,6 +272,9 @@ func (s *Server) routes() http.Handler {
 	}
 	s.register(mux, models+"/proposals/{index}", endpoint{get: s.proposalGet})
 	s.register(mux, models+"/proposals/{index}/{choice}", endpoint{get: s.proposalGet, post: s.votePost, done: s.voteDone})
+	for name, ep := range s.bountyEndpoints() {
+		s.register(mux, models+"/bounties/{n}"+name, ep)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, notFound("There is no action at %s.", r.URL.Path))
 	})

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 
@@ -35,6 +36,7 @@ func serveActionsCommand() *cli.Command {
 			&cli.StringFlag{Name: session.FlagPriority, Aliases: []string{"priority-fee"}, Usage: "fixed compute-unit price in micro-lamports (default: the 75th percentile of recent fees on the accounts a transaction writes)"},
 			&cli.Uint64Flag{Name: "max-compute-unit-price", Value: 1_000_000, Usage: "cap on the automatic compute-unit price, in micro-lamports"},
 			&cli.StringFlag{Name: "native-symbol", Usage: "name of the native token in messages (default: its on-mint symbol, else \"native tokens\")"},
+			&cli.StringFlag{Name: "review-secret-file", Usage: "file holding the secret (at least 32 bytes) that salts bounty reviews committed through the actions; keep it until their reveal window ends (default: no review actions)"},
 			&cli.StringSliceFlag{Name: "allowlist", Usage: "<model-id>=<wallets file>: the published allowlist of a restricted crowdfund (repeatable)"},
 		),
 		Action: runServeActions,
@@ -64,6 +66,16 @@ func runServeActions(c *cli.Context) error {
 	}
 	if cfg.Allowlists, err = readAllowlists(c.StringSlice("allowlist")); err != nil {
 		return err
+	}
+	if path := c.String("review-secret-file"); path != "" {
+		secret, err := os.ReadFile(path)
+		if err != nil {
+			return explain.Wrap(err, fmt.Sprintf("cannot read --review-secret-file: %v", err), "write at least 32 random bytes to it, e.g. `head -c 32 /dev/urandom > review.secret`")
+		}
+		if len(secret) < actions.MinReviewSecret {
+			return explain.Newf("write at least 32 random bytes to it, e.g. `head -c 32 /dev/urandom > review.secret`", "--review-secret-file %s holds %d bytes; at least %d", path, len(secret), actions.MinReviewSecret)
+		}
+		cfg.ReviewSecret = secret
 	}
 	ln, err := net.Listen("tcp", c.String("listen"))
 	if err != nil {

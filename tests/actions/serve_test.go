@@ -107,10 +107,16 @@ func TestServeActionsCommand(t *testing.T) {
 		t.Fatal("mt serve-actions did not stop on SIGINT")
 	}
 
+	shortSecret := filepath.Join(home, "short.secret")
+	if err := os.WriteFile(shortSecret, []byte("0123456789"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		args []string
 		says string
 	}{
+		{[]string{"--review-secret-file", shortSecret}, "holds 10 bytes; at least 32"},
+		{[]string{"--review-secret-file", filepath.Join(home, "missing.secret")}, "cannot read --review-secret-file"},
 		{[]string{"--allowlist", "nonsense"}, "<model-id>=<file>"},
 		{[]string{"--allowlist", "3=" + filepath.Join(home, "missing.txt")}, "allowlist of model 3"},
 		{[]string{"--base-url", "https://actions.example.org/prefix"}, "must be an origin"},
