@@ -216,12 +216,12 @@ func Open(cfg Config) (*Journal, error) {
 		return nil, fmt.Errorf("journal: remove stale compaction file: %w", err)
 	}
 	j := &Journal{
-		cfg:       cfg,
-		log:       cfg.Logger,
-		path:      cfg.Path,
-		reqs:      make(chan *recordReq, 4*cfg.MaxCommitRecords),
-		closing:   make(chan struct{}),
-		done:      make(chan struct{}),
+		cfg:         cfg,
+		log:         cfg.Logger,
+		path:        cfg.Path,
+		reqs:        make(chan *recordReq, 4*cfg.MaxCommitRecords),
+		closing:     make(chan struct{}),
+		done:        make(chan struct{}),
 		spend:       make(map[[32]byte]uint64),
 		unbatched:   make(map[receipts.RunID]uint64),
 		pending:     make(map[receipts.RunID][]byte),
