@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/modelcommons/modelcommons/keepers/receipts"
 )
@@ -357,5 +358,60 @@ func TestFullLogIsResetWithoutLoss(t *testing.T) {
 	wantAll(t, j, ss, nil)
 	if j.HighestRunSeq() != 20 {
 		t.Fatalf("highest run %d", j.HighestRunSeq())
+	}
+}
+
+// Replay is by run id: a logged receipt that was applied and batched
+// before the crash stays batched (it is not recorded a second time).
+func TestReplayKeepsLaterStates(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j.db")
+	j := open(t, path)
+	j.pauseApply.Store(true)
+	ids := recordAll(t, j, signed(t, escrow(1), modelA, 4), signed(t, escrow(1), modelA, 5))
+	if _, err := j.AssignBatch(1, ids[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if c := readLogOf(t, path); len(c.recs) != 2 {
+		t.Fatalf("the log holds %d receipts, want both still there", len(c.recs))
+	}
+	j.Close()
+	j = open(t, path)
+	defer j.Close()
+	if e, err := j.Get(ids[0]); err != nil || e.State != StateBatched || e.BatchSeq != 1 {
+		t.Fatalf("batched receipt after replay: %+v, %v", e, err)
+	}
+	if n, _ := j.UnbatchedCount(); n != 1 || j.UnsettledSpend(escrow(1)) != 9 {
+		t.Fatalf("unbatched %d, spend %d after replay", n, j.UnsettledSpend(escrow(1)))
+	}
+}
+
+// A pruned receipt must not come back from a frame of the log.
+func TestPrunedReceiptDoesNotComeBack(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j.db")
+	now := time.Now()
+	j := open(t, path, func(c *Config) { c.Retention = time.Hour; c.Now = func() time.Time { return now } })
+	j.pauseApply.Store(true)
+	ids := recordAll(t, j, signed(t, escrow(1), modelA, 4))
+	if _, err := j.AssignBatch(1, ids); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.MarkSent(1, "sig", 9); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.MarkSettled(1, "sig", 9); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(2 * time.Hour)
+	if n, err := j.Prune(); err != nil || n != 1 {
+		t.Fatalf("prune: %d, %v", n, err)
+	}
+	j.Close()
+	j = open(t, path)
+	defer j.Close()
+	if _, err := j.Get(ids[0]); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("pruned receipt after reopen: %v", err)
+	}
+	if j.UnsettledSpend(escrow(1)) != 0 {
+		t.Fatalf("a pruned receipt counts as unsettled spend: %d", j.UnsettledSpend(escrow(1)))
 	}
 }
