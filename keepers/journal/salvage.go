@@ -112,7 +112,7 @@ func Salvage(src, dst string) (Report, error) {
 		}
 		if records[rec.id] == nil {
 			records[rec.id] = rec.value
-			r.LogReceipts++
+			r.LogTaken++
 		}
 		runSeq = max(runSeq, rec.seq())
 	}

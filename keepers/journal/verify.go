@@ -31,12 +31,13 @@ type Report struct {
 	// are not counted, as nothing says how many there were.
 	LostReceipts int `json:"lost_receipts,omitempty"`
 	LostBatches  int `json:"lost_batches,omitempty"`
-	// LogReceipts is the number of receipts in the receipt log's frames
-	// (Verify), or the number Salvage took from them that the file
-	// lacked; LogUnapplied those of them the file does not hold (a read-
-	// write open moves them in).
+	// LogReceipts is the number of receipts in the receipt log's frames,
+	// LogUnapplied those of them the file does not hold yet (a read-write
+	// open moves them in); LogTaken the number Salvage took from the log
+	// that the file lacked.
 	LogReceipts  int `json:"log_receipts,omitempty"`
 	LogUnapplied int `json:"log_unapplied,omitempty"`
+	LogTaken     int `json:"log_taken,omitempty"`
 }
 
 // Verify checks a journal file without changing it: the file's structure

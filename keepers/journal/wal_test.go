@@ -320,8 +320,8 @@ func TestSalvageTakesTheLog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.LogReceipts != 3 || len(rep.Problems) == 0 {
-		t.Fatalf("salvage took %d logged receipts (want 3), problems %q", rep.LogReceipts, rep.Problems)
+	if rep.LogTaken != 3 || len(rep.Problems) == 0 {
+		t.Fatalf("salvage took %d logged receipts (want 3), problems %q", rep.LogTaken, rep.Problems)
 	}
 	if _, err := os.Stat(logPath(dst)); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("salvage left a log beside its copy: %v", err)
