@@ -65,11 +65,11 @@ func putLogged(tx *bolt.Tx, logPath string, recs []logRec) error {
 			continue
 		}
 		if len(r.value) < headerLen+64 {
-			return damaged(logPath, "receipt %s in the receipt log is cut short", r.id)
+			return logDamaged(logPath, "receipt %s in the receipt log is cut short", r.id)
 		}
 		esc, _, err := receipts.Peek(r.value[headerLen+64:])
 		if err != nil {
-			return damaged(logPath, "receipt %s in the receipt log: %v", r.id, err)
+			return logDamaged(logPath, "receipt %s in the receipt log: %v", r.id, err)
 		}
 		if err := rb.Put(r.id[:], r.value); err != nil {
 			return err

@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/modelcommons/modelcommons/keepers/receipts"
 )
@@ -196,11 +197,11 @@ func readLog(path string, f *os.File) (logContents, error) {
 		}
 	}
 	if best == nil {
-		return c, damaged(path, "neither of the receipt log's two headers is valid")
+		return c, logDamaged(path, "neither of the receipt log's two headers is valid")
 	}
 	c.header = *best
 	if best.capacity < logFramesAt+logAlign || st.Size() < best.capacity {
-		return c, damaged(path, "the receipt log is %d bytes but its header says %d: truncated", st.Size(), best.capacity)
+		return c, logDamaged(path, "the receipt log is %d bytes but its header says %d: truncated", st.Size(), best.capacity)
 	}
 	off := int64(logFramesAt)
 	for off < best.capacity {
@@ -216,7 +217,7 @@ func readLog(path string, f *os.File) (logContents, error) {
 	// The first invalid frame ends the log only if nothing valid follows.
 	for at := off + logAlign; at < best.capacity; at += logAlign {
 		if _, _, ok := readFrame(f, at, best.capacity, best.gen); ok {
-			return c, damaged(path, "the receipt log has a damaged frame at byte %d followed by valid frames", off)
+			return c, logDamaged(path, "the receipt log has a damaged frame at byte %d followed by valid frames", off)
 		}
 	}
 	return c, nil
@@ -304,3 +305,8 @@ func (l *receiptLog) reset() error {
 
 // errForeignLog: the receipt log beside a journal belongs to another one.
 var errForeignLog = errors.New("receipt log belongs to another journal")
+
+// logDamaged is a *DamagedError for the receipt log at path.
+func logDamaged(path, format string, a ...any) error {
+	return &DamagedError{Path: path, Problem: fmt.Sprintf(format, a...), Journal: strings.TrimSuffix(path, "-log")}
+}

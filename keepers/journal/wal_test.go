@@ -415,3 +415,18 @@ func TestPrunedReceiptDoesNotComeBack(t *testing.T) {
 		t.Fatalf("a pruned receipt counts as unsettled spend: %d", j.UnsettledSpend(escrow(1)))
 	}
 }
+
+// The refusal of a damaged log names the log and says to salvage the
+// journal (salvage takes the log with it).
+func TestDamagedLogSaysToSalvageTheJournal(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j.db")
+	crashWithLog(t, path, 1, 1)
+	if err := os.Truncate(logPath(path), 2*4096); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(Config{Path: path})
+	if err == nil || !strings.Contains(err.Error(), "journal "+logPath(path)+" is damaged") ||
+		!strings.Contains(err.Error(), "keeper journal salvage "+path+" <new file>") {
+		t.Fatalf("refusal: %v", err)
+	}
+}
