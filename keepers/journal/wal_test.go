@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/modelcommons/modelcommons/keepers/receipts"
 )
 
@@ -428,5 +430,64 @@ func TestDamagedLogSaysToSalvageTheJournal(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "journal "+logPath(path)+" is damaged") ||
 		!strings.Contains(err.Error(), "keeper journal salvage "+path+" <new file>") {
 		t.Fatalf("refusal: %v", err)
+	}
+}
+
+// A version-2 file (no receipt log, no journal id) keeps its receipts and
+// is upgraded to version 3 by a read-write open; read-only it is read as
+// it is.
+func TestVersion2FileIsUpgraded(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j.db")
+	j := open(t, path)
+	ids := recordAll(t, j, signed(t, escrow(1), modelA, 2))
+	j.Close()
+	// Make it what a version-2 keeper wrote.
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if err := meta.Delete(keyJournalID); err != nil {
+			return err
+		}
+		return meta.Put(keySchema, u64(oldSchemaVersion))
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(logPath(path)); err != nil {
+		t.Fatal(err)
+	}
+	ro := open(t, path, func(c *Config) { c.ReadOnly = true })
+	if _, err := ro.Get(ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	ro.Close()
+	j = open(t, path)
+	if _, err := j.Get(ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	rep, err := Verify(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var schema uint64
+	db, err = bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = db.View(func(tx *bolt.Tx) error {
+		schema = be64(tx.Bucket(bucketMeta).Get(keySchema))
+		if len(tx.Bucket(bucketMeta).Get(keyJournalID)) != 16 {
+			t.Error("no journal id after the upgrade")
+		}
+		return nil
+	})
+	db.Close()
+	if schema != schemaVersion || rep.Receipts[StateRecorded] != 1 {
+		t.Fatalf("after a read-write open: format %d, %+v", schema, rep)
 	}
 }
