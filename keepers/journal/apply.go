@@ -1,10 +1,12 @@
 package journal
 
 import (
+	"bytes"
 	"crypto/rand"
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -26,6 +28,8 @@ const (
 	applyEvery = 100 * time.Millisecond
 	// applyAt pending receipts wake the applier at once.
 	applyAt = 4096
+	// applyChunk receipts at most go into one bbolt transaction.
+	applyChunk = 2048
 )
 
 var keyJournalID = []byte("journal_id") // 16 random bytes, the receipt log's owner
@@ -120,13 +124,18 @@ func (j *Journal) openLog() error {
 		return err
 	}
 	l := &receiptLog{path: lp, f: f, header: c.header, slot: c.slot, tail: c.tail}
-	if len(c.recs) > 0 {
+	slices.SortFunc(c.recs, func(a, b logRec) int { return bytes.Compare(a.id[:], b.id[:]) })
+	for recs := c.recs; len(recs) > 0; {
+		chunk := recs[:min(len(recs), applyChunk)]
+		recs = recs[len(chunk):]
 		if err := guard(j.path, func() error {
-			return j.db.Update(func(tx *bolt.Tx) error { return putLogged(tx, lp, c.recs) })
+			return j.db.Update(func(tx *bolt.Tx) error { return putLogged(tx, lp, chunk) })
 		}); err != nil {
 			f.Close()
 			return fmt.Errorf("journal %s: replay receipt log: %w", j.path, err)
 		}
+	}
+	if len(c.recs) > 0 {
 		j.log.Info("receipt log replayed", "path", lp, "frames", c.frames, "receipts", len(c.recs))
 	}
 	if !l.empty() {
@@ -210,10 +219,12 @@ func (j *Journal) pendingCount() int {
 	return len(j.pending)
 }
 
-// applyPending puts every receipt logged before the call into bbolt (one
-// transaction) and drops them from the pending map. Receipts are dropped
-// only after the transaction committed, so each is always in the map, in
-// bbolt or both.
+// applyPending puts every receipt logged before the call into bbolt and
+// drops them from the pending map, applyChunk receipts per transaction in
+// run-id order (bbolt inserts into a leaf by moving its elements, so one
+// huge transaction of random keys costs quadratic time). Receipts are
+// dropped only after the transaction holding them committed, so each is
+// always in the map, in bbolt or both.
 func (j *Journal) applyPending() error {
 	j.pendMu.RLock()
 	recs := make([]logRec, 0, len(j.pending))
@@ -221,18 +232,20 @@ func (j *Journal) applyPending() error {
 		recs = append(recs, logRec{id: id, value: v})
 	}
 	j.pendMu.RUnlock()
-	if len(recs) == 0 {
-		return nil
-	}
+	slices.SortFunc(recs, func(a, b logRec) int { return bytes.Compare(a.id[:], b.id[:]) })
 	lp := logPath(j.path)
-	if err := j.inDB(true, func(tx *bolt.Tx) error { return putLogged(tx, lp, recs) }); err != nil {
-		return fmt.Errorf("apply %d logged receipts: %w", len(recs), err)
+	for len(recs) > 0 {
+		chunk := recs[:min(len(recs), applyChunk)]
+		recs = recs[len(chunk):]
+		if err := j.inDB(true, func(tx *bolt.Tx) error { return putLogged(tx, lp, chunk) }); err != nil {
+			return fmt.Errorf("apply %d logged receipts: %w", len(chunk), err)
+		}
+		j.pendMu.Lock()
+		for _, r := range chunk {
+			delete(j.pending, r.id)
+		}
+		j.pendMu.Unlock()
 	}
-	j.pendMu.Lock()
-	for _, r := range recs {
-		delete(j.pending, r.id)
-	}
-	j.pendMu.Unlock()
 	return nil
 }
 
