@@ -282,3 +282,29 @@ func (j *Journal) flushAndReset() error {
 	}
 	return j.resetLocked()
 }
+
+// refuseOrphanLog refuses to begin a new journal at path while a receipt
+// log beside it holds receipts: they were acknowledged, and a new journal
+// (a new id) would refuse the log anyway, after writing a file that hides
+// the loss.
+func refuseOrphanLog(path string) error {
+	lp := logPath(path)
+	f, err := os.Open(lp)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("receipt log %s: %w", lp, err)
+	}
+	defer f.Close()
+	c, err := readLog(lp, f)
+	if err != nil {
+		return err
+	}
+	if c.frames == 0 {
+		return nil
+	}
+	return fmt.Errorf("journal %s: %w: the journal file is missing or empty but %s holds %d receipts; nothing was started: "+
+		"restore the journal's latest backup to %s (the log's receipts are replayed into it), or move the log aside to start a new journal without them",
+		path, errOrphanLog, lp, len(c.recs), path)
+}

@@ -241,6 +241,11 @@ func Open(cfg Config) (*Journal, error) {
 		if err := recoverLog(cfg); err != nil {
 			return nil, err
 		}
+	} else if !exists {
+		// Before a new file is written over the loss.
+		if err := refuseOrphanLog(cfg.Path); err != nil {
+			return nil, err
+		}
 	}
 	j.created = !exists
 	if fi, err := os.Stat(cfg.Path); err == nil && fi.Size() == 0 {

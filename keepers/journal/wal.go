@@ -303,8 +303,12 @@ func (l *receiptLog) reset() error {
 	return nil
 }
 
-// errForeignLog: the receipt log beside a journal belongs to another one.
-var errForeignLog = errors.New("receipt log belongs to another journal")
+var (
+	// errForeignLog: the receipt log beside a journal belongs to another one.
+	errForeignLog = errors.New("receipt log belongs to another journal")
+	// errOrphanLog: a receipt log holding receipts beside no journal.
+	errOrphanLog = errors.New("receipt log without its journal")
+)
 
 // logDamaged is a *DamagedError for the receipt log at path.
 func logDamaged(path, format string, a ...any) error {

@@ -259,8 +259,11 @@ func TestForeignLogIsRefused(t *testing.T) {
 	if err := os.Rename(logPath(b), logPath(a)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Open(Config{Path: a}); !errors.Is(err, errForeignLog) {
+	if _, err := Open(Config{Path: a}); !errors.Is(err, errOrphanLog) || !strings.Contains(err.Error(), "missing or empty") {
 		t.Fatalf("an emptied journal beside its log: %v", err)
+	}
+	if fi, err := os.Stat(a); err != nil || fi.Size() != 0 {
+		t.Fatalf("the refused open wrote a journal file: %v, %v", fi, err)
 	}
 }
 
