@@ -51,7 +51,8 @@
 // because it is written after the log is applied. A restored older copy
 // of the file beside a newer log gets the logged receipts back (they were
 // acknowledged); a log of another journal (its id differs) is refused and
-// never applied, unless it holds no frame.
+// never applied, unless it holds no frame, and no new journal is begun
+// beside a log that holds receipts.
 //
 // Every recorded receipt gets the node's next run number (1, 2, 3, …)
 // before its frame is written, from a counter the committer alone
