@@ -170,7 +170,7 @@ func recoverLog(cfg Config) error {
 		return nil
 	}
 	cfg.ReadOnly = false
-	rw, err := Open(cfg)
+	rw, err := openForRecovery(cfg)
 	if err == nil {
 		return rw.Close()
 	}
@@ -181,6 +181,12 @@ func recoverLog(cfg Config) error {
 	return fmt.Errorf("journal %s: its receipt log %s holds %d receipts that may not be in the journal yet, and moving them in needs write access (%v): "+
 		"run this as the keeper's user or start the keeper", cfg.Path, lp, len(c.recs), err)
 }
+
+// openForRecovery is Open (a variable so that a test can fail it as a
+// missing write permission would: the tests run as root).
+var openForRecovery func(Config) (*Journal, error)
+
+func init() { openForRecovery = Open }
 
 // applyLoop moves logged receipts into bbolt in the background.
 func (j *Journal) applyLoop() {

@@ -494,3 +494,25 @@ func TestVersion2FileIsUpgraded(t *testing.T) {
 		t.Fatalf("after a read-write open: format %d, %+v", schema, rep)
 	}
 }
+
+// A read-only open that cannot move logged receipts into the file fails
+// naming the log; it never shows fewer receipts than were acknowledged.
+func TestReadOnlyOpenWithoutWriteAccessNamesTheLog(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j.db")
+	crashWithLog(t, path, 2, 1)
+	defer func() { openForRecovery = Open }()
+	openForRecovery = func(c Config) (*Journal, error) {
+		return nil, &os.PathError{Op: "open", Path: c.Path, Err: os.ErrPermission}
+	}
+	_, err := Open(Config{Path: path, ReadOnly: true})
+	if err == nil || !strings.Contains(err.Error(), logPath(path)+" holds 2 receipts") || !strings.Contains(err.Error(), "write access") ||
+		strings.Contains(err.Error(), "\n") {
+		t.Fatalf("read-only open without write access: %v", err)
+	}
+	openForRecovery = Open
+	j := open(t, path, func(c *Config) { c.ReadOnly = true })
+	defer j.Close()
+	if j.HighestRunSeq() != 2 {
+		t.Fatalf("highest run %d after recovery", j.HighestRunSeq())
+	}
+}
