@@ -130,6 +130,12 @@ func printReport(c *cli.Context, what string, rep journal.Report) error {
 	fmt.Fprintf(w, "%s %s: %d bytes, runs numbered up to #%d\n", what, rep.Path, rep.Bytes, rep.RunSeq)
 	fmt.Fprintf(w, "receipts: %s\n", counts(rep.Receipts))
 	fmt.Fprintf(w, "batches:  %s\n", counts(rep.Batches))
+	if rep.LogReceipts > 0 {
+		fmt.Fprintf(w, "receipt log: %d receipts, %d of them not in the file yet (the keeper moves them in when it opens the journal)\n", rep.LogReceipts, rep.LogUnapplied)
+	}
+	if rep.LogTaken > 0 {
+		fmt.Fprintf(w, "taken from the receipt log: %d receipts the file lacked\n", rep.LogTaken)
+	}
 	if rep.TornHeader {
 		fmt.Fprintln(w, "note: one of the two header pages is torn (a commit was interrupted); the other one is used")
 	}

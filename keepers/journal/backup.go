@@ -37,6 +37,11 @@ var ErrExists = errors.New("destination exists (a backup never overwrites a file
 func (j *Journal) WriteBackup(w io.Writer, size func(int64)) (int64, error) {
 	j.backups.Add(1)
 	defer j.backups.Add(-1)
+	// Every receipt acknowledged so far goes into bbolt first: the copy is
+	// one self-contained file.
+	if err := j.flush(); err != nil {
+		return 0, fmt.Errorf("journal %s: backup: %w", j.path, err)
+	}
 	var n int64
 	err := j.view(func(tx *bolt.Tx) error {
 		if size != nil {

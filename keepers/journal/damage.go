@@ -31,13 +31,21 @@ var ErrDamaged = errors.New("journal file is damaged")
 
 // DamagedError names the file, what is wrong and what to do.
 type DamagedError struct {
+	// Path is the damaged file: the journal or its receipt log.
 	Path    string
 	Problem string
+	// Journal is the journal whose receipt log Path is ("" when Path is
+	// the journal).
+	Journal string
 }
 
 func (e *DamagedError) Error() string {
+	j := e.Journal
+	if j == "" {
+		j = e.Path
+	}
 	return fmt.Sprintf("journal %s is damaged: %s; nothing was served or settled from it: stop the keeper, restore the latest backup "+
-		"(keeper journal backup), or copy what is readable with `keeper journal salvage %s <new file>` and start on the new file", e.Path, e.Problem, e.Path)
+		"(keeper journal backup), or copy what is readable with `keeper journal salvage %s <new file>` and start on the new file", e.Path, e.Problem, j)
 }
 
 func (e *DamagedError) Unwrap() error { return ErrDamaged }

@@ -4,27 +4,69 @@
 //
 // # Guarantees
 //
-// Record returns only after the receipt is on stable storage (the bbolt
-// transaction that holds it has been committed and fsynced). The gateway
-// calls Record before it writes the last byte of a response, so a response
-// a client received completely is never lost by a crash, SIGKILL or power
-// failure. Concurrent Record calls share one transaction and one sync
-// (group commit): the committer takes everything queued while the previous
-// commit was syncing, so the batch size grows with load and nothing waits
-// for a timer. A receipt is recorded at most once: a second Record of the
-// same run id fails with ErrDuplicate.
+// Record returns only after the receipt is on stable storage: in a frame
+// of the receipt log (<path>-log) that has been written and fdatasynced.
+// The gateway calls Record before it writes the last byte of a response,
+// so a response a client received completely is never lost by a crash,
+// SIGKILL or power failure. Concurrent Record calls share one frame and
+// one sync (group commit): the committer takes everything queued while the
+// previous frame was syncing, so the batch size grows with load and
+// nothing waits for a timer. A receipt is recorded at most once: a second
+// Record of the same run id fails with ErrDuplicate, whether the first is
+// still only in the log or already in bbolt.
 //
-// Every recorded receipt gets the node's next run number (1, 2, 3, …) in
-// the transaction that records it; settle carries a batch's run range and
-// the chain keeps the highest it settled, so runs — not only batches — are
-// settled at most once, even from a restored copy of this file
-// (HighestRunSeq, Stale, SetRunSeqFloor; the file format is version 2, and
-// a version-1 file is refused).
+// # The receipt log
+//
+// The log is preallocated (zeros written at creation, 16 MiB by default),
+// so a group commit is one pwrite of one frame at its tail and one
+// fdatasync that flushes data only — not the two syncs of a bbolt
+// transaction. Its header carries the journal's 16-byte id (bbolt's meta
+// bucket stores it) and a generation; each frame carries its length, the
+// generation and a CRC-32C, and holds the records of one group commit
+// exactly as the receipts bucket stores them (run number included). The
+// log ends at the first frame that is not a valid frame of the current
+// generation (a torn last write, zeros, or a frame left from before a
+// reset); an invalid frame followed by a valid one is damage (wal.go).
+//
+// An applier moves logged receipts into bbolt in the background, in large
+// transactions, and keeps those not yet there in memory for Get and the
+// duplicate check. Whatever needs bbolt to hold every acknowledged
+// receipt applies them first: UnbatchedRuns, Unbatched, AssignBatch,
+// WriteOff, Receipts, Proof, Stale, backups, Compact and Close; Prune also
+// empties the log first, so that a pruned receipt cannot come back. Once
+// bbolt holds everything logged (its transaction committed), the log is
+// reset by writing its other header slot with the next generation, which
+// is synced before any new frame is written.
+//
+// Replay is idempotent by run id: applying a frame stores only receipts
+// whose run id bbolt lacks and raises the stored run counter to the
+// frame's highest. Recovery is therefore "apply every valid frame", with
+// no record of what was applied, and a crash at any step loses nothing.
+// Every way of reading a journal honours the log: a read-write Open
+// replays it; a read-only open (keeper status and receipts on a stopped
+// keeper) that finds frames first opens the journal read-write once to
+// replay them, as SQLite recovers a hot journal, and fails naming the log
+// if it cannot; Verify checks the log and counts receipts only in it;
+// Salvage takes every valid frame; a backup is one self-contained file
+// because it is written after the log is applied. A restored older copy
+// of the file beside a newer log gets the logged receipts back (they were
+// acknowledged); a log of another journal (its id differs) is refused and
+// never applied, unless it holds no frame, and no new journal is begun
+// beside a log that holds receipts.
+//
+// Every recorded receipt gets the node's next run number (1, 2, 3, …)
+// before its frame is written, from a counter the committer alone
+// advances; a number is durable exactly when its frame is. Settle carries
+// a batch's run range and the chain keeps the highest it settled, so runs
+// — not only batches — are settled at most once, even from a restored
+// copy of this file (HighestRunSeq, Stale, SetRunSeqFloor). The file
+// format is version 3 (a receipt log beside it); a read-write open
+// upgrades a version-2 file, which has no log, and a keeper that reads
+// only version 2 refuses a version-3 file rather than ignore its log.
 //
 // The set of unbatched receipts and the unsettled spend per escrow are
 // indexes kept in memory and rebuilt from the stored receipts when the
-// file is opened (one scan), so a group commit writes only the receipts
-// and the per-escrow index.
+// file is opened (one scan, after the log is replayed).
 //
 // # States
 //
@@ -34,7 +76,8 @@
 // Sent (with the signatures of every transaction sent for it), then
 // Settled or Failed. A failed batch returns its receipts to Recorded and
 // its sequence number may be assigned again; a batch that is not failed is
-// never renumbered or changed. Every transition is one bbolt transaction.
+// never renumbered or changed. Every transition after Recorded is one
+// bbolt transaction.
 //
 // What a settler needs: UnbatchedRuns (recorded receipts in run-number
 // order) or Unbatched (grouped by escrow, model set and applied prices —
@@ -70,11 +113,17 @@
 // transaction while it is in use (BackupHandler serves it; SaveBackup,
 // FetchBackup and BackupFile write a verified copy and never overwrite a
 // file); Salvage copies what is readable of a damaged file into a new
-// journal and reports what was lost.
+// journal and reports what was lost. A receipt log with a damaged frame
+// followed by valid ones is refused the same way (the error names the
+// log); salvage takes the log's valid frames.
 //
 // # Not guaranteed
 //
 // The journal holds one process's file lock: a second process opening the
-// same file fails with ErrLocked. It does not talk to the chain; whether a
+// same file fails with ErrLocked; the log is written only by the holder of
+// the journal's exclusive lock. A Record that fails because the log's
+// write or sync failed may still be on disk and replayed after a restart
+// (as a failed bbolt commit could be); after such a failure the journal
+// acknowledges nothing more until it is reopened. It does not talk to the chain; whether a
 // sent batch landed is the settler's question.
 package journal

@@ -37,8 +37,13 @@ var (
 )
 
 // schemaVersion 2 numbers runs (run sequence numbers in the record
-// header and the meta counter); a version-1 file is refused.
-const schemaVersion = 2
+// header and the meta counter); a version-1 file is refused. Version 3
+// has a receipt log beside it (wal.go) that an older keeper would not
+// read: a read-write open upgrades a version-2 file (which has no log).
+const (
+	schemaVersion    = 3
+	oldSchemaVersion = 2
+)
 
 var (
 	bucketMeta     = []byte("meta")
@@ -99,8 +104,12 @@ type Config struct {
 	Now func() time.Time
 	// ReadOnly opens an existing journal for reading only (for status and
 	// receipt lookups while no keeper runs on it; a running keeper holds
-	// the file lock and the open fails with ErrLocked).
+	// the file lock and the open fails with ErrLocked). If the receipt log
+	// holds frames, the open first replays them as a read-write open does.
 	ReadOnly bool
+	// LogBytes is the receipt log's preallocated size. Default
+	// DefaultLogBytes.
+	LogBytes int64
 }
 
 // Journal is an open journal file. Its methods are safe for concurrent use.
@@ -135,6 +144,24 @@ type Journal struct {
 	// runSeq mirrors the meta counter: the highest run sequence number
 	// assigned (written by the committer and SetRunSeqFloor only).
 	runSeq atomic.Uint64
+
+	// id is the journal's id, which its receipt log carries.
+	id [16]byte
+	// logMu is held by the committer while it writes a frame and
+	// publishes its receipts, and by whatever resets the log.
+	logMu sync.Mutex
+	wal   *receiptLog
+	// logErr: a log write or sync failed; nothing more is acknowledged
+	// (what the failed sync left on disk is unknown until a restart).
+	logErr error
+	// pending holds the receipts logged but not yet applied to bbolt (run
+	// id -> record value).
+	pendMu      sync.RWMutex
+	pending     map[receipts.RunID][]byte
+	kick        chan struct{}
+	applierDone chan struct{}
+	// pauseApply (tests) stops the background applier.
+	pauseApply atomic.Bool
 
 	records    atomic.Uint64 // receipts made durable by Record
 	commits    atomic.Uint64 // group commits (each one sync)
@@ -173,6 +200,10 @@ func Open(cfg Config) (*Journal, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.LogBytes <= 0 {
+		cfg.LogBytes = DefaultLogBytes
+	}
+	cfg.LogBytes = (cfg.LogBytes + logAlign - 1) / logAlign * logAlign
 	if err := os.MkdirAll(filepath.Dir(cfg.Path), 0o700); err != nil {
 		return nil, fmt.Errorf("journal: create directory: %w", err)
 	}
@@ -185,14 +216,17 @@ func Open(cfg Config) (*Journal, error) {
 		return nil, fmt.Errorf("journal: remove stale compaction file: %w", err)
 	}
 	j := &Journal{
-		cfg:       cfg,
-		log:       cfg.Logger,
-		path:      cfg.Path,
-		reqs:      make(chan *recordReq, 4*cfg.MaxCommitRecords),
-		closing:   make(chan struct{}),
-		done:      make(chan struct{}),
-		spend:     make(map[[32]byte]uint64),
-		unbatched: make(map[receipts.RunID]uint64),
+		cfg:         cfg,
+		log:         cfg.Logger,
+		path:        cfg.Path,
+		reqs:        make(chan *recordReq, 4*cfg.MaxCommitRecords),
+		closing:     make(chan struct{}),
+		done:        make(chan struct{}),
+		spend:       make(map[[32]byte]uint64),
+		unbatched:   make(map[receipts.RunID]uint64),
+		pending:     make(map[receipts.RunID][]byte),
+		kick:        make(chan struct{}, 1),
+		applierDone: make(chan struct{}),
 	}
 	// Read the file before bbolt maps it: a truncated or damaged file is
 	// refused with one error instead of a crash (damage.go).
@@ -202,6 +236,16 @@ func Open(cfg Config) (*Journal, error) {
 	}
 	if !exists && cfg.ReadOnly {
 		return nil, damaged(cfg.Path, "it is empty (0 bytes)")
+	}
+	if cfg.ReadOnly {
+		if err := recoverLog(cfg); err != nil {
+			return nil, err
+		}
+	} else if !exists {
+		// Before a new file is written over the loss.
+		if err := refuseOrphanLog(cfg.Path); err != nil {
+			return nil, err
+		}
 	}
 	j.created = !exists
 	if fi, err := os.Stat(cfg.Path); err == nil && fi.Size() == 0 {
@@ -216,11 +260,26 @@ func Open(cfg Config) (*Journal, error) {
 		db.Close()
 		return nil, err
 	}
+	if !cfg.ReadOnly {
+		if err := j.openLog(); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	if err := guard(cfg.Path, j.loadIndexes); err != nil {
+		if j.wal != nil {
+			j.wal.f.Close()
+		}
+		db.Close()
+		return nil, err
+	}
 	if cfg.ReadOnly {
 		close(j.done)
+		close(j.applierDone)
 		return j, nil
 	}
 	go j.commitLoop()
+	go j.applyLoop()
 	return j, nil
 }
 
@@ -261,12 +320,17 @@ func (j *Journal) init() error {
 			if meta == nil {
 				return errors.New("not a keeper journal (no meta bucket)")
 			}
-			return checkSchema(meta.Get(keySchema))
+			if err := checkSchema(meta.Get(keySchema)); err != nil {
+				return err
+			}
+			var err error
+			j.id, err = journalID(tx, false)
+			return err
 		})
 		if err != nil {
 			return fmt.Errorf("journal: %w", err)
 		}
-		return j.loadIndexes()
+		return nil
 	}
 	err := j.db.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bucketMeta, bucketReceipts, bucketByEscrow, bucketBatches} {
@@ -279,14 +343,19 @@ func (j *Journal) init() error {
 			if tx.Bucket(bucketReceipts).Stats().KeyN > 0 {
 				return fmt.Errorf("%w: receipts without a schema version", ErrUnsupported)
 			}
-			return meta.Put(keySchema, u64(schemaVersion))
+		} else if err := checkSchema(v); err != nil {
+			return err
 		}
-		return checkSchema(meta.Get(keySchema))
+		var err error
+		if j.id, err = journalID(tx, true); err != nil {
+			return err
+		}
+		return meta.Put(keySchema, u64(schemaVersion))
 	})
 	if err != nil {
 		return fmt.Errorf("journal %s: %w", j.path, err)
 	}
-	return j.loadIndexes()
+	return nil
 }
 
 // checkSchema refuses a file of another format with what to do about it.
@@ -294,7 +363,7 @@ func checkSchema(v []byte) error {
 	if len(v) != 8 {
 		return fmt.Errorf("%w: no schema version (not a keeper journal?)", ErrUnsupported)
 	}
-	if got := binary.BigEndian.Uint64(v); got != schemaVersion {
+	if got := binary.BigEndian.Uint64(v); got != schemaVersion && got != oldSchemaVersion {
 		return fmt.Errorf("%w: format %d, this keeper reads format %d (runs numbered per node); "+
 			"let the keeper version that wrote it settle every run, then move the file aside and start with a new journal", ErrUnsupported, got, schemaVersion)
 	}
@@ -332,20 +401,41 @@ func (j *Journal) loadIndexes() error {
 	})
 }
 
-// Close stops the committer (pending Records complete first) and closes
-// the file.
+// Close stops the committer (pending Records complete first), moves the
+// logged receipts into bbolt, empties the log and closes both files.
 func (j *Journal) Close() error {
 	if !j.closed.CompareAndSwap(false, true) {
 		return nil
 	}
 	close(j.closing)
 	<-j.done
+	<-j.applierDone
+	var werr error
+	if j.wal != nil {
+		j.logMu.Lock()
+		if !j.pauseApply.Load() && j.logErr == nil {
+			werr = j.closeLogLocked()
+		}
+		werr = errors.Join(werr, j.wal.f.Close())
+		j.logMu.Unlock()
+	}
 	j.dbMu.Lock()
 	defer j.dbMu.Unlock()
 	if j.db == nil {
+		return werr
+	}
+	return errors.Join(werr, j.db.Close())
+}
+
+// closeLogLocked applies what is pending and resets the log.
+func (j *Journal) closeLogLocked() error {
+	if j.wal.empty() {
 		return nil
 	}
-	return j.db.Close()
+	if err := j.resetLocked(); err != nil {
+		return fmt.Errorf("journal %s: on close: %w", j.path, err)
+	}
+	return nil
 }
 
 // Path is the journal file's path.
@@ -451,73 +541,97 @@ func (j *Journal) commitLoop() {
 	}
 }
 
-// commit writes one group of receipts in one transaction (one sync).
+// commit makes one group of receipts durable with one frame of the
+// receipt log (one write, one sync), then publishes them: pending map,
+// indexes, acknowledgements. bbolt gets them later (applyLoop).
 func (j *Journal) commit(batch []*recordReq) {
 	errs := make([]error, len(batch))
 	added := make(map[[32]byte]uint64)
 	t0 := time.Now()
 	defer func() { j.commitNano.Add(int64(time.Since(t0))) }()
-	j.dbMu.RLock()
-	db := j.db
-	if db == nil {
-		j.dbMu.RUnlock()
+	fail := func(err error) {
 		for _, r := range batch {
-			r.done <- ErrBroken
+			r.done <- err
 		}
+	}
+	j.logMu.Lock()
+	defer j.logMu.Unlock()
+	if j.logErr != nil {
+		fail(fmt.Errorf("journal commit: %w", j.logErr))
 		return
 	}
-	seqs := make([]uint64, len(batch))
-	var next uint64
-	err := db.Update(func(tx *bolt.Tx) error {
-		rb, eb, meta := tx.Bucket(bucketReceipts), tx.Bucket(bucketByEscrow), tx.Bucket(bucketMeta)
-		clear(added)
-		// Run numbers are assigned in the transaction that records the
-		// runs: a number is durable exactly when its receipt is.
-		next = 0
-		if v := meta.Get(keyRunSeq); len(v) == 8 {
-			next = binary.BigEndian.Uint64(v)
+	// Duplicates: the pending map first, then bbolt. The applier puts a
+	// receipt in bbolt before it leaves the map, so a run is in one of
+	// them whenever this looks.
+	seen := make(map[receipts.RunID]bool, len(batch))
+	j.pendMu.RLock()
+	for i, r := range batch {
+		if seen[r.id] || j.pending[r.id] != nil {
+			errs[i] = fmt.Errorf("record run %s: %w", r.id, ErrDuplicate)
 		}
-		seen := make(map[receipts.RunID]bool, len(batch))
+		seen[r.id] = true
+	}
+	j.pendMu.RUnlock()
+	room := j.wal.header.capacity - logFramesAt
+	err := j.inDB(false, func(tx *bolt.Tx) error {
+		rb := tx.Bucket(bucketReceipts)
 		for i, r := range batch {
-			errs[i] = nil
-			if seen[r.id] || rb.Get(r.id[:]) != nil {
+			if errs[i] == nil && frameSize([]logRec{{value: r.value}}) > room {
+				errs[i] = fmt.Errorf("record run %s: a receipt of %d bytes does not fit in the receipt log (Config.LogBytes)", r.id, len(r.value))
+			}
+			if errs[i] == nil && rb.Get(r.id[:]) != nil {
 				errs[i] = fmt.Errorf("record run %s: %w", r.id, ErrDuplicate)
-				continue
 			}
-			seen[r.id] = true
-			next++
-			seqs[i] = next
-			binary.BigEndian.PutUint64(r.value[9:17], next)
-			if err := rb.Put(r.id[:], r.value); err != nil {
-				return err
-			}
-			if err := eb.Put(escrowKey(r.escrow, r.id), nil); err != nil {
-				return err
-			}
+		}
+		return nil
+	})
+	if err != nil {
+		fail(fmt.Errorf("journal commit: %w", err))
+		return
+	}
+	// Run numbers are assigned here: a number is durable exactly when the
+	// frame holding its receipt is.
+	next := j.runSeq.Load()
+	recs := make([]logRec, 0, len(batch))
+	seqs := make([]uint64, len(batch))
+	for i, r := range batch {
+		if errs[i] != nil {
+			continue
+		}
+		next++
+		seqs[i] = next
+		binary.BigEndian.PutUint64(r.value[9:17], next)
+		recs = append(recs, logRec{id: r.id, value: r.value})
+	}
+	if err := j.appendLocked(recs); err != nil {
+		j.logErr = err
+		j.log.Error("journal commit failed", "receipts", len(batch), "err", err)
+		fail(fmt.Errorf("journal commit: %w", err))
+		return
+	}
+	var ids []receipts.RunID
+	var runSeqs []uint64
+	j.pendMu.Lock()
+	for i, r := range batch {
+		if errs[i] == nil {
+			j.pending[r.id] = r.value
+			ids = append(ids, r.id)
+			runSeqs = append(runSeqs, seqs[i])
 			added[r.escrow] += r.cost
 		}
-		return meta.Put(keyRunSeq, u64(next))
-	})
-	j.dbMu.RUnlock()
-	if err != nil {
-		j.log.Error("journal commit failed", "receipts", len(batch), "err", err)
-		for _, r := range batch {
-			r.done <- fmt.Errorf("journal commit: %w", err)
-		}
-		return
 	}
+	npending := len(j.pending)
+	j.pendMu.Unlock()
 	// The spend must include these receipts before any caller learns they
 	// are durable, or admission could briefly under-count.
 	j.raiseRunSeq(next)
-	var ids []receipts.RunID
-	var runSeqs []uint64
-	for i, r := range batch {
-		if errs[i] == nil {
-			ids = append(ids, r.id)
-			runSeqs = append(runSeqs, seqs[i])
+	j.applyIndexes(added, 1, ids, runSeqs)
+	if npending >= applyAt || !j.wal.fits(j.wal.header.capacity/2) {
+		select {
+		case j.kick <- struct{}{}:
+		default:
 		}
 	}
-	j.applyIndexes(added, 1, ids, runSeqs)
 	n := 0
 	for i, r := range batch {
 		if errs[i] == nil {
@@ -533,6 +647,35 @@ func (j *Journal) commit(batch []*recordReq) {
 			break
 		}
 	}
+}
+
+// appendLocked (logMu held) logs recs: one frame, or several when they do
+// not fit in one (each synced before the next is written, so that only
+// the last can be torn). A full log is applied and reset first.
+func (j *Journal) appendLocked(recs []logRec) error {
+	if j.wal == nil {
+		return ErrClosed
+	}
+	room := j.wal.header.capacity - logFramesAt
+	for len(recs) > 0 {
+		n := len(recs)
+		for n > 1 && frameSize(recs[:n]) > room {
+			n /= 2
+		}
+		if frameSize(recs[:n]) > room {
+			return fmt.Errorf("receipt of %d bytes does not fit in the receipt log (Config.LogBytes)", len(recs[0].value))
+		}
+		if !j.wal.fits(frameSize(recs[:n])) {
+			if err := j.resetLocked(); err != nil {
+				return err
+			}
+		}
+		if err := j.wal.append(recs[:n]); err != nil {
+			return err
+		}
+		recs = recs[n:]
+	}
+	return nil
 }
 
 func escrowKey(e [32]byte, id receipts.RunID) []byte {
@@ -608,6 +751,20 @@ func decodeEntry(v []byte) (Entry, error) {
 	return Entry{Signed: s, State: State(v[0]), BatchSeq: binary.BigEndian.Uint64(v[1:9]), RunSeq: runSeqOf(v)}, nil
 }
 
+// inDB runs fn in a bbolt transaction whether or not the journal is
+// closing: the committer and the applier finish their work during Close.
+func (j *Journal) inDB(write bool, fn func(tx *bolt.Tx) error) error {
+	j.dbMu.RLock()
+	defer j.dbMu.RUnlock()
+	if j.db == nil {
+		return ErrBroken
+	}
+	if write {
+		return guard(j.path, func() error { return j.db.Update(fn) })
+	}
+	return guard(j.path, func() error { return j.db.View(fn) })
+}
+
 func (j *Journal) view(fn func(tx *bolt.Tx) error) error {
 	j.dbMu.RLock()
 	defer j.dbMu.RUnlock()
@@ -638,6 +795,12 @@ func (j *Journal) update(fn func(tx *bolt.Tx) error) error {
 // Get returns one receipt.
 func (j *Journal) Get(id receipts.RunID) (Entry, error) {
 	var e Entry
+	j.pendMu.RLock()
+	v := j.pending[id]
+	j.pendMu.RUnlock()
+	if v != nil {
+		return decodeEntry(v)
+	}
 	err := j.view(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketReceipts).Get(id[:])
 		if v == nil {
@@ -655,6 +818,9 @@ func (j *Journal) Get(id receipts.RunID) (Entry, error) {
 func (j *Journal) Receipts(escrow [32]byte, after receipts.RunID, limit int) ([]Entry, error) {
 	if limit <= 0 {
 		limit = 100
+	}
+	if err := j.flush(); err != nil {
+		return nil, err
 	}
 	var out []Entry
 	err := j.view(func(tx *bolt.Tx) error {
@@ -713,6 +879,9 @@ type Group struct {
 func (j *Journal) Unbatched(limit int) ([]Group, error) {
 	if limit <= 0 {
 		limit = 1000
+	}
+	if err := j.flush(); err != nil {
+		return nil, err
 	}
 	var groups []*Group
 	index := map[string]*Group{}
@@ -834,6 +1003,9 @@ func putBatch(tx *bolt.Tx, b *Batch) error {
 func (j *Journal) AssignBatch(seq uint64, ids []receipts.RunID) (Batch, error) {
 	if len(ids) == 0 {
 		return Batch{}, ErrEmptyBatch
+	}
+	if err := j.flush(); err != nil {
+		return Batch{}, err
 	}
 	ids = slices.Clone(ids)
 	slices.SortFunc(ids, func(a, b receipts.RunID) int { return bytes.Compare(a[:], b[:]) })
@@ -990,6 +1162,9 @@ func (j *Journal) MarkFailed(seq uint64, reason string) error {
 // (for example, their escrow was closed). They leave the unsettled spend
 // and stay in the journal as evidence.
 func (j *Journal) WriteOff(ids []receipts.RunID, reason string) error {
+	if err := j.flush(); err != nil {
+		return err
+	}
 	delta := map[[32]byte]uint64{}
 	err := j.update(func(tx *bolt.Tx) error {
 		clear(delta)
@@ -1071,6 +1246,9 @@ func (j *Journal) PendingBatches() ([]Batch, error) {
 func (j *Journal) Proof(id receipts.RunID) (receipts.Proof, Batch, error) {
 	var proof receipts.Proof
 	var batch Batch
+	if err := j.flush(); err != nil {
+		return proof, batch, err
+	}
 	err := j.view(func(tx *bolt.Tx) error {
 		rb := tx.Bucket(bucketReceipts)
 		v := rb.Get(id[:])

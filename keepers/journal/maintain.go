@@ -21,6 +21,10 @@ import (
 // receipts deleted. Batches are pruned in sequence order; a batch that is
 // not yet prunable stops the pass.
 func (j *Journal) Prune() (int, error) {
+	// A pruned receipt must not come back from a frame of the log.
+	if err := j.flushAndReset(); err != nil {
+		return 0, fmt.Errorf("prune: %w", err)
+	}
 	cutoff := j.cfg.Now().Add(-j.cfg.Retention)
 	deleted := 0
 	for {
@@ -97,6 +101,9 @@ func (j *Journal) pruneSome(cutoff time.Time, maxBatches int) (deleted int, more
 func (j *Journal) Compact() error {
 	if j.cfg.ReadOnly {
 		return ErrReadOnly
+	}
+	if err := j.flush(); err != nil {
+		return fmt.Errorf("compact: %w", err)
 	}
 	j.dbMu.Lock()
 	defer j.dbMu.Unlock()

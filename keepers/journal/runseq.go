@@ -40,12 +40,15 @@ func (j *Journal) HighestRunSeq() uint64 { return j.runSeq.Load() }
 // to the chain's last_run_seq, so that new runs number above it. Lowering
 // is a no-op.
 func (j *Journal) SetRunSeqFloor(floor uint64) error {
-	// Held against the committer: both write the counter.
-	j.dbMu.RLock()
-	defer j.dbMu.RUnlock()
 	if j.cfg.ReadOnly {
 		return ErrReadOnly
 	}
+	// Held against the committer, which numbers runs from the in-memory
+	// counter: raised under the same lock, no run gets a lower number.
+	j.logMu.Lock()
+	defer j.logMu.Unlock()
+	j.dbMu.RLock()
+	defer j.dbMu.RUnlock()
 	if j.closed.Load() {
 		return ErrClosed
 	}
@@ -118,6 +121,9 @@ func (j *Journal) UnbatchedRuns(limit int) ([]Run, error) {
 	if limit <= 0 {
 		limit = 1000
 	}
+	if err := j.flush(); err != nil {
+		return nil, err
+	}
 	ids := j.unbatchedBySeq()
 	var out []Run
 	err := j.view(func(tx *bolt.Tx) error {
@@ -160,6 +166,9 @@ type StaleRun struct {
 // (a batch at or below it may be the very one the chain settled; the
 // settler checks its root).
 func (j *Journal) Stale(chainRunSeq, chainBatchSeq uint64) ([]StaleRun, error) {
+	if err := j.flush(); err != nil {
+		return nil, err
+	}
 	var out []StaleRun
 	err := j.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketReceipts).ForEach(func(k, v []byte) error {

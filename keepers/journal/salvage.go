@@ -55,6 +55,7 @@ func Salvage(src, dst string) (Report, error) {
 	records := map[[16]byte][]byte{}
 	batches := map[uint64]*Batch{}
 	var runSeq uint64
+	var id []byte
 	w := &walker{path: src, f: f, fi: fi, seen: map[uint64]bool{}, salvage: true}
 	w.skipped = func(bucket [][]byte, problem error) {
 		msg := problem.Error()
@@ -86,8 +87,11 @@ func Salvage(src, dst string) (Report, error) {
 		case *Batch:
 			batches[x.Seq] = x
 		case metaValue:
-			if string(x.key) == string(keyRunSeq) {
+			switch string(x.key) {
+			case string(keyRunSeq):
 				runSeq = max(runSeq, be64(x.value))
+			case string(keyJournalID):
+				id = x.value
 			}
 		}
 		return nil
@@ -96,6 +100,22 @@ func Salvage(src, dst string) (Report, error) {
 		w.skipped(nil, err)
 	}
 	f.Close()
+
+	// Receipts only in the receipt log were acknowledged too.
+	logged, problems := salvageLog(src, id)
+	r.Problems = append(r.Problems, problems...)
+	for _, rec := range logged {
+		if _, err := readRecord([][]byte{bucketReceipts}, rec.id[:], rec.value); err != nil {
+			r.LostReceipts++
+			r.Problems = append(r.Problems, "receipt log: "+err.Error())
+			continue
+		}
+		if records[rec.id] == nil {
+			records[rec.id] = rec.value
+			r.LogTaken++
+		}
+		runSeq = max(runSeq, rec.seq())
+	}
 
 	// Batches that name receipts which were not found.
 	for _, b := range batches {
@@ -112,7 +132,11 @@ func Salvage(src, dst string) (Report, error) {
 
 	tmp := filepath.Join(filepath.Dir(dst), "."+filepath.Base(dst)+".salvage-partial")
 	_ = os.Remove(tmp)
+	_ = os.Remove(logPath(tmp))
 	defer os.Remove(tmp)
+	// The new journal's own log is empty after Close; dst has none until
+	// a keeper opens it.
+	defer os.Remove(logPath(tmp))
 	j, err := Open(Config{Path: tmp})
 	if err != nil {
 		return r, fmt.Errorf("salvage into %s: %w", dst, err)
@@ -163,4 +187,49 @@ func be64(b []byte) uint64 {
 		v = v<<8 | uint64(c)
 	}
 	return v
+}
+
+// salvageLog reads every valid frame of the current generation of the
+// receipt log beside the journal at src, skipping damaged ones; id is the
+// journal's id if it could be read (a log of another journal is not
+// taken).
+func salvageLog(src string, id []byte) ([]logRec, []string) {
+	lp := logPath(src)
+	f, err := os.Open(lp)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, []string{fmt.Sprintf("receipt log %s: %v", lp, err)}
+	}
+	defer f.Close()
+	c, err := readLog(lp, f)
+	var de *DamagedError
+	switch {
+	case err == nil:
+	case errors.As(err, &de) && c.header.capacity > 0:
+		// Frames after the damage: read every aligned offset.
+		c.recs, c.frames = nil, 0
+		end := min(c.header.capacity, fileSize(lp))
+		for off := int64(logFramesAt); off < end; {
+			recs, size, ok := readFrame(f, off, end, c.header.gen)
+			if !ok {
+				off += logAlign
+				continue
+			}
+			c.recs = append(c.recs, recs...)
+			c.frames++
+			off += size
+		}
+	default:
+		return nil, []string{err.Error()}
+	}
+	var problems []string
+	if err != nil {
+		problems = append(problems, fmt.Sprintf("receipt log: %s (took %d receipts from its %d valid frames)", de.Problem, len(c.recs), c.frames))
+	}
+	if id != nil && c.frames > 0 && string(id) != string(c.header.id[:]) {
+		return nil, append(problems, fmt.Sprintf("receipt log %s belongs to journal %x, not %x: not taken", lp, c.header.id, id))
+	}
+	return c.recs, problems
 }

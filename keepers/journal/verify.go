@@ -31,6 +31,13 @@ type Report struct {
 	// are not counted, as nothing says how many there were.
 	LostReceipts int `json:"lost_receipts,omitempty"`
 	LostBatches  int `json:"lost_batches,omitempty"`
+	// LogReceipts is the number of receipts in the receipt log's frames,
+	// LogUnapplied those of them the file does not hold yet (a read-write
+	// open moves them in); LogTaken the number Salvage took from the log
+	// that the file lacked.
+	LogReceipts  int `json:"log_receipts,omitempty"`
+	LogUnapplied int `json:"log_unapplied,omitempty"`
+	LogTaken     int `json:"log_taken,omitempty"`
 }
 
 // Verify checks a journal file without changing it: the file's structure
@@ -62,7 +69,8 @@ func Verify(path string) (Report, error) {
 		return r, err
 	}
 	r.Pages, r.TornHeader = fi.meta.pgid, fi.torn
-	var schema []byte
+	var schema, id []byte
+	stored := map[[16]byte]bool{}
 	w := &walker{path: path, f: f, fi: fi, seen: map[uint64]bool{}, leaf: func(bucket [][]byte, k, v []byte) error {
 		rec, err := readRecord(bucket, k, v)
 		if err != nil {
@@ -71,10 +79,13 @@ func Verify(path string) (Report, error) {
 		switch x := rec.(type) {
 		case Entry:
 			r.Receipts[x.State]++
+			stored[x.Signed.Receipt.RunID] = true
 		case *Batch:
 			r.Batches[x.State]++
 		case metaValue:
 			switch string(x.key) {
+			case string(keyJournalID):
+				id = x.value
 			case string(keySchema):
 				schema = x.value
 			case string(keyRunSeq):
@@ -88,6 +99,9 @@ func Verify(path string) (Report, error) {
 	}
 	if err := checkSchema(schema); err != nil {
 		return r, fmt.Errorf("journal %s: %w", path, err)
+	}
+	if err := verifyLog(path, id, stored, &r); err != nil {
+		return r, err
 	}
 	// The bucket tree is sound: bbolt can map the file and run its own
 	// check (pages neither reachable nor free, double frees).
@@ -160,6 +174,12 @@ func readRecord(bucket [][]byte, k, v []byte) (any, error) {
 		}
 		return &b, nil
 	case string(bucketMeta):
+		if string(k) == string(keyJournalID) {
+			if len(v) != 16 {
+				return nil, fmt.Errorf("a journal id of %d bytes", len(v))
+			}
+			return metaValue{append([]byte(nil), k...), append([]byte(nil), v...)}, nil
+		}
 		if len(v) != 8 {
 			return nil, fmt.Errorf("meta value %q of %d bytes", k, len(v))
 		}
@@ -171,4 +191,32 @@ func readRecord(bucket [][]byte, k, v []byte) (any, error) {
 		return nil, nil
 	}
 	return nil, errors.New("an unknown bucket " + string(bucket[0]))
+}
+
+// verifyLog checks the receipt log beside the journal at path (if there
+// is one): its frames, and that it is this journal's (id from its meta).
+func verifyLog(path string, id []byte, stored map[[16]byte]bool, r *Report) error {
+	lp := logPath(path)
+	f, err := os.Open(lp)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("receipt log %s: %w", lp, err)
+	}
+	defer f.Close()
+	c, err := readLog(lp, f)
+	if err != nil {
+		return err
+	}
+	if c.frames > 0 && string(id) != string(c.header.id[:]) {
+		return fmt.Errorf("journal %s: %w: its receipt log %s holds %d receipts of journal %x, not of this one (%x)", path, errForeignLog, lp, len(c.recs), c.header.id, id)
+	}
+	r.LogReceipts = len(c.recs)
+	for _, rec := range c.recs {
+		if !stored[rec.id] {
+			r.LogUnapplied++
+		}
+	}
+	return nil
 }

@@ -20,7 +20,8 @@ import (
 // damaged between runs: the keeper is killed under load, then its journal
 // is truncated in the middle of a page, truncated at a page boundary below
 // the pages in use, overwritten with random bytes on a page in use, or
-// truncated to 0 bytes. `keeper run` and `keeper status` must refuse with
+// truncated to 0 bytes (with its receipt log gone too), or its receipt log
+// is truncated or has both headers overwritten with random bytes. `keeper run` and `keeper status` must refuse with
 // one line naming the file (exit non-zero, no Go dump, nothing sent: the
 // node's on-chain marks do not move); the operator then restores the copy
 // taken after the kill and the keeper goes on. One trial also takes a hot
@@ -78,7 +79,7 @@ func TestKeeperRefusesDamagedJournal(t *testing.T) {
 	const clients = 4
 	l.run(clients, stop, &wg)
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 16))
-	modes := []string{"mid-page", "page boundary", "random page", "empty"}
+	modes := []string{"mid-page", "page boundary", "random page", "empty", "log truncated", "log headers"}
 	good := filepath.Join(dir, "journal-good.db")
 	for trial := 0; trial < trials; trial++ {
 		k := startKeeper(t, keeperBin, cfgPath, filepath.Join(dir, fmt.Sprintf("keeper-%03d.log", trial)))
@@ -98,6 +99,7 @@ func TestKeeperRefusesDamagedJournal(t *testing.T) {
 		k.p.kill()
 		l.api.Store(nil)
 		copyFile(t, journalPath, good)
+		copyFile(t, journalPath+"-log", good+"-log")
 
 		damage(t, rng, keeperBin, journalPath, mode)
 		want := []string{"error: journal " + journalPath, "is damaged", "restore", "salvage"}
@@ -118,6 +120,7 @@ func TestKeeperRefusesDamagedJournal(t *testing.T) {
 		}
 		// The operator restores the copy taken after the kill.
 		copyFile(t, good, journalPath)
+		copyFile(t, good+"-log", journalPath+"-log")
 	}
 	close(stop)
 	wg.Wait()
@@ -206,7 +209,23 @@ func damage(t *testing.T, rng *rand.Rand, bin, path, mode string) {
 		}
 		t.Fatalf("no page of %s was in use", path)
 	case "empty":
-		err = os.Truncate(path, 0)
+		// The journal's files are lost: the chain is the witness.
+		if err = os.Truncate(path, 0); err == nil {
+			err = os.Remove(path + "-log")
+		}
+	case "log truncated":
+		err = os.Truncate(path+"-log", 3*ps+rng.Int64N(ps))
+	case "log headers":
+		var f *os.File
+		if f, err = os.OpenFile(path+"-log", os.O_RDWR, 0); err != nil {
+			break
+		}
+		b := make([]byte, 1024)
+		for i := range b {
+			b[i] = byte(rng.Uint32())
+		}
+		_, err = f.WriteAt(b, 0)
+		f.Close()
 	}
 	if err != nil {
 		t.Fatal(err)
