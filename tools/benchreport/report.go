@@ -258,19 +258,6 @@ func render(r *results, o options) string {
 				fmt.Sprintf("%s peak (%s idle; %s streams/s)", mib(m.PeakRSS), mib(m.IdleRSS), grouped(m.StreamsPerS)), "≤ 256 MB", yes(m.PeakRSS <= targetRSSBytes && m.PeakRSS > 0)})
 		}
 	}
-	if lc := r.LlamaCpp; lc != nil && len(lc.Rows) > 0 {
-		w("\n## In front of a real llama.cpp llama-server (tools/keeperbench llamacpp)\n\n")
-		w("The pinned llama-server (scripts/setup.sh) with the tiny test model, called directly and through the gateway (durable journal), %d chat requests each, one at a time, the two interleaved with the order alternating; %d output tokens (ignore_eos), time to the last byte.\n\n", lc.Requests, lc.OutputTokens)
-		w("| mode | server alone p50 / p99 (ms) | through the keeper p50 / p99 | added p50 / p99 |\n|:--|--:|--:|--:|\n")
-		for _, row := range lc.Rows {
-			mode := "non-streamed"
-			if row.Streaming {
-				mode = "streamed"
-			}
-			w("| %s | %s / %s | %s / %s | %s / %s |\n", mode, f2(row.Direct.P50Ms), f2(row.Direct.P99Ms), f2(row.Keeper.P50Ms), f2(row.Keeper.P99Ms),
-				f2(row.Keeper.P50Ms-row.Direct.P50Ms), f2(row.Keeper.P99Ms-row.Direct.P99Ms))
-		}
-	}
 	if js := r.JournalSize; js != nil && js.Receipts > 0 {
 		scale := 1e6 / float64(js.Receipts)
 		per := func(b int64) string { return mib(int64(float64(b) * scale)) }
