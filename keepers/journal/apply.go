@@ -153,20 +153,11 @@ func (j *Journal) openLog() error {
 // replays and resets the log. Without write access it fails naming the
 // log rather than show fewer receipts than were acknowledged.
 func recoverLog(cfg Config) error {
-	lp := logPath(cfg.Path)
-	f, err := os.Open(lp)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("receipt log %s: %w", lp, err)
-	}
-	c, err := readLog(lp, f)
-	f.Close()
+	c, found, err := readLogFile(cfg.Path)
 	if err != nil {
 		return err
 	}
-	if c.frames == 0 {
+	if !found || c.frames == 0 {
 		return nil
 	}
 	cfg.ReadOnly = false
@@ -179,7 +170,7 @@ func recoverLog(cfg Config) error {
 		return err
 	}
 	return fmt.Errorf("journal %s: its receipt log %s holds %d receipts that may not be in the journal yet, and moving them in needs write access (%v): "+
-		"run this as the keeper's user or start the keeper", cfg.Path, lp, len(c.recs), err)
+		"run this as the keeper's user or start the keeper", cfg.Path, logPath(cfg.Path), len(c.recs), err)
 }
 
 // openForRecovery is Open (a variable so that a test can fail it as a
@@ -294,22 +285,14 @@ func (j *Journal) flushAndReset() error {
 // (a new id) would refuse the log anyway, after writing a file that hides
 // the loss.
 func refuseOrphanLog(path string) error {
-	lp := logPath(path)
-	f, err := os.Open(lp)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("receipt log %s: %w", lp, err)
-	}
-	defer f.Close()
-	c, err := readLog(lp, f)
+	c, found, err := readLogFile(path)
 	if err != nil {
 		return err
 	}
-	if c.frames == 0 {
+	if !found || c.frames == 0 {
 		return nil
 	}
+	lp := logPath(path)
 	return fmt.Errorf("journal %s: %w: the journal file is missing or empty but %s holds %d receipts; nothing was started: "+
 		"restore the journal's latest backup to %s (the log's receipts are replayed into it), or move the log aside to start a new journal without them",
 		path, errOrphanLog, lp, len(c.recs), path)

@@ -196,19 +196,11 @@ func readRecord(bucket [][]byte, k, v []byte) (any, error) {
 // verifyLog checks the receipt log beside the journal at path (if there
 // is one): its frames, and that it is this journal's (id from its meta).
 func verifyLog(path string, id []byte, stored map[[16]byte]bool, r *Report) error {
-	lp := logPath(path)
-	f, err := os.Open(lp)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("receipt log %s: %w", lp, err)
-	}
-	defer f.Close()
-	c, err := readLog(lp, f)
-	if err != nil {
+	c, found, err := readLogFile(path)
+	if err != nil || !found {
 		return err
 	}
+	lp := logPath(path)
 	if c.frames > 0 && string(id) != string(c.header.id[:]) {
 		return fmt.Errorf("journal %s: %w: its receipt log %s holds %d receipts of journal %x, not of this one (%x)", path, errForeignLog, lp, len(c.recs), c.header.id, id)
 	}

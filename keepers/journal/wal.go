@@ -223,6 +223,22 @@ func readLog(path string, f *os.File) (logContents, error) {
 	return c, nil
 }
 
+// readLogFile reads the receipt log beside the journal at path; found is
+// false when there is none.
+func readLogFile(path string) (c logContents, found bool, err error) {
+	lp := logPath(path)
+	f, err := os.Open(lp)
+	if errors.Is(err, os.ErrNotExist) {
+		return c, false, nil
+	}
+	if err != nil {
+		return c, false, fmt.Errorf("receipt log %s: %w", lp, err)
+	}
+	defer f.Close()
+	c, err = readLog(lp, f)
+	return c, true, err
+}
+
 // receiptLog is the open receipt log the committer appends to.
 type receiptLog struct {
 	path   string

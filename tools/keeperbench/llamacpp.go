@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,10 +13,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/modelcommons/modelcommons/clients/apikey"
-	"github.com/modelcommons/modelcommons/keepers/gateway"
 	"github.com/modelcommons/modelcommons/keepers/journal"
 	"github.com/modelcommons/modelcommons/keepers/workers"
 	"github.com/modelcommons/modelcommons/localnet/golocal"
@@ -74,24 +69,11 @@ func benchLlamaCpp(args []string) error {
 		return err
 	}
 	defer j.Close()
-	esc := gateway.NewMemoryEscrows()
-	esc.Put(gateway.EscrowState{Address: gateway.EscrowAddress(benchAPIKey), KeyHash: apikey.ID(benchAPIKey), Lane: &gateway.Lane{Balance: 1 << 62}})
-	gw, err := gateway.New(gateway.Config{
-		Models: []gateway.ModelConfig{{Name: "bench-model", ID: 1}}, Pool: pool, Escrows: esc,
-		Prices: gateway.StaticPrices{1: {InputPer1k: 1000, OutputPer1k: 2000}}, Journal: j, Key: benchKey(),
-		Registry: prometheus.NewRegistry(),
-	})
+	gwURL, stopGateway, err := serveBenchGateway(pool, j)
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	hs := &http.Server{Handler: gw.Handler()}
-	go hs.Serve(ln)
-	defer hs.Close()
-	gwURL := "http://" + ln.Addr().String()
+	defer stopGateway()
 
 	fmt.Printf("llama.cpp benchmark: one client, %d requests per target and mode, %d output tokens, GOMAXPROCS=%d; llama-server (tiny test model, -np 1 -t 2) at %s; journal %s\n",
 		*n, *tokens, runtime.GOMAXPROCS(0), srv.URL, path)

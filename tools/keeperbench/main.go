@@ -45,6 +45,7 @@ import (
 	"github.com/modelcommons/modelcommons/keepers/gateway"
 	"github.com/modelcommons/modelcommons/keepers/journal"
 	"github.com/modelcommons/modelcommons/keepers/receipts"
+	"github.com/modelcommons/modelcommons/keepers/workers"
 )
 
 func main() {
@@ -283,24 +284,11 @@ func benchGateway(args []string) error {
 	if *memJournal {
 		jn = &memoryJournal{}
 	}
-	esc := gateway.NewMemoryEscrows()
-	esc.Put(gateway.EscrowState{Address: gateway.EscrowAddress(benchAPIKey), KeyHash: apikey.ID(benchAPIKey), Lane: &gateway.Lane{Balance: 1 << 62}})
-	gw, err := gateway.New(gateway.Config{
-		Models: []gateway.ModelConfig{{Name: "bench-model", ID: 1}}, Pool: pool, Escrows: esc,
-		Prices: gateway.StaticPrices{1: {InputPer1k: 1000, OutputPer1k: 2000}}, Journal: jn, Key: benchKey(),
-		Registry: prometheus.NewRegistry(),
-	})
+	gwURL, stopGateway, err := serveBenchGateway(pool, jn)
 	if err != nil {
 		return err
 	}
-	gwLn, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	gwSrv := &http.Server{Handler: gw.Handler()}
-	go gwSrv.Serve(gwLn)
-	defer gwSrv.Close()
-	gwURL := "http://" + gwLn.Addr().String()
+	defer stopGateway()
 
 	client := &http.Client{Transport: &http.Transport{MaxIdleConns: 8192, MaxIdleConnsPerHost: 8192, DisableCompression: true, IdleConnTimeout: time.Minute}}
 	body := []byte(fmt.Sprintf(`{"model":"bench-model","messages":[{"role":"user","content":"Summarise the keeper's job in one line."}],"max_tokens":%d,"ignore_eos":true,"stream":%v}`, *tokens, *stream))
@@ -477,4 +465,27 @@ func runLoad(client *http.Client, base, key string, body []byte, rate int, dur t
 		}
 	}
 	return loadResult{p50: pct(ok, .5), p99: pct(ok, .99), n: total, errors: int(errs.Load())}
+}
+
+// serveBenchGateway serves a gateway on loopback in front of pool, with one
+// funded escrow for benchAPIKey serving "bench-model" (model 1) and jn as
+// its journal; it returns the gateway's URL and what stops it.
+func serveBenchGateway(pool *workers.Pool, jn gateway.Journal) (string, func(), error) {
+	esc := gateway.NewMemoryEscrows()
+	esc.Put(gateway.EscrowState{Address: gateway.EscrowAddress(benchAPIKey), KeyHash: apikey.ID(benchAPIKey), Lane: &gateway.Lane{Balance: 1 << 62}})
+	gw, err := gateway.New(gateway.Config{
+		Models: []gateway.ModelConfig{{Name: "bench-model", ID: 1}}, Pool: pool, Escrows: esc,
+		Prices: gateway.StaticPrices{1: {InputPer1k: 1000, OutputPer1k: 2000}}, Journal: jn, Key: benchKey(),
+		Registry: prometheus.NewRegistry(),
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: gw.Handler()}
+	go srv.Serve(ln)
+	return "http://" + ln.Addr().String(), func() { srv.Close() }, nil
 }
