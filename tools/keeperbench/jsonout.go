@@ -27,6 +27,10 @@ type gatewayStep struct {
 	LiteLLMSkipped    bool    `json:"litellm_skipped,omitempty"`
 	ReceiptsPerCommit float64 `json:"receipts_per_commit"`
 	MeanCommitMs      float64 `json:"mean_commit_ms"`
+	// JournalWait*: how long the gateway's Record calls waited for the
+	// group commit holding their receipt.
+	JournalWaitP50Ms float64 `json:"journal_wait_p50_ms"`
+	JournalWaitP99Ms float64 `json:"journal_wait_p99_ms"`
 }
 
 type gatewayResult struct {

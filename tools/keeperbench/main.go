@@ -260,7 +260,11 @@ func benchGateway(args []string) error {
 	stream := fs.Bool("stream", false, "streaming requests")
 	tokens := fs.Int("max-tokens", 16, "output tokens per request")
 	memJournal := fs.Bool("memory-journal", false, "diagnostic: an in-memory journal without durability, to separate the proxy's cost from the journal's (not a real configuration)")
-	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the keeper steps here")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the run here")
+	traceOut := fs.String("trace", "", "write an execution trace of the run here (go tool trace)")
+	memprofile := fs.String("memprofile", "", "write an allocation profile of the run here")
+	blockprofile := fs.String("blockprofile", "", "write a blocking profile of the run here")
+	mutexprofile := fs.String("mutexprofile", "", "write a mutex contention profile of the run here")
 	litellmVenv := fs.String("litellm", "", "also measure a LiteLLM proxy (the peer baseline) in front of the same worker: the venv holding it")
 	jsonOut := fs.String("json", "", "also write the results as JSON to this file")
 	_ = fs.Parse(args)
@@ -284,7 +288,8 @@ func benchGateway(args []string) error {
 	if *memJournal {
 		jn = &memoryJournal{}
 	}
-	gwURL, stopGateway, err := serveBenchGateway(pool, jn)
+	timed := &timedJournal{Journal: jn}
+	gwURL, stopGateway, err := serveBenchGateway(pool, timed)
 	if err != nil {
 		return err
 	}
@@ -310,6 +315,11 @@ func benchGateway(args []string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	stopProfiles, err := startProfiles(*traceOut, *memprofile, *blockprofile, *mutexprofile)
+	if err != nil {
+		return err
+	}
+	defer stopProfiles()
 	fmt.Println("load generator, worker simulator and keeper share this machine's cores; latency is from the scheduled send time (open loop)")
 	_, f50, f99, err := fsyncBaseline(*dir, time.Second)
 	if err != nil {
@@ -327,7 +337,7 @@ func benchGateway(args []string) error {
 	liteClient := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConns: 8192, MaxIdleConnsPerHost: 8192, DisableCompression: true, IdleConnTimeout: time.Minute}}
 	res := gatewayResult{Streaming: *stream, OutputTokens: *tokens, StepSeconds: dur.Seconds(), Journal: jdesc, FsyncP50Ms: msf(f50), FsyncP99Ms: msf(f99), GOMAXPROCS: runtime.GOMAXPROCS(0)}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	head := "req/s\tdirect p50\tdirect p99\tkeeper p50\tkeeper p99\tadded p50\tadded p99\terrors\treceipts/commit\tmean commit ms\t"
+	head := "req/s\tdirect p50\tdirect p99\tkeeper p50\tkeeper p99\tadded p50\tadded p99\terrors\treceipts/commit\tmean commit ms\tjournal wait p50\tjournal wait p99\t"
 	if lite != nil {
 		head += "litellm p50\tlitellm p99\tlitellm added p50\tlitellm added p99\tlitellm errors\tours/theirs p50\tours/theirs p99\t"
 	}
@@ -340,13 +350,16 @@ func benchGateway(args []string) error {
 		runLoad(client, gwURL, benchAPIKey, body, rate, 500*time.Millisecond)
 		d := runLoad(client, simURL, "", body, rate, *dur)
 		st0 := j.Stats()
+		timed.take()
 		k := runLoad(client, gwURL, benchAPIKey, body, rate, *dur)
+		waits := timed.take()
 		st := j.Stats()
 		commits := max(st.Commits-st0.Commits, 1)
 		rpc := float64(st.Records-st0.Records) / float64(commits)
 		mc := (st.CommitTime - st0.CommitTime) / time.Duration(commits)
 		direct, keeper = append(direct, d), append(keeper, k)
-		res.Steps = append(res.Steps, gatewayStep{Rate: rate, Direct: d.json(), Keeper: k.json(), ReceiptsPerCommit: rpc, MeanCommitMs: msf(mc)})
+		res.Steps = append(res.Steps, gatewayStep{Rate: rate, Direct: d.json(), Keeper: k.json(), ReceiptsPerCommit: rpc, MeanCommitMs: msf(mc),
+			JournalWaitP50Ms: msf(pct(waits, .5)), JournalWaitP99Ms: msf(pct(waits, .99))})
 	}
 	// Phase 2: LiteLLM at the same rates, after the keeper's steps so that
 	// the backlog of a rate it cannot keep up with never loads them; once
@@ -368,8 +381,8 @@ func benchGateway(args []string) error {
 	for i, rate := range rs {
 		d, k := direct[i], keeper[i]
 		step := &res.Steps[i]
-		line := fmt.Sprintf("%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d/%d\t%.1f\t%.3f\t", rate, ms(d.p50), ms(d.p99), ms(k.p50), ms(k.p99),
-			ms(k.p50-d.p50), ms(k.p99-d.p99), d.errors+k.errors, d.n+k.n, step.ReceiptsPerCommit, step.MeanCommitMs)
+		line := fmt.Sprintf("%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d/%d\t%.1f\t%.3f\t%.3f\t%.3f\t", rate, ms(d.p50), ms(d.p99), ms(k.p50), ms(k.p99),
+			ms(k.p50-d.p50), ms(k.p99-d.p99), d.errors+k.errors, d.n+k.n, step.ReceiptsPerCommit, step.MeanCommitMs, step.JournalWaitP50Ms, step.JournalWaitP99Ms)
 		if l := lites[i]; l != nil {
 			lj := l.json()
 			step.LiteLLM = &lj

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"runtime/trace"
+)
+
+// startProfiles starts an execution trace and the allocation, blocking and
+// mutex profiles asked for (an empty path skips one); the returned func
+// stops them and writes each file. They are how a p99 is taken apart:
+// the trace shows what ran on each core while a slow request waited.
+func startProfiles(traceOut, memprofile, blockprofile, mutexprofile string) (func(), error) {
+	var stops []func()
+	stop := func() {
+		for i := len(stops) - 1; i >= 0; i-- {
+			stops[i]()
+		}
+	}
+	if traceOut != "" {
+		f, err := os.Create(traceOut)
+		if err != nil {
+			return nil, fmt.Errorf("trace: %w", err)
+		}
+		if err := trace.Start(f); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("trace: %w", err)
+		}
+		stops = append(stops, func() { trace.Stop(); f.Close() })
+	}
+	if memprofile != "" {
+		runtime.MemProfileRate = 64 << 10
+	}
+	if blockprofile != "" {
+		runtime.SetBlockProfileRate(int(10_000)) // one event per 10 µs blocked
+	}
+	if mutexprofile != "" {
+		runtime.SetMutexProfileFraction(10)
+	}
+	for _, p := range []struct{ name, path string }{{"allocs", memprofile}, {"block", blockprofile}, {"mutex", mutexprofile}} {
+		if p.path == "" {
+			continue
+		}
+		stops = append(stops, func() {
+			if err := writeProfile(p.name, p.path); err != nil {
+				fmt.Fprintln(os.Stderr, "error:", err)
+			}
+		})
+	}
+	return stop, nil
+}
+
+func writeProfile(name, path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("%s profile: %w", name, err)
+	}
+	defer f.Close()
+	if err := pprof.Lookup(name).WriteTo(f, 0); err != nil {
+		return fmt.Errorf("%s profile %s: %w", name, path, err)
+	}
+	return nil
+}
