@@ -23,6 +23,7 @@ import (
 
 	"github.com/modelcommons/modelcommons/clients/amount"
 	"github.com/modelcommons/modelcommons/keepers/gateway"
+	"github.com/modelcommons/modelcommons/keepers/gcpolicy"
 	"github.com/modelcommons/modelcommons/keepers/keeperapi"
 	"github.com/modelcommons/modelcommons/keepers/keeperconfig"
 	"github.com/modelcommons/modelcommons/keepers/keeperd"
@@ -90,6 +91,12 @@ func runCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			pol, err := cfg.GCPolicy()
+			if err != nil {
+				return err
+			}
+			inEffect, fromEnv := gcpolicy.Apply(pol, os.Getenv)
+			log.Info("garbage collector", "setting", inEffect.String(), "from_environment", fromEnv)
 			if c.IsSet("domain") {
 				return runFrontDoor(c.Context, cfg, c.String("domain"), log)
 			}

@@ -107,8 +107,19 @@ func frameSize(recs []logRec) int64 {
 	return (n + logAlign - 1) / logAlign * logAlign
 }
 
-func encodeFrame(gen uint64, recs []logRec) []byte {
-	b := make([]byte, frameSize(recs))
+// encodeFrameInto encodes a frame of recs in buf's storage when it is
+// large enough (the committer reuses one buffer: a frame is written before
+// the next is encoded; a fresh one per commit was most of the journal's
+// garbage).
+func encodeFrameInto(buf []byte, gen uint64, recs []logRec) []byte {
+	n := int(frameSize(recs))
+	var b []byte
+	if cap(buf) >= n {
+		b = buf[:n]
+		clear(b)
+	} else {
+		b = make([]byte, n)
+	}
 	p := b[frameHead:]
 	binary.BigEndian.PutUint32(p, uint32(len(recs)))
 	off := 4
@@ -246,6 +257,7 @@ type receiptLog struct {
 	header logHeader
 	slot   int
 	tail   int64
+	buf    []byte // the last frame written, reused for the next
 }
 
 // createLog writes a new empty log for journal id at path: beside it,
@@ -286,7 +298,8 @@ func createLog(path string, id [16]byte, capacity int64) error {
 
 // append writes one frame at the tail and syncs it.
 func (l *receiptLog) append(recs []logRec) error {
-	b := encodeFrame(l.header.gen, recs)
+	l.buf = encodeFrameInto(l.buf, l.header.gen, recs)
+	b := l.buf
 	if _, err := l.f.WriteAt(b, l.tail); err != nil {
 		return fmt.Errorf("receipt log %s: write: %w", l.path, err)
 	}

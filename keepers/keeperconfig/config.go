@@ -49,7 +49,8 @@ type Config struct {
 	Settle  SettleConfig   `toml:"settle"` // settle.go
 	Cranks  CranksConfig   `toml:"cranks"`
 	Limits  LimitsConfig   `toml:"limits"`
-	Domain  DomainConfig   `toml:"domain"` // domain.go
+	Domain  DomainConfig   `toml:"domain"`  // domain.go
+	Runtime RuntimeConfig  `toml:"runtime"` // runtime.go
 
 	// AcceptJournalLoss (keeper run --accept-journal-loss, never from the
 	// file): start even though the journal is behind the chain — its runs
@@ -316,6 +317,9 @@ func (c *Config) Validate() error {
 	if _, err := c.GatewayLimits(); err != nil {
 		return err
 	}
+	if _, err := c.GCPolicy(); err != nil {
+		return err
+	}
 	if c.RPCURL == "" && c.Offline == nil {
 		return errors.New("config: set rpc_url (a cluster) or an [offline] section")
 	}
@@ -445,6 +449,14 @@ enabled = false
 interval = "30s"
 jitter = "20s"              # random wait so several keepers don't all pay for one crank
 checkpoint_voters = false   # also start warmed-up voter records of the served models earning
+
+# Garbage collector: collect when the heap grows by gc_percent of its live size,
+# and as often as needed to stay under memory_limit_mib (-1: no limit). The
+# environment's GOGC / GOMEMLIMIT win when set. Raise the limit for a keeper with
+# many more than 1 000 concurrent streams.
+[runtime]
+gc_percent = 400
+memory_limit_mib = 200
 
 # Without a chain (demo, benchmarks): remove rpc_url above and list escrows here by
 # their API key's id, and give each [[model]] input_per_1k / output_per_1k.

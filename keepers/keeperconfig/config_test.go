@@ -2,6 +2,7 @@ package keeperconfig
 
 import (
 	"errors"
+	"github.com/modelcommons/modelcommons/keepers/gcpolicy"
 	"os"
 	"path/filepath"
 	"strings"
@@ -252,5 +253,31 @@ checkpoint_voters = true
 	}
 	if got := c.SettlerStatePath(); got != cluster.ExpandHome(c.Journal.Path)+".settler.json" {
 		t.Fatalf("state path %s", got)
+	}
+}
+
+func TestRuntimeSection(t *testing.T) {
+	for _, tc := range []struct {
+		rc      RuntimeConfig
+		want    gcpolicy.Policy
+		wantErr string
+	}{
+		{RuntimeConfig{}, gcpolicy.Default, ""},
+		{RuntimeConfig{GCPercent: 150, MemoryLimitMiB: 512}, gcpolicy.Policy{GCPercent: 150, MemoryLimit: 512 << 20}, ""},
+		{RuntimeConfig{MemoryLimitMiB: -1}, gcpolicy.Policy{GCPercent: gcpolicy.Default.GCPercent}, ""},
+		{RuntimeConfig{GCPercent: 5}, gcpolicy.Policy{}, "gc_percent 5"},
+		{RuntimeConfig{MemoryLimitMiB: 8}, gcpolicy.Policy{}, "memory_limit_mib 8"},
+		{RuntimeConfig{MemoryLimitMiB: -2}, gcpolicy.Policy{}, "memory_limit_mib -2"},
+	} {
+		got, err := Config{Runtime: tc.rc}.GCPolicy()
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("%+v: %v, want an error naming %q", tc.rc, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Fatalf("%+v: %v, %v; want %v", tc.rc, got, err, tc.want)
+		}
 	}
 }
