@@ -3,7 +3,7 @@
 // Go's default (GOGC=100, no memory limit) collects each time the heap
 // doubles. A keeper's live heap is small (a few MiB at 2 000 req/s) while
 // it allocates tens of MiB per second relaying JSON, so by default it
-// collected about 30 times a second; each cycle takes a quarter of the
+// collected dozens of times a second under load; each cycle takes a quarter of the
 // cores for marking and stops the world briefly, and under load those
 // cycles were the largest part of the gateway's p99 (docs/benchmarks.md,
 // "Where the p99 goes"). The keeper's default lets the heap grow to five

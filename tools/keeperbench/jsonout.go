@@ -34,6 +34,7 @@ type gatewayStep struct {
 }
 
 type gatewayResult struct {
+	GC           string        `json:"gc"`
 	Streaming    bool          `json:"streaming"`
 	OutputTokens int           `json:"output_tokens"`
 	StepSeconds  float64       `json:"step_seconds"`

@@ -259,6 +259,7 @@ func benchGateway(args []string) error {
 	dur := fs.Duration("duration", 4*time.Second, "time per step and target")
 	stream := fs.Bool("stream", false, "streaming requests")
 	tokens := fs.Int("max-tokens", 16, "output tokens per request")
+	gc := fs.String("gc", "keeper", "garbage collector: keeper (the keeper's default, keepers/gcpolicy, as keeper run applies it) or go (Go's own default, for comparison)")
 	memJournal := fs.Bool("memory-journal", false, "diagnostic: an in-memory journal without durability, to separate the proxy's cost from the journal's (not a real configuration)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the run here")
 	traceOut := fs.String("trace", "", "write an execution trace of the run here (go tool trace)")
@@ -269,6 +270,12 @@ func benchGateway(args []string) error {
 	jsonOut := fs.String("json", "", "also write the results as JSON to this file")
 	_ = fs.Parse(args)
 	rs, err := parseInts(*rates)
+	if err != nil {
+		return err
+	}
+	// The keeper runs in this process, beside the load generator and the
+	// worker simulator, so the setting applies to all three.
+	gcSetting, err := applyGC(*gc)
 	if err != nil {
 		return err
 	}
@@ -302,8 +309,8 @@ func benchGateway(args []string) error {
 	if *memJournal {
 		jdesc = "IN MEMORY, NOT DURABLE (diagnostic)"
 	}
-	fmt.Printf("gateway benchmark: loopback, GOMAXPROCS=%d, streaming=%v, %d output tokens, %v per step and target; journal %s\n",
-		runtime.GOMAXPROCS(0), *stream, *tokens, *dur, jdesc)
+	fmt.Printf("gateway benchmark: loopback, GOMAXPROCS=%d, streaming=%v, %d output tokens, %v per step and target; journal %s; garbage collector %s\n",
+		runtime.GOMAXPROCS(0), *stream, *tokens, *dur, jdesc, gcSetting)
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		if err != nil {
@@ -335,7 +342,7 @@ func benchGateway(args []string) error {
 	}
 	// LiteLLM may fall behind: its requests give up after 10 s (counted as errors).
 	liteClient := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConns: 8192, MaxIdleConnsPerHost: 8192, DisableCompression: true, IdleConnTimeout: time.Minute}}
-	res := gatewayResult{Streaming: *stream, OutputTokens: *tokens, StepSeconds: dur.Seconds(), Journal: jdesc, FsyncP50Ms: msf(f50), FsyncP99Ms: msf(f99), GOMAXPROCS: runtime.GOMAXPROCS(0)}
+	res := gatewayResult{GC: gcSetting.String(), Streaming: *stream, OutputTokens: *tokens, StepSeconds: dur.Seconds(), Journal: jdesc, FsyncP50Ms: msf(f50), FsyncP99Ms: msf(f99), GOMAXPROCS: runtime.GOMAXPROCS(0)}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	head := "req/s\tdirect p50\tdirect p99\tkeeper p50\tkeeper p99\tadded p50\tadded p99\terrors\treceipts/commit\tmean commit ms\tjournal wait p50\tjournal wait p99\t"
 	if lite != nil {
