@@ -30,7 +30,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -311,18 +310,7 @@ func benchGateway(args []string) error {
 	}
 	fmt.Printf("gateway benchmark: loopback, GOMAXPROCS=%d, streaming=%v, %d output tokens, %v per step and target; journal %s; garbage collector %s\n",
 		runtime.GOMAXPROCS(0), *stream, *tokens, *dur, jdesc, gcSetting)
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
-	}
-	stopProfiles, err := startProfiles(*traceOut, *memprofile, *blockprofile, *mutexprofile)
+	stopProfiles, err := startProfiles(*cpuprofile, *traceOut, *memprofile, *blockprofile, *mutexprofile)
 	if err != nil {
 		return err
 	}

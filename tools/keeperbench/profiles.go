@@ -8,24 +8,37 @@ import (
 	"runtime/trace"
 )
 
-// startProfiles starts an execution trace and the allocation, blocking and
-// mutex profiles asked for (an empty path skips one); the returned func
+// startProfiles starts the CPU profile, execution trace and allocation,
+// blocking and mutex profiles asked for (an empty path skips one); the returned func
 // stops them and writes each file. They are how a p99 is taken apart:
 // the trace shows what ran on each core while a slow request waited.
-func startProfiles(traceOut, memprofile, blockprofile, mutexprofile string) (func(), error) {
+func startProfiles(cpuprofile, traceOut, memprofile, blockprofile, mutexprofile string) (func(), error) {
 	var stops []func()
 	stop := func() {
 		for i := len(stops) - 1; i >= 0; i-- {
 			stops[i]()
 		}
 	}
+	if cpuprofile != "" {
+		f, err := os.Create(cpuprofile)
+		if err != nil {
+			return nil, fmt.Errorf("cpu profile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("cpu profile: %w", err)
+		}
+		stops = append(stops, func() { pprof.StopCPUProfile(); f.Close() })
+	}
 	if traceOut != "" {
 		f, err := os.Create(traceOut)
 		if err != nil {
+			stop()
 			return nil, fmt.Errorf("trace: %w", err)
 		}
 		if err := trace.Start(f); err != nil {
 			f.Close()
+			stop()
 			return nil, fmt.Errorf("trace: %w", err)
 		}
 		stops = append(stops, func() { trace.Stop(); f.Close() })
@@ -34,7 +47,7 @@ func startProfiles(traceOut, memprofile, blockprofile, mutexprofile string) (fun
 		runtime.MemProfileRate = 64 << 10
 	}
 	if blockprofile != "" {
-		runtime.SetBlockProfileRate(int(10_000)) // one event per 10 µs blocked
+		runtime.SetBlockProfileRate(10_000) // one event per 10 µs blocked
 	}
 	if mutexprofile != "" {
 		runtime.SetMutexProfileFraction(10)
