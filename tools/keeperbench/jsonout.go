@@ -34,7 +34,9 @@ type gatewayStep struct {
 }
 
 type gatewayResult struct {
-	GC           string        `json:"gc"`
+	GC string `json:"gc"`
+	// Keeper: "process" (its own, as in production) or "in-process".
+	Keeper       string        `json:"keeper"`
 	Streaming    bool          `json:"streaming"`
 	OutputTokens int           `json:"output_tokens"`
 	StepSeconds  float64       `json:"step_seconds"`

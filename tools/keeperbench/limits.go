@@ -251,23 +251,42 @@ func benchLimits(args []string) error {
 // benchBackend starts the worker (a workersim with no latency of its own)
 // and its pool, and opens a journal at path; stop undoes both.
 func benchBackend(path string) (simURL string, pool *workers.Pool, j *journal.Journal, stop func(), err error) {
-	simLn, err := net.Listen("tcp", "127.0.0.1:0")
+	simURL, stopSim, err := startSim()
 	if err != nil {
 		return "", nil, nil, nil, err
 	}
-	simSrv := &http.Server{Handler: workersim.New(workersim.Config{Models: []string{"bench-model"}})}
-	go simSrv.Serve(simLn)
-	simURL = "http://" + simLn.Addr().String()
-	pool, err = workers.New(workers.Config{Workers: []workers.WorkerConfig{{Name: "sim", URL: simURL, Kind: workers.KindVLLM, Models: []string{"bench-model"}}}})
-	if err == nil {
-		pool.CheckNow(context.Background())
-		j, err = journal.Open(journal.Config{Path: path})
-	}
+	pool, j, err = keeperBackend(simURL, path)
 	if err != nil {
-		simSrv.Close()
+		stopSim()
 		return "", nil, nil, nil, err
 	}
-	return simURL, pool, j, func() { j.Close(); simSrv.Close() }, nil
+	return simURL, pool, j, func() { j.Close(); stopSim() }, nil
+}
+
+// startSim serves a workersim for "bench-model" on loopback.
+func startSim() (string, func(), error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: workersim.New(workersim.Config{Models: []string{"bench-model"}})}
+	go srv.Serve(ln)
+	return "http://" + ln.Addr().String(), func() { srv.Close() }, nil
+}
+
+// keeperBackend is the keeper's side of a benchmark: a pool with the one
+// worker at workerURL, checked healthy, and a journal opened at path.
+func keeperBackend(workerURL, path string) (*workers.Pool, *journal.Journal, error) {
+	pool, err := workers.New(workers.Config{Workers: []workers.WorkerConfig{{Name: "sim", URL: workerURL, Kind: workers.KindVLLM, Models: []string{"bench-model"}}}})
+	if err != nil {
+		return nil, nil, err
+	}
+	pool.CheckNow(context.Background())
+	j, err := journal.Open(journal.Config{Path: path})
+	if err != nil {
+		return nil, nil, err
+	}
+	return pool, j, nil
 }
 
 func median(v []float64) float64 {

@@ -66,6 +66,9 @@ func main() {
 		err = benchLimits(os.Args[2:])
 	case "llamacpp":
 		err = benchLlamaCpp(os.Args[2:])
+	case "serve-gateway":
+		// The keeper of a gateway benchmark, started by the benchmark.
+		err = serveGateway(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown benchmark %q (gateway, journal, journal-size, domain, limits or llamacpp)", os.Args[1])
 	}
@@ -258,13 +261,11 @@ func benchGateway(args []string) error {
 	dur := fs.Duration("duration", 4*time.Second, "time per step and target")
 	stream := fs.Bool("stream", false, "streaming requests")
 	tokens := fs.Int("max-tokens", 16, "output tokens per request")
-	gc := fs.String("gc", "keeper", "garbage collector: keeper (the keeper's default, keepers/gcpolicy, as keeper run applies it) or go (Go's own default, for comparison)")
+	gc := fs.String("gc", "keeper", "the keeper's garbage collector: keeper (its default, keepers/gcpolicy, as keeper run applies it) or go (Go's own default, for comparison)")
+	keeperMode := fs.String("keeper", "process", "where the keeper runs: process (its own, as in production) or in-process (beside the load generator and the worker, so one profile shows all three)")
 	memJournal := fs.Bool("memory-journal", false, "diagnostic: an in-memory journal without durability, to separate the proxy's cost from the journal's (not a real configuration)")
-	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the run here")
-	traceOut := fs.String("trace", "", "write an execution trace of the run here (go tool trace)")
-	memprofile := fs.String("memprofile", "", "write an allocation profile of the run here")
-	blockprofile := fs.String("blockprofile", "", "write a blocking profile of the run here")
-	mutexprofile := fs.String("mutexprofile", "", "write a mutex contention profile of the run here")
+	var profiles profileFlags
+	profiles.register(fs)
 	litellmVenv := fs.String("litellm", "", "also measure a LiteLLM proxy (the peer baseline) in front of the same worker: the venv holding it")
 	jsonOut := fs.String("json", "", "also write the results as JSON to this file")
 	_ = fs.Parse(args)
@@ -272,11 +273,21 @@ func benchGateway(args []string) error {
 	if err != nil {
 		return err
 	}
-	// The keeper runs in this process, beside the load generator and the
-	// worker simulator, so the setting applies to all three.
+	if *keeperMode != "process" && *keeperMode != "in-process" {
+		return fmt.Errorf("--keeper %q: use process or in-process", *keeperMode)
+	}
+	inProcess := *keeperMode == "in-process"
 	gcSetting, err := applyGC(*gc)
 	if err != nil {
 		return err
+	}
+	if !inProcess {
+		// The load generator and the worker simulator are not the
+		// keeper: they keep Go's default (or GOGC/GOMEMLIMIT), the same
+		// for the baseline and the keeper's path.
+		if _, err := applyGC("go"); err != nil {
+			return err
+		}
 	}
 	if err := os.MkdirAll(*dir, 0o755); err != nil {
 		return err
@@ -285,21 +296,27 @@ func benchGateway(args []string) error {
 	os.Remove(path)
 	defer os.Remove(path)
 
-	simURL, pool, j, stopBackend, err := benchBackend(path)
+	simURL, stopSim, err := startSim()
 	if err != nil {
 		return err
 	}
-	defer stopBackend()
-	var jn gateway.Journal = j
-	if *memJournal {
-		jn = &memoryJournal{}
+	defer stopSim()
+	setup := keeperSetup{worker: simURL, journal: path, memJournal: *memJournal, gc: *gc, profiles: profiles}
+	var keeper benchKeeper
+	if inProcess {
+		keeper, err = startInProcessKeeper(setup)
+	} else {
+		keeper, err = startChildKeeper(setup)
 	}
-	timed := &timedJournal{Journal: jn}
-	gwURL, stopGateway, err := serveBenchGateway(pool, timed)
 	if err != nil {
 		return err
 	}
-	defer stopGateway()
+	defer func() {
+		if err := keeper.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "error:", err)
+		}
+	}()
+	gwURL := keeper.URL()
 
 	client := &http.Client{Transport: &http.Transport{MaxIdleConns: 8192, MaxIdleConnsPerHost: 8192, DisableCompression: true, IdleConnTimeout: time.Minute}}
 	body := []byte(fmt.Sprintf(`{"model":"bench-model","messages":[{"role":"user","content":"Summarise the keeper's job in one line."}],"max_tokens":%d,"ignore_eos":true,"stream":%v}`, *tokens, *stream))
@@ -308,13 +325,19 @@ func benchGateway(args []string) error {
 	if *memJournal {
 		jdesc = "IN MEMORY, NOT DURABLE (diagnostic)"
 	}
-	fmt.Printf("gateway benchmark: loopback, GOMAXPROCS=%d, streaming=%v, %d output tokens, %v per step and target; journal %s; garbage collector %s\n",
-		runtime.GOMAXPROCS(0), *stream, *tokens, *dur, jdesc, gcSetting)
-	stopProfiles, err := startProfiles(*cpuprofile, *traceOut, *memprofile, *blockprofile, *mutexprofile)
-	if err != nil {
-		return err
+	where := "its own process"
+	if inProcess {
+		where = "this process, beside the load generator and the worker simulator"
 	}
-	defer stopProfiles()
+	fmt.Printf("gateway benchmark: loopback, GOMAXPROCS=%d, streaming=%v, %d output tokens, %v per step and target; journal %s; keeper in %s, garbage collector %s\n",
+		runtime.GOMAXPROCS(0), *stream, *tokens, *dur, jdesc, where, gcSetting)
+	if inProcess {
+		stopProfiles, err := profiles.start()
+		if err != nil {
+			return err
+		}
+		defer stopProfiles()
+	}
 	fmt.Println("load generator, worker simulator and keeper share this machine's cores; latency is from the scheduled send time (open loop)")
 	_, f50, f99, err := fsyncBaseline(*dir, time.Second)
 	if err != nil {
@@ -330,7 +353,7 @@ func benchGateway(args []string) error {
 	}
 	// LiteLLM may fall behind: its requests give up after 10 s (counted as errors).
 	liteClient := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConns: 8192, MaxIdleConnsPerHost: 8192, DisableCompression: true, IdleConnTimeout: time.Minute}}
-	res := gatewayResult{GC: gcSetting.String(), Streaming: *stream, OutputTokens: *tokens, StepSeconds: dur.Seconds(), Journal: jdesc, FsyncP50Ms: msf(f50), FsyncP99Ms: msf(f99), GOMAXPROCS: runtime.GOMAXPROCS(0)}
+	res := gatewayResult{GC: gcSetting.String(), Keeper: *keeperMode, Streaming: *stream, OutputTokens: *tokens, StepSeconds: dur.Seconds(), Journal: jdesc, FsyncP50Ms: msf(f50), FsyncP99Ms: msf(f99), GOMAXPROCS: runtime.GOMAXPROCS(0)}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	head := "req/s\tdirect p50\tdirect p99\tkeeper p50\tkeeper p99\tadded p50\tadded p99\terrors\treceipts/commit\tmean commit ms\tjournal wait p50\tjournal wait p99\t"
 	if lite != nil {
@@ -338,21 +361,26 @@ func benchGateway(args []string) error {
 	}
 	fmt.Fprintln(tw, head)
 	// Phase 1: the worker alone and through the keeper, rate by rate.
-	var direct, keeper []loadResult
+	var direct, viaKeeper []loadResult
 	for _, rate := range rs {
 		// Warm both paths' connection pools at this rate.
 		runLoad(client, simURL, "", body, rate, 500*time.Millisecond)
 		runLoad(client, gwURL, benchAPIKey, body, rate, 500*time.Millisecond)
 		d := runLoad(client, simURL, "", body, rate, *dur)
-		st0 := j.Stats()
-		timed.take()
+		c0, err := keeper.Counters()
+		if err != nil {
+			return err
+		}
 		k := runLoad(client, gwURL, benchAPIKey, body, rate, *dur)
-		waits := timed.take()
-		st := j.Stats()
-		commits := max(st.Commits-st0.Commits, 1)
-		rpc := float64(st.Records-st0.Records) / float64(commits)
-		mc := (st.CommitTime - st0.CommitTime) / time.Duration(commits)
-		direct, keeper = append(direct, d), append(keeper, k)
+		c, err := keeper.Counters()
+		if err != nil {
+			return err
+		}
+		waits := c.waits()
+		commits := max(c.Commits-c0.Commits, 1)
+		rpc := float64(c.Records-c0.Records) / float64(commits)
+		mc := time.Duration(c.CommitTimeNs-c0.CommitTimeNs) / time.Duration(commits)
+		direct, viaKeeper = append(direct, d), append(viaKeeper, k)
 		res.Steps = append(res.Steps, gatewayStep{Rate: rate, Direct: d.json(), Keeper: k.json(), ReceiptsPerCommit: rpc, MeanCommitMs: msf(mc),
 			JournalWaitP50Ms: msf(pct(waits, .5)), JournalWaitP99Ms: msf(pct(waits, .99))})
 	}
@@ -374,7 +402,7 @@ func benchGateway(args []string) error {
 		saturated = l.errors > 0 || l.p50 > time.Second
 	}
 	for i, rate := range rs {
-		d, k := direct[i], keeper[i]
+		d, k := direct[i], viaKeeper[i]
 		step := &res.Steps[i]
 		line := fmt.Sprintf("%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d/%d\t%.1f\t%.3f\t%.3f\t%.3f\t", rate, ms(d.p50), ms(d.p99), ms(k.p50), ms(k.p99),
 			ms(k.p50-d.p50), ms(k.p99-d.p99), d.errors+k.errors, d.n+k.n, step.ReceiptsPerCommit, step.MeanCommitMs, step.JournalWaitP50Ms, step.JournalWaitP99Ms)

@@ -1,12 +1,43 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"runtime"
 	"runtime/pprof"
 	"runtime/trace"
 )
+
+// profileFlags are the profiles a benchmark writes, each a file path
+// (empty: not written).
+type profileFlags struct {
+	cpu, trace, mem, block, mutex string
+}
+
+func (p *profileFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&p.cpu, "cpuprofile", "", "write a CPU profile of the run here")
+	fs.StringVar(&p.trace, "trace", "", "write an execution trace of the run here (go tool trace)")
+	fs.StringVar(&p.mem, "memprofile", "", "write an allocation profile of the run here")
+	fs.StringVar(&p.block, "blockprofile", "", "write a blocking profile of the run here")
+	fs.StringVar(&p.mutex, "mutexprofile", "", "write a mutex contention profile of the run here")
+}
+
+// args are the flags that ask another keeperbench process for the same
+// profiles.
+func (p profileFlags) args() []string {
+	var a []string
+	for _, f := range []struct{ name, path string }{{"cpuprofile", p.cpu}, {"trace", p.trace}, {"memprofile", p.mem}, {"blockprofile", p.block}, {"mutexprofile", p.mutex}} {
+		if f.path != "" {
+			a = append(a, "-"+f.name, f.path)
+		}
+	}
+	return a
+}
+
+func (p profileFlags) start() (func(), error) {
+	return startProfiles(p.cpu, p.trace, p.mem, p.block, p.mutex)
+}
 
 // startProfiles starts the CPU profile, execution trace and allocation,
 // blocking and mutex profiles asked for (an empty path skips one); the returned func
