@@ -21,7 +21,10 @@ type gatewayResult struct {
 	StepSeconds  float64 `json:"step_seconds"`
 	FsyncP50Ms   float64 `json:"fsync_p50_ms"`
 	FsyncP99Ms   float64 `json:"fsync_p99_ms"`
-	Steps        []struct {
+	// Keeper is where the keeper ran: "process" (its own, as in
+	// production) or "in-process".
+	Keeper string `json:"keeper"`
+	Steps  []struct {
 		Rate              int      `json:"rate"`
 		Direct            latency  `json:"direct"`
 		Keeper            latency  `json:"keeper"`
@@ -293,8 +296,8 @@ func render(r *results, o options) string {
 	}
 	if g := r.Gateway; g != nil {
 		w("\n## Gateway overhead (tools/keeperbench gateway)\n\n")
-		w("Non-streaming chat requests (%d output tokens), open loop, %s s per step and target, latency from each request's scheduled send time; the same workersim (no latency of its own) behind the keeper (durable journal, receipts signed), directly, and behind LiteLLM %s (`litellm[proxy]`, one worker process per core, master key, 127.0.0.1; its requests give up after 10 s, counted as errors). Journal fsync on this disk: p50 %s ms, p99 %s ms.\n\n",
-			g.OutputTokens, f1(g.StepSeconds), orDash(r.LiteLLM), f2(g.FsyncP50Ms), f2(g.FsyncP99Ms))
+		w("Non-streaming chat requests (%d output tokens), open loop, %s s per step and target, latency from each request's scheduled send time; the same workersim (no latency of its own) behind the keeper (%s; durable journal, receipts signed), directly, and behind LiteLLM %s (`litellm[proxy]`, one worker process per core, master key, 127.0.0.1; its requests give up after 10 s, counted as errors). Journal fsync on this disk: p50 %s ms, p99 %s ms.\n\n",
+			g.OutputTokens, f1(g.StepSeconds), keeperPlace(g.Keeper), orDash(r.LiteLLM), f2(g.FsyncP50Ms), f2(g.FsyncP99Ms))
 		w("| req/s | direct p50 / p99 | keeper p50 / p99 | keeper added p50 / p99 | LiteLLM p50 / p99 | LiteLLM added p50 / p99 | LiteLLM errors | ours / LiteLLM's added p50 | p99 |\n|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 		for _, s := range g.Steps {
 			la, le, lr50, lr99 := "–", "–", "–", "–"
@@ -379,4 +382,12 @@ func orDash(s string) string {
 		return "(not run)"
 	}
 	return s
+}
+
+// keeperPlace says where the gateway benchmark's keeper ran.
+func keeperPlace(k string) string {
+	if k == "in-process" {
+		return "in the benchmark's own process"
+	}
+	return "in its own process, as in production"
 }
